@@ -1,0 +1,93 @@
+-- Queries return whole users.users rows (one Go type, db.UsersUser).
+
+-- name: CreateUser :one
+INSERT INTO users.users (nickname, nickname_folded, gender, avatar_url, password_hash)
+VALUES (@nickname, @nickname_folded, @gender, @avatar_url, @password_hash)
+RETURNING *;
+
+-- name: GetUser :one
+SELECT *
+FROM users.users
+WHERE id = @id AND deleted_at IS NULL;
+
+-- name: GetUsersByIDs :many
+SELECT *
+FROM users.users
+WHERE id = ANY(@ids::bigint[]) AND deleted_at IS NULL;
+
+-- name: ListUsers :many
+SELECT *
+FROM users.users
+WHERE deleted_at IS NULL
+ORDER BY id
+LIMIT @row_limit OFFSET @row_offset;
+
+-- name: CountUsers :one
+SELECT count(*) FROM users.users WHERE deleted_at IS NULL;
+
+-- The gram containment narrows through the GIN index; strpos decides.
+-- name: SearchUsers :many
+SELECT *
+FROM users.users
+WHERE users.search_grams(nickname_folded) @> users.keyword_grams(@keyword::text)
+  AND strpos(nickname_folded, @keyword::text) > 0
+  AND deleted_at IS NULL
+ORDER BY id
+LIMIT @row_limit OFFSET @row_offset;
+
+-- name: CountSearchUsers :one
+SELECT count(*)
+FROM users.users
+WHERE users.search_grams(nickname_folded) @> users.keyword_grams(@keyword::text)
+  AND strpos(nickname_folded, @keyword::text) > 0
+  AND deleted_at IS NULL;
+
+-- name: GetCredentials :one
+SELECT id, password_hash
+FROM users.users
+WHERE nickname_folded = @nickname_folded AND deleted_at IS NULL;
+
+-- name: UpdatePassword :execrows
+UPDATE users.users
+SET password_hash = @password_hash, updated_at = now()
+WHERE id = @id AND deleted_at IS NULL;
+
+-- name: UpdateAvatar :execrows
+UPDATE users.users
+SET avatar_url = @avatar_url, updated_at = now()
+WHERE id = @id AND deleted_at IS NULL;
+
+-- name: SetAdmin :execrows
+UPDATE users.users
+SET is_admin = @is_admin, updated_at = now()
+WHERE nickname_folded = @nickname_folded AND deleted_at IS NULL;
+
+-- name: CreateToken :exec
+INSERT INTO users.tokens (token_hash, user_id, expires_at)
+VALUES (@token_hash, @user_id, @expires_at);
+
+-- name: DeleteExpiredTokens :exec
+DELETE FROM users.tokens WHERE user_id = @user_id AND expires_at <= now();
+
+-- name: DeleteUserTokens :exec
+DELETE FROM users.tokens WHERE user_id = @user_id;
+
+-- name: Authenticate :one
+SELECT u.id, u.is_admin
+FROM users.tokens t
+JOIN users.users u ON u.id = t.user_id
+WHERE t.token_hash = @token_hash AND t.expires_at > now() AND u.deleted_at IS NULL;
+
+-- name: CountRecentLoginFailures :one
+SELECT count(*)
+FROM users.login_failures
+WHERE nickname_folded = @nickname_folded
+  AND failed_at > now() - make_interval(secs => @window_seconds::float8);
+
+-- name: RecordLoginFailure :exec
+WITH pruned AS (
+    DELETE FROM users.login_failures
+    WHERE nickname_folded = @nickname_folded
+      AND failed_at <= now() - make_interval(secs => @window_seconds::float8)
+)
+INSERT INTO users.login_failures (nickname_folded) VALUES (@nickname_folded);

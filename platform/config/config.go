@@ -1,0 +1,85 @@
+// Package config reads Parley's settings from flags, each with an environment
+// twin: flag -grpc-addr is PARLEY_GRPC_ADDR. A flag on the command line wins
+// over the environment, which wins over the default.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+)
+
+// Config is everything `parley serve` needs.
+type Config struct {
+	DatabaseURL     string
+	DataDir         string
+	GRPCAddr        string
+	HTTPAddr        string
+	LogLevel        string
+	LogFormat       string
+	AutoMigrate     bool
+	ShutdownTimeout time.Duration
+	TokenTTL        time.Duration
+	MaxRecvMsgBytes int
+}
+
+// Default returns the embedded defaults.
+func Default() Config {
+	return Config{
+		DataDir:         "./data",
+		GRPCAddr:        ":9090",
+		HTTPAddr:        ":8080",
+		LogLevel:        "info",
+		LogFormat:       "json",
+		AutoMigrate:     true,
+		ShutdownTimeout: 15 * time.Second,
+		TokenTTL:        7 * 24 * time.Hour,
+		MaxRecvMsgBytes: 4 << 20,
+	}
+}
+
+// RegisterDatabaseFlags adds the flags every command that touches the database needs.
+func (c *Config) RegisterDatabaseFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL,
+		"PostgreSQL URL; empty starts a local cluster under -data-dir")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for Parley's local data (the embedded PostgreSQL cluster)")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "json or console")
+}
+
+// RegisterServeFlags adds the flags of `parley serve`.
+func (c *Config) RegisterServeFlags(fs *flag.FlagSet) {
+	c.RegisterDatabaseFlags(fs)
+	fs.StringVar(&c.GRPCAddr, "grpc-addr", c.GRPCAddr, "gRPC listen address")
+	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "HTTP listen address (/healthz, /readyz, /metrics)")
+	fs.BoolVar(&c.AutoMigrate, "auto-migrate", c.AutoMigrate, "apply pending migrations at start-up")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long in-flight calls may run after SIGTERM")
+	fs.DurationVar(&c.TokenTTL, "token-ttl", c.TokenTTL, "lifetime of a login token")
+	fs.IntVar(&c.MaxRecvMsgBytes, "max-recv-msg-bytes", c.MaxRecvMsgBytes, "largest gRPC message the server accepts")
+}
+
+// EnvName is the environment twin of a flag.
+func EnvName(flagName string) string {
+	return "PARLEY_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// Parse applies the environment twins of fs's flags, then args.
+func Parse(fs *flag.FlagSet, args []string) error {
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		env := EnvName(f.Name)
+		f.Usage += " (env " + env + ")"
+		if v, ok := os.LookupEnv(env); ok {
+			if err := fs.Set(f.Name, v); err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: %w", env, v, err))
+			}
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return fs.Parse(args)
+}

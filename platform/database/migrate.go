@@ -1,0 +1,92 @@
+package database
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+)
+
+// Migrations is one module's migration line: its own directory of goose files
+// and its own version table, so the module can later leave with them.
+type Migrations struct {
+	Module string
+	FS     fs.FS
+}
+
+// Migrator applies module migration lines in order.
+type Migrator struct {
+	providers []*goose.Provider
+	modules   []string
+}
+
+// NewMigrator prepares the providers for lines, in the order given (a module
+// comes after the modules it reads from in-process at start-up).
+func NewMigrator(pool *pgxpool.Pool, lines []Migrations) (*Migrator, error) {
+	db := stdlib.OpenDBFromPool(pool)
+	m := &Migrator{}
+	for _, line := range lines {
+		p, err := goose.NewProvider(goose.DialectPostgres, db, line.FS,
+			goose.WithTableName("goose_"+line.Module+"_version"))
+		if err != nil {
+			return nil, fmt.Errorf("migrations of %s: %w", line.Module, err)
+		}
+		m.providers = append(m.providers, p)
+		m.modules = append(m.modules, line.Module)
+	}
+	return m, nil
+}
+
+// Up applies every pending migration of every module.
+func (m *Migrator) Up(ctx context.Context) ([]*goose.MigrationResult, error) {
+	var all []*goose.MigrationResult
+	for i, p := range m.providers {
+		res, err := p.Up(ctx)
+		all = append(all, res...)
+		if err != nil {
+			return all, fmt.Errorf("migrate %s up: %w", m.modules[i], err)
+		}
+	}
+	return all, nil
+}
+
+// Down rolls back the newest migration of the last module that has one applied.
+func (m *Migrator) Down(ctx context.Context) (*goose.MigrationResult, error) {
+	for i := len(m.providers) - 1; i >= 0; i-- {
+		v, err := m.providers[i].GetDBVersion(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("migrate %s: %w", m.modules[i], err)
+		}
+		if v == 0 {
+			continue
+		}
+		res, err := m.providers[i].Down(ctx)
+		if err != nil {
+			return res, fmt.Errorf("migrate %s down: %w", m.modules[i], err)
+		}
+		return res, nil
+	}
+	return nil, fmt.Errorf("no migration to roll back")
+}
+
+// ModuleStatus is the state of one module's migrations.
+type ModuleStatus struct {
+	Module     string
+	Migrations []*goose.MigrationStatus
+}
+
+// Status lists every migration of every module and whether it is applied.
+func (m *Migrator) Status(ctx context.Context) ([]ModuleStatus, error) {
+	var out []ModuleStatus
+	for i, p := range m.providers {
+		st, err := p.Status(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("migrate %s status: %w", m.modules[i], err)
+		}
+		out = append(out, ModuleStatus{Module: m.modules[i], Migrations: st})
+	}
+	return out, nil
+}

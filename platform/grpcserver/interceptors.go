@@ -1,0 +1,136 @@
+package grpcserver
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"runtime/debug"
+	"strings"
+
+	middleware "github.com/grpc-ecosystem/go-grpc-middleware/v2"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/auth"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
+	"github.com/rs/zerolog"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/parley-im/parley/platform/apperr"
+	parleyauth "github.com/parley-im/parley/platform/auth"
+	"github.com/parley-im/parley/platform/database"
+)
+
+// RequestIDHeader carries the request id in both directions: a client may
+// send its own, and every response header has the one used.
+const RequestIDHeader = "x-request-id"
+
+func requestID(ctx context.Context) (context.Context, string) {
+	id := ""
+	if v := metadata.ValueFromIncomingContext(ctx, RequestIDHeader); len(v) > 0 && len(v[0]) <= 64 {
+		id = v[0]
+	}
+	if id == "" {
+		b := make([]byte, 8)
+		_, _ = rand.Read(b)
+		id = hex.EncodeToString(b)
+	}
+	return logging.InjectFields(ctx, logging.Fields{"request.id", id}), id
+}
+
+func unaryRequestID(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	ctx, id := requestID(ctx)
+	_ = grpc.SetHeader(ctx, metadata.Pairs(RequestIDHeader, id))
+	return handler(ctx, req)
+}
+
+func streamRequestID(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	ctx, id := requestID(ss.Context())
+	_ = ss.SetHeader(metadata.Pairs(RequestIDHeader, id))
+	wrapped := middleware.WrapServerStream(ss)
+	wrapped.WrappedContext = ctx
+	return handler(srv, wrapped)
+}
+
+// panicHandler logs the panic with its stack; the client sees only Internal.
+func panicHandler(log zerolog.Logger) func(ctx context.Context, p any) error {
+	return func(ctx context.Context, p any) error {
+		log.Error().Fields(logging.ExtractFields(ctx)).Interface("panic", p).
+			Str("stack", string(debug.Stack())).Msg("panic in handler")
+		return status.Error(codes.Internal, "internal error")
+	}
+}
+
+// errorMapper is the one place domain errors become gRPC statuses. Errors
+// that are not *apperr.Error or a status are logged and answered as
+// Internal, so no SQL or internal detail reaches the client.
+type errorMapper struct{ log zerolog.Logger }
+
+func (m errorMapper) unary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	resp, err := handler(ctx, req)
+	return resp, m.toStatus(ctx, err)
+}
+
+func (m errorMapper) stream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	return m.toStatus(ss.Context(), handler(srv, ss))
+}
+
+func (m errorMapper) toStatus(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	var appErr *apperr.Error
+	switch {
+	case errors.As(err, &appErr):
+		return status.Error(appErr.Code, appErr.Message)
+	case errors.Is(err, context.Canceled):
+		return status.Error(codes.Canceled, "request canceled")
+	case errors.Is(err, context.DeadlineExceeded):
+		return status.Error(codes.DeadlineExceeded, "deadline exceeded")
+	}
+	if s, ok := status.FromError(err); ok {
+		return s.Err()
+	}
+	if database.IsUnavailable(err) {
+		m.log.Warn().Fields(logging.ExtractFields(ctx)).Err(err).Msg("database unavailable")
+		return status.Error(codes.Unavailable, "service temporarily unavailable, retry later")
+	}
+	m.log.Error().Fields(logging.ExtractFields(ctx)).Err(err).Msg("internal error")
+	return status.Error(codes.Internal, "internal error")
+}
+
+// authenticator resolves the bearer token into the caller's identity.
+type authenticator struct{ auth parleyauth.Authenticator }
+
+func (a authenticator) authenticate(ctx context.Context) (context.Context, error) {
+	token, err := auth.AuthFromMD(ctx, "bearer")
+	if err != nil {
+		return nil, err
+	}
+	id, err := a.auth.Authenticate(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	logging.AddFields(ctx, logging.Fields{"user.id", id.UserID})
+	return parleyauth.WithIdentity(ctx, id), nil
+}
+
+// publicSet is the set of methods callable without a token.
+type publicSet map[string]bool
+
+func newPublicSet(methods []string) publicSet {
+	s := publicSet{}
+	for _, m := range methods {
+		s[m] = true
+	}
+	return s
+}
+
+func (s publicSet) needsToken(_ context.Context, c interceptors.CallMeta) bool {
+	m := c.FullMethod()
+	return !s[m] &&
+		!strings.HasPrefix(m, "/grpc.health.v1.") &&
+		!strings.HasPrefix(m, "/grpc.reflection.")
+}

@@ -1,0 +1,145 @@
+// Package testdb gives each test package its own freshly migrated PostgreSQL
+// database. The server comes from, in order: TEST_DATABASE_URL; a local
+// cluster started from the machine's PostgreSQL binaries. A package that
+// cannot get one fails, saying how to get one: it never skips.
+//
+// Use it from TestMain so the database is dropped when the package's tests end:
+//
+//	func TestMain(m *testing.M) { testdb.Main(m) }
+package testdb
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/parley-im/parley/migrations"
+	"github.com/parley-im/parley/platform/database"
+	"github.com/parley-im/parley/platform/pglocal"
+)
+
+var (
+	once     sync.Once
+	pool     *pgxpool.Pool
+	dbURL    string
+	setupErr error
+	cleanups []func()
+)
+
+// Main runs the package's tests and then removes the database (and the local
+// cluster, if one was started).
+func Main(m *testing.M) {
+	code := m.Run()
+	if pool != nil {
+		pool.Close()
+	}
+	for i := len(cleanups) - 1; i >= 0; i-- {
+		cleanups[i]()
+	}
+	os.Exit(code)
+}
+
+// Pool returns a pool on the package's migrated database.
+func Pool(t testing.TB) *pgxpool.Pool {
+	t.Helper()
+	setup()
+	if setupErr != nil {
+		t.Fatalf("testdb: %v", setupErr)
+	}
+	return pool
+}
+
+// URL returns the connection URL of the package's migrated database, for
+// tests that start Parley as a separate process.
+func URL(t testing.TB) string {
+	t.Helper()
+	Pool(t)
+	return dbURL
+}
+
+func setup() {
+	once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		serverURL, err := server(ctx)
+		if err != nil {
+			setupErr = err
+			return
+		}
+		dbURL, setupErr = createDatabase(ctx, serverURL)
+		if setupErr != nil {
+			return
+		}
+		if pool, setupErr = database.Open(ctx, dbURL); setupErr != nil {
+			return
+		}
+		migrator, err := database.NewMigrator(pool, migrations.All())
+		if err != nil {
+			setupErr = err
+			return
+		}
+		_, setupErr = migrator.Up(ctx)
+	})
+}
+
+// server returns the URL of a PostgreSQL server to create the database on.
+func server(ctx context.Context) (string, error) {
+	if url := os.Getenv("TEST_DATABASE_URL"); url != "" {
+		return url, nil
+	}
+	dir, err := os.MkdirTemp("", "parley-testdb-")
+	if err != nil {
+		return "", err
+	}
+	cleanups = append(cleanups, func() { os.RemoveAll(dir) })
+	cluster, err := pglocal.Start(ctx, dir, pglocal.Options{Ephemeral: true})
+	if err != nil {
+		return "", fmt.Errorf("no PostgreSQL for tests: set TEST_DATABASE_URL to a server the tests may "+
+			"create databases on, or install PostgreSQL's server binaries (Debian: apt-get install postgresql): %w", err)
+	}
+	cleanups = append(cleanups, func() { _ = cluster.Stop(context.Background()) })
+	return cluster.URL("postgres"), nil
+}
+
+// createDatabase creates a uniquely named database on the server and
+// returns its URL; Main drops it.
+func createDatabase(ctx context.Context, serverURL string) (string, error) {
+	u, err := url.Parse(serverURL)
+	if err != nil || u.Scheme == "" {
+		return "", fmt.Errorf("TEST_DATABASE_URL must be a postgres:// URL: %q", serverURL)
+	}
+	conn, err := pgx.Connect(ctx, serverURL)
+	if err != nil {
+		return "", fmt.Errorf("test database server: %w", err)
+	}
+	defer conn.Close(ctx)
+	suffix := make([]byte, 6)
+	_, _ = rand.Read(suffix)
+	name := "parley_test_" + hex.EncodeToString(suffix)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		return "", fmt.Errorf("create test database: %w", err)
+	}
+	cleanups = append(cleanups, func() { dropDatabase(serverURL, name) })
+	u.Path = "/" + name
+	return u.String(), nil
+}
+
+func dropDatabase(serverURL, name string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, serverURL)
+	if err != nil {
+		return
+	}
+	defer conn.Close(ctx)
+	_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+}
