@@ -107,7 +107,7 @@ type authenticator struct{ auth parleyauth.Authenticator }
 func (a authenticator) authenticate(ctx context.Context) (context.Context, error) {
 	token, err := auth.AuthFromMD(ctx, "bearer")
 	if err != nil {
-		return nil, err
+		return nil, apperr.Unauthenticated("authorization: want the header `authorization: Bearer <token>` (get a token from UserLogin)")
 	}
 	id, err := a.auth.Authenticate(ctx, token)
 	if err != nil {

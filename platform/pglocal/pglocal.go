@@ -58,11 +58,17 @@ func Start(ctx context.Context, dir string, opts Options) (*Cluster, error) {
 				"to run it as: install PostgreSQL's server package (it creates the user) or run as another user")
 		}
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
 	if err := c.chown(dir); err != nil {
 		return nil, err
+	}
+	if c.runAs != nil {
+		if err := c.run(ctx, "pg_ctl", "--version"); err != nil {
+			return nil, fmt.Errorf("the postgres user cannot reach %s (is a parent directory private to root?): "+
+				"choose a data directory outside it: %w", dir, err)
+		}
 	}
 	pgdata := c.pgdata()
 	if _, err := os.Stat(filepath.Join(pgdata, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {

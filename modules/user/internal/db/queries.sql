@@ -20,7 +20,7 @@ SELECT *
 FROM users.users
 WHERE deleted_at IS NULL
 ORDER BY id
-LIMIT @row_limit OFFSET @row_offset;
+LIMIT @row_limit::bigint OFFSET @row_offset::bigint;
 
 -- name: CountUsers :one
 SELECT count(*) FROM users.users WHERE deleted_at IS NULL;
@@ -33,7 +33,7 @@ WHERE users.search_grams(nickname_folded) @> users.keyword_grams(@keyword::text)
   AND strpos(nickname_folded, @keyword::text) > 0
   AND deleted_at IS NULL
 ORDER BY id
-LIMIT @row_limit OFFSET @row_offset;
+LIMIT @row_limit::bigint OFFSET @row_offset::bigint;
 
 -- name: CountSearchUsers :one
 SELECT count(*)

@@ -235,12 +235,12 @@ SELECT id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, 
 FROM users.users
 WHERE deleted_at IS NULL
 ORDER BY id
-LIMIT $2 OFFSET $1
+LIMIT $2::bigint OFFSET $1::bigint
 `
 
 type ListUsersParams struct {
-	RowOffset int32
-	RowLimit  int32
+	RowOffset int64
+	RowLimit  int64
 }
 
 func (q *Queries) ListUsers(ctx context.Context, arg ListUsersParams) ([]UsersUser, error) {
@@ -301,13 +301,13 @@ WHERE users.search_grams(nickname_folded) @> users.keyword_grams($1::text)
   AND strpos(nickname_folded, $1::text) > 0
   AND deleted_at IS NULL
 ORDER BY id
-LIMIT $3 OFFSET $2
+LIMIT $3::bigint OFFSET $2::bigint
 `
 
 type SearchUsersParams struct {
 	Keyword   string
-	RowOffset int32
-	RowLimit  int32
+	RowOffset int64
+	RowLimit  int64
 }
 
 // The gram containment narrows through the GIN index; strpos decides.

@@ -1,0 +1,75 @@
+package userpb
+
+// Request validators, called by the validation interceptor before a handler
+// runs. Hand-written; buf generates the rest of this package.
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/parley-im/parley/api/gen/commonpb"
+	"github.com/parley-im/parley/platform/validate"
+)
+
+const (
+	MaxNicknameLength = 32
+	MinPasswordLength = 8
+	MaxPasswordLength = 128
+)
+
+func validateNickname(nickname string) error {
+	n := strings.TrimSpace(nickname)
+	if err := validate.Length("nickname", n, 1, MaxNicknameLength); err != nil {
+		return err
+	}
+	return validate.PlainText("nickname", n)
+}
+
+func validateNewPassword(password, repeat string) error {
+	if err := validate.Length("password", password, MinPasswordLength, MaxPasswordLength); err != nil {
+		return err
+	}
+	if password != repeat {
+		return errors.New("password_rpt: must equal password")
+	}
+	return nil
+}
+
+func (r *UserCreateRequest) Validate() error {
+	if err := validateNickname(r.GetNickname()); err != nil {
+		return err
+	}
+	if _, ok := commonpb.Gender_name[int32(r.GetGender())]; !ok {
+		return errors.New("gender: must be Unknown, Male or Female")
+	}
+	if err := validate.OptionalHTTPURL("avatar_url", r.GetAvatarUrl()); err != nil {
+		return err
+	}
+	return validateNewPassword(r.GetPassword(), r.GetPasswordRpt())
+}
+
+func (r *UserLoginRequest) Validate() error {
+	if strings.TrimSpace(r.GetNickname()) == "" {
+		return errors.New("nickname: is required")
+	}
+	return validate.Length("password", r.GetPassword(), 1, MaxPasswordLength)
+}
+
+func (r *UserGetRequest) Validate() error {
+	if r.GetId() == 0 {
+		return errors.New("id: is required")
+	}
+	return nil
+}
+
+func (r *UserQueryRequest) Validate() error {
+	return validate.Length("keyword", strings.TrimSpace(r.GetKeyword()), 0, MaxNicknameLength)
+}
+
+func (r *UpdatePasswordRequest) Validate() error {
+	return validateNewPassword(r.GetPassword(), r.GetPasswordRpt())
+}
+
+func (r *UpdateAvatarRequest) Validate() error {
+	return validate.OptionalHTTPURL("url", r.GetUrl())
+}

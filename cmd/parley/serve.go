@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/parley-im/parley/platform/config"
+	"github.com/parley-im/parley/platform/httpserver"
+	"github.com/parley-im/parley/platform/logging"
+)
+
+func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
+	cfg := config.Default()
+	fs := flag.NewFlagSet("parley serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg.RegisterServeFlags(fs)
+	if err := config.Parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve takes no arguments, got %q", fs.Args())
+	}
+	log, err := logging.New(os.Stderr, cfg.LogLevel, cfg.LogFormat)
+	if err != nil {
+		return err
+	}
+
+	pool, closeDB, err := openDatabase(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	if cfg.AutoMigrate {
+		m, err := newMigrator(pool)
+		if err != nil {
+			return err
+		}
+		results, err := m.Up(ctx)
+		if err != nil {
+			return err
+		}
+		for _, r := range results {
+			log.Info().Str("migration", r.Source.Path).Msg("applied migration")
+		}
+	}
+
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	srv := buildServer(cfg, pool, log, registry)
+
+	grpcLis, err := net.Listen("tcp", cfg.GRPCAddr)
+	if err != nil {
+		return fmt.Errorf("gRPC listener: %w", err)
+	}
+	httpLis, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		grpcLis.Close()
+		return fmt.Errorf("HTTP listener: %w", err)
+	}
+	httpSrv := &http.Server{
+		Handler:           httpserver.NewMux(pool.Ping, registry),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+
+	log.Info().Str("grpc", grpcLis.Addr().String()).Str("http", httpLis.Addr().String()).
+		Str("version", buildVersion()).Msg("parley serving")
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return srv.Serve(grpcLis) })
+	g.Go(func() error {
+		if err := httpSrv.Serve(httpLis); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		log.Info().Dur("timeout", cfg.ShutdownTimeout).Msg("shutting down")
+		srv.Health.Shutdown()
+		stopped := make(chan struct{})
+		go func() { srv.GracefulStop(); close(stopped) }()
+		timer := time.NewTimer(cfg.ShutdownTimeout)
+		defer timer.Stop()
+		select {
+		case <-stopped:
+		case <-timer.C:
+			log.Warn().Msg("shutdown timeout: cancelling the calls still running")
+			srv.Stop()
+			<-stopped
+		}
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return httpSrv.Shutdown(shutdownCtx)
+	})
+	err = g.Wait()
+	log.Info().Msg("stopped")
+	return err
+}

@@ -1,0 +1,22 @@
+package user
+
+import (
+	"context"
+
+	"github.com/parley-im/parley/api/gen/userpb"
+	"github.com/parley-im/parley/modules/user/internal/app"
+)
+
+// API is what other modules may ask of the user module. Users travel as the
+// wire's user.User: it is already the public, stable shape of a user and
+// carries no credential.
+type API interface {
+	// GetUser returns a live user or ErrNotFound.
+	GetUser(ctx context.Context, id uint64) (*userpb.User, error)
+	// GetUsers returns the live users among ids, in no particular order;
+	// missing ids are left out.
+	GetUsers(ctx context.Context, ids []uint64) ([]*userpb.User, error)
+}
+
+// ErrNotFound is returned for a user that does not exist or was deleted.
+var ErrNotFound = app.ErrNotFound

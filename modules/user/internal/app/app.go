@@ -1,0 +1,272 @@
+// Package app is the user module's behaviour: accounts, credentials, tokens.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/alexedwards/argon2id"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/parley-im/parley/modules/user/internal/db"
+	"github.com/parley-im/parley/platform/apperr"
+	"github.com/parley-im/parley/platform/auth"
+	"github.com/parley-im/parley/platform/paging"
+)
+
+// Config tunes the module.
+type Config struct {
+	TokenTTL time.Duration
+	// LoginMaxFailures failed logins for one nickname within LoginWindow
+	// block further attempts until the window passes.
+	LoginMaxFailures int
+	LoginWindow      time.Duration
+}
+
+// Errors the module returns; the messages are what clients see.
+var (
+	ErrNotFound          = apperr.NotFound("user not found")
+	ErrNicknameTaken     = apperr.AlreadyExists("nickname: already taken")
+	ErrBadCredentials    = apperr.Unauthenticated("invalid nickname or password")
+	ErrInvalidToken      = apperr.Unauthenticated("invalid, expired or revoked token")
+	ErrTooManyLoginFails = apperr.ResourceExhausted("too many failed logins for this nickname: try again in a minute")
+)
+
+// passwordParams follow OWASP's argon2id recommendation (19 MiB, 2 passes).
+var passwordParams = &argon2id.Params{Memory: 19 * 1024, Iterations: 2, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+
+// dummyHash is compared against when a nickname does not exist, so a login
+// takes as long whether or not the nickname exists.
+var dummyHash = mustHash("parley-dummy-password")
+
+func mustHash(password string) string {
+	h, err := argon2id.CreateHash(password, passwordParams)
+	if err != nil {
+		panic(err)
+	}
+	return h
+}
+
+// Service implements the module over its schema.
+type Service struct {
+	pool *pgxpool.Pool
+	q    *db.Queries
+	cfg  Config
+}
+
+func New(pool *pgxpool.Pool, cfg Config) *Service {
+	return &Service{pool: pool, q: db.New(pool), cfg: cfg}
+}
+
+// FoldNickname is the case-insensitive form nicknames are compared in.
+func FoldNickname(nickname string) string {
+	return strings.ToLower(strings.TrimSpace(nickname))
+}
+
+// NewUser is a validated sign-up.
+type NewUser struct {
+	Nickname  string
+	Gender    int16
+	AvatarURL string
+	Password  string
+}
+
+func (s *Service) CreateUser(ctx context.Context, in NewUser) (db.UsersUser, error) {
+	hash, err := argon2id.CreateHash(in.Password, passwordParams)
+	if err != nil {
+		return db.UsersUser{}, fmt.Errorf("hash password: %w", err)
+	}
+	u, err := s.q.CreateUser(ctx, db.CreateUserParams{
+		Nickname:       strings.TrimSpace(in.Nickname),
+		NicknameFolded: FoldNickname(in.Nickname),
+		Gender:         in.Gender,
+		AvatarUrl:      in.AvatarURL,
+		PasswordHash:   hash,
+	})
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" { // unique_violation
+		return db.UsersUser{}, ErrNicknameTaken
+	}
+	if err != nil {
+		return db.UsersUser{}, fmt.Errorf("create user: %w", err)
+	}
+	return u, nil
+}
+
+// Login checks the credentials and issues a new token.
+func (s *Service) Login(ctx context.Context, nickname, password string) (string, error) {
+	folded := FoldNickname(nickname)
+	window := s.cfg.LoginWindow.Seconds()
+	failures, err := s.q.CountRecentLoginFailures(ctx, db.CountRecentLoginFailuresParams{
+		NicknameFolded: folded, WindowSeconds: window,
+	})
+	if err != nil {
+		return "", fmt.Errorf("count login failures: %w", err)
+	}
+	if failures >= int64(s.cfg.LoginMaxFailures) {
+		return "", ErrTooManyLoginFails
+	}
+
+	cred, err := s.q.GetCredentials(ctx, folded)
+	hash := cred.PasswordHash
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		hash = dummyHash
+	case err != nil:
+		return "", fmt.Errorf("get credentials: %w", err)
+	}
+	match, err := argon2id.ComparePasswordAndHash(password, hash)
+	if err != nil {
+		return "", fmt.Errorf("compare password: %w", err)
+	}
+	if !match || hash == dummyHash {
+		err := s.q.RecordLoginFailure(ctx, db.RecordLoginFailureParams{NicknameFolded: folded, WindowSeconds: window})
+		if err != nil {
+			return "", fmt.Errorf("record login failure: %w", err)
+		}
+		return "", ErrBadCredentials
+	}
+	return s.issueToken(ctx, cred.ID)
+}
+
+// issueToken stores the SHA-256 of a new random token for userID; the token
+// itself is only ever in the client's hands.
+func (s *Service) issueToken(ctx context.Context, userID int64) (string, error) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", err
+	}
+	token := base64.RawURLEncoding.EncodeToString(raw)
+	hash := sha256.Sum256([]byte(token))
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		q := s.q.WithTx(tx)
+		if err := q.DeleteExpiredTokens(ctx, userID); err != nil {
+			return err
+		}
+		return q.CreateToken(ctx, db.CreateTokenParams{
+			TokenHash: hash[:], UserID: userID, ExpiresAt: time.Now().Add(s.cfg.TokenTTL),
+		})
+	})
+	if err != nil {
+		return "", fmt.Errorf("issue token: %w", err)
+	}
+	return token, nil
+}
+
+// Authenticate resolves a token to its user's identity.
+func (s *Service) Authenticate(ctx context.Context, token string) (auth.Identity, error) {
+	if len(token) != base64.RawURLEncoding.EncodedLen(32) {
+		return auth.Identity{}, ErrInvalidToken
+	}
+	hash := sha256.Sum256([]byte(token))
+	row, err := s.q.Authenticate(ctx, hash[:])
+	if errors.Is(err, pgx.ErrNoRows) {
+		return auth.Identity{}, ErrInvalidToken
+	}
+	if err != nil {
+		return auth.Identity{}, fmt.Errorf("authenticate: %w", err)
+	}
+	return auth.Identity{UserID: uint64(row.ID), Admin: row.IsAdmin}, nil
+}
+
+func (s *Service) GetUser(ctx context.Context, id uint64) (db.UsersUser, error) {
+	u, err := s.q.GetUser(ctx, int64(id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return db.UsersUser{}, ErrNotFound
+	}
+	if err != nil {
+		return db.UsersUser{}, fmt.Errorf("get user %d: %w", id, err)
+	}
+	return u, nil
+}
+
+func (s *Service) GetUsers(ctx context.Context, ids []uint64) ([]db.UsersUser, error) {
+	ids64 := make([]int64, len(ids))
+	for i, id := range ids {
+		ids64[i] = int64(id)
+	}
+	users, err := s.q.GetUsersByIDs(ctx, ids64)
+	if err != nil {
+		return nil, fmt.Errorf("get users: %w", err)
+	}
+	return users, nil
+}
+
+// QueryUsers lists users whose nickname contains keyword (case-insensitive),
+// or all users for an empty keyword, by id, one page at a time.
+func (s *Service) QueryUsers(ctx context.Context, keyword string, page paging.Page) ([]db.UsersUser, uint64, error) {
+	keyword = FoldNickname(keyword)
+	var (
+		users []db.UsersUser
+		total int64
+		err   error
+	)
+	if keyword == "" {
+		users, err = s.q.ListUsers(ctx, db.ListUsersParams{RowLimit: page.Limit(), RowOffset: page.Offset()})
+		if err == nil {
+			total, err = s.q.CountUsers(ctx)
+		}
+	} else {
+		users, err = s.q.SearchUsers(ctx, db.SearchUsersParams{Keyword: keyword, RowLimit: page.Limit(), RowOffset: page.Offset()})
+		if err == nil {
+			total, err = s.q.CountSearchUsers(ctx, keyword)
+		}
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("query users: %w", err)
+	}
+	return users, uint64(total), nil
+}
+
+// UpdatePassword sets a new password and revokes every token of the user.
+func (s *Service) UpdatePassword(ctx context.Context, userID uint64, password string) error {
+	hash, err := argon2id.CreateHash(password, passwordParams)
+	if err != nil {
+		return fmt.Errorf("hash password: %w", err)
+	}
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		q := s.q.WithTx(tx)
+		n, err := q.UpdatePassword(ctx, db.UpdatePasswordParams{ID: int64(userID), PasswordHash: hash})
+		if err != nil {
+			return fmt.Errorf("update password: %w", err)
+		}
+		if n == 0 {
+			return ErrNotFound
+		}
+		if err := q.DeleteUserTokens(ctx, int64(userID)); err != nil {
+			return fmt.Errorf("revoke tokens: %w", err)
+		}
+		return nil
+	})
+}
+
+func (s *Service) UpdateAvatar(ctx context.Context, userID uint64, url string) error {
+	n, err := s.q.UpdateAvatar(ctx, db.UpdateAvatarParams{ID: int64(userID), AvatarUrl: url})
+	if err != nil {
+		return fmt.Errorf("update avatar: %w", err)
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// SetAdmin gives or takes the admin role.
+func (s *Service) SetAdmin(ctx context.Context, nickname string, admin bool) error {
+	n, err := s.q.SetAdmin(ctx, db.SetAdminParams{NicknameFolded: FoldNickname(nickname), IsAdmin: admin})
+	if err != nil {
+		return fmt.Errorf("set admin: %w", err)
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}

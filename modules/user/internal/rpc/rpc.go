@@ -1,0 +1,111 @@
+// Package rpc is the user module's gRPC face: it maps UserService requests
+// to the app layer and its results back to the wire.
+package rpc
+
+import (
+	"context"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/parley-im/parley/api/gen/commonpb"
+	"github.com/parley-im/parley/api/gen/userpb"
+	"github.com/parley-im/parley/modules/user/internal/app"
+	"github.com/parley-im/parley/modules/user/internal/db"
+	"github.com/parley-im/parley/platform/auth"
+	"github.com/parley-im/parley/platform/paging"
+	"github.com/parley-im/parley/platform/pong"
+)
+
+// Server implements userpb.UserServiceServer. Requests arrive validated
+// (see userpb's Validate methods).
+type Server struct {
+	userpb.UnimplementedUserServiceServer
+	svc *app.Service
+}
+
+func NewServer(svc *app.Service) *Server { return &Server{svc: svc} }
+
+func (s *Server) Ping(ctx context.Context, req *commonpb.PingRequest) (*commonpb.PingResponse, error) {
+	return pong.Ping(ctx, req)
+}
+
+func (s *Server) CreateUser(ctx context.Context, req *userpb.UserCreateRequest) (*userpb.UserCreateResponse, error) {
+	u, err := s.svc.CreateUser(ctx, app.NewUser{
+		Nickname:  req.GetNickname(),
+		Gender:    int16(req.GetGender()),
+		AvatarURL: req.GetAvatarUrl(),
+		Password:  req.GetPassword(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &userpb.UserCreateResponse{User: ToProto(u)}, nil
+}
+
+func (s *Server) UserLogin(ctx context.Context, req *userpb.UserLoginRequest) (*userpb.UserLoginResponse, error) {
+	token, err := s.svc.Login(ctx, req.GetNickname(), req.GetPassword())
+	if err != nil {
+		return nil, err
+	}
+	return &userpb.UserLoginResponse{Token: token}, nil
+}
+
+func (s *Server) GetUser(ctx context.Context, req *userpb.UserGetRequest) (*userpb.UserGetResponse, error) {
+	u, err := s.svc.GetUser(ctx, req.GetId())
+	if err != nil {
+		return nil, err
+	}
+	return &userpb.UserGetResponse{User: ToProto(u)}, nil
+}
+
+func (s *Server) QueryUser(ctx context.Context, req *userpb.UserQueryRequest) (*userpb.UserQueryResponse, error) {
+	page := paging.New(req.GetPage(), req.GetPageSize())
+	users, total, err := s.svc.QueryUsers(ctx, req.GetKeyword(), page)
+	if err != nil {
+		return nil, err
+	}
+	resp := &userpb.UserQueryResponse{Pager: page.Pager(total), User: make([]*userpb.User, len(users))}
+	for i, u := range users {
+		resp.User[i] = ToProto(u)
+	}
+	return resp, nil
+}
+
+func (s *Server) UpdatePassword(ctx context.Context, req *userpb.UpdatePasswordRequest) (*userpb.UpdatePasswordResponse, error) {
+	caller, err := auth.Caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.svc.UpdatePassword(ctx, caller.UserID, req.GetPassword()); err != nil {
+		return nil, err
+	}
+	return &userpb.UpdatePasswordResponse{}, nil
+}
+
+func (s *Server) UpdateAvatar(ctx context.Context, req *userpb.UpdateAvatarRequest) (*userpb.UpdateAvatarResponse, error) {
+	caller, err := auth.Caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.svc.UpdateAvatar(ctx, caller.UserID, req.GetUrl()); err != nil {
+		return nil, err
+	}
+	return &userpb.UpdateAvatarResponse{}, nil
+}
+
+// ToProto is a stored user on the wire; credentials never leave.
+func ToProto(u db.UsersUser) *userpb.User {
+	pb := &userpb.User{
+		Id:        uint64(u.ID),
+		Nickname:  u.Nickname,
+		Gender:    commonpb.Gender(u.Gender),
+		AvatarUrl: u.AvatarUrl,
+		Extra:     u.Extra,
+		CreatedAt: timestamppb.New(u.CreatedAt),
+		UpdatedAt: timestamppb.New(u.UpdatedAt),
+	}
+	if u.DeletedAt != nil {
+		pb.DeletedAt = timestamppb.New(*u.DeletedAt)
+	}
+	return pb
+}

@@ -1,0 +1,74 @@
+// Package user is the user module: accounts, login tokens and the
+// UserService. Other modules use it only through API.
+package user
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"google.golang.org/grpc"
+
+	"github.com/parley-im/parley/api/gen/userpb"
+	"github.com/parley-im/parley/modules/user/internal/app"
+	"github.com/parley-im/parley/modules/user/internal/rpc"
+	"github.com/parley-im/parley/platform/auth"
+)
+
+// Config tunes the module.
+type Config = app.Config
+
+// PublicMethods are the UserService methods callable without a token.
+var PublicMethods = []string{
+	userpb.UserService_CreateUser_FullMethodName,
+	userpb.UserService_UserLogin_FullMethodName,
+	userpb.UserService_Ping_FullMethodName,
+}
+
+// Module is the built user module.
+type Module struct {
+	svc *app.Service
+}
+
+var (
+	_ API                = (*Module)(nil)
+	_ auth.Authenticator = (*Module)(nil)
+)
+
+func New(pool *pgxpool.Pool, cfg Config) *Module {
+	return &Module{svc: app.New(pool, cfg)}
+}
+
+// Register adds the UserService to s.
+func (m *Module) Register(s grpc.ServiceRegistrar) {
+	userpb.RegisterUserServiceServer(s, rpc.NewServer(m.svc))
+}
+
+// Authenticate resolves a bearer token; the gRPC server's auth interceptor uses it.
+func (m *Module) Authenticate(ctx context.Context, token string) (auth.Identity, error) {
+	return m.svc.Authenticate(ctx, token)
+}
+
+func (m *Module) GetUser(ctx context.Context, id uint64) (*userpb.User, error) {
+	u, err := m.svc.GetUser(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return rpc.ToProto(u), nil
+}
+
+func (m *Module) GetUsers(ctx context.Context, ids []uint64) ([]*userpb.User, error) {
+	users, err := m.svc.GetUsers(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*userpb.User, len(users))
+	for i, u := range users {
+		out[i] = rpc.ToProto(u)
+	}
+	return out, nil
+}
+
+// SetAdmin gives (admin true) or takes the admin role; for `parley admin`.
+func (m *Module) SetAdmin(ctx context.Context, nickname string, admin bool) error {
+	return m.svc.SetAdmin(ctx, nickname, admin)
+}
