@@ -23,11 +23,12 @@ func commandSetup(name string, args []string, stderr io.Writer) (config.Config, 
 	fs := flag.NewFlagSet("parley "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg.RegisterDatabaseFlags(fs)
-	if err := config.Parse(fs, args); err != nil {
+	rest, err := config.Parse(fs, args)
+	if err != nil {
 		return cfg, zerolog.Nop(), nil, err
 	}
 	log, err := logging.New(stderr, cfg.LogLevel, cfg.LogFormat)
-	return cfg, log, fs.Args(), err
+	return cfg, log, rest, err
 }
 
 func migrateCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {

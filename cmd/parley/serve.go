@@ -25,11 +25,12 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("parley serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg.RegisterServeFlags(fs)
-	if err := config.Parse(fs, args); err != nil {
+	rest, err := config.Parse(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("serve takes no arguments, got %q", fs.Args())
+	if len(rest) > 0 {
+		return fmt.Errorf("serve takes no arguments, got %q", rest)
 	}
 	log, err := logging.New(os.Stderr, cfg.LogLevel, cfg.LogFormat)
 	if err != nil {

@@ -72,3 +72,6 @@ func (m *Module) GetUsers(ctx context.Context, ids []uint64) ([]*userpb.User, er
 func (m *Module) SetAdmin(ctx context.Context, nickname string, admin bool) error {
 	return m.svc.SetAdmin(ctx, nickname, admin)
 }
+
+// DefaultPasswordParams is the argon2id cost used when Config leaves it nil.
+var DefaultPasswordParams = app.DefaultPasswordParams

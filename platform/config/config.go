@@ -66,8 +66,10 @@ func EnvName(flagName string) string {
 	return "PARLEY_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
-// Parse applies the environment twins of fs's flags, then args.
-func Parse(fs *flag.FlagSet, args []string) error {
+// Parse applies the environment twins of fs's flags, then args, and
+// returns the positional arguments. Flags may come before, between or after
+// positional arguments (`parley migrate up -database-url ...`).
+func Parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var errs []error
 	fs.VisitAll(func(f *flag.Flag) {
 		env := EnvName(f.Name)
@@ -79,7 +81,17 @@ func Parse(fs *flag.FlagSet, args []string) error {
 		}
 	})
 	if err := errors.Join(errs...); err != nil {
-		return err
+		return nil, err
 	}
-	return fs.Parse(args)
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return positional, nil
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
 }

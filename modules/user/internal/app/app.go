@@ -29,6 +29,9 @@ type Config struct {
 	// block further attempts until the window passes.
 	LoginMaxFailures int
 	LoginWindow      time.Duration
+	// PasswordParams is the argon2id cost of new password hashes; nil means
+	// DefaultPasswordParams. Existing hashes carry their own parameters.
+	PasswordParams *argon2id.Params
 }
 
 // Errors the module returns; the messages are what clients see.
@@ -40,30 +43,28 @@ var (
 	ErrTooManyLoginFails = apperr.ResourceExhausted("too many failed logins for this nickname: try again in a minute")
 )
 
-// passwordParams follow OWASP's argon2id recommendation (19 MiB, 2 passes).
-var passwordParams = &argon2id.Params{Memory: 19 * 1024, Iterations: 2, Parallelism: 1, SaltLength: 16, KeyLength: 32}
-
-// dummyHash is compared against when a nickname does not exist, so a login
-// takes as long whether or not the nickname exists.
-var dummyHash = mustHash("parley-dummy-password")
-
-func mustHash(password string) string {
-	h, err := argon2id.CreateHash(password, passwordParams)
-	if err != nil {
-		panic(err)
-	}
-	return h
-}
+// DefaultPasswordParams follow OWASP's argon2id recommendation (19 MiB, 2 passes).
+var DefaultPasswordParams = &argon2id.Params{Memory: 19 * 1024, Iterations: 2, Parallelism: 1, SaltLength: 16, KeyLength: 32}
 
 // Service implements the module over its schema.
 type Service struct {
 	pool *pgxpool.Pool
 	q    *db.Queries
 	cfg  Config
+	// dummyHash is compared against when a nickname does not exist, so a
+	// login takes as long whether or not the nickname exists.
+	dummyHash string
 }
 
 func New(pool *pgxpool.Pool, cfg Config) *Service {
-	return &Service{pool: pool, q: db.New(pool), cfg: cfg}
+	if cfg.PasswordParams == nil {
+		cfg.PasswordParams = DefaultPasswordParams
+	}
+	dummy, err := argon2id.CreateHash("parley-dummy-password", cfg.PasswordParams)
+	if err != nil {
+		panic(err) // only crypto/rand failing, which Go treats as fatal anyway
+	}
+	return &Service{pool: pool, q: db.New(pool), cfg: cfg, dummyHash: dummy}
 }
 
 // FoldNickname is the case-insensitive form nicknames are compared in.
@@ -80,7 +81,7 @@ type NewUser struct {
 }
 
 func (s *Service) CreateUser(ctx context.Context, in NewUser) (db.UsersUser, error) {
-	hash, err := argon2id.CreateHash(in.Password, passwordParams)
+	hash, err := argon2id.CreateHash(in.Password, s.cfg.PasswordParams)
 	if err != nil {
 		return db.UsersUser{}, fmt.Errorf("hash password: %w", err)
 	}
@@ -119,7 +120,7 @@ func (s *Service) Login(ctx context.Context, nickname, password string) (string,
 	hash := cred.PasswordHash
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		hash = dummyHash
+		hash = s.dummyHash
 	case err != nil:
 		return "", fmt.Errorf("get credentials: %w", err)
 	}
@@ -127,7 +128,7 @@ func (s *Service) Login(ctx context.Context, nickname, password string) (string,
 	if err != nil {
 		return "", fmt.Errorf("compare password: %w", err)
 	}
-	if !match || hash == dummyHash {
+	if !match || hash == s.dummyHash {
 		err := s.q.RecordLoginFailure(ctx, db.RecordLoginFailureParams{NicknameFolded: folded, WindowSeconds: window})
 		if err != nil {
 			return "", fmt.Errorf("record login failure: %w", err)
@@ -228,7 +229,7 @@ func (s *Service) QueryUsers(ctx context.Context, keyword string, page paging.Pa
 
 // UpdatePassword sets a new password and revokes every token of the user.
 func (s *Service) UpdatePassword(ctx context.Context, userID uint64, password string) error {
-	hash, err := argon2id.CreateHash(password, passwordParams)
+	hash, err := argon2id.CreateHash(password, s.cfg.PasswordParams)
 	if err != nil {
 		return fmt.Errorf("hash password: %w", err)
 	}

@@ -1,0 +1,45 @@
+# Parley's developer commands. `make help` lists them.
+SHELL := /bin/bash
+GO_TOOL := go tool -modfile=tools/go.mod
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}'
+
+.PHONY: run
+run: ## start Parley on embedded defaults (a local PostgreSQL cluster under ./data)
+	go run ./cmd/parley serve -log-format console
+
+.PHONY: build
+build: ## build the parley binary into bin/
+	CGO_ENABLED=0 go build -trimpath -o bin/parley ./cmd/parley
+
+.PHONY: test
+test: ## run every test with the race detector against real PostgreSQL
+	go test -race -count=1 -timeout 20m ./...
+
+.PHONY: generate
+generate: ## regenerate the gRPC code (buf) and the SQL code (sqlc)
+	$(GO_TOOL) buf generate
+	$(GO_TOOL) sqlc generate
+
+.PHONY: lint
+lint: ## buf lint, gofmt and go vet
+	$(GO_TOOL) buf lint
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	go vet ./...
+
+.PHONY: verify
+verify: lint ## lint, and check the generated code is up to date
+	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
+	$(GO_TOOL) buf generate -o $$tmp && \
+	diff -r --exclude=validate.go $$tmp/api/gen api/gen || \
+		{ echo "api/gen is out of date: run 'make generate' and commit the result"; exit 1; }
+	$(GO_TOOL) sqlc diff || { echo "sqlc code is out of date: run 'make generate' and commit the result"; exit 1; }
+
+.PHONY: breaking
+breaking: ## check the .proto files against main for wire-breaking changes
+	$(GO_TOOL) buf breaking --against '.git#branch=main'

@@ -1,0 +1,235 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	"google.golang.org/grpc/status"
+
+	"github.com/parley-im/parley/api/gen/commonpb"
+	"github.com/parley-im/parley/api/gen/feedpb"
+	"github.com/parley-im/parley/api/gen/gatewaypb"
+	"github.com/parley-im/parley/api/gen/grouppb"
+	"github.com/parley-im/parley/api/gen/messagepb"
+	"github.com/parley-im/parley/api/gen/userpb"
+	"github.com/parley-im/parley/platform/config"
+	"github.com/parley-im/parley/platform/testdb"
+	"github.com/parley-im/parley/platform/testserver"
+)
+
+func TestMain(m *testing.M) { testdb.Main(m) }
+
+// startParley serves the production wiring on a loopback port.
+func startParley(t *testing.T) *grpc.ClientConn {
+	t.Helper()
+	srv := buildServer(config.Default(), testdb.Pool(t), zerolog.Nop(), prometheus.NewRegistry())
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(srv.Stop)
+	return testserver.Dial(t, lis.Addr().String())
+}
+
+func TestPingOnEveryServiceWithoutToken(t *testing.T) {
+	t.Parallel()
+	conn := startParley(t)
+	ctx := context.Background()
+	pings := map[string]func() (*commonpb.PingResponse, error){
+		"common":  func() (*commonpb.PingResponse, error) { return commonpb.NewCommonServiceClient(conn).Ping(ctx, &commonpb.PingRequest{}) },
+		"user":    func() (*commonpb.PingResponse, error) { return userpb.NewUserServiceClient(conn).Ping(ctx, &commonpb.PingRequest{}) },
+		"feed":    func() (*commonpb.PingResponse, error) { return feedpb.NewFeedServiceClient(conn).Ping(ctx, &commonpb.PingRequest{}) },
+		"group":   func() (*commonpb.PingResponse, error) { return grouppb.NewGroupServiceClient(conn).Ping(ctx, &commonpb.PingRequest{}) },
+		"message": func() (*commonpb.PingResponse, error) { return messagepb.NewMessageServiceClient(conn).Ping(ctx, &commonpb.PingRequest{}) },
+		"gateway": func() (*commonpb.PingResponse, error) { return gatewaypb.NewGatewayServiceClient(conn).Ping(ctx, &commonpb.PingRequest{}) },
+	}
+	require.Len(t, pings, 6)
+	for name, ping := range pings {
+		t.Run(name, func(t *testing.T) {
+			resp, err := ping()
+			require.NoError(t, err)
+			require.Equal(t, "pong", resp.GetContent())
+		})
+	}
+}
+
+func TestUnbuiltMethodsAreUnimplementedBehindAuth(t *testing.T) {
+	t.Parallel()
+	conn := startParley(t)
+	users := userpb.NewUserServiceClient(conn)
+	ctx := context.Background()
+	_, err := users.CreateUser(ctx, &userpb.UserCreateRequest{Nickname: "wire-" + t.Name()[:8], Password: "secret123", PasswordRpt: "secret123"})
+	require.NoError(t, err)
+	login, err := users.UserLogin(ctx, &userpb.UserLoginRequest{Nickname: "wire-" + t.Name()[:8], Password: "secret123"})
+	require.NoError(t, err)
+	authed := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+login.GetToken())
+
+	_, err = grouppb.NewGroupServiceClient(conn).CreateGroup(ctx, &grouppb.CreateGroupRequest{Name: "g"})
+	require.Equal(t, codes.Unauthenticated, status.Code(err), "no token is refused before anything else")
+	_, err = grouppb.NewGroupServiceClient(conn).CreateGroup(authed, &grouppb.CreateGroupRequest{Name: "g"})
+	require.Equal(t, codes.Unimplemented, status.Code(err))
+	_, err = messagepb.NewMessageServiceClient(conn).SendUserTextMessage(authed, &messagepb.SendUserTextMessageRequest{})
+	require.Equal(t, codes.Unimplemented, status.Code(err))
+	_, err = feedpb.NewFeedServiceClient(conn).FeedGet(authed, &feedpb.FeedGetRequest{Id: 1})
+	require.Equal(t, codes.Unimplemented, status.Code(err))
+}
+
+func TestHealthAndReflection(t *testing.T) {
+	t.Parallel()
+	conn := startParley(t)
+	ctx := context.Background()
+
+	health := healthpb.NewHealthClient(conn)
+	for _, service := range []string{"", "user.UserService", "gateway.GatewayService"} {
+		resp, err := health.Check(ctx, &healthpb.HealthCheckRequest{Service: service})
+		require.NoError(t, err)
+		require.Equal(t, healthpb.HealthCheckResponse_SERVING, resp.GetStatus(), service)
+	}
+
+	stream, err := reflectionpb.NewServerReflectionClient(conn).ServerReflectionInfo(ctx)
+	require.NoError(t, err)
+	require.NoError(t, stream.Send(&reflectionpb.ServerReflectionRequest{
+		MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{},
+	}))
+	resp, err := stream.Recv()
+	require.NoError(t, err)
+	var names []string
+	for _, s := range resp.GetListServicesResponse().GetService() {
+		names = append(names, s.GetName())
+	}
+	for _, want := range []string{"common.CommonService", "user.UserService", "feed.FeedService",
+		"group.GroupService", "message.MessageService", "gateway.GatewayService", "grpc.health.v1.Health"} {
+		require.Contains(t, names, want)
+	}
+}
+
+func TestVersionAndUsage(t *testing.T) {
+	t.Parallel()
+	var out, errOut bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"version"}, &out, &errOut))
+	require.True(t, strings.HasPrefix(out.String(), "parley "), out.String())
+
+	err := run(context.Background(), []string{"frobnicate"}, &out, &errOut)
+	require.ErrorContains(t, err, `unknown command "frobnicate"`)
+	require.Contains(t, errOut.String(), "Usage:")
+}
+
+func TestUnreachableDatabaseIsOneClearError(t *testing.T) {
+	t.Parallel()
+	port := freePort(t) // nothing listens there
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), []string{"migrate", "status",
+		"-database-url", fmt.Sprintf("postgres://parley@127.0.0.1:%d/parley?sslmode=disable", port)}, &out, &errOut)
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "unreachable")
+	require.NotContains(t, err.Error(), "\n")
+	require.NotContains(t, err.Error(), "goroutine")
+}
+
+func TestMigrateAndAdminCommands(t *testing.T) {
+	t.Parallel()
+	url := testdb.URL(t)
+	var out, errOut bytes.Buffer
+	ctx := context.Background()
+
+	require.NoError(t, run(ctx, []string{"migrate", "up", "-database-url", url}, &out, &errOut))
+	require.Contains(t, out.String(), "no pending migrations")
+	out.Reset()
+	require.NoError(t, run(ctx, []string{"migrate", "status", "-database-url", url}, &out, &errOut))
+	require.Contains(t, out.String(), "00001_create_users.sql")
+	require.Contains(t, out.String(), "applied")
+
+	err := run(ctx, []string{"admin", "promote", "someone", "-database-url", url}, &out, &errOut)
+	require.ErrorContains(t, err, "usage")
+	err = run(ctx, []string{"admin", "-database-url", url, "grant", "nobody-by-this-name"}, &out, &errOut)
+	require.ErrorContains(t, err, `no user with nickname "nobody-by-this-name"`)
+
+	conn := startParley(t)
+	users := userpb.NewUserServiceClient(conn)
+	_, err = users.CreateUser(ctx, &userpb.UserCreateRequest{Nickname: "Moderator", Password: "secret123", PasswordRpt: "secret123"})
+	require.NoError(t, err)
+	out.Reset()
+	require.NoError(t, run(ctx, []string{"admin", "-database-url", url, "grant", "moderator"}, &out, &errOut))
+	require.Contains(t, out.String(), "moderator is now an admin")
+	require.True(t, isAdmin(t, "moderator"))
+	require.NoError(t, run(ctx, []string{"admin", "-database-url", url, "revoke", "MODERATOR"}, &out, &errOut))
+	require.False(t, isAdmin(t, "moderator"))
+}
+
+func isAdmin(t *testing.T, nickname string) bool {
+	t.Helper()
+	var admin bool
+	require.NoError(t, testdb.Pool(t).QueryRow(context.Background(),
+		"SELECT is_admin FROM users.users WHERE nickname_folded = $1", nickname).Scan(&admin))
+	return admin
+}
+
+// TestServeStartsAndStopsGracefully runs `parley serve` end to end: it
+// applies migrations, answers gRPC and HTTP, and returns cleanly when its
+// context ends (as on SIGTERM).
+func TestServeStartsAndStopsGracefully(t *testing.T) {
+	t.Parallel()
+	grpcAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	httpAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	var errOut bytes.Buffer
+	go func() {
+		done <- run(ctx, []string{"serve", "-database-url", testdb.URL(t),
+			"-grpc-addr", grpcAddr, "-http-addr", httpAddr, "-log-level", "warn"}, &bytes.Buffer{}, &errOut)
+	}()
+
+	conn := testserver.Dial(t, grpcAddr)
+	require.Eventually(t, func() bool {
+		resp, err := userpb.NewUserServiceClient(conn).Ping(context.Background(), &commonpb.PingRequest{})
+		return err == nil && resp.GetContent() == "pong"
+	}, 20*time.Second, 50*time.Millisecond)
+	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+		resp, err := http.Get("http://" + httpAddr + path)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode, path)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop after its context ended")
+	}
+}
+
+func TestServeRejectsBadFlags(t *testing.T) {
+	t.Parallel()
+	var errOut bytes.Buffer
+	err := run(context.Background(), []string{"serve", "-log-format", "xml", "-database-url", "postgres://x@127.0.0.1:1/x"}, &bytes.Buffer{}, &errOut)
+	require.ErrorContains(t, err, "log format")
+	err = run(context.Background(), []string{"serve", "-h"}, &bytes.Buffer{}, &errOut)
+	require.True(t, errors.Is(err, flag.ErrHelp))
+	require.Contains(t, errOut.String(), "PARLEY_GRPC_ADDR")
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}

@@ -1,0 +1,468 @@
+package user_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alexedwards/argon2id"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/parley-im/parley/api/gen/commonpb"
+	"github.com/parley-im/parley/api/gen/userpb"
+	"github.com/parley-im/parley/modules/user"
+	"github.com/parley-im/parley/platform/grpcserver"
+	"github.com/parley-im/parley/platform/testdb"
+	"github.com/parley-im/parley/platform/testserver"
+)
+
+const password = "secret123"
+
+// cheapHashing keeps the race-detector run fast; the production cost
+// (user.DefaultPasswordParams) is exercised by TestDefaultPasswordCost.
+var cheapHashing = &argon2id.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+
+func defaultConfig() user.Config {
+	return user.Config{TokenTTL: time.Hour, LoginMaxFailures: 10, LoginWindow: time.Minute, PasswordParams: cheapHashing}
+}
+
+// setup serves the user module on a real gRPC server over the package's
+// database and returns a client.
+func setup(t *testing.T, cfg user.Config) userpb.UserServiceClient {
+	t.Helper()
+	mod := user.New(testdb.Pool(t), cfg)
+	conn := testserver.Start(t, grpcserver.Options{Authenticator: mod, PublicMethods: user.PublicMethods}, mod.Register)
+	return userpb.NewUserServiceClient(conn)
+}
+
+// unique returns a nickname no other test uses.
+func unique(prefix string) string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
+func createUser(t *testing.T, c userpb.UserServiceClient, nickname string) *userpb.User {
+	t.Helper()
+	resp, err := c.CreateUser(context.Background(), &userpb.UserCreateRequest{
+		Nickname: nickname, Password: password, PasswordRpt: password,
+	})
+	require.NoError(t, err)
+	return resp.GetUser()
+}
+
+func login(t *testing.T, c userpb.UserServiceClient, nickname, pw string) string {
+	t.Helper()
+	resp, err := c.UserLogin(context.Background(), &userpb.UserLoginRequest{Nickname: nickname, Password: pw})
+	require.NoError(t, err)
+	require.NotEmpty(t, resp.GetToken())
+	return resp.GetToken()
+}
+
+func withToken(token string) context.Context {
+	return metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+token)
+}
+
+func requireCode(t *testing.T, err error, want codes.Code) *status.Status {
+	t.Helper()
+	require.Error(t, err)
+	st, ok := status.FromError(err)
+	require.True(t, ok, "not a gRPC status: %v", err)
+	require.Equal(t, want, st.Code(), "message: %s", st.Message())
+	return st
+}
+
+func TestCreateUser(t *testing.T) {
+	t.Parallel()
+	c := setup(t, defaultConfig())
+	nick := unique("Zoë ")
+
+	resp, err := c.CreateUser(context.Background(), &userpb.UserCreateRequest{
+		Nickname:    "  " + nick + "  ",
+		Gender:      commonpb.Gender_Female,
+		AvatarUrl:   "https://cdn.example.com/a.png",
+		Password:    password,
+		PasswordRpt: password,
+	})
+	require.NoError(t, err)
+	u := resp.GetUser()
+	require.NotZero(t, u.GetId())
+	require.Equal(t, nick, u.GetNickname(), "nickname is stored trimmed")
+	require.Equal(t, commonpb.Gender_Female, u.GetGender())
+	require.Equal(t, "https://cdn.example.com/a.png", u.GetAvatarUrl())
+	require.NotNil(t, u.GetCreatedAt())
+	require.NotNil(t, u.GetUpdatedAt())
+	require.Nil(t, u.GetDeletedAt())
+	require.WithinDuration(t, time.Now(), u.GetCreatedAt().AsTime(), time.Minute)
+
+	t.Run("duplicate nickname in another case", func(t *testing.T) {
+		_, err := c.CreateUser(context.Background(), &userpb.UserCreateRequest{
+			Nickname: strings.ToUpper(nick), Password: password, PasswordRpt: password,
+		})
+		requireCode(t, err, codes.AlreadyExists)
+	})
+}
+
+func TestCreateUserValidation(t *testing.T) {
+	t.Parallel()
+	c := setup(t, defaultConfig())
+	valid := func() *userpb.UserCreateRequest {
+		return &userpb.UserCreateRequest{Nickname: unique("v"), Password: password, PasswordRpt: password}
+	}
+	tests := []struct {
+		name    string
+		mutate  func(r *userpb.UserCreateRequest)
+		wantMsg string
+	}{
+		{"empty nickname", func(r *userpb.UserCreateRequest) { r.Nickname = "" }, "nickname"},
+		{"blank nickname", func(r *userpb.UserCreateRequest) { r.Nickname = "   " }, "nickname"},
+		{"nickname of 33 characters", func(r *userpb.UserCreateRequest) { r.Nickname = strings.Repeat("张", 33) }, "nickname"},
+		{"nickname with a control character", func(r *userpb.UserCreateRequest) { r.Nickname = "a\x00b" }, "nickname"},
+		{"password of 7 characters", func(r *userpb.UserCreateRequest) { r.Password, r.PasswordRpt = "1234567", "1234567" }, "password"},
+		{"password of 129 characters", func(r *userpb.UserCreateRequest) {
+			r.Password = strings.Repeat("p", 129)
+			r.PasswordRpt = r.Password
+		}, "password"},
+		{"password_rpt differs", func(r *userpb.UserCreateRequest) { r.PasswordRpt = password + "x" }, "password_rpt"},
+		{"undefined gender", func(r *userpb.UserCreateRequest) { r.Gender = commonpb.Gender(7) }, "gender"},
+		{"avatar_url not http", func(r *userpb.UserCreateRequest) { r.AvatarUrl = "ftp://example.com/a.png" }, "avatar_url"},
+		{"avatar_url relative", func(r *userpb.UserCreateRequest) { r.AvatarUrl = "/a.png" }, "avatar_url"},
+		{"avatar_url over 1024", func(r *userpb.UserCreateRequest) {
+			r.AvatarUrl = "https://example.com/" + strings.Repeat("a", 1010)
+		}, "avatar_url"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := valid()
+			tt.mutate(req)
+			_, err := c.CreateUser(context.Background(), req)
+			st := requireCode(t, err, codes.InvalidArgument)
+			require.Contains(t, st.Message(), tt.wantMsg)
+		})
+	}
+
+	t.Run("boundaries are accepted", func(t *testing.T) {
+		req := valid()
+		req.Nickname = unique(strings.Repeat("张", 24)) // 24 + 8 hex = 32 characters
+		req.Password = strings.Repeat("p", 128)
+		req.PasswordRpt = req.Password
+		req.Gender = commonpb.Gender_Male
+		req.AvatarUrl = "http://example.com/" + strings.Repeat("a", 1024-len("http://example.com/"))
+		_, err := c.CreateUser(context.Background(), req)
+		require.NoError(t, err)
+	})
+}
+
+func TestLoginAndGetUser(t *testing.T) {
+	t.Parallel()
+	c := setup(t, defaultConfig())
+	nick := unique("ann")
+	u := createUser(t, c, nick)
+
+	token := login(t, c, strings.ToUpper(nick), password)
+	got, err := c.GetUser(withToken(token), &userpb.UserGetRequest{Id: u.GetId()})
+	require.NoError(t, err)
+	require.Equal(t, u.GetId(), got.GetUser().GetId())
+	require.Equal(t, nick, got.GetUser().GetNickname())
+
+	_, err = c.GetUser(withToken(token), &userpb.UserGetRequest{Id: u.GetId() + 1_000_000})
+	requireCode(t, err, codes.NotFound)
+	_, err = c.GetUser(withToken(token), &userpb.UserGetRequest{Id: 0})
+	requireCode(t, err, codes.InvalidArgument)
+
+	t.Run("wrong password and unknown nickname answer alike", func(t *testing.T) {
+		_, errWrong := c.UserLogin(context.Background(), &userpb.UserLoginRequest{Nickname: nick, Password: "wrong-password"})
+		_, errUnknown := c.UserLogin(context.Background(), &userpb.UserLoginRequest{Nickname: unique("ghost"), Password: password})
+		stWrong := requireCode(t, errWrong, codes.Unauthenticated)
+		stUnknown := requireCode(t, errUnknown, codes.Unauthenticated)
+		require.Equal(t, stWrong.Message(), stUnknown.Message())
+	})
+}
+
+func TestAuthentication(t *testing.T) {
+	t.Parallel()
+	c := setup(t, defaultConfig())
+	nick := unique("auth")
+	u := createUser(t, c, nick)
+	get := &userpb.UserGetRequest{Id: u.GetId()}
+
+	t.Run("no token", func(t *testing.T) {
+		_, err := c.GetUser(context.Background(), get)
+		requireCode(t, err, codes.Unauthenticated)
+	})
+	t.Run("not a bearer token", func(t *testing.T) {
+		ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Basic YWxhZGRpbjpvcGVuc2VzYW1l")
+		_, err := c.GetUser(ctx, get)
+		requireCode(t, err, codes.Unauthenticated)
+	})
+	t.Run("unknown token", func(t *testing.T) {
+		_, err := c.GetUser(withToken("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), get)
+		requireCode(t, err, codes.Unauthenticated)
+	})
+	t.Run("malformed token", func(t *testing.T) {
+		_, err := c.GetUser(withToken("x"), get)
+		requireCode(t, err, codes.Unauthenticated)
+	})
+	t.Run("expired token", func(t *testing.T) {
+		cfg := defaultConfig()
+		cfg.TokenTTL = 300 * time.Millisecond
+		short := setup(t, cfg)
+		token := login(t, short, nick, password)
+		_, err := short.GetUser(withToken(token), get)
+		require.NoError(t, err)
+		time.Sleep(500 * time.Millisecond)
+		_, err = short.GetUser(withToken(token), get)
+		requireCode(t, err, codes.Unauthenticated)
+	})
+}
+
+func TestUpdatePasswordRevokesTokens(t *testing.T) {
+	t.Parallel()
+	c := setup(t, defaultConfig())
+	nick := unique("pw")
+	u := createUser(t, c, nick)
+	first := login(t, c, nick, password)
+	second := login(t, c, nick, password)
+
+	_, err := c.UpdatePassword(withToken(first), &userpb.UpdatePasswordRequest{Password: "short", PasswordRpt: "short"})
+	requireCode(t, err, codes.InvalidArgument)
+	_, err = c.UpdatePassword(withToken(first), &userpb.UpdatePasswordRequest{Password: "new-secret-1", PasswordRpt: "new-secret-2"})
+	requireCode(t, err, codes.InvalidArgument)
+
+	_, err = c.UpdatePassword(withToken(first), &userpb.UpdatePasswordRequest{Password: "new-secret-1", PasswordRpt: "new-secret-1"})
+	require.NoError(t, err)
+
+	for _, old := range []string{first, second} {
+		_, err = c.GetUser(withToken(old), &userpb.UserGetRequest{Id: u.GetId()})
+		requireCode(t, err, codes.Unauthenticated)
+	}
+	_, err = c.UserLogin(context.Background(), &userpb.UserLoginRequest{Nickname: nick, Password: password})
+	requireCode(t, err, codes.Unauthenticated)
+	fresh := login(t, c, nick, "new-secret-1")
+	_, err = c.GetUser(withToken(fresh), &userpb.UserGetRequest{Id: u.GetId()})
+	require.NoError(t, err)
+
+	_, err = c.UpdatePassword(context.Background(), &userpb.UpdatePasswordRequest{Password: "new-secret-3", PasswordRpt: "new-secret-3"})
+	requireCode(t, err, codes.Unauthenticated)
+}
+
+func TestUpdateAvatarChangesOnlyTheCaller(t *testing.T) {
+	t.Parallel()
+	c := setup(t, defaultConfig())
+	alice := createUser(t, c, unique("alice"))
+	bob := createUser(t, c, unique("bob"))
+	token := login(t, c, alice.GetNickname(), password)
+
+	_, err := c.UpdateAvatar(withToken(token), &userpb.UpdateAvatarRequest{Url: "javascript:alert(1)"})
+	requireCode(t, err, codes.InvalidArgument)
+
+	_, err = c.UpdateAvatar(withToken(token), &userpb.UpdateAvatarRequest{Url: "https://img.example.com/alice.png"})
+	require.NoError(t, err)
+
+	got, err := c.GetUser(withToken(token), &userpb.UserGetRequest{Id: alice.GetId()})
+	require.NoError(t, err)
+	require.Equal(t, "https://img.example.com/alice.png", got.GetUser().GetAvatarUrl())
+	require.True(t, got.GetUser().GetUpdatedAt().AsTime().After(alice.GetUpdatedAt().AsTime()), "updated_at moves")
+
+	other, err := c.GetUser(withToken(token), &userpb.UserGetRequest{Id: bob.GetId()})
+	require.NoError(t, err)
+	require.Empty(t, other.GetUser().GetAvatarUrl())
+
+	_, err = c.UpdateAvatar(withToken(token), &userpb.UpdateAvatarRequest{Url: ""})
+	require.NoError(t, err, "an empty url clears the avatar")
+	got, err = c.GetUser(withToken(token), &userpb.UserGetRequest{Id: alice.GetId()})
+	require.NoError(t, err)
+	require.Empty(t, got.GetUser().GetAvatarUrl())
+}
+
+func TestLoginRateLimit(t *testing.T) {
+	t.Parallel()
+	cfg := defaultConfig()
+	cfg.LoginWindow = 3 * time.Second
+	c := setup(t, cfg)
+	nick := unique("brute")
+	createUser(t, c, nick)
+	bad := &userpb.UserLoginRequest{Nickname: nick, Password: "wrong-password"}
+
+	for range 10 {
+		_, err := c.UserLogin(context.Background(), bad)
+		requireCode(t, err, codes.Unauthenticated)
+	}
+	_, err := c.UserLogin(context.Background(), bad)
+	requireCode(t, err, codes.ResourceExhausted)
+	_, err = c.UserLogin(context.Background(), &userpb.UserLoginRequest{Nickname: strings.ToUpper(nick), Password: password})
+	requireCode(t, err, codes.ResourceExhausted) // the right password too, and in any case
+
+	other := unique("bystander")
+	createUser(t, c, other)
+	login(t, c, other, password) // other nicknames are unaffected
+
+	time.Sleep(cfg.LoginWindow + 200*time.Millisecond)
+	login(t, c, nick, password)
+}
+
+func TestQueryUser(t *testing.T) {
+	t.Parallel()
+	c := setup(t, defaultConfig())
+	tag := unique("q")
+	var created []*userpb.User
+	for _, name := range []string{"张伟" + tag, "张三" + tag, "李四" + tag, "Anna" + tag, "JOHANNA" + tag, "bob" + tag} {
+		created = append(created, createUser(t, c, name))
+	}
+	token := login(t, c, created[0].GetNickname(), password)
+	query := func(keyword string, page, size uint64) *userpb.UserQueryResponse {
+		t.Helper()
+		resp, err := c.QueryUser(withToken(token), &userpb.UserQueryRequest{Keyword: keyword, Page: page, PageSize: size})
+		require.NoError(t, err)
+		return resp
+	}
+	nicknames := func(resp *userpb.UserQueryResponse) []string {
+		var out []string
+		for _, u := range resp.GetUser() {
+			if strings.HasSuffix(u.GetNickname(), tag) {
+				out = append(out, strings.TrimSuffix(u.GetNickname(), tag))
+			}
+		}
+		return out
+	}
+
+	tests := []struct {
+		keyword string
+		want    []string
+	}{
+		{"张", []string{"张伟", "张三"}},
+		{"张三" + tag, []string{"张三"}},
+		{"四" + tag, []string{"李四"}},
+		{"ANNA" + tag, []string{"Anna", "JOHANNA"}},
+		{"anna", []string{"Anna", "JOHANNA"}},
+		{"b" + tag, []string{"bob"}},
+		{"nobody-has-this" + tag, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.keyword, func(t *testing.T) {
+			resp := query(tt.keyword, 1, 100)
+			require.Equal(t, tt.want, nicknames(resp))
+		})
+	}
+
+	t.Run("paging", func(t *testing.T) {
+		resp := query(tag, 0, 4)
+		require.Equal(t, &commonpb.Pager{Page: 1, PageZie: 4, TotalRows: 6, TotalPages: 2}, protoPager(resp))
+		require.Len(t, resp.GetUser(), 4)
+		second := query(tag, 2, 4)
+		require.Equal(t, uint64(2), second.GetPager().GetPage())
+		require.Len(t, second.GetUser(), 2)
+		var ids []uint64
+		for _, u := range append(resp.GetUser(), second.GetUser()...) {
+			ids = append(ids, u.GetId())
+		}
+		for i := 1; i < len(ids); i++ {
+			require.Less(t, ids[i-1], ids[i], "ordered by id")
+		}
+		require.Empty(t, query(tag, 3, 4).GetUser())
+	})
+	t.Run("page size defaults to 20 and is capped at 100", func(t *testing.T) {
+		require.Equal(t, uint64(20), query(tag, 1, 0).GetPager().GetPageZie())
+		require.Equal(t, uint64(100), query(tag, 1, 1000).GetPager().GetPageZie())
+	})
+	t.Run("empty keyword lists everyone", func(t *testing.T) {
+		resp := query("", 1, 100)
+		require.GreaterOrEqual(t, resp.GetPager().GetTotalRows(), uint64(6))
+		p := resp.GetPager()
+		require.Equal(t, (p.GetTotalRows()+99)/100, p.GetTotalPages())
+	})
+	t.Run("keyword longer than a nickname", func(t *testing.T) {
+		_, err := c.QueryUser(withToken(token), &userpb.UserQueryRequest{Keyword: strings.Repeat("k", 33)})
+		requireCode(t, err, codes.InvalidArgument)
+	})
+}
+
+func protoPager(resp *userpb.UserQueryResponse) *commonpb.Pager {
+	p := resp.GetPager()
+	return &commonpb.Pager{Page: p.GetPage(), PageZie: p.GetPageZie(), TotalRows: p.GetTotalRows(), TotalPages: p.GetTotalPages()}
+}
+
+// TestNicknameSearchUsesIndex shows the search query is served by the GIN
+// index rather than a sequential scan once the table is large.
+func TestNicknameSearchUsesIndex(t *testing.T) {
+	t.Parallel()
+	pool := testdb.Pool(t)
+	ctx := context.Background()
+	// A separate copy of the users table keeps these rows out of the other tests.
+	_, err := pool.Exec(ctx, `
+		CREATE TABLE users.users_explain (LIKE users.users INCLUDING ALL);
+		INSERT INTO users.users_explain (nickname, nickname_folded, password_hash)
+		SELECT 'user' || i, 'user' || i, 'x' FROM generate_series(1, 100000) AS i;
+		ANALYZE users.users_explain;`)
+	require.NoError(t, err)
+	for _, keyword := range []string{"张", "user4242", "r9"} {
+		var plan strings.Builder
+		rows, err := pool.Query(ctx, `EXPLAIN SELECT * FROM users.users_explain
+			WHERE users.search_grams(nickname_folded) @> users.keyword_grams($1::text)
+			  AND strpos(nickname_folded, $1::text) > 0 AND deleted_at IS NULL
+			ORDER BY id LIMIT 20`, keyword)
+		require.NoError(t, err)
+		for rows.Next() {
+			var line string
+			require.NoError(t, rows.Scan(&line))
+			plan.WriteString(line + "\n")
+		}
+		require.NoError(t, rows.Err())
+		if keyword == "r9" {
+			// Matches a tenth of the table: the planner may walk the id index instead; either way no full seq scan.
+			require.NotContains(t, plan.String(), "Seq Scan", plan.String())
+			continue
+		}
+		require.Contains(t, plan.String(), "users_explain_search_grams_idx", plan.String())
+	}
+}
+
+func TestConcurrentSignUpsOfOneNickname(t *testing.T) {
+	t.Parallel()
+	c := setup(t, defaultConfig())
+	nick := unique("race")
+	var wg sync.WaitGroup
+	results := make([]error, 8)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, results[i] = c.CreateUser(context.Background(), &userpb.UserCreateRequest{
+				Nickname: nick, Password: password, PasswordRpt: password,
+			})
+		}()
+	}
+	wg.Wait()
+	created := 0
+	for _, err := range results {
+		if err == nil {
+			created++
+			continue
+		}
+		requireCode(t, err, codes.AlreadyExists)
+	}
+	require.Equal(t, 1, created)
+}
+
+func TestDefaultPasswordCost(t *testing.T) {
+	t.Parallel()
+	cfg := defaultConfig()
+	cfg.PasswordParams = nil
+	c := setup(t, cfg)
+	nick := unique("strong")
+	createUser(t, c, nick)
+	login(t, c, nick, password)
+
+	var hash string
+	require.NoError(t, testdb.Pool(t).QueryRow(context.Background(),
+		"SELECT password_hash FROM users.users WHERE nickname = $1", nick).Scan(&hash))
+	require.True(t, strings.HasPrefix(hash, "$argon2id$v=19$m=19456,t=2,p=1$"), hash)
+	require.NotContains(t, hash, password)
+}
