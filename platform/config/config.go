@@ -1,6 +1,7 @@
 // Package config reads Parley's settings from flags, each with an environment
 // twin: flag -grpc-addr is PARLEY_GRPC_ADDR. A flag on the command line wins
-// over the environment, which wins over the default.
+// over the environment, which wins over the default. A malformed environment
+// value is an error even when a flag overrides it.
 package config
 
 import (
@@ -90,6 +91,9 @@ func Parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		}
 		if fs.NArg() == 0 {
 			return positional, nil
+		}
+		if consumed := len(args) - fs.NArg(); consumed > 0 && args[consumed-1] == "--" {
+			return append(positional, fs.Args()...), nil
 		}
 		positional = append(positional, fs.Arg(0))
 		args = fs.Args()[1:]

@@ -90,8 +90,10 @@ func (m errorMapper) toStatus(ctx context.Context, err error) error {
 	case errors.Is(err, context.DeadlineExceeded):
 		return status.Error(codes.DeadlineExceeded, "deadline exceeded")
 	}
-	if s, ok := status.FromError(err); ok {
-		return s.Err()
+	// A status made by gRPC or a library interceptor passes as is; a wrapped
+	// one does not, since grpc-go would send the wrapping text too.
+	if _, ok := err.(interface{ GRPCStatus() *status.Status }); ok {
+		return err
 	}
 	if database.IsUnavailable(err) {
 		m.log.Warn().Fields(logging.ExtractFields(ctx)).Err(err).Msg("database unavailable")

@@ -1,7 +1,8 @@
 // Package testdb gives each test package its own freshly migrated PostgreSQL
-// database. The server comes from, in order: TEST_DATABASE_URL; a local
-// cluster started from the machine's PostgreSQL binaries. A package that
-// cannot get one fails, saying how to get one: it never skips.
+// database. The server comes from, in order: TEST_DATABASE_URL; a
+// PostgreSQL container when a Docker engine answers (testcontainers-go); a
+// local cluster started from the machine's PostgreSQL binaries. A package
+// that cannot get one fails, saying how to get one: it never skips.
 //
 // Use it from TestMain so the database is dropped when the package's tests end:
 //
@@ -21,6 +22,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/testcontainers/testcontainers-go"
+	tcpostgres "github.com/testcontainers/testcontainers-go/modules/postgres"
 
 	"github.com/parley-im/parley/migrations"
 	"github.com/parley-im/parley/platform/database"
@@ -96,6 +99,9 @@ func server(ctx context.Context) (string, error) {
 	if url := os.Getenv("TEST_DATABASE_URL"); url != "" {
 		return url, nil
 	}
+	if dockerAnswers(ctx) {
+		return container(ctx)
+	}
 	dir, err := os.MkdirTemp("", "parley-testdb-")
 	if err != nil {
 		return "", err
@@ -104,10 +110,40 @@ func server(ctx context.Context) (string, error) {
 	cluster, err := pglocal.Start(ctx, dir, pglocal.Options{Ephemeral: true})
 	if err != nil {
 		return "", fmt.Errorf("no PostgreSQL for tests: set TEST_DATABASE_URL to a server the tests may "+
-			"create databases on, or install PostgreSQL's server binaries (Debian: apt-get install postgresql): %w", err)
+			"create databases on, start a Docker engine, or install PostgreSQL's server binaries "+
+			"(Debian: apt-get install postgresql): %w", err)
 	}
 	cleanups = append(cleanups, func() { _ = cluster.Stop(context.Background()) })
 	return cluster.URL("postgres"), nil
+}
+
+// dockerAnswers reports whether a Docker engine is reachable, quickly.
+func dockerAnswers(ctx context.Context) bool {
+	provider, err := testcontainers.NewDockerProvider()
+	if err != nil {
+		return false
+	}
+	defer provider.Close()
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	return provider.Health(ctx) == nil
+}
+
+// container starts PostgreSQL in Docker; Main removes it.
+func container(ctx context.Context) (string, error) {
+	ctr, err := tcpostgres.Run(ctx, "postgres:15-alpine",
+		tcpostgres.WithDatabase("postgres"),
+		tcpostgres.WithUsername("parley"),
+		tcpostgres.WithPassword("parley"),
+		tcpostgres.BasicWaitStrategies(),
+	)
+	if ctr != nil {
+		cleanups = append(cleanups, func() { _ = testcontainers.TerminateContainer(ctr) })
+	}
+	if err != nil {
+		return "", fmt.Errorf("PostgreSQL container: %w", err)
+	}
+	return ctr.ConnectionString(ctx, "sslmode=disable")
 }
 
 // createDatabase creates a uniquely named database on the server and

@@ -39,12 +39,12 @@ func HTTPURL(field, s string) error {
 	if len(s) > MaxURLLength {
 		return fmt.Errorf("%s: must be at most %d bytes", field, MaxURLLength)
 	}
+	if strings.ContainsAny(s, " \t\r\n") {
+		return fmt.Errorf("%s: must not contain whitespace", field)
+	}
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("%s: must be an http or https URL", field)
-	}
-	if strings.ContainsAny(s, " \t\r\n") {
-		return fmt.Errorf("%s: must not contain whitespace", field)
 	}
 	return nil
 }
