@@ -51,12 +51,24 @@ func TestPingOnEveryServiceWithoutToken(t *testing.T) {
 	conn := startParley(t)
 	ctx := context.Background()
 	pings := map[string]func() (*commonpb.PingResponse, error){
-		"common":  func() (*commonpb.PingResponse, error) { return commonpb.NewCommonServiceClient(conn).Ping(ctx, &commonpb.PingRequest{}) },
-		"user":    func() (*commonpb.PingResponse, error) { return userpb.NewUserServiceClient(conn).Ping(ctx, &commonpb.PingRequest{}) },
-		"feed":    func() (*commonpb.PingResponse, error) { return feedpb.NewFeedServiceClient(conn).Ping(ctx, &commonpb.PingRequest{}) },
-		"group":   func() (*commonpb.PingResponse, error) { return grouppb.NewGroupServiceClient(conn).Ping(ctx, &commonpb.PingRequest{}) },
-		"message": func() (*commonpb.PingResponse, error) { return messagepb.NewMessageServiceClient(conn).Ping(ctx, &commonpb.PingRequest{}) },
-		"gateway": func() (*commonpb.PingResponse, error) { return gatewaypb.NewGatewayServiceClient(conn).Ping(ctx, &commonpb.PingRequest{}) },
+		"common": func() (*commonpb.PingResponse, error) {
+			return commonpb.NewCommonServiceClient(conn).Ping(ctx, &commonpb.PingRequest{})
+		},
+		"user": func() (*commonpb.PingResponse, error) {
+			return userpb.NewUserServiceClient(conn).Ping(ctx, &commonpb.PingRequest{})
+		},
+		"feed": func() (*commonpb.PingResponse, error) {
+			return feedpb.NewFeedServiceClient(conn).Ping(ctx, &commonpb.PingRequest{})
+		},
+		"group": func() (*commonpb.PingResponse, error) {
+			return grouppb.NewGroupServiceClient(conn).Ping(ctx, &commonpb.PingRequest{})
+		},
+		"message": func() (*commonpb.PingResponse, error) {
+			return messagepb.NewMessageServiceClient(conn).Ping(ctx, &commonpb.PingRequest{})
+		},
+		"gateway": func() (*commonpb.PingResponse, error) {
+			return gatewaypb.NewGatewayServiceClient(conn).Ping(ctx, &commonpb.PingRequest{})
+		},
 	}
 	require.Len(t, pings, 6)
 	for name, ping := range pings {
