@@ -9,11 +9,12 @@ import (
 	"github.com/parley-im/parley/platform/database"
 )
 
-//go:embed users/*.sql
+//go:embed platform/*.sql users/*.sql
 var files embed.FS
 
 // modules lists the migration lines in the order they are applied.
-var modules = []string{"users"}
+// "platform" holds what every module may use (the search functions).
+var modules = []string{"platform", "users"}
 
 // All returns every module's migration line.
 func All() []database.Migrations {

@@ -405,7 +405,7 @@ func TestNicknameSearchUsesIndex(t *testing.T) {
 	for _, keyword := range []string{"张", "user4242", "r9"} {
 		var plan strings.Builder
 		rows, err := pool.Query(ctx, `EXPLAIN SELECT * FROM users.users_explain
-			WHERE users.search_grams(nickname_folded) @> users.keyword_grams($1::text)
+			WHERE search.grams(nickname_folded) @> search.keyword_grams($1::text)
 			  AND strpos(nickname_folded, $1::text) > 0 AND deleted_at IS NULL
 			ORDER BY id LIMIT 20`, keyword)
 		require.NoError(t, err)
@@ -420,7 +420,7 @@ func TestNicknameSearchUsesIndex(t *testing.T) {
 			require.NotContains(t, plan.String(), "Seq Scan", plan.String())
 			continue
 		}
-		require.Contains(t, plan.String(), "users_explain_search_grams_idx", plan.String())
+		require.Contains(t, plan.String(), "users_explain_grams_idx", plan.String())
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/parley-im/parley/platform/apperr"
 	"github.com/parley-im/parley/platform/auth"
 	"github.com/parley-im/parley/platform/paging"
+	"github.com/parley-im/parley/platform/search"
 )
 
 // Config tunes the module.
@@ -67,11 +68,6 @@ func New(pool *pgxpool.Pool, cfg Config) *Service {
 	return &Service{pool: pool, q: db.New(pool), cfg: cfg, dummyHash: dummy}
 }
 
-// FoldNickname is the case-insensitive form nicknames are compared in.
-func FoldNickname(nickname string) string {
-	return strings.ToLower(strings.TrimSpace(nickname))
-}
-
 // NewUser is a validated sign-up.
 type NewUser struct {
 	Nickname  string
@@ -87,7 +83,7 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (db.UsersUser, err
 	}
 	u, err := s.q.CreateUser(ctx, db.CreateUserParams{
 		Nickname:       strings.TrimSpace(in.Nickname),
-		NicknameFolded: FoldNickname(in.Nickname),
+		NicknameFolded: search.Fold(in.Nickname),
 		Gender:         in.Gender,
 		AvatarUrl:      in.AvatarURL,
 		PasswordHash:   hash,
@@ -104,7 +100,7 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (db.UsersUser, err
 
 // Login checks the credentials and issues a new token.
 func (s *Service) Login(ctx context.Context, nickname, password string) (string, error) {
-	folded := FoldNickname(nickname)
+	folded := search.Fold(nickname)
 	window := s.cfg.LoginWindow.Seconds()
 	failures, err := s.q.CountRecentLoginFailures(ctx, db.CountRecentLoginFailuresParams{
 		NicknameFolded: folded, WindowSeconds: window,
@@ -204,7 +200,7 @@ func (s *Service) GetUsers(ctx context.Context, ids []uint64) ([]db.UsersUser, e
 // QueryUsers lists users whose nickname contains keyword (case-insensitive),
 // or all users for an empty keyword, by id, one page at a time.
 func (s *Service) QueryUsers(ctx context.Context, keyword string, page paging.Page) ([]db.UsersUser, uint64, error) {
-	keyword = FoldNickname(keyword)
+	keyword = search.Fold(keyword)
 	var (
 		users []db.UsersUser
 		total int64
@@ -262,7 +258,7 @@ func (s *Service) UpdateAvatar(ctx context.Context, userID uint64, url string) e
 
 // SetAdmin gives or takes the admin role.
 func (s *Service) SetAdmin(ctx context.Context, nickname string, admin bool) error {
-	n, err := s.q.SetAdmin(ctx, db.SetAdminParams{NicknameFolded: FoldNickname(nickname), IsAdmin: admin})
+	n, err := s.q.SetAdmin(ctx, db.SetAdminParams{NicknameFolded: search.Fold(nickname), IsAdmin: admin})
 	if err != nil {
 		return fmt.Errorf("set admin: %w", err)
 	}

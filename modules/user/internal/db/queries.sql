@@ -29,7 +29,7 @@ SELECT count(*) FROM users.users WHERE deleted_at IS NULL;
 -- name: SearchUsers :many
 SELECT *
 FROM users.users
-WHERE users.search_grams(nickname_folded) @> users.keyword_grams(@keyword::text)
+WHERE search.grams(nickname_folded) @> search.keyword_grams(@keyword::text)
   AND strpos(nickname_folded, @keyword::text) > 0
   AND deleted_at IS NULL
 ORDER BY id
@@ -38,7 +38,7 @@ LIMIT @row_limit::bigint OFFSET @row_offset::bigint;
 -- name: CountSearchUsers :one
 SELECT count(*)
 FROM users.users
-WHERE users.search_grams(nickname_folded) @> users.keyword_grams(@keyword::text)
+WHERE search.grams(nickname_folded) @> search.keyword_grams(@keyword::text)
   AND strpos(nickname_folded, @keyword::text) > 0
   AND deleted_at IS NULL;
 

@@ -51,7 +51,7 @@ func (q *Queries) CountRecentLoginFailures(ctx context.Context, arg CountRecentL
 const countSearchUsers = `-- name: CountSearchUsers :one
 SELECT count(*)
 FROM users.users
-WHERE users.search_grams(nickname_folded) @> users.keyword_grams($1::text)
+WHERE search.grams(nickname_folded) @> search.keyword_grams($1::text)
   AND strpos(nickname_folded, $1::text) > 0
   AND deleted_at IS NULL
 `
@@ -297,7 +297,7 @@ func (q *Queries) RecordLoginFailure(ctx context.Context, arg RecordLoginFailure
 const searchUsers = `-- name: SearchUsers :many
 SELECT id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, is_admin, created_at, updated_at, deleted_at
 FROM users.users
-WHERE users.search_grams(nickname_folded) @> users.keyword_grams($1::text)
+WHERE search.grams(nickname_folded) @> search.keyword_grams($1::text)
   AND strpos(nickname_folded, $1::text) > 0
   AND deleted_at IS NULL
 ORDER BY id
