@@ -31,7 +31,8 @@ func buildServer(cfg config.Config, pool *pgxpool.Pool, log zerolog.Logger, reg 
 		LoginMaxFailures: 10,
 		LoginWindow:      time.Minute,
 	})
-	modules := []module{users, group.New(), feed.New(), message.New(), gateway.New(), common.New()}
+	groups := group.New(pool, users, group.Config{MemberCap: cfg.GroupMemberCap})
+	modules := []module{users, groups, feed.New(), message.New(), gateway.New(), common.New()}
 
 	var public []string
 	for _, methods := range [][]string{

@@ -1,34 +1,59 @@
-// Package group is the group module. Until it is built, its GroupService
-// answers Ping and returns Unimplemented for every other method.
+// Package group is the group module: groups, their owners and members, and
+// the GroupService. Other modules use it only through API.
 package group
 
 import (
 	"context"
+	"errors"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"google.golang.org/grpc"
 
-	"github.com/parley-im/parley/api/gen/commonpb"
 	"github.com/parley-im/parley/api/gen/grouppb"
-	"github.com/parley-im/parley/platform/pong"
+	"github.com/parley-im/parley/modules/group/internal/app"
+	"github.com/parley-im/parley/modules/group/internal/rpc"
 )
+
+// Config tunes the module.
+type Config = app.Config
+
+// Users is what the module needs of the user module.
+type Users = app.Users
+
+// DefaultMemberCap is the member cap when Config leaves it zero.
+const DefaultMemberCap = app.DefaultMemberCap
 
 // PublicMethods are the GroupService methods callable without a token.
 var PublicMethods = []string{grouppb.GroupService_Ping_FullMethodName}
 
 // Module is the built group module.
-type Module struct{}
+type Module struct {
+	svc *app.Service
+}
 
-func New() *Module { return &Module{} }
+var _ API = (*Module)(nil)
+
+func New(pool *pgxpool.Pool, users Users, cfg Config) *Module {
+	return &Module{svc: app.New(pool, users, cfg)}
+}
 
 // Register adds the GroupService to s.
 func (m *Module) Register(s grpc.ServiceRegistrar) {
-	grouppb.RegisterGroupServiceServer(s, server{})
+	grouppb.RegisterGroupServiceServer(s, rpc.NewServer(m.svc))
 }
 
-type server struct {
-	grouppb.UnimplementedGroupServiceServer
+func (m *Module) Exists(ctx context.Context, groupID uint64) (bool, error) {
+	_, err := m.svc.GetGroup(ctx, groupID)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
-func (server) Ping(ctx context.Context, req *commonpb.PingRequest) (*commonpb.PingResponse, error) {
-	return pong.Ping(ctx, req)
+func (m *Module) IsMember(ctx context.Context, groupID, userID uint64) (bool, error) {
+	return m.svc.IsMember(ctx, groupID, userID)
+}
+
+func (m *Module) MemberIDsAfter(ctx context.Context, groupID, afterUserID uint64, limit int) ([]uint64, error) {
+	return m.svc.MemberIDsAfter(ctx, groupID, afterUserID, limit)
 }

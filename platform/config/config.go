@@ -25,6 +25,7 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	TokenTTL        time.Duration
 	MaxRecvMsgBytes int
+	GroupMemberCap  int
 }
 
 // Default returns the embedded defaults.
@@ -39,6 +40,7 @@ func Default() Config {
 		ShutdownTimeout: 15 * time.Second,
 		TokenTTL:        7 * 24 * time.Hour,
 		MaxRecvMsgBytes: 4 << 20,
+		GroupMemberCap:  10_000,
 	}
 }
 
@@ -60,6 +62,7 @@ func (c *Config) RegisterServeFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long in-flight calls may run after SIGTERM")
 	fs.DurationVar(&c.TokenTTL, "token-ttl", c.TokenTTL, "lifetime of a login token")
 	fs.IntVar(&c.MaxRecvMsgBytes, "max-recv-msg-bytes", c.MaxRecvMsgBytes, "largest gRPC message the server accepts")
+	fs.IntVar(&c.GroupMemberCap, "group-member-cap", c.GroupMemberCap, "most members a group may have")
 }
 
 // EnvName is the environment twin of a flag.

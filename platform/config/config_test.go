@@ -70,6 +70,7 @@ func TestParseEnv(t *testing.T) {
 	t.Setenv("PARLEY_SHUTDOWN_TIMEOUT", "3s")
 	t.Setenv("PARLEY_TOKEN_TTL", "2h")
 	t.Setenv("PARLEY_MAX_RECV_MSG_BYTES", "1024")
+	t.Setenv("PARLEY_GROUP_MEMBER_CAP", "50")
 
 	parse(t, fs, nil)
 	require.Equal(t, config.Config{
@@ -83,6 +84,7 @@ func TestParseEnv(t *testing.T) {
 		ShutdownTimeout: 3 * time.Second,
 		TokenTTL:        2 * time.Hour,
 		MaxRecvMsgBytes: 1024,
+		GroupMemberCap:  50,
 	}, *cfg)
 }
 

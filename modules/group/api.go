@@ -1,0 +1,23 @@
+package group
+
+import (
+	"context"
+
+	"github.com/parley-im/parley/modules/group/internal/app"
+)
+
+// API is what other modules may ask of the group module.
+type API interface {
+	// Exists reports whether the group exists and is not deleted.
+	Exists(ctx context.Context, groupID uint64) (bool, error)
+	// IsMember reports whether userID is a member of the live group groupID
+	// (false for a missing or deleted group).
+	IsMember(ctx context.Context, groupID, userID uint64) (bool, error)
+	// MemberIDsAfter returns up to limit member ids of a live group greater
+	// than afterUserID, in id order: page through a group of any size by
+	// passing the last id back. ErrNotFound for a missing or deleted group.
+	MemberIDsAfter(ctx context.Context, groupID, afterUserID uint64, limit int) ([]uint64, error)
+}
+
+// ErrNotFound is returned for a group that does not exist or was deleted.
+var ErrNotFound = app.ErrNotFound

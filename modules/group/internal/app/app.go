@@ -1,0 +1,307 @@
+// Package app is the group module's behaviour: groups, membership and who
+// may change them.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/parley-im/parley/api/gen/userpb"
+	"github.com/parley-im/parley/modules/group/internal/db"
+	"github.com/parley-im/parley/platform/apperr"
+	"github.com/parley-im/parley/platform/paging"
+	"github.com/parley-im/parley/platform/search"
+)
+
+// Config tunes the module.
+type Config struct {
+	// MemberCap is the most members a group may have.
+	MemberCap int
+}
+
+// DefaultMemberCap is the member cap when Config leaves it zero.
+const DefaultMemberCap = 10_000
+
+// Errors the module returns; the messages are what clients see.
+var (
+	ErrNotFound        = apperr.NotFound("group not found")
+	ErrNotOwner        = apperr.PermissionDenied("only the group's owner may do this")
+	ErrNotMember       = apperr.PermissionDenied("only members of the group may do this")
+	ErrNotAMember      = apperr.NotFound("not a member of this group")
+	ErrOwnerCannotQuit = apperr.FailedPrecondition("the owner cannot quit its own group: delete the group instead")
+	ErrGroupFull       = apperr.FailedPrecondition("the group is full")
+)
+
+// Service implements the module over its schema.
+type Service struct {
+	pool  *pgxpool.Pool
+	q     *db.Queries
+	users Users
+	cfg   Config
+}
+
+func New(pool *pgxpool.Pool, users Users, cfg Config) *Service {
+	if cfg.MemberCap <= 0 {
+		cfg.MemberCap = DefaultMemberCap
+	}
+	return &Service{pool: pool, q: db.New(pool), users: users, cfg: cfg}
+}
+
+// Fields are a group's editable fields, validated.
+type Fields struct {
+	Name         string
+	Introduction string
+	AvatarURL    string
+}
+
+// CreateGroup creates a group owned by ownerID, its first member.
+func (s *Service) CreateGroup(ctx context.Context, ownerID uint64, f Fields) (db.GroupsGroup, error) {
+	var g db.GroupsGroup
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		q := s.q.WithTx(tx)
+		var err error
+		g, err = q.CreateGroup(ctx, db.CreateGroupParams{
+			Name:         strings.TrimSpace(f.Name),
+			NameFolded:   search.Fold(f.Name),
+			Introduction: f.Introduction,
+			AvatarUrl:    f.AvatarURL,
+			OwnerID:      int64(ownerID),
+		})
+		if err != nil {
+			return err
+		}
+		_, err = q.AddMember(ctx, db.AddMemberParams{GroupID: g.ID, UserID: int64(ownerID)})
+		return err
+	})
+	if err != nil {
+		return db.GroupsGroup{}, fmt.Errorf("create group: %w", err)
+	}
+	return g, nil
+}
+
+// UpdateGroup changes the fields given non-empty; owner only.
+func (s *Service) UpdateGroup(ctx context.Context, callerID, groupID uint64, f Fields) (db.GroupsGroup, error) {
+	var g db.GroupsGroup
+	err := s.inLockedGroup(ctx, groupID, func(q *db.Queries, current db.GroupsGroup) error {
+		if current.OwnerID != int64(callerID) {
+			return ErrNotOwner
+		}
+		next := db.UpdateGroupParams{
+			ID: current.ID, Name: current.Name, NameFolded: current.NameFolded,
+			Introduction: current.Introduction, AvatarUrl: current.AvatarUrl,
+		}
+		if name := strings.TrimSpace(f.Name); name != "" {
+			next.Name, next.NameFolded = name, search.Fold(name)
+		}
+		if f.Introduction != "" {
+			next.Introduction = f.Introduction
+		}
+		if f.AvatarURL != "" {
+			next.AvatarUrl = f.AvatarURL
+		}
+		var err error
+		g, err = q.UpdateGroup(ctx, next)
+		return err
+	})
+	return g, err
+}
+
+func (s *Service) GetGroup(ctx context.Context, groupID uint64) (db.GroupsGroup, error) {
+	g, err := s.q.GetGroup(ctx, int64(groupID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return db.GroupsGroup{}, ErrNotFound
+	}
+	if err != nil {
+		return db.GroupsGroup{}, fmt.Errorf("get group %d: %w", groupID, err)
+	}
+	return g, nil
+}
+
+// QueryGroups lists live groups whose name contains keyword
+// (case-insensitive), or all live groups for an empty keyword, by id.
+func (s *Service) QueryGroups(ctx context.Context, keyword string, page paging.Page) ([]db.GroupsGroup, uint64, error) {
+	keyword = search.Fold(keyword)
+	var (
+		groups []db.GroupsGroup
+		total  int64
+		err    error
+	)
+	if keyword == "" {
+		groups, err = s.q.ListGroups(ctx, db.ListGroupsParams{RowLimit: page.Limit(), RowOffset: page.Offset()})
+		if err == nil {
+			total, err = s.q.CountGroups(ctx)
+		}
+	} else {
+		groups, err = s.q.SearchGroups(ctx, db.SearchGroupsParams{Keyword: keyword, RowLimit: page.Limit(), RowOffset: page.Offset()})
+		if err == nil {
+			total, err = s.q.CountSearchGroups(ctx, keyword)
+		}
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("query groups: %w", err)
+	}
+	return groups, uint64(total), nil
+}
+
+// DeleteGroup soft-deletes the group; owner only.
+func (s *Service) DeleteGroup(ctx context.Context, callerID, groupID uint64) error {
+	return s.inLockedGroup(ctx, groupID, func(q *db.Queries, g db.GroupsGroup) error {
+		if g.OwnerID != int64(callerID) {
+			return ErrNotOwner
+		}
+		return q.DeleteGroup(ctx, g.ID)
+	})
+}
+
+// JoinGroup adds userID to the group. Joining oneself needs no more; adding
+// someone else needs the caller to be a member. Already a member: no-op.
+func (s *Service) JoinGroup(ctx context.Context, callerID, groupID, userID uint64) error {
+	if userID == 0 {
+		userID = callerID
+	}
+	return s.inLockedGroup(ctx, groupID, func(q *db.Queries, g db.GroupsGroup) error {
+		if userID != callerID {
+			isMember, err := q.IsMember(ctx, db.IsMemberParams{GroupID: g.ID, UserID: int64(callerID)})
+			if err != nil {
+				return err
+			}
+			if !isMember {
+				return ErrNotMember
+			}
+			if _, err := s.users.GetUser(ctx, userID); err != nil {
+				return err
+			}
+		}
+		if int(g.MemberCount) >= s.cfg.MemberCap {
+			already, err := q.IsMember(ctx, db.IsMemberParams{GroupID: g.ID, UserID: int64(userID)})
+			if err != nil || already {
+				return err
+			}
+			return ErrGroupFull
+		}
+		added, err := q.AddMember(ctx, db.AddMemberParams{GroupID: g.ID, UserID: int64(userID)})
+		if err != nil || added == 0 {
+			return err
+		}
+		return q.AdjustMemberCount(ctx, db.AdjustMemberCountParams{ID: g.ID, Delta: 1})
+	})
+}
+
+// QuitGroup removes userID from the group: oneself, or anyone but the owner
+// when the caller is the owner. The owner cannot leave.
+func (s *Service) QuitGroup(ctx context.Context, callerID, groupID, userID uint64) error {
+	if userID == 0 {
+		userID = callerID
+	}
+	return s.inLockedGroup(ctx, groupID, func(q *db.Queries, g db.GroupsGroup) error {
+		switch {
+		case userID == uint64(g.OwnerID):
+			if callerID == userID {
+				return ErrOwnerCannotQuit
+			}
+			return ErrNotOwner
+		case userID != callerID && g.OwnerID != int64(callerID):
+			return ErrNotOwner
+		}
+		removed, err := q.RemoveMember(ctx, db.RemoveMemberParams{GroupID: g.ID, UserID: int64(userID)})
+		if err != nil {
+			return err
+		}
+		if removed == 0 {
+			return ErrNotAMember
+		}
+		return q.AdjustMemberCount(ctx, db.AdjustMemberCountParams{ID: g.ID, Delta: -1})
+	})
+}
+
+// Members lists the group's members by join time; members only.
+func (s *Service) Members(ctx context.Context, callerID, groupID uint64, page paging.Page) ([]*userpb.User, uint64, error) {
+	g, err := s.GetGroup(ctx, groupID)
+	if err != nil {
+		return nil, 0, err
+	}
+	isMember, err := s.IsMember(ctx, groupID, callerID)
+	if err != nil {
+		return nil, 0, err
+	}
+	if !isMember {
+		return nil, 0, ErrNotMember
+	}
+	ids, err := s.q.ListMembersByJoinTime(ctx, db.ListMembersByJoinTimeParams{
+		GroupID: g.ID, RowLimit: page.Limit(), RowOffset: page.Offset(),
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("list members: %w", err)
+	}
+	userIDs := make([]uint64, len(ids))
+	for i, id := range ids {
+		userIDs[i] = uint64(id)
+	}
+	users, err := s.users.GetUsers(ctx, userIDs)
+	if err != nil {
+		return nil, 0, err
+	}
+	byID := make(map[uint64]*userpb.User, len(users))
+	for _, u := range users {
+		byID[u.GetId()] = u
+	}
+	ordered := make([]*userpb.User, 0, len(userIDs))
+	for _, id := range userIDs {
+		if u, ok := byID[id]; ok {
+			ordered = append(ordered, u)
+		}
+	}
+	return ordered, uint64(g.MemberCount), nil
+}
+
+// IsMember reports whether userID is a member of the live group groupID.
+func (s *Service) IsMember(ctx context.Context, groupID, userID uint64) (bool, error) {
+	ok, err := s.q.IsMember(ctx, db.IsMemberParams{GroupID: int64(groupID), UserID: int64(userID)})
+	if err != nil {
+		return false, fmt.Errorf("is member: %w", err)
+	}
+	return ok, nil
+}
+
+// MemberIDsAfter pages through a live group's member ids in id order.
+func (s *Service) MemberIDsAfter(ctx context.Context, groupID, afterUserID uint64, limit int) ([]uint64, error) {
+	if _, err := s.GetGroup(ctx, groupID); err != nil {
+		return nil, err
+	}
+	ids, err := s.q.ListMemberIDsAfter(ctx, db.ListMemberIDsAfterParams{
+		GroupID: int64(groupID), AfterUserID: int64(afterUserID), RowLimit: int64(limit),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list member ids: %w", err)
+	}
+	out := make([]uint64, len(ids))
+	for i, id := range ids {
+		out[i] = uint64(id)
+	}
+	return out, nil
+}
+
+// inLockedGroup runs fn in a transaction holding the live group's row lock,
+// which serialises the changes to one group (membership and its count).
+func (s *Service) inLockedGroup(ctx context.Context, groupID uint64, fn func(q *db.Queries, g db.GroupsGroup) error) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		q := s.q.WithTx(tx)
+		g, err := q.LockGroup(ctx, int64(groupID))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		return fn(q, g)
+	})
+	if err != nil {
+		return fmt.Errorf("group %d: %w", groupID, err)
+	}
+	return nil
+}

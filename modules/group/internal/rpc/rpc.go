@@ -1,0 +1,142 @@
+// Package rpc is the group module's gRPC face: it maps GroupService
+// requests to the app layer and its results back to the wire.
+package rpc
+
+import (
+	"context"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/parley-im/parley/api/gen/commonpb"
+	"github.com/parley-im/parley/api/gen/grouppb"
+	"github.com/parley-im/parley/modules/group/internal/app"
+	"github.com/parley-im/parley/modules/group/internal/db"
+	"github.com/parley-im/parley/platform/auth"
+	"github.com/parley-im/parley/platform/paging"
+	"github.com/parley-im/parley/platform/pong"
+)
+
+// Server implements grouppb.GroupServiceServer. Requests arrive validated
+// (see grouppb's Validate methods) and authenticated.
+type Server struct {
+	grouppb.UnimplementedGroupServiceServer
+	svc *app.Service
+}
+
+func NewServer(svc *app.Service) *Server { return &Server{svc: svc} }
+
+func (s *Server) Ping(ctx context.Context, req *commonpb.PingRequest) (*commonpb.PingResponse, error) {
+	return pong.Ping(ctx, req)
+}
+
+func (s *Server) CreateGroup(ctx context.Context, req *grouppb.CreateGroupRequest) (*grouppb.CreateGroupResponse, error) {
+	caller, err := auth.Caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	g, err := s.svc.CreateGroup(ctx, caller.UserID, app.Fields{
+		Name: req.GetName(), Introduction: req.GetIntroduction(), AvatarURL: req.GetAvatarUrl(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &grouppb.CreateGroupResponse{Group: toProto(g)}, nil
+}
+
+func (s *Server) UpdateGroup(ctx context.Context, req *grouppb.UpdateGroupRequest) (*grouppb.UpdateGroupResponse, error) {
+	caller, err := auth.Caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	_, err = s.svc.UpdateGroup(ctx, caller.UserID, req.GetId(), app.Fields{
+		Name: req.GetName(), Introduction: req.GetIntroduction(), AvatarURL: req.GetAvatarUrl(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &grouppb.UpdateGroupResponse{}, nil
+}
+
+func (s *Server) GetGroup(ctx context.Context, req *grouppb.GetGroupRequest) (*grouppb.GetGroupResponse, error) {
+	g, err := s.svc.GetGroup(ctx, req.GetId())
+	if err != nil {
+		return nil, err
+	}
+	return &grouppb.GetGroupResponse{Group: toProto(g)}, nil
+}
+
+func (s *Server) QueryGroup(ctx context.Context, req *grouppb.QueryGroupRequest) (*grouppb.QueryGroupResponse, error) {
+	page := paging.New(req.GetPage(), req.GetPageSize())
+	groups, total, err := s.svc.QueryGroups(ctx, req.GetKeyword(), page)
+	if err != nil {
+		return nil, err
+	}
+	resp := &grouppb.QueryGroupResponse{Pager: page.Pager(total), Group: make([]*grouppb.Group, len(groups))}
+	for i, g := range groups {
+		resp.Group[i] = toProto(g)
+	}
+	return resp, nil
+}
+
+func (s *Server) DeleteGroup(ctx context.Context, req *grouppb.DeleteGroupRequest) (*grouppb.DeleteGroupResponse, error) {
+	caller, err := auth.Caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.svc.DeleteGroup(ctx, caller.UserID, req.GetId()); err != nil {
+		return nil, err
+	}
+	return &grouppb.DeleteGroupResponse{}, nil
+}
+
+func (s *Server) JoinGroup(ctx context.Context, req *grouppb.JoinGroupRequest) (*grouppb.JoinGroupResponse, error) {
+	caller, err := auth.Caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.svc.JoinGroup(ctx, caller.UserID, req.GetId(), req.GetUserId()); err != nil {
+		return nil, err
+	}
+	return &grouppb.JoinGroupResponse{}, nil
+}
+
+func (s *Server) QuitGroup(ctx context.Context, req *grouppb.QuitGroupRequest) (*grouppb.QuitGroupResponse, error) {
+	caller, err := auth.Caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.svc.QuitGroup(ctx, caller.UserID, req.GetId(), req.GetUserId()); err != nil {
+		return nil, err
+	}
+	return &grouppb.QuitGroupResponse{}, nil
+}
+
+func (s *Server) GetGroupUser(ctx context.Context, req *grouppb.GetGroupUserRequest) (*grouppb.GetGroupUserResponse, error) {
+	caller, err := auth.Caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	page := paging.New(req.GetPage(), req.GetPageSize())
+	users, total, err := s.svc.Members(ctx, caller.UserID, req.GetId(), page)
+	if err != nil {
+		return nil, err
+	}
+	return &grouppb.GetGroupUserResponse{Pager: page.Pager(total), User: users}, nil
+}
+
+func toProto(g db.GroupsGroup) *grouppb.Group {
+	pb := &grouppb.Group{
+		Id:           uint64(g.ID),
+		Name:         g.Name,
+		Introduction: g.Introduction,
+		AvatarUrl:    g.AvatarUrl,
+		Extra:        g.Extra,
+		UserId:       uint64(g.OwnerID),
+		CreatedAt:    timestamppb.New(g.CreatedAt),
+		UpdatedAt:    timestamppb.New(g.UpdatedAt),
+	}
+	if g.DeletedAt != nil {
+		pb.DeletedAt = timestamppb.New(*g.DeletedAt)
+	}
+	return pb
+}
