@@ -16,6 +16,8 @@ type API interface {
 	// GetUsers returns the live users among ids, in no particular order;
 	// missing ids are left out.
 	GetUsers(ctx context.Context, ids []uint64) ([]*userpb.User, error)
+	// FollowingIDs returns the ids of the live users userID follows.
+	FollowingIDs(ctx context.Context, userID uint64) ([]uint64, error)
 }
 
 // ErrNotFound is returned for a user that does not exist or was deleted.

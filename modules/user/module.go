@@ -61,11 +61,11 @@ func (m *Module) GetUsers(ctx context.Context, ids []uint64) ([]*userpb.User, er
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*userpb.User, len(users))
-	for i, u := range users {
-		out[i] = rpc.ToProto(u)
-	}
-	return out, nil
+	return rpc.ToProtos(users), nil
+}
+
+func (m *Module) FollowingIDs(ctx context.Context, userID uint64) ([]uint64, error) {
+	return m.svc.FollowingIDs(ctx, userID)
 }
 
 // SetAdmin gives (admin true) or takes the admin role; for `parley admin`.

@@ -76,22 +76,26 @@ func (FeedType) EnumDescriptor() ([]byte, []int) {
 }
 
 type Feed struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
-	UserId        uint64                 `protobuf:"varint,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
-	Content       string                 `protobuf:"bytes,3,opt,name=content,proto3" json:"content,omitempty"`
-	Type          FeedType               `protobuf:"varint,4,opt,name=type,proto3,enum=feed.FeedType" json:"type,omitempty"`
-	LikeCount     uint64                 `protobuf:"varint,5,opt,name=like_count,json=likeCount,proto3" json:"like_count,omitempty"`
-	ViewCount     uint64                 `protobuf:"varint,6,opt,name=view_count,json=viewCount,proto3" json:"view_count,omitempty"`
-	CommentCount  uint64                 `protobuf:"varint,7,opt,name=comment_count,json=commentCount,proto3" json:"comment_count,omitempty"`
-	Operator      uint64                 `protobuf:"varint,8,opt,name=operator,proto3" json:"operator,omitempty"`
-	Remark        string                 `protobuf:"bytes,9,opt,name=remark,proto3" json:"remark,omitempty"`
-	Hot           uint64                 `protobuf:"varint,10,opt,name=hot,proto3" json:"hot,omitempty"`
-	IsEnable      commonpb.IsEnable      `protobuf:"varint,11,opt,name=is_enable,json=isEnable,proto3,enum=common.IsEnable" json:"is_enable,omitempty"`
-	ReviewStatus  commonpb.ReviewStatus  `protobuf:"varint,12,opt,name=review_status,json=reviewStatus,proto3,enum=common.ReviewStatus" json:"review_status,omitempty"`
-	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
-	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
-	DeletedAt     *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=deleted_at,json=deletedAt,proto3" json:"deleted_at,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Id           uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	UserId       uint64                 `protobuf:"varint,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Content      string                 `protobuf:"bytes,3,opt,name=content,proto3" json:"content,omitempty"`
+	Type         FeedType               `protobuf:"varint,4,opt,name=type,proto3,enum=feed.FeedType" json:"type,omitempty"`
+	LikeCount    uint64                 `protobuf:"varint,5,opt,name=like_count,json=likeCount,proto3" json:"like_count,omitempty"`
+	ViewCount    uint64                 `protobuf:"varint,6,opt,name=view_count,json=viewCount,proto3" json:"view_count,omitempty"`
+	CommentCount uint64                 `protobuf:"varint,7,opt,name=comment_count,json=commentCount,proto3" json:"comment_count,omitempty"`
+	Operator     uint64                 `protobuf:"varint,8,opt,name=operator,proto3" json:"operator,omitempty"`
+	Remark       string                 `protobuf:"bytes,9,opt,name=remark,proto3" json:"remark,omitempty"`
+	Hot          uint64                 `protobuf:"varint,10,opt,name=hot,proto3" json:"hot,omitempty"`
+	IsEnable     commonpb.IsEnable      `protobuf:"varint,11,opt,name=is_enable,json=isEnable,proto3,enum=common.IsEnable" json:"is_enable,omitempty"`
+	ReviewStatus commonpb.ReviewStatus  `protobuf:"varint,12,opt,name=review_status,json=reviewStatus,proto3,enum=common.ReviewStatus" json:"review_status,omitempty"`
+	CreatedAt    *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	UpdatedAt    *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	DeletedAt    *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=deleted_at,json=deletedAt,proto3" json:"deleted_at,omitempty"`
+	// Parley additions.
+	Images        []*FeedImage `protobuf:"bytes,16,rep,name=images,proto3" json:"images,omitempty"`
+	Video         *FeedVideo   `protobuf:"bytes,17,opt,name=video,proto3" json:"video,omitempty"`
+	Liked         bool         `protobuf:"varint,18,opt,name=liked,proto3" json:"liked,omitempty"` // the caller has liked this feed
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -229,6 +233,27 @@ func (x *Feed) GetDeletedAt() *timestamppb.Timestamp {
 		return x.DeletedAt
 	}
 	return nil
+}
+
+func (x *Feed) GetImages() []*FeedImage {
+	if x != nil {
+		return x.Images
+	}
+	return nil
+}
+
+func (x *Feed) GetVideo() *FeedVideo {
+	if x != nil {
+		return x.Video
+	}
+	return nil
+}
+
+func (x *Feed) GetLiked() bool {
+	if x != nil {
+		return x.Liked
+	}
+	return false
 }
 
 type FeedCreateRequest struct {
@@ -530,6 +555,7 @@ func (x *FeedEditResponse) GetId() uint64 {
 type FeedFollowRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Num           uint64                 `protobuf:"varint,1,opt,name=num,proto3" json:"num,omitempty"`
+	LastId        uint64                 `protobuf:"varint,2,opt,name=last_id,json=lastId,proto3" json:"last_id,omitempty"` // Parley addition: keyset cursor, as in FeedQueryRequest
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -567,6 +593,13 @@ func (*FeedFollowRequest) Descriptor() ([]byte, []int) {
 func (x *FeedFollowRequest) GetNum() uint64 {
 	if x != nil {
 		return x.Num
+	}
+	return 0
+}
+
+func (x *FeedFollowRequest) GetLastId() uint64 {
+	if x != nil {
+		return x.LastId
 	}
 	return 0
 }
@@ -1483,11 +1516,487 @@ func (x *FeedVideo) GetDeletedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+type FeedReviewRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	ReviewStatus  commonpb.ReviewStatus  `protobuf:"varint,2,opt,name=review_status,json=reviewStatus,proto3,enum=common.ReviewStatus" json:"review_status,omitempty"` // ReviewPass or ReviewFail
+	Remark        string                 `protobuf:"bytes,3,opt,name=remark,proto3" json:"remark,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FeedReviewRequest) Reset() {
+	*x = FeedReviewRequest{}
+	mi := &file_feed_feed_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FeedReviewRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FeedReviewRequest) ProtoMessage() {}
+
+func (x *FeedReviewRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_feed_feed_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FeedReviewRequest.ProtoReflect.Descriptor instead.
+func (*FeedReviewRequest) Descriptor() ([]byte, []int) {
+	return file_feed_feed_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *FeedReviewRequest) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *FeedReviewRequest) GetReviewStatus() commonpb.ReviewStatus {
+	if x != nil {
+		return x.ReviewStatus
+	}
+	return commonpb.ReviewStatus(0)
+}
+
+func (x *FeedReviewRequest) GetRemark() string {
+	if x != nil {
+		return x.Remark
+	}
+	return ""
+}
+
+type FeedReviewResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FeedReviewResponse) Reset() {
+	*x = FeedReviewResponse{}
+	mi := &file_feed_feed_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FeedReviewResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FeedReviewResponse) ProtoMessage() {}
+
+func (x *FeedReviewResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_feed_feed_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FeedReviewResponse.ProtoReflect.Descriptor instead.
+func (*FeedReviewResponse) Descriptor() ([]byte, []int) {
+	return file_feed_feed_proto_rawDescGZIP(), []int{25}
+}
+
+type FeedComment struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	FeedId        uint64                 `protobuf:"varint,2,opt,name=feed_id,json=feedId,proto3" json:"feed_id,omitempty"`
+	UserId        uint64                 `protobuf:"varint,3,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Content       string                 `protobuf:"bytes,4,opt,name=content,proto3" json:"content,omitempty"`
+	ReplyToId     uint64                 `protobuf:"varint,5,opt,name=reply_to_id,json=replyToId,proto3" json:"reply_to_id,omitempty"` // the comment this one answers, 0 for none
+	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FeedComment) Reset() {
+	*x = FeedComment{}
+	mi := &file_feed_feed_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FeedComment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FeedComment) ProtoMessage() {}
+
+func (x *FeedComment) ProtoReflect() protoreflect.Message {
+	mi := &file_feed_feed_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FeedComment.ProtoReflect.Descriptor instead.
+func (*FeedComment) Descriptor() ([]byte, []int) {
+	return file_feed_feed_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *FeedComment) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *FeedComment) GetFeedId() uint64 {
+	if x != nil {
+		return x.FeedId
+	}
+	return 0
+}
+
+func (x *FeedComment) GetUserId() uint64 {
+	if x != nil {
+		return x.UserId
+	}
+	return 0
+}
+
+func (x *FeedComment) GetContent() string {
+	if x != nil {
+		return x.Content
+	}
+	return ""
+}
+
+func (x *FeedComment) GetReplyToId() uint64 {
+	if x != nil {
+		return x.ReplyToId
+	}
+	return 0
+}
+
+func (x *FeedComment) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+type FeedCommentCreateRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	FeedId        uint64                 `protobuf:"varint,1,opt,name=feed_id,json=feedId,proto3" json:"feed_id,omitempty"`
+	Content       string                 `protobuf:"bytes,2,opt,name=content,proto3" json:"content,omitempty"`
+	ReplyToId     uint64                 `protobuf:"varint,3,opt,name=reply_to_id,json=replyToId,proto3" json:"reply_to_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FeedCommentCreateRequest) Reset() {
+	*x = FeedCommentCreateRequest{}
+	mi := &file_feed_feed_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FeedCommentCreateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FeedCommentCreateRequest) ProtoMessage() {}
+
+func (x *FeedCommentCreateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_feed_feed_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FeedCommentCreateRequest.ProtoReflect.Descriptor instead.
+func (*FeedCommentCreateRequest) Descriptor() ([]byte, []int) {
+	return file_feed_feed_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *FeedCommentCreateRequest) GetFeedId() uint64 {
+	if x != nil {
+		return x.FeedId
+	}
+	return 0
+}
+
+func (x *FeedCommentCreateRequest) GetContent() string {
+	if x != nil {
+		return x.Content
+	}
+	return ""
+}
+
+func (x *FeedCommentCreateRequest) GetReplyToId() uint64 {
+	if x != nil {
+		return x.ReplyToId
+	}
+	return 0
+}
+
+type FeedCommentCreateResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Comment       *FeedComment           `protobuf:"bytes,1,opt,name=comment,proto3" json:"comment,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FeedCommentCreateResponse) Reset() {
+	*x = FeedCommentCreateResponse{}
+	mi := &file_feed_feed_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FeedCommentCreateResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FeedCommentCreateResponse) ProtoMessage() {}
+
+func (x *FeedCommentCreateResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_feed_feed_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FeedCommentCreateResponse.ProtoReflect.Descriptor instead.
+func (*FeedCommentCreateResponse) Descriptor() ([]byte, []int) {
+	return file_feed_feed_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *FeedCommentCreateResponse) GetComment() *FeedComment {
+	if x != nil {
+		return x.Comment
+	}
+	return nil
+}
+
+type FeedCommentListRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	FeedId        uint64                 `protobuf:"varint,1,opt,name=feed_id,json=feedId,proto3" json:"feed_id,omitempty"`
+	LastId        uint64                 `protobuf:"varint,2,opt,name=last_id,json=lastId,proto3" json:"last_id,omitempty"` // keyset cursor: comments older than this id; 0 for the newest
+	Num           uint64                 `protobuf:"varint,3,opt,name=num,proto3" json:"num,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FeedCommentListRequest) Reset() {
+	*x = FeedCommentListRequest{}
+	mi := &file_feed_feed_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FeedCommentListRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FeedCommentListRequest) ProtoMessage() {}
+
+func (x *FeedCommentListRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_feed_feed_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FeedCommentListRequest.ProtoReflect.Descriptor instead.
+func (*FeedCommentListRequest) Descriptor() ([]byte, []int) {
+	return file_feed_feed_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *FeedCommentListRequest) GetFeedId() uint64 {
+	if x != nil {
+		return x.FeedId
+	}
+	return 0
+}
+
+func (x *FeedCommentListRequest) GetLastId() uint64 {
+	if x != nil {
+		return x.LastId
+	}
+	return 0
+}
+
+func (x *FeedCommentListRequest) GetNum() uint64 {
+	if x != nil {
+		return x.Num
+	}
+	return 0
+}
+
+type FeedCommentListResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Pager         *commonpb.Pager        `protobuf:"bytes,1,opt,name=pager,proto3" json:"pager,omitempty"`
+	Comment       []*FeedComment         `protobuf:"bytes,2,rep,name=comment,proto3" json:"comment,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FeedCommentListResponse) Reset() {
+	*x = FeedCommentListResponse{}
+	mi := &file_feed_feed_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FeedCommentListResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FeedCommentListResponse) ProtoMessage() {}
+
+func (x *FeedCommentListResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_feed_feed_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FeedCommentListResponse.ProtoReflect.Descriptor instead.
+func (*FeedCommentListResponse) Descriptor() ([]byte, []int) {
+	return file_feed_feed_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *FeedCommentListResponse) GetPager() *commonpb.Pager {
+	if x != nil {
+		return x.Pager
+	}
+	return nil
+}
+
+func (x *FeedCommentListResponse) GetComment() []*FeedComment {
+	if x != nil {
+		return x.Comment
+	}
+	return nil
+}
+
+type FeedCommentDeleteRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FeedCommentDeleteRequest) Reset() {
+	*x = FeedCommentDeleteRequest{}
+	mi := &file_feed_feed_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FeedCommentDeleteRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FeedCommentDeleteRequest) ProtoMessage() {}
+
+func (x *FeedCommentDeleteRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_feed_feed_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FeedCommentDeleteRequest.ProtoReflect.Descriptor instead.
+func (*FeedCommentDeleteRequest) Descriptor() ([]byte, []int) {
+	return file_feed_feed_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *FeedCommentDeleteRequest) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+type FeedCommentDeleteResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FeedCommentDeleteResponse) Reset() {
+	*x = FeedCommentDeleteResponse{}
+	mi := &file_feed_feed_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FeedCommentDeleteResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FeedCommentDeleteResponse) ProtoMessage() {}
+
+func (x *FeedCommentDeleteResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_feed_feed_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FeedCommentDeleteResponse.ProtoReflect.Descriptor instead.
+func (*FeedCommentDeleteResponse) Descriptor() ([]byte, []int) {
+	return file_feed_feed_proto_rawDescGZIP(), []int{32}
+}
+
 var File_feed_feed_proto protoreflect.FileDescriptor
 
 const file_feed_feed_proto_rawDesc = "" +
 	"\n" +
-	"\x0ffeed/feed.proto\x12\x04feed\x1a\x13common/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb1\x04\n" +
+	"\x0ffeed/feed.proto\x12\x04feed\x1a\x13common/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x97\x05\n" +
 	"\x04Feed\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\x04R\x06userId\x12\x18\n" +
@@ -1509,7 +2018,10 @@ const file_feed_feed_proto_rawDesc = "" +
 	"\n" +
 	"updated_at\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x129\n" +
 	"\n" +
-	"deleted_at\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\tdeletedAt\"m\n" +
+	"deleted_at\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\tdeletedAt\x12'\n" +
+	"\x06images\x18\x10 \x03(\v2\x0f.feed.FeedImageR\x06images\x12%\n" +
+	"\x05video\x18\x11 \x01(\v2\x0f.feed.FeedVideoR\x05video\x12\x14\n" +
+	"\x05liked\x18\x12 \x01(\bR\x05liked\"m\n" +
 	"\x11FeedCreateRequest\x12\"\n" +
 	"\x04type\x18\x01 \x01(\x0e2\x0e.feed.FeedTypeR\x04type\x12\x18\n" +
 	"\acontent\x18\x02 \x01(\tR\acontent\x12\x1a\n" +
@@ -1526,9 +2038,10 @@ const file_feed_feed_proto_rawDesc = "" +
 	"\acontent\x18\x03 \x01(\tR\acontent\x12\x1a\n" +
 	"\bresource\x18\x04 \x03(\tR\bresource\"\"\n" +
 	"\x10FeedEditResponse\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x04R\x02id\"%\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\">\n" +
 	"\x11FeedFollowRequest\x12\x10\n" +
-	"\x03num\x18\x01 \x01(\x04R\x03num\"Y\n" +
+	"\x03num\x18\x01 \x01(\x04R\x03num\x12\x17\n" +
+	"\alast_id\x18\x02 \x01(\x04R\x06lastId\"Y\n" +
 	"\x12FeedFollowResponse\x12#\n" +
 	"\x05pager\x18\x01 \x01(\v2\r.common.PagerR\x05pager\x12\x1e\n" +
 	"\x04feed\x18\x02 \x03(\v2\n" +
@@ -1601,11 +2114,40 @@ const file_feed_feed_proto_rawDesc = "" +
 	"updated_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x129\n" +
 	"\n" +
 	"deleted_at\x18\n" +
-	" \x01(\v2\x1a.google.protobuf.TimestampR\tdeletedAt*)\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\tdeletedAt\"v\n" +
+	"\x11FeedReviewRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x129\n" +
+	"\rreview_status\x18\x02 \x01(\x0e2\x14.common.ReviewStatusR\freviewStatus\x12\x16\n" +
+	"\x06remark\x18\x03 \x01(\tR\x06remark\"\x14\n" +
+	"\x12FeedReviewResponse\"\xc4\x01\n" +
+	"\vFeedComment\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x17\n" +
+	"\afeed_id\x18\x02 \x01(\x04R\x06feedId\x12\x17\n" +
+	"\auser_id\x18\x03 \x01(\x04R\x06userId\x12\x18\n" +
+	"\acontent\x18\x04 \x01(\tR\acontent\x12\x1e\n" +
+	"\vreply_to_id\x18\x05 \x01(\x04R\treplyToId\x129\n" +
+	"\n" +
+	"created_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\"m\n" +
+	"\x18FeedCommentCreateRequest\x12\x17\n" +
+	"\afeed_id\x18\x01 \x01(\x04R\x06feedId\x12\x18\n" +
+	"\acontent\x18\x02 \x01(\tR\acontent\x12\x1e\n" +
+	"\vreply_to_id\x18\x03 \x01(\x04R\treplyToId\"H\n" +
+	"\x19FeedCommentCreateResponse\x12+\n" +
+	"\acomment\x18\x01 \x01(\v2\x11.feed.FeedCommentR\acomment\"\\\n" +
+	"\x16FeedCommentListRequest\x12\x17\n" +
+	"\afeed_id\x18\x01 \x01(\x04R\x06feedId\x12\x17\n" +
+	"\alast_id\x18\x02 \x01(\x04R\x06lastId\x12\x10\n" +
+	"\x03num\x18\x03 \x01(\x04R\x03num\"k\n" +
+	"\x17FeedCommentListResponse\x12#\n" +
+	"\x05pager\x18\x01 \x01(\v2\r.common.PagerR\x05pager\x12+\n" +
+	"\acomment\x18\x02 \x03(\v2\x11.feed.FeedCommentR\acomment\"*\n" +
+	"\x18FeedCommentDeleteRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\"\x1b\n" +
+	"\x19FeedCommentDeleteResponse*)\n" +
 	"\bFeedType\x12\a\n" +
 	"\x03Txt\x10\x00\x12\t\n" +
 	"\x05Image\x10\x01\x12\t\n" +
-	"\x05Video\x10\x022\xe8\x04\n" +
+	"\x05Video\x10\x022\xef\a\n" +
 	"\vFeedService\x12?\n" +
 	"\n" +
 	"FeedCreate\x12\x17.feed.FeedCreateRequest\x1a\x18.feed.FeedCreateResponse\x129\n" +
@@ -1620,7 +2162,13 @@ const file_feed_feed_proto_rawDesc = "" +
 	"\tFeedQuery\x12\x16.feed.FeedQueryRequest\x1a\x17.feed.FeedQueryResponse\x12?\n" +
 	"\n" +
 	"FeedFollow\x12\x17.feed.FeedFollowRequest\x1a\x18.feed.FeedFollowResponse\x121\n" +
-	"\x04Ping\x12\x13.common.PingRequest\x1a\x14.common.PingResponseB,Z*github.com/parley-im/parley/api/gen/feedpbb\x06proto3"
+	"\x04Ping\x12\x13.common.PingRequest\x1a\x14.common.PingResponse\x12H\n" +
+	"\rFeedRecommend\x12\x1a.feed.FeedRecommendRequest\x1a\x1b.feed.FeedRecommendResponse\x12?\n" +
+	"\n" +
+	"FeedReview\x12\x17.feed.FeedReviewRequest\x1a\x18.feed.FeedReviewResponse\x12T\n" +
+	"\x11FeedCommentCreate\x12\x1e.feed.FeedCommentCreateRequest\x1a\x1f.feed.FeedCommentCreateResponse\x12N\n" +
+	"\x0fFeedCommentList\x12\x1c.feed.FeedCommentListRequest\x1a\x1d.feed.FeedCommentListResponse\x12T\n" +
+	"\x11FeedCommentDelete\x12\x1e.feed.FeedCommentDeleteRequest\x1a\x1f.feed.FeedCommentDeleteResponseB,Z*github.com/parley-im/parley/api/gen/feedpbb\x06proto3"
 
 var (
 	file_feed_feed_proto_rawDescOnce sync.Once
@@ -1635,94 +2183,120 @@ func file_feed_feed_proto_rawDescGZIP() []byte {
 }
 
 var file_feed_feed_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_feed_feed_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_feed_feed_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
 var file_feed_feed_proto_goTypes = []any{
-	(FeedType)(0),                 // 0: feed.FeedType
-	(*Feed)(nil),                  // 1: feed.Feed
-	(*FeedCreateRequest)(nil),     // 2: feed.FeedCreateRequest
-	(*FeedCreateResponse)(nil),    // 3: feed.FeedCreateResponse
-	(*FeedDeleteRequest)(nil),     // 4: feed.FeedDeleteRequest
-	(*FeedDeleteResponse)(nil),    // 5: feed.FeedDeleteResponse
-	(*FeedEditRequest)(nil),       // 6: feed.FeedEditRequest
-	(*FeedEditResponse)(nil),      // 7: feed.FeedEditResponse
-	(*FeedFollowRequest)(nil),     // 8: feed.FeedFollowRequest
-	(*FeedFollowResponse)(nil),    // 9: feed.FeedFollowResponse
-	(*FeedGetRequest)(nil),        // 10: feed.FeedGetRequest
-	(*FeedGetResponse)(nil),       // 11: feed.FeedGetResponse
-	(*FeedImage)(nil),             // 12: feed.FeedImage
-	(*FeedLike)(nil),              // 13: feed.FeedLike
-	(*FeedLikeRequest)(nil),       // 14: feed.FeedLikeRequest
-	(*FeedLikeResponse)(nil),      // 15: feed.FeedLikeResponse
-	(*FeedOwnRequest)(nil),        // 16: feed.FeedOwnRequest
-	(*FeedOwnResponse)(nil),       // 17: feed.FeedOwnResponse
-	(*FeedQueryRequest)(nil),      // 18: feed.FeedQueryRequest
-	(*FeedQueryResponse)(nil),     // 19: feed.FeedQueryResponse
-	(*FeedRecommendRequest)(nil),  // 20: feed.FeedRecommendRequest
-	(*FeedRecommendResponse)(nil), // 21: feed.FeedRecommendResponse
-	(*FeedUnLikeRequest)(nil),     // 22: feed.FeedUnLikeRequest
-	(*FeedUnLikeResponse)(nil),    // 23: feed.FeedUnLikeResponse
-	(*FeedVideo)(nil),             // 24: feed.FeedVideo
-	(commonpb.IsEnable)(0),        // 25: common.IsEnable
-	(commonpb.ReviewStatus)(0),    // 26: common.ReviewStatus
-	(*timestamppb.Timestamp)(nil), // 27: google.protobuf.Timestamp
-	(*commonpb.Pager)(nil),        // 28: common.Pager
-	(*commonpb.PingRequest)(nil),  // 29: common.PingRequest
-	(*commonpb.PingResponse)(nil), // 30: common.PingResponse
+	(FeedType)(0),                     // 0: feed.FeedType
+	(*Feed)(nil),                      // 1: feed.Feed
+	(*FeedCreateRequest)(nil),         // 2: feed.FeedCreateRequest
+	(*FeedCreateResponse)(nil),        // 3: feed.FeedCreateResponse
+	(*FeedDeleteRequest)(nil),         // 4: feed.FeedDeleteRequest
+	(*FeedDeleteResponse)(nil),        // 5: feed.FeedDeleteResponse
+	(*FeedEditRequest)(nil),           // 6: feed.FeedEditRequest
+	(*FeedEditResponse)(nil),          // 7: feed.FeedEditResponse
+	(*FeedFollowRequest)(nil),         // 8: feed.FeedFollowRequest
+	(*FeedFollowResponse)(nil),        // 9: feed.FeedFollowResponse
+	(*FeedGetRequest)(nil),            // 10: feed.FeedGetRequest
+	(*FeedGetResponse)(nil),           // 11: feed.FeedGetResponse
+	(*FeedImage)(nil),                 // 12: feed.FeedImage
+	(*FeedLike)(nil),                  // 13: feed.FeedLike
+	(*FeedLikeRequest)(nil),           // 14: feed.FeedLikeRequest
+	(*FeedLikeResponse)(nil),          // 15: feed.FeedLikeResponse
+	(*FeedOwnRequest)(nil),            // 16: feed.FeedOwnRequest
+	(*FeedOwnResponse)(nil),           // 17: feed.FeedOwnResponse
+	(*FeedQueryRequest)(nil),          // 18: feed.FeedQueryRequest
+	(*FeedQueryResponse)(nil),         // 19: feed.FeedQueryResponse
+	(*FeedRecommendRequest)(nil),      // 20: feed.FeedRecommendRequest
+	(*FeedRecommendResponse)(nil),     // 21: feed.FeedRecommendResponse
+	(*FeedUnLikeRequest)(nil),         // 22: feed.FeedUnLikeRequest
+	(*FeedUnLikeResponse)(nil),        // 23: feed.FeedUnLikeResponse
+	(*FeedVideo)(nil),                 // 24: feed.FeedVideo
+	(*FeedReviewRequest)(nil),         // 25: feed.FeedReviewRequest
+	(*FeedReviewResponse)(nil),        // 26: feed.FeedReviewResponse
+	(*FeedComment)(nil),               // 27: feed.FeedComment
+	(*FeedCommentCreateRequest)(nil),  // 28: feed.FeedCommentCreateRequest
+	(*FeedCommentCreateResponse)(nil), // 29: feed.FeedCommentCreateResponse
+	(*FeedCommentListRequest)(nil),    // 30: feed.FeedCommentListRequest
+	(*FeedCommentListResponse)(nil),   // 31: feed.FeedCommentListResponse
+	(*FeedCommentDeleteRequest)(nil),  // 32: feed.FeedCommentDeleteRequest
+	(*FeedCommentDeleteResponse)(nil), // 33: feed.FeedCommentDeleteResponse
+	(commonpb.IsEnable)(0),            // 34: common.IsEnable
+	(commonpb.ReviewStatus)(0),        // 35: common.ReviewStatus
+	(*timestamppb.Timestamp)(nil),     // 36: google.protobuf.Timestamp
+	(*commonpb.Pager)(nil),            // 37: common.Pager
+	(*commonpb.PingRequest)(nil),      // 38: common.PingRequest
+	(*commonpb.PingResponse)(nil),     // 39: common.PingResponse
 }
 var file_feed_feed_proto_depIdxs = []int32{
 	0,  // 0: feed.Feed.type:type_name -> feed.FeedType
-	25, // 1: feed.Feed.is_enable:type_name -> common.IsEnable
-	26, // 2: feed.Feed.review_status:type_name -> common.ReviewStatus
-	27, // 3: feed.Feed.created_at:type_name -> google.protobuf.Timestamp
-	27, // 4: feed.Feed.updated_at:type_name -> google.protobuf.Timestamp
-	27, // 5: feed.Feed.deleted_at:type_name -> google.protobuf.Timestamp
-	0,  // 6: feed.FeedCreateRequest.type:type_name -> feed.FeedType
-	1,  // 7: feed.FeedCreateResponse.feed:type_name -> feed.Feed
-	0,  // 8: feed.FeedEditRequest.type:type_name -> feed.FeedType
-	28, // 9: feed.FeedFollowResponse.pager:type_name -> common.Pager
-	1,  // 10: feed.FeedFollowResponse.feed:type_name -> feed.Feed
-	1,  // 11: feed.FeedGetResponse.feed:type_name -> feed.Feed
-	27, // 12: feed.FeedImage.created_at:type_name -> google.protobuf.Timestamp
-	27, // 13: feed.FeedImage.updated_at:type_name -> google.protobuf.Timestamp
-	27, // 14: feed.FeedImage.deleted_at:type_name -> google.protobuf.Timestamp
-	27, // 15: feed.FeedLike.created_at:type_name -> google.protobuf.Timestamp
-	27, // 16: feed.FeedLike.updated_at:type_name -> google.protobuf.Timestamp
-	27, // 17: feed.FeedLike.deleted_at:type_name -> google.protobuf.Timestamp
-	26, // 18: feed.FeedOwnRequest.review_status:type_name -> common.ReviewStatus
-	28, // 19: feed.FeedOwnResponse.pager:type_name -> common.Pager
-	1,  // 20: feed.FeedOwnResponse.feed:type_name -> feed.Feed
-	28, // 21: feed.FeedQueryResponse.pager:type_name -> common.Pager
-	1,  // 22: feed.FeedQueryResponse.feed:type_name -> feed.Feed
-	28, // 23: feed.FeedRecommendResponse.pager:type_name -> common.Pager
-	1,  // 24: feed.FeedRecommendResponse.feed:type_name -> feed.Feed
-	27, // 25: feed.FeedVideo.created_at:type_name -> google.protobuf.Timestamp
-	27, // 26: feed.FeedVideo.updated_at:type_name -> google.protobuf.Timestamp
-	27, // 27: feed.FeedVideo.deleted_at:type_name -> google.protobuf.Timestamp
-	2,  // 28: feed.FeedService.FeedCreate:input_type -> feed.FeedCreateRequest
-	6,  // 29: feed.FeedService.FeedEdit:input_type -> feed.FeedEditRequest
-	14, // 30: feed.FeedService.FeedLike:input_type -> feed.FeedLikeRequest
-	22, // 31: feed.FeedService.FeedUnLike:input_type -> feed.FeedUnLikeRequest
-	10, // 32: feed.FeedService.FeedGet:input_type -> feed.FeedGetRequest
-	4,  // 33: feed.FeedService.FeedDelete:input_type -> feed.FeedDeleteRequest
-	16, // 34: feed.FeedService.FeedOwn:input_type -> feed.FeedOwnRequest
-	18, // 35: feed.FeedService.FeedQuery:input_type -> feed.FeedQueryRequest
-	8,  // 36: feed.FeedService.FeedFollow:input_type -> feed.FeedFollowRequest
-	29, // 37: feed.FeedService.Ping:input_type -> common.PingRequest
-	3,  // 38: feed.FeedService.FeedCreate:output_type -> feed.FeedCreateResponse
-	7,  // 39: feed.FeedService.FeedEdit:output_type -> feed.FeedEditResponse
-	15, // 40: feed.FeedService.FeedLike:output_type -> feed.FeedLikeResponse
-	23, // 41: feed.FeedService.FeedUnLike:output_type -> feed.FeedUnLikeResponse
-	11, // 42: feed.FeedService.FeedGet:output_type -> feed.FeedGetResponse
-	5,  // 43: feed.FeedService.FeedDelete:output_type -> feed.FeedDeleteResponse
-	17, // 44: feed.FeedService.FeedOwn:output_type -> feed.FeedOwnResponse
-	19, // 45: feed.FeedService.FeedQuery:output_type -> feed.FeedQueryResponse
-	9,  // 46: feed.FeedService.FeedFollow:output_type -> feed.FeedFollowResponse
-	30, // 47: feed.FeedService.Ping:output_type -> common.PingResponse
-	38, // [38:48] is the sub-list for method output_type
-	28, // [28:38] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	34, // 1: feed.Feed.is_enable:type_name -> common.IsEnable
+	35, // 2: feed.Feed.review_status:type_name -> common.ReviewStatus
+	36, // 3: feed.Feed.created_at:type_name -> google.protobuf.Timestamp
+	36, // 4: feed.Feed.updated_at:type_name -> google.protobuf.Timestamp
+	36, // 5: feed.Feed.deleted_at:type_name -> google.protobuf.Timestamp
+	12, // 6: feed.Feed.images:type_name -> feed.FeedImage
+	24, // 7: feed.Feed.video:type_name -> feed.FeedVideo
+	0,  // 8: feed.FeedCreateRequest.type:type_name -> feed.FeedType
+	1,  // 9: feed.FeedCreateResponse.feed:type_name -> feed.Feed
+	0,  // 10: feed.FeedEditRequest.type:type_name -> feed.FeedType
+	37, // 11: feed.FeedFollowResponse.pager:type_name -> common.Pager
+	1,  // 12: feed.FeedFollowResponse.feed:type_name -> feed.Feed
+	1,  // 13: feed.FeedGetResponse.feed:type_name -> feed.Feed
+	36, // 14: feed.FeedImage.created_at:type_name -> google.protobuf.Timestamp
+	36, // 15: feed.FeedImage.updated_at:type_name -> google.protobuf.Timestamp
+	36, // 16: feed.FeedImage.deleted_at:type_name -> google.protobuf.Timestamp
+	36, // 17: feed.FeedLike.created_at:type_name -> google.protobuf.Timestamp
+	36, // 18: feed.FeedLike.updated_at:type_name -> google.protobuf.Timestamp
+	36, // 19: feed.FeedLike.deleted_at:type_name -> google.protobuf.Timestamp
+	35, // 20: feed.FeedOwnRequest.review_status:type_name -> common.ReviewStatus
+	37, // 21: feed.FeedOwnResponse.pager:type_name -> common.Pager
+	1,  // 22: feed.FeedOwnResponse.feed:type_name -> feed.Feed
+	37, // 23: feed.FeedQueryResponse.pager:type_name -> common.Pager
+	1,  // 24: feed.FeedQueryResponse.feed:type_name -> feed.Feed
+	37, // 25: feed.FeedRecommendResponse.pager:type_name -> common.Pager
+	1,  // 26: feed.FeedRecommendResponse.feed:type_name -> feed.Feed
+	36, // 27: feed.FeedVideo.created_at:type_name -> google.protobuf.Timestamp
+	36, // 28: feed.FeedVideo.updated_at:type_name -> google.protobuf.Timestamp
+	36, // 29: feed.FeedVideo.deleted_at:type_name -> google.protobuf.Timestamp
+	35, // 30: feed.FeedReviewRequest.review_status:type_name -> common.ReviewStatus
+	36, // 31: feed.FeedComment.created_at:type_name -> google.protobuf.Timestamp
+	27, // 32: feed.FeedCommentCreateResponse.comment:type_name -> feed.FeedComment
+	37, // 33: feed.FeedCommentListResponse.pager:type_name -> common.Pager
+	27, // 34: feed.FeedCommentListResponse.comment:type_name -> feed.FeedComment
+	2,  // 35: feed.FeedService.FeedCreate:input_type -> feed.FeedCreateRequest
+	6,  // 36: feed.FeedService.FeedEdit:input_type -> feed.FeedEditRequest
+	14, // 37: feed.FeedService.FeedLike:input_type -> feed.FeedLikeRequest
+	22, // 38: feed.FeedService.FeedUnLike:input_type -> feed.FeedUnLikeRequest
+	10, // 39: feed.FeedService.FeedGet:input_type -> feed.FeedGetRequest
+	4,  // 40: feed.FeedService.FeedDelete:input_type -> feed.FeedDeleteRequest
+	16, // 41: feed.FeedService.FeedOwn:input_type -> feed.FeedOwnRequest
+	18, // 42: feed.FeedService.FeedQuery:input_type -> feed.FeedQueryRequest
+	8,  // 43: feed.FeedService.FeedFollow:input_type -> feed.FeedFollowRequest
+	38, // 44: feed.FeedService.Ping:input_type -> common.PingRequest
+	20, // 45: feed.FeedService.FeedRecommend:input_type -> feed.FeedRecommendRequest
+	25, // 46: feed.FeedService.FeedReview:input_type -> feed.FeedReviewRequest
+	28, // 47: feed.FeedService.FeedCommentCreate:input_type -> feed.FeedCommentCreateRequest
+	30, // 48: feed.FeedService.FeedCommentList:input_type -> feed.FeedCommentListRequest
+	32, // 49: feed.FeedService.FeedCommentDelete:input_type -> feed.FeedCommentDeleteRequest
+	3,  // 50: feed.FeedService.FeedCreate:output_type -> feed.FeedCreateResponse
+	7,  // 51: feed.FeedService.FeedEdit:output_type -> feed.FeedEditResponse
+	15, // 52: feed.FeedService.FeedLike:output_type -> feed.FeedLikeResponse
+	23, // 53: feed.FeedService.FeedUnLike:output_type -> feed.FeedUnLikeResponse
+	11, // 54: feed.FeedService.FeedGet:output_type -> feed.FeedGetResponse
+	5,  // 55: feed.FeedService.FeedDelete:output_type -> feed.FeedDeleteResponse
+	17, // 56: feed.FeedService.FeedOwn:output_type -> feed.FeedOwnResponse
+	19, // 57: feed.FeedService.FeedQuery:output_type -> feed.FeedQueryResponse
+	9,  // 58: feed.FeedService.FeedFollow:output_type -> feed.FeedFollowResponse
+	39, // 59: feed.FeedService.Ping:output_type -> common.PingResponse
+	21, // 60: feed.FeedService.FeedRecommend:output_type -> feed.FeedRecommendResponse
+	26, // 61: feed.FeedService.FeedReview:output_type -> feed.FeedReviewResponse
+	29, // 62: feed.FeedService.FeedCommentCreate:output_type -> feed.FeedCommentCreateResponse
+	31, // 63: feed.FeedService.FeedCommentList:output_type -> feed.FeedCommentListResponse
+	33, // 64: feed.FeedService.FeedCommentDelete:output_type -> feed.FeedCommentDeleteResponse
+	50, // [50:65] is the sub-list for method output_type
+	35, // [35:50] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_feed_feed_proto_init() }
@@ -1736,7 +2310,7 @@ func file_feed_feed_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_feed_feed_proto_rawDesc), len(file_feed_feed_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   24,
+			NumMessages:   33,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

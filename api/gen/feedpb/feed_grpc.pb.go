@@ -23,16 +23,21 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	FeedService_FeedCreate_FullMethodName = "/feed.FeedService/FeedCreate"
-	FeedService_FeedEdit_FullMethodName   = "/feed.FeedService/FeedEdit"
-	FeedService_FeedLike_FullMethodName   = "/feed.FeedService/FeedLike"
-	FeedService_FeedUnLike_FullMethodName = "/feed.FeedService/FeedUnLike"
-	FeedService_FeedGet_FullMethodName    = "/feed.FeedService/FeedGet"
-	FeedService_FeedDelete_FullMethodName = "/feed.FeedService/FeedDelete"
-	FeedService_FeedOwn_FullMethodName    = "/feed.FeedService/FeedOwn"
-	FeedService_FeedQuery_FullMethodName  = "/feed.FeedService/FeedQuery"
-	FeedService_FeedFollow_FullMethodName = "/feed.FeedService/FeedFollow"
-	FeedService_Ping_FullMethodName       = "/feed.FeedService/Ping"
+	FeedService_FeedCreate_FullMethodName        = "/feed.FeedService/FeedCreate"
+	FeedService_FeedEdit_FullMethodName          = "/feed.FeedService/FeedEdit"
+	FeedService_FeedLike_FullMethodName          = "/feed.FeedService/FeedLike"
+	FeedService_FeedUnLike_FullMethodName        = "/feed.FeedService/FeedUnLike"
+	FeedService_FeedGet_FullMethodName           = "/feed.FeedService/FeedGet"
+	FeedService_FeedDelete_FullMethodName        = "/feed.FeedService/FeedDelete"
+	FeedService_FeedOwn_FullMethodName           = "/feed.FeedService/FeedOwn"
+	FeedService_FeedQuery_FullMethodName         = "/feed.FeedService/FeedQuery"
+	FeedService_FeedFollow_FullMethodName        = "/feed.FeedService/FeedFollow"
+	FeedService_Ping_FullMethodName              = "/feed.FeedService/Ping"
+	FeedService_FeedRecommend_FullMethodName     = "/feed.FeedService/FeedRecommend"
+	FeedService_FeedReview_FullMethodName        = "/feed.FeedService/FeedReview"
+	FeedService_FeedCommentCreate_FullMethodName = "/feed.FeedService/FeedCommentCreate"
+	FeedService_FeedCommentList_FullMethodName   = "/feed.FeedService/FeedCommentList"
+	FeedService_FeedCommentDelete_FullMethodName = "/feed.FeedService/FeedCommentDelete"
 )
 
 // FeedServiceClient is the client API for FeedService service.
@@ -49,6 +54,12 @@ type FeedServiceClient interface {
 	FeedQuery(ctx context.Context, in *FeedQueryRequest, opts ...grpc.CallOption) (*FeedQueryResponse, error)
 	FeedFollow(ctx context.Context, in *FeedFollowRequest, opts ...grpc.CallOption) (*FeedFollowResponse, error)
 	Ping(ctx context.Context, in *commonpb.PingRequest, opts ...grpc.CallOption) (*commonpb.PingResponse, error)
+	// Parley additions.
+	FeedRecommend(ctx context.Context, in *FeedRecommendRequest, opts ...grpc.CallOption) (*FeedRecommendResponse, error)
+	FeedReview(ctx context.Context, in *FeedReviewRequest, opts ...grpc.CallOption) (*FeedReviewResponse, error)
+	FeedCommentCreate(ctx context.Context, in *FeedCommentCreateRequest, opts ...grpc.CallOption) (*FeedCommentCreateResponse, error)
+	FeedCommentList(ctx context.Context, in *FeedCommentListRequest, opts ...grpc.CallOption) (*FeedCommentListResponse, error)
+	FeedCommentDelete(ctx context.Context, in *FeedCommentDeleteRequest, opts ...grpc.CallOption) (*FeedCommentDeleteResponse, error)
 }
 
 type feedServiceClient struct {
@@ -159,6 +170,56 @@ func (c *feedServiceClient) Ping(ctx context.Context, in *commonpb.PingRequest, 
 	return out, nil
 }
 
+func (c *feedServiceClient) FeedRecommend(ctx context.Context, in *FeedRecommendRequest, opts ...grpc.CallOption) (*FeedRecommendResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(FeedRecommendResponse)
+	err := c.cc.Invoke(ctx, FeedService_FeedRecommend_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *feedServiceClient) FeedReview(ctx context.Context, in *FeedReviewRequest, opts ...grpc.CallOption) (*FeedReviewResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(FeedReviewResponse)
+	err := c.cc.Invoke(ctx, FeedService_FeedReview_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *feedServiceClient) FeedCommentCreate(ctx context.Context, in *FeedCommentCreateRequest, opts ...grpc.CallOption) (*FeedCommentCreateResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(FeedCommentCreateResponse)
+	err := c.cc.Invoke(ctx, FeedService_FeedCommentCreate_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *feedServiceClient) FeedCommentList(ctx context.Context, in *FeedCommentListRequest, opts ...grpc.CallOption) (*FeedCommentListResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(FeedCommentListResponse)
+	err := c.cc.Invoke(ctx, FeedService_FeedCommentList_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *feedServiceClient) FeedCommentDelete(ctx context.Context, in *FeedCommentDeleteRequest, opts ...grpc.CallOption) (*FeedCommentDeleteResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(FeedCommentDeleteResponse)
+	err := c.cc.Invoke(ctx, FeedService_FeedCommentDelete_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // FeedServiceServer is the server API for FeedService service.
 // All implementations must embed UnimplementedFeedServiceServer
 // for forward compatibility.
@@ -173,6 +234,12 @@ type FeedServiceServer interface {
 	FeedQuery(context.Context, *FeedQueryRequest) (*FeedQueryResponse, error)
 	FeedFollow(context.Context, *FeedFollowRequest) (*FeedFollowResponse, error)
 	Ping(context.Context, *commonpb.PingRequest) (*commonpb.PingResponse, error)
+	// Parley additions.
+	FeedRecommend(context.Context, *FeedRecommendRequest) (*FeedRecommendResponse, error)
+	FeedReview(context.Context, *FeedReviewRequest) (*FeedReviewResponse, error)
+	FeedCommentCreate(context.Context, *FeedCommentCreateRequest) (*FeedCommentCreateResponse, error)
+	FeedCommentList(context.Context, *FeedCommentListRequest) (*FeedCommentListResponse, error)
+	FeedCommentDelete(context.Context, *FeedCommentDeleteRequest) (*FeedCommentDeleteResponse, error)
 	mustEmbedUnimplementedFeedServiceServer()
 }
 
@@ -212,6 +279,21 @@ func (UnimplementedFeedServiceServer) FeedFollow(context.Context, *FeedFollowReq
 }
 func (UnimplementedFeedServiceServer) Ping(context.Context, *commonpb.PingRequest) (*commonpb.PingResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Ping not implemented")
+}
+func (UnimplementedFeedServiceServer) FeedRecommend(context.Context, *FeedRecommendRequest) (*FeedRecommendResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method FeedRecommend not implemented")
+}
+func (UnimplementedFeedServiceServer) FeedReview(context.Context, *FeedReviewRequest) (*FeedReviewResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method FeedReview not implemented")
+}
+func (UnimplementedFeedServiceServer) FeedCommentCreate(context.Context, *FeedCommentCreateRequest) (*FeedCommentCreateResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method FeedCommentCreate not implemented")
+}
+func (UnimplementedFeedServiceServer) FeedCommentList(context.Context, *FeedCommentListRequest) (*FeedCommentListResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method FeedCommentList not implemented")
+}
+func (UnimplementedFeedServiceServer) FeedCommentDelete(context.Context, *FeedCommentDeleteRequest) (*FeedCommentDeleteResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method FeedCommentDelete not implemented")
 }
 func (UnimplementedFeedServiceServer) mustEmbedUnimplementedFeedServiceServer() {}
 func (UnimplementedFeedServiceServer) testEmbeddedByValue()                     {}
@@ -414,6 +496,96 @@ func _FeedService_Ping_Handler(srv interface{}, ctx context.Context, dec func(in
 	return interceptor(ctx, in, info, handler)
 }
 
+func _FeedService_FeedRecommend_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(FeedRecommendRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FeedServiceServer).FeedRecommend(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FeedService_FeedRecommend_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FeedServiceServer).FeedRecommend(ctx, req.(*FeedRecommendRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _FeedService_FeedReview_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(FeedReviewRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FeedServiceServer).FeedReview(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FeedService_FeedReview_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FeedServiceServer).FeedReview(ctx, req.(*FeedReviewRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _FeedService_FeedCommentCreate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(FeedCommentCreateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FeedServiceServer).FeedCommentCreate(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FeedService_FeedCommentCreate_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FeedServiceServer).FeedCommentCreate(ctx, req.(*FeedCommentCreateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _FeedService_FeedCommentList_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(FeedCommentListRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FeedServiceServer).FeedCommentList(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FeedService_FeedCommentList_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FeedServiceServer).FeedCommentList(ctx, req.(*FeedCommentListRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _FeedService_FeedCommentDelete_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(FeedCommentDeleteRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FeedServiceServer).FeedCommentDelete(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FeedService_FeedCommentDelete_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FeedServiceServer).FeedCommentDelete(ctx, req.(*FeedCommentDeleteRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // FeedService_ServiceDesc is the grpc.ServiceDesc for FeedService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -460,6 +632,26 @@ var FeedService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Ping",
 			Handler:    _FeedService_Ping_Handler,
+		},
+		{
+			MethodName: "FeedRecommend",
+			Handler:    _FeedService_FeedRecommend_Handler,
+		},
+		{
+			MethodName: "FeedReview",
+			Handler:    _FeedService_FeedReview_Handler,
+		},
+		{
+			MethodName: "FeedCommentCreate",
+			Handler:    _FeedService_FeedCommentCreate_Handler,
+		},
+		{
+			MethodName: "FeedCommentList",
+			Handler:    _FeedService_FeedCommentList_Handler,
+		},
+		{
+			MethodName: "FeedCommentDelete",
+			Handler:    _FeedService_FeedCommentDelete_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -710,6 +710,390 @@ func (x *UserQueryResponse) GetUser() []*User {
 	return nil
 }
 
+type FollowUserRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        uint64                 `protobuf:"varint,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FollowUserRequest) Reset() {
+	*x = FollowUserRequest{}
+	mi := &file_user_user_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FollowUserRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FollowUserRequest) ProtoMessage() {}
+
+func (x *FollowUserRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_user_user_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FollowUserRequest.ProtoReflect.Descriptor instead.
+func (*FollowUserRequest) Descriptor() ([]byte, []int) {
+	return file_user_user_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *FollowUserRequest) GetUserId() uint64 {
+	if x != nil {
+		return x.UserId
+	}
+	return 0
+}
+
+type FollowUserResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FollowUserResponse) Reset() {
+	*x = FollowUserResponse{}
+	mi := &file_user_user_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FollowUserResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FollowUserResponse) ProtoMessage() {}
+
+func (x *FollowUserResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_user_user_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FollowUserResponse.ProtoReflect.Descriptor instead.
+func (*FollowUserResponse) Descriptor() ([]byte, []int) {
+	return file_user_user_proto_rawDescGZIP(), []int{14}
+}
+
+type UnfollowUserRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        uint64                 `protobuf:"varint,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnfollowUserRequest) Reset() {
+	*x = UnfollowUserRequest{}
+	mi := &file_user_user_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnfollowUserRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnfollowUserRequest) ProtoMessage() {}
+
+func (x *UnfollowUserRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_user_user_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnfollowUserRequest.ProtoReflect.Descriptor instead.
+func (*UnfollowUserRequest) Descriptor() ([]byte, []int) {
+	return file_user_user_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *UnfollowUserRequest) GetUserId() uint64 {
+	if x != nil {
+		return x.UserId
+	}
+	return 0
+}
+
+type UnfollowUserResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnfollowUserResponse) Reset() {
+	*x = UnfollowUserResponse{}
+	mi := &file_user_user_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnfollowUserResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnfollowUserResponse) ProtoMessage() {}
+
+func (x *UnfollowUserResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_user_user_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnfollowUserResponse.ProtoReflect.Descriptor instead.
+func (*UnfollowUserResponse) Descriptor() ([]byte, []int) {
+	return file_user_user_proto_rawDescGZIP(), []int{16}
+}
+
+type ListFollowingRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        uint64                 `protobuf:"varint,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"` // 0 for the caller
+	Page          uint64                 `protobuf:"varint,2,opt,name=page,proto3" json:"page,omitempty"`
+	PageSize      uint64                 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListFollowingRequest) Reset() {
+	*x = ListFollowingRequest{}
+	mi := &file_user_user_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListFollowingRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListFollowingRequest) ProtoMessage() {}
+
+func (x *ListFollowingRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_user_user_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListFollowingRequest.ProtoReflect.Descriptor instead.
+func (*ListFollowingRequest) Descriptor() ([]byte, []int) {
+	return file_user_user_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ListFollowingRequest) GetUserId() uint64 {
+	if x != nil {
+		return x.UserId
+	}
+	return 0
+}
+
+func (x *ListFollowingRequest) GetPage() uint64 {
+	if x != nil {
+		return x.Page
+	}
+	return 0
+}
+
+func (x *ListFollowingRequest) GetPageSize() uint64 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+type ListFollowingResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Pager         *commonpb.Pager        `protobuf:"bytes,1,opt,name=pager,proto3" json:"pager,omitempty"`
+	User          []*User                `protobuf:"bytes,2,rep,name=user,proto3" json:"user,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListFollowingResponse) Reset() {
+	*x = ListFollowingResponse{}
+	mi := &file_user_user_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListFollowingResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListFollowingResponse) ProtoMessage() {}
+
+func (x *ListFollowingResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_user_user_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListFollowingResponse.ProtoReflect.Descriptor instead.
+func (*ListFollowingResponse) Descriptor() ([]byte, []int) {
+	return file_user_user_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ListFollowingResponse) GetPager() *commonpb.Pager {
+	if x != nil {
+		return x.Pager
+	}
+	return nil
+}
+
+func (x *ListFollowingResponse) GetUser() []*User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+type ListFollowersRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        uint64                 `protobuf:"varint,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"` // 0 for the caller
+	Page          uint64                 `protobuf:"varint,2,opt,name=page,proto3" json:"page,omitempty"`
+	PageSize      uint64                 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListFollowersRequest) Reset() {
+	*x = ListFollowersRequest{}
+	mi := &file_user_user_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListFollowersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListFollowersRequest) ProtoMessage() {}
+
+func (x *ListFollowersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_user_user_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListFollowersRequest.ProtoReflect.Descriptor instead.
+func (*ListFollowersRequest) Descriptor() ([]byte, []int) {
+	return file_user_user_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ListFollowersRequest) GetUserId() uint64 {
+	if x != nil {
+		return x.UserId
+	}
+	return 0
+}
+
+func (x *ListFollowersRequest) GetPage() uint64 {
+	if x != nil {
+		return x.Page
+	}
+	return 0
+}
+
+func (x *ListFollowersRequest) GetPageSize() uint64 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+type ListFollowersResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Pager         *commonpb.Pager        `protobuf:"bytes,1,opt,name=pager,proto3" json:"pager,omitempty"`
+	User          []*User                `protobuf:"bytes,2,rep,name=user,proto3" json:"user,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListFollowersResponse) Reset() {
+	*x = ListFollowersResponse{}
+	mi := &file_user_user_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListFollowersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListFollowersResponse) ProtoMessage() {}
+
+func (x *ListFollowersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_user_user_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListFollowersResponse.ProtoReflect.Descriptor instead.
+func (*ListFollowersResponse) Descriptor() ([]byte, []int) {
+	return file_user_user_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ListFollowersResponse) GetPager() *commonpb.Pager {
+	if x != nil {
+		return x.Pager
+	}
+	return nil
+}
+
+func (x *ListFollowersResponse) GetUser() []*User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
 var File_user_user_proto protoreflect.FileDescriptor
 
 const file_user_user_proto_rawDesc = "" +
@@ -762,7 +1146,29 @@ const file_user_user_proto_rawDesc = "" +
 	"\x11UserQueryResponse\x12#\n" +
 	"\x05pager\x18\x01 \x01(\v2\r.common.PagerR\x05pager\x12\x1e\n" +
 	"\x04user\x18\x02 \x03(\v2\n" +
-	".user.UserR\x04user2\xc9\x03\n" +
+	".user.UserR\x04user\",\n" +
+	"\x11FollowUserRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\x04R\x06userId\"\x14\n" +
+	"\x12FollowUserResponse\".\n" +
+	"\x13UnfollowUserRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\x04R\x06userId\"\x16\n" +
+	"\x14UnfollowUserResponse\"`\n" +
+	"\x14ListFollowingRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\x04R\x06userId\x12\x12\n" +
+	"\x04page\x18\x02 \x01(\x04R\x04page\x12\x1b\n" +
+	"\tpage_size\x18\x03 \x01(\x04R\bpageSize\"\\\n" +
+	"\x15ListFollowingResponse\x12#\n" +
+	"\x05pager\x18\x01 \x01(\v2\r.common.PagerR\x05pager\x12\x1e\n" +
+	"\x04user\x18\x02 \x03(\v2\n" +
+	".user.UserR\x04user\"`\n" +
+	"\x14ListFollowersRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\x04R\x06userId\x12\x12\n" +
+	"\x04page\x18\x02 \x01(\x04R\x04page\x12\x1b\n" +
+	"\tpage_size\x18\x03 \x01(\x04R\bpageSize\"\\\n" +
+	"\x15ListFollowersResponse\x12#\n" +
+	"\x05pager\x18\x01 \x01(\v2\r.common.PagerR\x05pager\x12\x1e\n" +
+	"\x04user\x18\x02 \x03(\v2\n" +
+	".user.UserR\x04user2\xe5\x05\n" +
 	"\vUserService\x12?\n" +
 	"\n" +
 	"CreateUser\x12\x17.user.UserCreateRequest\x1a\x18.user.UserCreateResponse\x12<\n" +
@@ -771,7 +1177,12 @@ const file_user_user_proto_rawDesc = "" +
 	"\tQueryUser\x12\x16.user.UserQueryRequest\x1a\x17.user.UserQueryResponse\x12K\n" +
 	"\x0eUpdatePassword\x12\x1b.user.UpdatePasswordRequest\x1a\x1c.user.UpdatePasswordResponse\x12E\n" +
 	"\fUpdateAvatar\x12\x19.user.UpdateAvatarRequest\x1a\x1a.user.UpdateAvatarResponse\x121\n" +
-	"\x04Ping\x12\x13.common.PingRequest\x1a\x14.common.PingResponseB,Z*github.com/parley-im/parley/api/gen/userpbb\x06proto3"
+	"\x04Ping\x12\x13.common.PingRequest\x1a\x14.common.PingResponse\x12?\n" +
+	"\n" +
+	"FollowUser\x12\x17.user.FollowUserRequest\x1a\x18.user.FollowUserResponse\x12E\n" +
+	"\fUnfollowUser\x12\x19.user.UnfollowUserRequest\x1a\x1a.user.UnfollowUserResponse\x12H\n" +
+	"\rListFollowing\x12\x1a.user.ListFollowingRequest\x1a\x1b.user.ListFollowingResponse\x12H\n" +
+	"\rListFollowers\x12\x1a.user.ListFollowersRequest\x1a\x1b.user.ListFollowersResponseB,Z*github.com/parley-im/parley/api/gen/userpbb\x06proto3"
 
 var (
 	file_user_user_proto_rawDescOnce sync.Once
@@ -785,7 +1196,7 @@ func file_user_user_proto_rawDescGZIP() []byte {
 	return file_user_user_proto_rawDescData
 }
 
-var file_user_user_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_user_user_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_user_user_proto_goTypes = []any{
 	(*UpdateAvatarRequest)(nil),    // 0: user.UpdateAvatarRequest
 	(*UpdateAvatarResponse)(nil),   // 1: user.UpdateAvatarResponse
@@ -800,41 +1211,61 @@ var file_user_user_proto_goTypes = []any{
 	(*UserLoginResponse)(nil),      // 10: user.UserLoginResponse
 	(*UserQueryRequest)(nil),       // 11: user.UserQueryRequest
 	(*UserQueryResponse)(nil),      // 12: user.UserQueryResponse
-	(commonpb.Gender)(0),           // 13: common.Gender
-	(*timestamppb.Timestamp)(nil),  // 14: google.protobuf.Timestamp
-	(*commonpb.Pager)(nil),         // 15: common.Pager
-	(*commonpb.PingRequest)(nil),   // 16: common.PingRequest
-	(*commonpb.PingResponse)(nil),  // 17: common.PingResponse
+	(*FollowUserRequest)(nil),      // 13: user.FollowUserRequest
+	(*FollowUserResponse)(nil),     // 14: user.FollowUserResponse
+	(*UnfollowUserRequest)(nil),    // 15: user.UnfollowUserRequest
+	(*UnfollowUserResponse)(nil),   // 16: user.UnfollowUserResponse
+	(*ListFollowingRequest)(nil),   // 17: user.ListFollowingRequest
+	(*ListFollowingResponse)(nil),  // 18: user.ListFollowingResponse
+	(*ListFollowersRequest)(nil),   // 19: user.ListFollowersRequest
+	(*ListFollowersResponse)(nil),  // 20: user.ListFollowersResponse
+	(commonpb.Gender)(0),           // 21: common.Gender
+	(*timestamppb.Timestamp)(nil),  // 22: google.protobuf.Timestamp
+	(*commonpb.Pager)(nil),         // 23: common.Pager
+	(*commonpb.PingRequest)(nil),   // 24: common.PingRequest
+	(*commonpb.PingResponse)(nil),  // 25: common.PingResponse
 }
 var file_user_user_proto_depIdxs = []int32{
-	13, // 0: user.User.gender:type_name -> common.Gender
-	14, // 1: user.User.created_at:type_name -> google.protobuf.Timestamp
-	14, // 2: user.User.updated_at:type_name -> google.protobuf.Timestamp
-	14, // 3: user.User.deleted_at:type_name -> google.protobuf.Timestamp
-	13, // 4: user.UserCreateRequest.gender:type_name -> common.Gender
+	21, // 0: user.User.gender:type_name -> common.Gender
+	22, // 1: user.User.created_at:type_name -> google.protobuf.Timestamp
+	22, // 2: user.User.updated_at:type_name -> google.protobuf.Timestamp
+	22, // 3: user.User.deleted_at:type_name -> google.protobuf.Timestamp
+	21, // 4: user.UserCreateRequest.gender:type_name -> common.Gender
 	4,  // 5: user.UserCreateResponse.user:type_name -> user.User
 	4,  // 6: user.UserGetResponse.user:type_name -> user.User
-	15, // 7: user.UserQueryResponse.pager:type_name -> common.Pager
+	23, // 7: user.UserQueryResponse.pager:type_name -> common.Pager
 	4,  // 8: user.UserQueryResponse.user:type_name -> user.User
-	5,  // 9: user.UserService.CreateUser:input_type -> user.UserCreateRequest
-	9,  // 10: user.UserService.UserLogin:input_type -> user.UserLoginRequest
-	7,  // 11: user.UserService.GetUser:input_type -> user.UserGetRequest
-	11, // 12: user.UserService.QueryUser:input_type -> user.UserQueryRequest
-	2,  // 13: user.UserService.UpdatePassword:input_type -> user.UpdatePasswordRequest
-	0,  // 14: user.UserService.UpdateAvatar:input_type -> user.UpdateAvatarRequest
-	16, // 15: user.UserService.Ping:input_type -> common.PingRequest
-	6,  // 16: user.UserService.CreateUser:output_type -> user.UserCreateResponse
-	10, // 17: user.UserService.UserLogin:output_type -> user.UserLoginResponse
-	8,  // 18: user.UserService.GetUser:output_type -> user.UserGetResponse
-	12, // 19: user.UserService.QueryUser:output_type -> user.UserQueryResponse
-	3,  // 20: user.UserService.UpdatePassword:output_type -> user.UpdatePasswordResponse
-	1,  // 21: user.UserService.UpdateAvatar:output_type -> user.UpdateAvatarResponse
-	17, // 22: user.UserService.Ping:output_type -> common.PingResponse
-	16, // [16:23] is the sub-list for method output_type
-	9,  // [9:16] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	23, // 9: user.ListFollowingResponse.pager:type_name -> common.Pager
+	4,  // 10: user.ListFollowingResponse.user:type_name -> user.User
+	23, // 11: user.ListFollowersResponse.pager:type_name -> common.Pager
+	4,  // 12: user.ListFollowersResponse.user:type_name -> user.User
+	5,  // 13: user.UserService.CreateUser:input_type -> user.UserCreateRequest
+	9,  // 14: user.UserService.UserLogin:input_type -> user.UserLoginRequest
+	7,  // 15: user.UserService.GetUser:input_type -> user.UserGetRequest
+	11, // 16: user.UserService.QueryUser:input_type -> user.UserQueryRequest
+	2,  // 17: user.UserService.UpdatePassword:input_type -> user.UpdatePasswordRequest
+	0,  // 18: user.UserService.UpdateAvatar:input_type -> user.UpdateAvatarRequest
+	24, // 19: user.UserService.Ping:input_type -> common.PingRequest
+	13, // 20: user.UserService.FollowUser:input_type -> user.FollowUserRequest
+	15, // 21: user.UserService.UnfollowUser:input_type -> user.UnfollowUserRequest
+	17, // 22: user.UserService.ListFollowing:input_type -> user.ListFollowingRequest
+	19, // 23: user.UserService.ListFollowers:input_type -> user.ListFollowersRequest
+	6,  // 24: user.UserService.CreateUser:output_type -> user.UserCreateResponse
+	10, // 25: user.UserService.UserLogin:output_type -> user.UserLoginResponse
+	8,  // 26: user.UserService.GetUser:output_type -> user.UserGetResponse
+	12, // 27: user.UserService.QueryUser:output_type -> user.UserQueryResponse
+	3,  // 28: user.UserService.UpdatePassword:output_type -> user.UpdatePasswordResponse
+	1,  // 29: user.UserService.UpdateAvatar:output_type -> user.UpdateAvatarResponse
+	25, // 30: user.UserService.Ping:output_type -> common.PingResponse
+	14, // 31: user.UserService.FollowUser:output_type -> user.FollowUserResponse
+	16, // 32: user.UserService.UnfollowUser:output_type -> user.UnfollowUserResponse
+	18, // 33: user.UserService.ListFollowing:output_type -> user.ListFollowingResponse
+	20, // 34: user.UserService.ListFollowers:output_type -> user.ListFollowersResponse
+	24, // [24:35] is the sub-list for method output_type
+	13, // [13:24] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_user_user_proto_init() }
@@ -848,7 +1279,7 @@ func file_user_user_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_user_user_proto_rawDesc), len(file_user_user_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   13,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

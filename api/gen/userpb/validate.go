@@ -73,3 +73,17 @@ func (r *UpdatePasswordRequest) Validate() error {
 func (r *UpdateAvatarRequest) Validate() error {
 	return validate.OptionalHTTPURL("url", r.GetUrl())
 }
+
+func (r *FollowUserRequest) Validate() error {
+	if r.GetUserId() == 0 {
+		return errors.New("user_id: is required")
+	}
+	return nil
+}
+
+func (r *UnfollowUserRequest) Validate() error {
+	if r.GetUserId() == 0 {
+		return errors.New("user_id: is required")
+	}
+	return nil
+}

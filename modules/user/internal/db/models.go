@@ -8,6 +8,12 @@ import (
 	"time"
 )
 
+type UsersFollow struct {
+	FollowerID int64
+	FolloweeID int64
+	CreatedAt  time.Time
+}
+
 type UsersLoginFailure struct {
 	NicknameFolded string
 	FailedAt       time.Time

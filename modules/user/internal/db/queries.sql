@@ -91,3 +91,46 @@ WITH pruned AS (
       AND failed_at <= now() - make_interval(secs => @window_seconds::float8)
 )
 INSERT INTO users.login_failures (nickname_folded) VALUES (@nickname_folded);
+
+-- name: Follow :exec
+INSERT INTO users.follows (follower_id, followee_id)
+VALUES (@follower_id, @followee_id)
+ON CONFLICT DO NOTHING;
+
+-- name: Unfollow :exec
+DELETE FROM users.follows WHERE follower_id = @follower_id AND followee_id = @followee_id;
+
+-- Most recent follow first.
+-- name: ListFollowing :many
+SELECT sqlc.embed(u)
+FROM users.follows f
+JOIN users.users u ON u.id = f.followee_id
+WHERE f.follower_id = @user_id AND u.deleted_at IS NULL
+ORDER BY f.created_at DESC, f.followee_id
+LIMIT @row_limit::bigint OFFSET @row_offset::bigint;
+
+-- name: CountFollowing :one
+SELECT count(*)
+FROM users.follows f
+JOIN users.users u ON u.id = f.followee_id
+WHERE f.follower_id = @user_id AND u.deleted_at IS NULL;
+
+-- name: ListFollowers :many
+SELECT sqlc.embed(u)
+FROM users.follows f
+JOIN users.users u ON u.id = f.follower_id
+WHERE f.followee_id = @user_id AND u.deleted_at IS NULL
+ORDER BY f.created_at DESC, f.follower_id
+LIMIT @row_limit::bigint OFFSET @row_offset::bigint;
+
+-- name: CountFollowers :one
+SELECT count(*)
+FROM users.follows f
+JOIN users.users u ON u.id = f.follower_id
+WHERE f.followee_id = @user_id AND u.deleted_at IS NULL;
+
+-- name: FollowingIDs :many
+SELECT f.followee_id
+FROM users.follows f
+JOIN users.users u ON u.id = f.followee_id
+WHERE f.follower_id = @user_id AND u.deleted_at IS NULL;

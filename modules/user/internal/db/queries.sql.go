@@ -29,6 +29,34 @@ func (q *Queries) Authenticate(ctx context.Context, tokenHash []byte) (Authentic
 	return i, err
 }
 
+const countFollowers = `-- name: CountFollowers :one
+SELECT count(*)
+FROM users.follows f
+JOIN users.users u ON u.id = f.follower_id
+WHERE f.followee_id = $1 AND u.deleted_at IS NULL
+`
+
+func (q *Queries) CountFollowers(ctx context.Context, userID int64) (int64, error) {
+	row := q.db.QueryRow(ctx, countFollowers, userID)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
+const countFollowing = `-- name: CountFollowing :one
+SELECT count(*)
+FROM users.follows f
+JOIN users.users u ON u.id = f.followee_id
+WHERE f.follower_id = $1 AND u.deleted_at IS NULL
+`
+
+func (q *Queries) CountFollowing(ctx context.Context, userID int64) (int64, error) {
+	row := q.db.QueryRow(ctx, countFollowing, userID)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const countRecentLoginFailures = `-- name: CountRecentLoginFailures :one
 SELECT count(*)
 FROM users.login_failures
@@ -149,6 +177,49 @@ func (q *Queries) DeleteUserTokens(ctx context.Context, userID int64) error {
 	return err
 }
 
+const follow = `-- name: Follow :exec
+INSERT INTO users.follows (follower_id, followee_id)
+VALUES ($1, $2)
+ON CONFLICT DO NOTHING
+`
+
+type FollowParams struct {
+	FollowerID int64
+	FolloweeID int64
+}
+
+func (q *Queries) Follow(ctx context.Context, arg FollowParams) error {
+	_, err := q.db.Exec(ctx, follow, arg.FollowerID, arg.FolloweeID)
+	return err
+}
+
+const followingIDs = `-- name: FollowingIDs :many
+SELECT f.followee_id
+FROM users.follows f
+JOIN users.users u ON u.id = f.followee_id
+WHERE f.follower_id = $1 AND u.deleted_at IS NULL
+`
+
+func (q *Queries) FollowingIDs(ctx context.Context, userID int64) ([]int64, error) {
+	rows, err := q.db.Query(ctx, followingIDs, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []int64
+	for rows.Next() {
+		var followee_id int64
+		if err := rows.Scan(&followee_id); err != nil {
+			return nil, err
+		}
+		items = append(items, followee_id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const getCredentials = `-- name: GetCredentials :one
 SELECT id, password_hash
 FROM users.users
@@ -219,6 +290,109 @@ func (q *Queries) GetUsersByIDs(ctx context.Context, ids []int64) ([]UsersUser, 
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.DeletedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listFollowers = `-- name: ListFollowers :many
+SELECT u.id, u.nickname, u.nickname_folded, u.gender, u.avatar_url, u.extra, u.password_hash, u.is_admin, u.created_at, u.updated_at, u.deleted_at
+FROM users.follows f
+JOIN users.users u ON u.id = f.follower_id
+WHERE f.followee_id = $1 AND u.deleted_at IS NULL
+ORDER BY f.created_at DESC, f.follower_id
+LIMIT $3::bigint OFFSET $2::bigint
+`
+
+type ListFollowersParams struct {
+	UserID    int64
+	RowOffset int64
+	RowLimit  int64
+}
+
+type ListFollowersRow struct {
+	UsersUser UsersUser
+}
+
+func (q *Queries) ListFollowers(ctx context.Context, arg ListFollowersParams) ([]ListFollowersRow, error) {
+	rows, err := q.db.Query(ctx, listFollowers, arg.UserID, arg.RowOffset, arg.RowLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListFollowersRow
+	for rows.Next() {
+		var i ListFollowersRow
+		if err := rows.Scan(
+			&i.UsersUser.ID,
+			&i.UsersUser.Nickname,
+			&i.UsersUser.NicknameFolded,
+			&i.UsersUser.Gender,
+			&i.UsersUser.AvatarUrl,
+			&i.UsersUser.Extra,
+			&i.UsersUser.PasswordHash,
+			&i.UsersUser.IsAdmin,
+			&i.UsersUser.CreatedAt,
+			&i.UsersUser.UpdatedAt,
+			&i.UsersUser.DeletedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listFollowing = `-- name: ListFollowing :many
+SELECT u.id, u.nickname, u.nickname_folded, u.gender, u.avatar_url, u.extra, u.password_hash, u.is_admin, u.created_at, u.updated_at, u.deleted_at
+FROM users.follows f
+JOIN users.users u ON u.id = f.followee_id
+WHERE f.follower_id = $1 AND u.deleted_at IS NULL
+ORDER BY f.created_at DESC, f.followee_id
+LIMIT $3::bigint OFFSET $2::bigint
+`
+
+type ListFollowingParams struct {
+	UserID    int64
+	RowOffset int64
+	RowLimit  int64
+}
+
+type ListFollowingRow struct {
+	UsersUser UsersUser
+}
+
+// Most recent follow first.
+func (q *Queries) ListFollowing(ctx context.Context, arg ListFollowingParams) ([]ListFollowingRow, error) {
+	rows, err := q.db.Query(ctx, listFollowing, arg.UserID, arg.RowOffset, arg.RowLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListFollowingRow
+	for rows.Next() {
+		var i ListFollowingRow
+		if err := rows.Scan(
+			&i.UsersUser.ID,
+			&i.UsersUser.Nickname,
+			&i.UsersUser.NicknameFolded,
+			&i.UsersUser.Gender,
+			&i.UsersUser.AvatarUrl,
+			&i.UsersUser.Extra,
+			&i.UsersUser.PasswordHash,
+			&i.UsersUser.IsAdmin,
+			&i.UsersUser.CreatedAt,
+			&i.UsersUser.UpdatedAt,
+			&i.UsersUser.DeletedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -360,6 +534,20 @@ func (q *Queries) SetAdmin(ctx context.Context, arg SetAdminParams) (int64, erro
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const unfollow = `-- name: Unfollow :exec
+DELETE FROM users.follows WHERE follower_id = $1 AND followee_id = $2
+`
+
+type UnfollowParams struct {
+	FollowerID int64
+	FolloweeID int64
+}
+
+func (q *Queries) Unfollow(ctx context.Context, arg UnfollowParams) error {
+	_, err := q.db.Exec(ctx, unfollow, arg.FollowerID, arg.FolloweeID)
+	return err
 }
 
 const updateAvatar = `-- name: UpdateAvatar :execrows

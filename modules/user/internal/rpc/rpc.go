@@ -64,11 +64,7 @@ func (s *Server) QueryUser(ctx context.Context, req *userpb.UserQueryRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	resp := &userpb.UserQueryResponse{Pager: page.Pager(total), User: make([]*userpb.User, len(users))}
-	for i, u := range users {
-		resp.User[i] = ToProto(u)
-	}
-	return resp, nil
+	return &userpb.UserQueryResponse{Pager: page.Pager(total), User: ToProtos(users)}, nil
 }
 
 func (s *Server) UpdatePassword(ctx context.Context, req *userpb.UpdatePasswordRequest) (*userpb.UpdatePasswordResponse, error) {
@@ -108,4 +104,70 @@ func ToProto(u db.UsersUser) *userpb.User {
 		pb.DeletedAt = timestamppb.New(*u.DeletedAt)
 	}
 	return pb
+}
+
+func (s *Server) FollowUser(ctx context.Context, req *userpb.FollowUserRequest) (*userpb.FollowUserResponse, error) {
+	caller, err := auth.Caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.svc.Follow(ctx, caller.UserID, req.GetUserId()); err != nil {
+		return nil, err
+	}
+	return &userpb.FollowUserResponse{}, nil
+}
+
+func (s *Server) UnfollowUser(ctx context.Context, req *userpb.UnfollowUserRequest) (*userpb.UnfollowUserResponse, error) {
+	caller, err := auth.Caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.svc.Unfollow(ctx, caller.UserID, req.GetUserId()); err != nil {
+		return nil, err
+	}
+	return &userpb.UnfollowUserResponse{}, nil
+}
+
+func (s *Server) ListFollowing(ctx context.Context, req *userpb.ListFollowingRequest) (*userpb.ListFollowingResponse, error) {
+	userID, err := subject(ctx, req.GetUserId())
+	if err != nil {
+		return nil, err
+	}
+	page := paging.New(req.GetPage(), req.GetPageSize())
+	users, total, err := s.svc.Following(ctx, userID, page)
+	if err != nil {
+		return nil, err
+	}
+	return &userpb.ListFollowingResponse{Pager: page.Pager(total), User: ToProtos(users)}, nil
+}
+
+func (s *Server) ListFollowers(ctx context.Context, req *userpb.ListFollowersRequest) (*userpb.ListFollowersResponse, error) {
+	userID, err := subject(ctx, req.GetUserId())
+	if err != nil {
+		return nil, err
+	}
+	page := paging.New(req.GetPage(), req.GetPageSize())
+	users, total, err := s.svc.Followers(ctx, userID, page)
+	if err != nil {
+		return nil, err
+	}
+	return &userpb.ListFollowersResponse{Pager: page.Pager(total), User: ToProtos(users)}, nil
+}
+
+// subject is the user a listing is about: userID, or the caller for 0.
+func subject(ctx context.Context, userID uint64) (uint64, error) {
+	if userID != 0 {
+		return userID, nil
+	}
+	caller, err := auth.Caller(ctx)
+	return caller.UserID, err
+}
+
+// ToProtos maps ToProto over users.
+func ToProtos(users []db.UsersUser) []*userpb.User {
+	out := make([]*userpb.User, len(users))
+	for i, u := range users {
+		out[i] = ToProto(u)
+	}
+	return out
 }
