@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -58,7 +59,11 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	srv := buildServer(cfg, pool, log, registry)
+	app, err := build(cfg, pool, log, registry)
+	if err != nil {
+		return err
+	}
+	srv := app.server
 
 	grpcLis, err := net.Listen("tcp", cfg.GRPCAddr)
 	if err != nil {
@@ -76,6 +81,14 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 
 	log.Info().Str("grpc", grpcLis.Addr().String()).Str("http", httpLis.Addr().String()).
 		Str("version", buildVersion()).Msg("parley serving")
+
+	// Background work outlives the last call: it stops after the server has.
+	bgCtx, stopBackground := context.WithCancel(context.Background())
+	var background sync.WaitGroup
+	for _, run := range app.background {
+		background.Go(func() { run(bgCtx) })
+	}
+	defer func() { stopBackground(); background.Wait() }()
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Serve(grpcLis) })

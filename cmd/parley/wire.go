@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -23,16 +24,27 @@ type module interface {
 	Register(s grpc.ServiceRegistrar)
 }
 
-// buildServer wires the modules onto one gRPC server: platform first, then
-// each module from the modules it depends on.
-func buildServer(cfg config.Config, pool *pgxpool.Pool, log zerolog.Logger, reg prometheus.Registerer) *grpcserver.Server {
+// parley is the wired application: the server and the modules' background
+// work, which runs from before serving until after the last call ends.
+type parley struct {
+	server     *grpcserver.Server
+	background []func(ctx context.Context)
+}
+
+// build wires the modules onto one gRPC server: platform first, then each
+// module from the modules it depends on.
+func build(cfg config.Config, pool *pgxpool.Pool, log zerolog.Logger, reg prometheus.Registerer) (*parley, error) {
 	users := user.New(pool, user.Config{
 		TokenTTL:         cfg.TokenTTL,
 		LoginMaxFailures: 10,
 		LoginWindow:      time.Minute,
 	})
 	groups := group.New(pool, users, group.Config{MemberCap: cfg.GroupMemberCap})
-	modules := []module{users, groups, feed.New(), message.New(), gateway.New(), common.New()}
+	feeds, err := feed.New(pool, users, feed.Config{Moderation: cfg.FeedModeration}, log)
+	if err != nil {
+		return nil, err
+	}
+	modules := []module{users, groups, feeds, message.New(), gateway.New(), common.New()}
 
 	var public []string
 	for _, methods := range [][]string{
@@ -52,5 +64,5 @@ func buildServer(cfg config.Config, pool *pgxpool.Pool, log zerolog.Logger, reg 
 		m.Register(srv)
 	}
 	srv.Ready()
-	return srv
+	return &parley{server: srv, background: []func(context.Context){feeds.Run}}, nil
 }

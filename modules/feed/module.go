@@ -1,34 +1,55 @@
-// Package feed is the feed module. Until it is built, its FeedService
-// answers Ping and returns Unimplemented for every other method.
+// Package feed is the feed module: posts with media, moderation, likes,
+// views, comments and timelines, and the FeedService.
 package feed
 
 import (
 	"context"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rs/zerolog"
 	"google.golang.org/grpc"
 
-	"github.com/parley-im/parley/api/gen/commonpb"
 	"github.com/parley-im/parley/api/gen/feedpb"
-	"github.com/parley-im/parley/platform/pong"
+	"github.com/parley-im/parley/modules/feed/internal/app"
+	"github.com/parley-im/parley/modules/feed/internal/rpc"
+)
+
+// Config tunes the module.
+type Config = app.Config
+
+// Users is what the module needs of the user module.
+type Users = app.Users
+
+// Moderation modes for Config.Moderation.
+const (
+	ModerationOff = app.ModerationOff
+	ModerationPre = app.ModerationPre
 )
 
 // PublicMethods are the FeedService methods callable without a token.
 var PublicMethods = []string{feedpb.FeedService_Ping_FullMethodName}
 
 // Module is the built feed module.
-type Module struct{}
+type Module struct {
+	svc *app.Service
+}
 
-func New() *Module { return &Module{} }
+// New builds the module; it fails on an unknown moderation mode.
+func New(pool *pgxpool.Pool, users Users, cfg Config, log zerolog.Logger) (*Module, error) {
+	svc, err := app.New(pool, users, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	return &Module{svc: svc}, nil
+}
 
 // Register adds the FeedService to s.
 func (m *Module) Register(s grpc.ServiceRegistrar) {
-	feedpb.RegisterFeedServiceServer(s, server{})
+	feedpb.RegisterFeedServiceServer(s, rpc.NewServer(m.svc))
 }
 
-type server struct {
-	feedpb.UnimplementedFeedServiceServer
-}
-
-func (server) Ping(ctx context.Context, req *commonpb.PingRequest) (*commonpb.PingResponse, error) {
-	return pong.Ping(ctx, req)
+// Run does the module's background work (writing view counts) until ctx
+// ends, then finishes it. Start it before serving; stop it after.
+func (m *Module) Run(ctx context.Context) {
+	m.svc.Run(ctx)
 }

@@ -26,6 +26,7 @@ type Config struct {
 	TokenTTL        time.Duration
 	MaxRecvMsgBytes int
 	GroupMemberCap  int
+	FeedModeration  string
 }
 
 // Default returns the embedded defaults.
@@ -41,6 +42,7 @@ func Default() Config {
 		TokenTTL:        7 * 24 * time.Hour,
 		MaxRecvMsgBytes: 4 << 20,
 		GroupMemberCap:  10_000,
+		FeedModeration:  "off",
 	}
 }
 
@@ -63,6 +65,8 @@ func (c *Config) RegisterServeFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.TokenTTL, "token-ttl", c.TokenTTL, "lifetime of a login token")
 	fs.IntVar(&c.MaxRecvMsgBytes, "max-recv-msg-bytes", c.MaxRecvMsgBytes, "largest gRPC message the server accepts")
 	fs.IntVar(&c.GroupMemberCap, "group-member-cap", c.GroupMemberCap, "most members a group may have")
+	fs.StringVar(&c.FeedModeration, "feed-moderation", c.FeedModeration,
+		"off: new feeds are public at once; pre: new and edited feeds wait for an admin's review")
 }
 
 // EnvName is the environment twin of a flag.

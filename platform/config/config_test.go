@@ -71,6 +71,7 @@ func TestParseEnv(t *testing.T) {
 	t.Setenv("PARLEY_TOKEN_TTL", "2h")
 	t.Setenv("PARLEY_MAX_RECV_MSG_BYTES", "1024")
 	t.Setenv("PARLEY_GROUP_MEMBER_CAP", "50")
+	t.Setenv("PARLEY_FEED_MODERATION", "pre")
 
 	parse(t, fs, nil)
 	require.Equal(t, config.Config{
@@ -85,6 +86,7 @@ func TestParseEnv(t *testing.T) {
 		TokenTTL:        2 * time.Hour,
 		MaxRecvMsgBytes: 1024,
 		GroupMemberCap:  50,
+		FeedModeration:  "pre",
 	}, *cfg)
 }
 

@@ -52,3 +52,9 @@ func (p Page) Pager(totalRows uint64) *commonpb.Pager {
 		TotalPages: (totalRows + p.Size - 1) / p.Size,
 	}
 }
+
+// Num normalises a cursor page's num like a page size: 0 means the default,
+// and more than the maximum is capped.
+func Num(num uint64) uint64 {
+	return New(1, num).Size
+}

@@ -59,3 +59,15 @@ func PlainText(field, s string) error {
 	}
 	return nil
 }
+
+// Text checks a free-text field: between min and max characters and no NUL
+// (PostgreSQL text cannot hold it). Newlines and tabs are allowed.
+func Text(field, s string, min, max int) error {
+	if err := Length(field, s, min, max); err != nil {
+		return err
+	}
+	if strings.ContainsRune(s, 0) {
+		return fmt.Errorf("%s: must not contain NUL characters", field)
+	}
+	return nil
+}

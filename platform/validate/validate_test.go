@@ -121,3 +121,11 @@ func TestPlainText(t *testing.T) {
 		})
 	}
 }
+
+func TestText(t *testing.T) {
+	t.Parallel()
+	require.NoError(t, validate.Text("content", "line one\nline two\tend", 1, 100))
+	require.EqualError(t, validate.Text("content", "a\x00b", 1, 100), "content: must not contain NUL characters")
+	require.EqualError(t, validate.Text("content", "", 1, 100), "content: must be 1–100 characters")
+	require.EqualError(t, validate.Text("content", "ab", 0, 1), "content: must be at most 1 characters")
+}

@@ -27,7 +27,7 @@ func validateFields(name, introduction, avatarURL string, optional bool) error {
 			return err
 		}
 	}
-	if err := validate.Length("introduction", introduction, 0, MaxIntroductionLength); err != nil {
+	if err := validate.Text("introduction", introduction, 0, MaxIntroductionLength); err != nil {
 		return err
 	}
 	return validate.OptionalHTTPURL("avatar_url", avatarURL)

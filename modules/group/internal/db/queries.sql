@@ -10,7 +10,7 @@ RETURNING *;
 SELECT * FROM groups.groups WHERE id = @id AND deleted_at IS NULL;
 
 -- name: LockGroup :one
-SELECT * FROM groups.groups WHERE id = @id AND deleted_at IS NULL FOR UPDATE;
+SELECT * FROM groups.groups WHERE id = @id AND deleted_at IS NULL FOR NO KEY UPDATE;
 
 -- name: UpdateGroup :one
 UPDATE groups.groups

@@ -273,7 +273,7 @@ func (q *Queries) ListMembersByJoinTime(ctx context.Context, arg ListMembersByJo
 }
 
 const lockGroup = `-- name: LockGroup :one
-SELECT id, name, name_folded, introduction, avatar_url, extra, owner_id, member_count, created_at, updated_at, deleted_at FROM groups.groups WHERE id = $1 AND deleted_at IS NULL FOR UPDATE
+SELECT id, name, name_folded, introduction, avatar_url, extra, owner_id, member_count, created_at, updated_at, deleted_at FROM groups.groups WHERE id = $1 AND deleted_at IS NULL FOR NO KEY UPDATE
 `
 
 func (q *Queries) LockGroup(ctx context.Context, id int64) (GroupsGroup, error) {

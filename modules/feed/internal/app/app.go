@@ -1,0 +1,400 @@
+// Package app is the feed module's behaviour: posts and their media,
+// visibility and moderation, likes, views, comments and the timelines.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rs/zerolog"
+
+	"github.com/parley-im/parley/api/gen/commonpb"
+	"github.com/parley-im/parley/api/gen/feedpb"
+	"github.com/parley-im/parley/modules/feed/internal/db"
+	"github.com/parley-im/parley/platform/apperr"
+	"github.com/parley-im/parley/platform/auth"
+	"github.com/parley-im/parley/platform/search"
+)
+
+// Moderation modes.
+const (
+	ModerationOff = "off" // new and edited feeds are public at once
+	ModerationPre = "pre" // new and edited feeds wait for an admin's review
+)
+
+// Config tunes the module.
+type Config struct {
+	Moderation string
+	// ViewFlushInterval is how often counted views are written; 0 means a second.
+	ViewFlushInterval time.Duration
+}
+
+// Errors the module returns; the messages are what clients see.
+var (
+	ErrNotFound        = apperr.NotFound("feed not found")
+	ErrCommentNotFound = apperr.NotFound("comment not found")
+	ErrNotOwner        = apperr.PermissionDenied("only the feed's owner may do this")
+	ErrNotOwnerOrAdmin = apperr.PermissionDenied("only the feed's owner or an admin may do this")
+	ErrNotAdmin        = apperr.PermissionDenied("only admins may review feeds")
+	ErrNotCommentOwner = apperr.PermissionDenied("only the comment's author or the feed's owner may delete it")
+	ErrBadReplyTo      = apperr.InvalidArgument("reply_to_id: no such comment on this feed")
+)
+
+// Service implements the module over its schema.
+type Service struct {
+	pool  *pgxpool.Pool
+	q     *db.Queries
+	users Users
+	cfg   Config
+	views *viewCounter
+}
+
+func New(pool *pgxpool.Pool, users Users, cfg Config, log zerolog.Logger) (*Service, error) {
+	switch cfg.Moderation {
+	case "":
+		cfg.Moderation = ModerationOff
+	case ModerationOff, ModerationPre:
+	default:
+		return nil, fmt.Errorf("feed moderation %q: want off or pre", cfg.Moderation)
+	}
+	if cfg.ViewFlushInterval <= 0 {
+		cfg.ViewFlushInterval = time.Second
+	}
+	q := db.New(pool)
+	return &Service{pool: pool, q: q, users: users, cfg: cfg, views: newViewCounter(q, log)}, nil
+}
+
+// Run writes counted views until ctx ends, then writes what remains.
+func (s *Service) Run(ctx context.Context) {
+	s.views.run(ctx, s.cfg.ViewFlushInterval)
+}
+
+// Feed is a feed with what the wire shows beside it.
+type Feed struct {
+	db.FeedsFeed
+	Images []db.FeedsImage
+	Video  *db.FeedsVideo
+	Liked  bool // by the caller
+}
+
+// Post is a validated feed body.
+type Post struct {
+	Type      feedpb.FeedType
+	Content   string
+	Resources []string
+}
+
+// newReviewStatus is where new and edited feeds start.
+func (s *Service) newReviewStatus() int16 {
+	if s.cfg.Moderation == ModerationPre {
+		return int16(commonpb.ReviewStatus_ReviewTo)
+	}
+	return int16(commonpb.ReviewStatus_ReviewPass)
+}
+
+// visible reports whether caller may see f: public feeds to everyone,
+// others to their owner and admins only.
+func visible(f db.FeedsFeed, caller auth.Identity) bool {
+	return f.IsPublic || uint64(f.UserID) == caller.UserID || caller.Admin
+}
+
+func (s *Service) Create(ctx context.Context, caller auth.Identity, p Post) (Feed, error) {
+	var f db.FeedsFeed
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		q := s.q.WithTx(tx)
+		var err error
+		f, err = q.CreateFeed(ctx, db.CreateFeedParams{
+			UserID: int64(caller.UserID), Type: int16(p.Type), Content: p.Content,
+			ContentFolded: search.Fold(p.Content), ReviewStatus: s.newReviewStatus(),
+		})
+		if err != nil {
+			return err
+		}
+		return addMedia(ctx, q, f.ID, p)
+	})
+	if err != nil {
+		return Feed{}, fmt.Errorf("create feed: %w", err)
+	}
+	return s.oneWithMedia(ctx, caller, f)
+}
+
+func addMedia(ctx context.Context, q *db.Queries, feedID int64, p Post) error {
+	switch p.Type {
+	case feedpb.FeedType_Image:
+		return q.AddImages(ctx, db.AddImagesParams{FeedID: feedID, Urls: p.Resources})
+	case feedpb.FeedType_Video:
+		return q.AddVideo(ctx, db.AddVideoParams{FeedID: feedID, VideoUrl: p.Resources[0]})
+	}
+	return nil
+}
+
+// Edit replaces the feed's content and media; owner only. Under pre
+// moderation the edit goes back to review.
+func (s *Service) Edit(ctx context.Context, caller auth.Identity, id uint64, p Post) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		q := s.q.WithTx(tx)
+		f, err := lockVisible(ctx, q, caller, id)
+		if err != nil {
+			return err
+		}
+		if uint64(f.UserID) != caller.UserID {
+			return ErrNotOwner
+		}
+		if _, err := q.EditFeed(ctx, db.EditFeedParams{
+			ID: f.ID, Type: int16(p.Type), Content: p.Content,
+			ContentFolded: search.Fold(p.Content), ReviewStatus: s.newReviewStatus(),
+		}); err != nil {
+			return err
+		}
+		if err := q.RemoveImages(ctx, f.ID); err != nil {
+			return err
+		}
+		if err := q.RemoveVideos(ctx, f.ID); err != nil {
+			return err
+		}
+		return addMedia(ctx, q, f.ID, p)
+	})
+	if err != nil {
+		return fmt.Errorf("edit feed %d: %w", id, err)
+	}
+	return nil
+}
+
+// lockVisible locks a live feed the caller may see; others are NotFound.
+func lockVisible(ctx context.Context, q *db.Queries, caller auth.Identity, id uint64) (db.FeedsFeed, error) {
+	f, err := q.LockFeed(ctx, int64(id))
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !visible(f, caller)) {
+		return db.FeedsFeed{}, ErrNotFound
+	}
+	return f, err
+}
+
+// Delete soft-deletes the feed; its owner or an admin.
+func (s *Service) Delete(ctx context.Context, caller auth.Identity, id uint64) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		q := s.q.WithTx(tx)
+		f, err := lockVisible(ctx, q, caller, id)
+		if err != nil {
+			return err
+		}
+		if uint64(f.UserID) != caller.UserID && !caller.Admin {
+			return ErrNotOwnerOrAdmin
+		}
+		return q.DeleteFeed(ctx, f.ID)
+	})
+	if err != nil {
+		return fmt.Errorf("delete feed %d: %w", id, err)
+	}
+	return nil
+}
+
+// Review sets a feed's review status; admins only.
+func (s *Service) Review(ctx context.Context, caller auth.Identity, id uint64, status commonpb.ReviewStatus, remark string) error {
+	if !caller.Admin {
+		return ErrNotAdmin
+	}
+	_, err := s.q.ReviewFeed(ctx, db.ReviewFeedParams{
+		ID: int64(id), ReviewStatus: int16(status), Operator: int64(caller.UserID), Remark: remark,
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("review feed %d: %w", id, err)
+	}
+	return nil
+}
+
+// Get returns a feed the caller may see and counts the view.
+func (s *Service) Get(ctx context.Context, caller auth.Identity, id uint64) (Feed, error) {
+	f, err := s.q.GetFeed(ctx, int64(id))
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !visible(f, caller)) {
+		return Feed{}, ErrNotFound
+	}
+	if err != nil {
+		return Feed{}, fmt.Errorf("get feed %d: %w", id, err)
+	}
+	s.views.add(f.ID)
+	return s.oneWithMedia(ctx, caller, f)
+}
+
+// Like records the caller's like of a public feed; liking twice is one like.
+func (s *Service) Like(ctx context.Context, caller auth.Identity, id uint64) error {
+	return s.changeLike(ctx, caller, id, true)
+}
+
+// Unlike removes the caller's like; not having liked is no error.
+func (s *Service) Unlike(ctx context.Context, caller auth.Identity, id uint64) error {
+	return s.changeLike(ctx, caller, id, false)
+}
+
+// changeLike adds or removes the like row and moves like_count with it in
+// one transaction, so the count always equals the rows.
+func (s *Service) changeLike(ctx context.Context, caller auth.Identity, id uint64, like bool) error {
+	if err := s.requirePublic(ctx, id); err != nil {
+		return err
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		q := s.q.WithTx(tx)
+		params := db.LikeParams{FeedID: int64(id), UserID: int64(caller.UserID)}
+		var changed, delta int64
+		var err error
+		if like {
+			changed, err = q.Like(ctx, params)
+			delta = 1
+		} else {
+			changed, err = q.Unlike(ctx, db.UnlikeParams(params))
+			delta = -1
+		}
+		if err != nil || changed == 0 {
+			return err
+		}
+		return q.AdjustLikeCount(ctx, db.AdjustLikeCountParams{ID: int64(id), Delta: delta})
+	})
+	if err != nil {
+		return fmt.Errorf("like feed %d: %w", id, err)
+	}
+	return nil
+}
+
+func (s *Service) requirePublic(ctx context.Context, id uint64) error {
+	f, err := s.q.GetFeed(ctx, int64(id))
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !f.IsPublic) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("get feed %d: %w", id, err)
+	}
+	return nil
+}
+
+// Cursor is a keyset page request: rows older than BeforeID (0: the newest).
+type Cursor struct {
+	LastID uint64
+	Num    uint64
+}
+
+func (c Cursor) beforeID() int64 {
+	if c.LastID == 0 || c.LastID > math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return int64(c.LastID)
+}
+
+// Own lists the caller's own feeds in any review state, newest first.
+func (s *Service) Own(ctx context.Context, caller auth.Identity, keyword string, status commonpb.ReviewStatus, c Cursor) ([]Feed, uint64, error) {
+	keyword = search.Fold(keyword)
+	feeds, err := s.q.ListOwn(ctx, db.ListOwnParams{
+		UserID: int64(caller.UserID), BeforeID: c.beforeID(), ReviewStatus: int16(status),
+		Keyword: keyword, RowLimit: int64(c.Num),
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("list own feeds: %w", err)
+	}
+	total, err := s.q.CountOwn(ctx, db.CountOwnParams{UserID: int64(caller.UserID), ReviewStatus: int16(status), Keyword: keyword})
+	if err != nil {
+		return nil, 0, fmt.Errorf("count own feeds: %w", err)
+	}
+	out, err := s.withMedia(ctx, caller, feeds)
+	return out, uint64(total), err
+}
+
+// Query lists public feeds whose content contains keyword, newest first.
+func (s *Service) Query(ctx context.Context, caller auth.Identity, keyword string, c Cursor) ([]Feed, error) {
+	keyword = search.Fold(keyword)
+	var feeds []db.FeedsFeed
+	var err error
+	if keyword == "" {
+		feeds, err = s.q.ListPublic(ctx, db.ListPublicParams{BeforeID: c.beforeID(), RowLimit: int64(c.Num)})
+	} else {
+		feeds, err = s.q.SearchPublic(ctx, db.SearchPublicParams{Keyword: keyword, BeforeID: c.beforeID(), RowLimit: int64(c.Num)})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("query feeds: %w", err)
+	}
+	return s.withMedia(ctx, caller, feeds)
+}
+
+// Following lists the public feeds of the users the caller follows, newest first.
+func (s *Service) Following(ctx context.Context, caller auth.Identity, c Cursor) ([]Feed, error) {
+	authors, err := s.users.FollowingIDs(ctx, caller.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if len(authors) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, len(authors))
+	for i, a := range authors {
+		ids[i] = int64(a)
+	}
+	feeds, err := s.q.ListByAuthors(ctx, db.ListByAuthorsParams{AuthorIds: ids, BeforeID: c.beforeID(), RowLimit: int64(c.Num)})
+	if err != nil {
+		return nil, fmt.Errorf("list followed feeds: %w", err)
+	}
+	return s.withMedia(ctx, caller, feeds)
+}
+
+// Recommend lists the hottest public feeds not the caller's own.
+func (s *Service) Recommend(ctx context.Context, caller auth.Identity, num uint64) ([]Feed, error) {
+	feeds, err := s.q.ListHot(ctx, db.ListHotParams{ExcludeUserID: int64(caller.UserID), RowLimit: int64(num)})
+	if err != nil {
+		return nil, fmt.Errorf("recommend feeds: %w", err)
+	}
+	return s.withMedia(ctx, caller, feeds)
+}
+
+func (s *Service) oneWithMedia(ctx context.Context, caller auth.Identity, f db.FeedsFeed) (Feed, error) {
+	out, err := s.withMedia(ctx, caller, []db.FeedsFeed{f})
+	if err != nil {
+		return Feed{}, err
+	}
+	return out[0], nil
+}
+
+// withMedia attaches images, video and the caller's likes to feeds, three
+// queries for the whole page, and adds the views not yet written.
+func (s *Service) withMedia(ctx context.Context, caller auth.Identity, feeds []db.FeedsFeed) ([]Feed, error) {
+	if len(feeds) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, len(feeds))
+	for i, f := range feeds {
+		ids[i] = f.ID
+	}
+	images, err := s.q.ImagesOf(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("feed images: %w", err)
+	}
+	videos, err := s.q.VideosOf(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("feed videos: %w", err)
+	}
+	liked, err := s.q.LikedAmong(ctx, db.LikedAmongParams{UserID: int64(caller.UserID), FeedIds: ids})
+	if err != nil {
+		return nil, fmt.Errorf("feed likes: %w", err)
+	}
+	imagesOf := map[int64][]db.FeedsImage{}
+	for _, img := range images {
+		imagesOf[img.FeedID] = append(imagesOf[img.FeedID], img)
+	}
+	videoOf := map[int64]*db.FeedsVideo{}
+	for i := range videos {
+		videoOf[videos[i].FeedID] = &videos[i]
+	}
+	likedSet := map[int64]bool{}
+	for _, id := range liked {
+		likedSet[id] = true
+	}
+	out := make([]Feed, len(feeds))
+	for i, f := range feeds {
+		f.ViewCount += s.views.unwritten(f.ID)
+		out[i] = Feed{FeedsFeed: f, Images: imagesOf[f.ID], Video: videoOf[f.ID], Liked: likedSet[f.ID]}
+	}
+	return out, nil
+}
