@@ -973,7 +973,7 @@ const file_group_group_proto_rawDesc = "" +
 	"\fintroduction\x18\x03 \x01(\tR\fintroduction\x12\x1d\n" +
 	"\n" +
 	"avatar_url\x18\x04 \x01(\tR\tavatarUrl\"\x15\n" +
-	"\x13UpdateGroupResponse2\x93\x04\n" +
+	"\x13UpdateGroupResponse2\xdc\x04\n" +
 	"\fGroupService\x12D\n" +
 	"\vCreateGroup\x12\x19.group.CreateGroupRequest\x1a\x1a.group.CreateGroupResponse\x12D\n" +
 	"\vUpdateGroup\x12\x19.group.UpdateGroupRequest\x1a\x1a.group.UpdateGroupResponse\x12;\n" +
@@ -983,7 +983,8 @@ const file_group_group_proto_rawDesc = "" +
 	"\vDeleteGroup\x12\x19.group.DeleteGroupRequest\x1a\x1a.group.DeleteGroupResponse\x12>\n" +
 	"\tJoinGroup\x12\x17.group.JoinGroupRequest\x1a\x18.group.JoinGroupResponse\x12>\n" +
 	"\tQuitGroup\x12\x17.group.QuitGroupRequest\x1a\x18.group.QuitGroupResponse\x121\n" +
-	"\x04Ping\x12\x13.common.PingRequest\x1a\x14.common.PingResponseB-Z+github.com/parley-im/parley/api/gen/grouppbb\x06proto3"
+	"\x04Ping\x12\x13.common.PingRequest\x1a\x14.common.PingResponse\x12G\n" +
+	"\fGetGroupUser\x12\x1a.group.GetGroupUserRequest\x1a\x1b.group.GetGroupUserResponseB-Z+github.com/parley-im/parley/api/gen/grouppbb\x06proto3"
 
 var (
 	file_group_group_proto_rawDescOnce sync.Once
@@ -1040,16 +1041,18 @@ var file_group_group_proto_depIdxs = []int32{
 	9,  // 14: group.GroupService.JoinGroup:input_type -> group.JoinGroupRequest
 	13, // 15: group.GroupService.QuitGroup:input_type -> group.QuitGroupRequest
 	20, // 16: group.GroupService.Ping:input_type -> common.PingRequest
-	1,  // 17: group.GroupService.CreateGroup:output_type -> group.CreateGroupResponse
-	16, // 18: group.GroupService.UpdateGroup:output_type -> group.UpdateGroupResponse
-	5,  // 19: group.GroupService.GetGroup:output_type -> group.GetGroupResponse
-	12, // 20: group.GroupService.QueryGroup:output_type -> group.QueryGroupResponse
-	3,  // 21: group.GroupService.DeleteGroup:output_type -> group.DeleteGroupResponse
-	10, // 22: group.GroupService.JoinGroup:output_type -> group.JoinGroupResponse
-	14, // 23: group.GroupService.QuitGroup:output_type -> group.QuitGroupResponse
-	21, // 24: group.GroupService.Ping:output_type -> common.PingResponse
-	17, // [17:25] is the sub-list for method output_type
-	9,  // [9:17] is the sub-list for method input_type
+	6,  // 17: group.GroupService.GetGroupUser:input_type -> group.GetGroupUserRequest
+	1,  // 18: group.GroupService.CreateGroup:output_type -> group.CreateGroupResponse
+	16, // 19: group.GroupService.UpdateGroup:output_type -> group.UpdateGroupResponse
+	5,  // 20: group.GroupService.GetGroup:output_type -> group.GetGroupResponse
+	12, // 21: group.GroupService.QueryGroup:output_type -> group.QueryGroupResponse
+	3,  // 22: group.GroupService.DeleteGroup:output_type -> group.DeleteGroupResponse
+	10, // 23: group.GroupService.JoinGroup:output_type -> group.JoinGroupResponse
+	14, // 24: group.GroupService.QuitGroup:output_type -> group.QuitGroupResponse
+	21, // 25: group.GroupService.Ping:output_type -> common.PingResponse
+	7,  // 26: group.GroupService.GetGroupUser:output_type -> group.GetGroupUserResponse
+	18, // [18:27] is the sub-list for method output_type
+	9,  // [9:18] is the sub-list for method input_type
 	9,  // [9:9] is the sub-list for extension type_name
 	9,  // [9:9] is the sub-list for extension extendee
 	0,  // [0:9] is the sub-list for field type_name

@@ -23,14 +23,15 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	GroupService_CreateGroup_FullMethodName = "/group.GroupService/CreateGroup"
-	GroupService_UpdateGroup_FullMethodName = "/group.GroupService/UpdateGroup"
-	GroupService_GetGroup_FullMethodName    = "/group.GroupService/GetGroup"
-	GroupService_QueryGroup_FullMethodName  = "/group.GroupService/QueryGroup"
-	GroupService_DeleteGroup_FullMethodName = "/group.GroupService/DeleteGroup"
-	GroupService_JoinGroup_FullMethodName   = "/group.GroupService/JoinGroup"
-	GroupService_QuitGroup_FullMethodName   = "/group.GroupService/QuitGroup"
-	GroupService_Ping_FullMethodName        = "/group.GroupService/Ping"
+	GroupService_CreateGroup_FullMethodName  = "/group.GroupService/CreateGroup"
+	GroupService_UpdateGroup_FullMethodName  = "/group.GroupService/UpdateGroup"
+	GroupService_GetGroup_FullMethodName     = "/group.GroupService/GetGroup"
+	GroupService_QueryGroup_FullMethodName   = "/group.GroupService/QueryGroup"
+	GroupService_DeleteGroup_FullMethodName  = "/group.GroupService/DeleteGroup"
+	GroupService_JoinGroup_FullMethodName    = "/group.GroupService/JoinGroup"
+	GroupService_QuitGroup_FullMethodName    = "/group.GroupService/QuitGroup"
+	GroupService_Ping_FullMethodName         = "/group.GroupService/Ping"
+	GroupService_GetGroupUser_FullMethodName = "/group.GroupService/GetGroupUser"
 )
 
 // GroupServiceClient is the client API for GroupService service.
@@ -45,6 +46,8 @@ type GroupServiceClient interface {
 	JoinGroup(ctx context.Context, in *JoinGroupRequest, opts ...grpc.CallOption) (*JoinGroupResponse, error)
 	QuitGroup(ctx context.Context, in *QuitGroupRequest, opts ...grpc.CallOption) (*QuitGroupResponse, error)
 	Ping(ctx context.Context, in *commonpb.PingRequest, opts ...grpc.CallOption) (*commonpb.PingResponse, error)
+	// Parley addition: the seed defines its messages but did not list it.
+	GetGroupUser(ctx context.Context, in *GetGroupUserRequest, opts ...grpc.CallOption) (*GetGroupUserResponse, error)
 }
 
 type groupServiceClient struct {
@@ -135,6 +138,16 @@ func (c *groupServiceClient) Ping(ctx context.Context, in *commonpb.PingRequest,
 	return out, nil
 }
 
+func (c *groupServiceClient) GetGroupUser(ctx context.Context, in *GetGroupUserRequest, opts ...grpc.CallOption) (*GetGroupUserResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetGroupUserResponse)
+	err := c.cc.Invoke(ctx, GroupService_GetGroupUser_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // GroupServiceServer is the server API for GroupService service.
 // All implementations must embed UnimplementedGroupServiceServer
 // for forward compatibility.
@@ -147,6 +160,8 @@ type GroupServiceServer interface {
 	JoinGroup(context.Context, *JoinGroupRequest) (*JoinGroupResponse, error)
 	QuitGroup(context.Context, *QuitGroupRequest) (*QuitGroupResponse, error)
 	Ping(context.Context, *commonpb.PingRequest) (*commonpb.PingResponse, error)
+	// Parley addition: the seed defines its messages but did not list it.
+	GetGroupUser(context.Context, *GetGroupUserRequest) (*GetGroupUserResponse, error)
 	mustEmbedUnimplementedGroupServiceServer()
 }
 
@@ -180,6 +195,9 @@ func (UnimplementedGroupServiceServer) QuitGroup(context.Context, *QuitGroupRequ
 }
 func (UnimplementedGroupServiceServer) Ping(context.Context, *commonpb.PingRequest) (*commonpb.PingResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Ping not implemented")
+}
+func (UnimplementedGroupServiceServer) GetGroupUser(context.Context, *GetGroupUserRequest) (*GetGroupUserResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetGroupUser not implemented")
 }
 func (UnimplementedGroupServiceServer) mustEmbedUnimplementedGroupServiceServer() {}
 func (UnimplementedGroupServiceServer) testEmbeddedByValue()                      {}
@@ -346,6 +364,24 @@ func _GroupService_Ping_Handler(srv interface{}, ctx context.Context, dec func(i
 	return interceptor(ctx, in, info, handler)
 }
 
+func _GroupService_GetGroupUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetGroupUserRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(GroupServiceServer).GetGroupUser(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: GroupService_GetGroupUser_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(GroupServiceServer).GetGroupUser(ctx, req.(*GetGroupUserRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // GroupService_ServiceDesc is the grpc.ServiceDesc for GroupService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -384,6 +420,10 @@ var GroupService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Ping",
 			Handler:    _GroupService_Ping_Handler,
+		},
+		{
+			MethodName: "GetGroupUser",
+			Handler:    _GroupService_GetGroupUser_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -59,5 +59,5 @@ func (r *QuitGroupRequest) Validate() error   { return requireID(r.GetId()) }
 func (r *GetGroupUserRequest) Validate() error { return requireID(r.GetId()) }
 
 func (r *QueryGroupRequest) Validate() error {
-	return validate.Length("keyword", strings.TrimSpace(r.GetKeyword()), 0, MaxNameLength)
+	return validate.Text("keyword", strings.TrimSpace(r.GetKeyword()), 0, MaxNameLength)
 }

@@ -63,7 +63,7 @@ func (r *UserGetRequest) Validate() error {
 }
 
 func (r *UserQueryRequest) Validate() error {
-	return validate.Length("keyword", strings.TrimSpace(r.GetKeyword()), 0, MaxNicknameLength)
+	return validate.Text("keyword", strings.TrimSpace(r.GetKeyword()), 0, MaxNicknameLength)
 }
 
 func (r *UpdatePasswordRequest) Validate() error {

@@ -164,6 +164,12 @@ func (s *Service) JoinGroup(ctx context.Context, callerID, groupID, userID uint6
 	if userID == 0 {
 		userID = callerID
 	}
+	// Look the invitee up before taking the group's lock: the user module
+	// needs a connection of its own, which a lock holder must not wait for.
+	var inviteeErr error
+	if userID != callerID {
+		_, inviteeErr = s.users.GetUser(ctx, userID)
+	}
 	return s.inLockedGroup(ctx, groupID, func(q *db.Queries, g db.GroupsGroup) error {
 		if userID != callerID {
 			isMember, err := q.IsMember(ctx, db.IsMemberParams{GroupID: g.ID, UserID: int64(callerID)})
@@ -173,8 +179,8 @@ func (s *Service) JoinGroup(ctx context.Context, callerID, groupID, userID uint6
 			if !isMember {
 				return ErrNotMember
 			}
-			if _, err := s.users.GetUser(ctx, userID); err != nil {
-				return err
+			if inviteeErr != nil {
+				return inviteeErr
 			}
 		}
 		if int(g.MemberCount) >= s.cfg.MemberCap {
