@@ -64,6 +64,10 @@ func (m *Module) GetUsers(ctx context.Context, ids []uint64) ([]*userpb.User, er
 	return rpc.ToProtos(users), nil
 }
 
+func (m *Module) IsBlocked(ctx context.Context, blockerID, blockedID uint64) (bool, error) {
+	return m.svc.IsBlocked(ctx, blockerID, blockedID)
+}
+
 func (m *Module) FollowingIDs(ctx context.Context, userID uint64) ([]uint64, error) {
 	return m.svc.FollowingIDs(ctx, userID)
 }

@@ -11,8 +11,11 @@ package messagepb
 
 import (
 	commonpb "github.com/parley-im/parley/api/gen/commonpb"
+	grouppb "github.com/parley-im/parley/api/gen/grouppb"
+	userpb "github.com/parley-im/parley/api/gen/userpb"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -2319,11 +2322,620 @@ func (x *VideoMessage) GetThumbFormat() IMAGE_FORMAT {
 	return IMAGE_FORMAT_JPG
 }
 
+// A stored message, as SyncMessages returns it and gateway streams push it.
+type Message struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Names the conversation: "u:<smaller user id>:<larger user id>" for two
+	// users, "g:<group id>" for a group. Treat it as opaque.
+	ConversationId string       `protobuf:"bytes,2,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	Seq            uint64       `protobuf:"varint,3,opt,name=seq,proto3" json:"seq,omitempty"` // 1, 2, 3… within the conversation, no gaps
+	FromUserId     uint64       `protobuf:"varint,4,opt,name=from_user_id,json=fromUserId,proto3" json:"from_user_id,omitempty"`
+	ToUserId       uint64       `protobuf:"varint,5,opt,name=to_user_id,json=toUserId,proto3" json:"to_user_id,omitempty"`    // 1:1 messages
+	ToGroupId      uint64       `protobuf:"varint,6,opt,name=to_group_id,json=toGroupId,proto3" json:"to_group_id,omitempty"` // group messages
+	Type           MESSAGE_TYPE `protobuf:"varint,7,opt,name=type,proto3,enum=message.MESSAGE_TYPE" json:"type,omitempty"`
+	// Types that are valid to be assigned to Body:
+	//
+	//	*Message_Text
+	//	*Message_Location
+	//	*Message_Face
+	//	*Message_Sound
+	//	*Message_Video
+	//	*Message_Image
+	//	*Message_File
+	Body          isMessage_Body         `protobuf_oneof:"body"`
+	AtUserId      []uint64               `protobuf:"varint,15,rep,packed,name=at_user_id,json=atUserId,proto3" json:"at_user_id,omitempty"`
+	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Message) Reset() {
+	*x = Message{}
+	mi := &file_message_message_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Message) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Message) ProtoMessage() {}
+
+func (x *Message) ProtoReflect() protoreflect.Message {
+	mi := &file_message_message_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Message.ProtoReflect.Descriptor instead.
+func (*Message) Descriptor() ([]byte, []int) {
+	return file_message_message_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *Message) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *Message) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *Message) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *Message) GetFromUserId() uint64 {
+	if x != nil {
+		return x.FromUserId
+	}
+	return 0
+}
+
+func (x *Message) GetToUserId() uint64 {
+	if x != nil {
+		return x.ToUserId
+	}
+	return 0
+}
+
+func (x *Message) GetToGroupId() uint64 {
+	if x != nil {
+		return x.ToGroupId
+	}
+	return 0
+}
+
+func (x *Message) GetType() MESSAGE_TYPE {
+	if x != nil {
+		return x.Type
+	}
+	return MESSAGE_TYPE_TEXT
+}
+
+func (x *Message) GetBody() isMessage_Body {
+	if x != nil {
+		return x.Body
+	}
+	return nil
+}
+
+func (x *Message) GetText() *TextMessage {
+	if x != nil {
+		if x, ok := x.Body.(*Message_Text); ok {
+			return x.Text
+		}
+	}
+	return nil
+}
+
+func (x *Message) GetLocation() *LocationMessage {
+	if x != nil {
+		if x, ok := x.Body.(*Message_Location); ok {
+			return x.Location
+		}
+	}
+	return nil
+}
+
+func (x *Message) GetFace() *FaceMessage {
+	if x != nil {
+		if x, ok := x.Body.(*Message_Face); ok {
+			return x.Face
+		}
+	}
+	return nil
+}
+
+func (x *Message) GetSound() *SoundMessage {
+	if x != nil {
+		if x, ok := x.Body.(*Message_Sound); ok {
+			return x.Sound
+		}
+	}
+	return nil
+}
+
+func (x *Message) GetVideo() *VideoMessage {
+	if x != nil {
+		if x, ok := x.Body.(*Message_Video); ok {
+			return x.Video
+		}
+	}
+	return nil
+}
+
+func (x *Message) GetImage() *ImageMessageItem {
+	if x != nil {
+		if x, ok := x.Body.(*Message_Image); ok {
+			return x.Image
+		}
+	}
+	return nil
+}
+
+func (x *Message) GetFile() *FileMessage {
+	if x != nil {
+		if x, ok := x.Body.(*Message_File); ok {
+			return x.File
+		}
+	}
+	return nil
+}
+
+func (x *Message) GetAtUserId() []uint64 {
+	if x != nil {
+		return x.AtUserId
+	}
+	return nil
+}
+
+func (x *Message) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+type isMessage_Body interface {
+	isMessage_Body()
+}
+
+type Message_Text struct {
+	Text *TextMessage `protobuf:"bytes,8,opt,name=text,proto3,oneof"`
+}
+
+type Message_Location struct {
+	Location *LocationMessage `protobuf:"bytes,9,opt,name=location,proto3,oneof"`
+}
+
+type Message_Face struct {
+	Face *FaceMessage `protobuf:"bytes,10,opt,name=face,proto3,oneof"`
+}
+
+type Message_Sound struct {
+	Sound *SoundMessage `protobuf:"bytes,11,opt,name=sound,proto3,oneof"`
+}
+
+type Message_Video struct {
+	Video *VideoMessage `protobuf:"bytes,12,opt,name=video,proto3,oneof"`
+}
+
+type Message_Image struct {
+	Image *ImageMessageItem `protobuf:"bytes,13,opt,name=image,proto3,oneof"`
+}
+
+type Message_File struct {
+	File *FileMessage `protobuf:"bytes,14,opt,name=file,proto3,oneof"`
+}
+
+func (*Message_Text) isMessage_Body() {}
+
+func (*Message_Location) isMessage_Body() {}
+
+func (*Message_Face) isMessage_Body() {}
+
+func (*Message_Sound) isMessage_Body() {}
+
+func (*Message_Video) isMessage_Body() {}
+
+func (*Message_Image) isMessage_Body() {}
+
+func (*Message_File) isMessage_Body() {}
+
+type Conversation struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	PeerUser       *userpb.User           `protobuf:"bytes,2,opt,name=peer_user,json=peerUser,proto3" json:"peer_user,omitempty"`    // set for a 1:1 conversation
+	PeerGroup      *grouppb.Group         `protobuf:"bytes,3,opt,name=peer_group,json=peerGroup,proto3" json:"peer_group,omitempty"` // set for a group conversation
+	LastSeq        uint64                 `protobuf:"varint,4,opt,name=last_seq,json=lastSeq,proto3" json:"last_seq,omitempty"`
+	ReadSeq        uint64                 `protobuf:"varint,5,opt,name=read_seq,json=readSeq,proto3" json:"read_seq,omitempty"`
+	UnreadCount    uint64                 `protobuf:"varint,6,opt,name=unread_count,json=unreadCount,proto3" json:"unread_count,omitempty"`
+	LastMessage    *Message               `protobuf:"bytes,7,opt,name=last_message,json=lastMessage,proto3" json:"last_message,omitempty"` // unset while the conversation has none
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *Conversation) Reset() {
+	*x = Conversation{}
+	mi := &file_message_message_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Conversation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Conversation) ProtoMessage() {}
+
+func (x *Conversation) ProtoReflect() protoreflect.Message {
+	mi := &file_message_message_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Conversation.ProtoReflect.Descriptor instead.
+func (*Conversation) Descriptor() ([]byte, []int) {
+	return file_message_message_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *Conversation) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *Conversation) GetPeerUser() *userpb.User {
+	if x != nil {
+		return x.PeerUser
+	}
+	return nil
+}
+
+func (x *Conversation) GetPeerGroup() *grouppb.Group {
+	if x != nil {
+		return x.PeerGroup
+	}
+	return nil
+}
+
+func (x *Conversation) GetLastSeq() uint64 {
+	if x != nil {
+		return x.LastSeq
+	}
+	return 0
+}
+
+func (x *Conversation) GetReadSeq() uint64 {
+	if x != nil {
+		return x.ReadSeq
+	}
+	return 0
+}
+
+func (x *Conversation) GetUnreadCount() uint64 {
+	if x != nil {
+		return x.UnreadCount
+	}
+	return 0
+}
+
+func (x *Conversation) GetLastMessage() *Message {
+	if x != nil {
+		return x.LastMessage
+	}
+	return nil
+}
+
+type ListConversationsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListConversationsRequest) Reset() {
+	*x = ListConversationsRequest{}
+	mi := &file_message_message_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListConversationsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListConversationsRequest) ProtoMessage() {}
+
+func (x *ListConversationsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_message_message_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListConversationsRequest.ProtoReflect.Descriptor instead.
+func (*ListConversationsRequest) Descriptor() ([]byte, []int) {
+	return file_message_message_proto_rawDescGZIP(), []int{40}
+}
+
+type ListConversationsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Conversation  []*Conversation        `protobuf:"bytes,1,rep,name=conversation,proto3" json:"conversation,omitempty"` // most recent activity first
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListConversationsResponse) Reset() {
+	*x = ListConversationsResponse{}
+	mi := &file_message_message_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListConversationsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListConversationsResponse) ProtoMessage() {}
+
+func (x *ListConversationsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_message_message_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListConversationsResponse.ProtoReflect.Descriptor instead.
+func (*ListConversationsResponse) Descriptor() ([]byte, []int) {
+	return file_message_message_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *ListConversationsResponse) GetConversation() []*Conversation {
+	if x != nil {
+		return x.Conversation
+	}
+	return nil
+}
+
+type SyncMessagesRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	AfterSeq       uint64                 `protobuf:"varint,2,opt,name=after_seq,json=afterSeq,proto3" json:"after_seq,omitempty"` // return messages with seq > after_seq
+	Limit          uint64                 `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`                       // default 50, at most 200
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *SyncMessagesRequest) Reset() {
+	*x = SyncMessagesRequest{}
+	mi := &file_message_message_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SyncMessagesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SyncMessagesRequest) ProtoMessage() {}
+
+func (x *SyncMessagesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_message_message_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SyncMessagesRequest.ProtoReflect.Descriptor instead.
+func (*SyncMessagesRequest) Descriptor() ([]byte, []int) {
+	return file_message_message_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *SyncMessagesRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *SyncMessagesRequest) GetAfterSeq() uint64 {
+	if x != nil {
+		return x.AfterSeq
+	}
+	return 0
+}
+
+func (x *SyncMessagesRequest) GetLimit() uint64 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+type SyncMessagesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Message       []*Message             `protobuf:"bytes,1,rep,name=message,proto3" json:"message,omitempty"` // in seq order
+	HasMore       bool                   `protobuf:"varint,2,opt,name=has_more,json=hasMore,proto3" json:"has_more,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SyncMessagesResponse) Reset() {
+	*x = SyncMessagesResponse{}
+	mi := &file_message_message_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SyncMessagesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SyncMessagesResponse) ProtoMessage() {}
+
+func (x *SyncMessagesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_message_message_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SyncMessagesResponse.ProtoReflect.Descriptor instead.
+func (*SyncMessagesResponse) Descriptor() ([]byte, []int) {
+	return file_message_message_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *SyncMessagesResponse) GetMessage() []*Message {
+	if x != nil {
+		return x.Message
+	}
+	return nil
+}
+
+func (x *SyncMessagesResponse) GetHasMore() bool {
+	if x != nil {
+		return x.HasMore
+	}
+	return false
+}
+
+type MarkReadRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	Seq            uint64                 `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"` // everything up to and including seq is read
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *MarkReadRequest) Reset() {
+	*x = MarkReadRequest{}
+	mi := &file_message_message_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MarkReadRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MarkReadRequest) ProtoMessage() {}
+
+func (x *MarkReadRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_message_message_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MarkReadRequest.ProtoReflect.Descriptor instead.
+func (*MarkReadRequest) Descriptor() ([]byte, []int) {
+	return file_message_message_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *MarkReadRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *MarkReadRequest) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+type MarkReadResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MarkReadResponse) Reset() {
+	*x = MarkReadResponse{}
+	mi := &file_message_message_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MarkReadResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MarkReadResponse) ProtoMessage() {}
+
+func (x *MarkReadResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_message_message_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MarkReadResponse.ProtoReflect.Descriptor instead.
+func (*MarkReadResponse) Descriptor() ([]byte, []int) {
+	return file_message_message_proto_rawDescGZIP(), []int{45}
+}
+
 var File_message_message_proto protoreflect.FileDescriptor
 
 const file_message_message_proto_rawDesc = "" +
 	"\n" +
-	"\x15message/message.proto\x12\amessage\x1a\x13common/common.proto\"5\n" +
+	"\x15message/message.proto\x12\amessage\x1a\x13common/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x11group/group.proto\x1a\x0fuser/user.proto\"5\n" +
 	"\vFaceMessage\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x16\n" +
 	"\x06symbol\x18\x02 \x01(\tR\x06symbol\"W\n" +
@@ -2465,7 +3077,54 @@ const file_message_message_proto_rawDesc = "" +
 	"thumbWidth\x12!\n" +
 	"\fthumb_height\x18\t \x01(\x01R\vthumbHeight\x128\n" +
 	"\fthumb_format\x18\n" +
-	" \x01(\x0e2\x15.message.IMAGE_FORMATR\vthumbFormat*>\n" +
+	" \x01(\x0e2\x15.message.IMAGE_FORMATR\vthumbFormat\"\x8d\x05\n" +
+	"\aMessage\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12'\n" +
+	"\x0fconversation_id\x18\x02 \x01(\tR\x0econversationId\x12\x10\n" +
+	"\x03seq\x18\x03 \x01(\x04R\x03seq\x12 \n" +
+	"\ffrom_user_id\x18\x04 \x01(\x04R\n" +
+	"fromUserId\x12\x1c\n" +
+	"\n" +
+	"to_user_id\x18\x05 \x01(\x04R\btoUserId\x12\x1e\n" +
+	"\vto_group_id\x18\x06 \x01(\x04R\ttoGroupId\x12)\n" +
+	"\x04type\x18\a \x01(\x0e2\x15.message.MESSAGE_TYPER\x04type\x12*\n" +
+	"\x04text\x18\b \x01(\v2\x14.message.TextMessageH\x00R\x04text\x126\n" +
+	"\blocation\x18\t \x01(\v2\x18.message.LocationMessageH\x00R\blocation\x12*\n" +
+	"\x04face\x18\n" +
+	" \x01(\v2\x14.message.FaceMessageH\x00R\x04face\x12-\n" +
+	"\x05sound\x18\v \x01(\v2\x15.message.SoundMessageH\x00R\x05sound\x12-\n" +
+	"\x05video\x18\f \x01(\v2\x15.message.VideoMessageH\x00R\x05video\x121\n" +
+	"\x05image\x18\r \x01(\v2\x19.message.ImageMessageItemH\x00R\x05image\x12*\n" +
+	"\x04file\x18\x0e \x01(\v2\x14.message.FileMessageH\x00R\x04file\x12\x1c\n" +
+	"\n" +
+	"at_user_id\x18\x0f \x03(\x04R\batUserId\x129\n" +
+	"\n" +
+	"created_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAtB\x06\n" +
+	"\x04body\"\x9b\x02\n" +
+	"\fConversation\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12'\n" +
+	"\tpeer_user\x18\x02 \x01(\v2\n" +
+	".user.UserR\bpeerUser\x12+\n" +
+	"\n" +
+	"peer_group\x18\x03 \x01(\v2\f.group.GroupR\tpeerGroup\x12\x19\n" +
+	"\blast_seq\x18\x04 \x01(\x04R\alastSeq\x12\x19\n" +
+	"\bread_seq\x18\x05 \x01(\x04R\areadSeq\x12!\n" +
+	"\funread_count\x18\x06 \x01(\x04R\vunreadCount\x123\n" +
+	"\flast_message\x18\a \x01(\v2\x10.message.MessageR\vlastMessage\"\x1a\n" +
+	"\x18ListConversationsRequest\"V\n" +
+	"\x19ListConversationsResponse\x129\n" +
+	"\fconversation\x18\x01 \x03(\v2\x15.message.ConversationR\fconversation\"q\n" +
+	"\x13SyncMessagesRequest\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x1b\n" +
+	"\tafter_seq\x18\x02 \x01(\x04R\bafterSeq\x12\x14\n" +
+	"\x05limit\x18\x03 \x01(\x04R\x05limit\"]\n" +
+	"\x14SyncMessagesResponse\x12*\n" +
+	"\amessage\x18\x01 \x03(\v2\x10.message.MessageR\amessage\x12\x19\n" +
+	"\bhas_more\x18\x02 \x01(\bR\ahasMore\"L\n" +
+	"\x0fMarkReadRequest\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x10\n" +
+	"\x03seq\x18\x02 \x01(\x04R\x03seq\"\x12\n" +
+	"\x10MarkReadResponse*>\n" +
 	"\fIMAGE_FORMAT\x12\a\n" +
 	"\x03JPG\x10\x00\x12\a\n" +
 	"\x03GIF\x10\x01\x12\a\n" +
@@ -2494,7 +3153,7 @@ const file_message_message_proto_rawDesc = "" +
 	"\x03FLV\x10\x03\x12\a\n" +
 	"\x03AVI\x10\x04\x12\a\n" +
 	"\x03MKV\x10\x05\x12\x17\n" +
-	"\x12OTHER_VIDEO_FORMAT\x10\xff\x012\xdd\v\n" +
+	"\x12OTHER_VIDEO_FORMAT\x10\xff\x012\xc7\r\n" +
 	"\x0eMessageService\x12`\n" +
 	"\x13SendUserTextMessage\x12#.message.SendUserTextMessageRequest\x1a$.message.SendUserTextMessageResponse\x12l\n" +
 	"\x17SendUserLocationMessage\x12'.message.SendUserLocationMessageRequest\x1a(.message.SendUserLocationMessageResponse\x12`\n" +
@@ -2510,7 +3169,10 @@ const file_message_message_proto_rawDesc = "" +
 	"\x15SendGroupVideoMessage\x12%.message.SendGroupVideoMessageRequest\x1a&.message.SendGroupVideoMessageResponse\x12f\n" +
 	"\x15SendGroupImageMessage\x12%.message.SendGroupImageMessageRequest\x1a&.message.SendGroupImageMessageResponse\x12c\n" +
 	"\x14SendGroupFileMessage\x12$.message.SendGroupFileMessageRequest\x1a%.message.SendGroupFileMessageResponse\x121\n" +
-	"\x04Ping\x12\x13.common.PingRequest\x1a\x14.common.PingResponseB/Z-github.com/parley-im/parley/api/gen/messagepbb\x06proto3"
+	"\x04Ping\x12\x13.common.PingRequest\x1a\x14.common.PingResponse\x12Z\n" +
+	"\x11ListConversations\x12!.message.ListConversationsRequest\x1a\".message.ListConversationsResponse\x12K\n" +
+	"\fSyncMessages\x12\x1c.message.SyncMessagesRequest\x1a\x1d.message.SyncMessagesResponse\x12?\n" +
+	"\bMarkRead\x12\x18.message.MarkReadRequest\x1a\x19.message.MarkReadResponseB/Z-github.com/parley-im/parley/api/gen/messagepbb\x06proto3"
 
 var (
 	file_message_message_proto_rawDescOnce sync.Once
@@ -2525,7 +3187,7 @@ func file_message_message_proto_rawDescGZIP() []byte {
 }
 
 var file_message_message_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_message_message_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
+var file_message_message_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
 var file_message_message_proto_goTypes = []any{
 	(IMAGE_FORMAT)(0),                        // 0: message.IMAGE_FORMAT
 	(IMAGE_TYPE)(0),                          // 1: message.IMAGE_TYPE
@@ -2569,8 +3231,19 @@ var file_message_message_proto_goTypes = []any{
 	(*SoundMessage)(nil),                     // 39: message.SoundMessage
 	(*TextMessage)(nil),                      // 40: message.TextMessage
 	(*VideoMessage)(nil),                     // 41: message.VideoMessage
-	(*commonpb.PingRequest)(nil),             // 42: common.PingRequest
-	(*commonpb.PingResponse)(nil),            // 43: common.PingResponse
+	(*Message)(nil),                          // 42: message.Message
+	(*Conversation)(nil),                     // 43: message.Conversation
+	(*ListConversationsRequest)(nil),         // 44: message.ListConversationsRequest
+	(*ListConversationsResponse)(nil),        // 45: message.ListConversationsResponse
+	(*SyncMessagesRequest)(nil),              // 46: message.SyncMessagesRequest
+	(*SyncMessagesResponse)(nil),             // 47: message.SyncMessagesResponse
+	(*MarkReadRequest)(nil),                  // 48: message.MarkReadRequest
+	(*MarkReadResponse)(nil),                 // 49: message.MarkReadResponse
+	(*timestamppb.Timestamp)(nil),            // 50: google.protobuf.Timestamp
+	(*userpb.User)(nil),                      // 51: user.User
+	(*grouppb.Group)(nil),                    // 52: group.Group
+	(*commonpb.PingRequest)(nil),             // 53: common.PingRequest
+	(*commonpb.PingResponse)(nil),            // 54: common.PingResponse
 }
 var file_message_message_proto_depIdxs = []int32{
 	7,  // 0: message.ImageMessage.list:type_name -> message.ImageMessageItem
@@ -2591,41 +3264,61 @@ var file_message_message_proto_depIdxs = []int32{
 	40, // 15: message.SendUserTextMessageRequest.text:type_name -> message.TextMessage
 	41, // 16: message.SendUserVideoMessageRequest.video:type_name -> message.VideoMessage
 	0,  // 17: message.VideoMessage.thumb_format:type_name -> message.IMAGE_FORMAT
-	35, // 18: message.MessageService.SendUserTextMessage:input_type -> message.SendUserTextMessageRequest
-	31, // 19: message.MessageService.SendUserLocationMessage:input_type -> message.SendUserLocationMessageRequest
-	25, // 20: message.MessageService.SendUserFaceMessage:input_type -> message.SendUserFaceMessageRequest
-	33, // 21: message.MessageService.SendUserSoundMessage:input_type -> message.SendUserSoundMessageRequest
-	37, // 22: message.MessageService.SendUserVideoMessage:input_type -> message.SendUserVideoMessageRequest
-	29, // 23: message.MessageService.SendUserImageMessage:input_type -> message.SendUserImageMessageRequest
-	27, // 24: message.MessageService.SendUserFileMessage:input_type -> message.SendUserFileMessageRequest
-	21, // 25: message.MessageService.SendGroupTextMessage:input_type -> message.SendGroupTextMessageRequest
-	17, // 26: message.MessageService.SendGroupLocationMessage:input_type -> message.SendGroupLocationMessageRequest
-	11, // 27: message.MessageService.SendGroupFceMessage:input_type -> message.SendGroupFaceMessageRequest
-	19, // 28: message.MessageService.SendGroupSoundMessage:input_type -> message.SendGroupSoundMessageRequest
-	23, // 29: message.MessageService.SendGroupVideoMessage:input_type -> message.SendGroupVideoMessageRequest
-	15, // 30: message.MessageService.SendGroupImageMessage:input_type -> message.SendGroupImageMessageRequest
-	13, // 31: message.MessageService.SendGroupFileMessage:input_type -> message.SendGroupFileMessageRequest
-	42, // 32: message.MessageService.Ping:input_type -> common.PingRequest
-	36, // 33: message.MessageService.SendUserTextMessage:output_type -> message.SendUserTextMessageResponse
-	32, // 34: message.MessageService.SendUserLocationMessage:output_type -> message.SendUserLocationMessageResponse
-	26, // 35: message.MessageService.SendUserFaceMessage:output_type -> message.SendUserFaceMessageResponse
-	34, // 36: message.MessageService.SendUserSoundMessage:output_type -> message.SendUserSoundMessageResponse
-	38, // 37: message.MessageService.SendUserVideoMessage:output_type -> message.SendUserVideoMessageResponse
-	30, // 38: message.MessageService.SendUserImageMessage:output_type -> message.SendUserImageMessageResponse
-	28, // 39: message.MessageService.SendUserFileMessage:output_type -> message.SendUserFileMessageResponse
-	22, // 40: message.MessageService.SendGroupTextMessage:output_type -> message.SendGroupTextMessageResponse
-	18, // 41: message.MessageService.SendGroupLocationMessage:output_type -> message.SendGroupLocationMessageResponse
-	12, // 42: message.MessageService.SendGroupFceMessage:output_type -> message.SendGroupFaceMessageResponse
-	20, // 43: message.MessageService.SendGroupSoundMessage:output_type -> message.SendGroupSoundMessageResponse
-	24, // 44: message.MessageService.SendGroupVideoMessage:output_type -> message.SendGroupVideoMessageResponse
-	16, // 45: message.MessageService.SendGroupImageMessage:output_type -> message.SendGroupImageMessageResponse
-	14, // 46: message.MessageService.SendGroupFileMessage:output_type -> message.SendGroupFileMessageResponse
-	43, // 47: message.MessageService.Ping:output_type -> common.PingResponse
-	33, // [33:48] is the sub-list for method output_type
-	18, // [18:33] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	2,  // 18: message.Message.type:type_name -> message.MESSAGE_TYPE
+	40, // 19: message.Message.text:type_name -> message.TextMessage
+	8,  // 20: message.Message.location:type_name -> message.LocationMessage
+	4,  // 21: message.Message.face:type_name -> message.FaceMessage
+	39, // 22: message.Message.sound:type_name -> message.SoundMessage
+	41, // 23: message.Message.video:type_name -> message.VideoMessage
+	7,  // 24: message.Message.image:type_name -> message.ImageMessageItem
+	5,  // 25: message.Message.file:type_name -> message.FileMessage
+	50, // 26: message.Message.created_at:type_name -> google.protobuf.Timestamp
+	51, // 27: message.Conversation.peer_user:type_name -> user.User
+	52, // 28: message.Conversation.peer_group:type_name -> group.Group
+	42, // 29: message.Conversation.last_message:type_name -> message.Message
+	43, // 30: message.ListConversationsResponse.conversation:type_name -> message.Conversation
+	42, // 31: message.SyncMessagesResponse.message:type_name -> message.Message
+	35, // 32: message.MessageService.SendUserTextMessage:input_type -> message.SendUserTextMessageRequest
+	31, // 33: message.MessageService.SendUserLocationMessage:input_type -> message.SendUserLocationMessageRequest
+	25, // 34: message.MessageService.SendUserFaceMessage:input_type -> message.SendUserFaceMessageRequest
+	33, // 35: message.MessageService.SendUserSoundMessage:input_type -> message.SendUserSoundMessageRequest
+	37, // 36: message.MessageService.SendUserVideoMessage:input_type -> message.SendUserVideoMessageRequest
+	29, // 37: message.MessageService.SendUserImageMessage:input_type -> message.SendUserImageMessageRequest
+	27, // 38: message.MessageService.SendUserFileMessage:input_type -> message.SendUserFileMessageRequest
+	21, // 39: message.MessageService.SendGroupTextMessage:input_type -> message.SendGroupTextMessageRequest
+	17, // 40: message.MessageService.SendGroupLocationMessage:input_type -> message.SendGroupLocationMessageRequest
+	11, // 41: message.MessageService.SendGroupFceMessage:input_type -> message.SendGroupFaceMessageRequest
+	19, // 42: message.MessageService.SendGroupSoundMessage:input_type -> message.SendGroupSoundMessageRequest
+	23, // 43: message.MessageService.SendGroupVideoMessage:input_type -> message.SendGroupVideoMessageRequest
+	15, // 44: message.MessageService.SendGroupImageMessage:input_type -> message.SendGroupImageMessageRequest
+	13, // 45: message.MessageService.SendGroupFileMessage:input_type -> message.SendGroupFileMessageRequest
+	53, // 46: message.MessageService.Ping:input_type -> common.PingRequest
+	44, // 47: message.MessageService.ListConversations:input_type -> message.ListConversationsRequest
+	46, // 48: message.MessageService.SyncMessages:input_type -> message.SyncMessagesRequest
+	48, // 49: message.MessageService.MarkRead:input_type -> message.MarkReadRequest
+	36, // 50: message.MessageService.SendUserTextMessage:output_type -> message.SendUserTextMessageResponse
+	32, // 51: message.MessageService.SendUserLocationMessage:output_type -> message.SendUserLocationMessageResponse
+	26, // 52: message.MessageService.SendUserFaceMessage:output_type -> message.SendUserFaceMessageResponse
+	34, // 53: message.MessageService.SendUserSoundMessage:output_type -> message.SendUserSoundMessageResponse
+	38, // 54: message.MessageService.SendUserVideoMessage:output_type -> message.SendUserVideoMessageResponse
+	30, // 55: message.MessageService.SendUserImageMessage:output_type -> message.SendUserImageMessageResponse
+	28, // 56: message.MessageService.SendUserFileMessage:output_type -> message.SendUserFileMessageResponse
+	22, // 57: message.MessageService.SendGroupTextMessage:output_type -> message.SendGroupTextMessageResponse
+	18, // 58: message.MessageService.SendGroupLocationMessage:output_type -> message.SendGroupLocationMessageResponse
+	12, // 59: message.MessageService.SendGroupFceMessage:output_type -> message.SendGroupFaceMessageResponse
+	20, // 60: message.MessageService.SendGroupSoundMessage:output_type -> message.SendGroupSoundMessageResponse
+	24, // 61: message.MessageService.SendGroupVideoMessage:output_type -> message.SendGroupVideoMessageResponse
+	16, // 62: message.MessageService.SendGroupImageMessage:output_type -> message.SendGroupImageMessageResponse
+	14, // 63: message.MessageService.SendGroupFileMessage:output_type -> message.SendGroupFileMessageResponse
+	54, // 64: message.MessageService.Ping:output_type -> common.PingResponse
+	45, // 65: message.MessageService.ListConversations:output_type -> message.ListConversationsResponse
+	47, // 66: message.MessageService.SyncMessages:output_type -> message.SyncMessagesResponse
+	49, // 67: message.MessageService.MarkRead:output_type -> message.MarkReadResponse
+	50, // [50:68] is the sub-list for method output_type
+	32, // [32:50] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_message_message_proto_init() }
@@ -2633,13 +3326,22 @@ func file_message_message_proto_init() {
 	if File_message_message_proto != nil {
 		return
 	}
+	file_message_message_proto_msgTypes[38].OneofWrappers = []any{
+		(*Message_Text)(nil),
+		(*Message_Location)(nil),
+		(*Message_Face)(nil),
+		(*Message_Sound)(nil),
+		(*Message_Video)(nil),
+		(*Message_Image)(nil),
+		(*Message_File)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_message_message_proto_rawDesc), len(file_message_message_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   38,
+			NumMessages:   46,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

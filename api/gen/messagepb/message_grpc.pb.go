@@ -38,6 +38,9 @@ const (
 	MessageService_SendGroupImageMessage_FullMethodName    = "/message.MessageService/SendGroupImageMessage"
 	MessageService_SendGroupFileMessage_FullMethodName     = "/message.MessageService/SendGroupFileMessage"
 	MessageService_Ping_FullMethodName                     = "/message.MessageService/Ping"
+	MessageService_ListConversations_FullMethodName        = "/message.MessageService/ListConversations"
+	MessageService_SyncMessages_FullMethodName             = "/message.MessageService/SyncMessages"
+	MessageService_MarkRead_FullMethodName                 = "/message.MessageService/MarkRead"
 )
 
 // MessageServiceClient is the client API for MessageService service.
@@ -59,6 +62,10 @@ type MessageServiceClient interface {
 	SendGroupImageMessage(ctx context.Context, in *SendGroupImageMessageRequest, opts ...grpc.CallOption) (*SendGroupImageMessageResponse, error)
 	SendGroupFileMessage(ctx context.Context, in *SendGroupFileMessageRequest, opts ...grpc.CallOption) (*SendGroupFileMessageResponse, error)
 	Ping(ctx context.Context, in *commonpb.PingRequest, opts ...grpc.CallOption) (*commonpb.PingResponse, error)
+	// Parley additions: conversations and gap-free sync.
+	ListConversations(ctx context.Context, in *ListConversationsRequest, opts ...grpc.CallOption) (*ListConversationsResponse, error)
+	SyncMessages(ctx context.Context, in *SyncMessagesRequest, opts ...grpc.CallOption) (*SyncMessagesResponse, error)
+	MarkRead(ctx context.Context, in *MarkReadRequest, opts ...grpc.CallOption) (*MarkReadResponse, error)
 }
 
 type messageServiceClient struct {
@@ -219,6 +226,36 @@ func (c *messageServiceClient) Ping(ctx context.Context, in *commonpb.PingReques
 	return out, nil
 }
 
+func (c *messageServiceClient) ListConversations(ctx context.Context, in *ListConversationsRequest, opts ...grpc.CallOption) (*ListConversationsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListConversationsResponse)
+	err := c.cc.Invoke(ctx, MessageService_ListConversations_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *messageServiceClient) SyncMessages(ctx context.Context, in *SyncMessagesRequest, opts ...grpc.CallOption) (*SyncMessagesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SyncMessagesResponse)
+	err := c.cc.Invoke(ctx, MessageService_SyncMessages_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *messageServiceClient) MarkRead(ctx context.Context, in *MarkReadRequest, opts ...grpc.CallOption) (*MarkReadResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MarkReadResponse)
+	err := c.cc.Invoke(ctx, MessageService_MarkRead_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MessageServiceServer is the server API for MessageService service.
 // All implementations must embed UnimplementedMessageServiceServer
 // for forward compatibility.
@@ -238,6 +275,10 @@ type MessageServiceServer interface {
 	SendGroupImageMessage(context.Context, *SendGroupImageMessageRequest) (*SendGroupImageMessageResponse, error)
 	SendGroupFileMessage(context.Context, *SendGroupFileMessageRequest) (*SendGroupFileMessageResponse, error)
 	Ping(context.Context, *commonpb.PingRequest) (*commonpb.PingResponse, error)
+	// Parley additions: conversations and gap-free sync.
+	ListConversations(context.Context, *ListConversationsRequest) (*ListConversationsResponse, error)
+	SyncMessages(context.Context, *SyncMessagesRequest) (*SyncMessagesResponse, error)
+	MarkRead(context.Context, *MarkReadRequest) (*MarkReadResponse, error)
 	mustEmbedUnimplementedMessageServiceServer()
 }
 
@@ -292,6 +333,15 @@ func (UnimplementedMessageServiceServer) SendGroupFileMessage(context.Context, *
 }
 func (UnimplementedMessageServiceServer) Ping(context.Context, *commonpb.PingRequest) (*commonpb.PingResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Ping not implemented")
+}
+func (UnimplementedMessageServiceServer) ListConversations(context.Context, *ListConversationsRequest) (*ListConversationsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListConversations not implemented")
+}
+func (UnimplementedMessageServiceServer) SyncMessages(context.Context, *SyncMessagesRequest) (*SyncMessagesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SyncMessages not implemented")
+}
+func (UnimplementedMessageServiceServer) MarkRead(context.Context, *MarkReadRequest) (*MarkReadResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method MarkRead not implemented")
 }
 func (UnimplementedMessageServiceServer) mustEmbedUnimplementedMessageServiceServer() {}
 func (UnimplementedMessageServiceServer) testEmbeddedByValue()                        {}
@@ -584,6 +634,60 @@ func _MessageService_Ping_Handler(srv interface{}, ctx context.Context, dec func
 	return interceptor(ctx, in, info, handler)
 }
 
+func _MessageService_ListConversations_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListConversationsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MessageServiceServer).ListConversations(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MessageService_ListConversations_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MessageServiceServer).ListConversations(ctx, req.(*ListConversationsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MessageService_SyncMessages_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SyncMessagesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MessageServiceServer).SyncMessages(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MessageService_SyncMessages_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MessageServiceServer).SyncMessages(ctx, req.(*SyncMessagesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MessageService_MarkRead_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MarkReadRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MessageServiceServer).MarkRead(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MessageService_MarkRead_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MessageServiceServer).MarkRead(ctx, req.(*MarkReadRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // MessageService_ServiceDesc is the grpc.ServiceDesc for MessageService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -650,6 +754,18 @@ var MessageService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Ping",
 			Handler:    _MessageService_Ping_Handler,
+		},
+		{
+			MethodName: "ListConversations",
+			Handler:    _MessageService_ListConversations_Handler,
+		},
+		{
+			MethodName: "SyncMessages",
+			Handler:    _MessageService_SyncMessages_Handler,
+		},
+		{
+			MethodName: "MarkRead",
+			Handler:    _MessageService_MarkRead_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -1094,6 +1094,270 @@ func (x *ListFollowersResponse) GetUser() []*User {
 	return nil
 }
 
+type BlockUserRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        uint64                 `protobuf:"varint,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BlockUserRequest) Reset() {
+	*x = BlockUserRequest{}
+	mi := &file_user_user_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BlockUserRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BlockUserRequest) ProtoMessage() {}
+
+func (x *BlockUserRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_user_user_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BlockUserRequest.ProtoReflect.Descriptor instead.
+func (*BlockUserRequest) Descriptor() ([]byte, []int) {
+	return file_user_user_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *BlockUserRequest) GetUserId() uint64 {
+	if x != nil {
+		return x.UserId
+	}
+	return 0
+}
+
+type BlockUserResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BlockUserResponse) Reset() {
+	*x = BlockUserResponse{}
+	mi := &file_user_user_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BlockUserResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BlockUserResponse) ProtoMessage() {}
+
+func (x *BlockUserResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_user_user_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BlockUserResponse.ProtoReflect.Descriptor instead.
+func (*BlockUserResponse) Descriptor() ([]byte, []int) {
+	return file_user_user_proto_rawDescGZIP(), []int{22}
+}
+
+type UnblockUserRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        uint64                 `protobuf:"varint,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnblockUserRequest) Reset() {
+	*x = UnblockUserRequest{}
+	mi := &file_user_user_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnblockUserRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnblockUserRequest) ProtoMessage() {}
+
+func (x *UnblockUserRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_user_user_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnblockUserRequest.ProtoReflect.Descriptor instead.
+func (*UnblockUserRequest) Descriptor() ([]byte, []int) {
+	return file_user_user_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *UnblockUserRequest) GetUserId() uint64 {
+	if x != nil {
+		return x.UserId
+	}
+	return 0
+}
+
+type UnblockUserResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnblockUserResponse) Reset() {
+	*x = UnblockUserResponse{}
+	mi := &file_user_user_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnblockUserResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnblockUserResponse) ProtoMessage() {}
+
+func (x *UnblockUserResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_user_user_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnblockUserResponse.ProtoReflect.Descriptor instead.
+func (*UnblockUserResponse) Descriptor() ([]byte, []int) {
+	return file_user_user_proto_rawDescGZIP(), []int{24}
+}
+
+type ListBlockedRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Page          uint64                 `protobuf:"varint,1,opt,name=page,proto3" json:"page,omitempty"`
+	PageSize      uint64                 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListBlockedRequest) Reset() {
+	*x = ListBlockedRequest{}
+	mi := &file_user_user_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListBlockedRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListBlockedRequest) ProtoMessage() {}
+
+func (x *ListBlockedRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_user_user_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListBlockedRequest.ProtoReflect.Descriptor instead.
+func (*ListBlockedRequest) Descriptor() ([]byte, []int) {
+	return file_user_user_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *ListBlockedRequest) GetPage() uint64 {
+	if x != nil {
+		return x.Page
+	}
+	return 0
+}
+
+func (x *ListBlockedRequest) GetPageSize() uint64 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+type ListBlockedResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Pager         *commonpb.Pager        `protobuf:"bytes,1,opt,name=pager,proto3" json:"pager,omitempty"`
+	User          []*User                `protobuf:"bytes,2,rep,name=user,proto3" json:"user,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListBlockedResponse) Reset() {
+	*x = ListBlockedResponse{}
+	mi := &file_user_user_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListBlockedResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListBlockedResponse) ProtoMessage() {}
+
+func (x *ListBlockedResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_user_user_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListBlockedResponse.ProtoReflect.Descriptor instead.
+func (*ListBlockedResponse) Descriptor() ([]byte, []int) {
+	return file_user_user_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ListBlockedResponse) GetPager() *commonpb.Pager {
+	if x != nil {
+		return x.Pager
+	}
+	return nil
+}
+
+func (x *ListBlockedResponse) GetUser() []*User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
 var File_user_user_proto protoreflect.FileDescriptor
 
 const file_user_user_proto_rawDesc = "" +
@@ -1168,7 +1432,20 @@ const file_user_user_proto_rawDesc = "" +
 	"\x15ListFollowersResponse\x12#\n" +
 	"\x05pager\x18\x01 \x01(\v2\r.common.PagerR\x05pager\x12\x1e\n" +
 	"\x04user\x18\x02 \x03(\v2\n" +
-	".user.UserR\x04user2\xe5\x05\n" +
+	".user.UserR\x04user\"+\n" +
+	"\x10BlockUserRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\x04R\x06userId\"\x13\n" +
+	"\x11BlockUserResponse\"-\n" +
+	"\x12UnblockUserRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\x04R\x06userId\"\x15\n" +
+	"\x13UnblockUserResponse\"E\n" +
+	"\x12ListBlockedRequest\x12\x12\n" +
+	"\x04page\x18\x01 \x01(\x04R\x04page\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x04R\bpageSize\"Z\n" +
+	"\x13ListBlockedResponse\x12#\n" +
+	"\x05pager\x18\x01 \x01(\v2\r.common.PagerR\x05pager\x12\x1e\n" +
+	"\x04user\x18\x02 \x03(\v2\n" +
+	".user.UserR\x04user2\xab\a\n" +
 	"\vUserService\x12?\n" +
 	"\n" +
 	"CreateUser\x12\x17.user.UserCreateRequest\x1a\x18.user.UserCreateResponse\x12<\n" +
@@ -1182,7 +1459,10 @@ const file_user_user_proto_rawDesc = "" +
 	"FollowUser\x12\x17.user.FollowUserRequest\x1a\x18.user.FollowUserResponse\x12E\n" +
 	"\fUnfollowUser\x12\x19.user.UnfollowUserRequest\x1a\x1a.user.UnfollowUserResponse\x12H\n" +
 	"\rListFollowing\x12\x1a.user.ListFollowingRequest\x1a\x1b.user.ListFollowingResponse\x12H\n" +
-	"\rListFollowers\x12\x1a.user.ListFollowersRequest\x1a\x1b.user.ListFollowersResponseB,Z*github.com/parley-im/parley/api/gen/userpbb\x06proto3"
+	"\rListFollowers\x12\x1a.user.ListFollowersRequest\x1a\x1b.user.ListFollowersResponse\x12<\n" +
+	"\tBlockUser\x12\x16.user.BlockUserRequest\x1a\x17.user.BlockUserResponse\x12B\n" +
+	"\vUnblockUser\x12\x18.user.UnblockUserRequest\x1a\x19.user.UnblockUserResponse\x12B\n" +
+	"\vListBlocked\x12\x18.user.ListBlockedRequest\x1a\x19.user.ListBlockedResponseB,Z*github.com/parley-im/parley/api/gen/userpbb\x06proto3"
 
 var (
 	file_user_user_proto_rawDescOnce sync.Once
@@ -1196,7 +1476,7 @@ func file_user_user_proto_rawDescGZIP() []byte {
 	return file_user_user_proto_rawDescData
 }
 
-var file_user_user_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_user_user_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_user_user_proto_goTypes = []any{
 	(*UpdateAvatarRequest)(nil),    // 0: user.UpdateAvatarRequest
 	(*UpdateAvatarResponse)(nil),   // 1: user.UpdateAvatarResponse
@@ -1219,53 +1499,67 @@ var file_user_user_proto_goTypes = []any{
 	(*ListFollowingResponse)(nil),  // 18: user.ListFollowingResponse
 	(*ListFollowersRequest)(nil),   // 19: user.ListFollowersRequest
 	(*ListFollowersResponse)(nil),  // 20: user.ListFollowersResponse
-	(commonpb.Gender)(0),           // 21: common.Gender
-	(*timestamppb.Timestamp)(nil),  // 22: google.protobuf.Timestamp
-	(*commonpb.Pager)(nil),         // 23: common.Pager
-	(*commonpb.PingRequest)(nil),   // 24: common.PingRequest
-	(*commonpb.PingResponse)(nil),  // 25: common.PingResponse
+	(*BlockUserRequest)(nil),       // 21: user.BlockUserRequest
+	(*BlockUserResponse)(nil),      // 22: user.BlockUserResponse
+	(*UnblockUserRequest)(nil),     // 23: user.UnblockUserRequest
+	(*UnblockUserResponse)(nil),    // 24: user.UnblockUserResponse
+	(*ListBlockedRequest)(nil),     // 25: user.ListBlockedRequest
+	(*ListBlockedResponse)(nil),    // 26: user.ListBlockedResponse
+	(commonpb.Gender)(0),           // 27: common.Gender
+	(*timestamppb.Timestamp)(nil),  // 28: google.protobuf.Timestamp
+	(*commonpb.Pager)(nil),         // 29: common.Pager
+	(*commonpb.PingRequest)(nil),   // 30: common.PingRequest
+	(*commonpb.PingResponse)(nil),  // 31: common.PingResponse
 }
 var file_user_user_proto_depIdxs = []int32{
-	21, // 0: user.User.gender:type_name -> common.Gender
-	22, // 1: user.User.created_at:type_name -> google.protobuf.Timestamp
-	22, // 2: user.User.updated_at:type_name -> google.protobuf.Timestamp
-	22, // 3: user.User.deleted_at:type_name -> google.protobuf.Timestamp
-	21, // 4: user.UserCreateRequest.gender:type_name -> common.Gender
+	27, // 0: user.User.gender:type_name -> common.Gender
+	28, // 1: user.User.created_at:type_name -> google.protobuf.Timestamp
+	28, // 2: user.User.updated_at:type_name -> google.protobuf.Timestamp
+	28, // 3: user.User.deleted_at:type_name -> google.protobuf.Timestamp
+	27, // 4: user.UserCreateRequest.gender:type_name -> common.Gender
 	4,  // 5: user.UserCreateResponse.user:type_name -> user.User
 	4,  // 6: user.UserGetResponse.user:type_name -> user.User
-	23, // 7: user.UserQueryResponse.pager:type_name -> common.Pager
+	29, // 7: user.UserQueryResponse.pager:type_name -> common.Pager
 	4,  // 8: user.UserQueryResponse.user:type_name -> user.User
-	23, // 9: user.ListFollowingResponse.pager:type_name -> common.Pager
+	29, // 9: user.ListFollowingResponse.pager:type_name -> common.Pager
 	4,  // 10: user.ListFollowingResponse.user:type_name -> user.User
-	23, // 11: user.ListFollowersResponse.pager:type_name -> common.Pager
+	29, // 11: user.ListFollowersResponse.pager:type_name -> common.Pager
 	4,  // 12: user.ListFollowersResponse.user:type_name -> user.User
-	5,  // 13: user.UserService.CreateUser:input_type -> user.UserCreateRequest
-	9,  // 14: user.UserService.UserLogin:input_type -> user.UserLoginRequest
-	7,  // 15: user.UserService.GetUser:input_type -> user.UserGetRequest
-	11, // 16: user.UserService.QueryUser:input_type -> user.UserQueryRequest
-	2,  // 17: user.UserService.UpdatePassword:input_type -> user.UpdatePasswordRequest
-	0,  // 18: user.UserService.UpdateAvatar:input_type -> user.UpdateAvatarRequest
-	24, // 19: user.UserService.Ping:input_type -> common.PingRequest
-	13, // 20: user.UserService.FollowUser:input_type -> user.FollowUserRequest
-	15, // 21: user.UserService.UnfollowUser:input_type -> user.UnfollowUserRequest
-	17, // 22: user.UserService.ListFollowing:input_type -> user.ListFollowingRequest
-	19, // 23: user.UserService.ListFollowers:input_type -> user.ListFollowersRequest
-	6,  // 24: user.UserService.CreateUser:output_type -> user.UserCreateResponse
-	10, // 25: user.UserService.UserLogin:output_type -> user.UserLoginResponse
-	8,  // 26: user.UserService.GetUser:output_type -> user.UserGetResponse
-	12, // 27: user.UserService.QueryUser:output_type -> user.UserQueryResponse
-	3,  // 28: user.UserService.UpdatePassword:output_type -> user.UpdatePasswordResponse
-	1,  // 29: user.UserService.UpdateAvatar:output_type -> user.UpdateAvatarResponse
-	25, // 30: user.UserService.Ping:output_type -> common.PingResponse
-	14, // 31: user.UserService.FollowUser:output_type -> user.FollowUserResponse
-	16, // 32: user.UserService.UnfollowUser:output_type -> user.UnfollowUserResponse
-	18, // 33: user.UserService.ListFollowing:output_type -> user.ListFollowingResponse
-	20, // 34: user.UserService.ListFollowers:output_type -> user.ListFollowersResponse
-	24, // [24:35] is the sub-list for method output_type
-	13, // [13:24] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	29, // 13: user.ListBlockedResponse.pager:type_name -> common.Pager
+	4,  // 14: user.ListBlockedResponse.user:type_name -> user.User
+	5,  // 15: user.UserService.CreateUser:input_type -> user.UserCreateRequest
+	9,  // 16: user.UserService.UserLogin:input_type -> user.UserLoginRequest
+	7,  // 17: user.UserService.GetUser:input_type -> user.UserGetRequest
+	11, // 18: user.UserService.QueryUser:input_type -> user.UserQueryRequest
+	2,  // 19: user.UserService.UpdatePassword:input_type -> user.UpdatePasswordRequest
+	0,  // 20: user.UserService.UpdateAvatar:input_type -> user.UpdateAvatarRequest
+	30, // 21: user.UserService.Ping:input_type -> common.PingRequest
+	13, // 22: user.UserService.FollowUser:input_type -> user.FollowUserRequest
+	15, // 23: user.UserService.UnfollowUser:input_type -> user.UnfollowUserRequest
+	17, // 24: user.UserService.ListFollowing:input_type -> user.ListFollowingRequest
+	19, // 25: user.UserService.ListFollowers:input_type -> user.ListFollowersRequest
+	21, // 26: user.UserService.BlockUser:input_type -> user.BlockUserRequest
+	23, // 27: user.UserService.UnblockUser:input_type -> user.UnblockUserRequest
+	25, // 28: user.UserService.ListBlocked:input_type -> user.ListBlockedRequest
+	6,  // 29: user.UserService.CreateUser:output_type -> user.UserCreateResponse
+	10, // 30: user.UserService.UserLogin:output_type -> user.UserLoginResponse
+	8,  // 31: user.UserService.GetUser:output_type -> user.UserGetResponse
+	12, // 32: user.UserService.QueryUser:output_type -> user.UserQueryResponse
+	3,  // 33: user.UserService.UpdatePassword:output_type -> user.UpdatePasswordResponse
+	1,  // 34: user.UserService.UpdateAvatar:output_type -> user.UpdateAvatarResponse
+	31, // 35: user.UserService.Ping:output_type -> common.PingResponse
+	14, // 36: user.UserService.FollowUser:output_type -> user.FollowUserResponse
+	16, // 37: user.UserService.UnfollowUser:output_type -> user.UnfollowUserResponse
+	18, // 38: user.UserService.ListFollowing:output_type -> user.ListFollowingResponse
+	20, // 39: user.UserService.ListFollowers:output_type -> user.ListFollowersResponse
+	22, // 40: user.UserService.BlockUser:output_type -> user.BlockUserResponse
+	24, // 41: user.UserService.UnblockUser:output_type -> user.UnblockUserResponse
+	26, // 42: user.UserService.ListBlocked:output_type -> user.ListBlockedResponse
+	29, // [29:43] is the sub-list for method output_type
+	15, // [15:29] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_user_user_proto_init() }
@@ -1279,7 +1573,7 @@ func file_user_user_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_user_user_proto_rawDesc), len(file_user_user_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   21,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -74,16 +74,14 @@ func (r *UpdateAvatarRequest) Validate() error {
 	return validate.OptionalHTTPURL("url", r.GetUrl())
 }
 
-func (r *FollowUserRequest) Validate() error {
-	if r.GetUserId() == 0 {
+func requireUserID(id uint64) error {
+	if id == 0 {
 		return errors.New("user_id: is required")
 	}
 	return nil
 }
 
-func (r *UnfollowUserRequest) Validate() error {
-	if r.GetUserId() == 0 {
-		return errors.New("user_id: is required")
-	}
-	return nil
-}
+func (r *FollowUserRequest) Validate() error   { return requireUserID(r.GetUserId()) }
+func (r *UnfollowUserRequest) Validate() error { return requireUserID(r.GetUserId()) }
+func (r *BlockUserRequest) Validate() error    { return requireUserID(r.GetUserId()) }
+func (r *UnblockUserRequest) Validate() error  { return requireUserID(r.GetUserId()) }

@@ -8,6 +8,12 @@ import (
 	"time"
 )
 
+type UsersBlock struct {
+	BlockerID int64
+	BlockedID int64
+	CreatedAt time.Time
+}
+
 type UsersFollow struct {
 	FollowerID int64
 	FolloweeID int64

@@ -134,3 +134,29 @@ SELECT f.followee_id
 FROM users.follows f
 JOIN users.users u ON u.id = f.followee_id
 WHERE f.follower_id = @user_id AND u.deleted_at IS NULL;
+
+-- name: Block :exec
+INSERT INTO users.blocks (blocker_id, blocked_id)
+VALUES (@blocker_id, @blocked_id)
+ON CONFLICT DO NOTHING;
+
+-- name: Unblock :exec
+DELETE FROM users.blocks WHERE blocker_id = @blocker_id AND blocked_id = @blocked_id;
+
+-- name: IsBlocked :one
+SELECT EXISTS (SELECT 1 FROM users.blocks WHERE blocker_id = @blocker_id AND blocked_id = @blocked_id);
+
+-- Most recent block first.
+-- name: ListBlocked :many
+SELECT sqlc.embed(u)
+FROM users.blocks b
+JOIN users.users u ON u.id = b.blocked_id
+WHERE b.blocker_id = @user_id AND u.deleted_at IS NULL
+ORDER BY b.created_at DESC, b.blocked_id
+LIMIT @row_limit::bigint OFFSET @row_offset::bigint;
+
+-- name: CountBlocked :one
+SELECT count(*)
+FROM users.blocks b
+JOIN users.users u ON u.id = b.blocked_id
+WHERE b.blocker_id = @user_id AND u.deleted_at IS NULL;

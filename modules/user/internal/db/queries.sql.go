@@ -29,6 +29,36 @@ func (q *Queries) Authenticate(ctx context.Context, tokenHash []byte) (Authentic
 	return i, err
 }
 
+const block = `-- name: Block :exec
+INSERT INTO users.blocks (blocker_id, blocked_id)
+VALUES ($1, $2)
+ON CONFLICT DO NOTHING
+`
+
+type BlockParams struct {
+	BlockerID int64
+	BlockedID int64
+}
+
+func (q *Queries) Block(ctx context.Context, arg BlockParams) error {
+	_, err := q.db.Exec(ctx, block, arg.BlockerID, arg.BlockedID)
+	return err
+}
+
+const countBlocked = `-- name: CountBlocked :one
+SELECT count(*)
+FROM users.blocks b
+JOIN users.users u ON u.id = b.blocked_id
+WHERE b.blocker_id = $1 AND u.deleted_at IS NULL
+`
+
+func (q *Queries) CountBlocked(ctx context.Context, userID int64) (int64, error) {
+	row := q.db.QueryRow(ctx, countBlocked, userID)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const countFollowers = `-- name: CountFollowers :one
 SELECT count(*)
 FROM users.follows f
@@ -301,6 +331,74 @@ func (q *Queries) GetUsersByIDs(ctx context.Context, ids []int64) ([]UsersUser, 
 	return items, nil
 }
 
+const isBlocked = `-- name: IsBlocked :one
+SELECT EXISTS (SELECT 1 FROM users.blocks WHERE blocker_id = $1 AND blocked_id = $2)
+`
+
+type IsBlockedParams struct {
+	BlockerID int64
+	BlockedID int64
+}
+
+func (q *Queries) IsBlocked(ctx context.Context, arg IsBlockedParams) (bool, error) {
+	row := q.db.QueryRow(ctx, isBlocked, arg.BlockerID, arg.BlockedID)
+	var exists bool
+	err := row.Scan(&exists)
+	return exists, err
+}
+
+const listBlocked = `-- name: ListBlocked :many
+SELECT u.id, u.nickname, u.nickname_folded, u.gender, u.avatar_url, u.extra, u.password_hash, u.is_admin, u.created_at, u.updated_at, u.deleted_at
+FROM users.blocks b
+JOIN users.users u ON u.id = b.blocked_id
+WHERE b.blocker_id = $1 AND u.deleted_at IS NULL
+ORDER BY b.created_at DESC, b.blocked_id
+LIMIT $3::bigint OFFSET $2::bigint
+`
+
+type ListBlockedParams struct {
+	UserID    int64
+	RowOffset int64
+	RowLimit  int64
+}
+
+type ListBlockedRow struct {
+	UsersUser UsersUser
+}
+
+// Most recent block first.
+func (q *Queries) ListBlocked(ctx context.Context, arg ListBlockedParams) ([]ListBlockedRow, error) {
+	rows, err := q.db.Query(ctx, listBlocked, arg.UserID, arg.RowOffset, arg.RowLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListBlockedRow
+	for rows.Next() {
+		var i ListBlockedRow
+		if err := rows.Scan(
+			&i.UsersUser.ID,
+			&i.UsersUser.Nickname,
+			&i.UsersUser.NicknameFolded,
+			&i.UsersUser.Gender,
+			&i.UsersUser.AvatarUrl,
+			&i.UsersUser.Extra,
+			&i.UsersUser.PasswordHash,
+			&i.UsersUser.IsAdmin,
+			&i.UsersUser.CreatedAt,
+			&i.UsersUser.UpdatedAt,
+			&i.UsersUser.DeletedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listFollowers = `-- name: ListFollowers :many
 SELECT u.id, u.nickname, u.nickname_folded, u.gender, u.avatar_url, u.extra, u.password_hash, u.is_admin, u.created_at, u.updated_at, u.deleted_at
 FROM users.follows f
@@ -534,6 +632,20 @@ func (q *Queries) SetAdmin(ctx context.Context, arg SetAdminParams) (int64, erro
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const unblock = `-- name: Unblock :exec
+DELETE FROM users.blocks WHERE blocker_id = $1 AND blocked_id = $2
+`
+
+type UnblockParams struct {
+	BlockerID int64
+	BlockedID int64
+}
+
+func (q *Queries) Unblock(ctx context.Context, arg UnblockParams) error {
+	_, err := q.db.Exec(ctx, unblock, arg.BlockerID, arg.BlockedID)
+	return err
 }
 
 const unfollow = `-- name: Unfollow :exec

@@ -171,3 +171,38 @@ func ToProtos(users []db.UsersUser) []*userpb.User {
 	}
 	return out
 }
+
+func (s *Server) BlockUser(ctx context.Context, req *userpb.BlockUserRequest) (*userpb.BlockUserResponse, error) {
+	caller, err := auth.Caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.svc.Block(ctx, caller.UserID, req.GetUserId()); err != nil {
+		return nil, err
+	}
+	return &userpb.BlockUserResponse{}, nil
+}
+
+func (s *Server) UnblockUser(ctx context.Context, req *userpb.UnblockUserRequest) (*userpb.UnblockUserResponse, error) {
+	caller, err := auth.Caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.svc.Unblock(ctx, caller.UserID, req.GetUserId()); err != nil {
+		return nil, err
+	}
+	return &userpb.UnblockUserResponse{}, nil
+}
+
+func (s *Server) ListBlocked(ctx context.Context, req *userpb.ListBlockedRequest) (*userpb.ListBlockedResponse, error) {
+	caller, err := auth.Caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	page := paging.New(req.GetPage(), req.GetPageSize())
+	users, total, err := s.svc.Blocked(ctx, caller.UserID, page)
+	if err != nil {
+		return nil, err
+	}
+	return &userpb.ListBlockedResponse{Pager: page.Pager(total), User: ToProtos(users)}, nil
+}

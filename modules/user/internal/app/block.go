@@ -1,0 +1,60 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/parley-im/parley/modules/user/internal/db"
+	"github.com/parley-im/parley/platform/apperr"
+	"github.com/parley-im/parley/platform/paging"
+)
+
+var ErrBlockSelf = apperr.InvalidArgument("user_id: you cannot block yourself")
+
+// Block stops blockedID messaging blockerID; blocking twice changes nothing.
+func (s *Service) Block(ctx context.Context, blockerID, blockedID uint64) error {
+	if blockerID == blockedID {
+		return ErrBlockSelf
+	}
+	if _, err := s.GetUser(ctx, blockedID); err != nil {
+		return err
+	}
+	if err := s.q.Block(ctx, db.BlockParams{BlockerID: int64(blockerID), BlockedID: int64(blockedID)}); err != nil {
+		return fmt.Errorf("block: %w", err)
+	}
+	return nil
+}
+
+// Unblock lifts a block; not having blocked is no error.
+func (s *Service) Unblock(ctx context.Context, blockerID, blockedID uint64) error {
+	if err := s.q.Unblock(ctx, db.UnblockParams{BlockerID: int64(blockerID), BlockedID: int64(blockedID)}); err != nil {
+		return fmt.Errorf("unblock: %w", err)
+	}
+	return nil
+}
+
+// IsBlocked reports whether blockerID has blocked blockedID.
+func (s *Service) IsBlocked(ctx context.Context, blockerID, blockedID uint64) (bool, error) {
+	blocked, err := s.q.IsBlocked(ctx, db.IsBlockedParams{BlockerID: int64(blockerID), BlockedID: int64(blockedID)})
+	if err != nil {
+		return false, fmt.Errorf("is blocked: %w", err)
+	}
+	return blocked, nil
+}
+
+// Blocked lists whom userID has blocked, most recent first.
+func (s *Service) Blocked(ctx context.Context, userID uint64, page paging.Page) ([]db.UsersUser, uint64, error) {
+	rows, err := s.q.ListBlocked(ctx, db.ListBlockedParams{UserID: int64(userID), RowLimit: page.Limit(), RowOffset: page.Offset()})
+	if err != nil {
+		return nil, 0, fmt.Errorf("list blocked: %w", err)
+	}
+	total, err := s.q.CountBlocked(ctx, int64(userID))
+	if err != nil {
+		return nil, 0, fmt.Errorf("count blocked: %w", err)
+	}
+	users := make([]db.UsersUser, len(rows))
+	for i, r := range rows {
+		users[i] = r.UsersUser
+	}
+	return users, uint64(total), nil
+}
