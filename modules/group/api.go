@@ -3,6 +3,7 @@ package group
 import (
 	"context"
 
+	"github.com/parley-im/parley/api/gen/grouppb"
 	"github.com/parley-im/parley/modules/group/internal/app"
 )
 
@@ -17,6 +18,8 @@ type API interface {
 	// than afterUserID, in id order: page through a group of any size by
 	// passing the last id back. ErrNotFound for a missing or deleted group.
 	MemberIDsAfter(ctx context.Context, groupID, afterUserID uint64, limit int) ([]uint64, error)
+	// GroupsOf lists the live groups userID is a member of, by id.
+	GroupsOf(ctx context.Context, userID uint64) ([]*grouppb.Group, error)
 }
 
 // ErrNotFound is returned for a group that does not exist or was deleted.

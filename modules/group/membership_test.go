@@ -578,3 +578,31 @@ func TestConcurrentAddsDoNotStarveThePool(t *testing.T) {
 	require.Zero(t, failed, "%d of %d adds failed; first errors: %v", failed, n, errs[:min(n, 3)])
 	require.Len(t, e.memberIDs(t, id), n+1)
 }
+
+func TestGroupsOf(t *testing.T) {
+	t.Parallel()
+	e := setup(t, 0)
+	ctx := context.Background()
+	ann, bob := e.newUser(t), e.newUser(t)
+	first := e.createGroup(t, ann)
+	second := e.createGroup(t, bob)
+	third := e.createGroup(t, bob)
+	e.join(t, ann, second.GetId())
+	e.join(t, ann, third.GetId())
+	_, err := e.groups.DeleteGroup(bob.ctx, &grouppb.DeleteGroupRequest{Id: third.GetId()})
+	require.NoError(t, err)
+
+	groups, err := e.mod.GroupsOf(ctx, ann.id)
+	require.NoError(t, err)
+	var got []uint64
+	for _, g := range groups {
+		got = append(got, g.GetId())
+	}
+	require.Equal(t, []uint64{first.GetId(), second.GetId()}, got, "live groups only, by id")
+	require.Equal(t, second.GetName(), groups[1].GetName())
+	require.Equal(t, bob.id, groups[1].GetUserId())
+
+	groups, err = e.mod.GroupsOf(ctx, 1<<60)
+	require.NoError(t, err)
+	require.Empty(t, groups)
+}

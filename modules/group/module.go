@@ -57,3 +57,15 @@ func (m *Module) IsMember(ctx context.Context, groupID, userID uint64) (bool, er
 func (m *Module) MemberIDsAfter(ctx context.Context, groupID, afterUserID uint64, limit int) ([]uint64, error) {
 	return m.svc.MemberIDsAfter(ctx, groupID, afterUserID, limit)
 }
+
+func (m *Module) GroupsOf(ctx context.Context, userID uint64) ([]*grouppb.Group, error) {
+	groups, err := m.svc.GroupsOf(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*grouppb.Group, len(groups))
+	for i, g := range groups {
+		out[i] = rpc.ToProto(g)
+	}
+	return out, nil
+}

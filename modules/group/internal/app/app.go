@@ -265,6 +265,15 @@ func (s *Service) Members(ctx context.Context, callerID, groupID uint64, page pa
 	return ordered, uint64(g.MemberCount), nil
 }
 
+// GroupsOf lists the live groups userID is a member of, by id.
+func (s *Service) GroupsOf(ctx context.Context, userID uint64) ([]db.GroupsGroup, error) {
+	groups, err := s.q.GroupsOf(ctx, int64(userID))
+	if err != nil {
+		return nil, fmt.Errorf("groups of user %d: %w", userID, err)
+	}
+	return groups, nil
+}
+
 // IsMember reports whether userID is a member of the live group groupID.
 func (s *Service) IsMember(ctx context.Context, groupID, userID uint64) (bool, error) {
 	ok, err := s.q.IsMember(ctx, db.IsMemberParams{GroupID: int64(groupID), UserID: int64(userID)})

@@ -76,3 +76,9 @@ SELECT user_id FROM groups.members
 WHERE group_id = @group_id AND user_id > @after_user_id
 ORDER BY user_id
 LIMIT @row_limit::bigint;
+
+-- name: GroupsOf :many
+SELECT g.* FROM groups.members m
+JOIN groups.groups g ON g.id = m.group_id
+WHERE m.user_id = @user_id AND g.deleted_at IS NULL
+ORDER BY g.id;

@@ -141,6 +141,45 @@ func (q *Queries) GetGroup(ctx context.Context, id int64) (GroupsGroup, error) {
 	return i, err
 }
 
+const groupsOf = `-- name: GroupsOf :many
+SELECT g.id, g.name, g.name_folded, g.introduction, g.avatar_url, g.extra, g.owner_id, g.member_count, g.created_at, g.updated_at, g.deleted_at FROM groups.members m
+JOIN groups.groups g ON g.id = m.group_id
+WHERE m.user_id = $1 AND g.deleted_at IS NULL
+ORDER BY g.id
+`
+
+func (q *Queries) GroupsOf(ctx context.Context, userID int64) ([]GroupsGroup, error) {
+	rows, err := q.db.Query(ctx, groupsOf, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []GroupsGroup
+	for rows.Next() {
+		var i GroupsGroup
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.NameFolded,
+			&i.Introduction,
+			&i.AvatarUrl,
+			&i.Extra,
+			&i.OwnerID,
+			&i.MemberCount,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.DeletedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const isMember = `-- name: IsMember :one
 SELECT EXISTS (
     SELECT 1 FROM groups.members m

@@ -40,7 +40,7 @@ func (s *Server) CreateGroup(ctx context.Context, req *grouppb.CreateGroupReques
 	if err != nil {
 		return nil, err
 	}
-	return &grouppb.CreateGroupResponse{Group: toProto(g)}, nil
+	return &grouppb.CreateGroupResponse{Group: ToProto(g)}, nil
 }
 
 func (s *Server) UpdateGroup(ctx context.Context, req *grouppb.UpdateGroupRequest) (*grouppb.UpdateGroupResponse, error) {
@@ -62,7 +62,7 @@ func (s *Server) GetGroup(ctx context.Context, req *grouppb.GetGroupRequest) (*g
 	if err != nil {
 		return nil, err
 	}
-	return &grouppb.GetGroupResponse{Group: toProto(g)}, nil
+	return &grouppb.GetGroupResponse{Group: ToProto(g)}, nil
 }
 
 func (s *Server) QueryGroup(ctx context.Context, req *grouppb.QueryGroupRequest) (*grouppb.QueryGroupResponse, error) {
@@ -73,7 +73,7 @@ func (s *Server) QueryGroup(ctx context.Context, req *grouppb.QueryGroupRequest)
 	}
 	resp := &grouppb.QueryGroupResponse{Pager: page.Pager(total), Group: make([]*grouppb.Group, len(groups))}
 	for i, g := range groups {
-		resp.Group[i] = toProto(g)
+		resp.Group[i] = ToProto(g)
 	}
 	return resp, nil
 }
@@ -124,7 +124,8 @@ func (s *Server) GetGroupUser(ctx context.Context, req *grouppb.GetGroupUserRequ
 	return &grouppb.GetGroupUserResponse{Pager: page.Pager(total), User: users}, nil
 }
 
-func toProto(g db.GroupsGroup) *grouppb.Group {
+// ToProto is a stored group on the wire.
+func ToProto(g db.GroupsGroup) *grouppb.Group {
 	pb := &grouppb.Group{
 		Id:           uint64(g.ID),
 		Name:         g.Name,
