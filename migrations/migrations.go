@@ -9,12 +9,12 @@ import (
 	"github.com/parley-im/parley/platform/database"
 )
 
-//go:embed platform/*.sql users/*.sql groups/*.sql feeds/*.sql
+//go:embed platform/*.sql users/*.sql groups/*.sql feeds/*.sql messages/*.sql
 var files embed.FS
 
 // modules lists the migration lines in the order they are applied.
 // "platform" holds what every module may use (the search functions).
-var modules = []string{"platform", "users", "groups", "feeds"}
+var modules = []string{"platform", "users", "groups", "feeds", "messages"}
 
 // All returns every module's migration line.
 func All() []database.Migrations {

@@ -93,9 +93,9 @@ func TestUnbuiltMethodsAreUnimplementedBehindAuth(t *testing.T) {
 	require.NoError(t, err)
 	authed := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+login.GetToken())
 
-	_, err = messagepb.NewMessageServiceClient(conn).SendUserTextMessage(ctx, &messagepb.SendUserTextMessageRequest{})
+	_, err = commonpb.NewCommonServiceClient(conn).SendEmail(ctx, &commonpb.SendEmailRequest{})
 	require.Equal(t, codes.Unauthenticated, status.Code(err), "no token is refused before anything else")
-	_, err = messagepb.NewMessageServiceClient(conn).SendUserTextMessage(authed, &messagepb.SendUserTextMessageRequest{})
+	_, err = commonpb.NewCommonServiceClient(conn).SendEmail(authed, &commonpb.SendEmailRequest{})
 	require.Equal(t, codes.Unimplemented, status.Code(err))
 }
 

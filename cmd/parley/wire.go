@@ -15,6 +15,7 @@ import (
 	"github.com/parley-im/parley/modules/group"
 	"github.com/parley-im/parley/modules/message"
 	"github.com/parley-im/parley/modules/user"
+	"github.com/parley-im/parley/platform/bus"
 	"github.com/parley-im/parley/platform/config"
 	"github.com/parley-im/parley/platform/grpcserver"
 )
@@ -44,7 +45,9 @@ func build(cfg config.Config, pool *pgxpool.Pool, log zerolog.Logger, reg promet
 	if err != nil {
 		return nil, err
 	}
-	modules := []module{users, groups, feeds, message.New(), gateway.New(), common.New()}
+	deliveries := bus.NewLocal()
+	messages := message.New(pool, users, groups, deliveries, message.Config{SendRate: cfg.SendRate, SendBurst: cfg.SendBurst})
+	modules := []module{users, groups, feeds, messages, gateway.New(), common.New()}
 
 	var public []string
 	for _, methods := range [][]string{

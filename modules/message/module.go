@@ -1,34 +1,48 @@
-// Package message is the message module. Until it is built, its MessageService
-// answers Ping and returns Unimplemented for every other method.
+// Package message is the message module: stored messages with gap-free
+// per-conversation sequence numbers, conversations and read state, and the
+// MessageService. Stored messages are published on the bus for the gateway
+// to push.
 package message
 
 import (
-	"context"
-
+	"github.com/jackc/pgx/v5/pgxpool"
 	"google.golang.org/grpc"
 
-	"github.com/parley-im/parley/api/gen/commonpb"
 	"github.com/parley-im/parley/api/gen/messagepb"
-	"github.com/parley-im/parley/platform/pong"
+	"github.com/parley-im/parley/modules/message/internal/app"
+	"github.com/parley-im/parley/modules/message/internal/rpc"
+	"github.com/parley-im/parley/platform/bus"
 )
+
+// Config tunes the module.
+type Config = app.Config
+
+// Users and Groups are what the module needs of the user and group modules.
+type (
+	Users  = app.Users
+	Groups = app.Groups
+)
+
+// CmdMessage is the gateway frame cmd of a pushed message; its data is a
+// serialized message.Message.
+const CmdMessage = app.CmdMessage
+
+// IdempotencyKeyHeader is the metadata that makes a send idempotent.
+const IdempotencyKeyHeader = rpc.IdempotencyKeyHeader
 
 // PublicMethods are the MessageService methods callable without a token.
 var PublicMethods = []string{messagepb.MessageService_Ping_FullMethodName}
 
 // Module is the built message module.
-type Module struct{}
+type Module struct {
+	svc *app.Service
+}
 
-func New() *Module { return &Module{} }
+func New(pool *pgxpool.Pool, users Users, groups Groups, b bus.Bus, cfg Config) *Module {
+	return &Module{svc: app.New(pool, users, groups, b, cfg)}
+}
 
 // Register adds the MessageService to s.
 func (m *Module) Register(s grpc.ServiceRegistrar) {
-	messagepb.RegisterMessageServiceServer(s, server{})
-}
-
-type server struct {
-	messagepb.UnimplementedMessageServiceServer
-}
-
-func (server) Ping(ctx context.Context, req *commonpb.PingRequest) (*commonpb.PingResponse, error) {
-	return pong.Ping(ctx, req)
+	messagepb.RegisterMessageServiceServer(s, rpc.NewServer(m.svc))
 }

@@ -27,6 +27,8 @@ type Config struct {
 	MaxRecvMsgBytes int
 	GroupMemberCap  int
 	FeedModeration  string
+	SendRate        float64
+	SendBurst       int
 }
 
 // Default returns the embedded defaults.
@@ -43,6 +45,8 @@ func Default() Config {
 		MaxRecvMsgBytes: 4 << 20,
 		GroupMemberCap:  10_000,
 		FeedModeration:  "off",
+		SendRate:        20,
+		SendBurst:       50,
 	}
 }
 
@@ -67,6 +71,8 @@ func (c *Config) RegisterServeFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.GroupMemberCap, "group-member-cap", c.GroupMemberCap, "most members a group may have")
 	fs.StringVar(&c.FeedModeration, "feed-moderation", c.FeedModeration,
 		"off: new feeds are public at once; pre: new and edited feeds wait for an admin's review")
+	fs.Float64Var(&c.SendRate, "send-rate", c.SendRate, "messages per second each user may send (per node)")
+	fs.IntVar(&c.SendBurst, "send-burst", c.SendBurst, "messages a user may send at once above -send-rate")
 }
 
 // EnvName is the environment twin of a flag.

@@ -72,6 +72,8 @@ func TestParseEnv(t *testing.T) {
 	t.Setenv("PARLEY_MAX_RECV_MSG_BYTES", "1024")
 	t.Setenv("PARLEY_GROUP_MEMBER_CAP", "50")
 	t.Setenv("PARLEY_FEED_MODERATION", "pre")
+	t.Setenv("PARLEY_SEND_RATE", "2.5")
+	t.Setenv("PARLEY_SEND_BURST", "7")
 
 	parse(t, fs, nil)
 	require.Equal(t, config.Config{
@@ -87,6 +89,8 @@ func TestParseEnv(t *testing.T) {
 		MaxRecvMsgBytes: 1024,
 		GroupMemberCap:  50,
 		FeedModeration:  "pre",
+		SendRate:        2.5,
+		SendBurst:       7,
 	}, *cfg)
 }
 

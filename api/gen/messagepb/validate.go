@@ -1,0 +1,229 @@
+package messagepb
+
+// Request validators, called by the validation interceptor before a handler
+// runs. Hand-written; buf generates the rest of this package.
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/parley-im/parley/platform/validate"
+)
+
+const (
+	MaxTextLength        = 5000
+	MaxFaceSymbolLength  = 64
+	MaxSoundSeconds      = 600
+	MaxVideoSeconds      = 24 * 3600
+	MaxFileNameLength    = 255
+	MaxDescriptionLength = 1000
+	MaxFormatLength      = 16
+	MaxAtUsers           = 100
+	MaxSyncLimit         = 200
+)
+
+func validateText(b *TextMessage) error {
+	if b == nil {
+		return errors.New("text: is required")
+	}
+	return validate.Text("text.content", strings.TrimSpace(b.GetContent()), 1, MaxTextLength)
+}
+
+func validateLocation(b *LocationMessage) error {
+	if b == nil {
+		return errors.New("location: is required")
+	}
+	// Written so that NaN fails too.
+	if !(b.GetLat() >= -90 && b.GetLat() <= 90) {
+		return errors.New("location.lat: must be between -90 and 90")
+	}
+	if !(b.GetLng() >= -180 && b.GetLng() <= 180) {
+		return errors.New("location.lng: must be between -180 and 180")
+	}
+	if err := validate.OptionalHTTPURL("location.cover_image", b.GetCoverImage()); err != nil {
+		return err
+	}
+	if err := validate.OptionalHTTPURL("location.map_link", b.GetMapLink()); err != nil {
+		return err
+	}
+	return validate.Text("location.desc", b.GetDesc(), 0, MaxDescriptionLength)
+}
+
+func validateFace(b *FaceMessage) error {
+	if b == nil {
+		return errors.New("face: is required")
+	}
+	if err := validate.Length("face.symbol", b.GetSymbol(), 1, MaxFaceSymbolLength); err != nil {
+		return err
+	}
+	return validate.PlainText("face.symbol", b.GetSymbol())
+}
+
+func validateSound(b *SoundMessage) error {
+	if b == nil {
+		return errors.New("sound: is required")
+	}
+	if err := validate.HTTPURL("sound.url", b.GetUrl()); err != nil {
+		return err
+	}
+	if s := b.GetSeconds(); s < 1 || s > MaxSoundSeconds {
+		return fmt.Errorf("sound.seconds: must be 1–%d", MaxSoundSeconds)
+	}
+	return nil
+}
+
+func validateVideo(b *VideoMessage) error {
+	if b == nil {
+		return errors.New("video: is required")
+	}
+	if err := validate.HTTPURL("video.url", b.GetUrl()); err != nil {
+		return err
+	}
+	if s := b.GetSeconds(); s < 1 || s > MaxVideoSeconds {
+		return fmt.Errorf("video.seconds: must be 1–%d", MaxVideoSeconds)
+	}
+	if err := validate.OptionalHTTPURL("video.thumb_url", b.GetThumbUrl()); err != nil {
+		return err
+	}
+	if _, ok := IMAGE_FORMAT_name[int32(b.GetThumbFormat())]; !ok {
+		return errors.New("video.thumb_format: must be a defined IMAGE_FORMAT")
+	}
+	if err := validate.Length("video.format", b.GetFormat(), 0, MaxFormatLength); err != nil {
+		return err
+	}
+	return validate.PlainText("video.format", b.GetFormat())
+}
+
+func validateImage(b *ImageMessageItem) error {
+	if b == nil {
+		return errors.New("image: is required")
+	}
+	if err := validate.HTTPURL("image.url", b.GetUrl()); err != nil {
+		return err
+	}
+	if _, ok := IMAGE_TYPE_name[int32(b.GetType())]; !ok {
+		return errors.New("image.type: must be a defined IMAGE_TYPE")
+	}
+	if _, ok := IMAGE_FORMAT_name[int32(b.GetFormat())]; !ok {
+		return errors.New("image.format: must be a defined IMAGE_FORMAT")
+	}
+	return nil
+}
+
+func validateFile(b *FileMessage) error {
+	if b == nil {
+		return errors.New("file: is required")
+	}
+	if err := validate.HTTPURL("file.url", b.GetUrl()); err != nil {
+		return err
+	}
+	if err := validate.Length("file.name", b.GetName(), 1, MaxFileNameLength); err != nil {
+		return err
+	}
+	if err := validate.PlainText("file.name", b.GetName()); err != nil {
+		return err
+	}
+	if b.GetSize() == 0 {
+		return errors.New("file.size: is required")
+	}
+	return nil
+}
+
+func validateToUser(id uint64) error {
+	if id == 0 {
+		return errors.New("to_user_id: is required")
+	}
+	return nil
+}
+
+func validateToGroup(id uint64, atUsers []uint64) error {
+	if id == 0 {
+		return errors.New("to_group_id: is required")
+	}
+	if len(atUsers) > MaxAtUsers {
+		return fmt.Errorf("at_user_id: at most %d users", MaxAtUsers)
+	}
+	for _, u := range atUsers {
+		if u == 0 {
+			return errors.New("at_user_id: ids must be non-zero")
+		}
+	}
+	return nil
+}
+
+func (r *SendUserTextMessageRequest) Validate() error {
+	return firstError(validateToUser(r.GetToUserId()), validateText(r.GetText()))
+}
+
+func (r *SendUserLocationMessageRequest) Validate() error {
+	return firstError(validateToUser(r.GetToUserId()), validateLocation(r.GetLocation()))
+}
+
+func (r *SendUserFaceMessageRequest) Validate() error {
+	return firstError(validateToUser(r.GetToUserId()), validateFace(r.GetFace()))
+}
+
+func (r *SendUserSoundMessageRequest) Validate() error {
+	return firstError(validateToUser(r.GetToUserId()), validateSound(r.GetSound()))
+}
+
+func (r *SendUserVideoMessageRequest) Validate() error {
+	return firstError(validateToUser(r.GetToUserId()), validateVideo(r.GetVideo()))
+}
+
+func (r *SendUserImageMessageRequest) Validate() error {
+	return firstError(validateToUser(r.GetToUserId()), validateImage(r.GetImage()))
+}
+
+func (r *SendUserFileMessageRequest) Validate() error {
+	return firstError(validateToUser(r.GetToUserId()), validateFile(r.GetFile()))
+}
+
+func (r *SendGroupTextMessageRequest) Validate() error {
+	return firstError(validateToGroup(r.GetToGroupId(), r.GetAtUserId()), validateText(r.GetText()))
+}
+
+func (r *SendGroupLocationMessageRequest) Validate() error {
+	return firstError(validateToGroup(r.GetToGroupId(), r.GetAtUserId()), validateLocation(r.GetLocation()))
+}
+
+func (r *SendGroupFaceMessageRequest) Validate() error {
+	return firstError(validateToGroup(r.GetToGroupId(), r.GetAtUserId()), validateFace(r.GetFace()))
+}
+
+func (r *SendGroupSoundMessageRequest) Validate() error {
+	return firstError(validateToGroup(r.GetToGroupId(), r.GetAtUserId()), validateSound(r.GetSound()))
+}
+
+func (r *SendGroupVideoMessageRequest) Validate() error {
+	return firstError(validateToGroup(r.GetToGroupId(), r.GetAtUserId()), validateVideo(r.GetVideo()))
+}
+
+func (r *SendGroupImageMessageRequest) Validate() error {
+	return firstError(validateToGroup(r.GetToGroupId(), r.GetAtUserId()), validateImage(r.GetImage()))
+}
+
+func (r *SendGroupFileMessageRequest) Validate() error {
+	return firstError(validateToGroup(r.GetToGroupId(), r.GetAtUserId()), validateFile(r.GetFile()))
+}
+
+// firstError reports the first problem found, so the message names one field.
+func firstError(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func validateConversationID(id string) error {
+	if id == "" {
+		return errors.New("conversation_id: is required")
+	}
+	return validate.Length("conversation_id", id, 1, 64)
+}
+
+func (r *SyncMessagesRequest) Validate() error { return validateConversationID(r.GetConversationId()) }
+func (r *MarkReadRequest) Validate() error     { return validateConversationID(r.GetConversationId()) }

@@ -1,0 +1,265 @@
+// Package app is the message module's behaviour: storing messages with
+// gap-free per-conversation sequence numbers, pushing them to online
+// devices, and the conversation list, sync and read state.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/parley-im/parley/api/gen/messagepb"
+	"github.com/parley-im/parley/modules/message/internal/db"
+	"github.com/parley-im/parley/platform/apperr"
+	"github.com/parley-im/parley/platform/bus"
+)
+
+// Config tunes the module.
+type Config struct {
+	// SendRate and SendBurst bound each user's sends (per node).
+	SendRate  float64
+	SendBurst int
+}
+
+// Errors the module returns; the messages are what clients see.
+var (
+	ErrRateLimited     = apperr.ResourceExhausted("sending too fast: slow down and retry")
+	ErrBlocked         = apperr.PermissionDenied("the receiver does not accept your messages")
+	ErrSelf            = apperr.InvalidArgument("to_user_id: you cannot message yourself")
+	ErrGroupNotFound   = apperr.NotFound("group not found")
+	ErrNotGroupMember  = apperr.PermissionDenied("only members of the group may do this")
+	ErrAtNonMember     = apperr.InvalidArgument("at_user_id: every mentioned user must be a member of the group")
+	ErrNotParticipant  = apperr.PermissionDenied("not a participant of this conversation")
+	ErrNoConversation  = apperr.NotFound("conversation not found")
+	ErrSeqBeyondLatest = apperr.InvalidArgument("seq: beyond the conversation's last message")
+)
+
+// CmdMessage is the gateway frame cmd of a pushed message.
+const CmdMessage = "message"
+
+// memberPage is how many member ids a group fan-out reads at a time.
+const memberPage = 5000
+
+// Service implements the module over its schema.
+type Service struct {
+	pool    *pgxpool.Pool
+	q       *db.Queries
+	users   Users
+	groups  Groups
+	bus     bus.Bus
+	limiter *sendLimiter
+	// convLocks serialise commit-then-publish per conversation (striped),
+	// so pushes leave in seq order. The database serialises the commits
+	// anyway, through the conversation row's lock.
+	convLocks [256]sync.Mutex
+}
+
+func New(pool *pgxpool.Pool, users Users, groups Groups, b bus.Bus, cfg Config) *Service {
+	if cfg.SendRate <= 0 {
+		cfg.SendRate = 20
+	}
+	if cfg.SendBurst <= 0 {
+		cfg.SendBurst = 50
+	}
+	return &Service{
+		pool: pool, q: db.New(pool), users: users, groups: groups, bus: b,
+		limiter: newSendLimiter(cfg.SendRate, cfg.SendBurst),
+	}
+}
+
+// Outgoing is a validated send.
+type Outgoing struct {
+	From           uint64
+	ToUser         uint64
+	ToGroup        uint64
+	AtUsers        []uint64
+	Body           Body
+	IdempotencyKey string // optional
+}
+
+// SendToUser stores a 1:1 message and pushes it to both users' devices.
+func (s *Service) SendToUser(ctx context.Context, out Outgoing) (uint64, error) {
+	if !s.limiter.allow(out.From) {
+		return 0, ErrRateLimited
+	}
+	if out.ToUser == out.From {
+		return 0, ErrSelf
+	}
+	if _, err := s.users.GetUser(ctx, out.ToUser); err != nil {
+		return 0, err
+	}
+	blocked, err := s.users.IsBlocked(ctx, out.ToUser, out.From)
+	if err != nil {
+		return 0, err
+	}
+	if blocked {
+		return 0, ErrBlocked
+	}
+	return s.store(ctx, pairConversation(out.From, out.ToUser), out, []uint64{out.From, out.ToUser})
+}
+
+// SendToGroup stores a group message (one row) and pushes it to every
+// member's devices.
+func (s *Service) SendToGroup(ctx context.Context, out Outgoing) (uint64, error) {
+	if !s.limiter.allow(out.From) {
+		return 0, ErrRateLimited
+	}
+	if err := s.requireMember(ctx, out.ToGroup, out.From); err != nil {
+		return 0, err
+	}
+	for _, at := range out.AtUsers {
+		ok, err := s.groups.IsMember(ctx, out.ToGroup, at)
+		if err != nil {
+			return 0, err
+		}
+		if !ok {
+			return 0, ErrAtNonMember
+		}
+	}
+	members, err := s.memberIDs(ctx, out.ToGroup)
+	if err != nil {
+		return 0, err
+	}
+	return s.store(ctx, groupConversation(out.ToGroup), out, members)
+}
+
+func (s *Service) requireMember(ctx context.Context, groupID, userID uint64) error {
+	ok, err := s.groups.IsMember(ctx, groupID, userID)
+	if err != nil || ok {
+		return err
+	}
+	exists, err := s.groups.Exists(ctx, groupID)
+	if err != nil {
+		return err
+	}
+	if !exists {
+		return ErrGroupNotFound
+	}
+	return ErrNotGroupMember
+}
+
+func (s *Service) memberIDs(ctx context.Context, groupID uint64) ([]uint64, error) {
+	var all []uint64
+	after := uint64(0)
+	for {
+		page, err := s.groups.MemberIDsAfter(ctx, groupID, after, memberPage)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page...)
+		if len(page) < memberPage {
+			return all, nil
+		}
+		after = page[len(page)-1]
+	}
+}
+
+// store commits the message with the conversation's next seq and then, still
+// holding the conversation's lock, publishes it to recipients. The id is
+// returned only once committed. A repeated idempotency key returns the first
+// send's id and neither stores nor pushes anything.
+func (s *Service) store(ctx context.Context, conv conversation, out Outgoing, recipients []uint64) (uint64, error) {
+	body, err := proto.Marshal(out.Body.Msg)
+	if err != nil {
+		return 0, fmt.Errorf("marshal body: %w", err)
+	}
+	id := conv.ID()
+	lock := s.lockFor(id)
+	lock.Lock()
+	defer lock.Unlock()
+
+	var stored db.MessagesMessage
+	var repeatID int64
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		q := s.q.WithTx(tx)
+		key := db.ClaimIdempotencyKeyParams{SenderID: int64(out.From), Key: out.IdempotencyKey}
+		if out.IdempotencyKey != "" {
+			_, err := q.ClaimIdempotencyKey(ctx, key)
+			if errors.Is(err, pgx.ErrNoRows) {
+				repeatID, err = q.IdempotentMessageID(ctx, db.IdempotentMessageIDParams(key))
+				return err
+			}
+			if err != nil {
+				return err
+			}
+		}
+		seq, err := q.NextSeq(ctx, db.NextSeqParams{
+			ID: id, UserA: int64(conv.userA), UserB: int64(conv.userB), GroupID: int64(conv.groupID),
+		})
+		if err != nil {
+			return err
+		}
+		atUsers := make([]int64, len(out.AtUsers))
+		for i, u := range out.AtUsers {
+			atUsers[i] = int64(u)
+		}
+		stored, err = q.InsertMessage(ctx, db.InsertMessageParams{
+			ConversationID: id, Seq: seq, FromUserID: int64(out.From),
+			ToUserID: int64(out.ToUser), ToGroupID: int64(out.ToGroup),
+			Type: int16(out.Body.Type), Body: body, AtUserIds: atUsers,
+		})
+		if err != nil {
+			return err
+		}
+		if out.IdempotencyKey != "" {
+			if err := q.SetIdempotentMessageID(ctx, db.SetIdempotentMessageIDParams{
+				SenderID: key.SenderID, Key: key.Key, MessageID: stored.ID,
+			}); err != nil {
+				return err
+			}
+		}
+		return q.MarkRead(ctx, db.MarkReadParams{UserID: int64(out.From), ConversationID: id, ReadSeq: seq})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store message in %s: %w", id, err)
+	}
+	if repeatID != 0 {
+		return uint64(repeatID), nil
+	}
+	msg, err := toProto(stored)
+	if err != nil {
+		return 0, err
+	}
+	data, err := proto.Marshal(msg)
+	if err != nil {
+		return 0, fmt.Errorf("marshal message: %w", err)
+	}
+	// The message is saved: a failed push is not the sender's error, and
+	// recipients catch up through SyncMessages.
+	_ = s.bus.Publish(ctx, bus.Delivery{UserIDs: recipients, Cmd: CmdMessage, Data: data})
+	return uint64(stored.ID), nil
+}
+
+func (s *Service) lockFor(conversationID string) *sync.Mutex {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(conversationID))
+	return &s.convLocks[h.Sum32()%uint32(len(s.convLocks))]
+}
+
+// toProto is a stored message on the wire.
+func toProto(m db.MessagesMessage) (*messagepb.Message, error) {
+	pb := &messagepb.Message{
+		Id:             uint64(m.ID),
+		ConversationId: m.ConversationID,
+		Seq:            uint64(m.Seq),
+		FromUserId:     uint64(m.FromUserID),
+		ToUserId:       uint64(m.ToUserID),
+		ToGroupId:      uint64(m.ToGroupID),
+		Type:           messagepb.MESSAGE_TYPE(m.Type),
+		CreatedAt:      timestamppb.New(m.CreatedAt),
+	}
+	for _, u := range m.AtUserIds {
+		pb.AtUserId = append(pb.AtUserId, uint64(u))
+	}
+	if err := setBody(pb, pb.Type, m.Body); err != nil {
+		return nil, err
+	}
+	return pb, nil
+}

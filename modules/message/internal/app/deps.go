@@ -1,0 +1,24 @@
+package app
+
+import (
+	"context"
+
+	"github.com/parley-im/parley/api/gen/grouppb"
+	"github.com/parley-im/parley/api/gen/userpb"
+)
+
+// Users is what the message module needs of the user module.
+type Users interface {
+	// GetUser returns a live user or an error with code NotFound.
+	GetUser(ctx context.Context, id uint64) (*userpb.User, error)
+	GetUsers(ctx context.Context, ids []uint64) ([]*userpb.User, error)
+	IsBlocked(ctx context.Context, blockerID, blockedID uint64) (bool, error)
+}
+
+// Groups is what the message module needs of the group module.
+type Groups interface {
+	Exists(ctx context.Context, groupID uint64) (bool, error)
+	IsMember(ctx context.Context, groupID, userID uint64) (bool, error)
+	MemberIDsAfter(ctx context.Context, groupID, afterUserID uint64, limit int) ([]uint64, error)
+	GroupsOf(ctx context.Context, userID uint64) ([]*grouppb.Group, error)
+}

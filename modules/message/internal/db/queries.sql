@@ -1,0 +1,60 @@
+-- Claims the key for this transaction: a row back means the key is new (or
+-- its last use expired) and the send goes ahead; no row means a live send
+-- already used it (the claim waits for that send's transaction to end).
+-- name: ClaimIdempotencyKey :one
+INSERT INTO messages.idempotency_keys (sender_id, key)
+VALUES (@sender_id, @key)
+ON CONFLICT (sender_id, key) DO UPDATE
+SET message_id = 0, created_at = now()
+WHERE messages.idempotency_keys.created_at < now() - interval '24 hours'
+RETURNING sender_id;
+
+-- name: IdempotentMessageID :one
+SELECT message_id FROM messages.idempotency_keys WHERE sender_id = @sender_id AND key = @key;
+
+-- name: SetIdempotentMessageID :exec
+UPDATE messages.idempotency_keys SET message_id = @message_id WHERE sender_id = @sender_id AND key = @key;
+
+-- name: DeleteExpiredIdempotencyKeys :exec
+DELETE FROM messages.idempotency_keys WHERE created_at < now() - interval '24 hours';
+
+-- Creates the conversation on its first message and takes the next seq.
+-- name: NextSeq :one
+INSERT INTO messages.conversations (id, user_a, user_b, group_id, last_seq)
+VALUES (@id, @user_a, @user_b, @group_id, 1)
+ON CONFLICT (id) DO UPDATE
+SET last_seq = messages.conversations.last_seq + 1, last_message_at = now()
+RETURNING last_seq;
+
+-- name: InsertMessage :one
+INSERT INTO messages.messages (conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids)
+VALUES (@conversation_id, @seq, @from_user_id, @to_user_id, @to_group_id, @type, @body, @at_user_ids)
+RETURNING *;
+
+-- name: MarkRead :exec
+INSERT INTO messages.reads (user_id, conversation_id, read_seq)
+VALUES (@user_id, @conversation_id, @read_seq)
+ON CONFLICT (user_id, conversation_id) DO UPDATE
+SET read_seq = greatest(messages.reads.read_seq, excluded.read_seq);
+
+-- name: GetConversation :one
+SELECT * FROM messages.conversations WHERE id = @id;
+
+-- name: MessagesAfter :many
+SELECT * FROM messages.messages
+WHERE conversation_id = @conversation_id AND seq > @after_seq
+ORDER BY seq
+LIMIT @row_limit::bigint;
+
+-- name: ConversationsOf :many
+SELECT sqlc.embed(c), coalesce(r.read_seq, 0)::bigint AS read_seq
+FROM messages.conversations c
+LEFT JOIN messages.reads r ON r.conversation_id = c.id AND r.user_id = @user_id
+WHERE c.user_a = @user_id OR c.user_b = @user_id OR c.group_id = ANY(@group_ids::bigint[])
+ORDER BY c.last_message_at DESC
+LIMIT @row_limit::bigint;
+
+-- name: LastMessages :many
+SELECT m.* FROM messages.messages m
+JOIN messages.conversations c ON c.id = m.conversation_id AND m.seq = c.last_seq
+WHERE c.id = ANY(@conversation_ids::text[]);

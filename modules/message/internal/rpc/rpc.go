@@ -1,0 +1,217 @@
+// Package rpc is the message module's gRPC face: it maps MessageService
+// requests to the app layer and its results back to the wire.
+package rpc
+
+import (
+	"context"
+
+	"google.golang.org/grpc/metadata"
+
+	"github.com/parley-im/parley/api/gen/commonpb"
+	"github.com/parley-im/parley/api/gen/messagepb"
+	"github.com/parley-im/parley/modules/message/internal/app"
+	"github.com/parley-im/parley/platform/apperr"
+	"github.com/parley-im/parley/platform/auth"
+	"github.com/parley-im/parley/platform/pong"
+)
+
+// IdempotencyKeyHeader is the metadata a client may send to make a send
+// idempotent: the same sender and key within 24 hours is stored once.
+const IdempotencyKeyHeader = "idempotency-key"
+
+const maxIdempotencyKeyLength = 64
+
+// Server implements messagepb.MessageServiceServer. Requests arrive
+// validated (see messagepb's Validate methods) and authenticated.
+type Server struct {
+	messagepb.UnimplementedMessageServiceServer
+	svc *app.Service
+}
+
+func NewServer(svc *app.Service) *Server { return &Server{svc: svc} }
+
+func (s *Server) Ping(ctx context.Context, req *commonpb.PingRequest) (*commonpb.PingResponse, error) {
+	return pong.Ping(ctx, req)
+}
+
+// outgoing builds a send from the caller and the request's idempotency key.
+func outgoing(ctx context.Context, body app.Body) (app.Outgoing, error) {
+	caller, err := auth.Caller(ctx)
+	if err != nil {
+		return app.Outgoing{}, err
+	}
+	out := app.Outgoing{From: caller.UserID, Body: body}
+	if keys := metadata.ValueFromIncomingContext(ctx, IdempotencyKeyHeader); len(keys) > 0 {
+		if len(keys[0]) > maxIdempotencyKeyLength {
+			return app.Outgoing{}, apperr.InvalidArgument("%s: must be at most %d characters", IdempotencyKeyHeader, maxIdempotencyKeyLength)
+		}
+		out.IdempotencyKey = keys[0]
+	}
+	return out, nil
+}
+
+func (s *Server) sendToUser(ctx context.Context, to uint64, body app.Body) (uint64, error) {
+	out, err := outgoing(ctx, body)
+	if err != nil {
+		return 0, err
+	}
+	out.ToUser = to
+	return s.svc.SendToUser(ctx, out)
+}
+
+func (s *Server) sendToGroup(ctx context.Context, to uint64, at []uint64, body app.Body) (uint64, error) {
+	out, err := outgoing(ctx, body)
+	if err != nil {
+		return 0, err
+	}
+	out.ToGroup, out.AtUsers = to, at
+	return s.svc.SendToGroup(ctx, out)
+}
+
+func (s *Server) SendUserTextMessage(ctx context.Context, req *messagepb.SendUserTextMessageRequest) (*messagepb.SendUserTextMessageResponse, error) {
+	id, err := s.sendToUser(ctx, req.GetToUserId(), app.Body{Type: messagepb.MESSAGE_TYPE_TEXT, Msg: req.GetText()})
+	if err != nil {
+		return nil, err
+	}
+	return &messagepb.SendUserTextMessageResponse{Id: id}, nil
+}
+
+func (s *Server) SendUserLocationMessage(ctx context.Context, req *messagepb.SendUserLocationMessageRequest) (*messagepb.SendUserLocationMessageResponse, error) {
+	id, err := s.sendToUser(ctx, req.GetToUserId(), app.Body{Type: messagepb.MESSAGE_TYPE_LOCATION, Msg: req.GetLocation()})
+	if err != nil {
+		return nil, err
+	}
+	return &messagepb.SendUserLocationMessageResponse{Id: id}, nil
+}
+
+func (s *Server) SendUserFaceMessage(ctx context.Context, req *messagepb.SendUserFaceMessageRequest) (*messagepb.SendUserFaceMessageResponse, error) {
+	id, err := s.sendToUser(ctx, req.GetToUserId(), app.Body{Type: messagepb.MESSAGE_TYPE_FACE, Msg: req.GetFace()})
+	if err != nil {
+		return nil, err
+	}
+	return &messagepb.SendUserFaceMessageResponse{Id: id}, nil
+}
+
+func (s *Server) SendUserSoundMessage(ctx context.Context, req *messagepb.SendUserSoundMessageRequest) (*messagepb.SendUserSoundMessageResponse, error) {
+	id, err := s.sendToUser(ctx, req.GetToUserId(), app.Body{Type: messagepb.MESSAGE_TYPE_SOUND, Msg: req.GetSound()})
+	if err != nil {
+		return nil, err
+	}
+	return &messagepb.SendUserSoundMessageResponse{Id: id}, nil
+}
+
+func (s *Server) SendUserVideoMessage(ctx context.Context, req *messagepb.SendUserVideoMessageRequest) (*messagepb.SendUserVideoMessageResponse, error) {
+	id, err := s.sendToUser(ctx, req.GetToUserId(), app.Body{Type: messagepb.MESSAGE_TYPE_Video, Msg: req.GetVideo()})
+	if err != nil {
+		return nil, err
+	}
+	return &messagepb.SendUserVideoMessageResponse{Id: id}, nil
+}
+
+func (s *Server) SendUserImageMessage(ctx context.Context, req *messagepb.SendUserImageMessageRequest) (*messagepb.SendUserImageMessageResponse, error) {
+	id, err := s.sendToUser(ctx, req.GetToUserId(), app.Body{Type: messagepb.MESSAGE_TYPE_IMAGE, Msg: req.GetImage()})
+	if err != nil {
+		return nil, err
+	}
+	return &messagepb.SendUserImageMessageResponse{Id: id}, nil
+}
+
+func (s *Server) SendUserFileMessage(ctx context.Context, req *messagepb.SendUserFileMessageRequest) (*messagepb.SendUserFileMessageResponse, error) {
+	id, err := s.sendToUser(ctx, req.GetToUserId(), app.Body{Type: messagepb.MESSAGE_TYPE_FILE, Msg: req.GetFile()})
+	if err != nil {
+		return nil, err
+	}
+	return &messagepb.SendUserFileMessageResponse{Id: id}, nil
+}
+
+func (s *Server) SendGroupTextMessage(ctx context.Context, req *messagepb.SendGroupTextMessageRequest) (*messagepb.SendGroupTextMessageResponse, error) {
+	id, err := s.sendToGroup(ctx, req.GetToGroupId(), req.GetAtUserId(), app.Body{Type: messagepb.MESSAGE_TYPE_TEXT, Msg: req.GetText()})
+	if err != nil {
+		return nil, err
+	}
+	return &messagepb.SendGroupTextMessageResponse{Id: id}, nil
+}
+
+func (s *Server) SendGroupLocationMessage(ctx context.Context, req *messagepb.SendGroupLocationMessageRequest) (*messagepb.SendGroupLocationMessageResponse, error) {
+	id, err := s.sendToGroup(ctx, req.GetToGroupId(), req.GetAtUserId(), app.Body{Type: messagepb.MESSAGE_TYPE_LOCATION, Msg: req.GetLocation()})
+	if err != nil {
+		return nil, err
+	}
+	return &messagepb.SendGroupLocationMessageResponse{Id: id}, nil
+}
+
+// SendGroupFceMessage keeps the seed's misspelt name.
+func (s *Server) SendGroupFceMessage(ctx context.Context, req *messagepb.SendGroupFaceMessageRequest) (*messagepb.SendGroupFaceMessageResponse, error) {
+	id, err := s.sendToGroup(ctx, req.GetToGroupId(), req.GetAtUserId(), app.Body{Type: messagepb.MESSAGE_TYPE_FACE, Msg: req.GetFace()})
+	if err != nil {
+		return nil, err
+	}
+	return &messagepb.SendGroupFaceMessageResponse{Id: id}, nil
+}
+
+func (s *Server) SendGroupSoundMessage(ctx context.Context, req *messagepb.SendGroupSoundMessageRequest) (*messagepb.SendGroupSoundMessageResponse, error) {
+	id, err := s.sendToGroup(ctx, req.GetToGroupId(), req.GetAtUserId(), app.Body{Type: messagepb.MESSAGE_TYPE_SOUND, Msg: req.GetSound()})
+	if err != nil {
+		return nil, err
+	}
+	return &messagepb.SendGroupSoundMessageResponse{Id: id}, nil
+}
+
+func (s *Server) SendGroupVideoMessage(ctx context.Context, req *messagepb.SendGroupVideoMessageRequest) (*messagepb.SendGroupVideoMessageResponse, error) {
+	id, err := s.sendToGroup(ctx, req.GetToGroupId(), req.GetAtUserId(), app.Body{Type: messagepb.MESSAGE_TYPE_Video, Msg: req.GetVideo()})
+	if err != nil {
+		return nil, err
+	}
+	return &messagepb.SendGroupVideoMessageResponse{Id: id}, nil
+}
+
+func (s *Server) SendGroupImageMessage(ctx context.Context, req *messagepb.SendGroupImageMessageRequest) (*messagepb.SendGroupImageMessageResponse, error) {
+	id, err := s.sendToGroup(ctx, req.GetToGroupId(), req.GetAtUserId(), app.Body{Type: messagepb.MESSAGE_TYPE_IMAGE, Msg: req.GetImage()})
+	if err != nil {
+		return nil, err
+	}
+	return &messagepb.SendGroupImageMessageResponse{Id: id}, nil
+}
+
+func (s *Server) SendGroupFileMessage(ctx context.Context, req *messagepb.SendGroupFileMessageRequest) (*messagepb.SendGroupFileMessageResponse, error) {
+	id, err := s.sendToGroup(ctx, req.GetToGroupId(), req.GetAtUserId(), app.Body{Type: messagepb.MESSAGE_TYPE_FILE, Msg: req.GetFile()})
+	if err != nil {
+		return nil, err
+	}
+	return &messagepb.SendGroupFileMessageResponse{Id: id}, nil
+}
+
+func (s *Server) ListConversations(ctx context.Context, _ *messagepb.ListConversationsRequest) (*messagepb.ListConversationsResponse, error) {
+	caller, err := auth.Caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	convs, err := s.svc.Conversations(ctx, caller.UserID)
+	if err != nil {
+		return nil, err
+	}
+	return &messagepb.ListConversationsResponse{Conversation: convs}, nil
+}
+
+func (s *Server) SyncMessages(ctx context.Context, req *messagepb.SyncMessagesRequest) (*messagepb.SyncMessagesResponse, error) {
+	caller, err := auth.Caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	msgs, more, err := s.svc.Sync(ctx, caller.UserID, req.GetConversationId(), req.GetAfterSeq(), req.GetLimit())
+	if err != nil {
+		return nil, err
+	}
+	return &messagepb.SyncMessagesResponse{Message: msgs, HasMore: more}, nil
+}
+
+func (s *Server) MarkRead(ctx context.Context, req *messagepb.MarkReadRequest) (*messagepb.MarkReadResponse, error) {
+	caller, err := auth.Caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.svc.MarkRead(ctx, caller.UserID, req.GetConversationId(), req.GetSeq()); err != nil {
+		return nil, err
+	}
+	return &messagepb.MarkReadResponse{}, nil
+}
