@@ -104,6 +104,9 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 		srv.Health.Shutdown()
 		stopped := make(chan struct{})
 		go func() { srv.GracefulStop(); close(stopped) }()
+		// Gateway streams never end by themselves: end them so the graceful
+		// stop waits only for unary calls in flight.
+		app.closeStreams()
 		timer := time.NewTimer(cfg.ShutdownTimeout)
 		defer timer.Stop()
 		select {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -30,6 +32,8 @@ type module interface {
 type parley struct {
 	server     *grpcserver.Server
 	background []func(ctx context.Context)
+	// closeStreams ends the long-lived gateway streams at shutdown.
+	closeStreams func()
 }
 
 // build wires the modules onto one gRPC server: platform first, then each
@@ -40,15 +44,6 @@ func build(cfg config.Config, pool *pgxpool.Pool, log zerolog.Logger, reg promet
 		LoginMaxFailures: 10,
 		LoginWindow:      time.Minute,
 	})
-	groups := group.New(pool, users, group.Config{MemberCap: cfg.GroupMemberCap})
-	feeds, err := feed.New(pool, users, feed.Config{Moderation: cfg.FeedModeration}, log)
-	if err != nil {
-		return nil, err
-	}
-	deliveries := bus.NewLocal()
-	messages := message.New(pool, users, groups, deliveries, message.Config{SendRate: cfg.SendRate, SendBurst: cfg.SendBurst})
-	modules := []module{users, groups, feeds, messages, gateway.New(), common.New()}
-
 	var public []string
 	for _, methods := range [][]string{
 		user.PublicMethods, group.PublicMethods, feed.PublicMethods,
@@ -62,10 +57,31 @@ func build(cfg config.Config, pool *pgxpool.Pool, log zerolog.Logger, reg promet
 		PublicMethods:   public,
 		Registerer:      reg,
 		MaxRecvMsgBytes: cfg.MaxRecvMsgBytes,
+		GatewaySecret:   cfg.GatewaySecret,
 	})
-	for _, m := range modules {
+
+	groups := group.New(pool, users, group.Config{MemberCap: cfg.GroupMemberCap})
+	feeds, err := feed.New(pool, users, feed.Config{Moderation: cfg.FeedModeration}, log)
+	if err != nil {
+		return nil, err
+	}
+	deliveries := bus.NewLocal()
+	if cfg.NodeID == "" {
+		b := make([]byte, 4)
+		_, _ = rand.Read(b)
+		cfg.NodeID = "parley-" + hex.EncodeToString(b)
+	}
+	messages := message.New(pool, users, groups, deliveries, message.Config{SendRate: cfg.SendRate, SendBurst: cfg.SendBurst})
+	// The gateway dispatches its clients' requests through the server itself.
+	gateways := gateway.New(srv, users, deliveries, gateway.Config{NodeID: cfg.NodeID, QueueSize: cfg.GatewayQueue})
+
+	for _, m := range []module{users, groups, feeds, messages, gateways, common.New()} {
 		m.Register(srv)
 	}
 	srv.Ready()
-	return &parley{server: srv, background: []func(context.Context){feeds.Run}}, nil
+	return &parley{
+		server:       srv,
+		background:   []func(context.Context){feeds.Run},
+		closeStreams: gateways.CloseStreams,
+	}, nil
 }

@@ -1,34 +1,64 @@
-// Package gateway is the gateway module. Until it is built, its GatewayService
-// answers Ping and returns Unimplemented for every other method.
+// Package gateway is the gateway module: SendMessage streams that keep
+// devices and edge gateways online, push them what the bus delivers, and
+// carry their requests; and the GatewayService.
 package gateway
 
 import (
-	"context"
-
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
-	"github.com/parley-im/parley/api/gen/commonpb"
 	"github.com/parley-im/parley/api/gen/gatewaypb"
-	"github.com/parley-im/parley/platform/pong"
+	"github.com/parley-im/parley/modules/gateway/internal/hub"
+	"github.com/parley-im/parley/modules/gateway/internal/rpc"
+	"github.com/parley-im/parley/platform/auth"
+	"github.com/parley-im/parley/platform/bus"
+)
+
+// Config tunes the module.
+type Config = rpc.Config
+
+// Dispatcher calls a unary method in-process as a user (the gRPC server).
+type Dispatcher = rpc.Dispatcher
+
+// Stream metadata and frame commands.
+const (
+	ClientIDHeader  = rpc.ClientIDHeader
+	GatewayIDHeader = rpc.GatewayIDHeader
+	CmdPing         = rpc.CmdPing
+	CmdPong         = rpc.CmdPong
+	CmdError        = rpc.CmdError
+	CmdBroadcast    = rpc.CmdBroadcast
 )
 
 // PublicMethods are the GatewayService methods callable without a token.
 var PublicMethods = []string{gatewaypb.GatewayService_Ping_FullMethodName}
 
 // Module is the built gateway module.
-type Module struct{}
+type Module struct {
+	hub    *hub.Hub
+	server *rpc.Server
+}
 
-func New() *Module { return &Module{} }
+// New builds the module and subscribes it to the bus: from then on what
+// the bus delivers is pushed to the online clients it is for.
+func New(d Dispatcher, a auth.Authenticator, b bus.Bus, cfg Config) *Module {
+	if cfg.QueueSize <= 0 {
+		cfg.QueueSize = 256
+	}
+	h := hub.New()
+	b.Subscribe(h.Deliver)
+	return &Module{hub: h, server: rpc.NewServer(h, d, a, b, cfg)}
+}
 
 // Register adds the GatewayService to s.
 func (m *Module) Register(s grpc.ServiceRegistrar) {
-	gatewaypb.RegisterGatewayServiceServer(s, server{})
+	gatewaypb.RegisterGatewayServiceServer(s, m.server)
 }
 
-type server struct {
-	gatewaypb.UnimplementedGatewayServiceServer
-}
-
-func (server) Ping(ctx context.Context, req *commonpb.PingRequest) (*commonpb.PingResponse, error) {
-	return pong.Ping(ctx, req)
+// CloseStreams ends every open stream with Unavailable, so clients
+// reconnect (to another node, or this one once it is back); for shutdown,
+// since a graceful stop otherwise waits for streams that never end.
+func (m *Module) CloseStreams() {
+	m.hub.CloseAll(status.Error(codes.Unavailable, "server shutting down: reconnect"))
 }

@@ -7,10 +7,12 @@ import (
 	"errors"
 )
 
-// Identity is who is calling.
+// Identity is who is calling: a user, or an edge gateway presenting the
+// gateway credential (Gateway set, no user).
 type Identity struct {
-	UserID uint64
-	Admin  bool
+	UserID  uint64
+	Admin   bool
+	Gateway bool
 }
 
 // Authenticator resolves a bearer token to an identity. It returns an

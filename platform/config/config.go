@@ -29,6 +29,9 @@ type Config struct {
 	FeedModeration  string
 	SendRate        float64
 	SendBurst       int
+	NodeID          string
+	GatewaySecret   string
+	GatewayQueue    int
 }
 
 // Default returns the embedded defaults.
@@ -47,6 +50,7 @@ func Default() Config {
 		FeedModeration:  "off",
 		SendRate:        20,
 		SendBurst:       50,
+		GatewayQueue:    256,
 	}
 }
 
@@ -73,6 +77,10 @@ func (c *Config) RegisterServeFlags(fs *flag.FlagSet) {
 		"off: new feeds are public at once; pre: new and edited feeds wait for an admin's review")
 	fs.Float64Var(&c.SendRate, "send-rate", c.SendRate, "messages per second each user may send (per node)")
 	fs.IntVar(&c.SendBurst, "send-burst", c.SendBurst, "messages a user may send at once above -send-rate")
+	fs.StringVar(&c.NodeID, "node-id", c.NodeID, "this node's id, the gateway_id of its device streams (generated when empty)")
+	fs.StringVar(&c.GatewaySecret, "gateway-secret", c.GatewaySecret,
+		"credential edge gateways present as `authorization: Gateway <secret>`; empty refuses edge gateways")
+	fs.IntVar(&c.GatewayQueue, "gateway-queue", c.GatewayQueue, "frames a gateway stream may have waiting before it is cut off as too slow")
 }
 
 // EnvName is the environment twin of a flag.

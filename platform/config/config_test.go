@@ -74,6 +74,9 @@ func TestParseEnv(t *testing.T) {
 	t.Setenv("PARLEY_FEED_MODERATION", "pre")
 	t.Setenv("PARLEY_SEND_RATE", "2.5")
 	t.Setenv("PARLEY_SEND_BURST", "7")
+	t.Setenv("PARLEY_NODE_ID", "node-a")
+	t.Setenv("PARLEY_GATEWAY_SECRET", "s3cret")
+	t.Setenv("PARLEY_GATEWAY_QUEUE", "32")
 
 	parse(t, fs, nil)
 	require.Equal(t, config.Config{
@@ -91,6 +94,9 @@ func TestParseEnv(t *testing.T) {
 		FeedModeration:  "pre",
 		SendRate:        2.5,
 		SendBurst:       7,
+		NodeID:          "node-a",
+		GatewaySecret:   "s3cret",
+		GatewayQueue:    32,
 	}, *cfg)
 }
 

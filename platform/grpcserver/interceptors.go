@@ -2,6 +2,7 @@ package grpcserver
 
 import (
 	"context"
+	"crypto/subtle"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -103,10 +104,20 @@ func (m errorMapper) toStatus(ctx context.Context, err error) error {
 	return status.Error(codes.Internal, "internal error")
 }
 
-// authenticator resolves the bearer token into the caller's identity.
-type authenticator struct{ auth parleyauth.Authenticator }
+// authenticator resolves the caller's credential: a user's bearer token, or
+// the gateway credential, which only the GatewayService accepts.
+type authenticator struct {
+	auth          parleyauth.Authenticator
+	gatewaySecret string
+}
+
+// gatewayServicePrefix is where a gateway credential may be used.
+const gatewayServicePrefix = "/gateway.GatewayService/"
 
 func (a authenticator) authenticate(ctx context.Context) (context.Context, error) {
+	if secret, err := auth.AuthFromMD(ctx, "gateway"); err == nil {
+		return a.authenticateGateway(ctx, secret)
+	}
 	token, err := auth.AuthFromMD(ctx, "bearer")
 	if err != nil {
 		return nil, apperr.Unauthenticated("authorization: want the header `authorization: Bearer <token>` (get a token from UserLogin)")
@@ -117,6 +128,17 @@ func (a authenticator) authenticate(ctx context.Context) (context.Context, error
 	}
 	logging.AddFields(ctx, logging.Fields{"user.id", id.UserID})
 	return parleyauth.WithIdentity(ctx, id), nil
+}
+
+func (a authenticator) authenticateGateway(ctx context.Context, secret string) (context.Context, error) {
+	if a.gatewaySecret == "" || subtle.ConstantTimeCompare([]byte(secret), []byte(a.gatewaySecret)) != 1 {
+		return nil, apperr.Unauthenticated("authorization: invalid gateway credential")
+	}
+	if method, _ := grpc.Method(ctx); !strings.HasPrefix(method, gatewayServicePrefix) {
+		return nil, apperr.PermissionDenied("a gateway credential may only call the GatewayService")
+	}
+	logging.AddFields(ctx, logging.Fields{"gateway", true})
+	return parleyauth.WithIdentity(ctx, parleyauth.Identity{Gateway: true}), nil
 }
 
 // publicSet is the set of methods callable without a token.

@@ -33,13 +33,18 @@ type Options struct {
 	// Registerer receives the gRPC metrics; nil means none are collected.
 	Registerer      prometheus.Registerer
 	MaxRecvMsgBytes int
+	// GatewaySecret is the credential edge gateways present as
+	// `authorization: Gateway <secret>`; empty refuses every gateway.
+	GatewaySecret string
 }
 
 // Server is the gRPC server and its health service.
 type Server struct {
 	*grpc.Server
-	Health  *health.Server
-	metrics *grpcprom.ServerMetrics
+	Health        *health.Server
+	metrics       *grpcprom.ServerMetrics
+	unary         map[string]unaryMethod // for Dispatch
+	dispatchChain grpc.UnaryServerInterceptor
 }
 
 // New builds the server. Register services on it, then call Ready.
@@ -49,7 +54,7 @@ type Server struct {
 // and metrics see the final status code, panics included.
 func New(opts Options) *Server {
 	public := newPublicSet(opts.PublicMethods)
-	authn := authenticator{auth: opts.Authenticator}
+	authn := authenticator{auth: opts.Authenticator, gatewaySecret: opts.GatewaySecret}
 	needsToken := selector.MatchFunc(public.needsToken)
 	logOpts := []logging.Option{logging.WithLogOnEvents(logging.FinishCall)}
 	grpcLogger := parleylog.GRPCLogger(opts.Logger)
@@ -87,7 +92,10 @@ func New(opts Options) *Server {
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(s, hs)
 	reflection.Register(s)
-	return &Server{Server: s, Health: hs, metrics: metrics}
+	return &Server{
+		Server: s, Health: hs, metrics: metrics,
+		unary: map[string]unaryMethod{}, dispatchChain: newDispatchChain(recoveryOpt, errs),
+	}
 }
 
 // Ready marks every registered service as serving and initialises the

@@ -1,0 +1,264 @@
+// Package hub keeps the gateway's online clients and pushes frames to them.
+//
+// Every client is an endpoint on a stream: a device's own SendMessage
+// stream (one endpoint), or an edge gateway's stream (one endpoint per
+// client it registered). Each stream has one writer goroutine and a bounded
+// queue; a stream whose queue is full is cut off with ResourceExhausted
+// instead of slowing the publisher or growing memory, and its clients
+// resync with SyncMessages when they reconnect.
+package hub
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/parley-im/parley/api/gen/gatewaypb"
+	"github.com/parley-im/parley/platform/bus"
+)
+
+// ErrSlowConsumer ends a stream whose queue overflowed.
+var ErrSlowConsumer = status.Error(codes.ResourceExhausted, "too slow reading pushed frames: reconnect and catch up with SyncMessages")
+
+// Stream is one SendMessage stream's outgoing side.
+type Stream struct {
+	GatewayID string // the edge gateway's id, or this node's for a device
+	out       chan *gatewaypb.SendMessageResponse
+	ctx       context.Context
+	cancel    context.CancelCauseFunc
+	// edge streams: their registered clients, by client id (under Hub.mu)
+	clients map[string]*Endpoint
+}
+
+// Endpoint is one online client: a user on a stream.
+type Endpoint struct {
+	UserID   uint64
+	ClientID string
+	Token    string // the client's bearer token, re-checked for each frame it sends
+	stream   *Stream
+}
+
+// GatewayID is the gateway_id of the endpoint's frames.
+func (ep *Endpoint) GatewayID() string { return ep.stream.GatewayID }
+
+// NewStream makes the outgoing side of a stream living as long as ctx.
+func NewStream(ctx context.Context, gatewayID string, queue int) *Stream {
+	ctx, cancel := context.WithCancelCause(ctx)
+	return &Stream{GatewayID: gatewayID, out: make(chan *gatewaypb.SendMessageResponse, queue), ctx: ctx, cancel: cancel}
+}
+
+// Context ends when the stream must stop; context.Cause says why.
+func (s *Stream) Context() context.Context { return s.ctx }
+
+// Close ends the stream with cause.
+func (s *Stream) Close(cause error) { s.cancel(cause) }
+
+// Enqueue queues f without blocking; a full queue cuts the stream off.
+func (s *Stream) Enqueue(f *gatewaypb.SendMessageResponse) {
+	select {
+	case s.out <- f:
+	case <-s.ctx.Done():
+	default:
+		s.cancel(ErrSlowConsumer)
+	}
+}
+
+// WriteLoop is the stream's one writer: it sends queued frames until the
+// stream ends, then returns.
+func (s *Stream) WriteLoop(send func(*gatewaypb.SendMessageResponse) error) {
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case f := <-s.out:
+			if err := send(f); err != nil {
+				s.cancel(err)
+				return
+			}
+		}
+	}
+}
+
+// Hub indexes the online endpoints by user and by edge gateway.
+type Hub struct {
+	mu     sync.RWMutex
+	byUser  map[uint64]map[*Endpoint]struct{}
+	edges   map[string]*Stream // edge gateway id → its stream
+	streams map[*Stream]struct{}
+}
+
+func New() *Hub {
+	return &Hub{
+		byUser:  map[uint64]map[*Endpoint]struct{}{},
+		edges:   map[string]*Stream{},
+		streams: map[*Stream]struct{}{},
+	}
+}
+
+// Open tracks a stream until Closed, so CloseAll reaches it.
+func (h *Hub) Open(s *Stream) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.streams[s] = struct{}{}
+}
+
+// Closed forgets a stream that ended.
+func (h *Hub) Closed(s *Stream) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.streams, s)
+}
+
+// CloseAll ends every open stream with cause.
+func (h *Hub) CloseAll(cause error) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for s := range h.streams {
+		s.Close(cause)
+	}
+}
+
+// AddDevice puts a device's own stream online as one endpoint.
+func (h *Hub) AddDevice(s *Stream, userID uint64, clientID, token string) *Endpoint {
+	ep := &Endpoint{UserID: userID, ClientID: clientID, Token: token, stream: s}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.index(ep)
+	return ep
+}
+
+// RemoveDevice takes a device endpoint offline.
+func (h *Hub) RemoveDevice(ep *Endpoint) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.unindex(ep)
+}
+
+// ErrGatewayTaken refuses a second stream for a live edge gateway id.
+var ErrGatewayTaken = errors.New("an edge gateway stream with this gateway-id is already open")
+
+// AddEdge puts an edge gateway's stream online, with no clients yet.
+func (h *Hub) AddEdge(s *Stream) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, taken := h.edges[s.GatewayID]; taken {
+		return ErrGatewayTaken
+	}
+	s.clients = map[string]*Endpoint{}
+	h.edges[s.GatewayID] = s
+	return nil
+}
+
+// RemoveEdge takes an edge gateway and all its clients offline.
+func (h *Hub) RemoveEdge(s *Stream) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.edges[s.GatewayID] != s {
+		return
+	}
+	delete(h.edges, s.GatewayID)
+	for _, ep := range s.clients {
+		h.unindex(ep)
+	}
+}
+
+// Errors of Register and UnRegister.
+var (
+	ErrNoSuchGateway = status.Error(codes.NotFound, "gateway_id: no edge gateway stream with this id is open on this node")
+	ErrNoSuchClient  = status.Error(codes.NotFound, "client_id: not registered on this gateway")
+)
+
+// Register binds clientID on edge gateway gatewayID to a user, replacing an
+// earlier binding of the same client id.
+func (h *Hub) Register(gatewayID, clientID string, userID uint64, token string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s, ok := h.edges[gatewayID]
+	if !ok {
+		return ErrNoSuchGateway
+	}
+	if old, ok := s.clients[clientID]; ok {
+		h.unindex(old)
+	}
+	ep := &Endpoint{UserID: userID, ClientID: clientID, Token: token, stream: s}
+	s.clients[clientID] = ep
+	h.index(ep)
+	return nil
+}
+
+// Client returns the endpoint of clientID on edge gateway gatewayID.
+func (h *Hub) Client(gatewayID, clientID string) (*Endpoint, bool) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	s, ok := h.edges[gatewayID]
+	if !ok {
+		return nil, false
+	}
+	ep, ok := s.clients[clientID]
+	return ep, ok
+}
+
+// UnRegister removes exactly that client's binding. allowed decides on
+// the bound endpoint whether the caller may remove it.
+func (h *Hub) UnRegister(gatewayID, clientID string, allowed func(*Endpoint) error) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s, ok := h.edges[gatewayID]
+	if !ok {
+		return ErrNoSuchGateway
+	}
+	ep, ok := s.clients[clientID]
+	if !ok {
+		return ErrNoSuchClient
+	}
+	if err := allowed(ep); err != nil {
+		return err
+	}
+	delete(s.clients, clientID)
+	h.unindex(ep)
+	return nil
+}
+
+func (h *Hub) index(ep *Endpoint) {
+	set, ok := h.byUser[ep.UserID]
+	if !ok {
+		set = map[*Endpoint]struct{}{}
+		h.byUser[ep.UserID] = set
+	}
+	set[ep] = struct{}{}
+}
+
+func (h *Hub) unindex(ep *Endpoint) {
+	set := h.byUser[ep.UserID]
+	delete(set, ep)
+	if len(set) == 0 {
+		delete(h.byUser, ep.UserID)
+	}
+}
+
+// Deliver queues d for every online endpoint it is for. It never blocks.
+func (h *Hub) Deliver(d bus.Delivery) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	push := func(ep *Endpoint) {
+		ep.stream.Enqueue(&gatewaypb.SendMessageResponse{
+			GatewayId: ep.stream.GatewayID, Cmd: d.Cmd, Data: d.Data, ReceiverId: ep.ClientID,
+		})
+	}
+	if d.Broadcast {
+		for _, set := range h.byUser {
+			for ep := range set {
+				push(ep)
+			}
+		}
+		return
+	}
+	for _, uid := range d.UserIDs {
+		for ep := range h.byUser[uid] {
+			push(ep)
+		}
+	}
+}

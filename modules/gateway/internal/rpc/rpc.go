@@ -1,0 +1,245 @@
+// Package rpc is the gateway module's gRPC face: SendMessage streams that
+// push frames to clients and carry their requests, and the edge-gateway
+// registration calls.
+package rpc
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"io"
+	"strings"
+
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/auth"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/parley-im/parley/api/gen/commonpb"
+	"github.com/parley-im/parley/api/gen/gatewaypb"
+	"github.com/parley-im/parley/modules/gateway/internal/hub"
+	"github.com/parley-im/parley/platform/apperr"
+	parleyauth "github.com/parley-im/parley/platform/auth"
+	"github.com/parley-im/parley/platform/bus"
+	"github.com/parley-im/parley/platform/pong"
+)
+
+// Metadata a SendMessage stream opens with.
+const (
+	ClientIDHeader  = "client-id"  // a device's id; generated when absent
+	GatewayIDHeader = "gateway-id" // an edge gateway's id; required with the gateway credential
+	maxIDLength     = 64
+)
+
+// Frame commands.
+const (
+	CmdPing      = "ping"
+	CmdPong      = "pong"
+	CmdError     = "error"
+	CmdBroadcast = "broadcast"
+)
+
+// Dispatcher calls a unary method in-process as a user.
+type Dispatcher interface {
+	Dispatch(ctx context.Context, caller parleyauth.Identity, fullMethod string, request []byte) ([]byte, error)
+}
+
+// Config tunes the server.
+type Config struct {
+	NodeID    string // the gateway_id of device streams
+	QueueSize int    // frames a stream may have waiting
+}
+
+// Server implements gatewaypb.GatewayServiceServer.
+type Server struct {
+	gatewaypb.UnimplementedGatewayServiceServer
+	hub      *hub.Hub
+	dispatch Dispatcher
+	auth     parleyauth.Authenticator
+	bus      bus.Bus
+	cfg      Config
+}
+
+func NewServer(h *hub.Hub, d Dispatcher, a parleyauth.Authenticator, b bus.Bus, cfg Config) *Server {
+	return &Server{hub: h, dispatch: d, auth: a, bus: b, cfg: cfg}
+}
+
+func (s *Server) Ping(ctx context.Context, req *commonpb.PingRequest) (*commonpb.PingResponse, error) {
+	return pong.Ping(ctx, req)
+}
+
+// SendMessage is a gateway stream: a device's (user token) or an edge
+// gateway's (gateway credential).
+func (s *Server) SendMessage(stream gatewaypb.GatewayService_SendMessageServer) error {
+	ctx := stream.Context()
+	caller, ok := parleyauth.FromContext(ctx)
+	if !ok {
+		return parleyauth.ErrNoIdentity
+	}
+	var out *hub.Stream
+	var senderOf func(*gatewaypb.SendMessageRequest) (*hub.Endpoint, error)
+	if caller.Gateway {
+		gatewayID, err := headerID(ctx, GatewayIDHeader, false)
+		if err != nil {
+			return err
+		}
+		out = hub.NewStream(ctx, gatewayID, s.cfg.QueueSize)
+		if err := s.hub.AddEdge(out); err != nil {
+			return apperr.AlreadyExists("%s: %v", GatewayIDHeader, err)
+		}
+		defer s.hub.RemoveEdge(out)
+		senderOf = func(f *gatewaypb.SendMessageRequest) (*hub.Endpoint, error) {
+			ep, ok := s.hub.Client(gatewayID, f.GetSenderId())
+			if !ok {
+				return nil, apperr.PermissionDenied("sender_id: %q is not a client registered on this gateway", f.GetSenderId())
+			}
+			return ep, nil
+		}
+	} else {
+		clientID, err := headerID(ctx, ClientIDHeader, true)
+		if err != nil {
+			return err
+		}
+		token, _ := auth.AuthFromMD(ctx, "bearer")
+		out = hub.NewStream(ctx, s.cfg.NodeID, s.cfg.QueueSize)
+		device := s.hub.AddDevice(out, caller.UserID, clientID, token)
+		defer s.hub.RemoveDevice(device)
+		// A device speaks only for itself: sender_id is ignored.
+		senderOf = func(*gatewaypb.SendMessageRequest) (*hub.Endpoint, error) { return device, nil }
+	}
+
+	s.hub.Open(out)
+	defer s.hub.Closed(out)
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		out.WriteLoop(stream.Send)
+	}()
+	// The reader ends when the stream does: Recv fails once this handler returns.
+	go s.readLoop(stream, out, senderOf)
+
+	<-out.Context().Done()
+	<-writerDone
+	cause := context.Cause(out.Context())
+	if errors.Is(cause, io.EOF) || errors.Is(cause, context.Canceled) {
+		return nil
+	}
+	return cause
+}
+
+// readLoop answers the client's frames until the stream ends.
+func (s *Server) readLoop(stream gatewaypb.GatewayService_SendMessageServer, out *hub.Stream, senderOf func(*gatewaypb.SendMessageRequest) (*hub.Endpoint, error)) {
+	for {
+		f, err := stream.Recv()
+		if err != nil {
+			out.Close(err)
+			return
+		}
+		ep, err := senderOf(f)
+		if err != nil {
+			out.Enqueue(errorFrame(out.GatewayID, f, "", err))
+			continue
+		}
+		out.Enqueue(s.answer(out.Context(), ep, f))
+	}
+}
+
+// answer handles one client frame: ping, or a unary method to dispatch.
+func (s *Server) answer(ctx context.Context, ep *hub.Endpoint, f *gatewaypb.SendMessageRequest) *gatewaypb.SendMessageResponse {
+	gatewayID := ep.GatewayID()
+	switch {
+	case f.GetCmd() == CmdPing:
+		return &gatewaypb.SendMessageResponse{GatewayId: gatewayID, Cmd: CmdPong, RequestId: f.GetRequestId(), ReceiverId: ep.ClientID}
+	case !strings.HasPrefix(f.GetCmd(), "/") || strings.HasPrefix(f.GetCmd(), "/gateway.GatewayService/"):
+		return errorFrame(gatewayID, f, ep.ClientID, apperr.InvalidArgument(
+			"cmd: want %q or the full name of a unary method such as /message.MessageService/SendUserTextMessage", CmdPing))
+	}
+	// The client's token is checked again for each request, so a revoked
+	// token stops working at once.
+	caller, err := s.auth.Authenticate(ctx, ep.Token)
+	if err != nil {
+		return errorFrame(gatewayID, f, ep.ClientID, err)
+	}
+	resp, err := s.dispatch.Dispatch(ctx, caller, f.GetCmd(), f.GetData())
+	if err != nil {
+		return errorFrame(gatewayID, f, ep.ClientID, err)
+	}
+	return &gatewaypb.SendMessageResponse{GatewayId: gatewayID, Cmd: f.GetCmd(), RequestId: f.GetRequestId(), Data: resp, ReceiverId: ep.ClientID}
+}
+
+// errorFrame answers f with cmd "error" and a serialized google.rpc.Status.
+func errorFrame(gatewayID string, f *gatewaypb.SendMessageRequest, clientID string, err error) *gatewaypb.SendMessageResponse {
+	var appErr *apperr.Error
+	st := status.Convert(err)
+	if errors.As(err, &appErr) {
+		st = status.New(appErr.Code, appErr.Message)
+	}
+	data, _ := proto.Marshal(st.Proto())
+	if clientID == "" {
+		clientID = f.GetSenderId()
+	}
+	return &gatewaypb.SendMessageResponse{GatewayId: gatewayID, Cmd: CmdError, RequestId: f.GetRequestId(), Data: data, ReceiverId: clientID}
+}
+
+// headerID reads an id from the stream's metadata; generate makes one when
+// it is absent, otherwise it is required.
+func headerID(ctx context.Context, header string, generate bool) (string, error) {
+	id := ""
+	if v := metadata.ValueFromIncomingContext(ctx, header); len(v) > 0 {
+		id = v[0]
+	}
+	switch {
+	case id == "" && generate:
+		b := make([]byte, 8)
+		_, _ = rand.Read(b)
+		return hex.EncodeToString(b), nil
+	case id == "":
+		return "", apperr.InvalidArgument("%s: metadata is required", header)
+	case len(id) > maxIDLength:
+		return "", apperr.InvalidArgument("%s: must be at most %d characters", header, maxIDLength)
+	}
+	return id, nil
+}
+
+// Register binds a client of an edge gateway to the user whose token the
+// call carries.
+func (s *Server) Register(ctx context.Context, req *gatewaypb.RegisterRequest) (*gatewaypb.RegisterResponse, error) {
+	caller, ok := parleyauth.FromContext(ctx)
+	if !ok || caller.Gateway {
+		return nil, apperr.PermissionDenied("Register takes the client's user token, not the gateway credential")
+	}
+	token, _ := auth.AuthFromMD(ctx, "bearer")
+	if err := s.hub.Register(req.GetGatewayId(), req.GetClientId(), caller.UserID, token); err != nil {
+		return nil, err
+	}
+	return &gatewaypb.RegisterResponse{}, nil
+}
+
+// UnRegister removes one client's binding: by that client's user, or by
+// the gateway credential.
+func (s *Server) UnRegister(ctx context.Context, req *gatewaypb.UnRegisterRequest) (*gatewaypb.UnRegisterResponse, error) {
+	caller, _ := parleyauth.FromContext(ctx)
+	err := s.hub.UnRegister(req.GetGatewayId(), req.GetClientId(), func(ep *hub.Endpoint) error {
+		if caller.Gateway || caller.UserID == ep.UserID {
+			return nil
+		}
+		return apperr.PermissionDenied("client_id: registered to another user")
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &gatewaypb.UnRegisterResponse{}, nil
+}
+
+// SendToAll pushes data to every online client; admins and gateways only.
+func (s *Server) SendToAll(ctx context.Context, req *gatewaypb.SendToAllRequest) (*gatewaypb.SendToAllResponse, error) {
+	caller, _ := parleyauth.FromContext(ctx)
+	if !caller.Admin && !caller.Gateway {
+		return nil, apperr.PermissionDenied("only admins and edge gateways may broadcast")
+	}
+	if err := s.bus.Publish(ctx, bus.Delivery{Broadcast: true, Cmd: CmdBroadcast, Data: req.GetData()}); err != nil {
+		return nil, err
+	}
+	return &gatewaypb.SendToAllResponse{}, nil
+}
