@@ -25,6 +25,9 @@ CREATE TABLE feeds.feeds (
     content_folded text        NOT NULL DEFAULT '', -- search.Fold(content), for search
     like_count     bigint      NOT NULL DEFAULT 0 CHECK (like_count >= 0),
     view_count     bigint      NOT NULL DEFAULT 0 CHECK (view_count >= 0),
+    -- The flush that last added views (see the feed module's viewCounter):
+    -- tells a reader whether the views being written are already counted.
+    view_flush_gen bigint      NOT NULL DEFAULT 0,
     comment_count  bigint      NOT NULL DEFAULT 0 CHECK (comment_count >= 0),
     operator       bigint      NOT NULL DEFAULT 0, -- the admin who last reviewed it
     remark         text        NOT NULL DEFAULT '',

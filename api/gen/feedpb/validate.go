@@ -20,7 +20,8 @@ const (
 	MaxRemarkLength  = 1000
 )
 
-// validatePost checks a feed's type, content and resources together.
+// validatePost checks a feed's type, content and resources together. Content
+// is measured and stored trimmed.
 func validatePost(t FeedType, content string, resources []string) error {
 	switch t {
 	case FeedType_Txt:
@@ -47,7 +48,7 @@ func validatePost(t FeedType, content string, resources []string) error {
 			return err
 		}
 	}
-	return validate.Text("content", content, 0, MaxContentLength)
+	return validate.Text("content", strings.TrimSpace(content), 0, MaxContentLength)
 }
 
 func requireID(field string, id uint64) error {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -89,7 +90,7 @@ type Post struct {
 	Resources []string
 }
 
-// newReviewStatus is where new and edited feeds start.
+// newReviewStatus is where new feeds start.
 func (s *Service) newReviewStatus() int16 {
 	if s.cfg.Moderation == ModerationPre {
 		return int16(commonpb.ReviewStatus_ReviewTo)
@@ -109,7 +110,7 @@ func (s *Service) Create(ctx context.Context, caller auth.Identity, p Post) (Fee
 		q := s.q.WithTx(tx)
 		var err error
 		f, err = q.CreateFeed(ctx, db.CreateFeedParams{
-			UserID: int64(caller.UserID), Type: int16(p.Type), Content: p.Content,
+			UserID: int64(caller.UserID), Type: int16(p.Type), Content: strings.TrimSpace(p.Content),
 			ContentFolded: search.Fold(p.Content), ReviewStatus: s.newReviewStatus(),
 		})
 		if err != nil {
@@ -133,8 +134,7 @@ func addMedia(ctx context.Context, q *db.Queries, feedID int64, p Post) error {
 	return nil
 }
 
-// Edit replaces the feed's content and media; owner only. Under pre
-// moderation the edit goes back to review.
+// Edit replaces the feed's content and media; owner only.
 func (s *Service) Edit(ctx context.Context, caller auth.Identity, id uint64, p Post) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
@@ -145,9 +145,15 @@ func (s *Service) Edit(ctx context.Context, caller auth.Identity, id uint64, p P
 		if uint64(f.UserID) != caller.UserID {
 			return ErrNotOwner
 		}
+		// Under pre moderation an edit goes back to review; without it, the
+		// edit keeps the feed's review state, so an admin's rejection stands.
+		status := f.ReviewStatus
+		if s.cfg.Moderation == ModerationPre {
+			status = int16(commonpb.ReviewStatus_ReviewTo)
+		}
 		if _, err := q.EditFeed(ctx, db.EditFeedParams{
-			ID: f.ID, Type: int16(p.Type), Content: p.Content,
-			ContentFolded: search.Fold(p.Content), ReviewStatus: s.newReviewStatus(),
+			ID: f.ID, Type: int16(p.Type), Content: strings.TrimSpace(p.Content),
+			ContentFolded: search.Fold(p.Content), ReviewStatus: status,
 		}); err != nil {
 			return err
 		}
@@ -254,7 +260,11 @@ func (s *Service) changeLike(ctx context.Context, caller auth.Identity, id uint6
 		if err != nil || changed == 0 {
 			return err
 		}
-		return q.AdjustLikeCount(ctx, db.AdjustLikeCountParams{ID: int64(id), Delta: delta})
+		adjusted, err := q.AdjustLikeCount(ctx, db.AdjustLikeCountParams{ID: int64(id), Delta: delta})
+		if err == nil && adjusted == 0 {
+			return ErrNotFound // no longer public: the like row goes with the rollback
+		}
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("like feed %d: %w", id, err)
@@ -393,7 +403,7 @@ func (s *Service) withMedia(ctx context.Context, caller auth.Identity, feeds []d
 	}
 	out := make([]Feed, len(feeds))
 	for i, f := range feeds {
-		f.ViewCount += s.views.unwritten(f.ID)
+		f.ViewCount += s.views.unwritten(f.ID, f.ViewFlushGen)
 		out[i] = Feed{FeedsFeed: f, Images: imagesOf[f.ID], Video: videoOf[f.ID], Liked: likedSet[f.ID]}
 	}
 	return out, nil

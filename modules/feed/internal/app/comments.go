@@ -38,7 +38,11 @@ func (s *Service) Comment(ctx context.Context, caller auth.Identity, feedID uint
 		if err != nil {
 			return err
 		}
-		return q.AdjustCommentCount(ctx, db.AdjustCommentCountParams{ID: int64(feedID), Delta: 1})
+		incremented, err := q.IncrementCommentCount(ctx, int64(feedID))
+		if err == nil && incremented == 0 {
+			return ErrNotFound // no longer public: the comment goes with the rollback
+		}
+		return err
 	})
 	if err != nil {
 		return db.FeedsComment{}, fmt.Errorf("comment on feed %d: %w", feedID, err)
@@ -89,7 +93,7 @@ func (s *Service) DeleteComment(ctx context.Context, caller auth.Identity, comme
 		if err != nil || deleted == 0 { // deleted meanwhile by someone else
 			return err
 		}
-		return q.AdjustCommentCount(ctx, db.AdjustCommentCountParams{ID: f.ID, Delta: -1})
+		return q.DecrementCommentCount(ctx, f.ID)
 	})
 	if err != nil {
 		return fmt.Errorf("delete comment %d: %w", commentID, err)

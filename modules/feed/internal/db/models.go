@@ -26,6 +26,7 @@ type FeedsFeed struct {
 	ContentFolded string
 	LikeCount     int64
 	ViewCount     int64
+	ViewFlushGen  int64
 	CommentCount  int64
 	Operator      int64
 	Remark        string

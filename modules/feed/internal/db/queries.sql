@@ -64,15 +64,20 @@ ON CONFLICT DO NOTHING;
 -- name: Unlike :execrows
 DELETE FROM feeds.likes WHERE feed_id = @feed_id AND user_id = @user_id;
 
--- name: AdjustLikeCount :exec
-UPDATE feeds.feeds SET like_count = like_count + @delta::bigint WHERE id = @id;
+-- Likes and new comments need a public feed: checked again here, under the
+-- row lock the update takes, so one racing a delete or a review fails.
+-- name: AdjustLikeCount :execrows
+UPDATE feeds.feeds SET like_count = like_count + @delta::bigint WHERE id = @id AND is_public;
 
--- name: AdjustCommentCount :exec
-UPDATE feeds.feeds SET comment_count = comment_count + @delta::bigint WHERE id = @id;
+-- name: IncrementCommentCount :execrows
+UPDATE feeds.feeds SET comment_count = comment_count + 1 WHERE id = @id AND is_public;
+
+-- name: DecrementCommentCount :exec
+UPDATE feeds.feeds SET comment_count = comment_count - 1 WHERE id = @id;
 
 -- name: AddViews :exec
 UPDATE feeds.feeds f
-SET view_count = f.view_count + v.n
+SET view_count = f.view_count + v.n, view_flush_gen = @gen::bigint
 FROM (SELECT unnest(@ids::bigint[]) AS id, unnest(@counts::bigint[]) AS n) AS v
 WHERE f.id = v.id;
 

@@ -40,37 +40,24 @@ func (q *Queries) AddVideo(ctx context.Context, arg AddVideoParams) error {
 
 const addViews = `-- name: AddViews :exec
 UPDATE feeds.feeds f
-SET view_count = f.view_count + v.n
-FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::bigint[]) AS n) AS v
+SET view_count = f.view_count + v.n, view_flush_gen = $1::bigint
+FROM (SELECT unnest($2::bigint[]) AS id, unnest($3::bigint[]) AS n) AS v
 WHERE f.id = v.id
 `
 
 type AddViewsParams struct {
+	Gen    int64
 	Ids    []int64
 	Counts []int64
 }
 
 func (q *Queries) AddViews(ctx context.Context, arg AddViewsParams) error {
-	_, err := q.db.Exec(ctx, addViews, arg.Ids, arg.Counts)
+	_, err := q.db.Exec(ctx, addViews, arg.Gen, arg.Ids, arg.Counts)
 	return err
 }
 
-const adjustCommentCount = `-- name: AdjustCommentCount :exec
-UPDATE feeds.feeds SET comment_count = comment_count + $1::bigint WHERE id = $2
-`
-
-type AdjustCommentCountParams struct {
-	Delta int64
-	ID    int64
-}
-
-func (q *Queries) AdjustCommentCount(ctx context.Context, arg AdjustCommentCountParams) error {
-	_, err := q.db.Exec(ctx, adjustCommentCount, arg.Delta, arg.ID)
-	return err
-}
-
-const adjustLikeCount = `-- name: AdjustLikeCount :exec
-UPDATE feeds.feeds SET like_count = like_count + $1::bigint WHERE id = $2
+const adjustLikeCount = `-- name: AdjustLikeCount :execrows
+UPDATE feeds.feeds SET like_count = like_count + $1::bigint WHERE id = $2 AND is_public
 `
 
 type AdjustLikeCountParams struct {
@@ -78,9 +65,14 @@ type AdjustLikeCountParams struct {
 	ID    int64
 }
 
-func (q *Queries) AdjustLikeCount(ctx context.Context, arg AdjustLikeCountParams) error {
-	_, err := q.db.Exec(ctx, adjustLikeCount, arg.Delta, arg.ID)
-	return err
+// Likes and new comments need a public feed: checked again here, under the
+// row lock the update takes, so one racing a delete or a review fails.
+func (q *Queries) AdjustLikeCount(ctx context.Context, arg AdjustLikeCountParams) (int64, error) {
+	result, err := q.db.Exec(ctx, adjustLikeCount, arg.Delta, arg.ID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const countOwn = `-- name: CountOwn :one
@@ -140,7 +132,7 @@ const createFeed = `-- name: CreateFeed :one
 
 INSERT INTO feeds.feeds (user_id, type, content, content_folded, review_status)
 VALUES ($1, $2, $3, $4, $5)
-RETURNING id, user_id, type, content, content_folded, like_count, view_count, comment_count, operator, remark, is_enable, review_status, created_at, updated_at, deleted_at, hot, is_public
+RETURNING id, user_id, type, content, content_folded, like_count, view_count, view_flush_gen, comment_count, operator, remark, is_enable, review_status, created_at, updated_at, deleted_at, hot, is_public
 `
 
 type CreateFeedParams struct {
@@ -170,6 +162,7 @@ func (q *Queries) CreateFeed(ctx context.Context, arg CreateFeedParams) (FeedsFe
 		&i.ContentFolded,
 		&i.LikeCount,
 		&i.ViewCount,
+		&i.ViewFlushGen,
 		&i.CommentCount,
 		&i.Operator,
 		&i.Remark,
@@ -182,6 +175,15 @@ func (q *Queries) CreateFeed(ctx context.Context, arg CreateFeedParams) (FeedsFe
 		&i.IsPublic,
 	)
 	return i, err
+}
+
+const decrementCommentCount = `-- name: DecrementCommentCount :exec
+UPDATE feeds.feeds SET comment_count = comment_count - 1 WHERE id = $1
+`
+
+func (q *Queries) DecrementCommentCount(ctx context.Context, id int64) error {
+	_, err := q.db.Exec(ctx, decrementCommentCount, id)
+	return err
 }
 
 const deleteComment = `-- name: DeleteComment :execrows
@@ -210,7 +212,7 @@ UPDATE feeds.feeds
 SET type = $1, content = $2, content_folded = $3,
     review_status = $4, updated_at = now()
 WHERE id = $5 AND deleted_at IS NULL
-RETURNING id, user_id, type, content, content_folded, like_count, view_count, comment_count, operator, remark, is_enable, review_status, created_at, updated_at, deleted_at, hot, is_public
+RETURNING id, user_id, type, content, content_folded, like_count, view_count, view_flush_gen, comment_count, operator, remark, is_enable, review_status, created_at, updated_at, deleted_at, hot, is_public
 `
 
 type EditFeedParams struct {
@@ -238,6 +240,7 @@ func (q *Queries) EditFeed(ctx context.Context, arg EditFeedParams) (FeedsFeed, 
 		&i.ContentFolded,
 		&i.LikeCount,
 		&i.ViewCount,
+		&i.ViewFlushGen,
 		&i.CommentCount,
 		&i.Operator,
 		&i.Remark,
@@ -272,7 +275,7 @@ func (q *Queries) GetComment(ctx context.Context, id int64) (FeedsComment, error
 }
 
 const getFeed = `-- name: GetFeed :one
-SELECT id, user_id, type, content, content_folded, like_count, view_count, comment_count, operator, remark, is_enable, review_status, created_at, updated_at, deleted_at, hot, is_public FROM feeds.feeds WHERE id = $1 AND deleted_at IS NULL
+SELECT id, user_id, type, content, content_folded, like_count, view_count, view_flush_gen, comment_count, operator, remark, is_enable, review_status, created_at, updated_at, deleted_at, hot, is_public FROM feeds.feeds WHERE id = $1 AND deleted_at IS NULL
 `
 
 func (q *Queries) GetFeed(ctx context.Context, id int64) (FeedsFeed, error) {
@@ -286,6 +289,7 @@ func (q *Queries) GetFeed(ctx context.Context, id int64) (FeedsFeed, error) {
 		&i.ContentFolded,
 		&i.LikeCount,
 		&i.ViewCount,
+		&i.ViewFlushGen,
 		&i.CommentCount,
 		&i.Operator,
 		&i.Remark,
@@ -331,6 +335,18 @@ func (q *Queries) ImagesOf(ctx context.Context, feedIds []int64) ([]FeedsImage, 
 		return nil, err
 	}
 	return items, nil
+}
+
+const incrementCommentCount = `-- name: IncrementCommentCount :execrows
+UPDATE feeds.feeds SET comment_count = comment_count + 1 WHERE id = $1 AND is_public
+`
+
+func (q *Queries) IncrementCommentCount(ctx context.Context, id int64) (int64, error) {
+	result, err := q.db.Exec(ctx, incrementCommentCount, id)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const like = `-- name: Like :execrows
@@ -382,7 +398,7 @@ func (q *Queries) LikedAmong(ctx context.Context, arg LikedAmongParams) ([]int64
 }
 
 const listByAuthors = `-- name: ListByAuthors :many
-SELECT id, user_id, type, content, content_folded, like_count, view_count, comment_count, operator, remark, is_enable, review_status, created_at, updated_at, deleted_at, hot, is_public FROM feeds.feeds
+SELECT id, user_id, type, content, content_folded, like_count, view_count, view_flush_gen, comment_count, operator, remark, is_enable, review_status, created_at, updated_at, deleted_at, hot, is_public FROM feeds.feeds
 WHERE is_public AND id < $1 AND user_id = ANY($2::bigint[])
 ORDER BY id DESC
 LIMIT $3::bigint
@@ -411,6 +427,7 @@ func (q *Queries) ListByAuthors(ctx context.Context, arg ListByAuthorsParams) ([
 			&i.ContentFolded,
 			&i.LikeCount,
 			&i.ViewCount,
+			&i.ViewFlushGen,
 			&i.CommentCount,
 			&i.Operator,
 			&i.Remark,
@@ -474,7 +491,7 @@ func (q *Queries) ListComments(ctx context.Context, arg ListCommentsParams) ([]F
 }
 
 const listHot = `-- name: ListHot :many
-SELECT id, user_id, type, content, content_folded, like_count, view_count, comment_count, operator, remark, is_enable, review_status, created_at, updated_at, deleted_at, hot, is_public FROM feeds.feeds
+SELECT id, user_id, type, content, content_folded, like_count, view_count, view_flush_gen, comment_count, operator, remark, is_enable, review_status, created_at, updated_at, deleted_at, hot, is_public FROM feeds.feeds
 WHERE is_public AND user_id <> $1
 ORDER BY hot DESC, id DESC
 LIMIT $2::bigint
@@ -502,6 +519,7 @@ func (q *Queries) ListHot(ctx context.Context, arg ListHotParams) ([]FeedsFeed, 
 			&i.ContentFolded,
 			&i.LikeCount,
 			&i.ViewCount,
+			&i.ViewFlushGen,
 			&i.CommentCount,
 			&i.Operator,
 			&i.Remark,
@@ -524,7 +542,7 @@ func (q *Queries) ListHot(ctx context.Context, arg ListHotParams) ([]FeedsFeed, 
 }
 
 const listOwn = `-- name: ListOwn :many
-SELECT id, user_id, type, content, content_folded, like_count, view_count, comment_count, operator, remark, is_enable, review_status, created_at, updated_at, deleted_at, hot, is_public FROM feeds.feeds
+SELECT id, user_id, type, content, content_folded, like_count, view_count, view_flush_gen, comment_count, operator, remark, is_enable, review_status, created_at, updated_at, deleted_at, hot, is_public FROM feeds.feeds
 WHERE user_id = $1 AND deleted_at IS NULL AND id < $2
   AND ($3::smallint = 0 OR review_status = $3::smallint)
   AND ($4::text = '' OR strpos(content_folded, $4::text) > 0)
@@ -563,6 +581,7 @@ func (q *Queries) ListOwn(ctx context.Context, arg ListOwnParams) ([]FeedsFeed, 
 			&i.ContentFolded,
 			&i.LikeCount,
 			&i.ViewCount,
+			&i.ViewFlushGen,
 			&i.CommentCount,
 			&i.Operator,
 			&i.Remark,
@@ -585,7 +604,7 @@ func (q *Queries) ListOwn(ctx context.Context, arg ListOwnParams) ([]FeedsFeed, 
 }
 
 const listPublic = `-- name: ListPublic :many
-SELECT id, user_id, type, content, content_folded, like_count, view_count, comment_count, operator, remark, is_enable, review_status, created_at, updated_at, deleted_at, hot, is_public FROM feeds.feeds
+SELECT id, user_id, type, content, content_folded, like_count, view_count, view_flush_gen, comment_count, operator, remark, is_enable, review_status, created_at, updated_at, deleted_at, hot, is_public FROM feeds.feeds
 WHERE is_public AND id < $1
 ORDER BY id DESC
 LIMIT $2::bigint
@@ -613,6 +632,7 @@ func (q *Queries) ListPublic(ctx context.Context, arg ListPublicParams) ([]Feeds
 			&i.ContentFolded,
 			&i.LikeCount,
 			&i.ViewCount,
+			&i.ViewFlushGen,
 			&i.CommentCount,
 			&i.Operator,
 			&i.Remark,
@@ -635,7 +655,7 @@ func (q *Queries) ListPublic(ctx context.Context, arg ListPublicParams) ([]Feeds
 }
 
 const lockFeed = `-- name: LockFeed :one
-SELECT id, user_id, type, content, content_folded, like_count, view_count, comment_count, operator, remark, is_enable, review_status, created_at, updated_at, deleted_at, hot, is_public FROM feeds.feeds WHERE id = $1 AND deleted_at IS NULL FOR NO KEY UPDATE
+SELECT id, user_id, type, content, content_folded, like_count, view_count, view_flush_gen, comment_count, operator, remark, is_enable, review_status, created_at, updated_at, deleted_at, hot, is_public FROM feeds.feeds WHERE id = $1 AND deleted_at IS NULL FOR NO KEY UPDATE
 `
 
 func (q *Queries) LockFeed(ctx context.Context, id int64) (FeedsFeed, error) {
@@ -649,6 +669,7 @@ func (q *Queries) LockFeed(ctx context.Context, id int64) (FeedsFeed, error) {
 		&i.ContentFolded,
 		&i.LikeCount,
 		&i.ViewCount,
+		&i.ViewFlushGen,
 		&i.CommentCount,
 		&i.Operator,
 		&i.Remark,
@@ -687,7 +708,7 @@ const reviewFeed = `-- name: ReviewFeed :one
 UPDATE feeds.feeds
 SET review_status = $1, operator = $2, remark = $3, updated_at = now()
 WHERE id = $4 AND deleted_at IS NULL
-RETURNING id, user_id, type, content, content_folded, like_count, view_count, comment_count, operator, remark, is_enable, review_status, created_at, updated_at, deleted_at, hot, is_public
+RETURNING id, user_id, type, content, content_folded, like_count, view_count, view_flush_gen, comment_count, operator, remark, is_enable, review_status, created_at, updated_at, deleted_at, hot, is_public
 `
 
 type ReviewFeedParams struct {
@@ -713,6 +734,7 @@ func (q *Queries) ReviewFeed(ctx context.Context, arg ReviewFeedParams) (FeedsFe
 		&i.ContentFolded,
 		&i.LikeCount,
 		&i.ViewCount,
+		&i.ViewFlushGen,
 		&i.CommentCount,
 		&i.Operator,
 		&i.Remark,
@@ -728,7 +750,7 @@ func (q *Queries) ReviewFeed(ctx context.Context, arg ReviewFeedParams) (FeedsFe
 }
 
 const searchPublic = `-- name: SearchPublic :many
-SELECT id, user_id, type, content, content_folded, like_count, view_count, comment_count, operator, remark, is_enable, review_status, created_at, updated_at, deleted_at, hot, is_public FROM feeds.feeds
+SELECT id, user_id, type, content, content_folded, like_count, view_count, view_flush_gen, comment_count, operator, remark, is_enable, review_status, created_at, updated_at, deleted_at, hot, is_public FROM feeds.feeds
 WHERE is_public AND id < $1
   AND search.grams(content_folded) @> search.keyword_grams($2::text)
   AND strpos(content_folded, $2::text) > 0
@@ -760,6 +782,7 @@ func (q *Queries) SearchPublic(ctx context.Context, arg SearchPublicParams) ([]F
 			&i.ContentFolded,
 			&i.LikeCount,
 			&i.ViewCount,
+			&i.ViewFlushGen,
 			&i.CommentCount,
 			&i.Operator,
 			&i.Remark,

@@ -1,0 +1,265 @@
+package feed_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/alexedwards/argon2id"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rs/zerolog"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/parley-im/parley/api/gen/feedpb"
+	"github.com/parley-im/parley/api/gen/userpb"
+	"github.com/parley-im/parley/modules/feed"
+	"github.com/parley-im/parley/modules/user"
+	"github.com/parley-im/parley/platform/grpcserver"
+	"github.com/parley-im/parley/platform/testdb"
+	"github.com/parley-im/parley/platform/testserver"
+)
+
+func TestMain(m *testing.M) { testdb.Main(m) }
+
+const password = "secret123"
+
+// cheapHashing keeps sign-ups fast under the race detector; the user
+// module's own tests exercise the production cost.
+var cheapHashing = &argon2id.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+
+// flushInterval is how often the feed module under test writes view counts.
+const flushInterval = 50 * time.Millisecond
+
+// env is one real gRPC server serving the user and feed modules over the
+// package's database. Every test gets its own, so the feed module's
+// in-memory state (pending views) is the test's alone; the database is
+// shared, so tests look only at the users and feeds they made.
+type env struct {
+	pool    *pgxpool.Pool
+	userMod *user.Module
+	users   userpb.UserServiceClient
+	feeds   feedpb.FeedServiceClient
+}
+
+// setup serves both modules with the given moderation mode and runs the
+// feed module's background work until the test ends.
+func setup(t *testing.T, moderation string) *env {
+	t.Helper()
+	e, _ := start(t, feed.Config{Moderation: moderation, ViewFlushInterval: flushInterval})
+	return e
+}
+
+// start serves both modules with cfg and runs the feed module's background
+// work until stop is called or the test ends; stop returns once Run has.
+func start(t *testing.T, cfg feed.Config) (e *env, stop func()) {
+	t.Helper()
+	pool := testdb.Pool(t)
+	users := user.New(pool, user.Config{
+		TokenTTL: time.Hour, LoginMaxFailures: 10, LoginWindow: time.Minute, PasswordParams: cheapHashing,
+	})
+	feeds, err := feed.New(pool, users, cfg, zerolog.Nop())
+	require.NoError(t, err)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan struct{})
+	go func() {
+		defer close(ran)
+		feeds.Run(ctx)
+	}()
+	stop = func() {
+		cancel()
+		select {
+		case <-ran:
+		case <-time.After(10 * time.Second):
+			t.Error("feed module Run did not return after its context was cancelled")
+		}
+	}
+	// Registered before the server's cleanups, so it runs after them: the
+	// server stops first, then Run writes what is left and returns.
+	t.Cleanup(stop)
+
+	conn := testserver.Start(t, grpcserver.Options{
+		Authenticator: users,
+		PublicMethods: slices.Concat(user.PublicMethods, feed.PublicMethods),
+	}, users.Register, feeds.Register)
+	return &env{
+		pool:    pool,
+		userMod: users,
+		users:   userpb.NewUserServiceClient(conn),
+		feeds:   feedpb.NewFeedServiceClient(conn),
+	}, stop
+}
+
+// unique returns a name no other test uses.
+func unique(prefix string) string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
+// person is a signed-up, signed-in user.
+type person struct {
+	id       uint64
+	nickname string
+	ctx      context.Context // carries the user's token
+}
+
+func withToken(token string) context.Context {
+	return metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+token)
+}
+
+func (e *env) trySignUp(prefix string, admin bool) (person, error) {
+	ctx := context.Background()
+	nick := unique(prefix)
+	created, err := e.users.CreateUser(ctx, &userpb.UserCreateRequest{Nickname: nick, Password: password, PasswordRpt: password})
+	if err != nil {
+		return person{}, err
+	}
+	if admin {
+		if err := e.userMod.SetAdmin(ctx, nick, true); err != nil {
+			return person{}, err
+		}
+	}
+	login, err := e.users.UserLogin(ctx, &userpb.UserLoginRequest{Nickname: nick, Password: password})
+	if err != nil {
+		return person{}, err
+	}
+	return person{id: created.GetUser().GetId(), nickname: nick, ctx: withToken(login.GetToken())}, nil
+}
+
+// signUp creates a user over gRPC and logs them in.
+func (e *env) signUp(t *testing.T, prefix string) person {
+	t.Helper()
+	p, err := e.trySignUp(prefix, false)
+	require.NoError(t, err)
+	return p
+}
+
+// signUpAdmin creates a user, makes them an admin and logs them in.
+func (e *env) signUpAdmin(t *testing.T, prefix string) person {
+	t.Helper()
+	p, err := e.trySignUp(prefix, true)
+	require.NoError(t, err)
+	return p
+}
+
+// signUpMany creates n users, a few at a time.
+func (e *env) signUpMany(t *testing.T, prefix string, n int) []person {
+	t.Helper()
+	out := make([]person, n)
+	var g errgroup.Group
+	g.SetLimit(8)
+	for i := range out {
+		g.Go(func() error {
+			var err error
+			out[i], err = e.trySignUp(prefix, false)
+			return err
+		})
+	}
+	require.NoError(t, g.Wait())
+	return out
+}
+
+func (e *env) follow(t *testing.T, who, whom person) {
+	t.Helper()
+	_, err := e.users.FollowUser(who.ctx, &userpb.FollowUserRequest{UserId: whom.id})
+	require.NoError(t, err)
+}
+
+// create posts req as p and returns the new feed.
+func (e *env) create(t *testing.T, p person, req *feedpb.FeedCreateRequest) *feedpb.Feed {
+	t.Helper()
+	resp, err := e.feeds.FeedCreate(p.ctx, req)
+	require.NoError(t, err)
+	require.NotZero(t, resp.GetFeed().GetId())
+	return resp.GetFeed()
+}
+
+// post creates a Txt feed.
+func (e *env) post(t *testing.T, p person, content string) *feedpb.Feed {
+	t.Helper()
+	return e.create(t, p, &feedpb.FeedCreateRequest{Type: feedpb.FeedType_Txt, Content: content})
+}
+
+// get reads a feed (counting a view).
+func (e *env) get(t *testing.T, p person, id uint64) *feedpb.Feed {
+	t.Helper()
+	resp, err := e.feeds.FeedGet(p.ctx, &feedpb.FeedGetRequest{Id: id})
+	require.NoError(t, err)
+	return resp.GetFeed()
+}
+
+func (e *env) like(t *testing.T, p person, id uint64) {
+	t.Helper()
+	_, err := e.feeds.FeedLike(p.ctx, &feedpb.FeedLikeRequest{Id: id})
+	require.NoError(t, err)
+}
+
+func (e *env) comment(t *testing.T, p person, feedID uint64, content string) *feedpb.FeedComment {
+	t.Helper()
+	resp, err := e.feeds.FeedCommentCreate(p.ctx, &feedpb.FeedCommentCreateRequest{FeedId: feedID, Content: content})
+	require.NoError(t, err)
+	return resp.GetComment()
+}
+
+// dbCounts reads a feed's counters straight from its row.
+func (e *env) dbCounts(t *testing.T, id uint64) (likes, views, comments int64) {
+	t.Helper()
+	err := e.pool.QueryRow(context.Background(),
+		`SELECT like_count, view_count, comment_count FROM feeds.feeds WHERE id = $1`, int64(id)).
+		Scan(&likes, &views, &comments)
+	require.NoError(t, err)
+	return likes, views, comments
+}
+
+func requireCode(t *testing.T, err error, want codes.Code) *status.Status {
+	t.Helper()
+	require.Error(t, err)
+	st, ok := status.FromError(err)
+	require.True(t, ok, "not a gRPC status: %v", err)
+	require.Equal(t, want, st.Code(), "message: %s", st.Message())
+	return st
+}
+
+func feedIDs(feeds []*feedpb.Feed) []uint64 {
+	out := make([]uint64, len(feeds))
+	for i, f := range feeds {
+		out[i] = f.GetId()
+	}
+	return out
+}
+
+// byAuthors keeps the feeds written by the given users: the database is
+// shared with the package's other tests, whose public feeds appear in the
+// public lists too.
+func byAuthors(feeds []*feedpb.Feed, authors ...person) []*feedpb.Feed {
+	var out []*feedpb.Feed
+	for _, f := range feeds {
+		if slices.ContainsFunc(authors, func(p person) bool { return p.id == f.GetUserId() }) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// requireNewestFirst checks ids strictly decrease.
+func requireNewestFirst(t *testing.T, ids []uint64) {
+	t.Helper()
+	for i := 1; i < len(ids); i++ {
+		require.Greater(t, ids[i-1], ids[i], "ids not strictly decreasing at %d: %v", i, ids)
+	}
+}
+
+// reversed returns ids newest first, given them oldest first.
+func reversed(ids []uint64) []uint64 {
+	out := slices.Clone(ids)
+	slices.Reverse(out)
+	return out
+}
