@@ -2,8 +2,8 @@ package grpcserver
 
 import (
 	"context"
-	"crypto/subtle"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"runtime/debug"

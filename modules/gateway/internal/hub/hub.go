@@ -84,7 +84,7 @@ func (s *Stream) WriteLoop(send func(*gatewaypb.SendMessageResponse) error) {
 
 // Hub indexes the online endpoints by user and by edge gateway.
 type Hub struct {
-	mu     sync.RWMutex
+	mu      sync.RWMutex
 	byUser  map[uint64]map[*Endpoint]struct{}
 	edges   map[string]*Stream // edge gateway id → its stream
 	streams map[*Stream]struct{}
