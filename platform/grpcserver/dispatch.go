@@ -7,6 +7,7 @@ import (
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/validator"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
@@ -37,7 +38,9 @@ func (s *Server) Dispatch(ctx context.Context, caller parleyauth.Identity, fullM
 	if !ok {
 		return nil, status.Errorf(codes.Unimplemented, "unknown method %q", fullMethod)
 	}
-	ctx = parleyauth.WithIdentity(ctx, caller)
+	// The call has no metadata of its own: the stream's (its authorization,
+	// an idempotency key) must not apply to every request sent on it.
+	ctx = parleyauth.WithIdentity(metadata.NewIncomingContext(ctx, metadata.MD{}), caller)
 	decode := func(req any) error {
 		if err := proto.Unmarshal(request, req.(proto.Message)); err != nil {
 			return status.Errorf(codes.InvalidArgument, "data: not a serialized request of %s", fullMethod)

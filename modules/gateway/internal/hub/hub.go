@@ -67,7 +67,8 @@ func (s *Stream) Enqueue(f *gatewaypb.SendMessageResponse) {
 }
 
 // WriteLoop is the stream's one writer: it sends queued frames until the
-// stream ends, then returns.
+// stream ends, then returns. A send blocked on a client that stopped reading
+// returns once the stream's handler has returned.
 func (s *Stream) WriteLoop(send func(*gatewaypb.SendMessageResponse) error) {
 	for {
 		select {
@@ -169,10 +170,12 @@ func (h *Hub) RemoveEdge(s *Stream) {
 var (
 	ErrNoSuchGateway = status.Error(codes.NotFound, "gateway_id: no edge gateway stream with this id is open on this node")
 	ErrNoSuchClient  = status.Error(codes.NotFound, "client_id: not registered on this gateway")
+	ErrClientTaken   = status.Error(codes.AlreadyExists, "client_id: registered on this gateway to another user")
 )
 
-// Register binds clientID on edge gateway gatewayID to a user, replacing an
-// earlier binding of the same client id.
+// Register binds clientID on edge gateway gatewayID to a user. The same
+// user registering again replaces its binding (a new token); a client id
+// bound to another user stays theirs until unregistered.
 func (h *Hub) Register(gatewayID, clientID string, userID uint64, token string) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -181,6 +184,9 @@ func (h *Hub) Register(gatewayID, clientID string, userID uint64, token string) 
 		return ErrNoSuchGateway
 	}
 	if old, ok := s.clients[clientID]; ok {
+		if old.UserID != userID {
+			return ErrClientTaken
+		}
 		h.unindex(old)
 	}
 	ep := &Endpoint{UserID: userID, ClientID: clientID, Token: token, stream: s}

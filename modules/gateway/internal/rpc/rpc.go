@@ -111,16 +111,13 @@ func (s *Server) SendMessage(stream gatewaypb.GatewayService_SendMessageServer) 
 
 	s.hub.Open(out)
 	defer s.hub.Closed(out)
-	writerDone := make(chan struct{})
-	go func() {
-		defer close(writerDone)
-		out.WriteLoop(stream.Send)
-	}()
-	// The reader ends when the stream does: Recv fails once this handler returns.
+	// The writer and the reader end when the stream does: once this handler
+	// returns, a blocked Send or Recv fails. The handler must not wait for
+	// the writer, which may be blocked on a client that stopped reading.
+	go out.WriteLoop(stream.Send)
 	go s.readLoop(stream, out, senderOf)
 
 	<-out.Context().Done()
-	<-writerDone
 	cause := context.Cause(out.Context())
 	if errors.Is(cause, io.EOF) || errors.Is(cause, context.Canceled) {
 		return nil
@@ -137,6 +134,14 @@ func (s *Server) readLoop(stream gatewaypb.GatewayService_SendMessageServer, out
 			return
 		}
 		ep, err := senderOf(f)
+		if f.GetCmd() == CmdPing { // answered for the stream itself, sender or not
+			receiver := f.GetSenderId()
+			if err == nil {
+				receiver = ep.ClientID
+			}
+			out.Enqueue(&gatewaypb.SendMessageResponse{GatewayId: out.GatewayID, Cmd: CmdPong, RequestId: f.GetRequestId(), ReceiverId: receiver})
+			continue
+		}
 		if err != nil {
 			out.Enqueue(errorFrame(out.GatewayID, f, "", err))
 			continue
@@ -145,13 +150,10 @@ func (s *Server) readLoop(stream gatewaypb.GatewayService_SendMessageServer, out
 	}
 }
 
-// answer handles one client frame: ping, or a unary method to dispatch.
+// answer handles one client frame naming a unary method to dispatch.
 func (s *Server) answer(ctx context.Context, ep *hub.Endpoint, f *gatewaypb.SendMessageRequest) *gatewaypb.SendMessageResponse {
 	gatewayID := ep.GatewayID()
-	switch {
-	case f.GetCmd() == CmdPing:
-		return &gatewaypb.SendMessageResponse{GatewayId: gatewayID, Cmd: CmdPong, RequestId: f.GetRequestId(), ReceiverId: ep.ClientID}
-	case !strings.HasPrefix(f.GetCmd(), "/") || strings.HasPrefix(f.GetCmd(), "/gateway.GatewayService/"):
+	if !strings.HasPrefix(f.GetCmd(), "/") || strings.HasPrefix(f.GetCmd(), "/gateway.GatewayService/") {
 		return errorFrame(gatewayID, f, ep.ClientID, apperr.InvalidArgument(
 			"cmd: want %q or the full name of a unary method such as /message.MessageService/SendUserTextMessage", CmdPing))
 	}

@@ -1,0 +1,290 @@
+package gateway_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
+
+	"github.com/parley-im/parley/api/gen/commonpb"
+	"github.com/parley-im/parley/api/gen/gatewaypb"
+	"github.com/parley-im/parley/api/gen/messagepb"
+	"github.com/parley-im/parley/api/gen/userpb"
+	"github.com/parley-im/parley/modules/gateway"
+	"github.com/parley-im/parley/modules/message"
+)
+
+const sendUserText = messagepb.MessageService_SendUserTextMessage_FullMethodName
+
+func TestPingIsPublic(t *testing.T) {
+	t.Parallel()
+	e := setup(t, 0)
+	resp, err := e.gateway.Ping(context.Background(), &commonpb.PingRequest{})
+	require.NoError(t, err)
+	require.Equal(t, "pong", resp.GetContent())
+}
+
+func TestPingPong(t *testing.T) {
+	t.Parallel()
+	e := setup(t, 0)
+	a := e.newUser(t)
+	clientID := unique("dev-")
+	dev := e.openDevice(t, a, clientID)
+
+	dev.send(t, &gatewaypb.SendMessageRequest{Cmd: gateway.CmdPing, RequestId: 4242})
+	f := dev.next(t)
+	require.Equal(t, gateway.CmdPong, f.GetCmd())
+	require.EqualValues(t, 4242, f.GetRequestId())
+	require.Equal(t, clientID, f.GetReceiverId())
+	require.Equal(t, nodeID, f.GetGatewayId())
+
+	// Without client-id metadata the server names the device, differently
+	// each time.
+	p1 := e.openDevice(t, a, "").ping(t, "")
+	p2 := e.openDevice(t, a, "").ping(t, "")
+	require.NotEmpty(t, p1.GetReceiverId())
+	require.NotEmpty(t, p2.GetReceiverId())
+	require.NotEqual(t, p1.GetReceiverId(), p2.GetReceiverId())
+}
+
+func TestFrameErrors(t *testing.T) {
+	t.Parallel()
+	e := setup(t, 0)
+	a, b := e.newUser(t), e.newUser(t)
+	dev := e.openDevice(t, a, "")
+	valid := &messagepb.SendUserTextMessageRequest{ToUserId: b.id, Text: &messagepb.TextMessage{Content: "hi"}}
+	validData := mustMarshal(t, valid)
+
+	for _, tc := range []struct {
+		name string
+		cmd  string
+		data []byte
+		want codes.Code
+	}{
+		{"unknown cmd", "hello", validData, codes.InvalidArgument},
+		{"empty cmd", "", nil, codes.InvalidArgument},
+		{"pong is not a request", gateway.CmdPong, nil, codes.InvalidArgument},
+		{"GatewayService SendToAll", gatewaypb.GatewayService_SendToAll_FullMethodName,
+			mustMarshal(t, &gatewaypb.SendToAllRequest{Data: []byte("x")}), codes.InvalidArgument},
+		{"GatewayService Register", gatewaypb.GatewayService_Register_FullMethodName,
+			mustMarshal(t, &gatewaypb.RegisterRequest{GatewayId: "g", ClientId: "c"}), codes.InvalidArgument},
+		{"GatewayService SendMessage", gatewaypb.GatewayService_SendMessage_FullMethodName, nil, codes.InvalidArgument},
+		{"data not a serialized request", sendUserText, []byte{0xff, 0xff, 0xff}, codes.InvalidArgument},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			id := dev.requestRaw(t, tc.cmd, tc.data, "")
+			f, pushes := dev.await(t, id)
+			require.Empty(t, pushes)
+			errorFrame(t, f, tc.want)
+		})
+	}
+
+	t.Run("unknown method", func(t *testing.T) {
+		id := dev.requestRaw(t, "/parley.NoSuchService/Method", validData, "")
+		f, _ := dev.await(t, id)
+		// Either code says the cmd names nothing the server serves.
+		require.Equal(t, gateway.CmdError, f.GetCmd())
+		st := decodeStatus(t, f)
+		require.Contains(t, []codes.Code{codes.InvalidArgument, codes.Unimplemented}, st.Code(), st.Message())
+	})
+
+	// Error frames leave the stream open, and nothing was sent.
+	dev.ping(t, "")
+	dev.quiet(t)
+}
+
+func TestDispatchSendsAndPushesToEveryDevice(t *testing.T) {
+	t.Parallel()
+	e := setup(t, 0)
+	a, b := e.newUser(t), e.newUser(t)
+	aPhone, aLaptop := e.openDevice(t, a, unique("a-phone-")), e.openDevice(t, a, unique("a-laptop-"))
+	bID := unique("b-")
+	bDev := e.openDevice(t, b, bID)
+
+	id := aPhone.request(t, sendUserText, &messagepb.SendUserTextMessageRequest{
+		ToUserId: b.id, Text: &messagepb.TextMessage{Content: "hello over the stream"},
+	}, "")
+	answer, pushes := aPhone.await(t, id)
+	var resp messagepb.SendUserTextMessageResponse
+	answerOf(t, answer, sendUserText, &resp)
+	require.NotZero(t, resp.GetId())
+	require.Equal(t, nodeID, answer.GetGatewayId())
+
+	// The sender's own device gets its send pushed too, before or after
+	// the answer.
+	if len(pushes) == 0 {
+		pushes = append(pushes, aPhone.next(t))
+	}
+	require.Len(t, pushes, 1)
+
+	check := func(f *gatewaypb.SendMessageResponse) {
+		t.Helper()
+		m := pushed(t, f)
+		require.Equal(t, resp.GetId(), m.GetId())
+		require.Equal(t, a.id, m.GetFromUserId())
+		require.Equal(t, b.id, m.GetToUserId())
+		require.Equal(t, "hello over the stream", m.GetText().GetContent())
+		require.NotEmpty(t, m.GetConversationId())
+		require.EqualValues(t, 1, m.GetSeq())
+		require.Equal(t, nodeID, f.GetGatewayId())
+	}
+	check(pushes[0])
+	check(aLaptop.next(t))
+	bFrame := bDev.next(t)
+	check(bFrame)
+	require.Equal(t, bID, bFrame.GetReceiverId())
+
+	// A reply reaches both of a's devices, next in the conversation.
+	replyID := e.sendText(t, b, a.id, "reply")
+	for _, dev := range []*stream{aPhone, aLaptop, bDev} {
+		m := pushed(t, dev.next(t))
+		require.Equal(t, replyID, m.GetId())
+		require.EqualValues(t, 2, m.GetSeq())
+	}
+	quietAll(t, aPhone, aLaptop, bDev)
+}
+
+func TestDispatchErrorsComeBackAsErrorFrames(t *testing.T) {
+	t.Parallel()
+	e := setup(t, 0)
+	a, b, c := e.newUser(t), e.newUser(t), e.newUser(t)
+	_, err := e.users.BlockUser(c.ctx, &userpb.BlockUserRequest{UserId: a.id})
+	require.NoError(t, err)
+	aDev, bDev, cDev := e.openDevice(t, a, ""), e.openDevice(t, b, ""), e.openDevice(t, c, "")
+
+	for _, tc := range []struct {
+		name string
+		req  *messagepb.SendUserTextMessageRequest
+		want codes.Code
+	}{
+		{"empty text", &messagepb.SendUserTextMessageRequest{ToUserId: b.id, Text: &messagepb.TextMessage{Content: "  "}}, codes.InvalidArgument},
+		{"no body", &messagepb.SendUserTextMessageRequest{ToUserId: b.id}, codes.InvalidArgument},
+		{"to oneself", &messagepb.SendUserTextMessageRequest{ToUserId: a.id, Text: &messagepb.TextMessage{Content: "me"}}, codes.InvalidArgument},
+		{"to a user who blocked the sender", &messagepb.SendUserTextMessageRequest{ToUserId: c.id, Text: &messagepb.TextMessage{Content: "hi"}}, codes.PermissionDenied},
+		{"to nobody", &messagepb.SendUserTextMessageRequest{ToUserId: 1 << 60, Text: &messagepb.TextMessage{Content: "hi"}}, codes.NotFound},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, pushes := aDev.call(t, sendUserText, tc.req, "")
+			require.Empty(t, pushes)
+			errorFrame(t, f, tc.want)
+			require.NotEmpty(t, f.GetReceiverId())
+		})
+	}
+	// Nothing was stored, so nothing was pushed.
+	quietAll(t, aDev, bDev, cDev)
+}
+
+func TestDeviceSenderIDIsIgnored(t *testing.T) {
+	t.Parallel()
+	e := setup(t, 0)
+	a, b, c := e.newUser(t), e.newUser(t), e.newUser(t)
+	aID, bID := unique("a-"), unique("b-")
+	aDev, bDev, cDev := e.openDevice(t, a, aID), e.openDevice(t, b, bID), e.openDevice(t, c, "")
+
+	// a's device names b's client as the sender: it still speaks as a.
+	id := aDev.request(t, sendUserText, &messagepb.SendUserTextMessageRequest{
+		ToUserId: c.id, Text: &messagepb.TextMessage{Content: "who am I"},
+	}, bID)
+	answer, _ := aDev.await(t, id)
+	var resp messagepb.SendUserTextMessageResponse
+	answerOf(t, answer, sendUserText, &resp)
+	require.Equal(t, aID, answer.GetReceiverId())
+
+	m := pushed(t, cDev.next(t))
+	require.Equal(t, resp.GetId(), m.GetId())
+	require.Equal(t, a.id, m.GetFromUserId())
+	bDev.quiet(t)
+}
+
+func TestRevokedTokenStopsDispatchOnOpenStream(t *testing.T) {
+	t.Parallel()
+	e := setup(t, 0)
+	a := e.newUser(t)
+	dev := e.openDevice(t, a, "")
+	getUser := userpb.UserService_GetUser_FullMethodName
+
+	f, _ := dev.call(t, getUser, &userpb.UserGetRequest{Id: a.id}, "")
+	var got userpb.UserGetResponse
+	answerOf(t, f, getUser, &got)
+	require.Equal(t, a.nickname, got.GetUser().GetNickname())
+
+	// Changing the password revokes every token of the user.
+	_, err := e.users.UpdatePassword(a.ctx, &userpb.UpdatePasswordRequest{Password: "another123", PasswordRpt: "another123"})
+	require.NoError(t, err)
+
+	f, _ = dev.call(t, getUser, &userpb.UserGetRequest{Id: a.id}, "")
+	errorFrame(t, f, codes.Unauthenticated)
+	f, _ = dev.call(t, sendUserText, &messagepb.SendUserTextMessageRequest{
+		ToUserId: e.newUser(t).id, Text: &messagepb.TextMessage{Content: "after revocation"},
+	}, "")
+	errorFrame(t, f, codes.Unauthenticated)
+}
+
+func TestStreamOpenErrors(t *testing.T) {
+	t.Parallel()
+	e := setup(t, 0)
+	a := e.newUser(t)
+
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+		kv   []string
+		want codes.Code
+	}{
+		{"no token", context.Background(), nil, codes.Unauthenticated},
+		{"unknown token", withToken(strings.Repeat("A", 43)), nil, codes.Unauthenticated},
+		{"client-id over 64 characters", a.ctx, []string{gateway.ClientIDHeader, strings.Repeat("c", 65)}, codes.InvalidArgument},
+		{"wrong gateway secret", context.Background(), []string{"authorization", "Gateway nope", gateway.GatewayIDHeader, "edge"}, codes.Unauthenticated},
+		{"gateway without gateway-id", gatewayCtx(), nil, codes.InvalidArgument},
+		{"gateway-id over 64 characters", gatewayCtx(), []string{gateway.GatewayIDHeader, strings.Repeat("g", 65)}, codes.InvalidArgument},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := e.open(t, tc.ctx, tc.kv...)
+			requireCode(t, s.ended(t), tc.want)
+		})
+	}
+
+	t.Run("client-id of 64 characters", func(t *testing.T) {
+		id := strings.Repeat("c", 64)
+		require.Equal(t, id, e.openDevice(t, a, id).ping(t, "").GetReceiverId())
+	})
+}
+
+func TestCloseStreamsEndsEveryStream(t *testing.T) {
+	t.Parallel()
+	e := setup(t, 0)
+	a := e.newUser(t)
+	dev := e.openDevice(t, a, "")
+	gatewayID := unique("edge-")
+	edge := e.openEdge(t, gatewayID)
+	// The edge is online once a client can register on it.
+	e.register(t, a, gatewayID, "c1")
+
+	e.gateMod.CloseStreams()
+	requireCode(t, dev.ended(t), codes.Unavailable)
+	requireCode(t, edge.ended(t), codes.Unavailable)
+}
+
+// Metadata the stream was opened with is not the metadata of each request
+// sent on it: an idempotency key on the stream must not turn every send
+// into a repeat of the first.
+func TestStreamMetadataDoesNotApplyToRequests(t *testing.T) {
+	t.Parallel()
+	e := setup(t, 0)
+	a, b := e.newUser(t), e.newUser(t)
+	s := e.open(t, a.ctx, gateway.ClientIDHeader, unique("a-"), message.IdempotencyKeyHeader, "same-key")
+	s.ping(t, "")
+
+	var ids []uint64
+	for _, text := range []string{"first", "second"} {
+		answer, _ := s.call(t, sendUserText, &messagepb.SendUserTextMessageRequest{
+			ToUserId: b.id, Text: &messagepb.TextMessage{Content: text},
+		}, "")
+		var resp messagepb.SendUserTextMessageResponse
+		answerOf(t, answer, sendUserText, &resp)
+		ids = append(ids, resp.GetId())
+	}
+	require.NotEqual(t, ids[0], ids[1], "two sends on one stream are two messages")
+}
