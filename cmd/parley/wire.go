@@ -71,7 +71,7 @@ func build(cfg config.Config, pool *pgxpool.Pool, log zerolog.Logger, reg promet
 		_, _ = rand.Read(b)
 		cfg.NodeID = "parley-" + hex.EncodeToString(b)
 	}
-	messages := message.New(pool, users, groups, deliveries, message.Config{SendRate: cfg.SendRate, SendBurst: cfg.SendBurst})
+	messages := message.New(pool, users, groups, deliveries, message.Config{SendRate: cfg.SendRate, SendBurst: cfg.SendBurst}, log)
 	// The gateway dispatches its clients' requests through the server itself.
 	gateways := gateway.New(srv, users, deliveries, gateway.Config{NodeID: cfg.NodeID, QueueSize: cfg.GatewayQueue})
 
@@ -81,7 +81,7 @@ func build(cfg config.Config, pool *pgxpool.Pool, log zerolog.Logger, reg promet
 	srv.Ready()
 	return &parley{
 		server:       srv,
-		background:   []func(context.Context){feeds.Run},
+		background:   []func(context.Context){feeds.Run, messages.Run},
 		closeStreams: gateways.CloseStreams,
 	}, nil
 }

@@ -5,7 +5,10 @@
 package message
 
 import (
+	"context"
+
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rs/zerolog"
 	"google.golang.org/grpc"
 
 	"github.com/parley-im/parley/api/gen/messagepb"
@@ -36,10 +39,17 @@ var PublicMethods = []string{messagepb.MessageService_Ping_FullMethodName}
 // Module is the built message module.
 type Module struct {
 	svc *app.Service
+	log zerolog.Logger
 }
 
-func New(pool *pgxpool.Pool, users Users, groups Groups, b bus.Bus, cfg Config) *Module {
-	return &Module{svc: app.New(pool, users, groups, b, cfg)}
+func New(pool *pgxpool.Pool, users Users, groups Groups, b bus.Bus, cfg Config, log zerolog.Logger) *Module {
+	return &Module{svc: app.New(pool, users, groups, b, cfg), log: log}
+}
+
+// Run does the module's background work (deleting idempotency keys older
+// than a day, hourly) until ctx ends.
+func (m *Module) Run(ctx context.Context) {
+	m.svc.Run(ctx, m.log)
 }
 
 // Register adds the MessageService to s.

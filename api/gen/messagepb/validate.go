@@ -27,7 +27,11 @@ func validateText(b *TextMessage) error {
 	if b == nil {
 		return errors.New("text: is required")
 	}
-	return validate.Text("text.content", strings.TrimSpace(b.GetContent()), 1, MaxTextLength)
+	if strings.TrimSpace(b.GetContent()) == "" {
+		return errors.New("text.content: must not be blank")
+	}
+	// Measured as sent: whitespace is part of a message (code, poems).
+	return validate.Text("text.content", b.GetContent(), 1, MaxTextLength)
 }
 
 func validateLocation(b *LocationMessage) error {

@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"hash/fnv"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rs/zerolog"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -26,6 +28,9 @@ type Config struct {
 	// SendRate and SendBurst bound each user's sends (per node).
 	SendRate  float64
 	SendBurst int
+	// KeyCleanupInterval is how often expired idempotency keys are deleted;
+	// 0 means an hour.
+	KeyCleanupInterval time.Duration
 }
 
 // Errors the module returns; the messages are what clients see.
@@ -55,6 +60,7 @@ type Service struct {
 	groups  Groups
 	bus     bus.Bus
 	limiter *sendLimiter
+	cfg     Config
 	// convLocks serialise commit-then-publish per conversation (striped),
 	// so pushes leave in seq order. The database serialises the commits
 	// anyway, through the conversation row's lock.
@@ -68,9 +74,12 @@ func New(pool *pgxpool.Pool, users Users, groups Groups, b bus.Bus, cfg Config) 
 	if cfg.SendBurst <= 0 {
 		cfg.SendBurst = 50
 	}
+	if cfg.KeyCleanupInterval <= 0 {
+		cfg.KeyCleanupInterval = time.Hour
+	}
 	return &Service{
 		pool: pool, q: db.New(pool), users: users, groups: groups, bus: b,
-		limiter: newSendLimiter(cfg.SendRate, cfg.SendBurst),
+		limiter: newSendLimiter(cfg.SendRate, cfg.SendBurst), cfg: cfg,
 	}
 }
 
@@ -235,6 +244,22 @@ func (s *Service) store(ctx context.Context, conv conversation, out Outgoing, re
 	// recipients catch up through SyncMessages.
 	_ = s.bus.Publish(ctx, bus.Delivery{UserIDs: recipients, Cmd: CmdMessage, Data: data})
 	return uint64(stored.ID), nil
+}
+
+// Run deletes expired idempotency keys every KeyCleanupInterval until ctx ends.
+func (s *Service) Run(ctx context.Context, log zerolog.Logger) {
+	ticker := time.NewTicker(s.cfg.KeyCleanupInterval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+			if err := s.q.DeleteExpiredIdempotencyKeys(ctx); err != nil {
+				log.Warn().Err(err).Msg("deleting expired idempotency keys failed; retrying later")
+			}
+		}
+	}
 }
 
 func (s *Service) lockFor(conversationID string) *sync.Mutex {

@@ -165,10 +165,24 @@ func (s *Service) Conversations(ctx context.Context, userID uint64) ([]*messagep
 		}
 		out = append(out, pb)
 	}
-	// Groups without a message yet come last, by id.
+	// Groups without a message yet come last, by id; groups whose
+	// conversation fell beyond the limit stay out.
+	unlisted := make([]string, 0, len(groupByID))
+	for id := range groupByID {
+		unlisted = append(unlisted, groupConversation(id).ID())
+	}
+	existing, err := s.q.ExistingConversations(ctx, unlisted)
+	if err != nil {
+		return nil, fmt.Errorf("list conversations: %w", err)
+	}
+	hasMessages := make(map[string]bool, len(existing))
+	for _, id := range existing {
+		hasMessages[id] = true
+	}
 	for _, g := range groups {
-		if _, silent := groupByID[g.GetId()]; silent {
-			out = append(out, &messagepb.Conversation{ConversationId: groupConversation(g.GetId()).ID(), PeerGroup: g})
+		id := groupConversation(g.GetId()).ID()
+		if _, unlisted := groupByID[g.GetId()]; unlisted && !hasMessages[id] && len(out) < MaxConversations {
+			out = append(out, &messagepb.Conversation{ConversationId: id, PeerGroup: g})
 		}
 	}
 	return out, nil

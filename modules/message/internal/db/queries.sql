@@ -58,3 +58,6 @@ LIMIT @row_limit::bigint;
 SELECT m.* FROM messages.messages m
 JOIN messages.conversations c ON c.id = m.conversation_id AND m.seq = c.last_seq
 WHERE c.id = ANY(@conversation_ids::text[]);
+
+-- name: ExistingConversations :many
+SELECT id FROM messages.conversations WHERE id = ANY(@ids::text[]);

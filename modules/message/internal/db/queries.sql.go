@@ -91,6 +91,30 @@ func (q *Queries) DeleteExpiredIdempotencyKeys(ctx context.Context) error {
 	return err
 }
 
+const existingConversations = `-- name: ExistingConversations :many
+SELECT id FROM messages.conversations WHERE id = ANY($1::text[])
+`
+
+func (q *Queries) ExistingConversations(ctx context.Context, ids []string) ([]string, error) {
+	rows, err := q.db.Query(ctx, existingConversations, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const getConversation = `-- name: GetConversation :one
 SELECT id, user_a, user_b, group_id, last_seq, last_message_at, created_at FROM messages.conversations WHERE id = $1
 `

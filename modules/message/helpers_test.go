@@ -1,0 +1,435 @@
+package message_test
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	mrand "math/rand/v2"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alexedwards/argon2id"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rs/zerolog"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/parley-im/parley/api/gen/grouppb"
+	"github.com/parley-im/parley/api/gen/messagepb"
+	"github.com/parley-im/parley/api/gen/userpb"
+	"github.com/parley-im/parley/modules/group"
+	"github.com/parley-im/parley/modules/message"
+	"github.com/parley-im/parley/modules/user"
+	"github.com/parley-im/parley/platform/bus"
+	"github.com/parley-im/parley/platform/grpcserver"
+	"github.com/parley-im/parley/platform/testdb"
+	"github.com/parley-im/parley/platform/testserver"
+)
+
+const password = "secret123"
+
+// cheapHashing keeps the race-detector run fast; the user module's own tests
+// exercise the production cost.
+var cheapHashing = &argon2id.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+
+// env is one real gRPC server serving the user, group and message modules
+// over the package's database, with the message module publishing on its own
+// in-process bus, which rec records.
+type env struct {
+	pool   *pgxpool.Pool
+	users  userpb.UserServiceClient
+	groups grouppb.GroupServiceClient
+	msgs   messagepb.MessageServiceClient
+	rec    *recorder
+}
+
+// setup serves the three modules with the message module's default config.
+func setup(t *testing.T) *env {
+	t.Helper()
+	return setupWith(t, message.Config{})
+}
+
+// setupWith serves the three modules; cfg tunes the message module. Each
+// call builds its own modules (so its own send limiter) and bus.
+func setupWith(t *testing.T, cfg message.Config) *env {
+	t.Helper()
+	pool := testdb.Pool(t)
+	users := user.New(pool, user.Config{
+		TokenTTL: time.Hour, LoginMaxFailures: 10, LoginWindow: time.Minute, PasswordParams: cheapHashing,
+	})
+	groups := group.New(pool, users, group.Config{})
+	deliveries := bus.NewLocal()
+	rec := &recorder{}
+	t.Cleanup(deliveries.Subscribe(rec.handle))
+	messages := message.New(pool, users, groups, deliveries, cfg, zerolog.Nop())
+	ctx, stop := context.WithCancel(context.Background())
+	ran := make(chan struct{})
+	go func() { defer close(ran); messages.Run(ctx) }()
+	t.Cleanup(func() { stop(); <-ran })
+	conn := testserver.Start(t, grpcserver.Options{
+		Authenticator: users,
+		PublicMethods: slices.Concat(user.PublicMethods, group.PublicMethods, message.PublicMethods),
+	}, users.Register, groups.Register, messages.Register)
+	return &env{
+		pool:   pool,
+		users:  userpb.NewUserServiceClient(conn),
+		groups: grouppb.NewGroupServiceClient(conn),
+		msgs:   messagepb.NewMessageServiceClient(conn),
+		rec:    rec,
+	}
+}
+
+// recorder keeps every delivery published on the bus, in the order the bus
+// handed them over.
+type recorder struct {
+	mu     sync.Mutex
+	got    []bus.Delivery
+	jitter bool
+}
+
+// setJitter makes handle pause up to 2ms before recording a delivery, as a
+// busy subscriber might, so that publishers racing each other would be seen
+// out of order.
+func (r *recorder) setJitter(on bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.jitter = on
+}
+
+// handle is the bus subscriber: it must not block, so it only appends
+// (after a short pause, with jitter on).
+func (r *recorder) handle(d bus.Delivery) {
+	r.mu.Lock()
+	jitter := r.jitter
+	r.mu.Unlock()
+	if jitter {
+		time.Sleep(mrand.N(2 * time.Millisecond))
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	d.UserIDs = slices.Clone(d.UserIDs)
+	d.Data = slices.Clone(d.Data)
+	r.got = append(r.got, d)
+}
+
+// delivery is a recorded delivery of a message.
+type delivery struct {
+	userIDs []uint64 // sorted
+	msg     *messagepb.Message
+}
+
+// messages decodes every recorded delivery (each must be a "message" frame
+// carrying a messagepb.Message) and returns those keep selects, in publish
+// order.
+func (r *recorder) messages(t *testing.T, keep func(*messagepb.Message) bool) []delivery {
+	t.Helper()
+	r.mu.Lock()
+	got := slices.Clone(r.got)
+	r.mu.Unlock()
+	var out []delivery
+	for _, d := range got {
+		require.Equal(t, message.CmdMessage, d.Cmd)
+		require.False(t, d.Broadcast)
+		m := new(messagepb.Message)
+		require.NoError(t, proto.Unmarshal(d.Data, m))
+		if keep(m) {
+			out = append(out, delivery{userIDs: sorted(d.UserIDs...), msg: m})
+		}
+	}
+	return out
+}
+
+// ofConversation is the deliveries of messages in conversation id.
+func (r *recorder) ofConversation(t *testing.T, id string) []delivery {
+	t.Helper()
+	return r.messages(t, func(m *messagepb.Message) bool { return m.GetConversationId() == id })
+}
+
+// ofMessage is the deliveries of message id.
+func (r *recorder) ofMessage(t *testing.T, id uint64) []delivery {
+	t.Helper()
+	return r.messages(t, func(m *messagepb.Message) bool { return m.GetId() == id })
+}
+
+// unique returns a name no other test uses.
+func unique(prefix string) string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
+// person is a signed-up, signed-in user.
+type person struct {
+	id  uint64
+	ctx context.Context // carries the user's token
+}
+
+// signUp creates a user and logs it in.
+func (e *env) signUp() (person, error) {
+	nick := unique("u")
+	created, err := e.users.CreateUser(context.Background(), &userpb.UserCreateRequest{
+		Nickname: nick, Password: password, PasswordRpt: password,
+	})
+	if err != nil {
+		return person{}, err
+	}
+	resp, err := e.users.UserLogin(context.Background(), &userpb.UserLoginRequest{Nickname: nick, Password: password})
+	if err != nil {
+		return person{}, err
+	}
+	if created.GetUser().GetId() == 0 || resp.GetToken() == "" {
+		return person{}, fmt.Errorf("sign up %s: no id or token", nick)
+	}
+	return person{id: created.GetUser().GetId(), ctx: withToken(resp.GetToken())}, nil
+}
+
+func (e *env) newUser(t *testing.T) person {
+	t.Helper()
+	p, err := e.signUp()
+	require.NoError(t, err)
+	return p
+}
+
+// newUsers signs n users up concurrently; they come back in id order.
+func (e *env) newUsers(t *testing.T, n int) []person {
+	t.Helper()
+	out := make([]person, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range out {
+		wg.Go(func() { out[i], errs[i] = e.signUp() })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	slices.SortFunc(out, func(a, b person) int { return cmp.Compare(a.id, b.id) })
+	return out
+}
+
+func withToken(token string) context.Context {
+	return metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+token)
+}
+
+// anonymous is a caller without a token.
+var anonymous = context.Background()
+
+func (e *env) createGroup(t *testing.T, owner person) *grouppb.Group {
+	t.Helper()
+	resp, err := e.groups.CreateGroup(owner.ctx, &grouppb.CreateGroupRequest{Name: unique("g")})
+	require.NoError(t, err)
+	require.NotZero(t, resp.GetGroup().GetId())
+	return resp.GetGroup()
+}
+
+func (e *env) join(t *testing.T, p person, groupID uint64) {
+	t.Helper()
+	_, err := e.groups.JoinGroup(p.ctx, &grouppb.JoinGroupRequest{Id: groupID})
+	require.NoError(t, err)
+}
+
+// groupOf creates a group owned by owner that members join.
+func (e *env) groupOf(t *testing.T, owner person, members ...person) *grouppb.Group {
+	t.Helper()
+	g := e.createGroup(t, owner)
+	for _, m := range members {
+		e.join(t, m, g.GetId())
+	}
+	return g
+}
+
+func pairID(a, b uint64) string { return fmt.Sprintf("u:%d:%d", min(a, b), max(a, b)) }
+
+func groupConvID(groupID uint64) string { return fmt.Sprintf("g:%d", groupID) }
+
+// target is where a send goes: a user, or a group with mentions.
+type target struct {
+	group bool
+	id    uint64
+	at    []uint64
+}
+
+func toUser(id uint64) target { return target{id: id} }
+
+func toGroup(id uint64, at ...uint64) target { return target{group: true, id: id, at: at} }
+
+// send calls the Send<User|Group><Kind>Message method matching body's oneof
+// (whose inner message may be nil, for a missing body).
+func (e *env) send(ctx context.Context, to target, body *messagepb.Message) (uint64, error) {
+	c := e.msgs
+	type idResp interface{ GetId() uint64 }
+	var (
+		resp idResp
+		err  error
+	)
+	switch b := body.GetBody().(type) {
+	case *messagepb.Message_Text:
+		if to.group {
+			resp, err = c.SendGroupTextMessage(ctx, &messagepb.SendGroupTextMessageRequest{ToGroupId: to.id, AtUserId: to.at, Text: b.Text})
+		} else {
+			resp, err = c.SendUserTextMessage(ctx, &messagepb.SendUserTextMessageRequest{ToUserId: to.id, Text: b.Text})
+		}
+	case *messagepb.Message_Location:
+		if to.group {
+			resp, err = c.SendGroupLocationMessage(ctx, &messagepb.SendGroupLocationMessageRequest{ToGroupId: to.id, AtUserId: to.at, Location: b.Location})
+		} else {
+			resp, err = c.SendUserLocationMessage(ctx, &messagepb.SendUserLocationMessageRequest{ToUserId: to.id, Location: b.Location})
+		}
+	case *messagepb.Message_Face:
+		if to.group {
+			resp, err = c.SendGroupFceMessage(ctx, &messagepb.SendGroupFaceMessageRequest{ToGroupId: to.id, AtUserId: to.at, Face: b.Face})
+		} else {
+			resp, err = c.SendUserFaceMessage(ctx, &messagepb.SendUserFaceMessageRequest{ToUserId: to.id, Face: b.Face})
+		}
+	case *messagepb.Message_Sound:
+		if to.group {
+			resp, err = c.SendGroupSoundMessage(ctx, &messagepb.SendGroupSoundMessageRequest{ToGroupId: to.id, AtUserId: to.at, Sound: b.Sound})
+		} else {
+			resp, err = c.SendUserSoundMessage(ctx, &messagepb.SendUserSoundMessageRequest{ToUserId: to.id, Sound: b.Sound})
+		}
+	case *messagepb.Message_Video:
+		if to.group {
+			resp, err = c.SendGroupVideoMessage(ctx, &messagepb.SendGroupVideoMessageRequest{ToGroupId: to.id, AtUserId: to.at, Video: b.Video})
+		} else {
+			resp, err = c.SendUserVideoMessage(ctx, &messagepb.SendUserVideoMessageRequest{ToUserId: to.id, Video: b.Video})
+		}
+	case *messagepb.Message_Image:
+		if to.group {
+			resp, err = c.SendGroupImageMessage(ctx, &messagepb.SendGroupImageMessageRequest{ToGroupId: to.id, AtUserId: to.at, Image: b.Image})
+		} else {
+			resp, err = c.SendUserImageMessage(ctx, &messagepb.SendUserImageMessageRequest{ToUserId: to.id, Image: b.Image})
+		}
+	case *messagepb.Message_File:
+		if to.group {
+			resp, err = c.SendGroupFileMessage(ctx, &messagepb.SendGroupFileMessageRequest{ToGroupId: to.id, AtUserId: to.at, File: b.File})
+		} else {
+			resp, err = c.SendUserFileMessage(ctx, &messagepb.SendUserFileMessageRequest{ToUserId: to.id, File: b.File})
+		}
+	default:
+		return 0, fmt.Errorf("send: no body kind in %v", body)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return resp.GetId(), nil
+}
+
+// text is a text body.
+func text(content string) *messagepb.Message {
+	return &messagepb.Message{Body: &messagepb.Message_Text{Text: &messagepb.TextMessage{Content: content}}}
+}
+
+// sendText sends a text that must be accepted and returns its id.
+func (e *env) sendText(t *testing.T, from person, to target, content string) uint64 {
+	t.Helper()
+	id, err := e.send(from.ctx, to, text(content))
+	require.NoError(t, err)
+	require.NotZero(t, id)
+	return id
+}
+
+func (e *env) sync(t *testing.T, p person, convID string, afterSeq, limit uint64) *messagepb.SyncMessagesResponse {
+	t.Helper()
+	resp, err := e.msgs.SyncMessages(p.ctx, &messagepb.SyncMessagesRequest{ConversationId: convID, AfterSeq: afterSeq, Limit: limit})
+	require.NoError(t, err)
+	return resp
+}
+
+// syncAll reads the whole conversation as p, a page at a time.
+func (e *env) syncAll(t *testing.T, p person, convID string) []*messagepb.Message {
+	t.Helper()
+	var out []*messagepb.Message
+	after := uint64(0)
+	for range 100 {
+		resp := e.sync(t, p, convID, after, 200)
+		out = append(out, resp.GetMessage()...)
+		if !resp.GetHasMore() {
+			return out
+		}
+		require.NotEmpty(t, resp.GetMessage())
+		after = resp.GetMessage()[len(resp.GetMessage())-1].GetSeq()
+	}
+	t.Fatalf("sync %s: has_more never ended", convID)
+	return nil
+}
+
+func (e *env) conversations(t *testing.T, p person) []*messagepb.Conversation {
+	t.Helper()
+	resp, err := e.msgs.ListConversations(p.ctx, &messagepb.ListConversationsRequest{})
+	require.NoError(t, err)
+	return resp.GetConversation()
+}
+
+func (e *env) markRead(p person, convID string, seq uint64) error {
+	_, err := e.msgs.MarkRead(p.ctx, &messagepb.MarkReadRequest{ConversationId: convID, Seq: seq})
+	return err
+}
+
+// rowCount counts the stored rows of a conversation in the database.
+func (e *env) rowCount(t *testing.T, convID string) int {
+	t.Helper()
+	var n int
+	require.NoError(t, e.pool.QueryRow(context.Background(),
+		`SELECT count(*) FROM messages.messages WHERE conversation_id = $1`, convID).Scan(&n))
+	return n
+}
+
+func requireCode(t *testing.T, err error, want codes.Code) *status.Status {
+	t.Helper()
+	require.Error(t, err)
+	st, ok := status.FromError(err)
+	require.True(t, ok, "not a gRPC status: %v", err)
+	require.Equal(t, want, st.Code(), "message: %s", st.Message())
+	return st
+}
+
+// requireInvalid fails unless err is InvalidArgument with a message naming field.
+func requireInvalid(t *testing.T, err error, field string) {
+	t.Helper()
+	st := requireCode(t, err, codes.InvalidArgument)
+	require.Contains(t, st.Message(), field+":", "the message should name the field")
+}
+
+func requireProtoEqual(t *testing.T, want, got proto.Message) {
+	t.Helper()
+	require.Truef(t, proto.Equal(want, got), "want: %v\n got: %v", want, got)
+}
+
+func sorted(ids ...uint64) []uint64 {
+	out := slices.Clone(ids)
+	slices.Sort(out)
+	return out
+}
+
+func ids(ps ...person) []uint64 {
+	out := make([]uint64, len(ps))
+	for i, p := range ps {
+		out[i] = p.id
+	}
+	return out
+}
+
+// seqs is the seqs of msgs, in order.
+func seqs(msgs []*messagepb.Message) []uint64 {
+	out := make([]uint64, len(msgs))
+	for i, m := range msgs {
+		out[i] = m.GetSeq()
+	}
+	return out
+}
+
+// oneTo returns 1, 2, …, n.
+func oneTo(n int) []uint64 {
+	out := make([]uint64, n)
+	for i := range out {
+		out[i] = uint64(i + 1)
+	}
+	return out
+}

@@ -1,0 +1,9 @@
+package message_test
+
+import (
+	"testing"
+
+	"github.com/parley-im/parley/platform/testdb"
+)
+
+func TestMain(m *testing.M) { testdb.Main(m) }
