@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/alexedwards/argon2id"
+	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
@@ -70,7 +71,7 @@ func setup(t *testing.T, queueSize int) *env {
 	groups := group.New(pool, users, group.Config{})
 	deliveries := bus.NewLocal()
 	// A generous send rate: the tests send bursts no client would.
-	messages := message.New(pool, users, groups, deliveries, message.Config{SendRate: 1000, SendBurst: 1000})
+	messages := message.New(pool, users, groups, deliveries, message.Config{SendRate: 1000, SendBurst: 1000}, zerolog.Nop())
 	e := &env{userMod: users}
 	registerGateway := func(r grpc.ServiceRegistrar) {
 		srv, ok := r.(*grpcserver.Server)
