@@ -38,7 +38,9 @@ func TestMain(m *testing.M) { testdb.Main(m) }
 // startParley serves the production wiring on a loopback port.
 func startParley(t *testing.T) *grpc.ClientConn {
 	t.Helper()
-	app, err := build(config.Default(), testdb.Pool(t), zerolog.Nop(), prometheus.NewRegistry())
+	cfg := config.Default()
+	cfg.DataDir, cfg.StorageDir = t.TempDir(), t.TempDir()
+	app, err := build(context.Background(), cfg, testdb.Pool(t), zerolog.Nop(), prometheus.NewRegistry())
 	require.NoError(t, err)
 	srv := app.server
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
@@ -82,7 +84,7 @@ func TestPingOnEveryServiceWithoutToken(t *testing.T) {
 	}
 }
 
-func TestUnbuiltMethodsAreUnimplementedBehindAuth(t *testing.T) {
+func TestMethodsNeedATokenAndSendEmailAnAdmin(t *testing.T) {
 	t.Parallel()
 	conn := startParley(t)
 	users := userpb.NewUserServiceClient(conn)
@@ -93,10 +95,11 @@ func TestUnbuiltMethodsAreUnimplementedBehindAuth(t *testing.T) {
 	require.NoError(t, err)
 	authed := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+login.GetToken())
 
-	_, err = commonpb.NewCommonServiceClient(conn).SendEmail(ctx, &commonpb.SendEmailRequest{})
+	email := &commonpb.SendEmailRequest{Receiver: map[string]string{"ann@example.com": "Ann"}, Subject: "hi"}
+	_, err = commonpb.NewCommonServiceClient(conn).SendEmail(ctx, email)
 	require.Equal(t, codes.Unauthenticated, status.Code(err), "no token is refused before anything else")
-	_, err = commonpb.NewCommonServiceClient(conn).SendEmail(authed, &commonpb.SendEmailRequest{})
-	require.Equal(t, codes.Unimplemented, status.Code(err))
+	_, err = commonpb.NewCommonServiceClient(conn).SendEmail(authed, email)
+	require.Equal(t, codes.PermissionDenied, status.Code(err))
 }
 
 func TestHealthAndReflection(t *testing.T) {
@@ -200,8 +203,9 @@ func TestServeStartsAndStopsGracefully(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	var errOut bytes.Buffer
+	dbURL, dataDir, storageDir := testdb.URL(t), t.TempDir(), t.TempDir()
 	go func() {
-		done <- run(ctx, []string{"serve", "-database-url", testdb.URL(t),
+		done <- run(ctx, []string{"serve", "-database-url", dbURL, "-data-dir", dataDir, "-storage-dir", storageDir,
 			"-grpc-addr", grpcAddr, "-http-addr", httpAddr, "-log-level", "warn"}, &bytes.Buffer{}, &errOut)
 	}()
 

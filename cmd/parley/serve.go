@@ -59,7 +59,7 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	app, err := build(cfg, pool, log, registry)
+	app, err := build(ctx, cfg, pool, log, registry)
 	if err != nil {
 		return err
 	}
@@ -74,8 +74,12 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 		grpcLis.Close()
 		return fmt.Errorf("HTTP listener: %w", err)
 	}
+	mux := httpserver.NewMux(pool.Ping, registry)
+	if app.media != nil {
+		mux.Handle("GET /media/", app.media)
+	}
 	httpSrv := &http.Server{
-		Handler:           httpserver.NewMux(pool.Ping, registry),
+		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 

@@ -4,6 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -20,6 +25,7 @@ import (
 	"github.com/parley-im/parley/platform/bus"
 	"github.com/parley-im/parley/platform/config"
 	"github.com/parley-im/parley/platform/grpcserver"
+	"github.com/parley-im/parley/platform/storage"
 )
 
 // module is what every module offers the server.
@@ -34,11 +40,13 @@ type parley struct {
 	background []func(ctx context.Context)
 	// closeStreams ends the long-lived gateway streams at shutdown.
 	closeStreams func()
+	// media serves uploaded files under /media/ when they are kept on disk.
+	media http.Handler
 }
 
 // build wires the modules onto one gRPC server: platform first, then each
 // module from the modules it depends on.
-func build(cfg config.Config, pool *pgxpool.Pool, log zerolog.Logger, reg prometheus.Registerer) (*parley, error) {
+func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerolog.Logger, reg prometheus.Registerer) (*parley, error) {
 	users := user.New(pool, user.Config{
 		TokenTTL:         cfg.TokenTTL,
 		LoginMaxFailures: 10,
@@ -75,13 +83,65 @@ func build(cfg config.Config, pool *pgxpool.Pool, log zerolog.Logger, reg promet
 	// The gateway dispatches its clients' requests through the server itself.
 	gateways := gateway.New(srv, users, deliveries, gateway.Config{NodeID: cfg.NodeID, QueueSize: cfg.GatewayQueue})
 
-	for _, m := range []module{users, groups, feeds, messages, gateways, common.New()} {
+	store, media, err := newStorage(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	commons, err := common.New(pool, store, common.Config{
+		MaxUploadBytes: cfg.MaxUploadBytes,
+		SpoolDir:       filepath.Join(cfg.DataDir, "spool"),
+		SMTP: common.SMTP{
+			Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, Username: cfg.SMTP.Username,
+			Password: cfg.SMTP.Password, TLS: cfg.SMTP.TLS, From: cfg.SMTP.From,
+		},
+	}, log)
+	if err != nil {
+		return nil, err
+	}
+
+	for _, m := range []module{users, groups, feeds, messages, gateways, commons} {
 		m.Register(srv)
 	}
 	srv.Ready()
 	return &parley{
 		server:       srv,
-		background:   []func(context.Context){feeds.Run, messages.Run},
+		background:   []func(context.Context){feeds.Run, messages.Run, commons.Run},
 		closeStreams: gateways.CloseStreams,
+		media:        media,
 	}, nil
+}
+
+// newStorage builds the upload store -storage names; for fs, also the
+// handler that serves its files under /media/.
+func newStorage(ctx context.Context, cfg config.Config) (storage.Storage, http.Handler, error) {
+	switch cfg.Storage {
+	case "fs":
+		fs, err := storage.NewFS(cfg.StorageDir, publicURL(cfg)+"/media")
+		if err != nil {
+			return nil, nil, err
+		}
+		return fs, fs.Handler("/media/"), nil
+	case "s3":
+		s3, err := storage.NewS3(ctx, storage.S3Config{
+			Endpoint: cfg.S3.Endpoint, Bucket: cfg.S3.Bucket, AccessKey: cfg.S3.AccessKey,
+			SecretKey: cfg.S3.SecretKey, UseTLS: cfg.S3.TLS, Region: cfg.S3.Region, PublicURL: cfg.S3.PublicURL,
+		})
+		return s3, nil, err
+	}
+	return nil, nil, fmt.Errorf("storage %q: want fs or s3", cfg.Storage)
+}
+
+// publicURL is -public-url, or the HTTP listener's address as a URL.
+func publicURL(cfg config.Config) string {
+	if cfg.PublicURL != "" {
+		return strings.TrimSuffix(cfg.PublicURL, "/")
+	}
+	host, port, err := net.SplitHostPort(cfg.HTTPAddr)
+	if err != nil {
+		return "http://" + cfg.HTTPAddr
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }

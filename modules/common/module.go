@@ -1,33 +1,51 @@
-// Package common is the common module. Until it is built, its CommonService
-// answers Ping and returns Unimplemented for every other method.
+// Package common is the common module: streamed image uploads to object
+// storage, durable email through a River job queue, and the CommonService.
 package common
 
 import (
 	"context"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rs/zerolog"
 	"google.golang.org/grpc"
 
 	"github.com/parley-im/parley/api/gen/commonpb"
-	"github.com/parley-im/parley/platform/pong"
+	"github.com/parley-im/parley/modules/common/internal/app"
+	"github.com/parley-im/parley/modules/common/internal/rpc"
+	"github.com/parley-im/parley/platform/storage"
+)
+
+// Config tunes the module.
+type (
+	Config = app.Config
+	SMTP   = app.SMTP
 )
 
 // PublicMethods are the CommonService methods callable without a token.
 var PublicMethods = []string{commonpb.CommonService_Ping_FullMethodName}
 
 // Module is the built common module.
-type Module struct{}
+type Module struct {
+	svc *app.Service
+	log zerolog.Logger
+}
 
-func New() *Module { return &Module{} }
+func New(pool *pgxpool.Pool, store storage.Storage, cfg Config, log zerolog.Logger) (*Module, error) {
+	svc, err := app.New(pool, store, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	return &Module{svc: svc, log: log}, nil
+}
 
 // Register adds the CommonService to s.
 func (m *Module) Register(s grpc.ServiceRegistrar) {
-	commonpb.RegisterCommonServiceServer(s, server{})
+	commonpb.RegisterCommonServiceServer(s, rpc.NewServer(m.svc))
 }
 
-type server struct {
-	commonpb.UnimplementedCommonServiceServer
-}
-
-func (server) Ping(ctx context.Context, req *commonpb.PingRequest) (*commonpb.PingResponse, error) {
-	return pong.Ping(ctx, req)
+// Run sends accepted emails until ctx ends.
+func (m *Module) Run(ctx context.Context) {
+	if err := m.svc.Run(ctx); err != nil {
+		m.log.Error().Err(err).Msg("email queue")
+	}
 }

@@ -32,6 +32,24 @@ type Config struct {
 	NodeID          string
 	GatewaySecret   string
 	GatewayQueue    int
+	Storage         string
+	StorageDir      string
+	PublicURL       string
+	MaxUploadBytes  int64
+	S3              S3
+	SMTP            SMTP
+}
+
+// S3 addresses an S3-compatible object store (-storage=s3).
+type S3 struct {
+	Endpoint, Bucket, AccessKey, SecretKey, Region, PublicURL string
+	TLS                                                       bool
+}
+
+// SMTP is the mail server SendEmail delivers through.
+type SMTP struct {
+	Host, Username, Password, TLS, From string
+	Port                                int
 }
 
 // Default returns the embedded defaults.
@@ -51,6 +69,11 @@ func Default() Config {
 		SendRate:        20,
 		SendBurst:       50,
 		GatewayQueue:    256,
+		Storage:         "fs",
+		StorageDir:      "./data/media",
+		MaxUploadBytes:  10 << 20,
+		S3:              S3{Bucket: "parley", TLS: true},
+		SMTP:            SMTP{Port: 587, TLS: "starttls", From: "Parley <parley@localhost>"},
 	}
 }
 
@@ -81,6 +104,24 @@ func (c *Config) RegisterServeFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.GatewaySecret, "gateway-secret", c.GatewaySecret,
 		"credential edge gateways present as `authorization: Gateway <secret>`; empty refuses edge gateways")
 	fs.IntVar(&c.GatewayQueue, "gateway-queue", c.GatewayQueue, "frames a gateway stream may have waiting before it is cut off as too slow")
+	fs.StringVar(&c.Storage, "storage", c.Storage, "where uploads are kept: fs (files under -storage-dir) or s3")
+	fs.StringVar(&c.StorageDir, "storage-dir", c.StorageDir, "directory of uploaded files (-storage=fs)")
+	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL,
+		"base URL clients reach this server's HTTP listener at (default from -http-addr)")
+	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", c.MaxUploadBytes, "largest image UploadImage accepts")
+	fs.StringVar(&c.S3.Endpoint, "s3-endpoint", c.S3.Endpoint, "S3 endpoint host[:port] (-storage=s3)")
+	fs.StringVar(&c.S3.Bucket, "s3-bucket", c.S3.Bucket, "S3 bucket, created if missing")
+	fs.StringVar(&c.S3.AccessKey, "s3-access-key", c.S3.AccessKey, "S3 access key")
+	fs.StringVar(&c.S3.SecretKey, "s3-secret-key", c.S3.SecretKey, "S3 secret key")
+	fs.StringVar(&c.S3.Region, "s3-region", c.S3.Region, "S3 region")
+	fs.BoolVar(&c.S3.TLS, "s3-tls", c.S3.TLS, "reach the S3 endpoint over TLS")
+	fs.StringVar(&c.S3.PublicURL, "s3-public-url", c.S3.PublicURL, "base URL of the bucket's objects (default the endpoint and bucket)")
+	fs.StringVar(&c.SMTP.Host, "smtp-host", c.SMTP.Host, "SMTP server; empty writes emails to the log instead")
+	fs.IntVar(&c.SMTP.Port, "smtp-port", c.SMTP.Port, "SMTP port")
+	fs.StringVar(&c.SMTP.Username, "smtp-username", c.SMTP.Username, "SMTP user")
+	fs.StringVar(&c.SMTP.Password, "smtp-password", c.SMTP.Password, "SMTP password")
+	fs.StringVar(&c.SMTP.TLS, "smtp-tls", c.SMTP.TLS, "starttls (required), tls (implicit) or none")
+	fs.StringVar(&c.SMTP.From, "smtp-from", c.SMTP.From, "sender address of emails")
 }
 
 // EnvName is the environment twin of a flag.

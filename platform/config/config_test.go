@@ -77,6 +77,23 @@ func TestParseEnv(t *testing.T) {
 	t.Setenv("PARLEY_NODE_ID", "node-a")
 	t.Setenv("PARLEY_GATEWAY_SECRET", "s3cret")
 	t.Setenv("PARLEY_GATEWAY_QUEUE", "32")
+	t.Setenv("PARLEY_STORAGE", "s3")
+	t.Setenv("PARLEY_STORAGE_DIR", "/srv/media")
+	t.Setenv("PARLEY_PUBLIC_URL", "https://chat.example.com")
+	t.Setenv("PARLEY_MAX_UPLOAD_BYTES", "2048")
+	t.Setenv("PARLEY_S3_ENDPOINT", "minio:9000")
+	t.Setenv("PARLEY_S3_BUCKET", "media")
+	t.Setenv("PARLEY_S3_ACCESS_KEY", "ak")
+	t.Setenv("PARLEY_S3_SECRET_KEY", "sk")
+	t.Setenv("PARLEY_S3_REGION", "eu-1")
+	t.Setenv("PARLEY_S3_TLS", "false")
+	t.Setenv("PARLEY_S3_PUBLIC_URL", "https://cdn.example.com/media")
+	t.Setenv("PARLEY_SMTP_HOST", "mail")
+	t.Setenv("PARLEY_SMTP_PORT", "1025")
+	t.Setenv("PARLEY_SMTP_USERNAME", "mailer")
+	t.Setenv("PARLEY_SMTP_PASSWORD", "pw")
+	t.Setenv("PARLEY_SMTP_TLS", "none")
+	t.Setenv("PARLEY_SMTP_FROM", "chat@example.com")
 
 	parse(t, fs, nil)
 	require.Equal(t, config.Config{
@@ -97,6 +114,13 @@ func TestParseEnv(t *testing.T) {
 		NodeID:          "node-a",
 		GatewaySecret:   "s3cret",
 		GatewayQueue:    32,
+		Storage:         "s3",
+		StorageDir:      "/srv/media",
+		PublicURL:       "https://chat.example.com",
+		MaxUploadBytes:  2048,
+		S3: config.S3{Endpoint: "minio:9000", Bucket: "media", AccessKey: "ak", SecretKey: "sk",
+			Region: "eu-1", PublicURL: "https://cdn.example.com/media", TLS: false},
+		SMTP: config.SMTP{Host: "mail", Port: 1025, Username: "mailer", Password: "pw", TLS: "none", From: "chat@example.com"},
 	}, *cfg)
 }
 

@@ -15,19 +15,23 @@ import (
 type Migrations struct {
 	Module string
 	FS     fs.FS
+	// After, when set, runs after the line's migrations are up: for a
+	// library's own migrations into the module's schema (River's jobs).
+	After func(ctx context.Context, pool *pgxpool.Pool) error
 }
 
 // Migrator applies module migration lines in order.
 type Migrator struct {
+	pool      *pgxpool.Pool
 	providers []*goose.Provider
-	modules   []string
+	lines     []Migrations
 }
 
 // NewMigrator prepares the providers for lines, in the order given (a module
 // comes after the modules it reads from in-process at start-up).
 func NewMigrator(pool *pgxpool.Pool, lines []Migrations) (*Migrator, error) {
 	db := stdlib.OpenDBFromPool(pool)
-	m := &Migrator{}
+	m := &Migrator{pool: pool, lines: lines}
 	for _, line := range lines {
 		p, err := goose.NewProvider(goose.DialectPostgres, db, line.FS,
 			goose.WithTableName("goose_"+line.Module+"_version"))
@@ -35,7 +39,6 @@ func NewMigrator(pool *pgxpool.Pool, lines []Migrations) (*Migrator, error) {
 			return nil, fmt.Errorf("migrations of %s: %w", line.Module, err)
 		}
 		m.providers = append(m.providers, p)
-		m.modules = append(m.modules, line.Module)
 	}
 	return m, nil
 }
@@ -47,7 +50,12 @@ func (m *Migrator) Up(ctx context.Context) ([]*goose.MigrationResult, error) {
 		res, err := p.Up(ctx)
 		all = append(all, res...)
 		if err != nil {
-			return all, fmt.Errorf("migrate %s up: %w", m.modules[i], err)
+			return all, fmt.Errorf("migrate %s up: %w", m.lines[i].Module, err)
+		}
+		if after := m.lines[i].After; after != nil {
+			if err := after(ctx, m.pool); err != nil {
+				return all, fmt.Errorf("migrate %s up: %w", m.lines[i].Module, err)
+			}
 		}
 	}
 	return all, nil
@@ -58,14 +66,14 @@ func (m *Migrator) Down(ctx context.Context) (*goose.MigrationResult, error) {
 	for i := len(m.providers) - 1; i >= 0; i-- {
 		v, err := m.providers[i].GetDBVersion(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("migrate %s: %w", m.modules[i], err)
+			return nil, fmt.Errorf("migrate %s: %w", m.lines[i].Module, err)
 		}
 		if v == 0 {
 			continue
 		}
 		res, err := m.providers[i].Down(ctx)
 		if err != nil {
-			return res, fmt.Errorf("migrate %s down: %w", m.modules[i], err)
+			return res, fmt.Errorf("migrate %s down: %w", m.lines[i].Module, err)
 		}
 		return res, nil
 	}
@@ -84,9 +92,9 @@ func (m *Migrator) Status(ctx context.Context) ([]ModuleStatus, error) {
 	for i, p := range m.providers {
 		st, err := p.Status(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("migrate %s status: %w", m.modules[i], err)
+			return nil, fmt.Errorf("migrate %s status: %w", m.lines[i].Module, err)
 		}
-		out = append(out, ModuleStatus{Module: m.modules[i], Migrations: st})
+		out = append(out, ModuleStatus{Module: m.lines[i].Module, Migrations: st})
 	}
 	return out, nil
 }

@@ -1,0 +1,92 @@
+// Package app is the common module's behaviour: image uploads to object
+// storage and durable email.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/rs/zerolog"
+
+	"github.com/parley-im/parley/modules/common/internal/db"
+	"github.com/parley-im/parley/platform/storage"
+)
+
+// JobSchema is where River keeps its jobs: the module's own schema.
+const JobSchema = "common"
+
+// Config tunes the module.
+type Config struct {
+	MaxUploadBytes int64
+	SpoolDir       string // where uploads are written while they arrive
+	SMTP           SMTP
+	// EmailRetryBase is the first retry's delay; it doubles after each failure.
+	EmailRetryBase time.Duration
+	// EmailMaxAttempts bounds delivery attempts before an email is failed.
+	EmailMaxAttempts int
+}
+
+// Service implements the module.
+type Service struct {
+	pool    *pgxpool.Pool
+	q       *db.Queries
+	storage storage.Storage
+	jobs    *river.Client[pgx.Tx]
+	cfg     Config
+	log     zerolog.Logger
+}
+
+func New(pool *pgxpool.Pool, store storage.Storage, cfg Config, log zerolog.Logger) (*Service, error) {
+	if cfg.MaxUploadBytes <= 0 {
+		cfg.MaxUploadBytes = 10 << 20
+	}
+	if cfg.EmailRetryBase <= 0 {
+		cfg.EmailRetryBase = 10 * time.Second
+	}
+	if cfg.EmailMaxAttempts <= 0 {
+		cfg.EmailMaxAttempts = 10
+	}
+	if err := os.MkdirAll(cfg.SpoolDir, 0o755); err != nil {
+		return nil, fmt.Errorf("upload spool directory: %w", err)
+	}
+	s := &Service{pool: pool, q: db.New(pool), storage: store, cfg: cfg, log: log}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &emailWorker{svc: s})
+	jobs, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
+		Schema:      JobSchema,
+		Queues:      map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}},
+		Workers:     workers,
+		MaxAttempts: cfg.EmailMaxAttempts,
+		RetryPolicy: backoff{base: cfg.EmailRetryBase},
+		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("email queue: %w", err)
+	}
+	s.jobs = jobs
+	return s, nil
+}
+
+// Run works the email queue until ctx ends, then lets running jobs finish
+// (for up to 10 s).
+func (s *Service) Run(ctx context.Context) error {
+	// Cancelling Start's context would cancel running jobs: stop gracefully
+	// instead, and cancel only what is still running after the timeout.
+	if err := s.jobs.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("start email queue: %w", err)
+	}
+	<-ctx.Done()
+	stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.jobs.Stop(stopCtx); err != nil {
+		return s.jobs.StopAndCancel(context.Background())
+	}
+	return nil
+}

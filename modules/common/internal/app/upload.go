@@ -1,0 +1,131 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"image"
+	_ "image/gif" // registers the formats DecodeConfig reads
+	_ "image/jpeg"
+	_ "image/png"
+	"io"
+	"os"
+
+	_ "golang.org/x/image/bmp"
+	_ "golang.org/x/image/webp"
+
+	"github.com/parley-im/parley/modules/common/internal/db"
+	"github.com/parley-im/parley/platform/apperr"
+	"github.com/parley-im/parley/platform/storage"
+)
+
+// Upload errors; the messages are what clients see.
+var (
+	ErrEmptyUpload  = apperr.InvalidArgument("content: the upload is empty")
+	ErrNotAnImage   = apperr.InvalidArgument("content: not a JPEG, PNG, GIF, WebP or BMP image")
+	errTooLargeBase = "content: the upload is larger than %d bytes"
+)
+
+// sniffLength is how many leading bytes sniff needs.
+const sniffLength = 12
+
+// sniff returns the key extension of the image format head starts with, so
+// a non-image is refused on its first bytes, before it is all received.
+func sniff(head []byte) (string, bool) {
+	switch {
+	case bytes.HasPrefix(head, []byte{0xFF, 0xD8, 0xFF}):
+		return ".jpg", true
+	case bytes.HasPrefix(head, []byte("\x89PNG\r\n\x1a\n")):
+		return ".png", true
+	case bytes.HasPrefix(head, []byte("GIF8")):
+		return ".gif", true
+	case bytes.HasPrefix(head, []byte("BM")):
+		return ".bmp", true
+	case len(head) >= 12 && string(head[:4]) == "RIFF" && string(head[8:12]) == "WEBP":
+		return ".webp", true
+	}
+	return "", false
+}
+
+// Chunks yields an upload's chunks: io.EOF after the last one.
+type Chunks func() ([]byte, error)
+
+// Upload streams an image to a spool file (memory stays one chunk), checks
+// its size and format as it comes, then stores it under its content key and
+// records it. It returns the object's URL. Nothing is stored for an upload
+// that is refused or does not finish.
+func (s *Service) Upload(ctx context.Context, ownerID uint64, next Chunks) (string, error) {
+	spool, err := os.CreateTemp(s.cfg.SpoolDir, "upload-*")
+	if err != nil {
+		return "", fmt.Errorf("spool upload: %w", err)
+	}
+	defer func() {
+		spool.Close()
+		os.Remove(spool.Name()) // gone already when Put moved it
+	}()
+
+	hash := sha256.New()
+	var size int64
+	var head []byte
+	ext := ""
+	for {
+		chunk, err := next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return "", err // the client went away or the stream broke: nothing is kept
+		}
+		size += int64(len(chunk))
+		if size > s.cfg.MaxUploadBytes {
+			return "", apperr.InvalidArgument(errTooLargeBase, s.cfg.MaxUploadBytes)
+		}
+		if ext == "" {
+			head = append(head, chunk[:min(len(chunk), sniffLength-len(head))]...)
+			if len(head) >= sniffLength {
+				var ok bool
+				if ext, ok = sniff(head); !ok {
+					return "", ErrNotAnImage
+				}
+			}
+		}
+		hash.Write(chunk)
+		if _, err := spool.Write(chunk); err != nil {
+			return "", fmt.Errorf("spool upload: %w", err)
+		}
+	}
+	if size == 0 {
+		return "", ErrEmptyUpload
+	}
+	if ext == "" {
+		return "", ErrNotAnImage // shorter than any image header
+	}
+
+	// The header gives the dimensions without decoding the pixels.
+	if _, err := spool.Seek(0, io.SeekStart); err != nil {
+		return "", err
+	}
+	cfg, format, err := image.DecodeConfig(spool)
+	if err != nil || formatExt[format] != ext {
+		return "", ErrNotAnImage
+	}
+
+	key := hex.EncodeToString(hash.Sum(nil)) + ext
+	contentType := storage.ContentType(ext)
+	if err := s.storage.Put(ctx, key, spool, size, contentType); err != nil {
+		return "", fmt.Errorf("store upload: %w", err)
+	}
+	if err := s.q.RecordObject(ctx, db.RecordObjectParams{
+		Key: key, OwnerID: int64(ownerID), Size: size, ContentType: contentType,
+		Width: int32(cfg.Width), Height: int32(cfg.Height),
+	}); err != nil {
+		return "", fmt.Errorf("record upload: %w", err)
+	}
+	return s.storage.URL(key), nil
+}
+
+// formatExt maps image.DecodeConfig's format names to key extensions.
+var formatExt = map[string]string{"jpeg": ".jpg", "png": ".png", "gif": ".gif", "bmp": ".bmp", "webp": ".webp"}
