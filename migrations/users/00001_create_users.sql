@@ -31,13 +31,17 @@ CREATE TABLE users.tokens (
 CREATE INDEX tokens_user_id_idx ON users.tokens (user_id);
 
 -- Failed logins per folded nickname, for the login rate limit. Rows older
--- than the window are deleted as new failures arrive.
+-- than the window are deleted as new attempts arrive.
+-- A login attempt is recorded as a failure before the password is checked
+-- (and deleted if it was right), so parallel guesses are counted too.
 CREATE TABLE users.login_failures (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     nickname_folded text        NOT NULL,
     failed_at       timestamptz NOT NULL DEFAULT now()
 );
 
 CREATE INDEX login_failures_nickname_idx ON users.login_failures (nickname_folded, failed_at);
+CREATE INDEX login_failures_failed_at_idx ON users.login_failures (failed_at);
 
 -- +goose Down
 DROP SCHEMA users CASCADE;

@@ -466,3 +466,44 @@ func TestDefaultPasswordCost(t *testing.T) {
 	require.True(t, strings.HasPrefix(hash, "$argon2id$v=19$m=19456,t=2,p=1$"), hash)
 	require.NotContains(t, hash, password)
 }
+
+// Parallel guesses are counted like sequential ones: of 30 at once, no more
+// than the limit get to try a password.
+func TestLoginRateLimitHoldsUnderParallelGuesses(t *testing.T) {
+	t.Parallel()
+	c := setup(t, defaultConfig())
+	nick := unique("parallel")
+	createUser(t, c, nick)
+
+	var wg sync.WaitGroup
+	codesSeen := make([]codes.Code, 30)
+	for i := range codesSeen {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := c.UserLogin(context.Background(), &userpb.UserLoginRequest{Nickname: nick, Password: "wrong-password"})
+			codesSeen[i] = status.Code(err)
+		}()
+	}
+	wg.Wait()
+	tried := 0
+	for _, code := range codesSeen {
+		switch code {
+		case codes.Unauthenticated:
+			tried++
+		case codes.ResourceExhausted:
+		default:
+			t.Fatalf("unexpected code %v", code)
+		}
+	}
+	require.Equal(t, 10, tried, "exactly the limit's worth of guesses were checked")
+}
+
+func TestLoginNicknameIsValidated(t *testing.T) {
+	t.Parallel()
+	c := setup(t, defaultConfig())
+	for _, nick := range []string{"", "a\x00b", strings.Repeat("n", 3000)} {
+		_, err := c.UserLogin(context.Background(), &userpb.UserLoginRequest{Nickname: nick, Password: password})
+		requireCode(t, err, codes.InvalidArgument)
+	}
+}

@@ -49,8 +49,8 @@ func (r *UserCreateRequest) Validate() error {
 }
 
 func (r *UserLoginRequest) Validate() error {
-	if strings.TrimSpace(r.GetNickname()) == "" {
-		return errors.New("nickname: is required")
+	if err := validateNickname(r.GetNickname()); err != nil {
+		return err
 	}
 	return validate.Length("password", r.GetPassword(), 1, MaxPasswordLength)
 }

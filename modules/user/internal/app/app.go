@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/parley-im/parley/modules/user/internal/db"
 	"github.com/parley-im/parley/platform/apperr"
@@ -55,6 +57,9 @@ type Service struct {
 	// dummyHash is compared against when a nickname does not exist, so a
 	// login takes as long whether or not the nickname exists.
 	dummyHash string
+	// hashing bounds the argon2id runs at once: each takes the parameters'
+	// memory (19 MiB by default), and sign-up and login are public.
+	hashing *semaphore.Weighted
 }
 
 func New(pool *pgxpool.Pool, cfg Config) *Service {
@@ -65,7 +70,36 @@ func New(pool *pgxpool.Pool, cfg Config) *Service {
 	if err != nil {
 		panic(err) // only crypto/rand failing, which Go treats as fatal anyway
 	}
-	return &Service{pool: pool, q: db.New(pool), cfg: cfg, dummyHash: dummy}
+	return &Service{
+		pool: pool, q: db.New(pool), cfg: cfg, dummyHash: dummy,
+		hashing: semaphore.NewWeighted(int64(2 * runtime.GOMAXPROCS(0))),
+	}
+}
+
+// hashPassword hashes a new password, waiting for a hashing slot.
+func (s *Service) hashPassword(ctx context.Context, password string) (string, error) {
+	if err := s.hashing.Acquire(ctx, 1); err != nil {
+		return "", err
+	}
+	defer s.hashing.Release(1)
+	hash, err := argon2id.CreateHash(password, s.cfg.PasswordParams)
+	if err != nil {
+		return "", fmt.Errorf("hash password: %w", err)
+	}
+	return hash, nil
+}
+
+// comparePassword checks password against hash, waiting for a hashing slot.
+func (s *Service) comparePassword(ctx context.Context, password, hash string) (bool, error) {
+	if err := s.hashing.Acquire(ctx, 1); err != nil {
+		return false, err
+	}
+	defer s.hashing.Release(1)
+	match, err := argon2id.ComparePasswordAndHash(password, hash)
+	if err != nil {
+		return false, fmt.Errorf("compare password: %w", err)
+	}
+	return match, nil
 }
 
 // NewUser is a validated sign-up.
@@ -77,9 +111,9 @@ type NewUser struct {
 }
 
 func (s *Service) CreateUser(ctx context.Context, in NewUser) (db.UsersUser, error) {
-	hash, err := argon2id.CreateHash(in.Password, s.cfg.PasswordParams)
+	hash, err := s.hashPassword(ctx, in.Password)
 	if err != nil {
-		return db.UsersUser{}, fmt.Errorf("hash password: %w", err)
+		return db.UsersUser{}, err
 	}
 	u, err := s.q.CreateUser(ctx, db.CreateUserParams{
 		Nickname:       strings.TrimSpace(in.Nickname),
@@ -99,17 +133,36 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (db.UsersUser, err
 }
 
 // Login checks the credentials and issues a new token.
+//
+// The attempt is recorded as a failure before the password is checked, under
+// a lock on the nickname, and forgotten only if the password was right: so
+// parallel guesses count as much as sequential ones.
 func (s *Service) Login(ctx context.Context, nickname, password string) (string, error) {
 	folded := search.Fold(nickname)
 	window := s.cfg.LoginWindow.Seconds()
-	failures, err := s.q.CountRecentLoginFailures(ctx, db.CountRecentLoginFailuresParams{
-		NicknameFolded: folded, WindowSeconds: window,
+	var attempt int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		q := s.q.WithTx(tx)
+		if err := q.LockNickname(ctx, folded); err != nil {
+			return err
+		}
+		if err := q.PruneLoginFailures(ctx, window); err != nil {
+			return err
+		}
+		failures, err := q.CountRecentLoginFailures(ctx, db.CountRecentLoginFailuresParams{
+			NicknameFolded: folded, WindowSeconds: window,
+		})
+		if err != nil {
+			return err
+		}
+		if failures >= int64(s.cfg.LoginMaxFailures) {
+			return ErrTooManyLoginFails
+		}
+		attempt, err = q.RecordLoginAttempt(ctx, folded)
+		return err
 	})
 	if err != nil {
-		return "", fmt.Errorf("count login failures: %w", err)
-	}
-	if failures >= int64(s.cfg.LoginMaxFailures) {
-		return "", ErrTooManyLoginFails
+		return "", fmt.Errorf("login attempt: %w", err)
 	}
 
 	cred, err := s.q.GetCredentials(ctx, folded)
@@ -120,23 +173,24 @@ func (s *Service) Login(ctx context.Context, nickname, password string) (string,
 	case err != nil:
 		return "", fmt.Errorf("get credentials: %w", err)
 	}
-	match, err := argon2id.ComparePasswordAndHash(password, hash)
+	match, err := s.comparePassword(ctx, password, hash)
 	if err != nil {
-		return "", fmt.Errorf("compare password: %w", err)
+		return "", err
 	}
 	if !match || hash == s.dummyHash {
-		err := s.q.RecordLoginFailure(ctx, db.RecordLoginFailureParams{NicknameFolded: folded, WindowSeconds: window})
-		if err != nil {
-			return "", fmt.Errorf("record login failure: %w", err)
-		}
 		return "", ErrBadCredentials
 	}
-	return s.issueToken(ctx, cred.ID)
+	if err := s.q.ForgetLoginAttempt(ctx, attempt); err != nil {
+		return "", fmt.Errorf("login attempt: %w", err)
+	}
+	return s.issueToken(ctx, cred.ID, hash)
 }
 
 // issueToken stores the SHA-256 of a new random token for userID; the token
-// itself is only ever in the client's hands.
-func (s *Service) issueToken(ctx context.Context, userID int64) (string, error) {
+// itself is only ever in the client's hands. checkedHash is the password
+// hash the login was checked against: if the password changed meanwhile,
+// no token is issued (the change revokes every token, this one included).
+func (s *Service) issueToken(ctx context.Context, userID int64, checkedHash string) (string, error) {
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
 		return "", err
@@ -145,6 +199,13 @@ func (s *Service) issueToken(ctx context.Context, userID int64) (string, error) 
 	hash := sha256.Sum256([]byte(token))
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
+		current, err := q.PasswordHash(ctx, userID)
+		if err != nil {
+			return err
+		}
+		if current != checkedHash {
+			return ErrBadCredentials
+		}
 		if err := q.DeleteExpiredTokens(ctx, userID); err != nil {
 			return err
 		}
@@ -225,9 +286,9 @@ func (s *Service) QueryUsers(ctx context.Context, keyword string, page paging.Pa
 
 // UpdatePassword sets a new password and revokes every token of the user.
 func (s *Service) UpdatePassword(ctx context.Context, userID uint64, password string) error {
-	hash, err := argon2id.CreateHash(password, s.cfg.PasswordParams)
+	hash, err := s.hashPassword(ctx, password)
 	if err != nil {
-		return fmt.Errorf("hash password: %w", err)
+		return err
 	}
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)

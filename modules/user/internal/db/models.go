@@ -21,6 +21,7 @@ type UsersFollow struct {
 }
 
 type UsersLoginFailure struct {
+	ID             int64
 	NicknameFolded string
 	FailedAt       time.Time
 }

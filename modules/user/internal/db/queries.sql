@@ -78,20 +78,29 @@ FROM users.tokens t
 JOIN users.users u ON u.id = t.user_id
 WHERE t.token_hash = @token_hash AND t.expires_at > now() AND u.deleted_at IS NULL;
 
+-- Serialises the attempts on one nickname for the rest of the transaction.
+-- name: LockNickname :exec
+SELECT pg_advisory_xact_lock(hashtextextended(@nickname_folded::text, 0));
+
 -- name: CountRecentLoginFailures :one
 SELECT count(*)
 FROM users.login_failures
 WHERE nickname_folded = @nickname_folded
   AND failed_at > now() - make_interval(secs => @window_seconds::float8);
 
--- name: RecordLoginFailure :exec
-WITH pruned AS (
-    DELETE FROM users.login_failures
-    WHERE nickname_folded = @nickname_folded
-      AND failed_at <= now() - make_interval(secs => @window_seconds::float8)
-)
-INSERT INTO users.login_failures (nickname_folded) VALUES (@nickname_folded);
+-- name: RecordLoginAttempt :one
+INSERT INTO users.login_failures (nickname_folded) VALUES (@nickname_folded)
+RETURNING id;
 
+-- name: ForgetLoginAttempt :exec
+DELETE FROM users.login_failures WHERE id = @id;
+
+-- name: PruneLoginFailures :exec
+DELETE FROM users.login_failures
+WHERE failed_at <= now() - make_interval(secs => @window_seconds::float8);
+
+-- name: PasswordHash :one
+SELECT password_hash FROM users.users WHERE id = @id FOR SHARE;
 -- name: Follow :exec
 INSERT INTO users.follows (follower_id, followee_id)
 VALUES (@follower_id, @followee_id)

@@ -250,6 +250,15 @@ func (q *Queries) FollowingIDs(ctx context.Context, userID int64) ([]int64, erro
 	return items, nil
 }
 
+const forgetLoginAttempt = `-- name: ForgetLoginAttempt :exec
+DELETE FROM users.login_failures WHERE id = $1
+`
+
+func (q *Queries) ForgetLoginAttempt(ctx context.Context, id int64) error {
+	_, err := q.db.Exec(ctx, forgetLoginAttempt, id)
+	return err
+}
+
 const getCredentials = `-- name: GetCredentials :one
 SELECT id, password_hash
 FROM users.users
@@ -547,23 +556,47 @@ func (q *Queries) ListUsers(ctx context.Context, arg ListUsersParams) ([]UsersUs
 	return items, nil
 }
 
-const recordLoginFailure = `-- name: RecordLoginFailure :exec
-WITH pruned AS (
-    DELETE FROM users.login_failures
-    WHERE nickname_folded = $1
-      AND failed_at <= now() - make_interval(secs => $2::float8)
-)
-INSERT INTO users.login_failures (nickname_folded) VALUES ($1)
+const lockNickname = `-- name: LockNickname :exec
+SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))
 `
 
-type RecordLoginFailureParams struct {
-	NicknameFolded string
-	WindowSeconds  float64
+// Serialises the attempts on one nickname for the rest of the transaction.
+func (q *Queries) LockNickname(ctx context.Context, nicknameFolded string) error {
+	_, err := q.db.Exec(ctx, lockNickname, nicknameFolded)
+	return err
 }
 
-func (q *Queries) RecordLoginFailure(ctx context.Context, arg RecordLoginFailureParams) error {
-	_, err := q.db.Exec(ctx, recordLoginFailure, arg.NicknameFolded, arg.WindowSeconds)
+const passwordHash = `-- name: PasswordHash :one
+SELECT password_hash FROM users.users WHERE id = $1 FOR SHARE
+`
+
+func (q *Queries) PasswordHash(ctx context.Context, id int64) (string, error) {
+	row := q.db.QueryRow(ctx, passwordHash, id)
+	var password_hash string
+	err := row.Scan(&password_hash)
+	return password_hash, err
+}
+
+const pruneLoginFailures = `-- name: PruneLoginFailures :exec
+DELETE FROM users.login_failures
+WHERE failed_at <= now() - make_interval(secs => $1::float8)
+`
+
+func (q *Queries) PruneLoginFailures(ctx context.Context, windowSeconds float64) error {
+	_, err := q.db.Exec(ctx, pruneLoginFailures, windowSeconds)
 	return err
+}
+
+const recordLoginAttempt = `-- name: RecordLoginAttempt :one
+INSERT INTO users.login_failures (nickname_folded) VALUES ($1)
+RETURNING id
+`
+
+func (q *Queries) RecordLoginAttempt(ctx context.Context, nicknameFolded string) (int64, error) {
+	row := q.db.QueryRow(ctx, recordLoginAttempt, nicknameFolded)
+	var id int64
+	err := row.Scan(&id)
+	return id, err
 }
 
 const searchUsers = `-- name: SearchUsers :many
