@@ -47,10 +47,12 @@ type parley struct {
 // build wires the modules onto one gRPC server: platform first, then each
 // module from the modules it depends on.
 func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerolog.Logger, reg prometheus.Registerer) (*parley, error) {
+	var gateways *gateway.Module // built below; serving starts after build
 	users := user.New(pool, user.Config{
 		TokenTTL:         cfg.TokenTTL,
 		LoginMaxFailures: 10,
 		LoginWindow:      time.Minute,
+		TokensRevoked:    func(userID uint64) { gateways.Revoke(userID) },
 	})
 	var public []string
 	for _, methods := range [][]string{
@@ -81,7 +83,7 @@ func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerol
 	}
 	messages := message.New(pool, users, groups, deliveries, message.Config{SendRate: cfg.SendRate, SendBurst: cfg.SendBurst}, log)
 	// The gateway dispatches its clients' requests through the server itself.
-	gateways := gateway.New(srv, users, deliveries, gateway.Config{NodeID: cfg.NodeID, QueueSize: cfg.GatewayQueue})
+	gateways = gateway.New(srv, users, deliveries, gateway.Config{NodeID: cfg.NodeID, QueueSize: cfg.GatewayQueue})
 
 	store, media, err := newStorage(ctx, cfg)
 	if err != nil {

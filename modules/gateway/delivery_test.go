@@ -186,7 +186,7 @@ func TestSlowEdgeStreamCutOffTakesItsClientsOffline(t *testing.T) {
 	var err error
 	deadline := time.Now().Add(frameWait)
 	for time.Now().Before(deadline) {
-		if _, err = e.gateway.Register(u1.ctx, req); status.Code(err) == codes.NotFound {
+		if _, err = e.gateway.Register(registerCtx(u1), req); status.Code(err) == codes.NotFound {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)

@@ -65,14 +65,16 @@ type env struct {
 func setup(t *testing.T, queueSize int) *env {
 	t.Helper()
 	pool := testdb.Pool(t)
+	e := &env{}
 	users := user.New(pool, user.Config{
 		TokenTTL: time.Hour, LoginMaxFailures: 10, LoginWindow: time.Minute, PasswordParams: cheapHashing,
+		TokensRevoked: func(userID uint64) { e.gateMod.Revoke(userID) },
 	})
+	e.userMod = users
 	groups := group.New(pool, users, group.Config{})
 	deliveries := bus.NewLocal()
 	// A generous send rate: the tests send bursts no client would.
 	messages := message.New(pool, users, groups, deliveries, message.Config{SendRate: 1000, SendBurst: 1000}, zerolog.Nop())
-	e := &env{userMod: users}
 	registerGateway := func(r grpc.ServiceRegistrar) {
 		srv, ok := r.(*grpcserver.Server)
 		require.True(t, ok, "registrar is %T, want *grpcserver.Server", r)
@@ -102,7 +104,14 @@ func unique(prefix string) string {
 type person struct {
 	id       uint64
 	nickname string
+	token    string
 	ctx      context.Context // carries the user's token
+}
+
+// registerCtx is how an edge gateway registers p's client: with the gateway
+// credential, passing p's token along.
+func registerCtx(p person) context.Context {
+	return metadata.AppendToOutgoingContext(gatewayCtx(), gateway.ClientAuthorizationHeader, "Bearer "+p.token)
 }
 
 // newUser signs a user up through the user module and logs it in.
@@ -116,7 +125,7 @@ func (e *env) newUser(t *testing.T) person {
 	resp, err := e.users.UserLogin(context.Background(), &userpb.UserLoginRequest{Nickname: nick, Password: password})
 	require.NoError(t, err)
 	require.NotEmpty(t, resp.GetToken())
-	return person{id: created.GetUser().GetId(), nickname: nick, ctx: withToken(resp.GetToken())}
+	return person{id: created.GetUser().GetId(), nickname: nick, token: resp.GetToken(), ctx: withToken(resp.GetToken())}
 }
 
 func (e *env) newUsers(t *testing.T, n int) []person {
@@ -258,7 +267,7 @@ func (e *env) register(t *testing.T, p person, gatewayID, clientID string) {
 	req := &gatewaypb.RegisterRequest{GatewayId: gatewayID, ClientId: clientID}
 	deadline := time.Now().Add(frameWait)
 	for {
-		_, err := e.gateway.Register(p.ctx, req)
+		_, err := e.gateway.Register(registerCtx(p), req)
 		if status.Code(err) != codes.NotFound || time.Now().After(deadline) {
 			require.NoError(t, err, "register %s on %s", clientID, gatewayID)
 			return

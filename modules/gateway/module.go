@@ -18,18 +18,23 @@ import (
 // Config tunes the module.
 type Config = rpc.Config
 
-// Dispatcher calls a unary method in-process as a user (the gRPC server).
+// Dispatcher calls a unary method in-process as the holder of a user token
+// (the gRPC server).
 type Dispatcher = rpc.Dispatcher
 
 // Stream metadata and frame commands.
 const (
-	ClientIDHeader  = rpc.ClientIDHeader
-	GatewayIDHeader = rpc.GatewayIDHeader
-	CmdPing         = rpc.CmdPing
-	CmdPong         = rpc.CmdPong
-	CmdError        = rpc.CmdError
-	CmdBroadcast    = rpc.CmdBroadcast
+	ClientIDHeader            = rpc.ClientIDHeader
+	GatewayIDHeader           = rpc.GatewayIDHeader
+	ClientAuthorizationHeader = rpc.ClientAuthorizationHeader
+	CmdPing                   = rpc.CmdPing
+	CmdPong                   = rpc.CmdPong
+	CmdError                  = rpc.CmdError
+	CmdBroadcast              = rpc.CmdBroadcast
 )
+
+// MaxEndpointsPerUser bounds one user's devices and edge clients online at once.
+const MaxEndpointsPerUser = hub.MaxEndpointsPerUser
 
 // PublicMethods are the GatewayService methods callable without a token.
 var PublicMethods = []string{gatewaypb.GatewayService_Ping_FullMethodName}
@@ -55,6 +60,10 @@ func New(d Dispatcher, a auth.Authenticator, b bus.Bus, cfg Config) *Module {
 func (m *Module) Register(s grpc.ServiceRegistrar) {
 	gatewaypb.RegisterGatewayServiceServer(s, m.server)
 }
+
+// Revoke takes every device and edge client of userID offline; wire it to
+// the user module's token revocation.
+func (m *Module) Revoke(userID uint64) { m.hub.Revoke(userID) }
 
 // CloseStreams ends every open stream with Unavailable, so clients
 // reconnect (to another node, or this one once it is back); for shutdown,

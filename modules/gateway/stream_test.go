@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -198,11 +199,18 @@ func TestDeviceSenderIDIsIgnored(t *testing.T) {
 	bDev.quiet(t)
 }
 
-func TestRevokedTokenStopsDispatchOnOpenStream(t *testing.T) {
+// Revoking a user's tokens (a password change) ends that user's device
+// streams and unregisters its edge clients at once: no push reaches a
+// session signed in with an old token, and no request runs as it.
+func TestRevokedTokenEndsTheUsersSessions(t *testing.T) {
 	t.Parallel()
 	e := setup(t, 0)
-	a := e.newUser(t)
+	a, b := e.newUser(t), e.newUser(t)
 	dev := e.openDevice(t, a, "")
+	bDev := e.openDevice(t, b, "")
+	edgeID, clientID := unique("edge-"), unique("a-web-")
+	edge := e.openEdge(t, edgeID)
+	e.register(t, a, edgeID, clientID)
 	getUser := userpb.UserService_GetUser_FullMethodName
 
 	f, _ := dev.call(t, getUser, &userpb.UserGetRequest{Id: a.id}, "")
@@ -210,16 +218,16 @@ func TestRevokedTokenStopsDispatchOnOpenStream(t *testing.T) {
 	answerOf(t, f, getUser, &got)
 	require.Equal(t, a.nickname, got.GetUser().GetNickname())
 
-	// Changing the password revokes every token of the user.
 	_, err := e.users.UpdatePassword(a.ctx, &userpb.UpdatePasswordRequest{Password: "another123", PasswordRpt: "another123"})
 	require.NoError(t, err)
 
-	f, _ = dev.call(t, getUser, &userpb.UserGetRequest{Id: a.id}, "")
-	errorFrame(t, f, codes.Unauthenticated)
-	f, _ = dev.call(t, sendUserText, &messagepb.SendUserTextMessageRequest{
-		ToUserId: e.newUser(t).id, Text: &messagepb.TextMessage{Content: "after revocation"},
-	}, "")
-	errorFrame(t, f, codes.Unauthenticated)
+	requireCode(t, dev.ended(t), codes.Unauthenticated)
+	f, _ = edge.call(t, getUser, &userpb.UserGetRequest{Id: a.id}, clientID)
+	errorFrame(t, f, codes.PermissionDenied) // no longer a registered client
+	// Other users and the edge stream itself are unaffected.
+	e.sendText(t, b, a.id, "to a, who is signed out")
+	pushed(t, bDev.next(t))
+	edge.quiet(t)
 }
 
 func TestStreamOpenErrors(t *testing.T) {
@@ -265,6 +273,20 @@ func TestCloseStreamsEndsEveryStream(t *testing.T) {
 	e.gateMod.CloseStreams()
 	requireCode(t, dev.ended(t), codes.Unavailable)
 	requireCode(t, edge.ended(t), codes.Unavailable)
+
+	// A stream that opens during shutdown ends at once too.
+	requireCode(t, e.open(t, a.ctx).ended(t), codes.Unavailable)
+}
+
+func TestDevicesPerUserAreCapped(t *testing.T) {
+	t.Parallel()
+	e := setup(t, 0)
+	a := e.newUser(t)
+	for i := range gateway.MaxEndpointsPerUser {
+		e.openDevice(t, a, fmt.Sprintf("dev-%d", i))
+	}
+	requireCode(t, e.open(t, a.ctx).ended(t), codes.ResourceExhausted)
+	e.openDevice(t, e.newUser(t), "") // other users are unaffected
 }
 
 // Metadata the stream was opened with is not the metadata of each request

@@ -3,6 +3,8 @@ package grpcserver
 import (
 	"context"
 
+	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/validator"
 	"google.golang.org/grpc"
@@ -29,18 +31,30 @@ func (s *Server) RegisterService(desc *grpc.ServiceDesc, impl any) {
 	}
 }
 
-// Dispatch calls a registered unary method in-process as caller: request
-// and response are serialized protobuf messages, as in a gateway frame. The
-// call goes through panic recovery, error mapping and validation like a
-// network call; authentication is the caller given.
-func (s *Server) Dispatch(ctx context.Context, caller parleyauth.Identity, fullMethod string, request []byte) ([]byte, error) {
+// Dispatch calls a registered unary method in-process as the holder of
+// token (a user's bearer token, checked now, so a revoked one fails at
+// once): request and response are serialized protobuf messages, as in a
+// gateway frame. The call goes through the same interceptors as a network
+// call but authentication, and every error comes back as a gRPC status
+// safe to show the client.
+func (s *Server) Dispatch(ctx context.Context, token, fullMethod string, request []byte) ([]byte, error) {
+	resp, err := s.dispatch(ctx, token, fullMethod, request)
+	return resp, s.errs.toStatus(ctx, err)
+}
+
+func (s *Server) dispatch(ctx context.Context, token, fullMethod string, request []byte) ([]byte, error) {
 	m, ok := s.unary[fullMethod]
 	if !ok {
 		return nil, status.Errorf(codes.Unimplemented, "unknown method %q", fullMethod)
 	}
+	caller, err := s.authn.auth.Authenticate(ctx, token)
+	if err != nil {
+		return nil, err
+	}
 	// The call has no metadata of its own: the stream's (its authorization,
 	// an idempotency key) must not apply to every request sent on it.
-	ctx = parleyauth.WithIdentity(metadata.NewIncomingContext(ctx, metadata.MD{}), caller)
+	ctx = metadata.NewIncomingContext(ctx, metadata.MD{})
+	ctx = logging.InjectFields(parleyauth.WithIdentity(ctx, caller), logging.Fields{"user.id", caller.UserID, "dispatched", true})
 	decode := func(req any) error {
 		if err := proto.Unmarshal(request, req.(proto.Message)); err != nil {
 			return status.Errorf(codes.InvalidArgument, "data: not a serialized request of %s", fullMethod)
@@ -66,6 +80,15 @@ func chainUnary(interceptors ...grpc.UnaryServerInterceptor) grpc.UnaryServerInt
 	}
 }
 
-func newDispatchChain(recoveryOpt recovery.Option, errs errorMapper) grpc.UnaryServerInterceptor {
-	return chainUnary(recovery.UnaryServerInterceptor(recoveryOpt), errs.unary, validator.UnaryServerInterceptor())
+// newDispatchChain is the network chain without request ids and
+// authentication: access log, metrics, recovery, error mapping, validation.
+func newDispatchChain(log logging.Logger, logOpts []logging.Option, metrics *grpcprom.ServerMetrics,
+	recoveryOpt recovery.Option, errs errorMapper) grpc.UnaryServerInterceptor {
+	return chainUnary(
+		logging.UnaryServerInterceptor(log, logOpts...),
+		metrics.UnaryServerInterceptor(),
+		recovery.UnaryServerInterceptor(recoveryOpt),
+		errs.unary,
+		validator.UnaryServerInterceptor(),
+	)
 }

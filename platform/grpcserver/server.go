@@ -45,6 +45,8 @@ type Server struct {
 	metrics       *grpcprom.ServerMetrics
 	unary         map[string]unaryMethod // for Dispatch
 	dispatchChain grpc.UnaryServerInterceptor
+	authn         authenticator
+	errs          errorMapper
 }
 
 // New builds the server. Register services on it, then call Ready.
@@ -94,7 +96,8 @@ func New(opts Options) *Server {
 	reflection.Register(s)
 	return &Server{
 		Server: s, Health: hs, metrics: metrics,
-		unary: map[string]unaryMethod{}, dispatchChain: newDispatchChain(recoveryOpt, errs),
+		unary: map[string]unaryMethod{}, authn: authn, errs: errs,
+		dispatchChain: newDispatchChain(grpcLogger, logOpts, metrics, recoveryOpt, errs),
 	}
 }
 

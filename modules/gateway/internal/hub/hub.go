@@ -89,6 +89,7 @@ type Hub struct {
 	byUser  map[uint64]map[*Endpoint]struct{}
 	edges   map[string]*Stream // edge gateway id → its stream
 	streams map[*Stream]struct{}
+	closing error // set by CloseAll: streams opened later end at once
 }
 
 func New() *Hub {
@@ -103,6 +104,10 @@ func New() *Hub {
 func (h *Hub) Open(s *Stream) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.closing != nil {
+		s.Close(h.closing)
+		return
+	}
 	h.streams[s] = struct{}{}
 }
 
@@ -113,22 +118,33 @@ func (h *Hub) Closed(s *Stream) {
 	delete(h.streams, s)
 }
 
-// CloseAll ends every open stream with cause.
+// CloseAll ends every open stream, and any opened later, with cause.
 func (h *Hub) CloseAll(cause error) {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closing = cause
 	for s := range h.streams {
 		s.Close(cause)
 	}
 }
 
+// MaxEndpointsPerUser bounds one user's devices and edge clients online at
+// once, so one account cannot multiply every push or pile up streams.
+const MaxEndpointsPerUser = 64
+
+// ErrTooManyEndpoints refuses a user's endpoint beyond MaxEndpointsPerUser.
+var ErrTooManyEndpoints = status.Errorf(codes.ResourceExhausted, "more than %d devices of this user are online", MaxEndpointsPerUser)
+
 // AddDevice puts a device's own stream online as one endpoint.
-func (h *Hub) AddDevice(s *Stream, userID uint64, clientID, token string) *Endpoint {
+func (h *Hub) AddDevice(s *Stream, userID uint64, clientID, token string) (*Endpoint, error) {
 	ep := &Endpoint{UserID: userID, ClientID: clientID, Token: token, stream: s}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if len(h.byUser[userID]) >= MaxEndpointsPerUser {
+		return nil, ErrTooManyEndpoints
+	}
 	h.index(ep)
-	return ep
+	return ep, nil
 }
 
 // RemoveDevice takes a device endpoint offline.
@@ -183,11 +199,14 @@ func (h *Hub) Register(gatewayID, clientID string, userID uint64, token string) 
 	if !ok {
 		return ErrNoSuchGateway
 	}
-	if old, ok := s.clients[clientID]; ok {
-		if old.UserID != userID {
-			return ErrClientTaken
-		}
+	old, rebind := s.clients[clientID]
+	switch {
+	case rebind && old.UserID != userID:
+		return ErrClientTaken
+	case rebind:
 		h.unindex(old)
+	case len(h.byUser[userID]) >= MaxEndpointsPerUser:
+		return ErrTooManyEndpoints
 	}
 	ep := &Endpoint{UserID: userID, ClientID: clientID, Token: token, stream: s}
 	s.clients[clientID] = ep
@@ -207,9 +226,8 @@ func (h *Hub) Client(gatewayID, clientID string) (*Endpoint, bool) {
 	return ep, ok
 }
 
-// UnRegister removes exactly that client's binding. allowed decides on
-// the bound endpoint whether the caller may remove it.
-func (h *Hub) UnRegister(gatewayID, clientID string, allowed func(*Endpoint) error) error {
+// UnRegister removes exactly that client's binding.
+func (h *Hub) UnRegister(gatewayID, clientID string) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	s, ok := h.edges[gatewayID]
@@ -220,12 +238,29 @@ func (h *Hub) UnRegister(gatewayID, clientID string, allowed func(*Endpoint) err
 	if !ok {
 		return ErrNoSuchClient
 	}
-	if err := allowed(ep); err != nil {
-		return err
-	}
 	delete(s.clients, clientID)
 	h.unindex(ep)
 	return nil
+}
+
+// ErrRevoked ends the streams of a user whose tokens were revoked.
+var ErrRevoked = status.Error(codes.Unauthenticated, "token revoked: sign in again")
+
+// Revoke takes every endpoint of userID offline: its device streams end
+// with Unauthenticated, its edge clients are unregistered. For when the
+// user's tokens are revoked (a password change), so no push reaches a
+// session signed in with an old token.
+func (h *Hub) Revoke(userID uint64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for ep := range h.byUser[userID] {
+		if ep.stream.clients != nil {
+			delete(ep.stream.clients, ep.ClientID)
+		} else {
+			ep.stream.Close(ErrRevoked)
+		}
+	}
+	delete(h.byUser, userID)
 }
 
 func (h *Hub) index(ep *Endpoint) {

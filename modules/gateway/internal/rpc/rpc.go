@@ -40,9 +40,10 @@ const (
 	CmdBroadcast = "broadcast"
 )
 
-// Dispatcher calls a unary method in-process as a user.
+// Dispatcher calls a unary method in-process as the holder of a user token;
+// its errors are statuses safe to show the client.
 type Dispatcher interface {
-	Dispatch(ctx context.Context, caller parleyauth.Identity, fullMethod string, request []byte) ([]byte, error)
+	Dispatch(ctx context.Context, token, fullMethod string, request []byte) ([]byte, error)
 }
 
 // Config tunes the server.
@@ -103,13 +104,16 @@ func (s *Server) SendMessage(stream gatewaypb.GatewayService_SendMessageServer) 
 		}
 		token, _ := auth.AuthFromMD(ctx, "bearer")
 		out = hub.NewStream(ctx, s.cfg.NodeID, s.cfg.QueueSize)
-		device := s.hub.AddDevice(out, caller.UserID, clientID, token)
+		device, err := s.hub.AddDevice(out, caller.UserID, clientID, token)
+		if err != nil {
+			return err
+		}
 		defer s.hub.RemoveDevice(device)
 		// A device speaks only for itself: sender_id is ignored.
 		senderOf = func(*gatewaypb.SendMessageRequest) (*hub.Endpoint, error) { return device, nil }
 	}
 
-	s.hub.Open(out)
+	s.hub.Open(out) // after this, a shutdown ends the stream
 	defer s.hub.Closed(out)
 	// The writer and the reader end when the stream does: once this handler
 	// returns, a blocked Send or Recv fails. The handler must not wait for
@@ -159,11 +163,7 @@ func (s *Server) answer(ctx context.Context, ep *hub.Endpoint, f *gatewaypb.Send
 	}
 	// The client's token is checked again for each request, so a revoked
 	// token stops working at once.
-	caller, err := s.auth.Authenticate(ctx, ep.Token)
-	if err != nil {
-		return errorFrame(gatewayID, f, ep.ClientID, err)
-	}
-	resp, err := s.dispatch.Dispatch(ctx, caller, f.GetCmd(), f.GetData())
+	resp, err := s.dispatch.Dispatch(ctx, ep.Token, f.GetCmd(), f.GetData())
 	if err != nil {
 		return errorFrame(gatewayID, f, ep.ClientID, err)
 	}
@@ -204,31 +204,43 @@ func headerID(ctx context.Context, header string, generate bool) (string, error)
 	return id, nil
 }
 
+// ClientAuthorizationHeader carries, on Register, the bearer token of the
+// client being registered; the call itself carries the gateway credential.
+const ClientAuthorizationHeader = "client-authorization"
+
 // Register binds a client of an edge gateway to the user whose token the
-// call carries.
+// gateway passes along. Only edge gateways (the gateway credential) may
+// register clients, so no user can bind endpoints onto a gateway's stream.
 func (s *Server) Register(ctx context.Context, req *gatewaypb.RegisterRequest) (*gatewaypb.RegisterResponse, error) {
-	caller, ok := parleyauth.FromContext(ctx)
-	if !ok || caller.Gateway {
-		return nil, apperr.PermissionDenied("Register takes the client's user token, not the gateway credential")
+	caller, _ := parleyauth.FromContext(ctx)
+	if !caller.Gateway {
+		return nil, apperr.PermissionDenied("Register is for edge gateways: call it with the gateway credential "+
+			"and the client's token in %s", ClientAuthorizationHeader)
 	}
-	token, _ := auth.AuthFromMD(ctx, "bearer")
-	if err := s.hub.Register(req.GetGatewayId(), req.GetClientId(), caller.UserID, token); err != nil {
+	token := ""
+	if v := metadata.ValueFromIncomingContext(ctx, ClientAuthorizationHeader); len(v) > 0 {
+		token, _ = strings.CutPrefix(v[0], "Bearer ")
+	}
+	if token == "" {
+		return nil, apperr.Unauthenticated("%s: want the client's `Bearer <token>`", ClientAuthorizationHeader)
+	}
+	client, err := s.auth.Authenticate(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.hub.Register(req.GetGatewayId(), req.GetClientId(), client.UserID, token); err != nil {
 		return nil, err
 	}
 	return &gatewaypb.RegisterResponse{}, nil
 }
 
-// UnRegister removes one client's binding: by that client's user, or by
-// the gateway credential.
+// UnRegister removes exactly one client's binding; edge gateways only.
 func (s *Server) UnRegister(ctx context.Context, req *gatewaypb.UnRegisterRequest) (*gatewaypb.UnRegisterResponse, error) {
 	caller, _ := parleyauth.FromContext(ctx)
-	err := s.hub.UnRegister(req.GetGatewayId(), req.GetClientId(), func(ep *hub.Endpoint) error {
-		if caller.Gateway || caller.UserID == ep.UserID {
-			return nil
-		}
-		return apperr.PermissionDenied("client_id: registered to another user")
-	})
-	if err != nil {
+	if !caller.Gateway {
+		return nil, apperr.PermissionDenied("UnRegister is for edge gateways: call it with the gateway credential")
+	}
+	if err := s.hub.UnRegister(req.GetGatewayId(), req.GetClientId()); err != nil {
 		return nil, err
 	}
 	return &gatewaypb.UnRegisterResponse{}, nil

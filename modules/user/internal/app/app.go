@@ -35,6 +35,9 @@ type Config struct {
 	// PasswordParams is the argon2id cost of new password hashes; nil means
 	// DefaultPasswordParams. Existing hashes carry their own parameters.
 	PasswordParams *argon2id.Params
+	// TokensRevoked, if set, is told after a user's tokens are revoked, so
+	// sessions opened with them (gateway streams) can be ended.
+	TokensRevoked func(userID uint64)
 }
 
 // Errors the module returns; the messages are what clients see.
@@ -290,7 +293,7 @@ func (s *Service) UpdatePassword(ctx context.Context, userID uint64, password st
 	if err != nil {
 		return err
 	}
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
 		n, err := q.UpdatePassword(ctx, db.UpdatePasswordParams{ID: int64(userID), PasswordHash: hash})
 		if err != nil {
@@ -304,6 +307,10 @@ func (s *Service) UpdatePassword(ctx context.Context, userID uint64, password st
 		}
 		return nil
 	})
+	if err == nil && s.cfg.TokensRevoked != nil {
+		s.cfg.TokensRevoked(userID)
+	}
+	return err
 }
 
 func (s *Service) UpdateAvatar(ctx context.Context, userID uint64, url string) error {
