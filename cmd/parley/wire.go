@@ -85,13 +85,13 @@ func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerol
 	// The gateway dispatches its clients' requests through the server itself.
 	gateways = gateway.New(srv, users, deliveries, gateway.Config{NodeID: cfg.NodeID, QueueSize: cfg.GatewayQueue})
 
-	store, media, err := newStorage(ctx, cfg)
+	store, spool, media, err := newStorage(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
 	commons, err := common.New(pool, store, common.Config{
 		MaxUploadBytes: cfg.MaxUploadBytes,
-		SpoolDir:       filepath.Join(cfg.DataDir, "spool"),
+		SpoolDir:       spool,
 		SMTP: common.SMTP{
 			Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, Username: cfg.SMTP.Username,
 			Password: cfg.SMTP.Password, TLS: cfg.SMTP.TLS, From: cfg.SMTP.From,
@@ -113,24 +113,26 @@ func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerol
 	}, nil
 }
 
-// newStorage builds the upload store -storage names; for fs, also the
-// handler that serves its files under /media/.
-func newStorage(ctx context.Context, cfg config.Config) (storage.Storage, http.Handler, error) {
+// newStorage builds the upload store -storage names, the directory uploads
+// are spooled to and, for fs, the handler that serves its files under
+// /media/. An fs store spools inside its own directory, so storing an upload
+// is a rename on one filesystem.
+func newStorage(ctx context.Context, cfg config.Config) (storage.Storage, string, http.Handler, error) {
 	switch cfg.Storage {
 	case "fs":
 		fs, err := storage.NewFS(cfg.StorageDir, publicURL(cfg)+"/media")
 		if err != nil {
-			return nil, nil, err
+			return nil, "", nil, err
 		}
-		return fs, fs.Handler("/media/"), nil
+		return fs, fs.TempDir(), fs.Handler("/media/"), nil
 	case "s3":
 		s3, err := storage.NewS3(ctx, storage.S3Config{
 			Endpoint: cfg.S3.Endpoint, Bucket: cfg.S3.Bucket, AccessKey: cfg.S3.AccessKey,
 			SecretKey: cfg.S3.SecretKey, UseTLS: cfg.S3.TLS, Region: cfg.S3.Region, PublicURL: cfg.S3.PublicURL,
 		})
-		return s3, nil, err
+		return s3, filepath.Join(cfg.DataDir, "spool"), nil, err
 	}
-	return nil, nil, fmt.Errorf("storage %q: want fs or s3", cfg.Storage)
+	return nil, "", nil, fmt.Errorf("storage %q: want fs or s3", cfg.Storage)
 }
 
 // publicURL is -public-url, or the HTTP listener's address as a URL.

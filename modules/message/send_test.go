@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/parley-im/parley/api/gen/grouppb"
@@ -485,4 +486,30 @@ func TestTextLengthIncludesSurroundingWhitespace(t *testing.T) {
 				"%s: stored a text of more than %d characters", conv, messagepb.MaxTextLength)
 		}
 	}
+}
+
+// Fields this server does not know are not stored or pushed: a client
+// cannot smuggle megabytes into every recipient's sync through them.
+func TestUnknownBodyFieldsAreDropped(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	a, b := e.newUser(t), e.newUser(t)
+
+	body := &messagepb.TextMessage{Content: "hi"}
+	raw, err := proto.Marshal(body)
+	require.NoError(t, err)
+	raw = protowire.AppendTag(raw, 99, protowire.BytesType)
+	raw = protowire.AppendBytes(raw, make([]byte, 1<<20))
+	smuggled := &messagepb.TextMessage{}
+	require.NoError(t, proto.Unmarshal(raw, smuggled))
+	require.NotEmpty(t, smuggled.ProtoReflect().GetUnknown(), "the request carries an unknown field")
+
+	resp, err := e.msgs.SendUserTextMessage(a.ctx, &messagepb.SendUserTextMessageRequest{ToUserId: b.id, Text: smuggled})
+	require.NoError(t, err)
+	got := e.syncAll(t, b, pairID(a.id, b.id))
+	require.Len(t, got, 1)
+	require.Equal(t, resp.GetId(), got[0].GetId())
+	require.Equal(t, "hi", got[0].GetText().GetContent())
+	require.Empty(t, got[0].GetText().ProtoReflect().GetUnknown())
+	require.Less(t, proto.Size(got[0]), 1024)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 )
 
 // Migrations is one module's migration line: its own directory of goose files
@@ -33,8 +34,13 @@ func NewMigrator(pool *pgxpool.Pool, lines []Migrations) (*Migrator, error) {
 	db := stdlib.OpenDBFromPool(pool)
 	m := &Migrator{pool: pool, lines: lines}
 	for _, line := range lines {
+		// A session lock keeps nodes starting together from migrating at once.
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return nil, err
+		}
 		p, err := goose.NewProvider(goose.DialectPostgres, db, line.FS,
-			goose.WithTableName("goose_"+line.Module+"_version"))
+			goose.WithTableName("goose_"+line.Module+"_version"), goose.WithSessionLocker(locker))
 		if err != nil {
 			return nil, fmt.Errorf("migrations of %s: %w", line.Module, err)
 		}

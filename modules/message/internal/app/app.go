@@ -175,9 +175,9 @@ func (s *Service) memberIDs(ctx context.Context, groupID uint64) ([]uint64, erro
 // returned only once committed. A repeated idempotency key returns the first
 // send's id and neither stores nor pushes anything.
 func (s *Service) store(ctx context.Context, conv conversation, out Outgoing, recipients []uint64) (uint64, error) {
-	body, err := proto.Marshal(out.Body.Msg)
+	body, err := marshalBody(out.Body.Msg)
 	if err != nil {
-		return 0, fmt.Errorf("marshal body: %w", err)
+		return 0, err
 	}
 	id := conv.ID()
 	lock := s.lockFor(id)
@@ -260,6 +260,26 @@ func (s *Service) Run(ctx context.Context, log zerolog.Logger) {
 			}
 		}
 	}
+}
+
+// maxBodyBytes bounds a stored body: the validated fields fit in far less.
+const maxBodyBytes = 32 << 10
+
+var errBodyTooLarge = apperr.InvalidArgument("message body: larger than %d bytes", maxBodyBytes)
+
+// marshalBody serializes a body without the fields this server does not
+// know: only validated fields are stored and pushed to every recipient.
+func marshalBody(msg proto.Message) ([]byte, error) {
+	clean := proto.Clone(msg)
+	clean.ProtoReflect().SetUnknown(nil) // bodies have no nested messages
+	body, err := proto.Marshal(clean)
+	if err != nil {
+		return nil, fmt.Errorf("marshal body: %w", err)
+	}
+	if len(body) > maxBodyBytes {
+		return nil, errBodyTooLarge
+	}
+	return body, nil
 }
 
 func (s *Service) lockFor(conversationID string) *sync.Mutex {

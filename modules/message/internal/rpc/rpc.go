@@ -42,12 +42,23 @@ func outgoing(ctx context.Context, body app.Body) (app.Outgoing, error) {
 	}
 	out := app.Outgoing{From: caller.UserID, Body: body}
 	if keys := metadata.ValueFromIncomingContext(ctx, IdempotencyKeyHeader); len(keys) > 0 {
-		if len(keys[0]) > maxIdempotencyKeyLength {
-			return app.Outgoing{}, apperr.InvalidArgument("%s: must be at most %d characters", IdempotencyKeyHeader, maxIdempotencyKeyLength)
+		if len(keys[0]) > maxIdempotencyKeyLength || !printable(keys[0]) {
+			return app.Outgoing{}, apperr.InvalidArgument("%s: must be at most %d printable ASCII characters",
+				IdempotencyKeyHeader, maxIdempotencyKeyLength)
 		}
 		out.IdempotencyKey = keys[0]
 	}
 	return out, nil
+}
+
+// printable reports whether key is visible ASCII: what a header value holds.
+func printable(key string) bool {
+	for i := 0; i < len(key); i++ {
+		if key[i] < 0x20 || key[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Server) sendToUser(ctx context.Context, to uint64, body app.Body) (uint64, error) {
