@@ -7,6 +7,8 @@ package pglocal
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -22,8 +24,13 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// superuser is the cluster's bootstrap role; trust auth on loopback only.
-const superuser = "parley"
+// superuser is the cluster's bootstrap role. Its password is random, made
+// at initdb and kept (mode 0600) in the cluster directory's passwordFile:
+// other local users cannot connect to the loopback port.
+const (
+	superuser    = "parley"
+	passwordFile = "password"
+)
 
 // Options tunes a cluster.
 type Options struct {
@@ -33,11 +40,12 @@ type Options struct {
 
 // Cluster is a running local PostgreSQL server.
 type Cluster struct {
-	dir     string // holds pgdata/, the socket and postgres.log
-	bindir  string
-	runAs   *user.User // nil when not root
-	port    int
-	started bool // false when an already running cluster was reused
+	dir      string // holds pgdata/, the password and postgres.log
+	password string
+	bindir   string
+	runAs    *user.User // nil when not root
+	port     int
+	started  bool // false when an already running cluster was reused
 }
 
 // Start initialises dir (once) and starts PostgreSQL on a free loopback
@@ -72,7 +80,12 @@ func Start(ctx context.Context, dir string, opts Options) (*Cluster, error) {
 	}
 	pgdata := c.pgdata()
 	if _, err := os.Stat(filepath.Join(pgdata, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
-		args := []string{"-D", pgdata, "-U", superuser, "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8"}
+		pwfile, err := c.newPassword()
+		if err != nil {
+			return nil, err
+		}
+		args := []string{"-D", pgdata, "-U", superuser, "--auth=scram-sha-256", "--pwfile=" + pwfile,
+			"-E", "UTF8", "--locale=C.UTF-8"}
 		if opts.Ephemeral {
 			args = append(args, "--no-sync")
 		}
@@ -80,6 +93,11 @@ func Start(ctx context.Context, dir string, opts Options) (*Cluster, error) {
 			return nil, err
 		}
 	}
+	password, err := os.ReadFile(filepath.Join(dir, passwordFile))
+	if err != nil {
+		return nil, fmt.Errorf("cluster password: %w", err)
+	}
+	c.password = strings.TrimSpace(string(password))
 	if port, ok := c.runningPort(ctx); ok {
 		c.port = port
 		return c, nil
@@ -102,7 +120,7 @@ func Start(ctx context.Context, dir string, opts Options) (*Cluster, error) {
 
 // URL returns a connection URL for database on this cluster.
 func (c *Cluster) URL(database string) string {
-	return fmt.Sprintf("postgres://%s@127.0.0.1:%d/%s?sslmode=disable", superuser, c.port, database)
+	return fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/%s?sslmode=disable", superuser, c.password, c.port, database)
 }
 
 // CreateDatabase creates database unless it exists.
@@ -129,6 +147,19 @@ func (c *Cluster) Stop(ctx context.Context) error {
 		return nil
 	}
 	return c.run(ctx, "pg_ctl", "-D", c.pgdata(), "-m", "fast", "-w", "stop")
+}
+
+// newPassword writes a random superuser password for initdb to read.
+func (c *Cluster) newPassword() (string, error) {
+	raw := make([]byte, 24)
+	if _, err := rand.Read(raw); err != nil {
+		return "", err
+	}
+	path := filepath.Join(c.dir, passwordFile)
+	if err := os.WriteFile(path, []byte(hex.EncodeToString(raw)+"\n"), 0o600); err != nil {
+		return "", err
+	}
+	return path, c.chown(path)
 }
 
 func (c *Cluster) pgdata() string { return filepath.Join(c.dir, "pgdata") }

@@ -3,6 +3,8 @@ package pglocal_test
 import (
 	"context"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -26,6 +28,10 @@ func TestClusterPersistsAndIsReused(t *testing.T) {
 	require.NoError(t, first.CreateDatabase(ctx, "parley"))
 	require.NoError(t, first.CreateDatabase(ctx, "parley"), "creating an existing database is a no-op")
 	exec(t, first.URL("parley"), "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('still here')")
+	withoutPassword := strings.Replace(first.URL("parley"), ":"+password(t, dir)+"@", "@", 1)
+	require.NotEqual(t, first.URL("parley"), withoutPassword)
+	_, err = pgx.Connect(ctx, withoutPassword)
+	require.Error(t, err, "the loopback port does not trust local users")
 
 	second, err := pglocal.Start(ctx, dir, pglocal.Options{})
 	require.NoError(t, err)
@@ -56,4 +62,14 @@ func exec(t *testing.T, url, sql string) {
 	defer conn.Close(ctx)
 	_, err = conn.Exec(ctx, sql)
 	require.NoError(t, err)
+}
+
+func password(t *testing.T, dir string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "password"))
+	require.NoError(t, err)
+	info, err := os.Stat(filepath.Join(dir, "password"))
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), info.Mode().Perm())
+	return strings.TrimSpace(string(b))
 }
