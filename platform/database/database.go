@@ -34,10 +34,11 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	return pool, nil
 }
 
-// IsUnavailable reports whether err means the database could not be reached,
-// as opposed to a query that ran and failed.
+// IsUnavailable reports whether err means a server (the database) could
+// not be reached, as opposed to a request that ran and failed. A bare
+// system error (a file's EACCES, say) is not one.
 func IsUnavailable(err error) bool {
 	var connectErr *pgconn.ConnectError
-	var netErr net.Error
-	return errors.As(err, &connectErr) || errors.As(err, &netErr) || pgconn.Timeout(err)
+	var opErr *net.OpError
+	return errors.As(err, &connectErr) || errors.As(err, &opErr) || pgconn.Timeout(err)
 }

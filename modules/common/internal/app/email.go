@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	netmail "net/mail"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -129,13 +130,15 @@ func (s *Service) deliver(ctx context.Context, email db.CommonEmail) error {
 	if err := msg.From(s.cfg.SMTP.From); err != nil {
 		return fmt.Errorf("from address: %w", err)
 	}
+	// net/mail quotes or encodes display names as RFC 5322 wants, whatever
+	// quotes, backslashes or script they hold.
 	for _, r := range receivers {
-		if err := msg.AddToFormat(r.Name, r.Address); err != nil {
+		if err := msg.AddTo((&netmail.Address{Name: r.Name, Address: r.Address}).String()); err != nil {
 			return err
 		}
 	}
 	for _, c := range cc {
-		if err := msg.AddCcFormat(c.Name, c.Address); err != nil {
+		if err := msg.AddCc((&netmail.Address{Name: c.Name, Address: c.Address}).String()); err != nil {
 			return err
 		}
 	}

@@ -109,7 +109,7 @@ func (s *Service) Upload(ctx context.Context, ownerID uint64, next Chunks) (stri
 		return "", err
 	}
 	cfg, format, err := image.DecodeConfig(spool)
-	if err != nil || formatExt[format] != ext {
+	if err != nil || formatExt[format] != ext || cfg.Width <= 0 || cfg.Height <= 0 {
 		return "", ErrNotAnImage
 	}
 
