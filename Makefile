@@ -43,3 +43,11 @@ verify: lint ## lint, and check the generated code is up to date
 .PHONY: breaking
 breaking: ## check the .proto files against main for wire-breaking changes
 	$(GO_TOOL) buf breaking --against '.git#branch=main'
+
+.PHONY: bench
+bench: build ## run every benchmark scenario (about 10 minutes; writes bench.json)
+	go run ./cmd/parley-bench -parley-bin bin/parley -json bench.json
+
+.PHONY: bench-quick
+bench-quick: build ## a one-minute subset of the benchmarks
+	go run ./cmd/parley-bench -parley-bin bin/parley -quick -json bench-quick.json
