@@ -31,7 +31,9 @@ func bareMain(args []string) error {
 	return s.Serve(lis)
 }
 
-type bareUsers struct{ userpb.UnimplementedUserServiceServer }
+type bareUsers struct {
+	userpb.UnimplementedUserServiceServer
+}
 
 func (bareUsers) Ping(context.Context, *commonpb.PingRequest) (*commonpb.PingResponse, error) {
 	return &commonpb.PingResponse{Content: "pong"}, nil
@@ -41,7 +43,9 @@ func (bareUsers) GetUser(_ context.Context, req *userpb.UserGetRequest) (*userpb
 	return &userpb.UserGetResponse{User: &userpb.User{Id: req.GetId(), Nickname: "bare"}}, nil
 }
 
-type bareFeeds struct{ feedpb.UnimplementedFeedServiceServer }
+type bareFeeds struct {
+	feedpb.UnimplementedFeedServiceServer
+}
 
 func (bareFeeds) FeedGet(_ context.Context, req *feedpb.FeedGetRequest) (*feedpb.FeedGetResponse, error) {
 	return &feedpb.FeedGetResponse{Feed: &feedpb.Feed{Id: req.GetId(), Content: "bare"}}, nil
