@@ -38,7 +38,7 @@ func openDatabase(ctx context.Context, cfg config.Config, log zerolog.Logger) (p
 		}
 		url = cluster.URL("parley")
 	}
-	pool, err = database.Open(ctx, url)
+	pool, err = database.Open(ctx, url, int32(cfg.DBMaxConns))
 	if err != nil {
 		stopCluster()
 		return nil, nil, err

@@ -53,6 +53,7 @@ func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerol
 		LoginMaxFailures: 10,
 		LoginWindow:      time.Minute,
 		TokensRevoked:    func(userID uint64) { gateways.Revoke(userID) },
+		AuthCacheTTL:     cfg.AuthCacheTTL,
 	})
 	var public []string
 	for _, methods := range [][]string{

@@ -507,3 +507,31 @@ func TestLoginNicknameIsValidated(t *testing.T) {
 		requireCode(t, err, codes.InvalidArgument)
 	}
 }
+
+// With the token cache on, a revocation on this node and a token's expiry
+// still take effect at once.
+func TestAuthCacheKeepsRevocationAndExpiry(t *testing.T) {
+	t.Parallel()
+	cfg := defaultConfig()
+	cfg.AuthCacheTTL = time.Minute
+	c := setup(t, cfg)
+	nick := unique("cached")
+	u := createUser(t, c, nick)
+	token := login(t, c, nick, password)
+	get := &userpb.UserGetRequest{Id: u.GetId()}
+	_, err := c.GetUser(withToken(token), get) // now cached
+	require.NoError(t, err)
+	_, err = c.UpdatePassword(withToken(token), &userpb.UpdatePasswordRequest{Password: "new-secret-1", PasswordRpt: "new-secret-1"})
+	require.NoError(t, err)
+	_, err = c.GetUser(withToken(token), get)
+	requireCode(t, err, codes.Unauthenticated)
+
+	cfg.TokenTTL = 300 * time.Millisecond
+	short := setup(t, cfg)
+	token = login(t, short, nick, "new-secret-1")
+	_, err = short.GetUser(withToken(token), get)
+	require.NoError(t, err)
+	time.Sleep(500 * time.Millisecond)
+	_, err = short.GetUser(withToken(token), get)
+	requireCode(t, err, codes.Unauthenticated)
+}

@@ -16,6 +16,7 @@ import (
 // Config is everything `parley serve` needs.
 type Config struct {
 	DatabaseURL     string
+	DBMaxConns      int
 	DataDir         string
 	GRPCAddr        string
 	HTTPAddr        string
@@ -24,6 +25,7 @@ type Config struct {
 	AutoMigrate     bool
 	ShutdownTimeout time.Duration
 	TokenTTL        time.Duration
+	AuthCacheTTL    time.Duration
 	MaxRecvMsgBytes int
 	GroupMemberCap  int
 	FeedModeration  string
@@ -55,6 +57,7 @@ type SMTP struct {
 // Default returns the embedded defaults.
 func Default() Config {
 	return Config{
+		DBMaxConns:      16,
 		DataDir:         "./data",
 		GRPCAddr:        ":9090",
 		HTTPAddr:        ":8080",
@@ -63,6 +66,7 @@ func Default() Config {
 		AutoMigrate:     true,
 		ShutdownTimeout: 15 * time.Second,
 		TokenTTL:        7 * 24 * time.Hour,
+		AuthCacheTTL:    2 * time.Second,
 		MaxRecvMsgBytes: 4 << 20,
 		GroupMemberCap:  10_000,
 		FeedModeration:  "off",
@@ -81,6 +85,7 @@ func Default() Config {
 func (c *Config) RegisterDatabaseFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL,
 		"PostgreSQL URL; empty starts a local cluster under -data-dir")
+	fs.IntVar(&c.DBMaxConns, "db-max-conns", c.DBMaxConns, "most connections Parley opens to PostgreSQL")
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for Parley's local data (the embedded PostgreSQL cluster)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "json or console")
@@ -94,6 +99,8 @@ func (c *Config) RegisterServeFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.AutoMigrate, "auto-migrate", c.AutoMigrate, "apply pending migrations at start-up")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long in-flight calls may run after SIGTERM")
 	fs.DurationVar(&c.TokenTTL, "token-ttl", c.TokenTTL, "lifetime of a login token")
+	fs.DurationVar(&c.AuthCacheTTL, "auth-cache-ttl", c.AuthCacheTTL,
+		"how long a checked token is remembered; revocations on other nodes and admin changes take effect within it (0: off)")
 	fs.IntVar(&c.MaxRecvMsgBytes, "max-recv-msg-bytes", c.MaxRecvMsgBytes, "largest gRPC message the server accepts")
 	fs.IntVar(&c.GroupMemberCap, "group-member-cap", c.GroupMemberCap, "most members a group may have")
 	fs.StringVar(&c.FeedModeration, "feed-moderation", c.FeedModeration,

@@ -61,6 +61,7 @@ func TestParseDefaults(t *testing.T) {
 func TestParseEnv(t *testing.T) {
 	cfg, fs := setup(t)
 	t.Setenv("PARLEY_DATABASE_URL", "postgres://parley@db/parley")
+	t.Setenv("PARLEY_DB_MAX_CONNS", "5")
 	t.Setenv("PARLEY_DATA_DIR", "/var/lib/parley")
 	t.Setenv("PARLEY_GRPC_ADDR", ":7000")
 	t.Setenv("PARLEY_HTTP_ADDR", ":7080")
@@ -69,6 +70,7 @@ func TestParseEnv(t *testing.T) {
 	t.Setenv("PARLEY_AUTO_MIGRATE", "false")
 	t.Setenv("PARLEY_SHUTDOWN_TIMEOUT", "3s")
 	t.Setenv("PARLEY_TOKEN_TTL", "2h")
+	t.Setenv("PARLEY_AUTH_CACHE_TTL", "500ms")
 	t.Setenv("PARLEY_MAX_RECV_MSG_BYTES", "1024")
 	t.Setenv("PARLEY_GROUP_MEMBER_CAP", "50")
 	t.Setenv("PARLEY_FEED_MODERATION", "pre")
@@ -98,6 +100,7 @@ func TestParseEnv(t *testing.T) {
 	parse(t, fs, nil)
 	require.Equal(t, config.Config{
 		DatabaseURL:     "postgres://parley@db/parley",
+		DBMaxConns:      5,
 		DataDir:         "/var/lib/parley",
 		GRPCAddr:        ":7000",
 		HTTPAddr:        ":7080",
@@ -106,6 +109,7 @@ func TestParseEnv(t *testing.T) {
 		AutoMigrate:     false,
 		ShutdownTimeout: 3 * time.Second,
 		TokenTTL:        2 * time.Hour,
+		AuthCacheTTL:    500 * time.Millisecond,
 		MaxRecvMsgBytes: 1024,
 		GroupMemberCap:  50,
 		FeedModeration:  "pre",

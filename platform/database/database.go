@@ -12,14 +12,16 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// Open connects to url and checks the server answers, so a wrong URL or a
-// stopped server is one clear error at start-up.
-func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
+// Open connects to url with a pool of at most maxConns connections and
+// checks the server answers, so a wrong URL or a stopped server is one
+// clear error at start-up.
+func Open(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("database URL: %w", err)
 	}
 	cfg.ConnConfig.ConnectTimeout = 5 * time.Second
+	cfg.MaxConns = maxConns
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)

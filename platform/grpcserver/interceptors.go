@@ -7,7 +7,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"runtime/debug"
+	"strconv"
 	"strings"
+	"sync/atomic"
 
 	middleware "github.com/grpc-ecosystem/go-grpc-middleware/v2"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors"
@@ -24,6 +26,17 @@ import (
 	"github.com/parley-im/parley/platform/database"
 )
 
+// Request ids made here are this process's random prefix and a counter:
+// unique without a random read per call.
+var (
+	requestIDPrefix = func() string {
+		b := make([]byte, 4)
+		_, _ = rand.Read(b)
+		return hex.EncodeToString(b) + "-"
+	}()
+	requestCounter atomic.Uint64
+)
+
 // RequestIDHeader carries the request id in both directions: a client may
 // send its own, and every response header has the one used.
 const RequestIDHeader = "x-request-id"
@@ -34,9 +47,7 @@ func requestID(ctx context.Context) (context.Context, string) {
 		id = v[0]
 	}
 	if id == "" {
-		b := make([]byte, 8)
-		_, _ = rand.Read(b)
-		id = hex.EncodeToString(b)
+		id = requestIDPrefix + strconv.FormatUint(requestCounter.Add(1), 36)
 	}
 	return logging.InjectFields(ctx, logging.Fields{"request.id", id}), id
 }

@@ -82,7 +82,7 @@ func setup() {
 		if setupErr != nil {
 			return
 		}
-		if pool, setupErr = database.Open(ctx, dbURL); setupErr != nil {
+		if pool, setupErr = database.Open(ctx, dbURL, 8); setupErr != nil {
 			return
 		}
 		migrator, err := database.NewMigrator(pool, migrations.All())

@@ -367,27 +367,47 @@ func (s *Service) oneWithMedia(ctx context.Context, caller auth.Identity, f db.F
 	return out[0], nil
 }
 
-// withMedia attaches images, video and the caller's likes to feeds, three
-// queries for the whole page, and adds the views not yet written.
+// withMedia attaches images, video and the caller's likes to feeds, at most
+// three queries for the whole page, and adds the views not yet written.
 func (s *Service) withMedia(ctx context.Context, caller auth.Identity, feeds []db.FeedsFeed) ([]Feed, error) {
 	if len(feeds) == 0 {
 		return nil, nil
 	}
-	ids := make([]int64, len(feeds))
-	for i, f := range feeds {
-		ids[i] = f.ID
+	// Only what the page can have is looked up: text feeds have no media,
+	// and nobody has liked a feed whose like_count is 0.
+	var imageIDs, videoIDs, likedIDs []int64
+	for _, f := range feeds {
+		switch feedpb.FeedType(f.Type) {
+		case feedpb.FeedType_Image:
+			imageIDs = append(imageIDs, f.ID)
+		case feedpb.FeedType_Video:
+			videoIDs = append(videoIDs, f.ID)
+		}
+		if f.LikeCount > 0 {
+			likedIDs = append(likedIDs, f.ID)
+		}
 	}
-	images, err := s.q.ImagesOf(ctx, ids)
-	if err != nil {
-		return nil, fmt.Errorf("feed images: %w", err)
+	var (
+		images []db.FeedsImage
+		videos []db.FeedsVideo
+		liked  []int64
+		err    error
+	)
+	if len(imageIDs) > 0 {
+		if images, err = s.q.ImagesOf(ctx, imageIDs); err != nil {
+			return nil, fmt.Errorf("feed images: %w", err)
+		}
 	}
-	videos, err := s.q.VideosOf(ctx, ids)
-	if err != nil {
-		return nil, fmt.Errorf("feed videos: %w", err)
+	if len(videoIDs) > 0 {
+		if videos, err = s.q.VideosOf(ctx, videoIDs); err != nil {
+			return nil, fmt.Errorf("feed videos: %w", err)
+		}
 	}
-	liked, err := s.q.LikedAmong(ctx, db.LikedAmongParams{UserID: int64(caller.UserID), FeedIds: ids})
-	if err != nil {
-		return nil, fmt.Errorf("feed likes: %w", err)
+	if len(likedIDs) > 0 {
+		liked, err = s.q.LikedAmong(ctx, db.LikedAmongParams{UserID: int64(caller.UserID), FeedIds: likedIDs})
+		if err != nil {
+			return nil, fmt.Errorf("feed likes: %w", err)
+		}
 	}
 	imagesOf := map[int64][]db.FeedsImage{}
 	for _, img := range images {

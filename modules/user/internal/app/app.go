@@ -38,6 +38,10 @@ type Config struct {
 	// TokensRevoked, if set, is told after a user's tokens are revoked, so
 	// sessions opened with them (gateway streams) can be ended.
 	TokensRevoked func(userID uint64)
+	// AuthCacheTTL is how long a resolved token is remembered: revocations
+	// and admin changes made elsewhere (another node, the admin command)
+	// take effect within it. 0 means no caching.
+	AuthCacheTTL time.Duration
 }
 
 // Errors the module returns; the messages are what clients see.
@@ -60,6 +64,7 @@ type Service struct {
 	// dummyHash is compared against when a nickname does not exist, so a
 	// login takes as long whether or not the nickname exists.
 	dummyHash string
+	authCache *authCache
 	// hashing bounds the argon2id runs at once: each takes the parameters'
 	// memory (19 MiB by default), and sign-up and login are public.
 	hashing *semaphore.Weighted
@@ -75,7 +80,8 @@ func New(pool *pgxpool.Pool, cfg Config) *Service {
 	}
 	return &Service{
 		pool: pool, q: db.New(pool), cfg: cfg, dummyHash: dummy,
-		hashing: semaphore.NewWeighted(int64(2 * runtime.GOMAXPROCS(0))),
+		authCache: newAuthCache(cfg.AuthCacheTTL, 100_000),
+		hashing:   semaphore.NewWeighted(int64(2 * runtime.GOMAXPROCS(0))),
 	}
 }
 
@@ -228,6 +234,10 @@ func (s *Service) Authenticate(ctx context.Context, token string) (auth.Identity
 		return auth.Identity{}, ErrInvalidToken
 	}
 	hash := sha256.Sum256([]byte(token))
+	now := time.Now()
+	if id, ok := s.authCache.get(hash, now); ok {
+		return id, nil
+	}
 	row, err := s.q.Authenticate(ctx, hash[:])
 	if errors.Is(err, pgx.ErrNoRows) {
 		return auth.Identity{}, ErrInvalidToken
@@ -235,7 +245,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (auth.Identity
 	if err != nil {
 		return auth.Identity{}, fmt.Errorf("authenticate: %w", err)
 	}
-	return auth.Identity{UserID: uint64(row.ID), Admin: row.IsAdmin}, nil
+	id := auth.Identity{UserID: uint64(row.ID), Admin: row.IsAdmin}
+	s.authCache.put(hash, id, now, row.ExpiresAt)
+	return id, nil
 }
 
 func (s *Service) GetUser(ctx context.Context, id uint64) (db.UsersUser, error) {
@@ -307,10 +319,14 @@ func (s *Service) UpdatePassword(ctx context.Context, userID uint64, password st
 		}
 		return nil
 	})
-	if err == nil && s.cfg.TokensRevoked != nil {
+	if err != nil {
+		return err
+	}
+	s.authCache.forget(userID)
+	if s.cfg.TokensRevoked != nil {
 		s.cfg.TokensRevoked(userID)
 	}
-	return err
+	return nil
 }
 
 func (s *Service) UpdateAvatar(ctx context.Context, userID uint64, url string) error {
