@@ -184,6 +184,7 @@ func setup(ctx context.Context, bin string, quick bool) (*env, func(), error) {
 	}
 	stops = append(stops, stopParley)
 	e.parley = parley
+	fmt.Fprintf(os.Stderr, "parley pid %d: gRPC %s, HTTP %s (pprof at /debug/pprof/)\n", parley.cmd.Process.Pid, parley.Addr, parley.HTTP)
 	if e.bare, err = startBare(ctx); err != nil {
 		return fail(err)
 	}

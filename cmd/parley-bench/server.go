@@ -153,7 +153,7 @@ func startParley(ctx context.Context, bin, dir string) (*process, string, func()
 		"-database-url", dbURL, "-grpc-addr", grpcAddr, "-http-addr", httpAddr,
 		"-data-dir", dir, "-storage-dir", filepath.Join(dir, "media"), "-log-level", "warn",
 		"-send-rate", "1000000", "-send-burst", "1000000", "-gateway-secret", GatewaySecret,
-		"-gateway-queue", "4096",
+		"-gateway-queue", "4096", "-pprof",
 	}, func() bool {
 		resp, err := http.Get("http://" + httpAddr + "/readyz")
 		if err != nil {

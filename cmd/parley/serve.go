@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"sync"
 	"time"
@@ -77,6 +78,10 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 	mux := httpserver.NewMux(pool.Ping, registry)
 	if app.media != nil {
 		mux.Handle("GET /media/", app.media)
+	}
+	if cfg.Pprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	}
 	httpSrv := &http.Server{
 		Handler:           mux,

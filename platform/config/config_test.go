@@ -68,6 +68,7 @@ func TestParseEnv(t *testing.T) {
 	t.Setenv("PARLEY_LOG_LEVEL", "debug")
 	t.Setenv("PARLEY_LOG_FORMAT", "console")
 	t.Setenv("PARLEY_AUTO_MIGRATE", "false")
+	t.Setenv("PARLEY_PPROF", "true")
 	t.Setenv("PARLEY_SHUTDOWN_TIMEOUT", "3s")
 	t.Setenv("PARLEY_TOKEN_TTL", "2h")
 	t.Setenv("PARLEY_AUTH_CACHE_TTL", "500ms")
@@ -107,6 +108,7 @@ func TestParseEnv(t *testing.T) {
 		LogLevel:        "debug",
 		LogFormat:       "console",
 		AutoMigrate:     false,
+		Pprof:           true,
 		ShutdownTimeout: 3 * time.Second,
 		TokenTTL:        2 * time.Hour,
 		AuthCacheTTL:    500 * time.Millisecond,

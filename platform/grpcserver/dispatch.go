@@ -82,10 +82,10 @@ func chainUnary(interceptors ...grpc.UnaryServerInterceptor) grpc.UnaryServerInt
 
 // newDispatchChain is the network chain without request ids and
 // authentication: access log, metrics, recovery, error mapping, validation.
-func newDispatchChain(log logging.Logger, logOpts []logging.Option, metrics *grpcprom.ServerMetrics,
+func newDispatchChain(access accessLog, metrics *grpcprom.ServerMetrics,
 	recoveryOpt recovery.Option, errs errorMapper) grpc.UnaryServerInterceptor {
 	return chainUnary(
-		logging.UnaryServerInterceptor(log, logOpts...),
+		access.unary,
 		metrics.UnaryServerInterceptor(),
 		recovery.UnaryServerInterceptor(recoveryOpt),
 		errs.unary,

@@ -69,7 +69,7 @@ func streamRequestID(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, ha
 // panicHandler logs the panic with its stack; the client sees only Internal.
 func panicHandler(log zerolog.Logger) func(ctx context.Context, p any) error {
 	return func(ctx context.Context, p any) error {
-		log.Error().Fields(logging.ExtractFields(ctx)).Interface("panic", p).
+		log.Error().Fields(contextFields(ctx)).Interface("panic", p).
 			Str("stack", string(debug.Stack())).Msg("panic in handler")
 		return status.Error(codes.Internal, "internal error")
 	}
@@ -108,10 +108,10 @@ func (m errorMapper) toStatus(ctx context.Context, err error) error {
 		return err
 	}
 	if database.IsUnavailable(err) {
-		m.log.Warn().Fields(logging.ExtractFields(ctx)).Err(err).Msg("database unavailable")
+		m.log.Warn().Fields(contextFields(ctx)).Err(err).Msg("database unavailable")
 		return status.Error(codes.Unavailable, "service temporarily unavailable, retry later")
 	}
-	m.log.Error().Fields(logging.ExtractFields(ctx)).Err(err).Msg("internal error")
+	m.log.Error().Fields(contextFields(ctx)).Err(err).Msg("internal error")
 	return status.Error(codes.Internal, "internal error")
 }
 

@@ -7,7 +7,6 @@ import (
 
 	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/auth"
-	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/selector"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/validator"
@@ -20,7 +19,6 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	parleyauth "github.com/parley-im/parley/platform/auth"
-	parleylog "github.com/parley-im/parley/platform/logging"
 )
 
 // Options configures the server.
@@ -58,8 +56,7 @@ func New(opts Options) *Server {
 	public := newPublicSet(opts.PublicMethods)
 	authn := authenticator{auth: opts.Authenticator, gatewaySecret: opts.GatewaySecret}
 	needsToken := selector.MatchFunc(public.needsToken)
-	logOpts := []logging.Option{logging.WithLogOnEvents(logging.FinishCall)}
-	grpcLogger := parleylog.GRPCLogger(opts.Logger)
+	access := accessLog{log: opts.Logger}
 	recoveryOpt := recovery.WithRecoveryHandlerContext(panicHandler(opts.Logger))
 	errs := errorMapper{log: opts.Logger}
 
@@ -74,7 +71,7 @@ func New(opts Options) *Server {
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 		grpc.ChainUnaryInterceptor(
 			unaryRequestID,
-			logging.UnaryServerInterceptor(grpcLogger, logOpts...),
+			access.unary,
 			metrics.UnaryServerInterceptor(),
 			recovery.UnaryServerInterceptor(recoveryOpt),
 			errs.unary,
@@ -83,7 +80,7 @@ func New(opts Options) *Server {
 		),
 		grpc.ChainStreamInterceptor(
 			streamRequestID,
-			logging.StreamServerInterceptor(grpcLogger, logOpts...),
+			access.stream,
 			metrics.StreamServerInterceptor(),
 			recovery.StreamServerInterceptor(recoveryOpt),
 			errs.stream,
@@ -97,7 +94,7 @@ func New(opts Options) *Server {
 	return &Server{
 		Server: s, Health: hs, metrics: metrics,
 		unary: map[string]unaryMethod{}, authn: authn, errs: errs,
-		dispatchChain: newDispatchChain(grpcLogger, logOpts, metrics, recoveryOpt, errs),
+		dispatchChain: newDispatchChain(access, metrics, recoveryOpt, errs),
 	}
 }
 

@@ -1,14 +1,11 @@
-// Package logging builds Parley's zerolog logger and adapts it to the
-// go-grpc-middleware logging interceptor.
+// Package logging builds Parley's zerolog logger.
 package logging
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"time"
 
-	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	"github.com/rs/zerolog"
 )
 
@@ -27,22 +24,4 @@ func New(w io.Writer, level, format string) (zerolog.Logger, error) {
 		return zerolog.Nop(), fmt.Errorf("log format %q: want json or console", format)
 	}
 	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
-}
-
-// GRPCLogger adapts l to the go-grpc-middleware logging interceptor.
-func GRPCLogger(l zerolog.Logger) logging.Logger {
-	return logging.LoggerFunc(func(_ context.Context, lvl logging.Level, msg string, fields ...any) {
-		var ev *zerolog.Event
-		switch {
-		case lvl >= logging.LevelError:
-			ev = l.Error()
-		case lvl >= logging.LevelWarn:
-			ev = l.Warn()
-		case lvl >= logging.LevelInfo:
-			ev = l.Info()
-		default:
-			ev = l.Debug()
-		}
-		ev.Fields(fields).Msg(msg)
-	})
 }
