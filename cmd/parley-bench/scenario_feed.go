@@ -170,56 +170,6 @@ func runFeedScale(ctx context.Context, e *env) ([]Row, error) {
 		rows = append(rows, info(scenario, fmt.Sprintf("keyword %q matches", kw), 100*float64(matches[k])/float64(sz.feeds), "% of feeds"))
 	}
 
-	// TEMPORARY: EXPLAIN
-	if os.Getenv("BENCH_EXPLAIN") != "" {
-		explain := func(label, sql string, args ...any) {
-			rs, err := e.pool.Query(ctx, sql, args...)
-			if err != nil {
-				fmt.Fprintln(os.Stderr, "explain:", err)
-				return
-			}
-			fmt.Fprintf(os.Stderr, "---- %s\n", label)
-			for rs.Next() {
-				var line string
-				_ = rs.Scan(&line)
-				fmt.Fprintln(os.Stderr, line)
-			}
-			rs.Close()
-		}
-		const search = `SELECT * FROM feeds.feeds
-WHERE is_public AND id < $2
-  AND search.grams(content_folded) @> search.keyword_grams($1::text)
-  AND strpos(content_folded, $1::text) > 0
-ORDER BY id DESC
-LIMIT $3::bigint`
-		for _, kw := range feedKeywords {
-			explain("search "+kw, "EXPLAIN (ANALYZE, BUFFERS) "+strings.ReplaceAll(strings.ReplaceAll(strings.ReplaceAll(search, "$1", "'"+kw+"'"), "$2", "9223372036854775807"), "$3", "20"))
-		}
-		explain("index stats", `SELECT tablename || ' ' || attname || ' mce=' || coalesce(array_length(most_common_elems, 1), 0)::text FROM pg_stats WHERE schemaname = 'feeds' AND tablename LIKE 'feeds%'`)
-		conn, _ := e.pool.Acquire(ctx)
-		_, _ = conn.Exec(ctx, "PREPARE sp(text, bigint, bigint) AS "+search)
-		for i := 0; i < 7; i++ {
-			_, _ = conn.Exec(ctx, "EXECUTE sp('"+feedKeywords[i%len(feedKeywords)]+"', 9223372036854775807, 20)")
-		}
-		for _, kw := range feedKeywords {
-			rs, _ := conn.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) EXECUTE sp('"+kw+"', 9223372036854775807, 20)")
-			fmt.Fprintf(os.Stderr, "---- prepared %s\n", kw)
-			for rs.Next() {
-				var line string
-				_ = rs.Scan(&line)
-				fmt.Fprintln(os.Stderr, line)
-			}
-			rs.Close()
-		}
-		conn.Release()
-		ids := make([]int64, sz.follows)
-		for i := range ids {
-			ids[i] = int64(users[1+i].ID)
-		}
-		explain("follow ids", `EXPLAIN (ANALYZE, BUFFERS) SELECT f.followee_id FROM users.follows f JOIN users.users u ON u.id = f.followee_id WHERE f.follower_id = $1 AND u.deleted_at IS NULL`, int64(follower.ID))
-		explain("by authors", `EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM feeds.feeds WHERE is_public AND id < 9223372036854775807 AND user_id = ANY($1::bigint[]) ORDER BY id DESC LIMIT 20`, ids)
-	}
-
 	const concurrency = 16
 
 	// FeedQuery, rotating over the keywords; each keyword's latencies are
