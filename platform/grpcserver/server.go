@@ -67,6 +67,11 @@ func New(opts Options) *Server {
 
 	s := grpc.NewServer(
 		grpc.MaxRecvMsgSize(opts.MaxRecvMsgBytes),
+		// Fixed flow-control windows bound what a client may send ahead of
+		// the handler: grpc-go otherwise grows them to 16 MiB, which a
+		// streamed upload fills with buffered chunks.
+		grpc.InitialWindowSize(256<<10),
+		grpc.InitialConnWindowSize(1<<20),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 		grpc.ChainUnaryInterceptor(

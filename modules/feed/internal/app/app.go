@@ -322,12 +322,37 @@ func (s *Service) Query(ctx context.Context, caller auth.Identity, keyword strin
 	if keyword == "" {
 		feeds, err = s.q.ListPublic(ctx, db.ListPublicParams{BeforeID: c.beforeID(), RowLimit: int64(c.Num)})
 	} else {
-		feeds, err = s.q.SearchPublic(ctx, db.SearchPublicParams{Keyword: keyword, BeforeID: c.beforeID(), RowLimit: int64(c.Num)})
+		feeds, err = s.search(ctx, keyword, c)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("query feeds: %w", err)
 	}
 	return s.withMedia(ctx, caller, feeds)
+}
+
+// searchWindow is how many of the newest public feeds a search scans in id
+// order before it turns to the gram index.
+const searchWindow = 5000
+
+// search finds the newest public feeds containing keyword in two steps. A
+// common keyword fills the page from the newest feeds: walking them in id
+// order stops after a few rows. The gram index serves rarer ones, older
+// than that window, where reading every match and keeping the newest is
+// cheap. (Left to itself the planner cannot tell which case it is in, and
+// reading every match of a common keyword takes seconds at a million feeds.)
+func (s *Service) search(ctx context.Context, keyword string, c Cursor) ([]db.FeedsFeed, error) {
+	floor, err := s.q.RecentPublicFloor(ctx, db.RecentPublicFloorParams{BeforeID: c.beforeID(), WindowSize: searchWindow})
+	if err != nil {
+		return nil, err
+	}
+	feeds, err := s.q.SearchPublicRecent(ctx, db.SearchPublicRecentParams{
+		Keyword: keyword, BeforeID: c.beforeID(), FloorID: floor, RowLimit: int64(c.Num),
+	})
+	if err != nil || len(feeds) == int(c.Num) || floor == 0 {
+		return feeds, err
+	}
+	older, err := s.q.SearchPublic(ctx, db.SearchPublicParams{Keyword: keyword, BeforeID: floor, RowLimit: int64(c.Num) - int64(len(feeds))})
+	return append(feeds, older...), err
 }
 
 // Following lists the public feeds of the users the caller follows, newest first.

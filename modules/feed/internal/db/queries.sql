@@ -101,6 +101,22 @@ WHERE is_public AND id < @before_id
 ORDER BY id DESC
 LIMIT @row_limit::bigint;
 
+-- The lowest id among the newest @window public feeds below @before_id:
+-- the floor of the window FeedQuery scans newest-first.
+-- name: RecentPublicFloor :one
+SELECT coalesce(min(id), 0)::bigint FROM (
+    SELECT id FROM feeds.feeds WHERE is_public AND id < @before_id ORDER BY id DESC LIMIT @window_size::bigint
+) AS recent;
+
+-- Matches within [@floor_id, @before_id), newest first, walking the id index:
+-- no gram condition, so the planner cannot choose to read every match.
+-- name: SearchPublicRecent :many
+SELECT * FROM feeds.feeds
+WHERE is_public AND id < @before_id AND id >= @floor_id
+  AND strpos(content_folded, @keyword::text) > 0
+ORDER BY id DESC
+LIMIT @row_limit::bigint;
+
 -- The gram containment narrows through the GIN index; strpos decides.
 -- name: SearchPublic :many
 SELECT * FROM feeds.feeds

@@ -684,6 +684,26 @@ func (q *Queries) LockFeed(ctx context.Context, id int64) (FeedsFeed, error) {
 	return i, err
 }
 
+const recentPublicFloor = `-- name: RecentPublicFloor :one
+SELECT coalesce(min(id), 0)::bigint FROM (
+    SELECT id FROM feeds.feeds WHERE is_public AND id < $1 ORDER BY id DESC LIMIT $2::bigint
+) AS recent
+`
+
+type RecentPublicFloorParams struct {
+	BeforeID   int64
+	WindowSize int64
+}
+
+// The lowest id among the newest @window public feeds below @before_id:
+// the floor of the window FeedQuery scans newest-first.
+func (q *Queries) RecentPublicFloor(ctx context.Context, arg RecentPublicFloorParams) (int64, error) {
+	row := q.db.QueryRow(ctx, recentPublicFloor, arg.BeforeID, arg.WindowSize)
+	var column_1 int64
+	err := row.Scan(&column_1)
+	return column_1, err
+}
+
 const removeImages = `-- name: RemoveImages :exec
 UPDATE feeds.images SET deleted_at = now(), updated_at = now()
 WHERE feed_id = $1 AND deleted_at IS NULL
@@ -767,6 +787,67 @@ type SearchPublicParams struct {
 // The gram containment narrows through the GIN index; strpos decides.
 func (q *Queries) SearchPublic(ctx context.Context, arg SearchPublicParams) ([]FeedsFeed, error) {
 	rows, err := q.db.Query(ctx, searchPublic, arg.BeforeID, arg.Keyword, arg.RowLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []FeedsFeed
+	for rows.Next() {
+		var i FeedsFeed
+		if err := rows.Scan(
+			&i.ID,
+			&i.UserID,
+			&i.Type,
+			&i.Content,
+			&i.ContentFolded,
+			&i.LikeCount,
+			&i.ViewCount,
+			&i.ViewFlushGen,
+			&i.CommentCount,
+			&i.Operator,
+			&i.Remark,
+			&i.IsEnable,
+			&i.ReviewStatus,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.DeletedAt,
+			&i.Hot,
+			&i.IsPublic,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const searchPublicRecent = `-- name: SearchPublicRecent :many
+SELECT id, user_id, type, content, content_folded, like_count, view_count, view_flush_gen, comment_count, operator, remark, is_enable, review_status, created_at, updated_at, deleted_at, hot, is_public FROM feeds.feeds
+WHERE is_public AND id < $1 AND id >= $2
+  AND strpos(content_folded, $3::text) > 0
+ORDER BY id DESC
+LIMIT $4::bigint
+`
+
+type SearchPublicRecentParams struct {
+	BeforeID int64
+	FloorID  int64
+	Keyword  string
+	RowLimit int64
+}
+
+// Matches within [@floor_id, @before_id), newest first, walking the id index:
+// no gram condition, so the planner cannot choose to read every match.
+func (q *Queries) SearchPublicRecent(ctx context.Context, arg SearchPublicRecentParams) ([]FeedsFeed, error) {
+	rows, err := q.db.Query(ctx, searchPublicRecent,
+		arg.BeforeID,
+		arg.FloorID,
+		arg.Keyword,
+		arg.RowLimit,
+	)
 	if err != nil {
 		return nil, err
 	}
