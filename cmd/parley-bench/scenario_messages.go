@@ -116,6 +116,10 @@ func runDirect(ctx context.Context, e *env) ([]Row, error) {
 		box.arrivals = append(box.arrivals, at)
 		delivered.Add(1)
 	}
+	already, err := openServerStreams(ctx, e.parley)
+	if err != nil {
+		return nil, err
+	}
 	fmt.Fprintf(os.Stderr, "   opening %d receiver streams over %d connections\n", pairs, nconns)
 	devices, err := openDevices(ctx, conns, receivers, "direct", handle)
 	if err != nil {
@@ -154,6 +158,7 @@ func runDirect(ctx context.Context, e *env) ([]Row, error) {
 	}
 	drained := time.Since(drainStart)
 	closeDevices(devices)
+	closedErr := awaitServerStreams(ctx, e.parley, already, 30*time.Second)
 
 	var (
 		in                     integrity
@@ -210,7 +215,7 @@ func runDirect(ctx context.Context, e *env) ([]Row, error) {
 	if strange > 0 {
 		rows = append(rows, info(name, "unexpected pushes", float64(strange), "frames"))
 	}
-	return rows, errors.Join(errorsOf(res), streamErrors(devices), in.failure(), strangeErr(strange))
+	return rows, errors.Join(errorsOf(res), streamErrors(devices), closedErr, in.failure(), strangeErr(strange))
 }
 
 func strangeErr(n int) error {
@@ -315,8 +320,15 @@ func runFanout(ctx context.Context, e *env) ([]Row, error) {
 		}
 		delivered.Add(1)
 		if pacers[slot].remaining.Add(-1) == 0 {
-			pacers[slot].done <- struct{}{}
+			select {
+			case pacers[slot].done <- struct{}{}:
+			default: // never block the stream: a signal nobody took is already there
+			}
 		}
+	}
+	already, err := openServerStreams(ctx, e.parley)
+	if err != nil {
+		return nil, err
 	}
 	fmt.Fprintf(os.Stderr, "   opening %d member streams over %d connections\n", members, nconns)
 	opened := time.Now()
@@ -399,7 +411,7 @@ func runFanout(ctx context.Context, e *env) ([]Row, error) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	closeDevices(devices)
-	errs = append(errs, streamErrors(devices))
+	errs = append(errs, streamErrors(devices), awaitServerStreams(ctx, e.parley, already, 30*time.Second))
 
 	// Every member saw seqs 1, 2, 3… once each (order); all agree on the
 	// id of each seq (bySeq); the last seq is the last of the conversation,
@@ -502,6 +514,10 @@ func runIdle(ctx context.Context, e *env) ([]Row, error) {
 	}
 	defer closeConns()
 
+	already, err := openServerStreams(ctx, e.parley)
+	if err != nil {
+		return nil, err
+	}
 	baseline := settledRSS(ctx, e.parley, 10*time.Second)
 	fmt.Fprintf(os.Stderr, "   opening %d idle streams over %d connections (server RSS %.1f MiB)\n", streams, nconns, float64(baseline)/(1<<20))
 	opened := time.Now()
@@ -546,6 +562,10 @@ func runIdle(ctx context.Context, e *env) ([]Row, error) {
 		})
 	}
 	wg.Wait()
+	closeDevices(devices)
+	closeStart := time.Now()
+	closedErr := awaitServerStreams(ctx, e.parley, already, 60*time.Second)
+	closeTime := time.Since(closeStart)
 
 	perStream := float64(peak-baseline) / float64(streams)
 	rows := []Row{
@@ -559,9 +579,11 @@ func runIdle(ctx context.Context, e *env) ([]Row, error) {
 		check(name, "RSS per stream", perStream, "B", "≤ 20 KB (20,000 B)", perStream <= 20_000),
 		info(name, "server CPU while held", idleCPU, "cores"),
 		check(name, "streams alive at the end", float64(int64(streams)-dead.Load()), "streams", fmt.Sprintf("all %d", streams), dead.Load() == 0),
+		info(name, "server closing them", ms(closeTime), "ms"),
+		info(name, "server RSS after closing", float64(e.parley.RSSBytes())/(1<<20), "MiB"),
 	}
 	if n := dead.Load(); n > 0 {
 		return rows, fmt.Errorf("%d of %d idle streams did not answer a ping after %s, first: %v", n, streams, hold, firstDead.Load())
 	}
-	return rows, nil
+	return rows, closedErr
 }

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -287,4 +291,65 @@ func settledRSS(ctx context.Context, p *process, limit time.Duration) int64 {
 		prev = cur
 	}
 	return prev
+}
+
+// openServerStreams is how many gateway streams the server has open, from
+// its gRPC metrics: SendMessage streams started and not yet handled.
+func openServerStreams(ctx context.Context, p *process) (int64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+p.HTTP+"/metrics", nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var started, handled float64
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.Contains(line, `grpc_method="SendMessage"`) || !strings.Contains(line, `grpc_service="gateway.GatewayService"`) {
+			continue
+		}
+		var sum *float64
+		switch {
+		case strings.HasPrefix(line, "grpc_server_started_total{"):
+			sum = &started
+		case strings.HasPrefix(line, "grpc_server_handled_total{"):
+			sum = &handled
+		default:
+			continue
+		}
+		v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
+		if err != nil {
+			return 0, fmt.Errorf("metrics: %q: %w", line, err)
+		}
+		*sum += v
+	}
+	if err := sc.Err(); err != nil {
+		return 0, err
+	}
+	return int64(started - handled), nil
+}
+
+// awaitServerStreams waits (up to limit) until the server has at most want
+// gateway streams open: closing thousands of streams takes the server a
+// moment, which the next phase should not pay for.
+func awaitServerStreams(ctx context.Context, p *process, want int64, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		open, err := openServerStreams(ctx, p)
+		if err != nil {
+			return err
+		}
+		if open <= want {
+			return nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("the server still has %d gateway streams open %s after the bench closed its own", open, limit)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
