@@ -50,5 +50,3 @@ func FailedPrecondition(format string, args ...any) *Error {
 func ResourceExhausted(format string, args ...any) *Error {
 	return newf(codes.ResourceExhausted, format, args...)
 }
-
-func Unavailable(format string, args ...any) *Error { return newf(codes.Unavailable, format, args...) }

@@ -3,9 +3,6 @@ INSERT INTO common.objects (key, owner_id, size, content_type, width, height)
 VALUES (@key, @owner_id, @size, @content_type, @width, @height)
 ON CONFLICT (key) DO NOTHING;
 
--- name: GetObject :one
-SELECT * FROM common.objects WHERE key = @key;
-
 -- name: CreateEmail :one
 INSERT INTO common.emails (requested_by, receivers, cc, subject, content)
 VALUES (@requested_by, @receivers, @cc, @subject, @content)

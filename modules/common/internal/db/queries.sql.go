@@ -99,25 +99,6 @@ func (q *Queries) GetEmail(ctx context.Context, id int64) (CommonEmail, error) {
 	return i, err
 }
 
-const getObject = `-- name: GetObject :one
-SELECT key, owner_id, size, content_type, width, height, created_at FROM common.objects WHERE key = $1
-`
-
-func (q *Queries) GetObject(ctx context.Context, key string) (CommonObject, error) {
-	row := q.db.QueryRow(ctx, getObject, key)
-	var i CommonObject
-	err := row.Scan(
-		&i.Key,
-		&i.OwnerID,
-		&i.Size,
-		&i.ContentType,
-		&i.Width,
-		&i.Height,
-		&i.CreatedAt,
-	)
-	return i, err
-}
-
 const recordObject = `-- name: RecordObject :exec
 INSERT INTO common.objects (key, owner_id, size, content_type, width, height)
 VALUES ($1, $2, $3, $4, $5, $6)
