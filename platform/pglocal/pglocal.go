@@ -95,7 +95,8 @@ func Start(ctx context.Context, dir string, opts Options) (*Cluster, error) {
 	}
 	password, err := os.ReadFile(filepath.Join(dir, passwordFile))
 	if err != nil {
-		return nil, fmt.Errorf("cluster password: %w", err)
+		return nil, fmt.Errorf("cluster password: %w (a cluster made before passwords were set has none: "+
+			"remove %s to start afresh, or set the database URL)", err, dir)
 	}
 	c.password = strings.TrimSpace(string(password))
 	if port, ok := c.runningPort(ctx); ok {

@@ -109,6 +109,11 @@ func (s *Server) SendMessage(stream gatewaypb.GatewayService_SendMessageServer) 
 			return err
 		}
 		defer s.hub.RemoveDevice(device)
+		// A revocation between the token's check and AddDevice would have
+		// missed this endpoint: check again now that a revocation finds it.
+		if _, err := s.auth.Authenticate(ctx, token); err != nil {
+			return err
+		}
 		// A device speaks only for itself: sender_id is ignored.
 		senderOf = func(*gatewaypb.SendMessageRequest) (*hub.Endpoint, error) { return device, nil }
 	}
@@ -229,6 +234,12 @@ func (s *Server) Register(ctx context.Context, req *gatewaypb.RegisterRequest) (
 		return nil, err
 	}
 	if err := s.hub.Register(req.GetGatewayId(), req.GetClientId(), client.UserID, token); err != nil {
+		return nil, err
+	}
+	// As for a device: a revocation before Register indexed the client
+	// would have missed it.
+	if _, err := s.auth.Authenticate(ctx, token); err != nil {
+		_ = s.hub.UnRegister(req.GetGatewayId(), req.GetClientId())
 		return nil, err
 	}
 	return &gatewaypb.RegisterResponse{}, nil

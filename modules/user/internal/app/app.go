@@ -238,6 +238,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (auth.Identity
 	if id, ok := s.authCache.get(hash, now); ok {
 		return id, nil
 	}
+	generation := s.authCache.current()
 	row, err := s.q.Authenticate(ctx, hash[:])
 	if errors.Is(err, pgx.ErrNoRows) {
 		return auth.Identity{}, ErrInvalidToken
@@ -246,7 +247,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (auth.Identity
 		return auth.Identity{}, fmt.Errorf("authenticate: %w", err)
 	}
 	id := auth.Identity{UserID: uint64(row.ID), Admin: row.IsAdmin}
-	s.authCache.put(hash, id, now, row.ExpiresAt)
+	s.authCache.put(hash, id, now, row.ExpiresAt, generation)
 	return id, nil
 }
 

@@ -18,6 +18,9 @@ type authCache struct {
 
 	mu      sync.Mutex
 	entries map[[32]byte]cachedIdentity
+	// generation moves with every forget: a lookup that read the database
+	// before a revocation must not store its result after it.
+	generation uint64
 }
 
 type cachedIdentity struct {
@@ -42,12 +45,24 @@ func (c *authCache) get(tokenHash [32]byte, now time.Time) (auth.Identity, bool)
 	return e.id, true
 }
 
-func (c *authCache) put(tokenHash [32]byte, id auth.Identity, now, expires time.Time) {
+// current is the generation to pass to put for a lookup starting now.
+func (c *authCache) current() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.generation
+}
+
+// put stores a lookup's result unless a forget happened since it began
+// (generation is what current returned before the lookup).
+func (c *authCache) put(tokenHash [32]byte, id auth.Identity, now, expires time.Time, generation uint64) {
 	if c.ttl <= 0 {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if generation != c.generation {
+		return
+	}
 	if len(c.entries) >= c.max {
 		clear(c.entries)
 	}
@@ -62,6 +77,7 @@ func (c *authCache) put(tokenHash [32]byte, id auth.Identity, now, expires time.
 func (c *authCache) forget(userID uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.generation++
 	for k, e := range c.entries {
 		if e.id.UserID == userID {
 			delete(c.entries, k)
