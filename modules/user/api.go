@@ -18,7 +18,8 @@ type API interface {
 	GetUsers(ctx context.Context, ids []uint64) ([]*userpb.User, error)
 	// FollowingIDs returns the ids of the live users userID follows.
 	FollowingIDs(ctx context.Context, userID uint64) ([]uint64, error)
-	// IsBlocked reports whether blockerID has blocked blockedID.
+	// IsBlocked reports whether blockerID has blocked blockedID, or
+	// ErrNotFound when blockerID is not a live user.
 	IsBlocked(ctx context.Context, blockerID, blockedID uint64) (bool, error)
 }
 

@@ -101,9 +101,7 @@ func (s *Service) SendToUser(ctx context.Context, out Outgoing) (uint64, error) 
 	if out.ToUser == out.From {
 		return 0, ErrSelf
 	}
-	if _, err := s.users.GetUser(ctx, out.ToUser); err != nil {
-		return 0, err
-	}
+	// One query: NotFound for a missing receiver, else whether it blocks.
 	blocked, err := s.users.IsBlocked(ctx, out.ToUser, out.From)
 	if err != nil {
 		return 0, err
@@ -184,12 +182,28 @@ func (s *Service) store(ctx context.Context, conv conversation, out Outgoing, re
 	lock.Lock()
 	defer lock.Unlock()
 
+	atUsers := make([]int64, len(out.AtUsers))
+	for i, u := range out.AtUsers {
+		atUsers[i] = int64(u)
+	}
+	params := db.StoreMessageParams{
+		ConversationID: id, UserA: int64(conv.userA), UserB: int64(conv.userB), GroupID: int64(conv.groupID),
+		FromUserID: int64(out.From), ToUserID: int64(out.ToUser), ToGroupID: int64(out.ToGroup),
+		Type: int16(out.Body.Type), Body: body, AtUserIds: atUsers,
+	}
 	var stored db.MessagesMessage
 	var repeatID int64
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
-		key := db.ClaimIdempotencyKeyParams{SenderID: int64(out.From), Key: out.IdempotencyKey}
-		if out.IdempotencyKey != "" {
+	if out.IdempotencyKey == "" {
+		// One statement: atomic without a transaction of our own.
+		row, err := s.q.StoreMessage(ctx, params)
+		if err != nil {
+			return 0, fmt.Errorf("store message in %s: %w", id, err)
+		}
+		stored = db.MessagesMessage(row)
+	} else {
+		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			q := s.q.WithTx(tx)
+			key := db.ClaimIdempotencyKeyParams{SenderID: int64(out.From), Key: out.IdempotencyKey}
 			_, err := q.ClaimIdempotencyKey(ctx, key)
 			if errors.Is(err, pgx.ErrNoRows) {
 				repeatID, err = q.IdempotentMessageID(ctx, db.IdempotentMessageIDParams(key))
@@ -198,36 +212,18 @@ func (s *Service) store(ctx context.Context, conv conversation, out Outgoing, re
 			if err != nil {
 				return err
 			}
-		}
-		seq, err := q.NextSeq(ctx, db.NextSeqParams{
-			ID: id, UserA: int64(conv.userA), UserB: int64(conv.userB), GroupID: int64(conv.groupID),
-		})
-		if err != nil {
-			return err
-		}
-		atUsers := make([]int64, len(out.AtUsers))
-		for i, u := range out.AtUsers {
-			atUsers[i] = int64(u)
-		}
-		stored, err = q.InsertMessage(ctx, db.InsertMessageParams{
-			ConversationID: id, Seq: seq, FromUserID: int64(out.From),
-			ToUserID: int64(out.ToUser), ToGroupID: int64(out.ToGroup),
-			Type: int16(out.Body.Type), Body: body, AtUserIds: atUsers,
-		})
-		if err != nil {
-			return err
-		}
-		if out.IdempotencyKey != "" {
-			if err := q.SetIdempotentMessageID(ctx, db.SetIdempotentMessageIDParams{
-				SenderID: key.SenderID, Key: key.Key, MessageID: stored.ID,
-			}); err != nil {
+			row, err := q.StoreMessage(ctx, params)
+			if err != nil {
 				return err
 			}
+			stored = db.MessagesMessage(row)
+			return q.SetIdempotentMessageID(ctx, db.SetIdempotentMessageIDParams{
+				SenderID: key.SenderID, Key: key.Key, MessageID: stored.ID,
+			})
+		})
+		if err != nil {
+			return 0, fmt.Errorf("store message in %s: %w", id, err)
 		}
-		return q.MarkRead(ctx, db.MarkReadParams{UserID: int64(out.From), ConversationID: id, ReadSeq: seq})
-	})
-	if err != nil {
-		return 0, fmt.Errorf("store message in %s: %w", id, err)
 	}
 	if repeatID != 0 {
 		return uint64(repeatID), nil

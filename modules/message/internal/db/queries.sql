@@ -18,18 +18,29 @@ UPDATE messages.idempotency_keys SET message_id = @message_id WHERE sender_id = 
 -- name: DeleteExpiredIdempotencyKeys :exec
 DELETE FROM messages.idempotency_keys WHERE created_at < now() - interval '24 hours';
 
--- Creates the conversation on its first message and takes the next seq.
--- name: NextSeq :one
-INSERT INTO messages.conversations (id, user_a, user_b, group_id, last_seq)
-VALUES (@id, @user_a, @user_b, @group_id, 1)
-ON CONFLICT (id) DO UPDATE
-SET last_seq = messages.conversations.last_seq + 1, last_message_at = now()
-RETURNING last_seq;
-
--- name: InsertMessage :one
-INSERT INTO messages.messages (conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids)
-VALUES (@conversation_id, @seq, @from_user_id, @to_user_id, @to_group_id, @type, @body, @at_user_ids)
-RETURNING *;
+-- Stores a message in one statement (so one round trip, atomic on its own):
+-- creates the conversation on its first message or takes its next seq
+-- under the conversation row's lock, inserts the message with that seq,
+-- and marks it read by its sender.
+-- name: StoreMessage :one
+WITH seq AS (
+    INSERT INTO messages.conversations (id, user_a, user_b, group_id, last_seq)
+    VALUES (@conversation_id, @user_a, @user_b, @group_id, 1)
+    ON CONFLICT (id) DO UPDATE
+    SET last_seq = messages.conversations.last_seq + 1, last_message_at = now()
+    RETURNING last_seq
+), stored AS (
+    INSERT INTO messages.messages (conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids)
+    SELECT @conversation_id, seq.last_seq, @from_user_id, @to_user_id, @to_group_id, @type, @body, @at_user_ids
+    FROM seq
+    RETURNING *
+), read_by_sender AS (
+    INSERT INTO messages.reads (user_id, conversation_id, read_seq)
+    SELECT @from_user_id, @conversation_id, seq.last_seq FROM seq
+    ON CONFLICT (user_id, conversation_id) DO UPDATE
+    SET read_seq = greatest(messages.reads.read_seq, excluded.read_seq)
+)
+SELECT * FROM stored;
 
 -- name: MarkRead :exec
 INSERT INTO messages.reads (user_id, conversation_id, read_seq)

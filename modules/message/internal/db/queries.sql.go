@@ -7,6 +7,7 @@ package db
 
 import (
 	"context"
+	"time"
 )
 
 const claimIdempotencyKey = `-- name: ClaimIdempotencyKey :one
@@ -150,50 +151,6 @@ func (q *Queries) IdempotentMessageID(ctx context.Context, arg IdempotentMessage
 	return message_id, err
 }
 
-const insertMessage = `-- name: InsertMessage :one
-INSERT INTO messages.messages (conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-RETURNING id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at
-`
-
-type InsertMessageParams struct {
-	ConversationID string
-	Seq            int64
-	FromUserID     int64
-	ToUserID       int64
-	ToGroupID      int64
-	Type           int16
-	Body           []byte
-	AtUserIds      []int64
-}
-
-func (q *Queries) InsertMessage(ctx context.Context, arg InsertMessageParams) (MessagesMessage, error) {
-	row := q.db.QueryRow(ctx, insertMessage,
-		arg.ConversationID,
-		arg.Seq,
-		arg.FromUserID,
-		arg.ToUserID,
-		arg.ToGroupID,
-		arg.Type,
-		arg.Body,
-		arg.AtUserIds,
-	)
-	var i MessagesMessage
-	err := row.Scan(
-		&i.ID,
-		&i.ConversationID,
-		&i.Seq,
-		&i.FromUserID,
-		&i.ToUserID,
-		&i.ToGroupID,
-		&i.Type,
-		&i.Body,
-		&i.AtUserIds,
-		&i.CreatedAt,
-	)
-	return i, err
-}
-
 const lastMessages = `-- name: LastMessages :many
 SELECT m.id, m.conversation_id, m.seq, m.from_user_id, m.to_user_id, m.to_group_id, m.type, m.body, m.at_user_ids, m.created_at FROM messages.messages m
 JOIN messages.conversations c ON c.id = m.conversation_id AND m.seq = c.last_seq
@@ -293,34 +250,6 @@ func (q *Queries) MessagesAfter(ctx context.Context, arg MessagesAfterParams) ([
 	return items, nil
 }
 
-const nextSeq = `-- name: NextSeq :one
-INSERT INTO messages.conversations (id, user_a, user_b, group_id, last_seq)
-VALUES ($1, $2, $3, $4, 1)
-ON CONFLICT (id) DO UPDATE
-SET last_seq = messages.conversations.last_seq + 1, last_message_at = now()
-RETURNING last_seq
-`
-
-type NextSeqParams struct {
-	ID      string
-	UserA   int64
-	UserB   int64
-	GroupID int64
-}
-
-// Creates the conversation on its first message and takes the next seq.
-func (q *Queries) NextSeq(ctx context.Context, arg NextSeqParams) (int64, error) {
-	row := q.db.QueryRow(ctx, nextSeq,
-		arg.ID,
-		arg.UserA,
-		arg.UserB,
-		arg.GroupID,
-	)
-	var last_seq int64
-	err := row.Scan(&last_seq)
-	return last_seq, err
-}
-
 const setIdempotentMessageID = `-- name: SetIdempotentMessageID :exec
 UPDATE messages.idempotency_keys SET message_id = $1 WHERE sender_id = $2 AND key = $3
 `
@@ -334,4 +263,84 @@ type SetIdempotentMessageIDParams struct {
 func (q *Queries) SetIdempotentMessageID(ctx context.Context, arg SetIdempotentMessageIDParams) error {
 	_, err := q.db.Exec(ctx, setIdempotentMessageID, arg.MessageID, arg.SenderID, arg.Key)
 	return err
+}
+
+const storeMessage = `-- name: StoreMessage :one
+WITH seq AS (
+    INSERT INTO messages.conversations (id, user_a, user_b, group_id, last_seq)
+    VALUES ($1, $2, $3, $4, 1)
+    ON CONFLICT (id) DO UPDATE
+    SET last_seq = messages.conversations.last_seq + 1, last_message_at = now()
+    RETURNING last_seq
+), stored AS (
+    INSERT INTO messages.messages (conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids)
+    SELECT $1, seq.last_seq, $5, $6, $7, $8, $9, $10
+    FROM seq
+    RETURNING id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at
+), read_by_sender AS (
+    INSERT INTO messages.reads (user_id, conversation_id, read_seq)
+    SELECT $5, $1, seq.last_seq FROM seq
+    ON CONFLICT (user_id, conversation_id) DO UPDATE
+    SET read_seq = greatest(messages.reads.read_seq, excluded.read_seq)
+)
+SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at FROM stored
+`
+
+type StoreMessageParams struct {
+	ConversationID string
+	UserA          int64
+	UserB          int64
+	GroupID        int64
+	FromUserID     int64
+	ToUserID       int64
+	ToGroupID      int64
+	Type           int16
+	Body           []byte
+	AtUserIds      []int64
+}
+
+type StoreMessageRow struct {
+	ID             int64
+	ConversationID string
+	Seq            int64
+	FromUserID     int64
+	ToUserID       int64
+	ToGroupID      int64
+	Type           int16
+	Body           []byte
+	AtUserIds      []int64
+	CreatedAt      time.Time
+}
+
+// Stores a message in one statement (so one round trip, atomic on its own):
+// creates the conversation on its first message or takes its next seq
+// under the conversation row's lock, inserts the message with that seq,
+// and marks it read by its sender.
+func (q *Queries) StoreMessage(ctx context.Context, arg StoreMessageParams) (StoreMessageRow, error) {
+	row := q.db.QueryRow(ctx, storeMessage,
+		arg.ConversationID,
+		arg.UserA,
+		arg.UserB,
+		arg.GroupID,
+		arg.FromUserID,
+		arg.ToUserID,
+		arg.ToGroupID,
+		arg.Type,
+		arg.Body,
+		arg.AtUserIds,
+	)
+	var i StoreMessageRow
+	err := row.Scan(
+		&i.ID,
+		&i.ConversationID,
+		&i.Seq,
+		&i.FromUserID,
+		&i.ToUserID,
+		&i.ToGroupID,
+		&i.Type,
+		&i.Body,
+		&i.AtUserIds,
+		&i.CreatedAt,
+	)
+	return i, err
 }

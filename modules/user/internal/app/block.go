@@ -2,7 +2,10 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/parley-im/parley/modules/user/internal/db"
 	"github.com/parley-im/parley/platform/apperr"
@@ -33,9 +36,13 @@ func (s *Service) Unblock(ctx context.Context, blockerID, blockedID uint64) erro
 	return nil
 }
 
-// IsBlocked reports whether blockerID has blocked blockedID.
+// IsBlocked reports whether blockerID has blocked blockedID; ErrNotFound
+// when blockerID is not a live user (one query for a send's two checks).
 func (s *Service) IsBlocked(ctx context.Context, blockerID, blockedID uint64) (bool, error) {
 	blocked, err := s.q.IsBlocked(ctx, db.IsBlockedParams{BlockerID: int64(blockerID), BlockedID: int64(blockedID)})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, ErrNotFound
+	}
 	if err != nil {
 		return false, fmt.Errorf("is blocked: %w", err)
 	}

@@ -152,8 +152,11 @@ ON CONFLICT DO NOTHING;
 -- name: Unblock :exec
 DELETE FROM users.blocks WHERE blocker_id = @blocker_id AND blocked_id = @blocked_id;
 
+-- No row when the blocker is not a live user.
 -- name: IsBlocked :one
-SELECT EXISTS (SELECT 1 FROM users.blocks WHERE blocker_id = @blocker_id AND blocked_id = @blocked_id);
+SELECT EXISTS (SELECT 1 FROM users.blocks b WHERE b.blocker_id = u.id AND b.blocked_id = @blocked_id)
+FROM users.users u
+WHERE u.id = @blocker_id AND u.deleted_at IS NULL;
 
 -- Most recent block first.
 -- name: ListBlocked :many

@@ -342,16 +342,19 @@ func (q *Queries) GetUsersByIDs(ctx context.Context, ids []int64) ([]UsersUser, 
 }
 
 const isBlocked = `-- name: IsBlocked :one
-SELECT EXISTS (SELECT 1 FROM users.blocks WHERE blocker_id = $1 AND blocked_id = $2)
+SELECT EXISTS (SELECT 1 FROM users.blocks b WHERE b.blocker_id = u.id AND b.blocked_id = $1)
+FROM users.users u
+WHERE u.id = $2 AND u.deleted_at IS NULL
 `
 
 type IsBlockedParams struct {
-	BlockerID int64
 	BlockedID int64
+	BlockerID int64
 }
 
+// No row when the blocker is not a live user.
 func (q *Queries) IsBlocked(ctx context.Context, arg IsBlockedParams) (bool, error) {
-	row := q.db.QueryRow(ctx, isBlocked, arg.BlockerID, arg.BlockedID)
+	row := q.db.QueryRow(ctx, isBlocked, arg.BlockedID, arg.BlockerID)
 	var exists bool
 	err := row.Scan(&exists)
 	return exists, err
