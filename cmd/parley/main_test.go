@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -89,9 +91,10 @@ func TestMethodsNeedATokenAndSendEmailAnAdmin(t *testing.T) {
 	conn := startParley(t)
 	users := userpb.NewUserServiceClient(conn)
 	ctx := context.Background()
-	_, err := users.CreateUser(ctx, &userpb.UserCreateRequest{Nickname: "wire-" + t.Name()[:8], Password: "secret123", PasswordRpt: "secret123"})
+	nick := uniqueNickname("wire")
+	_, err := users.CreateUser(ctx, &userpb.UserCreateRequest{Nickname: nick, Password: "secret123", PasswordRpt: "secret123"})
 	require.NoError(t, err)
-	login, err := users.UserLogin(ctx, &userpb.UserLoginRequest{Nickname: "wire-" + t.Name()[:8], Password: "secret123"})
+	login, err := users.UserLogin(ctx, &userpb.UserLoginRequest{Nickname: nick, Password: "secret123"})
 	require.NoError(t, err)
 	authed := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+login.GetToken())
 
@@ -174,14 +177,16 @@ func TestMigrateAndAdminCommands(t *testing.T) {
 
 	conn := startParley(t)
 	users := userpb.NewUserServiceClient(conn)
-	_, err = users.CreateUser(ctx, &userpb.UserCreateRequest{Nickname: "Moderator", Password: "secret123", PasswordRpt: "secret123"})
+	moderator := uniqueNickname("Moderator")
+	folded := strings.ToLower(moderator)
+	_, err = users.CreateUser(ctx, &userpb.UserCreateRequest{Nickname: moderator, Password: "secret123", PasswordRpt: "secret123"})
 	require.NoError(t, err)
 	out.Reset()
-	require.NoError(t, run(ctx, []string{"admin", "-database-url", url, "grant", "moderator"}, &out, &errOut))
-	require.Contains(t, out.String(), "moderator is now an admin")
-	require.True(t, isAdmin(t, "moderator"))
-	require.NoError(t, run(ctx, []string{"admin", "-database-url", url, "revoke", "MODERATOR"}, &out, &errOut))
-	require.False(t, isAdmin(t, "moderator"))
+	require.NoError(t, run(ctx, []string{"admin", "-database-url", url, "grant", folded}, &out, &errOut))
+	require.Contains(t, out.String(), folded+" is now an admin")
+	require.True(t, isAdmin(t, folded))
+	require.NoError(t, run(ctx, []string{"admin", "-database-url", url, "revoke", strings.ToUpper(moderator)}, &out, &errOut))
+	require.False(t, isAdmin(t, folded))
 }
 
 func isAdmin(t *testing.T, nickname string) bool {
@@ -238,6 +243,13 @@ func TestServeRejectsBadFlags(t *testing.T) {
 	err = run(context.Background(), []string{"serve", "-h"}, &bytes.Buffer{}, &errOut)
 	require.True(t, errors.Is(err, flag.ErrHelp))
 	require.Contains(t, errOut.String(), "PARLEY_GRPC_ADDR")
+}
+
+// uniqueNickname is a nickname no other run of the package's tests uses.
+func uniqueNickname(prefix string) string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return prefix + hex.EncodeToString(b)
 }
 
 func freePort(t *testing.T) int {

@@ -279,6 +279,7 @@ func TestSearchUsesIndex(t *testing.T) {
 	ctx := context.Background()
 
 	_, err := pool.Exec(ctx, `
+		DROP TABLE IF EXISTS feeds.feeds_explain;
 		CREATE TABLE feeds.feeds_explain (LIKE feeds.feeds INCLUDING ALL);
 		INSERT INTO feeds.feeds_explain (user_id, type, content, content_folded, review_status)
 		SELECT 1, 0, c, c, 2

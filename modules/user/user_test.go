@@ -397,6 +397,7 @@ func TestNicknameSearchUsesIndex(t *testing.T) {
 	ctx := context.Background()
 	// A separate copy of the users table keeps these rows out of the other tests.
 	_, err := pool.Exec(ctx, `
+		DROP TABLE IF EXISTS users.users_explain;
 		CREATE TABLE users.users_explain (LIKE users.users INCLUDING ALL);
 		INSERT INTO users.users_explain (nickname, nickname_folded, password_hash)
 		SELECT 'user' || i, 'user' || i, 'x' FROM generate_series(1, 100000) AS i;
