@@ -268,25 +268,8 @@ func runUpload(ctx context.Context, e *env) ([]Row, error) {
 
 	// Sample the server's RSS while the uploads run.
 	time.Sleep(200 * time.Millisecond)
-	baseline := e.parley.RSSBytes()
-	var peak atomic.Int64
-	peak.Store(baseline)
-	stop, sampled := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(sampled)
-		t := time.NewTicker(10 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				if rss := e.parley.RSSBytes(); rss > peak.Load() {
-					peak.Store(rss)
-				}
-			}
-		}
-	}()
+	rss := e.parley.watch()
+	stop := make(chan struct{})
 
 	// The Go heap, from the server's /metrics, more coarsely: what of the
 	// RSS is Go heap (in use, and the GC's goal) rather than anything else.
@@ -342,10 +325,10 @@ func runUpload(ctx context.Context, e *env) ([]Row, error) {
 	}
 	elapsed := time.Since(start)
 	close(stop)
-	<-sampled
+	baseline, peak := rss.stopRSS()
 	after := e.parley.RSSBytes()
 
-	perUpload := float64(peak.Load()-baseline) / float64(clients) / (1 << 20)
+	perUpload := float64(peak-baseline) / float64(clients) / (1 << 20)
 	rows = append(rows,
 		info(scenario, "concurrent uploads", float64(clients), "streams"),
 		info(scenario, "uploads", float64(len(latencies)), "uploads"),
@@ -353,7 +336,7 @@ func runUpload(ctx context.Context, e *env) ([]Row, error) {
 		info(scenario, "upload p50", ms(percentile(latencies, 50)), "ms"),
 		info(scenario, "upload max", ms(percentile(latencies, 100)), "ms"),
 		info(scenario, "server RSS before", float64(baseline)/(1<<20), "MiB"),
-		info(scenario, "server RSS peak", float64(peak.Load())/(1<<20), "MiB"),
+		info(scenario, "server RSS peak", float64(peak)/(1<<20), "MiB"),
 		info(scenario, "server RSS after", float64(after)/(1<<20), "MiB"),
 		check(scenario, "RSS growth per upload", perUpload, "MiB", "≤ 1 MiB", perUpload <= 1),
 	)

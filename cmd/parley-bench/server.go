@@ -108,7 +108,7 @@ func (p *process) watch() *watch {
 	w.peakRSS = w.baseline
 	go func() {
 		defer close(w.done)
-		t := time.NewTicker(50 * time.Millisecond)
+		t := time.NewTicker(10 * time.Millisecond)
 		defer t.Stop()
 		for {
 			select {
@@ -125,15 +125,23 @@ func (p *process) watch() *watch {
 	return w
 }
 
-// end stops sampling and returns the rows: server CPU (cores used) and peak RSS.
-func (w *watch) end(scenario string) []Row {
+// stopRSS stops sampling and returns the RSS when the watch began and its peak since.
+func (w *watch) stopRSS() (baseline, peak int64) {
 	close(w.stop)
 	<-w.done
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.baseline, w.peakRSS
+}
+
+// end stops sampling and returns the rows: server CPU (cores used) and peak RSS.
+func (w *watch) end(scenario string) []Row {
+	_, peak := w.stopRSS()
 	elapsed := time.Since(w.start).Seconds()
 	cpu := (w.p.CPUSeconds() - w.cpu0) / elapsed
 	return []Row{
 		info(scenario, "server CPU", cpu, "cores"),
-		info(scenario, "server peak RSS", float64(w.peakRSS)/(1<<20), "MiB"),
+		info(scenario, "server peak RSS", float64(peak)/(1<<20), "MiB"),
 	}
 }
 

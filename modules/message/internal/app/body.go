@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/parley-im/parley/api/gen/messagepb"
 )
@@ -45,25 +46,9 @@ func setBody(m *messagepb.Message, typ messagepb.MESSAGE_TYPE, raw []byte) error
 	if err := proto.Unmarshal(raw, msg); err != nil {
 		return fmt.Errorf("message %d: body: %w", m.GetId(), err)
 	}
-	setBodyID(m, m.GetId())
-	return nil
-}
-
-// setBodyID gives the body (every kind but the image item has an id) the
-// message's id.
-func setBodyID(m *messagepb.Message, id uint64) {
-	switch b := m.Body.(type) {
-	case *messagepb.Message_Text:
-		b.Text.Id = id
-	case *messagepb.Message_Location:
-		b.Location.Id = id
-	case *messagepb.Message_Face:
-		b.Face.Id = id
-	case *messagepb.Message_Sound:
-		b.Sound.Id = id
-	case *messagepb.Message_Video:
-		b.Video.Id = id
-	case *messagepb.Message_File:
-		b.File.Id = id
+	// Every body but the image item has an id: the message's.
+	if id := msg.ProtoReflect().Descriptor().Fields().ByName("id"); id != nil {
+		msg.ProtoReflect().Set(id, protoreflect.ValueOfUint64(m.GetId()))
 	}
+	return nil
 }

@@ -59,9 +59,5 @@ func (s *Service) Blocked(ctx context.Context, userID uint64, page paging.Page) 
 	if err != nil {
 		return nil, 0, fmt.Errorf("count blocked: %w", err)
 	}
-	users := make([]db.UsersUser, len(rows))
-	for i, r := range rows {
-		users[i] = r.UsersUser
-	}
-	return users, uint64(total), nil
+	return usersOf(rows, func(r db.ListBlockedRow) db.UsersUser { return r.UsersUser }), uint64(total), nil
 }

@@ -46,11 +46,7 @@ func (s *Service) Following(ctx context.Context, userID uint64, page paging.Page
 	if err != nil {
 		return nil, 0, fmt.Errorf("count following: %w", err)
 	}
-	users := make([]db.UsersUser, len(rows))
-	for i, r := range rows {
-		users[i] = r.UsersUser
-	}
-	return users, uint64(total), nil
+	return usersOf(rows, func(r db.ListFollowingRow) db.UsersUser { return r.UsersUser }), uint64(total), nil
 }
 
 // Followers lists who follows userID, most recent first.
@@ -66,11 +62,16 @@ func (s *Service) Followers(ctx context.Context, userID uint64, page paging.Page
 	if err != nil {
 		return nil, 0, fmt.Errorf("count followers: %w", err)
 	}
+	return usersOf(rows, func(r db.ListFollowersRow) db.UsersUser { return r.UsersUser }), uint64(total), nil
+}
+
+// usersOf takes the users out of a listing's rows.
+func usersOf[R any](rows []R, user func(R) db.UsersUser) []db.UsersUser {
 	users := make([]db.UsersUser, len(rows))
 	for i, r := range rows {
-		users[i] = r.UsersUser
+		users[i] = user(r)
 	}
-	return users, uint64(total), nil
+	return users
 }
 
 // FollowingIDs returns the ids of the live users userID follows.
