@@ -246,16 +246,20 @@ const uploadChunk = 64 << 10
 // uploadMaxBytes is Parley's default -max-upload-bytes (10 MiB).
 const uploadMaxBytes = 10 << 20
 
-// runUpload: C clients each stream a ~10 MiB PNG in 64 KiB chunks, for
-// several rounds, while the server's RSS is sampled every 10 ms: the peak
-// growth over the baseline, per concurrent upload, ≤ 1 MiB.
+// runUpload: clients stream a ~10 MiB PNG in 64 KiB chunks, for several
+// rounds, first a few at once, then many, while the server's RSS and Go
+// heap are sampled: the heap growth per concurrent upload, ≤ 1 MiB, is the
+// slope between the two (what each further upload adds). The growth at
+// the smaller concurrency alone is mostly the heap growing to the goal the
+// garbage collector had already set before any upload, which no number of
+// uploads changes.
 func runUpload(ctx context.Context, e *env) ([]Row, error) {
 	const scenario = "upload"
-	clients, rounds := 8, 4
+	few, many, rounds := 4, 16, 3
 	if e.quick {
-		clients, rounds = 2, 2
+		few, many, rounds = 1, 2, 2
 	}
-	users, err := seedUsers(ctx, e, "uploader", clients)
+	users, err := seedUsers(ctx, e, "uploader", many)
 	if err != nil {
 		return nil, err
 	}
@@ -263,31 +267,63 @@ func runUpload(ctx context.Context, e *env) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	var rows []Row
-	rows = append(rows, info(scenario, "image size", float64(len(img))/(1<<20), "MiB"))
+	rows := []Row{info(scenario, "image size", float64(len(img))/(1<<20), "MiB")}
 
-	// Sample the server's RSS while the uploads run.
 	time.Sleep(200 * time.Millisecond)
+	rss0, heap0 := e.parley.RSSBytes(), goMemstats(e)["go_memstats_heap_inuse_bytes"]
+	rows = append(rows,
+		info(scenario, "server RSS before", float64(rss0)/(1<<20), "MiB"),
+		info(scenario, "server Go heap in use before", heap0/(1<<20), "MiB"))
+	var phases [2]uploadPhase
+	for i, clients := range []int{few, many} {
+		phases[i], err = runUploadPhase(ctx, e, users[:clients], img, rounds)
+		if err != nil {
+			return rows, err
+		}
+		p := phases[i]
+		c := fmt.Sprintf(" (%d at once)", clients)
+		rows = append(rows,
+			info(scenario, "throughput"+c, p.throughput, "MB/s"),
+			info(scenario, "upload p50"+c, ms(p.p50), "ms"),
+			info(scenario, "server RSS peak"+c, float64(p.peakRSS)/(1<<20), "MiB"),
+			info(scenario, "server Go heap in use peak"+c, p.peakHeap/(1<<20), "MiB"))
+	}
+	added := float64(many - few)
+	rssSlope := float64(phases[1].peakRSS-phases[0].peakRSS) / added / (1 << 20)
+	heapSlope := (phases[1].peakHeap - phases[0].peakHeap) / added / (1 << 20)
+	return append(rows,
+		info(scenario, fmt.Sprintf("RSS growth per upload, %d at once over the baseline", few),
+			float64(phases[0].peakRSS-rss0)/float64(few)/(1<<20), "MiB"),
+		info(scenario, "RSS growth per further concurrent upload", rssSlope, "MiB"),
+		check(scenario, "Go heap growth per further concurrent upload", heapSlope, "MiB", "≤ 1 MiB", heapSlope <= 1),
+	), nil
+}
+
+// uploadPhase is what one concurrency level of runUpload measured.
+type uploadPhase struct {
+	throughput float64 // MB/s
+	p50        time.Duration
+	peakRSS    int64
+	peakHeap   float64 // go_memstats_heap_inuse_bytes
+}
+
+// runUploadPhase has every user upload img at once, rounds times, and
+// samples the server's RSS and Go heap meanwhile. Any failed upload fails it.
+func runUploadPhase(ctx context.Context, e *env, users []seededUser, img []byte, rounds int) (uploadPhase, error) {
 	rss := e.parley.watch()
 	stop := make(chan struct{})
-
-	// The Go heap, from the server's /metrics, more coarsely: what of the
-	// RSS is Go heap (in use, and the GC's goal) rather than anything else.
-	heap0 := goMemstats(e)
-	var heapPeak sync.Map // metric → float64
+	heapDone := make(chan float64)
 	go func() {
+		peak := 0.0
 		t := time.NewTicker(20 * time.Millisecond)
 		defer t.Stop()
 		for {
 			select {
 			case <-stop:
+				heapDone <- peak
 				return
 			case <-t.C:
-				for k, v := range goMemstats(e) {
-					if old, ok := heapPeak.Load(k); !ok || v > old.(float64) {
-						heapPeak.Store(k, v)
-					}
-				}
+				peak = max(peak, goMemstats(e)["go_memstats_heap_inuse_bytes"])
 			}
 		}
 	}()
@@ -295,23 +331,25 @@ func runUpload(ctx context.Context, e *env) ([]Row, error) {
 	var (
 		mu        sync.Mutex
 		latencies []time.Duration
+		failed    int
 		firstErr  error
 		sent      int64
 	)
 	start := time.Now()
 	for round := range rounds {
 		var wg sync.WaitGroup
-		for c := range clients {
+		for c, u := range users {
 			wg.Go(func() {
 				// A nonce per upload, so each is a new object (the same
 				// bytes would be stored once).
 				body := withPNGNonce(img, fmt.Sprintf("%d-%d-%d", time.Now().UnixNano(), round, c))
 				t0 := time.Now()
-				err := uploadImage(users[c].Ctx(ctx), e, c, body)
+				err := uploadImage(u.Ctx(ctx), e, c, body)
 				took := time.Since(t0)
 				mu.Lock()
 				defer mu.Unlock()
 				if err != nil {
+					failed++
 					if firstErr == nil {
 						firstErr = err
 					}
@@ -325,32 +363,17 @@ func runUpload(ctx context.Context, e *env) ([]Row, error) {
 	}
 	elapsed := time.Since(start)
 	close(stop)
-	baseline, peak := rss.stopRSS()
-	after := e.parley.RSSBytes()
-
-	perUpload := float64(peak-baseline) / float64(clients) / (1 << 20)
-	rows = append(rows,
-		info(scenario, "concurrent uploads", float64(clients), "streams"),
-		info(scenario, "uploads", float64(len(latencies)), "uploads"),
-		info(scenario, "throughput", float64(sent)/elapsed.Seconds()/1e6, "MB/s"),
-		info(scenario, "upload p50", ms(percentile(latencies, 50)), "ms"),
-		info(scenario, "upload max", ms(percentile(latencies, 100)), "ms"),
-		info(scenario, "server RSS before", float64(baseline)/(1<<20), "MiB"),
-		info(scenario, "server RSS peak", float64(peak)/(1<<20), "MiB"),
-		info(scenario, "server RSS after", float64(after)/(1<<20), "MiB"),
-		check(scenario, "RSS growth per upload", perUpload, "MiB", "≤ 1 MiB", perUpload <= 1),
-	)
-	for _, k := range []string{"go_memstats_heap_inuse_bytes", "go_memstats_next_gc_bytes"} {
-		peakV, _ := heapPeak.Load(k)
-		p, _ := peakV.(float64)
-		rows = append(rows,
-			info(scenario, k+" before", heap0[k]/(1<<20), "MiB"),
-			info(scenario, k+" peak", p/(1<<20), "MiB"))
+	_, peakRSS := rss.stopRSS()
+	p := uploadPhase{
+		throughput: float64(sent) / elapsed.Seconds() / 1e6,
+		p50:        percentile(latencies, 50),
+		peakRSS:    peakRSS,
+		peakHeap:   <-heapDone,
 	}
 	if firstErr != nil {
-		return rows, fmt.Errorf("%d of %d uploads failed, first: %w", rounds*clients-len(latencies), rounds*clients, firstErr)
+		return p, fmt.Errorf("%d of %d uploads failed, first: %w", failed, rounds*len(users), firstErr)
 	}
-	return rows, nil
+	return p, nil
 }
 
 // uploadImage streams body to UploadImage in uploadChunk messages.

@@ -72,6 +72,10 @@ func New(opts Options) *Server {
 		// streamed upload fills with buffered chunks.
 		grpc.InitialWindowSize(256<<10),
 		grpc.InitialConnWindowSize(1<<20),
+		// A connection's 32 KiB write buffer is returned to a pool after each
+		// flush instead of being held for its lifetime: most connections of
+		// a chat server (devices holding gateway streams) are idle.
+		grpc.SharedWriteBuffer(true),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 		grpc.ChainUnaryInterceptor(

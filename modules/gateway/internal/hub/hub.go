@@ -2,14 +2,13 @@
 //
 // Every client is an endpoint on a stream: a device's own SendMessage
 // stream (one endpoint), or an edge gateway's stream (one endpoint per
-// client it registered). Each stream has one writer goroutine and a bounded
-// queue; a stream whose queue is full is cut off with ResourceExhausted
+// client it registered). Each stream has a bounded queue and, while frames
+// wait in it, one writer goroutine; a stream whose queue is full is cut off with ResourceExhausted
 // instead of slowing the publisher or growing memory, and its clients
 // resync with SyncMessages when they reconnect.
 package hub
 
 import (
-	"context"
 	"errors"
 	"sync"
 
@@ -26,9 +25,15 @@ var ErrSlowConsumer = status.Error(codes.ResourceExhausted, "too slow reading pu
 // Stream is one SendMessage stream's outgoing side.
 type Stream struct {
 	GatewayID string // the edge gateway's id, or this node's for a device
-	out       chan *gatewaypb.SendMessageResponse
-	ctx       context.Context
-	cancel    context.CancelCauseFunc
+	send      func(*gatewaypb.SendMessageResponse) error
+	limit     int           // frames that may wait before the stream is cut off
+	done      chan struct{} // closed when the stream must stop
+
+	mu      sync.Mutex
+	cause   error                            // why done was closed
+	queue   []*gatewaypb.SendMessageResponse // frames waiting for the writer
+	writing bool                             // a writer goroutine is running
+
 	// edge streams: their registered clients, by client id (under Hub.mu)
 	clients map[string]*Endpoint
 }
@@ -44,42 +49,83 @@ type Endpoint struct {
 // GatewayID is the gateway_id of the endpoint's frames.
 func (ep *Endpoint) GatewayID() string { return ep.stream.GatewayID }
 
-// NewStream makes the outgoing side of a stream living as long as ctx.
-func NewStream(ctx context.Context, gatewayID string, queue int) *Stream {
-	ctx, cancel := context.WithCancelCause(ctx)
-	return &Stream{GatewayID: gatewayID, out: make(chan *gatewaypb.SendMessageResponse, queue), ctx: ctx, cancel: cancel}
+// NewStream makes the outgoing side of a stream whose frames go out
+// through send, with at most limit of them waiting. It lives until Close:
+// its owner closes it when the underlying stream breaks.
+func NewStream(gatewayID string, limit int, send func(*gatewaypb.SendMessageResponse) error) *Stream {
+	return &Stream{GatewayID: gatewayID, send: send, limit: limit, done: make(chan struct{})}
 }
 
-// Context ends when the stream must stop; context.Cause says why.
-func (s *Stream) Context() context.Context { return s.ctx }
+// Done is closed when the stream must stop; Cause then says why.
+func (s *Stream) Done() <-chan struct{} { return s.done }
 
-// Close ends the stream with cause.
-func (s *Stream) Close(cause error) { s.cancel(cause) }
+// Cause is why the stream stopped, nil while it runs.
+func (s *Stream) Cause() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cause
+}
 
-// Enqueue queues f without blocking; a full queue cuts the stream off.
-func (s *Stream) Enqueue(f *gatewaypb.SendMessageResponse) {
-	select {
-	case s.out <- f:
-	case <-s.ctx.Done():
-	default:
-		s.cancel(ErrSlowConsumer)
+// Close ends the stream with cause; the first cause stays.
+func (s *Stream) Close(cause error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closeLocked(cause)
+}
+
+func (s *Stream) closeLocked(cause error) {
+	if s.cause == nil {
+		s.cause = cause
+		close(s.done)
 	}
 }
 
-// WriteLoop is the stream's one writer: it sends queued frames until the
-// stream ends, then returns. A send blocked on a client that stopped reading
-// returns once the stream's handler has returned.
-func (s *Stream) WriteLoop(send func(*gatewaypb.SendMessageResponse) error) {
+// Enqueue queues f without blocking; a full queue cuts the stream off.
+//
+// The queue grows only while frames wait, and a writer goroutine runs only
+// while it is not empty, so an idle stream holds neither: with tens of
+// thousands of idle devices online, that is most of a node's memory.
+func (s *Stream) Enqueue(f *gatewaypb.SendMessageResponse) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.cause != nil:
+		return
+	case len(s.queue) >= s.limit:
+		s.closeLocked(ErrSlowConsumer)
+		return
+	}
+	s.queue = append(s.queue, f)
+	if !s.writing {
+		s.writing = true
+		go s.write()
+	}
+}
+
+// write sends the queued frames, in order, until the queue is empty or the
+// stream ends. It is the stream's only sender while it runs. A send blocked
+// on a client that stopped reading returns once the stream's handler has
+// returned.
+func (s *Stream) write() {
+	var spare []*gatewaypb.SendMessageResponse // the last batch's array, reused
 	for {
-		select {
-		case <-s.ctx.Done():
+		s.mu.Lock()
+		batch := s.queue
+		if len(batch) == 0 || s.cause != nil {
+			s.queue, s.writing = nil, false
+			s.mu.Unlock()
 			return
-		case f := <-s.out:
-			if err := send(f); err != nil {
-				s.cancel(err)
-				return
+		}
+		s.queue = spare
+		s.mu.Unlock()
+		for _, f := range batch {
+			if err := s.send(f); err != nil {
+				s.Close(err)
+				break // the next round sees the stream ended
 			}
 		}
+		clear(batch)
+		spare = batch[:0]
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/auth"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -85,7 +86,7 @@ func (s *Server) SendMessage(stream gatewaypb.GatewayService_SendMessageServer) 
 		if err != nil {
 			return err
 		}
-		out = hub.NewStream(ctx, gatewayID, s.cfg.QueueSize)
+		out = hub.NewStream(gatewayID, s.cfg.QueueSize, stream.Send)
 		if err := s.hub.AddEdge(out); err != nil {
 			return apperr.AlreadyExists("%s: %v", GatewayIDHeader, err)
 		}
@@ -103,7 +104,7 @@ func (s *Server) SendMessage(stream gatewaypb.GatewayService_SendMessageServer) 
 			return err
 		}
 		token, _ := auth.AuthFromMD(ctx, "bearer")
-		out = hub.NewStream(ctx, s.cfg.NodeID, s.cfg.QueueSize)
+		out = hub.NewStream(s.cfg.NodeID, s.cfg.QueueSize, stream.Send)
 		device, err := s.hub.AddDevice(out, caller.UserID, clientID, token)
 		if err != nil {
 			return err
@@ -120,16 +121,16 @@ func (s *Server) SendMessage(stream gatewaypb.GatewayService_SendMessageServer) 
 
 	s.hub.Open(out) // after this, a shutdown ends the stream
 	defer s.hub.Closed(out)
-	// The writer and the reader end when the stream does: once this handler
-	// returns, a blocked Send or Recv fails. The handler must not wait for
-	// the writer, which may be blocked on a client that stopped reading.
-	go out.WriteLoop(stream.Send)
+	// The reader (and the writer, while frames wait) end when the stream
+	// does: once this handler returns, a blocked Recv or Send fails. The
+	// handler must not wait for them: the writer may be blocked on a client
+	// that stopped reading, the reader on one that stopped sending.
 	go s.readLoop(stream, out, senderOf)
 
-	<-out.Context().Done()
-	cause := context.Cause(out.Context())
-	if errors.Is(cause, io.EOF) || errors.Is(cause, context.Canceled) {
-		return nil
+	<-out.Done()
+	cause := out.Cause()
+	if errors.Is(cause, io.EOF) || status.Code(cause) == codes.Canceled {
+		return nil // the client closed or went away
 	}
 	return cause
 }
@@ -155,7 +156,7 @@ func (s *Server) readLoop(stream gatewaypb.GatewayService_SendMessageServer, out
 			out.Enqueue(errorFrame(out.GatewayID, f, "", err))
 			continue
 		}
-		out.Enqueue(s.answer(out.Context(), ep, f))
+		out.Enqueue(s.answer(stream.Context(), ep, f))
 	}
 }
 
