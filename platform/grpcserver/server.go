@@ -67,6 +67,7 @@ func New(opts Options) *Server {
 
 	s := grpc.NewServer(
 		grpc.MaxRecvMsgSize(opts.MaxRecvMsgBytes),
+		grpc.ForceServerCodecV2(newRequestCodec()),
 		// Fixed flow-control windows bound what a client may send ahead of
 		// the handler: grpc-go otherwise grows them to 16 MiB, which a
 		// streamed upload fills with buffered chunks.
@@ -84,6 +85,7 @@ func New(opts Options) *Server {
 			metrics.UnaryServerInterceptor(),
 			recovery.UnaryServerInterceptor(recoveryOpt),
 			errs.unary,
+			refuseUndecodable,
 			selector.UnaryServerInterceptor(auth.UnaryServerInterceptor(authn.authenticate), needsToken),
 			validator.UnaryServerInterceptor(),
 		),
@@ -93,6 +95,7 @@ func New(opts Options) *Server {
 			metrics.StreamServerInterceptor(),
 			recovery.StreamServerInterceptor(recoveryOpt),
 			errs.stream,
+			refuseUndecodableStream,
 			selector.StreamServerInterceptor(auth.StreamServerInterceptor(authn.authenticate), needsToken),
 			validator.StreamServerInterceptor(),
 		),

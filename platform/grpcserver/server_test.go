@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
@@ -445,4 +446,69 @@ func TestRequestID(t *testing.T) {
 		_, err = stream.Recv()
 		require.NoError(t, err)
 	})
+}
+
+// rawCodec sends []byte as they are and receives into *[]byte: a client that
+// can send bytes no protobuf library would encode.
+type rawCodec struct{}
+
+func (rawCodec) Marshal(v any) (mem.BufferSlice, error) {
+	return mem.BufferSlice{mem.SliceBuffer(v.([]byte))}, nil
+}
+
+func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	*v.(*[]byte) = data.Materialize()
+	return nil
+}
+
+func (rawCodec) Name() string { return "proto" }
+
+// TestUndecodableRequestsAreInvalidArgument: bytes that are not the
+// method's request are the client's fault, not Internal (grpc-go's own
+// answer), on unary calls and on stream messages alike, and no handler runs.
+func TestUndecodableRequestsAreInvalidArgument(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int64
+	conn := testserver.Start(t, grpcserver.Options{Authenticator: fakeAuthenticator{}},
+		func(s grpc.ServiceRegistrar) {
+			userpb.RegisterUserServiceServer(s, &userService{getUser: func(ctx context.Context, req *userpb.UserGetRequest) (*userpb.UserGetResponse, error) {
+				calls.Add(1)
+				return echoIdentity(ctx, req)
+			}})
+		},
+		func(s grpc.ServiceRegistrar) {
+			testpb.RegisterTestServiceServer(s, &testService{fullDuplex: func(stream testpb.TestService_FullDuplexCallServer) error {
+				_, err := stream.Recv()
+				if err == nil {
+					calls.Add(1)
+				}
+				return err
+			}})
+		},
+	)
+	// Field 1 as a varint with its value cut off. (Invalid UTF-8 in string
+	// fields, the same decode failure, is in cmd/parley's bad-input tests.)
+	truncated := []byte{0x08}
+	var reply []byte
+	err := conn.Invoke(good(), userpb.UserService_GetUser_FullMethodName, truncated, &reply, grpc.ForceCodecV2(rawCodec{}))
+	require.Equal(t, codes.InvalidArgument, status.Code(err), "%v", err)
+	require.Contains(t, status.Convert(err).Message(), "not a valid user.UserGetRequest")
+
+	// Refused before authentication: garbage says nothing about the caller.
+	err = conn.Invoke(context.Background(), userpb.UserService_GetUser_FullMethodName, truncated, &reply, grpc.ForceCodecV2(rawCodec{}))
+	require.Equal(t, codes.InvalidArgument, status.Code(err), "%v", err)
+
+	stream, err := conn.NewStream(good(), &grpc.StreamDesc{ClientStreams: true, ServerStreams: true},
+		testpb.TestService_FullDuplexCall_FullMethodName, grpc.ForceCodecV2(rawCodec{}))
+	require.NoError(t, err)
+	require.NoError(t, stream.SendMsg(truncated))
+	err = stream.RecvMsg(&reply)
+	require.Equal(t, codes.InvalidArgument, status.Code(err), "%v", err)
+	require.Contains(t, status.Convert(err).Message(), "not a valid grpc.testing.StreamingOutputCallRequest")
+
+	require.Zero(t, calls.Load(), "no handler may run on a request that did not decode")
+
+	// A good request still works after the bad ones.
+	_, err = userpb.NewUserServiceClient(conn).GetUser(good(), &userpb.UserGetRequest{Id: 5})
+	require.NoError(t, err)
 }
