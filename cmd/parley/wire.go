@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -62,6 +64,10 @@ func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerol
 	} {
 		public = append(public, methods...)
 	}
+	tlsConfig, err := serverTLS(cfg)
+	if err != nil {
+		return nil, err
+	}
 	srv := grpcserver.New(grpcserver.Options{
 		Logger:          log,
 		Authenticator:   users,
@@ -69,6 +75,9 @@ func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerol
 		Registerer:      reg,
 		MaxRecvMsgBytes: cfg.MaxRecvMsgBytes,
 		GatewaySecret:   cfg.GatewaySecret,
+		TLS:             tlsConfig,
+		Keepalive:       cfg.Keepalive,
+		KeepaliveWait:   cfg.KeepaliveWait,
 	})
 
 	groups := group.New(pool, users, group.Config{MemberCap: cfg.GroupMemberCap})
@@ -149,4 +158,19 @@ func publicURL(cfg config.Config) string {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, port)
+}
+
+// serverTLS loads -tls-cert and -tls-key; nil when neither is set.
+func serverTLS(cfg config.Config) (*tls.Config, error) {
+	switch {
+	case cfg.TLSCert == "" && cfg.TLSKey == "":
+		return nil, nil
+	case cfg.TLSCert == "" || cfg.TLSKey == "":
+		return nil, errors.New("-tls-cert and -tls-key go together: set both to serve gRPC over TLS, or neither")
+	}
+	cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+	if err != nil {
+		return nil, fmt.Errorf("-tls-cert/-tls-key: %w", err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 }

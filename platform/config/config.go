@@ -25,6 +25,10 @@ type Config struct {
 	AutoMigrate     bool
 	Pprof           bool
 	ShutdownTimeout time.Duration
+	TLSCert         string
+	TLSKey          string
+	Keepalive       time.Duration
+	KeepaliveWait   time.Duration
 	TokenTTL        time.Duration
 	AuthCacheTTL    time.Duration
 	MaxRecvMsgBytes int
@@ -66,6 +70,8 @@ func Default() Config {
 		LogFormat:       "json",
 		AutoMigrate:     true,
 		ShutdownTimeout: 15 * time.Second,
+		Keepalive:       30 * time.Second,
+		KeepaliveWait:   10 * time.Second,
 		TokenTTL:        7 * 24 * time.Hour,
 		AuthCacheTTL:    2 * time.Second,
 		MaxRecvMsgBytes: 4 << 20,
@@ -100,6 +106,12 @@ func (c *Config) RegisterServeFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.AutoMigrate, "auto-migrate", c.AutoMigrate, "apply pending migrations at start-up")
 	fs.BoolVar(&c.Pprof, "pprof", c.Pprof, "serve Go's profiler at /debug/pprof/ on the HTTP listener (keep it off in production)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long in-flight calls may run after SIGTERM")
+	fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "PEM certificate (chain) file: serve gRPC over TLS (with -tls-key)")
+	fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "PEM private key file of -tls-cert")
+	fs.DurationVar(&c.Keepalive, "keepalive", c.Keepalive,
+		"ping a gRPC connection idle this long, to find peers that vanished without closing")
+	fs.DurationVar(&c.KeepaliveWait, "keepalive-timeout", c.KeepaliveWait,
+		"how long a keepalive ping may go unanswered before the connection (and its streams) is closed")
 	fs.DurationVar(&c.TokenTTL, "token-ttl", c.TokenTTL, "lifetime of a login token")
 	fs.DurationVar(&c.AuthCacheTTL, "auth-cache-ttl", c.AuthCacheTTL,
 		"how long a checked token is remembered; revocations on other nodes and admin changes take effect within it (0: off)")

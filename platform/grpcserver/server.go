@@ -3,6 +3,7 @@
 package grpcserver
 
 import (
+	"crypto/tls"
 	"time"
 
 	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
@@ -13,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
@@ -34,6 +36,12 @@ type Options struct {
 	// GatewaySecret is the credential edge gateways present as
 	// `authorization: Gateway <secret>`; empty refuses every gateway.
 	GatewaySecret string
+	// TLS, when set, serves gRPC over TLS only.
+	TLS *tls.Config
+	// Keepalive pings a connection idle this long (default 30 s), and closes
+	// it when a ping goes unanswered for KeepaliveWait (default 10 s): a
+	// device that vanished without closing goes offline.
+	Keepalive, KeepaliveWait time.Duration
 }
 
 // Server is the gRPC server and its health service.
@@ -65,19 +73,25 @@ func New(opts Options) *Server {
 		opts.Registerer.MustRegister(metrics)
 	}
 
-	s := grpc.NewServer(
+	if opts.Keepalive == 0 {
+		opts.Keepalive = 30 * time.Second
+	}
+	if opts.KeepaliveWait == 0 {
+		opts.KeepaliveWait = 10 * time.Second
+	}
+	serverOpts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(opts.MaxRecvMsgBytes),
 		grpc.ForceServerCodecV2(newRequestCodec()),
 		// Fixed flow-control windows bound what a client may send ahead of
 		// the handler: grpc-go otherwise grows them to 16 MiB, which a
 		// streamed upload fills with buffered chunks.
-		grpc.InitialWindowSize(256<<10),
-		grpc.InitialConnWindowSize(1<<20),
+		grpc.InitialWindowSize(256 << 10),
+		grpc.InitialConnWindowSize(1 << 20),
 		// A connection's 32 KiB write buffer is returned to a pool after each
 		// flush instead of being held for its lifetime: most connections of
 		// a chat server (devices holding gateway streams) are idle.
 		grpc.SharedWriteBuffer(true),
-		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{Time: opts.Keepalive, Timeout: opts.KeepaliveWait}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 		grpc.ChainUnaryInterceptor(
 			unaryRequestID,
@@ -99,7 +113,11 @@ func New(opts Options) *Server {
 			selector.StreamServerInterceptor(auth.StreamServerInterceptor(authn.authenticate), needsToken),
 			validator.StreamServerInterceptor(),
 		),
-	)
+	}
+	if opts.TLS != nil {
+		serverOpts = append(serverOpts, grpc.Creds(credentials.NewTLS(opts.TLS)))
+	}
+	s := grpc.NewServer(serverOpts...)
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(s, hs)
 	reflection.Register(s)
