@@ -2,6 +2,8 @@ module github.com/parley-im/parley
 
 go 1.26.0
 
+toolchain go1.27.3
+
 require (
 	github.com/alexedwards/argon2id v1.0.0
 	github.com/emersion/go-smtp v0.25.1

@@ -36,6 +36,9 @@ const (
 type Options struct {
 	// Ephemeral trades durability for speed (no fsync): for test clusters.
 	Ephemeral bool
+	// Port to listen on; 0 picks a free one. A cluster restarted on its old
+	// port is reached again by clients that kept its URL.
+	Port int
 }
 
 // Cluster is a running local PostgreSQL server.
@@ -103,8 +106,11 @@ func Start(ctx context.Context, dir string, opts Options) (*Cluster, error) {
 		c.port = port
 		return c, nil
 	}
-	if c.port, err = freePort(); err != nil {
-		return nil, err
+	c.port = opts.Port
+	if c.port == 0 {
+		if c.port, err = freePort(); err != nil {
+			return nil, err
+		}
 	}
 	// TCP on loopback only, no Unix socket: its path length is limited.
 	serverOpts := fmt.Sprintf("-p %d -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200", c.port)
@@ -118,6 +124,9 @@ func Start(ctx context.Context, dir string, opts Options) (*Cluster, error) {
 	c.started = true
 	return c, nil
 }
+
+// Port is the loopback port the cluster listens on.
+func (c *Cluster) Port() int { return c.port }
 
 // URL returns a connection URL for database on this cluster.
 func (c *Cluster) URL(database string) string {

@@ -8,10 +8,15 @@ import "github.com/parley-im/parley/platform/validate"
 const maxIDLength = 64
 
 func validateIDs(gatewayID, clientID string) error {
-	if err := validate.Length("gateway_id", gatewayID, 1, maxIDLength); err != nil {
-		return err
+	for _, id := range []struct{ field, value string }{{"gateway_id", gatewayID}, {"client_id", clientID}} {
+		if err := validate.Length(id.field, id.value, 1, maxIDLength); err != nil {
+			return err
+		}
+		if err := validate.PlainText(id.field, id.value); err != nil {
+			return err
+		}
 	}
-	return validate.Length("client_id", clientID, 1, maxIDLength)
+	return nil
 }
 
 func (r *RegisterRequest) Validate() error   { return validateIDs(r.GetGatewayId(), r.GetClientId()) }

@@ -24,6 +24,7 @@ import (
 	parleyauth "github.com/parley-im/parley/platform/auth"
 	"github.com/parley-im/parley/platform/bus"
 	"github.com/parley-im/parley/platform/pong"
+	"github.com/parley-im/parley/platform/validate"
 )
 
 // Metadata a SendMessage stream opens with.
@@ -139,6 +140,12 @@ func (s *Server) SendMessage(stream gatewaypb.GatewayService_SendMessageServer) 
 func (s *Server) readLoop(stream gatewaypb.GatewayService_SendMessageServer, out *hub.Stream, senderOf func(*gatewaypb.SendMessageRequest) (*hub.Endpoint, error)) {
 	for {
 		f, err := stream.Recv()
+		if status.Code(err) == codes.InvalidArgument {
+			// A frame that did not decode or validate: the stream itself is
+			// fine, so answer it (its request_id is unknown) and go on.
+			out.Enqueue(errorFrame(out.GatewayID, &gatewaypb.SendMessageRequest{}, "", err))
+			continue
+		}
 		if err != nil {
 			out.Close(err)
 			return
@@ -206,6 +213,8 @@ func headerID(ctx context.Context, header string, generate bool) (string, error)
 		return "", apperr.InvalidArgument("%s: metadata is required", header)
 	case len(id) > maxIDLength:
 		return "", apperr.InvalidArgument("%s: must be at most %d characters", header, maxIDLength)
+	case validate.PlainText(header, id) != nil:
+		return "", apperr.InvalidArgument("%s: must not contain control characters", header)
 	}
 	return id, nil
 }

@@ -1,0 +1,1213 @@
+package main
+
+// Bad-input tests across every RPC of the six services, over the production
+// wiring, a real PostgreSQL and real gRPC connections: empty, maximal and
+// over-limit strings, invalid UTF-8, NUL bytes, huge page sizes, ids 0 and
+// 2^64-1, SQL metacharacters in keywords, unknown enum values, messages
+// over the server's receive limit, and wrong frames on the gateway stream.
+// Each bad call must get a clear status code (never Internal or Unknown)
+// with a message naming the problem, and must write nothing.
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"image"
+	"image/png"
+	"io"
+	"io/fs"
+	"math"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+	"github.com/stretchr/testify/require"
+	spb "google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/parley-im/parley/api/gen/commonpb"
+	"github.com/parley-im/parley/api/gen/feedpb"
+	"github.com/parley-im/parley/api/gen/gatewaypb"
+	"github.com/parley-im/parley/api/gen/grouppb"
+	"github.com/parley-im/parley/api/gen/messagepb"
+	"github.com/parley-im/parley/api/gen/userpb"
+	"github.com/parley-im/parley/migrations"
+	"github.com/parley-im/parley/platform/config"
+	"github.com/parley-im/parley/platform/database"
+	"github.com/parley-im/parley/platform/testdb"
+	"github.com/parley-im/parley/platform/testserver"
+)
+
+const (
+	badMaxID         = uint64(math.MaxUint64) // 18446744073709551615
+	badGatewaySecret = "bad-input-gateway-secret"
+	badEdgeID        = "bad-edge"
+	badPassword      = "secret123"
+	// badMaxUploadBytes keeps the over-limit upload cheap; the limit is the
+	// -max-upload-bytes setting, whatever its value.
+	badMaxUploadBytes = 64 << 10
+	// badMetaChars is in the nickname, group name and feed content of one
+	// fixture each, so a keyword made of SQL metacharacters must find
+	// exactly that row: not everything (an unescaped LIKE wildcard), not an
+	// error (broken quoting).
+	badMetaChars = `o'brien_100%\;--`
+)
+
+// badMetaKeywords are searched for literally.
+var badMetaKeywords = []string{`%`, `_`, `'`, `\`, `;--`, `100%`, `o'brien_`}
+
+// badRaw is a request or frame already in wire form, sent as is: Go's
+// protobuf refuses to marshal invalid UTF-8 in a string field.
+type badRaw []byte
+
+// badCodec sends badRaw as is and everything else as protobuf; it receives
+// into *badRaw (the bytes) or a proto.Message. It is named "proto", so the
+// server sees an ordinary application/grpc request.
+type badCodec struct{}
+
+func (badCodec) Name() string { return "proto" }
+
+func (badCodec) Marshal(v any) ([]byte, error) {
+	switch m := v.(type) {
+	case badRaw:
+		return m, nil
+	case *badRaw:
+		return *m, nil
+	case proto.Message:
+		return proto.Marshal(m)
+	}
+	return nil, fmt.Errorf("badCodec: cannot marshal %T", v)
+}
+
+func (badCodec) Unmarshal(data []byte, v any) error {
+	switch m := v.(type) {
+	case *badRaw:
+		*m = append((*m)[:0], data...)
+		return nil
+	case proto.Message:
+		return proto.Unmarshal(data, m)
+	}
+	return fmt.Errorf("badCodec: cannot unmarshal into %T", v)
+}
+
+// Wire-form builders.
+func badWire(fields ...[]byte) badRaw { return badRaw(bytes.Join(fields, nil)) }
+
+func badStr(num protowire.Number, s string) []byte {
+	return protowire.AppendString(protowire.AppendTag(nil, num, protowire.BytesType), s)
+}
+
+func badVarint(num protowire.Number, v uint64) []byte {
+	return protowire.AppendVarint(protowire.AppendTag(nil, num, protowire.VarintType), v)
+}
+
+func badMsg(num protowire.Number, inner badRaw) []byte {
+	return protowire.AppendBytes(protowire.AppendTag(nil, num, protowire.BytesType), inner)
+}
+
+func badMarshal(t *testing.T, m proto.Message) badRaw {
+	t.Helper()
+	b, err := proto.Marshal(m)
+	require.NoError(t, err)
+	return b
+}
+
+// badEnv is a Parley served on its own freshly migrated database, so the
+// row snapshots see only this test's writes.
+type badEnv struct {
+	conn       *grpc.ClientConn
+	pool       *pgxpool.Pool
+	cfg        config.Config
+	storageDir string
+	tokens     map[string]string // who → bearer token
+	ids        map[string]uint64 // who → user id
+}
+
+// badDatabase creates a database of its own on the tests' PostgreSQL server,
+// migrates it, and drops it when the test ends.
+func badDatabase(t *testing.T) *pgxpool.Pool {
+	t.Helper()
+	ctx := context.Background()
+	base := testdb.URL(t)
+	admin, err := pgx.Connect(ctx, base)
+	require.NoError(t, err)
+	defer admin.Close(ctx)
+	suffix := make([]byte, 6)
+	_, _ = rand.Read(suffix)
+	name := "parley_bad_" + hex.EncodeToString(suffix)
+	_, err = admin.Exec(ctx, "CREATE DATABASE "+name)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if c, err := pgx.Connect(ctx, base); err == nil {
+			_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+			_ = c.Close(ctx)
+		}
+	})
+	u, err := url.Parse(base)
+	require.NoError(t, err)
+	u.Path = "/" + name
+	pool, err := database.Open(ctx, u.String(), 8)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	migrator, err := database.NewMigrator(pool, migrations.All())
+	require.NoError(t, err)
+	_, err = migrator.Up(ctx)
+	require.NoError(t, err)
+	return pool
+}
+
+// badStart is startParley with the pool returned, a gateway secret (so the
+// edge-gateway calls can be reached) and a small upload limit.
+func badStart(t *testing.T) *badEnv {
+	t.Helper()
+	pool := badDatabase(t)
+	cfg := config.Default()
+	cfg.DataDir, cfg.StorageDir = t.TempDir(), t.TempDir()
+	cfg.GatewaySecret = badGatewaySecret
+	cfg.MaxUploadBytes = badMaxUploadBytes
+	// Internal errors are logged with their cause: shown when a case fails.
+	log := zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr}).Level(zerolog.ErrorLevel)
+	app, err := build(context.Background(), cfg, pool, log, prometheus.NewRegistry())
+	require.NoError(t, err)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	go func() { _ = app.server.Serve(lis) }()
+	t.Cleanup(app.server.Stop)
+	return &badEnv{
+		conn: testserver.Dial(t, lis.Addr().String()), pool: pool, cfg: cfg, storageDir: cfg.StorageDir,
+		tokens: map[string]string{}, ids: map[string]uint64{},
+	}
+}
+
+// badSignUp creates a user and logs it in as who; admin grants the role
+// first, as `parley admin grant` does.
+func (e *badEnv) badSignUp(t *testing.T, who, nickname string, admin bool) {
+	t.Helper()
+	ctx := context.Background()
+	users := userpb.NewUserServiceClient(e.conn)
+	created, err := users.CreateUser(ctx, &userpb.UserCreateRequest{Nickname: nickname, Password: badPassword, PasswordRpt: badPassword})
+	require.NoError(t, err)
+	if admin {
+		_, err = e.pool.Exec(ctx, "UPDATE users.users SET is_admin = true WHERE id = $1", int64(created.GetUser().GetId()))
+		require.NoError(t, err)
+	}
+	login, err := users.UserLogin(ctx, &userpb.UserLoginRequest{Nickname: nickname, Password: badPassword})
+	require.NoError(t, err)
+	e.tokens[who] = login.GetToken()
+	e.ids[who] = created.GetUser().GetId()
+}
+
+// badCtx is a context carrying who's credential: a user's bearer token,
+// "gateway" for the edge-gateway credential (with alice as the client
+// being registered), or "none".
+func (e *badEnv) badCtx(ctx context.Context, who string) context.Context {
+	switch who {
+	case "none":
+		return ctx
+	case "gateway":
+		return metadata.AppendToOutgoingContext(ctx, "authorization", "Gateway "+badGatewaySecret,
+			"client-authorization", "Bearer "+e.tokens["alice"])
+	case "":
+		who = "alice"
+	}
+	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+e.tokens[who])
+}
+
+// badSnapshot is every module table's row count and a digest of its rows,
+// so an insert, update or delete anywhere shows.
+func badSnapshot(t *testing.T, pool *pgxpool.Pool) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	rows, err := pool.Query(ctx, `SELECT table_schema, table_name FROM information_schema.tables
+		WHERE table_type = 'BASE TABLE' AND table_schema IN ('users', 'groups', 'feeds', 'messages', 'common', 'search')
+		ORDER BY 1, 2`)
+	require.NoError(t, err)
+	tables, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (pgx.Identifier, error) {
+		var schema, name string
+		err := r.Scan(&schema, &name)
+		return pgx.Identifier{schema, name}, err
+	})
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(tables), 15, "the module tables")
+	snap := map[string]string{}
+	for _, table := range tables {
+		var n int64
+		var digest string
+		require.NoError(t, pool.QueryRow(ctx, fmt.Sprintf(
+			`SELECT count(*), coalesce(md5(string_agg(t::text, E'\n' ORDER BY t::text)), '') FROM %s t`,
+			table.Sanitize())).Scan(&n, &digest))
+		snap[strings.Join(table, ".")] = fmt.Sprintf("%d rows, md5 %s", n, digest)
+	}
+	return snap
+}
+
+// badFiles counts the files under dir (stored objects and spool files).
+func badFiles(t *testing.T, dir string) int {
+	t.Helper()
+	n := 0
+	require.NoError(t, filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			n++
+		}
+		return err
+	}))
+	return n
+}
+
+// badRequireStatus checks err is code with a message that is not empty and
+// names the problem (contains want, case-insensitively).
+func badRequireStatus(t *testing.T, err error, code codes.Code, want string) {
+	t.Helper()
+	st := status.Convert(err)
+	require.Equal(t, code.String(), st.Code().String(), "status %q", st.Message())
+	if code == codes.OK {
+		return
+	}
+	require.NotEmpty(t, strings.TrimSpace(st.Message()), "the message says what is wrong")
+	require.Contains(t, strings.ToLower(st.Message()), strings.ToLower(want), "the message names the problem")
+}
+
+func badDecode(t *testing.T, raw badRaw, m proto.Message) {
+	t.Helper()
+	require.NoError(t, proto.Unmarshal(raw, m))
+}
+
+// badCase is one call of a unary method.
+type badCase struct {
+	name   string
+	method string // full method name
+	as     string // "" (alice), "bob", "root" (an admin), "gateway", "none"
+	req    any    // a proto.Message or badRaw
+	code   codes.Code
+	want   string                          // what the message must contain
+	check  func(t *testing.T, resp badRaw) // for codes.OK
+	md     []string                        // extra request metadata, key/value pairs
+}
+
+func (e *badEnv) badInvoke(t *testing.T, c badCase) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(e.badCtx(context.Background(), c.as), 30*time.Second)
+	defer cancel()
+	if len(c.md) > 0 {
+		ctx = metadata.AppendToOutgoingContext(ctx, c.md...)
+	}
+	var resp badRaw
+	err := e.conn.Invoke(ctx, c.method, c.req, &resp, grpc.ForceCodec(badCodec{}))
+	badRequireStatus(t, err, c.code, c.want)
+	if err == nil && c.check != nil {
+		c.check(t, resp)
+	}
+}
+
+// badFixtures are the rows bad calls aim at.
+type badFixtures struct {
+	alice, bob, root, meta uint64 // users; meta's nickname has badMetaChars
+	group, metaGroup       uint64 // alice owns both; metaGroup's name has badMetaChars
+	feed, metaFeed         uint64 // alice's; metaFeed's content has badMetaChars
+	comment                uint64 // root's comment on feed
+	conversation           string // alice and bob's
+}
+
+func badSetup(t *testing.T) (*badEnv, badFixtures) {
+	t.Helper()
+	e := badStart(t)
+	e.badSignUp(t, "alice", uniqueNickname("badalice"), false)
+	e.badSignUp(t, "bob", uniqueNickname("badbob"), false)
+	e.badSignUp(t, "root", uniqueNickname("badroot"), true)
+	e.badSignUp(t, "meta", badMetaChars, false)
+	f := badFixtures{alice: e.ids["alice"], bob: e.ids["bob"], root: e.ids["root"], meta: e.ids["meta"]}
+
+	ctx := e.badCtx(context.Background(), "alice")
+	groups := grouppb.NewGroupServiceClient(e.conn)
+	g, err := groups.CreateGroup(ctx, &grouppb.CreateGroupRequest{Name: "bad fixture group"})
+	require.NoError(t, err)
+	f.group = g.GetGroup().GetId()
+	g, err = groups.CreateGroup(ctx, &grouppb.CreateGroupRequest{Name: "group " + badMetaChars})
+	require.NoError(t, err)
+	f.metaGroup = g.GetGroup().GetId()
+
+	feeds := feedpb.NewFeedServiceClient(e.conn)
+	fd, err := feeds.FeedCreate(ctx, &feedpb.FeedCreateRequest{Type: feedpb.FeedType_Txt, Content: "a fixture feed"})
+	require.NoError(t, err)
+	f.feed = fd.GetFeed().GetId()
+	fd, err = feeds.FeedCreate(ctx, &feedpb.FeedCreateRequest{Type: feedpb.FeedType_Txt, Content: "feed " + badMetaChars})
+	require.NoError(t, err)
+	f.metaFeed = fd.GetFeed().GetId()
+	cm, err := feeds.FeedCommentCreate(e.badCtx(context.Background(), "root"),
+		&feedpb.FeedCommentCreateRequest{FeedId: f.feed, Content: "a fixture comment"})
+	require.NoError(t, err)
+	f.comment = cm.GetComment().GetId()
+
+	_, err = messagepb.NewMessageServiceClient(e.conn).SendUserTextMessage(ctx,
+		&messagepb.SendUserTextMessageRequest{ToUserId: f.bob, Text: &messagepb.TextMessage{Content: "hi bob"}})
+	require.NoError(t, err)
+	f.conversation = fmt.Sprintf("u:%d:%d", min(f.alice, f.bob), max(f.alice, f.bob))
+	return e, f
+}
+
+// badEdgeStream opens an edge gateway's stream, so Register and UnRegister
+// reach the hub.
+func (e *badEnv) badEdgeStream(t *testing.T, gatewayID string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(metadata.AppendToOutgoingContext(context.Background(),
+		"authorization", "Gateway "+badGatewaySecret, "gateway-id", gatewayID))
+	t.Cleanup(cancel)
+	stream, err := gatewaypb.NewGatewayServiceClient(e.conn).SendMessage(ctx)
+	require.NoError(t, err)
+	require.NoError(t, stream.Send(&gatewaypb.SendMessageRequest{Cmd: "ping", RequestId: 1}))
+	pong, err := stream.Recv()
+	require.NoError(t, err)
+	require.Equal(t, "pong", pong.GetCmd())
+}
+
+// Strings for the cases.
+func badX(n int) string     { return strings.Repeat("x", n) }
+func badRunes(n int) string { return strings.Repeat("界", n) } // 3 bytes each: limits count characters
+func badURL(n int) string   { return "https://example.com/" + badX(n-len("https://example.com/")) }
+
+// badOversized is a string that makes any request larger than the server's
+// receive limit.
+func badOversized(cfg config.Config) string { return badX(cfg.MaxRecvMsgBytes + 1) }
+
+// badPager checks a paged list's pager: the page asked for and the page
+// size capped at 100.
+func badPager(page uint64, size uint64, resp interface {
+	proto.Message
+	GetPager() *commonpb.Pager
+}) func(t *testing.T, raw badRaw) {
+	return func(t *testing.T, raw badRaw) {
+		badDecode(t, raw, resp)
+		require.Equal(t, page, resp.GetPager().GetPage(), "page")
+		require.Equal(t, size, resp.GetPager().GetPageZie(), "page size")
+	}
+}
+
+// badUsersFound checks a user list holds exactly want.
+func badUsersFound(want ...uint64) func(t *testing.T, raw badRaw) {
+	return func(t *testing.T, raw badRaw) {
+		var resp userpb.UserQueryResponse
+		badDecode(t, raw, &resp)
+		var got []uint64
+		for _, u := range resp.GetUser() {
+			got = append(got, u.GetId())
+		}
+		require.ElementsMatch(t, want, got)
+	}
+}
+
+func badGroupsFound(want ...uint64) func(t *testing.T, raw badRaw) {
+	return func(t *testing.T, raw badRaw) {
+		var resp grouppb.QueryGroupResponse
+		badDecode(t, raw, &resp)
+		var got []uint64
+		for _, g := range resp.GetGroup() {
+			got = append(got, g.GetId())
+		}
+		require.ElementsMatch(t, want, got)
+	}
+}
+
+// badFeedsFound decodes any feed list (FeedQuery/FeedOwn responses share
+// field numbers) and checks it holds exactly want.
+func badFeedsFound(want ...uint64) func(t *testing.T, raw badRaw) {
+	return func(t *testing.T, raw badRaw) {
+		var resp feedpb.FeedQueryResponse
+		badDecode(t, raw, &resp)
+		var got []uint64
+		for _, f := range resp.GetFeed() {
+			got = append(got, f.GetId())
+		}
+		require.ElementsMatch(t, want, got)
+	}
+}
+
+// badFeedNum checks a feed list's num was capped at want.
+func badFeedNum(want int) func(t *testing.T, raw badRaw) {
+	return badNum(want, &feedpb.FeedQueryResponse{})
+}
+
+func badNum(want int, resp interface {
+	proto.Message
+	GetPager() *commonpb.Pager
+}) func(t *testing.T, raw badRaw) {
+	return func(t *testing.T, raw badRaw) {
+		badDecode(t, raw, resp)
+		require.Equal(t, uint64(want), resp.GetPager().GetPageZie(), "num is capped")
+	}
+}
+
+// badUnaryCases is the table: every unary method, the bad inputs that
+// apply to it.
+func badUnaryCases(t *testing.T, e *badEnv, f badFixtures) []badCase {
+	const (
+		IA  = codes.InvalidArgument
+		NF  = codes.NotFound
+		RE  = codes.ResourceExhausted
+		OK  = codes.OK
+		bad = "\xff\xfe" // not UTF-8
+	)
+	huge := badOversized(e.cfg)
+	tooLarge := "larger than max"
+	text := func(s string) *messagepb.TextMessage { return &messagepb.TextMessage{Content: s} }
+	goodText := text("hello")
+	image := func(typ messagepb.IMAGE_TYPE, format messagepb.IMAGE_FORMAT, url string) *messagepb.ImageMessageItem {
+		return &messagepb.ImageMessageItem{Type: typ, Format: format, Url: url}
+	}
+	tenImages := make([]string, 10)
+	for i := range tenImages {
+		tenImages[i] = fmt.Sprintf("https://example.com/%d.png", i)
+	}
+	atMany := make([]uint64, 101)
+	for i := range atMany {
+		atMany[i] = f.alice
+	}
+	email := func(mutate func(r *commonpb.SendEmailRequest)) *commonpb.SendEmailRequest {
+		r := &commonpb.SendEmailRequest{Receiver: map[string]string{"ann@example.com": "Ann"}, Subject: "hello", Content: "body"}
+		mutate(r)
+		return r
+	}
+	manyAddresses := func(n int) map[string]string {
+		m := map[string]string{}
+		for i := range n {
+			m[fmt.Sprintf("user%d@example.com", i)] = ""
+		}
+		return m
+	}
+
+	var cases []badCase
+	add := func(method string, cs ...badCase) {
+		for _, c := range cs {
+			c.method = method
+			cases = append(cases, c)
+		}
+	}
+
+	// ---- UserService ----
+	newUser := func(nickname string) *userpb.UserCreateRequest {
+		return &userpb.UserCreateRequest{Nickname: nickname, Password: badPassword, PasswordRpt: badPassword}
+	}
+	add(userpb.UserService_CreateUser_FullMethodName,
+		badCase{name: "empty nickname", as: "none", req: newUser(""), code: IA, want: "nickname"},
+		badCase{name: "blank nickname", as: "none", req: newUser("   "), code: IA, want: "nickname"},
+		badCase{name: "nickname of 33 characters", as: "none", req: newUser(badRunes(33)), code: IA, want: "nickname"},
+		badCase{name: "nickname with NUL", as: "none", req: newUser("ann\x00ie"), code: IA, want: "nickname"},
+		badCase{name: "nickname with newline", as: "none", req: newUser("ann\nie"), code: IA, want: "nickname"},
+		badCase{name: "nickname invalid UTF-8", as: "none", code: IA, want: "invalid UTF-8",
+			req: badWire(badStr(1, "ann"+bad), badStr(4, badPassword), badStr(5, badPassword))},
+		badCase{name: "nickname taken (SQL metacharacters)", as: "none", code: codes.AlreadyExists, want: "nickname",
+			req: newUser(strings.ToUpper(badMetaChars))},
+		badCase{name: "unknown gender", as: "none", code: IA, want: "gender",
+			req: &userpb.UserCreateRequest{Nickname: "gender99", Gender: 99, Password: badPassword, PasswordRpt: badPassword}},
+		badCase{name: "negative gender", as: "none", code: IA, want: "gender",
+			req: &userpb.UserCreateRequest{Nickname: "genderneg", Gender: -1, Password: badPassword, PasswordRpt: badPassword}},
+		badCase{name: "avatar not http", as: "none", code: IA, want: "avatar_url",
+			req: &userpb.UserCreateRequest{Nickname: "avjs", AvatarUrl: "javascript:alert(1)", Password: badPassword, PasswordRpt: badPassword}},
+		badCase{name: "avatar of 1025 bytes", as: "none", code: IA, want: "avatar_url",
+			req: &userpb.UserCreateRequest{Nickname: "avlong", AvatarUrl: badURL(1025), Password: badPassword, PasswordRpt: badPassword}},
+		badCase{name: "avatar with NUL", as: "none", code: IA, want: "avatar_url",
+			req: &userpb.UserCreateRequest{Nickname: "avnul", AvatarUrl: "https://example.com/\x00.png", Password: badPassword, PasswordRpt: badPassword}},
+		badCase{name: "empty password", as: "none", code: IA, want: "password",
+			req: &userpb.UserCreateRequest{Nickname: "pwempty"}},
+		badCase{name: "password of 7", as: "none", code: IA, want: "password",
+			req: &userpb.UserCreateRequest{Nickname: "pw7", Password: badX(7), PasswordRpt: badX(7)}},
+		badCase{name: "password of 129", as: "none", code: IA, want: "password",
+			req: &userpb.UserCreateRequest{Nickname: "pw129", Password: badX(129), PasswordRpt: badX(129)}},
+		badCase{name: "password_rpt differs", as: "none", code: IA, want: "password_rpt",
+			req: &userpb.UserCreateRequest{Nickname: "pwrpt", Password: badPassword, PasswordRpt: badPassword + "!"}},
+		badCase{name: "over the receive limit", as: "none", req: newUser(huge), code: RE, want: tooLarge},
+	)
+	add(userpb.UserService_UserLogin_FullMethodName,
+		badCase{name: "empty", as: "none", req: &userpb.UserLoginRequest{}, code: IA, want: "nickname"},
+		badCase{name: "nickname of 33", as: "none", req: &userpb.UserLoginRequest{Nickname: badRunes(33), Password: badPassword}, code: IA, want: "nickname"},
+		badCase{name: "nickname with NUL", as: "none", req: &userpb.UserLoginRequest{Nickname: "a\x00", Password: badPassword}, code: IA, want: "nickname"},
+		badCase{name: "nickname invalid UTF-8", as: "none", req: badWire(badStr(1, bad), badStr(2, badPassword)), code: IA, want: "invalid UTF-8"},
+		badCase{name: "empty password", as: "none", req: &userpb.UserLoginRequest{Nickname: "ann"}, code: IA, want: "password"},
+		badCase{name: "password of 129", as: "none", req: &userpb.UserLoginRequest{Nickname: "ann", Password: badX(129)}, code: IA, want: "password"},
+		badCase{name: "over the receive limit", as: "none", req: &userpb.UserLoginRequest{Nickname: "ann", Password: huge}, code: RE, want: tooLarge},
+	)
+	add(userpb.UserService_GetUser_FullMethodName,
+		badCase{name: "id 0", req: &userpb.UserGetRequest{}, code: IA, want: "id"},
+		badCase{name: "id max", req: &userpb.UserGetRequest{Id: badMaxID}, code: NF, want: "user"},
+	)
+	add(userpb.UserService_QueryUser_FullMethodName,
+		badCase{name: "keyword of 33", req: &userpb.UserQueryRequest{Keyword: badRunes(33)}, code: IA, want: "keyword"},
+		badCase{name: "keyword with NUL", req: &userpb.UserQueryRequest{Keyword: "a\x00"}, code: IA, want: "keyword"},
+		badCase{name: "keyword invalid UTF-8", req: badWire(badStr(1, "a"+bad)), code: IA, want: "invalid UTF-8"},
+		badCase{name: "keyword of 32 (maximal)", req: &userpb.UserQueryRequest{Keyword: badRunes(32)}, code: OK, check: badUsersFound()},
+		badCase{name: "page_size max", req: &userpb.UserQueryRequest{PageSize: badMaxID}, code: OK,
+			check: badPager(1, 100, &userpb.UserQueryResponse{})},
+		badCase{name: "page max", req: &userpb.UserQueryRequest{Page: badMaxID, PageSize: badMaxID}, code: OK,
+			check: func(t *testing.T, raw badRaw) {
+				badPager(badMaxID, 100, &userpb.UserQueryResponse{})(t, raw)
+				badUsersFound()(t, raw)
+			}},
+		badCase{name: "over the receive limit", req: &userpb.UserQueryRequest{Keyword: huge}, code: RE, want: tooLarge},
+	)
+	for _, k := range badMetaKeywords {
+		add(userpb.UserService_QueryUser_FullMethodName, badCase{name: "keyword " + k,
+			req: &userpb.UserQueryRequest{Keyword: k}, code: OK, check: badUsersFound(f.meta)})
+	}
+	add(userpb.UserService_UpdatePassword_FullMethodName,
+		badCase{name: "empty", req: &userpb.UpdatePasswordRequest{}, code: IA, want: "password"},
+		badCase{name: "password of 129", req: &userpb.UpdatePasswordRequest{Password: badX(129), PasswordRpt: badX(129)}, code: IA, want: "password"},
+		badCase{name: "password_rpt differs", req: &userpb.UpdatePasswordRequest{Password: badX(8), PasswordRpt: badX(9)}, code: IA, want: "password_rpt"},
+		badCase{name: "invalid UTF-8", req: badWire(badStr(1, bad+badX(8)), badStr(2, bad+badX(8))), code: IA, want: "invalid UTF-8"},
+		badCase{name: "over the receive limit", req: &userpb.UpdatePasswordRequest{Password: huge}, code: RE, want: tooLarge},
+	)
+	add(userpb.UserService_UpdateAvatar_FullMethodName,
+		badCase{name: "ftp url", req: &userpb.UpdateAvatarRequest{Url: "ftp://example.com/a.png"}, code: IA, want: "url"},
+		badCase{name: "no host", req: &userpb.UpdateAvatarRequest{Url: "https://"}, code: IA, want: "url"},
+		badCase{name: "1025 bytes", req: &userpb.UpdateAvatarRequest{Url: badURL(1025)}, code: IA, want: "url"},
+		badCase{name: "NUL", req: &userpb.UpdateAvatarRequest{Url: "https://example.com/\x00"}, code: IA, want: "url"},
+		badCase{name: "SQL metacharacters", req: &userpb.UpdateAvatarRequest{Url: "'; DROP TABLE users.users;--"}, code: IA, want: "url"},
+		badCase{name: "invalid UTF-8", req: badWire(badStr(1, "https://example.com/"+bad)), code: IA, want: "invalid UTF-8"},
+	)
+	for _, m := range []string{userpb.UserService_FollowUser_FullMethodName, userpb.UserService_BlockUser_FullMethodName} {
+		add(m,
+			badCase{name: "user_id 0", req: badWire(), code: IA, want: "user_id"},
+			badCase{name: "user_id max", req: badWire(badVarint(1, badMaxID)), code: NF, want: "user"},
+			badCase{name: "self", req: badWire(badVarint(1, f.alice)), code: IA, want: "yourself"},
+		)
+	}
+	// Undoing what was never done is idempotent: OK, and nothing changes.
+	for _, m := range []string{userpb.UserService_UnfollowUser_FullMethodName, userpb.UserService_UnblockUser_FullMethodName} {
+		add(m,
+			badCase{name: "user_id 0", req: badWire(), code: IA, want: "user_id"},
+			badCase{name: "user_id max", req: badWire(badVarint(1, badMaxID)), code: OK},
+		)
+	}
+	for _, m := range []string{userpb.UserService_ListFollowing_FullMethodName, userpb.UserService_ListFollowers_FullMethodName} {
+		add(m,
+			badCase{name: "user_id max", req: badWire(badVarint(1, badMaxID)), code: NF, want: "user"},
+			badCase{name: "page and page_size max", req: badWire(badVarint(2, badMaxID), badVarint(3, badMaxID)), code: OK,
+				check: badPager(badMaxID, 100, &userpb.ListFollowingResponse{})},
+		)
+	}
+	add(userpb.UserService_ListBlocked_FullMethodName,
+		badCase{name: "page and page_size max", req: &userpb.ListBlockedRequest{Page: badMaxID, PageSize: badMaxID}, code: OK,
+			check: badPager(badMaxID, 100, &userpb.ListBlockedResponse{})},
+	)
+
+	// ---- GroupService ----
+	add(grouppb.GroupService_CreateGroup_FullMethodName,
+		badCase{name: "empty name", req: &grouppb.CreateGroupRequest{}, code: IA, want: "name"},
+		badCase{name: "blank name", req: &grouppb.CreateGroupRequest{Name: " \t "}, code: IA, want: "name"},
+		badCase{name: "name of 65", req: &grouppb.CreateGroupRequest{Name: badRunes(65)}, code: IA, want: "name"},
+		badCase{name: "name with NUL", req: &grouppb.CreateGroupRequest{Name: "g\x00"}, code: IA, want: "name"},
+		badCase{name: "name invalid UTF-8", req: badWire(badStr(1, "g"+bad)), code: IA, want: "invalid UTF-8"},
+		badCase{name: "introduction of 1001", req: &grouppb.CreateGroupRequest{Name: "g", Introduction: badRunes(1001)}, code: IA, want: "introduction"},
+		badCase{name: "introduction with NUL", req: &grouppb.CreateGroupRequest{Name: "g", Introduction: "a\x00b"}, code: IA, want: "introduction"},
+		badCase{name: "avatar file url", req: &grouppb.CreateGroupRequest{Name: "g", AvatarUrl: "file:///etc/passwd"}, code: IA, want: "avatar_url"},
+		badCase{name: "over the receive limit", req: &grouppb.CreateGroupRequest{Name: "g", Introduction: huge}, code: RE, want: tooLarge},
+	)
+	add(grouppb.GroupService_UpdateGroup_FullMethodName,
+		badCase{name: "id 0", req: &grouppb.UpdateGroupRequest{Name: "g"}, code: IA, want: "id"},
+		badCase{name: "id max", req: &grouppb.UpdateGroupRequest{Id: badMaxID, Name: "g"}, code: NF, want: "group"},
+		badCase{name: "name of 65", req: &grouppb.UpdateGroupRequest{Id: f.group, Name: badRunes(65)}, code: IA, want: "name"},
+		badCase{name: "name with NUL", req: &grouppb.UpdateGroupRequest{Id: f.group, Name: "\x00"}, code: IA, want: "name"},
+		badCase{name: "introduction with NUL", req: &grouppb.UpdateGroupRequest{Id: f.group, Introduction: "\x00"}, code: IA, want: "introduction"},
+		badCase{name: "avatar 1025 bytes", req: &grouppb.UpdateGroupRequest{Id: f.group, AvatarUrl: badURL(1025)}, code: IA, want: "avatar_url"},
+		badCase{name: "introduction invalid UTF-8", req: badWire(badVarint(1, f.group), badStr(3, bad)), code: IA, want: "invalid UTF-8"},
+	)
+	for _, m := range []string{grouppb.GroupService_GetGroup_FullMethodName, grouppb.GroupService_DeleteGroup_FullMethodName} {
+		add(m,
+			badCase{name: "id 0", req: badWire(), code: IA, want: "id"},
+			badCase{name: "id max", req: badWire(badVarint(1, badMaxID)), code: NF, want: "group"},
+		)
+	}
+	add(grouppb.GroupService_QueryGroup_FullMethodName,
+		badCase{name: "keyword of 65", req: &grouppb.QueryGroupRequest{Keyword: badRunes(65)}, code: IA, want: "keyword"},
+		badCase{name: "keyword with NUL", req: &grouppb.QueryGroupRequest{Keyword: "\x00"}, code: IA, want: "keyword"},
+		badCase{name: "keyword invalid UTF-8", req: badWire(badStr(1, bad)), code: IA, want: "invalid UTF-8"},
+		badCase{name: "keyword of 64 (maximal)", req: &grouppb.QueryGroupRequest{Keyword: badRunes(64)}, code: OK, check: badGroupsFound()},
+		badCase{name: "page and page_size max", req: &grouppb.QueryGroupRequest{Page: badMaxID, PageSize: badMaxID}, code: OK,
+			check: badPager(badMaxID, 100, &grouppb.QueryGroupResponse{})},
+	)
+	for _, k := range badMetaKeywords {
+		add(grouppb.GroupService_QueryGroup_FullMethodName, badCase{name: "keyword " + k,
+			req: &grouppb.QueryGroupRequest{Keyword: k}, code: OK, check: badGroupsFound(f.metaGroup)})
+	}
+	add(grouppb.GroupService_JoinGroup_FullMethodName,
+		badCase{name: "id 0", req: &grouppb.JoinGroupRequest{}, code: IA, want: "id"},
+		badCase{name: "id max", req: &grouppb.JoinGroupRequest{Id: badMaxID}, code: NF, want: "group"},
+		badCase{name: "user_id max", req: &grouppb.JoinGroupRequest{Id: f.group, UserId: badMaxID}, code: NF, want: "user"},
+	)
+	add(grouppb.GroupService_QuitGroup_FullMethodName,
+		badCase{name: "id 0", req: &grouppb.QuitGroupRequest{}, code: IA, want: "id"},
+		badCase{name: "id max", req: &grouppb.QuitGroupRequest{Id: badMaxID}, code: NF, want: "group"},
+		badCase{name: "user_id max", req: &grouppb.QuitGroupRequest{Id: f.group, UserId: badMaxID}, code: NF, want: "member"},
+		badCase{name: "owner quits", req: &grouppb.QuitGroupRequest{Id: f.group}, code: codes.FailedPrecondition, want: "owner"},
+	)
+	add(grouppb.GroupService_GetGroupUser_FullMethodName,
+		badCase{name: "id 0", req: &grouppb.GetGroupUserRequest{}, code: IA, want: "id"},
+		badCase{name: "id max", req: &grouppb.GetGroupUserRequest{Id: badMaxID}, code: NF, want: "group"},
+		badCase{name: "page and page_size max", req: &grouppb.GetGroupUserRequest{Id: f.group, Page: badMaxID, PageSize: badMaxID}, code: OK,
+			check: badPager(badMaxID, 100, &grouppb.GetGroupUserResponse{})},
+	)
+
+	// ---- FeedService ----
+	txt := func(content string) *feedpb.FeedCreateRequest {
+		return &feedpb.FeedCreateRequest{Type: feedpb.FeedType_Txt, Content: content}
+	}
+	add(feedpb.FeedService_FeedCreate_FullMethodName,
+		badCase{name: "empty content", req: txt(""), code: IA, want: "content"},
+		badCase{name: "blank content", req: txt(" \n "), code: IA, want: "content"},
+		badCase{name: "content of 5001", req: txt(badRunes(5001)), code: IA, want: "content"},
+		badCase{name: "content with NUL", req: txt("a\x00b"), code: IA, want: "content"},
+		badCase{name: "content invalid UTF-8", req: badWire(badStr(2, "hi "+bad)), code: IA, want: "invalid UTF-8"},
+		badCase{name: "Txt with a resource", req: &feedpb.FeedCreateRequest{Content: "x", Resource: []string{"https://example.com/a.png"}}, code: IA, want: "resource"},
+		badCase{name: "Image without resources", req: &feedpb.FeedCreateRequest{Type: feedpb.FeedType_Image}, code: IA, want: "resource"},
+		badCase{name: "Image with 10", req: &feedpb.FeedCreateRequest{Type: feedpb.FeedType_Image, Resource: tenImages}, code: IA, want: "resource"},
+		badCase{name: "Image javascript url", req: &feedpb.FeedCreateRequest{Type: feedpb.FeedType_Image, Resource: []string{"javascript:alert(1)"}}, code: IA, want: "resource[0]"},
+		badCase{name: "Image url with NUL", req: &feedpb.FeedCreateRequest{Type: feedpb.FeedType_Image, Resource: []string{"https://example.com/\x00"}}, code: IA, want: "resource[0]"},
+		badCase{name: "Video with 2", req: &feedpb.FeedCreateRequest{Type: feedpb.FeedType_Video, Resource: []string{"https://example.com/a.mp4", "https://example.com/b.mp4"}}, code: IA, want: "resource"},
+		badCase{name: "unknown type", req: &feedpb.FeedCreateRequest{Type: 7, Content: "x"}, code: IA, want: "type"},
+		badCase{name: "negative type", req: &feedpb.FeedCreateRequest{Type: -1, Content: "x"}, code: IA, want: "type"},
+		badCase{name: "over the receive limit", req: txt(huge), code: RE, want: tooLarge},
+	)
+	add(feedpb.FeedService_FeedEdit_FullMethodName,
+		badCase{name: "id 0", req: &feedpb.FeedEditRequest{Content: "x"}, code: IA, want: "id"},
+		badCase{name: "id max", req: &feedpb.FeedEditRequest{Id: badMaxID, Content: "x"}, code: NF, want: "feed"},
+		badCase{name: "content of 5001", req: &feedpb.FeedEditRequest{Id: f.feed, Content: badRunes(5001)}, code: IA, want: "content"},
+		badCase{name: "content with NUL", req: &feedpb.FeedEditRequest{Id: f.feed, Content: "\x00"}, code: IA, want: "content"},
+		badCase{name: "unknown type", req: &feedpb.FeedEditRequest{Id: f.feed, Type: 3, Content: "x"}, code: IA, want: "type"},
+	)
+	for _, m := range []string{feedpb.FeedService_FeedLike_FullMethodName, feedpb.FeedService_FeedUnLike_FullMethodName,
+		feedpb.FeedService_FeedGet_FullMethodName, feedpb.FeedService_FeedDelete_FullMethodName} {
+		add(m,
+			badCase{name: "id 0", req: badWire(), code: IA, want: "id"},
+			badCase{name: "id max", req: badWire(badVarint(1, badMaxID)), code: NF, want: "feed"},
+		)
+	}
+	add(feedpb.FeedService_FeedOwn_FullMethodName,
+		badCase{name: "unknown review_status", req: &feedpb.FeedOwnRequest{ReviewStatus: 42}, code: IA, want: "review_status"},
+		badCase{name: "keyword of 101", req: &feedpb.FeedOwnRequest{Keyword: badRunes(101)}, code: IA, want: "keyword"},
+		badCase{name: "keyword with NUL", req: &feedpb.FeedOwnRequest{Keyword: "\x00"}, code: IA, want: "keyword"},
+		badCase{name: "keyword of 100 (maximal)", req: &feedpb.FeedOwnRequest{Keyword: badRunes(100)}, code: OK, check: badFeedsFound()},
+		badCase{name: "last_id and num max", req: &feedpb.FeedOwnRequest{LastId: badMaxID, Num: badMaxID}, code: OK, check: badFeedNum(100)},
+	)
+	for _, k := range badMetaKeywords {
+		add(feedpb.FeedService_FeedOwn_FullMethodName, badCase{name: "keyword " + k,
+			req: &feedpb.FeedOwnRequest{Keyword: k}, code: OK, check: badFeedsFound(f.metaFeed)})
+		add(feedpb.FeedService_FeedQuery_FullMethodName, badCase{name: "keyword " + k,
+			req: &feedpb.FeedQueryRequest{Keyword: k}, code: OK, check: badFeedsFound(f.metaFeed)})
+	}
+	add(feedpb.FeedService_FeedQuery_FullMethodName,
+		badCase{name: "keyword of 101", req: &feedpb.FeedQueryRequest{Keyword: badRunes(101)}, code: IA, want: "keyword"},
+		badCase{name: "keyword with NUL", req: &feedpb.FeedQueryRequest{Keyword: "a\x00"}, code: IA, want: "keyword"},
+		badCase{name: "keyword invalid UTF-8", req: badWire(badStr(1, bad)), code: IA, want: "invalid UTF-8"},
+		badCase{name: "keyword of 100 (maximal)", req: &feedpb.FeedQueryRequest{Keyword: badRunes(100)}, code: OK, check: badFeedsFound()},
+		badCase{name: "last_id and num max", req: &feedpb.FeedQueryRequest{LastId: badMaxID, Num: badMaxID}, code: OK, check: badFeedNum(100)},
+	)
+	add(feedpb.FeedService_FeedFollow_FullMethodName,
+		badCase{name: "last_id and num max", req: &feedpb.FeedFollowRequest{LastId: badMaxID, Num: badMaxID}, code: OK, check: badFeedNum(100)},
+	)
+	add(feedpb.FeedService_FeedRecommend_FullMethodName,
+		badCase{name: "num max", req: &feedpb.FeedRecommendRequest{Num: badMaxID}, code: OK, check: badFeedNum(100)},
+	)
+	add(feedpb.FeedService_FeedReview_FullMethodName,
+		badCase{name: "id 0", as: "root", req: &feedpb.FeedReviewRequest{ReviewStatus: commonpb.ReviewStatus_ReviewPass}, code: IA, want: "id"},
+		badCase{name: "id max", as: "root", req: &feedpb.FeedReviewRequest{Id: badMaxID, ReviewStatus: commonpb.ReviewStatus_ReviewPass}, code: NF, want: "feed"},
+		badCase{name: "ReviewInit", as: "root", req: &feedpb.FeedReviewRequest{Id: f.feed}, code: IA, want: "review_status"},
+		badCase{name: "unknown review_status", as: "root", req: &feedpb.FeedReviewRequest{Id: f.feed, ReviewStatus: 99}, code: IA, want: "review_status"},
+		badCase{name: "remark of 1001", as: "root", req: &feedpb.FeedReviewRequest{Id: f.feed, ReviewStatus: commonpb.ReviewStatus_ReviewFail, Remark: badRunes(1001)}, code: IA, want: "remark"},
+		badCase{name: "remark with NUL", as: "root", req: &feedpb.FeedReviewRequest{Id: f.feed, ReviewStatus: commonpb.ReviewStatus_ReviewFail, Remark: "\x00"}, code: IA, want: "remark"},
+		badCase{name: "remark invalid UTF-8", as: "root", req: badWire(badVarint(1, f.feed), badVarint(2, 3), badStr(3, bad)), code: IA, want: "invalid UTF-8"},
+	)
+	add(feedpb.FeedService_FeedCommentCreate_FullMethodName,
+		badCase{name: "feed_id 0", req: &feedpb.FeedCommentCreateRequest{Content: "x"}, code: IA, want: "feed_id"},
+		badCase{name: "feed_id max", req: &feedpb.FeedCommentCreateRequest{FeedId: badMaxID, Content: "x"}, code: NF, want: "feed"},
+		badCase{name: "empty content", req: &feedpb.FeedCommentCreateRequest{FeedId: f.feed}, code: IA, want: "content"},
+		badCase{name: "content of 1001", req: &feedpb.FeedCommentCreateRequest{FeedId: f.feed, Content: badRunes(1001)}, code: IA, want: "content"},
+		badCase{name: "content with NUL", req: &feedpb.FeedCommentCreateRequest{FeedId: f.feed, Content: "\x00x"}, code: IA, want: "content"},
+		badCase{name: "content invalid UTF-8", req: badWire(badVarint(1, f.feed), badStr(2, bad)), code: IA, want: "invalid UTF-8"},
+		badCase{name: "reply_to_id max", req: &feedpb.FeedCommentCreateRequest{FeedId: f.feed, Content: "x", ReplyToId: badMaxID}, code: IA, want: "reply_to_id"},
+	)
+	add(feedpb.FeedService_FeedCommentList_FullMethodName,
+		badCase{name: "feed_id 0", req: &feedpb.FeedCommentListRequest{}, code: IA, want: "feed_id"},
+		badCase{name: "feed_id max", req: &feedpb.FeedCommentListRequest{FeedId: badMaxID}, code: NF, want: "feed"},
+		badCase{name: "last_id and num max", req: &feedpb.FeedCommentListRequest{FeedId: f.feed, LastId: badMaxID, Num: badMaxID}, code: OK, check: badNum(100, &feedpb.FeedCommentListResponse{})},
+	)
+	add(feedpb.FeedService_FeedCommentDelete_FullMethodName,
+		badCase{name: "id 0", req: &feedpb.FeedCommentDeleteRequest{}, code: IA, want: "id"},
+		badCase{name: "id max", req: &feedpb.FeedCommentDeleteRequest{Id: badMaxID}, code: NF, want: "comment"},
+	)
+
+	// ---- MessageService ----
+	add(messagepb.MessageService_SendUserTextMessage_FullMethodName,
+		badCase{name: "to_user_id 0", req: &messagepb.SendUserTextMessageRequest{Text: goodText}, code: IA, want: "to_user_id"},
+		badCase{name: "to_user_id max", req: &messagepb.SendUserTextMessageRequest{ToUserId: badMaxID, Text: goodText}, code: NF, want: "user"},
+		badCase{name: "to self", req: &messagepb.SendUserTextMessageRequest{ToUserId: f.alice, Text: goodText}, code: IA, want: "yourself"},
+		badCase{name: "no text", req: &messagepb.SendUserTextMessageRequest{ToUserId: f.bob}, code: IA, want: "text"},
+		badCase{name: "empty text", req: &messagepb.SendUserTextMessageRequest{ToUserId: f.bob, Text: text("")}, code: IA, want: "text.content"},
+		badCase{name: "blank text", req: &messagepb.SendUserTextMessageRequest{ToUserId: f.bob, Text: text(" \n\t")}, code: IA, want: "text.content"},
+		badCase{name: "text of 5001", req: &messagepb.SendUserTextMessageRequest{ToUserId: f.bob, Text: text(badRunes(5001))}, code: IA, want: "text.content"},
+		badCase{name: "text with NUL", req: &messagepb.SendUserTextMessageRequest{ToUserId: f.bob, Text: text("hi\x00")}, code: IA, want: "text.content"},
+		badCase{name: "text invalid UTF-8", req: badWire(badVarint(1, f.bob), badMsg(2, badWire(badStr(2, "hi "+bad)))), code: IA, want: "invalid UTF-8"},
+		badCase{name: "over the receive limit", req: &messagepb.SendUserTextMessageRequest{ToUserId: f.bob, Text: text(huge)}, code: RE, want: tooLarge},
+		badCase{name: "idempotency-key of 65", req: &messagepb.SendUserTextMessageRequest{ToUserId: f.bob, Text: goodText},
+			md: []string{"idempotency-key", badX(65)}, code: IA, want: "idempotency-key"},
+	)
+	add(messagepb.MessageService_SendUserLocationMessage_FullMethodName,
+		badCase{name: "to_user_id max", req: &messagepb.SendUserLocationMessageRequest{ToUserId: badMaxID, Location: &messagepb.LocationMessage{}}, code: NF, want: "user"},
+		badCase{name: "no location", req: &messagepb.SendUserLocationMessageRequest{ToUserId: f.bob}, code: IA, want: "location"},
+		badCase{name: "lat 91", req: &messagepb.SendUserLocationMessageRequest{ToUserId: f.bob, Location: &messagepb.LocationMessage{Lat: 91}}, code: IA, want: "location.lat"},
+		badCase{name: "lat NaN", req: &messagepb.SendUserLocationMessageRequest{ToUserId: f.bob, Location: &messagepb.LocationMessage{Lat: math.NaN()}}, code: IA, want: "location.lat"},
+		badCase{name: "lng -Inf", req: &messagepb.SendUserLocationMessageRequest{ToUserId: f.bob, Location: &messagepb.LocationMessage{Lng: math.Inf(-1)}}, code: IA, want: "location.lng"},
+		badCase{name: "desc with NUL", req: &messagepb.SendUserLocationMessageRequest{ToUserId: f.bob, Location: &messagepb.LocationMessage{Desc: "\x00"}}, code: IA, want: "location.desc"},
+		badCase{name: "map_link not http", req: &messagepb.SendUserLocationMessageRequest{ToUserId: f.bob, Location: &messagepb.LocationMessage{MapLink: "geo:1,2"}}, code: IA, want: "location.map_link"},
+	)
+	add(messagepb.MessageService_SendUserFaceMessage_FullMethodName,
+		badCase{name: "to_user_id 0", req: &messagepb.SendUserFaceMessageRequest{Face: &messagepb.FaceMessage{Symbol: ":)"}}, code: IA, want: "to_user_id"},
+		badCase{name: "empty symbol", req: &messagepb.SendUserFaceMessageRequest{ToUserId: f.bob, Face: &messagepb.FaceMessage{}}, code: IA, want: "face.symbol"},
+		badCase{name: "symbol of 65", req: &messagepb.SendUserFaceMessageRequest{ToUserId: f.bob, Face: &messagepb.FaceMessage{Symbol: badRunes(65)}}, code: IA, want: "face.symbol"},
+		badCase{name: "symbol with NUL", req: &messagepb.SendUserFaceMessageRequest{ToUserId: f.bob, Face: &messagepb.FaceMessage{Symbol: "\x00"}}, code: IA, want: "face.symbol"},
+	)
+	add(messagepb.MessageService_SendUserSoundMessage_FullMethodName,
+		badCase{name: "no url", req: &messagepb.SendUserSoundMessageRequest{ToUserId: f.bob, Sound: &messagepb.SoundMessage{Seconds: 3}}, code: IA, want: "sound.url"},
+		badCase{name: "0 seconds", req: &messagepb.SendUserSoundMessageRequest{ToUserId: f.bob, Sound: &messagepb.SoundMessage{Url: "https://example.com/a.mp3"}}, code: IA, want: "sound.seconds"},
+		badCase{name: "max seconds", req: &messagepb.SendUserSoundMessageRequest{ToUserId: f.bob, Sound: &messagepb.SoundMessage{Url: "https://example.com/a.mp3", Seconds: badMaxID}}, code: IA, want: "sound.seconds"},
+	)
+	add(messagepb.MessageService_SendUserVideoMessage_FullMethodName,
+		badCase{name: "unknown thumb_format", req: &messagepb.SendUserVideoMessageRequest{ToUserId: f.bob, Video: &messagepb.VideoMessage{Url: "https://example.com/a.mp4", Seconds: 3, ThumbFormat: 1000}}, code: IA, want: "video.thumb_format"},
+		badCase{name: "url with NUL", req: &messagepb.SendUserVideoMessageRequest{ToUserId: f.bob, Video: &messagepb.VideoMessage{Url: "https://example.com/\x00", Seconds: 3}}, code: IA, want: "video.url"},
+		badCase{name: "format of 17", req: &messagepb.SendUserVideoMessageRequest{ToUserId: f.bob, Video: &messagepb.VideoMessage{Url: "https://example.com/a.mp4", Seconds: 3, Format: badX(17)}}, code: IA, want: "video.format"},
+	)
+	add(messagepb.MessageService_SendUserImageMessage_FullMethodName,
+		badCase{name: "unknown type", req: &messagepb.SendUserImageMessageRequest{ToUserId: f.bob, Image: image(9, messagepb.IMAGE_FORMAT_PNG, "https://example.com/a.png")}, code: IA, want: "image.type"},
+		badCase{name: "unknown format", req: &messagepb.SendUserImageMessageRequest{ToUserId: f.bob, Image: image(0, 77, "https://example.com/a.png")}, code: IA, want: "image.format"},
+		badCase{name: "no url", req: &messagepb.SendUserImageMessageRequest{ToUserId: f.bob, Image: image(0, 0, "")}, code: IA, want: "image.url"},
+	)
+	add(messagepb.MessageService_SendUserFileMessage_FullMethodName,
+		badCase{name: "empty name", req: &messagepb.SendUserFileMessageRequest{ToUserId: f.bob, File: &messagepb.FileMessage{Url: "https://example.com/f", Size: 1}}, code: IA, want: "file.name"},
+		badCase{name: "name of 256", req: &messagepb.SendUserFileMessageRequest{ToUserId: f.bob, File: &messagepb.FileMessage{Url: "https://example.com/f", Size: 1, Name: badRunes(256)}}, code: IA, want: "file.name"},
+		badCase{name: "name with NUL", req: &messagepb.SendUserFileMessageRequest{ToUserId: f.bob, File: &messagepb.FileMessage{Url: "https://example.com/f", Size: 1, Name: "a\x00.txt"}}, code: IA, want: "file.name"},
+		badCase{name: "size 0", req: &messagepb.SendUserFileMessageRequest{ToUserId: f.bob, File: &messagepb.FileMessage{Url: "https://example.com/f", Name: "a.txt"}}, code: IA, want: "file.size"},
+		badCase{name: "to_user_id max", req: &messagepb.SendUserFileMessageRequest{ToUserId: badMaxID, File: &messagepb.FileMessage{Url: "https://example.com/f", Size: 1, Name: "a.txt"}}, code: NF, want: "user"},
+	)
+	add(messagepb.MessageService_SendGroupTextMessage_FullMethodName,
+		badCase{name: "to_group_id 0", req: &messagepb.SendGroupTextMessageRequest{Text: goodText}, code: IA, want: "to_group_id"},
+		badCase{name: "to_group_id max", req: &messagepb.SendGroupTextMessageRequest{ToGroupId: badMaxID, Text: goodText}, code: NF, want: "group"},
+		badCase{name: "at_user_id 0", req: &messagepb.SendGroupTextMessageRequest{ToGroupId: f.group, AtUserId: []uint64{0}, Text: goodText}, code: IA, want: "at_user_id"},
+		badCase{name: "101 at_user_id", req: &messagepb.SendGroupTextMessageRequest{ToGroupId: f.group, AtUserId: atMany, Text: goodText}, code: IA, want: "at_user_id"},
+		badCase{name: "at_user_id max", req: &messagepb.SendGroupTextMessageRequest{ToGroupId: f.group, AtUserId: []uint64{badMaxID}, Text: goodText}, code: IA, want: "at_user_id"},
+		badCase{name: "empty text", req: &messagepb.SendGroupTextMessageRequest{ToGroupId: f.group, Text: text("")}, code: IA, want: "text.content"},
+		badCase{name: "text invalid UTF-8", req: badWire(badVarint(1, f.group), badMsg(3, badWire(badStr(2, bad)))), code: IA, want: "invalid UTF-8"},
+	)
+	add(messagepb.MessageService_SendGroupLocationMessage_FullMethodName,
+		badCase{name: "to_group_id max", req: &messagepb.SendGroupLocationMessageRequest{ToGroupId: badMaxID, Location: &messagepb.LocationMessage{}}, code: NF, want: "group"},
+		badCase{name: "lng 181", req: &messagepb.SendGroupLocationMessageRequest{ToGroupId: f.group, Location: &messagepb.LocationMessage{Lng: 181}}, code: IA, want: "location.lng"},
+	)
+	add(messagepb.MessageService_SendGroupFceMessage_FullMethodName,
+		badCase{name: "to_group_id max", req: &messagepb.SendGroupFaceMessageRequest{ToGroupId: badMaxID, Face: &messagepb.FaceMessage{Symbol: ":)"}}, code: NF, want: "group"},
+		badCase{name: "no face", req: &messagepb.SendGroupFaceMessageRequest{ToGroupId: f.group}, code: IA, want: "face"},
+	)
+	add(messagepb.MessageService_SendGroupSoundMessage_FullMethodName,
+		badCase{name: "to_group_id 0", req: &messagepb.SendGroupSoundMessageRequest{Sound: &messagepb.SoundMessage{Url: "https://example.com/a.mp3", Seconds: 1}}, code: IA, want: "to_group_id"},
+		badCase{name: "601 seconds", req: &messagepb.SendGroupSoundMessageRequest{ToGroupId: f.group, Sound: &messagepb.SoundMessage{Url: "https://example.com/a.mp3", Seconds: 601}}, code: IA, want: "sound.seconds"},
+	)
+	add(messagepb.MessageService_SendGroupVideoMessage_FullMethodName,
+		badCase{name: "to_group_id max", req: &messagepb.SendGroupVideoMessageRequest{ToGroupId: badMaxID, Video: &messagepb.VideoMessage{Url: "https://example.com/a.mp4", Seconds: 1}}, code: NF, want: "group"},
+		badCase{name: "negative thumb_format", req: &messagepb.SendGroupVideoMessageRequest{ToGroupId: f.group, Video: &messagepb.VideoMessage{Url: "https://example.com/a.mp4", Seconds: 1, ThumbFormat: -1}}, code: IA, want: "video.thumb_format"},
+	)
+	add(messagepb.MessageService_SendGroupImageMessage_FullMethodName,
+		badCase{name: "to_group_id max", req: &messagepb.SendGroupImageMessageRequest{ToGroupId: badMaxID, Image: image(0, 0, "https://example.com/a.png")}, code: NF, want: "group"},
+		badCase{name: "unknown format", req: &messagepb.SendGroupImageMessageRequest{ToGroupId: f.group, Image: image(0, 254, "https://example.com/a.png")}, code: IA, want: "image.format"},
+	)
+	add(messagepb.MessageService_SendGroupFileMessage_FullMethodName,
+		badCase{name: "to_group_id max", req: &messagepb.SendGroupFileMessageRequest{ToGroupId: badMaxID, File: &messagepb.FileMessage{Url: "https://example.com/f", Size: 1, Name: "a"}}, code: NF, want: "group"},
+		badCase{name: "idempotency-key of 65", req: &messagepb.SendGroupFileMessageRequest{ToGroupId: f.group, File: &messagepb.FileMessage{Url: "https://example.com/f", Size: 1, Name: "a"}},
+			md: []string{"idempotency-key", badX(65)}, code: IA, want: "idempotency-key"},
+		badCase{name: "url SQL metacharacters", req: &messagepb.SendGroupFileMessageRequest{ToGroupId: f.group, File: &messagepb.FileMessage{Url: "'; DROP TABLE messages.messages;--", Size: 1, Name: "a"}}, code: IA, want: "file.url"},
+	)
+	add(messagepb.MessageService_ListConversations_FullMethodName,
+		badCase{name: "unknown fields only", req: badWire(badVarint(99, badMaxID), badStr(100, "junk")), code: OK},
+	)
+	sync := func(id string) *messagepb.SyncMessagesRequest {
+		return &messagepb.SyncMessagesRequest{ConversationId: id}
+	}
+	add(messagepb.MessageService_SyncMessages_FullMethodName,
+		badCase{name: "empty conversation_id", req: sync(""), code: IA, want: "conversation_id"},
+		badCase{name: "conversation_id of 65", req: sync(badX(65)), code: IA, want: "conversation_id"},
+		badCase{name: "conversation_id with NUL", req: sync("u:1:\x002"), code: IA, want: "conversation_id"},
+		badCase{name: "conversation_id invalid UTF-8", req: badWire(badStr(1, "u:1:"+bad)), code: IA, want: "invalid UTF-8"},
+		badCase{name: "conversation_id SQL", req: sync("g:1' OR '1'='1"), code: IA, want: "conversation_id"},
+		badCase{name: "user 0", req: sync(fmt.Sprintf("u:0:%d", f.alice)), code: IA, want: "conversation_id"},
+		badCase{name: "pair out of order", req: sync(fmt.Sprintf("u:%d:%d", max(f.alice, f.bob), min(f.alice, f.bob))), code: IA, want: "conversation_id"},
+		badCase{name: "group 0", req: sync("g:0"), code: IA, want: "conversation_id"},
+		// A group the caller is not in, existing or not: no leak of which ids exist.
+		badCase{name: "group max", req: sync(fmt.Sprintf("g:%d", badMaxID)), code: codes.PermissionDenied, want: "participant"},
+		badCase{name: "group beyond uint64", req: sync("g:18446744073709551616"), code: IA, want: "conversation_id"},
+		badCase{name: "after_seq and limit max", req: &messagepb.SyncMessagesRequest{ConversationId: f.conversation, AfterSeq: badMaxID, Limit: badMaxID}, code: OK,
+			check: func(t *testing.T, raw badRaw) {
+				var resp messagepb.SyncMessagesResponse
+				badDecode(t, raw, &resp)
+				require.Empty(t, resp.GetMessage())
+				require.False(t, resp.GetHasMore())
+			}},
+	)
+	add(messagepb.MessageService_MarkRead_FullMethodName,
+		badCase{name: "empty conversation_id", req: &messagepb.MarkReadRequest{Seq: 1}, code: IA, want: "conversation_id"},
+		badCase{name: "conversation_id invalid UTF-8", req: badWire(badStr(1, bad), badVarint(2, 1)), code: IA, want: "invalid UTF-8"},
+		badCase{name: "seq max", req: &messagepb.MarkReadRequest{ConversationId: f.conversation, Seq: badMaxID}, code: IA, want: "seq"},
+		badCase{name: "peer max", req: &messagepb.MarkReadRequest{ConversationId: fmt.Sprintf("u:%d:%d", f.alice, badMaxID), Seq: 1}, code: NF, want: "conversation"},
+	)
+
+	// ---- GatewayService ----
+	reg := func(gatewayID, clientID string) *gatewaypb.RegisterRequest {
+		return &gatewaypb.RegisterRequest{GatewayId: gatewayID, ClientId: clientID}
+	}
+	add(gatewaypb.GatewayService_Register_FullMethodName,
+		badCase{name: "empty gateway_id", as: "gateway", req: reg("", "c1"), code: IA, want: "gateway_id"},
+		badCase{name: "gateway_id of 65", as: "gateway", req: reg(badX(65), "c1"), code: IA, want: "gateway_id"},
+		badCase{name: "empty client_id", as: "gateway", req: reg(badEdgeID, ""), code: IA, want: "client_id"},
+		badCase{name: "client_id of 65", as: "gateway", req: reg(badEdgeID, badRunes(65)), code: IA, want: "client_id"},
+		badCase{name: "client_id with NUL", as: "gateway", req: reg(badEdgeID, "c\x00"), code: IA, want: "client_id"},
+		badCase{name: "gateway_id with no stream", as: "gateway", req: reg("no-such-edge", "c1"), code: NF, want: "gateway_id"},
+		badCase{name: "client_id invalid UTF-8", as: "gateway", req: badWire(badStr(1, badEdgeID), badStr(2, bad)), code: IA, want: "invalid UTF-8"},
+	)
+	add(gatewaypb.GatewayService_UnRegister_FullMethodName,
+		badCase{name: "empty", as: "gateway", req: &gatewaypb.UnRegisterRequest{}, code: IA, want: "gateway_id"},
+		badCase{name: "client_id of 65", as: "gateway", req: &gatewaypb.UnRegisterRequest{GatewayId: badEdgeID, ClientId: badX(65)}, code: IA, want: "client_id"},
+		badCase{name: "unknown client", as: "gateway", req: &gatewaypb.UnRegisterRequest{GatewayId: badEdgeID, ClientId: "nobody"}, code: NF, want: "client_id"},
+		badCase{name: "gateway_id invalid UTF-8", as: "gateway", req: badWire(badStr(1, bad), badStr(2, "c1")), code: IA, want: "invalid UTF-8"},
+	)
+	add(gatewaypb.GatewayService_SendToAll_FullMethodName,
+		badCase{name: "over the receive limit", as: "root", req: &gatewaypb.SendToAllRequest{Data: []byte(huge)}, code: RE, want: tooLarge},
+		badCase{name: "sender_id invalid UTF-8", as: "root", req: badWire(badStr(2, bad)), code: IA, want: "invalid UTF-8"},
+	)
+
+	// ---- CommonService ----
+	add(commonpb.CommonService_SendEmail_FullMethodName,
+		badCase{name: "no receiver", as: "root", req: email(func(r *commonpb.SendEmailRequest) { r.Receiver = nil }), code: IA, want: "receiver"},
+		badCase{name: "51 receivers", as: "root", req: email(func(r *commonpb.SendEmailRequest) { r.Receiver = manyAddresses(51) }), code: IA, want: "receiver"},
+		badCase{name: "51 cc", as: "root", req: email(func(r *commonpb.SendEmailRequest) { r.Cc = manyAddresses(51) }), code: IA, want: "cc"},
+		badCase{name: "not an address", as: "root", req: email(func(r *commonpb.SendEmailRequest) { r.Receiver = map[string]string{"not an address": ""} }), code: IA, want: "receiver"},
+		badCase{name: "address with header injection", as: "root", req: email(func(r *commonpb.SendEmailRequest) {
+			r.Receiver = map[string]string{"ann@example.com\r\nBcc: eve@example.com": ""}
+		}), code: IA, want: "receiver"},
+		badCase{name: "address SQL", as: "root", req: email(func(r *commonpb.SendEmailRequest) {
+			r.Receiver = map[string]string{"'; DROP TABLE common.emails;--": ""}
+		}), code: IA, want: "receiver"},
+		badCase{name: "receiver name with NUL", as: "root", req: email(func(r *commonpb.SendEmailRequest) { r.Receiver = map[string]string{"ann@example.com": "A\x00"} }), code: IA, want: "receiver name"},
+		badCase{name: "empty subject", as: "root", req: email(func(r *commonpb.SendEmailRequest) { r.Subject = "" }), code: IA, want: "subject"},
+		badCase{name: "subject of 201", as: "root", req: email(func(r *commonpb.SendEmailRequest) { r.Subject = badRunes(201) }), code: IA, want: "subject"},
+		badCase{name: "subject header injection", as: "root", req: email(func(r *commonpb.SendEmailRequest) { r.Subject = "hi\r\nBcc: eve@example.com" }), code: IA, want: "subject"},
+		badCase{name: "subject with NUL", as: "root", req: email(func(r *commonpb.SendEmailRequest) { r.Subject = "hi\x00" }), code: IA, want: "subject"},
+		badCase{name: "subject invalid UTF-8", as: "root", code: IA, want: "invalid UTF-8",
+			req: badWire(badMsg(1, badWire(badStr(1, "ann@example.com"), badStr(2, "Ann"))), badStr(3, "hi "+bad))},
+		badCase{name: "content over 100 KiB", as: "root", req: email(func(r *commonpb.SendEmailRequest) { r.Content = badX(100<<10 + 1) }), code: IA, want: "content"},
+		badCase{name: "content with NUL", as: "root", req: email(func(r *commonpb.SendEmailRequest) { r.Content = "a\x00" }), code: IA, want: "content"},
+		badCase{name: "over the receive limit", as: "root", req: email(func(r *commonpb.SendEmailRequest) { r.Content = huge }), code: RE, want: tooLarge},
+	)
+	return cases
+}
+
+// TestBadInputEveryUnaryRPC runs the table and requires that the bad calls
+// wrote nothing anywhere.
+func TestBadInputEveryUnaryRPC(t *testing.T) {
+	t.Parallel()
+	e, f := badSetup(t)
+	e.badEdgeStream(t, badEdgeID)
+	cases := badUnaryCases(t, e, f)
+
+	// Every unary method of the six services has cases (Ping has no input).
+	covered := map[string]bool{}
+	for _, c := range cases {
+		covered[c.method] = true
+	}
+	for _, desc := range []grpc.ServiceDesc{userpb.UserService_ServiceDesc, grouppb.GroupService_ServiceDesc,
+		feedpb.FeedService_ServiceDesc, messagepb.MessageService_ServiceDesc, gatewaypb.GatewayService_ServiceDesc,
+		commonpb.CommonService_ServiceDesc} {
+		for _, m := range desc.Methods {
+			full := "/" + desc.ServiceName + "/" + m.MethodName
+			require.True(t, m.MethodName == "Ping" || covered[full], "no bad-input case for %s", full)
+		}
+	}
+
+	before := badSnapshot(t, e.pool)
+	filesBefore := badFiles(t, e.storageDir)
+	for _, c := range cases {
+		t.Run(strings.TrimPrefix(c.method, "/")+"/"+c.name, func(t *testing.T) { e.badInvoke(t, c) })
+	}
+	require.Equal(t, before, badSnapshot(t, e.pool), "bad calls wrote to the database")
+	require.Equal(t, filesBefore, badFiles(t, e.storageDir), "bad calls left files behind")
+}
+
+// TestBadInputMaximalIsAccepted: a value of exactly the documented maximum
+// passes (the limits above are not off by one the other way).
+func TestBadInputMaximalIsAccepted(t *testing.T) {
+	t.Parallel()
+	e, f := badSetup(t)
+	e.badEdgeStream(t, badEdgeID)
+	nickname := badRunes(32)
+	for _, c := range []badCase{
+		{name: "CreateUser", method: userpb.UserService_CreateUser_FullMethodName, as: "none",
+			req: &userpb.UserCreateRequest{Nickname: nickname, Password: badX(128), PasswordRpt: badX(128), AvatarUrl: badURL(1024)}},
+		{name: "UserLogin", method: userpb.UserService_UserLogin_FullMethodName, as: "none",
+			req: &userpb.UserLoginRequest{Nickname: nickname, Password: badX(128)}},
+		{name: "CreateGroup", method: grouppb.GroupService_CreateGroup_FullMethodName,
+			req: &grouppb.CreateGroupRequest{Name: badRunes(64), Introduction: badRunes(1000), AvatarUrl: badURL(1024)}},
+		{name: "FeedCreate", method: feedpb.FeedService_FeedCreate_FullMethodName,
+			req: &feedpb.FeedCreateRequest{Content: badRunes(5000)}},
+		{name: "FeedCommentCreate", method: feedpb.FeedService_FeedCommentCreate_FullMethodName,
+			req: &feedpb.FeedCommentCreateRequest{FeedId: f.feed, Content: badRunes(1000)}},
+		{name: "SendUserTextMessage", method: messagepb.MessageService_SendUserTextMessage_FullMethodName,
+			req: &messagepb.SendUserTextMessageRequest{ToUserId: f.bob, Text: &messagepb.TextMessage{Content: badRunes(5000)}}},
+		{name: "SendUserFaceMessage", method: messagepb.MessageService_SendUserFaceMessage_FullMethodName,
+			req: &messagepb.SendUserFaceMessageRequest{ToUserId: f.bob, Face: &messagepb.FaceMessage{Symbol: badRunes(64)}}},
+		{name: "SendGroupFileMessage", method: messagepb.MessageService_SendGroupFileMessage_FullMethodName,
+			req: &messagepb.SendGroupFileMessageRequest{ToGroupId: f.group, AtUserId: []uint64{f.alice},
+				File: &messagepb.FileMessage{Url: badURL(1024), Size: badMaxID, Name: badRunes(255)}}},
+		{name: "Register", method: gatewaypb.GatewayService_Register_FullMethodName, as: "gateway",
+			req: &gatewaypb.RegisterRequest{GatewayId: badEdgeID, ClientId: badRunes(64)}},
+		{name: "SendEmail", method: commonpb.CommonService_SendEmail_FullMethodName, as: "root",
+			req: &commonpb.SendEmailRequest{Receiver: map[string]string{"ann@example.com": badRunes(200)}, Subject: badRunes(200), Content: badX(100 << 10)}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			c.code = codes.OK
+			e.badInvoke(t, c)
+		})
+	}
+}
+
+// badDevice opens a device's gateway stream as alice, sending raw frames.
+func (e *badEnv) badDevice(t *testing.T, extra ...string) grpc.ClientStream {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(e.badCtx(context.Background(), "alice"), 30*time.Second)
+	t.Cleanup(cancel)
+	if len(extra) > 0 {
+		ctx = metadata.AppendToOutgoingContext(ctx, extra...)
+	}
+	stream, err := e.conn.NewStream(ctx, &gatewaypb.GatewayService_ServiceDesc.Streams[0],
+		gatewaypb.GatewayService_SendMessage_FullMethodName, grpc.ForceCodec(badCodec{}))
+	require.NoError(t, err)
+	return stream
+}
+
+// badNextFrame is the next frame that answers the client (pushes skipped).
+func badNextFrame(stream grpc.ClientStream) (*gatewaypb.SendMessageResponse, error) {
+	for {
+		var f gatewaypb.SendMessageResponse
+		if err := stream.RecvMsg(&f); err != nil {
+			return nil, err
+		}
+		if f.GetCmd() != "message" && f.GetCmd() != "broadcast" {
+			return &f, nil
+		}
+	}
+}
+
+// badFrameStatus is an error frame's google.rpc.Status.
+func badFrameStatus(t *testing.T, f *gatewaypb.SendMessageResponse) error {
+	t.Helper()
+	require.Equal(t, "error", f.GetCmd(), "an error frame")
+	var st spb.Status
+	require.NoError(t, proto.Unmarshal(f.GetData(), &st))
+	return status.FromProto(&st).Err()
+}
+
+// badPing checks the stream still answers.
+func badPing(t *testing.T, stream grpc.ClientStream, requestID uint32) {
+	t.Helper()
+	require.NoError(t, stream.SendMsg(&gatewaypb.SendMessageRequest{Cmd: "ping", RequestId: requestID}))
+	f, err := badNextFrame(stream)
+	require.NoError(t, err, "the stream is still alive")
+	require.Equal(t, "pong", f.GetCmd())
+	require.Equal(t, requestID, f.GetRequestId())
+}
+
+// TestBadInputGatewayFrames sends wrong frames on one device stream: each
+// gets an error frame with a clear code, and the stream lives on.
+func TestBadInputGatewayFrames(t *testing.T) {
+	t.Parallel()
+	e, f := badSetup(t)
+	stream := e.badDevice(t)
+	badPing(t, stream, 1)
+	before := badSnapshot(t, e.pool)
+
+	frames := []struct {
+		name  string
+		frame *gatewaypb.SendMessageRequest
+		code  codes.Code
+		want  string
+	}{
+		{"empty cmd", &gatewaypb.SendMessageRequest{}, codes.InvalidArgument, "cmd"},
+		{"cmd without leading slash", &gatewaypb.SendMessageRequest{Cmd: "user.UserService/GetUser"}, codes.InvalidArgument, "cmd"},
+		{"cmd the stream itself", &gatewaypb.SendMessageRequest{Cmd: gatewaypb.GatewayService_SendMessage_FullMethodName}, codes.InvalidArgument, "cmd"},
+		{"cmd a gateway method", &gatewaypb.SendMessageRequest{Cmd: gatewaypb.GatewayService_Register_FullMethodName}, codes.InvalidArgument, "cmd"},
+		{"cmd a streaming method", &gatewaypb.SendMessageRequest{Cmd: commonpb.CommonService_UploadImage_FullMethodName}, codes.Unimplemented, commonpb.CommonService_UploadImage_FullMethodName},
+		{"cmd a method that does not exist", &gatewaypb.SendMessageRequest{Cmd: "/nope.NopeService/Nope"}, codes.Unimplemented, "/nope.NopeService/Nope"},
+		{"cmd with NUL", &gatewaypb.SendMessageRequest{Cmd: userpb.UserService_GetUser_FullMethodName + "\x00"}, codes.Unimplemented, "unknown method"},
+		{"cmd of 64 KiB", &gatewaypb.SendMessageRequest{Cmd: "/" + badX(64<<10)}, codes.Unimplemented, "unknown method"},
+		{"data not protobuf", &gatewaypb.SendMessageRequest{Cmd: userpb.UserService_GetUser_FullMethodName, Data: []byte{0xff, 0xff, 0xff, 0xff}}, codes.InvalidArgument, "data"},
+		{"data truncated", &gatewaypb.SendMessageRequest{Cmd: userpb.UserService_GetUser_FullMethodName, Data: []byte{0x08}}, codes.InvalidArgument, "data"},
+		{"data with invalid UTF-8", &gatewaypb.SendMessageRequest{Cmd: userpb.UserService_QueryUser_FullMethodName, Data: badWire(badStr(1, "\xff"))}, codes.InvalidArgument, "data"},
+		{"data empty: id 0", &gatewaypb.SendMessageRequest{Cmd: userpb.UserService_GetUser_FullMethodName}, codes.InvalidArgument, "id"},
+		{"data id max", &gatewaypb.SendMessageRequest{Cmd: userpb.UserService_GetUser_FullMethodName, Data: badWire(badVarint(1, badMaxID))}, codes.NotFound, "user"},
+		{"data a bad send", &gatewaypb.SendMessageRequest{Cmd: messagepb.MessageService_SendUserTextMessage_FullMethodName,
+			Data: badMarshal(t, &messagepb.SendUserTextMessageRequest{ToUserId: f.bob, Text: &messagepb.TextMessage{Content: "\x00"}})}, codes.InvalidArgument, "text.content"},
+		{"data unknown enum", &gatewaypb.SendMessageRequest{Cmd: feedpb.FeedService_FeedCreate_FullMethodName,
+			Data: badWire(badVarint(1, 5), badStr(2, "x"))}, codes.InvalidArgument, "type"},
+		{"data a 2 MiB text", &gatewaypb.SendMessageRequest{Cmd: messagepb.MessageService_SendUserTextMessage_FullMethodName,
+			Data: badMarshal(t, &messagepb.SendUserTextMessageRequest{ToUserId: f.bob, Text: &messagepb.TextMessage{Content: badX(2 << 20)}})}, codes.InvalidArgument, "text.content"},
+	}
+	for i, c := range frames {
+		t.Run(c.name, func(t *testing.T) {
+			c.frame.RequestId = uint32(100 + i)
+			require.NoError(t, stream.SendMsg(c.frame))
+			got, err := badNextFrame(stream)
+			require.NoError(t, err, "an error frame, not a dead stream")
+			require.Equal(t, c.frame.RequestId, got.GetRequestId())
+			badRequireStatus(t, badFrameStatus(t, got), c.code, c.want)
+		})
+	}
+	t.Run("request_id max is echoed", func(t *testing.T) {
+		badPing(t, stream, math.MaxUint32)
+		require.NoError(t, stream.SendMsg(&gatewaypb.SendMessageRequest{RequestId: math.MaxUint32}))
+		got, err := badNextFrame(stream)
+		require.NoError(t, err)
+		require.Equal(t, uint32(math.MaxUint32), got.GetRequestId())
+		badRequireStatus(t, badFrameStatus(t, got), codes.InvalidArgument, "cmd")
+	})
+	t.Run("a good request still works", func(t *testing.T) {
+		require.NoError(t, stream.SendMsg(&gatewaypb.SendMessageRequest{Cmd: userpb.UserService_QueryUser_FullMethodName, RequestId: 7,
+			Data: badMarshal(t, &userpb.UserQueryRequest{Keyword: "%", Page: badMaxID, PageSize: badMaxID})}))
+		got, err := badNextFrame(stream)
+		require.NoError(t, err)
+		require.Equal(t, userpb.UserService_QueryUser_FullMethodName, got.GetCmd())
+		var resp userpb.UserQueryResponse
+		require.NoError(t, proto.Unmarshal(got.GetData(), &resp))
+		require.Equal(t, uint64(100), resp.GetPager().GetPageZie())
+	})
+	badPing(t, stream, 2)
+	require.Equal(t, before, badSnapshot(t, e.pool), "bad frames wrote to the database")
+}
+
+// TestBadInputGatewayStreamBreakers sends frames that cannot be read as a
+// SendMessageRequest at all, each on its own stream: the answer is an
+// error frame with a clear code (and the stream lives on) or the stream
+// ends with a clear status — never Internal.
+func TestBadInputGatewayStreamBreakers(t *testing.T) {
+	t.Parallel()
+	e, _ := badSetup(t)
+	huge := badOversized(e.cfg)
+	for _, c := range []struct {
+		name  string
+		frame badRaw
+		code  codes.Code
+		want  string
+	}{
+		{"cmd invalid UTF-8", badWire(badStr(2, "pi\xffng"), badVarint(3, 7)), codes.InvalidArgument, "utf-8"},
+		{"gateway_id invalid UTF-8", badWire(badStr(1, "\xff"), badStr(2, "ping"), badVarint(3, 8)), codes.InvalidArgument, "utf-8"},
+		{"sender_id invalid UTF-8", badWire(badStr(2, "ping"), badVarint(3, 9), badStr(5, "\xfe")), codes.InvalidArgument, "utf-8"},
+		{"not a protobuf message", badRaw{0xff, 0xff, 0xff, 0xff}, codes.InvalidArgument, "not a valid gateway.SendMessageRequest"},
+		{"cmd as a varint", badWire(badVarint(2, 5), badVarint(3, 10)), codes.InvalidArgument, "cmd"},
+		{"request_id as a string", badWire(badStr(2, "ping"), badStr(3, "eleven")), codes.InvalidArgument, "request_id"},
+		{"over the receive limit", badWire(badStr(2, "ping"), badStr(4, huge)), codes.ResourceExhausted, "larger than max"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			stream := e.badDevice(t)
+			require.NoError(t, stream.SendMsg(c.frame))
+			got, err := badNextFrame(stream)
+			if err != nil { // the stream ended: its status must be clear
+				t.Logf("the stream ended: %v", err)
+				badRequireStatus(t, err, c.code, c.want)
+				return
+			}
+			if got.GetCmd() == "pong" && c.name == "request_id as a string" {
+				// A wire-type mismatch is an unknown field to protobuf: the
+				// frame is a ping without a request id, a fair reading.
+				badPing(t, stream, 3)
+				return
+			}
+			t.Logf("answered %s frame %q", got.GetCmd(), got.GetData())
+			badRequireStatus(t, badFrameStatus(t, got), c.code, c.want)
+			badPing(t, stream, 3)
+		})
+	}
+	t.Run("client-id header of 65", func(t *testing.T) {
+		stream := e.badDevice(t, "client-id", badX(65))
+		require.NoError(t, stream.SendMsg(&gatewaypb.SendMessageRequest{Cmd: "ping", RequestId: 1}))
+		_, err := badNextFrame(stream)
+		badRequireStatus(t, err, codes.InvalidArgument, "client-id")
+	})
+}
+
+// badPNG is a valid 1×1 PNG.
+func badPNG(t *testing.T) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	require.NoError(t, png.Encode(&buf, image.NewGray(image.Rect(0, 0, 1, 1))))
+	return buf.Bytes()
+}
+
+// TestBadInputUploadImage: empty, not an image, NUL bytes, over
+// -max-upload-bytes, a chunk over the receive limit. Nothing is stored.
+func TestBadInputUploadImage(t *testing.T) {
+	t.Parallel()
+	e, _ := badSetup(t)
+	before := badSnapshot(t, e.pool)
+	filesBefore := badFiles(t, e.storageDir)
+	pngBytes := badPNG(t)
+	overLimit := append(append([]byte{}, pngBytes...), make([]byte, badMaxUploadBytes)...)
+	for _, c := range []struct {
+		name   string
+		chunks [][]byte
+		raw    badRaw // sent instead of chunks when set
+		code   codes.Code
+		want   string
+	}{
+		{name: "empty", code: codes.InvalidArgument, want: "content"},
+		{name: "one empty chunk", chunks: [][]byte{{}}, code: codes.InvalidArgument, want: "content"},
+		{name: "not an image", chunks: [][]byte{[]byte("'; DROP TABLE common.objects;--")}, code: codes.InvalidArgument, want: "content"},
+		{name: "NUL bytes", chunks: [][]byte{make([]byte, 64)}, code: codes.InvalidArgument, want: "content"},
+		{name: "over -max-upload-bytes", chunks: [][]byte{overLimit[:16<<10], overLimit[16<<10 : 48<<10], overLimit[48<<10:]},
+			code: codes.InvalidArgument, want: fmt.Sprint(badMaxUploadBytes)},
+		{name: "chunk over the receive limit", chunks: [][]byte{append(append([]byte{}, pngBytes...), badOversized(e.cfg)...)},
+			code: codes.ResourceExhausted, want: "larger than max"},
+		{name: "content as a varint", raw: badWire(badVarint(1, 42)), code: codes.InvalidArgument, want: "content"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(e.badCtx(context.Background(), "alice"), 30*time.Second)
+			defer cancel()
+			stream, err := e.conn.NewStream(ctx, &commonpb.CommonService_ServiceDesc.Streams[0],
+				commonpb.CommonService_UploadImage_FullMethodName, grpc.ForceCodec(badCodec{}))
+			require.NoError(t, err)
+			if c.raw != nil {
+				require.NoError(t, stream.SendMsg(c.raw))
+			}
+			for _, chunk := range c.chunks {
+				if err := stream.SendMsg(&commonpb.UploadImageRequest{Content: chunk}); err != nil {
+					require.ErrorIs(t, err, io.EOF, "the server ended the upload: its status follows")
+					break
+				}
+			}
+			_ = stream.CloseSend()
+			var resp commonpb.UploadImageResponse
+			err = stream.RecvMsg(&resp)
+			require.False(t, errors.Is(err, io.EOF))
+			badRequireStatus(t, err, c.code, c.want)
+		})
+	}
+	require.Equal(t, before, badSnapshot(t, e.pool), "bad uploads wrote to the database")
+	require.Equal(t, filesBefore, badFiles(t, e.storageDir), "bad uploads left files behind")
+}
