@@ -5,6 +5,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // Identity is who is calling: a user, or an edge gateway presenting the
@@ -13,6 +14,9 @@ type Identity struct {
 	UserID  uint64
 	Admin   bool
 	Gateway bool
+	// ExpiresAt is when the user's token stops working: a session that
+	// outlives the call (a gateway stream) ends then. Zero for a gateway.
+	ExpiresAt time.Time
 }
 
 // Authenticator resolves a bearer token to an identity. It returns an

@@ -70,6 +70,10 @@ func TestParseEnv(t *testing.T) {
 	t.Setenv("PARLEY_AUTO_MIGRATE", "false")
 	t.Setenv("PARLEY_PPROF", "true")
 	t.Setenv("PARLEY_SHUTDOWN_TIMEOUT", "3s")
+	t.Setenv("PARLEY_TLS_CERT", "/etc/parley/cert.pem")
+	t.Setenv("PARLEY_TLS_KEY", "/etc/parley/key.pem")
+	t.Setenv("PARLEY_KEEPALIVE", "20s")
+	t.Setenv("PARLEY_KEEPALIVE_TIMEOUT", "5s")
 	t.Setenv("PARLEY_TOKEN_TTL", "2h")
 	t.Setenv("PARLEY_AUTH_CACHE_TTL", "500ms")
 	t.Setenv("PARLEY_MAX_RECV_MSG_BYTES", "1024")
@@ -110,6 +114,10 @@ func TestParseEnv(t *testing.T) {
 		AutoMigrate:     false,
 		Pprof:           true,
 		ShutdownTimeout: 3 * time.Second,
+		TLSCert:         "/etc/parley/cert.pem",
+		TLSKey:          "/etc/parley/key.pem",
+		Keepalive:       20 * time.Second,
+		KeepaliveWait:   5 * time.Second,
 		TokenTTL:        2 * time.Hour,
 		AuthCacheTTL:    500 * time.Millisecond,
 		MaxRecvMsgBytes: 1024,

@@ -289,6 +289,9 @@ func (h *Hub) UnRegister(gatewayID, clientID string) error {
 	return nil
 }
 
+// ErrTokenExpired ends a device stream when the token it opened with expires.
+var ErrTokenExpired = status.Error(codes.Unauthenticated, "token expired: sign in again")
+
 // ErrRevoked ends the streams of a user whose tokens were revoked.
 var ErrRevoked = status.Error(codes.Unauthenticated, "token revoked: sign in again")
 

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/auth"
 	"google.golang.org/grpc/codes"
@@ -113,9 +114,13 @@ func (s *Server) SendMessage(stream gatewaypb.GatewayService_SendMessageServer) 
 		defer s.hub.RemoveDevice(device)
 		// A revocation between the token's check and AddDevice would have
 		// missed this endpoint: check again now that a revocation finds it.
-		if _, err := s.auth.Authenticate(ctx, token); err != nil {
+		session, err := s.auth.Authenticate(ctx, token)
+		if err != nil {
 			return err
 		}
+		// The stream lives no longer than its token.
+		expiry := time.AfterFunc(time.Until(session.ExpiresAt), func() { out.Close(hub.ErrTokenExpired) })
+		defer expiry.Stop()
 		// A device speaks only for itself: sender_id is ignored.
 		senderOf = func(*gatewaypb.SendMessageRequest) (*hub.Endpoint, error) { return device, nil }
 	}

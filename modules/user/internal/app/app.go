@@ -246,7 +246,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (auth.Identity
 	if err != nil {
 		return auth.Identity{}, fmt.Errorf("authenticate: %w", err)
 	}
-	id := auth.Identity{UserID: uint64(row.ID), Admin: row.IsAdmin}
+	id := auth.Identity{UserID: uint64(row.ID), Admin: row.IsAdmin, ExpiresAt: row.ExpiresAt}
 	s.authCache.put(hash, id, now, row.ExpiresAt, generation)
 	return id, nil
 }
