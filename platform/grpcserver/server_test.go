@@ -512,3 +512,109 @@ func TestUndecodableRequestsAreInvalidArgument(t *testing.T) {
 	_, err = userpb.NewUserServiceClient(conn).GetUser(good(), &userpb.UserGetRequest{Id: 5})
 	require.NoError(t, err)
 }
+
+// blackHole forwards TCP between a client and target until freeze, after
+// which it forwards nothing and closes nothing: a peer that vanished
+// without closing (a phone that lost its network).
+type blackHole struct {
+	addr   string
+	frozen atomic.Bool
+}
+
+func newBlackHole(t *testing.T, target string) *blackHole {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { lis.Close() })
+	b := &blackHole{addr: lis.Addr().String()}
+	go func() {
+		for {
+			client, err := lis.Accept()
+			if err != nil {
+				return
+			}
+			server, err := net.Dial("tcp", target)
+			if err != nil {
+				client.Close()
+				return
+			}
+			t.Cleanup(func() { client.Close(); server.Close() })
+			go b.pipe(client, server)
+			go b.pipe(server, client)
+		}
+	}()
+	return b
+}
+
+func (b *blackHole) pipe(from, to net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := from.Read(buf)
+		if err != nil {
+			return
+		}
+		if b.frozen.Load() {
+			continue // swallowed: the other side hears nothing, not even a close
+		}
+		if _, err := to.Write(buf[:n]); err != nil {
+			return
+		}
+	}
+}
+
+// TestKeepaliveEndsStreamsOfVanishedPeers: the server pings idle
+// connections and closes one whose peer stopped answering, ending its
+// streams (so a vanished device goes offline), while a live peer's stream
+// on the same server stays open.
+func TestKeepaliveEndsStreamsOfVanishedPeers(t *testing.T) {
+	t.Parallel()
+	ended := make(chan string, 2)
+	srv := grpcserver.New(grpcserver.Options{
+		Authenticator:   fakeAuthenticator{},
+		MaxRecvMsgBytes: 1 << 20,
+		Keepalive:       time.Second, // grpc-go's least
+		KeepaliveWait:   time.Second,
+	})
+	testpb.RegisterTestServiceServer(srv, &testService{fullDuplex: func(stream testpb.TestService_FullDuplexCallServer) error {
+		first, err := stream.Recv()
+		if err != nil {
+			return err
+		}
+		for {
+			if _, err := stream.Recv(); err != nil {
+				ended <- string(first.GetPayload().GetBody())
+				return err
+			}
+		}
+	}})
+	srv.Ready()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(srv.Stop)
+
+	open := func(conn *grpc.ClientConn, name string) {
+		stream, err := testpb.NewTestServiceClient(conn).FullDuplexCall(good())
+		require.NoError(t, err)
+		require.NoError(t, stream.Send(&testpb.StreamingOutputCallRequest{Payload: &testpb.Payload{Body: []byte(name)}}))
+	}
+	hole := newBlackHole(t, lis.Addr().String())
+	open(testserver.Dial(t, hole.addr), "vanished")
+	open(testserver.Dial(t, lis.Addr().String()), "live")
+	time.Sleep(200 * time.Millisecond) // both streams reach their handlers
+	hole.frozen.Store(true)
+
+	select {
+	case name := <-ended:
+		require.Equal(t, "vanished", name)
+	case <-time.After(15 * time.Second):
+		t.Fatal("the vanished peer's stream was not ended by keepalive")
+	}
+	// The live peer answers the pings: its stream is still open a few
+	// keepalive rounds later.
+	select {
+	case name := <-ended:
+		t.Fatalf("stream %q ended", name)
+	case <-time.After(3 * time.Second):
+	}
+}
