@@ -169,6 +169,7 @@ func badDatabase(t *testing.T) *pgxpool.Pool {
 	t.Cleanup(pool.Close)
 	migrator, err := database.NewMigrator(pool, migrations.All())
 	require.NoError(t, err)
+	defer migrator.Close()
 	_, err = migrator.Up(ctx)
 	require.NoError(t, err)
 	return pool

@@ -48,6 +48,7 @@ func migrateCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
+	defer m.Close()
 	switch rest[0] {
 	case "up":
 		results, err := m.Up(ctx)

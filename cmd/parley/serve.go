@@ -50,6 +50,7 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 			return err
 		}
 		results, err := m.Up(ctx)
+		m.Close()
 		if err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package database
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io/fs"
 
@@ -24,6 +25,7 @@ type Migrations struct {
 // Migrator applies module migration lines in order.
 type Migrator struct {
 	pool      *pgxpool.Pool
+	db        *sql.DB // goose's view of pool
 	providers []*goose.Provider
 	lines     []Migrations
 }
@@ -31,23 +33,27 @@ type Migrator struct {
 // NewMigrator prepares the providers for lines, in the order given (a module
 // comes after the modules it reads from in-process at start-up).
 func NewMigrator(pool *pgxpool.Pool, lines []Migrations) (*Migrator, error) {
-	db := stdlib.OpenDBFromPool(pool)
-	m := &Migrator{pool: pool, lines: lines}
+	m := &Migrator{pool: pool, db: stdlib.OpenDBFromPool(pool), lines: lines}
 	for _, line := range lines {
 		// A session lock keeps nodes starting together from migrating at once.
 		locker, err := lock.NewPostgresSessionLocker()
 		if err != nil {
+			m.Close()
 			return nil, err
 		}
-		p, err := goose.NewProvider(goose.DialectPostgres, db, line.FS,
+		p, err := goose.NewProvider(goose.DialectPostgres, m.db, line.FS,
 			goose.WithTableName("goose_"+line.Module+"_version"), goose.WithSessionLocker(locker))
 		if err != nil {
+			m.Close()
 			return nil, fmt.Errorf("migrations of %s: %w", line.Module, err)
 		}
 		m.providers = append(m.providers, p)
 	}
 	return m, nil
 }
+
+// Close releases the migrator's handle on the pool (not the pool itself).
+func (m *Migrator) Close() { m.db.Close() }
 
 // Up applies every pending migration of every module.
 func (m *Migrator) Up(ctx context.Context) ([]*goose.MigrationResult, error) {

@@ -24,6 +24,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/testcontainers/testcontainers-go"
 	tcpostgres "github.com/testcontainers/testcontainers-go/modules/postgres"
+	"go.uber.org/goleak"
 
 	"github.com/parley-im/parley/migrations"
 	"github.com/parley-im/parley/platform/database"
@@ -38,8 +39,9 @@ var (
 	cleanups []func()
 )
 
-// Main runs the package's tests and then removes the database (and the local
-// cluster, if one was started).
+// Main runs the package's tests, then removes the database (and the local
+// cluster, if one was started), then fails if the tests left goroutines
+// running: every server, stream, pool and worker a test starts must stop.
 func Main(m *testing.M) {
 	code := m.Run()
 	if pool != nil {
@@ -48,7 +50,23 @@ func Main(m *testing.M) {
 	for i := len(cleanups) - 1; i >= 0; i-- {
 		cleanups[i]()
 	}
+	if code == 0 {
+		if err := goleak.Find(leakOptions...); err != nil {
+			fmt.Fprintf(os.Stderr, "testdb: goroutines left running after the tests: %v\n", err)
+			code = 1
+		}
+	}
 	os.Exit(code)
+}
+
+// leakOptions ignores goroutines that are the runtime's or a library's by
+// design, not a test's.
+var leakOptions = []goleak.Option{
+	// Idle keep-alive connections of http.DefaultClient (tests' /metrics,
+	// /readyz and /media requests).
+	goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
+	goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
+	goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
 }
 
 // Pool returns a pool on the package's migrated database.
@@ -91,6 +109,7 @@ func setup() {
 			return
 		}
 		_, setupErr = migrator.Up(ctx)
+		migrator.Close()
 	})
 }
 
