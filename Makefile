@@ -11,7 +11,7 @@ export GOTOOLCHAIN := go1.27.3
 
 .PHONY: help
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
 
 .PHONY: run
 run: ## start Parley on embedded defaults (a local PostgreSQL cluster under ./data)
@@ -24,6 +24,21 @@ build: ## build the parley binary into bin/
 .PHONY: test
 test: ## run every test with the race detector against real PostgreSQL
 	go test -race -count=1 -timeout 20m ./...
+
+.PHONY: test-faults
+test-faults: ## crash, database outage, SIGTERM and soak tests against a parley subprocess (about 3 minutes)
+	go test -race -tags faults -count=1 -timeout 15m -v ./test/faults/
+
+# Fuzz targets, one at a time (go test -fuzz takes one package); FUZZTIME each.
+FUZZTIME ?= 1m
+FUZZ_VALIDATORS := commonpb feedpb gatewaypb grouppb messagepb userpb
+
+.PHONY: fuzz
+fuzz: ## run every fuzz target for FUZZTIME (default 1m) each; plain `make test` runs their seeds
+	@for pkg in $(FUZZ_VALIDATORS); do \
+		go test -run '^$$' -fuzz '^FuzzValidate$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s -parallel 2 ./api/gen/$$pkg || exit 1; \
+	done
+	go test -run '^$$' -fuzz '^FuzzFrames$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s -parallel 1 ./modules/gateway/
 
 .PHONY: generate
 generate: ## regenerate the gRPC code (buf) and the SQL code (sqlc)

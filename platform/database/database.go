@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -37,10 +39,19 @@ func Open(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error
 }
 
 // IsUnavailable reports whether err means a server (the database) could
-// not be reached, as opposed to a request that ran and failed. A bare
-// system error (a file's EACCES, say) is not one.
+// not be reached or went away, as opposed to a request that ran and failed:
+// a refused or broken connection, a timeout, a connection the server ended
+// (it is shutting down or restarting: SQLSTATE class 57P, class 08) or has
+// no room for (53300). A bare system error (a file's EACCES, say) is not one.
 func IsUnavailable(err error) bool {
 	var connectErr *pgconn.ConnectError
 	var opErr *net.OpError
-	return errors.As(err, &connectErr) || errors.As(err, &opErr) || pgconn.Timeout(err)
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.As(err, &connectErr), errors.As(err, &opErr), pgconn.Timeout(err), pgconn.SafeToRetry(err):
+		return true
+	case errors.As(err, &pgErr):
+		return strings.HasPrefix(pgErr.Code, "57P") || strings.HasPrefix(pgErr.Code, "08") || pgErr.Code == "53300"
+	}
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
 }
