@@ -1,5 +1,7 @@
 # Multi-stage build: a static parley binary on a distroless base, run as non-root.
 FROM golang:1.26-bookworm AS build
+# Go 1.27.3's standard library fixes vulnerabilities 1.26's has (see README).
+ENV GOTOOLCHAIN=go1.27.3
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
