@@ -225,6 +225,11 @@ func TestServeStartsAndStopsGracefully(t *testing.T) {
 		resp.Body.Close()
 		require.Equal(t, http.StatusOK, resp.StatusCode, path)
 	}
+	// A connection opened without a request (as HTTP clients and load
+	// balancers pre-open them) must not make the shutdown fail.
+	idle, err := net.Dial("tcp", httpAddr)
+	require.NoError(t, err)
+	defer idle.Close()
 
 	cancel()
 	select {

@@ -128,7 +128,13 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		return httpSrv.Shutdown(shutdownCtx)
+		if err := httpSrv.Shutdown(shutdownCtx); err != nil {
+			// A connection a client opened but never sent a request on
+			// counts as busy for five seconds: close what is left.
+			log.Warn().Err(err).Msg("HTTP connections still open at shutdown: closing them")
+			return httpSrv.Close()
+		}
+		return nil
 	})
 	err = g.Wait()
 	log.Info().Msg("stopped")
