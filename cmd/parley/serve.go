@@ -65,6 +65,7 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	defer app.closeBus()
 	srv := app.server
 
 	grpcLis, err := net.Listen("tcp", cfg.GRPCAddr)

@@ -44,18 +44,39 @@ type parley struct {
 	closeStreams func()
 	// media serves uploaded files under /media/ when they are kept on disk.
 	media http.Handler
+	// closeBus leaves the cluster, after the server has stopped.
+	closeBus func()
 }
 
 // build wires the modules onto one gRPC server: platform first, then each
 // module from the modules it depends on.
 func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerolog.Logger, reg prometheus.Registerer) (*parley, error) {
-	var gateways *gateway.Module // built below; serving starts after build
+	if cfg.NodeID == "" {
+		b := make([]byte, 4)
+		_, _ = rand.Read(b)
+		cfg.NodeID = "parley-" + hex.EncodeToString(b)
+	}
+	deliveries, closeBus, err := newBus(cfg, log)
+	if err != nil {
+		return nil, err
+	}
 	users := user.New(pool, user.Config{
 		TokenTTL:         cfg.TokenTTL,
 		LoginMaxFailures: 10,
 		LoginWindow:      time.Minute,
-		TokensRevoked:    func(userID uint64) { gateways.Revoke(userID) },
-		AuthCacheTTL:     cfg.AuthCacheTTL,
+		// Every node (this one included) ends the user's sessions and
+		// forgets the cached tokens.
+		TokensRevoked: func(userID uint64) {
+			_ = deliveries.Publish(context.Background(), bus.Delivery{UserIDs: []uint64{userID}, Cmd: bus.CmdRevoked})
+		},
+		AuthCacheTTL: cfg.AuthCacheTTL,
+	})
+	deliveries.Subscribe(func(d bus.Delivery) {
+		if d.Cmd == bus.CmdRevoked {
+			for _, id := range d.UserIDs {
+				users.ForgetTokens(id)
+			}
+		}
 	})
 	var public []string
 	for _, methods := range [][]string{
@@ -85,15 +106,9 @@ func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerol
 	if err != nil {
 		return nil, err
 	}
-	deliveries := bus.NewLocal()
-	if cfg.NodeID == "" {
-		b := make([]byte, 4)
-		_, _ = rand.Read(b)
-		cfg.NodeID = "parley-" + hex.EncodeToString(b)
-	}
 	messages := message.New(pool, users, groups, deliveries, message.Config{SendRate: cfg.SendRate, SendBurst: cfg.SendBurst}, log)
 	// The gateway dispatches its clients' requests through the server itself.
-	gateways = gateway.New(srv, users, deliveries, gateway.Config{NodeID: cfg.NodeID, QueueSize: cfg.GatewayQueue})
+	gateways := gateway.New(srv, users, deliveries, gateway.Config{NodeID: cfg.NodeID, QueueSize: cfg.GatewayQueue})
 
 	store, spool, media, err := newStorage(ctx, cfg)
 	if err != nil {
@@ -120,7 +135,20 @@ func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerol
 		background:   []func(context.Context){feeds.Run, messages.Run, commons.Run},
 		closeStreams: gateways.CloseStreams,
 		media:        media,
+		closeBus:     closeBus,
 	}, nil
+}
+
+// newBus is the in-process bus, or with -nats-url the cluster's.
+func newBus(cfg config.Config, log zerolog.Logger) (bus.Bus, func(), error) {
+	if cfg.NATSURL == "" {
+		return bus.NewLocal(), func() {}, nil
+	}
+	b, err := bus.ConnectNATS(cfg.NATSURL, cfg.NodeID, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	return b, b.Close, nil
 }
 
 // newStorage builds the upload store -storage names, the directory uploads

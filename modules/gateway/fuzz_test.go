@@ -104,20 +104,18 @@ type frameFuzzer struct {
 // helpers take a *testing.T and so cannot run before f.Fuzz.
 func newFrameFuzzer(f *testing.F) *frameFuzzer {
 	pool := testdb.Pool(f)
-	var gateMod *gateway.Module
+	deliveries := bus.NewLocal()
 	users := user.New(pool, user.Config{
 		TokenTTL: time.Hour, LoginMaxFailures: 10, LoginWindow: time.Minute, PasswordParams: cheapHashing,
-		TokensRevoked: func(userID uint64) { gateMod.Revoke(userID) },
+		TokensRevoked: func(userID uint64) { publishRevoked(deliveries, userID) },
 	})
 	groups := group.New(pool, users, group.Config{})
 	feeds, err := feed.New(pool, users, feed.Config{Moderation: feed.ModerationOff}, zerolog.Nop())
 	require.NoError(f, err)
-	deliveries := bus.NewLocal()
 	messages := message.New(pool, users, groups, deliveries, message.Config{SendRate: 1e6, SendBurst: 1e6}, zerolog.Nop())
 	registerGateway := func(r grpc.ServiceRegistrar) {
 		srv := r.(*grpcserver.Server)
-		gateMod = gateway.New(srv, users, deliveries, gateway.Config{NodeID: nodeID})
-		gateMod.Register(srv)
+		gateway.New(srv, users, deliveries, gateway.Config{NodeID: nodeID}).Register(srv)
 	}
 	conn := testserver.Start(f, grpcserver.Options{
 		Authenticator: users,

@@ -66,13 +66,13 @@ func setup(t *testing.T, queueSize int) *env {
 	t.Helper()
 	pool := testdb.Pool(t)
 	e := &env{}
+	deliveries := bus.NewLocal()
 	users := user.New(pool, user.Config{
 		TokenTTL: time.Hour, LoginMaxFailures: 10, LoginWindow: time.Minute, PasswordParams: cheapHashing,
-		TokensRevoked: func(userID uint64) { e.gateMod.Revoke(userID) },
+		TokensRevoked: func(userID uint64) { publishRevoked(deliveries, userID) },
 	})
 	e.userMod = users
 	groups := group.New(pool, users, group.Config{})
-	deliveries := bus.NewLocal()
 	// A generous send rate: the tests send bursts no client would.
 	messages := message.New(pool, users, groups, deliveries, message.Config{SendRate: 1000, SendBurst: 1000}, zerolog.Nop())
 	registerGateway := func(r grpc.ServiceRegistrar) {
@@ -456,4 +456,9 @@ func (e *env) dialFixedWindow(t *testing.T) gatewaypb.GatewayServiceClient {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
 	return gatewaypb.NewGatewayServiceClient(conn)
+}
+
+// publishRevoked announces a revocation as cmd/parley wires it.
+func publishRevoked(b bus.Bus, userID uint64) {
+	_ = b.Publish(context.Background(), bus.Delivery{UserIDs: []uint64{userID}, Cmd: bus.CmdRevoked})
 }

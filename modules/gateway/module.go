@@ -51,7 +51,7 @@ func New(d Dispatcher, a auth.Authenticator, b bus.Bus, cfg Config) *Module {
 	if cfg.QueueSize <= 0 {
 		cfg.QueueSize = 256
 	}
-	h := hub.New()
+	h := hub.New(b.Interest)
 	b.Subscribe(h.Deliver)
 	return &Module{hub: h, server: rpc.NewServer(h, d, a, b, cfg)}
 }
@@ -60,10 +60,6 @@ func New(d Dispatcher, a auth.Authenticator, b bus.Bus, cfg Config) *Module {
 func (m *Module) Register(s grpc.ServiceRegistrar) {
 	gatewaypb.RegisterGatewayServiceServer(s, m.server)
 }
-
-// Revoke takes every device and edge client of userID offline; wire it to
-// the user module's token revocation.
-func (m *Module) Revoke(userID uint64) { m.hub.Revoke(userID) }
 
 // CloseStreams ends every open stream with Unavailable, so clients
 // reconnect (to another node, or this one once it is back); for shutdown,

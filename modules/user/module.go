@@ -48,6 +48,10 @@ func (m *Module) Authenticate(ctx context.Context, token string) (auth.Identity,
 	return m.svc.Authenticate(ctx, token)
 }
 
+// ForgetTokens drops the user's cached tokens on this node; for
+// revocations announced by another node.
+func (m *Module) ForgetTokens(userID uint64) { m.svc.ForgetTokens(userID) }
+
 func (m *Module) GetUser(ctx context.Context, id uint64) (*userpb.User, error) {
 	u, err := m.svc.GetUser(ctx, id)
 	if err != nil {

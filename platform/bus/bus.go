@@ -1,10 +1,12 @@
 // Package bus carries deliveries from the modules that produce them (a
-// stored message, a broadcast) to the gateway streams that push them to
-// online clients. Local is the in-process bus of a single node.
+// stored message, a broadcast, a revocation) to the gateway streams that
+// push them to online clients, and requests between nodes. Local is the
+// in-process bus of a single node; NATS joins the nodes of a cluster.
 package bus
 
 import (
 	"context"
+	"errors"
 	"sync"
 )
 
@@ -17,7 +19,13 @@ type Delivery struct {
 	Data      []byte // the frame's data: a serialized protobuf message
 }
 
-// Bus publishes deliveries to its subscribers.
+// CmdRevoked is the Cmd of a delivery announcing that the tokens of its
+// UserIDs were revoked. It is broadcast to every node and never pushed to
+// a client: nodes drop their cached tokens and sessions of those users.
+const CmdRevoked = "parley.revoked"
+
+// Bus publishes deliveries to its subscribers, on this node and, for a
+// cluster bus, on every node that has a client they are for.
 type Bus interface {
 	// Publish hands d to every subscriber. Deliveries published one after
 	// another by one goroutine reach each subscriber in that order.
@@ -25,16 +33,35 @@ type Bus interface {
 	// Subscribe calls handle for every delivery until unsubscribe is called.
 	// handle must not block: it queues, it does not write to the network.
 	Subscribe(handle func(Delivery)) (unsubscribe func())
+	// Interest says this node has gained (online) or lost its first or last
+	// client of userID, so a cluster bus routes that user's deliveries here
+	// or stops. It does not block.
+	Interest(userID uint64, online bool)
+	// Sync returns once the interest declared so far has reached the
+	// cluster: deliveries published anywhere after it are routed here.
+	Sync(ctx context.Context) error
+	// Serve answers requests sent to route (on any node) with handle until
+	// stop is called. A route has one server in the cluster.
+	Serve(route string, handle func(request []byte) []byte) (stop func(), err error)
+	// Request sends request to route's server and returns its answer, or
+	// ErrNoRoute when no node serves route.
+	Request(ctx context.Context, route string, request []byte) ([]byte, error)
 }
+
+// ErrNoRoute is Request's error when no node serves the route.
+var ErrNoRoute = errors.New("bus: no node serves this route")
 
 // Local delivers in-process, synchronously, on the publisher's goroutine.
 type Local struct {
 	mu     sync.RWMutex
 	next   int
 	handle map[int]func(Delivery)
+	routes map[string]func([]byte) []byte
 }
 
-func NewLocal() *Local { return &Local{handle: map[int]func(Delivery){}} }
+func NewLocal() *Local {
+	return &Local{handle: map[int]func(Delivery){}, routes: map[string]func([]byte) []byte{}}
+}
 
 func (l *Local) Publish(_ context.Context, d Delivery) error {
 	l.mu.RLock()
@@ -56,4 +83,31 @@ func (l *Local) Subscribe(handle func(Delivery)) func() {
 		defer l.mu.Unlock()
 		delete(l.handle, id)
 	}
+}
+
+// Interest is a no-op: every delivery reaches this node.
+func (l *Local) Interest(uint64, bool) {}
+
+// Sync is a no-op: there is no cluster to reach.
+func (l *Local) Sync(context.Context) error { return nil }
+
+func (l *Local) Serve(route string, handle func([]byte) []byte) (func(), error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.routes[route] = handle
+	return func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		delete(l.routes, route)
+	}, nil
+}
+
+func (l *Local) Request(_ context.Context, route string, request []byte) ([]byte, error) {
+	l.mu.RLock()
+	handle, ok := l.routes[route]
+	l.mu.RUnlock()
+	if !ok {
+		return nil, ErrNoRoute
+	}
+	return handle(request), nil
 }

@@ -37,6 +37,7 @@ type Config struct {
 	SendRate        float64
 	SendBurst       int
 	NodeID          string
+	NATSURL         string
 	GatewaySecret   string
 	GatewayQueue    int
 	Storage         string
@@ -122,6 +123,8 @@ func (c *Config) RegisterServeFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.SendRate, "send-rate", c.SendRate, "messages per second each user may send (per node)")
 	fs.IntVar(&c.SendBurst, "send-burst", c.SendBurst, "messages a user may send at once above -send-rate")
 	fs.StringVar(&c.NodeID, "node-id", c.NodeID, "this node's id, the gateway_id of its device streams (generated when empty)")
+	fs.StringVar(&c.NATSURL, "nats-url", c.NATSURL,
+		"NATS server(s) joining this node to a cluster (nats://host:4222, comma-separated); empty: a single node")
 	fs.StringVar(&c.GatewaySecret, "gateway-secret", c.GatewaySecret,
 		"credential edge gateways present as `authorization: Gateway <secret>`; empty refuses edge gateways")
 	fs.IntVar(&c.GatewayQueue, "gateway-queue", c.GatewayQueue, "frames a gateway stream may have waiting before it is cut off as too slow")

@@ -131,6 +131,10 @@ func (s *Stream) write() {
 
 // Hub indexes the online endpoints by user and by edge gateway.
 type Hub struct {
+	// userOnline is told when a user gets a first endpoint here (true) or
+	// loses the last (false), under mu: it must not block.
+	userOnline func(userID uint64, online bool)
+
 	mu      sync.RWMutex
 	byUser  map[uint64]map[*Endpoint]struct{}
 	edges   map[string]*Stream // edge gateway id → its stream
@@ -138,11 +142,13 @@ type Hub struct {
 	closing error // set by CloseAll: streams opened later end at once
 }
 
-func New() *Hub {
+// New makes a hub that tells userOnline which users it has online.
+func New(userOnline func(userID uint64, online bool)) *Hub {
 	return &Hub{
-		byUser:  map[uint64]map[*Endpoint]struct{}{},
-		edges:   map[string]*Stream{},
-		streams: map[*Stream]struct{}{},
+		userOnline: userOnline,
+		byUser:     map[uint64]map[*Endpoint]struct{}{},
+		edges:      map[string]*Stream{},
+		streams:    map[*Stream]struct{}{},
 	}
 }
 
@@ -230,7 +236,7 @@ func (h *Hub) RemoveEdge(s *Stream) {
 
 // Errors of Register and UnRegister.
 var (
-	ErrNoSuchGateway = status.Error(codes.NotFound, "gateway_id: no edge gateway stream with this id is open on this node")
+	ErrNoSuchGateway = status.Error(codes.NotFound, "gateway_id: no edge gateway stream with this id is open")
 	ErrNoSuchClient  = status.Error(codes.NotFound, "client_id: not registered on this gateway")
 	ErrClientTaken   = status.Error(codes.AlreadyExists, "client_id: registered on this gateway to another user")
 )
@@ -302,7 +308,11 @@ var ErrRevoked = status.Error(codes.Unauthenticated, "token revoked: sign in aga
 func (h *Hub) Revoke(userID uint64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for ep := range h.byUser[userID] {
+	set, ok := h.byUser[userID]
+	if !ok {
+		return
+	}
+	for ep := range set {
 		if ep.stream.clients != nil {
 			delete(ep.stream.clients, ep.ClientID)
 		} else {
@@ -310,6 +320,7 @@ func (h *Hub) Revoke(userID uint64) {
 		}
 	}
 	delete(h.byUser, userID)
+	h.userOnline(userID, false)
 }
 
 func (h *Hub) index(ep *Endpoint) {
@@ -317,20 +328,32 @@ func (h *Hub) index(ep *Endpoint) {
 	if !ok {
 		set = map[*Endpoint]struct{}{}
 		h.byUser[ep.UserID] = set
+		h.userOnline(ep.UserID, true)
 	}
 	set[ep] = struct{}{}
 }
 
 func (h *Hub) unindex(ep *Endpoint) {
-	set := h.byUser[ep.UserID]
+	set, ok := h.byUser[ep.UserID]
+	if !ok {
+		return // revoked already
+	}
 	delete(set, ep)
 	if len(set) == 0 {
 		delete(h.byUser, ep.UserID)
+		h.userOnline(ep.UserID, false)
 	}
 }
 
-// Deliver queues d for every online endpoint it is for. It never blocks.
+// Deliver queues d for every online endpoint it is for, or, for a
+// revocation, takes its users offline. It never blocks.
 func (h *Hub) Deliver(d bus.Delivery) {
+	if d.Cmd == bus.CmdRevoked {
+		for _, id := range d.UserIDs {
+			h.Revoke(id)
+		}
+		return
+	}
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	push := func(ep *Endpoint) {

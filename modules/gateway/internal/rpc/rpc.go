@@ -7,7 +7,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"time"
@@ -93,6 +95,12 @@ func (s *Server) SendMessage(stream gatewaypb.GatewayService_SendMessageServer) 
 			return apperr.AlreadyExists("%s: %v", GatewayIDHeader, err)
 		}
 		defer s.hub.RemoveEdge(out)
+		// Register and UnRegister calls reaching other nodes come here.
+		stopServing, err := s.bus.Serve(edgeRoute(gatewayID), s.serveEdgeCall)
+		if err != nil {
+			return err
+		}
+		defer stopServing()
 		senderOf = func(f *gatewaypb.SendMessageRequest) (*hub.Endpoint, error) {
 			ep, ok := s.hub.Client(gatewayID, f.GetSenderId())
 			if !ok {
@@ -121,6 +129,11 @@ func (s *Server) SendMessage(stream gatewaypb.GatewayService_SendMessageServer) 
 		// The stream lives no longer than its token.
 		expiry := time.AfterFunc(time.Until(session.ExpiresAt), func() { out.Close(hub.ErrTokenExpired) })
 		defer expiry.Stop()
+		// In a cluster, wait (briefly) until pushes for this user published
+		// on other nodes are routed here; past that, SyncMessages catches up.
+		syncCtx, cancelSync := context.WithTimeout(ctx, time.Second)
+		_ = s.bus.Sync(syncCtx)
+		cancelSync()
 		// A device speaks only for itself: sender_id is ignored.
 		senderOf = func(*gatewaypb.SendMessageRequest) (*hub.Endpoint, error) { return device, nil }
 	}
@@ -248,13 +261,14 @@ func (s *Server) Register(ctx context.Context, req *gatewaypb.RegisterRequest) (
 	if err != nil {
 		return nil, err
 	}
-	if err := s.hub.Register(req.GetGatewayId(), req.GetClientId(), client.UserID, token); err != nil {
+	register := edgeCall{Register: true, GatewayID: req.GetGatewayId(), ClientID: req.GetClientId(), UserID: client.UserID, Token: token}
+	if err := s.edgeCall(ctx, register); err != nil {
 		return nil, err
 	}
 	// As for a device: a revocation before Register indexed the client
 	// would have missed it.
 	if _, err := s.auth.Authenticate(ctx, token); err != nil {
-		_ = s.hub.UnRegister(req.GetGatewayId(), req.GetClientId())
+		_ = s.edgeCall(ctx, edgeCall{GatewayID: req.GetGatewayId(), ClientID: req.GetClientId()})
 		return nil, err
 	}
 	return &gatewaypb.RegisterResponse{}, nil
@@ -266,10 +280,72 @@ func (s *Server) UnRegister(ctx context.Context, req *gatewaypb.UnRegisterReques
 	if !caller.Gateway {
 		return nil, apperr.PermissionDenied("UnRegister is for edge gateways: call it with the gateway credential")
 	}
-	if err := s.hub.UnRegister(req.GetGatewayId(), req.GetClientId()); err != nil {
+	if err := s.edgeCall(ctx, edgeCall{GatewayID: req.GetGatewayId(), ClientID: req.GetClientId()}); err != nil {
 		return nil, err
 	}
 	return &gatewaypb.UnRegisterResponse{}, nil
+}
+
+// edgeCall is a Register (or, unset, an UnRegister) for the node that
+// holds the edge gateway's stream, which may be another node.
+type edgeCall struct {
+	Register  bool   `json:"register,omitempty"`
+	GatewayID string `json:"gateway_id"`
+	ClientID  string `json:"client_id"`
+	UserID    uint64 `json:"user_id,omitempty"`
+	Token     string `json:"token,omitempty"`
+}
+
+// edgeAnswer is an edgeCall's outcome: a gRPC code and message.
+type edgeAnswer struct {
+	Code    codes.Code `json:"code"`
+	Message string     `json:"message,omitempty"`
+}
+
+func edgeRoute(gatewayID string) string { return "gateway.edge." + gatewayID }
+
+// edgeCall applies c here if the edge's stream is here, else on the node
+// that serves its route.
+func (s *Server) edgeCall(ctx context.Context, c edgeCall) error {
+	err := s.applyEdgeCall(c)
+	if !errors.Is(err, hub.ErrNoSuchGateway) {
+		return err
+	}
+	request, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	answer, err := s.bus.Request(ctx, edgeRoute(c.GatewayID), request)
+	if errors.Is(err, bus.ErrNoRoute) {
+		return hub.ErrNoSuchGateway
+	}
+	if err != nil {
+		return status.Errorf(codes.Unavailable, "gateway_id: the node holding this edge gateway did not answer: %v", err)
+	}
+	var a edgeAnswer
+	if err := json.Unmarshal(answer, &a); err != nil {
+		return fmt.Errorf("edge call answer: %w", err)
+	}
+	return status.Error(a.Code, a.Message) // nil for OK
+}
+
+func (s *Server) applyEdgeCall(c edgeCall) error {
+	if c.Register {
+		return s.hub.Register(c.GatewayID, c.ClientID, c.UserID, c.Token)
+	}
+	return s.hub.UnRegister(c.GatewayID, c.ClientID)
+}
+
+// serveEdgeCall answers another node's edgeCall for an edge stream here.
+func (s *Server) serveEdgeCall(request []byte) []byte {
+	var c edgeCall
+	err := json.Unmarshal(request, &c)
+	if err == nil {
+		err = s.applyEdgeCall(c)
+	}
+	st := status.Convert(err)
+	answer, _ := json.Marshal(edgeAnswer{Code: st.Code(), Message: st.Message()})
+	return answer
 }
 
 // SendToAll pushes data to every online client; admins and gateways only.

@@ -36,7 +36,8 @@ type Config struct {
 	// DefaultPasswordParams. Existing hashes carry their own parameters.
 	PasswordParams *argon2id.Params
 	// TokensRevoked, if set, is told after a user's tokens are revoked, so
-	// sessions opened with them (gateway streams) can be ended.
+	// sessions opened with them (gateway streams) can be ended and other
+	// nodes can forget them (ForgetTokens).
 	TokensRevoked func(userID uint64)
 	// AuthCacheTTL is how long a resolved token is remembered: revocations
 	// and admin changes made elsewhere (another node, the admin command)
@@ -323,12 +324,16 @@ func (s *Service) UpdatePassword(ctx context.Context, userID uint64, password st
 	if err != nil {
 		return err
 	}
-	s.authCache.forget(userID)
+	s.ForgetTokens(userID)
 	if s.cfg.TokensRevoked != nil {
 		s.cfg.TokensRevoked(userID)
 	}
 	return nil
 }
+
+// ForgetTokens drops the user's cached tokens, so the next use of one is
+// checked against the database: for revocations made on another node.
+func (s *Service) ForgetTokens(userID uint64) { s.authCache.forget(userID) }
 
 func (s *Service) UpdateAvatar(ctx context.Context, userID uint64, url string) error {
 	n, err := s.q.UpdateAvatar(ctx, db.UpdateAvatarParams{ID: int64(userID), AvatarUrl: url})
