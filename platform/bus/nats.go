@@ -164,7 +164,14 @@ func (b *NATS) Interest(userID uint64, online bool) {
 }
 
 // Sync waits for the NATS server to have seen this node's subscriptions.
-func (b *NATS) Sync(ctx context.Context) error { return b.conn.FlushWithContext(ctx) }
+func (b *NATS) Sync(ctx context.Context) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, requestTimeout)
+		defer cancel()
+	}
+	return b.conn.FlushWithContext(ctx)
+}
 
 // Serve answers route's requests from any node (this node's own requests
 // are answered in-process: the connection does not hear itself).
@@ -183,7 +190,13 @@ func (b *NATS) Serve(route string, handle func([]byte) []byte) (func(), error) {
 	if err := b.conn.FlushTimeout(requestTimeout); err != nil {
 		b.log.Warn().Err(err).Str("route", route).Msg("NATS: route not confirmed")
 	}
-	return func() { stopLocal(); _ = sub.Unsubscribe() }, nil
+	return func() {
+		stopLocal()
+		_ = sub.Unsubscribe()
+		// Until the server has it, requests would wait for an answer
+		// instead of failing with ErrNoRoute.
+		_ = b.conn.FlushTimeout(requestTimeout)
+	}, nil
 }
 
 // Request asks route's server, on this node first.

@@ -1,0 +1,381 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	natsserver "github.com/nats-io/nats-server/v2/server"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/parley-im/parley/api/gen/gatewaypb"
+	"github.com/parley-im/parley/api/gen/grouppb"
+	"github.com/parley-im/parley/api/gen/messagepb"
+	"github.com/parley-im/parley/api/gen/userpb"
+	"github.com/parley-im/parley/modules/gateway"
+	"github.com/parley-im/parley/modules/message"
+	"github.com/parley-im/parley/platform/config"
+	"github.com/parley-im/parley/platform/testdb"
+	"github.com/parley-im/parley/platform/testserver"
+)
+
+const clusterWait = 10 * time.Second
+
+// clusterNATS is an embedded NATS server on port (0: a free one).
+type clusterNATS struct {
+	t    *testing.T
+	port int
+	srv  *natsserver.Server
+}
+
+func clusterStartNATS(t *testing.T, port int) *clusterNATS {
+	t.Helper()
+	if port == 0 {
+		port = freePort(t)
+	}
+	srv, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: port, NoLog: true, NoSigs: true})
+	require.NoError(t, err)
+	srv.Start()
+	require.True(t, srv.ReadyForConnections(10*time.Second), "NATS did not start")
+	n := &clusterNATS{t: t, port: port, srv: srv}
+	t.Cleanup(n.stop)
+	return n
+}
+
+func (n *clusterNATS) url() string { return fmt.Sprintf("nats://127.0.0.1:%d", n.port) }
+
+func (n *clusterNATS) stop() {
+	n.srv.Shutdown()
+	n.srv.WaitForShutdown()
+}
+
+// clusterNode is one Parley node of a test cluster.
+type clusterNode struct {
+	name string
+	conn *grpc.ClientConn
+	stop func()
+}
+
+// clusterStart serves n nodes over the package's database, joined by the
+// NATS server at natsURL, each with its own gRPC server.
+func clusterStart(t *testing.T, natsURL string, names ...string) []*clusterNode {
+	t.Helper()
+	nodes := make([]*clusterNode, len(names))
+	for i, name := range names {
+		cfg := config.Default()
+		cfg.DataDir, cfg.StorageDir = t.TempDir(), t.TempDir()
+		cfg.NATSURL, cfg.NodeID = natsURL, name
+		cfg.GatewaySecret = clusterGatewaySecret
+		cfg.SendRate, cfg.SendBurst = 1000, 1000
+		app, err := build(context.Background(), cfg, testdb.Pool(t), zerolog.Nop(), prometheus.NewRegistry())
+		require.NoError(t, err)
+		lis, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		go func() { _ = app.server.Serve(lis) }()
+		var once sync.Once
+		stop := func() {
+			once.Do(func() {
+				app.closeStreams()
+				app.server.Stop()
+				app.closeBus()
+			})
+		}
+		t.Cleanup(stop)
+		nodes[i] = &clusterNode{name: name, conn: testserver.Dial(t, lis.Addr().String()), stop: stop}
+	}
+	return nodes
+}
+
+const clusterGatewaySecret = "cluster-gateway-secret"
+
+type clusterUser struct {
+	id       uint64
+	nickname string
+	token    string
+}
+
+func (u clusterUser) ctx() context.Context {
+	return metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+u.token)
+}
+
+// clusterSignUp creates a user through node and logs in.
+func clusterSignUp(t *testing.T, node *clusterNode) clusterUser {
+	t.Helper()
+	users := userpb.NewUserServiceClient(node.conn)
+	nick := uniqueNickname("cl")
+	const password = "cluster-password-1"
+	created, err := users.CreateUser(context.Background(), &userpb.UserCreateRequest{Nickname: nick, Password: password, PasswordRpt: password})
+	require.NoError(t, err)
+	login, err := users.UserLogin(context.Background(), &userpb.UserLoginRequest{Nickname: nick, Password: password})
+	require.NoError(t, err)
+	return clusterUser{id: created.GetUser().GetId(), nickname: nick, token: login.GetToken()}
+}
+
+// clusterDevice is a device stream, its frames read in the background.
+type clusterDevice struct {
+	frames chan *gatewaypb.SendMessageResponse
+	done   chan struct{}
+	err    error
+	send   func(*gatewaypb.SendMessageRequest) error
+}
+
+// clusterOpen opens a stream on node with ctx's credentials and waits until
+// it answers a ping.
+func clusterOpen(t *testing.T, node *clusterNode, ctx context.Context) *clusterDevice {
+	t.Helper()
+	ctx, cancel := context.WithCancel(ctx)
+	stream, err := gatewaypb.NewGatewayServiceClient(node.conn).SendMessage(ctx)
+	require.NoError(t, err)
+	d := &clusterDevice{frames: make(chan *gatewaypb.SendMessageResponse, 1024), done: make(chan struct{}), send: stream.Send}
+	go func() {
+		defer close(d.done)
+		for {
+			f, err := stream.Recv()
+			if err != nil {
+				d.err = err
+				return
+			}
+			d.frames <- f
+		}
+	}()
+	t.Cleanup(func() { cancel(); <-d.done })
+	require.NoError(t, stream.Send(&gatewaypb.SendMessageRequest{Cmd: gateway.CmdPing, RequestId: 1}))
+	select {
+	case f := <-d.frames:
+		require.Equal(t, gateway.CmdPong, f.GetCmd())
+	case <-d.done:
+		t.Fatalf("stream ended: %v", d.err)
+	case <-time.After(clusterWait):
+		t.Fatal("no pong")
+	}
+	return d
+}
+
+func clusterDeviceOf(t *testing.T, node *clusterNode, u clusterUser, clientID string) *clusterDevice {
+	t.Helper()
+	return clusterOpen(t, node, metadata.AppendToOutgoingContext(u.ctx(), gateway.ClientIDHeader, clientID))
+}
+
+// messages reads n pushed messages (skipping other frames).
+func (d *clusterDevice) messages(t *testing.T, n int) []*messagepb.Message {
+	t.Helper()
+	var out []*messagepb.Message
+	deadline := time.After(clusterWait)
+	for len(out) < n {
+		select {
+		case f := <-d.frames:
+			if f.GetCmd() != message.CmdMessage {
+				continue
+			}
+			m := &messagepb.Message{}
+			require.NoError(t, proto.Unmarshal(f.GetData(), m))
+			out = append(out, m)
+		case <-d.done:
+			t.Fatalf("stream ended after %d of %d messages: %v", len(out), n, d.err)
+		case <-deadline:
+			t.Fatalf("%d of %d messages within %s", len(out), n, clusterWait)
+		}
+	}
+	return out
+}
+
+// requireInOrder requires msgs to be conversation conv's seqs from..from+n-1.
+func requireInOrder(t *testing.T, msgs []*messagepb.Message, conv string, from uint64) {
+	t.Helper()
+	for i, m := range msgs {
+		require.Equal(t, conv, m.GetConversationId())
+		require.Equal(t, from+uint64(i), m.GetSeq(), "message %d of %s", i, conv)
+	}
+}
+
+func clusterSendText(t *testing.T, node *clusterNode, from clusterUser, to uint64, text string) *messagepb.SendUserTextMessageResponse {
+	t.Helper()
+	resp, err := messagepb.NewMessageServiceClient(node.conn).SendUserTextMessage(from.ctx(),
+		&messagepb.SendUserTextMessageRequest{ToUserId: to, Text: &messagepb.TextMessage{Content: text}})
+	require.NoError(t, err)
+	return resp
+}
+
+func pairConversation(a, b uint64) string {
+	return fmt.Sprintf("u:%d:%d", min(a, b), max(a, b))
+}
+
+// Messages sent through one node reach, in order, the devices of their
+// recipients on the other nodes: 1:1, and to a group whose members are
+// spread over three nodes; a user's devices on two nodes both receive.
+func TestClusterDeliversAcrossNodesInOrder(t *testing.T) {
+	t.Parallel()
+	nats := clusterStartNATS(t, 0)
+	nodes := clusterStart(t, nats.url(), "node-a", "node-b", "node-c")
+	a, b, c := nodes[0], nodes[1], nodes[2]
+	alice, bob, carol := clusterSignUp(t, b), clusterSignUp(t, a), clusterSignUp(t, c)
+
+	bobOnA := clusterDeviceOf(t, a, bob, "bob-phone")
+	bobOnC := clusterDeviceOf(t, c, bob, "bob-laptop")
+	carolOnC := clusterDeviceOf(t, c, carol, "carol-phone")
+
+	const n = 30
+	for i := range n {
+		clusterSendText(t, b, alice, bob.id, fmt.Sprintf("hello %d", i))
+	}
+	conv := pairConversation(alice.id, bob.id)
+	requireInOrder(t, bobOnA.messages(t, n), conv, 1)
+	requireInOrder(t, bobOnC.messages(t, n), conv, 1)
+
+	groups := grouppb.NewGroupServiceClient(b.conn)
+	g, err := groups.CreateGroup(alice.ctx(), &grouppb.CreateGroupRequest{Name: "across"})
+	require.NoError(t, err)
+	for _, u := range []clusterUser{bob, carol} {
+		_, err := groups.JoinGroup(alice.ctx(), &grouppb.JoinGroupRequest{Id: g.GetGroup().GetId(), UserId: u.id})
+		require.NoError(t, err)
+	}
+	messages := messagepb.NewMessageServiceClient(b.conn)
+	for i := range n {
+		_, err := messages.SendGroupTextMessage(alice.ctx(), &messagepb.SendGroupTextMessageRequest{
+			ToGroupId: g.GetGroup().GetId(), Text: &messagepb.TextMessage{Content: fmt.Sprintf("all %d", i)}})
+		require.NoError(t, err)
+	}
+	groupConv := fmt.Sprintf("g:%d", g.GetGroup().GetId())
+	requireInOrder(t, bobOnA.messages(t, n), groupConv, 1)
+	requireInOrder(t, bobOnC.messages(t, n), groupConv, 1)
+	requireInOrder(t, carolOnC.messages(t, n), groupConv, 1)
+}
+
+// A password changed through one node ends the user's streams on every
+// node at once, and the old token, though cached there, stops working.
+func TestClusterRevocationReachesEveryNode(t *testing.T) {
+	t.Parallel()
+	nats := clusterStartNATS(t, 0)
+	nodes := clusterStart(t, nats.url(), "node-a", "node-b")
+	a, b := nodes[0], nodes[1]
+	bob := clusterSignUp(t, a)
+	onB := clusterDeviceOf(t, b, bob, "bob-phone")
+	usersOnB := userpb.NewUserServiceClient(b.conn)
+	_, err := usersOnB.GetUser(bob.ctx(), &userpb.UserGetRequest{Id: bob.id}) // cached on b now
+	require.NoError(t, err)
+
+	_, err = userpb.NewUserServiceClient(a.conn).UpdatePassword(bob.ctx(),
+		&userpb.UpdatePasswordRequest{Password: "another-password-2", PasswordRpt: "another-password-2"})
+	require.NoError(t, err)
+
+	select {
+	case <-onB.done:
+		require.Equal(t, codes.Unauthenticated, status.Code(onB.err), "%v", onB.err)
+	case <-time.After(clusterWait):
+		t.Fatal("the stream on the other node is still open")
+	}
+	require.Eventually(t, func() bool {
+		_, err := usersOnB.GetUser(bob.ctx(), &userpb.UserGetRequest{Id: bob.id})
+		return status.Code(err) == codes.Unauthenticated
+	}, time.Second, 10*time.Millisecond, "the old token still works on the other node")
+}
+
+// SendToAll through one node reaches the clients of every node; an edge
+// gateway's client registered through a node other than the one holding
+// the edge's stream gets its pushes on that stream.
+func TestClusterBroadcastAndEdgeRegistration(t *testing.T) {
+	t.Parallel()
+	nats := clusterStartNATS(t, 0)
+	nodes := clusterStart(t, nats.url(), "node-a", "node-b")
+	a, b := nodes[0], nodes[1]
+	alice, bob := clusterSignUp(t, a), clusterSignUp(t, b)
+	aliceOnA := clusterDeviceOf(t, a, alice, "alice-phone")
+
+	gatewayCtx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Gateway "+clusterGatewaySecret)
+	edge := clusterOpen(t, a, metadata.AppendToOutgoingContext(gatewayCtx, gateway.GatewayIDHeader, "edge-1"))
+	_, err := gatewaypb.NewGatewayServiceClient(b.conn).Register(
+		metadata.AppendToOutgoingContext(gatewayCtx, gateway.ClientAuthorizationHeader, "Bearer "+bob.token),
+		&gatewaypb.RegisterRequest{GatewayId: "edge-1", ClientId: "bob-web"})
+	require.NoError(t, err, "Register through the node without the edge's stream")
+	_, err = gatewaypb.NewGatewayServiceClient(b.conn).Register(
+		metadata.AppendToOutgoingContext(gatewayCtx, gateway.ClientAuthorizationHeader, "Bearer "+bob.token),
+		&gatewaypb.RegisterRequest{GatewayId: "no-such-edge", ClientId: "bob-web"})
+	require.Equal(t, codes.NotFound, status.Code(err), "%v", err)
+
+	// Registration is routed like a device: a message for bob sent through b
+	// reaches the edge stream on a.
+	clusterSendText(t, b, alice, bob.id, "to the edge")
+	got := edge.messages(t, 1)
+	require.Equal(t, pairConversation(alice.id, bob.id), got[0].GetConversationId())
+
+	_, err = gatewaypb.NewGatewayServiceClient(b.conn).SendToAll(gatewayCtx, &gatewaypb.SendToAllRequest{Data: []byte("hi all")})
+	require.NoError(t, err)
+	for name, d := range map[string]*clusterDevice{"device on a": aliceOnA, "edge on a": edge} {
+		require.Eventually(t, func() bool {
+			for {
+				select {
+				case f := <-d.frames:
+					if f.GetCmd() == gateway.CmdBroadcast && string(f.GetData()) == "hi all" {
+						return true
+					}
+				default:
+					return false
+				}
+			}
+		}, clusterWait, 20*time.Millisecond, "no broadcast on the %s", name)
+	}
+}
+
+// With NATS down, sends still commit (clients catch up with SyncMessages);
+// once NATS is back on its port, the nodes reconnect by themselves and
+// live pushes across nodes resume. A node that stops loses nothing it
+// acknowledged.
+func TestClusterSurvivesNATSRestartAndANodeStopping(t *testing.T) {
+	t.Parallel()
+	nats := clusterStartNATS(t, 0)
+	nodes := clusterStart(t, nats.url(), "node-a", "node-b")
+	a, b := nodes[0], nodes[1]
+	alice, bob := clusterSignUp(t, b), clusterSignUp(t, a)
+	bobOnA := clusterDeviceOf(t, a, bob, "bob-phone")
+	conv := pairConversation(alice.id, bob.id)
+
+	clusterSendText(t, b, alice, bob.id, "before")
+	requireInOrder(t, bobOnA.messages(t, 1), conv, 1)
+
+	nats.stop()
+	for i := range 5 {
+		clusterSendText(t, b, alice, bob.id, fmt.Sprintf("while NATS is down %d", i))
+	}
+	synced, err := messagepb.NewMessageServiceClient(a.conn).SyncMessages(bob.ctx(), &messagepb.SyncMessagesRequest{ConversationId: conv})
+	require.NoError(t, err)
+	require.Len(t, synced.GetMessage(), 6, "the sends committed while NATS was down")
+
+	clusterStartNATS(t, nats.port)
+	// Pushes resume once both nodes are back: a fresh send gets through.
+	// (Pushes buffered while NATS was away may arrive first.)
+	require.Eventually(t, func() bool {
+		last := clusterSendText(t, b, alice, bob.id, "after")
+		deadline := time.After(time.Second)
+		for {
+			select {
+			case f := <-bobOnA.frames:
+				m := &messagepb.Message{}
+				if f.GetCmd() == message.CmdMessage && proto.Unmarshal(f.GetData(), m) == nil && m.GetId() == last.GetId() {
+					return true
+				}
+			case <-deadline:
+				return false
+			}
+		}
+	}, 20*time.Second, 10*time.Millisecond, "no live push across nodes after NATS came back")
+
+	// Node b stops after acknowledging: every message it acknowledged is
+	// there for bob, through node a.
+	acked := clusterSendText(t, b, alice, bob.id, "last words")
+	b.stop()
+	synced, err = messagepb.NewMessageServiceClient(a.conn).SyncMessages(bob.ctx(), &messagepb.SyncMessagesRequest{ConversationId: conv})
+	require.NoError(t, err)
+	msgs := synced.GetMessage()
+	require.Equal(t, acked.GetId(), msgs[len(msgs)-1].GetId())
+	requireInOrder(t, msgs, conv, 1)
+}
