@@ -42,6 +42,8 @@ type env struct {
 	quick  bool
 	phase  time.Duration // overrides duration, for the harness's own tests
 	dir    string
+	bin    string // the parley binary, for scenarios that start more nodes
+	dbURL  string
 	parley *process
 	bare   *process
 	pool   *pgxpool.Pool // Parley's database, for seeding
@@ -168,7 +170,7 @@ func setup(ctx context.Context, bin string, quick bool) (*env, func(), error) {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		return nil, nil, err
 	}
-	e := &env{quick: quick, dir: dir}
+	e := &env{quick: quick, dir: dir, bin: bin}
 	var stops []func()
 	cleanup := func() {
 		for i := len(stops) - 1; i >= 0; i-- {
@@ -183,7 +185,7 @@ func setup(ctx context.Context, bin string, quick bool) (*env, func(), error) {
 		return fail(err)
 	}
 	stops = append(stops, stopParley)
-	e.parley = parley
+	e.parley, e.dbURL = parley, dbURL
 	fmt.Fprintf(os.Stderr, "parley pid %d: gRPC %s, HTTP %s (pprof at /debug/pprof/)\n", parley.cmd.Process.Pid, parley.Addr, parley.HTTP)
 	if e.bare, err = startBare(ctx); err != nil {
 		return fail(err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	natsserver "github.com/nats-io/nats-server/v2/server"
+	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/parley-im/parley/api/gen/gatewaypb"
@@ -20,7 +23,8 @@ import (
 )
 
 func init() {
-	scenarios = append(scenarios, scenario{"direct", runDirect}, scenario{"fanout", runFanout}, scenario{"idle", runIdle})
+	scenarios = append(scenarios, scenario{"direct", runDirect}, scenario{"direct-cluster", runDirectCluster},
+		scenario{"fanout", runFanout}, scenario{"idle", runIdle})
 }
 
 // drainWait is how long deliveries may trail the last acknowledged send.
@@ -74,21 +78,72 @@ type inbox struct {
 // ≤ 50 ms, and every acknowledged message delivered exactly once, in seq
 // order, to its receiver.
 func runDirect(ctx context.Context, e *env) ([]Row, error) {
-	const name = "direct"
+	return runDirectBetween(ctx, e, "direct", e.parley, e.conn)
+}
+
+// runDirectCluster is runDirect across two nodes joined by NATS: the
+// receivers are online on one, the senders send through the other, so
+// every delivery crosses the bus. The nodes (and an embedded NATS server)
+// are started for it on the run's database.
+func runDirectCluster(ctx context.Context, e *env) ([]Row, error) {
+	const name = "direct-cluster"
+	nats, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
+	if err != nil {
+		return nil, err
+	}
+	nats.Start()
+	defer func() { nats.Shutdown(); nats.WaitForShutdown() }()
+	if !nats.ReadyForConnections(10 * time.Second) {
+		return nil, errors.New("embedded NATS did not start")
+	}
+	var nodes []*process
+	defer func() {
+		for _, n := range nodes {
+			n.Stop()
+		}
+	}()
+	for i := range 2 {
+		n, err := startNode(ctx, e.bin, e.dbURL, filepath.Join(e.dir, fmt.Sprintf("node-%d", i+1)),
+			"-nats-url", nats.ClientURL(), "-node-id", fmt.Sprintf("bench-node-%d", i+1), "-auto-migrate=false")
+		if err != nil {
+			return nil, err
+		}
+		nodes = append(nodes, n)
+	}
+	senderConns, closeConns, err := dialConns(nodes[1].Addr, 8)
+	if err != nil {
+		return nil, err
+	}
+	defer closeConns()
+	watches := []*watch{nodes[0].watch(), nodes[1].watch()}
+	rows, err := runDirectBetween(ctx, e, name, nodes[0], func(i int) *grpc.ClientConn { return senderConns[i%len(senderConns)] })
+	rows = append(rows, info(name, "nodes", 2, "nodes"))
+	for i, w := range watches {
+		for _, r := range w.end(name) {
+			r.Metric = fmt.Sprintf("node %d: %s", i+1, r.Metric)
+			rows = append(rows, r)
+		}
+	}
+	return rows, err
+}
+
+// runDirectBetween runs the 1:1 scenario with the receivers' streams on
+// receiving and the senders' calls on the connections senderConn gives.
+func runDirectBetween(ctx context.Context, e *env, name string, receiving *process, senderConn func(worker int) *grpc.ClientConn) ([]Row, error) {
 	pairs, nconns, workers := 500, 16, 64
 	if e.quick {
 		pairs, nconns = 50, 4
 	}
 	workers = min(workers, pairs)
-	senders, err := seedUsers(ctx, e, "direct-s", pairs)
+	senders, err := seedUsers(ctx, e, name+"-s", pairs)
 	if err != nil {
 		return nil, err
 	}
-	receivers, err := seedUsers(ctx, e, "direct-r", pairs)
+	receivers, err := seedUsers(ctx, e, name+"-r", pairs)
 	if err != nil {
 		return nil, err
 	}
-	conns, closeConns, err := dialConns(e.parley.Addr, nconns)
+	conns, closeConns, err := dialConns(receiving.Addr, nconns)
 	if err != nil {
 		return nil, err
 	}
@@ -116,12 +171,12 @@ func runDirect(ctx context.Context, e *env) ([]Row, error) {
 		box.arrivals = append(box.arrivals, at)
 		delivered.Add(1)
 	}
-	already, err := openServerStreams(ctx, e.parley)
+	already, err := openServerStreams(ctx, receiving)
 	if err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(os.Stderr, "   opening %d receiver streams over %d connections\n", pairs, nconns)
-	devices, err := openDevices(ctx, conns, receivers, "direct", handle)
+	devices, err := openDevices(ctx, conns, receivers, name, handle)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +193,7 @@ func runDirect(ctx context.Context, e *env) ([]Row, error) {
 		if turn[w]++; w+turn[w]*workers >= pairs {
 			turn[w] = 0
 		}
-		resp, err := messagepb.NewMessageServiceClient(e.conn(w)).SendUserTextMessage(senders[p].Ctx(ctx), &messagepb.SendUserTextMessageRequest{
+		resp, err := messagepb.NewMessageServiceClient(senderConn(w)).SendUserTextMessage(senders[p].Ctx(ctx), &messagepb.SendUserTextMessageRequest{
 			ToUserId: receivers[p].ID, Text: &messagepb.TextMessage{Content: sendStamp(base, p)},
 		})
 		if err != nil {
@@ -158,7 +213,7 @@ func runDirect(ctx context.Context, e *env) ([]Row, error) {
 	}
 	drained := time.Since(drainStart)
 	closeDevices(devices)
-	closedErr := awaitServerStreams(ctx, e.parley, already, 30*time.Second)
+	closedErr := awaitServerStreams(ctx, receiving, already, 30*time.Second)
 
 	var (
 		in                     integrity

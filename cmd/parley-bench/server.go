@@ -156,13 +156,28 @@ func startParley(ctx context.Context, bin, dir string) (*process, string, func()
 		return nil, "", nil, err
 	}
 	dbURL := cluster.URL("parley")
+	p, err := startNode(ctx, bin, dbURL, dir)
+	if err != nil {
+		_ = cluster.Stop(ctx)
+		return nil, "", nil, err
+	}
+	stop := func() {
+		p.Stop()
+		_ = cluster.Stop(context.Background())
+	}
+	return p, dbURL, stop, nil
+}
+
+// startNode starts `parley serve` on the database at dbURL, with its files
+// under dir and extra flags, and waits until it is ready.
+func startNode(ctx context.Context, bin, dbURL, dir string, extra ...string) (*process, error) {
 	grpcAddr, httpAddr := freeAddr(), freeAddr()
-	p, err := startProcess(ctx, bin, []string{"serve",
+	p, err := startProcess(ctx, bin, append([]string{"serve",
 		"-database-url", dbURL, "-grpc-addr", grpcAddr, "-http-addr", httpAddr,
 		"-data-dir", dir, "-storage-dir", filepath.Join(dir, "media"), "-log-level", "warn",
 		"-send-rate", "1000000", "-send-burst", "1000000", "-gateway-secret", GatewaySecret,
 		"-gateway-queue", "4096", "-pprof",
-	}, func() bool {
+	}, extra...), func() bool {
 		resp, err := http.Get("http://" + httpAddr + "/readyz")
 		if err != nil {
 			return false
@@ -171,15 +186,10 @@ func startParley(ctx context.Context, bin, dir string) (*process, string, func()
 		return resp.StatusCode == http.StatusOK
 	})
 	if err != nil {
-		_ = cluster.Stop(ctx)
-		return nil, "", nil, err
+		return nil, err
 	}
 	p.Addr, p.HTTP = grpcAddr, httpAddr
-	stop := func() {
-		p.Stop()
-		_ = cluster.Stop(context.Background())
-	}
-	return p, dbURL, stop, nil
+	return p, nil
 }
 
 // startBare starts this binary's bare gRPC server (no interceptors).
