@@ -11,8 +11,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"image"
@@ -21,7 +19,6 @@ import (
 	"io/fs"
 	"math"
 	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -144,27 +141,7 @@ type badEnv struct {
 func badDatabase(t *testing.T) *pgxpool.Pool {
 	t.Helper()
 	ctx := context.Background()
-	base := testdb.URL(t)
-	admin, err := pgx.Connect(ctx, base)
-	require.NoError(t, err)
-	defer admin.Close(ctx)
-	suffix := make([]byte, 6)
-	_, _ = rand.Read(suffix)
-	name := "parley_bad_" + hex.EncodeToString(suffix)
-	_, err = admin.Exec(ctx, "CREATE DATABASE "+name)
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if c, err := pgx.Connect(ctx, base); err == nil {
-			_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-			_ = c.Close(ctx)
-		}
-	})
-	u, err := url.Parse(base)
-	require.NoError(t, err)
-	u.Path = "/" + name
-	pool, err := database.Open(ctx, u.String(), 8)
+	pool, err := database.Open(ctx, testdb.EmptyURL(t), 8)
 	require.NoError(t, err)
 	t.Cleanup(pool.Close)
 	migrator, err := database.NewMigrator(pool, migrations.All())

@@ -264,3 +264,28 @@ func freePort(t *testing.T) int {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
 }
+
+// Nodes of a cluster start together: `migrate up` run at once by several
+// of them on an empty database succeeds for each, River's migrations
+// included, and leaves every module up to date.
+func TestConcurrentMigrationsOnAnEmptyDatabase(t *testing.T) {
+	t.Parallel()
+	dbURL := testdb.EmptyURL(t)
+	errs := make(chan error, 3)
+	for range cap(errs) {
+		go func() {
+			var out, errOut bytes.Buffer
+			err := run(context.Background(), []string{"migrate", "-database-url", dbURL, "up"}, &out, &errOut)
+			if err != nil {
+				err = fmt.Errorf("%w: %s", err, errOut.String())
+			}
+			errs <- err
+		}()
+	}
+	for range cap(errs) {
+		require.NoError(t, <-errs)
+	}
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"migrate", "-database-url", dbURL, "status"}, &out, &bytes.Buffer{}))
+	require.NotContains(t, out.String(), "pending", out.String())
+}

@@ -35,6 +35,7 @@ var (
 	once     sync.Once
 	pool     *pgxpool.Pool
 	dbURL    string
+	server   string // the URL databases are created through
 	setupErr error
 	cleanups []func()
 )
@@ -91,15 +92,18 @@ func setup() {
 	once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		serverURL, err := server(ctx)
+		serverURL, err := serverURLFor(ctx)
 		if err != nil {
 			setupErr = err
 			return
 		}
-		dbURL, setupErr = createDatabase(ctx, serverURL)
+		server = serverURL
+		var name string
+		dbURL, name, setupErr = createDatabase(ctx, serverURL)
 		if setupErr != nil {
 			return
 		}
+		cleanups = append(cleanups, func() { dropDatabase(serverURL, name) })
 		if pool, setupErr = database.Open(ctx, dbURL, 8); setupErr != nil {
 			return
 		}
@@ -113,8 +117,23 @@ func setup() {
 	})
 }
 
-// server returns the URL of a PostgreSQL server to create the database on.
-func server(ctx context.Context) (string, error) {
+// EmptyURL returns the URL of a new database of t's own on the package's
+// server, with nothing in it (not migrated); it is dropped when t ends.
+func EmptyURL(t testing.TB) string {
+	t.Helper()
+	Pool(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	url, name, err := createDatabase(ctx, server)
+	if err != nil {
+		t.Fatalf("testdb: %v", err)
+	}
+	t.Cleanup(func() { dropDatabase(server, name) })
+	return url
+}
+
+// serverURLFor returns the URL of a PostgreSQL server to create the database on.
+func serverURLFor(ctx context.Context) (string, error) {
 	if url := os.Getenv("TEST_DATABASE_URL"); url != "" {
 		return url, nil
 	}
@@ -166,26 +185,25 @@ func container(ctx context.Context) (string, error) {
 }
 
 // createDatabase creates a uniquely named database on the server and
-// returns its URL; Main drops it.
-func createDatabase(ctx context.Context, serverURL string) (string, error) {
+// returns its URL and name.
+func createDatabase(ctx context.Context, serverURL string) (dbURL, name string, err error) {
 	u, err := url.Parse(serverURL)
 	if err != nil || u.Scheme == "" {
-		return "", fmt.Errorf("TEST_DATABASE_URL must be a postgres:// URL: %q", serverURL)
+		return "", "", fmt.Errorf("TEST_DATABASE_URL must be a postgres:// URL: %q", serverURL)
 	}
 	conn, err := pgx.Connect(ctx, serverURL)
 	if err != nil {
-		return "", fmt.Errorf("test database server: %w", err)
+		return "", "", fmt.Errorf("test database server: %w", err)
 	}
 	defer conn.Close(ctx)
 	suffix := make([]byte, 6)
 	_, _ = rand.Read(suffix)
-	name := "parley_test_" + hex.EncodeToString(suffix)
+	name = "parley_test_" + hex.EncodeToString(suffix)
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		return "", fmt.Errorf("create test database: %w", err)
+		return "", "", fmt.Errorf("create test database: %w", err)
 	}
-	cleanups = append(cleanups, func() { dropDatabase(serverURL, name) })
 	u.Path = "/" + name
-	return u.String(), nil
+	return u.String(), name, nil
 }
 
 func dropDatabase(serverURL, name string) {
