@@ -293,7 +293,15 @@ func TestClusterBroadcastAndEdgeRegistration(t *testing.T) {
 
 	gatewayCtx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Gateway "+clusterGatewaySecret)
 	edge := clusterOpen(t, a, metadata.AppendToOutgoingContext(gatewayCtx, gateway.GatewayIDHeader, "edge-1"))
-	_, err := gatewaypb.NewGatewayServiceClient(b.conn).Register(
+
+	// The id is taken cluster-wide: a second stream for it on b is refused.
+	second, err := gatewaypb.NewGatewayServiceClient(b.conn).SendMessage(
+		metadata.AppendToOutgoingContext(gatewayCtx, gateway.GatewayIDHeader, "edge-1"))
+	require.NoError(t, err)
+	_, err = second.Recv()
+	require.Equal(t, codes.AlreadyExists, status.Code(err), "%v", err)
+
+	_, err = gatewaypb.NewGatewayServiceClient(b.conn).Register(
 		metadata.AppendToOutgoingContext(gatewayCtx, gateway.ClientAuthorizationHeader, "Bearer "+bob.token),
 		&gatewaypb.RegisterRequest{GatewayId: "edge-1", ClientId: "bob-web"})
 	require.NoError(t, err, "Register through the node without the edge's stream")
@@ -301,6 +309,10 @@ func TestClusterBroadcastAndEdgeRegistration(t *testing.T) {
 		metadata.AppendToOutgoingContext(gatewayCtx, gateway.ClientAuthorizationHeader, "Bearer "+bob.token),
 		&gatewaypb.RegisterRequest{GatewayId: "no-such-edge", ClientId: "bob-web"})
 	require.Equal(t, codes.NotFound, status.Code(err), "%v", err)
+	_, err = gatewaypb.NewGatewayServiceClient(b.conn).Register(
+		metadata.AppendToOutgoingContext(gatewayCtx, gateway.ClientAuthorizationHeader, "Bearer not-a-token"),
+		&gatewaypb.RegisterRequest{GatewayId: "edge-1", ClientId: "mallory"})
+	require.Equal(t, codes.Unauthenticated, status.Code(err), "the edge's node checks the token: %v", err)
 
 	// Registration is routed like a device: a message for bob sent through b
 	// reaches the edge stream on a.

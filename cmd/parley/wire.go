@@ -50,7 +50,7 @@ type parley struct {
 
 // build wires the modules onto one gRPC server: platform first, then each
 // module from the modules it depends on.
-func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerolog.Logger, reg prometheus.Registerer) (*parley, error) {
+func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerolog.Logger, reg prometheus.Registerer) (_ *parley, err error) {
 	if cfg.NodeID == "" {
 		b := make([]byte, 4)
 		_, _ = rand.Read(b)
@@ -60,6 +60,11 @@ func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerol
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		if err != nil {
+			closeBus()
+		}
+	}()
 	users := user.New(pool, user.Config{
 		TokenTTL:         cfg.TokenTTL,
 		LoginMaxFailures: 10,
@@ -71,6 +76,9 @@ func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerol
 		},
 		AuthCacheTTL: cfg.AuthCacheTTL,
 	})
+	// Subscribed before the gateway: a node forgets the cached tokens
+	// before it ends the sessions, so a stream reconnecting meanwhile is
+	// checked against the database.
 	deliveries.Subscribe(func(d bus.Delivery) {
 		if d.Cmd == bus.CmdRevoked {
 			for _, id := range d.UserIDs {

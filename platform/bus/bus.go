@@ -7,6 +7,7 @@ package bus
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 )
 
@@ -30,8 +31,9 @@ type Bus interface {
 	// Publish hands d to every subscriber. Deliveries published one after
 	// another by one goroutine reach each subscriber in that order.
 	Publish(ctx context.Context, d Delivery) error
-	// Subscribe calls handle for every delivery until unsubscribe is called.
-	// handle must not block: it queues, it does not write to the network.
+	// Subscribe calls handle for every delivery until unsubscribe is called,
+	// after the handlers that subscribed before it. handle must not block:
+	// it queues, it does not write to the network.
 	Subscribe(handle func(Delivery)) (unsubscribe func())
 	// Interest says this node has gained (online) or lost its first or last
 	// client of userID, so a cluster bus routes that user's deliveries here
@@ -53,21 +55,26 @@ var ErrNoRoute = errors.New("bus: no node serves this route")
 
 // Local delivers in-process, synchronously, on the publisher's goroutine.
 type Local struct {
-	mu     sync.RWMutex
-	next   int
-	handle map[int]func(Delivery)
-	routes map[string]func([]byte) []byte
+	mu       sync.RWMutex
+	next     int
+	handlers []subscriber // in subscription order
+	routes   map[string]func([]byte) []byte
+}
+
+type subscriber struct {
+	id     int
+	handle func(Delivery)
 }
 
 func NewLocal() *Local {
-	return &Local{handle: map[int]func(Delivery){}, routes: map[string]func([]byte) []byte{}}
+	return &Local{routes: map[string]func([]byte) []byte{}}
 }
 
 func (l *Local) Publish(_ context.Context, d Delivery) error {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	for _, h := range l.handle {
-		h(d)
+	for _, s := range l.handlers {
+		s.handle(d)
 	}
 	return nil
 }
@@ -77,11 +84,11 @@ func (l *Local) Subscribe(handle func(Delivery)) func() {
 	defer l.mu.Unlock()
 	id := l.next
 	l.next++
-	l.handle[id] = handle
+	l.handlers = append(l.handlers, subscriber{id: id, handle: handle})
 	return func() {
 		l.mu.Lock()
 		defer l.mu.Unlock()
-		delete(l.handle, id)
+		l.handlers = slices.DeleteFunc(l.handlers, func(s subscriber) bool { return s.id == id })
 	}
 }
 

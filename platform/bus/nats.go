@@ -27,6 +27,7 @@ const (
 	shardSubject   = subjectPrefix + "push."  // + shard number
 	routeSubject   = subjectPrefix + "route." // + hex of the route name
 	requestTimeout = 5 * time.Second
+	flushTimeout   = time.Second // how long a route waits to be confirmed
 )
 
 // NATS is the bus of a cluster: it delivers on this node as Local does,
@@ -40,11 +41,19 @@ type NATS struct {
 	conn  *nats.Conn
 	log   zerolog.Logger
 
-	mu     sync.Mutex
-	shards [Shards]struct {
-		users int // online users of this shard on this node
-		sub   *nats.Subscription
-	}
+	// Interest counts users and queues shard changes; one goroutine (follow)
+	// subscribes and unsubscribes, so a stalled NATS connection never
+	// blocks the caller (the gateway, holding its hub's lock).
+	mu        sync.Mutex
+	users     [Shards]int                // online users of each shard on this node
+	pending   map[uint64]bool            // shard → subscribed or not, not yet applied
+	requested uint64                     // changes queued so far
+	applied   uint64                     // changes follow has applied
+	changed   chan struct{}              // closed (and replaced) when applied moves
+	wake      chan struct{}              // follow has work
+	stop      chan struct{}              // Close
+	stopped   sync.WaitGroup             // follow
+	subs      [Shards]*nats.Subscription // follow's own
 }
 
 // wireDelivery is a Delivery as it travels between nodes.
@@ -59,7 +68,8 @@ type wireDelivery struct {
 // It returns at once even when NATS is unreachable: the connection is
 // retried in the background.
 func ConnectNATS(url, nodeID string, log zerolog.Logger) (*NATS, error) {
-	b := &NATS{local: NewLocal(), log: log}
+	b := &NATS{local: NewLocal(), log: log, pending: map[uint64]bool{},
+		changed: make(chan struct{}), wake: make(chan struct{}, 1), stop: make(chan struct{})}
 	conn, err := nats.Connect(url,
 		nats.Name(nodeID),
 		nats.NoEcho(), // this node delivered its own publications already
@@ -88,11 +98,16 @@ func ConnectNATS(url, nodeID string, log zerolog.Logger) (*NATS, error) {
 		conn.Close()
 		return nil, fmt.Errorf("NATS subscribe: %w", err)
 	}
+	b.stopped.Go(b.follow)
 	return b, nil
 }
 
 // Close leaves the cluster.
-func (b *NATS) Close() { b.conn.Close() }
+func (b *NATS) Close() {
+	close(b.stop)
+	b.stopped.Wait()
+	b.conn.Close()
+}
 
 // Publish delivers d on this node, then to the nodes that may have one of
 // its users (every node for a broadcast or a revocation). An error means
@@ -137,39 +152,89 @@ func (b *NATS) receive(m *nats.Msg) {
 
 func (b *NATS) Subscribe(handle func(Delivery)) func() { return b.local.Subscribe(handle) }
 
-// Interest subscribes to a user's shard when this node gets its first
-// online user there, and unsubscribes when it loses the last.
+// Interest has this node subscribe to a user's shard when it gets its
+// first online user there, and unsubscribe when it loses the last. The
+// change is queued; Sync waits for it.
 func (b *NATS) Interest(userID uint64, online bool) {
+	shard := userID % Shards
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	shard := &b.shards[userID%Shards]
 	switch {
 	case online:
-		shard.users++
-		if shard.users > 1 {
+		b.users[shard]++
+		if b.users[shard] > 1 {
 			return
 		}
-		sub, err := b.conn.Subscribe(shardSubject+strconv.FormatUint(userID%Shards, 10), b.receive)
-		if err != nil {
-			b.log.Error().Err(err).Uint64("shard", userID%Shards).Msg("NATS subscribe")
+	case b.users[shard] > 0:
+		b.users[shard]--
+		if b.users[shard] > 0 {
+			return
 		}
-		shard.sub = sub
-	case shard.users > 0:
-		shard.users--
-		if shard.users == 0 && shard.sub != nil {
-			_ = shard.sub.Unsubscribe()
-			shard.sub = nil
-		}
+	default:
+		return
+	}
+	b.pending[shard] = online
+	b.requested++
+	select {
+	case b.wake <- struct{}{}:
+	default:
 	}
 }
 
-// Sync waits for the NATS server to have seen this node's subscriptions.
+// follow applies the queued shard changes until Close.
+func (b *NATS) follow() {
+	for {
+		select {
+		case <-b.stop:
+			return
+		case <-b.wake:
+		}
+		b.mu.Lock()
+		changes, upTo := b.pending, b.requested
+		b.pending = map[uint64]bool{}
+		b.mu.Unlock()
+		for shard, subscribe := range changes {
+			switch {
+			case subscribe && b.subs[shard] == nil:
+				sub, err := b.conn.Subscribe(shardSubject+strconv.FormatUint(shard, 10), b.receive)
+				if err != nil {
+					b.log.Error().Err(err).Uint64("shard", shard).Msg("NATS subscribe")
+				}
+				b.subs[shard] = sub
+			case !subscribe && b.subs[shard] != nil:
+				_ = b.subs[shard].Unsubscribe()
+				b.subs[shard] = nil
+			}
+		}
+		b.mu.Lock()
+		b.applied = upTo
+		close(b.changed)
+		b.changed = make(chan struct{})
+		b.mu.Unlock()
+	}
+}
+
+// Sync waits until the interest declared so far is applied and the NATS
+// server has seen it.
 func (b *NATS) Sync(ctx context.Context) error {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, requestTimeout)
 		defer cancel()
 	}
+	b.mu.Lock()
+	target := b.requested
+	for b.applied < target {
+		changed := b.changed
+		b.mu.Unlock()
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		b.mu.Lock()
+	}
+	b.mu.Unlock()
 	return b.conn.FlushWithContext(ctx)
 }
 
@@ -187,7 +252,7 @@ func (b *NATS) Serve(route string, handle func([]byte) []byte) (func(), error) {
 		return nil, fmt.Errorf("NATS serve %q: %w", route, err)
 	}
 	// The route is served once the server knows it.
-	if err := b.conn.FlushTimeout(requestTimeout); err != nil {
+	if err := b.conn.FlushTimeout(flushTimeout); err != nil {
 		b.log.Warn().Err(err).Str("route", route).Msg("NATS: route not confirmed")
 	}
 	return func() {
@@ -195,7 +260,7 @@ func (b *NATS) Serve(route string, handle func([]byte) []byte) (func(), error) {
 		_ = sub.Unsubscribe()
 		// Until the server has it, requests would wait for an answer
 		// instead of failing with ErrNoRoute.
-		_ = b.conn.FlushTimeout(requestTimeout)
+		_ = b.conn.FlushTimeout(flushTimeout)
 	}, nil
 }
 

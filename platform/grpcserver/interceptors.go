@@ -108,7 +108,7 @@ func (m errorMapper) toStatus(ctx context.Context, err error) error {
 		return err
 	}
 	if database.IsUnavailable(err) {
-		m.log.Warn().Fields(contextFields(ctx)).Err(err).Msg("database unavailable")
+		m.log.Warn().Fields(contextFields(ctx)).Err(err).Msg("a backing service (the database, object storage) is unavailable")
 		return status.Error(codes.Unavailable, "service temporarily unavailable, retry later")
 	}
 	m.log.Error().Fields(contextFields(ctx)).Err(err).Msg("internal error")

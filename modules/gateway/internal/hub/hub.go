@@ -255,14 +255,17 @@ func (h *Hub) Register(gatewayID, clientID string, userID uint64, token string) 
 	switch {
 	case rebind && old.UserID != userID:
 		return ErrClientTaken
-	case rebind:
-		h.unindex(old)
-	case len(h.byUser[userID]) >= MaxEndpointsPerUser:
+	case !rebind && len(h.byUser[userID]) >= MaxEndpointsPerUser:
 		return ErrTooManyEndpoints
 	}
 	ep := &Endpoint{UserID: userID, ClientID: clientID, Token: token, stream: s}
 	s.clients[clientID] = ep
+	// The new binding first: the user stays online throughout, so a
+	// cluster bus keeps routing its pushes here.
 	h.index(ep)
+	if rebind {
+		h.unindex(old)
+	}
 	return nil
 }
 

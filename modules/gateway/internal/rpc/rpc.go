@@ -4,12 +4,12 @@
 package rpc
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"strings"
 	"time"
@@ -95,10 +95,17 @@ func (s *Server) SendMessage(stream gatewaypb.GatewayService_SendMessageServer) 
 			return apperr.AlreadyExists("%s: %v", GatewayIDHeader, err)
 		}
 		defer s.hub.RemoveEdge(out)
+		// One stream per edge gateway id in the cluster: another node
+		// answering for it still holds one (until its keepalive gives up).
+		if _, err := s.bus.Request(ctx, edgeRoute(gatewayID), probeEdge); !errors.Is(err, bus.ErrNoRoute) {
+			return apperr.AlreadyExists("%s: %v", GatewayIDHeader, hub.ErrGatewayTaken)
+		}
 		// Register and UnRegister calls reaching other nodes come here.
-		stopServing, err := s.bus.Serve(edgeRoute(gatewayID), s.serveEdgeCall)
+		stopServing, err := s.bus.Serve(edgeRoute(gatewayID), func(request []byte) []byte {
+			return s.serveEdgeCall(ctx, request)
+		})
 		if err != nil {
-			return err
+			return status.Errorf(codes.Unavailable, "the cluster bus: %v", err)
 		}
 		defer stopServing()
 		senderOf = func(f *gatewaypb.SendMessageRequest) (*hub.Endpoint, error) {
@@ -158,7 +165,7 @@ func (s *Server) SendMessage(stream gatewaypb.GatewayService_SendMessageServer) 
 func (s *Server) readLoop(stream gatewaypb.GatewayService_SendMessageServer, out *hub.Stream, senderOf func(*gatewaypb.SendMessageRequest) (*hub.Endpoint, error)) {
 	for {
 		f, err := stream.Recv()
-		if status.Code(err) == codes.InvalidArgument {
+		if status.Code(err) == codes.InvalidArgument && out.Cause() == nil {
 			// A frame that did not decode or validate: the stream itself is
 			// fine, so answer it (its request_id is unknown) and go on.
 			out.Enqueue(errorFrame(out.GatewayID, &gatewaypb.SendMessageRequest{}, "", err))
@@ -257,14 +264,16 @@ func (s *Server) Register(ctx context.Context, req *gatewaypb.RegisterRequest) (
 	if token == "" {
 		return nil, apperr.Unauthenticated("%s: want the client's `Bearer <token>`", ClientAuthorizationHeader)
 	}
-	client, err := s.auth.Authenticate(ctx, token)
-	if err != nil {
-		return nil, err
-	}
-	register := edgeCall{Register: true, GatewayID: req.GetGatewayId(), ClientID: req.GetClientId(), UserID: client.UserID, Token: token}
+	// The node holding the edge's stream checks the token.
+	register := edgeCall{Register: true, GatewayID: req.GetGatewayId(), ClientID: req.GetClientId(), Token: token}
 	if err := s.edgeCall(ctx, register); err != nil {
 		return nil, err
 	}
+	// As for a device: in a cluster, pushes for the client's user are
+	// routed to its edge's node once this returns (or within a second).
+	syncCtx, cancelSync := context.WithTimeout(ctx, time.Second)
+	_ = s.bus.Sync(syncCtx)
+	cancelSync()
 	// As for a device: a revocation before Register indexed the client
 	// would have missed it.
 	if _, err := s.auth.Authenticate(ctx, token); err != nil {
@@ -287,14 +296,17 @@ func (s *Server) UnRegister(ctx context.Context, req *gatewaypb.UnRegisterReques
 }
 
 // edgeCall is a Register (or, unset, an UnRegister) for the node that
-// holds the edge gateway's stream, which may be another node.
+// holds the edge gateway's stream, which may be another node. A Register
+// carries the client's token, which that node checks itself.
 type edgeCall struct {
 	Register  bool   `json:"register,omitempty"`
 	GatewayID string `json:"gateway_id"`
 	ClientID  string `json:"client_id"`
-	UserID    uint64 `json:"user_id,omitempty"`
 	Token     string `json:"token,omitempty"`
 }
+
+// probeEdge asks whether a node holds an edge's stream: any answer is yes.
+var probeEdge = []byte(`{"probe":true}`)
 
 // edgeAnswer is an edgeCall's outcome: a gRPC code and message.
 type edgeAnswer struct {
@@ -307,7 +319,7 @@ func edgeRoute(gatewayID string) string { return "gateway.edge." + gatewayID }
 // edgeCall applies c here if the edge's stream is here, else on the node
 // that serves its route.
 func (s *Server) edgeCall(ctx context.Context, c edgeCall) error {
-	err := s.applyEdgeCall(c)
+	err := s.applyEdgeCall(ctx, c)
 	if !errors.Is(err, hub.ErrNoSuchGateway) {
 		return err
 	}
@@ -324,24 +336,32 @@ func (s *Server) edgeCall(ctx context.Context, c edgeCall) error {
 	}
 	var a edgeAnswer
 	if err := json.Unmarshal(answer, &a); err != nil {
-		return fmt.Errorf("edge call answer: %w", err)
+		return status.Errorf(codes.Unavailable, "gateway_id: the node holding this edge gateway answered %q", answer)
 	}
 	return status.Error(a.Code, a.Message) // nil for OK
 }
 
-func (s *Server) applyEdgeCall(c edgeCall) error {
-	if c.Register {
-		return s.hub.Register(c.GatewayID, c.ClientID, c.UserID, c.Token)
+func (s *Server) applyEdgeCall(ctx context.Context, c edgeCall) error {
+	if !c.Register {
+		return s.hub.UnRegister(c.GatewayID, c.ClientID)
 	}
-	return s.hub.UnRegister(c.GatewayID, c.ClientID)
+	client, err := s.auth.Authenticate(ctx, c.Token)
+	if err != nil {
+		return err
+	}
+	return s.hub.Register(c.GatewayID, c.ClientID, client.UserID, c.Token)
 }
 
-// serveEdgeCall answers another node's edgeCall for an edge stream here.
-func (s *Server) serveEdgeCall(request []byte) []byte {
+// serveEdgeCall answers another node's edgeCall for an edge stream here
+// (a probe gets an empty answer).
+func (s *Server) serveEdgeCall(ctx context.Context, request []byte) []byte {
+	if bytes.Equal(request, probeEdge) {
+		return []byte("{}")
+	}
 	var c edgeCall
 	err := json.Unmarshal(request, &c)
 	if err == nil {
-		err = s.applyEdgeCall(c)
+		err = s.applyEdgeCall(ctx, c)
 	}
 	st := status.Convert(err)
 	answer, _ := json.Marshal(edgeAnswer{Code: st.Code(), Message: st.Message()})
