@@ -177,6 +177,9 @@ func TestTokExpiredTokenRefused(t *testing.T) {
 	answered := time.Now()
 	ctx := authzBearer(token)
 	device := tokDevice(t, e, &authzUser{ctx: ctx})
+	edgeID := "edge-" + authzRandom()
+	edge := tokOpen(t, e, e.gatewayCtx(), gateway.GatewayIDHeader, edgeID)
+	e.registerClient(t, &authzUser{token: token}, edgeID, "web-1")
 	_, err := e.users.GetUser(ctx, get) // cached from here on (-auth-cache-ttl 2s)
 	require.NoError(t, err)
 
@@ -207,6 +210,12 @@ func TestTokExpiredTokenRefused(t *testing.T) {
 	t.Run("a stream opened before the expiry ends at it", func(t *testing.T) {
 		st := tokCode(t, device.ended(t), codes.Unauthenticated)
 		require.Contains(t, st.Message(), "token expired")
+	})
+	t.Run("an edge client registered before the expiry is unregistered at it", func(t *testing.T) {
+		f := edge.call(t, userpb.UserService_GetUser_FullMethodName, get, "web-1")
+		code, msg := tokFrameCode(t, f)
+		require.Equal(t, codes.PermissionDenied.String(), code.String(), "%s", msg)
+		require.Contains(t, msg, "not a client registered")
 	})
 	t.Run("edge registration", func(t *testing.T) {
 		gatewayID := "edge-" + authzRandom()

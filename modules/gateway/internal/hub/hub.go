@@ -11,6 +11,7 @@ package hub
 import (
 	"errors"
 	"sync"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -44,6 +45,7 @@ type Endpoint struct {
 	ClientID string
 	Token    string // the client's bearer token, re-checked for each frame it sends
 	stream   *Stream
+	expiry   *time.Timer // an edge client's: unregisters it when its token expires
 }
 
 // GatewayID is the gateway_id of the endpoint's frames.
@@ -241,10 +243,11 @@ var (
 	ErrClientTaken   = status.Error(codes.AlreadyExists, "client_id: registered on this gateway to another user")
 )
 
-// Register binds clientID on edge gateway gatewayID to a user. The same
-// user registering again replaces its binding (a new token); a client id
-// bound to another user stays theirs until unregistered.
-func (h *Hub) Register(gatewayID, clientID string, userID uint64, token string) error {
+// Register binds clientID on edge gateway gatewayID to a user until its
+// token expires (expiresAt) or it is unregistered. The same user
+// registering again replaces its binding (a new token); a client id bound to
+// another user stays theirs until unregistered.
+func (h *Hub) Register(gatewayID, clientID string, userID uint64, token string, expiresAt time.Time) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	s, ok := h.edges[gatewayID]
@@ -266,7 +269,18 @@ func (h *Hub) Register(gatewayID, clientID string, userID uint64, token string) 
 	if rebind {
 		h.unindex(old)
 	}
+	ep.expiry = time.AfterFunc(time.Until(expiresAt), func() { h.expire(ep) })
 	return nil
+}
+
+// expire unregisters ep if it is still its client id's binding.
+func (h *Hub) expire(ep *Endpoint) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if ep.stream.clients[ep.ClientID] == ep {
+		delete(ep.stream.clients, ep.ClientID)
+		h.unindex(ep)
+	}
 }
 
 // Client returns the endpoint of clientID on edge gateway gatewayID.
@@ -318,6 +332,7 @@ func (h *Hub) Revoke(userID uint64) {
 	for ep := range set {
 		if ep.stream.clients != nil {
 			delete(ep.stream.clients, ep.ClientID)
+			ep.expiry.Stop()
 		} else {
 			ep.stream.Close(ErrRevoked)
 		}
@@ -337,6 +352,9 @@ func (h *Hub) index(ep *Endpoint) {
 }
 
 func (h *Hub) unindex(ep *Endpoint) {
+	if ep.expiry != nil {
+		ep.expiry.Stop()
+	}
 	set, ok := h.byUser[ep.UserID]
 	if !ok {
 		return // revoked already

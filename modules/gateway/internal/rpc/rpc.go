@@ -349,7 +349,7 @@ func (s *Server) applyEdgeCall(ctx context.Context, c edgeCall) error {
 	if err != nil {
 		return err
 	}
-	return s.hub.Register(c.GatewayID, c.ClientID, client.UserID, c.Token)
+	return s.hub.Register(c.GatewayID, c.ClientID, client.UserID, c.Token, client.ExpiresAt)
 }
 
 // serveEdgeCall answers another node's edgeCall for an edge stream here
