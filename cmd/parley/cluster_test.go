@@ -391,3 +391,31 @@ func TestClusterSurvivesNATSRestartAndANodeStopping(t *testing.T) {
 	require.Equal(t, acked.GetId(), msgs[len(msgs)-1].GetId())
 	requireInOrder(t, msgs, conv, 1)
 }
+
+// Messages of one conversation sent at the same moment through two nodes
+// reach a device on a third in seq order: the receiving node puts them
+// back in order.
+func TestClusterKeepsOrderOfConcurrentSendsThroughTwoNodes(t *testing.T) {
+	t.Parallel()
+	nats := clusterStartNATS(t, 0)
+	nodes := clusterStart(t, nats.url(), "node-a", "node-b", "node-c")
+	alice, bob := clusterSignUp(t, nodes[0]), clusterSignUp(t, nodes[2])
+	bobOnC := clusterDeviceOf(t, nodes[2], bob, "bob-phone")
+	conv := pairConversation(alice.id, bob.id)
+
+	// The first message sets where the device's order starts.
+	clusterSendText(t, nodes[0], alice, bob.id, "first")
+	requireInOrder(t, bobOnC.messages(t, 1), conv, 1)
+
+	const perNode = 40
+	var wg sync.WaitGroup
+	for _, through := range nodes[:2] {
+		wg.Go(func() {
+			for i := range perNode {
+				clusterSendText(t, through, alice, bob.id, fmt.Sprintf("%s %d", through.name, i))
+			}
+		})
+	}
+	wg.Wait()
+	requireInOrder(t, bobOnC.messages(t, 2*perNode), conv, 2)
+}

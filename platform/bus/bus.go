@@ -18,6 +18,11 @@ type Delivery struct {
 	Broadcast bool
 	Cmd       string // the frame's cmd: "message", "broadcast"
 	Data      []byte // the frame's data: a serialized protobuf message
+	// Conversation and Seq place a message in its conversation, so a
+	// receiving node can push a conversation's messages in seq order
+	// however they travelled. Empty for other deliveries.
+	Conversation string
+	Seq          uint64
 }
 
 // CmdRevoked is the Cmd of a delivery announcing that the tokens of its

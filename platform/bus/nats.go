@@ -58,10 +58,12 @@ type NATS struct {
 
 // wireDelivery is a Delivery as it travels between nodes.
 type wireDelivery struct {
-	UserIDs   []uint64 `json:"u,omitempty"`
-	Broadcast bool     `json:"b,omitempty"`
-	Cmd       string   `json:"c"`
-	Data      []byte   `json:"d,omitempty"`
+	UserIDs      []uint64 `json:"u,omitempty"`
+	Broadcast    bool     `json:"b,omitempty"`
+	Cmd          string   `json:"c"`
+	Data         []byte   `json:"d,omitempty"`
+	Conversation string   `json:"v,omitempty"`
+	Seq          uint64   `json:"s,omitempty"`
 }
 
 // ConnectNATS joins the cluster through the NATS server at url as nodeID.
@@ -115,7 +117,7 @@ func (b *NATS) Close() {
 func (b *NATS) Publish(ctx context.Context, d Delivery) error {
 	_ = b.local.Publish(ctx, d)
 	if d.Broadcast || d.Cmd == CmdRevoked {
-		return b.send(allSubject, wireDelivery{UserIDs: d.UserIDs, Broadcast: d.Broadcast, Cmd: d.Cmd, Data: d.Data})
+		return b.send(allSubject, wireDelivery(d))
 	}
 	byShard := map[uint64][]uint64{}
 	for _, id := range d.UserIDs {
@@ -124,7 +126,9 @@ func (b *NATS) Publish(ctx context.Context, d Delivery) error {
 	var errs []error
 	for shard, ids := range byShard {
 		subject := shardSubject + strconv.FormatUint(shard, 10)
-		errs = append(errs, b.send(subject, wireDelivery{UserIDs: ids, Cmd: d.Cmd, Data: d.Data}))
+		shardDelivery := d
+		shardDelivery.UserIDs = ids
+		errs = append(errs, b.send(subject, wireDelivery(shardDelivery)))
 	}
 	return errors.Join(errs...)
 }

@@ -46,6 +46,7 @@ type Endpoint struct {
 	Token    string // the client's bearer token, re-checked for each frame it sends
 	stream   *Stream
 	expiry   *time.Timer // an edge client's: unregisters it when its token expires
+	order    sequencer   // its messages' seq order, per conversation
 }
 
 // GatewayID is the gateway_id of the endpoint's frames.
@@ -378,9 +379,12 @@ func (h *Hub) Deliver(d bus.Delivery) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	push := func(ep *Endpoint) {
-		ep.stream.Enqueue(&gatewaypb.SendMessageResponse{
-			GatewayId: ep.stream.GatewayID, Cmd: d.Cmd, Data: d.Data, ReceiverId: ep.ClientID,
-		})
+		f := &gatewaypb.SendMessageResponse{GatewayId: ep.stream.GatewayID, Cmd: d.Cmd, Data: d.Data, ReceiverId: ep.ClientID}
+		if d.Conversation != "" {
+			ep.order.push(ep.stream, d.Conversation, d.Seq, f)
+			return
+		}
+		ep.stream.Enqueue(f)
 	}
 	if d.Broadcast {
 		for _, set := range h.byUser {

@@ -238,7 +238,8 @@ func (s *Service) store(ctx context.Context, conv conversation, out Outgoing, re
 	}
 	// The message is saved: a failed push is not the sender's error, and
 	// recipients catch up through SyncMessages.
-	_ = s.bus.Publish(ctx, bus.Delivery{UserIDs: recipients, Cmd: CmdMessage, Data: data})
+	_ = s.bus.Publish(ctx, bus.Delivery{UserIDs: recipients, Cmd: CmdMessage, Data: data,
+		Conversation: msg.GetConversationId(), Seq: msg.GetSeq()})
 	return uint64(stored.ID), nil
 }
 
