@@ -81,6 +81,7 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 	if app.media != nil {
 		mux.Handle("GET /media/", app.media)
 	}
+	mux.Handle("GET /ws", app.webSocket)
 	if cfg.Pprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)

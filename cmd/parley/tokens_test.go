@@ -179,6 +179,7 @@ func TestTokExpiredTokenRefused(t *testing.T) {
 	device := tokDevice(t, e, &authzUser{ctx: ctx})
 	edgeID := "edge-" + authzRandom()
 	edge := tokOpen(t, e, e.gatewayCtx(), gateway.GatewayIDHeader, edgeID)
+	require.Equal(t, gateway.CmdPong, edge.call(t, gateway.CmdPing, nil, "").GetCmd()) // the edge is online
 	e.registerClient(t, &authzUser{token: token}, edgeID, "web-1")
 	_, err := e.users.GetUser(ctx, get) // cached from here on (-auth-cache-ttl 2s)
 	require.NoError(t, err)

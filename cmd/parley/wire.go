@@ -46,6 +46,8 @@ type parley struct {
 	media http.Handler
 	// closeBus leaves the cluster, after the server has stopped.
 	closeBus func()
+	// webSocket serves the gateway to browsers at /ws.
+	webSocket http.Handler
 }
 
 // build wires the modules onto one gRPC server: platform first, then each
@@ -144,6 +146,10 @@ func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerol
 		closeStreams: gateways.CloseStreams,
 		media:        media,
 		closeBus:     closeBus,
+		webSocket: gateways.WebSocket(gateway.WebSocketOptions{
+			OriginPatterns: splitList(cfg.WSOrigins), MaxFrameBytes: cfg.WSMaxFrameBytes,
+			Keepalive: cfg.Keepalive, KeepaliveWait: cfg.KeepaliveWait,
+		}),
 	}, nil
 }
 
@@ -209,4 +215,15 @@ func serverTLS(cfg config.Config) (*tls.Config, error) {
 		return nil, fmt.Errorf("-tls-cert/-tls-key: %w", err)
 	}
 	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(v string) []string {
+	var out []string
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }

@@ -4,6 +4,9 @@
 package gateway
 
 import (
+	"net/http"
+	"time"
+
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -11,6 +14,7 @@ import (
 	"github.com/parley-im/parley/api/gen/gatewaypb"
 	"github.com/parley-im/parley/modules/gateway/internal/hub"
 	"github.com/parley-im/parley/modules/gateway/internal/rpc"
+	"github.com/parley-im/parley/modules/gateway/internal/ws"
 	"github.com/parley-im/parley/platform/auth"
 	"github.com/parley-im/parley/platform/bus"
 )
@@ -41,8 +45,12 @@ var PublicMethods = []string{gatewaypb.GatewayService_Ping_FullMethodName}
 
 // Module is the built gateway module.
 type Module struct {
-	hub    *hub.Hub
-	server *rpc.Server
+	hub      *hub.Hub
+	server   *rpc.Server
+	dispatch Dispatcher
+	auth     auth.Authenticator
+	bus      bus.Bus
+	cfg      Config
 }
 
 // New builds the module and subscribes it to the bus: from then on what
@@ -53,7 +61,27 @@ func New(d Dispatcher, a auth.Authenticator, b bus.Bus, cfg Config) *Module {
 	}
 	h := hub.New(b.Interest)
 	b.Subscribe(h.Deliver)
-	return &Module{hub: h, server: rpc.NewServer(h, d, a, b, cfg)}
+	return &Module{hub: h, server: rpc.NewServer(h, d, a, b, cfg), dispatch: d, auth: a, bus: b, cfg: cfg}
+}
+
+// WebSocketOptions tunes the WebSocket edge.
+type WebSocketOptions struct {
+	// OriginPatterns are the other origins whose pages may connect (host
+	// patterns such as "chat.example.com" or "*.example.com"); a page
+	// served by Parley itself always may.
+	OriginPatterns []string
+	MaxFrameBytes  int64         // largest frame a client may send
+	Keepalive      time.Duration // ping a connection this often…
+	KeepaliveWait  time.Duration // …and close it when a ping goes unanswered this long
+}
+
+// WebSocket is the handler of GET /ws: the gateway's frames as JSON over a
+// WebSocket, for browsers (package ws documents the protocol).
+func (m *Module) WebSocket(opts WebSocketOptions) http.Handler {
+	return ws.New(m.hub, m.dispatch, m.auth, m.bus, ws.Config{
+		NodeID: m.cfg.NodeID, QueueSize: m.cfg.QueueSize, OriginPatterns: opts.OriginPatterns,
+		MaxFrameBytes: opts.MaxFrameBytes, Keepalive: opts.Keepalive, KeepaliveWait: opts.KeepaliveWait,
+	})
 }
 
 // Register adds the GatewayService to s.

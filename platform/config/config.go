@@ -38,6 +38,8 @@ type Config struct {
 	SendBurst       int
 	NodeID          string
 	NATSURL         string
+	WSOrigins       string
+	WSMaxFrameBytes int64
 	GatewaySecret   string
 	GatewayQueue    int
 	Storage         string
@@ -81,6 +83,7 @@ func Default() Config {
 		SendRate:        20,
 		SendBurst:       50,
 		GatewayQueue:    256,
+		WSMaxFrameBytes: 64 << 10,
 		Storage:         "fs",
 		StorageDir:      "./data/media",
 		MaxUploadBytes:  10 << 20,
@@ -127,6 +130,9 @@ func (c *Config) RegisterServeFlags(fs *flag.FlagSet) {
 		"NATS server(s) joining this node to a cluster (nats://host:4222, comma-separated); empty: a single node")
 	fs.StringVar(&c.GatewaySecret, "gateway-secret", c.GatewaySecret,
 		"credential edge gateways present as `authorization: Gateway <secret>`; empty refuses edge gateways")
+	fs.StringVar(&c.WSOrigins, "ws-origins", c.WSOrigins,
+		"other origins whose pages may open /ws (comma-separated host patterns, e.g. chat.example.com,*.example.com); Parley's own page always may")
+	fs.Int64Var(&c.WSMaxFrameBytes, "ws-max-frame-bytes", c.WSMaxFrameBytes, "largest frame a WebSocket client may send")
 	fs.IntVar(&c.GatewayQueue, "gateway-queue", c.GatewayQueue, "frames a gateway stream may have waiting before it is cut off as too slow")
 	fs.StringVar(&c.Storage, "storage", c.Storage, "where uploads are kept: fs (files under -storage-dir) or s3")
 	fs.StringVar(&c.StorageDir, "storage-dir", c.StorageDir, "directory of uploaded files (-storage=fs)")

@@ -74,6 +74,8 @@ func TestParseEnv(t *testing.T) {
 	t.Setenv("PARLEY_TLS_KEY", "/etc/parley/key.pem")
 	t.Setenv("PARLEY_KEEPALIVE", "20s")
 	t.Setenv("PARLEY_KEEPALIVE_TIMEOUT", "5s")
+	t.Setenv("PARLEY_WS_ORIGINS", "chat.example.com")
+	t.Setenv("PARLEY_WS_MAX_FRAME_BYTES", "4096")
 	t.Setenv("PARLEY_TOKEN_TTL", "2h")
 	t.Setenv("PARLEY_AUTH_CACHE_TTL", "500ms")
 	t.Setenv("PARLEY_MAX_RECV_MSG_BYTES", "1024")
@@ -118,6 +120,8 @@ func TestParseEnv(t *testing.T) {
 		TLSKey:          "/etc/parley/key.pem",
 		Keepalive:       20 * time.Second,
 		KeepaliveWait:   5 * time.Second,
+		WSOrigins:       "chat.example.com",
+		WSMaxFrameBytes: 4096,
 		TokenTTL:        2 * time.Hour,
 		AuthCacheTTL:    500 * time.Millisecond,
 		MaxRecvMsgBytes: 1024,

@@ -52,6 +52,7 @@ type Server struct {
 	unary         map[string]unaryMethod // for Dispatch
 	dispatchChain grpc.UnaryServerInterceptor
 	authn         authenticator
+	public        publicSet
 	errs          errorMapper
 }
 
@@ -123,7 +124,7 @@ func New(opts Options) *Server {
 	reflection.Register(s)
 	return &Server{
 		Server: s, Health: hs, metrics: metrics,
-		unary: map[string]unaryMethod{}, authn: authn, errs: errs,
+		unary: map[string]unaryMethod{}, authn: authn, errs: errs, public: public,
 		dispatchChain: newDispatchChain(access, metrics, recoveryOpt, errs),
 	}
 }

@@ -1,0 +1,264 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
+
+	"github.com/parley-im/parley/api/gen/messagepb"
+	"github.com/parley-im/parley/api/gen/userpb"
+	"github.com/parley-im/parley/platform/config"
+	"github.com/parley-im/parley/platform/testdb"
+	"github.com/parley-im/parley/platform/testserver"
+)
+
+// wsEnv is Parley's gRPC server and its /ws handler on an HTTP server.
+type wsEnv struct {
+	conn  *grpc.ClientConn
+	wsURL string
+	host  string
+}
+
+func wsServe(t *testing.T) *wsEnv {
+	t.Helper()
+	cfg := config.Default()
+	cfg.DataDir, cfg.StorageDir = t.TempDir(), t.TempDir()
+	cfg.WSMaxFrameBytes = 4 << 10
+	app, err := build(context.Background(), cfg, testdb.Pool(t), zerolog.Nop(), prometheus.NewRegistry())
+	require.NoError(t, err)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	go func() { _ = app.server.Serve(lis) }()
+	mux := http.NewServeMux()
+	mux.Handle("GET /ws", app.webSocket)
+	web := httptest.NewServer(mux)
+	t.Cleanup(func() {
+		app.closeStreams()
+		web.Close()
+		app.server.Stop()
+	})
+	return &wsEnv{conn: testserver.Dial(t, lis.Addr().String()), wsURL: "ws" + strings.TrimPrefix(web.URL, "http") + "/ws",
+		host: strings.TrimPrefix(web.URL, "http://")}
+}
+
+// wsFrame is a frame of the WebSocket protocol.
+type wsFrame struct {
+	Cmd       string          `json:"cmd"`
+	RequestID uint32          `json:"request_id,omitempty"`
+	Data      json.RawMessage `json:"data,omitempty"`
+}
+
+// wsClient is a browser's connection, read in the background.
+type wsClient struct {
+	conn   *websocket.Conn
+	frames chan wsFrame
+	done   chan struct{}
+	err    error
+	nextID uint32
+}
+
+func wsDial(t *testing.T, e *wsEnv) *wsClient {
+	t.Helper()
+	conn, _, err := websocket.Dial(context.Background(), e.wsURL, nil)
+	require.NoError(t, err)
+	c := &wsClient{conn: conn, frames: make(chan wsFrame, 64), done: make(chan struct{})}
+	go func() {
+		defer close(c.done)
+		for {
+			_, data, err := conn.Read(context.Background())
+			if err != nil {
+				c.err = err
+				return
+			}
+			var f wsFrame
+			if err := json.Unmarshal(data, &f); err != nil {
+				c.err = err
+				return
+			}
+			c.frames <- f
+		}
+	}()
+	t.Cleanup(func() { conn.CloseNow(); <-c.done })
+	return c
+}
+
+// call sends cmd with data (JSON) and returns the frame answering it.
+func (c *wsClient) call(t *testing.T, cmd string, data any) wsFrame {
+	t.Helper()
+	c.nextID++
+	raw, err := json.Marshal(data)
+	require.NoError(t, err)
+	c.sendRaw(t, wsFrame{Cmd: cmd, RequestID: c.nextID, Data: raw})
+	return c.await(t, func(f wsFrame) bool { return f.RequestID == c.nextID })
+}
+
+func (c *wsClient) sendRaw(t *testing.T, f any) {
+	t.Helper()
+	data, err := json.Marshal(f)
+	require.NoError(t, err)
+	require.NoError(t, c.conn.Write(context.Background(), websocket.MessageText, data))
+}
+
+// await returns the first frame for which match is true.
+func (c *wsClient) await(t *testing.T, match func(wsFrame) bool) wsFrame {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case f := <-c.frames:
+			if match(f) {
+				return f
+			}
+		case <-c.done:
+			t.Fatalf("connection ended: %v", c.err)
+		case <-deadline:
+			t.Fatal("no such frame within 10s")
+		}
+	}
+}
+
+// wsError requires f to be an error frame with code and returns its message.
+func wsError(t *testing.T, f wsFrame, code int) string {
+	t.Helper()
+	require.Equal(t, "error", f.Cmd, "%s", f.Data)
+	var e struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	}
+	require.NoError(t, json.Unmarshal(f.Data, &e))
+	require.Equal(t, code, e.Code, e.Message)
+	require.NotEmpty(t, e.Message)
+	return e.Message
+}
+
+// A browser signs up, logs in and authenticates over the socket, then
+// calls methods as its user and receives pushes, in JSON.
+func TestWebSocketSignUpLoginDispatchAndPush(t *testing.T) {
+	t.Parallel()
+	e := wsServe(t)
+	c := wsDial(t, e)
+	require.Equal(t, "pong", c.call(t, "ping", nil).Cmd)
+
+	nick := uniqueNickname("ws")
+	created := c.call(t, "/user.UserService/CreateUser", map[string]string{"nickname": nick, "password": "browser-pw-1", "password_rpt": "browser-pw-1"})
+	require.Equal(t, "/user.UserService/CreateUser", created.Cmd, "%s", created.Data)
+	var user struct {
+		User struct {
+			ID       string `json:"id"`
+			Nickname string `json:"nickname"`
+		} `json:"user"`
+	}
+	require.NoError(t, json.Unmarshal(created.Data, &user))
+	require.Equal(t, nick, user.User.Nickname)
+
+	// Before it authenticates, a connection may call only public methods.
+	wsError(t, c.call(t, "/message.MessageService/ListConversations", map[string]any{}), 16)
+	login := c.call(t, "/user.UserService/UserLogin", map[string]string{"nickname": nick, "password": "browser-pw-1"})
+	var token struct {
+		Token string `json:"token"`
+	}
+	require.NoError(t, json.Unmarshal(login.Data, &token))
+	require.NotEmpty(t, token.Token)
+	wsError(t, c.call(t, "auth", map[string]string{"token": "not-a-token"}), 16)
+	auth := c.call(t, "auth", map[string]string{"token": token.Token})
+	require.Equal(t, "auth", auth.Cmd, "%s", auth.Data)
+	require.JSONEq(t, `{"user_id": "`+user.User.ID+`"}`, string(auth.Data))
+	wsError(t, c.call(t, "auth", map[string]string{"token": token.Token}), 9) // FailedPrecondition
+
+	// A message sent to the user over gRPC is pushed to the browser.
+	sender := clusterSignUpOn(t, e.conn)
+	var browserID uint64
+	require.NoError(t, json.Unmarshal([]byte(user.User.ID), &browserID))
+	_, err := messagepb.NewMessageServiceClient(e.conn).SendUserTextMessage(sender.ctx(),
+		&messagepb.SendUserTextMessageRequest{ToUserId: browserID, Text: &messagepb.TextMessage{Content: "hello browser"}})
+	require.NoError(t, err)
+	push := c.await(t, func(f wsFrame) bool { return f.Cmd == "message" })
+	var msg struct {
+		Seq  string `json:"seq"`
+		Text struct {
+			Content string `json:"content"`
+		} `json:"text"`
+	}
+	require.NoError(t, json.Unmarshal(push.Data, &msg), "%s", push.Data)
+	require.Equal(t, "hello browser", msg.Text.Content)
+	require.Equal(t, "1", msg.Seq)
+
+	// And the browser answers through the socket, as its own user.
+	sent := c.call(t, "/message.MessageService/SendUserTextMessage", map[string]any{"to_user_id": sender.id, "text": map[string]string{"content": "hi back"}})
+	require.Equal(t, "/message.MessageService/SendUserTextMessage", sent.Cmd, "%s", sent.Data)
+	synced, err := messagepb.NewMessageServiceClient(e.conn).SyncMessages(sender.ctx(),
+		&messagepb.SyncMessagesRequest{ConversationId: pairConversation(sender.id, browserID)})
+	require.NoError(t, err)
+	require.Len(t, synced.GetMessage(), 2)
+	require.Equal(t, browserID, synced.GetMessage()[1].GetFromUserId())
+}
+
+// Frames that are not the protocol get error frames, and the connection
+// stays usable.
+func TestWebSocketBadFrames(t *testing.T) {
+	t.Parallel()
+	e := wsServe(t)
+	c := wsDial(t, e)
+	require.NoError(t, c.conn.Write(context.Background(), websocket.MessageText, []byte("not json")))
+	wsError(t, c.await(t, func(wsFrame) bool { return true }), 3)
+	require.NoError(t, c.conn.Write(context.Background(), websocket.MessageBinary, []byte(`{"cmd":"ping"}`)))
+	wsError(t, c.await(t, func(wsFrame) bool { return true }), 3)
+
+	wsError(t, c.call(t, "nonsense", nil), 3)
+	wsError(t, c.call(t, "/gateway.GatewayService/SendToAll", map[string]any{}), 3)
+	wsError(t, c.call(t, "/user.UserService/NoSuchMethod", map[string]any{}), 12)
+	wsError(t, c.call(t, "/common.CommonService/UploadImage", map[string]any{}), 12) // streaming
+	msg := wsError(t, c.call(t, "/user.UserService/UserLogin", map[string]any{"nickname": 5}), 3)
+	require.Contains(t, msg, "user.UserLoginRequest")
+	wsError(t, c.call(t, "/user.UserService/UserLogin", map[string]any{"nickname": "", "password": ""}), 3) // validation
+	wsError(t, c.call(t, "auth", "no object"), 3)
+	require.Equal(t, "pong", c.call(t, "ping", nil).Cmd, "still open")
+}
+
+// A frame over -ws-max-frame-bytes closes the connection (1009); a page
+// from another origin may not connect; a password change ends the
+// signed-in connections.
+func TestWebSocketLimits(t *testing.T) {
+	t.Parallel()
+	e := wsServe(t)
+
+	big := wsDial(t, e)
+	big.sendRaw(t, wsFrame{Cmd: "ping", Data: json.RawMessage(`"` + strings.Repeat("x", 8<<10) + `"`)})
+	<-big.done
+	require.Equal(t, websocket.StatusMessageTooBig, websocket.CloseStatus(big.err), "%v", big.err)
+
+	_, resp, err := websocket.Dial(context.Background(), e.wsURL, &websocket.DialOptions{
+		HTTPHeader: http.Header{"Origin": []string{"https://evil.example"}}})
+	require.Error(t, err)
+	require.Equal(t, http.StatusForbidden, resp.StatusCode)
+	ok, _, err := websocket.Dial(context.Background(), e.wsURL, &websocket.DialOptions{
+		HTTPHeader: http.Header{"Origin": []string{"http://" + e.host}}})
+	require.NoError(t, err, "the page's own origin")
+	ok.CloseNow()
+
+	u := clusterSignUpOn(t, e.conn)
+	c := wsDial(t, e)
+	require.Equal(t, "auth", c.call(t, "auth", map[string]string{"token": u.token}).Cmd)
+	_, err = userpb.NewUserServiceClient(e.conn).UpdatePassword(u.ctx(),
+		&userpb.UpdatePasswordRequest{Password: "changed-pw-22", PasswordRpt: "changed-pw-22"})
+	require.NoError(t, err)
+	<-c.done
+	require.Equal(t, websocket.StatusPolicyViolation, websocket.CloseStatus(c.err), "%v", c.err)
+}
+
+// clusterSignUpOn is clusterSignUp on a bare connection.
+func clusterSignUpOn(t *testing.T, conn *grpc.ClientConn) clusterUser {
+	t.Helper()
+	return clusterSignUp(t, &clusterNode{conn: conn})
+}

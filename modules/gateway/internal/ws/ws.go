@@ -1,0 +1,313 @@
+// Package ws is the gateway's WebSocket edge: browsers, which cannot open
+// gRPC streams, hold a WebSocket instead and speak the gateway's frames as
+// JSON. A connection is a client of the built-in edge: once it has
+// authenticated it is online as a device of its user, with the same queue,
+// push, ping and dispatch rules as a gRPC SendMessage stream.
+//
+// Frames, both ways: {"cmd": …, "request_id": n, "data": …}.
+//   - "ping" → "pong".
+//   - "auth" with data {"token": …} (from UserLogin, which a connection
+//     may call before it authenticates, as it may CreateUser) → "auth" with
+//     data {"user_id": …}; pushes for the user start.
+//   - the full name of a unary method (/message.MessageService/SyncMessages)
+//     with data its request as protobuf JSON → the same cmd with data the
+//     response as protobuf JSON.
+//   - "error": data {"code": gRPC code, "message": …} answers a frame that
+//     failed.
+//   - pushes: "message" (data a message.Message), "broadcast" (data the
+//     bytes, base64).
+package ws
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/coder/websocket"
+	spb "google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+
+	"github.com/parley-im/parley/api/gen/gatewaypb"
+	"github.com/parley-im/parley/api/gen/messagepb"
+	"github.com/parley-im/parley/modules/gateway/internal/hub"
+	"github.com/parley-im/parley/modules/gateway/internal/rpc"
+	"github.com/parley-im/parley/platform/apperr"
+	"github.com/parley-im/parley/platform/auth"
+	"github.com/parley-im/parley/platform/bus"
+)
+
+// Frame commands of the WebSocket edge beside the gateway's.
+const (
+	CmdAuth    = "auth"
+	CmdMessage = "message" // the message module's push
+)
+
+// Config tunes the edge.
+type Config struct {
+	NodeID         string
+	QueueSize      int
+	OriginPatterns []string // other origins allowed to connect (host patterns); the page's own always is
+	MaxFrameBytes  int64
+	Keepalive      time.Duration // ping a connection this often…
+	KeepaliveWait  time.Duration // …and close it when a ping goes unanswered this long
+}
+
+// Handler serves GET /ws.
+type Handler struct {
+	hub      *hub.Hub
+	dispatch rpc.Dispatcher
+	auth     auth.Authenticator
+	bus      bus.Bus
+	cfg      Config
+}
+
+func New(h *hub.Hub, d rpc.Dispatcher, a auth.Authenticator, b bus.Bus, cfg Config) *Handler {
+	return &Handler{hub: h, dispatch: d, auth: a, bus: b, cfg: cfg}
+}
+
+// frame is a frame on the wire.
+type frame struct {
+	Cmd       string          `json:"cmd"`
+	RequestID uint32          `json:"request_id,omitempty"`
+	Data      json.RawMessage `json:"data,omitempty"`
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: h.cfg.OriginPatterns})
+	if err != nil {
+		return // Accept has answered (403 for a foreign origin, 426 for no upgrade)
+	}
+	conn.SetReadLimit(h.cfg.MaxFrameBytes)
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+
+	out := hub.NewStream(h.cfg.NodeID, h.cfg.QueueSize, func(f *gatewaypb.SendMessageResponse) error {
+		data, err := encode(f)
+		if err != nil {
+			return err
+		}
+		return conn.Write(ctx, websocket.MessageText, data)
+	})
+	h.hub.Open(out) // after this, a shutdown ends the connection
+	defer h.hub.Closed(out)
+	c := &client{Handler: h, out: out}
+	defer c.offline()
+	go c.readLoop(ctx, conn)
+
+	ping := time.NewTicker(h.cfg.Keepalive)
+	defer ping.Stop()
+	for {
+		select {
+		case <-out.Done():
+			conn.Close(closeStatus(out.Cause()))
+			return
+		case <-ping.C:
+			pingCtx, cancelPing := context.WithTimeout(ctx, h.cfg.KeepaliveWait)
+			err := conn.Ping(pingCtx)
+			cancelPing()
+			if err != nil {
+				out.Close(fmt.Errorf("keepalive: %w", err))
+			}
+		}
+	}
+}
+
+// closeStatus is the WebSocket close code and reason for why a stream ended.
+func closeStatus(cause error) (websocket.StatusCode, string) {
+	st := status.Convert(cause)
+	switch {
+	case websocket.CloseStatus(cause) != -1 || errors.Is(cause, context.Canceled):
+		return websocket.StatusNormalClosure, ""
+	case st.Code() == codes.Unauthenticated:
+		return websocket.StatusPolicyViolation, st.Message()
+	case st.Code() == codes.ResourceExhausted:
+		return websocket.StatusTryAgainLater, st.Message()
+	case st.Code() == codes.Unavailable:
+		return websocket.StatusGoingAway, st.Message()
+	}
+	return websocket.StatusInternalError, "connection ended"
+}
+
+// client is one connection: anonymous until it authenticates.
+type client struct {
+	*Handler
+	out    *hub.Stream
+	device *hub.Endpoint // once authenticated
+	expiry *time.Timer
+}
+
+func (c *client) offline() {
+	if c.device != nil {
+		c.expiry.Stop()
+		c.hub.RemoveDevice(c.device)
+	}
+}
+
+// readLoop answers the connection's frames until it ends.
+func (c *client) readLoop(ctx context.Context, conn *websocket.Conn) {
+	for {
+		typ, data, err := conn.Read(ctx)
+		if err != nil {
+			c.out.Close(err)
+			return
+		}
+		var f frame
+		if typ != websocket.MessageText || json.Unmarshal(data, &f) != nil {
+			c.out.Enqueue(errorFrame(0, status.Error(codes.InvalidArgument,
+				`frame: want a JSON text frame {"cmd": …, "request_id": n, "data": …}`)))
+			continue
+		}
+		c.out.Enqueue(c.answer(ctx, f))
+	}
+}
+
+// answer handles one frame. The reader runs it, so a connection's frames
+// are answered in order.
+func (c *client) answer(ctx context.Context, f frame) *gatewaypb.SendMessageResponse {
+	switch {
+	case f.Cmd == rpc.CmdPing:
+		return &gatewaypb.SendMessageResponse{Cmd: rpc.CmdPong, RequestId: f.RequestID}
+	case f.Cmd == CmdAuth:
+		return c.authenticate(ctx, f)
+	case !strings.HasPrefix(f.Cmd, "/") || strings.HasPrefix(f.Cmd, "/gateway.GatewayService/"):
+		return errorFrame(f.RequestID, status.Errorf(codes.InvalidArgument,
+			"cmd: want %q, %q or the full name of a unary method such as /user.UserService/UserLogin", rpc.CmdPing, CmdAuth))
+	}
+	request, err := requestOf(f)
+	if err != nil {
+		return errorFrame(f.RequestID, err)
+	}
+	token := ""
+	if c.device != nil {
+		token = c.device.Token
+	}
+	response, err := c.dispatch.Dispatch(ctx, token, f.Cmd, request)
+	if err != nil {
+		return errorFrame(f.RequestID, err)
+	}
+	return &gatewaypb.SendMessageResponse{Cmd: f.Cmd, RequestId: f.RequestID, Data: response}
+}
+
+// authenticate puts the connection online as a device of the token's user.
+func (c *client) authenticate(ctx context.Context, f frame) *gatewaypb.SendMessageResponse {
+	if c.device != nil {
+		return errorFrame(f.RequestID, status.Error(codes.FailedPrecondition, "auth: this connection is signed in already"))
+	}
+	var req struct {
+		Token string `json:"token"`
+	}
+	if json.Unmarshal(f.Data, &req) != nil || req.Token == "" {
+		return errorFrame(f.RequestID, status.Error(codes.InvalidArgument, `data: want {"token": "<token from UserLogin>"}`))
+	}
+	id, err := c.auth.Authenticate(ctx, req.Token)
+	if err != nil {
+		return errorFrame(f.RequestID, err)
+	}
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	device, err := c.hub.AddDevice(c.out, id.UserID, "web-"+hex.EncodeToString(b), req.Token)
+	if err != nil {
+		return errorFrame(f.RequestID, err)
+	}
+	c.device = device
+	// As for a gRPC stream: no longer than the token, and routed to in a
+	// cluster before the answer.
+	c.expiry = time.AfterFunc(time.Until(id.ExpiresAt), func() { c.out.Close(hub.ErrTokenExpired) })
+	syncCtx, cancel := context.WithTimeout(ctx, time.Second)
+	_ = c.bus.Sync(syncCtx)
+	cancel()
+	data, _ := json.Marshal(map[string]string{"user_id": fmt.Sprint(id.UserID)})
+	return &gatewaypb.SendMessageResponse{Cmd: CmdAuth, RequestId: f.RequestID, Data: data}
+}
+
+// requestOf turns a frame's JSON data into the method's request bytes.
+func requestOf(f frame) ([]byte, error) {
+	method, err := methodOf(f.Cmd)
+	if err != nil {
+		return nil, err
+	}
+	req := dynamicMessage(method.Input())
+	if len(f.Data) > 0 {
+		if err := protojson.Unmarshal(f.Data, req); err != nil {
+			return nil, status.Errorf(codes.InvalidArgument, "data: not a %s in protobuf JSON: %v", method.Input().FullName(), err)
+		}
+	}
+	return proto.Marshal(req)
+}
+
+// methodOf finds the unary method a cmd names.
+func methodOf(cmd string) (protoreflect.MethodDescriptor, error) {
+	service, name, _ := strings.Cut(strings.TrimPrefix(cmd, "/"), "/")
+	desc, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(service))
+	if sd, ok := desc.(protoreflect.ServiceDescriptor); err == nil && ok {
+		if m := sd.Methods().ByName(protoreflect.Name(name)); m != nil && !m.IsStreamingClient() && !m.IsStreamingServer() {
+			return m, nil
+		}
+	}
+	return nil, status.Errorf(codes.Unimplemented, "unknown method %q", cmd)
+}
+
+func dynamicMessage(d protoreflect.MessageDescriptor) proto.Message {
+	t, err := protoregistry.GlobalTypes.FindMessageByName(d.FullName())
+	if err != nil {
+		panic(fmt.Sprintf("no Go type for %s: %v", d.FullName(), err)) // generated code registers every type
+	}
+	return t.New().Interface()
+}
+
+func errorFrame(requestID uint32, err error) *gatewaypb.SendMessageResponse {
+	st := status.Convert(err)
+	var appErr *apperr.Error
+	if errors.As(err, &appErr) {
+		st = status.New(appErr.Code, appErr.Message)
+	}
+	data, _ := proto.Marshal(st.Proto())
+	return &gatewaypb.SendMessageResponse{Cmd: rpc.CmdError, RequestId: requestID, Data: data}
+}
+
+// encode renders a frame of the hub as JSON.
+func encode(f *gatewaypb.SendMessageResponse) ([]byte, error) {
+	out := frame{Cmd: f.GetCmd(), RequestID: f.GetRequestId()}
+	var err error
+	switch cmd := f.GetCmd(); {
+	case cmd == rpc.CmdPong:
+	case cmd == CmdAuth:
+		out.Data = f.GetData()
+	case cmd == CmdMessage:
+		out.Data, err = toJSON(&messagepb.Message{}, f.GetData())
+	case cmd == rpc.CmdError:
+		st := &spb.Status{}
+		if err = proto.Unmarshal(f.GetData(), st); err == nil {
+			out.Data, err = json.Marshal(map[string]any{"code": st.GetCode(), "message": st.GetMessage()})
+		}
+	case strings.HasPrefix(cmd, "/"):
+		var m protoreflect.MethodDescriptor
+		if m, err = methodOf(cmd); err == nil {
+			out.Data, err = toJSON(dynamicMessage(m.Output()), f.GetData())
+		}
+	default: // a broadcast: opaque bytes
+		out.Data, err = json.Marshal(f.GetData())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("encode %s frame: %w", f.GetCmd(), err)
+	}
+	return json.Marshal(out)
+}
+
+func toJSON(m proto.Message, data []byte) (json.RawMessage, error) {
+	if err := proto.Unmarshal(data, m); err != nil {
+		return nil, err
+	}
+	return protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true}.Marshal(m)
+}
