@@ -29,6 +29,11 @@ test: ## run every test with the race detector against real PostgreSQL
 test-faults: ## crash, database outage, SIGTERM and soak tests against a parley subprocess (about 3 minutes)
 	go test -race -tags faults -count=1 -timeout 15m -v ./test/faults/
 
+.PHONY: test-e2e
+test-e2e: ## the web page in Debian's Chromium: two browsers sign up and chat live (screenshots in artifacts/e2e)
+	cd web/e2e && npm ci --no-audit --no-fund
+	go test -tags e2e -count=1 -timeout 10m -v ./test/e2e/
+
 # Fuzz targets, one at a time (go test -fuzz takes one package); FUZZTIME each.
 FUZZTIME ?= 1m
 FUZZ_VALIDATORS := commonpb feedpb gatewaypb grouppb messagepb userpb

@@ -20,6 +20,7 @@ import (
 	"github.com/parley-im/parley/platform/config"
 	"github.com/parley-im/parley/platform/httpserver"
 	"github.com/parley-im/parley/platform/logging"
+	"github.com/parley-im/parley/web"
 )
 
 func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
@@ -82,6 +83,8 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 		mux.Handle("GET /media/", app.media)
 	}
 	mux.Handle("GET /ws", app.webSocket)
+	mux.Handle("POST /upload", app.upload)
+	mux.Handle("GET /", web.Handler())
 	if cfg.Pprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)

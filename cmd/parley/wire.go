@@ -48,6 +48,8 @@ type parley struct {
 	closeBus func()
 	// webSocket serves the gateway to browsers at /ws.
 	webSocket http.Handler
+	// upload stores images posted by pages at /upload.
+	upload http.Handler
 }
 
 // build wires the modules onto one gRPC server: platform first, then each
@@ -146,6 +148,7 @@ func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerol
 		closeStreams: gateways.CloseStreams,
 		media:        media,
 		closeBus:     closeBus,
+		upload:       commons.UploadHandler(users),
 		webSocket: gateways.WebSocket(gateway.WebSocketOptions{
 			OriginPatterns: splitList(cfg.WSOrigins), MaxFrameBytes: cfg.WSMaxFrameBytes,
 			Keepalive: cfg.Keepalive, KeepaliveWait: cfg.KeepaliveWait,

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"net"
 	"net/http"
@@ -25,9 +27,10 @@ import (
 
 // wsEnv is Parley's gRPC server and its /ws handler on an HTTP server.
 type wsEnv struct {
-	conn  *grpc.ClientConn
-	wsURL string
-	host  string
+	conn    *grpc.ClientConn
+	wsURL   string
+	host    string
+	httpURL string
 }
 
 func wsServe(t *testing.T) *wsEnv {
@@ -42,6 +45,7 @@ func wsServe(t *testing.T) *wsEnv {
 	go func() { _ = app.server.Serve(lis) }()
 	mux := http.NewServeMux()
 	mux.Handle("GET /ws", app.webSocket)
+	mux.Handle("POST /upload", app.upload)
 	web := httptest.NewServer(mux)
 	t.Cleanup(func() {
 		app.closeStreams()
@@ -49,7 +53,7 @@ func wsServe(t *testing.T) *wsEnv {
 		app.server.Stop()
 	})
 	return &wsEnv{conn: testserver.Dial(t, lis.Addr().String()), wsURL: "ws" + strings.TrimPrefix(web.URL, "http") + "/ws",
-		host: strings.TrimPrefix(web.URL, "http://")}
+		host: strings.TrimPrefix(web.URL, "http://"), httpURL: web.URL}
 }
 
 // wsFrame is a frame of the WebSocket protocol.
@@ -261,4 +265,42 @@ func TestWebSocketLimits(t *testing.T) {
 func clusterSignUpOn(t *testing.T, conn *grpc.ClientConn) clusterUser {
 	t.Helper()
 	return clusterSignUp(t, &clusterNode{conn: conn})
+}
+
+// Pages upload images with POST /upload: the caller's token, the image as
+// the body; the same checks as UploadImage.
+func TestUploadOverHTTP(t *testing.T) {
+	t.Parallel()
+	e := wsServe(t)
+	u := clusterSignUpOn(t, e.conn)
+	post := func(token string, body []byte) (int, map[string]any) {
+		req, err := http.NewRequest(http.MethodPost, e.httpURL+"/upload", bytes.NewReader(body))
+		require.NoError(t, err)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var out map[string]any
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+		return resp.StatusCode, out
+	}
+	pixel, err := base64.StdEncoding.DecodeString("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+	require.NoError(t, err)
+
+	code, out := post(u.token, pixel)
+	require.Equal(t, http.StatusOK, code, "%v", out)
+	require.Contains(t, out["url"], "/media/")
+	require.True(t, strings.HasSuffix(out["url"].(string), ".png"))
+
+	code, out = post("", pixel)
+	require.Equal(t, http.StatusUnauthorized, code, "%v", out)
+	code, out = post("not-a-token", pixel)
+	require.Equal(t, http.StatusUnauthorized, code, "%v", out)
+	code, out = post(u.token, []byte("just text, not an image"))
+	require.Equal(t, http.StatusBadRequest, code, "%v", out)
+	require.Contains(t, out["message"], "not a JPEG, PNG")
+	code, out = post(u.token, nil)
+	require.Equal(t, http.StatusBadRequest, code, "%v", out)
 }

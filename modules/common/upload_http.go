@@ -1,0 +1,81 @@
+package common
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+
+	"google.golang.org/grpc/codes"
+
+	"github.com/parley-im/parley/platform/apperr"
+	"github.com/parley-im/parley/platform/auth"
+)
+
+// uploadChunk is how much of a request body is read at a time.
+const uploadChunk = 64 << 10
+
+// UploadHandler serves POST /upload for pages, which cannot call the
+// UploadImage stream: the body is the image, the caller's token is in
+// `Authorization: Bearer …`, and the answer is {"url": …}. It stores
+// through the same checks as UploadImage (size, content sniffing); an
+// error is {"code": gRPC code, "message": …} with the matching HTTP status.
+func (m *Module) UploadHandler(authn auth.Authenticator) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok {
+			m.writeUploadError(w, apperr.Unauthenticated("Authorization: want `Bearer <token>`"))
+			return
+		}
+		caller, err := authn.Authenticate(r.Context(), token)
+		if err != nil {
+			m.writeUploadError(w, err)
+			return
+		}
+		buf := make([]byte, uploadChunk)
+		url, err := m.svc.Upload(r.Context(), caller.UserID, func() ([]byte, error) {
+			n, err := io.ReadFull(r.Body, buf)
+			if n > 0 {
+				return buf[:n], nil
+			}
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				err = io.EOF
+			}
+			return nil, err
+		})
+		if err != nil {
+			m.writeUploadError(w, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]string{"url": url})
+	})
+}
+
+// httpStatus is the HTTP status of a gRPC code, as gRPC gateways map them.
+var httpStatus = map[codes.Code]int{
+	codes.InvalidArgument:    http.StatusBadRequest,
+	codes.Unauthenticated:    http.StatusUnauthorized,
+	codes.PermissionDenied:   http.StatusForbidden,
+	codes.ResourceExhausted:  http.StatusTooManyRequests,
+	codes.FailedPrecondition: http.StatusBadRequest,
+	codes.Unavailable:        http.StatusServiceUnavailable,
+}
+
+func (m *Module) writeUploadError(w http.ResponseWriter, err error) {
+	code, message := codes.Internal, "internal error"
+	var appErr *apperr.Error
+	if errors.As(err, &appErr) {
+		code, message = appErr.Code, appErr.Message
+	} else {
+		m.log.Error().Err(err).Msg("upload over HTTP")
+	}
+	httpCode, ok := httpStatus[code]
+	if !ok {
+		httpCode = http.StatusInternalServerError
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(httpCode)
+	_ = json.NewEncoder(w).Encode(map[string]any{"code": code, "message": message})
+}

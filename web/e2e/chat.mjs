@@ -1,0 +1,91 @@
+// Two people sign up in two browser contexts (a laptop and a phone-sized
+// window); one starts a chat and sends a message, the other sees it appear
+// live. Usage: node chat.mjs <parley base URL> <screenshot directory>.
+import { chromium } from "playwright-core";
+
+const [base, shots] = process.argv.slice(2);
+if (!base || !shots) throw new Error("usage: node chat.mjs <base URL> <screenshot dir>");
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  // The machines running this have no network beyond localhost and run as
+  // root: no sandbox, nothing fetched in the background.
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+try {
+  const suffix = Date.now().toString(36);
+  const aliceName = `alice${suffix}`;
+  const bobName = `bob${suffix}`;
+  const alice = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+  const bob = await (await browser.newContext({ viewport: { width: 390, height: 844 } })).newPage();
+  for (const page of [alice, bob]) page.on("pageerror", (err) => { throw err; });
+
+  const signUp = async (page, nickname) => {
+    await page.goto(base);
+    await page.fill("#auth-form [name=nickname]", nickname);
+    await page.fill("#auth-form [name=password]", "browser-password-1");
+    await page.click("#auth-form button[value=signup]");
+    await page.waitForSelector("#chats:not([hidden])");
+  };
+  await signUp(alice, aliceName);
+  await signUp(bob, bobName);
+
+  // Alice starts a chat with Bob and says hello.
+  await alice.fill("#new-chat [name=nickname]", bobName);
+  await alice.click("#new-chat button");
+  await alice.waitForSelector("#composer:not([hidden])");
+  await alice.fill("#composer [name=text]", "hello bob");
+  await alice.click("#composer button");
+  await alice.waitForSelector("#messages li.mine >> text=hello bob");
+
+  // Bob's conversation list shows it live, unread; he opens it.
+  const entry = bob.locator("#conversations li", { hasText: aliceName });
+  await entry.waitFor({ timeout: 10_000 });
+  await entry.locator(".badge", { hasText: "1" }).waitFor();
+  await entry.click();
+  await bob.waitForSelector("#messages li >> text=hello bob");
+
+  // With the chat open, the next message appears live, and Bob answers.
+  await alice.fill("#composer [name=text]", "are you there?");
+  await alice.click("#composer button");
+  await bob.waitForSelector("#messages li >> text=are you there?", { timeout: 10_000 });
+  await bob.fill("#composer [name=text]", "hi alice!");
+  await bob.click("#composer button");
+  await alice.waitForSelector("#messages li:not(.mine) >> text=hi alice!", { timeout: 10_000 });
+
+  // A photo goes through /upload and arrives as an image message.
+  const pixel = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==", "base64");
+  await alice.setInputFiles("#composer [name=image]", { name: "pixel.png", mimeType: "image/png", buffer: pixel });
+  const photo = bob.locator("#messages li img");
+  await photo.waitFor({ timeout: 10_000 });
+  if (!(await photo.getAttribute("src")).includes("/media/")) throw new Error("the photo is not served from /media/");
+
+  // Alice posts to the feed. Bob finds it under Recommended, likes it,
+  // comments, follows Alice, and then has it under Following.
+  const post = `first post from the browser ${suffix}`;
+  await alice.click("#tabs button[data-tab=feed]");
+  await alice.fill("#post [name=content]", post);
+  await alice.click("#post button");
+  await alice.waitForSelector("#status >> text=Posted");
+  await bob.click("#tabs button[data-tab=feed]");
+  await bob.click("#feed .tabs button[data-list=recommend]");
+  const card = bob.locator(".feed", { hasText: post });
+  await card.waitFor();
+  await card.locator("button", { hasText: "Like · 0" }).click();
+  await bob.locator(".feed", { hasText: post }).locator("button", { hasText: "Liked · 1" }).waitFor();
+  await bob.locator(".feed", { hasText: post }).locator("button", { hasText: "Comments" }).click();
+  await bob.fill(".feed .comments [name=content]", "nice one");
+  await bob.click(".feed .comments button");
+  await bob.locator(".feed .comments", { hasText: "nice one" }).waitFor();
+  await bob.locator(".feed", { hasText: post }).locator("button", { hasText: `Follow ${aliceName}` }).click();
+  await bob.locator(".feed", { hasText: post }).locator("button:disabled", { hasText: "Following" }).waitFor();
+  await bob.click("#feed .tabs button[data-list=follow]");
+  await bob.locator(".feed", { hasText: post }).waitFor();
+
+  await alice.screenshot({ path: `${shots}/alice-laptop.png` });
+  await bob.screenshot({ path: `${shots}/bob-phone.png` });
+  console.log(`ok: ${aliceName} and ${bobName} chatted live; screenshots in ${shots}`);
+} finally {
+  await browser.close();
+}
