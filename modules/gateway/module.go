@@ -73,14 +73,19 @@ type WebSocketOptions struct {
 	MaxFrameBytes  int64         // largest frame a client may send
 	Keepalive      time.Duration // ping a connection this often…
 	KeepaliveWait  time.Duration // …and close it when a ping goes unanswered this long
+	SignInWithin   time.Duration // how long a connection may stay anonymous (default 2 minutes)
 }
 
 // WebSocket is the handler of GET /ws: the gateway's frames as JSON over a
 // WebSocket, for browsers (package ws documents the protocol).
 func (m *Module) WebSocket(opts WebSocketOptions) http.Handler {
+	if opts.SignInWithin == 0 {
+		opts.SignInWithin = 2 * time.Minute
+	}
 	return ws.New(m.hub, m.dispatch, m.auth, m.bus, ws.Config{
 		NodeID: m.cfg.NodeID, QueueSize: m.cfg.QueueSize, OriginPatterns: opts.OriginPatterns,
 		MaxFrameBytes: opts.MaxFrameBytes, Keepalive: opts.Keepalive, KeepaliveWait: opts.KeepaliveWait,
+		SignInWithin: opts.SignInWithin,
 	})
 }
 

@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/coder/websocket"
@@ -61,6 +62,7 @@ type Config struct {
 	MaxFrameBytes  int64
 	Keepalive      time.Duration // ping a connection this often…
 	KeepaliveWait  time.Duration // …and close it when a ping goes unanswered this long
+	SignInWithin   time.Duration // how long a connection may stay anonymous
 }
 
 // Handler serves GET /ws.
@@ -102,6 +104,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.hub.Open(out) // after this, a shutdown ends the connection
 	defer h.hub.Closed(out)
 	c := &client{Handler: h, out: out}
+	// An anonymous connection may sign up and log in, but not linger.
+	c.signInBy = time.AfterFunc(h.cfg.SignInWithin, func() {
+		if !c.signedIn() {
+			out.Close(status.Errorf(codes.Unauthenticated, "auth: a connection must sign in within %s", h.cfg.SignInWithin))
+		}
+	})
 	defer c.offline()
 	go c.readLoop(ctx, conn)
 
@@ -139,15 +147,41 @@ func closeStatus(cause error) (websocket.StatusCode, string) {
 	return websocket.StatusInternalError, "connection ended"
 }
 
-// client is one connection: anonymous until it authenticates.
+// client is one connection: anonymous until it authenticates. Its reader
+// signs it in; its handler takes it offline when it ends, perhaps while the
+// reader is still running, hence the lock.
 type client struct {
 	*Handler
-	out    *hub.Stream
+	out      *hub.Stream
+	signInBy *time.Timer
+
+	mu     sync.Mutex
 	device *hub.Endpoint // once authenticated
-	expiry *time.Timer
+	expiry *time.Timer   // ends the connection when the device's token expires
+	ended  bool          // offline ran: no device may be added any more
+}
+
+func (c *client) signedIn() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.device != nil
+}
+
+// token is the signed-in device's token, or "" while anonymous.
+func (c *client) token() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.device == nil {
+		return ""
+	}
+	return c.device.Token
 }
 
 func (c *client) offline() {
+	c.signInBy.Stop()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ended = true
 	if c.device != nil {
 		c.expiry.Stop()
 		c.hub.RemoveDevice(c.device)
@@ -188,11 +222,7 @@ func (c *client) answer(ctx context.Context, f frame) *gatewaypb.SendMessageResp
 	if err != nil {
 		return errorFrame(f.RequestID, err)
 	}
-	token := ""
-	if c.device != nil {
-		token = c.device.Token
-	}
-	response, err := c.dispatch.Dispatch(ctx, token, f.Cmd, request)
+	response, err := c.dispatch.Dispatch(ctx, c.token(), f.Cmd, request)
 	if err != nil {
 		return errorFrame(f.RequestID, err)
 	}
@@ -201,7 +231,7 @@ func (c *client) answer(ctx context.Context, f frame) *gatewaypb.SendMessageResp
 
 // authenticate puts the connection online as a device of the token's user.
 func (c *client) authenticate(ctx context.Context, f frame) *gatewaypb.SendMessageResponse {
-	if c.device != nil {
+	if c.signedIn() {
 		return errorFrame(f.RequestID, status.Error(codes.FailedPrecondition, "auth: this connection is signed in already"))
 	}
 	var req struct {
@@ -214,21 +244,39 @@ func (c *client) authenticate(ctx context.Context, f frame) *gatewaypb.SendMessa
 	if err != nil {
 		return errorFrame(f.RequestID, err)
 	}
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	device, err := c.hub.AddDevice(c.out, id.UserID, "web-"+hex.EncodeToString(b), req.Token)
-	if err != nil {
+	if err := c.addDevice(id, req.Token); err != nil {
 		return errorFrame(f.RequestID, err)
 	}
-	c.device = device
-	// As for a gRPC stream: no longer than the token, and routed to in a
-	// cluster before the answer.
-	c.expiry = time.AfterFunc(time.Until(id.ExpiresAt), func() { c.out.Close(hub.ErrTokenExpired) })
+	// A revocation between the check and addDevice would have missed the
+	// device: check again now that a revocation finds it.
+	if _, err := c.auth.Authenticate(ctx, req.Token); err != nil {
+		c.out.Close(err)
+		return errorFrame(f.RequestID, err)
+	}
 	syncCtx, cancel := context.WithTimeout(ctx, time.Second)
 	_ = c.bus.Sync(syncCtx)
 	cancel()
 	data, _ := json.Marshal(map[string]string{"user_id": fmt.Sprint(id.UserID)})
 	return &gatewaypb.SendMessageResponse{Cmd: CmdAuth, RequestId: f.RequestID, Data: data}
+}
+
+// addDevice puts the connection online as a device of id's user, for no
+// longer than the token lasts, unless the connection has ended.
+func (c *client) addDevice(id auth.Identity, token string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ended {
+		return status.Error(codes.Canceled, "connection closed")
+	}
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	device, err := c.hub.AddDevice(c.out, id.UserID, "web-"+hex.EncodeToString(b), token)
+	if err != nil {
+		return err
+	}
+	c.device = device
+	c.expiry = time.AfterFunc(time.Until(id.ExpiresAt), func() { c.out.Close(hub.ErrTokenExpired) })
+	return nil
 }
 
 // requestOf turns a frame's JSON data into the method's request bytes.
