@@ -13,7 +13,7 @@ import (
 
 func TestServesThePageAndItsAssets(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(web.Handler())
+	srv := httptest.NewServer(web.Handler("https://media.example.com"))
 	defer srv.Close()
 	for path, want := range map[string]string{
 		"/":          "<title>Parley</title>",
@@ -27,6 +27,7 @@ func TestServesThePageAndItsAssets(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, http.StatusOK, resp.StatusCode, path)
 		require.Contains(t, string(body), want, path)
+		require.Contains(t, resp.Header.Get("Content-Security-Policy"), "img-src 'self' https://media.example.com;", path)
 	}
 	resp, err := http.Get(srv.URL + "/nope.js")
 	require.NoError(t, err)

@@ -84,7 +84,7 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	mux.Handle("GET /ws", app.webSocket)
 	mux.Handle("POST /upload", app.upload)
-	mux.Handle("GET /", web.Handler())
+	mux.Handle("GET /", web.Handler(app.mediaOrigin))
 	if cfg.Pprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
@@ -120,8 +120,10 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 		stopped := make(chan struct{})
 		go func() { srv.GracefulStop(); close(stopped) }()
 		// Gateway streams never end by themselves: end them so the graceful
-		// stop waits only for unary calls in flight.
+		// stop waits only for unary calls in flight. WebSocket connections
+		// end with them; wait for their calls too.
 		app.closeStreams()
+		app.webSocket.Wait()
 		timer := time.NewTimer(cfg.ShutdownTimeout)
 		defer timer.Stop()
 		select {

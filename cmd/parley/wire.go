@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"time"
@@ -47,9 +48,11 @@ type parley struct {
 	// closeBus leaves the cluster, after the server has stopped.
 	closeBus func()
 	// webSocket serves the gateway to browsers at /ws.
-	webSocket http.Handler
+	webSocket gateway.WebSocketEdge
 	// upload stores images posted by pages at /upload.
 	upload http.Handler
+	// mediaOrigin is where uploaded files are fetched from (the page's CSP).
+	mediaOrigin string
 }
 
 // build wires the modules onto one gRPC server: platform first, then each
@@ -149,6 +152,7 @@ func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerol
 		media:        media,
 		closeBus:     closeBus,
 		upload:       commons.UploadHandler(users),
+		mediaOrigin:  origin(store.URL("")),
 		webSocket: gateways.WebSocket(gateway.WebSocketOptions{
 			OriginPatterns: splitList(cfg.WSOrigins), MaxFrameBytes: cfg.WSMaxFrameBytes,
 			Keepalive: cfg.Keepalive, KeepaliveWait: cfg.KeepaliveWait,
@@ -229,4 +233,13 @@ func splitList(v string) []string {
 		}
 	}
 	return out
+}
+
+// origin is the scheme://host[:port] of an absolute URL.
+func origin(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"google.golang.org/grpc/codes"
 
@@ -15,6 +16,11 @@ import (
 
 // uploadChunk is how much of a request body is read at a time.
 const uploadChunk = 64 << 10
+
+// uploadDeadline bounds reading one upload's body (10 MiB at 20 KB/s).
+const uploadDeadline = 10 * time.Minute
+
+var errUploadInterrupted = apperr.InvalidArgument("content: the upload was interrupted before its end")
 
 // UploadHandler serves POST /upload for pages, which cannot call the
 // UploadImage stream: the body is the image, the caller's token is in
@@ -33,16 +39,18 @@ func (m *Module) UploadHandler(authn auth.Authenticator) http.Handler {
 			m.writeUploadError(w, err)
 			return
 		}
+		// A slow body may hold a spool file this long, no longer.
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(uploadDeadline))
 		buf := make([]byte, uploadChunk)
 		url, err := m.svc.Upload(r.Context(), caller.UserID, func() ([]byte, error) {
 			n, err := io.ReadFull(r.Body, buf)
-			if n > 0 {
+			switch {
+			case n > 0:
 				return buf[:n], nil
+			case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+				return nil, io.EOF
 			}
-			if errors.Is(err, io.ErrUnexpectedEOF) {
-				err = io.EOF
-			}
-			return nil, err
+			return nil, errUploadInterrupted // the client went away or was too slow
 		})
 		if err != nil {
 			m.writeUploadError(w, err)

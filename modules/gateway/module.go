@@ -76,11 +76,21 @@ type WebSocketOptions struct {
 	SignInWithin   time.Duration // how long a connection may stay anonymous (default 2 minutes)
 }
 
+// WebSocketEdge serves GET /ws. Wait returns once every connection has
+// ended and its calls have returned: for shutdown, after CloseStreams.
+type WebSocketEdge interface {
+	http.Handler
+	Wait()
+}
+
 // WebSocket is the handler of GET /ws: the gateway's frames as JSON over a
 // WebSocket, for browsers (package ws documents the protocol).
-func (m *Module) WebSocket(opts WebSocketOptions) http.Handler {
-	if opts.SignInWithin == 0 {
+func (m *Module) WebSocket(opts WebSocketOptions) WebSocketEdge {
+	if opts.SignInWithin <= 0 {
 		opts.SignInWithin = 2 * time.Minute
+	}
+	if opts.Keepalive <= 0 || opts.KeepaliveWait <= 0 {
+		opts.Keepalive, opts.KeepaliveWait = 30*time.Second, 10*time.Second
 	}
 	return ws.New(m.hub, m.dispatch, m.auth, m.bus, ws.Config{
 		NodeID: m.cfg.NodeID, QueueSize: m.cfg.QueueSize, OriginPatterns: opts.OriginPatterns,

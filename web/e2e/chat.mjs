@@ -19,7 +19,8 @@ try {
   const bobName = `bob${suffix}`;
   const alice = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
   const bob = await (await browser.newContext({ viewport: { width: 390, height: 844 } })).newPage();
-  for (const page of [alice, bob]) page.on("pageerror", (err) => { throw err; });
+  const pageErrors = [];
+  for (const page of [alice, bob]) page.on("pageerror", (err) => pageErrors.push(err));
 
   const signUp = async (page, nickname) => {
     await page.goto(base);
@@ -60,6 +61,8 @@ try {
   const photo = bob.locator("#messages li img");
   await photo.waitFor({ timeout: 10_000 });
   if (!(await photo.getAttribute("src")).includes("/media/")) throw new Error("the photo is not served from /media/");
+  // It loads (the page's Content-Security-Policy allows where it is served from).
+  await bob.waitForFunction(() => document.querySelector("#messages li img")?.naturalWidth > 0);
 
   // Alice posts to the feed. Bob finds it under Recommended, likes it,
   // comments, follows Alice, and then has it under Following.
@@ -83,6 +86,7 @@ try {
   await bob.click("#feed .tabs button[data-list=follow]");
   await bob.locator(".feed", { hasText: post }).waitFor();
 
+  if (pageErrors.length) throw new Error(`errors in the page: ${pageErrors.join("; ")}`);
   await alice.screenshot({ path: `${shots}/alice-laptop.png` });
   await bob.screenshot({ path: `${shots}/bob-phone.png` });
   console.log(`ok: ${aliceName} and ${bobName} chatted live; screenshots in ${shots}`);

@@ -46,6 +46,7 @@ import (
 	"github.com/parley-im/parley/platform/apperr"
 	"github.com/parley-im/parley/platform/auth"
 	"github.com/parley-im/parley/platform/bus"
+	"github.com/parley-im/parley/platform/database"
 )
 
 // Frame commands of the WebSocket edge beside the gateway's.
@@ -72,7 +73,12 @@ type Handler struct {
 	auth     auth.Authenticator
 	bus      bus.Bus
 	cfg      Config
+	active   sync.WaitGroup // connections, until their last call has returned
 }
+
+// Wait returns once every connection has ended and its calls returned; for
+// shutdown, after the hub has closed the streams.
+func (h *Handler) Wait() { h.active.Wait() }
 
 func New(h *hub.Hub, d rpc.Dispatcher, a auth.Authenticator, b bus.Bus, cfg Config) *Handler {
 	return &Handler{hub: h, dispatch: d, auth: a, bus: b, cfg: cfg}
@@ -90,6 +96,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // Accept has answered (403 for a foreign origin, 426 for no upgrade)
 	}
+	h.active.Add(1)
+	defer h.active.Done()
 	conn.SetReadLimit(h.cfg.MaxFrameBytes)
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
@@ -111,7 +119,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	})
 	defer c.offline()
-	go c.readLoop(ctx, conn)
+	reading := make(chan struct{})
+	go func() {
+		defer close(reading)
+		c.readLoop(ctx, conn)
+	}()
 
 	ping := time.NewTicker(h.cfg.Keepalive)
 	defer ping.Stop()
@@ -119,6 +131,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-out.Done():
 			conn.Close(closeStatus(out.Cause()))
+			cancel() // ends a call the reader is making
+			<-reading
 			return
 		case <-ping.C:
 			pingCtx, cancelPing := context.WithTimeout(ctx, h.cfg.KeepaliveWait)
@@ -314,11 +328,19 @@ func dynamicMessage(d protoreflect.MessageDescriptor) proto.Message {
 	return t.New().Interface()
 }
 
+// errorFrame answers requestID with err: a status or an apperr as it is,
+// anything else (a failure of ours) without its details.
 func errorFrame(requestID uint32, err error) *gatewaypb.SendMessageResponse {
-	st := status.Convert(err)
+	st, isStatus := status.FromError(err)
 	var appErr *apperr.Error
-	if errors.As(err, &appErr) {
+	switch {
+	case errors.As(err, &appErr):
 		st = status.New(appErr.Code, appErr.Message)
+	case isStatus:
+	case database.IsUnavailable(err):
+		st = status.New(codes.Unavailable, "service temporarily unavailable, retry later")
+	default:
+		st = status.New(codes.Internal, "internal error")
 	}
 	data, _ := proto.Marshal(st.Proto())
 	return &gatewaypb.SendMessageResponse{Cmd: rpc.CmdError, RequestId: requestID, Data: data}
