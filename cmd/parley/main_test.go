@@ -211,7 +211,7 @@ func TestServeStartsAndStopsGracefully(t *testing.T) {
 	dbURL, dataDir, storageDir := testdb.URL(t), t.TempDir(), t.TempDir()
 	go func() {
 		done <- run(ctx, []string{"serve", "-database-url", dbURL, "-data-dir", dataDir, "-storage-dir", storageDir,
-			"-grpc-addr", grpcAddr, "-http-addr", httpAddr, "-log-level", "warn"}, &bytes.Buffer{}, &errOut)
+			"-grpc-addr", grpcAddr, "-http-addr", httpAddr, "-log-level", "warn", "-pprof"}, &bytes.Buffer{}, &errOut)
 	}()
 
 	conn := testserver.Dial(t, grpcAddr)
@@ -219,7 +219,7 @@ func TestServeStartsAndStopsGracefully(t *testing.T) {
 		resp, err := userpb.NewUserServiceClient(conn).Ping(context.Background(), &commonpb.PingRequest{})
 		return err == nil && resp.GetContent() == "pong"
 	}, 20*time.Second, 50*time.Millisecond)
-	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+	for _, path := range []string{"/healthz", "/readyz", "/metrics", "/", "/debug/pprof/"} {
 		resp, err := http.Get("http://" + httpAddr + path)
 		require.NoError(t, err)
 		resp.Body.Close()

@@ -86,8 +86,8 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 	mux.Handle("POST /upload", app.upload)
 	mux.Handle("GET /", web.Handler(app.mediaOrigin))
 	if cfg.Pprof {
-		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	}
 	httpSrv := &http.Server{
 		Handler:           mux,
