@@ -256,10 +256,3 @@ func requireNewestFirst(t *testing.T, ids []uint64) {
 		require.Greater(t, ids[i-1], ids[i], "ids not strictly decreasing at %d: %v", i, ids)
 	}
 }
-
-// reversed returns ids newest first, given them oldest first.
-func reversed(ids []uint64) []uint64 {
-	out := slices.Clone(ids)
-	slices.Reverse(out)
-	return out
-}
