@@ -60,6 +60,7 @@ lint: ## buf lint, gofmt and go vet
 .PHONY: vulncheck
 vulncheck: ## govulncheck against the Go vulnerability database pinned in tools/go.mod (offline)
 	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
+	go mod download -modfile=tools/go.mod golang.org/x/vulndb && \
 	osv="$$(go list -modfile=tools/go.mod -m -f '{{.Dir}}' golang.org/x/vulndb)/data/osv" && \
 	$(GO_TOOL) indexdb -vulns "$$osv" -out $$tmp/db && \
 	$(GO_TOOL) govulncheck -db file://$$tmp/db ./...
