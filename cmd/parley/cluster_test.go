@@ -121,53 +121,22 @@ func clusterSignUp(t *testing.T, node *clusterNode) clusterUser {
 	return clusterUser{id: created.GetUser().GetId(), nickname: nick, token: login.GetToken()}
 }
 
-// clusterDevice is a device stream, its frames read in the background.
-type clusterDevice struct {
-	frames chan *gatewaypb.SendMessageResponse
-	done   chan struct{}
-	err    error
-	send   func(*gatewaypb.SendMessageRequest) error
-}
-
 // clusterOpen opens a stream on node with ctx's credentials and waits until
 // it answers a ping.
-func clusterOpen(t *testing.T, node *clusterNode, ctx context.Context) *clusterDevice {
+func clusterOpen(t *testing.T, node *clusterNode, ctx context.Context) *tokStream {
 	t.Helper()
-	ctx, cancel := context.WithCancel(ctx)
-	stream, err := gatewaypb.NewGatewayServiceClient(node.conn).SendMessage(ctx)
-	require.NoError(t, err)
-	d := &clusterDevice{frames: make(chan *gatewaypb.SendMessageResponse, 1024), done: make(chan struct{}), send: stream.Send}
-	go func() {
-		defer close(d.done)
-		for {
-			f, err := stream.Recv()
-			if err != nil {
-				d.err = err
-				return
-			}
-			d.frames <- f
-		}
-	}()
-	t.Cleanup(func() { cancel(); <-d.done })
-	require.NoError(t, stream.Send(&gatewaypb.SendMessageRequest{Cmd: gateway.CmdPing, RequestId: 1}))
-	select {
-	case f := <-d.frames:
-		require.Equal(t, gateway.CmdPong, f.GetCmd())
-	case <-d.done:
-		t.Fatalf("stream ended: %v", d.err)
-	case <-time.After(clusterWait):
-		t.Fatal("no pong")
-	}
-	return d
+	s := tokOpen(t, gatewaypb.NewGatewayServiceClient(node.conn), ctx)
+	require.Equal(t, gateway.CmdPong, s.call(t, gateway.CmdPing, nil, "").GetCmd())
+	return s
 }
 
-func clusterDeviceOf(t *testing.T, node *clusterNode, u clusterUser, clientID string) *clusterDevice {
+func clusterDeviceOf(t *testing.T, node *clusterNode, u clusterUser, clientID string) *tokStream {
 	t.Helper()
 	return clusterOpen(t, node, metadata.AppendToOutgoingContext(u.ctx(), gateway.ClientIDHeader, clientID))
 }
 
 // messages reads n pushed messages (skipping other frames).
-func (d *clusterDevice) messages(t *testing.T, n int) []*messagepb.Message {
+func (d *tokStream) messages(t *testing.T, n int) []*messagepb.Message {
 	t.Helper()
 	var out []*messagepb.Message
 	deadline := time.After(clusterWait)
@@ -322,7 +291,7 @@ func TestClusterBroadcastAndEdgeRegistration(t *testing.T) {
 
 	_, err = gatewaypb.NewGatewayServiceClient(b.conn).SendToAll(gatewayCtx, &gatewaypb.SendToAllRequest{Data: []byte("hi all")})
 	require.NoError(t, err)
-	for name, d := range map[string]*clusterDevice{"device on a": aliceOnA, "edge on a": edge} {
+	for name, d := range map[string]*tokStream{"device on a": aliceOnA, "edge on a": edge} {
 		require.Eventually(t, func() bool {
 			for {
 				select {

@@ -55,13 +55,13 @@ type tokStream struct {
 
 // tokOpen opens a SendMessage stream as ctx's caller with the metadata
 // pairs kv; it is cancelled, and its reader waited for, when the test ends.
-func tokOpen(t *testing.T, e *authzEnv, ctx context.Context, kv ...string) *tokStream {
+func tokOpen(t *testing.T, client gatewaypb.GatewayServiceClient, ctx context.Context, kv ...string) *tokStream {
 	t.Helper()
 	ctx, cancel := context.WithCancel(ctx)
 	if len(kv) > 0 {
 		ctx = metadata.AppendToOutgoingContext(ctx, kv...)
 	}
-	raw, err := e.gateway.SendMessage(ctx)
+	raw, err := client.SendMessage(ctx)
 	if err != nil {
 		cancel()
 		require.NoError(t, err)
@@ -93,7 +93,7 @@ func tokOpen(t *testing.T, e *authzEnv, ctx context.Context, kv ...string) *tokS
 // tokDevice opens a device stream for u and waits until it is online.
 func tokDevice(t *testing.T, e *authzEnv, u *authzUser) *tokStream {
 	t.Helper()
-	s := tokOpen(t, e, u.ctx, gateway.ClientIDHeader, "dev-"+authzRandom())
+	s := tokOpen(t, e.gateway, u.ctx, gateway.ClientIDHeader, "dev-"+authzRandom())
 	require.Equal(t, gateway.CmdPong, s.call(t, gateway.CmdPing, nil, "").GetCmd())
 	return s
 }
@@ -178,7 +178,7 @@ func TestTokExpiredTokenRefused(t *testing.T) {
 	ctx := authzBearer(token)
 	device := tokDevice(t, e, &authzUser{ctx: ctx})
 	edgeID := "edge-" + authzRandom()
-	edge := tokOpen(t, e, e.gatewayCtx(), gateway.GatewayIDHeader, edgeID)
+	edge := tokOpen(t, e.gateway, e.gatewayCtx(), gateway.GatewayIDHeader, edgeID)
 	require.Equal(t, gateway.CmdPong, edge.call(t, gateway.CmdPing, nil, "").GetCmd()) // the edge is online
 	e.registerClient(t, &authzUser{token: token}, edgeID, "web-1")
 	_, err := e.users.GetUser(ctx, get) // cached from here on (-auth-cache-ttl 2s)
@@ -335,7 +335,7 @@ func TestTokRevokedAfterUpdatePassword(t *testing.T) {
 	otherDevice := tokDevice(t, e, other)
 
 	gatewayID := "edge-" + authzRandom()
-	edge := tokOpen(t, e, e.gatewayCtx(), gateway.GatewayIDHeader, gatewayID)
+	edge := tokOpen(t, e.gateway, e.gatewayCtx(), gateway.GatewayIDHeader, gatewayID)
 	require.Equal(t, gateway.CmdPong, edge.call(t, gateway.CmdPing, nil, "").GetCmd())
 	_, err := e.gateway.Register(tokEdgeCtx(e, second), &gatewaypb.RegisterRequest{GatewayId: gatewayID, ClientId: "u-web"})
 	require.NoError(t, err)
@@ -576,9 +576,9 @@ func TestTokIDOR(t *testing.T) {
 	})
 	t.Run("a device with another's client id gets none of their pushes", func(t *testing.T) {
 		clientID := "phone-" + authzRandom()
-		alicePhone := tokOpen(t, e, w.alice.ctx, gateway.ClientIDHeader, clientID)
+		alicePhone := tokOpen(t, e.gateway, w.alice.ctx, gateway.ClientIDHeader, clientID)
 		require.Equal(t, gateway.CmdPong, alicePhone.call(t, gateway.CmdPing, nil, "").GetCmd())
-		malloryPhone := tokOpen(t, e, w.mallory.ctx, gateway.ClientIDHeader, clientID)
+		malloryPhone := tokOpen(t, e.gateway, w.mallory.ctx, gateway.ClientIDHeader, clientID)
 		require.Equal(t, gateway.CmdPong, malloryPhone.call(t, gateway.CmdPing, nil, "").GetCmd())
 
 		_, err := e.messages.SendUserTextMessage(w.bob.ctx, &messagepb.SendUserTextMessageRequest{
@@ -600,7 +600,7 @@ func TestTokIDOR(t *testing.T) {
 	})
 	t.Run("unregister another's edge client", func(t *testing.T) {
 		gatewayID := "edge-" + authzRandom()
-		edge := tokOpen(t, e, e.gatewayCtx(), gateway.GatewayIDHeader, gatewayID)
+		edge := tokOpen(t, e.gateway, e.gatewayCtx(), gateway.GatewayIDHeader, gatewayID)
 		require.Equal(t, gateway.CmdPong, edge.call(t, gateway.CmdPing, nil, "").GetCmd())
 		_, err := e.gateway.Register(tokEdgeCtx(e, w.alice.token), &gatewaypb.RegisterRequest{GatewayId: gatewayID, ClientId: "alice-web"})
 		require.NoError(t, err)
@@ -703,7 +703,7 @@ func TestTokNoSecretsInLog(t *testing.T) {
 
 	// An edge gateway: its credential, a client's token passed along.
 	gatewayID := "edge-" + authzRandom()
-	edge := tokOpen(t, e, e.gatewayCtx(), gateway.GatewayIDHeader, gatewayID)
+	edge := tokOpen(t, e.gateway, e.gatewayCtx(), gateway.GatewayIDHeader, gatewayID)
 	require.Equal(t, gateway.CmdPong, edge.call(t, gateway.CmdPing, nil, "").GetCmd())
 	_, err = e.gateway.Register(tokEdgeCtx(e, fresh), &gatewaypb.RegisterRequest{GatewayId: gatewayID, ClientId: "web-1"})
 	require.NoError(t, err)
