@@ -319,11 +319,11 @@ var ErrTokenExpired = status.Error(codes.Unauthenticated, "token expired: sign i
 // ErrRevoked ends the streams of a user whose tokens were revoked.
 var ErrRevoked = status.Error(codes.Unauthenticated, "token revoked: sign in again")
 
-// Revoke takes every endpoint of userID offline: its device streams end
+// revoke takes every endpoint of userID offline: its device streams end
 // with Unauthenticated, its edge clients are unregistered. For when the
 // user's tokens are revoked (a password change), so no push reaches a
 // session signed in with an old token.
-func (h *Hub) Revoke(userID uint64) {
+func (h *Hub) revoke(userID uint64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	set, ok := h.byUser[userID]
@@ -372,7 +372,7 @@ func (h *Hub) unindex(ep *Endpoint) {
 func (h *Hub) Deliver(d bus.Delivery) {
 	if d.Cmd == bus.CmdRevoked {
 		for _, id := range d.UserIDs {
-			h.Revoke(id)
+			h.revoke(id)
 		}
 		return
 	}
