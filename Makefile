@@ -46,7 +46,7 @@ fuzz: ## run every fuzz target for FUZZTIME (default 1m) each; plain `make test`
 	go test -run '^$$' -fuzz '^FuzzFrames$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s -parallel 1 ./modules/gateway/
 
 .PHONY: generate
-generate: ## regenerate the gRPC code (buf) and the SQL code (sqlc)
+generate: ## regenerate the gRPC and REST code, the OpenAPI document and the wire-contract listing (buf), and the SQL code (sqlc)
 	$(GO_TOOL) buf generate
 	$(GO_TOOL) sqlc generate
 
@@ -69,13 +69,18 @@ vulncheck: ## govulncheck against the Go vulnerability database pinned in tools/
 verify: lint vulncheck ## lint, vulnerabilities, and check the generated code is up to date
 	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
 	$(GO_TOOL) buf generate -o $$tmp && \
-	diff -r --exclude=validate.go --exclude='*_test.go' --exclude=testdata $$tmp/api/gen api/gen || \
-		{ echo "api/gen is out of date: run 'make generate' and commit the result"; exit 1; }
+	diff -r --exclude=validate.go --exclude='*_test.go' --exclude=testdata $$tmp/api/gen api/gen && \
+	diff $$tmp/api/openapi/parley.swagger.json api/openapi/parley.swagger.json && \
+	diff $$tmp/api/wire-contract.txt api/wire-contract.txt || \
+		{ echo "generated code is out of date: run 'make generate' and commit the result (a change to api/wire-contract.txt is a change clients see)"; exit 1; }
 	$(GO_TOOL) sqlc diff || { echo "sqlc code is out of date: run 'make generate' and commit the result"; exit 1; }
 
+# What `make breaking` compares with: main, or BREAKING_AGAINST=<buf input>.
+BREAKING_AGAINST ?= .git\#branch=main
+
 .PHONY: breaking
-breaking: ## check the .proto files against main for wire-breaking changes
-	$(GO_TOOL) buf breaking --against '.git#branch=main'
+breaking: ## check the .proto files against main for wire-breaking changes (CI runs it)
+	$(GO_TOOL) buf breaking --against '$(BREAKING_AGAINST)'
 
 .PHONY: bench
 bench: build ## run every benchmark scenario (about 10 minutes; writes bench.json)

@@ -384,7 +384,7 @@ func authzRows() map[string]authzRow {
 		"/common.CommonService/SendEmail": {authzOwner, unauth, denied, denied, ok, denied,
 			func(t *testing.T, w *authzWorld, c *authzUser) error {
 				return authzE(w.common.SendEmail(c.ctx, &commonpb.SendEmailRequest{
-					Receiver: map[string]string{"ann@example.com": "Ann"}, Subject: "matrix " + authzRandom(), Content: "hello",
+					Receiver: map[string]string{"Ann": "ann@example.com"}, Subject: "matrix " + authzRandom(), Content: "hello",
 				}))
 			}},
 

@@ -98,7 +98,7 @@ func TestMethodsNeedATokenAndSendEmailAnAdmin(t *testing.T) {
 	require.NoError(t, err)
 	authed := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+login.GetToken())
 
-	email := &commonpb.SendEmailRequest{Receiver: map[string]string{"ann@example.com": "Ann"}, Subject: "hi"}
+	email := &commonpb.SendEmailRequest{Receiver: map[string]string{"Ann": "ann@example.com"}, Subject: "hi"}
 	_, err = commonpb.NewCommonServiceClient(conn).SendEmail(ctx, email)
 	require.Equal(t, codes.Unauthenticated, status.Code(err), "no token is refused before anything else")
 	_, err = commonpb.NewCommonServiceClient(conn).SendEmail(authed, email)

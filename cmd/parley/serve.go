@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"os"
 	"sync"
 	"time"
@@ -18,9 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/parley-im/parley/platform/config"
-	"github.com/parley-im/parley/platform/httpserver"
 	"github.com/parley-im/parley/platform/logging"
-	"github.com/parley-im/parley/web"
 )
 
 func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
@@ -78,19 +75,8 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 		grpcLis.Close()
 		return fmt.Errorf("HTTP listener: %w", err)
 	}
-	mux := httpserver.NewMux(pool.Ping, registry)
-	if app.media != nil {
-		mux.Handle("GET /media/", app.media)
-	}
-	mux.Handle("GET /ws", app.webSocket)
-	mux.Handle("POST /upload", app.upload)
-	mux.Handle("GET /", web.Handler(app.mediaOrigin))
-	if cfg.Pprof {
-		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
-		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
-	}
 	httpSrv := &http.Server{
-		Handler:           mux,
+		Handler:           app.httpHandler(cfg, pool.Ping, registry),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"github.com/rs/zerolog"
 	"google.golang.org/grpc"
 
+	"github.com/parley-im/parley/api/openapi"
 	"github.com/parley-im/parley/modules/common"
 	"github.com/parley-im/parley/modules/feed"
 	"github.com/parley-im/parley/modules/gateway"
@@ -28,7 +30,10 @@ import (
 	"github.com/parley-im/parley/platform/bus"
 	"github.com/parley-im/parley/platform/config"
 	"github.com/parley-im/parley/platform/grpcserver"
+	"github.com/parley-im/parley/platform/httpserver"
+	"github.com/parley-im/parley/platform/rest"
 	"github.com/parley-im/parley/platform/storage"
+	"github.com/parley-im/parley/web"
 )
 
 // module is what every module offers the server.
@@ -53,6 +58,9 @@ type parley struct {
 	upload http.Handler
 	// mediaOrigin is where uploaded files are fetched from (the page's CSP).
 	mediaOrigin string
+	// rest serves the REST API under /v1/api/ through the server's
+	// in-process connection.
+	rest http.Handler
 }
 
 // build wires the modules onto one gRPC server: platform first, then each
@@ -145,7 +153,17 @@ func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerol
 		m.Register(srv)
 	}
 	srv.Ready()
+	inProcess, err := srv.ServeInProcess()
+	if err != nil {
+		return nil, err
+	}
+	restAPI, err := rest.New(ctx, inProcess, rest.Options{MaxMessageBytes: cfg.MaxRecvMsgBytes})
+	if err != nil {
+		srv.Stop()
+		return nil, err
+	}
 	return &parley{
+		rest:         restAPI,
 		server:       srv,
 		background:   []func(context.Context){feeds.Run, messages.Run, commons.Run},
 		closeStreams: gateways.CloseStreams,
@@ -158,6 +176,29 @@ func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerol
 			Keepalive: cfg.Keepalive, KeepaliveWait: cfg.KeepaliveWait,
 		}),
 	}, nil
+}
+
+// httpHandler serves the HTTP listener: operations (/healthz, /readyz,
+// /metrics), uploaded media, the WebSocket edge, page uploads, the REST API
+// and its OpenAPI document, and the web page.
+func (app *parley) httpHandler(cfg config.Config, ready httpserver.ReadinessCheck, gatherer prometheus.Gatherer) http.Handler {
+	mux := httpserver.NewMux(ready, gatherer)
+	if app.media != nil {
+		mux.Handle("GET /media/", app.media)
+	}
+	mux.Handle("GET /ws", app.webSocket)
+	mux.Handle("POST /upload", app.upload)
+	// Every method, so a wrong one is the REST API's 405, not the page's.
+	for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		mux.Handle(method+" /v1/api/", app.rest)
+	}
+	mux.Handle("GET /openapi.json", openapi.Handler())
+	mux.Handle("GET /", web.Handler(app.mediaOrigin))
+	if cfg.Pprof {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	}
+	return mux
 }
 
 // newBus is the in-process bus, or with -nats-url the cluster's.

@@ -135,8 +135,8 @@ func TestSendEmailDelivers(t *testing.T) {
 	subject := "你好 Parley ✓ " + unique("")
 	content := "Hello Ann,\n\nWelcome to Parley — ünïcödé ✓.\n.\n..a line of dots\n\nBye\n"
 	require.NoError(t, sendEmail(t, e, admin, &commonpb.SendEmailRequest{
-		Receiver: map[string]string{ann: "Ann Example", zoe: "Zoë Ünicode"},
-		Cc:       map[string]string{carol: "Doe, Carol", dave: ""},
+		Receiver: map[string]string{"Ann Example": ann, "Zoë Ünicode": zoe},
+		Cc:       map[string]string{"Doe, Carol": carol, "": dave},
 		Subject:  "  " + subject + "\n", // trimmed
 		Content:  content,
 	}))
@@ -186,7 +186,7 @@ func TestSendEmailRetriesTemporaryFailures(t *testing.T) {
 	subject := unique("retry ")
 
 	require.NoError(t, sendEmail(t, e, admin, &commonpb.SendEmailRequest{
-		Receiver: map[string]string{ann: "Ann"}, Subject: subject, Content: "third time lucky",
+		Receiver: map[string]string{"Ann": ann}, Subject: subject, Content: "third time lucky",
 	}))
 	// Between the attempts the failure is on record.
 	require.Eventually(t, func() bool {
@@ -219,7 +219,7 @@ func TestSendEmailSurvivesUntilAWorkerRuns(t *testing.T) {
 	subject := unique("durable ")
 
 	require.NoError(t, sendEmail(t, e, admin, &commonpb.SendEmailRequest{
-		Receiver: map[string]string{ann: "Ann"}, Subject: subject, Content: "still here",
+		Receiver: map[string]string{"Ann": ann}, Subject: subject, Content: "still here",
 	}))
 	row := e.mustEmail(t, subject)
 	require.Equal(t, "queued", row.status)
@@ -273,7 +273,7 @@ func TestSendEmailWithoutSMTPHostIsLogged(t *testing.T) {
 	subject := unique("logged ")
 
 	require.NoError(t, sendEmail(t, e, admin, &commonpb.SendEmailRequest{
-		Receiver: map[string]string{ann: "Ann"}, Cc: map[string]string{carol: "Carol"},
+		Receiver: map[string]string{"Ann": ann}, Cc: map[string]string{"Carol": carol},
 		Subject: subject, Content: "into the log",
 	}))
 	row := e.waitSent(t, subject)
@@ -328,7 +328,7 @@ func TestSendEmailDisplayNamesArriveIntact(t *testing.T) {
 	} {
 		s := sent{name, addr("someone", "example.com"), unique("names ")}
 		require.NoError(t, sendEmail(t, e, admin, &commonpb.SendEmailRequest{
-			Receiver: map[string]string{s.address: name}, Subject: s.subject, Content: "hello",
+			Receiver: map[string]string{name: s.address}, Subject: s.subject, Content: "hello",
 		}))
 		emails = append(emails, s)
 	}
@@ -346,7 +346,7 @@ func TestSendEmailOnlyAdmins(t *testing.T) {
 	e := setup(t, options{})
 	user := e.signUp(t, "user")
 	req := &commonpb.SendEmailRequest{
-		Receiver: map[string]string{addr("ann", "example.com"): "Ann"}, Subject: unique("not allowed "), Content: "hi",
+		Receiver: map[string]string{"Ann": addr("ann", "example.com")}, Subject: unique("not allowed "), Content: "hi",
 	}
 
 	requireCode(t, sendEmail(t, e, user, req), codes.PermissionDenied)
@@ -364,11 +364,11 @@ func TestSendEmailValidation(t *testing.T) {
 	many := func(n int, prefix string) map[string]string {
 		out := map[string]string{}
 		for i := range n {
-			out[fmt.Sprintf("%s%d@example.com", prefix, i)] = ""
+			out[fmt.Sprintf("%s %d", prefix, i)] = fmt.Sprintf("%s%d@example.com", prefix, i)
 		}
 		return out
 	}
-	ann := map[string]string{"ann@example.com": "Ann"}
+	ann := map[string]string{"Ann": "ann@example.com"}
 	for _, tc := range []struct {
 		name  string
 		edit  func(r *commonpb.SendEmailRequest)
@@ -377,27 +377,33 @@ func TestSendEmailValidation(t *testing.T) {
 		{"no receivers", func(r *commonpb.SendEmailRequest) { r.Receiver = nil }, "receiver:"},
 		{"51 receivers", func(r *commonpb.SendEmailRequest) { r.Receiver = many(51, "r") }, "receiver:"},
 		{"51 cc", func(r *commonpb.SendEmailRequest) { r.Cc = many(51, "c") }, "cc:"},
-		{"receiver not an address", func(r *commonpb.SendEmailRequest) { r.Receiver = map[string]string{"not-an-address": ""} }, "receiver:"},
-		{"receiver key with a display name", func(r *commonpb.SendEmailRequest) {
-			r.Receiver = map[string]string{"Ann <ann@example.com>": ""}
+		{"receiver not an address", func(r *commonpb.SendEmailRequest) { r.Receiver = map[string]string{"": "not-an-address"} }, "receiver:"},
+		{"receiver address with a display name", func(r *commonpb.SendEmailRequest) {
+			r.Receiver = map[string]string{"": "Ann <ann@example.com>"}
 		}, "receiver:"},
-		{"receiver key with a header after it", func(r *commonpb.SendEmailRequest) {
-			r.Receiver = map[string]string{"ann@example.com\r\nBcc: evil@example.com": ""}
+		{"receiver address with a header after it", func(r *commonpb.SendEmailRequest) {
+			r.Receiver = map[string]string{"": "ann@example.com\r\nBcc: evil@example.com"}
 		}, "receiver:"},
-		{"two addresses in one key", func(r *commonpb.SendEmailRequest) {
-			r.Receiver = map[string]string{"ann@example.com, evil@example.com": ""}
+		{"two addresses in one value", func(r *commonpb.SendEmailRequest) {
+			r.Receiver = map[string]string{"": "ann@example.com, evil@example.com"}
 		}, "receiver:"},
-		{"cc not an address", func(r *commonpb.SendEmailRequest) { r.Cc = map[string]string{"carol at example.net": ""} }, "cc:"},
+		{"cc not an address", func(r *commonpb.SendEmailRequest) { r.Cc = map[string]string{"": "carol at example.net"} }, "cc:"},
 		{"receiver name with CR LF", func(r *commonpb.SendEmailRequest) {
-			r.Receiver = map[string]string{"ann@example.com": "Ann\r\nBcc: evil@example.com"}
+			r.Receiver = map[string]string{"Ann\r\nBcc: evil@example.com": "ann@example.com"}
 		}, "receiver name:"},
 		{"receiver name with LF", func(r *commonpb.SendEmailRequest) {
-			r.Receiver = map[string]string{"ann@example.com": "Ann\nBcc: evil@example.com"}
+			r.Receiver = map[string]string{"Ann\nBcc: evil@example.com": "ann@example.com"}
 		}, "receiver name:"},
-		{"cc name with CR", func(r *commonpb.SendEmailRequest) { r.Cc = map[string]string{"carol@example.net": "Carol\r"} }, "cc name:"},
+		{"cc name with CR", func(r *commonpb.SendEmailRequest) { r.Cc = map[string]string{"Carol\r": "carol@example.net"} }, "cc name:"},
 		{"receiver name of 201 characters", func(r *commonpb.SendEmailRequest) {
-			r.Receiver = map[string]string{"ann@example.com": strings.Repeat("é", 201)}
+			r.Receiver = map[string]string{strings.Repeat("é", 201): "ann@example.com"}
 		}, "receiver name:"},
+		{"the seed's meaning read the other way round (address → name)", func(r *commonpb.SendEmailRequest) {
+			r.Receiver = map[string]string{"ann@example.com": "Ann"}
+		}, "receiver:"},
+		{"one address under two names", func(r *commonpb.SendEmailRequest) {
+			r.Receiver = map[string]string{"Ann": "ann@example.com", "Annie": "Ann@Example.com"}
+		}, "receiver:"},
 		{"empty subject", func(r *commonpb.SendEmailRequest) { r.Subject = "" }, "subject:"},
 		{"blank subject", func(r *commonpb.SendEmailRequest) { r.Subject = " \t\r\n " }, "subject:"},
 		{"201-character subject", func(r *commonpb.SendEmailRequest) { r.Subject = strings.Repeat("é", 201) }, "subject:"},
@@ -428,8 +434,8 @@ func TestSendEmailAcceptsTheLimits(t *testing.T) {
 	admin := e.signUpAdmin(t, "admin")
 	receivers, cc := map[string]string{}, map[string]string{}
 	for i := range 50 {
-		receivers[fmt.Sprintf("r%d-%s@example.com", i, unique(""))] = strings.Repeat("n", 200)
-		cc[fmt.Sprintf("c%d-%s@example.com", i, unique(""))] = ""
+		receivers[fmt.Sprintf("%03d", i)+strings.Repeat("n", 197)] = fmt.Sprintf("r%d-%s@example.com", i, unique(""))
+		cc[fmt.Sprintf("Cc %d", i)] = fmt.Sprintf("c%d-%s@example.com", i, unique(""))
 	}
 	sfx := unique("")
 	subject := strings.Repeat("é", 200-len(sfx)) + sfx

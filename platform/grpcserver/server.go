@@ -58,6 +58,8 @@ type Server struct {
 	authn         authenticator
 	public        publicSet
 	errs          errorMapper
+	tls           *tls.Config // nil: plain gRPC
+	inProcess     *grpc.ClientConn
 }
 
 // New builds the server. Register services on it, then call Ready.
@@ -132,7 +134,7 @@ func New(opts Options) *Server {
 	reflection.Register(s)
 	return &Server{
 		Server: s, Health: hs, metrics: metrics,
-		unary: map[string]unaryMethod{}, authn: authn, errs: errs, public: public,
+		unary: map[string]unaryMethod{}, authn: authn, errs: errs, public: public, tls: opts.TLS,
 		dispatchChain: newDispatchChain(access, metrics, recoveryOpt, errs),
 	}
 }

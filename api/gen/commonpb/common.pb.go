@@ -10,6 +10,7 @@
 package commonpb
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -457,8 +458,8 @@ func (x *PingResponse) GetContent() string {
 
 type SendEmailRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Receiver      map[string]string      `protobuf:"bytes,1,rep,name=receiver,proto3" json:"receiver,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Cc            map[string]string      `protobuf:"bytes,2,rep,name=cc,proto3" json:"cc,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Receiver      map[string]string      `protobuf:"bytes,1,rep,name=receiver,proto3" json:"receiver,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // display name → address, as in the original; the name may be empty
+	Cc            map[string]string      `protobuf:"bytes,2,rep,name=cc,proto3" json:"cc,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`             // display name → address, as receiver
 	Subject       string                 `protobuf:"bytes,3,opt,name=subject,proto3" json:"subject,omitempty"`
 	Content       string                 `protobuf:"bytes,4,opt,name=content,proto3" json:"content,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -651,7 +652,7 @@ var File_common_common_proto protoreflect.FileDescriptor
 
 const file_common_common_proto_rawDesc = "" +
 	"\n" +
-	"\x13common/common.proto\x12\x06common\"n\n" +
+	"\x13common/common.proto\x12\x06common\x1a\x1cgoogle/api/annotations.proto\"n\n" +
 	"\x0eCommonResponse\x12\x1d\n" +
 	"\n" +
 	"error_code\x18\x01 \x01(\x04R\terrorCode\x12#\n" +
@@ -705,11 +706,11 @@ const file_common_common_proto_rawDesc = "" +
 	"\n" +
 	"ReviewPass\x10\x02\x12\x0e\n" +
 	"\n" +
-	"ReviewFail\x10\x032\xce\x01\n" +
-	"\rCommonService\x12H\n" +
-	"\vUploadImage\x12\x1a.common.UploadImageRequest\x1a\x1b.common.UploadImageResponse(\x01\x12@\n" +
-	"\tSendEmail\x12\x18.common.SendEmailRequest\x1a\x19.common.SendEmailResponse\x121\n" +
-	"\x04Ping\x12\x13.common.PingRequest\x1a\x14.common.PingResponseB.Z,github.com/parley-im/parley/api/gen/commonpbb\x06proto3"
+	"ReviewFail\x10\x032\xad\x02\n" +
+	"\rCommonService\x12i\n" +
+	"\vUploadImage\x12\x1a.common.UploadImageRequest\x1a\x1b.common.UploadImageResponse\"\x1f\x82\xd3\xe4\x93\x02\x19:\x01*\"\x14/v1/api/common/image(\x01\x12a\n" +
+	"\tSendEmail\x12\x18.common.SendEmailRequest\x1a\x19.common.SendEmailResponse\"\x1f\x82\xd3\xe4\x93\x02\x19:\x01*\"\x14/v1/api/common/email\x12N\n" +
+	"\x04Ping\x12\x13.common.PingRequest\x1a\x14.common.PingResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/api/common/pingB.Z,github.com/parley-im/parley/api/gen/commonpbb\x06proto3"
 
 var (
 	file_common_common_proto_rawDescOnce sync.Once

@@ -20,16 +20,24 @@ const (
 	MaxEmailBodyBytes = 100 << 10
 )
 
-// validateAddresses checks a map of address → display name.
+// validateAddresses checks a map of display name → address, the original's
+// meaning: the name may be empty (the address alone), an address appears
+// once.
 func validateAddresses(field string, entries map[string]string, min, max int) error {
 	if len(entries) < min || len(entries) > max {
 		return fmt.Errorf("%s: must have %d–%d addresses", field, min, max)
 	}
-	for address, name := range entries {
+	seen := make(map[string]bool, len(entries))
+	for name, address := range entries {
 		parsed, err := mail.ParseAddress(address)
 		if err != nil || parsed.Address != address {
-			return fmt.Errorf("%s: %q is not an email address", field, address)
+			return fmt.Errorf("%s: %q is not an email address (the map is display name → address)", field, address)
 		}
+		folded := strings.ToLower(address)
+		if seen[folded] {
+			return fmt.Errorf("%s: %s appears more than once", field, address)
+		}
+		seen[folded] = true
 		if err := validate.Length(field+" name", name, 0, MaxNameLength); err != nil {
 			return err
 		}

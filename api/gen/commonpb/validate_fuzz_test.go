@@ -19,31 +19,35 @@ import (
 func FuzzValidate(f *testing.F) {
 	long := func(n int) string { return strings.Repeat("a", n) }
 	commonRequestTypes.AddValidSeeds(f,
-		&SendEmailRequest{Receiver: map[string]string{"alice@example.com": "Alice"}, Subject: "hi", Content: "hello"},
+		&SendEmailRequest{Receiver: map[string]string{"Alice": "alice@example.com"}, Subject: "hi", Content: "hello"},
+		&SendEmailRequest{Receiver: map[string]string{"Bob": "bob@example.com"}, Subject: "hi"},
 		&SendEmailRequest{
-			Receiver: map[string]string{"a@example.com": long(MaxNameLength), "b@example.com": ""},
-			Cc:       map[string]string{"c@example.com": "李雷 😀"},
+			Receiver: map[string]string{long(MaxNameLength): "a@example.com", "": "b@example.com"},
+			Cc:       map[string]string{"李雷 😀": "c@example.com"},
 			Subject:  strings.Repeat("题", MaxSubjectLength),
 		},
 	)
 	// The fuzzer spends most of its time minimizing inputs derived from
 	// 100 KiB seeds, so the body-size boundary is checked by plain go test only.
 	if !fuzzing() {
-		commonRequestTypes.AddValidSeeds(f, &SendEmailRequest{Receiver: map[string]string{"a@example.com": ""}, Subject: "s", Content: long(MaxEmailBodyBytes)})
-		commonRequestTypes.AddSeeds(f, &SendEmailRequest{Receiver: map[string]string{"a@example.com": ""}, Subject: "s", Content: long(MaxEmailBodyBytes + 1)})
+		commonRequestTypes.AddValidSeeds(f, &SendEmailRequest{Receiver: map[string]string{"": "a@example.com"}, Subject: "s", Content: long(MaxEmailBodyBytes)})
+		commonRequestTypes.AddSeeds(f, &SendEmailRequest{Receiver: map[string]string{"": "a@example.com"}, Subject: "s", Content: long(MaxEmailBodyBytes + 1)})
 	}
 	commonRequestTypes.AddSeeds(f,
-		&SendEmailRequest{Receiver: map[string]string{"a@example.com": long(MaxNameLength + 1)}, Subject: "s"},
-		&SendEmailRequest{Receiver: map[string]string{"a@example.com": ""}, Subject: long(MaxSubjectLength + 1)},
-		&SendEmailRequest{Receiver: map[string]string{"Alice <a@example.com>": ""}, Subject: "s"},
-		&SendEmailRequest{Receiver: map[string]string{"a@example.com\r\nBcc: evil@example.com": ""}, Subject: "s"},
-		&SendEmailRequest{Receiver: map[string]string{"a@example.com": "A\r\nBcc: evil@example.com"}, Subject: "s"},
-		&SendEmailRequest{Receiver: map[string]string{"a@example.com": ""}, Subject: "hi\r\nBcc: evil@example.com"},
-		&SendEmailRequest{Receiver: map[string]string{"a@example.com": ""}, Subject: "  \t "},
-		&SendEmailRequest{Receiver: map[string]string{"a@example.com": ""}, Subject: "s", Content: "a\x00b"},
+		&SendEmailRequest{Receiver: map[string]string{long(MaxNameLength + 1): "a@example.com"}, Subject: "s"},
+		&SendEmailRequest{Receiver: map[string]string{"": "a@example.com"}, Subject: long(MaxSubjectLength + 1)},
+		&SendEmailRequest{Receiver: map[string]string{"": "Alice <a@example.com>"}, Subject: "s"},
+		&SendEmailRequest{Receiver: map[string]string{"": "a@example.com\r\nBcc: evil@example.com"}, Subject: "s"},
+		&SendEmailRequest{Receiver: map[string]string{"A\r\nBcc: evil@example.com": "a@example.com"}, Subject: "s"},
+		&SendEmailRequest{Receiver: map[string]string{"": "a@example.com"}, Subject: "hi\r\nBcc: evil@example.com"},
+		&SendEmailRequest{Receiver: map[string]string{"": "a@example.com"}, Subject: "  \t "},
+		&SendEmailRequest{Receiver: map[string]string{"": "a@example.com"}, Subject: "s", Content: "a\x00b"},
 		&SendEmailRequest{Subject: "no receiver"},
-		&SendEmailRequest{Receiver: map[string]string{`"a b"@example.com`: ""}, Subject: "s"},
-		&SendEmailRequest{Receiver: map[string]string{"a@[127.0.0.1]": ""}, Subject: "s"},
+		// The seed's meaning read the other way round: an address as the key.
+		&SendEmailRequest{Receiver: map[string]string{"bob@example.com": "Bob"}, Subject: "s"},
+		&SendEmailRequest{Receiver: map[string]string{"Bob": "bob@example.com", "Robert": "Bob@example.com"}, Subject: "s"},
+		&SendEmailRequest{Receiver: map[string]string{"": `"a b"@example.com`}, Subject: "s"},
+		&SendEmailRequest{Receiver: map[string]string{"": "a@[127.0.0.1]"}, Subject: "s"},
 	)
 	// Bytes the codec refuses: a truncated field and a string with invalid UTF-8.
 	f.Add(uint8(0), []byte{0x1a, 0x05, 'a'})
@@ -66,7 +70,10 @@ func acceptedSendEmail(t *testing.T, m proto.Message) {
 	require.LessOrEqual(t, len(r.GetReceiver()), MaxReceivers)
 	require.LessOrEqual(t, len(r.GetCc()), MaxCc)
 	for _, entries := range []map[string]string{r.GetReceiver(), r.GetCc()} {
-		for address, name := range entries {
+		seen := map[string]bool{}
+		for name, address := range entries {
+			require.False(t, seen[strings.ToLower(address)], "accepted %q twice", address)
+			seen[strings.ToLower(address)] = true
 			// These go into mail headers: no line breaks or other controls.
 			requireBareAddress(t, address)
 			require.LessOrEqual(t, utf8.RuneCountInString(name), MaxNameLength)

@@ -11,6 +11,7 @@ package feedpb
 
 import (
 	commonpb "github.com/parley-im/parley/api/gen/commonpb"
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -1996,7 +1997,7 @@ var File_feed_feed_proto protoreflect.FileDescriptor
 
 const file_feed_feed_proto_rawDesc = "" +
 	"\n" +
-	"\x0ffeed/feed.proto\x12\x04feed\x1a\x13common/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x97\x05\n" +
+	"\x0ffeed/feed.proto\x12\x04feed\x1a\x13common/common.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x97\x05\n" +
 	"\x04Feed\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\x04R\x06userId\x12\x18\n" +
@@ -2147,28 +2148,28 @@ const file_feed_feed_proto_rawDesc = "" +
 	"\bFeedType\x12\a\n" +
 	"\x03Txt\x10\x00\x12\t\n" +
 	"\x05Image\x10\x01\x12\t\n" +
-	"\x05Video\x10\x022\xef\a\n" +
-	"\vFeedService\x12?\n" +
+	"\x05Video\x10\x022\xcd\v\n" +
+	"\vFeedService\x12X\n" +
 	"\n" +
-	"FeedCreate\x12\x17.feed.FeedCreateRequest\x1a\x18.feed.FeedCreateResponse\x129\n" +
-	"\bFeedEdit\x12\x15.feed.FeedEditRequest\x1a\x16.feed.FeedEditResponse\x129\n" +
-	"\bFeedLike\x12\x15.feed.FeedLikeRequest\x1a\x16.feed.FeedLikeResponse\x12?\n" +
+	"FeedCreate\x12\x17.feed.FeedCreateRequest\x1a\x18.feed.FeedCreateResponse\"\x17\x82\xd3\xe4\x93\x02\x11:\x01*\"\f/v1/api/feed\x12W\n" +
+	"\bFeedEdit\x12\x15.feed.FeedEditRequest\x1a\x16.feed.FeedEditResponse\"\x1c\x82\xd3\xe4\x93\x02\x16:\x01*\"\x11/v1/api/feed/{id}\x12\\\n" +
+	"\bFeedLike\x12\x15.feed.FeedLikeRequest\x1a\x16.feed.FeedLikeResponse\"!\x82\xd3\xe4\x93\x02\x1b:\x01*\"\x16/v1/api/feed/{id}/like\x12d\n" +
 	"\n" +
-	"FeedUnLike\x12\x17.feed.FeedUnLikeRequest\x1a\x18.feed.FeedUnLikeResponse\x126\n" +
-	"\aFeedGet\x12\x14.feed.FeedGetRequest\x1a\x15.feed.FeedGetResponse\x12?\n" +
+	"FeedUnLike\x12\x17.feed.FeedUnLikeRequest\x1a\x18.feed.FeedUnLikeResponse\"#\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/api/feed/{id}/unlike\x12Q\n" +
+	"\aFeedGet\x12\x14.feed.FeedGetRequest\x1a\x15.feed.FeedGetResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/api/feed/{id}\x12Z\n" +
 	"\n" +
-	"FeedDelete\x12\x17.feed.FeedDeleteRequest\x1a\x18.feed.FeedDeleteResponse\x126\n" +
-	"\aFeedOwn\x12\x14.feed.FeedOwnRequest\x1a\x15.feed.FeedOwnResponse\x12<\n" +
-	"\tFeedQuery\x12\x16.feed.FeedQueryRequest\x1a\x17.feed.FeedQueryResponse\x12?\n" +
+	"FeedDelete\x12\x17.feed.FeedDeleteRequest\x1a\x18.feed.FeedDeleteResponse\"\x19\x82\xd3\xe4\x93\x02\x13*\x11/v1/api/feed/{id}\x12P\n" +
+	"\aFeedOwn\x12\x14.feed.FeedOwnRequest\x1a\x15.feed.FeedOwnResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/api/feed/own\x12X\n" +
+	"\tFeedQuery\x12\x16.feed.FeedQueryRequest\x1a\x17.feed.FeedQueryResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/api/feed/query\x12\\\n" +
 	"\n" +
-	"FeedFollow\x12\x17.feed.FeedFollowRequest\x1a\x18.feed.FeedFollowResponse\x121\n" +
-	"\x04Ping\x12\x13.common.PingRequest\x1a\x14.common.PingResponse\x12H\n" +
-	"\rFeedRecommend\x12\x1a.feed.FeedRecommendRequest\x1a\x1b.feed.FeedRecommendResponse\x12?\n" +
+	"FeedFollow\x12\x17.feed.FeedFollowRequest\x1a\x18.feed.FeedFollowResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/api/feed/follow\x12L\n" +
+	"\x04Ping\x12\x13.common.PingRequest\x1a\x14.common.PingResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/api/feed/ping\x12h\n" +
+	"\rFeedRecommend\x12\x1a.feed.FeedRecommendRequest\x1a\x1b.feed.FeedRecommendResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/api/feed/recommend\x12d\n" +
 	"\n" +
-	"FeedReview\x12\x17.feed.FeedReviewRequest\x1a\x18.feed.FeedReviewResponse\x12T\n" +
-	"\x11FeedCommentCreate\x12\x1e.feed.FeedCommentCreateRequest\x1a\x1f.feed.FeedCommentCreateResponse\x12N\n" +
-	"\x0fFeedCommentList\x12\x1c.feed.FeedCommentListRequest\x1a\x1d.feed.FeedCommentListResponse\x12T\n" +
-	"\x11FeedCommentDelete\x12\x1e.feed.FeedCommentDeleteRequest\x1a\x1f.feed.FeedCommentDeleteResponseB,Z*github.com/parley-im/parley/api/gen/feedpbb\x06proto3"
+	"FeedReview\x12\x17.feed.FeedReviewRequest\x1a\x18.feed.FeedReviewResponse\"#\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/api/feed/{id}/review\x12\x7f\n" +
+	"\x11FeedCommentCreate\x12\x1e.feed.FeedCommentCreateRequest\x1a\x1f.feed.FeedCommentCreateResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/api/feed/{feed_id}/comment\x12v\n" +
+	"\x0fFeedCommentList\x12\x1c.feed.FeedCommentListRequest\x1a\x1d.feed.FeedCommentListResponse\"&\x82\xd3\xe4\x93\x02 \x12\x1e/v1/api/feed/{feed_id}/comment\x12w\n" +
+	"\x11FeedCommentDelete\x12\x1e.feed.FeedCommentDeleteRequest\x1a\x1f.feed.FeedCommentDeleteResponse\"!\x82\xd3\xe4\x93\x02\x1b*\x19/v1/api/feed/comment/{id}B,Z*github.com/parley-im/parley/api/gen/feedpbb\x06proto3"
 
 var (
 	file_feed_feed_proto_rawDescOnce sync.Once

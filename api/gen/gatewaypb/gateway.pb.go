@@ -11,6 +11,7 @@ package gatewaypb
 
 import (
 	commonpb "github.com/parley-im/parley/api/gen/commonpb"
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -445,7 +446,7 @@ var File_gateway_gateway_proto protoreflect.FileDescriptor
 
 const file_gateway_gateway_proto_rawDesc = "" +
 	"\n" +
-	"\x15gateway/gateway.proto\x12\agateway\x1a\x13common/common.proto\"M\n" +
+	"\x15gateway/gateway.proto\x12\agateway\x1a\x13common/common.proto\x1a\x1cgoogle/api/annotations.proto\"M\n" +
 	"\x0fRegisterRequest\x12\x1d\n" +
 	"\n" +
 	"gateway_id\x18\x01 \x01(\tR\tgatewayId\x12\x1b\n" +
@@ -476,14 +477,14 @@ const file_gateway_gateway_proto_rawDesc = "" +
 	"\n" +
 	"gateway_id\x18\x01 \x01(\tR\tgatewayId\x12\x1b\n" +
 	"\tclient_id\x18\x02 \x01(\tR\bclientId\"\x14\n" +
-	"\x12UnRegisterResponse2\xdd\x02\n" +
-	"\x0eGatewayService\x12?\n" +
-	"\bRegister\x12\x18.gateway.RegisterRequest\x1a\x19.gateway.RegisterResponse\x12E\n" +
+	"\x12UnRegisterResponse2\x8e\x04\n" +
+	"\x0eGatewayService\x12d\n" +
+	"\bRegister\x12\x18.gateway.RegisterRequest\x1a\x19.gateway.RegisterResponse\"#\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/api/gateway/register\x12l\n" +
 	"\n" +
-	"UnRegister\x12\x1a.gateway.UnRegisterRequest\x1a\x1b.gateway.UnRegisterResponse\x12L\n" +
-	"\vSendMessage\x12\x1b.gateway.SendMessageRequest\x1a\x1c.gateway.SendMessageResponse(\x010\x01\x12B\n" +
-	"\tSendToAll\x12\x19.gateway.SendToAllRequest\x1a\x1a.gateway.SendToAllResponse\x121\n" +
-	"\x04Ping\x12\x13.common.PingRequest\x1a\x14.common.PingResponseB/Z-github.com/parley-im/parley/api/gen/gatewaypbb\x06proto3"
+	"UnRegister\x12\x1a.gateway.UnRegisterRequest\x1a\x1b.gateway.UnRegisterResponse\"%\x82\xd3\xe4\x93\x02\x1f:\x01*\"\x1a/v1/api/gateway/unRegister\x12m\n" +
+	"\vSendMessage\x12\x1b.gateway.SendMessageRequest\x1a\x1c.gateway.SendMessageResponse\"\x1f\x82\xd3\xe4\x93\x02\x19:\x01*\"\x14/v1/api/gateway/send(\x010\x01\x12h\n" +
+	"\tSendToAll\x12\x19.gateway.SendToAllRequest\x1a\x1a.gateway.SendToAllResponse\"$\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/api/gateway/sendToAll\x12O\n" +
+	"\x04Ping\x12\x13.common.PingRequest\x1a\x14.common.PingResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/api/gateway/pingB/Z-github.com/parley-im/parley/api/gen/gatewaypbb\x06proto3"
 
 var (
 	file_gateway_gateway_proto_rawDescOnce sync.Once

@@ -12,6 +12,7 @@ package grouppb
 import (
 	commonpb "github.com/parley-im/parley/api/gen/commonpb"
 	userpb "github.com/parley-im/parley/api/gen/userpb"
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -915,7 +916,7 @@ var File_group_group_proto protoreflect.FileDescriptor
 
 const file_group_group_proto_rawDesc = "" +
 	"\n" +
-	"\x11group/group.proto\x12\x05group\x1a\x13common/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x0fuser/user.proto\"k\n" +
+	"\x11group/group.proto\x12\x05group\x1a\x13common/common.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x0fuser/user.proto\"k\n" +
 	"\x12CreateGroupRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\"\n" +
 	"\fintroduction\x18\x02 \x01(\tR\fintroduction\x12\x1d\n" +
@@ -973,18 +974,18 @@ const file_group_group_proto_rawDesc = "" +
 	"\fintroduction\x18\x03 \x01(\tR\fintroduction\x12\x1d\n" +
 	"\n" +
 	"avatar_url\x18\x04 \x01(\tR\tavatarUrl\"\x15\n" +
-	"\x13UpdateGroupResponse2\xdc\x04\n" +
-	"\fGroupService\x12D\n" +
-	"\vCreateGroup\x12\x19.group.CreateGroupRequest\x1a\x1a.group.CreateGroupResponse\x12D\n" +
-	"\vUpdateGroup\x12\x19.group.UpdateGroupRequest\x1a\x1a.group.UpdateGroupResponse\x12;\n" +
-	"\bGetGroup\x12\x16.group.GetGroupRequest\x1a\x17.group.GetGroupResponse\x12A\n" +
+	"\x13UpdateGroupResponse2\xed\x06\n" +
+	"\fGroupService\x12e\n" +
+	"\vCreateGroup\x12\x19.group.CreateGroupRequest\x1a\x1a.group.CreateGroupResponse\"\x1f\x82\xd3\xe4\x93\x02\x19:\x01*\"\x14/v1/api/group/create\x12e\n" +
+	"\vUpdateGroup\x12\x19.group.UpdateGroupRequest\x1a\x1a.group.UpdateGroupResponse\"\x1f\x82\xd3\xe4\x93\x02\x19:\x01*\"\x14/v1/api/group/update\x12W\n" +
+	"\bGetGroup\x12\x16.group.GetGroupRequest\x1a\x17.group.GetGroupResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/api/group/{id}\x12X\n" +
 	"\n" +
-	"QueryGroup\x12\x18.group.QueryGroupRequest\x1a\x19.group.QueryGroupResponse\x12D\n" +
-	"\vDeleteGroup\x12\x19.group.DeleteGroupRequest\x1a\x1a.group.DeleteGroupResponse\x12>\n" +
-	"\tJoinGroup\x12\x17.group.JoinGroupRequest\x1a\x18.group.JoinGroupResponse\x12>\n" +
-	"\tQuitGroup\x12\x17.group.QuitGroupRequest\x1a\x18.group.QuitGroupResponse\x121\n" +
-	"\x04Ping\x12\x13.common.PingRequest\x1a\x14.common.PingResponse\x12G\n" +
-	"\fGetGroupUser\x12\x1a.group.GetGroupUserRequest\x1a\x1b.group.GetGroupUserResponseB-Z+github.com/parley-im/parley/api/gen/grouppbb\x06proto3"
+	"QueryGroup\x12\x18.group.QueryGroupRequest\x1a\x19.group.QueryGroupResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/api/group\x12e\n" +
+	"\vDeleteGroup\x12\x19.group.DeleteGroupRequest\x1a\x1a.group.DeleteGroupResponse\"\x1f\x82\xd3\xe4\x93\x02\x19:\x01*\"\x14/v1/api/group/delete\x12]\n" +
+	"\tJoinGroup\x12\x17.group.JoinGroupRequest\x1a\x18.group.JoinGroupResponse\"\x1d\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/api/group/join\x12]\n" +
+	"\tQuitGroup\x12\x17.group.QuitGroupRequest\x1a\x18.group.QuitGroupResponse\"\x1d\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/api/group/quit\x12M\n" +
+	"\x04Ping\x12\x13.common.PingRequest\x1a\x14.common.PingResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/api/group/ping\x12h\n" +
+	"\fGetGroupUser\x12\x1a.group.GetGroupUserRequest\x1a\x1b.group.GetGroupUserResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/api/group/{id}/userB-Z+github.com/parley-im/parley/api/gen/grouppbb\x06proto3"
 
 var (
 	file_group_group_proto_rawDescOnce sync.Once

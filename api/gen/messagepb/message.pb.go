@@ -13,6 +13,7 @@ import (
 	commonpb "github.com/parley-im/parley/api/gen/commonpb"
 	grouppb "github.com/parley-im/parley/api/gen/grouppb"
 	userpb "github.com/parley-im/parley/api/gen/userpb"
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -1701,8 +1702,8 @@ func (x *SendUserImageMessageResponse) GetId() uint64 {
 
 type SendUserLocationMessageRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	ToUserId      uint64                 `protobuf:"varint,1,opt,name=to_user_id,json=toUserId,proto3" json:"to_user_id,omitempty"`
-	Location      *LocationMessage       `protobuf:"bytes,2,opt,name=location,proto3" json:"location,omitempty"`
+	ToUserId      uint64                 `protobuf:"varint,2,opt,name=to_user_id,json=toUserId,proto3" json:"to_user_id,omitempty"`
+	Location      *LocationMessage       `protobuf:"bytes,3,opt,name=location,proto3" json:"location,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2935,7 +2936,7 @@ var File_message_message_proto protoreflect.FileDescriptor
 
 const file_message_message_proto_rawDesc = "" +
 	"\n" +
-	"\x15message/message.proto\x12\amessage\x1a\x13common/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x11group/group.proto\x1a\x0fuser/user.proto\"5\n" +
+	"\x15message/message.proto\x12\amessage\x1a\x13common/common.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x11group/group.proto\x1a\x0fuser/user.proto\"5\n" +
 	"\vFaceMessage\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x16\n" +
 	"\x06symbol\x18\x02 \x01(\tR\x06symbol\"W\n" +
@@ -3031,11 +3032,11 @@ const file_message_message_proto_rawDesc = "" +
 	"to_user_id\x18\x01 \x01(\x04R\btoUserId\x12/\n" +
 	"\x05image\x18\x02 \x01(\v2\x19.message.ImageMessageItemR\x05image\".\n" +
 	"\x1cSendUserImageMessageResponse\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x04R\x02id\"t\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\"z\n" +
 	"\x1eSendUserLocationMessageRequest\x12\x1c\n" +
 	"\n" +
-	"to_user_id\x18\x01 \x01(\x04R\btoUserId\x124\n" +
-	"\blocation\x18\x02 \x01(\v2\x18.message.LocationMessageR\blocation\"1\n" +
+	"to_user_id\x18\x02 \x01(\x04R\btoUserId\x124\n" +
+	"\blocation\x18\x03 \x01(\v2\x18.message.LocationMessageR\blocationJ\x04\b\x01\x10\x02\"1\n" +
 	"\x1fSendUserLocationMessageResponse\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\"h\n" +
 	"\x1bSendUserSoundMessageRequest\x12\x1c\n" +
@@ -3153,26 +3154,26 @@ const file_message_message_proto_rawDesc = "" +
 	"\x03FLV\x10\x03\x12\a\n" +
 	"\x03AVI\x10\x04\x12\a\n" +
 	"\x03MKV\x10\x05\x12\x17\n" +
-	"\x12OTHER_VIDEO_FORMAT\x10\xff\x012\xc7\r\n" +
-	"\x0eMessageService\x12`\n" +
-	"\x13SendUserTextMessage\x12#.message.SendUserTextMessageRequest\x1a$.message.SendUserTextMessageResponse\x12l\n" +
-	"\x17SendUserLocationMessage\x12'.message.SendUserLocationMessageRequest\x1a(.message.SendUserLocationMessageResponse\x12`\n" +
-	"\x13SendUserFaceMessage\x12#.message.SendUserFaceMessageRequest\x1a$.message.SendUserFaceMessageResponse\x12c\n" +
-	"\x14SendUserSoundMessage\x12$.message.SendUserSoundMessageRequest\x1a%.message.SendUserSoundMessageResponse\x12c\n" +
-	"\x14SendUserVideoMessage\x12$.message.SendUserVideoMessageRequest\x1a%.message.SendUserVideoMessageResponse\x12c\n" +
-	"\x14SendUserImageMessage\x12$.message.SendUserImageMessageRequest\x1a%.message.SendUserImageMessageResponse\x12`\n" +
-	"\x13SendUserFileMessage\x12#.message.SendUserFileMessageRequest\x1a$.message.SendUserFileMessageResponse\x12c\n" +
-	"\x14SendGroupTextMessage\x12$.message.SendGroupTextMessageRequest\x1a%.message.SendGroupTextMessageResponse\x12o\n" +
-	"\x18SendGroupLocationMessage\x12(.message.SendGroupLocationMessageRequest\x1a).message.SendGroupLocationMessageResponse\x12b\n" +
-	"\x13SendGroupFceMessage\x12$.message.SendGroupFaceMessageRequest\x1a%.message.SendGroupFaceMessageResponse\x12f\n" +
-	"\x15SendGroupSoundMessage\x12%.message.SendGroupSoundMessageRequest\x1a&.message.SendGroupSoundMessageResponse\x12f\n" +
-	"\x15SendGroupVideoMessage\x12%.message.SendGroupVideoMessageRequest\x1a&.message.SendGroupVideoMessageResponse\x12f\n" +
-	"\x15SendGroupImageMessage\x12%.message.SendGroupImageMessageRequest\x1a&.message.SendGroupImageMessageResponse\x12c\n" +
-	"\x14SendGroupFileMessage\x12$.message.SendGroupFileMessageRequest\x1a%.message.SendGroupFileMessageResponse\x121\n" +
-	"\x04Ping\x12\x13.common.PingRequest\x1a\x14.common.PingResponse\x12Z\n" +
-	"\x11ListConversations\x12!.message.ListConversationsRequest\x1a\".message.ListConversationsResponse\x12K\n" +
-	"\fSyncMessages\x12\x1c.message.SyncMessagesRequest\x1a\x1d.message.SyncMessagesResponse\x12?\n" +
-	"\bMarkRead\x12\x18.message.MarkReadRequest\x1a\x19.message.MarkReadResponseB/Z-github.com/parley-im/parley/api/gen/messagepbb\x06proto3"
+	"\x12OTHER_VIDEO_FORMAT\x10\xff\x012\x82\x13\n" +
+	"\x0eMessageService\x12\x86\x01\n" +
+	"\x13SendUserTextMessage\x12#.message.SendUserTextMessageRequest\x1a$.message.SendUserTextMessageResponse\"$\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/api/message/text/user\x12\x96\x01\n" +
+	"\x17SendUserLocationMessage\x12'.message.SendUserLocationMessageRequest\x1a(.message.SendUserLocationMessageResponse\"(\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/api/message/location/user\x12\x86\x01\n" +
+	"\x13SendUserFaceMessage\x12#.message.SendUserFaceMessageRequest\x1a$.message.SendUserFaceMessageResponse\"$\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/api/message/face/user\x12\x8a\x01\n" +
+	"\x14SendUserSoundMessage\x12$.message.SendUserSoundMessageRequest\x1a%.message.SendUserSoundMessageResponse\"%\x82\xd3\xe4\x93\x02\x1f:\x01*\"\x1a/v1/api/message/sound/user\x12\x8a\x01\n" +
+	"\x14SendUserVideoMessage\x12$.message.SendUserVideoMessageRequest\x1a%.message.SendUserVideoMessageResponse\"%\x82\xd3\xe4\x93\x02\x1f:\x01*\"\x1a/v1/api/message/video/user\x12\x8a\x01\n" +
+	"\x14SendUserImageMessage\x12$.message.SendUserImageMessageRequest\x1a%.message.SendUserImageMessageResponse\"%\x82\xd3\xe4\x93\x02\x1f:\x01*\"\x1a/v1/api/message/image/user\x12\x86\x01\n" +
+	"\x13SendUserFileMessage\x12#.message.SendUserFileMessageRequest\x1a$.message.SendUserFileMessageResponse\"$\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/api/message/file/user\x12\x8a\x01\n" +
+	"\x14SendGroupTextMessage\x12$.message.SendGroupTextMessageRequest\x1a%.message.SendGroupTextMessageResponse\"%\x82\xd3\xe4\x93\x02\x1f:\x01*\"\x1a/v1/api/message/text/group\x12\x9a\x01\n" +
+	"\x18SendGroupLocationMessage\x12(.message.SendGroupLocationMessageRequest\x1a).message.SendGroupLocationMessageResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/api/message/location/group\x12\x89\x01\n" +
+	"\x13SendGroupFceMessage\x12$.message.SendGroupFaceMessageRequest\x1a%.message.SendGroupFaceMessageResponse\"%\x82\xd3\xe4\x93\x02\x1f:\x01*\"\x1a/v1/api/message/face/group\x12\x8e\x01\n" +
+	"\x15SendGroupSoundMessage\x12%.message.SendGroupSoundMessageRequest\x1a&.message.SendGroupSoundMessageResponse\"&\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/v1/api/message/sound/group\x12\x8e\x01\n" +
+	"\x15SendGroupVideoMessage\x12%.message.SendGroupVideoMessageRequest\x1a&.message.SendGroupVideoMessageResponse\"&\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/v1/api/message/video/group\x12\x8e\x01\n" +
+	"\x15SendGroupImageMessage\x12%.message.SendGroupImageMessageRequest\x1a&.message.SendGroupImageMessageResponse\"&\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/v1/api/message/image/group\x12\x8a\x01\n" +
+	"\x14SendGroupFileMessage\x12$.message.SendGroupFileMessageRequest\x1a%.message.SendGroupFileMessageResponse\"%\x82\xd3\xe4\x93\x02\x1f:\x01*\"\x1a/v1/api/message/file/group\x12O\n" +
+	"\x04Ping\x12\x13.common.PingRequest\x1a\x14.common.PingResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/api/message/ping\x12\x80\x01\n" +
+	"\x11ListConversations\x12!.message.ListConversationsRequest\x1a\".message.ListConversationsResponse\"$\x82\xd3\xe4\x93\x02\x1e\x12\x1c/v1/api/message/conversation\x12i\n" +
+	"\fSyncMessages\x12\x1c.message.SyncMessagesRequest\x1a\x1d.message.SyncMessagesResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/api/message/sync\x12`\n" +
+	"\bMarkRead\x12\x18.message.MarkReadRequest\x1a\x19.message.MarkReadResponse\"\x1f\x82\xd3\xe4\x93\x02\x19:\x01*\"\x14/v1/api/message/readB/Z-github.com/parley-im/parley/api/gen/messagepbb\x06proto3"
 
 var (
 	file_message_message_proto_rawDescOnce sync.Once

@@ -11,6 +11,7 @@ package userpb
 
 import (
 	commonpb "github.com/parley-im/parley/api/gen/commonpb"
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -1362,7 +1363,7 @@ var File_user_user_proto protoreflect.FileDescriptor
 
 const file_user_user_proto_rawDesc = "" +
 	"\n" +
-	"\x0fuser/user.proto\x12\x04user\x1a\x13common/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"'\n" +
+	"\x0fuser/user.proto\x12\x04user\x1a\x13common/common.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"'\n" +
 	"\x13UpdateAvatarRequest\x12\x10\n" +
 	"\x03url\x18\x01 \x01(\tR\x03url\"\x16\n" +
 	"\x14UpdateAvatarResponse\"V\n" +
@@ -1445,24 +1446,25 @@ const file_user_user_proto_rawDesc = "" +
 	"\x13ListBlockedResponse\x12#\n" +
 	"\x05pager\x18\x01 \x01(\v2\r.common.PagerR\x05pager\x12\x1e\n" +
 	"\x04user\x18\x02 \x03(\v2\n" +
-	".user.UserR\x04user2\xab\a\n" +
-	"\vUserService\x12?\n" +
+	".user.UserR\x04user2\xf9\n" +
 	"\n" +
-	"CreateUser\x12\x17.user.UserCreateRequest\x1a\x18.user.UserCreateResponse\x12<\n" +
-	"\tUserLogin\x12\x16.user.UserLoginRequest\x1a\x17.user.UserLoginResponse\x126\n" +
-	"\aGetUser\x12\x14.user.UserGetRequest\x1a\x15.user.UserGetResponse\x12<\n" +
-	"\tQueryUser\x12\x16.user.UserQueryRequest\x1a\x17.user.UserQueryResponse\x12K\n" +
-	"\x0eUpdatePassword\x12\x1b.user.UpdatePasswordRequest\x1a\x1c.user.UpdatePasswordResponse\x12E\n" +
-	"\fUpdateAvatar\x12\x19.user.UpdateAvatarRequest\x1a\x1a.user.UpdateAvatarResponse\x121\n" +
-	"\x04Ping\x12\x13.common.PingRequest\x1a\x14.common.PingResponse\x12?\n" +
+	"\vUserService\x12X\n" +
 	"\n" +
-	"FollowUser\x12\x17.user.FollowUserRequest\x1a\x18.user.FollowUserResponse\x12E\n" +
-	"\fUnfollowUser\x12\x19.user.UnfollowUserRequest\x1a\x1a.user.UnfollowUserResponse\x12H\n" +
-	"\rListFollowing\x12\x1a.user.ListFollowingRequest\x1a\x1b.user.ListFollowingResponse\x12H\n" +
-	"\rListFollowers\x12\x1a.user.ListFollowersRequest\x1a\x1b.user.ListFollowersResponse\x12<\n" +
-	"\tBlockUser\x12\x16.user.BlockUserRequest\x1a\x17.user.BlockUserResponse\x12B\n" +
-	"\vUnblockUser\x12\x18.user.UnblockUserRequest\x1a\x19.user.UnblockUserResponse\x12B\n" +
-	"\vListBlocked\x12\x18.user.ListBlockedRequest\x1a\x19.user.ListBlockedResponseB,Z*github.com/parley-im/parley/api/gen/userpbb\x06proto3"
+	"CreateUser\x12\x17.user.UserCreateRequest\x1a\x18.user.UserCreateResponse\"\x17\x82\xd3\xe4\x93\x02\x11:\x01*\"\f/v1/api/user\x12[\n" +
+	"\tUserLogin\x12\x16.user.UserLoginRequest\x1a\x17.user.UserLoginResponse\"\x1d\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/api/user/login\x12Q\n" +
+	"\aGetUser\x12\x14.user.UserGetRequest\x1a\x15.user.UserGetResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/api/user/{id}\x12R\n" +
+	"\tQueryUser\x12\x16.user.UserQueryRequest\x1a\x17.user.UserQueryResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/api/user\x12m\n" +
+	"\x0eUpdatePassword\x12\x1b.user.UpdatePasswordRequest\x1a\x1c.user.UpdatePasswordResponse\" \x82\xd3\xe4\x93\x02\x1a:\x01*\"\x15/v1/api/user/password\x12e\n" +
+	"\fUpdateAvatar\x12\x19.user.UpdateAvatarRequest\x1a\x1a.user.UpdateAvatarResponse\"\x1e\x82\xd3\xe4\x93\x02\x18:\x01*\"\x13/v1/api/user/avatar\x12L\n" +
+	"\x04Ping\x12\x13.common.PingRequest\x1a\x14.common.PingResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/api/user/ping\x12i\n" +
+	"\n" +
+	"FollowUser\x12\x17.user.FollowUserRequest\x1a\x18.user.FollowUserResponse\"(\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/api/user/{user_id}/follow\x12q\n" +
+	"\fUnfollowUser\x12\x19.user.UnfollowUserRequest\x1a\x1a.user.UnfollowUserResponse\"*\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/api/user/{user_id}/unfollow\x12h\n" +
+	"\rListFollowing\x12\x1a.user.ListFollowingRequest\x1a\x1b.user.ListFollowingResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/api/user/following\x12h\n" +
+	"\rListFollowers\x12\x1a.user.ListFollowersRequest\x1a\x1b.user.ListFollowersResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/api/user/followers\x12e\n" +
+	"\tBlockUser\x12\x16.user.BlockUserRequest\x1a\x17.user.BlockUserResponse\"'\x82\xd3\xe4\x93\x02!:\x01*\"\x1c/v1/api/user/{user_id}/block\x12m\n" +
+	"\vUnblockUser\x12\x18.user.UnblockUserRequest\x1a\x19.user.UnblockUserResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/api/user/{user_id}/unblock\x12`\n" +
+	"\vListBlocked\x12\x18.user.ListBlockedRequest\x1a\x19.user.ListBlockedResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/api/user/blockedB,Z*github.com/parley-im/parley/api/gen/userpbb\x06proto3"
 
 var (
 	file_user_user_proto_rawDescOnce sync.Once

@@ -57,11 +57,11 @@ func (s *Server) SendEmail(ctx context.Context, req *commonpb.SendEmailRequest) 
 	return &commonpb.SendEmailResponse{}, nil
 }
 
-// addresses turns the seed's address → name map into a list, by address
-// (map order is random).
+// addresses turns the seed's display name → address map into a list, by
+// address (map order is random).
 func addresses(entries map[string]string) []app.Address {
 	out := make([]app.Address, 0, len(entries))
-	for address, name := range entries {
+	for name, address := range entries {
 		out = append(out, app.Address{Address: address, Name: name})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Address < out[j].Address })
