@@ -11,6 +11,8 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+
+	"github.com/parley-im/parley/platform/logging"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -29,6 +31,7 @@ environment twin: -grpc-addr is PARLEY_GRPC_ADDR.
 `
 
 func main() {
+	logging.RouteGRPCLogs()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

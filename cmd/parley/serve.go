@@ -36,6 +36,7 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	logging.SetGRPCLogger(log)
 
 	pool, closeDB, err := openDatabase(ctx, cfg, log)
 	if err != nil {

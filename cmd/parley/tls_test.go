@@ -11,8 +11,10 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -57,16 +59,19 @@ func tlsSelfSigned(t *testing.T) (certFile, keyFile string, cert *x509.Certifica
 }
 
 // TestServeOverTLS: with -tls-cert and -tls-key, gRPC is served over TLS
-// only; a client trusting the certificate is answered, a plaintext one is not.
+// only; a client trusting the certificate is answered, a plaintext one is
+// not. The REST API, whose calls reach the server over its in-process
+// connection, works as well.
 func TestServeOverTLS(t *testing.T) {
 	t.Parallel()
 	certFile, keyFile, cert := tlsSelfSigned(t)
 	grpcAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	httpAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", "-database-url", testdb.URL(t), "-data-dir", t.TempDir(),
-			"-storage-dir", t.TempDir(), "-grpc-addr", grpcAddr, "-http-addr", "127.0.0.1:0",
+			"-storage-dir", t.TempDir(), "-grpc-addr", grpcAddr, "-http-addr", httpAddr,
 			"-log-level", "warn", "-tls-cert", certFile, "-tls-key", keyFile}, &bytes.Buffer{}, &bytes.Buffer{})
 	}()
 	t.Cleanup(func() {
@@ -92,6 +97,14 @@ func TestServeOverTLS(t *testing.T) {
 	defer cancelPing()
 	_, err = userpb.NewUserServiceClient(plain).Ping(pingCtx, &commonpb.PingRequest{})
 	require.Error(t, err, "a plaintext client must not be served")
+
+	resp, err := http.Get("http://" + httpAddr + "/v1/api/user/ping")
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+	require.JSONEq(t, `{"content":"pong"}`, string(body))
 }
 
 func TestServeRefusesHalfATLSConfiguration(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/parley-im/parley/platform/apperr"
 	"github.com/parley-im/parley/platform/auth"
+	"github.com/parley-im/parley/platform/rest"
 )
 
 // uploadChunk is how much of a request body is read at a time.
@@ -26,7 +27,8 @@ var errUploadInterrupted = apperr.InvalidArgument("content: the upload was inter
 // UploadImage stream: the body is the image, the caller's token is in
 // `Authorization: Bearer …`, and the answer is {"url": …}. It stores
 // through the same checks as UploadImage (size, content sniffing); an
-// error is {"code": gRPC code, "message": …} with the matching HTTP status.
+// error is {"code": gRPC code, "message": …} with the REST API's HTTP status
+// for that code.
 func (m *Module) UploadHandler(authn auth.Authenticator) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -61,16 +63,6 @@ func (m *Module) UploadHandler(authn auth.Authenticator) http.Handler {
 	})
 }
 
-// httpStatus is the HTTP status of a gRPC code, as gRPC gateways map them.
-var httpStatus = map[codes.Code]int{
-	codes.InvalidArgument:    http.StatusBadRequest,
-	codes.Unauthenticated:    http.StatusUnauthorized,
-	codes.PermissionDenied:   http.StatusForbidden,
-	codes.ResourceExhausted:  http.StatusTooManyRequests,
-	codes.FailedPrecondition: http.StatusBadRequest,
-	codes.Unavailable:        http.StatusServiceUnavailable,
-}
-
 func (m *Module) writeUploadError(w http.ResponseWriter, err error) {
 	code, message := codes.Internal, "internal error"
 	var appErr *apperr.Error
@@ -79,11 +71,7 @@ func (m *Module) writeUploadError(w http.ResponseWriter, err error) {
 	} else {
 		m.log.Error().Err(err).Msg("upload over HTTP")
 	}
-	httpCode, ok := httpStatus[code]
-	if !ok {
-		httpCode = http.StatusInternalServerError
-	}
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(httpCode)
+	w.WriteHeader(rest.HTTPStatus(code))
 	_ = json.NewEncoder(w).Encode(map[string]any{"code": code, "message": message})
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/parley-im/parley/api/gen/userpb"
@@ -96,4 +97,39 @@ func TestAccessLog(t *testing.T) {
 	_, err = userpb.NewUserServiceClient(testserver.Dial(t, lis2.Addr().String())).GetUser(withToken("Bearer good"), &userpb.UserGetRequest{Id: 1})
 	require.NoError(t, err)
 	require.Empty(t, quiet.lines(t))
+}
+
+// A call over the in-process connection (the REST gateway's) is logged as
+// transport=rest with the HTTP client the gateway appended to
+// x-forwarded-for; over the network that header is the client's claim and
+// the peer is the connection's address.
+func TestAccessLogNamesTheRESTClient(t *testing.T) {
+	t.Parallel()
+	var sink syncBuffer
+	srv := grpcserver.New(grpcserver.Options{
+		Logger:          zerolog.New(&sink).Level(zerolog.InfoLevel),
+		Authenticator:   fakeAuthenticator{},
+		MaxRecvMsgBytes: 1 << 20,
+	})
+	userpb.RegisterUserServiceServer(srv, &userService{getUser: echoIdentity})
+	srv.Ready()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(srv.Stop)
+	inProcess, err := srv.ServeInProcess()
+	require.NoError(t, err)
+
+	forwarded := metadata.AppendToOutgoingContext(withToken("Bearer good"), "x-forwarded-for", "203.0.113.9, 198.51.100.7")
+	_, err = userpb.NewUserServiceClient(inProcess).GetUser(forwarded, &userpb.UserGetRequest{Id: 1})
+	require.NoError(t, err)
+	_, err = userpb.NewUserServiceClient(testserver.Dial(t, lis.Addr().String())).GetUser(forwarded, &userpb.UserGetRequest{Id: 1})
+	require.NoError(t, err)
+
+	lines := sink.lines(t)
+	require.Len(t, lines, 2)
+	require.Equal(t, "rest", lines[0]["transport"])
+	require.Equal(t, "198.51.100.7", lines[0]["peer"])
+	require.NotContains(t, lines[1], "transport")
+	require.True(t, strings.HasPrefix(lines[1]["peer"].(string), "127.0.0.1:"), lines[1]["peer"])
 }

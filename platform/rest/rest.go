@@ -247,7 +247,11 @@ func (m boundedMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
 	dec := m.Marshaler.NewDecoder(counted)
 	return runtime.DecoderFunc(func(v any) error {
 		counted.n = 0
-		return dec.Decode(v)
+		err := dec.Decode(v)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("request body: %w", err)
+		}
+		return err
 	})
 }
 
@@ -262,7 +266,7 @@ type countingReader struct {
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	if c.n > c.limit {
-		return 0, fmt.Errorf("request body: a message is larger than the %d-byte limit", c.limit)
+		return 0, fmt.Errorf("a message is larger than the %d-byte limit", c.limit)
 	}
 	n, err := c.r.Read(p)
 	c.n += int64(n)
