@@ -458,7 +458,7 @@ func badUnaryCases(t *testing.T, e *badEnv, f badFixtures) []badCase {
 		atMany[i] = f.alice
 	}
 	email := func(mutate func(r *commonpb.SendEmailRequest)) *commonpb.SendEmailRequest {
-		r := &commonpb.SendEmailRequest{Receiver: map[string]string{"ann@example.com": "Ann"}, Subject: "hello", Content: "body"}
+		r := &commonpb.SendEmailRequest{Receiver: map[string]string{"Ann": "ann@example.com"}, Subject: "hello", Content: "body"}
 		mutate(r)
 		return r
 	}
@@ -964,7 +964,7 @@ func TestBadInputMaximalIsAccepted(t *testing.T) {
 		{name: "Register", method: gatewaypb.GatewayService_Register_FullMethodName, as: "gateway",
 			req: &gatewaypb.RegisterRequest{GatewayId: badEdgeID, ClientId: badRunes(64)}},
 		{name: "SendEmail", method: commonpb.CommonService_SendEmail_FullMethodName, as: "root",
-			req: &commonpb.SendEmailRequest{Receiver: map[string]string{"ann@example.com": badRunes(200)}, Subject: badRunes(200), Content: badX(100 << 10)}},
+			req: &commonpb.SendEmailRequest{Receiver: map[string]string{badRunes(200): "ann@example.com"}, Subject: badRunes(200), Content: badX(100 << 10)}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			c.code = codes.OK

@@ -41,14 +41,21 @@ var (
 // send its own, and every response header has the one used.
 const RequestIDHeader = "x-request-id"
 
+// RequestID is a client's own request id when it may serve as one (1–64
+// printable ASCII characters), else a new one.
+func RequestID(own string) string {
+	if len(own) > 0 && len(own) <= 64 && strings.IndexFunc(own, func(r rune) bool { return r < 0x20 || r > 0x7e }) < 0 {
+		return own
+	}
+	return requestIDPrefix + strconv.FormatUint(requestCounter.Add(1), 36)
+}
+
 func requestID(ctx context.Context) (context.Context, string) {
-	id := ""
-	if v := metadata.ValueFromIncomingContext(ctx, RequestIDHeader); len(v) > 0 && len(v[0]) <= 64 {
-		id = v[0]
+	own := ""
+	if v := metadata.ValueFromIncomingContext(ctx, RequestIDHeader); len(v) > 0 {
+		own = v[0]
 	}
-	if id == "" {
-		id = requestIDPrefix + strconv.FormatUint(requestCounter.Add(1), 36)
-	}
+	id := RequestID(own)
 	return logging.InjectFields(ctx, logging.Fields{"request.id", id}), id
 }
 

@@ -30,6 +30,7 @@ import (
 	"github.com/parley-im/parley/api/gen/grouppb"
 	"github.com/parley-im/parley/api/gen/messagepb"
 	"github.com/parley-im/parley/api/gen/userpb"
+	"github.com/parley-im/parley/platform/grpcserver"
 )
 
 // Services are the files of the services served over REST.
@@ -78,7 +79,7 @@ func New(ctx context.Context, conn *grpc.ClientConn, opts Options) (*Handler, er
 				MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: true},
 				UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: true},
 			}},
-			limit: h.maxJSON,
+			limit: h.maxJSON, maxMessage: opts.MaxMessageBytes,
 		}),
 		runtime.WithIncomingHeaderMatcher(incomingHeader),
 		runtime.WithOutgoingHeaderMatcher(outgoingHeader),
@@ -113,6 +114,11 @@ func New(ctx context.Context, conn *grpc.ClientConn, opts Options) (*Handler, er
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Every response has the request id, those refused here before any
+	// call included; the call gets the same one.
+	id := grpcserver.RequestID(r.Header.Get(requestIDHeader))
+	r.Header.Set(requestIDHeader, id)
+	w.Header().Set(requestIDHeader, id)
 	streaming := h.streaming[r.Method+" "+r.URL.Path]
 	timeout := bodyTimeout
 	if streaming {
@@ -175,12 +181,14 @@ func Routes() []Route {
 	return routes
 }
 
+const requestIDHeader = "X-Request-Id"
+
 // forwardedHeaders are the HTTP headers that reach the handlers as the
 // gRPC metadata of the same name (Authorization always does).
 var forwardedHeaders = map[string]bool{
 	"idempotency-key":      true, // message sends
 	"client-authorization": true, // gateway Register
-	"x-request-id":         true,
+	"x-request-id":         true, // grpcserver.RequestIDHeader
 }
 
 func incomingHeader(key string) (string, bool) {
@@ -190,13 +198,12 @@ func incomingHeader(key string) (string, bool) {
 	return runtime.DefaultHeaderMatcher(key)
 }
 
-// outgoingHeader names the response metadata as HTTP headers: the request
-// id as X-Request-Id, the rest as grpc-gateway does (Grpc-Metadata-…).
+// outgoingHeader names the response metadata as HTTP headers, as
+// grpc-gateway does (Grpc-Metadata-…), but the request id, which ServeHTTP
+// has set already, and the gRPC content type.
 func outgoingHeader(key string) (string, bool) {
 	switch key {
-	case "x-request-id":
-		return "X-Request-Id", true
-	case "content-type":
+	case grpcserver.RequestIDHeader, "content-type":
 		return "", false
 	}
 	return runtime.MetadataHeaderPrefix + key, true
@@ -236,10 +243,12 @@ func writeRoutingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Mar
 
 // boundedMarshaler is a marshaler whose decoders refuse a message whose JSON
 // is longer than limit, so a body (a streamed upload's included) is held in
-// memory one bounded message at a time.
+// memory one bounded message at a time, and a message larger than the gRPC
+// server takes.
 type boundedMarshaler struct {
 	runtime.Marshaler
-	limit int64
+	limit      int64 // of a message's JSON
+	maxMessage int   // of the message decoded
 }
 
 func (m boundedMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
@@ -250,6 +259,11 @@ func (m boundedMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
 		err := dec.Decode(v)
 		if err != nil && !errors.Is(err, io.EOF) {
 			return fmt.Errorf("request body: %w", err)
+		}
+		// Refused here as bad input: the gRPC server would answer
+		// ResourceExhausted, which HTTP clients read as "retry later".
+		if msg, ok := v.(proto.Message); ok && err == nil && proto.Size(msg) > m.maxMessage {
+			return fmt.Errorf("request body: the message is %d bytes, over the %d-byte limit", proto.Size(msg), m.maxMessage)
 		}
 		return err
 	})
