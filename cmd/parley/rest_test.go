@@ -66,16 +66,20 @@ type restEnv struct {
 // restServe serves Parley on the package's database.
 func restServe(t *testing.T) *restEnv {
 	t.Helper()
-	return restServeOn(t, testdb.Pool(t))
+	return restServeOn(t, testdb.Pool(t), nil)
 }
 
 // restServeOn serves Parley on pool, with a gateway secret so the edge
-// gateway's calls can be made. Everything stops when the test ends.
-func restServeOn(t *testing.T, pool *pgxpool.Pool) *restEnv {
+// gateway's calls can be made, after tune (if not nil) adjusts the
+// configuration. Everything stops when the test ends.
+func restServeOn(t *testing.T, pool *pgxpool.Pool, tune func(*config.Config)) *restEnv {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DataDir, cfg.StorageDir = t.TempDir(), t.TempDir()
 	cfg.GatewaySecret = "gw-" + authzRandom()
+	if tune != nil {
+		tune(&cfg)
+	}
 	registry := prometheus.NewRegistry()
 	app, err := build(context.Background(), cfg, pool, zerolog.Nop(), registry)
 	require.NoError(t, err)
@@ -1240,7 +1244,7 @@ func TestRESTStreamedImageUpload(t *testing.T) {
 func TestRESTRefusedCallsWriteNothing(t *testing.T) {
 	t.Parallel()
 	pool := badDatabase(t)
-	e := restServeOn(t, pool)
+	e := restServeOn(t, pool, nil)
 	owner, other := e.signUp(t, false), e.signUp(t, false)
 	feed, group := e.newFeed(t, owner), e.newGroup(t, owner)
 	text := map[string]any{"to_user_id": other.id, "text": map[string]any{"content": "hi"}}
@@ -1326,5 +1330,92 @@ func TestRESTOpenAPIDocumentsEveryRoute(t *testing.T) {
 	}
 	for key := range documented {
 		require.True(t, routed[key], "/openapi.json documents %s, which is no route", key)
+	}
+}
+
+// TestRESTBodiesHeldAtOnceAreBounded: request bodies in flight reserve
+// their size (the largest body when chunked) from a budget of 32 largest
+// bodies; past it a request is refused at once with 503 and Retry-After,
+// so slow senders cannot make the server hold unbounded memory. A request
+// without a body needs no budget, and a finished body gives its share back.
+func TestRESTBodiesHeldAtOnceAreBounded(t *testing.T) {
+	t.Parallel()
+	e := restServeOn(t, testdb.Pool(t), func(cfg *config.Config) { cfg.MaxRecvMsgBytes = 16 << 10 })
+	type held struct {
+		body *io.PipeWriter
+		done chan restReply
+	}
+	start := func() held {
+		r, w := io.Pipe()
+		h := held{body: w, done: make(chan restReply, 1)}
+		go func() { h.done <- e.do(t, http.MethodPost, "/v1/api/user/login", "", restChunked{r}) }()
+		_, err := w.Write([]byte(`{"nickname":`))
+		require.NoError(t, err)
+		return h
+	}
+	slow := make([]held, 32)
+	for i := range slow {
+		slow[i] = start()
+	}
+	t.Cleanup(func() { // before the server stops: the held requests end first
+		for _, h := range slow[1:] {
+			h.body.Close()
+			<-h.done
+		}
+	})
+
+	refused := e.do(t, http.MethodPost, "/v1/api/user/login", "", restChunked{strings.NewReader(`{"nickname":"x","password":"y"}`)})
+	refused.fails(t, http.StatusServiceUnavailable, codes.Unavailable, "too many large requests in flight")
+	require.Equal(t, "1", refused.header.Get("Retry-After"))
+	require.NotEmpty(t, refused.header.Get("X-Request-Id"))
+	require.Equal(t, "pong", restString(t, e.do(t, http.MethodGet, "/v1/api/user/ping", "", nil).ok(t), "content"))
+
+	_, err := slow[0].body.Write([]byte(`"nobody-` + authzRandom() + `","password":"wrong-password"}`))
+	require.NoError(t, err)
+	require.NoError(t, slow[0].body.Close())
+	(<-slow[0].done).fails(t, http.StatusUnauthorized, codes.Unauthenticated, "invalid nickname or password")
+	e.do(t, http.MethodPost, "/v1/api/user/login", "", restChunked{strings.NewReader(`{"nickname":"nobody","password":"wrong-password"}`)}).
+		fails(t, http.StatusUnauthorized, codes.Unauthenticated, "invalid nickname or password")
+}
+
+// TestRESTCallInFlightFinishesAtShutdown: a REST call whose body is still
+// arriving when `parley serve` is told to stop is answered by its method,
+// not refused: the HTTP server drains before the gRPC server stops.
+func TestRESTCallInFlightFinishesAtShutdown(t *testing.T) {
+	t.Parallel()
+	httpAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "-database-url", testdb.URL(t), "-data-dir", t.TempDir(), "-storage-dir", t.TempDir(),
+			"-grpc-addr", fmt.Sprintf("127.0.0.1:%d", freePort(t)), "-http-addr", httpAddr, "-log-level", "warn"}, &bytes.Buffer{}, &bytes.Buffer{})
+	}()
+	e := &restEnv{url: "http://" + httpAddr, http: &http.Client{Timeout: 30 * time.Second}}
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(e.url + "/v1/api/user/ping")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil && resp.StatusCode == http.StatusOK
+	}, 20*time.Second, 50*time.Millisecond)
+
+	body, writer := io.Pipe()
+	answer := make(chan restReply, 1)
+	go func() { answer <- e.do(t, http.MethodPost, "/v1/api/user/login", "", restChunked{body}) }()
+	_, err := writer.Write([]byte(`{"nickname":"nobody-` + authzRandom() + `",`))
+	require.NoError(t, err)
+	time.Sleep(200 * time.Millisecond) // the request is in the handler, reading its body
+	cancel()
+	time.Sleep(200 * time.Millisecond) // the shutdown has begun
+	_, err = writer.Write([]byte(`"password":"wrong-password"}`))
+	require.NoError(t, err)
+	require.NoError(t, writer.Close())
+	(<-answer).fails(t, http.StatusUnauthorized, codes.Unauthenticated, "invalid nickname or password")
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop")
 	}
 }

@@ -104,6 +104,19 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 		<-gctx.Done()
 		log.Info().Dur("timeout", cfg.ShutdownTimeout).Msg("shutting down")
 		srv.Health.Shutdown()
+		deadline := time.Now().Add(cfg.ShutdownTimeout)
+		// HTTP first: it stops accepting, and the requests in flight (REST
+		// calls among them) finish through the gRPC server, still serving.
+		httpCtx, cancel := context.WithDeadline(context.Background(), deadline)
+		defer cancel()
+		var httpErr error
+		if err := httpSrv.Shutdown(httpCtx); err != nil {
+			// A connection a client opened but never sent a request on
+			// counts as busy for five seconds; a request may outlast the
+			// timeout: close what is left.
+			log.Warn().Err(err).Msg("HTTP connections still open at shutdown: closing them")
+			httpErr = httpSrv.Close()
+		}
 		stopped := make(chan struct{})
 		go func() { srv.GracefulStop(); close(stopped) }()
 		// Gateway streams never end by themselves: end them so the graceful
@@ -111,7 +124,7 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 		// end with them; wait for their calls too.
 		app.closeStreams()
 		app.webSocket.Wait()
-		timer := time.NewTimer(cfg.ShutdownTimeout)
+		timer := time.NewTimer(time.Until(deadline))
 		defer timer.Stop()
 		select {
 		case <-stopped:
@@ -120,15 +133,7 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 			srv.Stop()
 			<-stopped
 		}
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := httpSrv.Shutdown(shutdownCtx); err != nil {
-			// A connection a client opened but never sent a request on
-			// counts as busy for five seconds: close what is left.
-			log.Warn().Err(err).Msg("HTTP connections still open at shutdown: closing them")
-			return httpSrv.Close()
-		}
-		return nil
+		return httpErr
 	})
 	err = g.Wait()
 	log.Info().Msg("stopped")

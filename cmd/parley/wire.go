@@ -189,7 +189,7 @@ func (app *parley) httpHandler(cfg config.Config, ready httpserver.ReadinessChec
 	mux.Handle("GET /ws", app.webSocket)
 	mux.Handle("POST /upload", app.upload)
 	// Every method, so a wrong one is the REST API's 405, not the page's.
-	for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+	for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions} {
 		mux.Handle(method+" /v1/api/", app.rest)
 	}
 	mux.Handle("GET /openapi.json", openapi.Handler())

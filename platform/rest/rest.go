@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"golang.org/x/sync/semaphore"
 	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -55,21 +56,28 @@ const (
 type Options struct {
 	// MaxMessageBytes is -max-recv-msg-bytes: the largest message a call may
 	// carry. Its JSON form may be up to twice as large (bytes fields are
-	// base64, names are spelled out); the gRPC server checks the message
-	// itself.
+	// base64, names are spelled out).
 	MaxMessageBytes int
 }
 
+// bodyBudgetMessages is how many largest request bodies the REST API holds
+// at once: a request reserves its Content-Length (the largest body when it
+// has none) while it runs, and is refused with 503 when the reservation
+// would pass the budget, so slow or large bodies cannot exhaust memory.
+const bodyBudgetMessages = 32
+
 // Handler serves every annotated method under /v1/api/.
 type Handler struct {
-	mux       *runtime.ServeMux
-	maxJSON   int64
-	streaming map[string]bool // "POST /v1/api/common/image": client-streaming routes
+	mux        *runtime.ServeMux
+	maxJSON    int64
+	streaming  map[string]bool // "POST /v1/api/common/image": client-streaming routes
+	bodyBudget *semaphore.Weighted
 }
 
 // New builds the handler over conn, the server's in-process connection.
 func New(ctx context.Context, conn *grpc.ClientConn, opts Options) (*Handler, error) {
-	h := &Handler{maxJSON: 2 * int64(opts.MaxMessageBytes), streaming: map[string]bool{}}
+	maxJSON := 2 * int64(opts.MaxMessageBytes)
+	h := &Handler{maxJSON: maxJSON, streaming: map[string]bool{}, bodyBudget: semaphore.NewWeighted(bodyBudgetMessages * maxJSON)}
 	h.mux = runtime.NewServeMux(
 		// grpc-gateway's default marshaler, which the original's clients
 		// read: lowerCamelCase names, unpopulated fields emitted, unknown
@@ -127,14 +135,28 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// A slow body holds a goroutine and a call this long, no longer.
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(timeout))
 	if !streaming && r.ContentLength > h.maxJSON {
-		_, out := runtime.MarshalerForRequest(h.mux, r)
-		runtime.HTTPError(r.Context(), h.mux, out, w, r, &runtime.HTTPStatusError{
-			HTTPStatus: http.StatusRequestEntityTooLarge,
-			Err:        status.Errorf(codes.InvalidArgument, "request body: larger than the %d-byte limit", h.maxJSON),
-		})
+		h.refuse(w, r, http.StatusRequestEntityTooLarge,
+			status.Errorf(codes.InvalidArgument, "request body: larger than the %d-byte limit", h.maxJSON))
 		return
 	}
+	reserve := h.maxJSON // a stream's messages are read one at a time
+	if !streaming && r.ContentLength >= 0 {
+		reserve = r.ContentLength
+	}
+	if !h.bodyBudget.TryAcquire(reserve) {
+		w.Header().Set("Retry-After", "1")
+		h.refuse(w, r, http.StatusServiceUnavailable,
+			status.Error(codes.Unavailable, "too many large requests in flight: retry in a moment"))
+		return
+	}
+	defer h.bodyBudget.Release(reserve)
 	h.mux.ServeHTTP(w, r)
+}
+
+// refuse answers a request the handler turns away before any call.
+func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, httpStatus int, err error) {
+	_, out := runtime.MarshalerForRequest(h.mux, r)
+	runtime.HTTPError(r.Context(), h.mux, out, w, r, &runtime.HTTPStatusError{HTTPStatus: httpStatus, Err: err})
 }
 
 // Route is an annotated method's REST binding.
@@ -271,7 +293,7 @@ func (m boundedMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
 
 // countingReader fails once more than limit bytes were read since n was
 // last reset. The decoder reads ahead, so a message may be refused a read
-// buffer short of the limit, never far above it.
+// buffer short of the limit, never above it.
 type countingReader struct {
 	r     io.Reader
 	n     int64
@@ -281,6 +303,9 @@ type countingReader struct {
 func (c *countingReader) Read(p []byte) (int, error) {
 	if c.n > c.limit {
 		return 0, fmt.Errorf("a message is larger than the %d-byte limit", c.limit)
+	}
+	if room := c.limit - c.n + 1; int64(len(p)) > room {
+		p = p[:room]
 	}
 	n, err := c.r.Read(p)
 	c.n += int64(n)
