@@ -2,6 +2,7 @@ package group
 
 import (
 	"context"
+	"time"
 
 	"github.com/parley-im/parley/api/gen/grouppb"
 	"github.com/parley-im/parley/modules/group/internal/app"
@@ -18,8 +19,12 @@ type API interface {
 	// than afterUserID, in id order: page through a group of any size by
 	// passing the last id back. ErrNotFound for a missing or deleted group.
 	MemberIDsAfter(ctx context.Context, groupID, afterUserID uint64, limit int) ([]uint64, error)
-	// GroupsOf lists the live groups userID is a member of, by id.
-	GroupsOf(ctx context.Context, userID uint64) ([]*grouppb.Group, error)
+	// JoinedAt is when userID last joined the live group groupID (a member
+	// sees its messages from then on); false when it is not a member.
+	JoinedAt(ctx context.Context, groupID, userID uint64) (time.Time, bool, error)
+	// GroupsOf lists the live groups userID is a member of, by id, and when
+	// it joined each (joinedAt[i] for groups[i]).
+	GroupsOf(ctx context.Context, userID uint64) (groups []*grouppb.Group, joinedAt []time.Time, err error)
 }
 
 // ErrNotFound is returned for a group that does not exist or was deleted.

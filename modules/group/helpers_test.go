@@ -38,6 +38,7 @@ type env struct {
 	users  userpb.UserServiceClient
 	groups grouppb.GroupServiceClient
 	mod    *group.Module // the group module's Go API, on the same database
+	pool   *pgxpool.Pool
 }
 
 // setup serves both modules with the given member cap (0: the default).
@@ -61,6 +62,7 @@ func setupOn(t *testing.T, pool *pgxpool.Pool, memberCap int) *env {
 		users:  userpb.NewUserServiceClient(conn),
 		groups: grouppb.NewGroupServiceClient(conn),
 		mod:    groups,
+		pool:   pool,
 	}
 }
 

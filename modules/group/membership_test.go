@@ -587,13 +587,15 @@ func TestGroupsOf(t *testing.T) {
 	first := e.createGroup(t, ann)
 	second := e.createGroup(t, bob)
 	third := e.createGroup(t, bob)
+	beforeJoin := time.Now()
 	e.join(t, ann, second.GetId())
 	e.join(t, ann, third.GetId())
 	_, err := e.groups.DeleteGroup(bob.ctx, &grouppb.DeleteGroupRequest{Id: third.GetId()})
 	require.NoError(t, err)
 
-	groups, err := e.mod.GroupsOf(ctx, ann.id)
+	groups, joinedAt, err := e.mod.GroupsOf(ctx, ann.id)
 	require.NoError(t, err)
+	require.Len(t, joinedAt, len(groups))
 	var got []uint64
 	for _, g := range groups {
 		got = append(got, g.GetId())
@@ -601,8 +603,61 @@ func TestGroupsOf(t *testing.T) {
 	require.Equal(t, []uint64{first.GetId(), second.GetId()}, got, "live groups only, by id")
 	require.Equal(t, second.GetName(), groups[1].GetName())
 	require.Equal(t, bob.id, groups[1].GetUserId())
+	require.True(t, joinedAt[0].Before(beforeJoin), "ann created the first group before joining the second")
+	require.WithinDuration(t, beforeJoin, joinedAt[1], time.Minute)
+	at, member, err := e.mod.JoinedAt(ctx, second.GetId(), ann.id)
+	require.NoError(t, err)
+	require.True(t, member)
+	require.Equal(t, joinedAt[1], at)
+	_, member, err = e.mod.JoinedAt(ctx, third.GetId(), ann.id)
+	require.NoError(t, err)
+	require.False(t, member, "a deleted group has no members")
 
-	groups, err = e.mod.GroupsOf(ctx, 1<<60)
+	groups, _, err = e.mod.GroupsOf(ctx, 1<<60)
 	require.NoError(t, err)
 	require.Empty(t, groups)
+}
+
+// A kick sticks: the owner removes a member with QuitGroup{id, user_id},
+// and the member can neither rejoin by themselves nor be added back by
+// another member; the kick is recorded with who and when. The owner adding
+// them again lifts it. Leaving by oneself is no kick.
+func TestKickedIsOut(t *testing.T) {
+	t.Parallel()
+	e := setup(t, 0)
+	owner, alice, carol := e.newUser(t), e.newUser(t), e.newUser(t)
+	id := e.createGroup(t, owner).GetId()
+	e.join(t, alice, id)
+	e.join(t, carol, id)
+
+	before := time.Now()
+	_, err := e.groups.QuitGroup(owner.ctx, &grouppb.QuitGroupRequest{Id: id, UserId: carol.id})
+	require.NoError(t, err)
+	var kickedBy int64
+	var kickedAt time.Time
+	require.NoError(t, e.pool.QueryRow(context.Background(),
+		"SELECT kicked_by, kicked_at FROM groups.kicks WHERE group_id = $1 AND user_id = $2", int64(id), int64(carol.id)).Scan(&kickedBy, &kickedAt))
+	require.Equal(t, int64(owner.id), kickedBy)
+	require.WithinDuration(t, before, kickedAt, time.Minute)
+
+	_, err = e.groups.JoinGroup(carol.ctx, &grouppb.JoinGroupRequest{Id: id})
+	st := requireCode(t, err, codes.PermissionDenied)
+	require.Contains(t, st.Message(), "removed from this group by its owner")
+	_, err = e.groups.JoinGroup(carol.ctx, &grouppb.JoinGroupRequest{Id: id, UserId: carol.id})
+	requireCode(t, err, codes.PermissionDenied)
+	_, err = e.groups.JoinGroup(alice.ctx, &grouppb.JoinGroupRequest{Id: id, UserId: carol.id})
+	requireCode(t, err, codes.PermissionDenied)
+	require.False(t, e.isMember(t, id, carol.id), "a refused join writes nothing")
+	require.Equal(t, sorted(owner.id, alice.id), e.memberIDs(t, id))
+
+	_, err = e.groups.JoinGroup(owner.ctx, &grouppb.JoinGroupRequest{Id: id, UserId: carol.id})
+	require.NoError(t, err, "the owner may add a removed member back")
+	require.True(t, e.isMember(t, id, carol.id))
+	var kicks int
+	require.NoError(t, e.pool.QueryRow(context.Background(), "SELECT count(*) FROM groups.kicks WHERE group_id = $1", int64(id)).Scan(&kicks))
+	require.Zero(t, kicks, "the owner's invitation lifts the kick")
+
+	_, err = e.groups.QuitGroup(carol.ctx, &grouppb.QuitGroupRequest{Id: id})
+	require.NoError(t, err)
+	e.join(t, carol, id) // leaving by oneself is no kick
 }

@@ -5,6 +5,7 @@ package group
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"google.golang.org/grpc"
@@ -58,14 +59,18 @@ func (m *Module) MemberIDsAfter(ctx context.Context, groupID, afterUserID uint64
 	return m.svc.MemberIDsAfter(ctx, groupID, afterUserID, limit)
 }
 
-func (m *Module) GroupsOf(ctx context.Context, userID uint64) ([]*grouppb.Group, error) {
-	groups, err := m.svc.GroupsOf(ctx, userID)
+func (m *Module) JoinedAt(ctx context.Context, groupID, userID uint64) (time.Time, bool, error) {
+	return m.svc.JoinedAt(ctx, groupID, userID)
+}
+
+func (m *Module) GroupsOf(ctx context.Context, userID uint64) ([]*grouppb.Group, []time.Time, error) {
+	rows, err := m.svc.GroupsOf(ctx, userID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	out := make([]*grouppb.Group, len(groups))
-	for i, g := range groups {
-		out[i] = rpc.ToProto(g)
+	groups, joined := make([]*grouppb.Group, len(rows)), make([]time.Time, len(rows))
+	for i, r := range rows {
+		groups[i], joined[i] = rpc.ToProto(r.GroupsGroup), r.JoinedAt
 	}
-	return out, nil
+	return groups, joined, nil
 }

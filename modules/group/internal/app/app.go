@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -35,6 +36,9 @@ var (
 	ErrNotAMember      = apperr.NotFound("not a member of this group")
 	ErrOwnerCannotQuit = apperr.FailedPrecondition("the owner cannot quit its own group: delete the group instead")
 	ErrGroupFull       = apperr.FailedPrecondition("the group is full")
+	ErrKicked          = apperr.PermissionDenied("you were removed from this group by its owner: only the owner can add you back")
+	ErrKickedByOwner   = apperr.PermissionDenied("user_id: was removed from this group by its owner: only the owner can add them back")
+	ErrInviteeBlocks   = apperr.PermissionDenied("user_id: this user does not accept being added to groups by you")
 )
 
 // Service implements the module over its schema.
@@ -159,16 +163,25 @@ func (s *Service) DeleteGroup(ctx context.Context, callerID, groupID uint64) err
 }
 
 // JoinGroup adds userID to the group. Joining oneself needs no more; adding
-// someone else needs the caller to be a member. Already a member: no-op.
+// someone else needs the caller to be a member. Already a member: no-op. A
+// user the owner removed comes back only when the owner adds them.
 func (s *Service) JoinGroup(ctx context.Context, callerID, groupID, userID uint64) error {
 	if userID == 0 {
 		userID = callerID
 	}
 	// Look the invitee up before taking the group's lock: the user module
 	// needs a connection of its own, which a lock holder must not wait for.
+	// One query: NotFound for a missing invitee, else whether it blocks the
+	// caller, who then may not add them.
 	var inviteeErr error
 	if userID != callerID {
-		_, inviteeErr = s.users.GetUser(ctx, userID)
+		blocked, err := s.users.IsBlocked(ctx, userID, callerID)
+		switch {
+		case err != nil:
+			inviteeErr = err
+		case blocked:
+			inviteeErr = ErrInviteeBlocks
+		}
 	}
 	return s.inLockedGroup(ctx, groupID, func(q *db.Queries, g db.GroupsGroup) error {
 		if userID != callerID {
@@ -182,6 +195,20 @@ func (s *Service) JoinGroup(ctx context.Context, callerID, groupID, userID uint6
 			if inviteeErr != nil {
 				return inviteeErr
 			}
+		}
+		kicked, err := q.IsKicked(ctx, db.IsKickedParams{GroupID: g.ID, UserID: int64(userID)})
+		if err != nil {
+			return err
+		}
+		switch {
+		case kicked && callerID == uint64(g.OwnerID):
+			if err := q.ClearKick(ctx, db.ClearKickParams{GroupID: g.ID, UserID: int64(userID)}); err != nil {
+				return err
+			}
+		case kicked && userID == callerID:
+			return ErrKicked
+		case kicked:
+			return ErrKickedByOwner
 		}
 		if int(g.MemberCount) >= s.cfg.MemberCap {
 			already, err := q.IsMember(ctx, db.IsMemberParams{GroupID: g.ID, UserID: int64(userID)})
@@ -199,7 +226,8 @@ func (s *Service) JoinGroup(ctx context.Context, callerID, groupID, userID uint6
 }
 
 // QuitGroup removes userID from the group: oneself, or anyone but the owner
-// when the caller is the owner. The owner cannot leave.
+// when the caller is the owner, which is a kick: recorded, so the user
+// cannot rejoin by themselves. The owner cannot leave.
 func (s *Service) QuitGroup(ctx context.Context, callerID, groupID, userID uint64) error {
 	if userID == 0 {
 		userID = callerID
@@ -220,6 +248,12 @@ func (s *Service) QuitGroup(ctx context.Context, callerID, groupID, userID uint6
 		}
 		if removed == 0 {
 			return ErrNotAMember
+		}
+		if userID != callerID {
+			err := q.RecordKick(ctx, db.RecordKickParams{GroupID: g.ID, UserID: int64(userID), KickedBy: int64(callerID)})
+			if err != nil {
+				return err
+			}
 		}
 		return q.AdjustMemberCount(ctx, db.AdjustMemberCountParams{ID: g.ID, Delta: -1})
 	})
@@ -265,8 +299,22 @@ func (s *Service) Members(ctx context.Context, callerID, groupID uint64, page pa
 	return ordered, uint64(g.MemberCount), nil
 }
 
-// GroupsOf lists the live groups userID is a member of, by id.
-func (s *Service) GroupsOf(ctx context.Context, userID uint64) ([]db.GroupsGroup, error) {
+// JoinedAt is when userID joined the live group groupID; false when it is
+// not a member.
+func (s *Service) JoinedAt(ctx context.Context, groupID, userID uint64) (time.Time, bool, error) {
+	at, err := s.q.JoinedAt(ctx, db.JoinedAtParams{GroupID: int64(groupID), UserID: int64(userID)})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("joined at: %w", err)
+	}
+	return at, true, nil
+}
+
+// GroupsOf lists the live groups userID is a member of, by id, with when it
+// joined each.
+func (s *Service) GroupsOf(ctx context.Context, userID uint64) ([]db.GroupsOfRow, error) {
 	groups, err := s.q.GroupsOf(ctx, int64(userID))
 	if err != nil {
 		return nil, fmt.Errorf("groups of user %d: %w", userID, err)

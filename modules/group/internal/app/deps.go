@@ -12,4 +12,7 @@ type Users interface {
 	GetUser(ctx context.Context, id uint64) (*userpb.User, error)
 	// GetUsers returns the live users among ids, in any order.
 	GetUsers(ctx context.Context, ids []uint64) ([]*userpb.User, error)
+	// IsBlocked reports whether blockerID has blocked blockedID, or an
+	// error with code NotFound when blockerID is not a live user.
+	IsBlocked(ctx context.Context, blockerID, blockedID uint64) (bool, error)
 }

@@ -22,6 +22,13 @@ type GroupsGroup struct {
 	DeletedAt    *time.Time
 }
 
+type GroupsKick struct {
+	GroupID  int64
+	UserID   int64
+	KickedBy int64
+	KickedAt time.Time
+}
+
 type GroupsMember struct {
 	GroupID  int64
 	UserID   int64

@@ -78,7 +78,22 @@ ORDER BY user_id
 LIMIT @row_limit::bigint;
 
 -- name: GroupsOf :many
-SELECT g.* FROM groups.members m
+SELECT sqlc.embed(g), m.joined_at FROM groups.members m
 JOIN groups.groups g ON g.id = m.group_id
 WHERE m.user_id = @user_id AND g.deleted_at IS NULL
 ORDER BY g.id;
+
+-- name: JoinedAt :one
+SELECT m.joined_at FROM groups.members m
+JOIN groups.groups g ON g.id = m.group_id
+WHERE m.group_id = @group_id AND m.user_id = @user_id AND g.deleted_at IS NULL;
+
+-- name: RecordKick :exec
+INSERT INTO groups.kicks (group_id, user_id, kicked_by) VALUES (@group_id, @user_id, @kicked_by)
+ON CONFLICT (group_id, user_id) DO UPDATE SET kicked_by = EXCLUDED.kicked_by, kicked_at = now();
+
+-- name: IsKicked :one
+SELECT EXISTS (SELECT 1 FROM groups.kicks WHERE group_id = @group_id AND user_id = @user_id);
+
+-- name: ClearKick :exec
+DELETE FROM groups.kicks WHERE group_id = @group_id AND user_id = @user_id;

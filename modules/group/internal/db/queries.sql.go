@@ -7,6 +7,7 @@ package db
 
 import (
 	"context"
+	"time"
 )
 
 const addMember = `-- name: AddMember :execrows
@@ -38,6 +39,20 @@ type AdjustMemberCountParams struct {
 
 func (q *Queries) AdjustMemberCount(ctx context.Context, arg AdjustMemberCountParams) error {
 	_, err := q.db.Exec(ctx, adjustMemberCount, arg.Delta, arg.ID)
+	return err
+}
+
+const clearKick = `-- name: ClearKick :exec
+DELETE FROM groups.kicks WHERE group_id = $1 AND user_id = $2
+`
+
+type ClearKickParams struct {
+	GroupID int64
+	UserID  int64
+}
+
+func (q *Queries) ClearKick(ctx context.Context, arg ClearKickParams) error {
+	_, err := q.db.Exec(ctx, clearKick, arg.GroupID, arg.UserID)
 	return err
 }
 
@@ -142,33 +157,39 @@ func (q *Queries) GetGroup(ctx context.Context, id int64) (GroupsGroup, error) {
 }
 
 const groupsOf = `-- name: GroupsOf :many
-SELECT g.id, g.name, g.name_folded, g.introduction, g.avatar_url, g.extra, g.owner_id, g.member_count, g.created_at, g.updated_at, g.deleted_at FROM groups.members m
+SELECT g.id, g.name, g.name_folded, g.introduction, g.avatar_url, g.extra, g.owner_id, g.member_count, g.created_at, g.updated_at, g.deleted_at, m.joined_at FROM groups.members m
 JOIN groups.groups g ON g.id = m.group_id
 WHERE m.user_id = $1 AND g.deleted_at IS NULL
 ORDER BY g.id
 `
 
-func (q *Queries) GroupsOf(ctx context.Context, userID int64) ([]GroupsGroup, error) {
+type GroupsOfRow struct {
+	GroupsGroup GroupsGroup
+	JoinedAt    time.Time
+}
+
+func (q *Queries) GroupsOf(ctx context.Context, userID int64) ([]GroupsOfRow, error) {
 	rows, err := q.db.Query(ctx, groupsOf, userID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var items []GroupsGroup
+	var items []GroupsOfRow
 	for rows.Next() {
-		var i GroupsGroup
+		var i GroupsOfRow
 		if err := rows.Scan(
-			&i.ID,
-			&i.Name,
-			&i.NameFolded,
-			&i.Introduction,
-			&i.AvatarUrl,
-			&i.Extra,
-			&i.OwnerID,
-			&i.MemberCount,
-			&i.CreatedAt,
-			&i.UpdatedAt,
-			&i.DeletedAt,
+			&i.GroupsGroup.ID,
+			&i.GroupsGroup.Name,
+			&i.GroupsGroup.NameFolded,
+			&i.GroupsGroup.Introduction,
+			&i.GroupsGroup.AvatarUrl,
+			&i.GroupsGroup.Extra,
+			&i.GroupsGroup.OwnerID,
+			&i.GroupsGroup.MemberCount,
+			&i.GroupsGroup.CreatedAt,
+			&i.GroupsGroup.UpdatedAt,
+			&i.GroupsGroup.DeletedAt,
+			&i.JoinedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -178,6 +199,22 @@ func (q *Queries) GroupsOf(ctx context.Context, userID int64) ([]GroupsGroup, er
 		return nil, err
 	}
 	return items, nil
+}
+
+const isKicked = `-- name: IsKicked :one
+SELECT EXISTS (SELECT 1 FROM groups.kicks WHERE group_id = $1 AND user_id = $2)
+`
+
+type IsKickedParams struct {
+	GroupID int64
+	UserID  int64
+}
+
+func (q *Queries) IsKicked(ctx context.Context, arg IsKickedParams) (bool, error) {
+	row := q.db.QueryRow(ctx, isKicked, arg.GroupID, arg.UserID)
+	var exists bool
+	err := row.Scan(&exists)
+	return exists, err
 }
 
 const isMember = `-- name: IsMember :one
@@ -198,6 +235,24 @@ func (q *Queries) IsMember(ctx context.Context, arg IsMemberParams) (bool, error
 	var exists bool
 	err := row.Scan(&exists)
 	return exists, err
+}
+
+const joinedAt = `-- name: JoinedAt :one
+SELECT m.joined_at FROM groups.members m
+JOIN groups.groups g ON g.id = m.group_id
+WHERE m.group_id = $1 AND m.user_id = $2 AND g.deleted_at IS NULL
+`
+
+type JoinedAtParams struct {
+	GroupID int64
+	UserID  int64
+}
+
+func (q *Queries) JoinedAt(ctx context.Context, arg JoinedAtParams) (time.Time, error) {
+	row := q.db.QueryRow(ctx, joinedAt, arg.GroupID, arg.UserID)
+	var joined_at time.Time
+	err := row.Scan(&joined_at)
+	return joined_at, err
 }
 
 const listGroups = `-- name: ListGroups :many
@@ -332,6 +387,22 @@ func (q *Queries) LockGroup(ctx context.Context, id int64) (GroupsGroup, error) 
 		&i.DeletedAt,
 	)
 	return i, err
+}
+
+const recordKick = `-- name: RecordKick :exec
+INSERT INTO groups.kicks (group_id, user_id, kicked_by) VALUES ($1, $2, $3)
+ON CONFLICT (group_id, user_id) DO UPDATE SET kicked_by = EXCLUDED.kicked_by, kicked_at = now()
+`
+
+type RecordKickParams struct {
+	GroupID  int64
+	UserID   int64
+	KickedBy int64
+}
+
+func (q *Queries) RecordKick(ctx context.Context, arg RecordKickParams) error {
+	_, err := q.db.Exec(ctx, recordKick, arg.GroupID, arg.UserID, arg.KickedBy)
+	return err
 }
 
 const removeMember = `-- name: RemoveMember :execrows

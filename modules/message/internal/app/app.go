@@ -40,7 +40,7 @@ var (
 	ErrSelf            = apperr.InvalidArgument("to_user_id: you cannot message yourself")
 	ErrGroupNotFound   = apperr.NotFound("group not found")
 	ErrNotGroupMember  = apperr.PermissionDenied("only members of the group may do this")
-	ErrAtNonMember     = apperr.InvalidArgument("at_user_id: every mentioned user must be a member of the group")
+	ErrAtNonMember     = apperr.InvalidArgument("at_user_id: you may mention only members of the group who have not blocked you")
 	ErrNotParticipant  = apperr.PermissionDenied("not a participant of this conversation")
 	ErrNoConversation  = apperr.NotFound("conversation not found")
 	ErrSeqBeyondLatest = apperr.InvalidArgument("seq: beyond the conversation's last message")
@@ -127,6 +127,14 @@ func (s *Service) SendToGroup(ctx context.Context, out Outgoing) (uint64, error)
 			return 0, err
 		}
 		if !ok {
+			return 0, ErrAtNonMember
+		}
+		// A member who blocks the sender is not told of it by a mention.
+		blocked, err := s.users.IsBlocked(ctx, at, out.From)
+		if err != nil {
+			return 0, err
+		}
+		if blocked {
 			return 0, ErrAtNonMember
 		}
 	}

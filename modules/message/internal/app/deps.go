@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"time"
 
 	"github.com/parley-im/parley/api/gen/grouppb"
 	"github.com/parley-im/parley/api/gen/userpb"
@@ -20,5 +21,7 @@ type Groups interface {
 	Exists(ctx context.Context, groupID uint64) (bool, error)
 	IsMember(ctx context.Context, groupID, userID uint64) (bool, error)
 	MemberIDsAfter(ctx context.Context, groupID, afterUserID uint64, limit int) ([]uint64, error)
-	GroupsOf(ctx context.Context, userID uint64) ([]*grouppb.Group, error)
+	// JoinedAt is when userID joined the group: it sees messages from then.
+	JoinedAt(ctx context.Context, groupID, userID uint64) (time.Time, bool, error)
+	GroupsOf(ctx context.Context, userID uint64) (groups []*grouppb.Group, joinedAt []time.Time, err error)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -23,35 +24,55 @@ const (
 )
 
 // authorize parses a conversation id and checks userID takes part in it:
-// one of the pair, or a current member of the group.
-func (s *Service) authorize(ctx context.Context, userID uint64, conversationID string) (conversation, error) {
-	conv, err := parseConversation(conversationID)
+// one of the pair, or a current member of the group. firstSeq is the first
+// seq userID sees: 1, or in a group the first since it joined.
+func (s *Service) authorize(ctx context.Context, userID uint64, conversationID string) (conv conversation, firstSeq uint64, err error) {
+	conv, err = parseConversation(conversationID)
 	if err != nil {
-		return conversation{}, err
+		return conversation{}, 0, err
 	}
-	if conv.groupID != 0 {
-		ok, err := s.groups.IsMember(ctx, conv.groupID, userID)
-		if err != nil {
-			return conversation{}, err
+	if conv.groupID == 0 {
+		if userID != conv.userA && userID != conv.userB {
+			return conversation{}, 0, ErrNotParticipant
 		}
-		if !ok {
-			return conversation{}, ErrNotParticipant
-		}
-		return conv, nil
+		return conv, 1, nil
 	}
-	if userID != conv.userA && userID != conv.userB {
-		return conversation{}, ErrNotParticipant
+	joinedAt, ok, err := s.groups.JoinedAt(ctx, conv.groupID, userID)
+	if err != nil {
+		return conversation{}, 0, err
 	}
-	return conv, nil
+	if !ok {
+		return conversation{}, 0, ErrNotParticipant
+	}
+	first, err := s.firstSeqs(ctx, []string{conv.ID()}, []time.Time{joinedAt})
+	if err != nil {
+		return conversation{}, 0, err
+	}
+	return conv, first[conv.ID()], nil
+}
+
+// firstSeqs is, for each group conversation, the first seq a member who
+// joined at since[i] sees.
+func (s *Service) firstSeqs(ctx context.Context, conversationIDs []string, since []time.Time) (map[string]uint64, error) {
+	rows, err := s.q.FirstSeqsSince(ctx, db.FirstSeqsSinceParams{ConversationIds: conversationIDs, Since: since})
+	if err != nil {
+		return nil, fmt.Errorf("first seqs since joining: %w", err)
+	}
+	out := make(map[string]uint64, len(rows))
+	for _, r := range rows {
+		out[r.ConversationID] = uint64(r.FirstSeq)
+	}
+	return out, nil
 }
 
 // Sync returns up to limit messages after afterSeq in seq order, and whether
-// more follow.
+// more follow; a group member's start where it joined.
 func (s *Service) Sync(ctx context.Context, userID uint64, conversationID string, afterSeq, limit uint64) ([]*messagepb.Message, bool, error) {
-	conv, err := s.authorize(ctx, userID, conversationID)
+	conv, firstSeq, err := s.authorize(ctx, userID, conversationID)
 	if err != nil {
 		return nil, false, err
 	}
+	afterSeq = max(afterSeq, firstSeq-1)
 	switch {
 	case limit == 0:
 		limit = DefaultSyncLimit
@@ -80,7 +101,7 @@ func (s *Service) Sync(ctx context.Context, userID uint64, conversationID string
 // MarkRead records that userID has read the conversation up to seq; the read
 // position never moves back.
 func (s *Service) MarkRead(ctx context.Context, userID uint64, conversationID string, seq uint64) error {
-	conv, err := s.authorize(ctx, userID, conversationID)
+	conv, _, err := s.authorize(ctx, userID, conversationID)
 	if err != nil {
 		return err
 	}
@@ -101,17 +122,24 @@ func (s *Service) MarkRead(ctx context.Context, userID uint64, conversationID st
 }
 
 // Conversations lists userID's conversations, most recently active first:
-// its 1:1 conversations, and its groups (with or without messages yet).
+// its 1:1 conversations, and its groups (with or without messages yet). A
+// group's counts and last message start where userID joined it.
 func (s *Service) Conversations(ctx context.Context, userID uint64) ([]*messagepb.Conversation, error) {
-	groups, err := s.groups.GroupsOf(ctx, userID)
+	groups, joinedAt, err := s.groups.GroupsOf(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
 	groupByID := make(map[uint64]*grouppb.Group, len(groups))
 	groupIDs := make([]int64, len(groups))
+	groupConvIDs := make([]string, len(groups))
 	for i, g := range groups {
 		groupByID[g.GetId()] = g
 		groupIDs[i] = int64(g.GetId())
+		groupConvIDs[i] = groupConversation(g.GetId()).ID()
+	}
+	firstSeq, err := s.firstSeqs(ctx, groupConvIDs, joinedAt)
+	if err != nil {
+		return nil, err
 	}
 	rows, err := s.q.ConversationsOf(ctx, db.ConversationsOfParams{UserID: int64(userID), GroupIds: groupIDs, RowLimit: MaxConversations})
 	if err != nil {
@@ -146,10 +174,15 @@ func (s *Service) Conversations(ctx context.Context, userID uint64) ([]*messagep
 	out := make([]*messagepb.Conversation, 0, len(rows)+len(groups))
 	for _, r := range rows {
 		c := r.MessagesConversation
+		first := uint64(1)
+		if c.GroupID != 0 {
+			first = firstSeq[c.ID]
+		}
 		pb := &messagepb.Conversation{
 			ConversationId: c.ID,
 			LastSeq:        uint64(c.LastSeq),
-			ReadSeq:        uint64(min(r.ReadSeq, c.LastSeq)),
+			// What came before the caller joined counts as read.
+			ReadSeq: min(max(uint64(r.ReadSeq), first-1), uint64(c.LastSeq)),
 		}
 		pb.UnreadCount = pb.LastSeq - pb.ReadSeq
 		if c.GroupID != 0 {
@@ -158,7 +191,7 @@ func (s *Service) Conversations(ctx context.Context, userID uint64) ([]*messagep
 		} else {
 			pb.PeerUser = peerByID[peerOf(c, userID)]
 		}
-		if m, ok := lastByConv[c.ID]; ok {
+		if m, ok := lastByConv[c.ID]; ok && uint64(m.Seq) >= first {
 			if pb.LastMessage, err = toProto(m); err != nil {
 				return nil, err
 			}

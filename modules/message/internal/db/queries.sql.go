@@ -116,6 +116,54 @@ func (q *Queries) ExistingConversations(ctx context.Context, ids []string) ([]st
 	return items, nil
 }
 
+const firstSeqsSince = `-- name: FirstSeqsSince :many
+WITH joined AS (
+    SELECT ($1::text[])[i] AS conversation_id, ($2::timestamptz[])[i] AS since
+    FROM generate_subscripts($1::text[], 1) AS i
+)
+SELECT j.conversation_id::text AS conversation_id, coalesce(
+    (SELECT m.seq FROM messages.messages m
+     WHERE m.conversation_id = j.conversation_id AND m.created_at >= j.since AND m.to_group_id <> 0
+     ORDER BY m.created_at, m.seq LIMIT 1),
+    (SELECT c.last_seq + 1 FROM messages.conversations c WHERE c.id = j.conversation_id),
+    1)::bigint AS first_seq
+FROM joined j
+`
+
+type FirstSeqsSinceParams struct {
+	ConversationIds []string
+	Since           []time.Time
+}
+
+type FirstSeqsSinceRow struct {
+	ConversationID string
+	FirstSeq       int64
+}
+
+// The first seq of each group conversation a member who joined at since
+// sees: that of the first message created since they joined (created_at
+// is when its send began), or the next seq when there is none yet. Every
+// seq after it is theirs: no gaps. since[i] is for conversation_ids[i].
+func (q *Queries) FirstSeqsSince(ctx context.Context, arg FirstSeqsSinceParams) ([]FirstSeqsSinceRow, error) {
+	rows, err := q.db.Query(ctx, firstSeqsSince, arg.ConversationIds, arg.Since)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []FirstSeqsSinceRow
+	for rows.Next() {
+		var i FirstSeqsSinceRow
+		if err := rows.Scan(&i.ConversationID, &i.FirstSeq); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const getConversation = `-- name: GetConversation :one
 SELECT id, user_a, user_b, group_id, last_seq, last_message_at, created_at FROM messages.conversations WHERE id = $1
 `
