@@ -177,6 +177,8 @@ func startNode(ctx context.Context, bin, dbURL, dir string, extra ...string) (*p
 		"-data-dir", dir, "-storage-dir", filepath.Join(dir, "media"), "-log-level", "warn",
 		"-send-rate", "1000000", "-send-burst", "1000000", "-gateway-secret", GatewaySecret,
 		"-gateway-queue", "4096", "-pprof",
+		// Every client of the benchmarks is on loopback.
+		"-max-conns-per-ip", "0",
 	}, extra...), func() bool {
 		resp, err := http.Get("http://" + httpAddr + "/readyz")
 		if err != nil {

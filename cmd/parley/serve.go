@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/parley-im/parley/platform/config"
+	"github.com/parley-im/parley/platform/connlimit"
 	"github.com/parley-im/parley/platform/logging"
 )
 
@@ -76,6 +77,7 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 		grpcLis.Close()
 		return fmt.Errorf("HTTP listener: %w", err)
 	}
+	grpcLis, httpLis = connlimit.Listen(grpcLis, cfg.MaxConnsPerIP), connlimit.Listen(httpLis, cfg.MaxConnsPerIP)
 	httpSrv := &http.Server{
 		Handler:           app.httpHandler(cfg, pool.Ping, registry),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -32,6 +32,7 @@ type Config struct {
 	TokenTTL        time.Duration
 	AuthCacheTTL    time.Duration
 	MaxRecvMsgBytes int
+	MaxConnsPerIP   int
 	GroupMemberCap  int
 	FeedModeration  string
 	SendRate        float64
@@ -78,6 +79,7 @@ func Default() Config {
 		TokenTTL:        7 * 24 * time.Hour,
 		AuthCacheTTL:    2 * time.Second,
 		MaxRecvMsgBytes: 4 << 20,
+		MaxConnsPerIP:   256,
 		GroupMemberCap:  10_000,
 		FeedModeration:  "off",
 		SendRate:        20,
@@ -120,6 +122,8 @@ func (c *Config) RegisterServeFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.AuthCacheTTL, "auth-cache-ttl", c.AuthCacheTTL,
 		"how long a checked token is remembered; revocations on other nodes and admin changes take effect within it (0: off)")
 	fs.IntVar(&c.MaxRecvMsgBytes, "max-recv-msg-bytes", c.MaxRecvMsgBytes, "largest gRPC message the server accepts")
+	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", c.MaxConnsPerIP,
+		"most connections one remote address may hold open on each listener, gRPC and HTTP (0: no limit; behind a proxy all clients share its address)")
 	fs.IntVar(&c.GroupMemberCap, "group-member-cap", c.GroupMemberCap, "most members a group may have")
 	fs.StringVar(&c.FeedModeration, "feed-moderation", c.FeedModeration,
 		"off: new feeds are public at once; pre: new and edited feeds wait for an admin's review")

@@ -79,6 +79,7 @@ func TestParseEnv(t *testing.T) {
 	t.Setenv("PARLEY_TOKEN_TTL", "2h")
 	t.Setenv("PARLEY_AUTH_CACHE_TTL", "500ms")
 	t.Setenv("PARLEY_MAX_RECV_MSG_BYTES", "1024")
+	t.Setenv("PARLEY_MAX_CONNS_PER_IP", "8")
 	t.Setenv("PARLEY_GROUP_MEMBER_CAP", "50")
 	t.Setenv("PARLEY_FEED_MODERATION", "pre")
 	t.Setenv("PARLEY_SEND_RATE", "2.5")
@@ -125,6 +126,7 @@ func TestParseEnv(t *testing.T) {
 		TokenTTL:        2 * time.Hour,
 		AuthCacheTTL:    500 * time.Millisecond,
 		MaxRecvMsgBytes: 1024,
+		MaxConnsPerIP:   8,
 		GroupMemberCap:  50,
 		FeedModeration:  "pre",
 		SendRate:        2.5,

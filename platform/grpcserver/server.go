@@ -48,6 +48,14 @@ type Options struct {
 // (long-lived gateway streams hold theirs), a call gets its own goroutine.
 const streamWorkers = 256
 
+// Limits on what a connection may make the server hold before any
+// authentication: a call's headers (metadata) and its concurrent streams
+// (a client's further streams wait for one to end).
+const (
+	maxHeaderListBytes   = 16 << 10
+	maxConcurrentStreams = 128
+)
+
 // Server is the gRPC server and its health service.
 type Server struct {
 	*grpc.Server
@@ -88,6 +96,8 @@ func New(opts Options) *Server {
 	}
 	serverOpts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(opts.MaxRecvMsgBytes),
+		grpc.MaxHeaderListSize(maxHeaderListBytes),
+		grpc.MaxConcurrentStreams(maxConcurrentStreams),
 		grpc.ForceServerCodecV2(newRequestCodec()),
 		// Fixed flow-control windows bound what a client may send ahead of
 		// the handler: grpc-go otherwise grows them to 16 MiB, which a
@@ -117,6 +127,7 @@ func New(opts Options) *Server {
 		grpc.ChainStreamInterceptor(
 			streamRequestID,
 			access.stream,
+			newPublicStreamLimit().stream,
 			metrics.StreamServerInterceptor(),
 			recovery.StreamServerInterceptor(recoveryOpt),
 			errs.stream,

@@ -1,0 +1,82 @@
+// Package connlimit caps how many connections one remote address may hold
+// open on a listener, so a single client cannot exhaust the server's
+// connections (and the memory each holds) by opening more.
+package connlimit
+
+import (
+	"net"
+	"sync"
+)
+
+// Listen wraps inner: a connection from an address that holds perAddr open
+// already is closed as soon as it is accepted. perAddr ≤ 0 means no limit.
+func Listen(inner net.Listener, perAddr int) net.Listener {
+	if perAddr <= 0 {
+		return inner
+	}
+	return &listener{Listener: inner, perAddr: perAddr, open: map[string]int{}}
+}
+
+type listener struct {
+	net.Listener
+	perAddr int
+	mu      sync.Mutex
+	open    map[string]int // remote host → connections open
+}
+
+func (l *listener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		host := hostOf(c.RemoteAddr())
+		if l.take(host) {
+			return &conn{Conn: c, release: func() { l.release(host) }}, nil
+		}
+		_ = c.Close()
+	}
+}
+
+func (l *listener) take(host string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.open[host] >= l.perAddr {
+		return false
+	}
+	l.open[host]++
+	return true
+}
+
+func (l *listener) release(host string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.open[host]--; l.open[host] <= 0 {
+		delete(l.open, host)
+	}
+}
+
+// conn gives its address's slot back when it is closed, once.
+type conn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *conn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
+}
+
+// hostOf is an address without its port.
+func hostOf(addr net.Addr) string {
+	if tcp, ok := addr.(*net.TCPAddr); ok {
+		return tcp.IP.String()
+	}
+	host, _, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return addr.String()
+	}
+	return host
+}
