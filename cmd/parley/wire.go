@@ -138,8 +138,8 @@ func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerol
 		return nil, err
 	}
 	commons, err := common.New(pool, store, common.Config{
-		MaxUploadBytes: cfg.MaxUploadBytes,
-		SpoolDir:       spool,
+		MaxUploadBytes: cfg.MaxUploadBytes, MaxUploadsPerUser: cfg.MaxUploadsPerUser,
+		SpoolDir: spool,
 		SMTP: common.SMTP{
 			Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, Username: cfg.SMTP.Username,
 			Password: cfg.SMTP.Password, TLS: cfg.SMTP.TLS, From: cfg.SMTP.From,

@@ -156,7 +156,8 @@ func unique(prefix string) string {
 type person struct {
 	id       uint64
 	nickname string
-	ctx      context.Context // carries the user's token
+	token    string
+	ctx      context.Context // carries the token
 }
 
 func withToken(token string) context.Context {
@@ -175,7 +176,7 @@ func (e *env) signUpAs(t testing.TB, prefix string, admin bool) person {
 	}
 	login, err := e.users.UserLogin(ctx, &userpb.UserLoginRequest{Nickname: nick, Password: password})
 	require.NoError(t, err)
-	return person{id: created.GetUser().GetId(), nickname: nick, ctx: withToken(login.GetToken())}
+	return person{id: created.GetUser().GetId(), nickname: nick, token: login.GetToken(), ctx: withToken(login.GetToken())}
 }
 
 // signUp creates a user over gRPC and logs them in.

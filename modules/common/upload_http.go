@@ -5,11 +5,13 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
 	"google.golang.org/grpc/codes"
 
+	"github.com/parley-im/parley/modules/common/internal/app"
 	"github.com/parley-im/parley/platform/apperr"
 	"github.com/parley-im/parley/platform/auth"
 	"github.com/parley-im/parley/platform/rest"
@@ -17,9 +19,6 @@ import (
 
 // uploadChunk is how much of a request body is read at a time.
 const uploadChunk = 64 << 10
-
-// uploadDeadline bounds reading one upload's body (10 MiB at 20 KB/s).
-const uploadDeadline = 10 * time.Minute
 
 var errUploadInterrupted = apperr.InvalidArgument("content: the upload was interrupted before its end")
 
@@ -41,18 +40,27 @@ func (m *Module) UploadHandler(authn auth.Authenticator) http.Handler {
 			m.writeUploadError(w, err)
 			return
 		}
-		// A slow body may hold a spool file this long, no longer.
-		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(uploadDeadline))
+		// A slow body may hold a spool file this long, no longer: each chunk
+		// must come within the idle timeout, the whole body within the total.
+		idle, total := m.svc.UploadTimeouts()
+		deadline := time.Now().Add(total)
+		body := http.NewResponseController(w)
 		buf := make([]byte, uploadChunk)
 		url, err := m.svc.Upload(r.Context(), caller.UserID, func() ([]byte, error) {
+			wait := min(idle, time.Until(deadline))
+			_ = body.SetReadDeadline(time.Now().Add(wait))
 			n, err := io.ReadFull(r.Body, buf)
 			switch {
 			case n > 0:
 				return buf[:n], nil
 			case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 				return nil, io.EOF
+			case errors.Is(err, os.ErrDeadlineExceeded) && wait < idle:
+				return nil, app.ErrUploadTooSlow
+			case errors.Is(err, os.ErrDeadlineExceeded):
+				return nil, app.ErrUploadStalled
 			}
-			return nil, errUploadInterrupted // the client went away or was too slow
+			return nil, errUploadInterrupted // the client went away
 		})
 		if err != nil {
 			m.writeUploadError(w, err)

@@ -47,6 +47,10 @@ func FailedPrecondition(format string, args ...any) *Error {
 	return newf(codes.FailedPrecondition, format, args...)
 }
 
+func DeadlineExceeded(format string, args ...any) *Error {
+	return newf(codes.DeadlineExceeded, format, args...)
+}
+
 func ResourceExhausted(format string, args ...any) *Error {
 	return newf(codes.ResourceExhausted, format, args...)
 }

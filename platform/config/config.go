@@ -15,40 +15,41 @@ import (
 
 // Config is everything `parley serve` needs.
 type Config struct {
-	DatabaseURL     string
-	DBMaxConns      int
-	DataDir         string
-	GRPCAddr        string
-	HTTPAddr        string
-	LogLevel        string
-	LogFormat       string
-	AutoMigrate     bool
-	Pprof           bool
-	ShutdownTimeout time.Duration
-	TLSCert         string
-	TLSKey          string
-	Keepalive       time.Duration
-	KeepaliveWait   time.Duration
-	TokenTTL        time.Duration
-	AuthCacheTTL    time.Duration
-	MaxRecvMsgBytes int
-	MaxConnsPerIP   int
-	GroupMemberCap  int
-	FeedModeration  string
-	SendRate        float64
-	SendBurst       int
-	NodeID          string
-	NATSURL         string
-	WSOrigins       string
-	WSMaxFrameBytes int64
-	GatewaySecret   string
-	GatewayQueue    int
-	Storage         string
-	StorageDir      string
-	PublicURL       string
-	MaxUploadBytes  int64
-	S3              S3
-	SMTP            SMTP
+	DatabaseURL       string
+	DBMaxConns        int
+	DataDir           string
+	GRPCAddr          string
+	HTTPAddr          string
+	LogLevel          string
+	LogFormat         string
+	AutoMigrate       bool
+	Pprof             bool
+	ShutdownTimeout   time.Duration
+	TLSCert           string
+	TLSKey            string
+	Keepalive         time.Duration
+	KeepaliveWait     time.Duration
+	TokenTTL          time.Duration
+	AuthCacheTTL      time.Duration
+	MaxRecvMsgBytes   int
+	MaxConnsPerIP     int
+	GroupMemberCap    int
+	FeedModeration    string
+	SendRate          float64
+	SendBurst         int
+	NodeID            string
+	NATSURL           string
+	WSOrigins         string
+	WSMaxFrameBytes   int64
+	GatewaySecret     string
+	GatewayQueue      int
+	Storage           string
+	StorageDir        string
+	PublicURL         string
+	MaxUploadBytes    int64
+	MaxUploadsPerUser int
+	S3                S3
+	SMTP              SMTP
 }
 
 // S3 addresses an S3-compatible object store (-storage=s3).
@@ -66,31 +67,32 @@ type SMTP struct {
 // Default returns the embedded defaults.
 func Default() Config {
 	return Config{
-		DBMaxConns:      16,
-		DataDir:         "./data",
-		GRPCAddr:        ":9090",
-		HTTPAddr:        ":8080",
-		LogLevel:        "info",
-		LogFormat:       "json",
-		AutoMigrate:     true,
-		ShutdownTimeout: 15 * time.Second,
-		Keepalive:       30 * time.Second,
-		KeepaliveWait:   10 * time.Second,
-		TokenTTL:        7 * 24 * time.Hour,
-		AuthCacheTTL:    2 * time.Second,
-		MaxRecvMsgBytes: 4 << 20,
-		MaxConnsPerIP:   256,
-		GroupMemberCap:  10_000,
-		FeedModeration:  "off",
-		SendRate:        20,
-		SendBurst:       50,
-		GatewayQueue:    256,
-		WSMaxFrameBytes: 64 << 10,
-		Storage:         "fs",
-		StorageDir:      "./data/media",
-		MaxUploadBytes:  10 << 20,
-		S3:              S3{Bucket: "parley", TLS: true},
-		SMTP:            SMTP{Port: 587, TLS: "starttls", From: "Parley <parley@localhost>"},
+		DBMaxConns:        16,
+		DataDir:           "./data",
+		GRPCAddr:          ":9090",
+		HTTPAddr:          ":8080",
+		LogLevel:          "info",
+		LogFormat:         "json",
+		AutoMigrate:       true,
+		ShutdownTimeout:   15 * time.Second,
+		Keepalive:         30 * time.Second,
+		KeepaliveWait:     10 * time.Second,
+		TokenTTL:          7 * 24 * time.Hour,
+		AuthCacheTTL:      2 * time.Second,
+		MaxRecvMsgBytes:   4 << 20,
+		MaxConnsPerIP:     256,
+		GroupMemberCap:    10_000,
+		FeedModeration:    "off",
+		SendRate:          20,
+		SendBurst:         50,
+		GatewayQueue:      256,
+		WSMaxFrameBytes:   64 << 10,
+		Storage:           "fs",
+		StorageDir:        "./data/media",
+		MaxUploadBytes:    10 << 20,
+		MaxUploadsPerUser: 4,
+		S3:                S3{Bucket: "parley", TLS: true},
+		SMTP:              SMTP{Port: 587, TLS: "starttls", From: "Parley <parley@localhost>"},
 	}
 }
 
@@ -143,6 +145,7 @@ func (c *Config) RegisterServeFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL,
 		"base URL clients reach this server's HTTP listener at (default from -http-addr)")
 	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", c.MaxUploadBytes, "largest image UploadImage accepts")
+	fs.IntVar(&c.MaxUploadsPerUser, "max-uploads-per-user", c.MaxUploadsPerUser, "uploads one user may have in progress at once (per node)")
 	fs.StringVar(&c.S3.Endpoint, "s3-endpoint", c.S3.Endpoint, "S3 endpoint host[:port] (-storage=s3)")
 	fs.StringVar(&c.S3.Bucket, "s3-bucket", c.S3.Bucket, "S3 bucket, created if missing")
 	fs.StringVar(&c.S3.AccessKey, "s3-access-key", c.S3.AccessKey, "S3 access key")

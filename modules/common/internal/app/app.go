@@ -26,7 +26,13 @@ const JobSchema = "common"
 type Config struct {
 	MaxUploadBytes int64
 	SpoolDir       string // where uploads are written while they arrive
-	SMTP           SMTP
+	// MaxUploadsPerUser is how many uploads one user may have in progress at
+	// once (on this node): each holds a spool file and a stream.
+	MaxUploadsPerUser int
+	// UploadIdleTimeout ends an upload whose next chunk does not come within
+	// it; UploadTimeout ends one that takes longer in all.
+	UploadIdleTimeout, UploadTimeout time.Duration
+	SMTP                             SMTP
 	// EmailRetryBase is the first retry's delay; it doubles after each failure.
 	EmailRetryBase time.Duration
 	// EmailMaxAttempts bounds delivery attempts before an email is failed.
@@ -41,11 +47,21 @@ type Service struct {
 	jobs    *river.Client[pgx.Tx]
 	cfg     Config
 	log     zerolog.Logger
+	uploads inProgress
 }
 
 func New(pool *pgxpool.Pool, store storage.Storage, cfg Config, log zerolog.Logger) (*Service, error) {
 	if cfg.MaxUploadBytes <= 0 {
 		cfg.MaxUploadBytes = 10 << 20
+	}
+	if cfg.MaxUploadsPerUser <= 0 {
+		cfg.MaxUploadsPerUser = 4
+	}
+	if cfg.UploadIdleTimeout <= 0 {
+		cfg.UploadIdleTimeout = 30 * time.Second
+	}
+	if cfg.UploadTimeout <= 0 {
+		cfg.UploadTimeout = 10 * time.Minute
 	}
 	if cfg.EmailRetryBase <= 0 {
 		cfg.EmailRetryBase = 10 * time.Second
@@ -56,7 +72,7 @@ func New(pool *pgxpool.Pool, store storage.Storage, cfg Config, log zerolog.Logg
 	if err := os.MkdirAll(cfg.SpoolDir, 0o755); err != nil {
 		return nil, fmt.Errorf("upload spool directory: %w", err)
 	}
-	s := &Service{pool: pool, q: db.New(pool), storage: store, cfg: cfg, log: log}
+	s := &Service{pool: pool, q: db.New(pool), storage: store, cfg: cfg, log: log, uploads: inProgress{byUser: map[uint64]int{}}}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &emailWorker{svc: s})
 	jobs, err := river.NewClient(riverpgxv5.New(pool), &river.Config{

@@ -13,6 +13,8 @@ import (
 	_ "image/png"
 	"io"
 	"os"
+	"sync"
+	"time"
 
 	_ "golang.org/x/image/bmp"
 	_ "golang.org/x/image/webp"
@@ -24,9 +26,11 @@ import (
 
 // Upload errors; the messages are what clients see.
 var (
-	ErrEmptyUpload  = apperr.InvalidArgument("content: the upload is empty")
-	ErrNotAnImage   = apperr.InvalidArgument("content: not a JPEG, PNG, GIF, WebP or BMP image")
-	errTooLargeBase = "content: the upload is larger than %d bytes"
+	ErrEmptyUpload   = apperr.InvalidArgument("content: the upload is empty")
+	ErrUploadStalled = apperr.DeadlineExceeded("content: no chunk came in time: the upload is abandoned")
+	ErrUploadTooSlow = apperr.DeadlineExceeded("content: the upload took too long")
+	ErrNotAnImage    = apperr.InvalidArgument("content: not a JPEG, PNG, GIF, WebP or BMP image")
+	errTooLargeBase  = "content: the upload is larger than %d bytes"
 )
 
 // sniffLength is how many leading bytes sniff needs.
@@ -50,14 +54,50 @@ func sniff(head []byte) (string, bool) {
 	return "", false
 }
 
-// Chunks yields an upload's chunks: io.EOF after the last one.
+// Chunks yields an upload's chunks: io.EOF after the last one. A transport
+// holds each chunk to the service's UploadTimeouts (ErrUploadStalled,
+// ErrUploadTooSlow).
 type Chunks func() ([]byte, error)
+
+// UploadTimeouts are how long an upload may wait for its next chunk, and
+// take in all.
+func (s *Service) UploadTimeouts() (idle, total time.Duration) {
+	return s.cfg.UploadIdleTimeout, s.cfg.UploadTimeout
+}
+
+// inProgress counts each user's uploads in progress.
+type inProgress struct {
+	mu     sync.Mutex
+	byUser map[uint64]int
+}
+
+func (p *inProgress) take(userID uint64, max int) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.byUser[userID] >= max {
+		return false
+	}
+	p.byUser[userID]++
+	return true
+}
+
+func (p *inProgress) release(userID uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.byUser[userID]--; p.byUser[userID] <= 0 {
+		delete(p.byUser, userID)
+	}
+}
 
 // Upload streams an image to a spool file (memory stays one chunk), checks
 // its size and format as it comes, then stores it under its content key and
 // records it. It returns the object's URL. Nothing is stored for an upload
 // that is refused or does not finish.
 func (s *Service) Upload(ctx context.Context, ownerID uint64, next Chunks) (string, error) {
+	if !s.uploads.take(ownerID, s.cfg.MaxUploadsPerUser) {
+		return "", apperr.ResourceExhausted("too many uploads in progress: at most %d at once", s.cfg.MaxUploadsPerUser)
+	}
+	defer s.uploads.release(ownerID)
 	spool, err := os.CreateTemp(s.cfg.SpoolDir, "upload-*")
 	if err != nil {
 		return "", fmt.Errorf("spool upload: %w", err)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/parley-im/parley/api/gen/commonpb"
 	"github.com/parley-im/parley/modules/common/internal/app"
@@ -30,14 +31,57 @@ func (s *Server) UploadImage(stream commonpb.CommonService_UploadImageServer) er
 	if err != nil {
 		return err
 	}
-	url, err := s.svc.Upload(stream.Context(), caller.UserID, func() ([]byte, error) {
-		req, err := stream.Recv()
-		return req.GetContent(), err
-	})
+	url, err := s.svc.Upload(stream.Context(), caller.UserID, s.timedChunks(stream))
 	if err != nil {
 		return err
 	}
 	return stream.SendAndClose(&commonpb.UploadImageResponse{Url: url})
+}
+
+// received is one Recv's result.
+type received struct {
+	content []byte
+	err     error
+}
+
+// timedChunks receives the stream's chunks on a goroutine of its own, so a
+// chunk that does not come within the idle timeout, or an upload that
+// takes too long, ends the call. The goroutine receives one chunk ahead at
+// most, and ends when the stream does: once the handler returns, a blocked
+// Recv fails.
+func (s *Server) timedChunks(stream commonpb.CommonService_UploadImageServer) app.Chunks {
+	idle, total := s.svc.UploadTimeouts()
+	deadline := time.Now().Add(total)
+	chunks := make(chan received)
+	go func() {
+		for {
+			req, err := stream.Recv()
+			select {
+			case chunks <- received{req.GetContent(), err}:
+			case <-stream.Context().Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return func() ([]byte, error) {
+		wait := min(idle, time.Until(deadline))
+		timer := time.NewTimer(wait)
+		defer timer.Stop()
+		select {
+		case r := <-chunks:
+			return r.content, r.err
+		case <-stream.Context().Done(): // the client went away
+			return nil, stream.Context().Err()
+		case <-timer.C:
+			if wait < idle {
+				return nil, app.ErrUploadTooSlow
+			}
+			return nil, app.ErrUploadStalled
+		}
+	}
 }
 
 func (s *Server) SendEmail(ctx context.Context, req *commonpb.SendEmailRequest) (*commonpb.SendEmailResponse, error) {

@@ -1,0 +1,126 @@
+package common_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
+
+	"github.com/parley-im/parley/api/gen/commonpb"
+	"github.com/parley-im/parley/modules/common"
+)
+
+// startUpload opens an upload as p and sends its first chunk; the server
+// holds it (a spool file, a stream) until it ends.
+func (e *env) startUpload(t *testing.T, p person, first []byte) commonpb.CommonService_UploadImageClient {
+	t.Helper()
+	ctx, cancel := context.WithCancel(p.ctx)
+	t.Cleanup(cancel)
+	stream, err := e.common.UploadImage(ctx)
+	require.NoError(t, err)
+	require.NoError(t, stream.Send(&commonpb.UploadImageRequest{Content: first}))
+	return stream
+}
+
+// answer is the server's end of an upload stream, without closing it
+// first: the URL, or the error it ended with.
+func answer(stream commonpb.CommonService_UploadImageClient) error {
+	var resp commonpb.UploadImageResponse
+	return stream.RecvMsg(&resp)
+}
+
+// One user's uploads in progress are capped (each holds a spool file and a
+// stream); another user's are not affected, and a finished upload frees its
+// place.
+func TestUploadsInProgressPerUserAreCapped(t *testing.T) {
+	t.Parallel()
+	e := setup(t, options{cfg: common.Config{MaxUploadsPerUser: 2}})
+	ann, bob := e.signUp(t, "ann"), e.signUp(t, "bob")
+	img := png32(t).data
+	held := []commonpb.CommonService_UploadImageClient{e.startUpload(t, ann, img[:64]), e.startUpload(t, ann, img[:64])}
+	require.Eventually(t, func() bool { return len(files(t, e.spoolDir)) == 2 }, 5*time.Second, 10*time.Millisecond)
+
+	_, err := upload(ann.ctx, e.common, img, 1024)
+	st := requireCode(t, err, codes.ResourceExhausted)
+	require.Contains(t, st.Message(), "at most 2 at once")
+	_, err = upload(bob.ctx, e.common, img, 1024)
+	require.NoError(t, err, "another user's uploads are not capped by ann's")
+
+	require.NoError(t, held[0].Send(&commonpb.UploadImageRequest{Content: img[64:]}))
+	resp, err := held[0].CloseAndRecv()
+	require.NoError(t, err)
+	require.NotEmpty(t, resp.GetUrl())
+	_, err = upload(ann.ctx, e.common, img, 1024)
+	require.NoError(t, err, "a finished upload frees its place")
+}
+
+// An upload whose next chunk does not come within the idle timeout ends
+// with DeadlineExceeded, and so does one that takes longer than the total
+// timeout however steadily it sends; neither leaves a spool file.
+func TestStalledAndSlowUploadsEnd(t *testing.T) {
+	t.Parallel()
+	e := setup(t, options{cfg: common.Config{UploadIdleTimeout: 300 * time.Millisecond, UploadTimeout: 1500 * time.Millisecond}})
+	ann := e.signUp(t, "ann")
+	img := png32(t).data
+
+	stalled := e.startUpload(t, ann, img[:64])
+	start := time.Now()
+	st := requireCode(t, answer(stalled), codes.DeadlineExceeded)
+	require.Contains(t, st.Message(), "no chunk came in time")
+	require.Less(t, time.Since(start), 5*time.Second)
+
+	slow := e.startUpload(t, ann, img[:1])
+	start = time.Now()
+	var err error
+	for off := 1; err == nil && off < len(img); off++ {
+		time.Sleep(100 * time.Millisecond) // steady, well within the idle timeout
+		err = slow.Send(&commonpb.UploadImageRequest{Content: img[off : off+1]})
+	}
+	st = requireCode(t, answer(slow), codes.DeadlineExceeded)
+	require.Contains(t, st.Message(), "took too long")
+	require.Less(t, time.Since(start), 5*time.Second)
+	require.Eventually(t, func() bool { return len(files(t, e.spoolDir)) == 0 }, 5*time.Second, 10*time.Millisecond)
+	e.requireNothingStored(t, ann)
+}
+
+// POST /upload holds a body to the same timeouts and the same cap.
+func TestPageUploadIsHeldToTheTimeouts(t *testing.T) {
+	t.Parallel()
+	e := setup(t, options{cfg: common.Config{UploadIdleTimeout: 300 * time.Millisecond, MaxUploadsPerUser: 1}})
+	ann := e.signUp(t, "ann")
+	web := httptest.NewServer(e.mod.UploadHandler(e.userMod))
+	t.Cleanup(web.Close)
+	img := png32(t).data
+
+	body, w := io.Pipe()
+	req, err := http.NewRequest(http.MethodPost, web.URL, body)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+ann.token)
+	done := make(chan *http.Response, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			done <- resp
+		}
+		close(done)
+	}()
+	_, err = w.Write(img[:64])
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return len(files(t, e.spoolDir)) == 1 }, 5*time.Second, 10*time.Millisecond)
+	_, err = upload(ann.ctx, e.common, img, 1024)
+	requireCode(t, err, codes.ResourceExhausted) // the page's upload holds ann's one place
+
+	resp := <-done
+	w.Close()
+	require.NotNil(t, resp, "the server answered the stalled upload")
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusGatewayTimeout, resp.StatusCode)
+	require.Eventually(t, func() bool { return len(files(t, e.spoolDir)) == 0 }, 5*time.Second, 10*time.Millisecond)
+	_, err = upload(ann.ctx, e.common, img, 1024)
+	require.NoError(t, err)
+}
