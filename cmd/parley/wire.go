@@ -28,6 +28,7 @@ import (
 	"github.com/parley-im/parley/modules/message"
 	"github.com/parley-im/parley/modules/user"
 	"github.com/parley-im/parley/platform/bus"
+	"github.com/parley-im/parley/platform/clientaddr"
 	"github.com/parley-im/parley/platform/config"
 	"github.com/parley-im/parley/platform/grpcserver"
 	"github.com/parley-im/parley/platform/httpserver"
@@ -112,6 +113,10 @@ func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerol
 	if err != nil {
 		return nil, err
 	}
+	trusted, err := clientaddr.Parse(cfg.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("-trusted-proxies: %w", err)
+	}
 	srv := grpcserver.New(grpcserver.Options{
 		Logger:          log,
 		Authenticator:   users,
@@ -122,6 +127,7 @@ func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerol
 		TLS:             tlsConfig,
 		Keepalive:       cfg.Keepalive,
 		KeepaliveWait:   cfg.KeepaliveWait,
+		TrustedProxies:  trusted,
 	})
 
 	groups := group.New(pool, users, group.Config{MemberCap: cfg.GroupMemberCap})
@@ -173,7 +179,7 @@ func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerol
 		mediaOrigin:  origin(store.URL("")),
 		webSocket: gateways.WebSocket(gateway.WebSocketOptions{
 			OriginPatterns: splitList(cfg.WSOrigins), MaxFrameBytes: cfg.WSMaxFrameBytes,
-			Keepalive: cfg.Keepalive, KeepaliveWait: cfg.KeepaliveWait,
+			Keepalive: cfg.Keepalive, KeepaliveWait: cfg.KeepaliveWait, TrustedProxies: trusted,
 		}),
 	}, nil
 }

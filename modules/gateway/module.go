@@ -17,6 +17,7 @@ import (
 	"github.com/parley-im/parley/modules/gateway/internal/ws"
 	"github.com/parley-im/parley/platform/auth"
 	"github.com/parley-im/parley/platform/bus"
+	"github.com/parley-im/parley/platform/clientaddr"
 )
 
 // Config tunes the module.
@@ -74,6 +75,8 @@ type WebSocketOptions struct {
 	Keepalive      time.Duration // ping a connection this often…
 	KeepaliveWait  time.Duration // …and close it when a ping goes unanswered this long
 	SignInWithin   time.Duration // how long a connection may stay anonymous (default 2 minutes)
+	// TrustedProxies may say, in X-Forwarded-For, whom they forward for.
+	TrustedProxies clientaddr.Trusted
 }
 
 // WebSocketEdge serves GET /ws. Wait returns once every connection has
@@ -95,7 +98,7 @@ func (m *Module) WebSocket(opts WebSocketOptions) WebSocketEdge {
 	return ws.New(m.hub, m.dispatch, m.auth, m.bus, ws.Config{
 		NodeID: m.cfg.NodeID, QueueSize: m.cfg.QueueSize, OriginPatterns: opts.OriginPatterns,
 		MaxFrameBytes: opts.MaxFrameBytes, Keepalive: opts.Keepalive, KeepaliveWait: opts.KeepaliveWait,
-		SignInWithin: opts.SignInWithin,
+		SignInWithin: opts.SignInWithin, TrustedProxies: opts.TrustedProxies,
 	})
 }
 

@@ -536,3 +536,33 @@ func TestAuthCacheKeepsRevocationAndExpiry(t *testing.T) {
 	_, err = short.GetUser(withToken(token), get)
 	requireCode(t, err, codes.Unauthenticated)
 }
+
+// Each further round of failed logins from an address waits twice as long
+// as the one before: LoginWindow, then twice it.
+func TestLoginBackoffDoubles(t *testing.T) {
+	t.Parallel()
+	cfg := defaultConfig()
+	cfg.LoginMaxFailures, cfg.LoginWindow = 3, time.Second
+	c := setup(t, cfg)
+	nick := unique("backoff")
+	createUser(t, c, nick)
+	bad := &userpb.UserLoginRequest{Nickname: nick, Password: "wrong-password"}
+	round := func() {
+		t.Helper()
+		for range 3 {
+			_, err := c.UserLogin(context.Background(), bad)
+			requireCode(t, err, codes.Unauthenticated)
+		}
+		_, err := c.UserLogin(context.Background(), bad)
+		requireCode(t, err, codes.ResourceExhausted)
+	}
+	round()
+	time.Sleep(1200 * time.Millisecond) // the first wait is the window
+	round()
+	time.Sleep(1200 * time.Millisecond)
+	_, err := c.UserLogin(context.Background(), &userpb.UserLoginRequest{Nickname: nick, Password: password})
+	requireCode(t, err, codes.ResourceExhausted) // the second wait is twice the window
+	time.Sleep(time.Second)
+	login(t, c, nick, password)
+	round() // a success forgets the address's failures: back to the first round
+}

@@ -47,6 +47,10 @@ func FailedPrecondition(format string, args ...any) *Error {
 	return newf(codes.FailedPrecondition, format, args...)
 }
 
+func Unavailable(format string, args ...any) *Error {
+	return newf(codes.Unavailable, format, args...)
+}
+
 func DeadlineExceeded(format string, args ...any) *Error {
 	return newf(codes.DeadlineExceeded, format, args...)
 }

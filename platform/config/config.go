@@ -33,6 +33,7 @@ type Config struct {
 	AuthCacheTTL      time.Duration
 	MaxRecvMsgBytes   int
 	MaxConnsPerIP     int
+	TrustedProxies    string
 	GroupMemberCap    int
 	FeedModeration    string
 	SendRate          float64
@@ -126,6 +127,8 @@ func (c *Config) RegisterServeFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxRecvMsgBytes, "max-recv-msg-bytes", c.MaxRecvMsgBytes, "largest gRPC message the server accepts")
 	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", c.MaxConnsPerIP,
 		"most connections one remote address may hold open on each listener, gRPC and HTTP (0: no limit; behind a proxy all clients share its address)")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies,
+		"proxies (comma-separated addresses and CIDR prefixes) whose X-Forwarded-For names the client that per-address limits count")
 	fs.IntVar(&c.GroupMemberCap, "group-member-cap", c.GroupMemberCap, "most members a group may have")
 	fs.StringVar(&c.FeedModeration, "feed-moderation", c.FeedModeration,
 		"off: new feeds are public at once; pre: new and edited feeds wait for an admin's review")

@@ -2,16 +2,16 @@ package grpcserver
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	"github.com/rs/zerolog"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
+
+	"github.com/parley-im/parley/platform/clientaddr"
 )
 
 // accessLog writes one line per finished call: method, code, duration, peer
@@ -46,10 +46,13 @@ func (a accessLog) write(ctx context.Context, method, kind string, start time.Ti
 		Dur("duration", time.Since(start)).Fields(contextFields(ctx))
 	if p, ok := peer.FromContext(ctx); ok {
 		if p.Addr.Network() == inProcessPeer {
-			ev = ev.Str("transport", "rest").Str("peer", restClient(ctx))
+			ev = ev.Str("transport", "rest")
 		} else {
 			ev = ev.Stringer("peer", p.Addr)
 		}
+	}
+	if client, ok := clientaddr.From(ctx); ok {
+		ev = ev.Stringer("client", client)
 	}
 	if err != nil {
 		ev = ev.Str("error", status.Convert(err).Message())
@@ -74,19 +77,4 @@ func levelOf(code codes.Code) zerolog.Level {
 // them (a plain []any: it ignores the named logging.Fields type).
 func contextFields(ctx context.Context) []any {
 	return []any(logging.ExtractFields(ctx))
-}
-
-// restClient is the HTTP client of a call the REST gateway makes: the
-// address it appended to x-forwarded-for (earlier entries are the client's
-// own claims).
-func restClient(ctx context.Context) string {
-	v := metadata.ValueFromIncomingContext(ctx, "x-forwarded-for")
-	if len(v) == 0 {
-		return ""
-	}
-	last := v[len(v)-1]
-	if i := strings.LastIndexByte(last, ','); i >= 0 {
-		last = last[i+1:]
-	}
-	return strings.TrimSpace(last)
 }

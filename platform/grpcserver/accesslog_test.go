@@ -129,7 +129,8 @@ func TestAccessLogNamesTheRESTClient(t *testing.T) {
 	lines := sink.lines(t)
 	require.Len(t, lines, 2)
 	require.Equal(t, "rest", lines[0]["transport"])
-	require.Equal(t, "198.51.100.7", lines[0]["peer"])
+	require.Equal(t, "198.51.100.7", lines[0]["client"])
 	require.NotContains(t, lines[1], "transport")
 	require.True(t, strings.HasPrefix(lines[1]["peer"].(string), "127.0.0.1:"), lines[1]["peer"])
+	require.Equal(t, "127.0.0.1", lines[1]["client"], "an untrusted peer's x-forwarded-for is its own claim")
 }

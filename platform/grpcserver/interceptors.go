@@ -6,6 +6,8 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
+	"net"
+	"net/netip"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -19,10 +21,12 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
 	"github.com/parley-im/parley/platform/apperr"
 	parleyauth "github.com/parley-im/parley/platform/auth"
+	"github.com/parley-im/parley/platform/clientaddr"
 	"github.com/parley-im/parley/platform/database"
 )
 
@@ -59,18 +63,44 @@ func requestID(ctx context.Context) (context.Context, string) {
 	return logging.InjectFields(ctx, logging.Fields{"request.id", id}), id
 }
 
-func unaryRequestID(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	ctx, id := requestID(ctx)
+// callContext gives every call its request id and its client's address
+// (clientaddr), first in the chain.
+type callContext struct{ trusted clientaddr.Trusted }
+
+func (c callContext) unary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	ctx, id := requestID(c.withClientAddr(ctx))
 	_ = grpc.SetHeader(ctx, metadata.Pairs(RequestIDHeader, id))
 	return handler(ctx, req)
 }
 
-func streamRequestID(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	ctx, id := requestID(ss.Context())
+func (c callContext) stream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	ctx, id := requestID(c.withClientAddr(ss.Context()))
 	_ = ss.SetHeader(metadata.Pairs(RequestIDHeader, id))
 	wrapped := middleware.WrapServerStream(ss)
 	wrapped.WrappedContext = ctx
 	return handler(srv, wrapped)
+}
+
+// withClientAddr resolves the caller's address: the peer's, or the one a
+// trusted proxy forwards for (the REST gateway in this process always is).
+func (c callContext) withClientAddr(ctx context.Context) context.Context {
+	p, ok := peer.FromContext(ctx)
+	if !ok {
+		return ctx
+	}
+	var addr netip.Addr
+	if tcp, ok := p.Addr.(*net.TCPAddr); ok {
+		addr, _ = netip.AddrFromSlice(tcp.IP)
+	}
+	inProcess := p.Addr.Network() == inProcessPeer
+	if !addr.IsValid() && !inProcess {
+		return ctx
+	}
+	client := c.trusted.Resolve(addr, inProcess, metadata.ValueFromIncomingContext(ctx, "x-forwarded-for"))
+	if !client.IsValid() {
+		return ctx
+	}
+	return clientaddr.With(ctx, client)
 }
 
 // panicHandler logs the panic with its stack; the client sees only Internal.

@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	parleyauth "github.com/parley-im/parley/platform/auth"
+	"github.com/parley-im/parley/platform/clientaddr"
 )
 
 // Options configures the server.
@@ -38,6 +39,9 @@ type Options struct {
 	GatewaySecret string
 	// TLS, when set, serves gRPC over TLS only.
 	TLS *tls.Config
+	// TrustedProxies may say, in x-forwarded-for, whom they forward for:
+	// the address per-client limits count (clientaddr).
+	TrustedProxies clientaddr.Trusted
 	// Keepalive pings a connection idle this long (default 30 s), and closes
 	// it when a ping goes unanswered for KeepaliveWait (default 10 s): a
 	// device that vanished without closing goes offline.
@@ -80,6 +84,7 @@ func New(opts Options) *Server {
 	authn := authenticator{auth: opts.Authenticator, gatewaySecret: opts.GatewaySecret}
 	needsToken := selector.MatchFunc(public.needsToken)
 	access := accessLog{log: opts.Logger}
+	calls := callContext{trusted: opts.TrustedProxies}
 	recoveryOpt := recovery.WithRecoveryHandlerContext(panicHandler(opts.Logger))
 	errs := errorMapper{log: opts.Logger}
 
@@ -115,7 +120,7 @@ func New(opts Options) *Server {
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: opts.Keepalive, Timeout: opts.KeepaliveWait}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 		grpc.ChainUnaryInterceptor(
-			unaryRequestID,
+			calls.unary,
 			access.unary,
 			metrics.UnaryServerInterceptor(),
 			recovery.UnaryServerInterceptor(recoveryOpt),
@@ -125,7 +130,7 @@ func New(opts Options) *Server {
 			validator.UnaryServerInterceptor(),
 		),
 		grpc.ChainStreamInterceptor(
-			streamRequestID,
+			calls.stream,
 			access.stream,
 			newPublicStreamLimit().stream,
 			metrics.StreamServerInterceptor(),

@@ -46,6 +46,7 @@ import (
 	"github.com/parley-im/parley/platform/apperr"
 	"github.com/parley-im/parley/platform/auth"
 	"github.com/parley-im/parley/platform/bus"
+	"github.com/parley-im/parley/platform/clientaddr"
 	"github.com/parley-im/parley/platform/database"
 )
 
@@ -64,6 +65,7 @@ type Config struct {
 	Keepalive      time.Duration // ping a connection this often…
 	KeepaliveWait  time.Duration // …and close it when a ping goes unanswered this long
 	SignInWithin   time.Duration // how long a connection may stay anonymous
+	TrustedProxies clientaddr.Trusted
 }
 
 // Handler serves GET /ws.
@@ -99,7 +101,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.active.Add(1)
 	defer h.active.Done()
 	conn.SetReadLimit(h.cfg.MaxFrameBytes)
-	ctx, cancel := context.WithCancel(r.Context())
+	// The connection's calls count against its client's address (logins).
+	ctx, cancel := context.WithCancel(clientaddr.With(r.Context(), h.cfg.TrustedProxies.FromRequest(r)))
 	defer cancel()
 
 	out := hub.NewStream(h.cfg.NodeID, h.cfg.QueueSize, func(f *gatewaypb.SendMessageResponse) error {

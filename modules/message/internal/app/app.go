@@ -21,6 +21,7 @@ import (
 	"github.com/parley-im/parley/modules/message/internal/db"
 	"github.com/parley-im/parley/platform/apperr"
 	"github.com/parley-im/parley/platform/bus"
+	"github.com/parley-im/parley/platform/ratelimit"
 )
 
 // Config tunes the module.
@@ -59,7 +60,7 @@ type Service struct {
 	users   Users
 	groups  Groups
 	bus     bus.Bus
-	limiter *sendLimiter
+	limiter *ratelimit.Keyed[uint64] // sends per user
 	cfg     Config
 	// convLocks serialise commit-then-publish per conversation (striped),
 	// so pushes leave in seq order. The database serialises the commits
@@ -79,7 +80,7 @@ func New(pool *pgxpool.Pool, users Users, groups Groups, b bus.Bus, cfg Config) 
 	}
 	return &Service{
 		pool: pool, q: db.New(pool), users: users, groups: groups, bus: b,
-		limiter: newSendLimiter(cfg.SendRate, cfg.SendBurst), cfg: cfg,
+		limiter: ratelimit.New[uint64](cfg.SendRate, cfg.SendBurst), cfg: cfg,
 	}
 }
 
@@ -95,7 +96,7 @@ type Outgoing struct {
 
 // SendToUser stores a 1:1 message and pushes it to both users' devices.
 func (s *Service) SendToUser(ctx context.Context, out Outgoing) (uint64, error) {
-	if !s.limiter.allow(out.From) {
+	if !s.limiter.Allow(out.From) {
 		return 0, ErrRateLimited
 	}
 	if out.ToUser == out.From {
@@ -115,7 +116,7 @@ func (s *Service) SendToUser(ctx context.Context, out Outgoing) (uint64, error) 
 // SendToGroup stores a group message (one row) and pushes it to every
 // member's devices.
 func (s *Service) SendToGroup(ctx context.Context, out Outgoing) (uint64, error) {
-	if !s.limiter.allow(out.From) {
+	if !s.limiter.Allow(out.From) {
 		return 0, ErrRateLimited
 	}
 	if err := s.requireMember(ctx, out.ToGroup, out.From); err != nil {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/alexedwards/argon2id"
@@ -21,17 +22,30 @@ import (
 	"github.com/parley-im/parley/modules/user/internal/db"
 	"github.com/parley-im/parley/platform/apperr"
 	"github.com/parley-im/parley/platform/auth"
+	"github.com/parley-im/parley/platform/clientaddr"
 	"github.com/parley-im/parley/platform/paging"
+	"github.com/parley-im/parley/platform/ratelimit"
 	"github.com/parley-im/parley/platform/search"
 )
 
 // Config tunes the module.
 type Config struct {
 	TokenTTL time.Duration
-	// LoginMaxFailures failed logins for one nickname within LoginWindow
-	// block further attempts until the window passes.
+	// LoginMaxFailures failed logins for one nickname from one address
+	// within LoginWindow block that address's further attempts until the
+	// window passes; each further round of as many failures (within a day)
+	// doubles the wait.
 	LoginMaxFailures int
 	LoginWindow      time.Duration
+	// LoginNicknameCeiling failed logins for one nickname within
+	// LoginWindow, from all addresses together, block it for everyone until
+	// the window passes, so guessing stays bounded however many addresses
+	// guess (0: 10 × LoginMaxFailures).
+	LoginNicknameCeiling int
+	// SignUpsPerMinute and LoginsPerMinute bound the CreateUser and
+	// UserLogin calls from one address (clientaddr) on this node; loopback
+	// is exempt (0: 20 and 60).
+	SignUpsPerMinute, LoginsPerMinute int
 	// PasswordParams is the argon2id cost of new password hashes; nil means
 	// DefaultPasswordParams. Existing hashes carry their own parameters.
 	PasswordParams *argon2id.Params
@@ -52,7 +66,13 @@ var (
 	ErrBadCredentials    = apperr.Unauthenticated("invalid nickname or password")
 	ErrInvalidToken      = apperr.Unauthenticated("invalid, expired or revoked token")
 	ErrTooManyLoginFails = apperr.ResourceExhausted("too many failed logins for this nickname: try again in a minute")
+	ErrTooManySignUps    = apperr.ResourceExhausted("too many sign-ups from your address: try again in a minute")
+	ErrTooManyLogins     = apperr.ResourceExhausted("too many logins from your address: try again in a minute")
+	ErrHashingBusy       = apperr.Unavailable("the server is busy checking passwords: retry in a second")
 )
+
+// dayOfFailures is how long failed logins are remembered, for the backoff.
+const dayOfFailures = 24 * time.Hour
 
 // DefaultPasswordParams follow OWASP's argon2id recommendation (19 MiB, 2 passes).
 var DefaultPasswordParams = &argon2id.Params{Memory: 19 * 1024, Iterations: 2, Parallelism: 1, SaltLength: 16, KeyLength: 32}
@@ -67,8 +87,13 @@ type Service struct {
 	dummyHash string
 	authCache *authCache
 	// hashing bounds the argon2id runs at once: each takes the parameters'
-	// memory (19 MiB by default), and sign-up and login are public.
-	hashing *semaphore.Weighted
+	// memory (19 MiB by default), and sign-up and login are public. At most
+	// hashingQueue calls wait for a run; more are refused at once.
+	hashing        *semaphore.Weighted
+	hashingWaiting atomic.Int64
+	hashingQueue   int64
+	// Sign-ups and logins per address (clientaddr.Key).
+	signUps, logins *ratelimit.Keyed[string]
 }
 
 func New(pool *pgxpool.Pool, cfg Config) *Service {
@@ -79,16 +104,61 @@ func New(pool *pgxpool.Pool, cfg Config) *Service {
 	if err != nil {
 		panic(err) // only crypto/rand failing, which Go treats as fatal anyway
 	}
+	if cfg.LoginNicknameCeiling <= 0 {
+		cfg.LoginNicknameCeiling = 10 * cfg.LoginMaxFailures
+	}
+	if cfg.SignUpsPerMinute <= 0 {
+		cfg.SignUpsPerMinute = 20
+	}
+	if cfg.LoginsPerMinute <= 0 {
+		cfg.LoginsPerMinute = 60
+	}
+	slots := int64(2 * runtime.GOMAXPROCS(0))
 	return &Service{
 		pool: pool, q: db.New(pool), cfg: cfg, dummyHash: dummy,
-		authCache: newAuthCache(cfg.AuthCacheTTL, 100_000),
-		hashing:   semaphore.NewWeighted(int64(2 * runtime.GOMAXPROCS(0))),
+		authCache:    newAuthCache(cfg.AuthCacheTTL, 100_000),
+		hashing:      semaphore.NewWeighted(slots),
+		hashingQueue: 32 * slots,
+		signUps:      ratelimit.New[string](float64(cfg.SignUpsPerMinute)/60, cfg.SignUpsPerMinute),
+		logins:       ratelimit.New[string](float64(cfg.LoginsPerMinute)/60, cfg.LoginsPerMinute),
 	}
+}
+
+// acquireHashing waits for a hashing slot, unless too many calls wait
+// already: then the caller is told to retry, not queued without end.
+func (s *Service) acquireHashing(ctx context.Context) error {
+	if s.hashing.TryAcquire(1) {
+		return nil
+	}
+	defer s.hashingWaiting.Add(-1)
+	if s.hashingWaiting.Add(1) > s.hashingQueue {
+		return ErrHashingBusy
+	}
+	return s.hashing.Acquire(ctx, 1)
+}
+
+// allowFrom takes a token from the caller's address's bucket in limit.
+// Loopback and unknown addresses are not limited: a proxy on this host
+// must be in -trusted-proxies for its clients to count one by one.
+func allowFrom(ctx context.Context, limit *ratelimit.Keyed[string]) bool {
+	addr, ok := clientaddr.From(ctx)
+	if !ok || addr.IsLoopback() {
+		return true
+	}
+	return limit.Allow(clientaddr.Key(addr))
+}
+
+// addressOf is the key failed logins are counted under.
+func addressOf(ctx context.Context) string {
+	if addr, ok := clientaddr.From(ctx); ok {
+		return clientaddr.Key(addr)
+	}
+	return ""
 }
 
 // hashPassword hashes a new password, waiting for a hashing slot.
 func (s *Service) hashPassword(ctx context.Context, password string) (string, error) {
-	if err := s.hashing.Acquire(ctx, 1); err != nil {
+	if err := s.acquireHashing(ctx); err != nil {
 		return "", err
 	}
 	defer s.hashing.Release(1)
@@ -101,7 +171,7 @@ func (s *Service) hashPassword(ctx context.Context, password string) (string, er
 
 // comparePassword checks password against hash, waiting for a hashing slot.
 func (s *Service) comparePassword(ctx context.Context, password, hash string) (bool, error) {
-	if err := s.hashing.Acquire(ctx, 1); err != nil {
+	if err := s.acquireHashing(ctx); err != nil {
 		return false, err
 	}
 	defer s.hashing.Release(1)
@@ -121,6 +191,9 @@ type NewUser struct {
 }
 
 func (s *Service) CreateUser(ctx context.Context, in NewUser) (db.UsersUser, error) {
+	if !allowFrom(ctx, s.signUps) {
+		return db.UsersUser{}, ErrTooManySignUps
+	}
 	hash, err := s.hashPassword(ctx, in.Password)
 	if err != nil {
 		return db.UsersUser{}, err
@@ -148,27 +221,37 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (db.UsersUser, err
 // a lock on the nickname, and forgotten only if the password was right: so
 // parallel guesses count as much as sequential ones.
 func (s *Service) Login(ctx context.Context, nickname, password string) (string, error) {
-	folded := search.Fold(nickname)
-	window := s.cfg.LoginWindow.Seconds()
-	var attempt int64
+	if !allowFrom(ctx, s.logins) {
+		return "", ErrTooManyLogins
+	}
+	folded, address := search.Fold(nickname), addressOf(ctx)
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
 		if err := q.LockNickname(ctx, folded); err != nil {
 			return err
 		}
-		if err := q.PruneLoginFailures(ctx, window); err != nil {
+		if err := q.PruneLoginFailures(ctx, dayOfFailures.Seconds()); err != nil {
 			return err
 		}
-		failures, err := q.CountRecentLoginFailures(ctx, db.CountRecentLoginFailuresParams{
-			NicknameFolded: folded, WindowSeconds: window,
+		everywhere, err := q.CountRecentLoginFailures(ctx, db.CountRecentLoginFailuresParams{
+			NicknameFolded: folded, WindowSeconds: s.cfg.LoginWindow.Seconds(),
 		})
 		if err != nil {
 			return err
 		}
-		if failures >= int64(s.cfg.LoginMaxFailures) {
+		if everywhere >= int64(s.cfg.LoginNicknameCeiling) {
 			return ErrTooManyLoginFails
 		}
-		attempt, err = q.RecordLoginAttempt(ctx, folded)
+		fromHere, err := q.LoginFailuresFrom(ctx, db.LoginFailuresFromParams{
+			NicknameFolded: folded, Address: address, WindowSeconds: dayOfFailures.Seconds(),
+		})
+		if err != nil {
+			return err
+		}
+		if wait := s.loginBackoff(fromHere.Failures, fromHere.LastFailedAt); wait > 0 {
+			return apperr.ResourceExhausted("too many failed logins for this nickname from your address: try again in %s", wait.Round(time.Second))
+		}
+		_, err = q.RecordLoginAttempt(ctx, db.RecordLoginAttemptParams{NicknameFolded: folded, Address: address})
 		return err
 	})
 	if err != nil {
@@ -190,10 +273,26 @@ func (s *Service) Login(ctx context.Context, nickname, password string) (string,
 	if !match || hash == s.dummyHash {
 		return "", ErrBadCredentials
 	}
-	if err := s.q.ForgetLoginAttempt(ctx, attempt); err != nil {
+	if err := s.q.ForgetLoginFailures(ctx, db.ForgetLoginFailuresParams{NicknameFolded: folded, Address: address}); err != nil {
 		return "", fmt.Errorf("login attempt: %w", err)
 	}
 	return s.issueToken(ctx, cred.ID, hash)
+}
+
+// loginBackoff is how much longer an address that failed failures times
+// (within a day, the last at last) must wait: after each full round of
+// LoginMaxFailures, LoginWindow, doubling with every round, up to a day.
+func (s *Service) loginBackoff(failures int64, last time.Time) time.Duration {
+	perRound := int64(s.cfg.LoginMaxFailures)
+	rounds := failures / perRound
+	if rounds == 0 || failures%perRound != 0 {
+		return 0 // within a round
+	}
+	wait := dayOfFailures
+	if rounds < 20 {
+		wait = min(s.cfg.LoginWindow<<(rounds-1), dayOfFailures)
+	}
+	return time.Until(last.Add(wait))
 }
 
 // issueToken stores the SHA-256 of a new random token for userID; the token

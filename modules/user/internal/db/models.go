@@ -24,6 +24,7 @@ type UsersLoginFailure struct {
 	ID             int64
 	NicknameFolded string
 	FailedAt       time.Time
+	Address        string
 }
 
 type UsersToken struct {

@@ -88,12 +88,19 @@ FROM users.login_failures
 WHERE nickname_folded = @nickname_folded
   AND failed_at > now() - make_interval(secs => @window_seconds::float8);
 
+-- name: LoginFailuresFrom :one
+SELECT count(*) AS failures, coalesce(max(failed_at), 'epoch')::timestamptz AS last_failed_at
+FROM users.login_failures
+WHERE nickname_folded = @nickname_folded AND address = @address
+  AND failed_at > now() - make_interval(secs => @window_seconds::float8);
+
 -- name: RecordLoginAttempt :one
-INSERT INTO users.login_failures (nickname_folded) VALUES (@nickname_folded)
+INSERT INTO users.login_failures (nickname_folded, address) VALUES (@nickname_folded, @address)
 RETURNING id;
 
--- name: ForgetLoginAttempt :exec
-DELETE FROM users.login_failures WHERE id = @id;
+-- A right password forgets that address's failures for the nickname.
+-- name: ForgetLoginFailures :exec
+DELETE FROM users.login_failures WHERE nickname_folded = @nickname_folded AND address = @address;
 
 -- name: PruneLoginFailures :exec
 DELETE FROM users.login_failures

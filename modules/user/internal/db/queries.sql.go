@@ -251,12 +251,18 @@ func (q *Queries) FollowingIDs(ctx context.Context, userID int64) ([]int64, erro
 	return items, nil
 }
 
-const forgetLoginAttempt = `-- name: ForgetLoginAttempt :exec
-DELETE FROM users.login_failures WHERE id = $1
+const forgetLoginFailures = `-- name: ForgetLoginFailures :exec
+DELETE FROM users.login_failures WHERE nickname_folded = $1 AND address = $2
 `
 
-func (q *Queries) ForgetLoginAttempt(ctx context.Context, id int64) error {
-	_, err := q.db.Exec(ctx, forgetLoginAttempt, id)
+type ForgetLoginFailuresParams struct {
+	NicknameFolded string
+	Address        string
+}
+
+// A right password forgets that address's failures for the nickname.
+func (q *Queries) ForgetLoginFailures(ctx context.Context, arg ForgetLoginFailuresParams) error {
+	_, err := q.db.Exec(ctx, forgetLoginFailures, arg.NicknameFolded, arg.Address)
 	return err
 }
 
@@ -570,6 +576,31 @@ func (q *Queries) LockNickname(ctx context.Context, nicknameFolded string) error
 	return err
 }
 
+const loginFailuresFrom = `-- name: LoginFailuresFrom :one
+SELECT count(*) AS failures, coalesce(max(failed_at), 'epoch')::timestamptz AS last_failed_at
+FROM users.login_failures
+WHERE nickname_folded = $1 AND address = $2
+  AND failed_at > now() - make_interval(secs => $3::float8)
+`
+
+type LoginFailuresFromParams struct {
+	NicknameFolded string
+	Address        string
+	WindowSeconds  float64
+}
+
+type LoginFailuresFromRow struct {
+	Failures     int64
+	LastFailedAt time.Time
+}
+
+func (q *Queries) LoginFailuresFrom(ctx context.Context, arg LoginFailuresFromParams) (LoginFailuresFromRow, error) {
+	row := q.db.QueryRow(ctx, loginFailuresFrom, arg.NicknameFolded, arg.Address, arg.WindowSeconds)
+	var i LoginFailuresFromRow
+	err := row.Scan(&i.Failures, &i.LastFailedAt)
+	return i, err
+}
+
 const passwordHash = `-- name: PasswordHash :one
 SELECT password_hash FROM users.users WHERE id = $1 FOR SHARE
 `
@@ -592,12 +623,17 @@ func (q *Queries) PruneLoginFailures(ctx context.Context, windowSeconds float64)
 }
 
 const recordLoginAttempt = `-- name: RecordLoginAttempt :one
-INSERT INTO users.login_failures (nickname_folded) VALUES ($1)
+INSERT INTO users.login_failures (nickname_folded, address) VALUES ($1, $2)
 RETURNING id
 `
 
-func (q *Queries) RecordLoginAttempt(ctx context.Context, nicknameFolded string) (int64, error) {
-	row := q.db.QueryRow(ctx, recordLoginAttempt, nicknameFolded)
+type RecordLoginAttemptParams struct {
+	NicknameFolded string
+	Address        string
+}
+
+func (q *Queries) RecordLoginAttempt(ctx context.Context, arg RecordLoginAttemptParams) (int64, error) {
+	row := q.db.QueryRow(ctx, recordLoginAttempt, arg.NicknameFolded, arg.Address)
 	var id int64
 	err := row.Scan(&id)
 	return id, err
