@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -8,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -288,4 +290,42 @@ func TestConcurrentMigrationsOnAnEmptyDatabase(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, run(context.Background(), []string{"migrate", "-database-url", dbURL, "status"}, &out, &bytes.Buffer{}))
 	require.NotContains(t, out.String(), "pending", out.String())
+}
+
+// An HTTP keep-alive connection left idle is closed after
+// -http-idle-timeout, so idle clients cannot hold connections for ever.
+func TestIdleHTTPConnectionsAreClosed(t *testing.T) {
+	t.Parallel()
+	httpAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "-database-url", testdb.URL(t), "-data-dir", t.TempDir(), "-storage-dir", t.TempDir(),
+			"-grpc-addr", fmt.Sprintf("127.0.0.1:%d", freePort(t)), "-http-addr", httpAddr, "-log-level", "warn",
+			"-http-idle-timeout", "300ms"}, &bytes.Buffer{}, &bytes.Buffer{})
+	}()
+	t.Cleanup(func() { cancel(); require.NoError(t, <-done) })
+	require.Eventually(t, func() bool {
+		resp, err := http.Get("http://" + httpAddr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil
+	}, 20*time.Second, 50*time.Millisecond)
+
+	conn, err := net.Dial("tcp", httpAddr)
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = conn.Write([]byte("GET /healthz HTTP/1.1\r\nHost: parley\r\n\r\n"))
+	require.NoError(t, err)
+	reader := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(reader, nil)
+	require.NoError(t, err)
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(5*time.Second)))
+	_, err = reader.ReadByte()
+	require.ErrorIs(t, err, io.EOF, "the server closed the idle connection")
 }

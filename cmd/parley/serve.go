@@ -81,6 +81,7 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 	httpSrv := &http.Server{
 		Handler:           app.httpHandler(cfg, pool.Ping, registry),
 		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       cfg.HTTPIdleTimeout,
 	}
 
 	log.Info().Str("grpc", grpcLis.Addr().String()).Str("http", httpLis.Addr().String()).

@@ -34,6 +34,7 @@ type Config struct {
 	MaxRecvMsgBytes   int
 	MaxConnsPerIP     int
 	TrustedProxies    string
+	HTTPIdleTimeout   time.Duration
 	GroupMemberCap    int
 	FeedModeration    string
 	SendRate          float64
@@ -82,6 +83,7 @@ func Default() Config {
 		AuthCacheTTL:      2 * time.Second,
 		MaxRecvMsgBytes:   4 << 20,
 		MaxConnsPerIP:     256,
+		HTTPIdleTimeout:   2 * time.Minute,
 		GroupMemberCap:    10_000,
 		FeedModeration:    "off",
 		SendRate:          20,
@@ -127,6 +129,7 @@ func (c *Config) RegisterServeFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxRecvMsgBytes, "max-recv-msg-bytes", c.MaxRecvMsgBytes, "largest gRPC message the server accepts")
 	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", c.MaxConnsPerIP,
 		"most connections one remote address may hold open on each listener, gRPC and HTTP (0: no limit; behind a proxy all clients share its address)")
+	fs.DurationVar(&c.HTTPIdleTimeout, "http-idle-timeout", c.HTTPIdleTimeout, "close an HTTP keep-alive connection idle this long")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies,
 		"proxies (comma-separated addresses and CIDR prefixes) whose X-Forwarded-For names the client that per-address limits count")
 	fs.IntVar(&c.GroupMemberCap, "group-member-cap", c.GroupMemberCap, "most members a group may have")
