@@ -144,7 +144,7 @@ func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerol
 		return nil, err
 	}
 	commons, err := common.New(pool, store, common.Config{
-		MaxUploadBytes: cfg.MaxUploadBytes, MaxUploadsPerUser: cfg.MaxUploadsPerUser,
+		MaxUploadBytes: cfg.MaxUploadBytes, MaxUploadsPerUser: cfg.MaxUploadsPerUser, MaxImagePixels: cfg.MaxImagePixels,
 		SpoolDir: spool,
 		SMTP: common.SMTP{
 			Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, Username: cfg.SMTP.Username,

@@ -2,6 +2,8 @@ package common_test
 
 import (
 	"context"
+	"encoding/binary"
+	"hash/crc32"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -122,5 +124,48 @@ func TestPageUploadIsHeldToTheTimeouts(t *testing.T) {
 	require.Equal(t, http.StatusGatewayTimeout, resp.StatusCode)
 	require.Eventually(t, func() bool { return len(files(t, e.spoolDir)) == 0 }, 5*time.Second, 10*time.Millisecond)
 	_, err = upload(ann.ctx, e.common, img, 1024)
+	require.NoError(t, err)
+}
+
+// pngHeaderOnly is a PNG of width×height pixels that is all header: a
+// signature, an IHDR chunk and an IEND, no pixel data.
+func pngHeaderOnly(width, height uint32) []byte {
+	chunk := func(kind string, data []byte) []byte {
+		out := binary.BigEndian.AppendUint32(nil, uint32(len(data)))
+		out = append(out, kind...)
+		out = append(out, data...)
+		return binary.BigEndian.AppendUint32(out, crc32.ChecksumIEEE(append([]byte(kind), data...)))
+	}
+	ihdr := binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(nil, width), height)
+	ihdr = append(ihdr, 8, 6, 0, 0, 0) // 8-bit RGBA, no interlace
+	out := []byte("\x89PNG\r\n\x1a\n")
+	out = append(out, chunk("IHDR", ihdr)...)
+	return append(out, chunk("IEND", nil)...)
+}
+
+// An image is checked beyond its header: one declaring more pixels than
+// the cap is refused before it is decoded, and one that only starts like an
+// image (its pixels missing or cut off) is refused when it is decoded.
+// Neither is stored.
+func TestImagesAreDecodedWithinAPixelCap(t *testing.T) {
+	t.Parallel()
+	e := setup(t, options{cfg: common.Config{MaxImagePixels: 40_000_000}})
+	ann := e.signUp(t, "ann")
+
+	huge := pngHeaderOnly(50_000, 50_000)
+	require.Less(t, len(huge), 100, "a few dozen bytes")
+	_, err := upload(ann.ctx, e.common, huge, 1024)
+	st := requireCode(t, err, codes.InvalidArgument)
+	require.Contains(t, st.Message(), "50000×50000 pixels, over the 40000000-pixel limit")
+
+	_, err = upload(ann.ctx, e.common, pngHeaderOnly(640, 480), 1024)
+	requireCode(t, err, codes.InvalidArgument) // a header and no pixels
+
+	whole := png32(t).data
+	_, err = upload(ann.ctx, e.common, whole[:len(whole)/2], 1024)
+	requireCode(t, err, codes.InvalidArgument) // cut off half-way
+	e.requireNothingStored(t, ann)
+
+	_, err = upload(ann.ctx, e.common, whole, 1024)
 	require.NoError(t, err)
 }

@@ -50,6 +50,7 @@ type Config struct {
 	PublicURL         string
 	MaxUploadBytes    int64
 	MaxUploadsPerUser int
+	MaxImagePixels    int64
 	S3                S3
 	SMTP              SMTP
 }
@@ -94,6 +95,7 @@ func Default() Config {
 		StorageDir:        "./data/media",
 		MaxUploadBytes:    10 << 20,
 		MaxUploadsPerUser: 4,
+		MaxImagePixels:    40_000_000,
 		S3:                S3{Bucket: "parley", TLS: true},
 		SMTP:              SMTP{Port: 587, TLS: "starttls", From: "Parley <parley@localhost>"},
 	}
@@ -152,6 +154,7 @@ func (c *Config) RegisterServeFlags(fs *flag.FlagSet) {
 		"base URL clients reach this server's HTTP listener at (default from -http-addr)")
 	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", c.MaxUploadBytes, "largest image UploadImage accepts")
 	fs.IntVar(&c.MaxUploadsPerUser, "max-uploads-per-user", c.MaxUploadsPerUser, "uploads one user may have in progress at once (per node)")
+	fs.Int64Var(&c.MaxImagePixels, "max-image-pixels", c.MaxImagePixels, "most pixels (width × height) an uploaded image may have")
 	fs.StringVar(&c.S3.Endpoint, "s3-endpoint", c.S3.Endpoint, "S3 endpoint host[:port] (-storage=s3)")
 	fs.StringVar(&c.S3.Bucket, "s3-bucket", c.S3.Bucket, "S3 bucket, created if missing")
 	fs.StringVar(&c.S3.AccessKey, "s3-access-key", c.S3.AccessKey, "S3 access key")

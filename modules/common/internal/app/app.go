@@ -14,6 +14,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/rs/zerolog"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/parley-im/parley/modules/common/internal/db"
 	"github.com/parley-im/parley/platform/storage"
@@ -29,6 +30,9 @@ type Config struct {
 	// MaxUploadsPerUser is how many uploads one user may have in progress at
 	// once (on this node): each holds a spool file and a stream.
 	MaxUploadsPerUser int
+	// MaxImagePixels is the most pixels (width × height) an uploaded image
+	// may have: decoding holds them in memory.
+	MaxImagePixels int64
 	// UploadIdleTimeout ends an upload whose next chunk does not come within
 	// it; UploadTimeout ends one that takes longer in all.
 	UploadIdleTimeout, UploadTimeout time.Duration
@@ -48,6 +52,8 @@ type Service struct {
 	cfg     Config
 	log     zerolog.Logger
 	uploads inProgress
+	// decodes bounds the images decoded at once.
+	decodes *semaphore.Weighted
 }
 
 func New(pool *pgxpool.Pool, store storage.Storage, cfg Config, log zerolog.Logger) (*Service, error) {
@@ -56,6 +62,9 @@ func New(pool *pgxpool.Pool, store storage.Storage, cfg Config, log zerolog.Logg
 	}
 	if cfg.MaxUploadsPerUser <= 0 {
 		cfg.MaxUploadsPerUser = 4
+	}
+	if cfg.MaxImagePixels <= 0 {
+		cfg.MaxImagePixels = 40_000_000
 	}
 	if cfg.UploadIdleTimeout <= 0 {
 		cfg.UploadIdleTimeout = 30 * time.Second
@@ -72,7 +81,9 @@ func New(pool *pgxpool.Pool, store storage.Storage, cfg Config, log zerolog.Logg
 	if err := os.MkdirAll(cfg.SpoolDir, 0o755); err != nil {
 		return nil, fmt.Errorf("upload spool directory: %w", err)
 	}
-	s := &Service{pool: pool, q: db.New(pool), storage: store, cfg: cfg, log: log, uploads: inProgress{byUser: map[uint64]int{}}}
+	s := &Service{pool: pool, q: db.New(pool), storage: store, cfg: cfg, log: log, uploads: inProgress{byUser: map[uint64]int{}},
+		decodes: semaphore.NewWeighted(2),
+	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &emailWorker{svc: s})
 	jobs, err := river.NewClient(riverpgxv5.New(pool), &river.Config{

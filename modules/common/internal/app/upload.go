@@ -144,12 +144,29 @@ func (s *Service) Upload(ctx context.Context, ownerID uint64, next Chunks) (stri
 		return "", ErrNotAnImage // shorter than any image header
 	}
 
-	// The header gives the dimensions without decoding the pixels.
+	// The header gives the dimensions without decoding the pixels: a
+	// picture over the pixel cap is refused before it is decoded.
 	if _, err := spool.Seek(0, io.SeekStart); err != nil {
 		return "", err
 	}
 	cfg, format, err := image.DecodeConfig(spool)
 	if err != nil || formatExt[format] != ext || cfg.Width <= 0 || cfg.Height <= 0 {
+		return "", ErrNotAnImage
+	}
+	if pixels := int64(cfg.Width) * int64(cfg.Height); pixels > s.cfg.MaxImagePixels {
+		return "", apperr.InvalidArgument("content: the image is %d×%d pixels, over the %d-pixel limit", cfg.Width, cfg.Height, s.cfg.MaxImagePixels)
+	}
+	// Decoded whole, so a file that only starts like an image is refused;
+	// a few at a time, as a decode holds the pixels in memory.
+	if err := s.decodes.Acquire(ctx, 1); err != nil {
+		return "", err
+	}
+	_, err = spool.Seek(0, io.SeekStart)
+	if err == nil {
+		_, _, err = image.Decode(spool)
+	}
+	s.decodes.Release(1)
+	if err != nil {
 		return "", ErrNotAnImage
 	}
 
