@@ -81,6 +81,9 @@ func TestParseEnv(t *testing.T) {
 	t.Setenv("PARLEY_MAX_RECV_MSG_BYTES", "1024")
 	t.Setenv("PARLEY_MAX_CONNS_PER_IP", "8")
 	t.Setenv("PARLEY_MAX_UPLOADS_PER_USER", "2")
+	t.Setenv("PARLEY_MAX_IMAGE_PIXELS", "1000000")
+	t.Setenv("PARLEY_HTTP_IDLE_TIMEOUT", "30s")
+	t.Setenv("PARLEY_TRUSTED_PROXIES", "10.0.0.0/8")
 	t.Setenv("PARLEY_GROUP_MEMBER_CAP", "50")
 	t.Setenv("PARLEY_FEED_MODERATION", "pre")
 	t.Setenv("PARLEY_SEND_RATE", "2.5")
@@ -128,6 +131,8 @@ func TestParseEnv(t *testing.T) {
 		AuthCacheTTL:      500 * time.Millisecond,
 		MaxRecvMsgBytes:   1024,
 		MaxConnsPerIP:     8,
+		TrustedProxies:    "10.0.0.0/8",
+		HTTPIdleTimeout:   30 * time.Second,
 		GroupMemberCap:    50,
 		FeedModeration:    "pre",
 		SendRate:          2.5,
@@ -140,6 +145,7 @@ func TestParseEnv(t *testing.T) {
 		PublicURL:         "https://chat.example.com",
 		MaxUploadBytes:    2048,
 		MaxUploadsPerUser: 2,
+		MaxImagePixels:    1_000_000,
 		S3: config.S3{Endpoint: "minio:9000", Bucket: "media", AccessKey: "ak", SecretKey: "sk",
 			Region: "eu-1", PublicURL: "https://cdn.example.com/media", TLS: false},
 		SMTP: config.SMTP{Host: "mail", Port: 1025, Username: "mailer", Password: "pw", TLS: "none", From: "chat@example.com"},
