@@ -546,7 +546,7 @@ func badUnaryCases(t *testing.T, e *badEnv, f badFixtures) []badCase {
 	add(userpb.UserService_UpdatePassword_FullMethodName,
 		badCase{name: "empty", req: &userpb.UpdatePasswordRequest{}, code: IA, want: "password"},
 		badCase{name: "password of 129", req: &userpb.UpdatePasswordRequest{Password: badX(129), PasswordRpt: badX(129)}, code: IA, want: "password"},
-		badCase{name: "password_rpt differs", req: &userpb.UpdatePasswordRequest{Password: badX(8), PasswordRpt: badX(9)}, code: IA, want: "password_rpt"},
+		badCase{name: "password_rpt differs", req: &userpb.UpdatePasswordRequest{Password: "new-secret-1", PasswordRpt: "new-secret-2"}, code: IA, want: "password_rpt"},
 		badCase{name: "invalid UTF-8", req: badWire(badStr(1, bad+badX(8)), badStr(2, bad+badX(8))), code: IA, want: "invalid UTF-8"},
 		badCase{name: "over the receive limit", req: &userpb.UpdatePasswordRequest{Password: huge}, code: RE, want: tooLarge},
 	)

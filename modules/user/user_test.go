@@ -566,3 +566,30 @@ func TestLoginBackoffDoubles(t *testing.T) {
 	login(t, c, nick, password)
 	round() // a success forgets the address's failures: back to the first round
 }
+
+// The commonest passwords and ones of spaces only are refused when set
+// (sign-up, UpdatePassword), naming the field; a password set before the
+// rule still logs in.
+func TestCommonPasswordsAreRefused(t *testing.T) {
+	t.Parallel()
+	c := setup(t, defaultConfig())
+	for _, weak := range []string{"password", "12345678", "qwertyuiop", "        ", "iloveyou"} {
+		_, err := c.CreateUser(context.Background(), &userpb.UserCreateRequest{Nickname: unique("weak"), Password: weak, PasswordRpt: weak})
+		st := requireCode(t, err, codes.InvalidArgument)
+		require.True(t, strings.HasPrefix(st.Message(), "password:"), st.Message())
+	}
+	nick := unique("ok")
+	createUser(t, c, nick)
+	token := login(t, c, nick, password)
+	_, err := c.UpdatePassword(withToken(token), &userpb.UpdatePasswordRequest{Password: "password", PasswordRpt: "password"})
+	requireCode(t, err, codes.InvalidArgument)
+
+	// A weak password stored before the rule keeps working.
+	legacy := unique("legacy")
+	createUser(t, c, legacy)
+	hash, err := argon2id.CreateHash("12345678", cheapHashing)
+	require.NoError(t, err)
+	_, err = testdb.Pool(t).Exec(context.Background(), "UPDATE users.users SET password_hash = $1 WHERE nickname = $2", hash, legacy)
+	require.NoError(t, err)
+	login(t, c, legacy, "12345678")
+}

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/trustelem/zxcvbn"
+
 	"github.com/parley-im/parley/api/gen/commonpb"
 	"github.com/parley-im/parley/platform/validate"
 )
@@ -25,9 +27,19 @@ func validateNickname(nickname string) error {
 	return validate.PlainText("nickname", n)
 }
 
-func validateNewPassword(password, repeat string) error {
+// validateNewPassword checks a password being set (existing ones keep
+// working): the length, and that it is not among the commonest ones
+// (zxcvbn's estimate: guessed within a thousand tries, like "password",
+// "12345678" or a row of the keyboard; the nickname counts as known).
+func validateNewPassword(password, repeat string, knownWords ...string) error {
 	if err := validate.Length("password", password, MinPasswordLength, MaxPasswordLength); err != nil {
 		return err
+	}
+	if strings.TrimSpace(password) == "" {
+		return errors.New("password: must not be only spaces")
+	}
+	if zxcvbn.PasswordStrength(password, knownWords).Score == 0 {
+		return errors.New("password: too common, easy to guess: choose a longer or less usual one")
 	}
 	if password != repeat {
 		return errors.New("password_rpt: must equal password")
@@ -45,7 +57,7 @@ func (r *UserCreateRequest) Validate() error {
 	if err := validate.OptionalHTTPURL("avatar_url", r.GetAvatarUrl()); err != nil {
 		return err
 	}
-	return validateNewPassword(r.GetPassword(), r.GetPasswordRpt())
+	return validateNewPassword(r.GetPassword(), r.GetPasswordRpt(), r.GetNickname())
 }
 
 func (r *UserLoginRequest) Validate() error {

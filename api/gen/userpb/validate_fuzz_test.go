@@ -17,14 +17,19 @@ import (
 // kind picks the request type: an index into userRequestTypes.
 func FuzzValidate(f *testing.F) {
 	const avatar = "https://example.com/a.png"
+	// The longest password, of no pattern zxcvbn knows.
+	longest := make([]byte, MaxPasswordLength)
+	for i := range longest {
+		longest[i] = byte('!' + (i*37+i*i)%94)
+	}
 	userRequestTypes.AddValidSeeds(f,
 		&UserCreateRequest{Nickname: "alice", Gender: commonpb.Gender_Female, AvatarUrl: avatar, Password: "secret123", PasswordRpt: "secret123"},
-		&UserCreateRequest{Nickname: strings.Repeat("张", MaxNicknameLength), Password: strings.Repeat("p", MaxPasswordLength), PasswordRpt: strings.Repeat("p", MaxPasswordLength)},
+		&UserCreateRequest{Nickname: strings.Repeat("张", MaxNicknameLength), Password: string(longest), PasswordRpt: string(longest)},
 		&UserLoginRequest{Nickname: " alice ", Password: "x"},
 		&UserGetRequest{Id: 1},
 		&UserQueryRequest{Keyword: "ali"},
 		&UserQueryRequest{},
-		&UpdatePasswordRequest{Password: "12345678", PasswordRpt: "12345678"},
+		&UpdatePasswordRequest{Password: "new-secret-1", PasswordRpt: "new-secret-1"},
 		&UpdateAvatarRequest{Url: avatar},
 		&UpdateAvatarRequest{},
 		&FollowUserRequest{UserId: 1<<64 - 1},
@@ -33,6 +38,11 @@ func FuzzValidate(f *testing.F) {
 		&UnblockUserRequest{UserId: 7},
 	)
 	userRequestTypes.AddSeeds(f,
+		// The commonest passwords, and spaces.
+		&UpdatePasswordRequest{Password: "12345678", PasswordRpt: "12345678"},
+		&UpdatePasswordRequest{Password: "password", PasswordRpt: "password"},
+		&UpdatePasswordRequest{Password: "        ", PasswordRpt: "        "},
+		&UserCreateRequest{Nickname: "alice", Password: "alice123", PasswordRpt: "alice123"},
 		&UserCreateRequest{Nickname: strings.Repeat("a", MaxNicknameLength+1), Password: "secret123", PasswordRpt: "secret123"},
 		&UserCreateRequest{Nickname: "   ", Password: "secret123", PasswordRpt: "secret123"},
 		&UserCreateRequest{Nickname: "ali\x00ce", Password: "secret123", PasswordRpt: "secret123"},
@@ -122,5 +132,9 @@ func requireNickname(t *testing.T, nickname string) {
 func requireNewPassword(t *testing.T, password, repeat string) {
 	t.Helper()
 	validatefuzz.RequireRunes(t, "password", password, MinPasswordLength, MaxPasswordLength)
+	require.NotEmpty(t, strings.TrimSpace(password), "accepted a password of spaces only")
+	for _, common := range []string{"password", "12345678", "123456789", "qwertyuiop", "iloveyou", "password1"} {
+		require.NotEqual(t, common, strings.ToLower(password), "accepted one of the commonest passwords")
+	}
 	require.Equal(t, password, repeat, "accepted a password_rpt that differs")
 }
