@@ -3,6 +3,7 @@ package user_test
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"strings"
 	"sync"
@@ -592,4 +593,43 @@ func TestCommonPasswordsAreRefused(t *testing.T) {
 	_, err = testdb.Pool(t).Exec(context.Background(), "UPDATE users.users SET password_hash = $1 WHERE nickname = $2", hash, legacy)
 	require.NoError(t, err)
 	login(t, c, legacy, "12345678")
+}
+
+// A stolen token is not enough to change the password: without
+// old_password only a token from a login within 5 minutes may; with it, the
+// old password must match (wrong guesses count as failed logins).
+func TestUpdatePasswordNeedsTheOldOneOrAFreshLogin(t *testing.T) {
+	t.Parallel()
+	c := setup(t, defaultConfig())
+	nick := unique("owner")
+	createUser(t, c, nick)
+	token := login(t, c, nick, password)
+	hash := sha256.Sum256([]byte(token))
+	_, err := testdb.Pool(t).Exec(context.Background(),
+		"UPDATE users.tokens SET created_at = now() - interval '10 minutes' WHERE token_hash = $1", hash[:])
+	require.NoError(t, err)
+	stale := withToken(token)
+
+	_, err = c.UpdatePassword(stale, &userpb.UpdatePasswordRequest{Password: "new-secret-1", PasswordRpt: "new-secret-1"})
+	st := requireCode(t, err, codes.FailedPrecondition)
+	require.Contains(t, st.Message(), "old_password")
+	_, err = c.UpdatePassword(stale, &userpb.UpdatePasswordRequest{Password: "new-secret-1", PasswordRpt: "new-secret-1", OldPassword: "not-the-password"})
+	requireCode(t, err, codes.PermissionDenied)
+	login(t, c, nick, password) // unchanged
+
+	_, err = c.UpdatePassword(stale, &userpb.UpdatePasswordRequest{Password: "new-secret-1", PasswordRpt: "new-secret-1", OldPassword: password})
+	require.NoError(t, err, "the old password proves it")
+	fresh := withToken(login(t, c, nick, "new-secret-1"))
+	_, err = c.UpdatePassword(fresh, &userpb.UpdatePasswordRequest{Password: "new-secret-2", PasswordRpt: "new-secret-2"})
+	require.NoError(t, err, "a fresh login proves it (the seed's clients send no old_password)")
+	login(t, c, nick, "new-secret-2")
+
+	// Guessing the old password with a token is guessing a login.
+	token = login(t, c, nick, "new-secret-2")
+	for range 10 {
+		_, err = c.UpdatePassword(withToken(token), &userpb.UpdatePasswordRequest{Password: "new-secret-3", PasswordRpt: "new-secret-3", OldPassword: "guess"})
+		requireCode(t, err, codes.PermissionDenied)
+	}
+	_, err = c.UpdatePassword(withToken(token), &userpb.UpdatePasswordRequest{Password: "new-secret-3", PasswordRpt: "new-secret-3", OldPassword: "new-secret-2"})
+	requireCode(t, err, codes.ResourceExhausted)
 }

@@ -17,6 +17,8 @@ type Identity struct {
 	// ExpiresAt is when the user's token stops working: a session that
 	// outlives the call (a gateway stream) ends then. Zero for a gateway.
 	ExpiresAt time.Time
+	// IssuedAt is when the token was issued (its login). Zero for a gateway.
+	IssuedAt time.Time
 }
 
 // Authenticator resolves a bearer token to an identity. It returns an

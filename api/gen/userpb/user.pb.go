@@ -108,9 +108,12 @@ func (*UpdateAvatarResponse) Descriptor() ([]byte, []int) {
 }
 
 type UpdatePasswordRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Password      string                 `protobuf:"bytes,1,opt,name=password,proto3" json:"password,omitempty"`
-	PasswordRpt   string                 `protobuf:"bytes,2,opt,name=password_rpt,json=passwordRpt,proto3" json:"password_rpt,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Password    string                 `protobuf:"bytes,1,opt,name=password,proto3" json:"password,omitempty"`
+	PasswordRpt string                 `protobuf:"bytes,2,opt,name=password_rpt,json=passwordRpt,proto3" json:"password_rpt,omitempty"`
+	// Parley addition: the current password. Without it (the seed's clients)
+	// the change needs a token from a login within the last 5 minutes.
+	OldPassword   string `protobuf:"bytes,3,opt,name=old_password,json=oldPassword,proto3" json:"old_password,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -155,6 +158,13 @@ func (x *UpdatePasswordRequest) GetPassword() string {
 func (x *UpdatePasswordRequest) GetPasswordRpt() string {
 	if x != nil {
 		return x.PasswordRpt
+	}
+	return ""
+}
+
+func (x *UpdatePasswordRequest) GetOldPassword() string {
+	if x != nil {
+		return x.OldPassword
 	}
 	return ""
 }
@@ -1366,10 +1376,11 @@ const file_user_user_proto_rawDesc = "" +
 	"\x0fuser/user.proto\x12\x04user\x1a\x13common/common.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"'\n" +
 	"\x13UpdateAvatarRequest\x12\x10\n" +
 	"\x03url\x18\x01 \x01(\tR\x03url\"\x16\n" +
-	"\x14UpdateAvatarResponse\"V\n" +
+	"\x14UpdateAvatarResponse\"y\n" +
 	"\x15UpdatePasswordRequest\x12\x1a\n" +
 	"\bpassword\x18\x01 \x01(\tR\bpassword\x12!\n" +
-	"\fpassword_rpt\x18\x02 \x01(\tR\vpasswordRpt\"\x18\n" +
+	"\fpassword_rpt\x18\x02 \x01(\tR\vpasswordRpt\x12!\n" +
+	"\fold_password\x18\x03 \x01(\tR\voldPassword\"\x18\n" +
 	"\x16UpdatePasswordResponse\"\xc0\x02\n" +
 	"\x04User\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x1a\n" +

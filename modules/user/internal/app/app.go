@@ -69,6 +69,8 @@ var (
 	ErrTooManySignUps    = apperr.ResourceExhausted("too many sign-ups from your address: try again in a minute")
 	ErrTooManyLogins     = apperr.ResourceExhausted("too many logins from your address: try again in a minute")
 	ErrHashingBusy       = apperr.Unavailable("the server is busy checking passwords: retry in a second")
+	ErrWrongOldPassword  = apperr.PermissionDenied("old_password: does not match the current password")
+	ErrStaleLogin        = apperr.FailedPrecondition("old_password: required, unless the token is from a login within the last 5 minutes: send it, or log in again")
 )
 
 // dayOfFailures is how long failed logins are remembered, for the backoff.
@@ -215,16 +217,42 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (db.UsersUser, err
 	return u, nil
 }
 
-// Login checks the credentials and issues a new token.
-//
-// The attempt is recorded as a failure before the password is checked, under
-// a lock on the nickname, and forgotten only if the password was right: so
-// parallel guesses count as much as sequential ones.
+// Login checks the credentials and issues a new token; see reserveAttempt.
 func (s *Service) Login(ctx context.Context, nickname, password string) (string, error) {
 	if !allowFrom(ctx, s.logins) {
 		return "", ErrTooManyLogins
 	}
 	folded, address := search.Fold(nickname), addressOf(ctx)
+	if err := s.reserveAttempt(ctx, folded, address); err != nil {
+		return "", err
+	}
+
+	cred, err := s.q.GetCredentials(ctx, folded)
+	hash := cred.PasswordHash
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		hash = s.dummyHash
+	case err != nil:
+		return "", fmt.Errorf("get credentials: %w", err)
+	}
+	match, err := s.comparePassword(ctx, password, hash)
+	if err != nil {
+		return "", err
+	}
+	if !match || hash == s.dummyHash {
+		return "", ErrBadCredentials
+	}
+	if err := s.q.ForgetLoginFailures(ctx, db.ForgetLoginFailuresParams{NicknameFolded: folded, Address: address}); err != nil {
+		return "", fmt.Errorf("login attempt: %w", err)
+	}
+	return s.issueToken(ctx, cred.ID, hash)
+}
+
+// reserveAttempt records a password attempt for the nickname from address
+// as a failure, under a lock on the nickname, unless the failures so far
+// refuse it; the caller forgets it (ForgetLoginFailures) when the password
+// was right. So parallel guesses count as much as sequential ones.
+func (s *Service) reserveAttempt(ctx context.Context, folded, address string) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
 		if err := q.LockNickname(ctx, folded); err != nil {
@@ -255,28 +283,9 @@ func (s *Service) Login(ctx context.Context, nickname, password string) (string,
 		return err
 	})
 	if err != nil {
-		return "", fmt.Errorf("login attempt: %w", err)
+		return fmt.Errorf("login attempt: %w", err)
 	}
-
-	cred, err := s.q.GetCredentials(ctx, folded)
-	hash := cred.PasswordHash
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		hash = s.dummyHash
-	case err != nil:
-		return "", fmt.Errorf("get credentials: %w", err)
-	}
-	match, err := s.comparePassword(ctx, password, hash)
-	if err != nil {
-		return "", err
-	}
-	if !match || hash == s.dummyHash {
-		return "", ErrBadCredentials
-	}
-	if err := s.q.ForgetLoginFailures(ctx, db.ForgetLoginFailuresParams{NicknameFolded: folded, Address: address}); err != nil {
-		return "", fmt.Errorf("login attempt: %w", err)
-	}
-	return s.issueToken(ctx, cred.ID, hash)
+	return nil
 }
 
 // loginBackoff is how much longer an address that failed failures times
@@ -346,7 +355,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (auth.Identity
 	if err != nil {
 		return auth.Identity{}, fmt.Errorf("authenticate: %w", err)
 	}
-	id := auth.Identity{UserID: uint64(row.ID), Admin: row.IsAdmin, ExpiresAt: row.ExpiresAt}
+	id := auth.Identity{UserID: uint64(row.ID), Admin: row.IsAdmin, ExpiresAt: row.ExpiresAt, IssuedAt: row.CreatedAt}
 	s.authCache.put(hash, id, now, row.ExpiresAt, generation)
 	return id, nil
 }
@@ -401,7 +410,23 @@ func (s *Service) QueryUsers(ctx context.Context, keyword string, page paging.Pa
 }
 
 // UpdatePassword sets a new password and revokes every token of the user.
-func (s *Service) UpdatePassword(ctx context.Context, userID uint64, password string) error {
+// freshLogin is how recent a token's login must be for UpdatePassword
+// without the old password.
+const freshLogin = 5 * time.Minute
+
+// UpdatePassword sets the caller's new password, proven by oldPassword or,
+// without it (the seed's clients), by a token from a fresh login: a stolen
+// token alone does not take the account over. A wrong old password counts
+// as a failed login.
+func (s *Service) UpdatePassword(ctx context.Context, caller auth.Identity, oldPassword, password string) error {
+	userID := caller.UserID
+	if oldPassword == "" {
+		if time.Since(caller.IssuedAt) > freshLogin {
+			return ErrStaleLogin
+		}
+	} else if err := s.checkPassword(ctx, userID, oldPassword); err != nil {
+		return err
+	}
 	hash, err := s.hashPassword(ctx, password)
 	if err != nil {
 		return err
@@ -428,6 +453,29 @@ func (s *Service) UpdatePassword(ctx context.Context, userID uint64, password st
 		s.cfg.TokensRevoked(userID)
 	}
 	return nil
+}
+
+// checkPassword requires password to be userID's, counted like a login.
+func (s *Service) checkPassword(ctx context.Context, userID uint64, password string) error {
+	u, err := s.q.GetUser(ctx, int64(userID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("get user: %w", err)
+	}
+	address := addressOf(ctx)
+	if err := s.reserveAttempt(ctx, u.NicknameFolded, address); err != nil {
+		return err
+	}
+	match, err := s.comparePassword(ctx, password, u.PasswordHash)
+	if err != nil {
+		return err
+	}
+	if !match {
+		return ErrWrongOldPassword
+	}
+	return s.q.ForgetLoginFailures(ctx, db.ForgetLoginFailuresParams{NicknameFolded: u.NicknameFolded, Address: address})
 }
 
 // ForgetTokens drops the user's cached tokens, so the next use of one is

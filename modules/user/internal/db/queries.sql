@@ -73,7 +73,7 @@ DELETE FROM users.tokens WHERE user_id = @user_id AND expires_at <= now();
 DELETE FROM users.tokens WHERE user_id = @user_id;
 
 -- name: Authenticate :one
-SELECT u.id, u.is_admin, t.expires_at
+SELECT u.id, u.is_admin, t.created_at, t.expires_at
 FROM users.tokens t
 JOIN users.users u ON u.id = t.user_id
 WHERE t.token_hash = @token_hash AND t.expires_at > now() AND u.deleted_at IS NULL;

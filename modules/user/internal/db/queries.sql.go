@@ -11,7 +11,7 @@ import (
 )
 
 const authenticate = `-- name: Authenticate :one
-SELECT u.id, u.is_admin, t.expires_at
+SELECT u.id, u.is_admin, t.created_at, t.expires_at
 FROM users.tokens t
 JOIN users.users u ON u.id = t.user_id
 WHERE t.token_hash = $1 AND t.expires_at > now() AND u.deleted_at IS NULL
@@ -20,13 +20,19 @@ WHERE t.token_hash = $1 AND t.expires_at > now() AND u.deleted_at IS NULL
 type AuthenticateRow struct {
 	ID        int64
 	IsAdmin   bool
+	CreatedAt time.Time
 	ExpiresAt time.Time
 }
 
 func (q *Queries) Authenticate(ctx context.Context, tokenHash []byte) (AuthenticateRow, error) {
 	row := q.db.QueryRow(ctx, authenticate, tokenHash)
 	var i AuthenticateRow
-	err := row.Scan(&i.ID, &i.IsAdmin, &i.ExpiresAt)
+	err := row.Scan(
+		&i.ID,
+		&i.IsAdmin,
+		&i.CreatedAt,
+		&i.ExpiresAt,
+	)
 	return i, err
 }
 

@@ -72,7 +72,7 @@ func (s *Server) UpdatePassword(ctx context.Context, req *userpb.UpdatePasswordR
 	if err != nil {
 		return nil, err
 	}
-	if err := s.svc.UpdatePassword(ctx, caller.UserID, req.GetPassword()); err != nil {
+	if err := s.svc.UpdatePassword(ctx, caller, req.GetOldPassword(), req.GetPassword()); err != nil {
 		return nil, err
 	}
 	return &userpb.UpdatePasswordResponse{}, nil
