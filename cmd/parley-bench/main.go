@@ -186,7 +186,7 @@ func setup(ctx context.Context, bin string, quick bool) (*env, func(), error) {
 	}
 	stops = append(stops, stopParley)
 	e.parley, e.dbURL = parley, dbURL
-	fmt.Fprintf(os.Stderr, "parley pid %d: gRPC %s, HTTP %s (pprof at /debug/pprof/)\n", parley.cmd.Process.Pid, parley.Addr, parley.HTTP)
+	fmt.Fprintf(os.Stderr, "parley pid %d: gRPC %s, HTTP %s, pprof at http://%s/debug/pprof/\n", parley.cmd.Process.Pid, parley.Addr, parley.HTTP, parley.Admin)
 	if e.bare, err = startBare(ctx); err != nil {
 		return fail(err)
 	}

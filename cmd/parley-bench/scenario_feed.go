@@ -440,7 +440,7 @@ func withPNGNonce(img []byte, nonce string) []byte {
 // goMemstats reads the Go heap figures of Parley's /metrics.
 func goMemstats(e *env) map[string]float64 {
 	out := map[string]float64{}
-	resp, err := http.Get("http://" + e.parley.HTTP + "/metrics")
+	resp, err := http.Get("http://" + e.parley.Admin + "/metrics")
 	if err != nil {
 		return out
 	}

@@ -23,9 +23,10 @@ const GatewaySecret = "bench-gateway-secret"
 
 // process is a server the harness started, measured through /proc.
 type process struct {
-	cmd  *exec.Cmd
-	Addr string // gRPC address
-	HTTP string // HTTP address, for Parley
+	cmd   *exec.Cmd
+	Addr  string // gRPC address
+	HTTP  string // HTTP address, for Parley
+	Admin string // Parley's /metrics and /debug/pprof/
 }
 
 // startProcess runs bin with args and waits until ready answers.
@@ -171,9 +172,9 @@ func startParley(ctx context.Context, bin, dir string) (*process, string, func()
 // startNode starts `parley serve` on the database at dbURL, with its files
 // under dir and extra flags, and waits until it is ready.
 func startNode(ctx context.Context, bin, dbURL, dir string, extra ...string) (*process, error) {
-	grpcAddr, httpAddr := freeAddr(), freeAddr()
+	grpcAddr, httpAddr, adminAddr := freeAddr(), freeAddr(), freeAddr()
 	p, err := startProcess(ctx, bin, append([]string{"serve",
-		"-database-url", dbURL, "-grpc-addr", grpcAddr, "-http-addr", httpAddr,
+		"-database-url", dbURL, "-grpc-addr", grpcAddr, "-http-addr", httpAddr, "-admin-addr", adminAddr,
 		"-data-dir", dir, "-storage-dir", filepath.Join(dir, "media"), "-log-level", "warn",
 		"-send-rate", "1000000", "-send-burst", "1000000", "-gateway-secret", GatewaySecret,
 		"-gateway-queue", "4096", "-pprof",
@@ -190,7 +191,7 @@ func startNode(ctx context.Context, bin, dbURL, dir string, extra ...string) (*p
 	if err != nil {
 		return nil, err
 	}
-	p.Addr, p.HTTP = grpcAddr, httpAddr
+	p.Addr, p.HTTP, p.Admin = grpcAddr, httpAddr, adminAddr
 	return p, nil
 }
 

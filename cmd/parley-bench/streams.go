@@ -296,7 +296,7 @@ func settledRSS(ctx context.Context, p *process, limit time.Duration) int64 {
 // openServerStreams is how many gateway streams the server has open, from
 // its gRPC metrics: SendMessage streams started and not yet handled.
 func openServerStreams(ctx context.Context, p *process) (int64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+p.HTTP+"/metrics", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+p.Admin+"/metrics", nil)
 	if err != nil {
 		return 0, err
 	}

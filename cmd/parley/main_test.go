@@ -210,10 +210,11 @@ func TestServeStartsAndStopsGracefully(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	var errOut bytes.Buffer
+	adminAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	dbURL, dataDir, storageDir := testdb.URL(t), t.TempDir(), t.TempDir()
 	go func() {
 		done <- run(ctx, []string{"serve", "-database-url", dbURL, "-data-dir", dataDir, "-storage-dir", storageDir,
-			"-grpc-addr", grpcAddr, "-http-addr", httpAddr, "-log-level", "warn", "-pprof"}, &bytes.Buffer{}, &errOut)
+			"-grpc-addr", grpcAddr, "-http-addr", httpAddr, "-admin-addr", adminAddr, "-log-level", "warn", "-pprof"}, &bytes.Buffer{}, &errOut)
 	}()
 
 	conn := testserver.Dial(t, grpcAddr)
@@ -221,11 +222,19 @@ func TestServeStartsAndStopsGracefully(t *testing.T) {
 		resp, err := userpb.NewUserServiceClient(conn).Ping(context.Background(), &commonpb.PingRequest{})
 		return err == nil && resp.GetContent() == "pong"
 	}, 20*time.Second, 50*time.Millisecond)
-	for _, path := range []string{"/healthz", "/readyz", "/metrics", "/", "/debug/pprof/"} {
+	for _, url := range []string{"http://" + httpAddr + "/healthz", "http://" + httpAddr + "/readyz", "http://" + httpAddr + "/",
+		"http://" + adminAddr + "/metrics", "http://" + adminAddr + "/debug/pprof/"} {
+		resp, err := http.Get(url)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode, url)
+	}
+	// Metrics and the profiler are the operators', not the public listener's.
+	for _, path := range []string{"/metrics", "/debug/pprof/"} {
 		resp, err := http.Get("http://" + httpAddr + path)
 		require.NoError(t, err)
 		resp.Body.Close()
-		require.Equal(t, http.StatusOK, resp.StatusCode, path)
+		require.Equal(t, http.StatusNotFound, resp.StatusCode, path)
 	}
 	// A connection opened without a request (as HTTP clients and load
 	// balancers pre-open them) must not make the shutdown fail.
@@ -302,7 +311,7 @@ func TestIdleHTTPConnectionsAreClosed(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"serve", "-database-url", testdb.URL(t), "-data-dir", t.TempDir(), "-storage-dir", t.TempDir(),
 			"-grpc-addr", fmt.Sprintf("127.0.0.1:%d", freePort(t)), "-http-addr", httpAddr, "-log-level", "warn",
-			"-http-idle-timeout", "300ms"}, &bytes.Buffer{}, &bytes.Buffer{})
+			"-http-idle-timeout", "300ms", "-admin-addr", ""}, &bytes.Buffer{}, &bytes.Buffer{})
 	}()
 	t.Cleanup(func() { cancel(); require.NoError(t, <-done) })
 	require.Eventually(t, func() bool {

@@ -86,7 +86,7 @@ func restServeOn(t *testing.T, pool *pgxpool.Pool, tune func(*config.Config)) *r
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	go func() { _ = app.server.Serve(lis) }()
-	web := httptest.NewServer(app.httpHandler(cfg, pool.Ping, registry))
+	web := httptest.NewServer(app.httpHandler(pool.Ping))
 	t.Cleanup(func() {
 		app.closeStreams()
 		web.Close()
@@ -1397,7 +1397,7 @@ func TestRESTCallInFlightFinishesAtShutdown(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", "-database-url", testdb.URL(t), "-data-dir", t.TempDir(), "-storage-dir", t.TempDir(),
-			"-grpc-addr", fmt.Sprintf("127.0.0.1:%d", freePort(t)), "-http-addr", httpAddr, "-log-level", "warn"}, &bytes.Buffer{}, &bytes.Buffer{})
+			"-grpc-addr", fmt.Sprintf("127.0.0.1:%d", freePort(t)), "-http-addr", httpAddr, "-admin-addr", "", "-log-level", "warn"}, &bytes.Buffer{}, &bytes.Buffer{})
 	}()
 	e := &restEnv{url: "http://" + httpAddr, http: &http.Client{Timeout: 30 * time.Second}}
 	require.Eventually(t, func() bool {

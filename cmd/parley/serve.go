@@ -18,6 +18,7 @@ import (
 
 	"github.com/parley-im/parley/platform/config"
 	"github.com/parley-im/parley/platform/connlimit"
+	"github.com/parley-im/parley/platform/httpserver"
 	"github.com/parley-im/parley/platform/logging"
 )
 
@@ -79,12 +80,27 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	grpcLis, httpLis = connlimit.Listen(grpcLis, cfg.MaxConnsPerIP), connlimit.Listen(httpLis, cfg.MaxConnsPerIP)
 	httpSrv := &http.Server{
-		Handler:           app.httpHandler(cfg, pool.Ping, registry),
+		Handler:           app.httpHandler(pool.Ping),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       cfg.HTTPIdleTimeout,
 	}
+	// Metrics and the profiler are for operators: on their own listener,
+	// loopback by default, never beside the public API and page.
+	adminAddr := "off"
+	if cfg.AdminAddr != "" {
+		adminLis, err := net.Listen("tcp", cfg.AdminAddr)
+		if err != nil {
+			grpcLis.Close()
+			httpLis.Close()
+			return fmt.Errorf("admin listener: %w", err)
+		}
+		adminAddr = adminLis.Addr().String()
+		adminSrv := &http.Server{Handler: httpserver.AdminMux(registry, cfg.Pprof), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = adminSrv.Serve(adminLis) }()
+		defer adminSrv.Close()
+	}
 
-	log.Info().Str("grpc", grpcLis.Addr().String()).Str("http", httpLis.Addr().String()).
+	log.Info().Str("grpc", grpcLis.Addr().String()).Str("http", httpLis.Addr().String()).Str("admin", adminAddr).
 		Str("version", buildVersion()).Msg("parley serving")
 
 	// Background work outlives the last call: it stops after the server has.

@@ -71,7 +71,7 @@ func TestServeOverTLS(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", "-database-url", testdb.URL(t), "-data-dir", t.TempDir(),
-			"-storage-dir", t.TempDir(), "-grpc-addr", grpcAddr, "-http-addr", httpAddr,
+			"-storage-dir", t.TempDir(), "-grpc-addr", grpcAddr, "-http-addr", httpAddr, "-admin-addr", "",
 			"-log-level", "warn", "-tls-cert", certFile, "-tls-key", keyFile}, &bytes.Buffer{}, &bytes.Buffer{})
 	}()
 	t.Cleanup(func() {
@@ -112,7 +112,7 @@ func TestServeRefusesHalfATLSConfiguration(t *testing.T) {
 	certFile, keyFile, _ := tlsSelfSigned(t)
 	for _, flags := range [][]string{{"-tls-cert", certFile}, {"-tls-key", keyFile}, {"-tls-cert", keyFile, "-tls-key", certFile}} {
 		args := append([]string{"serve", "-database-url", testdb.URL(t), "-data-dir", t.TempDir(),
-			"-storage-dir", t.TempDir(), "-grpc-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0", "-log-level", "warn"}, flags...)
+			"-storage-dir", t.TempDir(), "-grpc-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0", "-admin-addr", "", "-log-level", "warn"}, flags...)
 		err := run(context.Background(), args, &bytes.Buffer{}, &bytes.Buffer{})
 		require.ErrorContains(t, err, "-tls-", "flags %q", flags)
 	}

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -184,11 +183,11 @@ func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerol
 	}, nil
 }
 
-// httpHandler serves the HTTP listener: operations (/healthz, /readyz,
-// /metrics), uploaded media, the WebSocket edge, page uploads, the REST API
+// httpHandler serves the HTTP listener: probes (/healthz, /readyz),
+// uploaded media, the WebSocket edge, page uploads, the REST API
 // and its OpenAPI document, and the web page.
-func (app *parley) httpHandler(cfg config.Config, ready httpserver.ReadinessCheck, gatherer prometheus.Gatherer) http.Handler {
-	mux := httpserver.NewMux(ready, gatherer)
+func (app *parley) httpHandler(ready httpserver.ReadinessCheck) http.Handler {
+	mux := httpserver.NewMux(ready)
 	if app.media != nil {
 		mux.Handle("GET /media/", app.media)
 	}
@@ -200,10 +199,6 @@ func (app *parley) httpHandler(cfg config.Config, ready httpserver.ReadinessChec
 	}
 	mux.Handle("GET /openapi.json", openapi.Handler())
 	mux.Handle("GET /", web.Handler(app.mediaOrigin))
-	if cfg.Pprof {
-		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
-		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
-	}
 	return mux
 }
 

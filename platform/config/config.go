@@ -35,6 +35,7 @@ type Config struct {
 	MaxConnsPerIP     int
 	TrustedProxies    string
 	HTTPIdleTimeout   time.Duration
+	AdminAddr         string
 	GroupMemberCap    int
 	FeedModeration    string
 	SendRate          float64
@@ -85,6 +86,7 @@ func Default() Config {
 		MaxRecvMsgBytes:   4 << 20,
 		MaxConnsPerIP:     256,
 		HTTPIdleTimeout:   2 * time.Minute,
+		AdminAddr:         "127.0.0.1:9091",
 		GroupMemberCap:    10_000,
 		FeedModeration:    "off",
 		SendRate:          20,
@@ -115,9 +117,9 @@ func (c *Config) RegisterDatabaseFlags(fs *flag.FlagSet) {
 func (c *Config) RegisterServeFlags(fs *flag.FlagSet) {
 	c.RegisterDatabaseFlags(fs)
 	fs.StringVar(&c.GRPCAddr, "grpc-addr", c.GRPCAddr, "gRPC listen address")
-	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "HTTP listen address (/healthz, /readyz, /metrics)")
+	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "HTTP listen address: the REST API, the page, /ws, /upload, /media/, /healthz, /readyz")
 	fs.BoolVar(&c.AutoMigrate, "auto-migrate", c.AutoMigrate, "apply pending migrations at start-up")
-	fs.BoolVar(&c.Pprof, "pprof", c.Pprof, "serve Go's profiler at /debug/pprof/ on the HTTP listener (keep it off in production)")
+	fs.BoolVar(&c.Pprof, "pprof", c.Pprof, "serve Go's profiler at /debug/pprof/ on the admin listener")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long in-flight calls may run after SIGTERM")
 	fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "PEM certificate (chain) file: serve gRPC over TLS (with -tls-key)")
 	fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "PEM private key file of -tls-cert")
@@ -132,6 +134,7 @@ func (c *Config) RegisterServeFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", c.MaxConnsPerIP,
 		"most connections one remote address may hold open on each listener, gRPC and HTTP (0: no limit; behind a proxy all clients share its address)")
 	fs.DurationVar(&c.HTTPIdleTimeout, "http-idle-timeout", c.HTTPIdleTimeout, "close an HTTP keep-alive connection idle this long")
+	fs.StringVar(&c.AdminAddr, "admin-addr", c.AdminAddr, "listen address of /metrics and (with -pprof) /debug/pprof/, for operators only; empty: none")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies,
 		"proxies (comma-separated addresses and CIDR prefixes) whose X-Forwarded-For names the client that per-address limits count")
 	fs.IntVar(&c.GroupMemberCap, "group-member-cap", c.GroupMemberCap, "most members a group may have")

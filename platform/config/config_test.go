@@ -69,6 +69,7 @@ func TestParseEnv(t *testing.T) {
 	t.Setenv("PARLEY_LOG_FORMAT", "console")
 	t.Setenv("PARLEY_AUTO_MIGRATE", "false")
 	t.Setenv("PARLEY_PPROF", "true")
+	t.Setenv("PARLEY_ADMIN_ADDR", "127.0.0.1:7091")
 	t.Setenv("PARLEY_SHUTDOWN_TIMEOUT", "3s")
 	t.Setenv("PARLEY_TLS_CERT", "/etc/parley/cert.pem")
 	t.Setenv("PARLEY_TLS_KEY", "/etc/parley/key.pem")
@@ -133,6 +134,7 @@ func TestParseEnv(t *testing.T) {
 		MaxConnsPerIP:     8,
 		TrustedProxies:    "10.0.0.0/8",
 		HTTPIdleTimeout:   30 * time.Second,
+		AdminAddr:         "127.0.0.1:7091",
 		GroupMemberCap:    50,
 		FeedModeration:    "pre",
 		SendRate:          2.5,

@@ -45,7 +45,7 @@ func TestTwoBrowsersChatLive(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	serve := exec.CommandContext(ctx, bin, "serve", "-data-dir", filepath.Join(dir, "data"),
-		"-storage-dir", filepath.Join(dir, "media"), "-grpc-addr", freeAddr(t), "-http-addr", httpAddr, "-log-level", "warn")
+		"-storage-dir", filepath.Join(dir, "media"), "-grpc-addr", freeAddr(t), "-http-addr", httpAddr, "-admin-addr", "", "-log-level", "warn")
 	serve.Stdout, serve.Stderr = logFile, logFile
 	serve.Cancel = func() error { return serve.Process.Signal(os.Interrupt) } // stop its cluster too
 	serve.WaitDelay = 30 * time.Second

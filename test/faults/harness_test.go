@@ -150,6 +150,7 @@ type server struct {
 	cmd      *exec.Cmd
 	GRPC     string
 	HTTP     string
+	Admin    string // /metrics and /debug/pprof/
 	logPath  string
 	done     chan struct{} // closed when the process has exited
 	waitErr  error         // set before done closes
@@ -165,12 +166,12 @@ func (e *env) startServer(extra ...string) *server {
 	e.starts++
 	n := e.starts
 	e.mu.Unlock()
-	s := &server{t: t, GRPC: freeAddr(t), HTTP: freeAddr(t), done: make(chan struct{}),
+	s := &server{t: t, GRPC: freeAddr(t), HTTP: freeAddr(t), Admin: freeAddr(t), done: make(chan struct{}),
 		logPath: filepath.Join(e.dir, fmt.Sprintf("parley-%d.log", n))}
 	logFile, err := os.Create(s.logPath)
 	require.NoError(t, err)
 	args := append([]string{"serve",
-		"-database-url", e.dbURL, "-grpc-addr", s.GRPC, "-http-addr", s.HTTP,
+		"-database-url", e.dbURL, "-grpc-addr", s.GRPC, "-http-addr", s.HTTP, "-admin-addr", s.Admin,
 		"-data-dir", filepath.Join(e.dir, "data"), "-storage-dir", filepath.Join(e.dir, "media"),
 		"-log-level", "warn", "-send-rate", "1000000", "-send-burst", "1000000",
 		// Every client of these tests is on loopback; a test of the limit sets its own.

@@ -195,7 +195,7 @@ func soakCaller(ctx context.Context, conn *grpc.ClientConn, from, to user, end t
 // serverGoroutines reads go_goroutines from the server's /metrics.
 func serverGoroutines(t *testing.T, s *server) int {
 	t.Helper()
-	resp, err := http.Get("http://" + s.HTTP + "/metrics")
+	resp, err := http.Get("http://" + s.Admin + "/metrics")
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
@@ -214,7 +214,7 @@ func serverGoroutines(t *testing.T, s *server) int {
 // (the heap profile with gc=1 collects first), in bytes.
 func serverLiveHeap(t *testing.T, s *server) float64 {
 	t.Helper()
-	resp, err := http.Get("http://" + s.HTTP + "/debug/pprof/heap?gc=1&debug=1")
+	resp, err := http.Get("http://" + s.Admin + "/debug/pprof/heap?gc=1&debug=1")
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
@@ -232,7 +232,7 @@ func serverLiveHeap(t *testing.T, s *server) float64 {
 
 // logProfile logs the first lines of one of the server's pprof profiles.
 func logProfile(t *testing.T, s *server, profile string) {
-	resp, err := http.Get("http://" + s.HTTP + "/debug/pprof/" + profile)
+	resp, err := http.Get("http://" + s.Admin + "/debug/pprof/" + profile)
 	if err != nil {
 		t.Logf("%s: %v", profile, err)
 		return
