@@ -304,3 +304,31 @@ func TestUploadOverHTTP(t *testing.T) {
 	code, out = post(u.token, nil)
 	require.Equal(t, http.StatusBadRequest, code, "%v", out)
 }
+
+// One address may hold 16 WebSocket connections that have not signed in;
+// the next is refused with 429 before the upgrade, and signing one in
+// frees its place.
+func TestWebSocketAnonymousConnectionsArePerAddressBounded(t *testing.T) {
+	t.Parallel()
+	e := wsServe(t)
+	anonymous := make([]*wsClient, 16)
+	for i := range anonymous {
+		anonymous[i] = wsDial(t, e)
+		require.Equal(t, "pong", anonymous[i].call(t, "ping", nil).Cmd)
+	}
+	_, resp, err := websocket.Dial(context.Background(), e.wsURL, nil)
+	require.Error(t, err)
+	require.NotNil(t, resp)
+	require.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
+
+	nick := uniqueNickname("wsanon")
+	c := anonymous[0]
+	c.call(t, "/user.UserService/CreateUser", map[string]string{"nickname": nick, "password": "browser-pw-1", "password_rpt": "browser-pw-1"})
+	login := c.call(t, "/user.UserService/UserLogin", map[string]string{"nickname": nick, "password": "browser-pw-1"})
+	var token struct {
+		Token string `json:"token"`
+	}
+	require.NoError(t, json.Unmarshal(login.Data, &token))
+	require.Equal(t, "auth", c.call(t, "auth", map[string]string{"token": token.Token}).Cmd)
+	require.Equal(t, "pong", wsDial(t, e).call(t, "ping", nil).Cmd, "a sign-in frees a place")
+}

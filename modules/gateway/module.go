@@ -75,6 +75,9 @@ type WebSocketOptions struct {
 	Keepalive      time.Duration // ping a connection this often…
 	KeepaliveWait  time.Duration // …and close it when a ping goes unanswered this long
 	SignInWithin   time.Duration // how long a connection may stay anonymous (default 2 minutes)
+	// AnonymousPerAddr is how many connections not signed in one address
+	// may hold at once (default 16).
+	AnonymousPerAddr int
 	// TrustedProxies may say, in X-Forwarded-For, whom they forward for.
 	TrustedProxies clientaddr.Trusted
 }
@@ -92,13 +95,16 @@ func (m *Module) WebSocket(opts WebSocketOptions) WebSocketEdge {
 	if opts.SignInWithin <= 0 {
 		opts.SignInWithin = 2 * time.Minute
 	}
+	if opts.AnonymousPerAddr <= 0 {
+		opts.AnonymousPerAddr = 16
+	}
 	if opts.Keepalive <= 0 || opts.KeepaliveWait <= 0 {
 		opts.Keepalive, opts.KeepaliveWait = 30*time.Second, 10*time.Second
 	}
 	return ws.New(m.hub, m.dispatch, m.auth, m.bus, ws.Config{
 		NodeID: m.cfg.NodeID, QueueSize: m.cfg.QueueSize, OriginPatterns: opts.OriginPatterns,
 		MaxFrameBytes: opts.MaxFrameBytes, Keepalive: opts.Keepalive, KeepaliveWait: opts.KeepaliveWait,
-		SignInWithin: opts.SignInWithin, TrustedProxies: opts.TrustedProxies,
+		SignInWithin: opts.SignInWithin, TrustedProxies: opts.TrustedProxies, AnonymousPerAddr: opts.AnonymousPerAddr,
 	})
 }
 

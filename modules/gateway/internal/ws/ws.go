@@ -65,7 +65,10 @@ type Config struct {
 	Keepalive      time.Duration // ping a connection this often…
 	KeepaliveWait  time.Duration // …and close it when a ping goes unanswered this long
 	SignInWithin   time.Duration // how long a connection may stay anonymous
-	TrustedProxies clientaddr.Trusted
+	// AnonymousPerAddr is how many connections not signed in yet one
+	// address may hold at once (a sign-in frees its place).
+	AnonymousPerAddr int
+	TrustedProxies   clientaddr.Trusted
 }
 
 // Handler serves GET /ws.
@@ -76,6 +79,9 @@ type Handler struct {
 	bus      bus.Bus
 	cfg      Config
 	active   sync.WaitGroup // connections, until their last call has returned
+
+	anonMu    sync.Mutex
+	anonymous map[string]int // address → connections not signed in
 }
 
 // Wait returns once every connection has ended and its calls returned; for
@@ -83,7 +89,7 @@ type Handler struct {
 func (h *Handler) Wait() { h.active.Wait() }
 
 func New(h *hub.Hub, d rpc.Dispatcher, a auth.Authenticator, b bus.Bus, cfg Config) *Handler {
-	return &Handler{hub: h, dispatch: d, auth: a, bus: b, cfg: cfg}
+	return &Handler{hub: h, dispatch: d, auth: a, bus: b, cfg: cfg, anonymous: map[string]int{}}
 }
 
 // frame is a frame on the wire.
@@ -94,6 +100,15 @@ type frame struct {
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	addr := h.cfg.TrustedProxies.FromRequest(r)
+	anonKey := clientaddr.Key(addr)
+	if !h.takeAnonymous(anonKey) {
+		http.Error(w, fmt.Sprintf("too many connections not signed in from your address: at most %d", h.cfg.AnonymousPerAddr), http.StatusTooManyRequests)
+		return
+	}
+	var releaseAnonymous sync.Once
+	stopBeingAnonymous := func() { releaseAnonymous.Do(func() { h.releaseAnonymous(anonKey) }) }
+	defer stopBeingAnonymous()
 	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: h.cfg.OriginPatterns})
 	if err != nil {
 		return // Accept has answered (403 for a foreign origin, 426 for no upgrade)
@@ -102,7 +117,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer h.active.Done()
 	conn.SetReadLimit(h.cfg.MaxFrameBytes)
 	// The connection's calls count against its client's address (logins).
-	ctx, cancel := context.WithCancel(clientaddr.With(r.Context(), h.cfg.TrustedProxies.FromRequest(r)))
+	ctx, cancel := context.WithCancel(clientaddr.With(r.Context(), addr))
 	defer cancel()
 
 	out := hub.NewStream(h.cfg.NodeID, h.cfg.QueueSize, func(f *gatewaypb.SendMessageResponse) error {
@@ -114,7 +129,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	})
 	h.hub.Open(out) // after this, a shutdown ends the connection
 	defer h.hub.Closed(out)
-	c := &client{Handler: h, out: out}
+	c := &client{Handler: h, out: out, signedInNow: stopBeingAnonymous}
 	// An anonymous connection may sign up and log in, but not linger.
 	c.signInBy = time.AfterFunc(h.cfg.SignInWithin, func() {
 		if !c.signedIn() {
@@ -169,8 +184,9 @@ func closeStatus(cause error) (websocket.StatusCode, string) {
 // reader is still running, hence the lock.
 type client struct {
 	*Handler
-	out      *hub.Stream
-	signInBy *time.Timer
+	out         *hub.Stream
+	signInBy    *time.Timer
+	signedInNow func() // gives the connection's anonymous place back
 
 	mu     sync.Mutex
 	device *hub.Endpoint // once authenticated
@@ -293,7 +309,27 @@ func (c *client) addDevice(id auth.Identity, token string) error {
 	}
 	c.device = device
 	c.expiry = time.AfterFunc(time.Until(id.ExpiresAt), func() { c.out.Close(hub.ErrTokenExpired) })
+	c.signedInNow()
 	return nil
+}
+
+// takeAnonymous counts a connection not signed in from address key.
+func (h *Handler) takeAnonymous(key string) bool {
+	h.anonMu.Lock()
+	defer h.anonMu.Unlock()
+	if h.anonymous[key] >= h.cfg.AnonymousPerAddr {
+		return false
+	}
+	h.anonymous[key]++
+	return true
+}
+
+func (h *Handler) releaseAnonymous(key string) {
+	h.anonMu.Lock()
+	defer h.anonMu.Unlock()
+	if h.anonymous[key]--; h.anonymous[key] <= 0 {
+		delete(h.anonymous, key)
+	}
 }
 
 // requestOf turns a frame's JSON data into the method's request bytes.
