@@ -6,6 +6,8 @@ package connlimit
 import (
 	"net"
 	"sync"
+
+	"github.com/parley-im/parley/platform/ratelimit"
 )
 
 // Listen wraps inner: a connection from an address that holds perAddr open
@@ -14,14 +16,12 @@ func Listen(inner net.Listener, perAddr int) net.Listener {
 	if perAddr <= 0 {
 		return inner
 	}
-	return &listener{Listener: inner, perAddr: perAddr, open: map[string]int{}}
+	return &listener{Listener: inner, open: ratelimit.NewHolds[string](perAddr)}
 }
 
 type listener struct {
 	net.Listener
-	perAddr int
-	mu      sync.Mutex
-	open    map[string]int // remote host → connections open
+	open *ratelimit.Holds[string] // remote host → connections open
 }
 
 func (l *listener) Accept() (net.Conn, error) {
@@ -31,28 +31,10 @@ func (l *listener) Accept() (net.Conn, error) {
 			return nil, err
 		}
 		host := hostOf(c.RemoteAddr())
-		if l.take(host) {
-			return &conn{Conn: c, release: func() { l.release(host) }}, nil
+		if l.open.Take(host) {
+			return &conn{Conn: c, release: func() { l.open.Release(host) }}, nil
 		}
 		_ = c.Close()
-	}
-}
-
-func (l *listener) take(host string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.open[host] >= l.perAddr {
-		return false
-	}
-	l.open[host]++
-	return true
-}
-
-func (l *listener) release(host string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.open[host]--; l.open[host] <= 0 {
-		delete(l.open, host)
 	}
 }
 

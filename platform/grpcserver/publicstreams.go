@@ -2,12 +2,13 @@ package grpcserver
 
 import (
 	"net"
-	"sync"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
+
+	"github.com/parley-im/parley/platform/ratelimit"
 )
 
 // publicStreams are the long-lived streams anyone may open without a
@@ -27,13 +28,15 @@ const (
 // publicStreamLimit bounds the public streams open at once, so anonymous
 // callers cannot make the server hold streams without end.
 type publicStreamLimit struct {
-	mu     sync.Mutex
-	total  int
-	byAddr map[string]int
+	byAddr *ratelimit.Holds[string]
+	total  *ratelimit.Holds[struct{}]
 }
 
 func newPublicStreamLimit() *publicStreamLimit {
-	return &publicStreamLimit{byAddr: map[string]int{}}
+	return &publicStreamLimit{
+		byAddr: ratelimit.NewHolds[string](publicStreamsPerAddr),
+		total:  ratelimit.NewHolds[struct{}](publicStreamsTotal),
+	}
 }
 
 func (l *publicStreamLimit) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
@@ -55,21 +58,17 @@ func (l *publicStreamLimit) stream(srv any, ss grpc.ServerStream, info *grpc.Str
 }
 
 func (l *publicStreamLimit) take(addr string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.total >= publicStreamsTotal || l.byAddr[addr] >= publicStreamsPerAddr {
+	if !l.total.Take(struct{}{}) {
 		return false
 	}
-	l.total++
-	l.byAddr[addr]++
+	if !l.byAddr.Take(addr) {
+		l.total.Release(struct{}{})
+		return false
+	}
 	return true
 }
 
 func (l *publicStreamLimit) release(addr string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.total--
-	if l.byAddr[addr]--; l.byAddr[addr] <= 0 {
-		delete(l.byAddr, addr)
-	}
+	l.byAddr.Release(addr)
+	l.total.Release(struct{}{})
 }

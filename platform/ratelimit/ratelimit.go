@@ -1,5 +1,6 @@
-// Package ratelimit is a token bucket per key (a user, an address), in
-// memory, so per node.
+// Package ratelimit bounds what one key (a user, an address) may do: how
+// often (Keyed, a token bucket per key) and how much it holds at once
+// (Holds). Both are in memory, so per node.
 package ratelimit
 
 import (

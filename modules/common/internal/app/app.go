@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/semaphore"
 
 	"github.com/parley-im/parley/modules/common/internal/db"
+	"github.com/parley-im/parley/platform/ratelimit"
 	"github.com/parley-im/parley/platform/storage"
 )
 
@@ -51,7 +52,7 @@ type Service struct {
 	jobs    *river.Client[pgx.Tx]
 	cfg     Config
 	log     zerolog.Logger
-	uploads inProgress
+	uploads *ratelimit.Holds[uint64] // uploads in progress per user
 	// decodes bounds the images decoded at once.
 	decodes *semaphore.Weighted
 }
@@ -81,7 +82,7 @@ func New(pool *pgxpool.Pool, store storage.Storage, cfg Config, log zerolog.Logg
 	if err := os.MkdirAll(cfg.SpoolDir, 0o755); err != nil {
 		return nil, fmt.Errorf("upload spool directory: %w", err)
 	}
-	s := &Service{pool: pool, q: db.New(pool), storage: store, cfg: cfg, log: log, uploads: inProgress{byUser: map[uint64]int{}},
+	s := &Service{pool: pool, q: db.New(pool), storage: store, cfg: cfg, log: log, uploads: ratelimit.NewHolds[uint64](cfg.MaxUploadsPerUser),
 		decodes: semaphore.NewWeighted(2),
 	}
 	workers := river.NewWorkers()

@@ -13,7 +13,6 @@ import (
 	_ "image/png"
 	"io"
 	"os"
-	"sync"
 	"time"
 
 	_ "golang.org/x/image/bmp"
@@ -65,39 +64,15 @@ func (s *Service) UploadTimeouts() (idle, total time.Duration) {
 	return s.cfg.UploadIdleTimeout, s.cfg.UploadTimeout
 }
 
-// inProgress counts each user's uploads in progress.
-type inProgress struct {
-	mu     sync.Mutex
-	byUser map[uint64]int
-}
-
-func (p *inProgress) take(userID uint64, max int) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.byUser[userID] >= max {
-		return false
-	}
-	p.byUser[userID]++
-	return true
-}
-
-func (p *inProgress) release(userID uint64) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.byUser[userID]--; p.byUser[userID] <= 0 {
-		delete(p.byUser, userID)
-	}
-}
-
 // Upload streams an image to a spool file (memory stays one chunk), checks
 // its size and format as it comes, then stores it under its content key and
 // records it. It returns the object's URL. Nothing is stored for an upload
 // that is refused or does not finish.
 func (s *Service) Upload(ctx context.Context, ownerID uint64, next Chunks) (string, error) {
-	if !s.uploads.take(ownerID, s.cfg.MaxUploadsPerUser) {
+	if !s.uploads.Take(ownerID) {
 		return "", apperr.ResourceExhausted("too many uploads in progress: at most %d at once", s.cfg.MaxUploadsPerUser)
 	}
-	defer s.uploads.release(ownerID)
+	defer s.uploads.Release(ownerID)
 	spool, err := os.CreateTemp(s.cfg.SpoolDir, "upload-*")
 	if err != nil {
 		return "", fmt.Errorf("spool upload: %w", err)

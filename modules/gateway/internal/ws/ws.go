@@ -48,6 +48,7 @@ import (
 	"github.com/parley-im/parley/platform/bus"
 	"github.com/parley-im/parley/platform/clientaddr"
 	"github.com/parley-im/parley/platform/database"
+	"github.com/parley-im/parley/platform/ratelimit"
 )
 
 // Frame commands of the WebSocket edge beside the gateway's.
@@ -80,8 +81,7 @@ type Handler struct {
 	cfg      Config
 	active   sync.WaitGroup // connections, until their last call has returned
 
-	anonMu    sync.Mutex
-	anonymous map[string]int // address → connections not signed in
+	anonymous *ratelimit.Holds[string] // address → connections not signed in
 }
 
 // Wait returns once every connection has ended and its calls returned; for
@@ -89,7 +89,7 @@ type Handler struct {
 func (h *Handler) Wait() { h.active.Wait() }
 
 func New(h *hub.Hub, d rpc.Dispatcher, a auth.Authenticator, b bus.Bus, cfg Config) *Handler {
-	return &Handler{hub: h, dispatch: d, auth: a, bus: b, cfg: cfg, anonymous: map[string]int{}}
+	return &Handler{hub: h, dispatch: d, auth: a, bus: b, cfg: cfg, anonymous: ratelimit.NewHolds[string](cfg.AnonymousPerAddr)}
 }
 
 // frame is a frame on the wire.
@@ -102,12 +102,12 @@ type frame struct {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	addr := h.cfg.TrustedProxies.FromRequest(r)
 	anonKey := clientaddr.Key(addr)
-	if !h.takeAnonymous(anonKey) {
+	if !h.anonymous.Take(anonKey) {
 		http.Error(w, fmt.Sprintf("too many connections not signed in from your address: at most %d", h.cfg.AnonymousPerAddr), http.StatusTooManyRequests)
 		return
 	}
 	var releaseAnonymous sync.Once
-	stopBeingAnonymous := func() { releaseAnonymous.Do(func() { h.releaseAnonymous(anonKey) }) }
+	stopBeingAnonymous := func() { releaseAnonymous.Do(func() { h.anonymous.Release(anonKey) }) }
 	defer stopBeingAnonymous()
 	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: h.cfg.OriginPatterns})
 	if err != nil {
@@ -311,25 +311,6 @@ func (c *client) addDevice(id auth.Identity, token string) error {
 	c.expiry = time.AfterFunc(time.Until(id.ExpiresAt), func() { c.out.Close(hub.ErrTokenExpired) })
 	c.signedInNow()
 	return nil
-}
-
-// takeAnonymous counts a connection not signed in from address key.
-func (h *Handler) takeAnonymous(key string) bool {
-	h.anonMu.Lock()
-	defer h.anonMu.Unlock()
-	if h.anonymous[key] >= h.cfg.AnonymousPerAddr {
-		return false
-	}
-	h.anonymous[key]++
-	return true
-}
-
-func (h *Handler) releaseAnonymous(key string) {
-	h.anonMu.Lock()
-	defer h.anonMu.Unlock()
-	if h.anonymous[key]--; h.anonymous[key] <= 0 {
-		delete(h.anonymous, key)
-	}
 }
 
 // requestOf turns a frame's JSON data into the method's request bytes.
