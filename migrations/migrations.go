@@ -5,6 +5,7 @@ package migrations
 import (
 	"context"
 	"embed"
+	"fmt"
 	"io/fs"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -39,8 +40,23 @@ func All() []database.Migrations {
 }
 
 // riverUp applies River's own migrations (the email job queue) into the
-// common schema, which the common line's first migration creates.
+// common schema, which the common line's first migration creates. River's
+// migrator takes no lock of its own, so nodes starting together on an empty
+// database created its types at once: it runs while one connection holds a
+// session lock (not in one transaction: a later River migration uses an
+// enum value an earlier one adds). The pool needs a second connection for
+// the migrator meanwhile.
 func riverUp(ctx context.Context, pool *pgxpool.Pool) error {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	const key = "hashtextextended('parley.river-migrations', 0)"
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock("+key+")"); err != nil {
+		return fmt.Errorf("lock for River's migrations: %w", err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock("+key+")") //nolint:errcheck // ending the session ends the lock too
 	migrator, err := rivermigrate.New(riverpgxv5.New(pool), &rivermigrate.Config{Schema: "common"})
 	if err != nil {
 		return err
