@@ -1372,7 +1372,13 @@ func TestRESTBodiesHeldAtOnceAreBounded(t *testing.T) {
 		}
 	})
 
-	refused := e.do(t, http.MethodPost, "/v1/api/user/login", "", restChunked{strings.NewReader(`{"nickname":"x","password":"y"}`)})
+	// Once the held requests have all reached the handler, the budget is
+	// spent: a further chunked request is refused at once.
+	var refused restReply
+	require.Eventually(t, func() bool {
+		refused = e.do(t, http.MethodPost, "/v1/api/user/login", "", restChunked{strings.NewReader(`{"nickname":"x","password":"y"}`)})
+		return refused.status == http.StatusServiceUnavailable
+	}, 20*time.Second, 20*time.Millisecond)
 	refused.fails(t, http.StatusServiceUnavailable, codes.Unavailable, "too many large requests in flight")
 	require.Equal(t, "1", refused.header.Get("Retry-After"))
 	require.NotEmpty(t, refused.header.Get("X-Request-Id"))

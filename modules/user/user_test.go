@@ -152,7 +152,7 @@ func TestCreateUserValidation(t *testing.T) {
 	t.Run("boundaries are accepted", func(t *testing.T) {
 		req := valid()
 		req.Nickname = unique(strings.Repeat("张", 24)) // 24 + 8 hex = 32 characters
-		req.Password = strings.Repeat("p", 128)
+		req.Password = strings.Repeat("correct horse battery staple ", 5)[:128]
 		req.PasswordRpt = req.Password
 		req.Gender = commonpb.Gender_Male
 		req.AvatarUrl = "http://example.com/" + strings.Repeat("a", 1024-len("http://example.com/"))

@@ -5,8 +5,10 @@ package connlimit
 
 import (
 	"net"
+	"net/netip"
 	"sync"
 
+	"github.com/parley-im/parley/platform/clientaddr"
 	"github.com/parley-im/parley/platform/ratelimit"
 )
 
@@ -51,9 +53,13 @@ func (c *conn) Close() error {
 	return err
 }
 
-// hostOf is an address without its port.
+// hostOf is the key an address counts under: its host, an IPv6 one by
+// its /64 (clientaddr.Key), which one client usually holds whole.
 func hostOf(addr net.Addr) string {
 	if tcp, ok := addr.(*net.TCPAddr); ok {
+		if ip, ok := netip.AddrFromSlice(tcp.IP); ok {
+			return clientaddr.Key(ip.Unmap())
+		}
 		return tcp.IP.String()
 	}
 	host, _, err := net.SplitHostPort(addr.String())

@@ -1,13 +1,11 @@
 package grpcserver
 
 import (
-	"net"
-
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
+	"github.com/parley-im/parley/platform/clientaddr"
 	"github.com/parley-im/parley/platform/ratelimit"
 )
 
@@ -43,12 +41,10 @@ func (l *publicStreamLimit) stream(srv any, ss grpc.ServerStream, info *grpc.Str
 	if !publicStreams[info.FullMethod] {
 		return handler(srv, ss)
 	}
+	// Counted by the caller's address (callContext put it there first).
 	addr := ""
-	if p, ok := peer.FromContext(ss.Context()); ok {
-		addr = p.Addr.String()
-		if host, _, err := net.SplitHostPort(addr); err == nil {
-			addr = host
-		}
+	if client, ok := clientaddr.From(ss.Context()); ok {
+		addr = clientaddr.Key(client)
 	}
 	if !l.take(addr) {
 		return status.Errorf(codes.ResourceExhausted, "too many open %s streams: at most %d per address", info.FullMethod, publicStreamsPerAddr)

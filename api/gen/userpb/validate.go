@@ -27,6 +27,22 @@ func validateNickname(nickname string) error {
 	return validate.PlainText("nickname", n)
 }
 
+// strengthRunes is how much of a password zxcvbn scores: its cost grows
+// fast with the length, and the commonest passwords are short.
+const strengthRunes = 32
+
+// CheckPasswordStrength refuses a password zxcvbn guesses within a thousand
+// tries; knownWords (the nickname) count as known to a guesser.
+func CheckPasswordStrength(password string, knownWords ...string) error {
+	if runes := []rune(password); len(runes) > strengthRunes {
+		password = string(runes[:strengthRunes])
+	}
+	if zxcvbn.PasswordStrength(password, knownWords).Score == 0 {
+		return errors.New("password: too common, easy to guess: choose a longer or less usual one")
+	}
+	return nil
+}
+
 // validateNewPassword checks a password being set (existing ones keep
 // working): the length, and that it is not among the commonest ones
 // (zxcvbn's estimate: guessed within a thousand tries, like "password",
@@ -38,8 +54,8 @@ func validateNewPassword(password, repeat string, knownWords ...string) error {
 	if strings.TrimSpace(password) == "" {
 		return errors.New("password: must not be only spaces")
 	}
-	if zxcvbn.PasswordStrength(password, knownWords).Score == 0 {
-		return errors.New("password: too common, easy to guess: choose a longer or less usual one")
+	if err := CheckPasswordStrength(password, knownWords...); err != nil {
+		return err
 	}
 	if password != repeat {
 		return errors.New("password_rpt: must equal password")

@@ -122,6 +122,9 @@ WITH joined AS (
     FROM generate_subscripts($1::text[], 1) AS i
 )
 SELECT j.conversation_id::text AS conversation_id, coalesce(
+    (SELECT min(m.seq) FROM messages.messages m
+     WHERE m.conversation_id = j.conversation_id AND m.to_group_id <> 0
+       AND m.created_at >= j.since AND m.created_at < j.since + interval '1 minute'),
     (SELECT m.seq FROM messages.messages m
      WHERE m.conversation_id = j.conversation_id AND m.created_at >= j.since AND m.to_group_id <> 0
      ORDER BY m.created_at, m.seq LIMIT 1),
@@ -141,9 +144,11 @@ type FirstSeqsSinceRow struct {
 }
 
 // The first seq of each group conversation a member who joined at since
-// sees: that of the first message created since they joined (created_at
-// is when its send began), or the next seq when there is none yet. Every
-// seq after it is theirs: no gaps. since[i] is for conversation_ids[i].
+// sees: the smallest seq of the messages created (their send began) within
+// a minute after the join (sends begun in order may take their seqs out of
+// order, never a minute apart), else the first one created since, else the
+// next seq. Every seq after it is theirs: no gaps. since[i] is for
+// conversation_ids[i].
 func (q *Queries) FirstSeqsSince(ctx context.Context, arg FirstSeqsSinceParams) ([]FirstSeqsSinceRow, error) {
 	rows, err := q.db.Query(ctx, firstSeqsSince, arg.ConversationIds, arg.Since)
 	if err != nil {

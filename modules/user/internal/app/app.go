@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/semaphore"
 
+	"github.com/parley-im/parley/api/gen/userpb"
 	"github.com/parley-im/parley/modules/user/internal/db"
 	"github.com/parley-im/parley/platform/apperr"
 	"github.com/parley-im/parley/platform/auth"
@@ -223,7 +224,8 @@ func (s *Service) Login(ctx context.Context, nickname, password string) (string,
 		return "", ErrTooManyLogins
 	}
 	folded, address := search.Fold(nickname), addressOf(ctx)
-	if err := s.reserveAttempt(ctx, folded, address); err != nil {
+	attempt, err := s.reserveAttempt(ctx, folded, address)
+	if err != nil {
 		return "", err
 	}
 
@@ -237,6 +239,7 @@ func (s *Service) Login(ctx context.Context, nickname, password string) (string,
 	}
 	match, err := s.comparePassword(ctx, password, hash)
 	if err != nil {
+		s.forgetAttempt(attempt)
 		return "", err
 	}
 	if !match || hash == s.dummyHash {
@@ -251,8 +254,11 @@ func (s *Service) Login(ctx context.Context, nickname, password string) (string,
 // reserveAttempt records a password attempt for the nickname from address
 // as a failure, under a lock on the nickname, unless the failures so far
 // refuse it; the caller forgets it (ForgetLoginFailures) when the password
-// was right. So parallel guesses count as much as sequential ones.
-func (s *Service) reserveAttempt(ctx context.Context, folded, address string) error {
+// was right, or forgetAttempt when it was not checked at all (the server
+// was busy, the caller gone). So parallel guesses count as much as
+// sequential ones.
+func (s *Service) reserveAttempt(ctx context.Context, folded, address string) (int64, error) {
+	var attempt int64
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
 		if err := q.LockNickname(ctx, folded); err != nil {
@@ -279,13 +285,20 @@ func (s *Service) reserveAttempt(ctx context.Context, folded, address string) er
 		if wait := s.loginBackoff(fromHere.Failures, fromHere.LastFailedAt); wait > 0 {
 			return apperr.ResourceExhausted("too many failed logins for this nickname from your address: try again in %s", wait.Round(time.Second))
 		}
-		_, err = q.RecordLoginAttempt(ctx, db.RecordLoginAttemptParams{NicknameFolded: folded, Address: address})
+		attempt, err = q.RecordLoginAttempt(ctx, db.RecordLoginAttemptParams{NicknameFolded: folded, Address: address})
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("login attempt: %w", err)
+		return 0, fmt.Errorf("login attempt: %w", err)
 	}
-	return nil
+	return attempt, nil
+}
+
+// forgetAttempt drops a reserved attempt whose password was never checked.
+func (s *Service) forgetAttempt(attempt int64) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = s.q.ForgetLoginAttempt(ctx, attempt) // at worst it counts as a failure
 }
 
 // loginBackoff is how much longer an address that failed failures times
@@ -420,11 +433,22 @@ const freshLogin = 5 * time.Minute
 // as a failed login.
 func (s *Service) UpdatePassword(ctx context.Context, caller auth.Identity, oldPassword, password string) error {
 	userID := caller.UserID
+	u, err := s.q.GetUser(ctx, int64(userID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("get user: %w", err)
+	}
+	// The validator knew no nickname; a guesser would.
+	if err := userpb.CheckPasswordStrength(password, u.Nickname); err != nil {
+		return apperr.InvalidArgument("%s", err.Error())
+	}
 	if oldPassword == "" {
 		if time.Since(caller.IssuedAt) > freshLogin {
 			return ErrStaleLogin
 		}
-	} else if err := s.checkPassword(ctx, userID, oldPassword); err != nil {
+	} else if err := s.checkPassword(ctx, u, oldPassword); err != nil {
 		return err
 	}
 	hash, err := s.hashPassword(ctx, password)
@@ -455,21 +479,16 @@ func (s *Service) UpdatePassword(ctx context.Context, caller auth.Identity, oldP
 	return nil
 }
 
-// checkPassword requires password to be userID's, counted like a login.
-func (s *Service) checkPassword(ctx context.Context, userID uint64, password string) error {
-	u, err := s.q.GetUser(ctx, int64(userID))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return ErrNotFound
-	}
-	if err != nil {
-		return fmt.Errorf("get user: %w", err)
-	}
+// checkPassword requires password to be u's, counted like a login.
+func (s *Service) checkPassword(ctx context.Context, u db.UsersUser, password string) error {
 	address := addressOf(ctx)
-	if err := s.reserveAttempt(ctx, u.NicknameFolded, address); err != nil {
+	attempt, err := s.reserveAttempt(ctx, u.NicknameFolded, address)
+	if err != nil {
 		return err
 	}
 	match, err := s.comparePassword(ctx, password, u.PasswordHash)
 	if err != nil {
+		s.forgetAttempt(attempt)
 		return err
 	}
 	if !match {

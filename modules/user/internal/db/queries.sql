@@ -98,6 +98,9 @@ WHERE nickname_folded = @nickname_folded AND address = @address
 INSERT INTO users.login_failures (nickname_folded, address) VALUES (@nickname_folded, @address)
 RETURNING id;
 
+-- name: ForgetLoginAttempt :exec
+DELETE FROM users.login_failures WHERE id = @id;
+
 -- A right password forgets that address's failures for the nickname.
 -- name: ForgetLoginFailures :exec
 DELETE FROM users.login_failures WHERE nickname_folded = @nickname_folded AND address = @address;

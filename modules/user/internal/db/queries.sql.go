@@ -257,6 +257,15 @@ func (q *Queries) FollowingIDs(ctx context.Context, userID int64) ([]int64, erro
 	return items, nil
 }
 
+const forgetLoginAttempt = `-- name: ForgetLoginAttempt :exec
+DELETE FROM users.login_failures WHERE id = $1
+`
+
+func (q *Queries) ForgetLoginAttempt(ctx context.Context, id int64) error {
+	_, err := q.db.Exec(ctx, forgetLoginAttempt, id)
+	return err
+}
+
 const forgetLoginFailures = `-- name: ForgetLoginFailures :exec
 DELETE FROM users.login_failures WHERE nickname_folded = $1 AND address = $2
 `
