@@ -1,12 +1,15 @@
 package message_test
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 
 	"github.com/parley-im/parley/api/gen/grouppb"
 	"github.com/parley-im/parley/api/gen/messagepb"
@@ -175,4 +178,39 @@ func TestBlocksHoldThroughGroups(t *testing.T) {
 	e.sendText(t, alice, toGroup(g.GetId(), dave.id), "alice may mention dave")
 	_, err = e.send(bob.ctx, toGroup(g.GetId(), alice.id), text("hey alice"))
 	require.NoError(t, err)
+}
+
+// On several nodes, sends begun in one order may take their seqs in
+// another: a send begun after the join but held up (here on its
+// idempotency key) takes a later seq than one begun after it on another
+// node. The newcomer still reads both.
+func TestGroupHistoryAcrossNodesKeepsSendsAfterTheJoin(t *testing.T) {
+	t.Parallel()
+	node1, node2 := setup(t), setup(t) // two nodes over one database
+	owner, alice, bob := node1.newUser(t), node1.newUser(t), node1.newUser(t)
+	g := node1.groupOf(t, owner, alice)
+	node1.join(t, bob, g.GetId())
+	conv := groupConvID(g.GetId())
+
+	// A transaction holding alice's idempotency key holds her send up
+	// after it has begun.
+	ctx := context.Background()
+	hold, err := node1.pool.Begin(ctx)
+	require.NoError(t, err)
+	defer hold.Rollback(ctx) //nolint:errcheck
+	_, err = hold.Exec(ctx, "INSERT INTO messages.idempotency_keys (sender_id, key) VALUES ($1, 'held')", int64(alice.id))
+	require.NoError(t, err)
+	sent := make(chan error, 1)
+	go func() {
+		_, err := node1.send(metadata.AppendToOutgoingContext(alice.ctx, "idempotency-key", "held"), toGroup(g.GetId()), text("begun first"))
+		sent <- err
+	}()
+	time.Sleep(300 * time.Millisecond) // alice's send has begun and waits
+	node2.sendText(t, owner, toGroup(g.GetId()), "begun second, seq 1")
+	require.NoError(t, hold.Rollback(ctx))
+	require.NoError(t, <-sent)
+
+	got := node1.syncAll(t, bob, conv)
+	require.Equal(t, []uint64{1, 2}, seqs(got), "both were sent after bob joined")
+	require.Equal(t, "begun first", got[1].GetText().GetContent())
 }
