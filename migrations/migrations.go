@@ -9,6 +9,7 @@ import (
 	"io/fs"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/pressly/goose/v3"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
 
@@ -31,7 +32,10 @@ func All() []database.Migrations {
 			panic(err) // the directories are embedded at build time
 		}
 		line := database.Migrations{Module: m, FS: sub}
-		if m == "common" {
+		switch m {
+		case "users":
+			line.Go = []*goose.Migration{nicknameSkeletons}
+		case "common":
 			line.After = riverUp
 		}
 		lines = append(lines, line)

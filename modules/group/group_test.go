@@ -528,3 +528,33 @@ func TestNULIsInvalidArgument(t *testing.T) {
 		})
 	}
 }
+
+// Group names follow the nickname rule (identity.Name): invisible and
+// direction characters are refused, width forms are normalised. Names are
+// not unique (a group is known by its id and owner), so no skeleton check.
+func TestGroupNamesFollowTheIdentityRule(t *testing.T) {
+	t.Parallel()
+	e := setup(t, 0)
+	owner := e.newUser(t)
+	for name, want := range map[string]string{
+		"book\u200bclub":  "U+200B",
+		"\u202ebulc koob": "U+202E",
+		"club\u2800":      "U+2800",
+		"\u3164":          "U+3164",
+	} {
+		_, err := e.groups.CreateGroup(owner.ctx, &grouppb.CreateGroupRequest{Name: name})
+		st := requireCode(t, err, codes.InvalidArgument)
+		require.Contains(t, st.Message(), "name: ", "%q", name)
+		require.Contains(t, st.Message(), want, "%q", name)
+	}
+
+	created, err := e.groups.CreateGroup(owner.ctx, &grouppb.CreateGroupRequest{Name: "\uff22ook  club"})
+	require.NoError(t, err)
+	require.Equal(t, "Book club", created.GetGroup().GetName())
+
+	_, err = e.groups.UpdateGroup(owner.ctx, &grouppb.UpdateGroupRequest{Id: created.GetGroup().GetId(), Name: "Book club\u00ad"})
+	requireCode(t, err, codes.InvalidArgument)
+	_, err = e.groups.UpdateGroup(owner.ctx, &grouppb.UpdateGroupRequest{Id: created.GetGroup().GetId(), Name: "\uff2eovel club"})
+	require.NoError(t, err)
+	require.Equal(t, "Novel club", e.getGroup(t, owner, created.GetGroup().GetId()).GetName())
+}

@@ -17,6 +17,9 @@ import (
 type Migrations struct {
 	Module string
 	FS     fs.FS
+	// Go are the line's migrations written in Go (for data only Go can
+	// compute), numbered among FS's files.
+	Go []*goose.Migration
 	// After, when set, runs after the line's migrations are up: for a
 	// library's own migrations into the module's schema (River's jobs).
 	After func(ctx context.Context, pool *pgxpool.Pool) error
@@ -42,7 +45,8 @@ func NewMigrator(pool *pgxpool.Pool, lines []Migrations) (*Migrator, error) {
 			return nil, err
 		}
 		p, err := goose.NewProvider(goose.DialectPostgres, m.db, line.FS,
-			goose.WithTableName("goose_"+line.Module+"_version"), goose.WithSessionLocker(locker))
+			goose.WithTableName("goose_"+line.Module+"_version"), goose.WithSessionLocker(locker),
+			goose.WithGoMigrations(line.Go...))
 		if err != nil {
 			m.Close()
 			return nil, fmt.Errorf("migrations of %s: %w", line.Module, err)

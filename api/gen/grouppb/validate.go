@@ -7,6 +7,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/parley-im/parley/platform/identity"
 	"github.com/parley-im/parley/platform/validate"
 )
 
@@ -18,12 +19,8 @@ const (
 // validateFields checks the group's editable fields; with optional set, an
 // empty name is allowed (UpdateGroup keeps the stored one).
 func validateFields(name, introduction, avatarURL string, optional bool) error {
-	name = strings.TrimSpace(name)
-	if !(optional && name == "") {
-		if err := validate.Length("name", name, 1, MaxNameLength); err != nil {
-			return err
-		}
-		if err := validate.PlainText("name", name); err != nil {
+	if !(optional && strings.TrimSpace(name) == "") {
+		if _, err := identity.Name("name", name, MaxNameLength); err != nil {
 			return err
 		}
 	}

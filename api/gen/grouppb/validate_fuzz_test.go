@@ -89,14 +89,13 @@ var groupRequestTypes = validatefuzz.Types{
 	}},
 }
 
-// requireGroupFields: the name is stored trimmed, so the trimmed name must
-// be 1–64 characters without control characters (or empty, for an update
-// that keeps the stored one); the introduction is free text.
+// requireGroupFields: the name is a visible name of 1–64 characters once
+// normalised (or empty, for an update that keeps the stored one); the
+// introduction is free text.
 func requireGroupFields(t *testing.T, name, introduction, avatarURL string, update bool) {
 	t.Helper()
-	if name := strings.TrimSpace(name); name != "" || !update {
-		validatefuzz.RequireRunes(t, "name", name, 1, MaxNameLength)
-		validatefuzz.RequireNoControl(t, "name", name)
+	if strings.TrimSpace(name) != "" || !update {
+		validatefuzz.RequireVisibleName(t, "name", name, MaxNameLength)
 	}
 	validatefuzz.RequireRunes(t, "introduction", introduction, 0, MaxIntroductionLength)
 	require.NotContains(t, introduction, "\x00")

@@ -10,6 +10,7 @@ import (
 	"github.com/trustelem/zxcvbn"
 
 	"github.com/parley-im/parley/api/gen/commonpb"
+	"github.com/parley-im/parley/platform/identity"
 	"github.com/parley-im/parley/platform/validate"
 )
 
@@ -19,7 +20,9 @@ const (
 	MaxPasswordLength = 128
 )
 
-func validateNickname(nickname string) error {
+// validateLoginNickname checks a nickname given at login by the rule of
+// before identity.Name, so every nickname ever accepted can still sign in.
+func validateLoginNickname(nickname string) error {
 	n := strings.TrimSpace(nickname)
 	if err := validate.Length("nickname", n, 1, MaxNicknameLength); err != nil {
 		return err
@@ -64,7 +67,7 @@ func validateNewPassword(password, repeat string, knownWords ...string) error {
 }
 
 func (r *UserCreateRequest) Validate() error {
-	if err := validateNickname(r.GetNickname()); err != nil {
+	if _, err := identity.Name("nickname", r.GetNickname(), MaxNicknameLength); err != nil {
 		return err
 	}
 	if _, ok := commonpb.Gender_name[int32(r.GetGender())]; !ok {
@@ -77,7 +80,7 @@ func (r *UserCreateRequest) Validate() error {
 }
 
 func (r *UserLoginRequest) Validate() error {
-	if err := validateNickname(r.GetNickname()); err != nil {
+	if err := validateLoginNickname(r.GetNickname()); err != nil {
 		return err
 	}
 	return validate.Length("password", r.GetPassword(), 1, MaxPasswordLength)

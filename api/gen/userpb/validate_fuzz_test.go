@@ -48,6 +48,9 @@ func FuzzValidate(f *testing.F) {
 		&UserCreateRequest{Nickname: "ali\x00ce", Password: "secret123", PasswordRpt: "secret123"},
 		&UserCreateRequest{Nickname: "ali\u0085ce", Password: "secret123", PasswordRpt: "secret123"},
 		&UserCreateRequest{Nickname: "alice\n", Password: "secret123", PasswordRpt: "secret123"},
+		&UserCreateRequest{Nickname: "alice\u200b", Password: "secret123", PasswordRpt: "secret123"},
+		&UserCreateRequest{Nickname: "alice\u2800", Password: "secret123", PasswordRpt: "secret123"},
+		&UserCreateRequest{Nickname: "\u202eecila", Password: "secret123", PasswordRpt: "secret123"},
 		&UserCreateRequest{Nickname: "alice", Gender: 3, Password: "secret123", PasswordRpt: "secret123"},
 		&UserCreateRequest{Nickname: "alice", Gender: -1, Password: "secret123", PasswordRpt: "secret123"},
 		&UserCreateRequest{Nickname: "alice", AvatarUrl: "javascript:alert(1)", Password: "secret123", PasswordRpt: "secret123"},
@@ -80,7 +83,7 @@ func FuzzValidate(f *testing.F) {
 var userRequestTypes = validatefuzz.Types{
 	{New: func() validatefuzz.Request { return new(UserCreateRequest) }, Accepted: func(t *testing.T, m proto.Message) {
 		r := m.(*UserCreateRequest)
-		requireNickname(t, r.GetNickname())
+		validatefuzz.RequireVisibleName(t, "nickname", r.GetNickname(), MaxNicknameLength)
 		_, defined := commonpb.Gender_name[int32(r.GetGender())]
 		require.True(t, defined, "accepted gender %d", r.GetGender())
 		validatefuzz.RequireOptionalHTTPURL(t, "avatar_url", r.GetAvatarUrl())
@@ -120,8 +123,8 @@ var userRequestTypes = validatefuzz.Types{
 	}},
 }
 
-// requireNickname: the nickname is stored trimmed, so the trimmed one must
-// be 1–32 characters with no control characters.
+// requireNickname: a nickname at login is looked up trimmed, so the trimmed
+// one must be 1–32 characters with no control characters.
 func requireNickname(t *testing.T, nickname string) {
 	t.Helper()
 	n := strings.TrimSpace(nickname)

@@ -21,6 +21,8 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/parley-im/parley/platform/identity"
 )
 
 // Request is a request with a validator.
@@ -146,6 +148,24 @@ func RequireNoControl(t *testing.T, field, s string) {
 	for _, r := range s {
 		require.False(t, unicode.IsControl(r), "accepted %s %q contains the control character %U", field, s, r)
 	}
+}
+
+// RequireVisibleName requires a name (a nickname, a group name) that shows
+// what it is: its stored form at most max characters, with no control,
+// formatting, invisible, or blank-rendering characters, stable when
+// normalised again.
+func RequireVisibleName(t *testing.T, field, s string, max int) {
+	t.Helper()
+	stored, err := identity.Name(field, s, max)
+	require.NoError(t, err, "accepted %s %q", field, s)
+	RequireRunes(t, field, stored, 1, max)
+	for _, r := range stored {
+		invisible := unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector, unicode.White_Space) && r != ' '
+		require.False(t, invisible || r == '\u2800', "accepted %s %q contains %U", field, s, r)
+	}
+	again, err := identity.Name(field, stored, max)
+	require.NoError(t, err)
+	require.Equal(t, stored, again, "the stored %s %q changes when normalised again", field, stored)
 }
 
 // RequireHTTPURL requires an absolute http(s) URL with a host, at most 1024

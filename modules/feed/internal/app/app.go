@@ -67,7 +67,7 @@ func New(pool *pgxpool.Pool, users Users, cfg Config, log zerolog.Logger) (*Serv
 		cfg.ViewFlushInterval = time.Second
 	}
 	q := db.New(pool)
-	return &Service{pool: pool, q: q, users: users, cfg: cfg, views: newViewCounter(q, log)}, nil
+	return &Service{pool: pool, q: q, users: users, cfg: cfg, views: newViewCounter(q, log, time.Now)}, nil
 }
 
 // Run writes counted views until ctx ends, then writes what remains.
@@ -216,7 +216,8 @@ func (s *Service) Review(ctx context.Context, caller auth.Identity, id uint64, s
 	return nil
 }
 
-// Get returns a feed the caller may see and counts the view.
+// Get returns a feed the caller may see and counts the view (once per
+// viewer and day; see viewCounter).
 func (s *Service) Get(ctx context.Context, caller auth.Identity, id uint64) (Feed, error) {
 	f, err := s.q.GetFeed(ctx, int64(id))
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !visible(f, caller)) {
@@ -225,7 +226,7 @@ func (s *Service) Get(ctx context.Context, caller auth.Identity, id uint64) (Fee
 	if err != nil {
 		return Feed{}, fmt.Errorf("get feed %d: %w", id, err)
 	}
-	s.views.add(f.ID)
+	s.views.add(f.ID, caller.UserID)
 	return s.oneWithMedia(ctx, caller, f)
 }
 

@@ -1,51 +1,94 @@
 package app
 
 import (
+	"cmp"
 	"context"
+	"encoding/binary"
+	"slices"
 	"sync"
 	"time"
 
+	"github.com/bits-and-blooms/bloom/v3"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/rs/zerolog"
 
 	"github.com/parley-im/parley/modules/feed/internal/db"
 )
 
-// viewCounter batches FeedGet's view counts: each view is counted in memory
-// at once and written to the feed rows once per flush interval, one UPDATE
-// for all the feeds viewed meanwhile, so reads do not each cost a write. A
-// crash loses at most the last interval's views.
+// viewCounter counts FeedGet's views: a viewer counts once per feed per UTC
+// day, on every node. Views are collected in memory and written once per
+// flush interval, one statement for all of them, so reads do not each cost
+// a write: the statement records each (day, feed, viewer) in
+// feeds.daily_views and adds to a feed's view_count only the views that
+// table did not hold yet. A crash loses at most the last interval's views.
+//
+// A node remembers the views it sent today in a Bloom filter of fixed size
+// (seenCapacity views at 1 % false positives), so a viewer reading a feed
+// again on the same node is not even sent; a false positive drops a view,
+// so counts err low, never high. Pending views are capped at maxPending.
 //
 // A reader adds the views not yet in the row it read: the pending ones, and
 // those of recent flushes that had not committed when it read the row. Each
 // flush stamps the rows it updates with its generation (view_flush_gen), so
-// the reader can tell which flushes its row already holds. A reader slower
-// than keptFlushes intervals may report too few views, never too many.
+// the reader can tell which flushes its row already holds. A view that
+// another node already counted shows in this node's answers until its flush
+// returns (one interval at most), then no more.
 type viewCounter struct {
 	q   *db.Queries
 	log zerolog.Logger
+	now func() time.Time
 
 	mu      sync.Mutex
-	pending map[int64]int64 // feed id → views not yet being written
+	day     time.Time          // the UTC day seen is for
+	seen    *bloom.BloomFilter // views sent (or pending) on day
+	pruned  time.Time          // the day older rows were last deleted for
+	pending map[viewKey]struct{}
+	perFeed map[int64]int64 // pending views per feed
 	flushes []flushBatch    // the latest flushes, in flight or committed, oldest first
 }
 
-// flushBatch is one flush's views and generation.
+type viewKey struct {
+	day            time.Time
+	feed, viewerID int64
+}
+
+// flushBatch is one flush's views per feed and generation: the views it
+// sent until the database answers, then the views it counted.
 type flushBatch struct {
 	gen   int64
 	views map[int64]int64
 }
 
-const keptFlushes = 8
+const (
+	keptFlushes  = 8
+	seenCapacity = 2_000_000 // ~2.3 MiB of filter per node
+	maxPending   = 200_000   // views waiting for a flush, ~20 MiB at most
+)
 
-func newViewCounter(q *db.Queries, log zerolog.Logger) *viewCounter {
-	return &viewCounter{q: q, log: log, pending: map[int64]int64{}}
+func newViewCounter(q *db.Queries, log zerolog.Logger, now func() time.Time) *viewCounter {
+	return &viewCounter{q: q, log: log, now: now, pending: map[viewKey]struct{}{}, perFeed: map[int64]int64{}}
 }
 
-// add counts one view of feedID.
-func (v *viewCounter) add(feedID int64) {
+func utcDay(t time.Time) time.Time {
+	return t.UTC().Truncate(24 * time.Hour)
+}
+
+// add counts viewerID's view of feedID unless it counted one today.
+func (v *viewCounter) add(feedID int64, viewerID uint64) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	v.pending[feedID]++
+	day := utcDay(v.now())
+	if !day.Equal(v.day) {
+		v.day, v.seen = day, bloom.NewWithEstimates(seenCapacity, 0.01)
+	}
+	var key [16]byte
+	binary.BigEndian.PutUint64(key[:8], uint64(feedID))
+	binary.BigEndian.PutUint64(key[8:], viewerID)
+	if len(v.pending) >= maxPending || v.seen.TestOrAdd(key[:]) {
+		return
+	}
+	v.pending[viewKey{day: day, feed: feedID, viewerID: int64(viewerID)}] = struct{}{}
+	v.perFeed[feedID]++
 }
 
 // unwritten returns the views of feedID missing from a row read with
@@ -53,7 +96,7 @@ func (v *viewCounter) add(feedID int64) {
 func (v *viewCounter) unwritten(feedID, rowGen int64) int64 {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	n := v.pending[feedID]
+	n := v.perFeed[feedID]
 	for _, f := range v.flushes {
 		if rowGen < f.gen {
 			n += f.views[feedID]
@@ -79,38 +122,79 @@ func (v *viewCounter) run(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// flush writes the pending views. What fails to be written is put back for
-// the next flush.
+// flush writes the pending views, and once a day deletes the days before.
+// What fails to be written is put back for the next flush.
 func (v *viewCounter) flush(ctx context.Context) {
+	v.prune(ctx)
 	// Generations are times, so they keep growing across restarts.
 	gen := time.Now().UnixNano()
 	v.mu.Lock()
-	batch := v.pending
+	batch, perFeed := v.pending, v.perFeed
 	if len(batch) == 0 {
 		v.mu.Unlock()
 		return
 	}
-	v.pending = map[int64]int64{}
-	v.flushes = append(v.flushes, flushBatch{gen: gen, views: batch})
+	v.pending, v.perFeed = map[viewKey]struct{}{}, map[int64]int64{}
+	v.flushes = append(v.flushes, flushBatch{gen: gen, views: perFeed})
 	if len(v.flushes) > keptFlushes {
 		v.flushes = v.flushes[1:]
 	}
 	v.mu.Unlock()
-	params := db.AddViewsParams{Gen: gen, Ids: make([]int64, 0, len(batch)), Counts: make([]int64, 0, len(batch))}
-	for id, n := range batch {
-		params.Ids = append(params.Ids, id)
-		params.Counts = append(params.Counts, n)
-	}
-	err := v.q.AddViews(ctx, params)
 
-	if err == nil {
-		return
+	// In key order, so two nodes' flushes take the rows' locks in one order.
+	keys := make([]viewKey, 0, len(batch))
+	for k := range batch {
+		keys = append(keys, k)
 	}
-	v.log.Warn().Err(err).Int("feeds", len(batch)).Msg("writing view counts failed; retrying at the next flush")
+	slices.SortFunc(keys, func(a, b viewKey) int {
+		return cmp.Or(a.day.Compare(b.day), cmp.Compare(a.feed, b.feed), cmp.Compare(a.viewerID, b.viewerID))
+	})
+	params := db.AddDailyViewsParams{Gen: gen, Days: make([]pgtype.Date, len(keys)),
+		FeedIds: make([]int64, len(keys)), ViewerIds: make([]int64, len(keys))}
+	for i, k := range keys {
+		params.Days[i] = pgtype.Date{Time: k.day, Valid: true}
+		params.FeedIds[i], params.ViewerIds[i] = k.feed, k.viewerID
+	}
+	counted, err := v.q.AddDailyViews(ctx, params)
+
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	v.flushes = v.flushes[:len(v.flushes)-1] // it is the newest: flushes run one at a time
-	for id, n := range batch {
-		v.pending[id] += n
+	if err == nil {
+		views := make(map[int64]int64, len(counted))
+		for _, c := range counted {
+			views[c.ID] = c.N
+		}
+		if i := v.indexOf(gen); i >= 0 {
+			v.flushes[i].views = views
+		}
+		return
 	}
+	v.log.Warn().Err(err).Int("views", len(batch)).Msg("writing view counts failed; retrying at the next flush")
+	if i := v.indexOf(gen); i >= 0 {
+		v.flushes = slices.Delete(v.flushes, i, i+1)
+	}
+	for k := range batch {
+		if len(v.pending) < maxPending {
+			v.pending[k] = struct{}{}
+			v.perFeed[k.feed]++
+		}
+	}
+}
+
+// indexOf finds flush gen among the kept ones (-1 once it is dropped).
+func (v *viewCounter) indexOf(gen int64) int {
+	return slices.IndexFunc(v.flushes, func(f flushBatch) bool { return f.gen == gen })
+}
+
+// prune deletes the views of days before today, once a day per node.
+func (v *viewCounter) prune(ctx context.Context) {
+	today := utcDay(v.now())
+	if today.Equal(v.pruned) {
+		return
+	}
+	if err := v.q.PruneDailyViews(ctx, pgtype.Date{Time: today, Valid: true}); err != nil {
+		v.log.Warn().Err(err).Msg("deleting the views of past days failed; retrying at the next flush")
+		return
+	}
+	v.pruned = today
 }

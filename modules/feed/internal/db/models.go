@@ -6,6 +6,8 @@ package db
 
 import (
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 type FeedsComment struct {
@@ -16,6 +18,12 @@ type FeedsComment struct {
 	ReplyToID int64
 	CreatedAt time.Time
 	DeletedAt *time.Time
+}
+
+type FeedsDailyView struct {
+	Day      pgtype.Date
+	FeedID   int64
+	ViewerID int64
 }
 
 type FeedsFeed struct {

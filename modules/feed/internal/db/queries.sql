@@ -75,11 +75,25 @@ UPDATE feeds.feeds SET comment_count = comment_count + 1 WHERE id = @id AND is_p
 -- name: DecrementCommentCount :exec
 UPDATE feeds.feeds SET comment_count = comment_count - 1 WHERE id = @id;
 
--- name: AddViews :exec
+-- name: AddDailyViews :many
+-- Records the views; those not yet recorded for their day add to the feeds'
+-- view_count, stamped with the flush's generation. Returns what each feed got.
+WITH counted AS (
+    INSERT INTO feeds.daily_views (day, feed_id, viewer_id)
+    SELECT unnest(@days::date[]), unnest(@feed_ids::bigint[]), unnest(@viewer_ids::bigint[])
+    ON CONFLICT DO NOTHING
+    RETURNING feed_id
+), per_feed AS (
+    SELECT feed_id, count(*) AS n FROM counted GROUP BY feed_id
+)
 UPDATE feeds.feeds f
-SET view_count = f.view_count + v.n, view_flush_gen = @gen::bigint
-FROM (SELECT unnest(@ids::bigint[]) AS id, unnest(@counts::bigint[]) AS n) AS v
-WHERE f.id = v.id;
+SET view_count = f.view_count + p.n, view_flush_gen = @gen::bigint
+FROM per_feed p
+WHERE f.id = p.feed_id
+RETURNING f.id, p.n;
+
+-- name: PruneDailyViews :exec
+DELETE FROM feeds.daily_views WHERE day < @today::date;
 
 -- name: ListOwn :many
 SELECT * FROM feeds.feeds

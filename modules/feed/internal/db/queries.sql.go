@@ -7,7 +7,64 @@ package db
 
 import (
 	"context"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
+
+const addDailyViews = `-- name: AddDailyViews :many
+WITH counted AS (
+    INSERT INTO feeds.daily_views (day, feed_id, viewer_id)
+    SELECT unnest($2::date[]), unnest($3::bigint[]), unnest($4::bigint[])
+    ON CONFLICT DO NOTHING
+    RETURNING feed_id
+), per_feed AS (
+    SELECT feed_id, count(*) AS n FROM counted GROUP BY feed_id
+)
+UPDATE feeds.feeds f
+SET view_count = f.view_count + p.n, view_flush_gen = $1::bigint
+FROM per_feed p
+WHERE f.id = p.feed_id
+RETURNING f.id, p.n
+`
+
+type AddDailyViewsParams struct {
+	Gen       int64
+	Days      []pgtype.Date
+	FeedIds   []int64
+	ViewerIds []int64
+}
+
+type AddDailyViewsRow struct {
+	ID int64
+	N  int64
+}
+
+// Records the views; those not yet recorded for their day add to the feeds'
+// view_count, stamped with the flush's generation. Returns what each feed got.
+func (q *Queries) AddDailyViews(ctx context.Context, arg AddDailyViewsParams) ([]AddDailyViewsRow, error) {
+	rows, err := q.db.Query(ctx, addDailyViews,
+		arg.Gen,
+		arg.Days,
+		arg.FeedIds,
+		arg.ViewerIds,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []AddDailyViewsRow
+	for rows.Next() {
+		var i AddDailyViewsRow
+		if err := rows.Scan(&i.ID, &i.N); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
 
 const addImages = `-- name: AddImages :exec
 INSERT INTO feeds.images (feed_id, img_url)
@@ -35,24 +92,6 @@ type AddVideoParams struct {
 
 func (q *Queries) AddVideo(ctx context.Context, arg AddVideoParams) error {
 	_, err := q.db.Exec(ctx, addVideo, arg.FeedID, arg.VideoUrl)
-	return err
-}
-
-const addViews = `-- name: AddViews :exec
-UPDATE feeds.feeds f
-SET view_count = f.view_count + v.n, view_flush_gen = $1::bigint
-FROM (SELECT unnest($2::bigint[]) AS id, unnest($3::bigint[]) AS n) AS v
-WHERE f.id = v.id
-`
-
-type AddViewsParams struct {
-	Gen    int64
-	Ids    []int64
-	Counts []int64
-}
-
-func (q *Queries) AddViews(ctx context.Context, arg AddViewsParams) error {
-	_, err := q.db.Exec(ctx, addViews, arg.Gen, arg.Ids, arg.Counts)
 	return err
 }
 
@@ -682,6 +721,15 @@ func (q *Queries) LockFeed(ctx context.Context, id int64) (FeedsFeed, error) {
 		&i.IsPublic,
 	)
 	return i, err
+}
+
+const pruneDailyViews = `-- name: PruneDailyViews :exec
+DELETE FROM feeds.daily_views WHERE day < $1::date
+`
+
+func (q *Queries) PruneDailyViews(ctx context.Context, today pgtype.Date) error {
+	_, err := q.db.Exec(ctx, pruneDailyViews, today)
+	return err
 }
 
 const recentPublicFloor = `-- name: RecentPublicFloor :one

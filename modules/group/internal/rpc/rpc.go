@@ -4,6 +4,7 @@ package rpc
 
 import (
 	"context"
+	"strings"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -11,7 +12,9 @@ import (
 	"github.com/parley-im/parley/api/gen/grouppb"
 	"github.com/parley-im/parley/modules/group/internal/app"
 	"github.com/parley-im/parley/modules/group/internal/db"
+	"github.com/parley-im/parley/platform/apperr"
 	"github.com/parley-im/parley/platform/auth"
+	"github.com/parley-im/parley/platform/identity"
 	"github.com/parley-im/parley/platform/paging"
 	"github.com/parley-im/parley/platform/pong"
 )
@@ -34,8 +37,12 @@ func (s *Server) CreateGroup(ctx context.Context, req *grouppb.CreateGroupReques
 	if err != nil {
 		return nil, err
 	}
+	name, err := identity.Name("name", req.GetName(), grouppb.MaxNameLength)
+	if err != nil {
+		return nil, apperr.InvalidArgument("%s", err)
+	}
 	g, err := s.svc.CreateGroup(ctx, caller.UserID, app.Fields{
-		Name: req.GetName(), Introduction: req.GetIntroduction(), AvatarURL: req.GetAvatarUrl(),
+		Name: name, Introduction: req.GetIntroduction(), AvatarURL: req.GetAvatarUrl(),
 	})
 	if err != nil {
 		return nil, err
@@ -48,8 +55,14 @@ func (s *Server) UpdateGroup(ctx context.Context, req *grouppb.UpdateGroupReques
 	if err != nil {
 		return nil, err
 	}
+	var name string // empty keeps the stored one
+	if strings.TrimSpace(req.GetName()) != "" {
+		if name, err = identity.Name("name", req.GetName(), grouppb.MaxNameLength); err != nil {
+			return nil, apperr.InvalidArgument("%s", err)
+		}
+	}
 	_, err = s.svc.UpdateGroup(ctx, caller.UserID, req.GetId(), app.Fields{
-		Name: req.GetName(), Introduction: req.GetIntroduction(), AvatarURL: req.GetAvatarUrl(),
+		Name: name, Introduction: req.GetIntroduction(), AvatarURL: req.GetAvatarUrl(),
 	})
 	if err != nil {
 		return nil, err

@@ -9,13 +9,13 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/alexedwards/argon2id"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/semaphore"
 
@@ -24,6 +24,7 @@ import (
 	"github.com/parley-im/parley/platform/apperr"
 	"github.com/parley-im/parley/platform/auth"
 	"github.com/parley-im/parley/platform/clientaddr"
+	"github.com/parley-im/parley/platform/identity"
 	"github.com/parley-im/parley/platform/paging"
 	"github.com/parley-im/parley/platform/ratelimit"
 	"github.com/parley-im/parley/platform/search"
@@ -64,6 +65,7 @@ type Config struct {
 var (
 	ErrNotFound          = apperr.NotFound("user not found")
 	ErrNicknameTaken     = apperr.AlreadyExists("nickname: already taken")
+	ErrNicknameLookalike = apperr.AlreadyExists("nickname: looks like a nickname already taken (look-alike letters from other scripts, digits or case): choose another")
 	ErrBadCredentials    = apperr.Unauthenticated("invalid nickname or password")
 	ErrInvalidToken      = apperr.Unauthenticated("invalid, expired or revoked token")
 	ErrTooManyLoginFails = apperr.ResourceExhausted("too many failed logins for this nickname: try again in a minute")
@@ -185,7 +187,7 @@ func (s *Service) comparePassword(ctx context.Context, password, hash string) (b
 	return match, nil
 }
 
-// NewUser is a validated sign-up.
+// NewUser is a validated sign-up, its nickname normalised (identity.Name).
 type NewUser struct {
 	Nickname  string
 	Gender    int16
@@ -202,14 +204,18 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (db.UsersUser, err
 		return db.UsersUser{}, err
 	}
 	u, err := s.q.CreateUser(ctx, db.CreateUserParams{
-		Nickname:       strings.TrimSpace(in.Nickname),
-		NicknameFolded: search.Fold(in.Nickname),
+		Nickname:         in.Nickname,
+		NicknameFolded:   search.Fold(in.Nickname),
+		NicknameSkeleton: pgtype.Text{String: identity.Skeleton(in.Nickname), Valid: true},
 		Gender:         in.Gender,
 		AvatarUrl:      in.AvatarURL,
 		PasswordHash:   hash,
 	})
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" { // unique_violation
+		if pgErr.ConstraintName == "users_nickname_skeleton_key" {
+			return db.UsersUser{}, ErrNicknameLookalike
+		}
 		return db.UsersUser{}, ErrNicknameTaken
 	}
 	if err != nil {
@@ -223,13 +229,14 @@ func (s *Service) Login(ctx context.Context, nickname, password string) (string,
 	if !allowFrom(ctx, s.logins) {
 		return "", ErrTooManyLogins
 	}
-	folded, address := search.Fold(nickname), addressOf(ctx)
+	// Failures count against the normalised nickname; see GetCredentials.
+	typed, folded, address := search.Fold(nickname), search.Fold(identity.Normal(nickname)), addressOf(ctx)
 	attempt, err := s.reserveAttempt(ctx, folded, address)
 	if err != nil {
 		return "", err
 	}
 
-	cred, err := s.q.GetCredentials(ctx, folded)
+	cred, err := s.q.GetCredentials(ctx, db.GetCredentialsParams{Typed: typed, Normalised: folded})
 	hash := cred.PasswordHash
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):

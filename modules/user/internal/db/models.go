@@ -6,6 +6,8 @@ package db
 
 import (
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 type UsersBlock struct {
@@ -35,15 +37,16 @@ type UsersToken struct {
 }
 
 type UsersUser struct {
-	ID             int64
-	Nickname       string
-	NicknameFolded string
-	Gender         int16
-	AvatarUrl      string
-	Extra          string
-	PasswordHash   string
-	IsAdmin        bool
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-	DeletedAt      *time.Time
+	ID               int64
+	Nickname         string
+	NicknameFolded   string
+	Gender           int16
+	AvatarUrl        string
+	Extra            string
+	PasswordHash     string
+	IsAdmin          bool
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+	DeletedAt        *time.Time
+	NicknameSkeleton pgtype.Text
 }

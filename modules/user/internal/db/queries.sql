@@ -1,8 +1,8 @@
 -- Queries return whole users.users rows (one Go type, db.UsersUser).
 
 -- name: CreateUser :one
-INSERT INTO users.users (nickname, nickname_folded, gender, avatar_url, password_hash)
-VALUES (@nickname, @nickname_folded, @gender, @avatar_url, @password_hash)
+INSERT INTO users.users (nickname, nickname_folded, nickname_skeleton, gender, avatar_url, password_hash)
+VALUES (@nickname, @nickname_folded, @nickname_skeleton, @gender, @avatar_url, @password_hash)
 RETURNING *;
 
 -- name: GetUser :one
@@ -43,9 +43,13 @@ WHERE search.grams(nickname_folded) @> search.keyword_grams(@keyword::text)
   AND deleted_at IS NULL;
 
 -- name: GetCredentials :one
+-- The nickname as typed (folded) or in its normalised form: a nickname from
+-- before identity.Name is stored as it was typed; the typed form wins.
 SELECT id, password_hash
 FROM users.users
-WHERE nickname_folded = @nickname_folded AND deleted_at IS NULL;
+WHERE nickname_folded IN (@typed::text, @normalised::text) AND deleted_at IS NULL
+ORDER BY nickname_folded = @typed::text DESC
+LIMIT 1;
 
 -- name: UpdatePassword :execrows
 UPDATE users.users

@@ -8,6 +8,8 @@ package db
 import (
 	"context"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 const authenticate = `-- name: Authenticate :one
@@ -157,17 +159,18 @@ func (q *Queries) CreateToken(ctx context.Context, arg CreateTokenParams) error 
 
 const createUser = `-- name: CreateUser :one
 
-INSERT INTO users.users (nickname, nickname_folded, gender, avatar_url, password_hash)
-VALUES ($1, $2, $3, $4, $5)
-RETURNING id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, is_admin, created_at, updated_at, deleted_at
+INSERT INTO users.users (nickname, nickname_folded, nickname_skeleton, gender, avatar_url, password_hash)
+VALUES ($1, $2, $3, $4, $5, $6)
+RETURNING id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, is_admin, created_at, updated_at, deleted_at, nickname_skeleton
 `
 
 type CreateUserParams struct {
-	Nickname       string
-	NicknameFolded string
-	Gender         int16
-	AvatarUrl      string
-	PasswordHash   string
+	Nickname         string
+	NicknameFolded   string
+	NicknameSkeleton pgtype.Text
+	Gender           int16
+	AvatarUrl        string
+	PasswordHash     string
 }
 
 // Queries return whole users.users rows (one Go type, db.UsersUser).
@@ -175,6 +178,7 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (UsersUs
 	row := q.db.QueryRow(ctx, createUser,
 		arg.Nickname,
 		arg.NicknameFolded,
+		arg.NicknameSkeleton,
 		arg.Gender,
 		arg.AvatarUrl,
 		arg.PasswordHash,
@@ -192,6 +196,7 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (UsersUs
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.DeletedAt,
+		&i.NicknameSkeleton,
 	)
 	return i, err
 }
@@ -284,23 +289,32 @@ func (q *Queries) ForgetLoginFailures(ctx context.Context, arg ForgetLoginFailur
 const getCredentials = `-- name: GetCredentials :one
 SELECT id, password_hash
 FROM users.users
-WHERE nickname_folded = $1 AND deleted_at IS NULL
+WHERE nickname_folded IN ($1::text, $2::text) AND deleted_at IS NULL
+ORDER BY nickname_folded = $1::text DESC
+LIMIT 1
 `
+
+type GetCredentialsParams struct {
+	Typed      string
+	Normalised string
+}
 
 type GetCredentialsRow struct {
 	ID           int64
 	PasswordHash string
 }
 
-func (q *Queries) GetCredentials(ctx context.Context, nicknameFolded string) (GetCredentialsRow, error) {
-	row := q.db.QueryRow(ctx, getCredentials, nicknameFolded)
+// The nickname as typed (folded) or in its normalised form: a nickname from
+// before identity.Name is stored as it was typed; the typed form wins.
+func (q *Queries) GetCredentials(ctx context.Context, arg GetCredentialsParams) (GetCredentialsRow, error) {
+	row := q.db.QueryRow(ctx, getCredentials, arg.Typed, arg.Normalised)
 	var i GetCredentialsRow
 	err := row.Scan(&i.ID, &i.PasswordHash)
 	return i, err
 }
 
 const getUser = `-- name: GetUser :one
-SELECT id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, is_admin, created_at, updated_at, deleted_at
+SELECT id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, is_admin, created_at, updated_at, deleted_at, nickname_skeleton
 FROM users.users
 WHERE id = $1 AND deleted_at IS NULL
 `
@@ -320,12 +334,13 @@ func (q *Queries) GetUser(ctx context.Context, id int64) (UsersUser, error) {
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.DeletedAt,
+		&i.NicknameSkeleton,
 	)
 	return i, err
 }
 
 const getUsersByIDs = `-- name: GetUsersByIDs :many
-SELECT id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, is_admin, created_at, updated_at, deleted_at
+SELECT id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, is_admin, created_at, updated_at, deleted_at, nickname_skeleton
 FROM users.users
 WHERE id = ANY($1::bigint[]) AND deleted_at IS NULL
 `
@@ -351,6 +366,7 @@ func (q *Queries) GetUsersByIDs(ctx context.Context, ids []int64) ([]UsersUser, 
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.DeletedAt,
+			&i.NicknameSkeleton,
 		); err != nil {
 			return nil, err
 		}
@@ -382,7 +398,7 @@ func (q *Queries) IsBlocked(ctx context.Context, arg IsBlockedParams) (bool, err
 }
 
 const listBlocked = `-- name: ListBlocked :many
-SELECT u.id, u.nickname, u.nickname_folded, u.gender, u.avatar_url, u.extra, u.password_hash, u.is_admin, u.created_at, u.updated_at, u.deleted_at
+SELECT u.id, u.nickname, u.nickname_folded, u.gender, u.avatar_url, u.extra, u.password_hash, u.is_admin, u.created_at, u.updated_at, u.deleted_at, u.nickname_skeleton
 FROM users.blocks b
 JOIN users.users u ON u.id = b.blocked_id
 WHERE b.blocker_id = $1 AND u.deleted_at IS NULL
@@ -422,6 +438,7 @@ func (q *Queries) ListBlocked(ctx context.Context, arg ListBlockedParams) ([]Lis
 			&i.UsersUser.CreatedAt,
 			&i.UsersUser.UpdatedAt,
 			&i.UsersUser.DeletedAt,
+			&i.UsersUser.NicknameSkeleton,
 		); err != nil {
 			return nil, err
 		}
@@ -434,7 +451,7 @@ func (q *Queries) ListBlocked(ctx context.Context, arg ListBlockedParams) ([]Lis
 }
 
 const listFollowers = `-- name: ListFollowers :many
-SELECT u.id, u.nickname, u.nickname_folded, u.gender, u.avatar_url, u.extra, u.password_hash, u.is_admin, u.created_at, u.updated_at, u.deleted_at
+SELECT u.id, u.nickname, u.nickname_folded, u.gender, u.avatar_url, u.extra, u.password_hash, u.is_admin, u.created_at, u.updated_at, u.deleted_at, u.nickname_skeleton
 FROM users.follows f
 JOIN users.users u ON u.id = f.follower_id
 WHERE f.followee_id = $1 AND u.deleted_at IS NULL
@@ -473,6 +490,7 @@ func (q *Queries) ListFollowers(ctx context.Context, arg ListFollowersParams) ([
 			&i.UsersUser.CreatedAt,
 			&i.UsersUser.UpdatedAt,
 			&i.UsersUser.DeletedAt,
+			&i.UsersUser.NicknameSkeleton,
 		); err != nil {
 			return nil, err
 		}
@@ -485,7 +503,7 @@ func (q *Queries) ListFollowers(ctx context.Context, arg ListFollowersParams) ([
 }
 
 const listFollowing = `-- name: ListFollowing :many
-SELECT u.id, u.nickname, u.nickname_folded, u.gender, u.avatar_url, u.extra, u.password_hash, u.is_admin, u.created_at, u.updated_at, u.deleted_at
+SELECT u.id, u.nickname, u.nickname_folded, u.gender, u.avatar_url, u.extra, u.password_hash, u.is_admin, u.created_at, u.updated_at, u.deleted_at, u.nickname_skeleton
 FROM users.follows f
 JOIN users.users u ON u.id = f.followee_id
 WHERE f.follower_id = $1 AND u.deleted_at IS NULL
@@ -525,6 +543,7 @@ func (q *Queries) ListFollowing(ctx context.Context, arg ListFollowingParams) ([
 			&i.UsersUser.CreatedAt,
 			&i.UsersUser.UpdatedAt,
 			&i.UsersUser.DeletedAt,
+			&i.UsersUser.NicknameSkeleton,
 		); err != nil {
 			return nil, err
 		}
@@ -537,7 +556,7 @@ func (q *Queries) ListFollowing(ctx context.Context, arg ListFollowingParams) ([
 }
 
 const listUsers = `-- name: ListUsers :many
-SELECT id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, is_admin, created_at, updated_at, deleted_at
+SELECT id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, is_admin, created_at, updated_at, deleted_at, nickname_skeleton
 FROM users.users
 WHERE deleted_at IS NULL
 ORDER BY id
@@ -570,6 +589,7 @@ func (q *Queries) ListUsers(ctx context.Context, arg ListUsersParams) ([]UsersUs
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.DeletedAt,
+			&i.NicknameSkeleton,
 		); err != nil {
 			return nil, err
 		}
@@ -655,7 +675,7 @@ func (q *Queries) RecordLoginAttempt(ctx context.Context, arg RecordLoginAttempt
 }
 
 const searchUsers = `-- name: SearchUsers :many
-SELECT id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, is_admin, created_at, updated_at, deleted_at
+SELECT id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, is_admin, created_at, updated_at, deleted_at, nickname_skeleton
 FROM users.users
 WHERE search.grams(nickname_folded) @> search.keyword_grams($1::text)
   AND strpos(nickname_folded, $1::text) > 0
@@ -692,6 +712,7 @@ func (q *Queries) SearchUsers(ctx context.Context, arg SearchUsersParams) ([]Use
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.DeletedAt,
+			&i.NicknameSkeleton,
 		); err != nil {
 			return nil, err
 		}

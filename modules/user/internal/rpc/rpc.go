@@ -11,7 +11,9 @@ import (
 	"github.com/parley-im/parley/api/gen/userpb"
 	"github.com/parley-im/parley/modules/user/internal/app"
 	"github.com/parley-im/parley/modules/user/internal/db"
+	"github.com/parley-im/parley/platform/apperr"
 	"github.com/parley-im/parley/platform/auth"
+	"github.com/parley-im/parley/platform/identity"
 	"github.com/parley-im/parley/platform/paging"
 	"github.com/parley-im/parley/platform/pong"
 )
@@ -30,8 +32,12 @@ func (s *Server) Ping(ctx context.Context, req *commonpb.PingRequest) (*commonpb
 }
 
 func (s *Server) CreateUser(ctx context.Context, req *userpb.UserCreateRequest) (*userpb.UserCreateResponse, error) {
+	nickname, err := identity.Name("nickname", req.GetNickname(), userpb.MaxNicknameLength)
+	if err != nil {
+		return nil, apperr.InvalidArgument("%s", err)
+	}
 	u, err := s.svc.CreateUser(ctx, app.NewUser{
-		Nickname:  req.GetNickname(),
+		Nickname:  nickname,
 		Gender:    int16(req.GetGender()),
 		AvatarURL: req.GetAvatarUrl(),
 		Password:  req.GetPassword(),
