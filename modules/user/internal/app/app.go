@@ -207,9 +207,9 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (db.UsersUser, err
 		Nickname:         in.Nickname,
 		NicknameFolded:   search.Fold(in.Nickname),
 		NicknameSkeleton: pgtype.Text{String: identity.Skeleton(in.Nickname), Valid: true},
-		Gender:         in.Gender,
-		AvatarUrl:      in.AvatarURL,
-		PasswordHash:   hash,
+		Gender:           in.Gender,
+		AvatarUrl:        in.AvatarURL,
+		PasswordHash:     hash,
 	})
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" { // unique_violation
