@@ -31,6 +31,7 @@ import (
 	"github.com/parley-im/parley/platform/config"
 	"github.com/parley-im/parley/platform/grpcserver"
 	"github.com/parley-im/parley/platform/httpserver"
+	"github.com/parley-im/parley/platform/media"
 	"github.com/parley-im/parley/platform/rest"
 	"github.com/parley-im/parley/platform/storage"
 	"github.com/parley-im/parley/web"
@@ -48,7 +49,7 @@ type parley struct {
 	background []func(ctx context.Context)
 	// closeStreams ends the long-lived gateway streams at shutdown.
 	closeStreams func()
-	// media serves uploaded files under /media/ when they are kept on disk.
+	// media serves uploaded files under /media/ to those holding a link.
 	media http.Handler
 	// closeBus leaves the cluster, after the server has stopped.
 	closeBus func()
@@ -56,8 +57,8 @@ type parley struct {
 	webSocket gateway.WebSocketEdge
 	// upload stores images posted by pages at /upload.
 	upload http.Handler
-	// mediaOrigin is where uploaded files are fetched from (the page's CSP).
-	mediaOrigin string
+	// mediaOrigins are where uploaded files are fetched from (the page's CSP).
+	mediaOrigins []string
 	// rest serves the REST API under /v1/api/ through the server's
 	// in-process connection.
 	rest http.Handler
@@ -129,20 +130,29 @@ func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerol
 		TrustedProxies:  trusted,
 	})
 
-	groups := group.New(pool, users, group.Config{MemberCap: cfg.GroupMemberCap})
-	feeds, err := feed.New(pool, users, feed.Config{Moderation: cfg.FeedModeration}, log)
+	secret, err := common.MediaLinkSecret(ctx, pool)
 	if err != nil {
 		return nil, err
 	}
-	messages := message.New(pool, users, groups, deliveries, message.Config{SendRate: cfg.SendRate, SendBurst: cfg.SendBurst}, log)
+	mediaBase := publicURL(cfg) + "/media"
+	links, err := media.NewLinks(mediaBase, secret, cfg.MediaLinkTTL)
+	if err != nil {
+		return nil, err
+	}
+	groups := group.New(pool, users, group.Config{MemberCap: cfg.GroupMemberCap})
+	feeds, err := feed.New(pool, users, links, feed.Config{Moderation: cfg.FeedModeration}, log)
+	if err != nil {
+		return nil, err
+	}
+	messages := message.New(pool, users, groups, deliveries, links, message.Config{SendRate: cfg.SendRate, SendBurst: cfg.SendBurst}, log)
 	// The gateway dispatches its clients' requests through the server itself.
 	gateways := gateway.New(srv, users, deliveries, gateway.Config{NodeID: cfg.NodeID, QueueSize: cfg.GatewayQueue})
 
-	store, spool, media, err := newStorage(ctx, cfg)
+	store, spool, storeOrigin, err := newStorage(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	commons, err := common.New(pool, store, common.Config{
+	commons, err := common.New(pool, store, links, common.Config{
 		MaxUploadBytes: cfg.MaxUploadBytes, MaxUploadsPerUser: cfg.MaxUploadsPerUser, MaxImagePixels: cfg.MaxImagePixels,
 		SpoolDir: spool,
 		SMTP: common.SMTP{
@@ -172,10 +182,10 @@ func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerol
 		server:       srv,
 		background:   []func(context.Context){feeds.Run, messages.Run, commons.Run},
 		closeStreams: gateways.CloseStreams,
-		media:        media,
+		media:        links.Handler(store.Serve),
 		closeBus:     closeBus,
 		upload:       commons.UploadHandler(users),
-		mediaOrigin:  origin(store.URL("")),
+		mediaOrigins: []string{origin(mediaBase), storeOrigin},
 		webSocket: gateways.WebSocket(gateway.WebSocketOptions{
 			OriginPatterns: splitList(cfg.WSOrigins), MaxFrameBytes: cfg.WSMaxFrameBytes,
 			Keepalive: cfg.Keepalive, KeepaliveWait: cfg.KeepaliveWait, TrustedProxies: trusted,
@@ -188,9 +198,7 @@ func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerol
 // and its OpenAPI document, and the web page.
 func (app *parley) httpHandler(ready httpserver.ReadinessCheck) http.Handler {
 	mux := httpserver.NewMux(ready)
-	if app.media != nil {
-		mux.Handle("GET /media/", app.media)
-	}
+	mux.Handle("GET /media/", app.media)
 	mux.Handle("GET /ws", app.webSocket)
 	mux.Handle("POST /upload", app.upload)
 	// Every method, so a wrong one is the REST API's 405, not the page's.
@@ -198,7 +206,7 @@ func (app *parley) httpHandler(ready httpserver.ReadinessCheck) http.Handler {
 		mux.Handle(method+" /v1/api/", app.rest)
 	}
 	mux.Handle("GET /openapi.json", openapi.Handler())
-	mux.Handle("GET /", web.Handler(app.mediaOrigin))
+	mux.Handle("GET /", web.Handler(app.mediaOrigins...))
 	return mux
 }
 
@@ -215,25 +223,29 @@ func newBus(cfg config.Config, log zerolog.Logger) (bus.Bus, func(), error) {
 }
 
 // newStorage builds the upload store -storage names, the directory uploads
-// are spooled to and, for fs, the handler that serves its files under
-// /media/. An fs store spools inside its own directory, so storing an upload
-// is a rename on one filesystem.
-func newStorage(ctx context.Context, cfg config.Config) (storage.Storage, string, http.Handler, error) {
+// are spooled to and the origin, if any, files are fetched from besides
+// /media/ (an S3 store's presigned links). An fs store spools inside its own
+// directory, so storing an upload is a rename on one filesystem.
+func newStorage(ctx context.Context, cfg config.Config) (storage.Storage, string, string, error) {
 	switch cfg.Storage {
 	case "fs":
-		fs, err := storage.NewFS(cfg.StorageDir, publicURL(cfg)+"/media")
+		fs, err := storage.NewFS(cfg.StorageDir)
 		if err != nil {
-			return nil, "", nil, err
+			return nil, "", "", err
 		}
-		return fs, fs.TempDir(), fs.Handler("/media/"), nil
+		return fs, fs.TempDir(), "", nil
 	case "s3":
 		s3, err := storage.NewS3(ctx, storage.S3Config{
 			Endpoint: cfg.S3.Endpoint, Bucket: cfg.S3.Bucket, AccessKey: cfg.S3.AccessKey,
 			SecretKey: cfg.S3.SecretKey, UseTLS: cfg.S3.TLS, Region: cfg.S3.Region, PublicURL: cfg.S3.PublicURL,
 		})
-		return s3, filepath.Join(cfg.DataDir, "spool"), nil, err
+		public := cfg.S3.PublicURL
+		if public == "" {
+			public = map[bool]string{true: "https://", false: "http://"}[cfg.S3.TLS] + cfg.S3.Endpoint
+		}
+		return s3, filepath.Join(cfg.DataDir, "spool"), origin(public), err
 	}
-	return nil, "", nil, fmt.Errorf("storage %q: want fs or s3", cfg.Storage)
+	return nil, "", "", fmt.Errorf("storage %q: want fs or s3", cfg.Storage)
 }
 
 // publicURL is -public-url, or the HTTP listener's address as a URL.

@@ -230,11 +230,11 @@ func TestSendEmailSurvivesUntilAWorkerRuns(t *testing.T) {
 	require.Empty(t, mta.acceptedTo(ann))
 	require.Equal(t, "queued", e.mustEmail(t, subject).status)
 
-	store, err := storage.NewFS(t.TempDir(), "http://media.invalid")
+	store, err := storage.NewFS(t.TempDir())
 	require.NoError(t, err)
 	cfg := mta.config()
 	cfg.SpoolDir = store.TempDir()
-	restarted, err := common.New(e.pool, store, cfg, zerolog.Nop())
+	restarted, err := common.New(e.pool, store, e.links, cfg, zerolog.Nop())
 	require.NoError(t, err)
 	run(t, restarted)
 

@@ -29,6 +29,7 @@ import (
 	"github.com/parley-im/parley/modules/common"
 	"github.com/parley-im/parley/modules/user"
 	"github.com/parley-im/parley/platform/grpcserver"
+	"github.com/parley-im/parley/platform/media"
 	"github.com/parley-im/parley/platform/storage"
 	"github.com/parley-im/parley/platform/testdb"
 	"github.com/parley-im/parley/platform/testserver"
@@ -59,10 +60,12 @@ type env struct {
 	common  commonpb.CommonServiceClient
 
 	// With the fs backend (the default): where objects are kept, where
-	// uploads are spooled, and the base URL the media handler is served at.
+	// uploads are spooled; the base URL the media handler is served at,
+	// and the links it opens.
 	storeDir string
 	spoolDir string
 	baseURL  string
+	links    *media.Links
 }
 
 // options tune setup; the zero value serves an fs store and runs no
@@ -83,22 +86,26 @@ func setup(t testing.TB, o options) *env {
 	})
 	e := &env{pool: pool, userMod: users}
 
+	// The media handler mounted as cmd/parley mounts it.
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	e.baseURL = srv.URL
+	secret, err := common.MediaLinkSecret(context.Background(), pool)
+	require.NoError(t, err)
+	e.links, err = media.NewLinks(srv.URL+"/media", secret, time.Hour)
+	require.NoError(t, err)
 	store := o.store
 	if store == nil {
 		e.storeDir = filepath.Join(t.TempDir(), "media")
-		// The media handler mounted as cmd/parley mounts it.
-		mux := http.NewServeMux()
-		srv := httptest.NewServer(mux)
-		t.Cleanup(srv.Close)
-		e.baseURL = srv.URL
-		fsStore, err := storage.NewFS(e.storeDir, srv.URL+"/media")
+		fsStore, err := storage.NewFS(e.storeDir)
 		require.NoError(t, err)
-		mux.Handle("GET /media/", fsStore.Handler("/media/"))
 		store = fsStore
 		if o.cfg.SpoolDir == "" {
 			o.cfg.SpoolDir = fsStore.TempDir()
 		}
 	}
+	mux.Handle("GET /media/", e.links.Handler(store.Serve))
 	if o.cfg.SpoolDir == "" {
 		o.cfg.SpoolDir = filepath.Join(t.TempDir(), "spool")
 	}
@@ -109,7 +116,7 @@ func setup(t testing.TB, o options) *env {
 	if o.log != nil {
 		log = *o.log
 	}
-	mod, err := common.New(pool, store, o.cfg, log)
+	mod, err := common.New(pool, store, e.links, o.cfg, log)
 	require.NoError(t, err)
 	e.mod = mod
 	if o.run {

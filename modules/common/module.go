@@ -11,7 +11,9 @@ import (
 
 	"github.com/parley-im/parley/api/gen/commonpb"
 	"github.com/parley-im/parley/modules/common/internal/app"
+	"github.com/parley-im/parley/modules/common/internal/db"
 	"github.com/parley-im/parley/modules/common/internal/rpc"
+	"github.com/parley-im/parley/platform/media"
 	"github.com/parley-im/parley/platform/storage"
 )
 
@@ -30,12 +32,19 @@ type Module struct {
 	log zerolog.Logger
 }
 
-func New(pool *pgxpool.Pool, store storage.Storage, cfg Config, log zerolog.Logger) (*Module, error) {
-	svc, err := app.New(pool, store, cfg, log)
+// New builds the module over store; uploads are answered with links.
+func New(pool *pgxpool.Pool, store storage.Storage, links *media.Links, cfg Config, log zerolog.Logger) (*Module, error) {
+	svc, err := app.New(pool, store, links, cfg, log)
 	if err != nil {
 		return nil, err
 	}
 	return &Module{svc: svc, log: log}, nil
+}
+
+// MediaLinkSecret is the secret media links are signed with: made by the
+// first node that asks, the same on every node of the database.
+func MediaLinkSecret(ctx context.Context, pool *pgxpool.Pool) ([]byte, error) {
+	return app.Secret(ctx, db.New(pool), "media-links")
 }
 
 // Register adds the CommonService to s.

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -98,7 +99,17 @@ func TestUploadToS3(t *testing.T) {
 
 	u, err := upload(alice.ctx, e.common, img.data, 1500)
 	require.NoError(t, err)
-	require.Equal(t, "https://cdn.example.com/uploads/"+img.key(), u)
+	requireLink(t, e.baseURL, u, img.key())
+	// The link redirects to a presigned GET on the public address.
+	noRedirects := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirects.Get(u)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusFound, resp.StatusCode)
+	presigned, err := url.Parse(resp.Header.Get("Location"))
+	require.NoError(t, err)
+	require.Equal(t, "https://cdn.example.com/"+bucket+"/"+img.key(), presigned.Scheme+"://"+presigned.Host+presigned.Path)
+	require.NotEmpty(t, presigned.Query().Get("X-Amz-Signature"))
 	s3.requireObject(t, bucket, img.key(), img.data, img.contentType)
 	require.Equal(t, objectRow{
 		ownerID: int64(alice.id), size: int64(len(img.data)), contentType: img.contentType,
@@ -110,13 +121,13 @@ func TestUploadToS3(t *testing.T) {
 	// The same bytes again, from someone else: the same object, put once.
 	again, err := upload(bob.ctx, e.common, img.data, 999)
 	require.NoError(t, err)
-	require.Equal(t, u, again)
+	requireLink(t, e.baseURL, again, img.key())
 	require.Equal(t, int32(1), s3.backend.puts.Load(), "the same bytes were put twice")
 	require.Empty(t, files(t, e.spoolDir), "spool files left behind")
 }
 
-// Without a public URL, the object's URL is the bucket's on the endpoint,
-// and fetching it returns the image.
+// Without a public URL, the link redirects to the endpoint, and fetching it
+// returns the image.
 func TestUploadToS3DefaultURL(t *testing.T) {
 	t.Parallel()
 	s3 := startFakeS3(t)
@@ -131,7 +142,7 @@ func TestUploadToS3DefaultURL(t *testing.T) {
 
 	u, err := upload(alice.ctx, e.common, img.data, 4096)
 	require.NoError(t, err)
-	require.Equal(t, "http://"+s3.endpoint+"/"+bucket+"/"+img.key(), u)
+	requireLink(t, e.baseURL, u, img.key())
 	s3.requireObject(t, bucket, img.key(), img.data, img.contentType)
 
 	resp, body := get(t, u)

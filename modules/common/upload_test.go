@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/parley-im/parley/api/gen/commonpb"
 	"github.com/parley-im/parley/modules/common"
+	"github.com/parley-im/parley/platform/media"
 )
 
 // get fetches u and returns the response with its body read.
@@ -37,6 +39,20 @@ func get(t testing.TB, u string) (*http.Response, []byte) {
 	body, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	return resp, body
+}
+
+// requireLink requires u to be a private link to key on the media handler
+// at base: signed, with an expiry at least an hour away.
+func requireLink(t testing.TB, base, u, key string) {
+	t.Helper()
+	parsed, err := url.Parse(u)
+	require.NoError(t, err)
+	require.True(t, parsed.IsAbs(), "url %q is not absolute", u)
+	require.Equal(t, base+"/media/"+key, parsed.Scheme+"://"+parsed.Host+parsed.Path, "the key is the content's SHA-256 and the format's extension")
+	require.NotEmpty(t, parsed.Query().Get("sig"), "the link is signed")
+	exp, err := strconv.ParseInt(parsed.Query().Get("exp"), 10, 64)
+	require.NoError(t, err, "the link expires")
+	require.Greater(t, exp, time.Now().Add(time.Hour).Unix()-1)
 }
 
 func TestWebPFixtureDecodes(t *testing.T) {
@@ -68,10 +84,7 @@ func TestUploadStoresEachFormat(t *testing.T) {
 			u, err := upload(alice.ctx, e.common, img.data, chunk)
 			require.NoError(t, err)
 
-			parsed, err := url.Parse(u)
-			require.NoError(t, err)
-			require.True(t, parsed.IsAbs(), "url %q is not absolute", u)
-			require.Equal(t, e.baseURL+"/media/"+img.key(), u, "the key is the content's SHA-256 and the format's extension")
+			requireLink(t, e.baseURL, u, img.key())
 
 			resp, body := get(t, u)
 			require.Equal(t, http.StatusOK, resp.StatusCode)
@@ -149,7 +162,6 @@ func TestMediaHandlerServesOnlyObjects(t *testing.T) {
 	other := png32(t)
 	key := img.key()
 	for _, tc := range []struct{ name, path string }{
-		{"a key never stored", "/media/" + other.key()},
 		{"the object as a directory", "/media/" + key + "/"},
 		{"the key in upper case", "/media/" + strings.ToUpper(key[:64]) + ".png"},
 		{"the layout on disk", "/media/" + key[:2] + "/" + key},
@@ -172,6 +184,63 @@ func TestMediaHandlerServesOnlyObjects(t *testing.T) {
 			require.NotContains(t, string(body), key, "a listing")
 		})
 	}
+	t.Run("a key never stored, signed", func(t *testing.T) {
+		resp, _ := get(t, e.links.Private(other.key()))
+		require.Equal(t, http.StatusNotFound, resp.StatusCode)
+	})
+}
+
+// A file is fetched only through a link the server signed, before it
+// expires: its hash (the path) alone, a forged or borrowed signature, or an
+// expired link get 403 and say why.
+func TestMediaNeedsASignedUnexpiredLink(t *testing.T) {
+	t.Parallel()
+	e := setup(t, options{})
+	alice := e.signUp(t, "alice")
+	img := png32(t)
+	u, err := upload(alice.ctx, e.common, img.data, 1024)
+	require.NoError(t, err)
+	resp, body := get(t, u)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "the uploader's link opens")
+	require.Equal(t, img.data, body)
+	require.Contains(t, resp.Header.Get("Cache-Control"), "private")
+
+	parsed, err := url.Parse(u)
+	require.NoError(t, err)
+	bare := e.baseURL + parsed.Path
+	other := png32(t)
+	otherLink, err := url.Parse(e.links.Private(other.key()))
+	require.NoError(t, err)
+	q := parsed.Query()
+	for name, link := range map[string]string{
+		"the hash alone":                  bare,
+		"a signature of another file":     bare + "?" + otherLink.RawQuery,
+		"a forged signature":              bare + "?exp=" + q.Get("exp") + "&sig=AAAAAAAAAAAAAAAAAAAAAA",
+		"a later expiry than signed":      bare + "?exp=" + strconv.FormatInt(time.Now().Add(1000*time.Hour).Unix(), 10) + "&sig=" + q.Get("sig"),
+		"the signature without expiry":    bare + "?sig=" + q.Get("sig"),
+		"an expired link, validly signed": expiredLink(t, e, img.key()),
+	} {
+		resp, body := get(t, link)
+		require.Equal(t, http.StatusForbidden, resp.StatusCode, name)
+		require.Contains(t, string(body), "media: the link", name)
+		require.NotContains(t, string(body), string(img.data), name)
+	}
+}
+
+// expiredLink is a link to key signed with e's secret that expired a
+// second ago.
+func expiredLink(t *testing.T, e *env, key string) string {
+	t.Helper()
+	secret, err := common.MediaLinkSecret(context.Background(), e.pool)
+	require.NoError(t, err)
+	past, err := media.NewLinks(e.baseURL+"/media", secret, time.Second)
+	require.NoError(t, err)
+	link := past.Private(key) // valid for a second or two
+	require.Eventually(t, func() bool {
+		resp, _ := get(t, link)
+		return resp.StatusCode == http.StatusForbidden
+	}, 5*time.Second, 100*time.Millisecond)
+	return link
 }
 
 // requireAnswered waits for the server to end the upload while the client
@@ -346,7 +415,7 @@ func (brokenStore) Put(context.Context, string, *os.File, int64, string) error {
 	return fmt.Errorf("store: %w", &os.PathError{Op: "open", Path: "/srv/media/ab/ab.png", Err: syscall.EACCES})
 }
 
-func (brokenStore) URL(key string) string { return "http://media.invalid/" + key }
+func (brokenStore) Serve(w http.ResponseWriter, r *http.Request, _ string) { http.NotFound(w, r) }
 
 // A store that cannot write is the server's fault, reported as Internal:
 // not as Unavailable ("service temporarily unavailable, retry later"), which

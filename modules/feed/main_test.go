@@ -64,7 +64,7 @@ func start(t *testing.T, cfg feed.Config) (e *env, stop func()) {
 	users := user.New(pool, user.Config{
 		TokenTTL: time.Hour, LoginMaxFailures: 10, LoginWindow: time.Minute, PasswordParams: cheapHashing,
 	})
-	feeds, err := feed.New(pool, users, cfg, zerolog.Nop())
+	feeds, err := feed.New(pool, users, testserver.MediaLinks(t), cfg, zerolog.Nop())
 	require.NoError(t, err)
 
 	ctx, cancel := context.WithCancel(context.Background())

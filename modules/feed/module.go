@@ -12,6 +12,7 @@ import (
 	"github.com/parley-im/parley/api/gen/feedpb"
 	"github.com/parley-im/parley/modules/feed/internal/app"
 	"github.com/parley-im/parley/modules/feed/internal/rpc"
+	"github.com/parley-im/parley/platform/media"
 )
 
 // Config tunes the module.
@@ -34,9 +35,10 @@ type Module struct {
 	svc *app.Service
 }
 
-// New builds the module; it fails on an unknown moderation mode.
-func New(pool *pgxpool.Pool, users Users, cfg Config, log zerolog.Logger) (*Module, error) {
-	svc, err := app.New(pool, users, cfg, log)
+// New builds the module; it fails on an unknown moderation mode. Feeds'
+// media is answered with links that do not expire.
+func New(pool *pgxpool.Pool, users Users, links *media.Links, cfg Config, log zerolog.Logger) (*Module, error) {
+	svc, err := app.New(pool, users, links, cfg, log)
 	if err != nil {
 		return nil, err
 	}

@@ -110,9 +110,9 @@ func newFrameFuzzer(f *testing.F) *frameFuzzer {
 		TokensRevoked: func(userID uint64) { publishRevoked(deliveries, userID) },
 	})
 	groups := group.New(pool, users, group.Config{})
-	feeds, err := feed.New(pool, users, feed.Config{Moderation: feed.ModerationOff}, zerolog.Nop())
+	feeds, err := feed.New(pool, users, testserver.MediaLinks(f), feed.Config{Moderation: feed.ModerationOff}, zerolog.Nop())
 	require.NoError(f, err)
-	messages := message.New(pool, users, groups, deliveries, message.Config{SendRate: 1e6, SendBurst: 1e6}, zerolog.Nop())
+	messages := message.New(pool, users, groups, deliveries, testserver.MediaLinks(f), message.Config{SendRate: 1e6, SendBurst: 1e6}, zerolog.Nop())
 	registerGateway := func(r grpc.ServiceRegistrar) {
 		srv := r.(*grpcserver.Server)
 		gateway.New(srv, users, deliveries, gateway.Config{NodeID: nodeID}).Register(srv)

@@ -74,7 +74,7 @@ func setup(t *testing.T, queueSize int) *env {
 	e.userMod = users
 	groups := group.New(pool, users, group.Config{})
 	// A generous send rate: the tests send bursts no client would.
-	messages := message.New(pool, users, groups, deliveries, message.Config{SendRate: 1000, SendBurst: 1000}, zerolog.Nop())
+	messages := message.New(pool, users, groups, deliveries, testserver.MediaLinks(t), message.Config{SendRate: 1000, SendBurst: 1000}, zerolog.Nop())
 	registerGateway := func(r grpc.ServiceRegistrar) {
 		srv, ok := r.(*grpcserver.Server)
 		require.True(t, ok, "registrar is %T, want *grpcserver.Server", r)

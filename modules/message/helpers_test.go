@@ -68,7 +68,7 @@ func setupWith(t *testing.T, cfg message.Config) *env {
 	deliveries := bus.NewLocal()
 	rec := &recorder{}
 	t.Cleanup(deliveries.Subscribe(rec.handle))
-	messages := message.New(pool, users, groups, deliveries, cfg, zerolog.Nop())
+	messages := message.New(pool, users, groups, deliveries, testserver.MediaLinks(t), cfg, zerolog.Nop())
 	ctx, stop := context.WithCancel(context.Background())
 	ran := make(chan struct{})
 	go func() { defer close(ran); messages.Run(ctx) }()

@@ -15,6 +15,7 @@ import (
 	"github.com/parley-im/parley/modules/message/internal/app"
 	"github.com/parley-im/parley/modules/message/internal/rpc"
 	"github.com/parley-im/parley/platform/bus"
+	"github.com/parley-im/parley/platform/media"
 )
 
 // Config tunes the module.
@@ -42,8 +43,9 @@ type Module struct {
 	log zerolog.Logger
 }
 
-func New(pool *pgxpool.Pool, users Users, groups Groups, b bus.Bus, cfg Config, log zerolog.Logger) *Module {
-	return &Module{svc: app.New(pool, users, groups, b, cfg), log: log}
+// New builds the module; messages' media is answered with private links.
+func New(pool *pgxpool.Pool, users Users, groups Groups, b bus.Bus, links *media.Links, cfg Config, log zerolog.Logger) *Module {
+	return &Module{svc: app.New(pool, users, groups, b, links, cfg), log: log}
 }
 
 // Run does the module's background work (deleting idempotency keys older

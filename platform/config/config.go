@@ -52,6 +52,7 @@ type Config struct {
 	MaxUploadBytes    int64
 	MaxUploadsPerUser int
 	MaxImagePixels    int64
+	MediaLinkTTL      time.Duration
 	S3                S3
 	SMTP              SMTP
 }
@@ -98,6 +99,7 @@ func Default() Config {
 		MaxUploadBytes:    10 << 20,
 		MaxUploadsPerUser: 4,
 		MaxImagePixels:    40_000_000,
+		MediaLinkTTL:      24 * time.Hour,
 		S3:                S3{Bucket: "parley", TLS: true},
 		SMTP:              SMTP{Port: 587, TLS: "starttls", From: "Parley <parley@localhost>"},
 	}
@@ -158,6 +160,7 @@ func (c *Config) RegisterServeFlags(fs *flag.FlagSet) {
 	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", c.MaxUploadBytes, "largest image UploadImage accepts")
 	fs.IntVar(&c.MaxUploadsPerUser, "max-uploads-per-user", c.MaxUploadsPerUser, "uploads one user may have in progress at once (per node)")
 	fs.Int64Var(&c.MaxImagePixels, "max-image-pixels", c.MaxImagePixels, "most pixels (width × height) an uploaded image may have")
+	fs.DurationVar(&c.MediaLinkTTL, "media-link-ttl", c.MediaLinkTTL, "how long a link to a message's media (or an upload) stays valid, at least (rounded up to the hour)")
 	fs.StringVar(&c.S3.Endpoint, "s3-endpoint", c.S3.Endpoint, "S3 endpoint host[:port] (-storage=s3)")
 	fs.StringVar(&c.S3.Bucket, "s3-bucket", c.S3.Bucket, "S3 bucket, created if missing")
 	fs.StringVar(&c.S3.AccessKey, "s3-access-key", c.S3.AccessKey, "S3 access key")

@@ -83,6 +83,7 @@ func TestParseEnv(t *testing.T) {
 	t.Setenv("PARLEY_MAX_CONNS_PER_IP", "8")
 	t.Setenv("PARLEY_MAX_UPLOADS_PER_USER", "2")
 	t.Setenv("PARLEY_MAX_IMAGE_PIXELS", "1000000")
+	t.Setenv("PARLEY_MEDIA_LINK_TTL", "2h")
 	t.Setenv("PARLEY_HTTP_IDLE_TIMEOUT", "30s")
 	t.Setenv("PARLEY_TRUSTED_PROXIES", "10.0.0.0/8")
 	t.Setenv("PARLEY_GROUP_MEMBER_CAP", "50")
@@ -148,6 +149,7 @@ func TestParseEnv(t *testing.T) {
 		MaxUploadBytes:    2048,
 		MaxUploadsPerUser: 2,
 		MaxImagePixels:    1_000_000,
+		MediaLinkTTL:      2 * time.Hour,
 		S3: config.S3{Endpoint: "minio:9000", Bucket: "media", AccessKey: "ak", SecretKey: "sk",
 			Region: "eu-1", PublicURL: "https://cdn.example.com/media", TLS: false},
 		SMTP: config.SMTP{Host: "mail", Port: 1025, Username: "mailer", Password: "pw", TLS: "none", From: "chat@example.com"},

@@ -7,28 +7,21 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strings"
 )
 
 // FS keeps objects as files under a directory, two levels deep by key
 // prefix, and serves them over HTTP.
 type FS struct {
-	dir     string
-	baseURL string // public URL of the media handler, without a trailing slash
+	dir string
 }
 
-// NewFS stores under dir; objects are fetched at baseURL + "/" + key.
-func NewFS(dir, baseURL string) (*FS, error) {
+// NewFS stores under dir.
+func NewFS(dir string) (*FS, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("storage directory: %w", err)
 	}
-	return &FS{dir: dir, baseURL: strings.TrimSuffix(baseURL, "/")}, nil
+	return &FS{dir: dir}, nil
 }
-
-// keyPattern is every key FS stores: a hex digest and an extension. The
-// media handler serves nothing else, so no path can escape the directory.
-var keyPattern = regexp.MustCompile(`^[0-9a-f]{64}\.[a-z]{3,4}$`)
 
 func (s *FS) path(key string) string {
 	return filepath.Join(s.dir, key[:2], key)
@@ -37,7 +30,7 @@ func (s *FS) path(key string) string {
 // Put moves file into place; the file must be on the same filesystem as the
 // storage directory (see TempDir).
 func (s *FS) Put(_ context.Context, key string, file *os.File, _ int64, _ string) error {
-	if !keyPattern.MatchString(key) {
+	if !IsKey(key) {
 		return fmt.Errorf("storage key %q: not a content key", key)
 	}
 	dst := s.path(key)
@@ -53,41 +46,34 @@ func (s *FS) Put(_ context.Context, key string, file *os.File, _ int64, _ string
 	return os.Rename(file.Name(), dst)
 }
 
-func (s *FS) URL(key string) string { return s.baseURL + "/" + key }
-
 // TempDir is where uploads are spooled before Put: inside the storage
 // directory, so Put is a rename.
 func (s *FS) TempDir() string { return filepath.Join(s.dir, "tmp") }
 
-// Handler serves GET <prefix><key> with the object's content type and
-// long-lived caching (a key's bytes never change). No listings.
-func (s *FS) Handler(prefix string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key := strings.TrimPrefix(r.URL.Path, prefix)
-		if !keyPattern.MatchString(key) {
-			http.NotFound(w, r)
-			return
-		}
-		f, err := os.Open(s.path(key))
-		if errors.Is(err, os.ErrNotExist) {
-			http.NotFound(w, r)
-			return
-		}
-		if err != nil {
-			http.Error(w, "cannot read object", http.StatusInternalServerError)
-			return
-		}
-		defer f.Close()
-		info, err := f.Stat()
-		if err != nil {
-			http.Error(w, "cannot read object", http.StatusInternalServerError)
-			return
-		}
-		w.Header().Set("Content-Type", ContentType(filepath.Ext(key)))
-		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		http.ServeContent(w, r, "", info.ModTime(), f)
-	})
+// Serve answers with the object's bytes and content type. No listings.
+func (s *FS) Serve(w http.ResponseWriter, r *http.Request, key string) {
+	if !IsKey(key) {
+		http.NotFound(w, r)
+		return
+	}
+	f, err := os.Open(s.path(key))
+	if errors.Is(err, os.ErrNotExist) {
+		http.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		http.Error(w, "cannot read object", http.StatusInternalServerError)
+		return
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		http.Error(w, "cannot read object", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", ContentType(filepath.Ext(key)))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	http.ServeContent(w, r, "", info.ModTime(), f)
 }
 
 // contentTypes are the types of the extensions objects are stored with.

@@ -1,10 +1,13 @@
 package storage
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
-	"strings"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -18,17 +21,22 @@ type S3Config struct {
 	SecretKey string
 	UseTLS    bool
 	Region    string
-	// PublicURL is where the bucket's objects are fetched from, without a
-	// trailing slash; empty means http(s)://Endpoint/Bucket.
+	// PublicURL is where browsers reach the S3 endpoint (scheme://host[:port];
+	// a path, such as the bucket's, is ignored); empty means the endpoint.
+	// Presigned links are made for that host.
 	PublicURL string
 }
 
-// S3 keeps objects in a bucket.
+// S3 keeps objects in a bucket, which may (and for private media should)
+// be private: a GET is redirected to a presigned link valid for presignFor.
 type S3 struct {
-	client    *minio.Client
-	bucket    string
-	publicURL string
+	client *minio.Client
+	signer *minio.Client // the same store at the address browsers reach it
+	bucket string
 }
+
+// presignFor is how long a redirect's presigned link is valid.
+const presignFor = 5 * time.Minute
 
 // NewS3 connects and creates the bucket if it is missing.
 func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
@@ -49,15 +57,24 @@ func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 			return nil, fmt.Errorf("s3 create bucket %s: %w", cfg.Bucket, err)
 		}
 	}
-	public := cfg.PublicURL
-	if public == "" {
-		scheme := "http"
-		if cfg.UseTLS {
-			scheme = "https"
+	signer := client
+	if cfg.PublicURL != "" {
+		public, err := url.Parse(cfg.PublicURL)
+		if err != nil || public.Host == "" {
+			return nil, fmt.Errorf("s3 public URL %q: want scheme://host[:port]", cfg.PublicURL)
 		}
-		public = fmt.Sprintf("%s://%s/%s", scheme, cfg.Endpoint, cfg.Bucket)
+		// Presigning is local: with the region given, no request is made.
+		region := cmp.Or(cfg.Region, "us-east-1")
+		signer, err = minio.New(public.Host, &minio.Options{
+			Creds:  credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
+			Secure: public.Scheme == "https",
+			Region: region,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("s3 public URL %s: %w", cfg.PublicURL, err)
+		}
 	}
-	return &S3{client: client, bucket: cfg.Bucket, publicURL: strings.TrimSuffix(public, "/")}, nil
+	return &S3{client: client, signer: signer, bucket: cfg.Bucket}, nil
 }
 
 func (s *S3) Put(ctx context.Context, key string, file *os.File, size int64, contentType string) error {
@@ -80,4 +97,18 @@ func (s *S3) Put(ctx context.Context, key string, file *os.File, size int64, con
 	return nil
 }
 
-func (s *S3) URL(key string) string { return s.publicURL + "/" + key }
+// Serve redirects to a presigned GET of the object.
+func (s *S3) Serve(w http.ResponseWriter, r *http.Request, key string) {
+	if !IsKey(key) {
+		http.NotFound(w, r)
+		return
+	}
+	link, err := s.signer.PresignedGetObject(r.Context(), s.bucket, key, presignFor, nil)
+	if err != nil {
+		http.Error(w, "cannot sign the object's link", http.StatusInternalServerError)
+		return
+	}
+	// A browser may reuse the redirect while the presigned link lasts.
+	w.Header().Set("Cache-Control", fmt.Sprintf("private, max-age=%d", int((presignFor-time.Minute).Seconds())))
+	http.Redirect(w, r, link.String(), http.StatusFound)
+}

@@ -6,14 +6,24 @@ package storage
 
 import (
 	"context"
+	"net/http"
 	"os"
+	"regexp"
 )
 
-// Storage puts finished files under keys and says where they can be fetched.
+// Storage puts finished files under keys and serves them.
 type Storage interface {
 	// Put stores the file's size bytes under key with contentType, unless
 	// an object with that key is already stored (same key, same bytes).
 	Put(ctx context.Context, key string, file *os.File, size int64, contentType string) error
-	// URL is the absolute address the object under key can be fetched at.
-	URL(key string) string
+	// Serve answers a GET of the object under key, whose link the caller
+	// has checked (package media).
+	Serve(w http.ResponseWriter, r *http.Request, key string)
 }
+
+// keyPattern is every key stored: a hex digest and an extension. Nothing
+// else is served, so no path can escape a directory.
+var keyPattern = regexp.MustCompile(`^[0-9a-f]{64}\.[a-z]{3,4}$`)
+
+// IsKey reports whether key is a content key.
+func IsKey(key string) bool { return keyPattern.MatchString(key) }

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/semaphore"
 
 	"github.com/parley-im/parley/modules/common/internal/db"
+	"github.com/parley-im/parley/platform/media"
 	"github.com/parley-im/parley/platform/ratelimit"
 	"github.com/parley-im/parley/platform/storage"
 )
@@ -49,6 +50,7 @@ type Service struct {
 	pool    *pgxpool.Pool
 	q       *db.Queries
 	storage storage.Storage
+	links   *media.Links
 	jobs    *river.Client[pgx.Tx]
 	cfg     Config
 	log     zerolog.Logger
@@ -57,7 +59,7 @@ type Service struct {
 	decodes *semaphore.Weighted
 }
 
-func New(pool *pgxpool.Pool, store storage.Storage, cfg Config, log zerolog.Logger) (*Service, error) {
+func New(pool *pgxpool.Pool, store storage.Storage, links *media.Links, cfg Config, log zerolog.Logger) (*Service, error) {
 	if cfg.MaxUploadBytes <= 0 {
 		cfg.MaxUploadBytes = 10 << 20
 	}
@@ -82,7 +84,7 @@ func New(pool *pgxpool.Pool, store storage.Storage, cfg Config, log zerolog.Logg
 	if err := os.MkdirAll(cfg.SpoolDir, 0o755); err != nil {
 		return nil, fmt.Errorf("upload spool directory: %w", err)
 	}
-	s := &Service{pool: pool, q: db.New(pool), storage: store, cfg: cfg, log: log, uploads: ratelimit.NewHolds[uint64](cfg.MaxUploadsPerUser),
+	s := &Service{pool: pool, q: db.New(pool), storage: store, links: links, cfg: cfg, log: log, uploads: ratelimit.NewHolds[uint64](cfg.MaxUploadsPerUser),
 		decodes: semaphore.NewWeighted(2),
 	}
 	workers := river.NewWorkers()

@@ -66,7 +66,7 @@ func (s *Service) UploadTimeouts() (idle, total time.Duration) {
 
 // Upload streams an image to a spool file (memory stays one chunk), checks
 // its size and format as it comes, then stores it under its content key and
-// records it. It returns the object's URL. Nothing is stored for an upload
+// records it. It returns a private link to the object, for the uploader. Nothing is stored for an upload
 // that is refused or does not finish.
 func (s *Service) Upload(ctx context.Context, ownerID uint64, next Chunks) (string, error) {
 	if !s.uploads.Take(ownerID) {
@@ -156,7 +156,7 @@ func (s *Service) Upload(ctx context.Context, ownerID uint64, next Chunks) (stri
 	}); err != nil {
 		return "", fmt.Errorf("record upload: %w", err)
 	}
-	return s.storage.URL(key), nil
+	return s.links.Private(key), nil
 }
 
 // formatExt maps image.DecodeConfig's format names to key extensions.

@@ -31,3 +31,9 @@ type CommonObject struct {
 	Height      int32
 	CreatedAt   time.Time
 }
+
+type CommonSecret struct {
+	Name      string
+	Value     []byte
+	CreatedAt time.Time
+}

@@ -20,3 +20,10 @@ WHERE id = @id;
 -- name: EmailSent :exec
 UPDATE common.emails SET status = 'sent', attempts = attempts + 1, last_error = '', sent_at = now()
 WHERE id = @id;
+
+-- name: AddSecret :exec
+INSERT INTO common.secrets (name, value) VALUES (@name, @value)
+ON CONFLICT (name) DO NOTHING;
+
+-- name: GetSecret :one
+SELECT value FROM common.secrets WHERE name = @name;

@@ -9,6 +9,21 @@ import (
 	"context"
 )
 
+const addSecret = `-- name: AddSecret :exec
+INSERT INTO common.secrets (name, value) VALUES ($1, $2)
+ON CONFLICT (name) DO NOTHING
+`
+
+type AddSecretParams struct {
+	Name  string
+	Value []byte
+}
+
+func (q *Queries) AddSecret(ctx context.Context, arg AddSecretParams) error {
+	_, err := q.db.Exec(ctx, addSecret, arg.Name, arg.Value)
+	return err
+}
+
 const createEmail = `-- name: CreateEmail :one
 INSERT INTO common.emails (requested_by, receivers, cc, subject, content)
 VALUES ($1, $2, $3, $4, $5)
@@ -97,6 +112,17 @@ func (q *Queries) GetEmail(ctx context.Context, id int64) (CommonEmail, error) {
 		&i.SentAt,
 	)
 	return i, err
+}
+
+const getSecret = `-- name: GetSecret :one
+SELECT value FROM common.secrets WHERE name = $1
+`
+
+func (q *Queries) GetSecret(ctx context.Context, name string) ([]byte, error) {
+	row := q.db.QueryRow(ctx, getSecret, name)
+	var value []byte
+	err := row.Scan(&value)
+	return value, err
 }
 
 const recordObject = `-- name: RecordObject :exec

@@ -19,6 +19,7 @@ import (
 	"github.com/parley-im/parley/modules/feed/internal/db"
 	"github.com/parley-im/parley/platform/apperr"
 	"github.com/parley-im/parley/platform/auth"
+	"github.com/parley-im/parley/platform/media"
 	"github.com/parley-im/parley/platform/search"
 )
 
@@ -53,9 +54,10 @@ type Service struct {
 	users Users
 	cfg   Config
 	views *viewCounter
+	links *media.Links
 }
 
-func New(pool *pgxpool.Pool, users Users, cfg Config, log zerolog.Logger) (*Service, error) {
+func New(pool *pgxpool.Pool, users Users, links *media.Links, cfg Config, log zerolog.Logger) (*Service, error) {
 	switch cfg.Moderation {
 	case "":
 		cfg.Moderation = ModerationOff
@@ -67,7 +69,7 @@ func New(pool *pgxpool.Pool, users Users, cfg Config, log zerolog.Logger) (*Serv
 		cfg.ViewFlushInterval = time.Second
 	}
 	q := db.New(pool)
-	return &Service{pool: pool, q: q, users: users, cfg: cfg, views: newViewCounter(q, log, time.Now)}, nil
+	return &Service{pool: pool, q: q, users: users, cfg: cfg, links: links, views: newViewCounter(q, log, time.Now)}, nil
 }
 
 // Run writes counted views until ctx ends, then writes what remains.
@@ -105,6 +107,9 @@ func visible(f db.FeedsFeed, caller auth.Identity) bool {
 }
 
 func (s *Service) Create(ctx context.Context, caller auth.Identity, p Post) (Feed, error) {
+	if err := s.acceptMedia(&p); err != nil {
+		return Feed{}, err
+	}
 	var f db.FeedsFeed
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
@@ -134,8 +139,26 @@ func addMedia(ctx context.Context, q *db.Queries, feedID int64, p Post) error {
 	return nil
 }
 
+// acceptMedia stores links to this server's media as their keys; such a
+// link must open (media.Links.Accept), so a hash alone publishes nothing.
+func (s *Service) acceptMedia(p *Post) error {
+	resources := make([]string, len(p.Resources))
+	for i, r := range p.Resources {
+		stored, err := s.links.Accept(fmt.Sprintf("resource[%d]", i), r)
+		if err != nil {
+			return apperr.InvalidArgument("%s", err)
+		}
+		resources[i] = stored
+	}
+	p.Resources = resources
+	return nil
+}
+
 // Edit replaces the feed's content and media; owner only.
 func (s *Service) Edit(ctx context.Context, caller auth.Identity, id uint64, p Post) error {
+	if err := s.acceptMedia(&p); err != nil {
+		return err
+	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
 		f, err := lockVisible(ctx, q, caller, id)
@@ -435,13 +458,17 @@ func (s *Service) withMedia(ctx context.Context, caller auth.Identity, feeds []d
 			return nil, fmt.Errorf("feed likes: %w", err)
 		}
 	}
+	// Public feeds' media is public: links that do not expire.
 	imagesOf := map[int64][]db.FeedsImage{}
 	for _, img := range images {
+		img.ImgUrl = s.links.RenderPublic(img.ImgUrl)
 		imagesOf[img.FeedID] = append(imagesOf[img.FeedID], img)
 	}
 	videoOf := map[int64]*db.FeedsVideo{}
 	for i := range videos {
-		videoOf[videos[i].FeedID] = &videos[i]
+		v := &videos[i]
+		v.VideoUrl, v.CoverUrl = s.links.RenderPublic(v.VideoUrl), s.links.RenderPublic(v.CoverUrl)
+		videoOf[v.FeedID] = v
 	}
 	likedSet := map[int64]bool{}
 	for _, id := range liked {

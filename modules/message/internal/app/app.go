@@ -21,6 +21,7 @@ import (
 	"github.com/parley-im/parley/modules/message/internal/db"
 	"github.com/parley-im/parley/platform/apperr"
 	"github.com/parley-im/parley/platform/bus"
+	"github.com/parley-im/parley/platform/media"
 	"github.com/parley-im/parley/platform/ratelimit"
 )
 
@@ -60,6 +61,7 @@ type Service struct {
 	users   Users
 	groups  Groups
 	bus     bus.Bus
+	links   *media.Links
 	limiter *ratelimit.Keyed[uint64] // sends per user
 	cfg     Config
 	// convLocks serialise commit-then-publish per conversation (striped),
@@ -68,7 +70,7 @@ type Service struct {
 	convLocks [256]sync.Mutex
 }
 
-func New(pool *pgxpool.Pool, users Users, groups Groups, b bus.Bus, cfg Config) *Service {
+func New(pool *pgxpool.Pool, users Users, groups Groups, b bus.Bus, links *media.Links, cfg Config) *Service {
 	if cfg.SendRate <= 0 {
 		cfg.SendRate = 20
 	}
@@ -79,7 +81,7 @@ func New(pool *pgxpool.Pool, users Users, groups Groups, b bus.Bus, cfg Config) 
 		cfg.KeyCleanupInterval = time.Hour
 	}
 	return &Service{
-		pool: pool, q: db.New(pool), users: users, groups: groups, bus: b,
+		pool: pool, q: db.New(pool), users: users, groups: groups, bus: b, links: links,
 		limiter: ratelimit.New[uint64](cfg.SendRate, cfg.SendBurst), cfg: cfg,
 	}
 }
@@ -182,7 +184,7 @@ func (s *Service) memberIDs(ctx context.Context, groupID uint64) ([]uint64, erro
 // returned only once committed. A repeated idempotency key returns the first
 // send's id and neither stores nor pushes anything.
 func (s *Service) store(ctx context.Context, conv conversation, out Outgoing, recipients []uint64) (uint64, error) {
-	body, err := marshalBody(out.Body.Msg)
+	body, err := s.marshalBody(out.Body)
 	if err != nil {
 		return 0, err
 	}
@@ -237,7 +239,7 @@ func (s *Service) store(ctx context.Context, conv conversation, out Outgoing, re
 	if repeatID != 0 {
 		return uint64(repeatID), nil
 	}
-	msg, err := toProto(stored)
+	msg, err := s.toProto(stored)
 	if err != nil {
 		return 0, err
 	}
@@ -275,9 +277,13 @@ var errBodyTooLarge = apperr.InvalidArgument("message body: larger than %d bytes
 
 // marshalBody serializes a body without the fields this server does not
 // know: only validated fields are stored and pushed to every recipient.
-func marshalBody(msg proto.Message) ([]byte, error) {
-	clean := proto.Clone(msg)
+// Links to this server's media are stored as keys (see mediaFields).
+func (s *Service) marshalBody(b Body) ([]byte, error) {
+	clean := proto.Clone(b.Msg)
 	clean.ProtoReflect().SetUnknown(nil) // bodies have no nested messages
+	if err := s.acceptMedia(b.Type, clean); err != nil {
+		return nil, err
+	}
 	body, err := proto.Marshal(clean)
 	if err != nil {
 		return nil, fmt.Errorf("marshal body: %w", err)
@@ -294,8 +300,9 @@ func (s *Service) lockFor(conversationID string) *sync.Mutex {
 	return &s.convLocks[h.Sum32()%uint32(len(s.convLocks))]
 }
 
-// toProto is a stored message on the wire.
-func toProto(m db.MessagesMessage) (*messagepb.Message, error) {
+// toProto is a stored message on the wire, its media as private links:
+// it is answered only to the conversation's participants.
+func (s *Service) toProto(m db.MessagesMessage) (*messagepb.Message, error) {
 	pb := &messagepb.Message{
 		Id:             uint64(m.ID),
 		ConversationId: m.ConversationID,
@@ -309,7 +316,7 @@ func toProto(m db.MessagesMessage) (*messagepb.Message, error) {
 	for _, u := range m.AtUserIds {
 		pb.AtUserId = append(pb.AtUserId, uint64(u))
 	}
-	if err := setBody(pb, pb.Type, m.Body); err != nil {
+	if err := setBody(pb, pb.Type, m.Body, s.links.RenderPrivate); err != nil {
 		return nil, err
 	}
 	return pb, nil

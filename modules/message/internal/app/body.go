@@ -7,6 +7,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/parley-im/parley/api/gen/messagepb"
+	"github.com/parley-im/parley/platform/apperr"
 )
 
 // Body is a message's content: one of the seven seed body messages.
@@ -15,8 +16,47 @@ type Body struct {
 	Msg  proto.Message
 }
 
-// setBody puts the stored body into m's oneof, its id set to the message's.
-func setBody(m *messagepb.Message, typ messagepb.MESSAGE_TYPE, raw []byte) error {
+// mediaFields are the body fields that may link to uploaded files.
+var mediaFields = []protoreflect.Name{"url", "thumb_url", "cover_image"}
+
+// fieldPrefix names a type's body in errors, as the validators do.
+var fieldPrefix = map[messagepb.MESSAGE_TYPE]string{
+	messagepb.MESSAGE_TYPE_LOCATION: "location", messagepb.MESSAGE_TYPE_SOUND: "sound",
+	messagepb.MESSAGE_TYPE_Video: "video", messagepb.MESSAGE_TYPE_IMAGE: "image", messagepb.MESSAGE_TYPE_FILE: "file",
+}
+
+// eachMediaField sets every media field of body to edit(its name, value).
+func eachMediaField(body proto.Message, edit func(name, value string) (string, error)) error {
+	m := body.ProtoReflect()
+	for _, name := range mediaFields {
+		f := m.Descriptor().Fields().ByName(name)
+		if f == nil || f.Kind() != protoreflect.StringKind || !m.Has(f) {
+			continue
+		}
+		v, err := edit(string(name), m.Get(f).String())
+		if err != nil {
+			return err
+		}
+		m.Set(f, protoreflect.ValueOfString(v))
+	}
+	return nil
+}
+
+// acceptMedia stores the body's links to this server's media as keys; such
+// a link must open (media.Links.Accept), so a hash alone reaches nothing.
+func (s *Service) acceptMedia(typ messagepb.MESSAGE_TYPE, body proto.Message) error {
+	return eachMediaField(body, func(name, value string) (string, error) {
+		stored, err := s.links.Accept(fieldPrefix[typ]+"."+name, value)
+		if err != nil {
+			return "", apperr.InvalidArgument("%s", err)
+		}
+		return stored, nil
+	})
+}
+
+// setBody puts the stored body into m's oneof, its id set to the message's
+// and its media fields rendered as links.
+func setBody(m *messagepb.Message, typ messagepb.MESSAGE_TYPE, raw []byte, link func(string) string) error {
 	var msg proto.Message
 	switch typ {
 	case messagepb.MESSAGE_TYPE_TEXT:
@@ -46,6 +86,7 @@ func setBody(m *messagepb.Message, typ messagepb.MESSAGE_TYPE, raw []byte) error
 	if err := proto.Unmarshal(raw, msg); err != nil {
 		return fmt.Errorf("message %d: body: %w", m.GetId(), err)
 	}
+	_ = eachMediaField(msg, func(_, value string) (string, error) { return link(value), nil })
 	// Every body but the image item has an id: the message's.
 	if id := msg.ProtoReflect().Descriptor().Fields().ByName("id"); id != nil {
 		msg.ProtoReflect().Set(id, protoreflect.ValueOfUint64(m.GetId()))

@@ -91,7 +91,7 @@ func (s *Service) Sync(ctx context.Context, userID uint64, conversationID string
 	}
 	out := make([]*messagepb.Message, len(rows))
 	for i, r := range rows {
-		if out[i], err = toProto(r); err != nil {
+		if out[i], err = s.toProto(r); err != nil {
 			return nil, false, err
 		}
 	}
@@ -192,7 +192,7 @@ func (s *Service) Conversations(ctx context.Context, userID uint64) ([]*messagep
 			pb.PeerUser = peerByID[peerOf(c, userID)]
 		}
 		if m, ok := lastByConv[c.ID]; ok && uint64(m.Seq) >= first {
-			if pb.LastMessage, err = toProto(m); err != nil {
+			if pb.LastMessage, err = s.toProto(m); err != nil {
 				return nil, err
 			}
 		}
