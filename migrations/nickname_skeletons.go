@@ -10,21 +10,21 @@ import (
 	"github.com/parley-im/parley/platform/identity"
 )
 
-// nicknameSkeletons is the users line's migration 6: it computes the
-// skeleton of every nickname from before migration 5 (in Go, as
-// identity.Skeleton is) and makes skeletons unique. Of nicknames that
-// already looked alike, the oldest keeps the skeleton and the others keep
-// NULL, so they still sign in and no new look-alike of them is accepted.
+// nicknameSkeletons is the users line's migration 6: it records the
+// skeletons of every nickname from before migration 5 (in Go, as
+// identity.Skeletons is). Of nicknames that already looked alike, the
+// oldest holds the skeleton; the others still sign in, and no new
+// look-alike of any of them is accepted.
 var nicknameSkeletons = goose.NewGoMigration(6,
 	&goose.GoFunc{RunTx: fillNicknameSkeletons},
 	&goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `DROP INDEX users.users_nickname_skeleton_key; UPDATE users.users SET nickname_skeleton = NULL`)
+		_, err := tx.ExecContext(ctx, `DELETE FROM users.nickname_skeletons`)
 		return err
 	}},
 )
 
 func fillNicknameSkeletons(ctx context.Context, tx *sql.Tx) error {
-	rows, err := tx.QueryContext(ctx, `SELECT id, nickname FROM users.users WHERE nickname_skeleton IS NULL ORDER BY id`)
+	rows, err := tx.QueryContext(ctx, `SELECT id, nickname FROM users.users ORDER BY id`)
 	if err != nil {
 		return err
 	}
@@ -38,9 +38,11 @@ func fillNicknameSkeletons(ctx context.Context, tx *sql.Tx) error {
 			rows.Close()
 			return err
 		}
-		if skeleton := identity.Skeleton(nickname); !taken[skeleton] {
-			taken[skeleton] = true
-			ids, skeletons = append(ids, id), append(skeletons, skeleton)
+		for _, skeleton := range identity.Skeletons(nickname) {
+			if !taken[skeleton] {
+				taken[skeleton] = true
+				ids, skeletons = append(ids, id), append(skeletons, skeleton)
+			}
 		}
 	}
 	rows.Close()
@@ -49,11 +51,10 @@ func fillNicknameSkeletons(ctx context.Context, tx *sql.Tx) error {
 	}
 	// One statement for every row: unnest pairs the arrays element by element.
 	if _, err := tx.ExecContext(ctx, `
-		UPDATE users.users u SET nickname_skeleton = s.skeleton
-		FROM unnest($1::bigint[], $2::text[]) AS s(id, skeleton)
-		WHERE u.id = s.id`, ids, skeletons); err != nil {
+		INSERT INTO users.nickname_skeletons (skeleton, user_id)
+		SELECT unnest($1::text[]), unnest($2::bigint[])
+		ON CONFLICT DO NOTHING`, skeletons, ids); err != nil {
 		return fmt.Errorf("fill nickname skeletons: %w", err)
 	}
-	_, err = tx.ExecContext(ctx, `CREATE UNIQUE INDEX users_nickname_skeleton_key ON users.users (nickname_skeleton)`)
-	return err
+	return nil
 }

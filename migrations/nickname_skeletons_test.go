@@ -2,7 +2,6 @@ package migrations_test
 
 import (
 	"context"
-	"database/sql"
 	"testing"
 
 	"github.com/jackc/pgx/v5/stdlib"
@@ -30,11 +29,13 @@ func TestNicknameSkeletonsOfExistingUsers(t *testing.T) {
 	require.NoError(t, err)
 
 	// Back to the state before migration 6, with the seed's nicknames.
-	_, err = pool.Exec(ctx, `DROP INDEX users.users_nickname_skeleton_key`)
+	_, err = pool.Exec(ctx, `DELETE FROM users.nickname_skeletons`)
 	require.NoError(t, err)
-	for _, nickname := range []string{"alice", "аlice", "alice\u200b", "bob", "Ｂob", "carol"} {
-		_, err := pool.Exec(ctx, `INSERT INTO users.users (nickname, nickname_folded, password_hash) VALUES ($1, lower($1), 'x')`, nickname)
-		require.NoError(t, err)
+	ids := map[string]int64{}
+	for _, nickname := range []string{"alice", "аlice", "alice\u200b", "bob", "Ｂob", "b0b", "carol"} {
+		var id int64
+		require.NoError(t, pool.QueryRow(ctx, `INSERT INTO users.users (nickname, nickname_folded, password_hash) VALUES ($1, lower($1), 'x') RETURNING id`, nickname).Scan(&id))
+		ids[nickname] = id
 	}
 	db := stdlib.OpenDBFromPool(pool)
 	defer db.Close()
@@ -43,25 +44,27 @@ func TestNicknameSkeletonsOfExistingUsers(t *testing.T) {
 	require.NoError(t, migrations.FillNicknameSkeletons(ctx, tx))
 	require.NoError(t, tx.Commit())
 
-	rows, err := pool.Query(ctx, `SELECT nickname, nickname_skeleton FROM users.users ORDER BY id`)
+	holders := map[int64][]string{}
+	rows, err := pool.Query(ctx, `SELECT user_id, skeleton FROM users.nickname_skeletons`)
 	require.NoError(t, err)
-	got := map[string]sql.NullString{}
 	for rows.Next() {
-		var nickname string
-		var skeleton sql.NullString
-		require.NoError(t, rows.Scan(&nickname, &skeleton))
-		got[nickname] = skeleton
+		var id int64
+		var skeleton string
+		require.NoError(t, rows.Scan(&id, &skeleton))
+		holders[id] = append(holders[id], skeleton)
 	}
 	require.NoError(t, rows.Err())
-	require.Len(t, got, 6, "every nickname stays")
-	require.True(t, got["alice"].Valid)
-	require.False(t, got["аlice"].Valid, "a later look-alike keeps NULL")
-	require.False(t, got["alice\u200b"].Valid)
-	require.Equal(t, got["alice"].String, "alice")
-	require.True(t, got["bob"].Valid)
-	require.False(t, got["Ｂob"].Valid)
-	require.True(t, got["carol"].Valid)
+	require.Equal(t, []string{"alice"}, holders[ids["alice"]])
+	require.Empty(t, holders[ids["аlice"]], "a later look-alike holds nothing")
+	require.Empty(t, holders[ids["alice\u200b"]])
+	require.Equal(t, []string{"bob"}, holders[ids["bob"]])
+	require.Empty(t, holders[ids["Ｂob"]])
+	require.Equal(t, []string{"bOb"}, holders[ids["b0b"]], "b0b's own skeleton; its other one is bob's")
+	require.NotEmpty(t, holders[ids["carol"]])
+	var users int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM users.users`).Scan(&users))
+	require.Equal(t, 7, users, "every nickname stays")
 
-	_, err = pool.Exec(ctx, `INSERT INTO users.users (nickname, nickname_folded, nickname_skeleton, password_hash) VALUES ('ALICE!', 'alice!', 'alice', 'x')`)
-	require.ErrorContains(t, err, "users_nickname_skeleton_key", "the skeleton is unique again")
+	_, err = pool.Exec(ctx, `INSERT INTO users.nickname_skeletons (skeleton, user_id) VALUES ('alice', $1)`, ids["carol"])
+	require.ErrorContains(t, err, "nickname_skeletons_pkey", "a skeleton has one holder")
 }

@@ -101,7 +101,7 @@ func adminCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	defer closeDB()
-	users := user.New(pool, user.Config{})
+	users := user.New(pool, nil, user.Config{})
 	if err := users.SetAdmin(ctx, nickname, grant); err != nil {
 		if errors.Is(err, user.ErrNotFound) {
 			return fmt.Errorf("no user with nickname %q", nickname)

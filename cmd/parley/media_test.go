@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -115,6 +116,43 @@ func TestMessagesFromBeforeSignedLinksStillShow(t *testing.T) {
 	synced := restString(t, e.syncedMessage(t, bob, pairConversation(alice.id, bob.id), id), "image", "url")
 	require.Contains(t, synced, "sig=")
 	code, got := e.fetch(t, synced)
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, img, got)
+}
+
+// Avatars are public: an uploaded photo set as a user's or a group's avatar
+// is answered with a link that does not expire; the hash alone is refused.
+func TestAvatarsAreUploadsWithLinksThatLast(t *testing.T) {
+	t.Parallel()
+	e := restServe(t)
+	alice, mallory := e.signUp(t, false), e.signUp(t, false)
+	img := restNoisePNG(t, 16, 16)
+	uploaded := restString(t, e.do(t, http.MethodPost, "/v1/api/common/image", alice.token, restUploadBody(t, img, 1)).ok(t), "url")
+	link, err := url.Parse(uploaded)
+	require.NoError(t, err)
+	hashOnly := publicURL(e.cfg) + link.Path
+
+	e.do(t, http.MethodPost, "/v1/api/user/avatar", alice.token, map[string]any{"url": uploaded}).ok(t)
+	avatar := restString(t, e.do(t, http.MethodGet, "/v1/api/user/"+strconv.FormatUint(alice.id, 10), mallory.token, nil).ok(t), "user", "avatarUrl")
+	requireLastingLink(t, e, avatar, img)
+
+	group := e.do(t, http.MethodPost, "/v1/api/group/create", alice.token, map[string]any{"name": "photos", "avatar_url": uploaded}).ok(t)
+	requireLastingLink(t, e, restString(t, group, "group", "avatarUrl"), img)
+
+	e.do(t, http.MethodPost, "/v1/api/user/avatar", mallory.token, map[string]any{"url": hashOnly}).
+		fails(t, http.StatusBadRequest, codes.InvalidArgument, "url: the link is not signed")
+	e.do(t, http.MethodPost, "/v1/api/group/create", mallory.token, map[string]any{"name": "mine", "avatar_url": hashOnly}).
+		fails(t, http.StatusBadRequest, codes.InvalidArgument, "avatar_url: the link is not signed")
+}
+
+// requireLastingLink requires link to be one without expiry that opens on img.
+func requireLastingLink(t *testing.T, e *restEnv, link string, img []byte) {
+	t.Helper()
+	u, err := url.Parse(link)
+	require.NoError(t, err)
+	require.NotEmpty(t, u.Query().Get("sig"), link)
+	require.Empty(t, u.Query().Get("exp"), link)
+	code, got := e.fetch(t, link)
 	require.Equal(t, http.StatusOK, code)
 	require.Equal(t, img, got)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -81,7 +82,24 @@ func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerol
 			closeBus()
 		}
 	}()
-	users := user.New(pool, user.Config{
+	secret, err := common.MediaLinkSecret(ctx, pool)
+	if err != nil {
+		return nil, err
+	}
+	files, err := newStorage(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	mediaBase := publicURL(cfg) + "/media"
+	var legacy []string
+	if files.legacy != "" {
+		legacy = append(legacy, files.legacy)
+	}
+	links, err := media.NewLinks(mediaBase, secret, cfg.MediaLinkTTL, legacy...)
+	if err != nil {
+		return nil, err
+	}
+	users := user.New(pool, links, user.Config{
 		TokenTTL:         cfg.TokenTTL,
 		LoginMaxFailures: 10,
 		LoginWindow:      time.Minute,
@@ -130,16 +148,7 @@ func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerol
 		TrustedProxies:  trusted,
 	})
 
-	secret, err := common.MediaLinkSecret(ctx, pool)
-	if err != nil {
-		return nil, err
-	}
-	mediaBase := publicURL(cfg) + "/media"
-	links, err := media.NewLinks(mediaBase, secret, cfg.MediaLinkTTL)
-	if err != nil {
-		return nil, err
-	}
-	groups := group.New(pool, users, group.Config{MemberCap: cfg.GroupMemberCap})
+	groups := group.New(pool, users, links, group.Config{MemberCap: cfg.GroupMemberCap})
 	feeds, err := feed.New(pool, users, links, feed.Config{Moderation: cfg.FeedModeration}, log)
 	if err != nil {
 		return nil, err
@@ -148,13 +157,9 @@ func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerol
 	// The gateway dispatches its clients' requests through the server itself.
 	gateways := gateway.New(srv, users, deliveries, gateway.Config{NodeID: cfg.NodeID, QueueSize: cfg.GatewayQueue})
 
-	store, spool, storeOrigin, err := newStorage(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	commons, err := common.New(pool, store, links, common.Config{
+	commons, err := common.New(pool, files.store, links, common.Config{
 		MaxUploadBytes: cfg.MaxUploadBytes, MaxUploadsPerUser: cfg.MaxUploadsPerUser, MaxImagePixels: cfg.MaxImagePixels,
-		SpoolDir: spool,
+		SpoolDir: files.spool,
 		SMTP: common.SMTP{
 			Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, Username: cfg.SMTP.Username,
 			Password: cfg.SMTP.Password, TLS: cfg.SMTP.TLS, From: cfg.SMTP.From,
@@ -182,10 +187,10 @@ func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerol
 		server:       srv,
 		background:   []func(context.Context){feeds.Run, messages.Run, commons.Run},
 		closeStreams: gateways.CloseStreams,
-		media:        links.Handler(store.Serve),
+		media:        links.Handler(files.store.Serve),
 		closeBus:     closeBus,
 		upload:       commons.UploadHandler(users),
-		mediaOrigins: []string{origin(mediaBase), storeOrigin},
+		mediaOrigins: []string{origin(mediaBase), files.origin},
 		webSocket: gateways.WebSocket(gateway.WebSocketOptions{
 			OriginPatterns: splitList(cfg.WSOrigins), MaxFrameBytes: cfg.WSMaxFrameBytes,
 			Keepalive: cfg.Keepalive, KeepaliveWait: cfg.KeepaliveWait, TrustedProxies: trusted,
@@ -198,7 +203,7 @@ func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerol
 // and its OpenAPI document, and the web page.
 func (app *parley) httpHandler(ready httpserver.ReadinessCheck) http.Handler {
 	mux := httpserver.NewMux(ready)
-	mux.Handle("GET /media/", app.media)
+	mux.Handle("GET "+media.Route, app.media)
 	mux.Handle("GET /ws", app.webSocket)
 	mux.Handle("POST /upload", app.upload)
 	// Every method, so a wrong one is the REST API's 405, not the page's.
@@ -222,30 +227,34 @@ func newBus(cfg config.Config, log zerolog.Logger) (bus.Bus, func(), error) {
 	return b, b.Close, nil
 }
 
-// newStorage builds the upload store -storage names, the directory uploads
-// are spooled to and the origin, if any, files are fetched from besides
-// /media/ (an S3 store's presigned links). An fs store spools inside its own
-// directory, so storing an upload is a rename on one filesystem.
-func newStorage(ctx context.Context, cfg config.Config) (storage.Storage, string, string, error) {
+// uploads is where uploaded files are kept.
+type uploads struct {
+	store storage.Storage
+	spool string // the directory uploads are spooled to
+	// origin is where files are fetched from besides /media/ (an S3
+	// store's presigned links), for the page's CSP; legacy is where they
+	// were fetched before links were signed (media.NewLinks).
+	origin, legacy string
+}
+
+// newStorage builds the upload store -storage names. An fs store spools
+// inside its own directory, so storing an upload is a rename on one
+// filesystem.
+func newStorage(ctx context.Context, cfg config.Config) (uploads, error) {
 	switch cfg.Storage {
 	case "fs":
 		fs, err := storage.NewFS(cfg.StorageDir)
-		if err != nil {
-			return nil, "", "", err
-		}
-		return fs, fs.TempDir(), "", nil
+		return uploads{store: fs, spool: fs.TempDir()}, err
 	case "s3":
 		s3, err := storage.NewS3(ctx, storage.S3Config{
 			Endpoint: cfg.S3.Endpoint, Bucket: cfg.S3.Bucket, AccessKey: cfg.S3.AccessKey,
 			SecretKey: cfg.S3.SecretKey, UseTLS: cfg.S3.TLS, Region: cfg.S3.Region, PublicURL: cfg.S3.PublicURL,
 		})
-		public := cfg.S3.PublicURL
-		if public == "" {
-			public = map[bool]string{true: "https://", false: "http://"}[cfg.S3.TLS] + cfg.S3.Endpoint
-		}
-		return s3, filepath.Join(cfg.DataDir, "spool"), origin(public), err
+		endpoint := map[bool]string{true: "https://", false: "http://"}[cfg.S3.TLS] + cfg.S3.Endpoint
+		legacy := cmp.Or(cfg.S3.PublicURL, endpoint+"/"+cfg.S3.Bucket)
+		return uploads{store: s3, spool: filepath.Join(cfg.DataDir, "spool"), origin: origin(cmp.Or(cfg.S3.PublicURL, endpoint)), legacy: legacy}, err
 	}
-	return nil, "", "", fmt.Errorf("storage %q: want fs or s3", cfg.Storage)
+	return uploads{}, fmt.Errorf("storage %q: want fs or s3", cfg.Storage)
 }
 
 // publicURL is -public-url, or the HTTP listener's address as a URL.

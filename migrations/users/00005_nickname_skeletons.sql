@@ -1,9 +1,14 @@
 -- +goose Up
--- identity.Skeleton(nickname), made in Go: a new nickname whose skeleton is
--- taken looks like an existing one and is refused. Migration 6 fills it for
--- the nicknames from before and makes it unique; a nickname that already
--- collided with an older one keeps NULL (it stays valid, it is not copied).
-ALTER TABLE users.users ADD COLUMN nickname_skeleton text;
+-- The confusable skeletons of each nickname (identity.Skeletons, made in
+-- Go): a new nickname with a skeleton taken looks like an existing one and
+-- is refused. Migration 6 fills it for the nicknames from before; of
+-- nicknames that already looked alike, the oldest holds the skeleton.
+CREATE TABLE users.nickname_skeletons (
+    skeleton text   PRIMARY KEY,
+    user_id  bigint NOT NULL REFERENCES users.users (id) ON DELETE CASCADE
+);
+
+CREATE INDEX nickname_skeletons_user_idx ON users.nickname_skeletons (user_id);
 
 -- +goose Down
-ALTER TABLE users.users DROP COLUMN nickname_skeleton;
+DROP TABLE users.nickname_skeletons;

@@ -81,7 +81,7 @@ type options struct {
 func setup(t testing.TB, o options) *env {
 	t.Helper()
 	pool := testdb.Pool(t)
-	users := user.New(pool, user.Config{
+	users := user.New(pool, testserver.MediaLinks(t), user.Config{
 		TokenTTL: time.Hour, LoginMaxFailures: 10, LoginWindow: time.Minute, PasswordParams: cheapHashing,
 	})
 	e := &env{pool: pool, userMod: users}

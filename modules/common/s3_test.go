@@ -2,11 +2,13 @@ package common_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -33,24 +35,68 @@ func (b *countingBackend) PutObject(bucket, key string, meta map[string]string, 
 	return b.Backend.PutObject(bucket, key, meta, input, size, conditions)
 }
 
-// fakeS3 is an in-process S3 server.
+// fakeS3 is an in-process S3 server. gofakes3 keeps no bucket policies;
+// GetBucketPolicy (GET /<bucket>?policy) answers from policies as S3 does:
+// the policy's JSON, or 404 NoSuchBucketPolicy.
 type fakeS3 struct {
 	backend  *countingBackend
 	endpoint string // host:port
 	client   *minio.Client
+	policies sync.Map // bucket → policy JSON
 }
 
 func startFakeS3(t *testing.T) *fakeS3 {
 	t.Helper()
-	backend := &countingBackend{Backend: s3mem.New()}
-	srv := httptest.NewServer(gofakes3.New(backend).Server())
+	f := &fakeS3{backend: &countingBackend{Backend: s3mem.New()}}
+	s3 := gofakes3.New(f.backend).Server()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet || !r.URL.Query().Has("policy") {
+			s3.ServeHTTP(w, r)
+			return
+		}
+		policy, ok := f.policies.Load(strings.Trim(r.URL.Path, "/"))
+		if !ok {
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchBucketPolicy</Code><Message>The bucket policy does not exist</Message></Error>`)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, policy)
+	}))
 	t.Cleanup(srv.Close)
 	endpoint := strings.TrimPrefix(srv.URL, "http://")
 	client, err := minio.New(endpoint, &minio.Options{
 		Creds: credentials.NewStaticV4("test-access", "test-secret", ""), Region: "us-east-1",
 	})
 	require.NoError(t, err)
-	return &fakeS3{backend: backend, endpoint: endpoint, client: client}
+	f.endpoint, f.client = endpoint, client
+	return f
+}
+
+// A bucket anyone may read would make every file public by its hash:
+// Parley refuses to start on it, and says how to make it private.
+func TestPublicBucketIsRefused(t *testing.T) {
+	t.Parallel()
+	s3 := startFakeS3(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	bucket := unique("parley-")
+	_, err := storage.NewS3(ctx, s3.config(bucket, ""))
+	require.NoError(t, err, "a bucket without a policy is private")
+
+	// The policy "mc anonymous set download" sets.
+	s3.policies.Store(bucket, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["*"]},`+
+		`"Action":["s3:GetBucketLocation","s3:ListBucket"],"Resource":["arn:aws:s3:::`+bucket+`"]},`+
+		`{"Effect":"Allow","Principal":{"AWS":["*"]},"Action":["s3:GetObject"],"Resource":["arn:aws:s3:::`+bucket+`/*"]}]}`)
+	_, err = storage.NewS3(ctx, s3.config(bucket, ""))
+	require.ErrorContains(t, err, "lets anyone read its objects")
+	require.ErrorContains(t, err, "mc anonymous set none")
+
+	// Writing by anyone is not reading.
+	s3.policies.Store(bucket, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::1:root"]},"Action":["s3:GetObject"],"Resource":["arn:aws:s3:::`+bucket+`/*"]}]}`)
+	_, err = storage.NewS3(ctx, s3.config(bucket, ""))
+	require.NoError(t, err, "a policy for named principals only")
 }
 
 func (f *fakeS3) config(bucket, publicURL string) storage.S3Config {

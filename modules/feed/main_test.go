@@ -61,7 +61,7 @@ func setup(t *testing.T, moderation string) *env {
 func start(t *testing.T, cfg feed.Config) (e *env, stop func()) {
 	t.Helper()
 	pool := testdb.Pool(t)
-	users := user.New(pool, user.Config{
+	users := user.New(pool, testserver.MediaLinks(t), user.Config{
 		TokenTTL: time.Hour, LoginMaxFailures: 10, LoginWindow: time.Minute, PasswordParams: cheapHashing,
 	})
 	feeds, err := feed.New(pool, users, testserver.MediaLinks(t), cfg, zerolog.Nop())

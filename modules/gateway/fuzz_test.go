@@ -105,11 +105,11 @@ type frameFuzzer struct {
 func newFrameFuzzer(f *testing.F) *frameFuzzer {
 	pool := testdb.Pool(f)
 	deliveries := bus.NewLocal()
-	users := user.New(pool, user.Config{
+	users := user.New(pool, testserver.MediaLinks(f), user.Config{
 		TokenTTL: time.Hour, LoginMaxFailures: 10, LoginWindow: time.Minute, PasswordParams: cheapHashing,
 		TokensRevoked: func(userID uint64) { publishRevoked(deliveries, userID) },
 	})
-	groups := group.New(pool, users, group.Config{})
+	groups := group.New(pool, users, testserver.MediaLinks(f), group.Config{})
 	feeds, err := feed.New(pool, users, testserver.MediaLinks(f), feed.Config{Moderation: feed.ModerationOff}, zerolog.Nop())
 	require.NoError(f, err)
 	messages := message.New(pool, users, groups, deliveries, testserver.MediaLinks(f), message.Config{SendRate: 1e6, SendBurst: 1e6}, zerolog.Nop())

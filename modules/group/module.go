@@ -13,6 +13,7 @@ import (
 	"github.com/parley-im/parley/api/gen/grouppb"
 	"github.com/parley-im/parley/modules/group/internal/app"
 	"github.com/parley-im/parley/modules/group/internal/rpc"
+	"github.com/parley-im/parley/platform/media"
 )
 
 // Config tunes the module.
@@ -29,18 +30,21 @@ var PublicMethods = []string{grouppb.GroupService_Ping_FullMethodName}
 
 // Module is the built group module.
 type Module struct {
-	svc *app.Service
+	svc   *app.Service
+	links *media.Links
 }
 
 var _ API = (*Module)(nil)
 
-func New(pool *pgxpool.Pool, users Users, cfg Config) *Module {
-	return &Module{svc: app.New(pool, users, cfg)}
+// New builds the module; group avatars are answered with links that do
+// not expire.
+func New(pool *pgxpool.Pool, users Users, links *media.Links, cfg Config) *Module {
+	return &Module{svc: app.New(pool, users, cfg), links: links}
 }
 
 // Register adds the GroupService to s.
 func (m *Module) Register(s grpc.ServiceRegistrar) {
-	grouppb.RegisterGroupServiceServer(s, rpc.NewServer(m.svc))
+	grouppb.RegisterGroupServiceServer(s, rpc.NewServer(m.svc, m.links))
 }
 
 func (m *Module) Exists(ctx context.Context, groupID uint64) (bool, error) {
@@ -70,7 +74,7 @@ func (m *Module) GroupsOf(ctx context.Context, userID uint64) ([]*grouppb.Group,
 	}
 	groups, joined := make([]*grouppb.Group, len(rows)), make([]time.Time, len(rows))
 	for i, r := range rows {
-		groups[i], joined[i] = rpc.ToProto(r.GroupsGroup), r.JoinedAt
+		groups[i], joined[i] = rpc.ToProto(r.GroupsGroup, m.links), r.JoinedAt
 	}
 	return groups, joined, nil
 }

@@ -61,10 +61,10 @@ func setup(t *testing.T) *env {
 func setupWith(t *testing.T, cfg message.Config) *env {
 	t.Helper()
 	pool := testdb.Pool(t)
-	users := user.New(pool, user.Config{
+	users := user.New(pool, testserver.MediaLinks(t), user.Config{
 		TokenTTL: time.Hour, LoginMaxFailures: 10, LoginWindow: time.Minute, PasswordParams: cheapHashing,
 	})
-	groups := group.New(pool, users, group.Config{})
+	groups := group.New(pool, users, testserver.MediaLinks(t), group.Config{})
 	deliveries := bus.NewLocal()
 	rec := &recorder{}
 	t.Cleanup(deliveries.Subscribe(rec.handle))

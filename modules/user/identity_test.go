@@ -47,11 +47,22 @@ func TestLookAlikeNicknamesCollide(t *testing.T) {
 		"\uff21" + base[1:],     // fullwidth Ａ
 		"ALICE" + base[5:],      // case
 		"al\u0456ce" + base[5:], // Cyrillic і
+		"a1ice" + base[5:],      // digit one
+		"aIice" + base[5:],      // capital i
 	} {
 		_, err := c.CreateUser(context.Background(), &userpb.UserCreateRequest{Nickname: lookAlike, Password: password, PasswordRpt: password})
 		st := requireCode(t, err, codes.AlreadyExists)
 		require.Contains(t, st.Message(), "nickname: ", "%q", lookAlike)
 	}
+	b0b := unique("b0b") // a digit zero
+	createUser(t, c, b0b)
+	_, err := c.CreateUser(context.Background(), &userpb.UserCreateRequest{Nickname: "bob" + b0b[3:], Password: password, PasswordRpt: password})
+	requireCode(t, err, codes.AlreadyExists)
+	var stored int
+	require.NoError(t, testdb.Pool(t).QueryRow(context.Background(),
+		"SELECT count(*) FROM users.users WHERE nickname = $1", "bob"+b0b[3:]).Scan(&stored))
+	require.Zero(t, stored, "a refused look-alike wrote no user")
+
 	// Of eight sign-ups at once with look-alikes of one new nickname, one wins.
 	fresh := unique("bob")
 	variants := []string{fresh, "b\u03bf" + fresh[2:], "\uff42" + fresh[1:], "B" + fresh[1:], "b\u043e" + fresh[2:], "\uff22" + fresh[1:], "b\uff4f" + fresh[2:], "BO" + fresh[2:]}
@@ -83,6 +94,17 @@ func TestNicknamesAreStoredNormalised(t *testing.T) {
 	login(t, c, "\uff3a"+base[1:]+"\u3000 x", password) // typed the way it was signed up
 }
 
+// seedNickname gives user id a nickname as the seed stored it: as typed,
+// lower-cased, with no skeletons.
+func seedNickname(t *testing.T, id uint64, nickname string) {
+	t.Helper()
+	pool := testdb.Pool(t)
+	_, err := pool.Exec(context.Background(), "DELETE FROM users.nickname_skeletons WHERE user_id = $1", id)
+	require.NoError(t, err)
+	_, err = pool.Exec(context.Background(), "UPDATE users.users SET nickname = $1, nickname_folded = lower($1) WHERE id = $2", nickname, id)
+	require.NoError(t, err)
+}
+
 // A nickname from before the rule (stored as typed, invisible characters
 // and all) still signs in, and its typed form wins over a normalised one.
 func TestNicknamesFromBeforeTheRuleStillSignIn(t *testing.T) {
@@ -93,9 +115,7 @@ func TestNicknamesFromBeforeTheRuleStillSignIn(t *testing.T) {
 	normal := createUser(t, c, base)
 	old := createUser(t, c, unique("old"))
 	oldNickname := "\uff41" + base[1:] // fullwidth ａ, as the seed stored it
-	_, err := pool.Exec(context.Background(),
-		"UPDATE users.users SET nickname = $1, nickname_folded = $1, nickname_skeleton = NULL WHERE id = $2", oldNickname, old.GetId())
-	require.NoError(t, err)
+	seedNickname(t, old.GetId(), oldNickname)
 
 	me := func(token string) uint64 { // whose token it is
 		var id uint64
@@ -108,8 +128,6 @@ func TestNicknamesFromBeforeTheRuleStillSignIn(t *testing.T) {
 
 	invisible := createUser(t, c, unique("inv"))
 	invisibleNickname := invisible.GetNickname() + "\u200b"
-	_, err = pool.Exec(context.Background(),
-		"UPDATE users.users SET nickname = $1, nickname_folded = $1, nickname_skeleton = NULL WHERE id = $2", invisibleNickname, invisible.GetId())
-	require.NoError(t, err)
+	seedNickname(t, invisible.GetId(), invisibleNickname)
 	require.Equal(t, invisible.GetId(), me(login(t, c, invisibleNickname, password)))
 }

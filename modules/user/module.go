@@ -12,6 +12,7 @@ import (
 	"github.com/parley-im/parley/modules/user/internal/app"
 	"github.com/parley-im/parley/modules/user/internal/rpc"
 	"github.com/parley-im/parley/platform/auth"
+	"github.com/parley-im/parley/platform/media"
 )
 
 // Config tunes the module.
@@ -26,7 +27,8 @@ var PublicMethods = []string{
 
 // Module is the built user module.
 type Module struct {
-	svc *app.Service
+	svc   *app.Service
+	links *media.Links
 }
 
 var (
@@ -34,13 +36,15 @@ var (
 	_ auth.Authenticator = (*Module)(nil)
 )
 
-func New(pool *pgxpool.Pool, cfg Config) *Module {
-	return &Module{svc: app.New(pool, cfg)}
+// New builds the module; avatars are answered with links that do not
+// expire (links may be nil for a tool that answers no users).
+func New(pool *pgxpool.Pool, links *media.Links, cfg Config) *Module {
+	return &Module{svc: app.New(pool, cfg), links: links}
 }
 
 // Register adds the UserService to s.
 func (m *Module) Register(s grpc.ServiceRegistrar) {
-	userpb.RegisterUserServiceServer(s, rpc.NewServer(m.svc))
+	userpb.RegisterUserServiceServer(s, rpc.NewServer(m.svc, m.links))
 }
 
 // Authenticate resolves a bearer token; the gRPC server's auth interceptor uses it.
@@ -57,7 +61,7 @@ func (m *Module) GetUser(ctx context.Context, id uint64) (*userpb.User, error) {
 	if err != nil {
 		return nil, err
 	}
-	return rpc.ToProto(u), nil
+	return rpc.ToProto(u, m.links), nil
 }
 
 func (m *Module) GetUsers(ctx context.Context, ids []uint64) ([]*userpb.User, error) {
@@ -65,7 +69,7 @@ func (m *Module) GetUsers(ctx context.Context, ids []uint64) ([]*userpb.User, er
 	if err != nil {
 		return nil, err
 	}
-	return rpc.ToProtos(users), nil
+	return rpc.ToProtos(users, m.links), nil
 }
 
 func (m *Module) IsBlocked(ctx context.Context, blockerID, blockedID uint64) (bool, error) {

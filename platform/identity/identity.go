@@ -4,8 +4,8 @@
 // compatibility forms are mapped (NFKC, "Ａlice" is stored as "Alice"),
 // runs of spaces become one, and invisible, formatting and direction
 // characters (U+200B, U+00AD, U+202E, fillers) are refused. Two nicknames
-// collide when their Unicode TS #39 confusable skeletons are equal, so
-// "alice", "ALICE", "аlice" (Cyrillic а) and "al1ce"'s look-alikes are one.
+// collide when they share a Unicode TS #39 confusable skeleton, so "alice",
+// "ALICE", "аlice" (Cyrillic а) and "a1ice" are one.
 package identity
 
 import (
@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mtibben/confusables"
+	"golang.org/x/text/cases"
 	"golang.org/x/text/secure/precis"
 	"golang.org/x/text/unicode/norm"
 )
@@ -28,6 +29,10 @@ var blank = map[rune]bool{
 	'\U0001D159': true, // MUSICAL SYMBOL NULL NOTEHEAD
 }
 
+// rawRunesPer is how many characters a name may have as typed per character
+// it may have normalised.
+const rawRunesPer = 4
+
 // Name returns name as it is stored and shown, or an error naming field
 // that says what is wrong: at most maxRunes characters once normalised.
 func Name(field, name string, maxRunes int) (string, error) {
@@ -36,6 +41,11 @@ func Name(field, name string, maxRunes int) (string, error) {
 	}
 	if !utf8.ValidString(name) {
 		return "", fmt.Errorf("%s: must be valid UTF-8", field)
+	}
+	// Bounded before any normalising, which costs per character: room for
+	// decomposed forms and runs of spaces, never the whole request.
+	if n := utf8.RuneCountInString(strings.TrimSpace(name)); n > rawRunesPer*maxRunes {
+		return "", fmt.Errorf("%s: must be at most %d characters, got %d", field, maxRunes, n)
 	}
 	normal, err := precis.Nickname.String(name)
 	if err != nil {
@@ -77,22 +87,26 @@ func firstRefused(name string) (rune, bool) {
 	return 0, false
 }
 
-// Skeleton is the key two names collide under when one could pass for the
-// other: invisible characters dropped, case and width folded, then the TS #39
-// skeleton (confusables.txt), so Cyrillic "а" and Latin "a" are one. It is
+// Skeletons are the keys two names collide under when one could pass for
+// the other (two names collide when they share one): invisible characters
+// dropped, width folded, then the TS #39 skeleton (confusables.txt), once
+// of the case-folded name (so "ALICE" is "alice" and Cyrillic "а" is "a")
+// and once of the name as cased, folded after (confusables.txt maps "I" and
+// "1" to "l" and "0" to "O", but not the lower-case "i" or "o"). They are
 // defined for any stored name, also ones from before Name's rule.
-func Skeleton(name string) string {
-	visible := strings.Map(func(r rune) rune {
+func Skeletons(name string) []string {
+	visible := norm.NFKC.String(strings.Join(strings.Fields(strings.Map(func(r rune) rune {
 		if invisible(r) {
 			return -1
 		}
 		return r
-	}, name)
-	key, err := precis.Nickname.CompareKey(visible)
-	if err != nil { // an older name the profile now refuses: fold it anyway
-		key = strings.ToLower(norm.NFKC.String(strings.Join(strings.Fields(visible), " ")))
+	}, name)), " "))
+	folded := confusables.Skeleton(cases.Fold().String(visible))
+	cased := cases.Fold().String(confusables.Skeleton(visible))
+	if folded == cased {
+		return []string{folded}
 	}
-	return confusables.Skeleton(key)
+	return []string{folded, cased}
 }
 
 func invisible(r rune) bool {

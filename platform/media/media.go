@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -27,9 +28,11 @@ import (
 // storedPrefix marks a stored reference to an object by its key.
 const storedPrefix = "media:"
 
-// Links signs and checks media links.
+// Links signs and checks media links. A nil *Links stores and answers
+// links as they are, for tools that answer no media (parley admin).
 type Links struct {
 	base   *url.URL // e.g. http://localhost:8080/media, no trailing slash
+	legacy []string // see keyOf
 	secret []byte
 	ttl    time.Duration
 	now    func() time.Time
@@ -37,7 +40,8 @@ type Links struct {
 
 // NewLinks makes links under base (absolute), signed with secret, private
 // ones valid for ttl (rounded up, so one link serves a while and caches).
-func NewLinks(base string, secret []byte, ttl time.Duration) (*Links, error) {
+// Stored links under a legacy prefix are links to the key that follows.
+func NewLinks(base string, secret []byte, ttl time.Duration, legacy ...string) (*Links, error) {
 	u, err := url.Parse(strings.TrimSuffix(base, "/"))
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		return nil, fmt.Errorf("media base URL %q: not absolute", base)
@@ -48,7 +52,10 @@ func NewLinks(base string, secret []byte, ttl time.Duration) (*Links, error) {
 	if ttl <= 0 {
 		return nil, fmt.Errorf("media link lifetime %s: must be positive", ttl)
 	}
-	return &Links{base: u, secret: secret, ttl: ttl, now: time.Now}, nil
+	for i := range legacy {
+		legacy[i] = strings.TrimSuffix(legacy[i], "/")
+	}
+	return &Links{base: u, legacy: legacy, secret: secret, ttl: ttl, now: time.Now}, nil
 }
 
 // Private is a link to key valid for the lifetime at least: its expiry is
@@ -95,25 +102,37 @@ func (l *Links) check(key, exp, sig string) error {
 	return nil
 }
 
-// keyOf returns the key a link to this server's media names, with its
-// query; ok is false for any other URL.
+// keyOf returns the key a link to Parley media names, with its query; ok is
+// false for any other URL. A link is Parley's by its path, /media/<key>,
+// whatever its host (a link signed under another -public-url, or another
+// server's, is still checked, never stored as it is and signed later), or
+// by one of the legacy prefixes: where files were fetched before links were
+// signed (an S3 bucket's URL).
 func (l *Links) keyOf(raw string) (key string, q url.Values, ok bool) {
 	u, err := url.Parse(raw)
-	if err != nil || !strings.EqualFold(u.Scheme, l.base.Scheme) || !strings.EqualFold(u.Host, l.base.Host) {
+	if err != nil || !u.IsAbs() {
 		return "", nil, false
 	}
-	key, found := strings.CutPrefix(u.Path, l.base.Path+"/")
-	if !found || !storage.IsKey(key) {
-		return "", nil, false
+	dir, key := path.Split(u.Path)
+	if storage.IsKey(key) && strings.HasSuffix(dir, "/media/") {
+		return key, u.Query(), true
 	}
-	return key, u.Query(), true
+	for _, prefix := range l.legacy {
+		if key, found := strings.CutPrefix(raw, prefix+"/"); found && storage.IsKey(key) {
+			return key, url.Values{}, true
+		}
+	}
+	return "", nil, false
 }
 
-// Accept is how a link given in a request is stored: a link to this
-// server's media, validly signed and unexpired, as its key; any other URL
-// as it is. A link to this server's media that does not open is an error
+// Accept is how a link given in a request is stored: a link to Parley
+// media (see keyOf), validly signed and unexpired, as its key; any other
+// URL as it is. A link to Parley media that does not open is an error
 // naming field.
 func (l *Links) Accept(field, raw string) (string, error) {
+	if l == nil {
+		return raw, nil
+	}
 	key, q, ours := l.keyOf(raw)
 	if !ours {
 		return raw, nil
@@ -125,8 +144,8 @@ func (l *Links) Accept(field, raw string) (string, error) {
 }
 
 // RenderPrivate is a stored link as answered to someone who may see it: a
-// stored key, or a link to this server's media from before keys were
-// stored, becomes a fresh private link; any other URL stays as it is.
+// stored key, or a link to Parley media from before keys were stored,
+// becomes a fresh private link; any other URL stays as it is.
 func (l *Links) RenderPrivate(stored string) string {
 	if key, ok := l.storedKey(stored); ok {
 		return l.Private(key)
@@ -143,6 +162,9 @@ func (l *Links) RenderPublic(stored string) string {
 }
 
 func (l *Links) storedKey(stored string) (string, bool) {
+	if l == nil {
+		return "", false
+	}
 	if key, ok := strings.CutPrefix(stored, storedPrefix); ok {
 		return key, storage.IsKey(key)
 	}
@@ -153,11 +175,15 @@ func (l *Links) storedKey(stored string) (string, bool) {
 // Serve fetches an object for a request whose link opened it.
 type Serve func(w http.ResponseWriter, r *http.Request, key string)
 
-// Handler serves GET {base path}/{key}?exp=&sig= through serve when the
-// link opens: 404 for what is no key, 403 saying why a link does not open.
+// Route is the path the handler is served under (behind a proxy that
+// strips -public-url's own path, if it has one).
+const Route = "/media/"
+
+// Handler serves GET /media/{key}?exp=&sig= through serve when the link
+// opens: 404 for what is no key, 403 saying why a link does not open.
 func (l *Links) Handler(serve Serve) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key, found := strings.CutPrefix(r.URL.Path, l.base.Path+"/")
+		key, found := strings.CutPrefix(r.URL.Path, Route)
 		if !found || !storage.IsKey(key) {
 			http.NotFound(w, r)
 			return

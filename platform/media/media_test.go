@@ -16,7 +16,7 @@ const key = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.pn
 
 func testLinks(t *testing.T, ttl time.Duration) *Links {
 	t.Helper()
-	l, err := NewLinks("https://chat.example.com/media/", []byte(strings.Repeat("s", 32)), ttl)
+	l, err := NewLinks("https://chat.example.com/media/", []byte(strings.Repeat("s", 32)), ttl, "https://old-bucket.example.com/parley/")
 	require.NoError(t, err)
 	return l
 }
@@ -49,7 +49,7 @@ func TestAcceptStoresOnlyLinksThatOpen(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "media:"+key, stored, "a public feed's link may be sent on")
 
-	for _, external := range []string{"", "https://cdn.example.org/media/" + key, "https://chat.example.com/other/" + key, "https://chat.example.com/media/not-a-key.png"} {
+	for _, external := range []string{"", "/media/" + key, "https://cdn.example.org/pics/" + key, "https://chat.example.com/other/" + key, "https://chat.example.com/media/not-a-key.png"} {
 		stored, err := l.Accept("image.url", external)
 		require.NoError(t, err)
 		require.Equal(t, external, stored, "another server's URL stays as it is")
@@ -68,7 +68,7 @@ func TestAcceptStoresOnlyLinksThatOpen(t *testing.T) {
 
 func TestRenderSignsStoredKeysAndOldLinks(t *testing.T) {
 	l := testLinks(t, time.Hour)
-	for _, stored := range []string{"media:" + key, "https://chat.example.com/media/" + key} {
+	for _, stored := range []string{"media:" + key, "https://chat.example.com/media/" + key, "https://old-bucket.example.com/parley/" + key} {
 		private, err := url.Parse(l.RenderPrivate(stored))
 		require.NoError(t, err)
 		require.NoError(t, l.check(key, private.Query().Get("exp"), private.Query().Get("sig")))
@@ -79,6 +79,7 @@ func TestRenderSignsStoredKeysAndOldLinks(t *testing.T) {
 		require.Empty(t, public.Query().Get("exp"))
 	}
 	require.Equal(t, "https://cdn.example.org/a.png", l.RenderPrivate("https://cdn.example.org/a.png"))
+	require.Equal(t, "https://old-bucket.example.com/parley/"+key+"?x=1", l.RenderPrivate("https://old-bucket.example.com/parley/"+key+"?x=1"))
 	require.Equal(t, "media:../../etc/passwd", l.RenderPrivate("media:../../etc/passwd"), "no link for what is no key")
 }
 

@@ -1,8 +1,10 @@
 package storage
 
 import (
+	"bytes"
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -57,6 +59,9 @@ func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 			return nil, fmt.Errorf("s3 create bucket %s: %w", cfg.Bucket, err)
 		}
 	}
+	if err := refusePublicRead(ctx, client, cfg.Bucket); err != nil {
+		return nil, err
+	}
 	signer := client
 	if cfg.PublicURL != "" {
 		public, err := url.Parse(cfg.PublicURL)
@@ -75,6 +80,36 @@ func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 		}
 	}
 	return &S3{client: client, signer: signer, bucket: cfg.Bucket}, nil
+}
+
+// refusePublicRead fails when the bucket's policy lets anyone read its
+// objects: keys are content hashes, so a private conversation's photo would
+// be public to whoever has the file or its hash. A store without policies
+// (or that cannot say) is taken as private.
+func refusePublicRead(ctx context.Context, client *minio.Client, bucket string) error {
+	raw, err := client.GetBucketPolicy(ctx, bucket)
+	if err != nil || raw == "" {
+		return nil
+	}
+	var policy struct {
+		Statement []struct {
+			Effect    string
+			Principal json.RawMessage
+			Action    json.RawMessage
+		}
+	}
+	if err := json.Unmarshal([]byte(raw), &policy); err != nil {
+		return fmt.Errorf("s3 bucket %s: its policy does not parse: %w", bucket, err)
+	}
+	for _, st := range policy.Statement {
+		anyone := bytes.Contains(st.Principal, []byte(`"*"`))
+		reads := bytes.Contains(st.Action, []byte(`"s3:GetObject"`)) || bytes.Contains(st.Action, []byte(`"s3:*"`)) || bytes.Contains(st.Action, []byte(`"*"`))
+		if st.Effect == "Allow" && anyone && reads {
+			return fmt.Errorf("s3 bucket %s lets anyone read its objects, so media of private conversations would be public by its hash: "+
+				"make it private (MinIO: mc anonymous set none ALIAS/%s); Parley serves media through presigned links", bucket, bucket)
+		}
+	}
+	return nil
 }
 
 func (s *S3) Put(ctx context.Context, key string, file *os.File, size int64, contentType string) error {

@@ -25,7 +25,10 @@ import (
 // A node remembers the views it sent today in a Bloom filter of fixed size
 // (seenCapacity views at 1 % false positives), so a viewer reading a feed
 // again on the same node is not even sent; a false positive drops a view,
-// so counts err low, never high. Pending views are capped at maxPending.
+// so counts err low, never high. A filter that has taken seenCapacity views
+// starts empty again (the database still counts each viewer once), so no
+// flood of views raises the rate of false positives. Pending views are
+// capped at maxPending.
 //
 // A reader adds the views not yet in the row it read: the pending ones, and
 // those of recent flushes that had not committed when it read the row. Each
@@ -41,6 +44,7 @@ type viewCounter struct {
 	mu      sync.Mutex
 	day     time.Time          // the UTC day seen is for
 	seen    *bloom.BloomFilter // views sent (or pending) on day
+	inSeen  int                // views added to seen
 	pruned  time.Time          // the day older rows were last deleted for
 	pending map[viewKey]struct{}
 	perFeed map[int64]int64 // pending views per feed
@@ -78,8 +82,8 @@ func (v *viewCounter) add(feedID int64, viewerID uint64) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	day := utcDay(v.now())
-	if !day.Equal(v.day) {
-		v.day, v.seen = day, bloom.NewWithEstimates(seenCapacity, 0.01)
+	if !day.Equal(v.day) || v.inSeen >= seenCapacity {
+		v.day, v.seen, v.inSeen = day, bloom.NewWithEstimates(seenCapacity, 0.01), 0
 	}
 	var key [16]byte
 	binary.BigEndian.PutUint64(key[:8], uint64(feedID))
@@ -87,6 +91,7 @@ func (v *viewCounter) add(feedID int64, viewerID uint64) {
 	if len(v.pending) >= maxPending || v.seen.TestOrAdd(key[:]) {
 		return
 	}
+	v.inSeen++
 	v.pending[viewKey{day: day, feed: feedID, viewerID: int64(viewerID)}] = struct{}{}
 	v.perFeed[feedID]++
 }
@@ -141,7 +146,9 @@ func (v *viewCounter) flush(ctx context.Context) {
 	}
 	v.mu.Unlock()
 
-	// In key order, so two nodes' flushes take the rows' locks in one order.
+	// In key order, so two nodes' inserts wait on each other in one order.
+	// Their updates of a feed row may still deadlock; PostgreSQL then fails
+	// one flush, and its views are sent again at the next.
 	keys := make([]viewKey, 0, len(batch))
 	for k := range batch {
 		keys = append(keys, k)
@@ -186,13 +193,15 @@ func (v *viewCounter) indexOf(gen int64) int {
 	return slices.IndexFunc(v.flushes, func(f flushBatch) bool { return f.gen == gen })
 }
 
-// prune deletes the views of days before today, once a day per node.
+// prune deletes the views of days before yesterday, once a day per node:
+// yesterday's stay, for views sent late (a flush that failed or ran just
+// after midnight, a node whose clock is behind).
 func (v *viewCounter) prune(ctx context.Context) {
 	today := utcDay(v.now())
 	if today.Equal(v.pruned) {
 		return
 	}
-	if err := v.q.PruneDailyViews(ctx, pgtype.Date{Time: today, Valid: true}); err != nil {
+	if err := v.q.PruneDailyViews(ctx, pgtype.Date{Time: today.AddDate(0, 0, -1), Valid: true}); err != nil {
 		v.log.Warn().Err(err).Msg("deleting the views of past days failed; retrying at the next flush")
 		return
 	}

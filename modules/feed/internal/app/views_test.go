@@ -63,7 +63,23 @@ func TestViewsCountAgainTheNextDay(t *testing.T) {
 	require.EqualValues(t, 1, v.unwritten(feedID, time.Now().UnixNano()), "a new day counts viewer 7 again")
 	v.flush(ctx)
 	require.EqualValues(t, 3, viewCount())
-	require.EqualValues(t, 1, days(), "the day before is deleted")
+	require.EqualValues(t, 2, days(), "yesterday's views stay, for late flushes")
+
+	c.set(time.Date(2026, 3, 3, 0, 1, 0, 0, time.UTC))
+	v.flush(ctx)
+	require.EqualValues(t, 1, days(), "the day before yesterday is deleted")
+}
+
+// A filter full of views starts over instead of refusing ever more as
+// false positives: the database still counts each viewer once.
+func TestAFullFilterStartsOver(t *testing.T) {
+	v := newViewCounter(nil, zerolog.Nop(), time.Now)
+	v.add(1, 1)
+	v.inSeen = seenCapacity
+	v.pending = map[viewKey]struct{}{}
+	v.add(1, 1)
+	require.Len(t, v.pending, 1, "viewer 1 is sent again, to a filter started over")
+	require.Equal(t, 1, v.inSeen)
 }
 
 // Views beyond the pending cap are dropped (counted low, never high), and

@@ -93,7 +93,7 @@ WHERE f.id = p.feed_id
 RETURNING f.id, p.n;
 
 -- name: PruneDailyViews :exec
-DELETE FROM feeds.daily_views WHERE day < @today::date;
+DELETE FROM feeds.daily_views WHERE day < @before::date;
 
 -- name: ListOwn :many
 SELECT * FROM feeds.feeds

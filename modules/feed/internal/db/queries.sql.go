@@ -727,8 +727,8 @@ const pruneDailyViews = `-- name: PruneDailyViews :exec
 DELETE FROM feeds.daily_views WHERE day < $1::date
 `
 
-func (q *Queries) PruneDailyViews(ctx context.Context, today pgtype.Date) error {
-	_, err := q.db.Exec(ctx, pruneDailyViews, today)
+func (q *Queries) PruneDailyViews(ctx context.Context, before pgtype.Date) error {
+	_, err := q.db.Exec(ctx, pruneDailyViews, before)
 	return err
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/parley-im/parley/platform/apperr"
 	"github.com/parley-im/parley/platform/auth"
 	"github.com/parley-im/parley/platform/identity"
+	"github.com/parley-im/parley/platform/media"
 	"github.com/parley-im/parley/platform/paging"
 	"github.com/parley-im/parley/platform/pong"
 )
@@ -23,10 +24,11 @@ import (
 // (see grouppb's Validate methods) and authenticated.
 type Server struct {
 	grouppb.UnimplementedGroupServiceServer
-	svc *app.Service
+	svc   *app.Service
+	links *media.Links
 }
 
-func NewServer(svc *app.Service) *Server { return &Server{svc: svc} }
+func NewServer(svc *app.Service, links *media.Links) *Server { return &Server{svc: svc, links: links} }
 
 func (s *Server) Ping(ctx context.Context, req *commonpb.PingRequest) (*commonpb.PingResponse, error) {
 	return pong.Ping(ctx, req)
@@ -41,13 +43,17 @@ func (s *Server) CreateGroup(ctx context.Context, req *grouppb.CreateGroupReques
 	if err != nil {
 		return nil, apperr.InvalidArgument("%s", err)
 	}
+	avatar, err := s.links.Accept("avatar_url", req.GetAvatarUrl())
+	if err != nil {
+		return nil, apperr.InvalidArgument("%s", err)
+	}
 	g, err := s.svc.CreateGroup(ctx, caller.UserID, app.Fields{
-		Name: name, Introduction: req.GetIntroduction(), AvatarURL: req.GetAvatarUrl(),
+		Name: name, Introduction: req.GetIntroduction(), AvatarURL: avatar,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &grouppb.CreateGroupResponse{Group: ToProto(g)}, nil
+	return &grouppb.CreateGroupResponse{Group: ToProto(g, s.links)}, nil
 }
 
 func (s *Server) UpdateGroup(ctx context.Context, req *grouppb.UpdateGroupRequest) (*grouppb.UpdateGroupResponse, error) {
@@ -61,8 +67,12 @@ func (s *Server) UpdateGroup(ctx context.Context, req *grouppb.UpdateGroupReques
 			return nil, apperr.InvalidArgument("%s", err)
 		}
 	}
+	avatar, err := s.links.Accept("avatar_url", req.GetAvatarUrl())
+	if err != nil {
+		return nil, apperr.InvalidArgument("%s", err)
+	}
 	_, err = s.svc.UpdateGroup(ctx, caller.UserID, req.GetId(), app.Fields{
-		Name: name, Introduction: req.GetIntroduction(), AvatarURL: req.GetAvatarUrl(),
+		Name: name, Introduction: req.GetIntroduction(), AvatarURL: avatar,
 	})
 	if err != nil {
 		return nil, err
@@ -75,7 +85,7 @@ func (s *Server) GetGroup(ctx context.Context, req *grouppb.GetGroupRequest) (*g
 	if err != nil {
 		return nil, err
 	}
-	return &grouppb.GetGroupResponse{Group: ToProto(g)}, nil
+	return &grouppb.GetGroupResponse{Group: ToProto(g, s.links)}, nil
 }
 
 func (s *Server) QueryGroup(ctx context.Context, req *grouppb.QueryGroupRequest) (*grouppb.QueryGroupResponse, error) {
@@ -86,7 +96,7 @@ func (s *Server) QueryGroup(ctx context.Context, req *grouppb.QueryGroupRequest)
 	}
 	resp := &grouppb.QueryGroupResponse{Pager: page.Pager(total), Group: make([]*grouppb.Group, len(groups))}
 	for i, g := range groups {
-		resp.Group[i] = ToProto(g)
+		resp.Group[i] = ToProto(g, s.links)
 	}
 	return resp, nil
 }
@@ -137,13 +147,13 @@ func (s *Server) GetGroupUser(ctx context.Context, req *grouppb.GetGroupUserRequ
 	return &grouppb.GetGroupUserResponse{Pager: page.Pager(total), User: users}, nil
 }
 
-// ToProto is a stored group on the wire.
-func ToProto(g db.GroupsGroup) *grouppb.Group {
+// ToProto is a stored group on the wire, the avatar a public link.
+func ToProto(g db.GroupsGroup, links *media.Links) *grouppb.Group {
 	pb := &grouppb.Group{
 		Id:           uint64(g.ID),
 		Name:         g.Name,
 		Introduction: g.Introduction,
-		AvatarUrl:    g.AvatarUrl,
+		AvatarUrl:    links.RenderPublic(g.AvatarUrl),
 		Extra:        g.Extra,
 		UserId:       uint64(g.OwnerID),
 		CreatedAt:    timestamppb.New(g.CreatedAt),

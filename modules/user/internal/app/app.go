@@ -15,7 +15,6 @@ import (
 	"github.com/alexedwards/argon2id"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/semaphore"
 
@@ -203,17 +202,26 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (db.UsersUser, err
 	if err != nil {
 		return db.UsersUser{}, err
 	}
-	u, err := s.q.CreateUser(ctx, db.CreateUserParams{
-		Nickname:         in.Nickname,
-		NicknameFolded:   search.Fold(in.Nickname),
-		NicknameSkeleton: pgtype.Text{String: identity.Skeleton(in.Nickname), Valid: true},
-		Gender:           in.Gender,
-		AvatarUrl:        in.AvatarURL,
-		PasswordHash:     hash,
+	// One transaction: the user and its nickname's skeletons, or neither.
+	var u db.UsersUser
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		q := s.q.WithTx(tx)
+		var err error
+		u, err = q.CreateUser(ctx, db.CreateUserParams{
+			Nickname:       in.Nickname,
+			NicknameFolded: search.Fold(in.Nickname),
+			Gender:         in.Gender,
+			AvatarUrl:      in.AvatarURL,
+			PasswordHash:   hash,
+		})
+		if err != nil {
+			return err
+		}
+		return q.ClaimNicknameSkeletons(ctx, db.ClaimNicknameSkeletonsParams{Skeletons: identity.Skeletons(in.Nickname), UserID: u.ID})
 	})
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" { // unique_violation
-		if pgErr.ConstraintName == "users_nickname_skeleton_key" {
+		if pgErr.ConstraintName == "nickname_skeletons_pkey" {
 			return db.UsersUser{}, ErrNicknameLookalike
 		}
 		return db.UsersUser{}, ErrNicknameTaken

@@ -6,8 +6,6 @@ package db
 
 import (
 	"time"
-
-	"github.com/jackc/pgx/v5/pgtype"
 )
 
 type UsersBlock struct {
@@ -29,6 +27,11 @@ type UsersLoginFailure struct {
 	Address        string
 }
 
+type UsersNicknameSkeleton struct {
+	Skeleton string
+	UserID   int64
+}
+
 type UsersToken struct {
 	TokenHash []byte
 	UserID    int64
@@ -37,16 +40,15 @@ type UsersToken struct {
 }
 
 type UsersUser struct {
-	ID               int64
-	Nickname         string
-	NicknameFolded   string
-	Gender           int16
-	AvatarUrl        string
-	Extra            string
-	PasswordHash     string
-	IsAdmin          bool
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
-	DeletedAt        *time.Time
-	NicknameSkeleton pgtype.Text
+	ID             int64
+	Nickname       string
+	NicknameFolded string
+	Gender         int16
+	AvatarUrl      string
+	Extra          string
+	PasswordHash   string
+	IsAdmin        bool
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	DeletedAt      *time.Time
 }

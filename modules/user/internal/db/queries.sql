@@ -1,9 +1,14 @@
 -- Queries return whole users.users rows (one Go type, db.UsersUser).
 
 -- name: CreateUser :one
-INSERT INTO users.users (nickname, nickname_folded, nickname_skeleton, gender, avatar_url, password_hash)
-VALUES (@nickname, @nickname_folded, @nickname_skeleton, @gender, @avatar_url, @password_hash)
+INSERT INTO users.users (nickname, nickname_folded, gender, avatar_url, password_hash)
+VALUES (@nickname, @nickname_folded, @gender, @avatar_url, @password_hash)
 RETURNING *;
+
+-- name: ClaimNicknameSkeletons :exec
+-- A taken skeleton fails the insert (nickname_skeletons_pkey).
+INSERT INTO users.nickname_skeletons (skeleton, user_id)
+SELECT unnest(@skeletons::text[]), @user_id;
 
 -- name: GetUser :one
 SELECT *

@@ -8,8 +8,6 @@ package db
 import (
 	"context"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgtype"
 )
 
 const authenticate = `-- name: Authenticate :one
@@ -51,6 +49,22 @@ type BlockParams struct {
 
 func (q *Queries) Block(ctx context.Context, arg BlockParams) error {
 	_, err := q.db.Exec(ctx, block, arg.BlockerID, arg.BlockedID)
+	return err
+}
+
+const claimNicknameSkeletons = `-- name: ClaimNicknameSkeletons :exec
+INSERT INTO users.nickname_skeletons (skeleton, user_id)
+SELECT unnest($1::text[]), $2
+`
+
+type ClaimNicknameSkeletonsParams struct {
+	Skeletons []string
+	UserID    int64
+}
+
+// A taken skeleton fails the insert (nickname_skeletons_pkey).
+func (q *Queries) ClaimNicknameSkeletons(ctx context.Context, arg ClaimNicknameSkeletonsParams) error {
+	_, err := q.db.Exec(ctx, claimNicknameSkeletons, arg.Skeletons, arg.UserID)
 	return err
 }
 
@@ -159,18 +173,17 @@ func (q *Queries) CreateToken(ctx context.Context, arg CreateTokenParams) error 
 
 const createUser = `-- name: CreateUser :one
 
-INSERT INTO users.users (nickname, nickname_folded, nickname_skeleton, gender, avatar_url, password_hash)
-VALUES ($1, $2, $3, $4, $5, $6)
-RETURNING id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, is_admin, created_at, updated_at, deleted_at, nickname_skeleton
+INSERT INTO users.users (nickname, nickname_folded, gender, avatar_url, password_hash)
+VALUES ($1, $2, $3, $4, $5)
+RETURNING id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, is_admin, created_at, updated_at, deleted_at
 `
 
 type CreateUserParams struct {
-	Nickname         string
-	NicknameFolded   string
-	NicknameSkeleton pgtype.Text
-	Gender           int16
-	AvatarUrl        string
-	PasswordHash     string
+	Nickname       string
+	NicknameFolded string
+	Gender         int16
+	AvatarUrl      string
+	PasswordHash   string
 }
 
 // Queries return whole users.users rows (one Go type, db.UsersUser).
@@ -178,7 +191,6 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (UsersUs
 	row := q.db.QueryRow(ctx, createUser,
 		arg.Nickname,
 		arg.NicknameFolded,
-		arg.NicknameSkeleton,
 		arg.Gender,
 		arg.AvatarUrl,
 		arg.PasswordHash,
@@ -196,7 +208,6 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (UsersUs
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.DeletedAt,
-		&i.NicknameSkeleton,
 	)
 	return i, err
 }
@@ -314,7 +325,7 @@ func (q *Queries) GetCredentials(ctx context.Context, arg GetCredentialsParams) 
 }
 
 const getUser = `-- name: GetUser :one
-SELECT id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, is_admin, created_at, updated_at, deleted_at, nickname_skeleton
+SELECT id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, is_admin, created_at, updated_at, deleted_at
 FROM users.users
 WHERE id = $1 AND deleted_at IS NULL
 `
@@ -334,13 +345,12 @@ func (q *Queries) GetUser(ctx context.Context, id int64) (UsersUser, error) {
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.DeletedAt,
-		&i.NicknameSkeleton,
 	)
 	return i, err
 }
 
 const getUsersByIDs = `-- name: GetUsersByIDs :many
-SELECT id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, is_admin, created_at, updated_at, deleted_at, nickname_skeleton
+SELECT id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, is_admin, created_at, updated_at, deleted_at
 FROM users.users
 WHERE id = ANY($1::bigint[]) AND deleted_at IS NULL
 `
@@ -366,7 +376,6 @@ func (q *Queries) GetUsersByIDs(ctx context.Context, ids []int64) ([]UsersUser, 
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.DeletedAt,
-			&i.NicknameSkeleton,
 		); err != nil {
 			return nil, err
 		}
@@ -398,7 +407,7 @@ func (q *Queries) IsBlocked(ctx context.Context, arg IsBlockedParams) (bool, err
 }
 
 const listBlocked = `-- name: ListBlocked :many
-SELECT u.id, u.nickname, u.nickname_folded, u.gender, u.avatar_url, u.extra, u.password_hash, u.is_admin, u.created_at, u.updated_at, u.deleted_at, u.nickname_skeleton
+SELECT u.id, u.nickname, u.nickname_folded, u.gender, u.avatar_url, u.extra, u.password_hash, u.is_admin, u.created_at, u.updated_at, u.deleted_at
 FROM users.blocks b
 JOIN users.users u ON u.id = b.blocked_id
 WHERE b.blocker_id = $1 AND u.deleted_at IS NULL
@@ -438,7 +447,6 @@ func (q *Queries) ListBlocked(ctx context.Context, arg ListBlockedParams) ([]Lis
 			&i.UsersUser.CreatedAt,
 			&i.UsersUser.UpdatedAt,
 			&i.UsersUser.DeletedAt,
-			&i.UsersUser.NicknameSkeleton,
 		); err != nil {
 			return nil, err
 		}
@@ -451,7 +459,7 @@ func (q *Queries) ListBlocked(ctx context.Context, arg ListBlockedParams) ([]Lis
 }
 
 const listFollowers = `-- name: ListFollowers :many
-SELECT u.id, u.nickname, u.nickname_folded, u.gender, u.avatar_url, u.extra, u.password_hash, u.is_admin, u.created_at, u.updated_at, u.deleted_at, u.nickname_skeleton
+SELECT u.id, u.nickname, u.nickname_folded, u.gender, u.avatar_url, u.extra, u.password_hash, u.is_admin, u.created_at, u.updated_at, u.deleted_at
 FROM users.follows f
 JOIN users.users u ON u.id = f.follower_id
 WHERE f.followee_id = $1 AND u.deleted_at IS NULL
@@ -490,7 +498,6 @@ func (q *Queries) ListFollowers(ctx context.Context, arg ListFollowersParams) ([
 			&i.UsersUser.CreatedAt,
 			&i.UsersUser.UpdatedAt,
 			&i.UsersUser.DeletedAt,
-			&i.UsersUser.NicknameSkeleton,
 		); err != nil {
 			return nil, err
 		}
@@ -503,7 +510,7 @@ func (q *Queries) ListFollowers(ctx context.Context, arg ListFollowersParams) ([
 }
 
 const listFollowing = `-- name: ListFollowing :many
-SELECT u.id, u.nickname, u.nickname_folded, u.gender, u.avatar_url, u.extra, u.password_hash, u.is_admin, u.created_at, u.updated_at, u.deleted_at, u.nickname_skeleton
+SELECT u.id, u.nickname, u.nickname_folded, u.gender, u.avatar_url, u.extra, u.password_hash, u.is_admin, u.created_at, u.updated_at, u.deleted_at
 FROM users.follows f
 JOIN users.users u ON u.id = f.followee_id
 WHERE f.follower_id = $1 AND u.deleted_at IS NULL
@@ -543,7 +550,6 @@ func (q *Queries) ListFollowing(ctx context.Context, arg ListFollowingParams) ([
 			&i.UsersUser.CreatedAt,
 			&i.UsersUser.UpdatedAt,
 			&i.UsersUser.DeletedAt,
-			&i.UsersUser.NicknameSkeleton,
 		); err != nil {
 			return nil, err
 		}
@@ -556,7 +562,7 @@ func (q *Queries) ListFollowing(ctx context.Context, arg ListFollowingParams) ([
 }
 
 const listUsers = `-- name: ListUsers :many
-SELECT id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, is_admin, created_at, updated_at, deleted_at, nickname_skeleton
+SELECT id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, is_admin, created_at, updated_at, deleted_at
 FROM users.users
 WHERE deleted_at IS NULL
 ORDER BY id
@@ -589,7 +595,6 @@ func (q *Queries) ListUsers(ctx context.Context, arg ListUsersParams) ([]UsersUs
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.DeletedAt,
-			&i.NicknameSkeleton,
 		); err != nil {
 			return nil, err
 		}
@@ -675,7 +680,7 @@ func (q *Queries) RecordLoginAttempt(ctx context.Context, arg RecordLoginAttempt
 }
 
 const searchUsers = `-- name: SearchUsers :many
-SELECT id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, is_admin, created_at, updated_at, deleted_at, nickname_skeleton
+SELECT id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, is_admin, created_at, updated_at, deleted_at
 FROM users.users
 WHERE search.grams(nickname_folded) @> search.keyword_grams($1::text)
   AND strpos(nickname_folded, $1::text) > 0
@@ -712,7 +717,6 @@ func (q *Queries) SearchUsers(ctx context.Context, arg SearchUsersParams) ([]Use
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.DeletedAt,
-			&i.NicknameSkeleton,
 		); err != nil {
 			return nil, err
 		}

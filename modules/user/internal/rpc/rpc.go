@@ -14,6 +14,7 @@ import (
 	"github.com/parley-im/parley/platform/apperr"
 	"github.com/parley-im/parley/platform/auth"
 	"github.com/parley-im/parley/platform/identity"
+	"github.com/parley-im/parley/platform/media"
 	"github.com/parley-im/parley/platform/paging"
 	"github.com/parley-im/parley/platform/pong"
 )
@@ -22,10 +23,11 @@ import (
 // (see userpb's Validate methods).
 type Server struct {
 	userpb.UnimplementedUserServiceServer
-	svc *app.Service
+	svc   *app.Service
+	links *media.Links
 }
 
-func NewServer(svc *app.Service) *Server { return &Server{svc: svc} }
+func NewServer(svc *app.Service, links *media.Links) *Server { return &Server{svc: svc, links: links} }
 
 func (s *Server) Ping(ctx context.Context, req *commonpb.PingRequest) (*commonpb.PingResponse, error) {
 	return pong.Ping(ctx, req)
@@ -36,16 +38,20 @@ func (s *Server) CreateUser(ctx context.Context, req *userpb.UserCreateRequest) 
 	if err != nil {
 		return nil, apperr.InvalidArgument("%s", err)
 	}
+	avatar, err := s.links.Accept("avatar_url", req.GetAvatarUrl())
+	if err != nil {
+		return nil, apperr.InvalidArgument("%s", err)
+	}
 	u, err := s.svc.CreateUser(ctx, app.NewUser{
 		Nickname:  nickname,
 		Gender:    int16(req.GetGender()),
-		AvatarURL: req.GetAvatarUrl(),
+		AvatarURL: avatar,
 		Password:  req.GetPassword(),
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &userpb.UserCreateResponse{User: ToProto(u)}, nil
+	return &userpb.UserCreateResponse{User: ToProto(u, s.links)}, nil
 }
 
 func (s *Server) UserLogin(ctx context.Context, req *userpb.UserLoginRequest) (*userpb.UserLoginResponse, error) {
@@ -61,7 +67,7 @@ func (s *Server) GetUser(ctx context.Context, req *userpb.UserGetRequest) (*user
 	if err != nil {
 		return nil, err
 	}
-	return &userpb.UserGetResponse{User: ToProto(u)}, nil
+	return &userpb.UserGetResponse{User: ToProto(u, s.links)}, nil
 }
 
 func (s *Server) QueryUser(ctx context.Context, req *userpb.UserQueryRequest) (*userpb.UserQueryResponse, error) {
@@ -70,7 +76,7 @@ func (s *Server) QueryUser(ctx context.Context, req *userpb.UserQueryRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	return &userpb.UserQueryResponse{Pager: page.Pager(total), User: ToProtos(users)}, nil
+	return &userpb.UserQueryResponse{Pager: page.Pager(total), User: ToProtos(users, s.links)}, nil
 }
 
 func (s *Server) UpdatePassword(ctx context.Context, req *userpb.UpdatePasswordRequest) (*userpb.UpdatePasswordResponse, error) {
@@ -89,19 +95,24 @@ func (s *Server) UpdateAvatar(ctx context.Context, req *userpb.UpdateAvatarReque
 	if err != nil {
 		return nil, err
 	}
-	if err := s.svc.UpdateAvatar(ctx, caller.UserID, req.GetUrl()); err != nil {
+	avatar, err := s.links.Accept("url", req.GetUrl())
+	if err != nil {
+		return nil, apperr.InvalidArgument("%s", err)
+	}
+	if err := s.svc.UpdateAvatar(ctx, caller.UserID, avatar); err != nil {
 		return nil, err
 	}
 	return &userpb.UpdateAvatarResponse{}, nil
 }
 
-// ToProto is a stored user on the wire; credentials never leave.
-func ToProto(u db.UsersUser) *userpb.User {
+// ToProto is a stored user on the wire, the avatar a public link;
+// credentials never leave.
+func ToProto(u db.UsersUser, links *media.Links) *userpb.User {
 	pb := &userpb.User{
 		Id:        uint64(u.ID),
 		Nickname:  u.Nickname,
 		Gender:    commonpb.Gender(u.Gender),
-		AvatarUrl: u.AvatarUrl,
+		AvatarUrl: links.RenderPublic(u.AvatarUrl),
 		Extra:     u.Extra,
 		CreatedAt: timestamppb.New(u.CreatedAt),
 		UpdatedAt: timestamppb.New(u.UpdatedAt),
@@ -144,7 +155,7 @@ func (s *Server) ListFollowing(ctx context.Context, req *userpb.ListFollowingReq
 	if err != nil {
 		return nil, err
 	}
-	return &userpb.ListFollowingResponse{Pager: page.Pager(total), User: ToProtos(users)}, nil
+	return &userpb.ListFollowingResponse{Pager: page.Pager(total), User: ToProtos(users, s.links)}, nil
 }
 
 func (s *Server) ListFollowers(ctx context.Context, req *userpb.ListFollowersRequest) (*userpb.ListFollowersResponse, error) {
@@ -157,7 +168,7 @@ func (s *Server) ListFollowers(ctx context.Context, req *userpb.ListFollowersReq
 	if err != nil {
 		return nil, err
 	}
-	return &userpb.ListFollowersResponse{Pager: page.Pager(total), User: ToProtos(users)}, nil
+	return &userpb.ListFollowersResponse{Pager: page.Pager(total), User: ToProtos(users, s.links)}, nil
 }
 
 // subject is the user a listing is about: userID, or the caller for 0.
@@ -170,10 +181,10 @@ func subject(ctx context.Context, userID uint64) (uint64, error) {
 }
 
 // ToProtos maps ToProto over users.
-func ToProtos(users []db.UsersUser) []*userpb.User {
+func ToProtos(users []db.UsersUser, links *media.Links) []*userpb.User {
 	out := make([]*userpb.User, len(users))
 	for i, u := range users {
-		out[i] = ToProto(u)
+		out[i] = ToProto(u, links)
 	}
 	return out
 }
@@ -210,5 +221,5 @@ func (s *Server) ListBlocked(ctx context.Context, req *userpb.ListBlockedRequest
 	if err != nil {
 		return nil, err
 	}
-	return &userpb.ListBlockedResponse{Pager: page.Pager(total), User: ToProtos(users)}, nil
+	return &userpb.ListBlockedResponse{Pager: page.Pager(total), User: ToProtos(users, s.links)}, nil
 }
