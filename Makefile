@@ -11,11 +11,12 @@ export GOTOOLCHAIN := go1.27.3
 
 .PHONY: help
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
 
 .PHONY: run
-run: ## start Parley on embedded defaults (a local PostgreSQL cluster under ./data)
-	go run ./cmd/parley serve -log-format console
+run: build ## start Parley on embedded defaults (a local PostgreSQL cluster under ./data)
+	@# The binary itself, not go run: Ctrl-C is then a clean stop, not "Error 1".
+	exec bin/parley serve -log-format console
 
 .PHONY: build
 build: ## build the parley binary into bin/

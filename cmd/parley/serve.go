@@ -121,7 +121,7 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 	})
 	g.Go(func() error {
 		<-gctx.Done()
-		log.Info().Dur("timeout", cfg.ShutdownTimeout).Msg("shutting down")
+		log.Info().Dur("timeout_ms", cfg.ShutdownTimeout).Msg("shutting down")
 		srv.Health.Shutdown()
 		deadline := time.Now().Add(cfg.ShutdownTimeout)
 		// HTTP first: it stops accepting, and the requests in flight (REST

@@ -243,7 +243,7 @@ type uploads struct {
 func newStorage(ctx context.Context, cfg config.Config) (uploads, error) {
 	switch cfg.Storage {
 	case "fs":
-		fs, err := storage.NewFS(cfg.StorageDir)
+		fs, err := storage.NewFS(cmp.Or(cfg.StorageDir, filepath.Join(cfg.DataDir, "media")))
 		return uploads{store: fs, spool: fs.TempDir()}, err
 	case "s3":
 		s3, err := storage.NewS3(ctx, storage.S3Config{

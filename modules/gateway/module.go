@@ -25,17 +25,17 @@ type Config = rpc.Config
 
 // Dispatcher calls a unary method in-process as the holder of a user token
 // (the gRPC server).
-type Dispatcher = rpc.Dispatcher
+type Dispatcher = hub.Dispatcher
 
 // Stream metadata and frame commands.
 const (
 	ClientIDHeader            = rpc.ClientIDHeader
 	GatewayIDHeader           = rpc.GatewayIDHeader
 	ClientAuthorizationHeader = rpc.ClientAuthorizationHeader
-	CmdPing                   = rpc.CmdPing
-	CmdPong                   = rpc.CmdPong
-	CmdError                  = rpc.CmdError
-	CmdBroadcast              = rpc.CmdBroadcast
+	CmdPing                   = hub.CmdPing
+	CmdPong                   = hub.CmdPong
+	CmdError                  = hub.CmdError
+	CmdBroadcast              = hub.CmdBroadcast
 )
 
 // MaxEndpointsPerUser bounds one user's devices and edge clients online at once.

@@ -95,7 +95,6 @@ func Default() Config {
 		GatewayQueue:      256,
 		WSMaxFrameBytes:   64 << 10,
 		Storage:           "fs",
-		StorageDir:        "./data/media",
 		MaxUploadBytes:    10 << 20,
 		MaxUploadsPerUser: 4,
 		MaxImagePixels:    40_000_000,
@@ -154,7 +153,7 @@ func (c *Config) RegisterServeFlags(fs *flag.FlagSet) {
 	fs.Int64Var(&c.WSMaxFrameBytes, "ws-max-frame-bytes", c.WSMaxFrameBytes, "largest frame a WebSocket client may send")
 	fs.IntVar(&c.GatewayQueue, "gateway-queue", c.GatewayQueue, "frames a gateway stream may have waiting before it is cut off as too slow")
 	fs.StringVar(&c.Storage, "storage", c.Storage, "where uploads are kept: fs (files under -storage-dir) or s3")
-	fs.StringVar(&c.StorageDir, "storage-dir", c.StorageDir, "directory of uploaded files (-storage=fs)")
+	fs.StringVar(&c.StorageDir, "storage-dir", c.StorageDir, "directory of uploaded files (-storage=fs); empty: media under -data-dir")
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL,
 		"base URL clients reach this server's HTTP listener at (default from -http-addr)")
 	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", c.MaxUploadBytes, "largest image UploadImage accepts")

@@ -43,7 +43,7 @@ func (a accessLog) write(ctx context.Context, method, kind string, start time.Ti
 		return
 	}
 	ev = ev.Str("grpc.method", method).Str("grpc.type", kind).Str("grpc.code", code.String()).
-		Dur("duration", time.Since(start)).Fields(contextFields(ctx))
+		Dur("duration_ms", time.Since(start)).Fields(contextFields(ctx))
 	if p, ok := peer.FromContext(ctx); ok {
 		if p.Addr.Network() == inProcessPeer {
 			ev = ev.Str("transport", "rest")

@@ -80,7 +80,7 @@ func TestAccessLog(t *testing.T) {
 	require.Equal(t, "info", ok["level"])
 	require.EqualValues(t, goodIdentity.UserID, ok["user.id"])
 	require.NotEmpty(t, ok["request.id"])
-	require.Contains(t, ok, "duration")
+	require.Contains(t, ok, "duration_ms", "a duration says its unit")
 	require.Equal(t, "Unauthenticated", lines[1]["grpc.code"])
 	require.NotContains(t, sink.b.String(), "sekrit-token")
 	require.NotContains(t, sink.b.String(), "good\"")

@@ -9,6 +9,7 @@
 package hub
 
 import (
+	"context"
 	"errors"
 	"sync"
 	"time"
@@ -19,6 +20,20 @@ import (
 	"github.com/parley-im/parley/api/gen/gatewaypb"
 	"github.com/parley-im/parley/platform/bus"
 )
+
+// Frame commands.
+const (
+	CmdPing      = "ping"
+	CmdPong      = "pong"
+	CmdError     = "error"
+	CmdBroadcast = "broadcast"
+)
+
+// Dispatcher calls a unary method in-process as the holder of a user token;
+// its errors are statuses safe to show the client.
+type Dispatcher interface {
+	Dispatch(ctx context.Context, token, fullMethod string, request []byte) ([]byte, error)
+}
 
 // ErrSlowConsumer ends a stream whose queue overflowed.
 var ErrSlowConsumer = status.Error(codes.ResourceExhausted, "too slow reading pushed frames: reconnect and catch up with SyncMessages")
@@ -155,8 +170,8 @@ func New(userOnline func(userID uint64, online bool)) *Hub {
 	}
 }
 
-// Open tracks a stream until Closed, so CloseAll reaches it.
-func (h *Hub) Open(s *Stream) {
+// Track keeps a stream until Forget, so CloseAll reaches it.
+func (h *Hub) Track(s *Stream) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closing != nil {
@@ -166,8 +181,8 @@ func (h *Hub) Open(s *Stream) {
 	h.streams[s] = struct{}{}
 }
 
-// Closed forgets a stream that ended.
-func (h *Hub) Closed(s *Stream) {
+// Forget drops a stream that ended.
+func (h *Hub) Forget(s *Stream) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	delete(h.streams, s)

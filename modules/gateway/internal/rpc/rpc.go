@@ -37,20 +37,6 @@ const (
 	maxIDLength     = 64
 )
 
-// Frame commands.
-const (
-	CmdPing      = "ping"
-	CmdPong      = "pong"
-	CmdError     = "error"
-	CmdBroadcast = "broadcast"
-)
-
-// Dispatcher calls a unary method in-process as the holder of a user token;
-// its errors are statuses safe to show the client.
-type Dispatcher interface {
-	Dispatch(ctx context.Context, token, fullMethod string, request []byte) ([]byte, error)
-}
-
 // Config tunes the server.
 type Config struct {
 	NodeID    string // the gateway_id of device streams
@@ -61,13 +47,13 @@ type Config struct {
 type Server struct {
 	gatewaypb.UnimplementedGatewayServiceServer
 	hub      *hub.Hub
-	dispatch Dispatcher
+	dispatch hub.Dispatcher
 	auth     parleyauth.Authenticator
 	bus      bus.Bus
 	cfg      Config
 }
 
-func NewServer(h *hub.Hub, d Dispatcher, a parleyauth.Authenticator, b bus.Bus, cfg Config) *Server {
+func NewServer(h *hub.Hub, d hub.Dispatcher, a parleyauth.Authenticator, b bus.Bus, cfg Config) *Server {
 	return &Server{hub: h, dispatch: d, auth: a, bus: b, cfg: cfg}
 }
 
@@ -145,8 +131,8 @@ func (s *Server) SendMessage(stream gatewaypb.GatewayService_SendMessageServer) 
 		senderOf = func(*gatewaypb.SendMessageRequest) (*hub.Endpoint, error) { return device, nil }
 	}
 
-	s.hub.Open(out) // after this, a shutdown ends the stream
-	defer s.hub.Closed(out)
+	s.hub.Track(out) // after this, a shutdown ends the stream
+	defer s.hub.Forget(out)
 	// The reader (and the writer, while frames wait) end when the stream
 	// does: once this handler returns, a blocked Recv or Send fails. The
 	// handler must not wait for them: the writer may be blocked on a client
@@ -176,12 +162,12 @@ func (s *Server) readLoop(stream gatewaypb.GatewayService_SendMessageServer, out
 			return
 		}
 		ep, err := senderOf(f)
-		if f.GetCmd() == CmdPing { // answered for the stream itself, sender or not
+		if f.GetCmd() == hub.CmdPing { // answered for the stream itself, sender or not
 			receiver := f.GetSenderId()
 			if err == nil {
 				receiver = ep.ClientID
 			}
-			out.Enqueue(&gatewaypb.SendMessageResponse{GatewayId: out.GatewayID, Cmd: CmdPong, RequestId: f.GetRequestId(), ReceiverId: receiver})
+			out.Enqueue(&gatewaypb.SendMessageResponse{GatewayId: out.GatewayID, Cmd: hub.CmdPong, RequestId: f.GetRequestId(), ReceiverId: receiver})
 			continue
 		}
 		if err != nil {
@@ -197,7 +183,7 @@ func (s *Server) answer(ctx context.Context, ep *hub.Endpoint, f *gatewaypb.Send
 	gatewayID := ep.GatewayID()
 	if !strings.HasPrefix(f.GetCmd(), "/") || strings.HasPrefix(f.GetCmd(), "/gateway.GatewayService/") {
 		return errorFrame(gatewayID, f, ep.ClientID, apperr.InvalidArgument(
-			"cmd: want %q or the full name of a unary method such as /message.MessageService/SendUserTextMessage", CmdPing))
+			"cmd: want %q or the full name of a unary method such as /message.MessageService/SendUserTextMessage", hub.CmdPing))
 	}
 	// The client's token is checked again for each request, so a revoked
 	// token stops working at once.
@@ -219,7 +205,7 @@ func errorFrame(gatewayID string, f *gatewaypb.SendMessageRequest, clientID stri
 	if clientID == "" {
 		clientID = f.GetSenderId()
 	}
-	return &gatewaypb.SendMessageResponse{GatewayId: gatewayID, Cmd: CmdError, RequestId: f.GetRequestId(), Data: data, ReceiverId: clientID}
+	return &gatewaypb.SendMessageResponse{GatewayId: gatewayID, Cmd: hub.CmdError, RequestId: f.GetRequestId(), Data: data, ReceiverId: clientID}
 }
 
 // headerID reads an id from the stream's metadata; generate makes one when
@@ -374,7 +360,7 @@ func (s *Server) SendToAll(ctx context.Context, req *gatewaypb.SendToAllRequest)
 	if !caller.Admin && !caller.Gateway {
 		return nil, apperr.PermissionDenied("only admins and edge gateways may broadcast")
 	}
-	if err := s.bus.Publish(ctx, bus.Delivery{Broadcast: true, Cmd: CmdBroadcast, Data: req.GetData()}); err != nil {
+	if err := s.bus.Publish(ctx, bus.Delivery{Broadcast: true, Cmd: hub.CmdBroadcast, Data: req.GetData()}); err != nil {
 		return nil, err
 	}
 	return &gatewaypb.SendToAllResponse{}, nil

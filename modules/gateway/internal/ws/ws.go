@@ -42,7 +42,6 @@ import (
 	"github.com/parley-im/parley/api/gen/gatewaypb"
 	"github.com/parley-im/parley/api/gen/messagepb"
 	"github.com/parley-im/parley/modules/gateway/internal/hub"
-	"github.com/parley-im/parley/modules/gateway/internal/rpc"
 	"github.com/parley-im/parley/platform/apperr"
 	"github.com/parley-im/parley/platform/auth"
 	"github.com/parley-im/parley/platform/bus"
@@ -75,7 +74,7 @@ type Config struct {
 // Handler serves GET /ws.
 type Handler struct {
 	hub      *hub.Hub
-	dispatch rpc.Dispatcher
+	dispatch hub.Dispatcher
 	auth     auth.Authenticator
 	bus      bus.Bus
 	cfg      Config
@@ -88,7 +87,7 @@ type Handler struct {
 // shutdown, after the hub has closed the streams.
 func (h *Handler) Wait() { h.active.Wait() }
 
-func New(h *hub.Hub, d rpc.Dispatcher, a auth.Authenticator, b bus.Bus, cfg Config) *Handler {
+func New(h *hub.Hub, d hub.Dispatcher, a auth.Authenticator, b bus.Bus, cfg Config) *Handler {
 	return &Handler{hub: h, dispatch: d, auth: a, bus: b, cfg: cfg, anonymous: ratelimit.NewHolds[string](cfg.AnonymousPerAddr)}
 }
 
@@ -127,8 +126,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return conn.Write(ctx, websocket.MessageText, data)
 	})
-	h.hub.Open(out) // after this, a shutdown ends the connection
-	defer h.hub.Closed(out)
+	h.hub.Track(out) // after this, a shutdown ends the connection
+	defer h.hub.Forget(out)
 	c := &client{Handler: h, out: out, signedInNow: stopBeingAnonymous}
 	// An anonymous connection may sign up and log in, but not linger.
 	c.signInBy = time.AfterFunc(h.cfg.SignInWithin, func() {
@@ -243,13 +242,13 @@ func (c *client) readLoop(ctx context.Context, conn *websocket.Conn) {
 // are answered in order.
 func (c *client) answer(ctx context.Context, f frame) *gatewaypb.SendMessageResponse {
 	switch {
-	case f.Cmd == rpc.CmdPing:
-		return &gatewaypb.SendMessageResponse{Cmd: rpc.CmdPong, RequestId: f.RequestID}
+	case f.Cmd == hub.CmdPing:
+		return &gatewaypb.SendMessageResponse{Cmd: hub.CmdPong, RequestId: f.RequestID}
 	case f.Cmd == CmdAuth:
 		return c.authenticate(ctx, f)
 	case !strings.HasPrefix(f.Cmd, "/") || strings.HasPrefix(f.Cmd, "/gateway.GatewayService/"):
 		return errorFrame(f.RequestID, status.Errorf(codes.InvalidArgument,
-			"cmd: want %q, %q or the full name of a unary method such as /user.UserService/UserLogin", rpc.CmdPing, CmdAuth))
+			"cmd: want %q, %q or the full name of a unary method such as /user.UserService/UserLogin", hub.CmdPing, CmdAuth))
 	}
 	request, err := requestOf(f)
 	if err != nil {
@@ -363,7 +362,7 @@ func errorFrame(requestID uint32, err error) *gatewaypb.SendMessageResponse {
 		st = status.New(codes.Internal, "internal error")
 	}
 	data, _ := proto.Marshal(st.Proto())
-	return &gatewaypb.SendMessageResponse{Cmd: rpc.CmdError, RequestId: requestID, Data: data}
+	return &gatewaypb.SendMessageResponse{Cmd: hub.CmdError, RequestId: requestID, Data: data}
 }
 
 // encode renders a frame of the hub as JSON.
@@ -371,12 +370,12 @@ func encode(f *gatewaypb.SendMessageResponse) ([]byte, error) {
 	out := frame{Cmd: f.GetCmd(), RequestID: f.GetRequestId()}
 	var err error
 	switch cmd := f.GetCmd(); {
-	case cmd == rpc.CmdPong:
+	case cmd == hub.CmdPong:
 	case cmd == CmdAuth:
 		out.Data = f.GetData()
 	case cmd == CmdMessage:
 		out.Data, err = toJSON(&messagepb.Message{}, f.GetData())
-	case cmd == rpc.CmdError:
+	case cmd == hub.CmdError:
 		st := &spb.Status{}
 		if err = proto.Unmarshal(f.GetData(), st); err == nil {
 			out.Data, err = json.Marshal(map[string]any{"code": st.GetCode(), "message": st.GetMessage()})
