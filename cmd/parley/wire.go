@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/parley-im/parley/api/openapi"
+	"github.com/parley-im/parley/api/rules"
 	"github.com/parley-im/parley/modules/common"
 	"github.com/parley-im/parley/modules/feed"
 	"github.com/parley-im/parley/modules/gateway"
@@ -139,6 +140,7 @@ func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerol
 		Logger:          log,
 		Authenticator:   users,
 		PublicMethods:   public,
+		Validate:        rules.Check,
 		Registerer:      reg,
 		MaxRecvMsgBytes: cfg.MaxRecvMsgBytes,
 		GatewaySecret:   cfg.GatewaySecret,

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/parley-im/parley/api/gen/feedpb"
+	"github.com/parley-im/parley/api/rules/feedrules"
 	"github.com/parley-im/parley/modules/feed"
 )
 
@@ -280,7 +281,7 @@ func TestComments(t *testing.T) {
 		}{
 			{"empty", &feedpb.FeedCommentCreateRequest{FeedId: f.GetId()}, codes.InvalidArgument, "content"},
 			{"blank", &feedpb.FeedCommentCreateRequest{FeedId: f.GetId(), Content: " \n\t "}, codes.InvalidArgument, "content"},
-			{"1001 characters", &feedpb.FeedCommentCreateRequest{FeedId: f.GetId(), Content: strings.Repeat("评", feedpb.MaxCommentLength+1)}, codes.InvalidArgument, "content"},
+			{"1001 characters", &feedpb.FeedCommentCreateRequest{FeedId: f.GetId(), Content: strings.Repeat("评", feedrules.MaxCommentLength+1)}, codes.InvalidArgument, "content"},
 			{"NUL", &feedpb.FeedCommentCreateRequest{FeedId: f.GetId(), Content: "a\x00b"}, codes.InvalidArgument, "content"},
 			{"no feed_id", &feedpb.FeedCommentCreateRequest{Content: "x"}, codes.InvalidArgument, "feed_id"},
 			{"missing feed", &feedpb.FeedCommentCreateRequest{FeedId: f.GetId() + 1_000_000, Content: "x"}, codes.NotFound, ""},
@@ -299,7 +300,7 @@ func TestComments(t *testing.T) {
 
 	var first *feedpb.FeedComment
 	t.Run("create trims and replies", func(t *testing.T) {
-		long := strings.Repeat("评", feedpb.MaxCommentLength)
+		long := strings.Repeat("评", feedrules.MaxCommentLength)
 		first = e.comment(t, bob, f.GetId(), "  "+long+"\n")
 		require.Equal(t, long, first.GetContent(), "stored trimmed; 1000 characters after the trim are fine")
 		require.Equal(t, bob.id, first.GetUserId())

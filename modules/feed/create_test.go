@@ -12,6 +12,7 @@ import (
 
 	"github.com/parley-im/parley/api/gen/commonpb"
 	"github.com/parley-im/parley/api/gen/feedpb"
+	"github.com/parley-im/parley/api/rules/feedrules"
 	"github.com/parley-im/parley/modules/feed"
 )
 
@@ -58,7 +59,7 @@ func TestFeedCreate(t *testing.T) {
 	})
 
 	t.Run("Txt of 5000 characters", func(t *testing.T) {
-		content := strings.Repeat("字", feedpb.MaxContentLength)
+		content := strings.Repeat("字", feedrules.MaxContentLength)
 		f := e.post(t, ann, content)
 		require.Equal(t, content, e.get(t, ann, f.GetId()).GetContent())
 	})
@@ -79,8 +80,8 @@ func TestFeedCreate(t *testing.T) {
 	})
 
 	t.Run("Image with nine URLs and a caption", func(t *testing.T) {
-		f := e.create(t, ann, &feedpb.FeedCreateRequest{Type: feedpb.FeedType_Image, Content: "nine", Resource: imageURLs(feedpb.MaxImages)})
-		require.Equal(t, imageURLs(feedpb.MaxImages), imageURLsOf(e.get(t, ann, f.GetId())))
+		f := e.create(t, ann, &feedpb.FeedCreateRequest{Type: feedpb.FeedType_Image, Content: "nine", Resource: imageURLs(feedrules.MaxImages)})
+		require.Equal(t, imageURLs(feedrules.MaxImages), imageURLsOf(e.get(t, ann, f.GetId())))
 		require.Equal(t, "nine", f.GetContent())
 	})
 
@@ -110,16 +111,16 @@ func TestFeedCreateValidation(t *testing.T) {
 		{"undefined type", &feedpb.FeedCreateRequest{Type: feedpb.FeedType(3), Content: "x"}, "type"},
 		{"Txt empty", &feedpb.FeedCreateRequest{Type: feedpb.FeedType_Txt}, "content"},
 		{"Txt blank", &feedpb.FeedCreateRequest{Type: feedpb.FeedType_Txt, Content: " \t\n "}, "content"},
-		{"Txt of 5001 characters", &feedpb.FeedCreateRequest{Type: feedpb.FeedType_Txt, Content: strings.Repeat("字", feedpb.MaxContentLength+1)}, "content"},
+		{"Txt of 5001 characters", &feedpb.FeedCreateRequest{Type: feedpb.FeedType_Txt, Content: strings.Repeat("字", feedrules.MaxContentLength+1)}, "content"},
 		{"Txt with a resource", &feedpb.FeedCreateRequest{Type: feedpb.FeedType_Txt, Content: "x", Resource: imageURLs(1)}, "resource"},
 		{"Txt with NUL", &feedpb.FeedCreateRequest{Type: feedpb.FeedType_Txt, Content: "a\x00b"}, "content"},
 		{"Image without URLs", &feedpb.FeedCreateRequest{Type: feedpb.FeedType_Image, Content: "x"}, "resource"},
-		{"Image with ten URLs", &feedpb.FeedCreateRequest{Type: feedpb.FeedType_Image, Resource: imageURLs(feedpb.MaxImages + 1)}, "resource"},
+		{"Image with ten URLs", &feedpb.FeedCreateRequest{Type: feedpb.FeedType_Image, Resource: imageURLs(feedrules.MaxImages + 1)}, "resource"},
 		{"Image with an ftp URL", &feedpb.FeedCreateRequest{Type: feedpb.FeedType_Image, Resource: []string{imageURLs(1)[0], "ftp://cdn.example.com/a.png"}}, "resource[1]"},
 		{"Image with a URL over 1024 bytes", &feedpb.FeedCreateRequest{Type: feedpb.FeedType_Image, Resource: []string{"https://cdn.example.com/" + strings.Repeat("a", 1010)}}, "resource[0]"},
 		{"Image with a relative URL", &feedpb.FeedCreateRequest{Type: feedpb.FeedType_Image, Resource: []string{"/a.png"}}, "resource[0]"},
 		{"Image with NUL in content", &feedpb.FeedCreateRequest{Type: feedpb.FeedType_Image, Content: "a\x00", Resource: imageURLs(1)}, "content"},
-		{"Image with 5001 characters", &feedpb.FeedCreateRequest{Type: feedpb.FeedType_Image, Content: strings.Repeat("a", feedpb.MaxContentLength+1), Resource: imageURLs(1)}, "content"},
+		{"Image with 5001 characters", &feedpb.FeedCreateRequest{Type: feedpb.FeedType_Image, Content: strings.Repeat("a", feedrules.MaxContentLength+1), Resource: imageURLs(1)}, "content"},
 		{"Video without a URL", &feedpb.FeedCreateRequest{Type: feedpb.FeedType_Video}, "resource"},
 		{"Video with two URLs", &feedpb.FeedCreateRequest{Type: feedpb.FeedType_Video, Resource: append(video, video...)}, "resource"},
 		{"Video with a non-http URL", &feedpb.FeedCreateRequest{Type: feedpb.FeedType_Video, Resource: []string{"javascript:alert(1)"}}, "resource[0]"},

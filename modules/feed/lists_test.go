@@ -20,6 +20,7 @@ import (
 	"github.com/parley-im/parley/api/gen/commonpb"
 	"github.com/parley-im/parley/api/gen/feedpb"
 	"github.com/parley-im/parley/api/gen/userpb"
+	"github.com/parley-im/parley/api/rules/feedrules"
 	"github.com/parley-im/parley/modules/feed"
 	"github.com/parley-im/parley/platform/testdb"
 )
@@ -95,7 +96,7 @@ func TestFeedOwn(t *testing.T) {
 		_, err := e.feeds.FeedOwn(ann.ctx, &feedpb.FeedOwnRequest{ReviewStatus: commonpb.ReviewStatus(9)})
 		st := requireCode(t, err, codes.InvalidArgument)
 		require.Contains(t, st.Message(), "review_status")
-		_, err = e.feeds.FeedOwn(ann.ctx, &feedpb.FeedOwnRequest{Keyword: strings.Repeat("k", feedpb.MaxKeywordLength+1)})
+		_, err = e.feeds.FeedOwn(ann.ctx, &feedpb.FeedOwnRequest{Keyword: strings.Repeat("k", feedrules.MaxKeywordLength+1)})
 		st = requireCode(t, err, codes.InvalidArgument)
 		require.Contains(t, st.Message(), "keyword")
 	})
@@ -205,7 +206,7 @@ func TestFeedQuery(t *testing.T) {
 	})
 
 	t.Run("keyword too long", func(t *testing.T) {
-		_, err := e.feeds.FeedQuery(ann.ctx, &feedpb.FeedQueryRequest{Keyword: strings.Repeat("字", feedpb.MaxKeywordLength+1)})
+		_, err := e.feeds.FeedQuery(ann.ctx, &feedpb.FeedQueryRequest{Keyword: strings.Repeat("字", feedrules.MaxKeywordLength+1)})
 		st := requireCode(t, err, codes.InvalidArgument)
 		require.Contains(t, st.Message(), "keyword")
 	})

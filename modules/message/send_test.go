@@ -16,6 +16,7 @@ import (
 	"github.com/parley-im/parley/api/gen/grouppb"
 	"github.com/parley-im/parley/api/gen/messagepb"
 	"github.com/parley-im/parley/api/gen/userpb"
+	"github.com/parley-im/parley/api/rules/messagerules"
 )
 
 // bogusBodyID is a body id a client might send; the stored body's id is the
@@ -455,7 +456,7 @@ func TestSendToGroupAuthorization(t *testing.T) {
 // TestTextLengthIncludesSurroundingWhitespace: no text longer than 5000
 // characters is ever stored (refusing it, or storing it trimmed, would both
 // do). It is: the validator measures the content with surrounding
-// whitespace trimmed (api/gen/messagepb/validate.go:30) while the handler
+// whitespace trimmed (api/rules/messagerules) while the handler
 // stores the untrimmed content, so padding smuggles any amount of text (up
 // to the gRPC message size) past the limit.
 func TestTextLengthIncludesSurroundingWhitespace(t *testing.T) {
@@ -482,8 +483,8 @@ func TestTextLengthIncludesSurroundingWhitespace(t *testing.T) {
 			require.NotEmpty(t, msgs)
 			stored := msgs[len(msgs)-1]
 			require.Equal(t, id, stored.GetId())
-			require.LessOrEqual(t, utf8.RuneCountInString(stored.GetText().GetContent()), messagepb.MaxTextLength,
-				"%s: stored a text of more than %d characters", conv, messagepb.MaxTextLength)
+			require.LessOrEqual(t, utf8.RuneCountInString(stored.GetText().GetContent()), messagerules.MaxTextLength,
+				"%s: stored a text of more than %d characters", conv, messagerules.MaxTextLength)
 		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
-	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/validator"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -87,12 +86,12 @@ func chainUnary(interceptors ...grpc.UnaryServerInterceptor) grpc.UnaryServerInt
 // newDispatchChain is the network chain without request ids and
 // authentication: access log, metrics, recovery, error mapping, validation.
 func newDispatchChain(access accessLog, metrics *grpcprom.ServerMetrics,
-	recoveryOpt recovery.Option, errs errorMapper) grpc.UnaryServerInterceptor {
+	recoveryOpt recovery.Option, errs errorMapper, validate validation) grpc.UnaryServerInterceptor {
 	return chainUnary(
 		access.unary,
 		metrics.UnaryServerInterceptor(),
 		recovery.UnaryServerInterceptor(recoveryOpt),
 		errs.unary,
-		validator.UnaryServerInterceptor(),
+		validate.unary,
 	)
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/auth"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/selector"
-	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/validator"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"google.golang.org/grpc"
@@ -31,6 +30,8 @@ type Options struct {
 	// PublicMethods are the full method names callable without a token.
 	// Health checking and reflection are always public.
 	PublicMethods []string
+	// Validate checks a request by its rules (api/rules.Check); required.
+	Validate func(req any) error
 	// Registerer receives the gRPC metrics; nil means none are collected.
 	Registerer      prometheus.Registerer
 	MaxRecvMsgBytes int
@@ -80,6 +81,9 @@ type Server struct {
 // panic recovery, error mapping, authentication, validation. The access log
 // and metrics see the final status code, panics included.
 func New(opts Options) *Server {
+	if opts.Validate == nil {
+		panic("grpcserver: Options.Validate is required: no request may reach a handler unchecked")
+	}
 	public := newPublicSet(opts.PublicMethods)
 	authn := authenticator{auth: opts.Authenticator, gatewaySecret: opts.GatewaySecret}
 	needsToken := selector.MatchFunc(public.needsToken)
@@ -127,7 +131,7 @@ func New(opts Options) *Server {
 			errs.unary,
 			refuseUndecodable,
 			selector.UnaryServerInterceptor(auth.UnaryServerInterceptor(authn.authenticate), needsToken),
-			validator.UnaryServerInterceptor(),
+			validation(opts.Validate).unary,
 		),
 		grpc.ChainStreamInterceptor(
 			calls.stream,
@@ -138,7 +142,7 @@ func New(opts Options) *Server {
 			errs.stream,
 			refuseUndecodableStream,
 			selector.StreamServerInterceptor(auth.StreamServerInterceptor(authn.authenticate), needsToken),
-			validator.StreamServerInterceptor(),
+			validation(opts.Validate).stream,
 		),
 	}
 	if opts.TLS != nil {
@@ -151,7 +155,7 @@ func New(opts Options) *Server {
 	return &Server{
 		Server: s, Health: hs, metrics: metrics,
 		unary: map[string]unaryMethod{}, authn: authn, errs: errs, public: public, tls: opts.TLS,
-		dispatchChain: newDispatchChain(access, metrics, recoveryOpt, errs),
+		dispatchChain: newDispatchChain(access, metrics, recoveryOpt, errs, validation(opts.Validate)),
 	}
 }
 

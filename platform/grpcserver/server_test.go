@@ -23,6 +23,7 @@ import (
 
 	"github.com/parley-im/parley/api/gen/commonpb"
 	"github.com/parley-im/parley/api/gen/userpb"
+	"github.com/parley-im/parley/api/rules"
 	"github.com/parley-im/parley/platform/apperr"
 	"github.com/parley-im/parley/platform/auth"
 	"github.com/parley-im/parley/platform/grpcserver"
@@ -109,7 +110,7 @@ func setup(t *testing.T, users *userService, tests *testService) clients {
 	if tests == nil {
 		tests = &testService{fullDuplex: echoIdentityStream}
 	}
-	conn := testserver.Start(t, grpcserver.Options{
+	conn := testserver.Start(t, grpcserver.Options{Validate: rules.Check,
 		Authenticator: fakeAuthenticator{},
 		PublicMethods: []string{userpb.UserService_Ping_FullMethodName},
 	},
@@ -469,7 +470,7 @@ func (rawCodec) Name() string { return "proto" }
 func TestUndecodableRequestsAreInvalidArgument(t *testing.T) {
 	t.Parallel()
 	var calls atomic.Int64
-	conn := testserver.Start(t, grpcserver.Options{Authenticator: fakeAuthenticator{}},
+	conn := testserver.Start(t, grpcserver.Options{Validate: rules.Check, Authenticator: fakeAuthenticator{}},
 		func(s grpc.ServiceRegistrar) {
 			userpb.RegisterUserServiceServer(s, &userService{getUser: func(ctx context.Context, req *userpb.UserGetRequest) (*userpb.UserGetResponse, error) {
 				calls.Add(1)
@@ -569,7 +570,7 @@ func (b *blackHole) pipe(from, to net.Conn) {
 func TestKeepaliveEndsStreamsOfVanishedPeers(t *testing.T) {
 	t.Parallel()
 	ended := make(chan string, 2)
-	srv := grpcserver.New(grpcserver.Options{
+	srv := grpcserver.New(grpcserver.Options{Validate: rules.Check,
 		Authenticator:   fakeAuthenticator{},
 		MaxRecvMsgBytes: 1 << 20,
 		Keepalive:       time.Second, // grpc-go's least

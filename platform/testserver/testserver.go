@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/parley-im/parley/api/rules"
 	"github.com/parley-im/parley/platform/grpcserver"
 	"github.com/parley-im/parley/platform/media"
 )
@@ -24,6 +25,9 @@ func Start(t testing.TB, opts grpcserver.Options, register ...func(grpc.ServiceR
 	t.Helper()
 	if opts.MaxRecvMsgBytes == 0 {
 		opts.MaxRecvMsgBytes = 4 << 20
+	}
+	if opts.Validate == nil {
+		opts.Validate = rules.Check
 	}
 	// Warnings and errors only; go test shows them when a package fails.
 	opts.Logger = zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr}).Level(zerolog.WarnLevel)

@@ -1,8 +1,8 @@
-// Package validatefuzz is what the request validators' fuzz tests
-// (api/gen/*pb/validate_fuzz_test.go) share: a request decoded as the gRPC
-// codec decodes it, Validate checked against the validator interceptor the
-// server runs, and what an accepted request promises checked again
-// independently. For tests only.
+// Package validatefuzz is what the request rules' fuzz tests
+// (api/rules/*rules/rules_fuzz_test.go) share: a request decoded as the
+// gRPC codec decodes it, its rule checked against the validation
+// interceptor the server runs, and what an accepted request promises checked
+// again independently. For tests only.
 package validatefuzz
 
 import (
@@ -14,7 +14,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/validator"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -22,38 +21,48 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/parley-im/parley/platform/grpcserver"
 	"github.com/parley-im/parley/platform/identity"
+	"github.com/parley-im/parley/platform/validate"
 )
 
-// Request is a request with a validator.
-type Request interface {
-	proto.Message
-	Validate() error
-}
+// Request is a request of a type with rules.
+type Request = proto.Message
 
-// Type is a request type and what must hold of a request of that type
-// Validate accepts, checked independently of the validator.
+// Type is a request type and what must hold of a request of that type its
+// rule accepts, checked independently of the rule.
 type Type struct {
 	New      func() Request
 	Accepted func(t *testing.T, req proto.Message)
 }
 
-// Types are a package's request types. A fuzz input's kind picks one by its
-// index, so committed corpora depend on the order: only append.
-type Types []Type
+// Types are a package's request types and their rules. A fuzz input's kind
+// picks a type by its index, so committed corpora depend on the order:
+// only append.
+type Types struct {
+	rules validate.Rules
+	list  []Type
+}
+
+// NewTypes is list, checked by rules.
+func NewTypes(rules []validate.Rule, list []Type) Types {
+	return Types{rules: validate.Index(rules), list: list}
+}
+
+func (ts Types) validate(req proto.Message) error { return ts.rules.Check(req) }
 
 // Check decodes data as the request type kind selects and checks Validate:
 // it must not panic; an error must name a field of the request and reach
 // the client as InvalidArgument through the validator interceptor; a
 // request it accepts must pass the handler and satisfy the type's Accepted.
 func (ts Types) Check(t *testing.T, kind uint8, data []byte) {
-	rt := ts[int(kind)%len(ts)]
+	rt := ts.list[int(kind)%len(ts.list)]
 	req := rt.New()
 	if proto.Unmarshal(data, req) != nil {
 		return // the codec refuses it before any validator runs
 	}
-	err := req.Validate()
-	requireInterceptorAgrees(t, req, err)
+	err := ts.validate(req)
+	ts.requireInterceptorAgrees(t, req, err)
 	if err != nil {
 		requireNamesField(t, req, err.Error())
 		return
@@ -76,14 +85,14 @@ func (ts Types) AddSeeds(f *testing.F, reqs ...Request) {
 func (ts Types) AddValidSeeds(f *testing.F, reqs ...Request) {
 	f.Helper()
 	for _, req := range reqs {
-		require.NoError(f, req.Validate(), "seed %v", req)
+		require.NoError(f, ts.validate(req), "seed %v", req)
 	}
 	ts.AddSeeds(f, reqs...)
 }
 
 // kind is the kind argument that selects req's type.
 func (ts Types) kind(req Request) uint8 {
-	for i, rt := range ts {
+	for i, rt := range ts.list {
 		if rt.New().ProtoReflect().Descriptor() == req.ProtoReflect().Descriptor() {
 			return uint8(i)
 		}
@@ -91,13 +100,14 @@ func (ts Types) kind(req Request) uint8 {
 	panic("no Type for " + string(req.ProtoReflect().Descriptor().FullName()))
 }
 
-// requireInterceptorAgrees runs req through the server's validator
-// interceptor, which calls Validate again: it must decide the same way and
+// requireInterceptorAgrees runs req through the server's validation
+// interceptor, which checks the rule again: it must decide the same way and
 // turn a refusal into InvalidArgument with a message naming a field.
-func requireInterceptorAgrees(t *testing.T, req Request, validateErr error) {
+func (ts Types) requireInterceptorAgrees(t *testing.T, req Request, validateErr error) {
 	t.Helper()
 	handled := false
-	_, err := validator.UnaryServerInterceptor()(context.Background(), req, &grpc.UnaryServerInfo{FullMethod: "/fuzz/Validate"},
+	check := func(req any) error { return ts.validate(req.(proto.Message)) }
+	_, err := grpcserver.ValidationInterceptor(check)(context.Background(), req, &grpc.UnaryServerInfo{FullMethod: "/fuzz/Validate"},
 		func(context.Context, any) (any, error) { handled = true; return nil, nil })
 	if validateErr == nil {
 		require.NoError(t, err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/parley-im/parley/api/gen/commonpb"
 	"github.com/parley-im/parley/api/gen/grouppb"
+	"github.com/parley-im/parley/api/rules/grouprules"
 	"github.com/parley-im/parley/modules/group/internal/app"
 	"github.com/parley-im/parley/modules/group/internal/db"
 	"github.com/parley-im/parley/platform/apperr"
@@ -39,7 +40,7 @@ func (s *Server) CreateGroup(ctx context.Context, req *grouppb.CreateGroupReques
 	if err != nil {
 		return nil, err
 	}
-	name, err := identity.Name("name", req.GetName(), grouppb.MaxNameLength)
+	name, err := identity.Name("name", req.GetName(), grouprules.MaxNameLength)
 	if err != nil {
 		return nil, apperr.InvalidArgument("%s", err)
 	}
@@ -63,7 +64,7 @@ func (s *Server) UpdateGroup(ctx context.Context, req *grouppb.UpdateGroupReques
 	}
 	var name string // empty keeps the stored one
 	if strings.TrimSpace(req.GetName()) != "" {
-		if name, err = identity.Name("name", req.GetName(), grouppb.MaxNameLength); err != nil {
+		if name, err = identity.Name("name", req.GetName(), grouprules.MaxNameLength); err != nil {
 			return nil, apperr.InvalidArgument("%s", err)
 		}
 	}

@@ -18,7 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/semaphore"
 
-	"github.com/parley-im/parley/api/gen/userpb"
+	"github.com/parley-im/parley/api/rules/userrules"
 	"github.com/parley-im/parley/modules/user/internal/db"
 	"github.com/parley-im/parley/platform/apperr"
 	"github.com/parley-im/parley/platform/auth"
@@ -456,7 +456,7 @@ func (s *Service) UpdatePassword(ctx context.Context, caller auth.Identity, oldP
 		return fmt.Errorf("get user: %w", err)
 	}
 	// The validator knew no nickname; a guesser would.
-	if err := userpb.CheckPasswordStrength(password, u.Nickname); err != nil {
+	if err := userrules.CheckPasswordStrength(password, u.Nickname); err != nil {
 		return apperr.InvalidArgument("%s", err.Error())
 	}
 	if oldPassword == "" {

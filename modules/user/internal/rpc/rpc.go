@@ -9,6 +9,7 @@ import (
 
 	"github.com/parley-im/parley/api/gen/commonpb"
 	"github.com/parley-im/parley/api/gen/userpb"
+	"github.com/parley-im/parley/api/rules/userrules"
 	"github.com/parley-im/parley/modules/user/internal/app"
 	"github.com/parley-im/parley/modules/user/internal/db"
 	"github.com/parley-im/parley/platform/apperr"
@@ -34,7 +35,7 @@ func (s *Server) Ping(ctx context.Context, req *commonpb.PingRequest) (*commonpb
 }
 
 func (s *Server) CreateUser(ctx context.Context, req *userpb.UserCreateRequest) (*userpb.UserCreateResponse, error) {
-	nickname, err := identity.Name("nickname", req.GetNickname(), userpb.MaxNicknameLength)
+	nickname, err := identity.Name("nickname", req.GetNickname(), userrules.MaxNicknameLength)
 	if err != nil {
 		return nil, apperr.InvalidArgument("%s", err)
 	}

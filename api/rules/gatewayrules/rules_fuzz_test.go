@@ -1,4 +1,4 @@
-package gatewaypb
+package gatewayrules
 
 import (
 	"strings"
@@ -8,25 +8,26 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/parley-im/parley/api/gen/gatewaypb"
 	"github.com/parley-im/parley/platform/validate/validatefuzz"
 )
 
 // FuzzValidate decodes the input as a request, the way the gRPC codec does
-// before the validator interceptor runs, and checks what Validate promises.
+// before the validation interceptor runs, and checks what the rules promise.
 // kind picks the request type: an index into gatewayRequestTypes.
 func FuzzValidate(f *testing.F) {
 	max := strings.Repeat("网", maxIDLength) // 64 characters, 192 bytes
 	gatewayRequestTypes.AddValidSeeds(f,
-		&RegisterRequest{GatewayId: "edge-1", ClientId: "c-1"},
-		&RegisterRequest{GatewayId: max, ClientId: max},
-		&UnRegisterRequest{GatewayId: "edge-1", ClientId: "c-1"},
+		&gatewaypb.RegisterRequest{GatewayId: "edge-1", ClientId: "c-1"},
+		&gatewaypb.RegisterRequest{GatewayId: max, ClientId: max},
+		&gatewaypb.UnRegisterRequest{GatewayId: "edge-1", ClientId: "c-1"},
 	)
 	gatewayRequestTypes.AddSeeds(f,
-		&RegisterRequest{ClientId: "c"},
-		&RegisterRequest{GatewayId: "g"},
-		&RegisterRequest{GatewayId: max + "x", ClientId: "c"},
-		&UnRegisterRequest{GatewayId: "g", ClientId: strings.Repeat("c", maxIDLength+1)},
-		&UnRegisterRequest{},
+		&gatewaypb.RegisterRequest{ClientId: "c"},
+		&gatewaypb.RegisterRequest{GatewayId: "g"},
+		&gatewaypb.RegisterRequest{GatewayId: max + "x", ClientId: "c"},
+		&gatewaypb.UnRegisterRequest{GatewayId: "g", ClientId: strings.Repeat("c", maxIDLength+1)},
+		&gatewaypb.UnRegisterRequest{},
 	)
 	// Bytes the codec refuses: a truncated field and a string with invalid UTF-8.
 	f.Add(uint8(0), []byte{0x0a, 0x05, 'a'})
@@ -37,20 +38,20 @@ func FuzzValidate(f *testing.F) {
 	})
 }
 
-// gatewayRequestTypes are the package's request types with a Validate method.
+// gatewayRequestTypes are the package's request types with rules.
 // Append only: committed corpus files select a type by its index.
-var gatewayRequestTypes = validatefuzz.Types{
-	{New: func() validatefuzz.Request { return new(RegisterRequest) }, Accepted: func(t *testing.T, m proto.Message) {
-		r := m.(*RegisterRequest)
+var gatewayRequestTypes = validatefuzz.NewTypes(Rules, []validatefuzz.Type{
+	{New: func() validatefuzz.Request { return new(gatewaypb.RegisterRequest) }, Accepted: func(t *testing.T, m proto.Message) {
+		r := m.(*gatewaypb.RegisterRequest)
 		requireID(t, "gateway_id", r.GetGatewayId())
 		requireID(t, "client_id", r.GetClientId())
 	}},
-	{New: func() validatefuzz.Request { return new(UnRegisterRequest) }, Accepted: func(t *testing.T, m proto.Message) {
-		r := m.(*UnRegisterRequest)
+	{New: func() validatefuzz.Request { return new(gatewaypb.UnRegisterRequest) }, Accepted: func(t *testing.T, m proto.Message) {
+		r := m.(*gatewaypb.UnRegisterRequest)
 		requireID(t, "gateway_id", r.GetGatewayId())
 		requireID(t, "client_id", r.GetClientId())
 	}},
-}
+})
 
 func requireID(t *testing.T, field, id string) {
 	t.Helper()

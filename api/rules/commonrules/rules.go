@@ -1,7 +1,6 @@
-package commonpb
-
-// Request validators, called by the validation interceptor before a handler
-// runs. Hand-written; buf generates the rest of this package.
+// Package commonrules holds the rules of common.CommonService's requests, which the
+// validation interceptor checks before a handler runs (api/rules).
+package commonrules
 
 import (
 	"errors"
@@ -9,6 +8,7 @@ import (
 	"net/mail"
 	"strings"
 
+	"github.com/parley-im/parley/api/gen/commonpb"
 	"github.com/parley-im/parley/platform/validate"
 )
 
@@ -48,7 +48,7 @@ func validateAddresses(field string, entries map[string]string, min, max int) er
 	return nil
 }
 
-func (r *SendEmailRequest) Validate() error {
+func checkSendEmailRequest(r *commonpb.SendEmailRequest) error {
 	if err := validateAddresses("receiver", r.GetReceiver(), 1, MaxReceivers); err != nil {
 		return err
 	}
@@ -70,4 +70,14 @@ func (r *SendEmailRequest) Validate() error {
 		return errors.New("content: must not contain NUL characters")
 	}
 	return nil
+}
+
+// Rules are the package's request rules, one per request type.
+var Rules = []validate.Rule{
+	validate.For(checkSendEmailRequest),
+	// Every service's Ping echoes what it is sent.
+	validate.None[*commonpb.PingRequest](),
+	// An upload's chunks are bytes; the upload checks their size and format
+	// as they come.
+	validate.None[*commonpb.UploadImageRequest](),
 }

@@ -1,7 +1,6 @@
-package userpb
-
-// Request validators, called by the validation interceptor before a handler
-// runs. Hand-written; buf generates the rest of this package.
+// Package userrules holds the rules of user.UserService's requests, which the
+// validation interceptor checks before a handler runs (api/rules).
+package userrules
 
 import (
 	"errors"
@@ -10,6 +9,7 @@ import (
 	"github.com/trustelem/zxcvbn"
 
 	"github.com/parley-im/parley/api/gen/commonpb"
+	"github.com/parley-im/parley/api/gen/userpb"
 	"github.com/parley-im/parley/platform/identity"
 	"github.com/parley-im/parley/platform/validate"
 )
@@ -66,7 +66,7 @@ func validateNewPassword(password, repeat string, knownWords ...string) error {
 	return nil
 }
 
-func (r *UserCreateRequest) Validate() error {
+func checkUserCreateRequest(r *userpb.UserCreateRequest) error {
 	if _, err := identity.Name("nickname", r.GetNickname(), MaxNicknameLength); err != nil {
 		return err
 	}
@@ -79,29 +79,29 @@ func (r *UserCreateRequest) Validate() error {
 	return validateNewPassword(r.GetPassword(), r.GetPasswordRpt(), r.GetNickname())
 }
 
-func (r *UserLoginRequest) Validate() error {
+func checkUserLoginRequest(r *userpb.UserLoginRequest) error {
 	if err := validateLoginNickname(r.GetNickname()); err != nil {
 		return err
 	}
 	return validate.Length("password", r.GetPassword(), 1, MaxPasswordLength)
 }
 
-func (r *UserGetRequest) Validate() error {
+func checkUserGetRequest(r *userpb.UserGetRequest) error {
 	if r.GetId() == 0 {
 		return errors.New("id: is required")
 	}
 	return nil
 }
 
-func (r *UserQueryRequest) Validate() error {
+func checkUserQueryRequest(r *userpb.UserQueryRequest) error {
 	return validate.Text("keyword", strings.TrimSpace(r.GetKeyword()), 0, MaxNicknameLength)
 }
 
-func (r *UpdatePasswordRequest) Validate() error {
+func checkUpdatePasswordRequest(r *userpb.UpdatePasswordRequest) error {
 	return validateNewPassword(r.GetPassword(), r.GetPasswordRpt())
 }
 
-func (r *UpdateAvatarRequest) Validate() error {
+func checkUpdateAvatarRequest(r *userpb.UpdateAvatarRequest) error {
 	return validate.OptionalHTTPURL("url", r.GetUrl())
 }
 
@@ -112,7 +112,27 @@ func requireUserID(id uint64) error {
 	return nil
 }
 
-func (r *FollowUserRequest) Validate() error   { return requireUserID(r.GetUserId()) }
-func (r *UnfollowUserRequest) Validate() error { return requireUserID(r.GetUserId()) }
-func (r *BlockUserRequest) Validate() error    { return requireUserID(r.GetUserId()) }
-func (r *UnblockUserRequest) Validate() error  { return requireUserID(r.GetUserId()) }
+func checkFollowUserRequest(r *userpb.FollowUserRequest) error { return requireUserID(r.GetUserId()) }
+func checkUnfollowUserRequest(r *userpb.UnfollowUserRequest) error {
+	return requireUserID(r.GetUserId())
+}
+func checkBlockUserRequest(r *userpb.BlockUserRequest) error     { return requireUserID(r.GetUserId()) }
+func checkUnblockUserRequest(r *userpb.UnblockUserRequest) error { return requireUserID(r.GetUserId()) }
+
+// Rules are the package's request rules, one per request type.
+var Rules = []validate.Rule{
+	validate.For(checkUserCreateRequest),
+	validate.For(checkUserLoginRequest),
+	validate.For(checkUserGetRequest),
+	validate.For(checkUserQueryRequest),
+	validate.For(checkUpdatePasswordRequest),
+	validate.For(checkUpdateAvatarRequest),
+	validate.For(checkFollowUserRequest),
+	validate.For(checkUnfollowUserRequest),
+	validate.For(checkBlockUserRequest),
+	validate.For(checkUnblockUserRequest),
+	// Lists: a zero user_id is the caller; paging clamps page and size.
+	validate.None[*userpb.ListFollowingRequest](),
+	validate.None[*userpb.ListFollowersRequest](),
+	validate.None[*userpb.ListBlockedRequest](),
+}

@@ -1,4 +1,4 @@
-package commonpb
+package commonrules
 
 import (
 	"flag"
@@ -10,18 +10,19 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/parley-im/parley/api/gen/commonpb"
 	"github.com/parley-im/parley/platform/validate/validatefuzz"
 )
 
 // FuzzValidate decodes the input as a request, the way the gRPC codec does
-// before the validator interceptor runs, and checks what Validate promises.
+// before the validation interceptor runs, and checks what the rules promise.
 // kind picks the request type: an index into commonRequestTypes.
 func FuzzValidate(f *testing.F) {
 	long := func(n int) string { return strings.Repeat("a", n) }
 	commonRequestTypes.AddValidSeeds(f,
-		&SendEmailRequest{Receiver: map[string]string{"Alice": "alice@example.com"}, Subject: "hi", Content: "hello"},
-		&SendEmailRequest{Receiver: map[string]string{"Bob": "bob@example.com"}, Subject: "hi"},
-		&SendEmailRequest{
+		&commonpb.SendEmailRequest{Receiver: map[string]string{"Alice": "alice@example.com"}, Subject: "hi", Content: "hello"},
+		&commonpb.SendEmailRequest{Receiver: map[string]string{"Bob": "bob@example.com"}, Subject: "hi"},
+		&commonpb.SendEmailRequest{
 			Receiver: map[string]string{long(MaxNameLength): "a@example.com", "": "b@example.com"},
 			Cc:       map[string]string{"李雷 😀": "c@example.com"},
 			Subject:  strings.Repeat("题", MaxSubjectLength),
@@ -30,24 +31,24 @@ func FuzzValidate(f *testing.F) {
 	// The fuzzer spends most of its time minimizing inputs derived from
 	// 100 KiB seeds, so the body-size boundary is checked by plain go test only.
 	if !fuzzing() {
-		commonRequestTypes.AddValidSeeds(f, &SendEmailRequest{Receiver: map[string]string{"": "a@example.com"}, Subject: "s", Content: long(MaxEmailBodyBytes)})
-		commonRequestTypes.AddSeeds(f, &SendEmailRequest{Receiver: map[string]string{"": "a@example.com"}, Subject: "s", Content: long(MaxEmailBodyBytes + 1)})
+		commonRequestTypes.AddValidSeeds(f, &commonpb.SendEmailRequest{Receiver: map[string]string{"": "a@example.com"}, Subject: "s", Content: long(MaxEmailBodyBytes)})
+		commonRequestTypes.AddSeeds(f, &commonpb.SendEmailRequest{Receiver: map[string]string{"": "a@example.com"}, Subject: "s", Content: long(MaxEmailBodyBytes + 1)})
 	}
 	commonRequestTypes.AddSeeds(f,
-		&SendEmailRequest{Receiver: map[string]string{long(MaxNameLength + 1): "a@example.com"}, Subject: "s"},
-		&SendEmailRequest{Receiver: map[string]string{"": "a@example.com"}, Subject: long(MaxSubjectLength + 1)},
-		&SendEmailRequest{Receiver: map[string]string{"": "Alice <a@example.com>"}, Subject: "s"},
-		&SendEmailRequest{Receiver: map[string]string{"": "a@example.com\r\nBcc: evil@example.com"}, Subject: "s"},
-		&SendEmailRequest{Receiver: map[string]string{"A\r\nBcc: evil@example.com": "a@example.com"}, Subject: "s"},
-		&SendEmailRequest{Receiver: map[string]string{"": "a@example.com"}, Subject: "hi\r\nBcc: evil@example.com"},
-		&SendEmailRequest{Receiver: map[string]string{"": "a@example.com"}, Subject: "  \t "},
-		&SendEmailRequest{Receiver: map[string]string{"": "a@example.com"}, Subject: "s", Content: "a\x00b"},
-		&SendEmailRequest{Subject: "no receiver"},
+		&commonpb.SendEmailRequest{Receiver: map[string]string{long(MaxNameLength + 1): "a@example.com"}, Subject: "s"},
+		&commonpb.SendEmailRequest{Receiver: map[string]string{"": "a@example.com"}, Subject: long(MaxSubjectLength + 1)},
+		&commonpb.SendEmailRequest{Receiver: map[string]string{"": "Alice <a@example.com>"}, Subject: "s"},
+		&commonpb.SendEmailRequest{Receiver: map[string]string{"": "a@example.com\r\nBcc: evil@example.com"}, Subject: "s"},
+		&commonpb.SendEmailRequest{Receiver: map[string]string{"A\r\nBcc: evil@example.com": "a@example.com"}, Subject: "s"},
+		&commonpb.SendEmailRequest{Receiver: map[string]string{"": "a@example.com"}, Subject: "hi\r\nBcc: evil@example.com"},
+		&commonpb.SendEmailRequest{Receiver: map[string]string{"": "a@example.com"}, Subject: "  \t "},
+		&commonpb.SendEmailRequest{Receiver: map[string]string{"": "a@example.com"}, Subject: "s", Content: "a\x00b"},
+		&commonpb.SendEmailRequest{Subject: "no receiver"},
 		// The seed's meaning read the other way round: an address as the key.
-		&SendEmailRequest{Receiver: map[string]string{"bob@example.com": "Bob"}, Subject: "s"},
-		&SendEmailRequest{Receiver: map[string]string{"Bob": "bob@example.com", "Robert": "Bob@example.com"}, Subject: "s"},
-		&SendEmailRequest{Receiver: map[string]string{"": `"a b"@example.com`}, Subject: "s"},
-		&SendEmailRequest{Receiver: map[string]string{"": "a@[127.0.0.1]"}, Subject: "s"},
+		&commonpb.SendEmailRequest{Receiver: map[string]string{"bob@example.com": "Bob"}, Subject: "s"},
+		&commonpb.SendEmailRequest{Receiver: map[string]string{"Bob": "bob@example.com", "Robert": "Bob@example.com"}, Subject: "s"},
+		&commonpb.SendEmailRequest{Receiver: map[string]string{"": `"a b"@example.com`}, Subject: "s"},
+		&commonpb.SendEmailRequest{Receiver: map[string]string{"": "a@[127.0.0.1]"}, Subject: "s"},
 	)
 	// Bytes the codec refuses: a truncated field and a string with invalid UTF-8.
 	f.Add(uint8(0), []byte{0x1a, 0x05, 'a'})
@@ -58,14 +59,14 @@ func FuzzValidate(f *testing.F) {
 	})
 }
 
-// commonRequestTypes are the package's request types with a Validate method.
+// commonRequestTypes are the package's request types with rules.
 // Append only: committed corpus files select a type by its index.
-var commonRequestTypes = validatefuzz.Types{
-	{New: func() validatefuzz.Request { return new(SendEmailRequest) }, Accepted: acceptedSendEmail},
-}
+var commonRequestTypes = validatefuzz.NewTypes(Rules, []validatefuzz.Type{
+	{New: func() validatefuzz.Request { return new(commonpb.SendEmailRequest) }, Accepted: acceptedSendEmail},
+})
 
 func acceptedSendEmail(t *testing.T, m proto.Message) {
-	r := m.(*SendEmailRequest)
+	r := m.(*commonpb.SendEmailRequest)
 	require.NotEmpty(t, r.GetReceiver())
 	require.LessOrEqual(t, len(r.GetReceiver()), MaxReceivers)
 	require.LessOrEqual(t, len(r.GetCc()), MaxCc)

@@ -1,7 +1,6 @@
-package feedpb
-
-// Request validators, called by the validation interceptor before a handler
-// runs. Hand-written; buf generates the rest of this package.
+// Package feedrules holds the rules of feed.FeedService's requests, which the
+// validation interceptor checks before a handler runs (api/rules).
+package feedrules
 
 import (
 	"errors"
@@ -9,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/parley-im/parley/api/gen/commonpb"
+	"github.com/parley-im/parley/api/gen/feedpb"
 	"github.com/parley-im/parley/platform/validate"
 )
 
@@ -22,9 +22,9 @@ const (
 
 // validatePost checks a feed's type, content and resources together. Content
 // is measured and stored trimmed.
-func validatePost(t FeedType, content string, resources []string) error {
+func validatePost(t feedpb.FeedType, content string, resources []string) error {
 	switch t {
-	case FeedType_Txt:
+	case feedpb.FeedType_Txt:
 		if err := validate.Text("content", strings.TrimSpace(content), 1, MaxContentLength); err != nil {
 			return err
 		}
@@ -32,11 +32,11 @@ func validatePost(t FeedType, content string, resources []string) error {
 			return errors.New("resource: a Txt feed has none")
 		}
 		return nil
-	case FeedType_Image:
+	case feedpb.FeedType_Image:
 		if len(resources) < 1 || len(resources) > MaxImages {
 			return fmt.Errorf("resource: an Image feed has 1–%d image URLs", MaxImages)
 		}
-	case FeedType_Video:
+	case feedpb.FeedType_Video:
 		if len(resources) != 1 {
 			return errors.New("resource: a Video feed has exactly one video URL")
 		}
@@ -62,34 +62,34 @@ func validateKeyword(keyword string) error {
 	return validate.Text("keyword", strings.TrimSpace(keyword), 0, MaxKeywordLength)
 }
 
-func (r *FeedCreateRequest) Validate() error {
+func checkFeedCreateRequest(r *feedpb.FeedCreateRequest) error {
 	return validatePost(r.GetType(), r.GetContent(), r.GetResource())
 }
 
-func (r *FeedEditRequest) Validate() error {
+func checkFeedEditRequest(r *feedpb.FeedEditRequest) error {
 	if err := requireID("id", r.GetId()); err != nil {
 		return err
 	}
 	return validatePost(r.GetType(), r.GetContent(), r.GetResource())
 }
 
-func (r *FeedGetRequest) Validate() error    { return requireID("id", r.GetId()) }
-func (r *FeedDeleteRequest) Validate() error { return requireID("id", r.GetId()) }
-func (r *FeedLikeRequest) Validate() error   { return requireID("id", r.GetId()) }
-func (r *FeedUnLikeRequest) Validate() error { return requireID("id", r.GetId()) }
+func checkFeedGetRequest(r *feedpb.FeedGetRequest) error       { return requireID("id", r.GetId()) }
+func checkFeedDeleteRequest(r *feedpb.FeedDeleteRequest) error { return requireID("id", r.GetId()) }
+func checkFeedLikeRequest(r *feedpb.FeedLikeRequest) error     { return requireID("id", r.GetId()) }
+func checkFeedUnLikeRequest(r *feedpb.FeedUnLikeRequest) error { return requireID("id", r.GetId()) }
 
-func (r *FeedOwnRequest) Validate() error {
+func checkFeedOwnRequest(r *feedpb.FeedOwnRequest) error {
 	if _, ok := commonpb.ReviewStatus_name[int32(r.GetReviewStatus())]; !ok {
 		return errors.New("review_status: must be a defined ReviewStatus")
 	}
 	return validateKeyword(r.GetKeyword())
 }
 
-func (r *FeedQueryRequest) Validate() error {
+func checkFeedQueryRequest(r *feedpb.FeedQueryRequest) error {
 	return validateKeyword(r.GetKeyword())
 }
 
-func (r *FeedReviewRequest) Validate() error {
+func checkFeedReviewRequest(r *feedpb.FeedReviewRequest) error {
 	if err := requireID("id", r.GetId()); err != nil {
 		return err
 	}
@@ -99,15 +99,36 @@ func (r *FeedReviewRequest) Validate() error {
 	return validate.Text("remark", r.GetRemark(), 0, MaxRemarkLength)
 }
 
-func (r *FeedCommentCreateRequest) Validate() error {
+func checkFeedCommentCreateRequest(r *feedpb.FeedCommentCreateRequest) error {
 	if err := requireID("feed_id", r.GetFeedId()); err != nil {
 		return err
 	}
 	return validate.Text("content", strings.TrimSpace(r.GetContent()), 1, MaxCommentLength)
 }
 
-func (r *FeedCommentListRequest) Validate() error {
+func checkFeedCommentListRequest(r *feedpb.FeedCommentListRequest) error {
 	return requireID("feed_id", r.GetFeedId())
 }
 
-func (r *FeedCommentDeleteRequest) Validate() error { return requireID("id", r.GetId()) }
+func checkFeedCommentDeleteRequest(r *feedpb.FeedCommentDeleteRequest) error {
+	return requireID("id", r.GetId())
+}
+
+// Rules are the package's request rules, one per request type.
+var Rules = []validate.Rule{
+	validate.For(checkFeedCreateRequest),
+	validate.For(checkFeedEditRequest),
+	validate.For(checkFeedGetRequest),
+	validate.For(checkFeedDeleteRequest),
+	validate.For(checkFeedLikeRequest),
+	validate.For(checkFeedUnLikeRequest),
+	validate.For(checkFeedOwnRequest),
+	validate.For(checkFeedQueryRequest),
+	validate.For(checkFeedReviewRequest),
+	validate.For(checkFeedCommentCreateRequest),
+	validate.For(checkFeedCommentListRequest),
+	validate.For(checkFeedCommentDeleteRequest),
+	// Timelines: paging clamps page and size.
+	validate.None[*feedpb.FeedFollowRequest](),
+	validate.None[*feedpb.FeedRecommendRequest](),
+}

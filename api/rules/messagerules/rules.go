@@ -1,13 +1,13 @@
-package messagepb
-
-// Request validators, called by the validation interceptor before a handler
-// runs. Hand-written; buf generates the rest of this package.
+// Package messagerules holds the rules of message.MessageService's requests, which the
+// validation interceptor checks before a handler runs (api/rules).
+package messagerules
 
 import (
 	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/parley-im/parley/api/gen/messagepb"
 	"github.com/parley-im/parley/platform/validate"
 )
 
@@ -23,7 +23,7 @@ const (
 	MaxSyncLimit         = 200
 )
 
-func validateText(b *TextMessage) error {
+func validateText(b *messagepb.TextMessage) error {
 	if b == nil {
 		return errors.New("text: is required")
 	}
@@ -34,7 +34,7 @@ func validateText(b *TextMessage) error {
 	return validate.Text("text.content", b.GetContent(), 1, MaxTextLength)
 }
 
-func validateLocation(b *LocationMessage) error {
+func validateLocation(b *messagepb.LocationMessage) error {
 	if b == nil {
 		return errors.New("location: is required")
 	}
@@ -54,7 +54,7 @@ func validateLocation(b *LocationMessage) error {
 	return validate.Text("location.desc", b.GetDesc(), 0, MaxDescriptionLength)
 }
 
-func validateFace(b *FaceMessage) error {
+func validateFace(b *messagepb.FaceMessage) error {
 	if b == nil {
 		return errors.New("face: is required")
 	}
@@ -64,7 +64,7 @@ func validateFace(b *FaceMessage) error {
 	return validate.PlainText("face.symbol", b.GetSymbol())
 }
 
-func validateSound(b *SoundMessage) error {
+func validateSound(b *messagepb.SoundMessage) error {
 	if b == nil {
 		return errors.New("sound: is required")
 	}
@@ -77,7 +77,7 @@ func validateSound(b *SoundMessage) error {
 	return nil
 }
 
-func validateVideo(b *VideoMessage) error {
+func validateVideo(b *messagepb.VideoMessage) error {
 	if b == nil {
 		return errors.New("video: is required")
 	}
@@ -90,7 +90,7 @@ func validateVideo(b *VideoMessage) error {
 	if err := validate.OptionalHTTPURL("video.thumb_url", b.GetThumbUrl()); err != nil {
 		return err
 	}
-	if _, ok := IMAGE_FORMAT_name[int32(b.GetThumbFormat())]; !ok {
+	if _, ok := messagepb.IMAGE_FORMAT_name[int32(b.GetThumbFormat())]; !ok {
 		return errors.New("video.thumb_format: must be a defined IMAGE_FORMAT")
 	}
 	if err := validate.Length("video.format", b.GetFormat(), 0, MaxFormatLength); err != nil {
@@ -99,23 +99,23 @@ func validateVideo(b *VideoMessage) error {
 	return validate.PlainText("video.format", b.GetFormat())
 }
 
-func validateImage(b *ImageMessageItem) error {
+func validateImage(b *messagepb.ImageMessageItem) error {
 	if b == nil {
 		return errors.New("image: is required")
 	}
 	if err := validate.HTTPURL("image.url", b.GetUrl()); err != nil {
 		return err
 	}
-	if _, ok := IMAGE_TYPE_name[int32(b.GetType())]; !ok {
+	if _, ok := messagepb.IMAGE_TYPE_name[int32(b.GetType())]; !ok {
 		return errors.New("image.type: must be a defined IMAGE_TYPE")
 	}
-	if _, ok := IMAGE_FORMAT_name[int32(b.GetFormat())]; !ok {
+	if _, ok := messagepb.IMAGE_FORMAT_name[int32(b.GetFormat())]; !ok {
 		return errors.New("image.format: must be a defined IMAGE_FORMAT")
 	}
 	return nil
 }
 
-func validateFile(b *FileMessage) error {
+func validateFile(b *messagepb.FileMessage) error {
 	if b == nil {
 		return errors.New("file: is required")
 	}
@@ -156,59 +156,59 @@ func validateToGroup(id uint64, atUsers []uint64) error {
 	return nil
 }
 
-func (r *SendUserTextMessageRequest) Validate() error {
+func checkSendUserTextMessageRequest(r *messagepb.SendUserTextMessageRequest) error {
 	return firstError(validateToUser(r.GetToUserId()), validateText(r.GetText()))
 }
 
-func (r *SendUserLocationMessageRequest) Validate() error {
+func checkSendUserLocationMessageRequest(r *messagepb.SendUserLocationMessageRequest) error {
 	return firstError(validateToUser(r.GetToUserId()), validateLocation(r.GetLocation()))
 }
 
-func (r *SendUserFaceMessageRequest) Validate() error {
+func checkSendUserFaceMessageRequest(r *messagepb.SendUserFaceMessageRequest) error {
 	return firstError(validateToUser(r.GetToUserId()), validateFace(r.GetFace()))
 }
 
-func (r *SendUserSoundMessageRequest) Validate() error {
+func checkSendUserSoundMessageRequest(r *messagepb.SendUserSoundMessageRequest) error {
 	return firstError(validateToUser(r.GetToUserId()), validateSound(r.GetSound()))
 }
 
-func (r *SendUserVideoMessageRequest) Validate() error {
+func checkSendUserVideoMessageRequest(r *messagepb.SendUserVideoMessageRequest) error {
 	return firstError(validateToUser(r.GetToUserId()), validateVideo(r.GetVideo()))
 }
 
-func (r *SendUserImageMessageRequest) Validate() error {
+func checkSendUserImageMessageRequest(r *messagepb.SendUserImageMessageRequest) error {
 	return firstError(validateToUser(r.GetToUserId()), validateImage(r.GetImage()))
 }
 
-func (r *SendUserFileMessageRequest) Validate() error {
+func checkSendUserFileMessageRequest(r *messagepb.SendUserFileMessageRequest) error {
 	return firstError(validateToUser(r.GetToUserId()), validateFile(r.GetFile()))
 }
 
-func (r *SendGroupTextMessageRequest) Validate() error {
+func checkSendGroupTextMessageRequest(r *messagepb.SendGroupTextMessageRequest) error {
 	return firstError(validateToGroup(r.GetToGroupId(), r.GetAtUserId()), validateText(r.GetText()))
 }
 
-func (r *SendGroupLocationMessageRequest) Validate() error {
+func checkSendGroupLocationMessageRequest(r *messagepb.SendGroupLocationMessageRequest) error {
 	return firstError(validateToGroup(r.GetToGroupId(), r.GetAtUserId()), validateLocation(r.GetLocation()))
 }
 
-func (r *SendGroupFaceMessageRequest) Validate() error {
+func checkSendGroupFaceMessageRequest(r *messagepb.SendGroupFaceMessageRequest) error {
 	return firstError(validateToGroup(r.GetToGroupId(), r.GetAtUserId()), validateFace(r.GetFace()))
 }
 
-func (r *SendGroupSoundMessageRequest) Validate() error {
+func checkSendGroupSoundMessageRequest(r *messagepb.SendGroupSoundMessageRequest) error {
 	return firstError(validateToGroup(r.GetToGroupId(), r.GetAtUserId()), validateSound(r.GetSound()))
 }
 
-func (r *SendGroupVideoMessageRequest) Validate() error {
+func checkSendGroupVideoMessageRequest(r *messagepb.SendGroupVideoMessageRequest) error {
 	return firstError(validateToGroup(r.GetToGroupId(), r.GetAtUserId()), validateVideo(r.GetVideo()))
 }
 
-func (r *SendGroupImageMessageRequest) Validate() error {
+func checkSendGroupImageMessageRequest(r *messagepb.SendGroupImageMessageRequest) error {
 	return firstError(validateToGroup(r.GetToGroupId(), r.GetAtUserId()), validateImage(r.GetImage()))
 }
 
-func (r *SendGroupFileMessageRequest) Validate() error {
+func checkSendGroupFileMessageRequest(r *messagepb.SendGroupFileMessageRequest) error {
 	return firstError(validateToGroup(r.GetToGroupId(), r.GetAtUserId()), validateFile(r.GetFile()))
 }
 
@@ -229,5 +229,30 @@ func validateConversationID(id string) error {
 	return validate.Length("conversation_id", id, 1, 64)
 }
 
-func (r *SyncMessagesRequest) Validate() error { return validateConversationID(r.GetConversationId()) }
-func (r *MarkReadRequest) Validate() error     { return validateConversationID(r.GetConversationId()) }
+func checkSyncMessagesRequest(r *messagepb.SyncMessagesRequest) error {
+	return validateConversationID(r.GetConversationId())
+}
+func checkMarkReadRequest(r *messagepb.MarkReadRequest) error {
+	return validateConversationID(r.GetConversationId())
+}
+
+// Rules are the package's request rules, one per request type.
+var Rules = []validate.Rule{
+	validate.For(checkSendUserTextMessageRequest),
+	validate.For(checkSendUserLocationMessageRequest),
+	validate.For(checkSendUserFaceMessageRequest),
+	validate.For(checkSendUserSoundMessageRequest),
+	validate.For(checkSendUserVideoMessageRequest),
+	validate.For(checkSendUserImageMessageRequest),
+	validate.For(checkSendUserFileMessageRequest),
+	validate.For(checkSendGroupTextMessageRequest),
+	validate.For(checkSendGroupLocationMessageRequest),
+	validate.For(checkSendGroupFaceMessageRequest),
+	validate.For(checkSendGroupSoundMessageRequest),
+	validate.For(checkSendGroupVideoMessageRequest),
+	validate.For(checkSendGroupImageMessageRequest),
+	validate.For(checkSendGroupFileMessageRequest),
+	validate.For(checkSyncMessagesRequest),
+	validate.For(checkMarkReadRequest),
+	validate.None[*messagepb.ListConversationsRequest](), // no fields to check
+}
