@@ -52,11 +52,12 @@ generate: ## regenerate the gRPC and REST code, the OpenAPI document and the wir
 	$(GO_TOOL) sqlc generate
 
 .PHONY: lint
-lint: ## buf lint, gofmt and go vet
+lint: ## buf lint, gofmt, go vet and golangci-lint (.golangci.yml: staticcheck, errcheck, gosec, doc comments on module doors, no module importing another)
 	$(GO_TOOL) buf lint
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	go vet ./...
+	$(GO_TOOL) golangci-lint run ./...
 
 .PHONY: vulncheck
 vulncheck: ## govulncheck against the Go vulnerability database pinned in tools/go.mod (offline)

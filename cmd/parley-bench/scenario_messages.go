@@ -491,8 +491,8 @@ func runFanout(ctx context.Context, e *env) ([]Row, error) {
 	for i := range boxes {
 		b := &boxes[i]
 		in.disordered += b.violations
-		if b.order.first != "" {
-			in.note(fmt.Sprintf("member %d: %s", i, b.order.first))
+		if b.first != "" {
+			in.note(fmt.Sprintf("member %d: %s", i, b.first))
 		}
 		if b.mismatch != "" {
 			in.duplicated++

@@ -93,7 +93,7 @@ func wsDial(t *testing.T, e *wsEnv) *wsClient {
 			c.frames <- f
 		}
 	}()
-	t.Cleanup(func() { conn.CloseNow(); <-c.done })
+	t.Cleanup(func() { _ = conn.CloseNow(); <-c.done })
 	return c
 }
 
@@ -249,7 +249,7 @@ func TestWebSocketLimits(t *testing.T) {
 	ok, _, err := websocket.Dial(context.Background(), e.wsURL, &websocket.DialOptions{
 		HTTPHeader: http.Header{"Origin": []string{"http://" + e.host}}})
 	require.NoError(t, err, "the page's own origin")
-	ok.CloseNow()
+	_ = ok.CloseNow()
 
 	u := clusterSignUpOn(t, e.conn)
 	c := wsDial(t, e)

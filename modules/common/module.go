@@ -17,10 +17,11 @@ import (
 	"github.com/parley-im/parley/platform/storage"
 )
 
-// Config tunes the module.
 type (
+	// Config tunes the module.
 	Config = app.Config
-	SMTP   = app.SMTP
+	// SMTP is where emails are sent (an empty host writes them to the log).
+	SMTP = app.SMTP
 )
 
 // PublicMethods are the CommonService methods callable without a token.

@@ -288,7 +288,7 @@ func (s *rawStream) await(t testing.TB, requestID uint32) *gatewaypb.SendMessage
 	for {
 		select {
 		case f := <-s.frames:
-			if f.GetRequestId() == requestID && !(f.GetCmd() == message.CmdMessage && requestID == 0) {
+			if f.GetRequestId() == requestID && (f.GetCmd() != message.CmdMessage || requestID != 0) {
 				return f
 			}
 		case <-s.done:

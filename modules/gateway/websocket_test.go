@@ -27,7 +27,7 @@ func wsDial(t *testing.T, e *env, opts gateway.WebSocketOptions) *websocket.Conn
 	t.Cleanup(srv.Close)
 	conn, _, err := websocket.Dial(context.Background(), "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
 	require.NoError(t, err)
-	t.Cleanup(func() { conn.CloseNow() })
+	t.Cleanup(func() { _ = conn.CloseNow() })
 	return conn
 }
 

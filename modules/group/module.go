@@ -47,6 +47,7 @@ func (m *Module) Register(s grpc.ServiceRegistrar) {
 	grouppb.RegisterGroupServiceServer(s, rpc.NewServer(m.svc, m.links))
 }
 
+// Exists reports whether a live group has groupID (API).
 func (m *Module) Exists(ctx context.Context, groupID uint64) (bool, error) {
 	_, err := m.svc.GetGroup(ctx, groupID)
 	if errors.Is(err, ErrNotFound) {
@@ -55,18 +56,22 @@ func (m *Module) Exists(ctx context.Context, groupID uint64) (bool, error) {
 	return err == nil, err
 }
 
+// IsMember reports whether userID is a member of groupID (API).
 func (m *Module) IsMember(ctx context.Context, groupID, userID uint64) (bool, error) {
 	return m.svc.IsMember(ctx, groupID, userID)
 }
 
+// MemberIDsAfter pages a group's member ids in id order (API).
 func (m *Module) MemberIDsAfter(ctx context.Context, groupID, afterUserID uint64, limit int) ([]uint64, error) {
 	return m.svc.MemberIDsAfter(ctx, groupID, afterUserID, limit)
 }
 
+// JoinedAt is when userID last joined groupID, if a member (API).
 func (m *Module) JoinedAt(ctx context.Context, groupID, userID uint64) (time.Time, bool, error) {
 	return m.svc.JoinedAt(ctx, groupID, userID)
 }
 
+// GroupsOf lists userID's groups and when it joined each (API).
 func (m *Module) GroupsOf(ctx context.Context, userID uint64) ([]*grouppb.Group, []time.Time, error) {
 	rows, err := m.svc.GroupsOf(ctx, userID)
 	if err != nil {

@@ -21,9 +21,10 @@ import (
 // Config tunes the module.
 type Config = app.Config
 
-// Users and Groups are what the module needs of the user and group modules.
 type (
-	Users  = app.Users
+	// Users is what the module needs of the user module.
+	Users = app.Users
+	// Groups is what the module needs of the group module.
 	Groups = app.Groups
 )
 

@@ -56,6 +56,7 @@ func (m *Module) Authenticate(ctx context.Context, token string) (auth.Identity,
 // revocations announced by another node.
 func (m *Module) ForgetTokens(userID uint64) { m.svc.ForgetTokens(userID) }
 
+// GetUser returns a live user or ErrNotFound (API).
 func (m *Module) GetUser(ctx context.Context, id uint64) (*userpb.User, error) {
 	u, err := m.svc.GetUser(ctx, id)
 	if err != nil {
@@ -64,6 +65,7 @@ func (m *Module) GetUser(ctx context.Context, id uint64) (*userpb.User, error) {
 	return rpc.ToProto(u, m.links), nil
 }
 
+// GetUsers returns the live users among ids (API).
 func (m *Module) GetUsers(ctx context.Context, ids []uint64) ([]*userpb.User, error) {
 	users, err := m.svc.GetUsers(ctx, ids)
 	if err != nil {
@@ -72,10 +74,12 @@ func (m *Module) GetUsers(ctx context.Context, ids []uint64) ([]*userpb.User, er
 	return rpc.ToProtos(users, m.links), nil
 }
 
+// IsBlocked reports whether blockerID has blocked blockedID (API).
 func (m *Module) IsBlocked(ctx context.Context, blockerID, blockedID uint64) (bool, error) {
 	return m.svc.IsBlocked(ctx, blockerID, blockedID)
 }
 
+// FollowingIDs returns the ids of the live users userID follows (API).
 func (m *Module) FollowingIDs(ctx context.Context, userID uint64) ([]uint64, error) {
 	return m.svc.FollowingIDs(ctx, userID)
 }

@@ -113,10 +113,6 @@ func New(opts Options) *Server {
 		// streamed upload fills with buffered chunks.
 		grpc.InitialWindowSize(256 << 10),
 		grpc.InitialConnWindowSize(1 << 20),
-		// A connection's 32 KiB write buffer is returned to a pool after each
-		// flush instead of being held for its lifetime: most connections of
-		// a chat server (devices holding gateway streams) are idle.
-		grpc.SharedWriteBuffer(true),
 		// Calls run on a pool of goroutines whose stacks have grown already:
 		// a fresh goroutine per call spent a fifth of a Ping's CPU growing
 		// (copying) its stack through the interceptor chain.

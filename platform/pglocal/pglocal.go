@@ -69,7 +69,7 @@ func Start(ctx context.Context, dir string, opts Options) (*Cluster, error) {
 				"to run it as: install PostgreSQL's server package (it creates the user) or run as another user")
 		}
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o755); err != nil { //nolint:gosec // run as root, the postgres user must reach the cluster inside
 		return nil, err
 	}
 	if err := c.chown(dir); err != nil {
@@ -96,7 +96,7 @@ func Start(ctx context.Context, dir string, opts Options) (*Cluster, error) {
 			return nil, err
 		}
 	}
-	password, err := os.ReadFile(filepath.Join(dir, passwordFile))
+	password, err := os.ReadFile(filepath.Join(dir, passwordFile)) //nolint:gosec // the cluster's own file, in the directory Parley was given
 	if err != nil {
 		return nil, fmt.Errorf("cluster password: %w (a cluster made before passwords were set has none: "+
 			"remove %s to start afresh, or set the database URL)", err, dir)
@@ -209,7 +209,7 @@ func (c *Cluster) ids() (uid, gid int) {
 // run runs one of PostgreSQL's programs, as the postgres user when root.
 func (c *Cluster) run(ctx context.Context, program string, args ...string) error {
 	path := filepath.Join(c.bindir, program)
-	cmd := exec.CommandContext(ctx, path, args...)
+	cmd := exec.CommandContext(ctx, path, args...) //nolint:gosec // PostgreSQL's own programs, from its bin directory
 	if c.runAs != nil {
 		uid, gid := c.ids()
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}

@@ -17,7 +17,7 @@ type FS struct {
 
 // NewFS stores under dir.
 func NewFS(dir string) (*FS, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("storage directory: %w", err)
 	}
 	return &FS{dir: dir}, nil
@@ -37,10 +37,7 @@ func (s *FS) Put(_ context.Context, key string, file *os.File, _ int64, _ string
 	if _, err := os.Stat(dst); err == nil {
 		return nil // same key, same bytes: stored once
 	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
-	}
-	if err := os.Chmod(file.Name(), 0o644); err != nil {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
 		return err
 	}
 	return os.Rename(file.Name(), dst)

@@ -19,7 +19,7 @@ const (
 // validateFields checks the group's editable fields; with optional set, an
 // empty name is allowed (UpdateGroup keeps the stored one).
 func validateFields(name, introduction, avatarURL string, optional bool) error {
-	if !(optional && strings.TrimSpace(name) == "") {
+	if !optional || strings.TrimSpace(name) != "" {
 		if _, err := identity.Name("name", name, MaxNameLength); err != nil {
 			return err
 		}

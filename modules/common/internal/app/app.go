@@ -81,7 +81,7 @@ func New(pool *pgxpool.Pool, store storage.Storage, links *media.Links, cfg Conf
 	if cfg.EmailMaxAttempts <= 0 {
 		cfg.EmailMaxAttempts = 10
 	}
-	if err := os.MkdirAll(cfg.SpoolDir, 0o755); err != nil {
+	if err := os.MkdirAll(cfg.SpoolDir, 0o750); err != nil {
 		return nil, fmt.Errorf("upload spool directory: %w", err)
 	}
 	s := &Service{pool: pool, q: db.New(pool), storage: store, links: links, cfg: cfg, log: log, uploads: ratelimit.NewHolds[uint64](cfg.MaxUploadsPerUser),
