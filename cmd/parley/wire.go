@@ -157,7 +157,7 @@ func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerol
 	}
 	messages := message.New(pool, users, groups, deliveries, links, message.Config{SendRate: cfg.SendRate, SendBurst: cfg.SendBurst}, log)
 	// The gateway dispatches its clients' requests through the server itself.
-	gateways := gateway.New(srv, users, deliveries, gateway.Config{NodeID: cfg.NodeID, QueueSize: cfg.GatewayQueue})
+	gateways := gateway.New(srv, users, deliveries, gateway.Config{NodeID: cfg.NodeID, QueueSize: cfg.GatewayQueue, Log: log})
 
 	commons, err := common.New(pool, files.store, links, common.Config{
 		MaxUploadBytes: cfg.MaxUploadBytes, MaxUploadsPerUser: cfg.MaxUploadsPerUser, MaxImagePixels: cfg.MaxImagePixels,

@@ -9,11 +9,10 @@ import (
 	"strings"
 	"time"
 
-	"google.golang.org/grpc/codes"
-
 	"github.com/parley-im/parley/modules/common/internal/app"
 	"github.com/parley-im/parley/platform/apperr"
 	"github.com/parley-im/parley/platform/auth"
+	"github.com/parley-im/parley/platform/grpcserver"
 	"github.com/parley-im/parley/platform/rest"
 )
 
@@ -32,12 +31,12 @@ func (m *Module) UploadHandler(authn auth.Authenticator) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok {
-			m.writeUploadError(w, apperr.Unauthenticated("Authorization: want `Bearer <token>`"))
+			m.writeUploadError(w, r, apperr.Unauthenticated("Authorization: want `Bearer <token>`"))
 			return
 		}
 		caller, err := authn.Authenticate(r.Context(), token)
 		if err != nil {
-			m.writeUploadError(w, err)
+			m.writeUploadError(w, r, err)
 			return
 		}
 		// A slow body may hold a spool file this long, no longer: each chunk
@@ -63,7 +62,7 @@ func (m *Module) UploadHandler(authn auth.Authenticator) http.Handler {
 			return nil, errUploadInterrupted // the client went away
 		})
 		if err != nil {
-			m.writeUploadError(w, err)
+			m.writeUploadError(w, r, err)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
@@ -71,15 +70,11 @@ func (m *Module) UploadHandler(authn auth.Authenticator) http.Handler {
 	})
 }
 
-func (m *Module) writeUploadError(w http.ResponseWriter, err error) {
-	code, message := codes.Internal, "internal error"
-	var appErr *apperr.Error
-	if errors.As(err, &appErr) {
-		code, message = appErr.Code, appErr.Message
-	} else {
-		m.log.Error().Err(err).Msg("upload over HTTP")
-	}
+// writeUploadError answers err as a gRPC call would be (grpcserver.Status),
+// with the HTTP status the REST API gives the code.
+func (m *Module) writeUploadError(w http.ResponseWriter, r *http.Request, err error) {
+	st := grpcserver.Status(r.Context(), m.log, err)
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(rest.HTTPStatus(code))
-	_ = json.NewEncoder(w).Encode(map[string]any{"code": code, "message": message})
+	w.WriteHeader(rest.HTTPStatus(st.Code()))
+	_ = json.NewEncoder(w).Encode(map[string]any{"code": st.Code(), "message": st.Message()})
 }

@@ -1,20 +1,27 @@
 package common_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"hash/crc32"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 
 	"github.com/parley-im/parley/api/gen/commonpb"
 	"github.com/parley-im/parley/modules/common"
+	"github.com/parley-im/parley/modules/user"
+	"github.com/parley-im/parley/platform/testserver"
 )
 
 // startUpload opens an upload as p and sends its first chunk; the server
@@ -168,4 +175,32 @@ func TestImagesAreDecodedWithinAPixelCap(t *testing.T) {
 
 	_, err = upload(ann.ctx, e.common, whole, 1024)
 	require.NoError(t, err)
+}
+
+// A database that cannot be reached is 503 on POST /upload, as it is
+// Unavailable on gRPC (one error mapping: grpcserver.Status), not 500.
+func TestPageUploadDuringADatabaseOutageIs503(t *testing.T) {
+	t.Parallel()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	dead := lis.Addr().String()
+	require.NoError(t, lis.Close()) // nothing listens there now
+	pool, err := pgxpool.New(context.Background(), "postgres://parley@"+dead+"/parley?connect_timeout=2")
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	users := user.New(pool, testserver.MediaLinks(t), user.Config{TokenTTL: time.Hour})
+
+	e := setup(t, options{})
+	web := httptest.NewServer(e.mod.UploadHandler(users))
+	t.Cleanup(web.Close)
+	req, err := http.NewRequest(http.MethodPost, web.URL, bytes.NewReader(png32(t).data))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+strings.Repeat("A", 43)) // a token's shape, so it is looked up
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var out map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "%v", out)
+	require.Equal(t, "service temporarily unavailable, retry later", out["message"])
 }

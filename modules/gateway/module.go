@@ -105,6 +105,7 @@ func (m *Module) WebSocket(opts WebSocketOptions) WebSocketEdge {
 		NodeID: m.cfg.NodeID, QueueSize: m.cfg.QueueSize, OriginPatterns: opts.OriginPatterns,
 		MaxFrameBytes: opts.MaxFrameBytes, Keepalive: opts.Keepalive, KeepaliveWait: opts.KeepaliveWait,
 		SignInWithin: opts.SignInWithin, TrustedProxies: opts.TrustedProxies, AnonymousPerAddr: opts.AnonymousPerAddr,
+		Log: m.cfg.Log,
 	})
 }
 

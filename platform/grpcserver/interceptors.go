@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
-	"errors"
 	"net"
 	"net/netip"
 	"runtime/debug"
@@ -27,7 +26,6 @@ import (
 	"github.com/parley-im/parley/platform/apperr"
 	parleyauth "github.com/parley-im/parley/platform/auth"
 	"github.com/parley-im/parley/platform/clientaddr"
-	"github.com/parley-im/parley/platform/database"
 )
 
 // Request ids made here are this process's random prefix and a counter:
@@ -127,29 +125,7 @@ func (m errorMapper) stream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerI
 }
 
 func (m errorMapper) toStatus(ctx context.Context, err error) error {
-	if err == nil {
-		return nil
-	}
-	var appErr *apperr.Error
-	switch {
-	case errors.As(err, &appErr):
-		return status.Error(appErr.Code, appErr.Message)
-	case errors.Is(err, context.Canceled):
-		return status.Error(codes.Canceled, "request canceled")
-	case errors.Is(err, context.DeadlineExceeded):
-		return status.Error(codes.DeadlineExceeded, "deadline exceeded")
-	}
-	// A status made by gRPC or a library interceptor passes as is; a wrapped
-	// one does not, since grpc-go would send the wrapping text too.
-	if _, ok := err.(interface{ GRPCStatus() *status.Status }); ok {
-		return err
-	}
-	if database.IsUnavailable(err) {
-		m.log.Warn().Fields(contextFields(ctx)).Err(err).Msg("a backing service (the database, object storage) is unavailable")
-		return status.Error(codes.Unavailable, "service temporarily unavailable, retry later")
-	}
-	m.log.Error().Fields(contextFields(ctx)).Err(err).Msg("internal error")
-	return status.Error(codes.Internal, "internal error")
+	return Status(ctx, m.log, err).Err()
 }
 
 // authenticator resolves the caller's credential: a user's bearer token, or

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/auth"
+	"github.com/rs/zerolog"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -26,6 +27,7 @@ import (
 	"github.com/parley-im/parley/platform/apperr"
 	parleyauth "github.com/parley-im/parley/platform/auth"
 	"github.com/parley-im/parley/platform/bus"
+	"github.com/parley-im/parley/platform/grpcserver"
 	"github.com/parley-im/parley/platform/pong"
 	"github.com/parley-im/parley/platform/validate"
 )
@@ -39,8 +41,9 @@ const (
 
 // Config tunes the server.
 type Config struct {
-	NodeID    string // the gateway_id of device streams
-	QueueSize int    // frames a stream may have waiting
+	NodeID    string         // the gateway_id of device streams
+	QueueSize int            // frames a stream may have waiting
+	Log       zerolog.Logger // where failures of ours are logged
 }
 
 // Server implements gatewaypb.GatewayServiceServer.
@@ -154,7 +157,7 @@ func (s *Server) readLoop(stream gatewaypb.GatewayService_SendMessageServer, out
 		if status.Code(err) == codes.InvalidArgument && out.Cause() == nil {
 			// A frame that did not decode or validate: the stream itself is
 			// fine, so answer it (its request_id is unknown) and go on.
-			out.Enqueue(errorFrame(out.GatewayID, &gatewaypb.SendMessageRequest{}, "", err))
+			out.Enqueue(s.errorFrame(stream.Context(), out.GatewayID, &gatewaypb.SendMessageRequest{}, "", err))
 			continue
 		}
 		if err != nil {
@@ -171,7 +174,7 @@ func (s *Server) readLoop(stream gatewaypb.GatewayService_SendMessageServer, out
 			continue
 		}
 		if err != nil {
-			out.Enqueue(errorFrame(out.GatewayID, f, "", err))
+			out.Enqueue(s.errorFrame(stream.Context(), out.GatewayID, f, "", err))
 			continue
 		}
 		out.Enqueue(s.answer(stream.Context(), ep, f))
@@ -182,26 +185,22 @@ func (s *Server) readLoop(stream gatewaypb.GatewayService_SendMessageServer, out
 func (s *Server) answer(ctx context.Context, ep *hub.Endpoint, f *gatewaypb.SendMessageRequest) *gatewaypb.SendMessageResponse {
 	gatewayID := ep.GatewayID()
 	if !strings.HasPrefix(f.GetCmd(), "/") || strings.HasPrefix(f.GetCmd(), "/gateway.GatewayService/") {
-		return errorFrame(gatewayID, f, ep.ClientID, apperr.InvalidArgument(
+		return s.errorFrame(ctx, gatewayID, f, ep.ClientID, apperr.InvalidArgument(
 			"cmd: want %q or the full name of a unary method such as /message.MessageService/SendUserTextMessage", hub.CmdPing))
 	}
 	// The client's token is checked again for each request, so a revoked
 	// token stops working at once.
 	resp, err := s.dispatch.Dispatch(ctx, ep.Token, f.GetCmd(), f.GetData())
 	if err != nil {
-		return errorFrame(gatewayID, f, ep.ClientID, err)
+		return s.errorFrame(ctx, gatewayID, f, ep.ClientID, err)
 	}
 	return &gatewaypb.SendMessageResponse{GatewayId: gatewayID, Cmd: f.GetCmd(), RequestId: f.GetRequestId(), Data: resp, ReceiverId: ep.ClientID}
 }
 
-// errorFrame answers f with cmd "error" and a serialized google.rpc.Status.
-func errorFrame(gatewayID string, f *gatewaypb.SendMessageRequest, clientID string, err error) *gatewaypb.SendMessageResponse {
-	var appErr *apperr.Error
-	st := status.Convert(err)
-	if errors.As(err, &appErr) {
-		st = status.New(appErr.Code, appErr.Message)
-	}
-	data, _ := proto.Marshal(st.Proto())
+// errorFrame answers f with cmd "error" and a serialized google.rpc.Status,
+// err mapped as on every path (grpcserver.Status).
+func (s *Server) errorFrame(ctx context.Context, gatewayID string, f *gatewaypb.SendMessageRequest, clientID string, err error) *gatewaypb.SendMessageResponse {
+	data, _ := proto.Marshal(grpcserver.Status(ctx, s.cfg.Log, err).Proto())
 	if clientID == "" {
 		clientID = f.GetSenderId()
 	}
@@ -349,7 +348,7 @@ func (s *Server) serveEdgeCall(ctx context.Context, request []byte) []byte {
 	if err == nil {
 		err = s.applyEdgeCall(ctx, c)
 	}
-	st := status.Convert(err)
+	st := grpcserver.Status(ctx, s.cfg.Log, err)
 	answer, _ := json.Marshal(edgeAnswer{Code: st.Code(), Message: st.Message()})
 	return answer
 }

@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/rs/zerolog"
 	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -42,11 +43,10 @@ import (
 	"github.com/parley-im/parley/api/gen/gatewaypb"
 	"github.com/parley-im/parley/api/gen/messagepb"
 	"github.com/parley-im/parley/modules/gateway/internal/hub"
-	"github.com/parley-im/parley/platform/apperr"
 	"github.com/parley-im/parley/platform/auth"
 	"github.com/parley-im/parley/platform/bus"
 	"github.com/parley-im/parley/platform/clientaddr"
-	"github.com/parley-im/parley/platform/database"
+	"github.com/parley-im/parley/platform/grpcserver"
 	"github.com/parley-im/parley/platform/ratelimit"
 )
 
@@ -69,6 +69,7 @@ type Config struct {
 	// address may hold at once (a sign-in frees its place).
 	AnonymousPerAddr int
 	TrustedProxies   clientaddr.Trusted
+	Log              zerolog.Logger // where failures of ours are logged
 }
 
 // Handler serves GET /ws.
@@ -230,7 +231,7 @@ func (c *client) readLoop(ctx context.Context, conn *websocket.Conn) {
 		}
 		var f frame
 		if typ != websocket.MessageText || json.Unmarshal(data, &f) != nil {
-			c.out.Enqueue(errorFrame(0, status.Error(codes.InvalidArgument,
+			c.out.Enqueue(c.errorFrame(ctx, 0, status.Error(codes.InvalidArgument,
 				`frame: want a JSON text frame {"cmd": …, "request_id": n, "data": …}`)))
 			continue
 		}
@@ -247,16 +248,16 @@ func (c *client) answer(ctx context.Context, f frame) *gatewaypb.SendMessageResp
 	case f.Cmd == CmdAuth:
 		return c.authenticate(ctx, f)
 	case !strings.HasPrefix(f.Cmd, "/") || strings.HasPrefix(f.Cmd, "/gateway.GatewayService/"):
-		return errorFrame(f.RequestID, status.Errorf(codes.InvalidArgument,
+		return c.errorFrame(ctx, f.RequestID, status.Errorf(codes.InvalidArgument,
 			"cmd: want %q, %q or the full name of a unary method such as /user.UserService/UserLogin", hub.CmdPing, CmdAuth))
 	}
 	request, err := requestOf(f)
 	if err != nil {
-		return errorFrame(f.RequestID, err)
+		return c.errorFrame(ctx, f.RequestID, err)
 	}
 	response, err := c.dispatch.Dispatch(ctx, c.token(), f.Cmd, request)
 	if err != nil {
-		return errorFrame(f.RequestID, err)
+		return c.errorFrame(ctx, f.RequestID, err)
 	}
 	return &gatewaypb.SendMessageResponse{Cmd: f.Cmd, RequestId: f.RequestID, Data: response}
 }
@@ -264,26 +265,26 @@ func (c *client) answer(ctx context.Context, f frame) *gatewaypb.SendMessageResp
 // authenticate puts the connection online as a device of the token's user.
 func (c *client) authenticate(ctx context.Context, f frame) *gatewaypb.SendMessageResponse {
 	if c.signedIn() {
-		return errorFrame(f.RequestID, status.Error(codes.FailedPrecondition, "auth: this connection is signed in already"))
+		return c.errorFrame(ctx, f.RequestID, status.Error(codes.FailedPrecondition, "auth: this connection is signed in already"))
 	}
 	var req struct {
 		Token string `json:"token"`
 	}
 	if json.Unmarshal(f.Data, &req) != nil || req.Token == "" {
-		return errorFrame(f.RequestID, status.Error(codes.InvalidArgument, `data: want {"token": "<token from UserLogin>"}`))
+		return c.errorFrame(ctx, f.RequestID, status.Error(codes.InvalidArgument, `data: want {"token": "<token from UserLogin>"}`))
 	}
 	id, err := c.auth.Authenticate(ctx, req.Token)
 	if err != nil {
-		return errorFrame(f.RequestID, err)
+		return c.errorFrame(ctx, f.RequestID, err)
 	}
 	if err := c.addDevice(id, req.Token); err != nil {
-		return errorFrame(f.RequestID, err)
+		return c.errorFrame(ctx, f.RequestID, err)
 	}
 	// A revocation between the check and addDevice would have missed the
 	// device: check again now that a revocation finds it.
 	if _, err := c.auth.Authenticate(ctx, req.Token); err != nil {
 		c.out.Close(err)
-		return errorFrame(f.RequestID, err)
+		return c.errorFrame(ctx, f.RequestID, err)
 	}
 	syncCtx, cancel := context.WithTimeout(ctx, time.Second)
 	_ = c.bus.Sync(syncCtx)
@@ -347,21 +348,10 @@ func dynamicMessage(d protoreflect.MessageDescriptor) proto.Message {
 	return t.New().Interface()
 }
 
-// errorFrame answers requestID with err: a status or an apperr as it is,
-// anything else (a failure of ours) without its details.
-func errorFrame(requestID uint32, err error) *gatewaypb.SendMessageResponse {
-	st, isStatus := status.FromError(err)
-	var appErr *apperr.Error
-	switch {
-	case errors.As(err, &appErr):
-		st = status.New(appErr.Code, appErr.Message)
-	case isStatus:
-	case database.IsUnavailable(err):
-		st = status.New(codes.Unavailable, "service temporarily unavailable, retry later")
-	default:
-		st = status.New(codes.Internal, "internal error")
-	}
-	data, _ := proto.Marshal(st.Proto())
+// errorFrame answers requestID with err as every path answers errors
+// (grpcserver.Status: a failure of ours is logged, its details not shown).
+func (c *client) errorFrame(ctx context.Context, requestID uint32, err error) *gatewaypb.SendMessageResponse {
+	data, _ := proto.Marshal(grpcserver.Status(ctx, c.cfg.Log, err).Proto())
 	return &gatewaypb.SendMessageResponse{Cmd: hub.CmdError, RequestId: requestID, Data: data}
 }
 
