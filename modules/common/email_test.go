@@ -20,6 +20,7 @@ import (
 	"github.com/parley-im/parley/api/gen/commonpb"
 	"github.com/parley-im/parley/modules/common"
 	"github.com/parley-im/parley/platform/storage"
+	"github.com/parley-im/parley/platform/testkit"
 )
 
 // The tests that start an email worker (setup with run: true, or run) are
@@ -123,7 +124,7 @@ func sendEmail(t *testing.T, e *env, p person, req *commonpb.SendEmailRequest) e
 }
 
 // addr is a unique address at domain.
-func addr(name, domain string) string { return unique(name+"-") + "@" + domain }
+func addr(name, domain string) string { return testkit.Unique(name+"-") + "@" + domain }
 
 func TestSendEmailDelivers(t *testing.T) {
 	mta := startSMTP(t)
@@ -132,7 +133,7 @@ func TestSendEmailDelivers(t *testing.T) {
 
 	ann, zoe := addr("ann", "example.com"), addr("zoe", "example.org")
 	carol, dave := addr("carol", "example.net"), addr("dave", "example.net")
-	subject := "你好 Parley ✓ " + unique("")
+	subject := "你好 Parley ✓ " + testkit.Unique("")
 	content := "Hello Ann,\n\nWelcome to Parley — ünïcödé ✓.\n.\n..a line of dots\n\nBye\n"
 	require.NoError(t, sendEmail(t, e, admin, &commonpb.SendEmailRequest{
 		Receiver: map[string]string{"Ann Example": ann, "Zoë Ünicode": zoe},
@@ -183,7 +184,7 @@ func TestSendEmailRetriesTemporaryFailures(t *testing.T) {
 	mta.refuseFor, mta.refuseTimes = ann, 2
 	e := setup(t, options{cfg: mta.config(), run: true})
 	admin := e.signUpAdmin(t, "admin")
-	subject := unique("retry ")
+	subject := testkit.Unique("retry ")
 
 	require.NoError(t, sendEmail(t, e, admin, &commonpb.SendEmailRequest{
 		Receiver: map[string]string{"Ann": ann}, Subject: subject, Content: "third time lucky",
@@ -216,7 +217,7 @@ func TestSendEmailSurvivesUntilAWorkerRuns(t *testing.T) {
 	e := setup(t, options{cfg: mta.config()}) // no worker
 	admin := e.signUpAdmin(t, "admin")
 	ann := addr("ann", "example.com")
-	subject := unique("durable ")
+	subject := testkit.Unique("durable ")
 
 	require.NoError(t, sendEmail(t, e, admin, &commonpb.SendEmailRequest{
 		Receiver: map[string]string{"Ann": ann}, Subject: subject, Content: "still here",
@@ -270,7 +271,7 @@ func TestSendEmailWithoutSMTPHostIsLogged(t *testing.T) {
 	e := setup(t, options{cfg: common.Config{EmailRetryBase: 50 * time.Millisecond}, log: &log, run: true})
 	admin := e.signUpAdmin(t, "admin")
 	ann, carol := addr("ann", "example.com"), addr("carol", "example.net")
-	subject := unique("logged ")
+	subject := testkit.Unique("logged ")
 
 	require.NoError(t, sendEmail(t, e, admin, &commonpb.SendEmailRequest{
 		Receiver: map[string]string{"Ann": ann}, Cc: map[string]string{"Carol": carol},
@@ -326,7 +327,7 @@ func TestSendEmailDisplayNamesArriveIntact(t *testing.T) {
 		`C:\Users\ann`,
 		`Ann\`,
 	} {
-		s := sent{name, addr("someone", "example.com"), unique("names ")}
+		s := sent{name, addr("someone", "example.com"), testkit.Unique("names ")}
 		require.NoError(t, sendEmail(t, e, admin, &commonpb.SendEmailRequest{
 			Receiver: map[string]string{name: s.address}, Subject: s.subject, Content: "hello",
 		}))
@@ -346,11 +347,11 @@ func TestSendEmailOnlyAdmins(t *testing.T) {
 	e := setup(t, options{})
 	user := e.signUp(t, "user")
 	req := &commonpb.SendEmailRequest{
-		Receiver: map[string]string{"Ann": addr("ann", "example.com")}, Subject: unique("not allowed "), Content: "hi",
+		Receiver: map[string]string{"Ann": addr("ann", "example.com")}, Subject: testkit.Unique("not allowed "), Content: "hi",
 	}
 
-	requireCode(t, sendEmail(t, e, user, req), codes.PermissionDenied)
-	requireCode(t, sendEmail(t, e, person{ctx: context.Background()}, req), codes.Unauthenticated)
+	testkit.RequireCode(t, sendEmail(t, e, user, req), codes.PermissionDenied)
+	testkit.RequireCode(t, sendEmail(t, e, person{ctx: context.Background()}, req), codes.Unauthenticated)
 	_, stored := e.email(t, req.GetSubject())
 	require.False(t, stored)
 	require.Zero(t, e.emailsBy(t, user))
@@ -417,9 +418,9 @@ func TestSendEmailValidation(t *testing.T) {
 		{"content with NUL", func(r *commonpb.SendEmailRequest) { r.Content = "hello\x00world" }, "content:"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			req := &commonpb.SendEmailRequest{Receiver: ann, Subject: unique("valid "), Content: "hello"}
+			req := &commonpb.SendEmailRequest{Receiver: ann, Subject: testkit.Unique("valid "), Content: "hello"}
 			tc.edit(req)
-			st := requireCode(t, sendEmail(t, e, admin, req), codes.InvalidArgument)
+			st := testkit.RequireCode(t, sendEmail(t, e, admin, req), codes.InvalidArgument)
 			require.True(t, strings.HasPrefix(st.Message(), tc.field), "message %q does not name %q", st.Message(), tc.field)
 		})
 	}
@@ -434,10 +435,10 @@ func TestSendEmailAcceptsTheLimits(t *testing.T) {
 	admin := e.signUpAdmin(t, "admin")
 	receivers, cc := map[string]string{}, map[string]string{}
 	for i := range 50 {
-		receivers[fmt.Sprintf("%03d", i)+strings.Repeat("n", 197)] = fmt.Sprintf("r%d-%s@example.com", i, unique(""))
-		cc[fmt.Sprintf("Cc %d", i)] = fmt.Sprintf("c%d-%s@example.com", i, unique(""))
+		receivers[fmt.Sprintf("%03d", i)+strings.Repeat("n", 197)] = fmt.Sprintf("r%d-%s@example.com", i, testkit.Unique(""))
+		cc[fmt.Sprintf("Cc %d", i)] = fmt.Sprintf("c%d-%s@example.com", i, testkit.Unique(""))
 	}
-	sfx := unique("")
+	sfx := testkit.Unique("")
 	subject := strings.Repeat("é", 200-len(sfx)) + sfx
 	content := strings.Repeat("line\n", 100<<10/5)
 	require.Len(t, content, 100<<10)

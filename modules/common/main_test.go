@@ -2,8 +2,6 @@ package common_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"io"
 	"io/fs"
@@ -16,13 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alexedwards/argon2id"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/status"
 
 	"github.com/parley-im/parley/api/gen/commonpb"
 	"github.com/parley-im/parley/api/gen/userpb"
@@ -32,6 +26,7 @@ import (
 	"github.com/parley-im/parley/platform/media"
 	"github.com/parley-im/parley/platform/storage"
 	"github.com/parley-im/parley/platform/testdb"
+	"github.com/parley-im/parley/platform/testkit"
 	"github.com/parley-im/parley/platform/testserver"
 )
 
@@ -44,10 +39,6 @@ import (
 func TestMain(m *testing.M) { testdb.Main(m) }
 
 const password = "secret123"
-
-// cheapHashing keeps sign-ups fast under the race detector; the user
-// module's own tests exercise the production cost.
-var cheapHashing = &argon2id.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
 
 // env is one real gRPC server serving the user and common modules over the
 // package's database, with the common module's storage.
@@ -82,7 +73,7 @@ func setup(t testing.TB, o options) *env {
 	t.Helper()
 	pool := testdb.Pool(t)
 	users := user.New(pool, testserver.MediaLinks(t), user.Config{
-		TokenTTL: time.Hour, LoginMaxFailures: 10, LoginWindow: time.Minute, PasswordParams: cheapHashing,
+		TokenTTL: time.Hour, LoginMaxFailures: 10, LoginWindow: time.Minute, PasswordParams: testkit.CheapHashing,
 	})
 	e := &env{pool: pool, userMod: users}
 
@@ -152,13 +143,6 @@ func run(t testing.TB, m *common.Module) {
 	})
 }
 
-// unique returns a name no other test uses.
-func unique(prefix string) string {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	return prefix + hex.EncodeToString(b)
-}
-
 // person is a signed-up, signed-in user.
 type person struct {
 	id       uint64
@@ -167,15 +151,11 @@ type person struct {
 	ctx      context.Context // carries the token
 }
 
-func withToken(token string) context.Context {
-	return metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+token)
-}
-
 func (e *env) signUpAs(t testing.TB, prefix string, admin bool) person {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	nick := unique(prefix)
+	nick := testkit.Unique(prefix)
 	created, err := e.users.CreateUser(ctx, &userpb.UserCreateRequest{Nickname: nick, Password: password, PasswordRpt: password})
 	require.NoError(t, err)
 	if admin {
@@ -183,7 +163,7 @@ func (e *env) signUpAs(t testing.TB, prefix string, admin bool) person {
 	}
 	login, err := e.users.UserLogin(ctx, &userpb.UserLoginRequest{Nickname: nick, Password: password})
 	require.NoError(t, err)
-	return person{id: created.GetUser().GetId(), nickname: nick, token: login.GetToken(), ctx: withToken(login.GetToken())}
+	return person{id: created.GetUser().GetId(), nickname: nick, token: login.GetToken(), ctx: testkit.WithToken(login.GetToken())}
 }
 
 // signUp creates a user over gRPC and logs them in.
@@ -191,15 +171,6 @@ func (e *env) signUp(t testing.TB, prefix string) person { return e.signUpAs(t, 
 
 // signUpAdmin creates a user, makes them an admin and logs them in.
 func (e *env) signUpAdmin(t testing.TB, prefix string) person { return e.signUpAs(t, prefix, true) }
-
-func requireCode(t testing.TB, err error, want codes.Code) *status.Status {
-	t.Helper()
-	require.Error(t, err)
-	st, ok := status.FromError(err)
-	require.True(t, ok, "not a gRPC status: %v", err)
-	require.Equal(t, want, st.Code(), "message: %s", st.Message())
-	return st
-}
 
 // upload sends data in chunks of chunkSize bytes and returns the URL the
 // server answers with.

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/parley-im/parley/platform/storage"
+	"github.com/parley-im/parley/platform/testkit"
 )
 
 // countingBackend is gofakes3's memory backend counting the objects put.
@@ -81,7 +82,7 @@ func TestPublicBucketIsRefused(t *testing.T) {
 	s3 := startFakeS3(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	bucket := unique("parley-")
+	bucket := testkit.Unique("parley-")
 	_, err := storage.NewS3(ctx, s3.config(bucket, ""))
 	require.NoError(t, err, "a bucket without a policy is private")
 
@@ -128,7 +129,7 @@ func TestUploadToS3(t *testing.T) {
 	s3 := startFakeS3(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	bucket := unique("parley-")
+	bucket := testkit.Unique("parley-")
 	exists, err := s3.backend.BucketExists(bucket)
 	require.NoError(t, err)
 	require.False(t, exists)
@@ -179,7 +180,7 @@ func TestUploadToS3DefaultURL(t *testing.T) {
 	s3 := startFakeS3(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	bucket := unique("parley-")
+	bucket := testkit.Unique("parley-")
 	store, err := storage.NewS3(ctx, s3.config(bucket, ""))
 	require.NoError(t, err)
 	e := setup(t, options{store: store})

@@ -21,6 +21,7 @@ import (
 	"github.com/parley-im/parley/api/gen/commonpb"
 	"github.com/parley-im/parley/modules/common"
 	"github.com/parley-im/parley/modules/user"
+	"github.com/parley-im/parley/platform/testkit"
 	"github.com/parley-im/parley/platform/testserver"
 )
 
@@ -55,7 +56,7 @@ func TestUploadsInProgressPerUserAreCapped(t *testing.T) {
 	require.Eventually(t, func() bool { return len(files(t, e.spoolDir)) == 2 }, 5*time.Second, 10*time.Millisecond)
 
 	_, err := upload(ann.ctx, e.common, img, 1024)
-	st := requireCode(t, err, codes.ResourceExhausted)
+	st := testkit.RequireCode(t, err, codes.ResourceExhausted)
 	require.Contains(t, st.Message(), "at most 2 at once")
 	_, err = upload(bob.ctx, e.common, img, 1024)
 	require.NoError(t, err, "another user's uploads are not capped by ann's")
@@ -79,7 +80,7 @@ func TestStalledAndSlowUploadsEnd(t *testing.T) {
 
 	stalled := e.startUpload(t, ann, img[:64])
 	start := time.Now()
-	st := requireCode(t, answer(stalled), codes.DeadlineExceeded)
+	st := testkit.RequireCode(t, answer(stalled), codes.DeadlineExceeded)
 	require.Contains(t, st.Message(), "no chunk came in time")
 	require.Less(t, time.Since(start), 5*time.Second)
 
@@ -90,7 +91,7 @@ func TestStalledAndSlowUploadsEnd(t *testing.T) {
 		time.Sleep(100 * time.Millisecond) // steady, well within the idle timeout
 		err = slow.Send(&commonpb.UploadImageRequest{Content: img[off : off+1]})
 	}
-	st = requireCode(t, answer(slow), codes.DeadlineExceeded)
+	st = testkit.RequireCode(t, answer(slow), codes.DeadlineExceeded)
 	require.Contains(t, st.Message(), "took too long")
 	require.Less(t, time.Since(start), 5*time.Second)
 	require.Eventually(t, func() bool { return len(files(t, e.spoolDir)) == 0 }, 5*time.Second, 10*time.Millisecond)
@@ -122,7 +123,7 @@ func TestPageUploadIsHeldToTheTimeouts(t *testing.T) {
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return len(files(t, e.spoolDir)) == 1 }, 5*time.Second, 10*time.Millisecond)
 	_, err = upload(ann.ctx, e.common, img, 1024)
-	requireCode(t, err, codes.ResourceExhausted) // the page's upload holds ann's one place
+	testkit.RequireCode(t, err, codes.ResourceExhausted) // the page's upload holds ann's one place
 
 	resp := <-done
 	w.Close()
@@ -162,15 +163,15 @@ func TestImagesAreDecodedWithinAPixelCap(t *testing.T) {
 	huge := pngHeaderOnly(50_000, 50_000)
 	require.Less(t, len(huge), 100, "a few dozen bytes")
 	_, err := upload(ann.ctx, e.common, huge, 1024)
-	st := requireCode(t, err, codes.InvalidArgument)
+	st := testkit.RequireCode(t, err, codes.InvalidArgument)
 	require.Contains(t, st.Message(), "50000×50000 pixels, over the 40000000-pixel limit")
 
 	_, err = upload(ann.ctx, e.common, pngHeaderOnly(640, 480), 1024)
-	requireCode(t, err, codes.InvalidArgument) // a header and no pixels
+	testkit.RequireCode(t, err, codes.InvalidArgument) // a header and no pixels
 
 	whole := png32(t).data
 	_, err = upload(ann.ctx, e.common, whole[:len(whole)/2], 1024)
-	requireCode(t, err, codes.InvalidArgument) // cut off half-way
+	testkit.RequireCode(t, err, codes.InvalidArgument) // cut off half-way
 	e.requireNothingStored(t, ann)
 
 	_, err = upload(ann.ctx, e.common, whole, 1024)

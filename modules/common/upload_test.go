@@ -24,6 +24,7 @@ import (
 	"github.com/parley-im/parley/api/gen/commonpb"
 	"github.com/parley-im/parley/modules/common"
 	"github.com/parley-im/parley/platform/media"
+	"github.com/parley-im/parley/platform/testkit"
 )
 
 // get fetches u and returns the response with its body read.
@@ -137,7 +138,7 @@ func TestUploadRequiresSignIn(t *testing.T) {
 	t.Parallel()
 	e := setup(t, options{})
 	_, err := upload(context.Background(), e.common, png32(t).data, 1024)
-	requireCode(t, err, codes.Unauthenticated)
+	testkit.RequireCode(t, err, codes.Unauthenticated)
 	require.Empty(t, e.storedObjects(t))
 	require.Empty(t, files(t, e.spoolDir))
 }
@@ -154,7 +155,7 @@ func TestMediaHandlerServesOnlyObjects(t *testing.T) {
 
 	// Files a traversal could reach: one beside the store, and a spooled
 	// upload's name inside it.
-	secret := "top secret " + unique("")
+	secret := "top secret " + testkit.Unique("")
 	require.NoError(t, os.WriteFile(filepath.Join(filepath.Dir(e.storeDir), "secret.png"), []byte(secret), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(e.spoolDir, "upload-123"), []byte(secret), 0o644))
 	t.Cleanup(func() { os.Remove(filepath.Join(e.spoolDir, "upload-123")) })
@@ -284,7 +285,7 @@ func TestUploadRefusesOversizeWhileSending(t *testing.T) {
 		}
 		requireAnswered(t, stream)
 		_, err = stream.CloseAndRecv()
-		st := requireCode(t, err, codes.InvalidArgument)
+		st := testkit.RequireCode(t, err, codes.InvalidArgument)
 		require.Contains(t, st.Message(), "content")
 		require.Contains(t, st.Message(), "65536")
 		e.requireNothingStored(t, alice)
@@ -292,7 +293,7 @@ func TestUploadRefusesOversizeWhileSending(t *testing.T) {
 
 	t.Run("whole upload", func(t *testing.T) {
 		_, err := upload(alice.ctx, e.common, img.data, 16<<10)
-		requireCode(t, err, codes.InvalidArgument)
+		testkit.RequireCode(t, err, codes.InvalidArgument)
 		e.requireNothingStored(t, alice)
 	})
 
@@ -319,7 +320,7 @@ func TestUploadRefusesNonImageOnFirstChunk(t *testing.T) {
 	require.NoError(t, stream.Send(&commonpb.UploadImageRequest{Content: []byte("Dear server, this is plain text, not an image.\n")}))
 	requireAnswered(t, stream)
 	_, err = stream.CloseAndRecv()
-	st := requireCode(t, err, codes.InvalidArgument)
+	st := testkit.RequireCode(t, err, codes.InvalidArgument)
 	require.Contains(t, st.Message(), "content")
 	e.requireNothingStored(t, alice)
 }
@@ -360,7 +361,7 @@ func TestUploadRefusals(t *testing.T) {
 				require.NoError(t, stream.Send(&commonpb.UploadImageRequest{Content: c}))
 			}
 			_, err = stream.CloseAndRecv()
-			st := requireCode(t, err, codes.InvalidArgument)
+			st := testkit.RequireCode(t, err, codes.InvalidArgument)
 			require.Contains(t, st.Message(), "content: ")
 			require.Contains(t, st.Message(), tc.want)
 			e.requireNothingStored(t, alice)
@@ -378,7 +379,7 @@ func TestUploadRefusesZeroSizedImage(t *testing.T) {
 
 	zeroHigh := []byte("GIF89a\x10\x00\x00\x00\x00\x00\x00;") // screen descriptor, then the trailer
 	_, err := upload(alice.ctx, e.common, zeroHigh, 1024)
-	requireCode(t, err, codes.InvalidArgument)
+	testkit.RequireCode(t, err, codes.InvalidArgument)
 	e.requireNothingStored(t, alice)
 }
 
@@ -404,7 +405,7 @@ func TestUploadCancelledByClientKeepsNothing(t *testing.T) {
 	require.Eventually(t, func() bool { return len(files(t, e.spoolDir)) == 0 },
 		5*time.Second, 5*time.Millisecond, "the spool file outlived the cancelled upload")
 	_, err = stream.CloseAndRecv()
-	requireCode(t, err, codes.Canceled)
+	testkit.RequireCode(t, err, codes.Canceled)
 	e.requireNothingStored(t, alice)
 }
 
@@ -426,7 +427,7 @@ func TestUploadStorageFailure(t *testing.T) {
 	alice := e.signUp(t, "alice")
 
 	_, err := upload(alice.ctx, e.common, png32(t).data, 1024)
-	st := requireCode(t, err, codes.Internal)
+	st := testkit.RequireCode(t, err, codes.Internal)
 	require.NotContains(t, st.Message(), "/srv/media", "the client sees no paths")
 	e.requireNothingStored(t, alice)
 }

@@ -14,10 +14,12 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/parley-im/parley/api/gen/feedpb"
 	"github.com/parley-im/parley/api/rules/feedrules"
 	"github.com/parley-im/parley/modules/feed"
+	"github.com/parley-im/parley/platform/testkit"
 )
 
 // A viewer counts once per feed per day, however often and on whichever
@@ -251,9 +253,9 @@ func TestLikes(t *testing.T) {
 
 	t.Run("missing feed", func(t *testing.T) {
 		_, err := e.feeds.FeedLike(ann.ctx, &feedpb.FeedLikeRequest{Id: f.GetId() + 1_000_000})
-		requireCode(t, err, codes.NotFound)
+		testkit.RequireCode(t, err, codes.NotFound)
 		_, err = e.feeds.FeedLike(ann.ctx, &feedpb.FeedLikeRequest{})
-		requireCode(t, err, codes.InvalidArgument)
+		testkit.RequireCode(t, err, codes.InvalidArgument)
 	})
 }
 
@@ -291,7 +293,7 @@ func TestComments(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				_, err := e.feeds.FeedCommentCreate(bob.ctx, tt.req)
-				st := requireCode(t, err, tt.code)
+				st := testkit.RequireCode(t, err, tt.code)
 				require.Contains(t, st.Message(), tt.msg)
 			})
 		}
@@ -359,7 +361,7 @@ func TestComments(t *testing.T) {
 		require.EqualValues(t, 100, resp.GetPager().GetPageZie())
 
 		_, err = e.feeds.FeedCommentList(eve.ctx, &feedpb.FeedCommentListRequest{FeedId: f.GetId() + 1_000_000})
-		requireCode(t, err, codes.NotFound)
+		testkit.RequireCode(t, err, codes.NotFound)
 	})
 
 	t.Run("delete", func(t *testing.T) {
@@ -368,7 +370,7 @@ func TestComments(t *testing.T) {
 		before := commentCount()
 
 		_, err := e.feeds.FeedCommentDelete(eve.ctx, &feedpb.FeedCommentDeleteRequest{Id: c1.GetId()})
-		requireCode(t, err, codes.PermissionDenied)
+		testkit.RequireCode(t, err, codes.PermissionDenied)
 		_, err = e.feeds.FeedCommentDelete(bob.ctx, &feedpb.FeedCommentDeleteRequest{Id: c1.GetId()})
 		require.NoError(t, err)
 		_, err = e.feeds.FeedCommentDelete(ann.ctx, &feedpb.FeedCommentDeleteRequest{Id: c2.GetId()})
@@ -376,11 +378,11 @@ func TestComments(t *testing.T) {
 		require.Equal(t, before-2, commentCount())
 
 		_, err = e.feeds.FeedCommentDelete(bob.ctx, &feedpb.FeedCommentDeleteRequest{Id: c1.GetId()})
-		requireCode(t, err, codes.NotFound)
+		testkit.RequireCode(t, err, codes.NotFound)
 		_, err = e.feeds.FeedCommentDelete(bob.ctx, &feedpb.FeedCommentDeleteRequest{Id: c1.GetId() + 1_000_000})
-		requireCode(t, err, codes.NotFound)
+		testkit.RequireCode(t, err, codes.NotFound)
 		_, err = e.feeds.FeedCommentDelete(bob.ctx, &feedpb.FeedCommentDeleteRequest{})
-		requireCode(t, err, codes.InvalidArgument)
+		testkit.RequireCode(t, err, codes.InvalidArgument)
 		require.Equal(t, before-2, commentCount())
 
 		resp, err := e.feeds.FeedCommentList(eve.ctx, &feedpb.FeedCommentListRequest{FeedId: f.GetId(), Num: 100})
@@ -389,7 +391,7 @@ func TestComments(t *testing.T) {
 		require.NotContains(t, commentIDs(resp.GetComment()), c2.GetId())
 		require.Len(t, resp.GetComment(), int(before-2))
 		_, err = e.feeds.FeedCommentCreate(bob.ctx, &feedpb.FeedCommentCreateRequest{FeedId: f.GetId(), Content: "x", ReplyToId: c1.GetId()})
-		requireCode(t, err, codes.InvalidArgument) // a deleted comment takes no replies
+		testkit.RequireCode(t, err, codes.InvalidArgument) // a deleted comment takes no replies
 	})
 
 	t.Run("concurrent deletes of one comment count once", func(t *testing.T) {
@@ -404,7 +406,7 @@ func TestComments(t *testing.T) {
 			for j, p := range []person{bob, ann} {
 				g.Go(func() error {
 					_, err := e.feeds.FeedCommentDelete(p.ctx, &feedpb.FeedCommentDeleteRequest{Id: c.GetId()})
-					codesOf[2*i+j] = codeOf(err)
+					codesOf[2*i+j] = status.Code(err)
 					return nil
 				})
 			}
@@ -426,7 +428,7 @@ func TestComments(t *testing.T) {
 		require.NoError(t, err)
 		for _, p := range []person{ann, bob} {
 			_, err = e.feeds.FeedCommentList(p.ctx, &feedpb.FeedCommentListRequest{FeedId: f.GetId()})
-			requireCode(t, err, codes.NotFound)
+			testkit.RequireCode(t, err, codes.NotFound)
 		}
 	})
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/parley-im/parley/api/gen/feedpb"
 	"github.com/parley-im/parley/api/rules/feedrules"
 	"github.com/parley-im/parley/modules/feed"
+	"github.com/parley-im/parley/platform/testkit"
 )
 
 func imageURLs(n int) []string {
@@ -129,7 +130,7 @@ func TestFeedCreateValidation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := e.feeds.FeedCreate(ann.ctx, tt.req)
-			st := requireCode(t, err, codes.InvalidArgument)
+			st := testkit.RequireCode(t, err, codes.InvalidArgument)
 			require.True(t, strings.HasPrefix(st.Message(), tt.wantField+":"), "message %q should name %q", st.Message(), tt.wantField)
 		})
 	}
@@ -141,11 +142,11 @@ func TestFeedCreateValidation(t *testing.T) {
 	// FeedEdit checks a post the same way, and needs the id.
 	f := e.post(t, ann, "to edit")
 	_, err = e.feeds.FeedEdit(ann.ctx, &feedpb.FeedEditRequest{Type: feedpb.FeedType_Txt, Content: "x"})
-	st := requireCode(t, err, codes.InvalidArgument)
+	st := testkit.RequireCode(t, err, codes.InvalidArgument)
 	require.Contains(t, st.Message(), "id")
 	for _, tt := range tests {
 		_, err := e.feeds.FeedEdit(ann.ctx, &feedpb.FeedEditRequest{Id: f.GetId(), Type: tt.req.GetType(), Content: tt.req.GetContent(), Resource: tt.req.GetResource()})
-		st := requireCode(t, err, codes.InvalidArgument)
+		st := testkit.RequireCode(t, err, codes.InvalidArgument)
 		require.True(t, strings.HasPrefix(st.Message(), tt.wantField+":"), "edit %s: message %q", tt.name, st.Message())
 	}
 	require.Equal(t, "to edit", e.get(t, ann, f.GetId()).GetContent(), "rejected edits change nothing")
@@ -221,8 +222,8 @@ func TestAnonymousCalls(t *testing.T) {
 
 	for name, call := range calls {
 		t.Run(name, func(t *testing.T) {
-			requireCode(t, call(context.Background()), codes.Unauthenticated)
-			requireCode(t, call(withToken(strings.Repeat("A", 43))), codes.Unauthenticated)
+			testkit.RequireCode(t, call(context.Background()), codes.Unauthenticated)
+			testkit.RequireCode(t, call(testkit.WithToken(strings.Repeat("A", 43))), codes.Unauthenticated)
 		})
 	}
 	t.Run("Ping", func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"github.com/parley-im/parley/api/gen/commonpb"
 	"github.com/parley-im/parley/api/gen/feedpb"
 	"github.com/parley-im/parley/modules/feed"
+	"github.com/parley-im/parley/platform/testkit"
 )
 
 func TestFeedEdit(t *testing.T) {
@@ -33,10 +34,10 @@ func TestFeedEdit(t *testing.T) {
 	}
 
 	t.Run("only the owner edits", func(t *testing.T) {
-		requireCode(t, edit(bob, &feedpb.FeedEditRequest{Type: feedpb.FeedType_Txt, Content: "bob's"}), codes.PermissionDenied)
-		requireCode(t, edit(admin, &feedpb.FeedEditRequest{Type: feedpb.FeedType_Txt, Content: "admin's"}), codes.PermissionDenied)
+		testkit.RequireCode(t, edit(bob, &feedpb.FeedEditRequest{Type: feedpb.FeedType_Txt, Content: "bob's"}), codes.PermissionDenied)
+		testkit.RequireCode(t, edit(admin, &feedpb.FeedEditRequest{Type: feedpb.FeedType_Txt, Content: "admin's"}), codes.PermissionDenied)
 		_, err := e.feeds.FeedEdit(ann.ctx, &feedpb.FeedEditRequest{Id: f.GetId() + 1_000_000, Type: feedpb.FeedType_Txt, Content: "x"})
-		requireCode(t, err, codes.NotFound)
+		testkit.RequireCode(t, err, codes.NotFound)
 		got := e.get(t, ann, f.GetId())
 		require.Equal(t, "three", got.GetContent())
 		require.Equal(t, imageURLs(3), imageURLsOf(got))
@@ -129,7 +130,7 @@ func TestFeedDelete(t *testing.T) {
 	bob := e.signUp(t, "bob")
 	admin := e.signUpAdmin(t, "admin")
 	e.follow(t, bob, ann)
-	tag := unique("del")
+	tag := testkit.Unique("del")
 
 	f := e.post(t, ann, "to be deleted "+tag)
 	e.like(t, bob, f.GetId())
@@ -137,7 +138,7 @@ func TestFeedDelete(t *testing.T) {
 	require.Equal(t, public, e.observe(t, bob, f, tag), "precondition: the feed is visible everywhere")
 
 	_, err := e.feeds.FeedDelete(bob.ctx, &feedpb.FeedDeleteRequest{Id: f.GetId()})
-	requireCode(t, err, codes.PermissionDenied)
+	testkit.RequireCode(t, err, codes.PermissionDenied)
 	e.get(t, bob, f.GetId())
 
 	_, err = e.feeds.FeedDelete(ann.ctx, &feedpb.FeedDeleteRequest{Id: f.GetId()})
@@ -166,12 +167,12 @@ func TestFeedDelete(t *testing.T) {
 		},
 	} {
 		t.Run(name+" after delete", func(t *testing.T) {
-			requireCode(t, call(ann.ctx), codes.NotFound)
-			requireCode(t, call(bob.ctx), codes.NotFound)
+			testkit.RequireCode(t, call(ann.ctx), codes.NotFound)
+			testkit.RequireCode(t, call(bob.ctx), codes.NotFound)
 		})
 	}
 	_, err = e.feeds.FeedReview(admin.ctx, &feedpb.FeedReviewRequest{Id: f.GetId(), ReviewStatus: commonpb.ReviewStatus_ReviewPass})
-	requireCode(t, err, codes.NotFound) // a review does not bring a deleted feed back
+	testkit.RequireCode(t, err, codes.NotFound) // a review does not bring a deleted feed back
 
 	own, err := e.feeds.FeedOwn(ann.ctx, &feedpb.FeedOwnRequest{})
 	require.NoError(t, err)
@@ -183,7 +184,7 @@ func TestFeedDelete(t *testing.T) {
 		_, err := e.feeds.FeedDelete(admin.ctx, &feedpb.FeedDeleteRequest{Id: g.GetId()})
 		require.NoError(t, err)
 		_, err = e.feeds.FeedGet(ann.ctx, &feedpb.FeedGetRequest{Id: g.GetId()})
-		requireCode(t, err, codes.NotFound)
+		testkit.RequireCode(t, err, codes.NotFound)
 		q, err := e.feeds.FeedQuery(bob.ctx, &feedpb.FeedQueryRequest{Keyword: tag})
 		require.NoError(t, err)
 		require.False(t, slices.Contains(feedIDs(q.GetFeed()), g.GetId()))

@@ -23,6 +23,7 @@ import (
 	"github.com/parley-im/parley/api/rules/feedrules"
 	"github.com/parley-im/parley/modules/feed"
 	"github.com/parley-im/parley/platform/testdb"
+	"github.com/parley-im/parley/platform/testkit"
 )
 
 func TestFeedOwn(t *testing.T) {
@@ -94,10 +95,10 @@ func TestFeedOwn(t *testing.T) {
 
 	t.Run("invalid requests", func(t *testing.T) {
 		_, err := e.feeds.FeedOwn(ann.ctx, &feedpb.FeedOwnRequest{ReviewStatus: commonpb.ReviewStatus(9)})
-		st := requireCode(t, err, codes.InvalidArgument)
+		st := testkit.RequireCode(t, err, codes.InvalidArgument)
 		require.Contains(t, st.Message(), "review_status")
 		_, err = e.feeds.FeedOwn(ann.ctx, &feedpb.FeedOwnRequest{Keyword: strings.Repeat("k", feedrules.MaxKeywordLength+1)})
-		st = requireCode(t, err, codes.InvalidArgument)
+		st = testkit.RequireCode(t, err, codes.InvalidArgument)
 		require.Contains(t, st.Message(), "keyword")
 	})
 }
@@ -142,7 +143,7 @@ func TestFeedQuery(t *testing.T) {
 	ann := e.signUp(t, "ann")
 	bob := e.signUp(t, "bob")
 	admin := e.signUpAdmin(t, "admin")
-	tag := unique("qt")
+	tag := testkit.Unique("qt")
 
 	greet := e.post(t, ann, "大家好，你好世界 "+tag)
 	hello := e.post(t, bob, "Hello World "+tag)
@@ -207,7 +208,7 @@ func TestFeedQuery(t *testing.T) {
 
 	t.Run("keyword too long", func(t *testing.T) {
 		_, err := e.feeds.FeedQuery(ann.ctx, &feedpb.FeedQueryRequest{Keyword: strings.Repeat("字", feedrules.MaxKeywordLength+1)})
-		st := requireCode(t, err, codes.InvalidArgument)
+		st := testkit.RequireCode(t, err, codes.InvalidArgument)
 		require.Contains(t, st.Message(), "keyword")
 	})
 }
@@ -220,7 +221,7 @@ func TestFeedQueryPagingUnderInserts(t *testing.T) {
 	e := setup(t, feed.ModerationOff)
 	ann := e.signUp(t, "ann")
 	bob := e.signUp(t, "bob")
-	tag := unique("page")
+	tag := testkit.Unique("page")
 
 	var initial []uint64
 	for range 25 {

@@ -2,20 +2,14 @@ package feed_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"slices"
 	"testing"
 	"time"
 
-	"github.com/alexedwards/argon2id"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sync/errgroup"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/status"
 
 	"github.com/parley-im/parley/api/gen/feedpb"
 	"github.com/parley-im/parley/api/gen/userpb"
@@ -23,16 +17,13 @@ import (
 	"github.com/parley-im/parley/modules/user"
 	"github.com/parley-im/parley/platform/grpcserver"
 	"github.com/parley-im/parley/platform/testdb"
+	"github.com/parley-im/parley/platform/testkit"
 	"github.com/parley-im/parley/platform/testserver"
 )
 
 func TestMain(m *testing.M) { testdb.Main(m) }
 
 const password = "secret123"
-
-// cheapHashing keeps sign-ups fast under the race detector; the user
-// module's own tests exercise the production cost.
-var cheapHashing = &argon2id.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
 
 // flushInterval is how often the feed module under test writes view counts.
 const flushInterval = 50 * time.Millisecond
@@ -62,7 +53,7 @@ func start(t *testing.T, cfg feed.Config) (e *env, stop func()) {
 	t.Helper()
 	pool := testdb.Pool(t)
 	users := user.New(pool, testserver.MediaLinks(t), user.Config{
-		TokenTTL: time.Hour, LoginMaxFailures: 10, LoginWindow: time.Minute, PasswordParams: cheapHashing,
+		TokenTTL: time.Hour, LoginMaxFailures: 10, LoginWindow: time.Minute, PasswordParams: testkit.CheapHashing,
 	})
 	feeds, err := feed.New(pool, users, testserver.MediaLinks(t), cfg, zerolog.Nop())
 	require.NoError(t, err)
@@ -97,13 +88,6 @@ func start(t *testing.T, cfg feed.Config) (e *env, stop func()) {
 	}, stop
 }
 
-// unique returns a name no other test uses.
-func unique(prefix string) string {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	return prefix + hex.EncodeToString(b)
-}
-
 // person is a signed-up, signed-in user.
 type person struct {
 	id       uint64
@@ -111,13 +95,9 @@ type person struct {
 	ctx      context.Context // carries the user's token
 }
 
-func withToken(token string) context.Context {
-	return metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+token)
-}
-
 func (e *env) trySignUp(prefix string, admin bool) (person, error) {
 	ctx := context.Background()
-	nick := unique(prefix)
+	nick := testkit.Unique(prefix)
 	created, err := e.users.CreateUser(ctx, &userpb.UserCreateRequest{Nickname: nick, Password: password, PasswordRpt: password})
 	if err != nil {
 		return person{}, err
@@ -131,7 +111,7 @@ func (e *env) trySignUp(prefix string, admin bool) (person, error) {
 	if err != nil {
 		return person{}, err
 	}
-	return person{id: created.GetUser().GetId(), nickname: nick, ctx: withToken(login.GetToken())}, nil
+	return person{id: created.GetUser().GetId(), nickname: nick, ctx: testkit.WithToken(login.GetToken())}, nil
 }
 
 // signUp creates a user over gRPC and logs them in.
@@ -217,15 +197,6 @@ func (e *env) dbCounts(t *testing.T, id uint64) (likes, views, comments int64) {
 		Scan(&likes, &views, &comments)
 	require.NoError(t, err)
 	return likes, views, comments
-}
-
-func requireCode(t *testing.T, err error, want codes.Code) *status.Status {
-	t.Helper()
-	require.Error(t, err)
-	st, ok := status.FromError(err)
-	require.True(t, ok, "not a gRPC status: %v", err)
-	require.Equal(t, want, st.Code(), "message: %s", st.Message())
-	return st
 }
 
 func feedIDs(feeds []*feedpb.Feed) []uint64 {

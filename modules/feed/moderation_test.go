@@ -11,6 +11,7 @@ import (
 	"github.com/parley-im/parley/api/gen/commonpb"
 	"github.com/parley-im/parley/api/gen/feedpb"
 	"github.com/parley-im/parley/modules/feed"
+	"github.com/parley-im/parley/platform/testkit"
 )
 
 // visibility is what one user can see of one feed through every read path.
@@ -25,13 +26,13 @@ func (e *env) observe(t *testing.T, viewer person, f *feedpb.Feed, keyword strin
 	t.Helper()
 	var v visibility
 	_, err := e.feeds.FeedGet(viewer.ctx, &feedpb.FeedGetRequest{Id: f.GetId()})
-	v.get = codeOf(err)
+	v.get = status.Code(err)
 	_, err = e.feeds.FeedLike(viewer.ctx, &feedpb.FeedLikeRequest{Id: f.GetId()})
-	v.like = codeOf(err)
+	v.like = status.Code(err)
 	_, err = e.feeds.FeedCommentCreate(viewer.ctx, &feedpb.FeedCommentCreateRequest{FeedId: f.GetId(), Content: "seen"})
-	v.commentCreate = codeOf(err)
+	v.commentCreate = status.Code(err)
 	_, err = e.feeds.FeedCommentList(viewer.ctx, &feedpb.FeedCommentListRequest{FeedId: f.GetId()})
-	v.commentList = codeOf(err)
+	v.commentList = status.Code(err)
 
 	q, err := e.feeds.FeedQuery(viewer.ctx, &feedpb.FeedQueryRequest{Keyword: keyword, Num: 100})
 	require.NoError(t, err)
@@ -45,8 +46,6 @@ func (e *env) observe(t *testing.T, viewer person, f *feedpb.Feed, keyword strin
 	return v
 }
 
-func codeOf(err error) codes.Code { return status.Code(err) }
-
 var (
 	hidden = visibility{get: codes.NotFound, like: codes.NotFound, commentCreate: codes.NotFound, commentList: codes.NotFound}
 	public = visibility{inQuery: true, inFollow: true, inRecommend: true}
@@ -58,7 +57,7 @@ func TestModerationOffPublishesAtOnce(t *testing.T) {
 	ann := e.signUp(t, "ann")
 	bob := e.signUp(t, "bob")
 	e.follow(t, bob, ann)
-	tag := unique("off")
+	tag := testkit.Unique("off")
 
 	f := e.post(t, ann, "hello "+tag)
 	require.Equal(t, commonpb.ReviewStatus_ReviewPass, f.GetReviewStatus())
@@ -78,7 +77,7 @@ func TestModerationPre(t *testing.T) {
 	bob := e.signUp(t, "bob")
 	admin := e.signUpAdmin(t, "admin")
 	e.follow(t, bob, ann)
-	tag := unique("pre")
+	tag := testkit.Unique("pre")
 
 	f := e.post(t, ann, "waiting "+tag)
 	require.Equal(t, commonpb.ReviewStatus_ReviewTo, f.GetReviewStatus())
@@ -86,7 +85,7 @@ func TestModerationPre(t *testing.T) {
 	t.Run("a new feed is hidden from others", func(t *testing.T) {
 		require.Equal(t, hidden, e.observe(t, bob, f, tag))
 		_, err := e.feeds.FeedUnLike(bob.ctx, &feedpb.FeedUnLikeRequest{Id: f.GetId()})
-		requireCode(t, err, codes.NotFound)
+		testkit.RequireCode(t, err, codes.NotFound)
 	})
 
 	t.Run("its owner and admins see it", func(t *testing.T) {
@@ -104,7 +103,7 @@ func TestModerationPre(t *testing.T) {
 	t.Run("only admins review", func(t *testing.T) {
 		for _, p := range []person{bob, ann} {
 			_, err := e.feeds.FeedReview(p.ctx, &feedpb.FeedReviewRequest{Id: f.GetId(), ReviewStatus: commonpb.ReviewStatus_ReviewPass})
-			requireCode(t, err, codes.PermissionDenied)
+			testkit.RequireCode(t, err, codes.PermissionDenied)
 		}
 		require.Equal(t, commonpb.ReviewStatus_ReviewTo, e.get(t, ann, f.GetId()).GetReviewStatus())
 	})
@@ -112,13 +111,13 @@ func TestModerationPre(t *testing.T) {
 	t.Run("review requests are checked", func(t *testing.T) {
 		for _, s := range []commonpb.ReviewStatus{commonpb.ReviewStatus_ReviewInit, commonpb.ReviewStatus_ReviewTo, commonpb.ReviewStatus(9)} {
 			_, err := e.feeds.FeedReview(admin.ctx, &feedpb.FeedReviewRequest{Id: f.GetId(), ReviewStatus: s})
-			st := requireCode(t, err, codes.InvalidArgument)
+			st := testkit.RequireCode(t, err, codes.InvalidArgument)
 			require.Contains(t, st.Message(), "review_status")
 		}
 		_, err := e.feeds.FeedReview(admin.ctx, &feedpb.FeedReviewRequest{ReviewStatus: commonpb.ReviewStatus_ReviewPass})
-		requireCode(t, err, codes.InvalidArgument)
+		testkit.RequireCode(t, err, codes.InvalidArgument)
 		_, err = e.feeds.FeedReview(admin.ctx, &feedpb.FeedReviewRequest{Id: f.GetId() + 1_000_000, ReviewStatus: commonpb.ReviewStatus_ReviewPass})
-		requireCode(t, err, codes.NotFound)
+		testkit.RequireCode(t, err, codes.NotFound)
 	})
 
 	// The subtests above run in order; from here the feed changes state.
@@ -152,15 +151,15 @@ func TestModerationPre(t *testing.T) {
 
 	// A stranger cannot tell a hidden feed exists: edit and delete say NotFound.
 	_, err = e.feeds.FeedEdit(bob.ctx, &feedpb.FeedEditRequest{Id: f.GetId(), Type: feedpb.FeedType_Txt, Content: "mine"})
-	requireCode(t, err, codes.NotFound)
+	testkit.RequireCode(t, err, codes.NotFound)
 	_, err = e.feeds.FeedDelete(bob.ctx, &feedpb.FeedDeleteRequest{Id: f.GetId()})
-	requireCode(t, err, codes.NotFound)
+	testkit.RequireCode(t, err, codes.NotFound)
 
 	// An admin may delete a hidden feed.
 	_, err = e.feeds.FeedDelete(admin.ctx, &feedpb.FeedDeleteRequest{Id: f.GetId()})
 	require.NoError(t, err)
 	_, err = e.feeds.FeedGet(ann.ctx, &feedpb.FeedGetRequest{Id: f.GetId()})
-	requireCode(t, err, codes.NotFound)
+	testkit.RequireCode(t, err, codes.NotFound)
 }
 
 // Without moderation an edit keeps the feed's review state: the owner cannot
@@ -171,7 +170,7 @@ func TestModerationOffEditKeepsRejection(t *testing.T) {
 	ann := e.signUp(t, "ann")
 	bob := e.signUp(t, "bob")
 	admin := e.signUpAdmin(t, "admin")
-	f := e.post(t, ann, "spam "+unique("rej"))
+	f := e.post(t, ann, "spam "+testkit.Unique("rej"))
 
 	_, err := e.feeds.FeedReview(admin.ctx, &feedpb.FeedReviewRequest{Id: f.GetId(), ReviewStatus: commonpb.ReviewStatus_ReviewFail, Remark: "spam"})
 	require.NoError(t, err)
@@ -182,5 +181,5 @@ func TestModerationOffEditKeepsRejection(t *testing.T) {
 	require.Equal(t, commonpb.ReviewStatus_ReviewFail, own.GetReviewStatus())
 	require.Equal(t, "not spam, honest", own.GetContent(), "content is stored trimmed")
 	_, err = e.feeds.FeedGet(bob.ctx, &feedpb.FeedGetRequest{Id: f.GetId()})
-	requireCode(t, err, codes.NotFound)
+	testkit.RequireCode(t, err, codes.NotFound)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/parley-im/parley/api/gen/gatewaypb"
 	"github.com/parley-im/parley/modules/gateway"
+	"github.com/parley-im/parley/platform/testkit"
 )
 
 func TestSendToAll(t *testing.T) {
@@ -16,7 +17,7 @@ func TestSendToAll(t *testing.T) {
 	s := newEdge(t)
 	admin, plain := s.newUser(t), s.newUser(t)
 	require.NoError(t, s.userMod.SetAdmin(context.Background(), admin.nickname, true))
-	d1, d2 := s.openDevice(t, s.u1, unique("d1-")), s.openDevice(t, plain, unique("d2-"))
+	d1, d2 := s.openDevice(t, s.u1, testkit.Unique("d1-")), s.openDevice(t, plain, testkit.Unique("d2-"))
 	adminDev := s.openDevice(t, admin, "")
 
 	// requireBroadcast checks that every device and both edge clients got data.
@@ -50,12 +51,12 @@ func TestSendToAll(t *testing.T) {
 	})
 	t.Run("by a user who is not an admin", func(t *testing.T) {
 		_, err := s.gateway.SendToAll(plain.ctx, &gatewaypb.SendToAllRequest{Data: []byte("from a user")})
-		requireCode(t, err, codes.PermissionDenied)
+		testkit.RequireCode(t, err, codes.PermissionDenied)
 		requireQuiet()
 	})
 	t.Run("without a token", func(t *testing.T) {
 		_, err := s.gateway.SendToAll(context.Background(), &gatewaypb.SendToAllRequest{Data: []byte("anonymous")})
-		requireCode(t, err, codes.Unauthenticated)
+		testkit.RequireCode(t, err, codes.Unauthenticated)
 	})
 	t.Run("with the gateway credential", func(t *testing.T) {
 		_, err := s.gateway.SendToAll(gatewayCtx(), &gatewaypb.SendToAllRequest{Data: []byte("from an edge")})

@@ -17,6 +17,7 @@ import (
 	"github.com/parley-im/parley/api/gen/gatewaypb"
 	"github.com/parley-im/parley/api/gen/messagepb"
 	"github.com/parley-im/parley/modules/gateway"
+	"github.com/parley-im/parley/platform/testkit"
 )
 
 func TestOfflineUserCatchesUpWithSync(t *testing.T) {
@@ -156,7 +157,7 @@ func TestSlowClientIsCutOffAlone(t *testing.T) {
 		pushed(t, f)
 		pushes++
 	}
-	requireCode(t, err, codes.ResourceExhausted)
+	testkit.RequireCode(t, err, codes.ResourceExhausted)
 	require.Less(t, pushes, n)
 
 	// The others keep receiving.
@@ -171,7 +172,7 @@ func TestSlowEdgeStreamCutOffTakesItsClientsOffline(t *testing.T) {
 	t.Parallel()
 	e := setup(t, 8)
 	u1, u2 := e.newUser(t), e.newUser(t)
-	gatewayID := unique("edge-")
+	gatewayID := testkit.Unique("edge-")
 	ctx := metadata.AppendToOutgoingContext(gatewayCtx(), gateway.GatewayIDHeader, gatewayID)
 	edge := openUnread(t, e.dialFixedWindow(t), ctx, 15*time.Second)
 	e.register(t, u1, gatewayID, "c1")
@@ -200,5 +201,5 @@ func TestSlowEdgeStreamCutOffTakesItsClientsOffline(t *testing.T) {
 			break
 		}
 	}
-	requireCode(t, err, codes.ResourceExhausted)
+	testkit.RequireCode(t, err, codes.ResourceExhausted)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/parley-im/parley/api/gen/gatewaypb"
 	"github.com/parley-im/parley/api/gen/messagepb"
 	"github.com/parley-im/parley/api/gen/userpb"
+	"github.com/parley-im/parley/platform/testkit"
 )
 
 // edgeSetup is an edge gateway stream with two clients of two users
@@ -27,7 +28,7 @@ type edgeSetup struct {
 func newEdge(t *testing.T) *edgeSetup {
 	t.Helper()
 	e := setup(t, 0)
-	s := &edgeSetup{env: e, gatewayID: unique("edge-"), client1: unique("c1-"), client2: unique("c2-")}
+	s := &edgeSetup{env: e, gatewayID: testkit.Unique("edge-"), client1: testkit.Unique("c1-"), client2: testkit.Unique("c2-")}
 	s.u1, s.u2, s.u3 = e.newUser(t), e.newUser(t), e.newUser(t)
 	s.edge = e.openEdge(t, s.gatewayID)
 	e.register(t, s.u1, s.gatewayID, s.client1)
@@ -125,7 +126,7 @@ func TestEdgeUnRegister(t *testing.T) {
 	// Users may not unbind clients, not even their own: the edge does.
 	for _, p := range []person{s.u2, s.u1} {
 		_, err := s.gateway.UnRegister(p.ctx, req)
-		requireCode(t, err, codes.PermissionDenied)
+		testkit.RequireCode(t, err, codes.PermissionDenied)
 	}
 	to1 := s.sendText(t, s.u3, s.u1.id, "still bound")
 	s.requirePushFor(t, s.edge.next(t), s.client1, to1)
@@ -144,7 +145,7 @@ func TestEdgeUnRegister(t *testing.T) {
 	errorFrame(t, f, codes.PermissionDenied)
 
 	_, err = s.gateway.UnRegister(gatewayCtx(), req)
-	requireCode(t, err, codes.NotFound)
+	testkit.RequireCode(t, err, codes.NotFound)
 }
 
 func TestEdgeRegisterErrors(t *testing.T) {
@@ -156,36 +157,36 @@ func TestEdgeRegisterErrors(t *testing.T) {
 		req  *gatewaypb.RegisterRequest
 		want codes.Code
 	}{
-		{"no such gateway", &gatewaypb.RegisterRequest{GatewayId: unique("nowhere-"), ClientId: "c"}, codes.NotFound},
+		{"no such gateway", &gatewaypb.RegisterRequest{GatewayId: testkit.Unique("nowhere-"), ClientId: "c"}, codes.NotFound},
 		{"empty client id", &gatewaypb.RegisterRequest{GatewayId: s.gatewayID}, codes.InvalidArgument},
 		{"empty gateway id", &gatewaypb.RegisterRequest{ClientId: "c"}, codes.InvalidArgument},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := s.gateway.Register(registerCtx(s.u1), tc.req)
-			requireCode(t, err, tc.want)
+			testkit.RequireCode(t, err, tc.want)
 		})
 	}
 
 	req := &gatewaypb.RegisterRequest{GatewayId: s.gatewayID, ClientId: "c"}
 	t.Run("without any credential", func(t *testing.T) {
 		_, err := s.gateway.Register(t.Context(), req)
-		requireCode(t, err, codes.Unauthenticated)
+		testkit.RequireCode(t, err, codes.Unauthenticated)
 	})
 	t.Run("by a user, not the edge", func(t *testing.T) {
 		// Otherwise any user could bind endpoints onto an edge's stream.
 		_, err := s.gateway.Register(s.u1.ctx, req)
-		requireCode(t, err, codes.PermissionDenied)
+		testkit.RequireCode(t, err, codes.PermissionDenied)
 	})
 	t.Run("by the edge without the client's token", func(t *testing.T) {
 		_, err := s.gateway.Register(gatewayCtx(), req)
-		requireCode(t, err, codes.Unauthenticated)
+		testkit.RequireCode(t, err, codes.Unauthenticated)
 	})
 	t.Run("by the edge with a bad client token", func(t *testing.T) {
 		_, err := s.gateway.Register(registerCtx(person{token: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}), req)
-		requireCode(t, err, codes.Unauthenticated)
+		testkit.RequireCode(t, err, codes.Unauthenticated)
 	})
 	t.Run("second stream with the same gateway-id", func(t *testing.T) {
-		requireCode(t, s.openEdge(t, s.gatewayID).ended(t), codes.AlreadyExists)
+		testkit.RequireCode(t, s.openEdge(t, s.gatewayID).ended(t), codes.AlreadyExists)
 		// The first stream is unharmed.
 		to1 := s.sendText(t, s.u3, s.u1.id, "first stream")
 		s.requirePushFor(t, s.edge.next(t), s.client1, to1)
@@ -252,7 +253,7 @@ func TestGatewayCredentialOnlyForGatewayService(t *testing.T) {
 	e := setup(t, 0)
 	a := e.newUser(t)
 	_, err := e.users.GetUser(gatewayCtx(), &userpb.UserGetRequest{Id: a.id})
-	requireCode(t, err, codes.PermissionDenied)
+	testkit.RequireCode(t, err, codes.PermissionDenied)
 	_, err = e.messages.ListConversations(gatewayCtx(), &messagepb.ListConversationsRequest{})
-	requireCode(t, err, codes.PermissionDenied)
+	testkit.RequireCode(t, err, codes.PermissionDenied)
 }

@@ -32,6 +32,7 @@ import (
 	"github.com/parley-im/parley/platform/bus"
 	"github.com/parley-im/parley/platform/grpcserver"
 	"github.com/parley-im/parley/platform/testdb"
+	"github.com/parley-im/parley/platform/testkit"
 	"github.com/parley-im/parley/platform/testserver"
 )
 
@@ -106,7 +107,7 @@ func newFrameFuzzer(f *testing.F) *frameFuzzer {
 	pool := testdb.Pool(f)
 	deliveries := bus.NewLocal()
 	users := user.New(pool, testserver.MediaLinks(f), user.Config{
-		TokenTTL: time.Hour, LoginMaxFailures: 10, LoginWindow: time.Minute, PasswordParams: cheapHashing,
+		TokenTTL: time.Hour, LoginMaxFailures: 10, LoginWindow: time.Minute, PasswordParams: testkit.CheapHashing,
 		TokensRevoked: func(userID uint64) { publishRevoked(deliveries, userID) },
 	})
 	groups := group.New(pool, users, testserver.MediaLinks(f), group.Config{})
@@ -124,20 +125,20 @@ func newFrameFuzzer(f *testing.F) *frameFuzzer {
 	}, users.Register, groups.Register, feeds.Register, messages.Register, registerGateway)
 
 	signUp := func() (uint64, context.Context) {
-		nick := unique("fz")
+		nick := testkit.Unique("fz")
 		created, err := userpb.NewUserServiceClient(conn).CreateUser(context.Background(), &userpb.UserCreateRequest{
 			Nickname: nick, Password: password, PasswordRpt: password,
 		})
 		require.NoError(f, err)
 		login, err := userpb.NewUserServiceClient(conn).UserLogin(context.Background(), &userpb.UserLoginRequest{Nickname: nick, Password: password})
 		require.NoError(f, err)
-		return created.GetUser().GetId(), withToken(login.GetToken())
+		return created.GetUser().GetId(), testkit.WithToken(login.GetToken())
 	}
 	fz := &frameFuzzer{gateway: gatewaypb.NewGatewayServiceClient(conn), conn: conn}
 	var friendCtx context.Context
 	fz.self, fz.ctx = signUp()
 	fz.friend, friendCtx = signUp()
-	created, err := grouppb.NewGroupServiceClient(conn).CreateGroup(fz.ctx, &grouppb.CreateGroupRequest{Name: unique("g")})
+	created, err := grouppb.NewGroupServiceClient(conn).CreateGroup(fz.ctx, &grouppb.CreateGroupRequest{Name: testkit.Unique("g")})
 	require.NoError(f, err)
 	fz.group = created.GetGroup().GetId()
 	_, err = grouppb.NewGroupServiceClient(conn).JoinGroup(friendCtx, &grouppb.JoinGroupRequest{Id: fz.group})

@@ -2,13 +2,10 @@ package gateway_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"slices"
 	"testing"
 	"time"
 
-	"github.com/alexedwards/argon2id"
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 	spb "google.golang.org/genproto/googleapis/rpc/status"
@@ -30,6 +27,7 @@ import (
 	"github.com/parley-im/parley/platform/bus"
 	"github.com/parley-im/parley/platform/grpcserver"
 	"github.com/parley-im/parley/platform/testdb"
+	"github.com/parley-im/parley/platform/testkit"
 	"github.com/parley-im/parley/platform/testserver"
 )
 
@@ -42,10 +40,6 @@ const (
 	// quietWait is how long a stream is watched for a frame that must not arrive.
 	quietWait = 300 * time.Millisecond
 )
-
-// cheapHashing keeps the race-detector run fast; the user module's own tests
-// exercise the production cost.
-var cheapHashing = &argon2id.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
 
 // env is one real gRPC server serving the user, group, message and gateway
 // modules over the package's database. Each test gets its own server (and
@@ -68,7 +62,7 @@ func setup(t *testing.T, queueSize int) *env {
 	e := &env{}
 	deliveries := bus.NewLocal()
 	users := user.New(pool, testserver.MediaLinks(t), user.Config{
-		TokenTTL: time.Hour, LoginMaxFailures: 10, LoginWindow: time.Minute, PasswordParams: cheapHashing,
+		TokenTTL: time.Hour, LoginMaxFailures: 10, LoginWindow: time.Minute, PasswordParams: testkit.CheapHashing,
 		TokensRevoked: func(userID uint64) { publishRevoked(deliveries, userID) },
 	})
 	e.userMod = users
@@ -93,13 +87,6 @@ func setup(t *testing.T, queueSize int) *env {
 	return e
 }
 
-// unique returns a name no other test uses.
-func unique(prefix string) string {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	return prefix + hex.EncodeToString(b)
-}
-
 // person is a signed-up, signed-in user.
 type person struct {
 	id       uint64
@@ -117,7 +104,7 @@ func registerCtx(p person) context.Context {
 // newUser signs a user up through the user module and logs it in.
 func (e *env) newUser(t *testing.T) person {
 	t.Helper()
-	nick := unique("u")
+	nick := testkit.Unique("u")
 	created, err := e.users.CreateUser(context.Background(), &userpb.UserCreateRequest{
 		Nickname: nick, Password: password, PasswordRpt: password,
 	})
@@ -125,7 +112,7 @@ func (e *env) newUser(t *testing.T) person {
 	resp, err := e.users.UserLogin(context.Background(), &userpb.UserLoginRequest{Nickname: nick, Password: password})
 	require.NoError(t, err)
 	require.NotEmpty(t, resp.GetToken())
-	return person{id: created.GetUser().GetId(), nickname: nick, token: resp.GetToken(), ctx: withToken(resp.GetToken())}
+	return person{id: created.GetUser().GetId(), nickname: nick, token: resp.GetToken(), ctx: testkit.WithToken(resp.GetToken())}
 }
 
 func (e *env) newUsers(t *testing.T, n int) []person {
@@ -135,10 +122,6 @@ func (e *env) newUsers(t *testing.T, n int) []person {
 		out[i] = e.newUser(t)
 	}
 	return out
-}
-
-func withToken(token string) context.Context {
-	return metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+token)
 }
 
 // gatewayCtx carries the edge gateway credential.
@@ -160,7 +143,7 @@ func (e *env) sendText(t *testing.T, from person, to uint64, text string) uint64
 // createGroup makes a group owned by owner that members join.
 func (e *env) createGroup(t *testing.T, owner person, members ...person) uint64 {
 	t.Helper()
-	resp, err := e.groups.CreateGroup(owner.ctx, &grouppb.CreateGroupRequest{Name: unique("g")})
+	resp, err := e.groups.CreateGroup(owner.ctx, &grouppb.CreateGroupRequest{Name: testkit.Unique("g")})
 	require.NoError(t, err)
 	id := resp.GetGroup().GetId()
 	require.NotZero(t, id)
@@ -434,15 +417,6 @@ func pushed(t *testing.T, f *gatewaypb.SendMessageResponse) *messagepb.Message {
 	m := new(messagepb.Message)
 	require.NoError(t, proto.Unmarshal(f.GetData(), m))
 	return m
-}
-
-// requireCode requires err to be a gRPC status with code want.
-func requireCode(t *testing.T, err error, want codes.Code) {
-	t.Helper()
-	require.Error(t, err)
-	st, ok := status.FromError(err)
-	require.True(t, ok, "not a gRPC status: %v", err)
-	require.Equal(t, want, st.Code(), "message: %s", st.Message())
 }
 
 // dialFixedWindow opens a second connection to e's server whose flow-control

@@ -15,6 +15,7 @@ import (
 	"github.com/parley-im/parley/api/gen/userpb"
 	"github.com/parley-im/parley/modules/gateway"
 	"github.com/parley-im/parley/modules/message"
+	"github.com/parley-im/parley/platform/testkit"
 )
 
 const sendUserText = messagepb.MessageService_SendUserTextMessage_FullMethodName
@@ -31,7 +32,7 @@ func TestPingPong(t *testing.T) {
 	t.Parallel()
 	e := setup(t, 0)
 	a := e.newUser(t)
-	clientID := unique("dev-")
+	clientID := testkit.Unique("dev-")
 	dev := e.openDevice(t, a, clientID)
 
 	dev.send(t, &gatewaypb.SendMessageRequest{Cmd: gateway.CmdPing, RequestId: 4242})
@@ -100,8 +101,8 @@ func TestDispatchSendsAndPushesToEveryDevice(t *testing.T) {
 	t.Parallel()
 	e := setup(t, 0)
 	a, b := e.newUser(t), e.newUser(t)
-	aPhone, aLaptop := e.openDevice(t, a, unique("a-phone-")), e.openDevice(t, a, unique("a-laptop-"))
-	bID := unique("b-")
+	aPhone, aLaptop := e.openDevice(t, a, testkit.Unique("a-phone-")), e.openDevice(t, a, testkit.Unique("a-laptop-"))
+	bID := testkit.Unique("b-")
 	bDev := e.openDevice(t, b, bID)
 
 	id := aPhone.request(t, sendUserText, &messagepb.SendUserTextMessageRequest{
@@ -181,7 +182,7 @@ func TestDeviceSenderIDIsIgnored(t *testing.T) {
 	t.Parallel()
 	e := setup(t, 0)
 	a, b, c := e.newUser(t), e.newUser(t), e.newUser(t)
-	aID, bID := unique("a-"), unique("b-")
+	aID, bID := testkit.Unique("a-"), testkit.Unique("b-")
 	aDev, bDev, cDev := e.openDevice(t, a, aID), e.openDevice(t, b, bID), e.openDevice(t, c, "")
 
 	// a's device names b's client as the sender: it still speaks as a.
@@ -208,7 +209,7 @@ func TestRevokedTokenEndsTheUsersSessions(t *testing.T) {
 	a, b := e.newUser(t), e.newUser(t)
 	dev := e.openDevice(t, a, "")
 	bDev := e.openDevice(t, b, "")
-	edgeID, clientID := unique("edge-"), unique("a-web-")
+	edgeID, clientID := testkit.Unique("edge-"), testkit.Unique("a-web-")
 	edge := e.openEdge(t, edgeID)
 	e.register(t, a, edgeID, clientID)
 	getUser := userpb.UserService_GetUser_FullMethodName
@@ -221,7 +222,7 @@ func TestRevokedTokenEndsTheUsersSessions(t *testing.T) {
 	_, err := e.users.UpdatePassword(a.ctx, &userpb.UpdatePasswordRequest{Password: "another123", PasswordRpt: "another123"})
 	require.NoError(t, err)
 
-	requireCode(t, dev.ended(t), codes.Unauthenticated)
+	testkit.RequireCode(t, dev.ended(t), codes.Unauthenticated)
 	f, _ = edge.call(t, getUser, &userpb.UserGetRequest{Id: a.id}, clientID)
 	errorFrame(t, f, codes.PermissionDenied) // no longer a registered client
 	// Other users and the edge stream itself are unaffected.
@@ -242,7 +243,7 @@ func TestStreamOpenErrors(t *testing.T) {
 		want codes.Code
 	}{
 		{"no token", context.Background(), nil, codes.Unauthenticated},
-		{"unknown token", withToken(strings.Repeat("A", 43)), nil, codes.Unauthenticated},
+		{"unknown token", testkit.WithToken(strings.Repeat("A", 43)), nil, codes.Unauthenticated},
 		{"client-id over 64 characters", a.ctx, []string{gateway.ClientIDHeader, strings.Repeat("c", 65)}, codes.InvalidArgument},
 		{"wrong gateway secret", context.Background(), []string{"authorization", "Gateway nope", gateway.GatewayIDHeader, "edge"}, codes.Unauthenticated},
 		{"gateway without gateway-id", gatewayCtx(), nil, codes.InvalidArgument},
@@ -250,7 +251,7 @@ func TestStreamOpenErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := e.open(t, tc.ctx, tc.kv...)
-			requireCode(t, s.ended(t), tc.want)
+			testkit.RequireCode(t, s.ended(t), tc.want)
 		})
 	}
 
@@ -265,17 +266,17 @@ func TestCloseStreamsEndsEveryStream(t *testing.T) {
 	e := setup(t, 0)
 	a := e.newUser(t)
 	dev := e.openDevice(t, a, "")
-	gatewayID := unique("edge-")
+	gatewayID := testkit.Unique("edge-")
 	edge := e.openEdge(t, gatewayID)
 	// The edge is online once a client can register on it.
 	e.register(t, a, gatewayID, "c1")
 
 	e.gateMod.CloseStreams()
-	requireCode(t, dev.ended(t), codes.Unavailable)
-	requireCode(t, edge.ended(t), codes.Unavailable)
+	testkit.RequireCode(t, dev.ended(t), codes.Unavailable)
+	testkit.RequireCode(t, edge.ended(t), codes.Unavailable)
 
 	// A stream that opens during shutdown ends at once too.
-	requireCode(t, e.open(t, a.ctx).ended(t), codes.Unavailable)
+	testkit.RequireCode(t, e.open(t, a.ctx).ended(t), codes.Unavailable)
 }
 
 func TestDevicesPerUserAreCapped(t *testing.T) {
@@ -285,7 +286,7 @@ func TestDevicesPerUserAreCapped(t *testing.T) {
 	for i := range gateway.MaxEndpointsPerUser {
 		e.openDevice(t, a, fmt.Sprintf("dev-%d", i))
 	}
-	requireCode(t, e.open(t, a.ctx).ended(t), codes.ResourceExhausted)
+	testkit.RequireCode(t, e.open(t, a.ctx).ended(t), codes.ResourceExhausted)
 	e.openDevice(t, e.newUser(t), "") // other users are unaffected
 }
 
@@ -296,7 +297,7 @@ func TestStreamMetadataDoesNotApplyToRequests(t *testing.T) {
 	t.Parallel()
 	e := setup(t, 0)
 	a, b := e.newUser(t), e.newUser(t)
-	s := e.open(t, a.ctx, gateway.ClientIDHeader, unique("a-"), message.IdempotencyKeyHeader, "same-key")
+	s := e.open(t, a.ctx, gateway.ClientIDHeader, testkit.Unique("a-"), message.IdempotencyKeyHeader, "same-key")
 	s.ping(t, "")
 
 	var ids []uint64

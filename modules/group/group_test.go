@@ -13,13 +13,14 @@ import (
 	"github.com/parley-im/parley/api/gen/grouppb"
 	"github.com/parley-im/parley/modules/group"
 	"github.com/parley-im/parley/platform/testdb"
+	"github.com/parley-im/parley/platform/testkit"
 )
 
 func TestCreateGroup(t *testing.T) {
 	t.Parallel()
 	e := setup(t, 0)
 	owner := e.newUser(t)
-	name := unique("Café 张三的群 ")
+	name := testkit.Unique("Café 张三的群 ")
 
 	resp, err := e.groups.CreateGroup(owner.ctx, &grouppb.CreateGroupRequest{
 		Name:         "  " + name + "  ",
@@ -52,7 +53,7 @@ func TestCreateGroup(t *testing.T) {
 	})
 
 	t.Run("empty introduction and avatar", func(t *testing.T) {
-		resp, err := e.groups.CreateGroup(owner.ctx, &grouppb.CreateGroupRequest{Name: unique("plain")})
+		resp, err := e.groups.CreateGroup(owner.ctx, &grouppb.CreateGroupRequest{Name: testkit.Unique("plain")})
 		require.NoError(t, err)
 		require.Empty(t, resp.GetGroup().GetIntroduction())
 		require.Empty(t, resp.GetGroup().GetAvatarUrl())
@@ -63,8 +64,8 @@ func TestCreateGroup(t *testing.T) {
 		require.NotEqual(t, g.GetId(), again.GetGroup().GetId())
 	})
 	t.Run("anonymous", func(t *testing.T) {
-		_, err := e.groups.CreateGroup(anonymous, &grouppb.CreateGroupRequest{Name: unique("anon")})
-		requireCode(t, err, codes.Unauthenticated)
+		_, err := e.groups.CreateGroup(anonymous, &grouppb.CreateGroupRequest{Name: testkit.Unique("anon")})
+		testkit.RequireCode(t, err, codes.Unauthenticated)
 	})
 }
 
@@ -73,13 +74,13 @@ func TestUpdateGroup(t *testing.T) {
 	e := setup(t, 0)
 	owner, member := e.newUser(t), e.newUser(t)
 	created, err := e.groups.CreateGroup(owner.ctx, &grouppb.CreateGroupRequest{
-		Name: unique("before"), Introduction: "old intro", AvatarUrl: "http://example.com/old.png",
+		Name: testkit.Unique("before"), Introduction: "old intro", AvatarUrl: "http://example.com/old.png",
 	})
 	require.NoError(t, err)
 	g := created.GetGroup()
 	e.join(t, member, g.GetId())
 
-	newName := unique("after")
+	newName := testkit.Unique("after")
 	_, err = e.groups.UpdateGroup(owner.ctx, &grouppb.UpdateGroupRequest{Id: g.GetId(), Name: "  " + newName + " "})
 	require.NoError(t, err)
 	got := e.getGroup(t, member, g.GetId())
@@ -114,13 +115,13 @@ func TestUpdateGroup(t *testing.T) {
 		require.Empty(t, names(g.GetName()))
 	})
 	t.Run("only the owner", func(t *testing.T) {
-		_, err := e.groups.UpdateGroup(member.ctx, &grouppb.UpdateGroupRequest{Id: g.GetId(), Name: unique("hijack")})
-		requireCode(t, err, codes.PermissionDenied)
+		_, err := e.groups.UpdateGroup(member.ctx, &grouppb.UpdateGroupRequest{Id: g.GetId(), Name: testkit.Unique("hijack")})
+		testkit.RequireCode(t, err, codes.PermissionDenied)
 		require.Equal(t, newName, e.getGroup(t, owner, g.GetId()).GetName())
 	})
 	t.Run("missing group", func(t *testing.T) {
-		_, err := e.groups.UpdateGroup(owner.ctx, &grouppb.UpdateGroupRequest{Id: 1 << 60, Name: unique("x")})
-		requireCode(t, err, codes.NotFound)
+		_, err := e.groups.UpdateGroup(owner.ctx, &grouppb.UpdateGroupRequest{Id: 1 << 60, Name: testkit.Unique("x")})
+		testkit.RequireCode(t, err, codes.NotFound)
 	})
 }
 
@@ -135,16 +136,16 @@ func TestGetGroup(t *testing.T) {
 	require.Equal(t, g.GetName(), got.GetName())
 
 	_, err := e.groups.GetGroup(stranger.ctx, &grouppb.GetGroupRequest{Id: 1 << 60})
-	requireCode(t, err, codes.NotFound)
+	testkit.RequireCode(t, err, codes.NotFound)
 	_, err = e.groups.GetGroup(anonymous, &grouppb.GetGroupRequest{Id: g.GetId()})
-	requireCode(t, err, codes.Unauthenticated)
+	testkit.RequireCode(t, err, codes.Unauthenticated)
 }
 
 func TestDeleteGroup(t *testing.T) {
 	t.Parallel()
 	e := setup(t, 0)
 	owner, member, outsider := e.newUser(t), e.newUser(t), e.newUser(t)
-	tag := unique("del")
+	tag := testkit.Unique("del")
 	resp, err := e.groups.CreateGroup(owner.ctx, &grouppb.CreateGroupRequest{Name: "doomed " + tag})
 	require.NoError(t, err)
 	g := resp.GetGroup()
@@ -152,7 +153,7 @@ func TestDeleteGroup(t *testing.T) {
 	id := g.GetId()
 
 	_, err = e.groups.DeleteGroup(member.ctx, &grouppb.DeleteGroupRequest{Id: id})
-	requireCode(t, err, codes.PermissionDenied)
+	testkit.RequireCode(t, err, codes.PermissionDenied)
 	e.getGroup(t, outsider, id) // still there
 
 	_, err = e.groups.DeleteGroup(owner.ctx, &grouppb.DeleteGroupRequest{Id: id})
@@ -168,7 +169,7 @@ func TestDeleteGroup(t *testing.T) {
 			return err
 		}},
 		{"UpdateGroup", func() error {
-			_, err := e.groups.UpdateGroup(owner.ctx, &grouppb.UpdateGroupRequest{Id: id, Name: unique("revive")})
+			_, err := e.groups.UpdateGroup(owner.ctx, &grouppb.UpdateGroupRequest{Id: id, Name: testkit.Unique("revive")})
 			return err
 		}},
 		{"JoinGroup", func() error {
@@ -202,7 +203,7 @@ func TestDeleteGroup(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			requireCode(t, tc.call(), codes.NotFound)
+			testkit.RequireCode(t, tc.call(), codes.NotFound)
 		})
 	}
 
@@ -228,7 +229,7 @@ func TestQueryGroup(t *testing.T) {
 	t.Parallel()
 	e := setup(t, 0)
 	owner := e.newUser(t)
-	tag := unique("q")
+	tag := testkit.Unique("q")
 	for _, name := range []string{"张三的群", "张伟", "李四", "Anna", "JOHANNA", "bob", "张已删除"} {
 		_, err := e.groups.CreateGroup(owner.ctx, &grouppb.CreateGroupRequest{Name: name + tag})
 		require.NoError(t, err)
@@ -312,7 +313,7 @@ func TestQueryGroup(t *testing.T) {
 	})
 	t.Run("anonymous", func(t *testing.T) {
 		_, err := e.groups.QueryGroup(anonymous, &grouppb.QueryGroupRequest{Keyword: tag})
-		requireCode(t, err, codes.Unauthenticated)
+		testkit.RequireCode(t, err, codes.Unauthenticated)
 	})
 }
 
@@ -409,21 +410,21 @@ func TestValidation(t *testing.T) {
 		{"create: name with NUL", func() error { return create(&grouppb.CreateGroupRequest{Name: "a\x00b"}) }, "name"},
 		{"create: name with newline", func() error { return create(&grouppb.CreateGroupRequest{Name: "a\nb"}) }, "name"},
 		{"create: introduction of 1001 characters", func() error {
-			return create(&grouppb.CreateGroupRequest{Name: unique("v"), Introduction: long("介", 1001)})
+			return create(&grouppb.CreateGroupRequest{Name: testkit.Unique("v"), Introduction: long("介", 1001)})
 		}, "introduction"},
 		{"create: avatar_url not http", func() error {
-			return create(&grouppb.CreateGroupRequest{Name: unique("v"), AvatarUrl: "ftp://example.com/a.png"})
+			return create(&grouppb.CreateGroupRequest{Name: testkit.Unique("v"), AvatarUrl: "ftp://example.com/a.png"})
 		}, "avatar_url"},
 		{"create: avatar_url javascript", func() error {
-			return create(&grouppb.CreateGroupRequest{Name: unique("v"), AvatarUrl: "javascript:alert(1)"})
+			return create(&grouppb.CreateGroupRequest{Name: testkit.Unique("v"), AvatarUrl: "javascript:alert(1)"})
 		}, "avatar_url"},
 		{"create: avatar_url relative", func() error {
-			return create(&grouppb.CreateGroupRequest{Name: unique("v"), AvatarUrl: "/a.png"})
+			return create(&grouppb.CreateGroupRequest{Name: testkit.Unique("v"), AvatarUrl: "/a.png"})
 		}, "avatar_url"},
 		{"create: avatar_url of 1025 bytes", func() error {
-			return create(&grouppb.CreateGroupRequest{Name: unique("v"), AvatarUrl: tooLongURL})
+			return create(&grouppb.CreateGroupRequest{Name: testkit.Unique("v"), AvatarUrl: tooLongURL})
 		}, "avatar_url"},
-		{"update: id 0", func() error { return update(&grouppb.UpdateGroupRequest{Name: unique("v")}) }, "id"},
+		{"update: id 0", func() error { return update(&grouppb.UpdateGroupRequest{Name: testkit.Unique("v")}) }, "id"},
 		{"update: name of 65 characters", func() error { return update(&grouppb.UpdateGroupRequest{Id: id, Name: long("a", 65)}) }, "name"},
 		{"update: name with control character", func() error {
 			return update(&grouppb.UpdateGroupRequest{Id: id, Name: "\x1b[31mred"})
@@ -457,7 +458,7 @@ func TestValidation(t *testing.T) {
 		}, "keyword"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			st := requireCode(t, tc.call(), codes.InvalidArgument)
+			st := testkit.RequireCode(t, tc.call(), codes.InvalidArgument)
 			require.True(t, strings.HasPrefix(st.Message(), tc.field+": "), "message %q names %s", st.Message(), tc.field)
 		})
 	}
@@ -470,7 +471,7 @@ func TestValidation(t *testing.T) {
 	})
 
 	t.Run("boundaries are accepted", func(t *testing.T) {
-		name := unique(long("张", 56)) // 56 + 8 hex = 64 characters
+		name := testkit.Unique(long("张", 56)) // 56 + 8 hex = 64 characters
 		require.Equal(t, 64, len([]rune(name)))
 		intro := long("介", 1000)
 		avatar := "http://example.com/" + long("a", 1024-len("http://example.com/"))
@@ -481,7 +482,7 @@ func TestValidation(t *testing.T) {
 		require.Equal(t, intro, got.GetIntroduction())
 		require.Equal(t, avatar, got.GetAvatarUrl())
 
-		name2 := unique(long("名", 56))
+		name2 := testkit.Unique(long("名", 56))
 		require.Equal(t, 64, len([]rune(name2)))
 		_, err = e.groups.UpdateGroup(owner.ctx, &grouppb.UpdateGroupRequest{Id: id, Name: name2, Introduction: long("i", 1000), AvatarUrl: avatar})
 		require.NoError(t, err)
@@ -510,7 +511,7 @@ func TestNULIsInvalidArgument(t *testing.T) {
 		field string
 	}{
 		{"CreateGroup introduction", func() error {
-			_, err := e.groups.CreateGroup(owner.ctx, &grouppb.CreateGroupRequest{Name: unique("nul"), Introduction: "a\x00b"})
+			_, err := e.groups.CreateGroup(owner.ctx, &grouppb.CreateGroupRequest{Name: testkit.Unique("nul"), Introduction: "a\x00b"})
 			return err
 		}, "introduction"},
 		{"UpdateGroup introduction", func() error {
@@ -523,7 +524,7 @@ func TestNULIsInvalidArgument(t *testing.T) {
 		}, "keyword"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			st := requireCode(t, tc.call(), codes.InvalidArgument)
+			st := testkit.RequireCode(t, tc.call(), codes.InvalidArgument)
 			require.True(t, strings.HasPrefix(st.Message(), tc.field+": "), "message %q names %s", st.Message(), tc.field)
 		})
 	}
@@ -543,7 +544,7 @@ func TestGroupNamesFollowTheIdentityRule(t *testing.T) {
 		"\u3164":          "U+3164",
 	} {
 		_, err := e.groups.CreateGroup(owner.ctx, &grouppb.CreateGroupRequest{Name: name})
-		st := requireCode(t, err, codes.InvalidArgument)
+		st := testkit.RequireCode(t, err, codes.InvalidArgument)
 		require.Contains(t, st.Message(), "name: ", "%q", name)
 		require.Contains(t, st.Message(), want, "%q", name)
 	}
@@ -553,7 +554,7 @@ func TestGroupNamesFollowTheIdentityRule(t *testing.T) {
 	require.Equal(t, "Book club", created.GetGroup().GetName())
 
 	_, err = e.groups.UpdateGroup(owner.ctx, &grouppb.UpdateGroupRequest{Id: created.GetGroup().GetId(), Name: "Book club\u00ad"})
-	requireCode(t, err, codes.InvalidArgument)
+	testkit.RequireCode(t, err, codes.InvalidArgument)
 	_, err = e.groups.UpdateGroup(owner.ctx, &grouppb.UpdateGroupRequest{Id: created.GetGroup().GetId(), Name: "\uff2eovel club"})
 	require.NoError(t, err)
 	require.Equal(t, "Novel club", e.getGroup(t, owner, created.GetGroup().GetId()).GetName())

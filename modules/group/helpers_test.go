@@ -2,19 +2,13 @@ package group_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"slices"
 	"testing"
 	"time"
 
-	"github.com/alexedwards/argon2id"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/status"
 
 	"github.com/parley-im/parley/api/gen/grouppb"
 	"github.com/parley-im/parley/api/gen/userpb"
@@ -22,14 +16,11 @@ import (
 	"github.com/parley-im/parley/modules/user"
 	"github.com/parley-im/parley/platform/grpcserver"
 	"github.com/parley-im/parley/platform/testdb"
+	"github.com/parley-im/parley/platform/testkit"
 	"github.com/parley-im/parley/platform/testserver"
 )
 
 const password = "secret123"
-
-// cheapHashing keeps the race-detector run fast; the user module's own tests
-// exercise the production cost.
-var cheapHashing = &argon2id.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
 
 // env is one real gRPC server serving the user and group modules over the
 // package's database.
@@ -50,7 +41,7 @@ func setup(t *testing.T, memberCap int) *env {
 func setupOn(t *testing.T, pool *pgxpool.Pool, memberCap int) *env {
 	t.Helper()
 	users := user.New(pool, testserver.MediaLinks(t), user.Config{
-		TokenTTL: time.Hour, LoginMaxFailures: 10, LoginWindow: time.Minute, PasswordParams: cheapHashing,
+		TokenTTL: time.Hour, LoginMaxFailures: 10, LoginWindow: time.Minute, PasswordParams: testkit.CheapHashing,
 	})
 	groups := group.New(pool, users, testserver.MediaLinks(t), group.Config{MemberCap: memberCap})
 	conn := testserver.Start(t, grpcserver.Options{
@@ -66,13 +57,6 @@ func setupOn(t *testing.T, pool *pgxpool.Pool, memberCap int) *env {
 	}
 }
 
-// unique returns a name no other test uses.
-func unique(prefix string) string {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	return prefix + hex.EncodeToString(b)
-}
-
 // person is a signed-up, signed-in user.
 type person struct {
 	id       uint64
@@ -83,7 +67,7 @@ type person struct {
 // newUser signs a user up through the user module and logs it in.
 func (e *env) newUser(t *testing.T) person {
 	t.Helper()
-	nick := unique("u")
+	nick := testkit.Unique("u")
 	created, err := e.users.CreateUser(context.Background(), &userpb.UserCreateRequest{
 		Nickname: nick, Password: password, PasswordRpt: password,
 	})
@@ -91,7 +75,7 @@ func (e *env) newUser(t *testing.T) person {
 	resp, err := e.users.UserLogin(context.Background(), &userpb.UserLoginRequest{Nickname: nick, Password: password})
 	require.NoError(t, err)
 	require.NotEmpty(t, resp.GetToken())
-	return person{id: created.GetUser().GetId(), nickname: nick, ctx: withToken(resp.GetToken())}
+	return person{id: created.GetUser().GetId(), nickname: nick, ctx: testkit.WithToken(resp.GetToken())}
 }
 
 func (e *env) newUsers(t *testing.T, n int) []person {
@@ -103,17 +87,13 @@ func (e *env) newUsers(t *testing.T, n int) []person {
 	return out
 }
 
-func withToken(token string) context.Context {
-	return metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+token)
-}
-
 // anonymous is a caller without a token.
 var anonymous = context.Background()
 
 // createGroup creates a group owned by owner with a unique name.
 func (e *env) createGroup(t *testing.T, owner person) *grouppb.Group {
 	t.Helper()
-	resp, err := e.groups.CreateGroup(owner.ctx, &grouppb.CreateGroupRequest{Name: unique("g")})
+	resp, err := e.groups.CreateGroup(owner.ctx, &grouppb.CreateGroupRequest{Name: testkit.Unique("g")})
 	require.NoError(t, err)
 	require.NotZero(t, resp.GetGroup().GetId())
 	return resp.GetGroup()
@@ -174,18 +154,6 @@ func (e *env) isMember(t *testing.T, groupID, userID uint64) bool {
 	require.NoError(t, err)
 	return ok
 }
-
-func requireCode(t *testing.T, err error, want codes.Code) *status.Status {
-	t.Helper()
-	require.Error(t, err)
-	st, ok := status.FromError(err)
-	require.True(t, ok, "not a gRPC status: %v", err)
-	require.Equal(t, want, st.Code(), "message: %s", st.Message())
-	return st
-}
-
-// codeOf is err's gRPC code (OK for nil).
-func codeOf(err error) codes.Code { return status.Code(err) }
 
 func sorted(ids ...uint64) []uint64 {
 	out := slices.Clone(ids)

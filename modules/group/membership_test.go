@@ -10,10 +10,12 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/parley-im/parley/api/gen/grouppb"
 	"github.com/parley-im/parley/modules/group"
 	"github.com/parley-im/parley/platform/testdb"
+	"github.com/parley-im/parley/platform/testkit"
 )
 
 func TestJoinGroup(t *testing.T) {
@@ -45,7 +47,7 @@ func TestJoinGroup(t *testing.T) {
 	})
 	t.Run("a non-member cannot add someone", func(t *testing.T) {
 		_, err := e.groups.JoinGroup(carol.ctx, &grouppb.JoinGroupRequest{Id: id, UserId: alice.id})
-		requireCode(t, err, codes.PermissionDenied)
+		testkit.RequireCode(t, err, codes.PermissionDenied)
 		require.False(t, e.isMember(t, id, carol.id))
 	})
 	t.Run("a member adds another user", func(t *testing.T) {
@@ -58,14 +60,14 @@ func TestJoinGroup(t *testing.T) {
 	})
 	t.Run("the added user must exist", func(t *testing.T) {
 		_, err := e.groups.JoinGroup(alice.ctx, &grouppb.JoinGroupRequest{Id: id, UserId: 1 << 60})
-		st := requireCode(t, err, codes.NotFound)
+		st := testkit.RequireCode(t, err, codes.NotFound)
 		require.Contains(t, st.Message(), "user")
 		require.False(t, e.isMember(t, id, 1<<60))
 		require.Len(t, e.memberIDs(t, id), 4)
 	})
 	t.Run("missing group", func(t *testing.T) {
 		_, err := e.groups.JoinGroup(alice.ctx, &grouppb.JoinGroupRequest{Id: 1 << 60})
-		st := requireCode(t, err, codes.NotFound)
+		st := testkit.RequireCode(t, err, codes.NotFound)
 		require.Contains(t, st.Message(), "group")
 	})
 }
@@ -95,21 +97,21 @@ func TestQuitGroup(t *testing.T) {
 	t.Run("quitting when not a member", func(t *testing.T) {
 		for _, p := range []person{alice, dave} {
 			_, err := e.groups.QuitGroup(p.ctx, &grouppb.QuitGroupRequest{Id: id})
-			requireCode(t, err, codes.NotFound)
+			testkit.RequireCode(t, err, codes.NotFound)
 		}
 		_, err := e.groups.QuitGroup(owner.ctx, &grouppb.QuitGroupRequest{Id: id, UserId: dave.id})
-		requireCode(t, err, codes.NotFound)
+		testkit.RequireCode(t, err, codes.NotFound)
 	})
 	t.Run("the owner cannot quit", func(t *testing.T) {
 		for _, uid := range []uint64{0, owner.id} {
 			_, err := e.groups.QuitGroup(owner.ctx, &grouppb.QuitGroupRequest{Id: id, UserId: uid})
-			requireCode(t, err, codes.FailedPrecondition)
+			testkit.RequireCode(t, err, codes.FailedPrecondition)
 		}
 		require.True(t, e.isMember(t, id, owner.id))
 	})
 	t.Run("nobody else removes the owner", func(t *testing.T) {
 		_, err := e.groups.QuitGroup(carol.ctx, &grouppb.QuitGroupRequest{Id: id, UserId: owner.id})
-		requireCode(t, err, codes.PermissionDenied)
+		testkit.RequireCode(t, err, codes.PermissionDenied)
 		require.True(t, e.isMember(t, id, owner.id))
 	})
 	t.Run("leaving and re-joining", func(t *testing.T) {
@@ -123,7 +125,7 @@ func TestQuitGroup(t *testing.T) {
 	})
 	t.Run("the owner removes a member", func(t *testing.T) {
 		_, err := e.groups.QuitGroup(alice.ctx, &grouppb.QuitGroupRequest{Id: id, UserId: carol.id})
-		requireCode(t, err, codes.PermissionDenied)
+		testkit.RequireCode(t, err, codes.PermissionDenied)
 		require.True(t, e.isMember(t, id, carol.id))
 
 		_, err = e.groups.QuitGroup(owner.ctx, &grouppb.QuitGroupRequest{Id: id, UserId: carol.id})
@@ -132,7 +134,7 @@ func TestQuitGroup(t *testing.T) {
 		require.Equal(t, sorted(owner.id, alice.id), e.memberIDs(t, id))
 		t.Run("GetGroupUser", func(t *testing.T) {
 			_, err := e.getGroupUser(carol.ctx, &grouppb.GetGroupUserRequest{Id: id})
-			requireCode(t, err, codes.PermissionDenied)
+			testkit.RequireCode(t, err, codes.PermissionDenied)
 			ids, total := e.memberList(t, owner, id)
 			require.Equal(t, []uint64{owner.id, alice.id}, ids)
 			require.Equal(t, uint64(2), total)
@@ -140,7 +142,7 @@ func TestQuitGroup(t *testing.T) {
 	})
 	t.Run("missing group", func(t *testing.T) {
 		_, err := e.groups.QuitGroup(alice.ctx, &grouppb.QuitGroupRequest{Id: 1 << 60})
-		requireCode(t, err, codes.NotFound)
+		testkit.RequireCode(t, err, codes.NotFound)
 	})
 }
 
@@ -200,13 +202,13 @@ func TestGetGroupUser(t *testing.T) {
 	})
 	t.Run("members only", func(t *testing.T) {
 		_, err := e.getGroupUser(outsider.ctx, &grouppb.GetGroupUserRequest{Id: id})
-		requireCode(t, err, codes.PermissionDenied)
+		testkit.RequireCode(t, err, codes.PermissionDenied)
 		_, err = e.getGroupUser(anonymous, &grouppb.GetGroupUserRequest{Id: id})
-		requireCode(t, err, codes.Unauthenticated)
+		testkit.RequireCode(t, err, codes.Unauthenticated)
 	})
 	t.Run("missing group", func(t *testing.T) {
 		_, err := e.getGroupUser(owner.ctx, &grouppb.GetGroupUserRequest{Id: 1 << 60})
-		requireCode(t, err, codes.NotFound)
+		testkit.RequireCode(t, err, codes.NotFound)
 	})
 }
 
@@ -304,9 +306,9 @@ func TestMemberCap(t *testing.T) {
 	e.join(t, bob, id) // 3 of 3
 
 	_, err := e.groups.JoinGroup(carol.ctx, &grouppb.JoinGroupRequest{Id: id})
-	requireCode(t, err, codes.FailedPrecondition)
+	testkit.RequireCode(t, err, codes.FailedPrecondition)
 	_, err = e.groups.JoinGroup(alice.ctx, &grouppb.JoinGroupRequest{Id: id, UserId: carol.id})
-	requireCode(t, err, codes.FailedPrecondition) // adding someone to a full group
+	testkit.RequireCode(t, err, codes.FailedPrecondition) // adding someone to a full group
 	require.False(t, e.isMember(t, id, carol.id))
 
 	_, err = e.groups.JoinGroup(alice.ctx, &grouppb.JoinGroupRequest{Id: id})
@@ -319,7 +321,7 @@ func TestMemberCap(t *testing.T) {
 	require.NoError(t, err)
 	e.join(t, carol, id) // a place is free again
 	_, err = e.groups.JoinGroup(bob.ctx, &grouppb.JoinGroupRequest{Id: id})
-	requireCode(t, err, codes.FailedPrecondition)
+	testkit.RequireCode(t, err, codes.FailedPrecondition)
 	require.Equal(t, sorted(owner.id, alice.id, carol.id), e.memberIDs(t, id))
 
 	t.Run("each group has its own cap", func(t *testing.T) {
@@ -452,7 +454,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			beforeMembers := e.memberIDs(t, id)
 
 			err := m.call(caller, id)
-			require.Equal(t, tc.want, codeOf(err), "error: %v", err)
+			require.Equal(t, tc.want, status.Code(err), "error: %v", err)
 			if tc.want == ok {
 				m.applied(t, caller, id)
 				return
@@ -503,7 +505,7 @@ func TestConcurrentJoinsOfOneUser(t *testing.T) {
 	third, fourth := e.newUser(t), e.newUser(t)
 	e.join(t, third, id)
 	_, err := e.groups.JoinGroup(fourth.ctx, &grouppb.JoinGroupRequest{Id: id})
-	requireCode(t, err, codes.FailedPrecondition)
+	testkit.RequireCode(t, err, codes.FailedPrecondition)
 }
 
 func TestConcurrentJoinsRespectTheCap(t *testing.T) {
@@ -528,7 +530,7 @@ func TestConcurrentJoinsRespectTheCap(t *testing.T) {
 			want = append(want, joiners[i].id)
 			continue
 		}
-		requireCode(t, err, codes.FailedPrecondition)
+		testkit.RequireCode(t, err, codes.FailedPrecondition)
 	}
 	require.Len(t, want, 20, "exactly 19 joined besides the owner")
 	require.Equal(t, sorted(want...), e.memberIDs(t, id))
@@ -641,12 +643,12 @@ func TestKickedIsOut(t *testing.T) {
 	require.WithinDuration(t, before, kickedAt, time.Minute)
 
 	_, err = e.groups.JoinGroup(carol.ctx, &grouppb.JoinGroupRequest{Id: id})
-	st := requireCode(t, err, codes.PermissionDenied)
+	st := testkit.RequireCode(t, err, codes.PermissionDenied)
 	require.Contains(t, st.Message(), "removed from this group by its owner")
 	_, err = e.groups.JoinGroup(carol.ctx, &grouppb.JoinGroupRequest{Id: id, UserId: carol.id})
-	requireCode(t, err, codes.PermissionDenied)
+	testkit.RequireCode(t, err, codes.PermissionDenied)
 	_, err = e.groups.JoinGroup(alice.ctx, &grouppb.JoinGroupRequest{Id: id, UserId: carol.id})
-	requireCode(t, err, codes.PermissionDenied)
+	testkit.RequireCode(t, err, codes.PermissionDenied)
 	require.False(t, e.isMember(t, id, carol.id), "a refused join writes nothing")
 	require.Equal(t, sorted(owner.id, alice.id), e.memberIDs(t, id))
 

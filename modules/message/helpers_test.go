@@ -3,8 +3,6 @@ package message_test
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	mrand "math/rand/v2"
 	"slices"
@@ -12,13 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alexedwards/argon2id"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/parley-im/parley/api/gen/grouppb"
@@ -30,14 +25,11 @@ import (
 	"github.com/parley-im/parley/platform/bus"
 	"github.com/parley-im/parley/platform/grpcserver"
 	"github.com/parley-im/parley/platform/testdb"
+	"github.com/parley-im/parley/platform/testkit"
 	"github.com/parley-im/parley/platform/testserver"
 )
 
 const password = "secret123"
-
-// cheapHashing keeps the race-detector run fast; the user module's own tests
-// exercise the production cost.
-var cheapHashing = &argon2id.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
 
 // env is one real gRPC server serving the user, group and message modules
 // over the package's database, with the message module publishing on its own
@@ -62,7 +54,7 @@ func setupWith(t *testing.T, cfg message.Config) *env {
 	t.Helper()
 	pool := testdb.Pool(t)
 	users := user.New(pool, testserver.MediaLinks(t), user.Config{
-		TokenTTL: time.Hour, LoginMaxFailures: 10, LoginWindow: time.Minute, PasswordParams: cheapHashing,
+		TokenTTL: time.Hour, LoginMaxFailures: 10, LoginWindow: time.Minute, PasswordParams: testkit.CheapHashing,
 	})
 	groups := group.New(pool, users, testserver.MediaLinks(t), group.Config{})
 	deliveries := bus.NewLocal()
@@ -158,13 +150,6 @@ func (r *recorder) ofMessage(t *testing.T, id uint64) []delivery {
 	return r.messages(t, func(m *messagepb.Message) bool { return m.GetId() == id })
 }
 
-// unique returns a name no other test uses.
-func unique(prefix string) string {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	return prefix + hex.EncodeToString(b)
-}
-
 // person is a signed-up, signed-in user.
 type person struct {
 	id  uint64
@@ -173,7 +158,7 @@ type person struct {
 
 // signUp creates a user and logs it in.
 func (e *env) signUp() (person, error) {
-	nick := unique("u")
+	nick := testkit.Unique("u")
 	created, err := e.users.CreateUser(context.Background(), &userpb.UserCreateRequest{
 		Nickname: nick, Password: password, PasswordRpt: password,
 	})
@@ -187,7 +172,7 @@ func (e *env) signUp() (person, error) {
 	if created.GetUser().GetId() == 0 || resp.GetToken() == "" {
 		return person{}, fmt.Errorf("sign up %s: no id or token", nick)
 	}
-	return person{id: created.GetUser().GetId(), ctx: withToken(resp.GetToken())}, nil
+	return person{id: created.GetUser().GetId(), ctx: testkit.WithToken(resp.GetToken())}, nil
 }
 
 func (e *env) newUser(t *testing.T) person {
@@ -214,16 +199,12 @@ func (e *env) newUsers(t *testing.T, n int) []person {
 	return out
 }
 
-func withToken(token string) context.Context {
-	return metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+token)
-}
-
 // anonymous is a caller without a token.
 var anonymous = context.Background()
 
 func (e *env) createGroup(t *testing.T, owner person) *grouppb.Group {
 	t.Helper()
-	resp, err := e.groups.CreateGroup(owner.ctx, &grouppb.CreateGroupRequest{Name: unique("g")})
+	resp, err := e.groups.CreateGroup(owner.ctx, &grouppb.CreateGroupRequest{Name: testkit.Unique("g")})
 	require.NoError(t, err)
 	require.NotZero(t, resp.GetGroup().GetId())
 	return resp.GetGroup()
@@ -381,19 +362,10 @@ func (e *env) rowCount(t *testing.T, convID string) int {
 	return n
 }
 
-func requireCode(t *testing.T, err error, want codes.Code) *status.Status {
-	t.Helper()
-	require.Error(t, err)
-	st, ok := status.FromError(err)
-	require.True(t, ok, "not a gRPC status: %v", err)
-	require.Equal(t, want, st.Code(), "message: %s", st.Message())
-	return st
-}
-
 // requireInvalid fails unless err is InvalidArgument with a message naming field.
 func requireInvalid(t *testing.T, err error, field string) {
 	t.Helper()
-	st := requireCode(t, err, codes.InvalidArgument)
+	st := testkit.RequireCode(t, err, codes.InvalidArgument)
 	require.Contains(t, st.Message(), field+":", "the message should name the field")
 }
 

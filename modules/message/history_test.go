@@ -14,6 +14,7 @@ import (
 	"github.com/parley-im/parley/api/gen/grouppb"
 	"github.com/parley-im/parley/api/gen/messagepb"
 	"github.com/parley-im/parley/api/gen/userpb"
+	"github.com/parley-im/parley/platform/testkit"
 )
 
 // conversationOf is p's entry for convID in ListConversations.
@@ -67,7 +68,7 @@ func TestGroupHistoryStartsAtJoin(t *testing.T) {
 	require.NoError(t, err)
 	e.sendText(t, owner, toGroup(g.GetId()), "while bob is away 6")
 	_, err = e.msgs.SyncMessages(bob.ctx, &messagepb.SyncMessagesRequest{ConversationId: conv})
-	requireCode(t, err, codes.PermissionDenied)
+	testkit.RequireCode(t, err, codes.PermissionDenied)
 
 	e.join(t, bob, g.GetId())
 	require.Empty(t, e.syncAll(t, bob, conv), "a rejoin starts again from the rejoin")
@@ -90,9 +91,9 @@ func TestKickedMemberReadsNothingMore(t *testing.T) {
 	require.NoError(t, err)
 	e.sendText(t, owner, toGroup(g.GetId()), "after the kick 2")
 	_, err = e.groups.JoinGroup(carol.ctx, &grouppb.JoinGroupRequest{Id: g.GetId()})
-	requireCode(t, err, codes.PermissionDenied)
+	testkit.RequireCode(t, err, codes.PermissionDenied)
 	_, err = e.msgs.SyncMessages(carol.ctx, &messagepb.SyncMessagesRequest{ConversationId: conv})
-	requireCode(t, err, codes.PermissionDenied)
+	testkit.RequireCode(t, err, codes.PermissionDenied)
 
 	_, err = e.groups.JoinGroup(owner.ctx, &grouppb.JoinGroupRequest{Id: g.GetId(), UserId: carol.id})
 	require.NoError(t, err)
@@ -137,7 +138,7 @@ func TestGroupHistoryUnderRandomMembership(t *testing.T) {
 			first, member := firstSeq[u.id]
 			if !member {
 				_, err := e.msgs.SyncMessages(u.ctx, &messagepb.SyncMessagesRequest{ConversationId: conv})
-				requireCode(t, err, codes.PermissionDenied)
+				testkit.RequireCode(t, err, codes.PermissionDenied)
 				continue
 			}
 			want := []uint64{}
@@ -163,7 +164,7 @@ func TestBlocksHoldThroughGroups(t *testing.T) {
 	conv := groupConvID(g.GetId())
 
 	_, err = e.groups.JoinGroup(bob.ctx, &grouppb.JoinGroupRequest{Id: g.GetId(), UserId: dave.id})
-	requireCode(t, err, codes.PermissionDenied)
+	testkit.RequireCode(t, err, codes.PermissionDenied)
 	for _, c := range e.conversations(t, dave) {
 		require.NotEqual(t, conv, c.GetConversationId(), "dave was not added")
 	}

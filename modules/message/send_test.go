@@ -17,6 +17,7 @@ import (
 	"github.com/parley-im/parley/api/gen/messagepb"
 	"github.com/parley-im/parley/api/gen/userpb"
 	"github.com/parley-im/parley/api/rules/messagerules"
+	"github.com/parley-im/parley/platform/testkit"
 )
 
 // bogusBodyID is a body id a client might send; the stored body's id is the
@@ -321,7 +322,7 @@ func TestSendToUserAuthorization(t *testing.T) {
 
 	t.Run("receiver missing", func(t *testing.T) {
 		_, err := e.send(alice.ctx, toUser(bob.id+1_000_000), text("anyone there?"))
-		st := requireCode(t, err, codes.NotFound)
+		st := testkit.RequireCode(t, err, codes.NotFound)
 		require.Contains(t, st.Message(), "user")
 	})
 
@@ -334,14 +335,14 @@ func TestSendToUserAuthorization(t *testing.T) {
 	t.Run("no token", func(t *testing.T) {
 		for _, kind := range bodyKinds() {
 			_, err := e.send(anonymous, toUser(bob.id), kind.body)
-			requireCode(t, err, codes.Unauthenticated)
+			testkit.RequireCode(t, err, codes.Unauthenticated)
 		}
 		_, err := e.msgs.SyncMessages(anonymous, &messagepb.SyncMessagesRequest{ConversationId: conv})
-		requireCode(t, err, codes.Unauthenticated)
+		testkit.RequireCode(t, err, codes.Unauthenticated)
 		_, err = e.msgs.ListConversations(anonymous, &messagepb.ListConversationsRequest{})
-		requireCode(t, err, codes.Unauthenticated)
+		testkit.RequireCode(t, err, codes.Unauthenticated)
 		_, err = e.msgs.MarkRead(anonymous, &messagepb.MarkReadRequest{ConversationId: conv})
-		requireCode(t, err, codes.Unauthenticated)
+		testkit.RequireCode(t, err, codes.Unauthenticated)
 		_, err = e.msgs.Ping(anonymous, nil)
 		require.NoError(t, err, "Ping is public")
 	})
@@ -352,7 +353,7 @@ func TestSendToUserAuthorization(t *testing.T) {
 		require.NoError(t, err)
 		for _, kind := range bodyKinds() {
 			_, err := e.send(alice.ctx, toUser(bob.id), kind.body)
-			requireCode(t, err, codes.PermissionDenied)
+			testkit.RequireCode(t, err, codes.PermissionDenied)
 		}
 		require.Zero(t, e.rowCount(t, conv))
 		require.Empty(t, e.rec.ofConversation(t, conv))
@@ -401,13 +402,13 @@ func TestSendToGroupAuthorization(t *testing.T) {
 	t.Run("non-member", func(t *testing.T) {
 		for _, kind := range bodyKinds() {
 			_, err := e.send(outsider.ctx, toGroup(g.GetId()), kind.body)
-			requireCode(t, err, codes.PermissionDenied)
+			testkit.RequireCode(t, err, codes.PermissionDenied)
 		}
 	})
 
 	t.Run("missing group", func(t *testing.T) {
 		_, err := e.send(bob.ctx, toGroup(g.GetId()+1_000_000), text("hello?"))
-		st := requireCode(t, err, codes.NotFound)
+		st := testkit.RequireCode(t, err, codes.NotFound)
 		require.Contains(t, st.Message(), "group")
 	})
 
@@ -431,7 +432,7 @@ func TestSendToGroupAuthorization(t *testing.T) {
 		_, err := e.groups.QuitGroup(carol.ctx, &grouppb.QuitGroupRequest{Id: g.GetId()})
 		require.NoError(t, err)
 		_, err = e.send(carol.ctx, toGroup(g.GetId()), text("still here?"))
-		requireCode(t, err, codes.PermissionDenied)
+		testkit.RequireCode(t, err, codes.PermissionDenied)
 		// nor may carol be mentioned any more
 		_, err = e.send(bob.ctx, toGroup(g.GetId(), carol.id), text("@carol?"))
 		requireInvalid(t, err, "at_user_id")
@@ -447,7 +448,7 @@ func TestSendToGroupAuthorization(t *testing.T) {
 		require.NoError(t, err)
 		for _, from := range []person{owner, bob} {
 			_, err := e.send(from.ctx, toGroup(g.GetId()), text("anyone?"))
-			requireCode(t, err, codes.NotFound)
+			testkit.RequireCode(t, err, codes.NotFound)
 		}
 		require.Equal(t, 2, e.rowCount(t, conv))
 	})

@@ -15,6 +15,7 @@ import (
 
 	"github.com/parley-im/parley/api/gen/messagepb"
 	"github.com/parley-im/parley/modules/message"
+	"github.com/parley-im/parley/platform/testkit"
 )
 
 // concurrently runs workers goroutines, released together, each calling
@@ -131,7 +132,7 @@ func TestIdempotentSend(t *testing.T) {
 	alice, bob := e.newUser(t), e.newUser(t)
 	conv := pairID(alice.id, bob.id)
 
-	key := unique("key-")
+	key := testkit.Unique("key-")
 	first, err := e.send(withKey(alice.ctx, key), toUser(bob.id), text("hello"))
 	require.NoError(t, err)
 	again, err := e.send(withKey(alice.ctx, key), toUser(bob.id), text("hello (retried)"))
@@ -141,7 +142,7 @@ func TestIdempotentSend(t *testing.T) {
 	require.Len(t, e.rec.ofConversation(t, conv), 1, "the retry is not pushed")
 
 	t.Run("concurrent retries", func(t *testing.T) {
-		key := unique("key-")
+		key := testkit.Unique("key-")
 		got, errs := concurrently(10, 1, func(w, _ int) (uint64, error) {
 			return e.send(withKey(alice.ctx, key), toUser(bob.id), text(fmt.Sprintf("attempt %d", w)))
 		})
@@ -157,7 +158,7 @@ func TestIdempotentSend(t *testing.T) {
 	})
 
 	t.Run("another key", func(t *testing.T) {
-		id, err := e.send(withKey(alice.ctx, unique("key-")), toUser(bob.id), text("hello"))
+		id, err := e.send(withKey(alice.ctx, testkit.Unique("key-")), toUser(bob.id), text("hello"))
 		require.NoError(t, err)
 		require.NotEqual(t, first, id)
 		require.Equal(t, 3, e.rowCount(t, conv))
@@ -206,10 +207,10 @@ func TestSendRateLimit(t *testing.T) {
 		e.sendText(t, alice, toUser(bob.id), fmt.Sprintf("burst %d", i))
 	}
 	_, err := e.send(alice.ctx, toUser(bob.id), text("one too many"))
-	st := requireCode(t, err, codes.ResourceExhausted)
+	st := testkit.RequireCode(t, err, codes.ResourceExhausted)
 	require.NotEmpty(t, st.Message())
 	_, err = e.send(alice.ctx, toGroup(g.GetId()), text("the group then?"))
-	requireCode(t, err, codes.ResourceExhausted)
+	testkit.RequireCode(t, err, codes.ResourceExhausted)
 	require.Equal(t, 3, e.rowCount(t, pairID(alice.id, bob.id)))
 	require.Zero(t, e.rowCount(t, groupConvID(g.GetId())))
 

@@ -12,6 +12,7 @@ import (
 	"github.com/parley-im/parley/api/gen/grouppb"
 	"github.com/parley-im/parley/api/gen/messagepb"
 	"github.com/parley-im/parley/modules/message"
+	"github.com/parley-im/parley/platform/testkit"
 )
 
 // seqRange is from, from+1, …, to.
@@ -94,8 +95,8 @@ func TestSyncAuthorization(t *testing.T) {
 	denied := func(p person, conv string) {
 		t.Helper()
 		_, err := e.msgs.SyncMessages(p.ctx, &messagepb.SyncMessagesRequest{ConversationId: conv})
-		requireCode(t, err, codes.PermissionDenied)
-		requireCode(t, e.markRead(p, conv, 1), codes.PermissionDenied)
+		testkit.RequireCode(t, err, codes.PermissionDenied)
+		testkit.RequireCode(t, e.markRead(p, conv, 1), codes.PermissionDenied)
 	}
 	t.Run("third user on a 1:1", func(t *testing.T) { denied(carol, pair) })
 	t.Run("non-member on a group", func(t *testing.T) { denied(bob, gconv) })
@@ -211,7 +212,7 @@ func TestConversationsAndReads(t *testing.T) {
 		// Alice's reads are hers alone.
 		require.Equal(t, uint64(1), list(carol)[0].unred)
 
-		requireCode(t, e.markRead(alice, pairID(alice.id, alice.id+1_000_000), 0), codes.NotFound)
+		testkit.RequireCode(t, e.markRead(alice, pairID(alice.id, alice.id+1_000_000), 0), codes.NotFound)
 	})
 
 	t.Run("new activity", func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"github.com/parley-im/parley/modules/user"
 	"github.com/parley-im/parley/platform/grpcserver"
 	"github.com/parley-im/parley/platform/testdb"
+	"github.com/parley-im/parley/platform/testkit"
 	"github.com/parley-im/parley/platform/testserver"
 )
 
@@ -21,19 +22,19 @@ func TestBlocking(t *testing.T) {
 	c := userpb.NewUserServiceClient(conn)
 	ctx := context.Background()
 
-	ann := createUser(t, c, unique("ann"))
-	bob := createUser(t, c, unique("bob"))
-	cat := createUser(t, c, unique("cat"))
-	annCtx := withToken(login(t, c, ann.GetNickname(), password))
+	ann := createUser(t, c, testkit.Unique("ann"))
+	bob := createUser(t, c, testkit.Unique("bob"))
+	cat := createUser(t, c, testkit.Unique("cat"))
+	annCtx := testkit.WithToken(login(t, c, ann.GetNickname(), password))
 
 	_, err := c.BlockUser(annCtx, &userpb.BlockUserRequest{UserId: ann.GetId()})
-	requireCode(t, err, codes.InvalidArgument)
+	testkit.RequireCode(t, err, codes.InvalidArgument)
 	_, err = c.BlockUser(annCtx, &userpb.BlockUserRequest{})
-	requireCode(t, err, codes.InvalidArgument)
+	testkit.RequireCode(t, err, codes.InvalidArgument)
 	_, err = c.BlockUser(annCtx, &userpb.BlockUserRequest{UserId: cat.GetId() + 1_000_000})
-	requireCode(t, err, codes.NotFound)
+	testkit.RequireCode(t, err, codes.NotFound)
 	_, err = c.BlockUser(ctx, &userpb.BlockUserRequest{UserId: bob.GetId()})
-	requireCode(t, err, codes.Unauthenticated)
+	testkit.RequireCode(t, err, codes.Unauthenticated)
 
 	for _, target := range []*userpb.User{bob, cat, bob} { // the second bob is a no-op
 		_, err := c.BlockUser(annCtx, &userpb.BlockUserRequest{UserId: target.GetId()})

@@ -12,6 +12,7 @@ import (
 	"github.com/parley-im/parley/modules/user"
 	"github.com/parley-im/parley/platform/grpcserver"
 	"github.com/parley-im/parley/platform/testdb"
+	"github.com/parley-im/parley/platform/testkit"
 	"github.com/parley-im/parley/platform/testserver"
 )
 
@@ -29,20 +30,20 @@ func TestFollowGraph(t *testing.T) {
 	conn := testserver.Start(t, grpcserver.Options{Authenticator: mod, PublicMethods: user.PublicMethods}, mod.Register)
 	c := userpb.NewUserServiceClient(conn)
 
-	ann := createUser(t, c, unique("ann"))
-	bob := createUser(t, c, unique("bob"))
-	cat := createUser(t, c, unique("cat"))
-	annCtx := withToken(login(t, c, ann.GetNickname(), password))
-	catCtx := withToken(login(t, c, cat.GetNickname(), password))
+	ann := createUser(t, c, testkit.Unique("ann"))
+	bob := createUser(t, c, testkit.Unique("bob"))
+	cat := createUser(t, c, testkit.Unique("cat"))
+	annCtx := testkit.WithToken(login(t, c, ann.GetNickname(), password))
+	catCtx := testkit.WithToken(login(t, c, cat.GetNickname(), password))
 
 	_, err := c.FollowUser(annCtx, &userpb.FollowUserRequest{UserId: ann.GetId()})
-	requireCode(t, err, codes.InvalidArgument)
+	testkit.RequireCode(t, err, codes.InvalidArgument)
 	_, err = c.FollowUser(annCtx, &userpb.FollowUserRequest{UserId: 0})
-	requireCode(t, err, codes.InvalidArgument)
+	testkit.RequireCode(t, err, codes.InvalidArgument)
 	_, err = c.FollowUser(annCtx, &userpb.FollowUserRequest{UserId: cat.GetId() + 1_000_000})
-	requireCode(t, err, codes.NotFound)
+	testkit.RequireCode(t, err, codes.NotFound)
 	_, err = c.FollowUser(context.Background(), &userpb.FollowUserRequest{UserId: bob.GetId()})
-	requireCode(t, err, codes.Unauthenticated)
+	testkit.RequireCode(t, err, codes.Unauthenticated)
 
 	for _, followee := range []*userpb.User{bob, cat, bob} { // the second bob is a no-op
 		_, err := c.FollowUser(annCtx, &userpb.FollowUserRequest{UserId: followee.GetId()})
@@ -70,7 +71,7 @@ func TestFollowGraph(t *testing.T) {
 	require.Equal(t, []uint64{bob.GetId()}, ids(following.GetUser()), "listing another user's follows")
 
 	_, err = c.ListFollowing(annCtx, &userpb.ListFollowingRequest{UserId: cat.GetId() + 1_000_000})
-	requireCode(t, err, codes.NotFound)
+	testkit.RequireCode(t, err, codes.NotFound)
 
 	got, err := mod.FollowingIDs(context.Background(), ann.GetId())
 	require.NoError(t, err)
@@ -88,9 +89,9 @@ func TestFollowGraph(t *testing.T) {
 func TestConcurrentFollowsLeaveOneEdge(t *testing.T) {
 	t.Parallel()
 	c := setup(t, defaultConfig())
-	ann := createUser(t, c, unique("ann"))
-	bob := createUser(t, c, unique("bob"))
-	annCtx := withToken(login(t, c, ann.GetNickname(), password))
+	ann := createUser(t, c, testkit.Unique("ann"))
+	bob := createUser(t, c, testkit.Unique("bob"))
+	annCtx := testkit.WithToken(login(t, c, ann.GetNickname(), password))
 
 	var wg sync.WaitGroup
 	errs := make([]error, 20)

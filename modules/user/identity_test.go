@@ -9,6 +9,7 @@ import (
 
 	"github.com/parley-im/parley/api/gen/userpb"
 	"github.com/parley-im/parley/platform/testdb"
+	"github.com/parley-im/parley/platform/testkit"
 )
 
 // The nicknames a tester signed up as another user's look-alike, or as
@@ -16,7 +17,7 @@ import (
 func TestInvisibleNicknamesAreRefused(t *testing.T) {
 	t.Parallel()
 	c := setup(t, defaultConfig())
-	base := unique("alice")
+	base := testkit.Unique("alice")
 	for nickname, want := range map[string]string{
 		base + "\u200b": "U+200B",
 		base + "\u00ad": "U+00AD",
@@ -27,7 +28,7 @@ func TestInvisibleNicknamesAreRefused(t *testing.T) {
 		"\u0301" + base: "combining mark",
 	} {
 		_, err := c.CreateUser(context.Background(), &userpb.UserCreateRequest{Nickname: nickname, Password: password, PasswordRpt: password})
-		st := requireCode(t, err, codes.InvalidArgument)
+		st := testkit.RequireCode(t, err, codes.InvalidArgument)
 		require.Contains(t, st.Message(), "nickname: ", "%q", nickname)
 		require.Contains(t, st.Message(), want, "%q", nickname)
 	}
@@ -40,7 +41,7 @@ func TestInvisibleNicknamesAreRefused(t *testing.T) {
 func TestLookAlikeNicknamesCollide(t *testing.T) {
 	t.Parallel()
 	c := setup(t, defaultConfig())
-	base := unique("alice")
+	base := testkit.Unique("alice")
 	createUser(t, c, base)
 	for _, lookAlike := range []string{
 		"\u0430" + base[1:],     // Cyrillic а
@@ -51,20 +52,20 @@ func TestLookAlikeNicknamesCollide(t *testing.T) {
 		"aIice" + base[5:],      // capital i
 	} {
 		_, err := c.CreateUser(context.Background(), &userpb.UserCreateRequest{Nickname: lookAlike, Password: password, PasswordRpt: password})
-		st := requireCode(t, err, codes.AlreadyExists)
+		st := testkit.RequireCode(t, err, codes.AlreadyExists)
 		require.Contains(t, st.Message(), "nickname: ", "%q", lookAlike)
 	}
-	b0b := unique("b0b") // a digit zero
+	b0b := testkit.Unique("b0b") // a digit zero
 	createUser(t, c, b0b)
 	_, err := c.CreateUser(context.Background(), &userpb.UserCreateRequest{Nickname: "bob" + b0b[3:], Password: password, PasswordRpt: password})
-	requireCode(t, err, codes.AlreadyExists)
+	testkit.RequireCode(t, err, codes.AlreadyExists)
 	var stored int
 	require.NoError(t, testdb.Pool(t).QueryRow(context.Background(),
 		"SELECT count(*) FROM users.users WHERE nickname = $1", "bob"+b0b[3:]).Scan(&stored))
 	require.Zero(t, stored, "a refused look-alike wrote no user")
 
 	// Of eight sign-ups at once with look-alikes of one new nickname, one wins.
-	fresh := unique("bob")
+	fresh := testkit.Unique("bob")
 	variants := []string{fresh, "b\u03bf" + fresh[2:], "\uff42" + fresh[1:], "B" + fresh[1:], "b\u043e" + fresh[2:], "\uff22" + fresh[1:], "b\uff4f" + fresh[2:], "BO" + fresh[2:]}
 	errs := make(chan error, len(variants))
 	for _, nickname := range variants {
@@ -76,7 +77,7 @@ func TestLookAlikeNicknamesCollide(t *testing.T) {
 	created := 0
 	for range variants {
 		if err := <-errs; err != nil {
-			requireCode(t, err, codes.AlreadyExists)
+			testkit.RequireCode(t, err, codes.AlreadyExists)
 			continue
 		}
 		created++
@@ -87,7 +88,7 @@ func TestLookAlikeNicknamesCollide(t *testing.T) {
 func TestNicknamesAreStoredNormalised(t *testing.T) {
 	t.Parallel()
 	c := setup(t, defaultConfig())
-	base := unique("zoe")
+	base := testkit.Unique("zoe")
 	u := createUser(t, c, "\uff3a"+base[1:]+"\u3000 x") // fullwidth Ｚ, ideographic space
 	require.Equal(t, "Z"+base[1:]+" x", u.GetNickname())
 	login(t, c, "Z"+base[1:]+" x", password)
@@ -111,9 +112,9 @@ func TestNicknamesFromBeforeTheRuleStillSignIn(t *testing.T) {
 	t.Parallel()
 	c := setup(t, defaultConfig())
 	pool := testdb.Pool(t)
-	base := unique("ann")
+	base := testkit.Unique("ann")
 	normal := createUser(t, c, base)
-	old := createUser(t, c, unique("old"))
+	old := createUser(t, c, testkit.Unique("old"))
 	oldNickname := "\uff41" + base[1:] // fullwidth ａ, as the seed stored it
 	seedNickname(t, old.GetId(), oldNickname)
 
@@ -126,7 +127,7 @@ func TestNicknamesFromBeforeTheRuleStillSignIn(t *testing.T) {
 	require.Equal(t, old.GetId(), me(login(t, c, oldNickname, password)), "typed as stored: the old account")
 	require.Equal(t, normal.GetId(), me(login(t, c, base, password)), "normalised: the new account")
 
-	invisible := createUser(t, c, unique("inv"))
+	invisible := createUser(t, c, testkit.Unique("inv"))
 	invisibleNickname := invisible.GetNickname() + "\u200b"
 	seedNickname(t, invisible.GetId(), invisibleNickname)
 	require.Equal(t, invisible.GetId(), me(login(t, c, invisibleNickname, password)))

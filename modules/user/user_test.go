@@ -2,9 +2,7 @@ package user_test
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/hex"
 	"strings"
 	"sync"
 	"testing"
@@ -21,17 +19,14 @@ import (
 	"github.com/parley-im/parley/modules/user"
 	"github.com/parley-im/parley/platform/grpcserver"
 	"github.com/parley-im/parley/platform/testdb"
+	"github.com/parley-im/parley/platform/testkit"
 	"github.com/parley-im/parley/platform/testserver"
 )
 
 const password = "secret123"
 
-// cheapHashing keeps the race-detector run fast; the production cost
-// (user.DefaultPasswordParams) is exercised by TestDefaultPasswordCost.
-var cheapHashing = &argon2id.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
-
 func defaultConfig() user.Config {
-	return user.Config{TokenTTL: time.Hour, LoginMaxFailures: 10, LoginWindow: time.Minute, PasswordParams: cheapHashing}
+	return user.Config{TokenTTL: time.Hour, LoginMaxFailures: 10, LoginWindow: time.Minute, PasswordParams: testkit.CheapHashing}
 }
 
 // setup serves the user module on a real gRPC server over the package's
@@ -41,13 +36,6 @@ func setup(t *testing.T, cfg user.Config) userpb.UserServiceClient {
 	mod := user.New(testdb.Pool(t), testserver.MediaLinks(t), cfg)
 	conn := testserver.Start(t, grpcserver.Options{Authenticator: mod, PublicMethods: user.PublicMethods}, mod.Register)
 	return userpb.NewUserServiceClient(conn)
-}
-
-// unique returns a nickname no other test uses.
-func unique(prefix string) string {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	return prefix + hex.EncodeToString(b)
 }
 
 func createUser(t *testing.T, c userpb.UserServiceClient, nickname string) *userpb.User {
@@ -67,23 +55,10 @@ func login(t *testing.T, c userpb.UserServiceClient, nickname, pw string) string
 	return resp.GetToken()
 }
 
-func withToken(token string) context.Context {
-	return metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+token)
-}
-
-func requireCode(t *testing.T, err error, want codes.Code) *status.Status {
-	t.Helper()
-	require.Error(t, err)
-	st, ok := status.FromError(err)
-	require.True(t, ok, "not a gRPC status: %v", err)
-	require.Equal(t, want, st.Code(), "message: %s", st.Message())
-	return st
-}
-
 func TestCreateUser(t *testing.T) {
 	t.Parallel()
 	c := setup(t, defaultConfig())
-	nick := unique("Zoë ")
+	nick := testkit.Unique("Zoë ")
 
 	resp, err := c.CreateUser(context.Background(), &userpb.UserCreateRequest{
 		Nickname:    "  " + nick + "  ",
@@ -107,7 +82,7 @@ func TestCreateUser(t *testing.T) {
 		_, err := c.CreateUser(context.Background(), &userpb.UserCreateRequest{
 			Nickname: strings.ToUpper(nick), Password: password, PasswordRpt: password,
 		})
-		requireCode(t, err, codes.AlreadyExists)
+		testkit.RequireCode(t, err, codes.AlreadyExists)
 	})
 }
 
@@ -115,7 +90,7 @@ func TestCreateUserValidation(t *testing.T) {
 	t.Parallel()
 	c := setup(t, defaultConfig())
 	valid := func() *userpb.UserCreateRequest {
-		return &userpb.UserCreateRequest{Nickname: unique("v"), Password: password, PasswordRpt: password}
+		return &userpb.UserCreateRequest{Nickname: testkit.Unique("v"), Password: password, PasswordRpt: password}
 	}
 	tests := []struct {
 		name    string
@@ -144,14 +119,14 @@ func TestCreateUserValidation(t *testing.T) {
 			req := valid()
 			tt.mutate(req)
 			_, err := c.CreateUser(context.Background(), req)
-			st := requireCode(t, err, codes.InvalidArgument)
+			st := testkit.RequireCode(t, err, codes.InvalidArgument)
 			require.Contains(t, st.Message(), tt.wantMsg)
 		})
 	}
 
 	t.Run("boundaries are accepted", func(t *testing.T) {
 		req := valid()
-		req.Nickname = unique(strings.Repeat("张", 24)) // 24 + 8 hex = 32 characters
+		req.Nickname = testkit.Unique(strings.Repeat("张", 24)) // 24 + 8 hex = 32 characters
 		req.Password = strings.Repeat("correct horse battery staple ", 5)[:128]
 		req.PasswordRpt = req.Password
 		req.Gender = commonpb.Gender_Male
@@ -164,25 +139,25 @@ func TestCreateUserValidation(t *testing.T) {
 func TestLoginAndGetUser(t *testing.T) {
 	t.Parallel()
 	c := setup(t, defaultConfig())
-	nick := unique("ann")
+	nick := testkit.Unique("ann")
 	u := createUser(t, c, nick)
 
 	token := login(t, c, strings.ToUpper(nick), password)
-	got, err := c.GetUser(withToken(token), &userpb.UserGetRequest{Id: u.GetId()})
+	got, err := c.GetUser(testkit.WithToken(token), &userpb.UserGetRequest{Id: u.GetId()})
 	require.NoError(t, err)
 	require.Equal(t, u.GetId(), got.GetUser().GetId())
 	require.Equal(t, nick, got.GetUser().GetNickname())
 
-	_, err = c.GetUser(withToken(token), &userpb.UserGetRequest{Id: u.GetId() + 1_000_000})
-	requireCode(t, err, codes.NotFound)
-	_, err = c.GetUser(withToken(token), &userpb.UserGetRequest{Id: 0})
-	requireCode(t, err, codes.InvalidArgument)
+	_, err = c.GetUser(testkit.WithToken(token), &userpb.UserGetRequest{Id: u.GetId() + 1_000_000})
+	testkit.RequireCode(t, err, codes.NotFound)
+	_, err = c.GetUser(testkit.WithToken(token), &userpb.UserGetRequest{Id: 0})
+	testkit.RequireCode(t, err, codes.InvalidArgument)
 
 	t.Run("wrong password and unknown nickname answer alike", func(t *testing.T) {
 		_, errWrong := c.UserLogin(context.Background(), &userpb.UserLoginRequest{Nickname: nick, Password: "wrong-password"})
-		_, errUnknown := c.UserLogin(context.Background(), &userpb.UserLoginRequest{Nickname: unique("ghost"), Password: password})
-		stWrong := requireCode(t, errWrong, codes.Unauthenticated)
-		stUnknown := requireCode(t, errUnknown, codes.Unauthenticated)
+		_, errUnknown := c.UserLogin(context.Background(), &userpb.UserLoginRequest{Nickname: testkit.Unique("ghost"), Password: password})
+		stWrong := testkit.RequireCode(t, errWrong, codes.Unauthenticated)
+		stUnknown := testkit.RequireCode(t, errUnknown, codes.Unauthenticated)
 		require.Equal(t, stWrong.Message(), stUnknown.Message())
 	})
 }
@@ -190,95 +165,95 @@ func TestLoginAndGetUser(t *testing.T) {
 func TestAuthentication(t *testing.T) {
 	t.Parallel()
 	c := setup(t, defaultConfig())
-	nick := unique("auth")
+	nick := testkit.Unique("auth")
 	u := createUser(t, c, nick)
 	get := &userpb.UserGetRequest{Id: u.GetId()}
 
 	t.Run("no token", func(t *testing.T) {
 		_, err := c.GetUser(context.Background(), get)
-		requireCode(t, err, codes.Unauthenticated)
+		testkit.RequireCode(t, err, codes.Unauthenticated)
 	})
 	t.Run("not a bearer token", func(t *testing.T) {
 		ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Basic YWxhZGRpbjpvcGVuc2VzYW1l")
 		_, err := c.GetUser(ctx, get)
-		requireCode(t, err, codes.Unauthenticated)
+		testkit.RequireCode(t, err, codes.Unauthenticated)
 	})
 	t.Run("unknown token", func(t *testing.T) {
-		_, err := c.GetUser(withToken("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), get)
-		requireCode(t, err, codes.Unauthenticated)
+		_, err := c.GetUser(testkit.WithToken("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), get)
+		testkit.RequireCode(t, err, codes.Unauthenticated)
 	})
 	t.Run("malformed token", func(t *testing.T) {
-		_, err := c.GetUser(withToken("x"), get)
-		requireCode(t, err, codes.Unauthenticated)
+		_, err := c.GetUser(testkit.WithToken("x"), get)
+		testkit.RequireCode(t, err, codes.Unauthenticated)
 	})
 	t.Run("expired token", func(t *testing.T) {
 		cfg := defaultConfig()
 		cfg.TokenTTL = 300 * time.Millisecond
 		short := setup(t, cfg)
 		token := login(t, short, nick, password)
-		_, err := short.GetUser(withToken(token), get)
+		_, err := short.GetUser(testkit.WithToken(token), get)
 		require.NoError(t, err)
 		time.Sleep(500 * time.Millisecond)
-		_, err = short.GetUser(withToken(token), get)
-		requireCode(t, err, codes.Unauthenticated)
+		_, err = short.GetUser(testkit.WithToken(token), get)
+		testkit.RequireCode(t, err, codes.Unauthenticated)
 	})
 }
 
 func TestUpdatePasswordRevokesTokens(t *testing.T) {
 	t.Parallel()
 	c := setup(t, defaultConfig())
-	nick := unique("pw")
+	nick := testkit.Unique("pw")
 	u := createUser(t, c, nick)
 	first := login(t, c, nick, password)
 	second := login(t, c, nick, password)
 
-	_, err := c.UpdatePassword(withToken(first), &userpb.UpdatePasswordRequest{Password: "short", PasswordRpt: "short"})
-	requireCode(t, err, codes.InvalidArgument)
-	_, err = c.UpdatePassword(withToken(first), &userpb.UpdatePasswordRequest{Password: "new-secret-1", PasswordRpt: "new-secret-2"})
-	requireCode(t, err, codes.InvalidArgument)
+	_, err := c.UpdatePassword(testkit.WithToken(first), &userpb.UpdatePasswordRequest{Password: "short", PasswordRpt: "short"})
+	testkit.RequireCode(t, err, codes.InvalidArgument)
+	_, err = c.UpdatePassword(testkit.WithToken(first), &userpb.UpdatePasswordRequest{Password: "new-secret-1", PasswordRpt: "new-secret-2"})
+	testkit.RequireCode(t, err, codes.InvalidArgument)
 
-	_, err = c.UpdatePassword(withToken(first), &userpb.UpdatePasswordRequest{Password: "new-secret-1", PasswordRpt: "new-secret-1"})
+	_, err = c.UpdatePassword(testkit.WithToken(first), &userpb.UpdatePasswordRequest{Password: "new-secret-1", PasswordRpt: "new-secret-1"})
 	require.NoError(t, err)
 
 	for _, old := range []string{first, second} {
-		_, err = c.GetUser(withToken(old), &userpb.UserGetRequest{Id: u.GetId()})
-		requireCode(t, err, codes.Unauthenticated)
+		_, err = c.GetUser(testkit.WithToken(old), &userpb.UserGetRequest{Id: u.GetId()})
+		testkit.RequireCode(t, err, codes.Unauthenticated)
 	}
 	_, err = c.UserLogin(context.Background(), &userpb.UserLoginRequest{Nickname: nick, Password: password})
-	requireCode(t, err, codes.Unauthenticated)
+	testkit.RequireCode(t, err, codes.Unauthenticated)
 	fresh := login(t, c, nick, "new-secret-1")
-	_, err = c.GetUser(withToken(fresh), &userpb.UserGetRequest{Id: u.GetId()})
+	_, err = c.GetUser(testkit.WithToken(fresh), &userpb.UserGetRequest{Id: u.GetId()})
 	require.NoError(t, err)
 
 	_, err = c.UpdatePassword(context.Background(), &userpb.UpdatePasswordRequest{Password: "new-secret-3", PasswordRpt: "new-secret-3"})
-	requireCode(t, err, codes.Unauthenticated)
+	testkit.RequireCode(t, err, codes.Unauthenticated)
 }
 
 func TestUpdateAvatarChangesOnlyTheCaller(t *testing.T) {
 	t.Parallel()
 	c := setup(t, defaultConfig())
-	alice := createUser(t, c, unique("alice"))
-	bob := createUser(t, c, unique("bob"))
+	alice := createUser(t, c, testkit.Unique("alice"))
+	bob := createUser(t, c, testkit.Unique("bob"))
 	token := login(t, c, alice.GetNickname(), password)
 
-	_, err := c.UpdateAvatar(withToken(token), &userpb.UpdateAvatarRequest{Url: "javascript:alert(1)"})
-	requireCode(t, err, codes.InvalidArgument)
+	_, err := c.UpdateAvatar(testkit.WithToken(token), &userpb.UpdateAvatarRequest{Url: "javascript:alert(1)"})
+	testkit.RequireCode(t, err, codes.InvalidArgument)
 
-	_, err = c.UpdateAvatar(withToken(token), &userpb.UpdateAvatarRequest{Url: "https://img.example.com/alice.png"})
+	_, err = c.UpdateAvatar(testkit.WithToken(token), &userpb.UpdateAvatarRequest{Url: "https://img.example.com/alice.png"})
 	require.NoError(t, err)
 
-	got, err := c.GetUser(withToken(token), &userpb.UserGetRequest{Id: alice.GetId()})
+	got, err := c.GetUser(testkit.WithToken(token), &userpb.UserGetRequest{Id: alice.GetId()})
 	require.NoError(t, err)
 	require.Equal(t, "https://img.example.com/alice.png", got.GetUser().GetAvatarUrl())
 	require.True(t, got.GetUser().GetUpdatedAt().AsTime().After(alice.GetUpdatedAt().AsTime()), "updated_at moves")
 
-	other, err := c.GetUser(withToken(token), &userpb.UserGetRequest{Id: bob.GetId()})
+	other, err := c.GetUser(testkit.WithToken(token), &userpb.UserGetRequest{Id: bob.GetId()})
 	require.NoError(t, err)
 	require.Empty(t, other.GetUser().GetAvatarUrl())
 
-	_, err = c.UpdateAvatar(withToken(token), &userpb.UpdateAvatarRequest{Url: ""})
+	_, err = c.UpdateAvatar(testkit.WithToken(token), &userpb.UpdateAvatarRequest{Url: ""})
 	require.NoError(t, err, "an empty url clears the avatar")
-	got, err = c.GetUser(withToken(token), &userpb.UserGetRequest{Id: alice.GetId()})
+	got, err = c.GetUser(testkit.WithToken(token), &userpb.UserGetRequest{Id: alice.GetId()})
 	require.NoError(t, err)
 	require.Empty(t, got.GetUser().GetAvatarUrl())
 }
@@ -288,20 +263,20 @@ func TestLoginRateLimit(t *testing.T) {
 	cfg := defaultConfig()
 	cfg.LoginWindow = 3 * time.Second
 	c := setup(t, cfg)
-	nick := unique("brute")
+	nick := testkit.Unique("brute")
 	createUser(t, c, nick)
 	bad := &userpb.UserLoginRequest{Nickname: nick, Password: "wrong-password"}
 
 	for range 10 {
 		_, err := c.UserLogin(context.Background(), bad)
-		requireCode(t, err, codes.Unauthenticated)
+		testkit.RequireCode(t, err, codes.Unauthenticated)
 	}
 	_, err := c.UserLogin(context.Background(), bad)
-	requireCode(t, err, codes.ResourceExhausted)
+	testkit.RequireCode(t, err, codes.ResourceExhausted)
 	_, err = c.UserLogin(context.Background(), &userpb.UserLoginRequest{Nickname: strings.ToUpper(nick), Password: password})
-	requireCode(t, err, codes.ResourceExhausted) // the right password too, and in any case
+	testkit.RequireCode(t, err, codes.ResourceExhausted) // the right password too, and in any case
 
-	other := unique("bystander")
+	other := testkit.Unique("bystander")
 	createUser(t, c, other)
 	login(t, c, other, password) // other nicknames are unaffected
 
@@ -312,7 +287,7 @@ func TestLoginRateLimit(t *testing.T) {
 func TestQueryUser(t *testing.T) {
 	t.Parallel()
 	c := setup(t, defaultConfig())
-	tag := unique("q")
+	tag := testkit.Unique("q")
 	var created []*userpb.User
 	for _, name := range []string{"张伟" + tag, "张三" + tag, "李四" + tag, "Anna" + tag, "JOHANNA" + tag, "bob" + tag} {
 		created = append(created, createUser(t, c, name))
@@ -320,7 +295,7 @@ func TestQueryUser(t *testing.T) {
 	token := login(t, c, created[0].GetNickname(), password)
 	query := func(keyword string, page, size uint64) *userpb.UserQueryResponse {
 		t.Helper()
-		resp, err := c.QueryUser(withToken(token), &userpb.UserQueryRequest{Keyword: keyword, Page: page, PageSize: size})
+		resp, err := c.QueryUser(testkit.WithToken(token), &userpb.UserQueryRequest{Keyword: keyword, Page: page, PageSize: size})
 		require.NoError(t, err)
 		return resp
 	}
@@ -380,8 +355,8 @@ func TestQueryUser(t *testing.T) {
 		require.Equal(t, (p.GetTotalRows()+99)/100, p.GetTotalPages())
 	})
 	t.Run("keyword longer than a nickname", func(t *testing.T) {
-		_, err := c.QueryUser(withToken(token), &userpb.UserQueryRequest{Keyword: strings.Repeat("k", 33)})
-		requireCode(t, err, codes.InvalidArgument)
+		_, err := c.QueryUser(testkit.WithToken(token), &userpb.UserQueryRequest{Keyword: strings.Repeat("k", 33)})
+		testkit.RequireCode(t, err, codes.InvalidArgument)
 	})
 }
 
@@ -429,7 +404,7 @@ func TestNicknameSearchUsesIndex(t *testing.T) {
 func TestConcurrentSignUpsOfOneNickname(t *testing.T) {
 	t.Parallel()
 	c := setup(t, defaultConfig())
-	nick := unique("race")
+	nick := testkit.Unique("race")
 	var wg sync.WaitGroup
 	results := make([]error, 8)
 	for i := range results {
@@ -448,7 +423,7 @@ func TestConcurrentSignUpsOfOneNickname(t *testing.T) {
 			created++
 			continue
 		}
-		requireCode(t, err, codes.AlreadyExists)
+		testkit.RequireCode(t, err, codes.AlreadyExists)
 	}
 	require.Equal(t, 1, created)
 }
@@ -458,7 +433,7 @@ func TestDefaultPasswordCost(t *testing.T) {
 	cfg := defaultConfig()
 	cfg.PasswordParams = nil
 	c := setup(t, cfg)
-	nick := unique("strong")
+	nick := testkit.Unique("strong")
 	createUser(t, c, nick)
 	login(t, c, nick, password)
 
@@ -474,7 +449,7 @@ func TestDefaultPasswordCost(t *testing.T) {
 func TestLoginRateLimitHoldsUnderParallelGuesses(t *testing.T) {
 	t.Parallel()
 	c := setup(t, defaultConfig())
-	nick := unique("parallel")
+	nick := testkit.Unique("parallel")
 	createUser(t, c, nick)
 
 	var wg sync.WaitGroup
@@ -506,7 +481,7 @@ func TestLoginNicknameIsValidated(t *testing.T) {
 	c := setup(t, defaultConfig())
 	for _, nick := range []string{"", "a\x00b", strings.Repeat("n", 3000)} {
 		_, err := c.UserLogin(context.Background(), &userpb.UserLoginRequest{Nickname: nick, Password: password})
-		requireCode(t, err, codes.InvalidArgument)
+		testkit.RequireCode(t, err, codes.InvalidArgument)
 	}
 }
 
@@ -517,25 +492,25 @@ func TestAuthCacheKeepsRevocationAndExpiry(t *testing.T) {
 	cfg := defaultConfig()
 	cfg.AuthCacheTTL = time.Minute
 	c := setup(t, cfg)
-	nick := unique("cached")
+	nick := testkit.Unique("cached")
 	u := createUser(t, c, nick)
 	token := login(t, c, nick, password)
 	get := &userpb.UserGetRequest{Id: u.GetId()}
-	_, err := c.GetUser(withToken(token), get) // now cached
+	_, err := c.GetUser(testkit.WithToken(token), get) // now cached
 	require.NoError(t, err)
-	_, err = c.UpdatePassword(withToken(token), &userpb.UpdatePasswordRequest{Password: "new-secret-1", PasswordRpt: "new-secret-1"})
+	_, err = c.UpdatePassword(testkit.WithToken(token), &userpb.UpdatePasswordRequest{Password: "new-secret-1", PasswordRpt: "new-secret-1"})
 	require.NoError(t, err)
-	_, err = c.GetUser(withToken(token), get)
-	requireCode(t, err, codes.Unauthenticated)
+	_, err = c.GetUser(testkit.WithToken(token), get)
+	testkit.RequireCode(t, err, codes.Unauthenticated)
 
 	cfg.TokenTTL = 300 * time.Millisecond
 	short := setup(t, cfg)
 	token = login(t, short, nick, "new-secret-1")
-	_, err = short.GetUser(withToken(token), get)
+	_, err = short.GetUser(testkit.WithToken(token), get)
 	require.NoError(t, err)
 	time.Sleep(500 * time.Millisecond)
-	_, err = short.GetUser(withToken(token), get)
-	requireCode(t, err, codes.Unauthenticated)
+	_, err = short.GetUser(testkit.WithToken(token), get)
+	testkit.RequireCode(t, err, codes.Unauthenticated)
 }
 
 // Each further round of failed logins from an address waits twice as long
@@ -545,24 +520,24 @@ func TestLoginBackoffDoubles(t *testing.T) {
 	cfg := defaultConfig()
 	cfg.LoginMaxFailures, cfg.LoginWindow = 3, time.Second
 	c := setup(t, cfg)
-	nick := unique("backoff")
+	nick := testkit.Unique("backoff")
 	createUser(t, c, nick)
 	bad := &userpb.UserLoginRequest{Nickname: nick, Password: "wrong-password"}
 	round := func() {
 		t.Helper()
 		for range 3 {
 			_, err := c.UserLogin(context.Background(), bad)
-			requireCode(t, err, codes.Unauthenticated)
+			testkit.RequireCode(t, err, codes.Unauthenticated)
 		}
 		_, err := c.UserLogin(context.Background(), bad)
-		requireCode(t, err, codes.ResourceExhausted)
+		testkit.RequireCode(t, err, codes.ResourceExhausted)
 	}
 	round()
 	time.Sleep(1200 * time.Millisecond) // the first wait is the window
 	round()
 	time.Sleep(1200 * time.Millisecond)
 	_, err := c.UserLogin(context.Background(), &userpb.UserLoginRequest{Nickname: nick, Password: password})
-	requireCode(t, err, codes.ResourceExhausted) // the second wait is twice the window
+	testkit.RequireCode(t, err, codes.ResourceExhausted) // the second wait is twice the window
 	time.Sleep(time.Second)
 	login(t, c, nick, password)
 	round() // a success forgets the address's failures: back to the first round
@@ -575,20 +550,20 @@ func TestCommonPasswordsAreRefused(t *testing.T) {
 	t.Parallel()
 	c := setup(t, defaultConfig())
 	for _, weak := range []string{"password", "12345678", "qwertyuiop", "        ", "iloveyou"} {
-		_, err := c.CreateUser(context.Background(), &userpb.UserCreateRequest{Nickname: unique("weak"), Password: weak, PasswordRpt: weak})
-		st := requireCode(t, err, codes.InvalidArgument)
+		_, err := c.CreateUser(context.Background(), &userpb.UserCreateRequest{Nickname: testkit.Unique("weak"), Password: weak, PasswordRpt: weak})
+		st := testkit.RequireCode(t, err, codes.InvalidArgument)
 		require.True(t, strings.HasPrefix(st.Message(), "password:"), st.Message())
 	}
-	nick := unique("ok")
+	nick := testkit.Unique("ok")
 	createUser(t, c, nick)
 	token := login(t, c, nick, password)
-	_, err := c.UpdatePassword(withToken(token), &userpb.UpdatePasswordRequest{Password: "password", PasswordRpt: "password"})
-	requireCode(t, err, codes.InvalidArgument)
+	_, err := c.UpdatePassword(testkit.WithToken(token), &userpb.UpdatePasswordRequest{Password: "password", PasswordRpt: "password"})
+	testkit.RequireCode(t, err, codes.InvalidArgument)
 
 	// A weak password stored before the rule keeps working.
-	legacy := unique("legacy")
+	legacy := testkit.Unique("legacy")
 	createUser(t, c, legacy)
-	hash, err := argon2id.CreateHash("12345678", cheapHashing)
+	hash, err := argon2id.CreateHash("12345678", testkit.CheapHashing)
 	require.NoError(t, err)
 	_, err = testdb.Pool(t).Exec(context.Background(), "UPDATE users.users SET password_hash = $1 WHERE nickname = $2", hash, legacy)
 	require.NoError(t, err)
@@ -601,25 +576,25 @@ func TestCommonPasswordsAreRefused(t *testing.T) {
 func TestUpdatePasswordNeedsTheOldOneOrAFreshLogin(t *testing.T) {
 	t.Parallel()
 	c := setup(t, defaultConfig())
-	nick := unique("owner")
+	nick := testkit.Unique("owner")
 	createUser(t, c, nick)
 	token := login(t, c, nick, password)
 	hash := sha256.Sum256([]byte(token))
 	_, err := testdb.Pool(t).Exec(context.Background(),
 		"UPDATE users.tokens SET created_at = now() - interval '10 minutes' WHERE token_hash = $1", hash[:])
 	require.NoError(t, err)
-	stale := withToken(token)
+	stale := testkit.WithToken(token)
 
 	_, err = c.UpdatePassword(stale, &userpb.UpdatePasswordRequest{Password: "new-secret-1", PasswordRpt: "new-secret-1"})
-	st := requireCode(t, err, codes.FailedPrecondition)
+	st := testkit.RequireCode(t, err, codes.FailedPrecondition)
 	require.Contains(t, st.Message(), "old_password")
 	_, err = c.UpdatePassword(stale, &userpb.UpdatePasswordRequest{Password: "new-secret-1", PasswordRpt: "new-secret-1", OldPassword: "not-the-password"})
-	requireCode(t, err, codes.PermissionDenied)
+	testkit.RequireCode(t, err, codes.PermissionDenied)
 	login(t, c, nick, password) // unchanged
 
 	_, err = c.UpdatePassword(stale, &userpb.UpdatePasswordRequest{Password: "new-secret-1", PasswordRpt: "new-secret-1", OldPassword: password})
 	require.NoError(t, err, "the old password proves it")
-	fresh := withToken(login(t, c, nick, "new-secret-1"))
+	fresh := testkit.WithToken(login(t, c, nick, "new-secret-1"))
 	_, err = c.UpdatePassword(fresh, &userpb.UpdatePasswordRequest{Password: "new-secret-2", PasswordRpt: "new-secret-2"})
 	require.NoError(t, err, "a fresh login proves it (the seed's clients send no old_password)")
 	login(t, c, nick, "new-secret-2")
@@ -627,9 +602,9 @@ func TestUpdatePasswordNeedsTheOldOneOrAFreshLogin(t *testing.T) {
 	// Guessing the old password with a token is guessing a login.
 	token = login(t, c, nick, "new-secret-2")
 	for range 10 {
-		_, err = c.UpdatePassword(withToken(token), &userpb.UpdatePasswordRequest{Password: "new-secret-3", PasswordRpt: "new-secret-3", OldPassword: "guess"})
-		requireCode(t, err, codes.PermissionDenied)
+		_, err = c.UpdatePassword(testkit.WithToken(token), &userpb.UpdatePasswordRequest{Password: "new-secret-3", PasswordRpt: "new-secret-3", OldPassword: "guess"})
+		testkit.RequireCode(t, err, codes.PermissionDenied)
 	}
-	_, err = c.UpdatePassword(withToken(token), &userpb.UpdatePasswordRequest{Password: "new-secret-3", PasswordRpt: "new-secret-3", OldPassword: "new-secret-2"})
-	requireCode(t, err, codes.ResourceExhausted)
+	_, err = c.UpdatePassword(testkit.WithToken(token), &userpb.UpdatePasswordRequest{Password: "new-secret-3", PasswordRpt: "new-secret-3", OldPassword: "new-secret-2"})
+	testkit.RequireCode(t, err, codes.ResourceExhausted)
 }
