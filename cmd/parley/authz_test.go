@@ -11,15 +11,12 @@ import (
 	"image/color"
 	"image/png"
 	"io"
-	"net"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
@@ -36,7 +33,6 @@ import (
 	"github.com/parley-im/parley/modules/gateway"
 	"github.com/parley-im/parley/platform/config"
 	"github.com/parley-im/parley/platform/testdb"
-	"github.com/parley-im/parley/platform/testserver"
 )
 
 // authzPassword is every matrix user's password.
@@ -69,26 +65,10 @@ func authzServe(t *testing.T, log zerolog.Logger, tune func(*config.Config)) *au
 	if tune != nil {
 		tune(&cfg)
 	}
-	app, err := build(context.Background(), cfg, testdb.Pool(t), log, prometheus.NewRegistry())
-	require.NoError(t, err)
-
-	bgCtx, stopBackground := context.WithCancel(context.Background())
-	var background sync.WaitGroup
-	for _, run := range app.background {
-		background.Go(func() { run(bgCtx) })
-	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	go func() { _ = app.server.Serve(lis) }()
-	t.Cleanup(func() {
-		app.closeStreams()
-		app.server.Stop()
-		stopBackground()
-		background.Wait()
-	})
-	conn := testserver.Dial(t, lis.Addr().String())
+	served := serveApp(t, cfg, testdb.Pool(t), log)
+	conn := served.conn
 	return &authzEnv{
-		app: app, conn: conn, secret: cfg.GatewaySecret,
+		app: served.parley, conn: conn, secret: cfg.GatewaySecret,
 		users: userpb.NewUserServiceClient(conn), groups: grouppb.NewGroupServiceClient(conn),
 		feeds: feedpb.NewFeedServiceClient(conn), messages: messagepb.NewMessageServiceClient(conn),
 		gateway: gatewaypb.NewGatewayServiceClient(conn), common: commonpb.NewCommonServiceClient(conn),

@@ -18,7 +18,6 @@ import (
 	"io"
 	"io/fs"
 	"math"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,7 +26,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 	spb "google.golang.org/genproto/googleapis/rpc/status"
@@ -48,7 +46,6 @@ import (
 	"github.com/parley-im/parley/platform/config"
 	"github.com/parley-im/parley/platform/database"
 	"github.com/parley-im/parley/platform/testdb"
-	"github.com/parley-im/parley/platform/testserver"
 )
 
 const (
@@ -163,14 +160,8 @@ func badStart(t *testing.T) *badEnv {
 	cfg.MaxUploadBytes = badMaxUploadBytes
 	// Internal errors are logged with their cause: shown when a case fails.
 	log := zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr}).Level(zerolog.ErrorLevel)
-	app, err := build(context.Background(), cfg, pool, log, prometheus.NewRegistry())
-	require.NoError(t, err)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	go func() { _ = app.server.Serve(lis) }()
-	t.Cleanup(app.server.Stop)
 	return &badEnv{
-		conn: testserver.Dial(t, lis.Addr().String()), pool: pool, cfg: cfg, storageDir: cfg.StorageDir,
+		conn: serveApp(t, cfg, pool, log).conn, pool: pool, cfg: cfg, storageDir: cfg.StorageDir,
 		tokens: map[string]string{}, ids: map[string]uint64{},
 	}
 }

@@ -3,13 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"sync"
 	"testing"
 	"time"
 
 	natsserver "github.com/nats-io/nats-server/v2/server"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
@@ -26,7 +24,6 @@ import (
 	"github.com/parley-im/parley/modules/message"
 	"github.com/parley-im/parley/platform/config"
 	"github.com/parley-im/parley/platform/testdb"
-	"github.com/parley-im/parley/platform/testserver"
 )
 
 const clusterWait = 10 * time.Second
@@ -77,21 +74,8 @@ func clusterStart(t *testing.T, natsURL string, names ...string) []*clusterNode 
 		cfg.NATSURL, cfg.NodeID = natsURL, name
 		cfg.GatewaySecret = clusterGatewaySecret
 		cfg.SendRate, cfg.SendBurst = 1000, 1000
-		app, err := build(context.Background(), cfg, testdb.Pool(t), zerolog.Nop(), prometheus.NewRegistry())
-		require.NoError(t, err)
-		lis, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		go func() { _ = app.server.Serve(lis) }()
-		var once sync.Once
-		stop := func() {
-			once.Do(func() {
-				app.closeStreams()
-				app.server.Stop()
-				app.closeBus()
-			})
-		}
-		t.Cleanup(stop)
-		nodes[i] = &clusterNode{name: name, conn: testserver.Dial(t, lis.Addr().String()), stop: stop}
+		served := serveApp(t, cfg, testdb.Pool(t), zerolog.Nop())
+		nodes[i] = &clusterNode{name: name, conn: served.conn, stop: served.stop}
 	}
 	return nodes
 }

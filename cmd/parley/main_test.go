@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
@@ -44,14 +43,7 @@ func startParley(t *testing.T) *grpc.ClientConn {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DataDir, cfg.StorageDir = t.TempDir(), t.TempDir()
-	app, err := build(context.Background(), cfg, testdb.Pool(t), zerolog.Nop(), prometheus.NewRegistry())
-	require.NoError(t, err)
-	srv := app.server
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	go func() { _ = srv.Serve(lis) }()
-	t.Cleanup(srv.Stop)
-	return testserver.Dial(t, lis.Addr().String())
+	return serveApp(t, cfg, testdb.Pool(t), zerolog.Nop()).conn
 }
 
 func TestPingOnEveryServiceWithoutToken(t *testing.T) {

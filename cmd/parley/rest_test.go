@@ -15,9 +15,7 @@ import (
 	"image"
 	"image/png"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
@@ -28,7 +26,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
@@ -46,7 +43,6 @@ import (
 	"github.com/parley-im/parley/platform/config"
 	"github.com/parley-im/parley/platform/rest"
 	"github.com/parley-im/parley/platform/testdb"
-	"github.com/parley-im/parley/platform/testserver"
 )
 
 // restPassword is every REST test user's password.
@@ -80,25 +76,12 @@ func restServeOn(t *testing.T, pool *pgxpool.Pool, tune func(*config.Config)) *r
 	if tune != nil {
 		tune(&cfg)
 	}
-	registry := prometheus.NewRegistry()
-	app, err := build(context.Background(), cfg, pool, zerolog.Nop(), registry)
-	require.NoError(t, err)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	go func() { _ = app.server.Serve(lis) }()
-	web := httptest.NewServer(app.httpHandler(pool.Ping))
-	t.Cleanup(func() {
-		app.closeStreams()
-		web.Close()
-		app.server.Stop()
-	})
-	client := web.Client()
-	client.Timeout = 30 * time.Second
-	conn := testserver.Dial(t, lis.Addr().String())
+	served := serveApp(t, cfg, pool, zerolog.Nop())
+	conn := served.conn
 	return &restEnv{
-		app: app, cfg: cfg, pool: pool, url: web.URL, http: client,
+		app: served.parley, cfg: cfg, pool: pool, url: served.httpURL, http: &http.Client{Timeout: 30 * time.Second},
 		rpc: &authzEnv{
-			app: app, conn: conn, secret: cfg.GatewaySecret,
+			app: served.parley, conn: conn, secret: cfg.GatewaySecret,
 			users: userpb.NewUserServiceClient(conn), groups: grouppb.NewGroupServiceClient(conn),
 			feeds: feedpb.NewFeedServiceClient(conn), messages: messagepb.NewMessageServiceClient(conn),
 			gateway: gatewaypb.NewGatewayServiceClient(conn), common: commonpb.NewCommonServiceClient(conn),

@@ -2,19 +2,16 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/parley-im/parley/platform/config"
 	"github.com/parley-im/parley/platform/connlimit"
@@ -66,24 +63,19 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer app.closeBus()
-	srv := app.server
 
 	grpcLis, err := net.Listen("tcp", cfg.GRPCAddr)
 	if err != nil {
+		app.closeBus()
 		return fmt.Errorf("gRPC listener: %w", err)
 	}
 	httpLis, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		grpcLis.Close()
+		app.closeBus()
 		return fmt.Errorf("HTTP listener: %w", err)
 	}
 	grpcLis, httpLis = connlimit.Listen(grpcLis, cfg.MaxConnsPerIP), connlimit.Listen(httpLis, cfg.MaxConnsPerIP)
-	httpSrv := &http.Server{
-		Handler:           app.httpHandler(pool.Ping),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       cfg.HTTPIdleTimeout,
-	}
 	// Metrics and the profiler are for operators: on their own listener,
 	// loopback by default, never beside the public API and page.
 	adminAddr := "off"
@@ -92,6 +84,7 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 		if err != nil {
 			grpcLis.Close()
 			httpLis.Close()
+			app.closeBus()
 			return fmt.Errorf("admin listener: %w", err)
 		}
 		adminAddr = adminLis.Addr().String()
@@ -102,59 +95,7 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 
 	log.Info().Str("grpc", grpcLis.Addr().String()).Str("http", httpLis.Addr().String()).Str("admin", adminAddr).
 		Str("version", buildVersion()).Msg("parley serving")
-
-	// Background work outlives the last call: it stops after the server has.
-	bgCtx, stopBackground := context.WithCancel(context.Background())
-	var background sync.WaitGroup
-	for _, run := range app.background {
-		background.Go(func() { run(bgCtx) })
-	}
-	defer func() { stopBackground(); background.Wait() }()
-
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return srv.Serve(grpcLis) })
-	g.Go(func() error {
-		if err := httpSrv.Serve(httpLis); !errors.Is(err, http.ErrServerClosed) {
-			return err
-		}
-		return nil
-	})
-	g.Go(func() error {
-		<-gctx.Done()
-		log.Info().Dur("timeout_ms", cfg.ShutdownTimeout).Msg("shutting down")
-		srv.Health.Shutdown()
-		deadline := time.Now().Add(cfg.ShutdownTimeout)
-		// HTTP first: it stops accepting, and the requests in flight (REST
-		// calls among them) finish through the gRPC server, still serving.
-		httpCtx, cancel := context.WithDeadline(context.Background(), deadline)
-		defer cancel()
-		var httpErr error
-		if err := httpSrv.Shutdown(httpCtx); err != nil {
-			// A connection a client opened but never sent a request on
-			// counts as busy for five seconds; a request may outlast the
-			// timeout: close what is left.
-			log.Warn().Err(err).Msg("HTTP connections still open at shutdown: closing them")
-			httpErr = httpSrv.Close()
-		}
-		stopped := make(chan struct{})
-		go func() { srv.GracefulStop(); close(stopped) }()
-		// Gateway streams never end by themselves: end them so the graceful
-		// stop waits only for unary calls in flight. WebSocket connections
-		// end with them; wait for their calls too.
-		app.closeStreams()
-		app.webSocket.Wait()
-		timer := time.NewTimer(time.Until(deadline))
-		defer timer.Stop()
-		select {
-		case <-stopped:
-		case <-timer.C:
-			log.Warn().Msg("shutdown timeout: cancelling the calls still running")
-			srv.Stop()
-			<-stopped
-		}
-		return httpErr
-	})
-	err = g.Wait()
+	err = app.run(ctx, grpcLis, httpLis, cfg.ShutdownTimeout)
 	log.Info().Msg("stopped")
 	return err
 }

@@ -64,6 +64,11 @@ type parley struct {
 	// rest serves the REST API under /v1/api/ through the server's
 	// in-process connection.
 	rest http.Handler
+	// ready is /readyz's check (the database answers); httpIdleTimeout
+	// closes idle keep-alive connections.
+	ready           httpserver.ReadinessCheck
+	httpIdleTimeout time.Duration
+	log             zerolog.Logger
 }
 
 // build wires the modules onto one gRPC server: platform first, then each
@@ -185,6 +190,7 @@ func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerol
 		return nil, err
 	}
 	return &parley{
+		ready: pool.Ping, httpIdleTimeout: cfg.HTTPIdleTimeout, log: log,
 		rest:         restAPI,
 		server:       srv,
 		background:   []func(context.Context){feeds.Run, messages.Run, commons.Run},

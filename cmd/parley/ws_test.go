@@ -5,15 +5,12 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
@@ -22,7 +19,6 @@ import (
 	"github.com/parley-im/parley/api/gen/userpb"
 	"github.com/parley-im/parley/platform/config"
 	"github.com/parley-im/parley/platform/testdb"
-	"github.com/parley-im/parley/platform/testserver"
 )
 
 // wsEnv is Parley's gRPC server and its /ws handler on an HTTP server.
@@ -38,22 +34,9 @@ func wsServe(t *testing.T) *wsEnv {
 	cfg := config.Default()
 	cfg.DataDir, cfg.StorageDir = t.TempDir(), t.TempDir()
 	cfg.WSMaxFrameBytes = 4 << 10
-	app, err := build(context.Background(), cfg, testdb.Pool(t), zerolog.Nop(), prometheus.NewRegistry())
-	require.NoError(t, err)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	go func() { _ = app.server.Serve(lis) }()
-	mux := http.NewServeMux()
-	mux.Handle("GET /ws", app.webSocket)
-	mux.Handle("POST /upload", app.upload)
-	web := httptest.NewServer(mux)
-	t.Cleanup(func() {
-		app.closeStreams()
-		web.Close()
-		app.server.Stop()
-	})
-	return &wsEnv{conn: testserver.Dial(t, lis.Addr().String()), wsURL: "ws" + strings.TrimPrefix(web.URL, "http") + "/ws",
-		host: strings.TrimPrefix(web.URL, "http://"), httpURL: web.URL}
+	served := serveApp(t, cfg, testdb.Pool(t), zerolog.Nop())
+	return &wsEnv{conn: served.conn, wsURL: "ws" + strings.TrimPrefix(served.httpURL, "http") + "/ws",
+		host: strings.TrimPrefix(served.httpURL, "http://"), httpURL: served.httpURL}
 }
 
 // wsFrame is a frame of the WebSocket protocol.
