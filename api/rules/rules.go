@@ -5,6 +5,9 @@
 package rules
 
 import (
+	"fmt"
+	"slices"
+
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -20,21 +23,22 @@ import (
 // Packages are the proto packages of Parley's services.
 var Packages = []protoreflect.FullName{"common", "feed", "gateway", "group", "message", "user"}
 
+// foreign are the packages of the services grpc-go adds (health checking,
+// reflection): their requests are not Parley's to check. Any other request
+// without a rule is ErrNoRules, so a new service cannot pass unchecked.
+var foreign = []protoreflect.FullName{"grpc.health.v1", "grpc.reflection.v1", "grpc.reflection.v1alpha"}
+
 var all = validate.Index(commonrules.Rules, feedrules.Rules, gatewayrules.Rules, grouprules.Rules, messagerules.Rules, userrules.Rules)
 
-// Check checks a request by its type's rule. A request of Parley's services
-// without a rule is validate.ErrNoRules; other services' requests (health,
-// reflection) have none to check.
+// Check checks a request by its type's rule; a request without one is
+// validate.ErrNoRules, unless it is of a service grpc-go adds (foreign).
 func Check(req any) error {
 	msg, ok := req.(proto.Message)
 	if !ok {
+		return fmt.Errorf("%T: %w", req, validate.ErrNoRules)
+	}
+	if slices.Contains(foreign, msg.ProtoReflect().Descriptor().ParentFile().Package()) {
 		return nil
 	}
-	pkg := msg.ProtoReflect().Descriptor().ParentFile().Package()
-	for _, ours := range Packages {
-		if pkg == ours {
-			return all.Check(msg)
-		}
-	}
-	return nil
+	return all.Check(msg)
 }

@@ -7,9 +7,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/dynamicpb"
+	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/parley-im/parley/api/rules"
 	"github.com/parley-im/parley/platform/validate"
@@ -19,7 +21,7 @@ import (
 	_ "github.com/parley-im/parley/api/gen/gatewaypb"
 	_ "github.com/parley-im/parley/api/gen/grouppb"
 	_ "github.com/parley-im/parley/api/gen/messagepb"
-	_ "github.com/parley-im/parley/api/gen/userpb"
+	"github.com/parley-im/parley/api/gen/userpb"
 )
 
 // Every request type of every method of Parley's services has a rule: a
@@ -50,10 +52,13 @@ func TestEveryRequestTypeHasRules(t *testing.T) {
 	require.Empty(t, missing, "requests without rules")
 }
 
-// Requests of other services (health, reflection) are not Parley's to check.
-func TestOtherServicesRequestsPass(t *testing.T) {
+// Requests of the services grpc-go adds (health, reflection) are not
+// Parley's to check; anything else without a rule is refused as a bug.
+func TestOnlyGRPCsOwnServicesPassWithoutRules(t *testing.T) {
 	require.NoError(t, rules.Check(&healthpb.HealthCheckRequest{}))
-	require.NoError(t, rules.Check("not a message"))
-	unknown := dynamicpb.NewMessage((&healthpb.HealthCheckResponse{}).ProtoReflect().Descriptor())
-	require.NoError(t, rules.Check(unknown))
+	require.NoError(t, rules.Check(&reflectionpb.ServerReflectionRequest{}))
+	require.ErrorIs(t, rules.Check("not a message"), validate.ErrNoRules)
+	require.ErrorIs(t, rules.Check(&emptypb.Empty{}), validate.ErrNoRules, "a package Parley does not list")
+	response := dynamicpb.NewMessage((&userpb.UserGetResponse{}).ProtoReflect().Descriptor())
+	require.ErrorIs(t, rules.Check(response), validate.ErrNoRules, "a Parley type that is no request")
 }

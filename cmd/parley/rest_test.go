@@ -48,8 +48,8 @@ import (
 // restPassword is every REST test user's password.
 const restPassword = "secret123"
 
-// restEnv is the production wiring with its HTTP handler on an httptest
-// server and its gRPC server on a loopback port.
+// restEnv is the app as serveApp runs it: its HTTP and gRPC listeners on
+// loopback ports.
 type restEnv struct {
 	app  *parley
 	cfg  config.Config

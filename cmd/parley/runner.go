@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc"
 )
 
 // run serves the app on the listeners until ctx ends, then stops within
@@ -36,7 +37,14 @@ func (app *parley) run(ctx context.Context, grpcLis, httpLis net.Listener, shutd
 	defer func() { stopBackground(); background.Wait() }()
 
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return srv.Serve(grpcLis) })
+	g.Go(func() error {
+		// A stop that comes before Serve has begun (ctx ended at once) is
+		// a stop, not an error.
+		if err := srv.Serve(grpcLis); !errors.Is(err, grpc.ErrServerStopped) {
+			return err
+		}
+		return nil
+	})
 	g.Go(func() error {
 		if err := httpSrv.Serve(httpLis); !errors.Is(err, http.ErrServerClosed) {
 			return err

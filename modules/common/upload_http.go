@@ -73,7 +73,7 @@ func (m *Module) UploadHandler(authn auth.Authenticator) http.Handler {
 // writeUploadError answers err as a gRPC call would be (grpcserver.Status),
 // with the HTTP status the REST API gives the code.
 func (m *Module) writeUploadError(w http.ResponseWriter, r *http.Request, err error) {
-	st := grpcserver.Status(r.Context(), m.log, err)
+	st := grpcserver.Status(r.Context(), m.log.With().Str("http.route", "POST /upload").Logger(), err)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(rest.HTTPStatus(st.Code()))
 	_ = json.NewEncoder(w).Encode(map[string]any{"code": st.Code(), "message": st.Message()})

@@ -16,7 +16,6 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/parley-im/parley/api/gen/userpb"
-	"github.com/parley-im/parley/api/rules"
 	"github.com/parley-im/parley/platform/grpcserver"
 	"github.com/parley-im/parley/platform/testserver"
 )
@@ -53,7 +52,7 @@ func (s *syncBuffer) lines(t *testing.T) []map[string]any {
 func TestAccessLog(t *testing.T) {
 	t.Parallel()
 	var sink syncBuffer
-	srv := grpcserver.New(grpcserver.Options{Validate: rules.Check,
+	srv := grpcserver.New(grpcserver.Options{Validate: checkRequest,
 		Logger:          zerolog.New(&sink).Level(zerolog.InfoLevel),
 		Authenticator:   fakeAuthenticator{},
 		MaxRecvMsgBytes: 1 << 20,
@@ -88,7 +87,7 @@ func TestAccessLog(t *testing.T) {
 
 	// Turned down to warnings, successful calls write nothing.
 	var quiet syncBuffer
-	srv2 := grpcserver.New(grpcserver.Options{Validate: rules.Check, Logger: zerolog.New(&quiet).Level(zerolog.WarnLevel), Authenticator: fakeAuthenticator{}, MaxRecvMsgBytes: 1 << 20})
+	srv2 := grpcserver.New(grpcserver.Options{Validate: checkRequest, Logger: zerolog.New(&quiet).Level(zerolog.WarnLevel), Authenticator: fakeAuthenticator{}, MaxRecvMsgBytes: 1 << 20})
 	userpb.RegisterUserServiceServer(srv2, &userService{getUser: echoIdentity})
 	srv2.Ready()
 	lis2, err := net.Listen("tcp", "127.0.0.1:0")
@@ -107,7 +106,7 @@ func TestAccessLog(t *testing.T) {
 func TestAccessLogNamesTheRESTClient(t *testing.T) {
 	t.Parallel()
 	var sink syncBuffer
-	srv := grpcserver.New(grpcserver.Options{Validate: rules.Check,
+	srv := grpcserver.New(grpcserver.Options{Validate: checkRequest,
 		Logger:          zerolog.New(&sink).Level(zerolog.InfoLevel),
 		Authenticator:   fakeAuthenticator{},
 		MaxRecvMsgBytes: 1 << 20,

@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/parley-im/parley/api/gen/commonpb"
 	"github.com/parley-im/parley/api/gen/userpb"
@@ -110,7 +111,7 @@ func setup(t *testing.T, users *userService, tests *testService) clients {
 	if tests == nil {
 		tests = &testService{fullDuplex: echoIdentityStream}
 	}
-	conn := testserver.Start(t, grpcserver.Options{Validate: rules.Check,
+	conn := testserver.Start(t, grpcserver.Options{Validate: checkRequest,
 		Authenticator: fakeAuthenticator{},
 		PublicMethods: []string{userpb.UserService_Ping_FullMethodName},
 	},
@@ -122,6 +123,37 @@ func setup(t *testing.T, users *userService, tests *testService) clients {
 		test:   testpb.NewTestServiceClient(conn),
 		health: healthpb.NewHealthClient(conn),
 	}
+}
+
+// checkRequest is Parley's rules, with the interop TestService's requests
+// (the streams these tests use) taken as valid.
+func checkRequest(req any) error {
+	if m, ok := req.(proto.Message); ok && m.ProtoReflect().Descriptor().ParentFile().Package() == "grpc.testing" {
+		return nil
+	}
+	return rules.Check(req)
+}
+
+// A request type without rules is a bug: each message a stream receives is
+// checked, and one without rules ends the call as Internal (logged), not
+// as the client's fault and never unchecked.
+func TestRequestsWithoutRulesAreInternal(t *testing.T) {
+	t.Parallel()
+	var handled atomic.Bool
+	conn := testserver.Start(t, grpcserver.Options{Validate: rules.Check, Authenticator: fakeAuthenticator{}},
+		func(s grpc.ServiceRegistrar) {
+			testpb.RegisterTestServiceServer(s, &testService{fullDuplex: func(stream testpb.TestService_FullDuplexCallServer) error {
+				_, err := stream.Recv()
+				handled.Store(err == nil)
+				return err
+			}})
+		})
+	stream, err := testpb.NewTestServiceClient(conn).FullDuplexCall(good())
+	require.NoError(t, err)
+	require.NoError(t, stream.Send(&testpb.StreamingOutputCallRequest{}))
+	_, err = stream.Recv()
+	requireStatus(t, err, codes.Internal, "internal error")
+	require.False(t, handled.Load(), "the handler got a message without rules")
 }
 
 // withToken returns a context sending `authorization: <value>`.
@@ -470,7 +502,7 @@ func (rawCodec) Name() string { return "proto" }
 func TestUndecodableRequestsAreInvalidArgument(t *testing.T) {
 	t.Parallel()
 	var calls atomic.Int64
-	conn := testserver.Start(t, grpcserver.Options{Validate: rules.Check, Authenticator: fakeAuthenticator{}},
+	conn := testserver.Start(t, grpcserver.Options{Validate: checkRequest, Authenticator: fakeAuthenticator{}},
 		func(s grpc.ServiceRegistrar) {
 			userpb.RegisterUserServiceServer(s, &userService{getUser: func(ctx context.Context, req *userpb.UserGetRequest) (*userpb.UserGetResponse, error) {
 				calls.Add(1)
@@ -570,7 +602,7 @@ func (b *blackHole) pipe(from, to net.Conn) {
 func TestKeepaliveEndsStreamsOfVanishedPeers(t *testing.T) {
 	t.Parallel()
 	ended := make(chan string, 2)
-	srv := grpcserver.New(grpcserver.Options{Validate: rules.Check,
+	srv := grpcserver.New(grpcserver.Options{Validate: checkRequest,
 		Authenticator:   fakeAuthenticator{},
 		MaxRecvMsgBytes: 1 << 20,
 		Keepalive:       time.Second, // grpc-go's least

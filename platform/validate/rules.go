@@ -18,7 +18,13 @@ type Rule struct {
 // For is the rule check makes for requests of type T.
 func For[T proto.Message](check func(T) error) Rule {
 	var zero T
-	return Rule{Type: zero.ProtoReflect().Descriptor().FullName(), Check: func(m proto.Message) error { return check(m.(T)) }}
+	return Rule{Type: zero.ProtoReflect().Descriptor().FullName(), Check: func(m proto.Message) error {
+		typed, ok := m.(T)
+		if !ok { // a dynamic message of the type: no rule runs on it
+			return fmt.Errorf("%T: %w", m, ErrNoRules)
+		}
+		return check(typed)
+	}}
 }
 
 // ErrNoRules is a request of a type that has no rule: a bug, not bad input.

@@ -17,7 +17,7 @@ import (
 )
 
 // Server implements feedpb.FeedServiceServer. Requests arrive validated
-// (see feedpb's Validate methods) and authenticated.
+// (see api/rules/feedrules) and authenticated.
 type Server struct {
 	feedpb.UnimplementedFeedServiceServer
 	svc *app.Service

@@ -22,7 +22,7 @@ import (
 )
 
 // Server implements grouppb.GroupServiceServer. Requests arrive validated
-// (see grouppb's Validate methods) and authenticated.
+// (see api/rules/grouprules) and authenticated.
 type Server struct {
 	grouppb.UnimplementedGroupServiceServer
 	svc   *app.Service

@@ -22,7 +22,7 @@ const IdempotencyKeyHeader = "idempotency-key"
 const maxIdempotencyKeyLength = 64
 
 // Server implements messagepb.MessageServiceServer. Requests arrive
-// validated (see messagepb's Validate methods) and authenticated.
+// validated (see api/rules/messagerules) and authenticated.
 type Server struct {
 	messagepb.UnimplementedMessageServiceServer
 	svc *app.Service

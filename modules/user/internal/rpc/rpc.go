@@ -21,7 +21,7 @@ import (
 )
 
 // Server implements userpb.UserServiceServer. Requests arrive validated
-// (see userpb's Validate methods).
+// (see api/rules/userrules).
 type Server struct {
 	userpb.UnimplementedUserServiceServer
 	svc   *app.Service
