@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/parley-im/parley/migrations"
-	"github.com/parley-im/parley/platform/database"
 	"github.com/parley-im/parley/platform/testdb"
 )
 
@@ -19,17 +18,10 @@ func TestMain(m *testing.M) { testdb.Main(m) }
 // others NULL; every one still exists and new look-alikes are refused.
 func TestNicknameSkeletonsOfExistingUsers(t *testing.T) {
 	ctx := context.Background()
-	pool, err := database.Open(ctx, testdb.EmptyURL(t), 4)
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	migrator, err := database.NewMigrator(pool, migrations.All())
-	require.NoError(t, err)
-	defer migrator.Close()
-	_, err = migrator.Up(ctx)
-	require.NoError(t, err)
+	pool := testdb.Fresh(t)
 
 	// Back to the state before migration 6, with the seed's nicknames.
-	_, err = pool.Exec(ctx, `DELETE FROM users.nickname_skeletons`)
+	_, err := pool.Exec(ctx, `DELETE FROM users.nickname_skeletons`)
 	require.NoError(t, err)
 	ids := map[string]int64{}
 	for _, nickname := range []string{"alice", "аlice", "alice\u200b", "bob", "Ｂob", "b0b", "carol"} {

@@ -42,9 +42,7 @@ import (
 	"github.com/parley-im/parley/api/gen/grouppb"
 	"github.com/parley-im/parley/api/gen/messagepb"
 	"github.com/parley-im/parley/api/gen/userpb"
-	"github.com/parley-im/parley/migrations"
 	"github.com/parley-im/parley/platform/config"
-	"github.com/parley-im/parley/platform/database"
 	"github.com/parley-im/parley/platform/testdb"
 )
 
@@ -133,27 +131,11 @@ type badEnv struct {
 	ids        map[string]uint64 // who → user id
 }
 
-// badDatabase creates a database of its own on the tests' PostgreSQL server,
-// migrates it, and drops it when the test ends.
-func badDatabase(t *testing.T) *pgxpool.Pool {
-	t.Helper()
-	ctx := context.Background()
-	pool, err := database.Open(ctx, testdb.EmptyURL(t), 8)
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	migrator, err := database.NewMigrator(pool, migrations.All())
-	require.NoError(t, err)
-	defer migrator.Close()
-	_, err = migrator.Up(ctx)
-	require.NoError(t, err)
-	return pool
-}
-
 // badStart is startParley with the pool returned, a gateway secret (so the
 // edge-gateway calls can be reached) and a small upload limit.
 func badStart(t *testing.T) *badEnv {
 	t.Helper()
-	pool := badDatabase(t)
+	pool := testdb.Fresh(t)
 	cfg := config.Default()
 	cfg.DataDir, cfg.StorageDir = t.TempDir(), t.TempDir()
 	cfg.GatewaySecret = badGatewaySecret

@@ -27,14 +27,11 @@ func TestMessageMediaIsForParticipantsOnly(t *testing.T) {
 	alice, bob, mallory := e.signUp(t, false), e.signUp(t, false), e.signUp(t, false)
 	img := restNoisePNG(t, 40, 30)
 
-	uploaded := restString(t, e.do(t, http.MethodPost, "/v1/api/common/image", alice.token, restUploadBody(t, img, 2)).ok(t), "url")
+	uploaded, hashOnly := e.upload(t, alice, img)
 	code, got := e.fetch(t, uploaded)
 	require.Equal(t, http.StatusOK, code, "the uploader's link opens")
 	require.Equal(t, img, got)
-	link, err := url.Parse(uploaded)
-	require.NoError(t, err)
-	key := strings.TrimPrefix(link.Path, "/media/")
-	hashOnly := publicURL(e.cfg) + link.Path
+	key := hashOnly[strings.LastIndex(hashOnly, "/")+1:]
 
 	code, got = e.fetch(t, hashOnly)
 	require.Equal(t, http.StatusForbidden, code, "the hash alone opens nothing")
@@ -103,12 +100,10 @@ func TestMessagesFromBeforeSignedLinksStillShow(t *testing.T) {
 	e := restServe(t)
 	alice, bob := e.signUp(t, false), e.signUp(t, false)
 	img := restNoisePNG(t, 20, 20)
-	uploaded := restString(t, e.do(t, http.MethodPost, "/v1/api/common/image", alice.token, restUploadBody(t, img, 1)).ok(t), "url")
-	link, err := url.Parse(uploaded)
-	require.NoError(t, err)
+	uploaded, hashOnly := e.upload(t, alice, img)
 	id := restUint(t, e.do(t, http.MethodPost, "/v1/api/message/image/user", alice.token,
 		map[string]any{"to_user_id": bob.id, "image": map[string]any{"url": uploaded}}).ok(t), "id")
-	old, err := proto.Marshal(&messagepb.ImageMessageItem{Url: publicURL(e.cfg) + link.Path})
+	old, err := proto.Marshal(&messagepb.ImageMessageItem{Url: hashOnly})
 	require.NoError(t, err)
 	_, err = e.pool.Exec(context.Background(), "UPDATE messages.messages SET body = $1 WHERE id = $2", old, int64(id))
 	require.NoError(t, err)
@@ -127,10 +122,7 @@ func TestAvatarsAreUploadsWithLinksThatLast(t *testing.T) {
 	e := restServe(t)
 	alice, mallory := e.signUp(t, false), e.signUp(t, false)
 	img := restNoisePNG(t, 16, 16)
-	uploaded := restString(t, e.do(t, http.MethodPost, "/v1/api/common/image", alice.token, restUploadBody(t, img, 1)).ok(t), "url")
-	link, err := url.Parse(uploaded)
-	require.NoError(t, err)
-	hashOnly := publicURL(e.cfg) + link.Path
+	uploaded, hashOnly := e.upload(t, alice, img)
 
 	e.do(t, http.MethodPost, "/v1/api/user/avatar", alice.token, map[string]any{"url": uploaded}).ok(t)
 	avatar := restString(t, e.do(t, http.MethodGet, "/v1/api/user/"+strconv.FormatUint(alice.id, 10), mallory.token, nil).ok(t), "user", "avatarUrl")
@@ -155,4 +147,14 @@ func requireLastingLink(t *testing.T, e *restEnv, link string, img []byte) {
 	code, got := e.fetch(t, link)
 	require.Equal(t, http.StatusOK, code)
 	require.Equal(t, img, got)
+}
+
+// upload is img uploaded by u: the private link UploadImage answers, and the
+// bare link of its hash (as the seed served files).
+func (e *restEnv) upload(t *testing.T, u clusterUser, img []byte) (link, hashOnly string) {
+	t.Helper()
+	link = restString(t, e.do(t, http.MethodPost, "/v1/api/common/image", u.token, restUploadBody(t, img, 2)).ok(t), "url")
+	parsed, err := url.Parse(link)
+	require.NoError(t, err)
+	return link, publicURL(e.cfg) + parsed.Path
 }

@@ -1234,7 +1234,7 @@ func TestRESTStreamedImageUpload(t *testing.T) {
 // only this test's writes.
 func TestRESTRefusedCallsWriteNothing(t *testing.T) {
 	t.Parallel()
-	pool := badDatabase(t)
+	pool := testdb.Fresh(t)
 	e := restServeOn(t, pool, nil)
 	owner, other := e.signUp(t, false), e.signUp(t, false)
 	feed, group := e.newFeed(t, owner), e.newGroup(t, owner)

@@ -72,7 +72,7 @@ type options struct {
 func setup(t testing.TB, o options) *env {
 	t.Helper()
 	pool := testdb.Pool(t)
-	users := user.New(pool, testserver.MediaLinks(t), user.Config{
+	users := user.New(pool, testkit.MediaLinks(t), user.Config{
 		TokenTTL: time.Hour, LoginMaxFailures: 10, LoginWindow: time.Minute, PasswordParams: testkit.CheapHashing,
 	})
 	e := &env{pool: pool, userMod: users}

@@ -22,7 +22,6 @@ import (
 	"github.com/parley-im/parley/modules/common"
 	"github.com/parley-im/parley/modules/user"
 	"github.com/parley-im/parley/platform/testkit"
-	"github.com/parley-im/parley/platform/testserver"
 )
 
 // startUpload opens an upload as p and sends its first chunk; the server
@@ -189,7 +188,7 @@ func TestPageUploadDuringADatabaseOutageIs503(t *testing.T) {
 	pool, err := pgxpool.New(context.Background(), "postgres://parley@"+dead+"/parley?connect_timeout=2")
 	require.NoError(t, err)
 	t.Cleanup(pool.Close)
-	users := user.New(pool, testserver.MediaLinks(t), user.Config{TokenTTL: time.Hour})
+	users := user.New(pool, testkit.MediaLinks(t), user.Config{TokenTTL: time.Hour})
 
 	e := setup(t, options{})
 	web := httptest.NewServer(e.mod.UploadHandler(users))

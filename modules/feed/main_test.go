@@ -52,10 +52,10 @@ func setup(t *testing.T, moderation string) *env {
 func start(t *testing.T, cfg feed.Config) (e *env, stop func()) {
 	t.Helper()
 	pool := testdb.Pool(t)
-	users := user.New(pool, testserver.MediaLinks(t), user.Config{
+	users := user.New(pool, testkit.MediaLinks(t), user.Config{
 		TokenTTL: time.Hour, LoginMaxFailures: 10, LoginWindow: time.Minute, PasswordParams: testkit.CheapHashing,
 	})
-	feeds, err := feed.New(pool, users, testserver.MediaLinks(t), cfg, zerolog.Nop())
+	feeds, err := feed.New(pool, users, testkit.MediaLinks(t), cfg, zerolog.Nop())
 	require.NoError(t, err)
 
 	ctx, cancel := context.WithCancel(context.Background())

@@ -106,14 +106,14 @@ type frameFuzzer struct {
 func newFrameFuzzer(f *testing.F) *frameFuzzer {
 	pool := testdb.Pool(f)
 	deliveries := bus.NewLocal()
-	users := user.New(pool, testserver.MediaLinks(f), user.Config{
+	users := user.New(pool, testkit.MediaLinks(f), user.Config{
 		TokenTTL: time.Hour, LoginMaxFailures: 10, LoginWindow: time.Minute, PasswordParams: testkit.CheapHashing,
 		TokensRevoked: func(userID uint64) { publishRevoked(deliveries, userID) },
 	})
-	groups := group.New(pool, users, testserver.MediaLinks(f), group.Config{})
-	feeds, err := feed.New(pool, users, testserver.MediaLinks(f), feed.Config{Moderation: feed.ModerationOff}, zerolog.Nop())
+	groups := group.New(pool, users, testkit.MediaLinks(f), group.Config{})
+	feeds, err := feed.New(pool, users, testkit.MediaLinks(f), feed.Config{Moderation: feed.ModerationOff}, zerolog.Nop())
 	require.NoError(f, err)
-	messages := message.New(pool, users, groups, deliveries, testserver.MediaLinks(f), message.Config{SendRate: 1e6, SendBurst: 1e6}, zerolog.Nop())
+	messages := message.New(pool, users, groups, deliveries, testkit.MediaLinks(f), message.Config{SendRate: 1e6, SendBurst: 1e6}, zerolog.Nop())
 	registerGateway := func(r grpc.ServiceRegistrar) {
 		srv := r.(*grpcserver.Server)
 		gateway.New(srv, users, deliveries, gateway.Config{NodeID: nodeID}).Register(srv)

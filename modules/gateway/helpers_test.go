@@ -61,14 +61,14 @@ func setup(t *testing.T, queueSize int) *env {
 	pool := testdb.Pool(t)
 	e := &env{}
 	deliveries := bus.NewLocal()
-	users := user.New(pool, testserver.MediaLinks(t), user.Config{
+	users := user.New(pool, testkit.MediaLinks(t), user.Config{
 		TokenTTL: time.Hour, LoginMaxFailures: 10, LoginWindow: time.Minute, PasswordParams: testkit.CheapHashing,
 		TokensRevoked: func(userID uint64) { publishRevoked(deliveries, userID) },
 	})
 	e.userMod = users
-	groups := group.New(pool, users, testserver.MediaLinks(t), group.Config{})
+	groups := group.New(pool, users, testkit.MediaLinks(t), group.Config{})
 	// A generous send rate: the tests send bursts no client would.
-	messages := message.New(pool, users, groups, deliveries, testserver.MediaLinks(t), message.Config{SendRate: 1000, SendBurst: 1000}, zerolog.Nop())
+	messages := message.New(pool, users, groups, deliveries, testkit.MediaLinks(t), message.Config{SendRate: 1000, SendBurst: 1000}, zerolog.Nop())
 	registerGateway := func(r grpc.ServiceRegistrar) {
 		srv, ok := r.(*grpcserver.Server)
 		require.True(t, ok, "registrar is %T, want *grpcserver.Server", r)

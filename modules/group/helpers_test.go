@@ -40,10 +40,10 @@ func setup(t *testing.T, memberCap int) *env {
 
 func setupOn(t *testing.T, pool *pgxpool.Pool, memberCap int) *env {
 	t.Helper()
-	users := user.New(pool, testserver.MediaLinks(t), user.Config{
+	users := user.New(pool, testkit.MediaLinks(t), user.Config{
 		TokenTTL: time.Hour, LoginMaxFailures: 10, LoginWindow: time.Minute, PasswordParams: testkit.CheapHashing,
 	})
-	groups := group.New(pool, users, testserver.MediaLinks(t), group.Config{MemberCap: memberCap})
+	groups := group.New(pool, users, testkit.MediaLinks(t), group.Config{MemberCap: memberCap})
 	conn := testserver.Start(t, grpcserver.Options{
 		Authenticator: users,
 		PublicMethods: slices.Concat(user.PublicMethods, group.PublicMethods),

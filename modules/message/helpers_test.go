@@ -53,14 +53,14 @@ func setup(t *testing.T) *env {
 func setupWith(t *testing.T, cfg message.Config) *env {
 	t.Helper()
 	pool := testdb.Pool(t)
-	users := user.New(pool, testserver.MediaLinks(t), user.Config{
+	users := user.New(pool, testkit.MediaLinks(t), user.Config{
 		TokenTTL: time.Hour, LoginMaxFailures: 10, LoginWindow: time.Minute, PasswordParams: testkit.CheapHashing,
 	})
-	groups := group.New(pool, users, testserver.MediaLinks(t), group.Config{})
+	groups := group.New(pool, users, testkit.MediaLinks(t), group.Config{})
 	deliveries := bus.NewLocal()
 	rec := &recorder{}
 	t.Cleanup(deliveries.Subscribe(rec.handle))
-	messages := message.New(pool, users, groups, deliveries, testserver.MediaLinks(t), cfg, zerolog.Nop())
+	messages := message.New(pool, users, groups, deliveries, testkit.MediaLinks(t), cfg, zerolog.Nop())
 	ctx, stop := context.WithCancel(context.Background())
 	ran := make(chan struct{})
 	go func() { defer close(ran); messages.Run(ctx) }()

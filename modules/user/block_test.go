@@ -17,7 +17,7 @@ import (
 
 func TestBlocking(t *testing.T) {
 	t.Parallel()
-	mod := user.New(testdb.Pool(t), testserver.MediaLinks(t), defaultConfig())
+	mod := user.New(testdb.Pool(t), testkit.MediaLinks(t), defaultConfig())
 	conn := testserver.Start(t, grpcserver.Options{Authenticator: mod, PublicMethods: user.PublicMethods}, mod.Register)
 	c := userpb.NewUserServiceClient(conn)
 	ctx := context.Background()

@@ -26,7 +26,7 @@ func ids(users []*userpb.User) []uint64 {
 
 func TestFollowGraph(t *testing.T) {
 	t.Parallel()
-	mod := user.New(testdb.Pool(t), testserver.MediaLinks(t), defaultConfig())
+	mod := user.New(testdb.Pool(t), testkit.MediaLinks(t), defaultConfig())
 	conn := testserver.Start(t, grpcserver.Options{Authenticator: mod, PublicMethods: user.PublicMethods}, mod.Register)
 	c := userpb.NewUserServiceClient(conn)
 

@@ -33,7 +33,7 @@ func defaultConfig() user.Config {
 // database and returns a client.
 func setup(t *testing.T, cfg user.Config) userpb.UserServiceClient {
 	t.Helper()
-	mod := user.New(testdb.Pool(t), testserver.MediaLinks(t), cfg)
+	mod := user.New(testdb.Pool(t), testkit.MediaLinks(t), cfg)
 	conn := testserver.Start(t, grpcserver.Options{Authenticator: mod, PublicMethods: user.PublicMethods}, mod.Register)
 	return userpb.NewUserServiceClient(conn)
 }

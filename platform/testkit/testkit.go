@@ -1,6 +1,6 @@
 // Package testkit is what tests across the modules share: cheap password
-// hashing, unique names, tokens on outgoing calls and status checks. For
-// tests only.
+// hashing, unique names, tokens on outgoing calls, status checks and media
+// links. For tests only.
 package testkit
 
 import (
@@ -8,12 +8,15 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"testing"
+	"time"
 
 	"github.com/alexedwards/argon2id"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+
+	"github.com/parley-im/parley/platform/media"
 )
 
 // CheapHashing keeps sign-ups fast under the race detector; the user
@@ -40,4 +43,20 @@ func RequireCode(t testing.TB, err error, want codes.Code) *status.Status {
 	require.True(t, ok, "not a gRPC status: %v", err)
 	require.Equal(t, want, st.Code(), "message: %s", st.Message())
 	return st
+}
+
+// MediaBase is where MediaLinks' links point: a host no test serves.
+const MediaBase = "http://media.parley.test/media"
+
+// MediaLinks signs media links under MediaBase with a secret of its own,
+// for modules under test that answer with links nobody fetches.
+func MediaLinks(t testing.TB) *media.Links {
+	t.Helper()
+	secret := make([]byte, 32)
+	_, _ = rand.Read(secret)
+	links, err := media.NewLinks(MediaBase, secret, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return links
 }

@@ -3,11 +3,9 @@
 package testserver
 
 import (
-	"crypto/rand"
 	"net"
 	"os"
 	"testing"
-	"time"
 
 	"github.com/rs/zerolog"
 	"google.golang.org/grpc"
@@ -15,7 +13,6 @@ import (
 
 	"github.com/parley-im/parley/api/rules"
 	"github.com/parley-im/parley/platform/grpcserver"
-	"github.com/parley-im/parley/platform/media"
 )
 
 // Start serves the services that register adds (opts.Logger is replaced by
@@ -54,20 +51,4 @@ func Dial(t testing.TB, addr string) *grpc.ClientConn {
 	}
 	t.Cleanup(func() { conn.Close() })
 	return conn
-}
-
-// MediaBase is where MediaLinks' links point: a host no test serves.
-const MediaBase = "http://media.parley.test/media"
-
-// MediaLinks signs media links under MediaBase with a secret of its own,
-// for modules under test that answer with links nobody fetches.
-func MediaLinks(t testing.TB) *media.Links {
-	t.Helper()
-	secret := make([]byte, 32)
-	_, _ = rand.Read(secret)
-	links, err := media.NewLinks(MediaBase, secret, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return links
 }
