@@ -10,7 +10,7 @@ import (
 	"github.com/parley-im/parley/api/gen/commonpb"
 	"github.com/parley-im/parley/modules/common/internal/app"
 	"github.com/parley-im/parley/platform/auth"
-	"github.com/parley-im/parley/platform/pong"
+	"github.com/parley-im/parley/platform/grpcserver"
 )
 
 // Server implements commonpb.CommonServiceServer.
@@ -22,7 +22,7 @@ type Server struct {
 func NewServer(svc *app.Service) *Server { return &Server{svc: svc} }
 
 func (s *Server) Ping(ctx context.Context, req *commonpb.PingRequest) (*commonpb.PingResponse, error) {
-	return pong.Ping(ctx, req)
+	return grpcserver.Ping(ctx, req)
 }
 
 // UploadImage reads the chunks as they come; see app.Service.Upload.

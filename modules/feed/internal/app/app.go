@@ -20,7 +20,7 @@ import (
 	"github.com/parley-im/parley/platform/apperr"
 	"github.com/parley-im/parley/platform/auth"
 	"github.com/parley-im/parley/platform/media"
-	"github.com/parley-im/parley/platform/search"
+	"github.com/parley-im/parley/platform/textsearch"
 )
 
 // Moderation modes.
@@ -116,7 +116,7 @@ func (s *Service) Create(ctx context.Context, caller auth.Identity, p Post) (Fee
 		var err error
 		f, err = q.CreateFeed(ctx, db.CreateFeedParams{
 			UserID: int64(caller.UserID), Type: int16(p.Type), Content: strings.TrimSpace(p.Content),
-			ContentFolded: search.Fold(p.Content), ReviewStatus: s.newReviewStatus(),
+			ContentFolded: textsearch.Fold(p.Content), ReviewStatus: s.newReviewStatus(),
 		})
 		if err != nil {
 			return err
@@ -176,7 +176,7 @@ func (s *Service) Edit(ctx context.Context, caller auth.Identity, id uint64, p P
 		}
 		if _, err := q.EditFeed(ctx, db.EditFeedParams{
 			ID: f.ID, Type: int16(p.Type), Content: strings.TrimSpace(p.Content),
-			ContentFolded: search.Fold(p.Content), ReviewStatus: status,
+			ContentFolded: textsearch.Fold(p.Content), ReviewStatus: status,
 		}); err != nil {
 			return err
 		}
@@ -322,7 +322,7 @@ func (c Cursor) beforeID() int64 {
 
 // Own lists the caller's own feeds in any review state, newest first.
 func (s *Service) Own(ctx context.Context, caller auth.Identity, keyword string, status commonpb.ReviewStatus, c Cursor) ([]Feed, uint64, error) {
-	keyword = search.Fold(keyword)
+	keyword = textsearch.Fold(keyword)
 	feeds, err := s.q.ListOwn(ctx, db.ListOwnParams{
 		UserID: int64(caller.UserID), BeforeID: c.beforeID(), ReviewStatus: int16(status),
 		Keyword: keyword, RowLimit: int64(c.Num),
@@ -340,7 +340,7 @@ func (s *Service) Own(ctx context.Context, caller auth.Identity, keyword string,
 
 // Query lists public feeds whose content contains keyword, newest first.
 func (s *Service) Query(ctx context.Context, caller auth.Identity, keyword string, c Cursor) ([]Feed, error) {
-	keyword = search.Fold(keyword)
+	keyword = textsearch.Fold(keyword)
 	var feeds []db.FeedsFeed
 	var err error
 	if keyword == "" {

@@ -12,8 +12,8 @@ import (
 	"github.com/parley-im/parley/modules/feed/internal/app"
 	"github.com/parley-im/parley/modules/feed/internal/db"
 	"github.com/parley-im/parley/platform/auth"
+	"github.com/parley-im/parley/platform/grpcserver"
 	"github.com/parley-im/parley/platform/paging"
-	"github.com/parley-im/parley/platform/pong"
 )
 
 // Server implements feedpb.FeedServiceServer. Requests arrive validated
@@ -26,7 +26,7 @@ type Server struct {
 func NewServer(svc *app.Service) *Server { return &Server{svc: svc} }
 
 func (s *Server) Ping(ctx context.Context, req *commonpb.PingRequest) (*commonpb.PingResponse, error) {
-	return pong.Ping(ctx, req)
+	return grpcserver.Ping(ctx, req)
 }
 
 func (s *Server) FeedCreate(ctx context.Context, req *feedpb.FeedCreateRequest) (*feedpb.FeedCreateResponse, error) {

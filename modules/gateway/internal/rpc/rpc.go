@@ -28,7 +28,6 @@ import (
 	parleyauth "github.com/parley-im/parley/platform/auth"
 	"github.com/parley-im/parley/platform/bus"
 	"github.com/parley-im/parley/platform/grpcserver"
-	"github.com/parley-im/parley/platform/pong"
 	"github.com/parley-im/parley/platform/validate"
 )
 
@@ -61,7 +60,7 @@ func NewServer(h *hub.Hub, d hub.Dispatcher, a parleyauth.Authenticator, b bus.B
 }
 
 func (s *Server) Ping(ctx context.Context, req *commonpb.PingRequest) (*commonpb.PingResponse, error) {
-	return pong.Ping(ctx, req)
+	return grpcserver.Ping(ctx, req)
 }
 
 // SendMessage is a gateway stream: a device's (user token) or an edge

@@ -16,7 +16,7 @@ import (
 	"github.com/parley-im/parley/modules/group/internal/db"
 	"github.com/parley-im/parley/platform/apperr"
 	"github.com/parley-im/parley/platform/paging"
-	"github.com/parley-im/parley/platform/search"
+	"github.com/parley-im/parley/platform/textsearch"
 )
 
 // Config tunes the module.
@@ -71,7 +71,7 @@ func (s *Service) CreateGroup(ctx context.Context, ownerID uint64, f Fields) (db
 		var err error
 		g, err = q.CreateGroup(ctx, db.CreateGroupParams{
 			Name:         strings.TrimSpace(f.Name),
-			NameFolded:   search.Fold(f.Name),
+			NameFolded:   textsearch.Fold(f.Name),
 			Introduction: f.Introduction,
 			AvatarUrl:    f.AvatarURL,
 			OwnerID:      int64(ownerID),
@@ -100,7 +100,7 @@ func (s *Service) UpdateGroup(ctx context.Context, callerID, groupID uint64, f F
 			Introduction: current.Introduction, AvatarUrl: current.AvatarUrl,
 		}
 		if name := strings.TrimSpace(f.Name); name != "" {
-			next.Name, next.NameFolded = name, search.Fold(name)
+			next.Name, next.NameFolded = name, textsearch.Fold(name)
 		}
 		if f.Introduction != "" {
 			next.Introduction = f.Introduction
@@ -129,7 +129,7 @@ func (s *Service) GetGroup(ctx context.Context, groupID uint64) (db.GroupsGroup,
 // QueryGroups lists live groups whose name contains keyword
 // (case-insensitive), or all live groups for an empty keyword, by id.
 func (s *Service) QueryGroups(ctx context.Context, keyword string, page paging.Page) ([]db.GroupsGroup, uint64, error) {
-	keyword = search.Fold(keyword)
+	keyword = textsearch.Fold(keyword)
 	var (
 		groups []db.GroupsGroup
 		total  int64

@@ -15,10 +15,10 @@ import (
 	"github.com/parley-im/parley/modules/group/internal/db"
 	"github.com/parley-im/parley/platform/apperr"
 	"github.com/parley-im/parley/platform/auth"
+	"github.com/parley-im/parley/platform/grpcserver"
 	"github.com/parley-im/parley/platform/identity"
 	"github.com/parley-im/parley/platform/media"
 	"github.com/parley-im/parley/platform/paging"
-	"github.com/parley-im/parley/platform/pong"
 )
 
 // Server implements grouppb.GroupServiceServer. Requests arrive validated
@@ -32,7 +32,7 @@ type Server struct {
 func NewServer(svc *app.Service, links *media.Links) *Server { return &Server{svc: svc, links: links} }
 
 func (s *Server) Ping(ctx context.Context, req *commonpb.PingRequest) (*commonpb.PingResponse, error) {
-	return pong.Ping(ctx, req)
+	return grpcserver.Ping(ctx, req)
 }
 
 func (s *Server) CreateGroup(ctx context.Context, req *grouppb.CreateGroupRequest) (*grouppb.CreateGroupResponse, error) {

@@ -12,7 +12,7 @@ import (
 	"github.com/parley-im/parley/modules/message/internal/app"
 	"github.com/parley-im/parley/platform/apperr"
 	"github.com/parley-im/parley/platform/auth"
-	"github.com/parley-im/parley/platform/pong"
+	"github.com/parley-im/parley/platform/grpcserver"
 )
 
 // IdempotencyKeyHeader is the metadata a client may send to make a send
@@ -31,7 +31,7 @@ type Server struct {
 func NewServer(svc *app.Service) *Server { return &Server{svc: svc} }
 
 func (s *Server) Ping(ctx context.Context, req *commonpb.PingRequest) (*commonpb.PingResponse, error) {
-	return pong.Ping(ctx, req)
+	return grpcserver.Ping(ctx, req)
 }
 
 // outgoing builds a send from the caller and the request's idempotency key.

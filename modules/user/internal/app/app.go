@@ -26,7 +26,7 @@ import (
 	"github.com/parley-im/parley/platform/identity"
 	"github.com/parley-im/parley/platform/paging"
 	"github.com/parley-im/parley/platform/ratelimit"
-	"github.com/parley-im/parley/platform/search"
+	"github.com/parley-im/parley/platform/textsearch"
 )
 
 // Config tunes the module.
@@ -209,7 +209,7 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (db.UsersUser, err
 		var err error
 		u, err = q.CreateUser(ctx, db.CreateUserParams{
 			Nickname:       in.Nickname,
-			NicknameFolded: search.Fold(in.Nickname),
+			NicknameFolded: textsearch.Fold(in.Nickname),
 			Gender:         in.Gender,
 			AvatarUrl:      in.AvatarURL,
 			PasswordHash:   hash,
@@ -238,7 +238,7 @@ func (s *Service) Login(ctx context.Context, nickname, password string) (string,
 		return "", ErrTooManyLogins
 	}
 	// Failures count against the normalised nickname; see GetCredentials.
-	typed, folded, address := search.Fold(nickname), search.Fold(identity.Normal(nickname)), addressOf(ctx)
+	typed, folded, address := textsearch.Fold(nickname), textsearch.Fold(identity.Normal(nickname)), addressOf(ctx)
 	attempt, err := s.reserveAttempt(ctx, folded, address)
 	if err != nil {
 		return "", err
@@ -414,7 +414,7 @@ func (s *Service) GetUsers(ctx context.Context, ids []uint64) ([]db.UsersUser, e
 // QueryUsers lists users whose nickname contains keyword (case-insensitive),
 // or all users for an empty keyword, by id, one page at a time.
 func (s *Service) QueryUsers(ctx context.Context, keyword string, page paging.Page) ([]db.UsersUser, uint64, error) {
-	keyword = search.Fold(keyword)
+	keyword = textsearch.Fold(keyword)
 	var (
 		users []db.UsersUser
 		total int64
@@ -529,7 +529,7 @@ func (s *Service) UpdateAvatar(ctx context.Context, userID uint64, url string) e
 
 // SetAdmin gives or takes the admin role.
 func (s *Service) SetAdmin(ctx context.Context, nickname string, admin bool) error {
-	n, err := s.q.SetAdmin(ctx, db.SetAdminParams{NicknameFolded: search.Fold(nickname), IsAdmin: admin})
+	n, err := s.q.SetAdmin(ctx, db.SetAdminParams{NicknameFolded: textsearch.Fold(nickname), IsAdmin: admin})
 	if err != nil {
 		return fmt.Errorf("set admin: %w", err)
 	}

@@ -14,10 +14,10 @@ import (
 	"github.com/parley-im/parley/modules/user/internal/db"
 	"github.com/parley-im/parley/platform/apperr"
 	"github.com/parley-im/parley/platform/auth"
+	"github.com/parley-im/parley/platform/grpcserver"
 	"github.com/parley-im/parley/platform/identity"
 	"github.com/parley-im/parley/platform/media"
 	"github.com/parley-im/parley/platform/paging"
-	"github.com/parley-im/parley/platform/pong"
 )
 
 // Server implements userpb.UserServiceServer. Requests arrive validated
@@ -31,7 +31,7 @@ type Server struct {
 func NewServer(svc *app.Service, links *media.Links) *Server { return &Server{svc: svc, links: links} }
 
 func (s *Server) Ping(ctx context.Context, req *commonpb.PingRequest) (*commonpb.PingResponse, error) {
-	return pong.Ping(ctx, req)
+	return grpcserver.Ping(ctx, req)
 }
 
 func (s *Server) CreateUser(ctx context.Context, req *userpb.UserCreateRequest) (*userpb.UserCreateResponse, error) {

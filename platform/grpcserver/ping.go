@@ -1,5 +1,4 @@
-// Package pong answers every service's Ping the same way.
-package pong
+package grpcserver
 
 import (
 	"context"
@@ -7,7 +6,7 @@ import (
 	"github.com/parley-im/parley/api/gen/commonpb"
 )
 
-// Ping is the shared implementation of every service's Ping method.
+// Ping is every service's Ping method: it answers "pong".
 func Ping(context.Context, *commonpb.PingRequest) (*commonpb.PingResponse, error) {
 	return &commonpb.PingResponse{Content: "pong"}, nil
 }

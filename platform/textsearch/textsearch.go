@@ -1,8 +1,8 @@
-// Package search is the Go side of the substring search the modules share:
+// Package textsearch is the Go side of the substring search the modules share:
 // a searchable column stores Fold(value), is indexed with the SQL function
 // search.grams, and is queried with search.keyword_grams(Fold(keyword))
 // plus strpos (migrations/platform).
-package search
+package textsearch
 
 import "strings"
 
