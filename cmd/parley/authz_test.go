@@ -30,6 +30,8 @@ import (
 	"github.com/parley-im/parley/api/gen/grouppb"
 	"github.com/parley-im/parley/api/gen/messagepb"
 	"github.com/parley-im/parley/api/gen/userpb"
+	"github.com/parley-im/parley/internal/parley"
+	"github.com/parley-im/parley/internal/parley/parleytest"
 	"github.com/parley-im/parley/modules/gateway"
 	"github.com/parley-im/parley/platform/config"
 	"github.com/parley-im/parley/platform/testdb"
@@ -41,7 +43,7 @@ const authzPassword = "secret123"
 // authzEnv is the production wiring (build) served on a loopback port with a
 // gateway secret, its background work running, and clients for every service.
 type authzEnv struct {
-	app      *parley
+	app      *parley.App
 	conn     *grpc.ClientConn
 	secret   string // the edge gateway credential
 	users    userpb.UserServiceClient
@@ -57,18 +59,17 @@ type authzEnv struct {
 // test ends.
 func authzServe(t *testing.T, log zerolog.Logger, tune func(*config.Config)) *authzEnv {
 	t.Helper()
-	cfg := config.Default()
-	cfg.DataDir, cfg.StorageDir = t.TempDir(), t.TempDir()
+	cfg := parleytest.Config(t)
 	cfg.GatewaySecret = "gw-" + authzRandom()
 	// The matrix sends more messages per user than a person would.
 	cfg.SendRate, cfg.SendBurst = 1000, 1000
 	if tune != nil {
 		tune(&cfg)
 	}
-	served := serveApp(t, cfg, testdb.Pool(t), log)
-	conn := served.conn
+	served := parleytest.Serve(t, cfg, testdb.Pool(t), parley.Options{Log: log})
+	conn := served.Conn
 	return &authzEnv{
-		app: served.parley, conn: conn, secret: cfg.GatewaySecret,
+		app: served.App, conn: conn, secret: cfg.GatewaySecret,
 		users: userpb.NewUserServiceClient(conn), groups: grouppb.NewGroupServiceClient(conn),
 		feeds: feedpb.NewFeedServiceClient(conn), messages: messagepb.NewMessageServiceClient(conn),
 		gateway: gatewaypb.NewGatewayServiceClient(conn), common: commonpb.NewCommonServiceClient(conn),
@@ -620,9 +621,9 @@ func authzRows() map[string]authzRow {
 
 // authzServedMethods lists the full names of the methods the built server
 // serves, health checking and reflection aside.
-func authzServedMethods(app *parley) []string {
+func authzServedMethods(app *parley.App) []string {
 	var out []string
-	for service, info := range app.server.GetServiceInfo() {
+	for service, info := range app.Server().GetServiceInfo() {
 		if strings.HasPrefix(service, "grpc.health.") || strings.HasPrefix(service, "grpc.reflection.") {
 			continue
 		}

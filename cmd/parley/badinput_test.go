@@ -42,6 +42,8 @@ import (
 	"github.com/parley-im/parley/api/gen/grouppb"
 	"github.com/parley-im/parley/api/gen/messagepb"
 	"github.com/parley-im/parley/api/gen/userpb"
+	"github.com/parley-im/parley/internal/parley"
+	"github.com/parley-im/parley/internal/parley/parleytest"
 	"github.com/parley-im/parley/platform/config"
 	"github.com/parley-im/parley/platform/testdb"
 )
@@ -136,14 +138,13 @@ type badEnv struct {
 func badStart(t *testing.T) *badEnv {
 	t.Helper()
 	pool := testdb.Fresh(t)
-	cfg := config.Default()
-	cfg.DataDir, cfg.StorageDir = t.TempDir(), t.TempDir()
+	cfg := parleytest.Config(t)
 	cfg.GatewaySecret = badGatewaySecret
 	cfg.MaxUploadBytes = badMaxUploadBytes
 	// Internal errors are logged with their cause: shown when a case fails.
 	log := zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr}).Level(zerolog.ErrorLevel)
 	return &badEnv{
-		conn: serveApp(t, cfg, pool, log).conn, pool: pool, cfg: cfg, storageDir: cfg.StorageDir,
+		conn: parleytest.Serve(t, cfg, pool, parley.Options{Log: log}).Conn, pool: pool, cfg: cfg, storageDir: cfg.StorageDir,
 		tokens: map[string]string{}, ids: map[string]uint64{},
 	}
 }

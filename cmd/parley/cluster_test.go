@@ -20,9 +20,10 @@ import (
 	"github.com/parley-im/parley/api/gen/grouppb"
 	"github.com/parley-im/parley/api/gen/messagepb"
 	"github.com/parley-im/parley/api/gen/userpb"
+	"github.com/parley-im/parley/internal/parley"
+	"github.com/parley-im/parley/internal/parley/parleytest"
 	"github.com/parley-im/parley/modules/gateway"
 	"github.com/parley-im/parley/modules/message"
-	"github.com/parley-im/parley/platform/config"
 	"github.com/parley-im/parley/platform/testdb"
 )
 
@@ -69,13 +70,12 @@ func clusterStart(t *testing.T, natsURL string, names ...string) []*clusterNode 
 	t.Helper()
 	nodes := make([]*clusterNode, len(names))
 	for i, name := range names {
-		cfg := config.Default()
-		cfg.DataDir, cfg.StorageDir = t.TempDir(), t.TempDir()
+		cfg := parleytest.Config(t)
 		cfg.NATSURL, cfg.NodeID = natsURL, name
 		cfg.GatewaySecret = clusterGatewaySecret
 		cfg.SendRate, cfg.SendBurst = 1000, 1000
-		served := serveApp(t, cfg, testdb.Pool(t), zerolog.Nop())
-		nodes[i] = &clusterNode{name: name, conn: served.conn, stop: served.stop}
+		served := parleytest.Serve(t, cfg, testdb.Pool(t), parley.Options{Log: zerolog.Nop()})
+		nodes[i] = &clusterNode{name: name, conn: served.Conn, stop: served.Stop}
 	}
 	return nodes
 }

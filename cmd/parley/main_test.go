@@ -31,7 +31,8 @@ import (
 	"github.com/parley-im/parley/api/gen/grouppb"
 	"github.com/parley-im/parley/api/gen/messagepb"
 	"github.com/parley-im/parley/api/gen/userpb"
-	"github.com/parley-im/parley/platform/config"
+	"github.com/parley-im/parley/internal/parley"
+	"github.com/parley-im/parley/internal/parley/parleytest"
 	"github.com/parley-im/parley/platform/testdb"
 	"github.com/parley-im/parley/platform/testserver"
 )
@@ -41,9 +42,8 @@ func TestMain(m *testing.M) { testdb.Main(m) }
 // startParley serves the production wiring on a loopback port.
 func startParley(t *testing.T) *grpc.ClientConn {
 	t.Helper()
-	cfg := config.Default()
-	cfg.DataDir, cfg.StorageDir = t.TempDir(), t.TempDir()
-	return serveApp(t, cfg, testdb.Pool(t), zerolog.Nop()).conn
+	cfg := parleytest.Config(t)
+	return parleytest.Serve(t, cfg, testdb.Pool(t), parley.Options{Log: zerolog.Nop()}).Conn
 }
 
 func TestPingOnEveryServiceWithoutToken(t *testing.T) {

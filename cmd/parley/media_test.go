@@ -14,6 +14,7 @@ import (
 
 	"github.com/parley-im/parley/api/gen/gatewaypb"
 	"github.com/parley-im/parley/api/gen/messagepb"
+	"github.com/parley-im/parley/internal/parley"
 	"github.com/parley-im/parley/modules/message"
 )
 
@@ -156,5 +157,5 @@ func (e *restEnv) upload(t *testing.T, u clusterUser, img []byte) (link, hashOnl
 	link = restString(t, e.do(t, http.MethodPost, "/v1/api/common/image", u.token, restUploadBody(t, img, 2)).ok(t), "url")
 	parsed, err := url.Parse(link)
 	require.NoError(t, err)
-	return link, publicURL(e.cfg) + parsed.Path
+	return link, parley.PublicURL(e.cfg) + parsed.Path
 }

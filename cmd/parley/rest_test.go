@@ -38,6 +38,8 @@ import (
 	"github.com/parley-im/parley/api/gen/grouppb"
 	"github.com/parley-im/parley/api/gen/messagepb"
 	"github.com/parley-im/parley/api/gen/userpb"
+	"github.com/parley-im/parley/internal/parley"
+	"github.com/parley-im/parley/internal/parley/parleytest"
 	"github.com/parley-im/parley/modules/gateway"
 	"github.com/parley-im/parley/modules/message"
 	"github.com/parley-im/parley/platform/config"
@@ -48,10 +50,10 @@ import (
 // restPassword is every REST test user's password.
 const restPassword = "secret123"
 
-// restEnv is the app as serveApp runs it: its HTTP and gRPC listeners on
+// restEnv is the app as parleytest.Serve runs it: its HTTP and gRPC listeners on
 // loopback ports.
 type restEnv struct {
-	app  *parley
+	app  *parley.App
 	cfg  config.Config
 	pool *pgxpool.Pool
 	url  string // the HTTP server, http://127.0.0.1:port
@@ -70,21 +72,20 @@ func restServe(t *testing.T) *restEnv {
 // configuration. Everything stops when the test ends.
 func restServeOn(t *testing.T, pool *pgxpool.Pool, tune func(*config.Config)) *restEnv {
 	t.Helper()
-	cfg := config.Default()
-	cfg.DataDir, cfg.StorageDir = t.TempDir(), t.TempDir()
+	cfg := parleytest.Config(t)
 	cfg.GatewaySecret = "gw-" + authzRandom()
 	if tune != nil {
 		tune(&cfg)
 	}
-	served := serveApp(t, cfg, pool, zerolog.Nop())
-	conn := served.conn
+	served := parleytest.Serve(t, cfg, pool, parley.Options{Log: zerolog.Nop()})
+	conn := served.Conn
 	// A transport of the test's own: its connections are not another test's.
 	transport := &http.Transport{}
 	t.Cleanup(transport.CloseIdleConnections)
 	return &restEnv{
-		app: served.parley, cfg: cfg, pool: pool, url: served.httpURL, http: &http.Client{Transport: transport, Timeout: 30 * time.Second},
+		app: served.App, cfg: cfg, pool: pool, url: served.HTTPURL, http: &http.Client{Transport: transport, Timeout: 30 * time.Second},
 		rpc: &authzEnv{
-			app: served.parley, conn: conn, secret: cfg.GatewaySecret,
+			app: served.App, conn: conn, secret: cfg.GatewaySecret,
 			users: userpb.NewUserServiceClient(conn), groups: grouppb.NewGroupServiceClient(conn),
 			feeds: feedpb.NewFeedServiceClient(conn), messages: messagepb.NewMessageServiceClient(conn),
 			gateway: gatewaypb.NewGatewayServiceClient(conn), common: commonpb.NewCommonServiceClient(conn),
@@ -493,7 +494,7 @@ func restCalls() map[string]restCall {
 			img := restNoisePNG(t, 4, 4)
 			got := w.do(t, post, "/v1/api/common/image", w.owner.token, restUploadBody(t, img, 1)).ok(t)
 			link := restString(t, got, "url")
-			require.True(t, strings.HasPrefix(link, publicURL(w.cfg)+"/media/"), link)
+			require.True(t, strings.HasPrefix(link, parley.PublicURL(w.cfg)+"/media/"), link)
 			code, stored := w.fetch(t, link)
 			require.Equal(t, http.StatusOK, code)
 			require.Equal(t, img, stored)
@@ -1195,7 +1196,7 @@ func TestRESTStreamedImageUpload(t *testing.T) {
 
 	got := e.do(t, http.MethodPost, "/v1/api/common/image", u.token, restUploadBody(t, img, 5)).ok(t)
 	link := restString(t, got, "url")
-	require.True(t, strings.HasPrefix(link, publicURL(e.cfg)+"/media/"), link)
+	require.True(t, strings.HasPrefix(link, parley.PublicURL(e.cfg)+"/media/"), link)
 	require.Contains(t, link, ".png?", link)
 	code, stored := e.fetch(t, link)
 	require.Equal(t, http.StatusOK, code)

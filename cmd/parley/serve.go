@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/parley-im/parley/internal/parley"
 	"github.com/parley-im/parley/platform/config"
 	"github.com/parley-im/parley/platform/connlimit"
 	"github.com/parley-im/parley/platform/httpserver"
@@ -57,34 +58,26 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 	}
 
-	registry := prometheus.NewRegistry()
-	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	app, err := build(ctx, cfg, pool, log, registry)
-	if err != nil {
-		return err
-	}
-
+	// Listeners first: a port taken fails before the app holds the bus.
 	grpcLis, err := net.Listen("tcp", cfg.GRPCAddr)
 	if err != nil {
-		app.closeBus()
 		return fmt.Errorf("gRPC listener: %w", err)
 	}
+	defer grpcLis.Close()
 	httpLis, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
-		grpcLis.Close()
-		app.closeBus()
 		return fmt.Errorf("HTTP listener: %w", err)
 	}
+	defer httpLis.Close()
 	grpcLis, httpLis = connlimit.Listen(grpcLis, cfg.MaxConnsPerIP), connlimit.Listen(httpLis, cfg.MaxConnsPerIP)
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Metrics and the profiler are for operators: on their own listener,
 	// loopback by default, never beside the public API and page.
 	adminAddr := "off"
 	if cfg.AdminAddr != "" {
 		adminLis, err := net.Listen("tcp", cfg.AdminAddr)
 		if err != nil {
-			grpcLis.Close()
-			httpLis.Close()
-			app.closeBus()
 			return fmt.Errorf("admin listener: %w", err)
 		}
 		adminAddr = adminLis.Addr().String()
@@ -92,10 +85,14 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 		go func() { _ = adminSrv.Serve(adminLis) }()
 		defer adminSrv.Close()
 	}
+	app, err := parley.Build(ctx, cfg, pool, parley.Options{Log: log, Registerer: registry})
+	if err != nil {
+		return err
+	}
 
 	log.Info().Str("grpc", grpcLis.Addr().String()).Str("http", httpLis.Addr().String()).Str("admin", adminAddr).
 		Str("version", buildVersion()).Msg("parley serving")
-	err = app.run(ctx, grpcLis, httpLis, cfg.ShutdownTimeout)
+	err = app.Run(ctx, grpcLis, httpLis, cfg.ShutdownTimeout)
 	log.Info().Msg("stopped")
 	return err
 }

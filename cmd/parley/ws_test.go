@@ -17,7 +17,8 @@ import (
 
 	"github.com/parley-im/parley/api/gen/messagepb"
 	"github.com/parley-im/parley/api/gen/userpb"
-	"github.com/parley-im/parley/platform/config"
+	"github.com/parley-im/parley/internal/parley"
+	"github.com/parley-im/parley/internal/parley/parleytest"
 	"github.com/parley-im/parley/platform/testdb"
 )
 
@@ -31,12 +32,11 @@ type wsEnv struct {
 
 func wsServe(t *testing.T) *wsEnv {
 	t.Helper()
-	cfg := config.Default()
-	cfg.DataDir, cfg.StorageDir = t.TempDir(), t.TempDir()
+	cfg := parleytest.Config(t)
 	cfg.WSMaxFrameBytes = 4 << 10
-	served := serveApp(t, cfg, testdb.Pool(t), zerolog.Nop())
-	return &wsEnv{conn: served.conn, wsURL: "ws" + strings.TrimPrefix(served.httpURL, "http") + "/ws",
-		host: strings.TrimPrefix(served.httpURL, "http://"), httpURL: served.httpURL}
+	served := parleytest.Serve(t, cfg, testdb.Pool(t), parley.Options{Log: zerolog.Nop()})
+	return &wsEnv{conn: served.Conn, wsURL: "ws" + strings.TrimPrefix(served.HTTPURL, "http") + "/ws",
+		host: strings.TrimPrefix(served.HTTPURL, "http://"), httpURL: served.HTTPURL}
 }
 
 // wsFrame is a frame of the WebSocket protocol.

@@ -79,7 +79,7 @@ func TestViewsCountOncePerViewerPerDay(t *testing.T) {
 // context ends.
 func TestViewsWrittenOnStop(t *testing.T) {
 	t.Parallel()
-	e, stop := start(t, feed.Config{Moderation: feed.ModerationOff, ViewFlushInterval: time.Hour})
+	e, stop := start(t, feed.ModerationOff, time.Hour)
 	ann := e.signUp(t, "ann")
 	f := e.post(t, ann, "seen before shutdown")
 	for _, viewer := range e.signUpMany(t, "viewer", 7) {

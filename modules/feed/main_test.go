@@ -7,18 +7,15 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/parley-im/parley/api/gen/feedpb"
 	"github.com/parley-im/parley/api/gen/userpb"
-	"github.com/parley-im/parley/modules/feed"
+	"github.com/parley-im/parley/internal/parley/parleytest"
 	"github.com/parley-im/parley/modules/user"
-	"github.com/parley-im/parley/platform/grpcserver"
 	"github.com/parley-im/parley/platform/testdb"
 	"github.com/parley-im/parley/platform/testkit"
-	"github.com/parley-im/parley/platform/testserver"
 )
 
 func TestMain(m *testing.M) { testdb.Main(m) }
@@ -28,10 +25,10 @@ const password = "secret123"
 // flushInterval is how often the feed module under test writes view counts.
 const flushInterval = 50 * time.Millisecond
 
-// env is one real gRPC server serving the user and feed modules over the
-// package's database. Every test gets its own, so the feed module's
-// in-memory state (pending views) is the test's alone; the database is
-// shared, so tests look only at the users and feeds they made.
+// env is Parley, as `parley serve` wires it, over the package's database.
+// Every test gets its own, so the feed module's in-memory state (pending
+// views) is the test's alone; the database is shared, so tests look only at
+// the users and feeds they made.
 type env struct {
 	pool    *pgxpool.Pool
 	userMod *user.Module
@@ -39,53 +36,31 @@ type env struct {
 	feeds   feedpb.FeedServiceClient
 }
 
-// setup serves both modules with the given moderation mode and runs the
-// feed module's background work until the test ends.
+// setup serves Parley with the given moderation mode; the feed module's
+// background work runs until the test ends.
 func setup(t *testing.T, moderation string) *env {
 	t.Helper()
-	e, _ := start(t, feed.Config{Moderation: moderation, ViewFlushInterval: flushInterval})
+	e, _ := start(t, moderation, flushInterval)
 	return e
 }
 
-// start serves both modules with cfg and runs the feed module's background
-// work until stop is called or the test ends; stop returns once Run has.
-func start(t *testing.T, cfg feed.Config) (e *env, stop func()) {
+// start serves Parley with the moderation mode and the feed module writing
+// views every viewFlush, until stop is called or the test ends; stop
+// returns once the app, and so the feed module's Run, has.
+func start(t *testing.T, moderation string, viewFlush time.Duration) (e *env, stop func()) {
 	t.Helper()
 	pool := testdb.Pool(t)
-	users := user.New(pool, testkit.MediaLinks(t), user.Config{
-		TokenTTL: time.Hour, LoginMaxFailures: 10, LoginWindow: time.Minute, PasswordParams: testkit.CheapHashing,
-	})
-	feeds, err := feed.New(pool, users, testkit.MediaLinks(t), cfg, zerolog.Nop())
-	require.NoError(t, err)
-
-	ctx, cancel := context.WithCancel(context.Background())
-	ran := make(chan struct{})
-	go func() {
-		defer close(ran)
-		feeds.Run(ctx)
-	}()
-	stop = func() {
-		cancel()
-		select {
-		case <-ran:
-		case <-time.After(10 * time.Second):
-			t.Error("feed module Run did not return after its context was cancelled")
-		}
-	}
-	// Registered before the server's cleanups, so it runs after them: the
-	// server stops first, then Run writes what is left and returns.
-	t.Cleanup(stop)
-
-	conn := testserver.Start(t, grpcserver.Options{
-		Authenticator: users,
-		PublicMethods: slices.Concat(user.PublicMethods, feed.PublicMethods),
-	}, users.Register, feeds.Register)
+	cfg := parleytest.Config(t)
+	cfg.FeedModeration = moderation
+	opts := parleytest.Options()
+	opts.ViewFlushInterval = viewFlush
+	served := parleytest.Serve(t, cfg, pool, opts)
 	return &env{
 		pool:    pool,
-		userMod: users,
-		users:   userpb.NewUserServiceClient(conn),
-		feeds:   feedpb.NewFeedServiceClient(conn),
-	}, stop
+		userMod: served.Modules().User,
+		users:   userpb.NewUserServiceClient(served.Conn),
+		feeds:   feedpb.NewFeedServiceClient(served.Conn),
+	}, served.Stop
 }
 
 // person is a signed-up, signed-in user.

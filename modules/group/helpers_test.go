@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
@@ -12,18 +11,15 @@ import (
 
 	"github.com/parley-im/parley/api/gen/grouppb"
 	"github.com/parley-im/parley/api/gen/userpb"
+	"github.com/parley-im/parley/internal/parley/parleytest"
 	"github.com/parley-im/parley/modules/group"
-	"github.com/parley-im/parley/modules/user"
-	"github.com/parley-im/parley/platform/grpcserver"
 	"github.com/parley-im/parley/platform/testdb"
 	"github.com/parley-im/parley/platform/testkit"
-	"github.com/parley-im/parley/platform/testserver"
 )
 
 const password = "secret123"
 
-// env is one real gRPC server serving the user and group modules over the
-// package's database.
+// env is Parley, as `parley serve` wires it, over the package's database.
 type env struct {
 	conn   *grpc.ClientConn
 	users  userpb.UserServiceClient
@@ -32,7 +28,7 @@ type env struct {
 	pool   *pgxpool.Pool
 }
 
-// setup serves both modules with the given member cap (0: the default).
+// setup serves Parley with the given member cap (0: the default).
 func setup(t *testing.T, memberCap int) *env {
 	t.Helper()
 	return setupOn(t, testdb.Pool(t), memberCap)
@@ -40,19 +36,16 @@ func setup(t *testing.T, memberCap int) *env {
 
 func setupOn(t *testing.T, pool *pgxpool.Pool, memberCap int) *env {
 	t.Helper()
-	users := user.New(pool, testkit.MediaLinks(t), user.Config{
-		TokenTTL: time.Hour, LoginMaxFailures: 10, LoginWindow: time.Minute, PasswordParams: testkit.CheapHashing,
-	})
-	groups := group.New(pool, users, testkit.MediaLinks(t), group.Config{MemberCap: memberCap})
-	conn := testserver.Start(t, grpcserver.Options{
-		Authenticator: users,
-		PublicMethods: slices.Concat(user.PublicMethods, group.PublicMethods),
-	}, users.Register, groups.Register)
+	cfg := parleytest.Config(t)
+	if memberCap != 0 {
+		cfg.GroupMemberCap = memberCap
+	}
+	served := parleytest.Serve(t, cfg, pool, parleytest.Options())
 	return &env{
-		conn:   conn,
-		users:  userpb.NewUserServiceClient(conn),
-		groups: grouppb.NewGroupServiceClient(conn),
-		mod:    groups,
+		conn:   served.Conn,
+		users:  userpb.NewUserServiceClient(served.Conn),
+		groups: grouppb.NewGroupServiceClient(served.Conn),
+		mod:    served.Modules().Group,
 		pool:   pool,
 	}
 }

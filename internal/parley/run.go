@@ -1,4 +1,4 @@
-package main
+package parley
 
 import (
 	"context"
@@ -12,14 +12,13 @@ import (
 	"google.golang.org/grpc"
 )
 
-// run serves the app on the listeners until ctx ends, then stops within
+// Run serves the app on the listeners until ctx ends, then stops within
 // shutdownTimeout, in this order: health says NOT_SERVING; the HTTP server
 // drains (REST calls in flight finish through the gRPC server, still
 // serving); gateway streams and WebSocket connections end; the gRPC server
 // stops gracefully, cancelling what is left at the timeout; then the
-// background work stops and the node leaves the bus. `parley serve` and
-// the tests run Parley this way (serveApp).
-func (app *parley) run(ctx context.Context, grpcLis, httpLis net.Listener, shutdownTimeout time.Duration) error {
+// background work stops and the node leaves the bus. Run once.
+func (app *App) Run(ctx context.Context, grpcLis, httpLis net.Listener, shutdownTimeout time.Duration) error {
 	defer app.closeBus()
 	srv, log := app.server, app.log
 	httpSrv := &http.Server{

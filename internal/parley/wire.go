@@ -1,4 +1,8 @@
-package main
+// Package parley is the assembled application: the modules wired onto one
+// gRPC server and one HTTP handler (Build), and the one way it serves and
+// stops (App.Run). `parley serve` and every test that needs more than one
+// module run Parley this way (parleytest.Serve in tests).
+package parley
 
 import (
 	"cmp"
@@ -15,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/alexedwards/argon2id"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
@@ -44,9 +49,9 @@ type module interface {
 	Register(s grpc.ServiceRegistrar)
 }
 
-// parley is the wired application: the server and the modules' background
+// App is the wired application: the server and the modules' background
 // work, which runs from before serving until after the last call ends.
-type parley struct {
+type App struct {
 	server     *grpcserver.Server
 	background []func(ctx context.Context)
 	// closeStreams ends the long-lived gateway streams at shutdown.
@@ -69,11 +74,43 @@ type parley struct {
 	ready           httpserver.ReadinessCheck
 	httpIdleTimeout time.Duration
 	log             zerolog.Logger
+	modules         Modules
+	deliveries      bus.Bus
 }
 
-// build wires the modules onto one gRPC server: platform first, then each
-// module from the modules it depends on.
-func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerolog.Logger, reg prometheus.Registerer) (_ *parley, err error) {
+// Options are Build's dependencies besides the configuration.
+type Options struct {
+	Log zerolog.Logger
+	// Registerer takes the server's metrics (nil: a registry of its own).
+	Registerer prometheus.Registerer
+	// Knobs for tests, none of them a flag; the zero value is production's.
+	// PasswordParams is the argon2id cost of new passwords (tests lower it
+	// to stay fast under the race detector); ViewFlushInterval is how often
+	// the feed module writes views; KeyCleanupInterval how often the message
+	// module forgets expired idempotency keys.
+	PasswordParams     *argon2id.Params
+	ViewFlushInterval  time.Duration
+	KeyCleanupInterval time.Duration
+}
+
+// Modules are the app's modules, for administration and tests.
+type Modules struct {
+	User    *user.Module
+	Group   *group.Module
+	Feed    *feed.Module
+	Message *message.Module
+	Gateway *gateway.Module
+	Common  *common.Module
+}
+
+// Build wires the modules onto one gRPC server over pool: platform first,
+// then each module from the modules it depends on. The app holds the bus
+// until Run returns.
+func Build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, opts Options) (_ *App, err error) {
+	log, reg := opts.Log, opts.Registerer
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
 	if cfg.NodeID == "" {
 		b := make([]byte, 4)
 		_, _ = rand.Read(b)
@@ -96,7 +133,7 @@ func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerol
 	if err != nil {
 		return nil, err
 	}
-	mediaBase := publicURL(cfg) + "/media"
+	mediaBase := PublicURL(cfg) + "/media"
 	var legacy []string
 	if files.legacy != "" {
 		legacy = append(legacy, files.legacy)
@@ -114,7 +151,8 @@ func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerol
 		TokensRevoked: func(userID uint64) {
 			_ = deliveries.Publish(context.Background(), bus.Delivery{UserIDs: []uint64{userID}, Cmd: bus.CmdRevoked})
 		},
-		AuthCacheTTL: cfg.AuthCacheTTL,
+		AuthCacheTTL:   cfg.AuthCacheTTL,
+		PasswordParams: opts.PasswordParams,
 	})
 	// Subscribed before the gateway: a node forgets the cached tokens
 	// before it ends the sessions, so a stream reconnecting meanwhile is
@@ -156,11 +194,11 @@ func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerol
 	})
 
 	groups := group.New(pool, users, links, group.Config{MemberCap: cfg.GroupMemberCap})
-	feeds, err := feed.New(pool, users, links, feed.Config{Moderation: cfg.FeedModeration}, log)
+	feeds, err := feed.New(pool, users, links, feed.Config{Moderation: cfg.FeedModeration, ViewFlushInterval: opts.ViewFlushInterval}, log)
 	if err != nil {
 		return nil, err
 	}
-	messages := message.New(pool, users, groups, deliveries, links, message.Config{SendRate: cfg.SendRate, SendBurst: cfg.SendBurst}, log)
+	messages := message.New(pool, users, groups, deliveries, links, message.Config{SendRate: cfg.SendRate, SendBurst: cfg.SendBurst, KeyCleanupInterval: opts.KeyCleanupInterval}, log)
 	// The gateway dispatches its clients' requests through the server itself.
 	gateways := gateway.New(srv, users, deliveries, gateway.Config{NodeID: cfg.NodeID, QueueSize: cfg.GatewayQueue, Log: log})
 
@@ -189,12 +227,14 @@ func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerol
 		srv.Stop()
 		return nil, err
 	}
-	return &parley{
+	return &App{
 		ready: pool.Ping, httpIdleTimeout: cfg.HTTPIdleTimeout, log: log,
 		rest:         restAPI,
 		server:       srv,
 		background:   []func(context.Context){feeds.Run, messages.Run, commons.Run},
 		closeStreams: gateways.CloseStreams,
+		modules:      Modules{User: users, Group: groups, Feed: feeds, Message: messages, Gateway: gateways, Common: commons},
+		deliveries:   deliveries,
 		media:        links.Handler(files.store.Serve),
 		closeBus:     closeBus,
 		upload:       commons.UploadHandler(users),
@@ -209,7 +249,7 @@ func build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log zerol
 // httpHandler serves the HTTP listener: probes (/healthz, /readyz),
 // uploaded media, the WebSocket edge, page uploads, the REST API
 // and its OpenAPI document, and the web page.
-func (app *parley) httpHandler(ready httpserver.ReadinessCheck) http.Handler {
+func (app *App) httpHandler(ready httpserver.ReadinessCheck) http.Handler {
 	mux := httpserver.NewMux(ready)
 	mux.Handle("GET "+media.Route, app.media)
 	mux.Handle("GET /ws", app.webSocket)
@@ -265,8 +305,8 @@ func newStorage(ctx context.Context, cfg config.Config) (uploads, error) {
 	return uploads{}, fmt.Errorf("storage %q: want fs or s3", cfg.Storage)
 }
 
-// publicURL is -public-url, or the HTTP listener's address as a URL.
-func publicURL(cfg config.Config) string {
+// PublicURL is -public-url, or the HTTP listener's address as a URL.
+func PublicURL(cfg config.Config) string {
 	if cfg.PublicURL != "" {
 		return strings.TrimSuffix(cfg.PublicURL, "/")
 	}
@@ -314,3 +354,12 @@ func origin(rawURL string) string {
 	}
 	return u.Scheme + "://" + u.Host
 }
+
+// Server is the app's gRPC server (its services, in-process dispatch).
+func (app *App) Server() *grpcserver.Server { return app.server }
+
+// Modules are the app's modules.
+func (app *App) Modules() Modules { return app.modules }
+
+// Bus is where the app publishes pushes (tests subscribe to watch them).
+func (app *App) Bus() bus.Bus { return app.deliveries }
