@@ -107,34 +107,34 @@ func clusterSignUp(t *testing.T, node *clusterNode) clusterUser {
 
 // clusterOpen opens a stream on node with ctx's credentials and waits until
 // it answers a ping.
-func clusterOpen(t *testing.T, node *clusterNode, ctx context.Context) *tokStream {
+func clusterOpen(t *testing.T, node *clusterNode, ctx context.Context) *parleytest.Stream {
 	t.Helper()
-	s := tokOpen(t, gatewaypb.NewGatewayServiceClient(node.conn), ctx)
-	require.Equal(t, gateway.CmdPong, s.call(t, gateway.CmdPing, nil, "").GetCmd())
+	s := parleytest.OpenStream(t, gatewaypb.NewGatewayServiceClient(node.conn), ctx)
+	require.Equal(t, gateway.CmdPong, s.Call(t, gateway.CmdPing, nil, "").GetCmd())
 	return s
 }
 
-func clusterDeviceOf(t *testing.T, node *clusterNode, u clusterUser, clientID string) *tokStream {
+func clusterDeviceOf(t *testing.T, node *clusterNode, u clusterUser, clientID string) *parleytest.Stream {
 	t.Helper()
 	return clusterOpen(t, node, metadata.AppendToOutgoingContext(u.ctx(), gateway.ClientIDHeader, clientID))
 }
 
-// messages reads n pushed messages (skipping other frames).
-func (d *tokStream) messages(t *testing.T, n int) []*messagepb.Message {
+// clusterMessages reads n pushed messages from d (skipping other frames).
+func clusterMessages(t *testing.T, d *parleytest.Stream, n int) []*messagepb.Message {
 	t.Helper()
 	var out []*messagepb.Message
 	deadline := time.After(clusterWait)
 	for len(out) < n {
 		select {
-		case f := <-d.frames:
+		case f := <-d.Frames:
 			if f.GetCmd() != message.CmdMessage {
 				continue
 			}
 			m := &messagepb.Message{}
 			require.NoError(t, proto.Unmarshal(f.GetData(), m))
 			out = append(out, m)
-		case <-d.done:
-			t.Fatalf("stream ended after %d of %d messages: %v", len(out), n, d.err)
+		case <-d.Done:
+			t.Fatalf("stream ended after %d of %d messages: %v", len(out), n, d.Err)
 		case <-deadline:
 			t.Fatalf("%d of %d messages within %s", len(out), n, clusterWait)
 		}
@@ -182,8 +182,8 @@ func TestClusterDeliversAcrossNodesInOrder(t *testing.T) {
 		clusterSendText(t, b, alice, bob.id, fmt.Sprintf("hello %d", i))
 	}
 	conv := pairConversation(alice.id, bob.id)
-	requireInOrder(t, bobOnA.messages(t, n), conv, 1)
-	requireInOrder(t, bobOnC.messages(t, n), conv, 1)
+	requireInOrder(t, clusterMessages(t, bobOnA, n), conv, 1)
+	requireInOrder(t, clusterMessages(t, bobOnC, n), conv, 1)
 
 	groups := grouppb.NewGroupServiceClient(b.conn)
 	g, err := groups.CreateGroup(alice.ctx(), &grouppb.CreateGroupRequest{Name: "across"})
@@ -199,9 +199,9 @@ func TestClusterDeliversAcrossNodesInOrder(t *testing.T) {
 		require.NoError(t, err)
 	}
 	groupConv := fmt.Sprintf("g:%d", g.GetGroup().GetId())
-	requireInOrder(t, bobOnA.messages(t, n), groupConv, 1)
-	requireInOrder(t, bobOnC.messages(t, n), groupConv, 1)
-	requireInOrder(t, carolOnC.messages(t, n), groupConv, 1)
+	requireInOrder(t, clusterMessages(t, bobOnA, n), groupConv, 1)
+	requireInOrder(t, clusterMessages(t, bobOnC, n), groupConv, 1)
+	requireInOrder(t, clusterMessages(t, carolOnC, n), groupConv, 1)
 }
 
 // A password changed through one node ends the user's streams on every
@@ -222,8 +222,8 @@ func TestClusterRevocationReachesEveryNode(t *testing.T) {
 	require.NoError(t, err)
 
 	select {
-	case <-onB.done:
-		require.Equal(t, codes.Unauthenticated, status.Code(onB.err), "%v", onB.err)
+	case <-onB.Done:
+		require.Equal(t, codes.Unauthenticated, status.Code(onB.Err), "%v", onB.Err)
 	case <-time.After(clusterWait):
 		t.Fatal("the stream on the other node is still open")
 	}
@@ -270,16 +270,16 @@ func TestClusterBroadcastAndEdgeRegistration(t *testing.T) {
 	// Registration is routed like a device: a message for bob sent through b
 	// reaches the edge stream on a.
 	clusterSendText(t, b, alice, bob.id, "to the edge")
-	got := edge.messages(t, 1)
+	got := clusterMessages(t, edge, 1)
 	require.Equal(t, pairConversation(alice.id, bob.id), got[0].GetConversationId())
 
 	_, err = gatewaypb.NewGatewayServiceClient(b.conn).SendToAll(gatewayCtx, &gatewaypb.SendToAllRequest{Data: []byte("hi all")})
 	require.NoError(t, err)
-	for name, d := range map[string]*tokStream{"device on a": aliceOnA, "edge on a": edge} {
+	for name, d := range map[string]*parleytest.Stream{"device on a": aliceOnA, "edge on a": edge} {
 		require.Eventually(t, func() bool {
 			for {
 				select {
-				case f := <-d.frames:
+				case f := <-d.Frames:
 					if f.GetCmd() == gateway.CmdBroadcast && string(f.GetData()) == "hi all" {
 						return true
 					}
@@ -305,7 +305,7 @@ func TestClusterSurvivesNATSRestartAndANodeStopping(t *testing.T) {
 	conv := pairConversation(alice.id, bob.id)
 
 	clusterSendText(t, b, alice, bob.id, "before")
-	requireInOrder(t, bobOnA.messages(t, 1), conv, 1)
+	requireInOrder(t, clusterMessages(t, bobOnA, 1), conv, 1)
 
 	nats.stop()
 	for i := range 5 {
@@ -323,7 +323,7 @@ func TestClusterSurvivesNATSRestartAndANodeStopping(t *testing.T) {
 		deadline := time.After(time.Second)
 		for {
 			select {
-			case f := <-bobOnA.frames:
+			case f := <-bobOnA.Frames:
 				m := &messagepb.Message{}
 				if f.GetCmd() == message.CmdMessage && proto.Unmarshal(f.GetData(), m) == nil && m.GetId() == last.GetId() {
 					return true
@@ -358,7 +358,7 @@ func TestClusterKeepsOrderOfConcurrentSendsThroughTwoNodes(t *testing.T) {
 
 	// The first message sets where the device's order starts.
 	clusterSendText(t, nodes[0], alice, bob.id, "first")
-	requireInOrder(t, bobOnC.messages(t, 1), conv, 1)
+	requireInOrder(t, clusterMessages(t, bobOnC, 1), conv, 1)
 
 	const perNode = 40
 	var wg sync.WaitGroup
@@ -370,5 +370,5 @@ func TestClusterKeepsOrderOfConcurrentSendsThroughTwoNodes(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	requireInOrder(t, bobOnC.messages(t, 2*perNode), conv, 2)
+	requireInOrder(t, clusterMessages(t, bobOnC, 2*perNode), conv, 2)
 }

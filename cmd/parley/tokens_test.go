@@ -26,6 +26,7 @@ import (
 	"github.com/parley-im/parley/api/gen/grouppb"
 	"github.com/parley-im/parley/api/gen/messagepb"
 	"github.com/parley-im/parley/api/gen/userpb"
+	"github.com/parley-im/parley/internal/parley/parleytest"
 	"github.com/parley-im/parley/modules/gateway"
 	"github.com/parley-im/parley/platform/config"
 	"github.com/parley-im/parley/platform/testdb"
@@ -43,99 +44,12 @@ func tokCode(t *testing.T, err error, want codes.Code, msgAndArgs ...any) *statu
 	return st
 }
 
-// tokStream is the client end of a gateway stream, read in the background.
-type tokStream struct {
-	raw    gatewaypb.GatewayService_SendMessageClient
-	frames chan *gatewaypb.SendMessageResponse
-	done   chan struct{} // closed when the stream ended; err is then set
-	err    error
-	cancel context.CancelFunc
-	nextID uint32
-}
-
-// tokOpen opens a SendMessage stream as ctx's caller with the metadata
-// pairs kv; it is cancelled, and its reader waited for, when the test ends.
-func tokOpen(t *testing.T, client gatewaypb.GatewayServiceClient, ctx context.Context, kv ...string) *tokStream {
-	t.Helper()
-	ctx, cancel := context.WithCancel(ctx)
-	if len(kv) > 0 {
-		ctx = metadata.AppendToOutgoingContext(ctx, kv...)
-	}
-	raw, err := client.SendMessage(ctx)
-	if err != nil {
-		cancel()
-		require.NoError(t, err)
-	}
-	s := &tokStream{raw: raw, frames: make(chan *gatewaypb.SendMessageResponse, 256), done: make(chan struct{}), cancel: cancel}
-	go func() {
-		defer close(s.done)
-		for {
-			f, err := raw.Recv()
-			if err != nil {
-				s.err = err
-				return
-			}
-			select {
-			case s.frames <- f:
-			case <-ctx.Done():
-				s.err = ctx.Err()
-				return
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-s.done
-	})
-	return s
-}
-
 // tokDevice opens a device stream for u and waits until it is online.
-func tokDevice(t *testing.T, e *authzEnv, u *authzUser) *tokStream {
+func tokDevice(t *testing.T, e *authzEnv, u *authzUser) *parleytest.Stream {
 	t.Helper()
-	s := tokOpen(t, e.gateway, u.ctx, gateway.ClientIDHeader, "dev-"+authzRandom())
-	require.Equal(t, gateway.CmdPong, s.call(t, gateway.CmdPing, nil, "").GetCmd())
+	s := parleytest.OpenStream(t, e.gateway, u.ctx, gateway.ClientIDHeader, "dev-"+authzRandom())
+	require.Equal(t, gateway.CmdPong, s.Call(t, gateway.CmdPing, nil, "").GetCmd())
 	return s
-}
-
-// call sends a frame (cmd, the serialized req, as senderID) and returns the
-// frame answering it; pushes received meanwhile are dropped.
-func (s *tokStream) call(t *testing.T, cmd string, req proto.Message, senderID string) *gatewaypb.SendMessageResponse {
-	t.Helper()
-	var data []byte
-	if req != nil {
-		var err error
-		data, err = proto.Marshal(req)
-		require.NoError(t, err)
-	}
-	s.nextID++
-	id := s.nextID
-	require.NoError(t, s.raw.Send(&gatewaypb.SendMessageRequest{Cmd: cmd, RequestId: id, Data: data, SenderId: senderID}))
-	deadline := time.After(tokWait)
-	for {
-		select {
-		case f := <-s.frames:
-			if f.GetRequestId() == id {
-				return f
-			}
-		case <-s.done:
-			require.FailNow(t, "stream ended while an answer was expected", "%v", s.err)
-		case <-deadline:
-			require.FailNow(t, "no answer within "+tokWait.String())
-		}
-	}
-}
-
-// ended waits for the stream to end and returns its status.
-func (s *tokStream) ended(t *testing.T) error {
-	t.Helper()
-	select {
-	case <-s.done:
-		return s.err
-	case <-time.After(tokWait):
-		require.FailNow(t, "stream still open after "+tokWait.String())
-		return nil
-	}
 }
 
 // tokFrameCode is the code a frame answers with: OK for an answer, the
@@ -178,8 +92,8 @@ func TestTokExpiredTokenRefused(t *testing.T) {
 	ctx := authzBearer(token)
 	device := tokDevice(t, e, &authzUser{ctx: ctx})
 	edgeID := "edge-" + authzRandom()
-	edge := tokOpen(t, e.gateway, e.gatewayCtx(), gateway.GatewayIDHeader, edgeID)
-	require.Equal(t, gateway.CmdPong, edge.call(t, gateway.CmdPing, nil, "").GetCmd()) // the edge is online
+	edge := parleytest.OpenStream(t, e.gateway, e.gatewayCtx(), gateway.GatewayIDHeader, edgeID)
+	require.Equal(t, gateway.CmdPong, edge.Call(t, gateway.CmdPing, nil, "").GetCmd()) // the edge is online
 	e.registerClient(t, &authzUser{token: token}, edgeID, "web-1")
 	_, err := e.users.GetUser(ctx, get) // cached from here on (-auth-cache-ttl 2s)
 	require.NoError(t, err)
@@ -209,11 +123,11 @@ func TestTokExpiredTokenRefused(t *testing.T) {
 		tokCode(t, authzPing(ctx, e.gateway), codes.Unauthenticated)
 	})
 	t.Run("a stream opened before the expiry ends at it", func(t *testing.T) {
-		st := tokCode(t, device.ended(t), codes.Unauthenticated)
+		st := tokCode(t, device.Ended(t), codes.Unauthenticated)
 		require.Contains(t, st.Message(), "token expired")
 	})
 	t.Run("an edge client registered before the expiry is unregistered at it", func(t *testing.T) {
-		f := edge.call(t, userpb.UserService_GetUser_FullMethodName, get, "web-1")
+		f := edge.Call(t, userpb.UserService_GetUser_FullMethodName, get, "web-1")
 		code, msg := tokFrameCode(t, f)
 		require.Equal(t, codes.PermissionDenied.String(), code.String(), "%s", msg)
 		require.Contains(t, msg, "not a client registered")
@@ -335,13 +249,13 @@ func TestTokRevokedAfterUpdatePassword(t *testing.T) {
 	otherDevice := tokDevice(t, e, other)
 
 	gatewayID := "edge-" + authzRandom()
-	edge := tokOpen(t, e.gateway, e.gatewayCtx(), gateway.GatewayIDHeader, gatewayID)
-	require.Equal(t, gateway.CmdPong, edge.call(t, gateway.CmdPing, nil, "").GetCmd())
+	edge := parleytest.OpenStream(t, e.gateway, e.gatewayCtx(), gateway.GatewayIDHeader, gatewayID)
+	require.Equal(t, gateway.CmdPong, edge.Call(t, gateway.CmdPing, nil, "").GetCmd())
 	_, err := e.gateway.Register(tokEdgeCtx(e, second), &gatewaypb.RegisterRequest{GatewayId: gatewayID, ClientId: "u-web"})
 	require.NoError(t, err)
 	_, err = e.gateway.Register(tokEdgeCtx(e, other.token), &gatewaypb.RegisterRequest{GatewayId: gatewayID, ClientId: "other-web"})
 	require.NoError(t, err)
-	tokRequireFrame(t, edge.call(t, userpb.UserService_GetUser_FullMethodName, get, "u-web"), codes.OK)
+	tokRequireFrame(t, edge.Call(t, userpb.UserService_GetUser_FullMethodName, get, "u-web"), codes.OK)
 
 	_, err = e.users.UpdatePassword(authzBearer(first), &userpb.UpdatePasswordRequest{Password: "new-secret-1", PasswordRpt: "new-secret-1"})
 	require.NoError(t, err)
@@ -355,21 +269,21 @@ func TestTokRevokedAfterUpdatePassword(t *testing.T) {
 		}
 	})
 	t.Run("the open device stream ends", func(t *testing.T) {
-		tokCode(t, device.ended(t), codes.Unauthenticated)
+		tokCode(t, device.Ended(t), codes.Unauthenticated)
 	})
 	t.Run("a new stream", func(t *testing.T) {
 		tokCode(t, authzPing(authzBearer(second), e.gateway), codes.Unauthenticated)
 	})
 	t.Run("the edge client is unregistered", func(t *testing.T) {
-		tokRequireFrame(t, edge.call(t, userpb.UserService_GetUser_FullMethodName, get, "u-web"), codes.PermissionDenied)
+		tokRequireFrame(t, edge.Call(t, userpb.UserService_GetUser_FullMethodName, get, "u-web"), codes.PermissionDenied)
 		_, err := e.gateway.UnRegister(e.gatewayCtx(), &gatewaypb.UnRegisterRequest{GatewayId: gatewayID, ClientId: "u-web"})
 		tokCode(t, err, codes.NotFound)
 		_, err = e.gateway.Register(tokEdgeCtx(e, second), &gatewaypb.RegisterRequest{GatewayId: gatewayID, ClientId: "u-web"})
 		tokCode(t, err, codes.Unauthenticated)
 	})
 	t.Run("other users keep their sessions", func(t *testing.T) {
-		tokRequireFrame(t, edge.call(t, userpb.UserService_GetUser_FullMethodName, get, "other-web"), codes.OK)
-		tokRequireFrame(t, otherDevice.call(t, userpb.UserService_GetUser_FullMethodName, get, ""), codes.OK)
+		tokRequireFrame(t, edge.Call(t, userpb.UserService_GetUser_FullMethodName, get, "other-web"), codes.OK)
+		tokRequireFrame(t, otherDevice.Call(t, userpb.UserService_GetUser_FullMethodName, get, ""), codes.OK)
 	})
 	t.Run("only the new password logs in", func(t *testing.T) {
 		_, err := e.users.UserLogin(context.Background(), &userpb.UserLoginRequest{Nickname: u.nickname, Password: u.password})
@@ -546,7 +460,7 @@ func TestTokIDOR(t *testing.T) {
 		}
 		// Nor through a gateway stream, whose frames run the same checks.
 		device := tokDevice(t, e, w.mallory)
-		f := device.call(t, messagepb.MessageService_SyncMessages_FullMethodName, &messagepb.SyncMessagesRequest{ConversationId: pair}, "")
+		f := device.Call(t, messagepb.MessageService_SyncMessages_FullMethodName, &messagepb.SyncMessagesRequest{ConversationId: pair}, "")
 		tokRequireFrame(t, f, codes.PermissionDenied)
 	})
 	t.Run("mark another's conversation read", func(t *testing.T) {
@@ -561,7 +475,7 @@ func TestTokIDOR(t *testing.T) {
 	})
 	t.Run("a device cannot speak for another client", func(t *testing.T) {
 		device := tokDevice(t, e, w.mallory)
-		f := device.call(t, messagepb.MessageService_SendUserTextMessage_FullMethodName, &messagepb.SendUserTextMessageRequest{
+		f := device.Call(t, messagepb.MessageService_SendUserTextMessage_FullMethodName, &messagepb.SendUserTextMessageRequest{
 			ToUserId: w.bob.id, Text: &messagepb.TextMessage{Content: "it's alice, honest"}}, "alice-web")
 		tokRequireFrame(t, f, codes.OK)
 		resp, err := e.messages.SyncMessages(w.bob.ctx, &messagepb.SyncMessagesRequest{ConversationId: authzPair(w.mallory.id, w.bob.id)})
@@ -576,32 +490,32 @@ func TestTokIDOR(t *testing.T) {
 	})
 	t.Run("a device with another's client id gets none of their pushes", func(t *testing.T) {
 		clientID := "phone-" + authzRandom()
-		alicePhone := tokOpen(t, e.gateway, w.alice.ctx, gateway.ClientIDHeader, clientID)
-		require.Equal(t, gateway.CmdPong, alicePhone.call(t, gateway.CmdPing, nil, "").GetCmd())
-		malloryPhone := tokOpen(t, e.gateway, w.mallory.ctx, gateway.ClientIDHeader, clientID)
-		require.Equal(t, gateway.CmdPong, malloryPhone.call(t, gateway.CmdPing, nil, "").GetCmd())
+		alicePhone := parleytest.OpenStream(t, e.gateway, w.alice.ctx, gateway.ClientIDHeader, clientID)
+		require.Equal(t, gateway.CmdPong, alicePhone.Call(t, gateway.CmdPing, nil, "").GetCmd())
+		malloryPhone := parleytest.OpenStream(t, e.gateway, w.mallory.ctx, gateway.ClientIDHeader, clientID)
+		require.Equal(t, gateway.CmdPong, malloryPhone.Call(t, gateway.CmdPing, nil, "").GetCmd())
 
 		_, err := e.messages.SendUserTextMessage(w.bob.ctx, &messagepb.SendUserTextMessageRequest{
 			ToUserId: w.alice.id, Text: &messagepb.TextMessage{Content: "for alice's eyes"}})
 		require.NoError(t, err)
 		select {
-		case f := <-alicePhone.frames:
+		case f := <-alicePhone.Frames:
 			require.Equal(t, "message", f.GetCmd())
 			require.Equal(t, clientID, f.GetReceiverId())
 		case <-time.After(tokWait):
 			require.FailNow(t, "alice's device got no push")
 		}
 		select {
-		case f := <-malloryPhone.frames:
+		case f := <-malloryPhone.Frames:
 			require.FailNow(t, "mallory's device got a frame", "%v", f)
 		case <-time.After(300 * time.Millisecond):
 		}
-		tokRequireFrame(t, alicePhone.call(t, gateway.CmdPing, nil, ""), codes.OK) // still online
+		tokRequireFrame(t, alicePhone.Call(t, gateway.CmdPing, nil, ""), codes.OK) // still online
 	})
 	t.Run("unregister another's edge client", func(t *testing.T) {
 		gatewayID := "edge-" + authzRandom()
-		edge := tokOpen(t, e.gateway, e.gatewayCtx(), gateway.GatewayIDHeader, gatewayID)
-		require.Equal(t, gateway.CmdPong, edge.call(t, gateway.CmdPing, nil, "").GetCmd())
+		edge := parleytest.OpenStream(t, e.gateway, e.gatewayCtx(), gateway.GatewayIDHeader, gatewayID)
+		require.Equal(t, gateway.CmdPong, edge.Call(t, gateway.CmdPing, nil, "").GetCmd())
 		_, err := e.gateway.Register(tokEdgeCtx(e, w.alice.token), &gatewaypb.RegisterRequest{GatewayId: gatewayID, ClientId: "alice-web"})
 		require.NoError(t, err)
 
@@ -613,7 +527,7 @@ func TestTokIDOR(t *testing.T) {
 		tokCode(t, err, codes.AlreadyExists, "take alice's client id through the gateway")
 
 		// alice-web is still alice's: a request from it runs as alice.
-		f := edge.call(t, feedpb.FeedService_FeedCreate_FullMethodName, &feedpb.FeedCreateRequest{Type: feedpb.FeedType_Txt, Content: "from the web"}, "alice-web")
+		f := edge.Call(t, feedpb.FeedService_FeedCreate_FullMethodName, &feedpb.FeedCreateRequest{Type: feedpb.FeedType_Txt, Content: "from the web"}, "alice-web")
 		tokRequireFrame(t, f, codes.OK)
 		var created feedpb.FeedCreateResponse
 		require.NoError(t, proto.Unmarshal(f.GetData(), &created))
@@ -693,30 +607,30 @@ func TestTokNoSecretsInLog(t *testing.T) {
 
 	// A device stream with frames: a ping, requests that succeed and fail.
 	device := tokDevice(t, e, &authzUser{ctx: authzBearer(fresh)})
-	tokRequireFrame(t, device.call(t, userpb.UserService_GetUser_FullMethodName, get, ""), codes.OK)
-	tokRequireFrame(t, device.call(t, userpb.UserService_UpdateAvatar_FullMethodName,
+	tokRequireFrame(t, device.Call(t, userpb.UserService_GetUser_FullMethodName, get, ""), codes.OK)
+	tokRequireFrame(t, device.Call(t, userpb.UserService_UpdateAvatar_FullMethodName,
 		&userpb.UpdateAvatarRequest{Url: "https://img.example.com/" + nick + ".png"}, ""), codes.OK)
-	tokRequireFrame(t, device.call(t, userpb.UserService_UpdatePassword_FullMethodName,
+	tokRequireFrame(t, device.Call(t, userpb.UserService_UpdatePassword_FullMethodName,
 		&userpb.UpdatePasswordRequest{Password: mismatch, PasswordRpt: second}, ""), codes.InvalidArgument)
-	tokRequireFrame(t, device.call(t, userpb.UserService_UserLogin_FullMethodName,
+	tokRequireFrame(t, device.Call(t, userpb.UserService_UserLogin_FullMethodName,
 		&userpb.UserLoginRequest{Nickname: nick, Password: wrong}, ""), codes.Unauthenticated)
 
 	// An edge gateway: its credential, a client's token passed along.
 	gatewayID := "edge-" + authzRandom()
-	edge := tokOpen(t, e.gateway, e.gatewayCtx(), gateway.GatewayIDHeader, gatewayID)
-	require.Equal(t, gateway.CmdPong, edge.call(t, gateway.CmdPing, nil, "").GetCmd())
+	edge := parleytest.OpenStream(t, e.gateway, e.gatewayCtx(), gateway.GatewayIDHeader, gatewayID)
+	require.Equal(t, gateway.CmdPong, edge.Call(t, gateway.CmdPing, nil, "").GetCmd())
 	_, err = e.gateway.Register(tokEdgeCtx(e, fresh), &gatewaypb.RegisterRequest{GatewayId: gatewayID, ClientId: "web-1"})
 	require.NoError(t, err)
 	_, err = e.gateway.Register(tokEdgeCtx(e, forged), &gatewaypb.RegisterRequest{GatewayId: gatewayID, ClientId: "web-2"})
 	tokCode(t, err, codes.Unauthenticated)
-	tokRequireFrame(t, edge.call(t, userpb.UserService_GetUser_FullMethodName, get, "web-1"), codes.OK)
+	tokRequireFrame(t, edge.Call(t, userpb.UserService_GetUser_FullMethodName, get, "web-1"), codes.OK)
 	_, err = e.gateway.SendToAll(metadata.AppendToOutgoingContext(ctx, "authorization", "Gateway "+e.secret+"-guess"),
 		&gatewaypb.SendToAllRequest{Data: []byte("x")})
 	tokCode(t, err, codes.Unauthenticated)
 
 	// The streams end; their access-log lines are written as they do.
-	device.cancel()
-	edge.cancel()
+	device.Cancel()
+	edge.Cancel()
 	require.Eventually(t, func() bool {
 		return strings.Count(sink.String(), gatewaypb.GatewayService_SendMessage_FullMethodName) >= 2
 	}, tokWait, 20*time.Millisecond, "the streams' access-log lines")

@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/parley-im/parley/api/gen/gatewaypb"
+	"github.com/parley-im/parley/internal/parley/parleytest"
 	"github.com/parley-im/parley/modules/gateway"
 	"github.com/parley-im/parley/platform/testkit"
 )
@@ -23,14 +24,14 @@ func TestSendToAll(t *testing.T) {
 	// requireBroadcast checks that every device and both edge clients got data.
 	requireBroadcast := func(data string) {
 		t.Helper()
-		for _, dev := range []*stream{d1, d2, adminDev} {
-			f := dev.next(t)
+		for _, dev := range []*parleytest.Stream{d1, d2, adminDev} {
+			f := dev.Next(t)
 			require.Equal(t, gateway.CmdBroadcast, f.GetCmd())
 			require.Equal(t, data, string(f.GetData()))
 			require.Zero(t, f.GetRequestId())
 		}
 		clients := map[string]bool{}
-		for _, f := range s.edge.nextN(t, 2) {
+		for _, f := range s.edge.NextN(t, 2) {
 			require.Equal(t, gateway.CmdBroadcast, f.GetCmd())
 			require.Equal(t, data, string(f.GetData()))
 			require.Equal(t, s.gatewayID, f.GetGatewayId())
@@ -40,7 +41,7 @@ func TestSendToAll(t *testing.T) {
 	}
 	requireQuiet := func() {
 		t.Helper()
-		quietAll(t, d1, d2, adminDev, s.edge)
+		parleytest.QuietAll(t, d1, d2, adminDev, s.edge)
 	}
 
 	t.Run("by an admin", func(t *testing.T) {

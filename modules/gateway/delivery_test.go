@@ -16,6 +16,7 @@ import (
 
 	"github.com/parley-im/parley/api/gen/gatewaypb"
 	"github.com/parley-im/parley/api/gen/messagepb"
+	"github.com/parley-im/parley/internal/parley/parleytest"
 	"github.com/parley-im/parley/modules/gateway"
 	"github.com/parley-im/parley/platform/testkit"
 )
@@ -32,7 +33,7 @@ func TestOfflineUserCatchesUpWithSync(t *testing.T) {
 	}
 
 	bDev := e.openDevice(t, b, "")
-	bDev.quiet(t) // no backlog is pushed on connect
+	bDev.Quiet(t) // no backlog is pushed on connect
 
 	convs, err := e.messages.ListConversations(b.ctx, &messagepb.ListConversationsRequest{})
 	require.NoError(t, err)
@@ -51,7 +52,7 @@ func TestOfflineUserCatchesUpWithSync(t *testing.T) {
 	// Once online, b gets the next message pushed, its seq following on,
 	// the same message SyncMessages returns.
 	live := e.sendText(t, a, b.id, "live")
-	m := pushed(t, bDev.next(t))
+	m := pushed(t, bDev.Next(t))
 	require.Equal(t, live, m.GetId())
 	require.Equal(t, convID, m.GetConversationId())
 	require.EqualValues(t, 4, m.GetSeq())
@@ -60,7 +61,7 @@ func TestOfflineUserCatchesUpWithSync(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, after.GetMessage(), 1)
 	require.True(t, proto.Equal(after.GetMessage()[0], m), "pushed %v\nsynced %v", m, after.GetMessage()[0])
-	bDev.quiet(t)
+	bDev.Quiet(t)
 }
 
 func TestConcurrentGroupSendsArriveOnceInOneOrder(t *testing.T) {
@@ -91,10 +92,10 @@ func TestConcurrentGroupSendsArriveOnceInOneOrder(t *testing.T) {
 		require.NoError(t, err)
 	}
 
-	received := func(dev *stream) []uint64 {
+	received := func(dev *parleytest.Stream) []uint64 {
 		t.Helper()
 		var got []uint64
-		for i, f := range dev.nextN(t, senders) {
+		for i, f := range dev.NextN(t, senders) {
 			m := pushed(t, f)
 			require.Equal(t, groupID, m.GetToGroupId())
 			require.EqualValues(t, i+1, m.GetSeq(), "seqs must rise by one with no gaps")
@@ -103,7 +104,7 @@ func TestConcurrentGroupSendsArriveOnceInOneOrder(t *testing.T) {
 		return got
 	}
 	got1, got2 := received(dev1), received(dev2)
-	quietAll(t, dev1, dev2) // and nothing twice
+	parleytest.QuietAll(t, dev1, dev2) // and nothing twice
 	require.Equal(t, got1, got2, "both receivers see the same order")
 	require.ElementsMatch(t, ids, got1, "every message exactly once")
 }
@@ -139,13 +140,13 @@ func TestSlowClientIsCutOffAlone(t *testing.T) {
 
 	// The fast device gets everything, in order, and stays online.
 	var got []uint64
-	for i, f := range fastDev.nextN(t, n) {
+	for i, f := range fastDev.NextN(t, n) {
 		m := pushed(t, f)
 		require.EqualValues(t, i+1, m.GetSeq())
 		got = append(got, m.GetId())
 	}
 	require.Equal(t, sent, got)
-	fastDev.ping(t, "")
+	fastDev.Ping(t, "")
 
 	// The slow device, reading at last, finds it was cut off part way.
 	var pushes int
@@ -162,7 +163,7 @@ func TestSlowClientIsCutOffAlone(t *testing.T) {
 
 	// The others keep receiving.
 	last := e.sendText(t, sender, fast.id, "still here")
-	require.Equal(t, last, pushed(t, fastDev.next(t)).GetId())
+	require.Equal(t, last, pushed(t, fastDev.Next(t)).GetId())
 }
 
 // A slow edge stream that has been cut off has ended: its clients go
@@ -185,7 +186,7 @@ func TestSlowEdgeStreamCutOffTakesItsClientsOffline(t *testing.T) {
 	// The stream overflowed its queue long ago: it must be gone.
 	req := &gatewaypb.RegisterRequest{GatewayId: gatewayID, ClientId: "c2"}
 	var err error
-	deadline := time.Now().Add(frameWait)
+	deadline := time.Now().Add(parleytest.FrameWait)
 	for time.Now().Before(deadline) {
 		if _, err = e.gateway.Register(registerCtx(u1), req); status.Code(err) == codes.NotFound {
 			break

@@ -12,6 +12,7 @@ import (
 	"github.com/parley-im/parley/api/gen/gatewaypb"
 	"github.com/parley-im/parley/api/gen/messagepb"
 	"github.com/parley-im/parley/api/gen/userpb"
+	"github.com/parley-im/parley/internal/parley/parleytest"
 	"github.com/parley-im/parley/platform/testkit"
 )
 
@@ -20,7 +21,7 @@ import (
 type edgeSetup struct {
 	*env
 	gatewayID        string
-	edge             *stream
+	edge             *parleytest.Stream
 	u1, u2, u3       person
 	client1, client2 string
 }
@@ -51,24 +52,24 @@ func TestEdgePushesGoToRegisteredClients(t *testing.T) {
 	s := newEdge(t)
 
 	to1 := s.sendText(t, s.u3, s.u1.id, "to one")
-	s.requirePushFor(t, s.edge.next(t), s.client1, to1)
+	s.requirePushFor(t, s.edge.Next(t), s.client1, to1)
 	to2 := s.sendText(t, s.u3, s.u2.id, "to two")
-	s.requirePushFor(t, s.edge.next(t), s.client2, to2)
-	s.edge.quiet(t)
+	s.requirePushFor(t, s.edge.Next(t), s.client2, to2)
+	s.edge.Quiet(t)
 }
 
 func TestEdgeFramesRunAsTheSendersUser(t *testing.T) {
 	t.Parallel()
 	s := newEdge(t)
 
-	pong := s.edge.ping(t, s.client1)
+	pong := s.edge.Ping(t, s.client1)
 	require.Equal(t, s.client1, pong.GetReceiverId())
 	require.Equal(t, s.gatewayID, pong.GetGatewayId())
 
-	id := s.edge.request(t, sendUserText, &messagepb.SendUserTextMessageRequest{
+	id := s.edge.Request(t, sendUserText, &messagepb.SendUserTextMessageRequest{
 		ToUserId: s.u2.id, Text: &messagepb.TextMessage{Content: "via the edge"},
 	}, s.client1)
-	answer, frames := s.edge.await(t, id)
+	answer, frames := s.edge.Await(t, id)
 	var resp messagepb.SendUserTextMessageResponse
 	answerOf(t, answer, sendUserText, &resp)
 	require.Equal(t, s.client1, answer.GetReceiverId())
@@ -76,7 +77,7 @@ func TestEdgeFramesRunAsTheSendersUser(t *testing.T) {
 
 	// Both clients get the message pushed, sent by client 1's user.
 	for len(frames) < 2 {
-		frames = append(frames, s.edge.next(t))
+		frames = append(frames, s.edge.Next(t))
 	}
 	require.Len(t, frames, 2)
 	byClient := map[string]*gatewaypb.SendMessageResponse{}
@@ -93,12 +94,12 @@ func TestEdgeFramesRunAsTheSendersUser(t *testing.T) {
 
 	// Client 2 asking for its own user gets u2's view: GetUser runs as u2.
 	getUser := userpb.UserService_GetUser_FullMethodName
-	f, _ := s.edge.call(t, getUser, &userpb.UserGetRequest{Id: s.u2.id}, s.client2)
+	f := s.edge.Call(t, getUser, &userpb.UserGetRequest{Id: s.u2.id}, s.client2)
 	var got userpb.UserGetResponse
 	answerOf(t, f, getUser, &got)
 	require.Equal(t, s.u2.nickname, got.GetUser().GetNickname())
 	require.Equal(t, s.client2, f.GetReceiverId())
-	s.edge.quiet(t)
+	s.edge.Quiet(t)
 }
 
 func TestEdgeFrameFromUnregisteredClientIsRefused(t *testing.T) {
@@ -107,15 +108,15 @@ func TestEdgeFrameFromUnregisteredClientIsRefused(t *testing.T) {
 	bDev := s.openDevice(t, s.u3, "")
 
 	for _, sender := range []string{"nobody", ""} {
-		id := s.edge.request(t, sendUserText, &messagepb.SendUserTextMessageRequest{
+		id := s.edge.Request(t, sendUserText, &messagepb.SendUserTextMessageRequest{
 			ToUserId: s.u3.id, Text: &messagepb.TextMessage{Content: "spoof"},
 		}, sender)
-		f, pushes := s.edge.await(t, id)
+		f, pushes := s.edge.Await(t, id)
 		require.Empty(t, pushes)
 		errorFrame(t, f, codes.PermissionDenied)
 		require.Equal(t, sender, f.GetReceiverId())
 	}
-	quietAll(t, bDev, s.edge)
+	parleytest.QuietAll(t, bDev, s.edge)
 }
 
 func TestEdgeUnRegister(t *testing.T) {
@@ -129,17 +130,17 @@ func TestEdgeUnRegister(t *testing.T) {
 		testkit.RequireCode(t, err, codes.PermissionDenied)
 	}
 	to1 := s.sendText(t, s.u3, s.u1.id, "still bound")
-	s.requirePushFor(t, s.edge.next(t), s.client1, to1)
+	s.requirePushFor(t, s.edge.Next(t), s.client1, to1)
 
 	// The edge gateway removes client 1 and nothing else.
 	_, err := s.gateway.UnRegister(gatewayCtx(), req)
 	require.NoError(t, err)
 	s.sendText(t, s.u3, s.u1.id, "unbound")
 	to2 := s.sendText(t, s.u3, s.u2.id, "to two")
-	s.requirePushFor(t, s.edge.next(t), s.client2, to2)
-	s.edge.quiet(t)
+	s.requirePushFor(t, s.edge.Next(t), s.client2, to2)
+	s.edge.Quiet(t)
 
-	f, _ := s.edge.call(t, sendUserText, &messagepb.SendUserTextMessageRequest{
+	f := s.edge.Call(t, sendUserText, &messagepb.SendUserTextMessageRequest{
 		ToUserId: s.u3.id, Text: &messagepb.TextMessage{Content: "as a ghost"},
 	}, s.client1)
 	errorFrame(t, f, codes.PermissionDenied)
@@ -186,10 +187,10 @@ func TestEdgeRegisterErrors(t *testing.T) {
 		testkit.RequireCode(t, err, codes.Unauthenticated)
 	})
 	t.Run("second stream with the same gateway-id", func(t *testing.T) {
-		testkit.RequireCode(t, s.openEdge(t, s.gatewayID).ended(t), codes.AlreadyExists)
+		testkit.RequireCode(t, s.openEdge(t, s.gatewayID).Ended(t), codes.AlreadyExists)
 		// The first stream is unharmed.
 		to1 := s.sendText(t, s.u3, s.u1.id, "first stream")
-		s.requirePushFor(t, s.edge.next(t), s.client1, to1)
+		s.requirePushFor(t, s.edge.Next(t), s.client1, to1)
 	})
 }
 
@@ -205,14 +206,14 @@ func TestEdgeRegisterDoesNotTakeOverAnotherUsersClient(t *testing.T) {
 		"u3 re-registering u1's client %s: %v", s.client1, err)
 
 	// Client 1 still speaks as u1 and still gets u1's pushes.
-	id := s.edge.request(t, sendUserText, &messagepb.SendUserTextMessageRequest{
+	id := s.edge.Request(t, sendUserText, &messagepb.SendUserTextMessageRequest{
 		ToUserId: s.u2.id, Text: &messagepb.TextMessage{Content: "who sends this"},
 	}, s.client1)
-	answer, frames := s.edge.await(t, id)
+	answer, frames := s.edge.Await(t, id)
 	var resp messagepb.SendUserTextMessageResponse
 	answerOf(t, answer, sendUserText, &resp)
 	for len(frames) < 2 {
-		frames = append(frames, s.edge.next(t))
+		frames = append(frames, s.edge.Next(t))
 	}
 	var from1 *gatewaypb.SendMessageResponse
 	for _, f := range frames {
@@ -228,15 +229,15 @@ func TestEdgeRegisterDoesNotTakeOverAnotherUsersClient(t *testing.T) {
 func TestEdgeStreamEndTakesItsClientsOffline(t *testing.T) {
 	t.Parallel()
 	s := newEdge(t)
-	s.edge.cancel()
-	require.Error(t, s.edge.ended(t))
+	s.edge.Cancel()
+	require.Error(t, s.edge.Ended(t))
 
 	// Register finds no gateway once the server has seen the stream end.
 	req := &gatewaypb.RegisterRequest{GatewayId: s.gatewayID, ClientId: s.client1}
 	require.Eventually(t, func() bool {
 		_, err := s.gateway.Register(registerCtx(s.u1), req)
 		return status.Code(err) == codes.NotFound
-	}, frameWait, 10*time.Millisecond)
+	}, parleytest.FrameWait, 10*time.Millisecond)
 
 	// A new stream with the same id starts empty: client 1's binding did not
 	// survive, so only client 2, registered again, gets pushes.
@@ -244,8 +245,8 @@ func TestEdgeStreamEndTakesItsClientsOffline(t *testing.T) {
 	s.register(t, s.u2, s.gatewayID, s.client2)
 	s.sendText(t, s.u3, s.u1.id, "to the old client")
 	to2 := s.sendText(t, s.u3, s.u2.id, "to the new client")
-	s.requirePushFor(t, edge.next(t), s.client2, to2)
-	edge.quiet(t)
+	s.requirePushFor(t, edge.Next(t), s.client2, to2)
+	edge.Quiet(t)
 }
 
 func TestGatewayCredentialOnlyForGatewayService(t *testing.T) {

@@ -3,13 +3,11 @@ package gateway_test
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
 
-	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
@@ -24,16 +22,10 @@ import (
 	"github.com/parley-im/parley/api/gen/grouppb"
 	"github.com/parley-im/parley/api/gen/messagepb"
 	"github.com/parley-im/parley/api/gen/userpb"
-	"github.com/parley-im/parley/modules/feed"
+	"github.com/parley-im/parley/internal/parley/parleytest"
 	"github.com/parley-im/parley/modules/gateway"
-	"github.com/parley-im/parley/modules/group"
 	"github.com/parley-im/parley/modules/message"
-	"github.com/parley-im/parley/modules/user"
-	"github.com/parley-im/parley/platform/bus"
-	"github.com/parley-im/parley/platform/grpcserver"
-	"github.com/parley-im/parley/platform/testdb"
 	"github.com/parley-im/parley/platform/testkit"
-	"github.com/parley-im/parley/platform/testserver"
 )
 
 // FuzzFrames sends arbitrary frames on a signed-in device's stream. Every
@@ -100,30 +92,10 @@ type frameFuzzer struct {
 	dev     *rawStream
 }
 
-// newFrameFuzzer serves the modules as setup does (and the feed module, so
-// more methods are dispatched), once for the whole fuzz run: setup's
-// helpers take a *testing.T and so cannot run before f.Fuzz.
+// newFrameFuzzer serves Parley as setup does, once for the whole fuzz run:
+// setup's helpers take a *testing.T and so cannot run before f.Fuzz.
 func newFrameFuzzer(f *testing.F) *frameFuzzer {
-	pool := testdb.Pool(f)
-	deliveries := bus.NewLocal()
-	users := user.New(pool, testkit.MediaLinks(f), user.Config{
-		TokenTTL: time.Hour, LoginMaxFailures: 10, LoginWindow: time.Minute, PasswordParams: testkit.CheapHashing,
-		TokensRevoked: func(userID uint64) { publishRevoked(deliveries, userID) },
-	})
-	groups := group.New(pool, users, testkit.MediaLinks(f), group.Config{})
-	feeds, err := feed.New(pool, users, testkit.MediaLinks(f), feed.Config{Moderation: feed.ModerationOff}, zerolog.Nop())
-	require.NoError(f, err)
-	messages := message.New(pool, users, groups, deliveries, testkit.MediaLinks(f), message.Config{SendRate: 1e6, SendBurst: 1e6}, zerolog.Nop())
-	registerGateway := func(r grpc.ServiceRegistrar) {
-		srv := r.(*grpcserver.Server)
-		gateway.New(srv, users, deliveries, gateway.Config{NodeID: nodeID}).Register(srv)
-	}
-	conn := testserver.Start(f, grpcserver.Options{
-		Authenticator: users,
-		PublicMethods: slices.Concat(user.PublicMethods, group.PublicMethods, feed.PublicMethods, message.PublicMethods, gateway.PublicMethods),
-		GatewaySecret: gatewaySecret,
-	}, users.Register, groups.Register, feeds.Register, messages.Register, registerGateway)
-
+	conn := serve(f, 0).Conn
 	signUp := func() (uint64, context.Context) {
 		nick := testkit.Unique("fz")
 		created, err := userpb.NewUserServiceClient(conn).CreateUser(context.Background(), &userpb.UserCreateRequest{
@@ -281,11 +253,11 @@ func (s *rawStream) send(t testing.TB, cmd string, requestID uint32, data []byte
 }
 
 // await returns the answer to requestID, skipping message pushes (which
-// answer no request), and fails if it does not come within frameWait or
+// answer no request), and fails if it does not come within parleytest.FrameWait or
 // the stream ends.
 func (s *rawStream) await(t testing.TB, requestID uint32) *gatewaypb.SendMessageResponse {
 	t.Helper()
-	timeout := time.After(frameWait)
+	timeout := time.After(parleytest.FrameWait)
 	for {
 		select {
 		case f := <-s.frames:
@@ -304,7 +276,7 @@ func (s *rawStream) await(t testing.TB, requestID uint32) *gatewaypb.SendMessage
 				}
 			}
 		case <-timeout:
-			require.FailNow(t, fmt.Sprintf("no answer to request %d within %s", requestID, frameWait))
+			require.FailNow(t, fmt.Sprintf("no answer to request %d within %s", requestID, parleytest.FrameWait))
 		}
 	}
 }

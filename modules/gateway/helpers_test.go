@@ -2,11 +2,9 @@ package gateway_test
 
 import (
 	"context"
-	"slices"
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
@@ -20,30 +18,23 @@ import (
 	"github.com/parley-im/parley/api/gen/grouppb"
 	"github.com/parley-im/parley/api/gen/messagepb"
 	"github.com/parley-im/parley/api/gen/userpb"
+	"github.com/parley-im/parley/internal/parley/parleytest"
 	"github.com/parley-im/parley/modules/gateway"
-	"github.com/parley-im/parley/modules/group"
 	"github.com/parley-im/parley/modules/message"
 	"github.com/parley-im/parley/modules/user"
-	"github.com/parley-im/parley/platform/bus"
-	"github.com/parley-im/parley/platform/grpcserver"
 	"github.com/parley-im/parley/platform/testdb"
 	"github.com/parley-im/parley/platform/testkit"
-	"github.com/parley-im/parley/platform/testserver"
 )
 
 const (
 	password      = "secret123"
 	nodeID        = "node-test"
 	gatewaySecret = "test-secret"
-	// frameWait bounds the wait for a frame that must arrive.
-	frameWait = 5 * time.Second
-	// quietWait is how long a stream is watched for a frame that must not arrive.
-	quietWait = 300 * time.Millisecond
 )
 
-// env is one real gRPC server serving the user, group, message and gateway
-// modules over the package's database. Each test gets its own server (and
-// so its own hub), so a broadcast in one test never reaches another's streams.
+// env is Parley, as `parley serve` wires it, over the package's database.
+// Each test gets its own app (and so its own hub), so a broadcast in one
+// test never reaches another's streams.
 type env struct {
 	conn     *grpc.ClientConn
 	users    userpb.UserServiceClient
@@ -54,37 +45,34 @@ type env struct {
 	gateMod  *gateway.Module
 }
 
-// setup serves the four modules wired as cmd/parley wires them, with
-// gateway streams queueing at most queueSize frames (0: the default).
+// setup serves Parley with gateway streams queueing at most queueSize
+// frames (0: the default).
 func setup(t *testing.T, queueSize int) *env {
 	t.Helper()
-	pool := testdb.Pool(t)
-	e := &env{}
-	deliveries := bus.NewLocal()
-	users := user.New(pool, testkit.MediaLinks(t), user.Config{
-		TokenTTL: time.Hour, LoginMaxFailures: 10, LoginWindow: time.Minute, PasswordParams: testkit.CheapHashing,
-		TokensRevoked: func(userID uint64) { publishRevoked(deliveries, userID) },
-	})
-	e.userMod = users
-	groups := group.New(pool, users, testkit.MediaLinks(t), group.Config{})
-	// A generous send rate: the tests send bursts no client would.
-	messages := message.New(pool, users, groups, deliveries, testkit.MediaLinks(t), message.Config{SendRate: 1000, SendBurst: 1000}, zerolog.Nop())
-	registerGateway := func(r grpc.ServiceRegistrar) {
-		srv, ok := r.(*grpcserver.Server)
-		require.True(t, ok, "registrar is %T, want *grpcserver.Server", r)
-		e.gateMod = gateway.New(srv, users, deliveries, gateway.Config{NodeID: nodeID, QueueSize: queueSize})
-		e.gateMod.Register(srv)
+	served := serve(t, queueSize)
+	return &env{
+		conn:     served.Conn,
+		users:    userpb.NewUserServiceClient(served.Conn),
+		groups:   grouppb.NewGroupServiceClient(served.Conn),
+		messages: messagepb.NewMessageServiceClient(served.Conn),
+		gateway:  gatewaypb.NewGatewayServiceClient(served.Conn),
+		userMod:  served.Modules().User,
+		gateMod:  served.Modules().Gateway,
 	}
-	e.conn = testserver.Start(t, grpcserver.Options{
-		Authenticator: users,
-		PublicMethods: slices.Concat(user.PublicMethods, group.PublicMethods, message.PublicMethods, gateway.PublicMethods),
-		GatewaySecret: gatewaySecret,
-	}, users.Register, groups.Register, messages.Register, registerGateway)
-	e.users = userpb.NewUserServiceClient(e.conn)
-	e.groups = grouppb.NewGroupServiceClient(e.conn)
-	e.messages = messagepb.NewMessageServiceClient(e.conn)
-	e.gateway = gatewaypb.NewGatewayServiceClient(e.conn)
-	return e
+}
+
+// serve runs Parley as the gateway tests need it: this node's id and edge
+// gateway credential are known, and the send rate is one the tests' bursts
+// never reach.
+func serve(t testing.TB, queueSize int) *parleytest.Served {
+	t.Helper()
+	cfg := parleytest.Config(t)
+	cfg.NodeID, cfg.GatewaySecret = nodeID, gatewaySecret
+	cfg.SendRate, cfg.SendBurst = 1e6, 1e6
+	if queueSize != 0 {
+		cfg.GatewayQueue = queueSize
+	}
+	return parleytest.Serve(t, cfg, testdb.Pool(t), parleytest.Options())
 }
 
 // person is a signed-up, signed-in user.
@@ -154,58 +142,11 @@ func (e *env) createGroup(t *testing.T, owner person, members ...person) uint64 
 	return id
 }
 
-// stream is the client end of a SendMessage stream, read in the background
-// into frames until it ends.
-type stream struct {
-	raw    gatewaypb.GatewayService_SendMessageClient
-	frames chan *gatewaypb.SendMessageResponse
-	done   chan struct{} // closed when the stream ended; err is then set
-	err    error
-	cancel context.CancelFunc
-	lastID uint32
-}
-
 // open starts a SendMessage stream as ctx's caller, with the metadata pairs
-// kv added. The stream is cancelled, and its reader waited for, when the
-// test ends.
-func (e *env) open(t *testing.T, ctx context.Context, kv ...string) *stream {
+// kv added.
+func (e *env) open(t *testing.T, ctx context.Context, kv ...string) *parleytest.Stream {
 	t.Helper()
-	return openOn(t, e.gateway, ctx, kv...)
-}
-
-func openOn(t *testing.T, client gatewaypb.GatewayServiceClient, ctx context.Context, kv ...string) *stream {
-	t.Helper()
-	ctx, cancel := context.WithCancel(ctx)
-	if len(kv) > 0 {
-		ctx = metadata.AppendToOutgoingContext(ctx, kv...)
-	}
-	raw, err := client.SendMessage(ctx)
-	if err != nil {
-		cancel()
-		require.NoError(t, err)
-	}
-	s := &stream{raw: raw, frames: make(chan *gatewaypb.SendMessageResponse, 4096), done: make(chan struct{}), cancel: cancel}
-	go func() {
-		defer close(s.done)
-		for {
-			f, err := raw.Recv()
-			if err != nil {
-				s.err = err
-				return
-			}
-			select {
-			case s.frames <- f:
-			case <-ctx.Done():
-				s.err = ctx.Err()
-				return
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-s.done
-	})
-	return s
+	return parleytest.OpenStream(t, e.gateway, ctx, kv...)
 }
 
 // openUnread opens a stream that nothing reads in the background: the test
@@ -222,14 +163,14 @@ func openUnread(t *testing.T, client gatewaypb.GatewayServiceClient, ctx context
 // openDevice opens a device stream for p (clientID "" lets the server pick
 // one) and waits until it is online: a ping is answered only once the
 // server has put the device online.
-func (e *env) openDevice(t *testing.T, p person, clientID string) *stream {
+func (e *env) openDevice(t *testing.T, p person, clientID string) *parleytest.Stream {
 	t.Helper()
 	var kv []string
 	if clientID != "" {
 		kv = []string{gateway.ClientIDHeader, clientID}
 	}
 	s := e.open(t, p.ctx, kv...)
-	pong := s.ping(t, "")
+	pong := s.Ping(t, "")
 	if clientID != "" {
 		require.Equal(t, clientID, pong.GetReceiverId())
 	}
@@ -238,7 +179,7 @@ func (e *env) openDevice(t *testing.T, p person, clientID string) *stream {
 
 // openEdge opens an edge gateway's stream. It is online once register
 // succeeds on it.
-func (e *env) openEdge(t *testing.T, gatewayID string) *stream {
+func (e *env) openEdge(t *testing.T, gatewayID string) *parleytest.Stream {
 	t.Helper()
 	return e.open(t, gatewayCtx(), gateway.GatewayIDHeader, gatewayID)
 }
@@ -248,7 +189,7 @@ func (e *env) openEdge(t *testing.T, gatewayID string) *stream {
 func (e *env) register(t *testing.T, p person, gatewayID, clientID string) {
 	t.Helper()
 	req := &gatewaypb.RegisterRequest{GatewayId: gatewayID, ClientId: clientID}
-	deadline := time.Now().Add(frameWait)
+	deadline := time.Now().Add(parleytest.FrameWait)
 	for {
 		_, err := e.gateway.Register(registerCtx(p), req)
 		if status.Code(err) != codes.NotFound || time.Now().After(deadline) {
@@ -256,119 +197,6 @@ func (e *env) register(t *testing.T, p person, gatewayID, clientID string) {
 			return
 		}
 		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func (s *stream) send(t *testing.T, f *gatewaypb.SendMessageRequest) {
-	t.Helper()
-	require.NoError(t, s.raw.Send(f))
-}
-
-// request sends a frame calling cmd with req as data, as senderID, and
-// returns its request id.
-func (s *stream) request(t *testing.T, cmd string, req proto.Message, senderID string) uint32 {
-	t.Helper()
-	data, err := proto.Marshal(req)
-	require.NoError(t, err)
-	return s.requestRaw(t, cmd, data, senderID)
-}
-
-func (s *stream) requestRaw(t *testing.T, cmd string, data []byte, senderID string) uint32 {
-	t.Helper()
-	s.lastID++
-	s.send(t, &gatewaypb.SendMessageRequest{Cmd: cmd, RequestId: s.lastID, Data: data, SenderId: senderID})
-	return s.lastID
-}
-
-// call sends a request and waits for its answer; pushes received meanwhile
-// are returned too.
-func (s *stream) call(t *testing.T, cmd string, req proto.Message, senderID string) (answer *gatewaypb.SendMessageResponse, pushes []*gatewaypb.SendMessageResponse) {
-	t.Helper()
-	return s.await(t, s.request(t, cmd, req, senderID))
-}
-
-// ping sends a ping and requires a pong with the same request id.
-func (s *stream) ping(t *testing.T, senderID string) *gatewaypb.SendMessageResponse {
-	t.Helper()
-	id := s.requestRaw(t, gateway.CmdPing, nil, senderID)
-	f, _ := s.await(t, id)
-	require.Equal(t, gateway.CmdPong, f.GetCmd(), "answer to ping: %v", f)
-	return f
-}
-
-// await reads frames until the answer to request id arrives, returning it
-// and the frames (pushes) that came before it.
-func (s *stream) await(t *testing.T, id uint32) (*gatewaypb.SendMessageResponse, []*gatewaypb.SendMessageResponse) {
-	t.Helper()
-	var before []*gatewaypb.SendMessageResponse
-	for {
-		f := s.next(t)
-		if f.GetRequestId() == id {
-			return f, before
-		}
-		before = append(before, f)
-	}
-}
-
-// next returns the next frame, failing the test if none comes in time or
-// the stream ends.
-func (s *stream) next(t *testing.T) *gatewaypb.SendMessageResponse {
-	t.Helper()
-	select {
-	case f := <-s.frames:
-		return f
-	case <-s.done:
-		select {
-		case f := <-s.frames:
-			return f
-		default:
-		}
-		require.FailNow(t, "stream ended while a frame was expected", "%v", s.err)
-	case <-time.After(frameWait):
-		require.FailNow(t, "no frame within "+frameWait.String())
-	}
-	return nil
-}
-
-// nextN returns the next n frames.
-func (s *stream) nextN(t *testing.T, n int) []*gatewaypb.SendMessageResponse {
-	t.Helper()
-	out := make([]*gatewaypb.SendMessageResponse, n)
-	for i := range out {
-		out[i] = s.next(t)
-	}
-	return out
-}
-
-// quiet requires that no frame arrives for a short while.
-func (s *stream) quiet(t *testing.T) {
-	t.Helper()
-	quietAll(t, s)
-}
-
-// quietAll requires that none of streams receives a frame for a short while.
-func quietAll(t *testing.T, streams ...*stream) {
-	t.Helper()
-	time.Sleep(quietWait)
-	for _, s := range streams {
-		select {
-		case f := <-s.frames:
-			require.FailNow(t, "unexpected frame", "%v", f)
-		default:
-		}
-	}
-}
-
-// ended waits for the stream to end and returns how: the frames left
-// unread are dropped.
-func (s *stream) ended(t *testing.T) error {
-	t.Helper()
-	select {
-	case <-s.done:
-		return s.err
-	case <-time.After(frameWait):
-		require.FailNow(t, "stream still open after "+frameWait.String())
-		return nil
 	}
 }
 
@@ -430,9 +258,4 @@ func (e *env) dialFixedWindow(t *testing.T) gatewaypb.GatewayServiceClient {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
 	return gatewaypb.NewGatewayServiceClient(conn)
-}
-
-// publishRevoked announces a revocation as cmd/parley wires it.
-func publishRevoked(b bus.Bus, userID uint64) {
-	_ = b.Publish(context.Background(), bus.Delivery{UserIDs: []uint64{userID}, Cmd: bus.CmdRevoked})
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/parley-im/parley/api/gen/gatewaypb"
 	"github.com/parley-im/parley/api/gen/messagepb"
 	"github.com/parley-im/parley/api/gen/userpb"
+	"github.com/parley-im/parley/internal/parley/parleytest"
 	"github.com/parley-im/parley/modules/gateway"
 	"github.com/parley-im/parley/modules/message"
 	"github.com/parley-im/parley/platform/testkit"
@@ -35,8 +36,8 @@ func TestPingPong(t *testing.T) {
 	clientID := testkit.Unique("dev-")
 	dev := e.openDevice(t, a, clientID)
 
-	dev.send(t, &gatewaypb.SendMessageRequest{Cmd: gateway.CmdPing, RequestId: 4242})
-	f := dev.next(t)
+	dev.Send(t, &gatewaypb.SendMessageRequest{Cmd: gateway.CmdPing, RequestId: 4242})
+	f := dev.Next(t)
 	require.Equal(t, gateway.CmdPong, f.GetCmd())
 	require.EqualValues(t, 4242, f.GetRequestId())
 	require.Equal(t, clientID, f.GetReceiverId())
@@ -44,8 +45,8 @@ func TestPingPong(t *testing.T) {
 
 	// Without client-id metadata the server names the device, differently
 	// each time.
-	p1 := e.openDevice(t, a, "").ping(t, "")
-	p2 := e.openDevice(t, a, "").ping(t, "")
+	p1 := e.openDevice(t, a, "").Ping(t, "")
+	p2 := e.openDevice(t, a, "").Ping(t, "")
 	require.NotEmpty(t, p1.GetReceiverId())
 	require.NotEmpty(t, p2.GetReceiverId())
 	require.NotEqual(t, p1.GetReceiverId(), p2.GetReceiverId())
@@ -76,16 +77,16 @@ func TestFrameErrors(t *testing.T) {
 		{"data not a serialized request", sendUserText, []byte{0xff, 0xff, 0xff}, codes.InvalidArgument},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			id := dev.requestRaw(t, tc.cmd, tc.data, "")
-			f, pushes := dev.await(t, id)
+			id := dev.RequestRaw(t, tc.cmd, tc.data, "")
+			f, pushes := dev.Await(t, id)
 			require.Empty(t, pushes)
 			errorFrame(t, f, tc.want)
 		})
 	}
 
 	t.Run("unknown method", func(t *testing.T) {
-		id := dev.requestRaw(t, "/parley.NoSuchService/Method", validData, "")
-		f, _ := dev.await(t, id)
+		id := dev.RequestRaw(t, "/parley.NoSuchService/Method", validData, "")
+		f, _ := dev.Await(t, id)
 		// Either code says the cmd names nothing the server serves.
 		require.Equal(t, gateway.CmdError, f.GetCmd())
 		st := decodeStatus(t, f)
@@ -93,8 +94,8 @@ func TestFrameErrors(t *testing.T) {
 	})
 
 	// Error frames leave the stream open, and nothing was sent.
-	dev.ping(t, "")
-	dev.quiet(t)
+	dev.Ping(t, "")
+	dev.Quiet(t)
 }
 
 func TestDispatchSendsAndPushesToEveryDevice(t *testing.T) {
@@ -105,10 +106,10 @@ func TestDispatchSendsAndPushesToEveryDevice(t *testing.T) {
 	bID := testkit.Unique("b-")
 	bDev := e.openDevice(t, b, bID)
 
-	id := aPhone.request(t, sendUserText, &messagepb.SendUserTextMessageRequest{
+	id := aPhone.Request(t, sendUserText, &messagepb.SendUserTextMessageRequest{
 		ToUserId: b.id, Text: &messagepb.TextMessage{Content: "hello over the stream"},
 	}, "")
-	answer, pushes := aPhone.await(t, id)
+	answer, pushes := aPhone.Await(t, id)
 	var resp messagepb.SendUserTextMessageResponse
 	answerOf(t, answer, sendUserText, &resp)
 	require.NotZero(t, resp.GetId())
@@ -117,7 +118,7 @@ func TestDispatchSendsAndPushesToEveryDevice(t *testing.T) {
 	// The sender's own device gets its send pushed too, before or after
 	// the answer.
 	if len(pushes) == 0 {
-		pushes = append(pushes, aPhone.next(t))
+		pushes = append(pushes, aPhone.Next(t))
 	}
 	require.Len(t, pushes, 1)
 
@@ -133,19 +134,19 @@ func TestDispatchSendsAndPushesToEveryDevice(t *testing.T) {
 		require.Equal(t, nodeID, f.GetGatewayId())
 	}
 	check(pushes[0])
-	check(aLaptop.next(t))
-	bFrame := bDev.next(t)
+	check(aLaptop.Next(t))
+	bFrame := bDev.Next(t)
 	check(bFrame)
 	require.Equal(t, bID, bFrame.GetReceiverId())
 
 	// A reply reaches both of a's devices, next in the conversation.
 	replyID := e.sendText(t, b, a.id, "reply")
-	for _, dev := range []*stream{aPhone, aLaptop, bDev} {
-		m := pushed(t, dev.next(t))
+	for _, dev := range []*parleytest.Stream{aPhone, aLaptop, bDev} {
+		m := pushed(t, dev.Next(t))
 		require.Equal(t, replyID, m.GetId())
 		require.EqualValues(t, 2, m.GetSeq())
 	}
-	quietAll(t, aPhone, aLaptop, bDev)
+	parleytest.QuietAll(t, aPhone, aLaptop, bDev)
 }
 
 func TestDispatchErrorsComeBackAsErrorFrames(t *testing.T) {
@@ -168,14 +169,14 @@ func TestDispatchErrorsComeBackAsErrorFrames(t *testing.T) {
 		{"to nobody", &messagepb.SendUserTextMessageRequest{ToUserId: 1 << 60, Text: &messagepb.TextMessage{Content: "hi"}}, codes.NotFound},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f, pushes := aDev.call(t, sendUserText, tc.req, "")
+			f, pushes := aDev.Await(t, aDev.Request(t, sendUserText, tc.req, ""))
 			require.Empty(t, pushes)
 			errorFrame(t, f, tc.want)
 			require.NotEmpty(t, f.GetReceiverId())
 		})
 	}
 	// Nothing was stored, so nothing was pushed.
-	quietAll(t, aDev, bDev, cDev)
+	parleytest.QuietAll(t, aDev, bDev, cDev)
 }
 
 func TestDeviceSenderIDIsIgnored(t *testing.T) {
@@ -186,18 +187,18 @@ func TestDeviceSenderIDIsIgnored(t *testing.T) {
 	aDev, bDev, cDev := e.openDevice(t, a, aID), e.openDevice(t, b, bID), e.openDevice(t, c, "")
 
 	// a's device names b's client as the sender: it still speaks as a.
-	id := aDev.request(t, sendUserText, &messagepb.SendUserTextMessageRequest{
+	id := aDev.Request(t, sendUserText, &messagepb.SendUserTextMessageRequest{
 		ToUserId: c.id, Text: &messagepb.TextMessage{Content: "who am I"},
 	}, bID)
-	answer, _ := aDev.await(t, id)
+	answer, _ := aDev.Await(t, id)
 	var resp messagepb.SendUserTextMessageResponse
 	answerOf(t, answer, sendUserText, &resp)
 	require.Equal(t, aID, answer.GetReceiverId())
 
-	m := pushed(t, cDev.next(t))
+	m := pushed(t, cDev.Next(t))
 	require.Equal(t, resp.GetId(), m.GetId())
 	require.Equal(t, a.id, m.GetFromUserId())
-	bDev.quiet(t)
+	bDev.Quiet(t)
 }
 
 // Revoking a user's tokens (a password change) ends that user's device
@@ -214,7 +215,7 @@ func TestRevokedTokenEndsTheUsersSessions(t *testing.T) {
 	e.register(t, a, edgeID, clientID)
 	getUser := userpb.UserService_GetUser_FullMethodName
 
-	f, _ := dev.call(t, getUser, &userpb.UserGetRequest{Id: a.id}, "")
+	f := dev.Call(t, getUser, &userpb.UserGetRequest{Id: a.id}, "")
 	var got userpb.UserGetResponse
 	answerOf(t, f, getUser, &got)
 	require.Equal(t, a.nickname, got.GetUser().GetNickname())
@@ -222,13 +223,13 @@ func TestRevokedTokenEndsTheUsersSessions(t *testing.T) {
 	_, err := e.users.UpdatePassword(a.ctx, &userpb.UpdatePasswordRequest{Password: "another123", PasswordRpt: "another123"})
 	require.NoError(t, err)
 
-	testkit.RequireCode(t, dev.ended(t), codes.Unauthenticated)
-	f, _ = edge.call(t, getUser, &userpb.UserGetRequest{Id: a.id}, clientID)
+	testkit.RequireCode(t, dev.Ended(t), codes.Unauthenticated)
+	f = edge.Call(t, getUser, &userpb.UserGetRequest{Id: a.id}, clientID)
 	errorFrame(t, f, codes.PermissionDenied) // no longer a registered client
 	// Other users and the edge stream itself are unaffected.
 	e.sendText(t, b, a.id, "to a, who is signed out")
-	pushed(t, bDev.next(t))
-	edge.quiet(t)
+	pushed(t, bDev.Next(t))
+	edge.Quiet(t)
 }
 
 func TestStreamOpenErrors(t *testing.T) {
@@ -251,13 +252,13 @@ func TestStreamOpenErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := e.open(t, tc.ctx, tc.kv...)
-			testkit.RequireCode(t, s.ended(t), tc.want)
+			testkit.RequireCode(t, s.Ended(t), tc.want)
 		})
 	}
 
 	t.Run("client-id of 64 characters", func(t *testing.T) {
 		id := strings.Repeat("c", 64)
-		require.Equal(t, id, e.openDevice(t, a, id).ping(t, "").GetReceiverId())
+		require.Equal(t, id, e.openDevice(t, a, id).Ping(t, "").GetReceiverId())
 	})
 }
 
@@ -272,11 +273,11 @@ func TestCloseStreamsEndsEveryStream(t *testing.T) {
 	e.register(t, a, gatewayID, "c1")
 
 	e.gateMod.CloseStreams()
-	testkit.RequireCode(t, dev.ended(t), codes.Unavailable)
-	testkit.RequireCode(t, edge.ended(t), codes.Unavailable)
+	testkit.RequireCode(t, dev.Ended(t), codes.Unavailable)
+	testkit.RequireCode(t, edge.Ended(t), codes.Unavailable)
 
 	// A stream that opens during shutdown ends at once too.
-	testkit.RequireCode(t, e.open(t, a.ctx).ended(t), codes.Unavailable)
+	testkit.RequireCode(t, e.open(t, a.ctx).Ended(t), codes.Unavailable)
 }
 
 func TestDevicesPerUserAreCapped(t *testing.T) {
@@ -286,7 +287,7 @@ func TestDevicesPerUserAreCapped(t *testing.T) {
 	for i := range gateway.MaxEndpointsPerUser {
 		e.openDevice(t, a, fmt.Sprintf("dev-%d", i))
 	}
-	testkit.RequireCode(t, e.open(t, a.ctx).ended(t), codes.ResourceExhausted)
+	testkit.RequireCode(t, e.open(t, a.ctx).Ended(t), codes.ResourceExhausted)
 	e.openDevice(t, e.newUser(t), "") // other users are unaffected
 }
 
@@ -298,11 +299,11 @@ func TestStreamMetadataDoesNotApplyToRequests(t *testing.T) {
 	e := setup(t, 0)
 	a, b := e.newUser(t), e.newUser(t)
 	s := e.open(t, a.ctx, gateway.ClientIDHeader, testkit.Unique("a-"), message.IdempotencyKeyHeader, "same-key")
-	s.ping(t, "")
+	s.Ping(t, "")
 
 	var ids []uint64
 	for _, text := range []string{"first", "second"} {
-		answer, _ := s.call(t, sendUserText, &messagepb.SendUserTextMessageRequest{
+		answer := s.Call(t, sendUserText, &messagepb.SendUserTextMessageRequest{
 			ToUserId: b.id, Text: &messagepb.TextMessage{Content: text},
 		}, "")
 		var resp messagepb.SendUserTextMessageResponse

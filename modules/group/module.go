@@ -79,7 +79,7 @@ func (m *Module) GroupsOf(ctx context.Context, userID uint64) ([]*grouppb.Group,
 	}
 	groups, joined := make([]*grouppb.Group, len(rows)), make([]time.Time, len(rows))
 	for i, r := range rows {
-		groups[i], joined[i] = rpc.ToProto(r.GroupsGroup, m.links), r.JoinedAt
+		groups[i], joined[i] = rpc.ToProto(r.Group, m.links), r.JoinedAt
 	}
 	return groups, joined, nil
 }

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
@@ -19,21 +18,19 @@ import (
 	"github.com/parley-im/parley/api/gen/grouppb"
 	"github.com/parley-im/parley/api/gen/messagepb"
 	"github.com/parley-im/parley/api/gen/userpb"
-	"github.com/parley-im/parley/modules/group"
+	"github.com/parley-im/parley/internal/parley"
+	"github.com/parley-im/parley/internal/parley/parleytest"
 	"github.com/parley-im/parley/modules/message"
-	"github.com/parley-im/parley/modules/user"
 	"github.com/parley-im/parley/platform/bus"
-	"github.com/parley-im/parley/platform/grpcserver"
+	"github.com/parley-im/parley/platform/config"
 	"github.com/parley-im/parley/platform/testdb"
 	"github.com/parley-im/parley/platform/testkit"
-	"github.com/parley-im/parley/platform/testserver"
 )
 
 const password = "secret123"
 
-// env is one real gRPC server serving the user, group and message modules
-// over the package's database, with the message module publishing on its own
-// in-process bus, which rec records.
+// env is Parley, as `parley serve` wires it, over the package's database;
+// rec records every delivery the app publishes on its bus.
 type env struct {
 	pool   *pgxpool.Pool
 	users  userpb.UserServiceClient
@@ -42,38 +39,27 @@ type env struct {
 	rec    *recorder
 }
 
-// setup serves the three modules with the message module's default config.
+// setup serves Parley with its defaults.
 func setup(t *testing.T) *env {
 	t.Helper()
-	return setupWith(t, message.Config{})
+	return setupWith(t, func(*config.Config, *parley.Options) {})
 }
 
-// setupWith serves the three modules; cfg tunes the message module. Each
-// call builds its own modules (so its own send limiter) and bus.
-func setupWith(t *testing.T, cfg message.Config) *env {
+// setupWith serves Parley as tune changes its configuration. Each call
+// runs its own app (so its own send limiter) and bus.
+func setupWith(t *testing.T, tune func(*config.Config, *parley.Options)) *env {
 	t.Helper()
 	pool := testdb.Pool(t)
-	users := user.New(pool, testkit.MediaLinks(t), user.Config{
-		TokenTTL: time.Hour, LoginMaxFailures: 10, LoginWindow: time.Minute, PasswordParams: testkit.CheapHashing,
-	})
-	groups := group.New(pool, users, testkit.MediaLinks(t), group.Config{})
-	deliveries := bus.NewLocal()
+	cfg, opts := parleytest.Config(t), parleytest.Options()
+	tune(&cfg, &opts)
+	served := parleytest.Serve(t, cfg, pool, opts)
 	rec := &recorder{}
-	t.Cleanup(deliveries.Subscribe(rec.handle))
-	messages := message.New(pool, users, groups, deliveries, testkit.MediaLinks(t), cfg, zerolog.Nop())
-	ctx, stop := context.WithCancel(context.Background())
-	ran := make(chan struct{})
-	go func() { defer close(ran); messages.Run(ctx) }()
-	t.Cleanup(func() { stop(); <-ran })
-	conn := testserver.Start(t, grpcserver.Options{
-		Authenticator: users,
-		PublicMethods: slices.Concat(user.PublicMethods, group.PublicMethods, message.PublicMethods),
-	}, users.Register, groups.Register, messages.Register)
+	t.Cleanup(served.Bus().Subscribe(rec.handle))
 	return &env{
 		pool:   pool,
-		users:  userpb.NewUserServiceClient(conn),
-		groups: grouppb.NewGroupServiceClient(conn),
-		msgs:   messagepb.NewMessageServiceClient(conn),
+		users:  userpb.NewUserServiceClient(served.Conn),
+		groups: grouppb.NewGroupServiceClient(served.Conn),
+		msgs:   messagepb.NewMessageServiceClient(served.Conn),
 		rec:    rec,
 	}
 }

@@ -14,7 +14,9 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	"github.com/parley-im/parley/api/gen/messagepb"
+	"github.com/parley-im/parley/internal/parley"
 	"github.com/parley-im/parley/modules/message"
+	"github.com/parley-im/parley/platform/config"
 	"github.com/parley-im/parley/platform/testkit"
 )
 
@@ -198,7 +200,7 @@ func TestIdempotentSend(t *testing.T) {
 // come back; other users are not affected.
 func TestSendRateLimit(t *testing.T) {
 	t.Parallel()
-	e := setupWith(t, message.Config{SendRate: 1, SendBurst: 3})
+	e := setupWith(t, func(cfg *config.Config, _ *parley.Options) { cfg.SendRate, cfg.SendBurst = 1, 3 })
 	u := e.newUsers(t, 3)
 	alice, bob, carol := u[0], u[1], u[2]
 	g := e.groupOf(t, alice, bob)
@@ -228,7 +230,7 @@ func TestSendRateLimit(t *testing.T) {
 // table does not grow without bound; younger ones stay.
 func TestExpiredIdempotencyKeysAreDeleted(t *testing.T) {
 	t.Parallel()
-	e := setupWith(t, message.Config{KeyCleanupInterval: 50 * time.Millisecond})
+	e := setupWith(t, func(_ *config.Config, opts *parley.Options) { opts.KeyCleanupInterval = 50 * time.Millisecond })
 	ctx := context.Background()
 	sender := int64(1<<40) + time.Now().UnixNano()%1_000_000 // no real user sends with this id
 	_, err := e.pool.Exec(ctx, `INSERT INTO messages.idempotency_keys (sender_id, key, message_id, created_at)

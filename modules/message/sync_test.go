@@ -11,7 +11,8 @@ import (
 
 	"github.com/parley-im/parley/api/gen/grouppb"
 	"github.com/parley-im/parley/api/gen/messagepb"
-	"github.com/parley-im/parley/modules/message"
+	"github.com/parley-im/parley/internal/parley"
+	"github.com/parley-im/parley/platform/config"
 	"github.com/parley-im/parley/platform/testkit"
 )
 
@@ -27,7 +28,7 @@ func seqRange(from, to uint64) []uint64 {
 // TestSyncPages reads a 210-message conversation a page at a time.
 func TestSyncPages(t *testing.T) {
 	t.Parallel()
-	e := setupWith(t, message.Config{SendRate: 10_000, SendBurst: 1_000})
+	e := setupWith(t, func(cfg *config.Config, _ *parley.Options) { cfg.SendRate, cfg.SendBurst = 10_000, 1_000 })
 	pair := e.newUsers(t, 2)
 	conv := pairID(pair[0].id, pair[1].id)
 	const total = 210

@@ -151,7 +151,7 @@ func (s *Service) Upload(ctx context.Context, ownerID uint64, next Chunks) (stri
 		return "", fmt.Errorf("store upload: %w", err)
 	}
 	if err := s.q.RecordObject(ctx, db.RecordObjectParams{
-		Key: key, OwnerID: int64(ownerID), Size: size, ContentType: contentType,
+		Key: key, OwnerID: ownerID, Size: size, ContentType: contentType,
 		Width: int32(cfg.Width), Height: int32(cfg.Height),
 	}); err != nil {
 		return "", fmt.Errorf("record upload: %w", err)

@@ -24,7 +24,7 @@ type CommonEmail struct {
 
 type CommonObject struct {
 	Key         string
-	OwnerID     int64
+	OwnerID     uint64
 	Size        int64
 	ContentType string
 	Width       int32

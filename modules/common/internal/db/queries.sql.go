@@ -133,7 +133,7 @@ ON CONFLICT (key) DO NOTHING
 
 type RecordObjectParams struct {
 	Key         string
-	OwnerID     int64
+	OwnerID     uint64
 	Size        int64
 	ContentType string
 	Width       int32

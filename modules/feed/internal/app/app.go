@@ -19,6 +19,7 @@ import (
 	"github.com/parley-im/parley/modules/feed/internal/db"
 	"github.com/parley-im/parley/platform/apperr"
 	"github.com/parley-im/parley/platform/auth"
+	"github.com/parley-im/parley/platform/database"
 	"github.com/parley-im/parley/platform/media"
 	"github.com/parley-im/parley/platform/textsearch"
 )
@@ -77,14 +78,6 @@ func (s *Service) Run(ctx context.Context) {
 	s.views.run(ctx, s.cfg.ViewFlushInterval)
 }
 
-// Feed is a feed with what the wire shows beside it.
-type Feed struct {
-	db.FeedsFeed
-	Images []db.FeedsImage
-	Video  *db.FeedsVideo
-	Liked  bool // by the caller
-}
-
 // Post is a validated feed body.
 type Post struct {
 	Type      feedpb.FeedType
@@ -103,7 +96,7 @@ func (s *Service) newReviewStatus() int16 {
 // visible reports whether caller may see f: public feeds to everyone,
 // others to their owner and admins only.
 func visible(f db.FeedsFeed, caller auth.Identity) bool {
-	return f.IsPublic || uint64(f.UserID) == caller.UserID || caller.Admin
+	return f.IsPublic || f.UserID == caller.UserID || caller.Admin
 }
 
 func (s *Service) Create(ctx context.Context, caller auth.Identity, p Post) (Feed, error) {
@@ -115,7 +108,7 @@ func (s *Service) Create(ctx context.Context, caller auth.Identity, p Post) (Fee
 		q := s.q.WithTx(tx)
 		var err error
 		f, err = q.CreateFeed(ctx, db.CreateFeedParams{
-			UserID: int64(caller.UserID), Type: int16(p.Type), Content: strings.TrimSpace(p.Content),
+			UserID: caller.UserID, Type: int16(p.Type), Content: strings.TrimSpace(p.Content),
 			ContentFolded: textsearch.Fold(p.Content), ReviewStatus: s.newReviewStatus(),
 		})
 		if err != nil {
@@ -129,7 +122,7 @@ func (s *Service) Create(ctx context.Context, caller auth.Identity, p Post) (Fee
 	return s.oneWithMedia(ctx, caller, f)
 }
 
-func addMedia(ctx context.Context, q *db.Queries, feedID int64, p Post) error {
+func addMedia(ctx context.Context, q *db.Queries, feedID uint64, p Post) error {
 	switch p.Type {
 	case feedpb.FeedType_Image:
 		return q.AddImages(ctx, db.AddImagesParams{FeedID: feedID, Urls: p.Resources})
@@ -165,7 +158,7 @@ func (s *Service) Edit(ctx context.Context, caller auth.Identity, id uint64, p P
 		if err != nil {
 			return err
 		}
-		if uint64(f.UserID) != caller.UserID {
+		if f.UserID != caller.UserID {
 			return ErrNotOwner
 		}
 		// Under pre moderation an edit goes back to review; without it, the
@@ -196,7 +189,7 @@ func (s *Service) Edit(ctx context.Context, caller auth.Identity, id uint64, p P
 
 // lockVisible locks a live feed the caller may see; others are NotFound.
 func lockVisible(ctx context.Context, q *db.Queries, caller auth.Identity, id uint64) (db.FeedsFeed, error) {
-	f, err := q.LockFeed(ctx, int64(id))
+	f, err := q.LockFeed(ctx, id)
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !visible(f, caller)) {
 		return db.FeedsFeed{}, ErrNotFound
 	}
@@ -211,7 +204,7 @@ func (s *Service) Delete(ctx context.Context, caller auth.Identity, id uint64) e
 		if err != nil {
 			return err
 		}
-		if uint64(f.UserID) != caller.UserID && !caller.Admin {
+		if f.UserID != caller.UserID && !caller.Admin {
 			return ErrNotOwnerOrAdmin
 		}
 		return q.DeleteFeed(ctx, f.ID)
@@ -228,7 +221,7 @@ func (s *Service) Review(ctx context.Context, caller auth.Identity, id uint64, s
 		return ErrNotAdmin
 	}
 	_, err := s.q.ReviewFeed(ctx, db.ReviewFeedParams{
-		ID: int64(id), ReviewStatus: int16(status), Operator: int64(caller.UserID), Remark: remark,
+		ID: id, ReviewStatus: int16(status), Operator: caller.UserID, Remark: remark,
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return ErrNotFound
@@ -242,7 +235,7 @@ func (s *Service) Review(ctx context.Context, caller auth.Identity, id uint64, s
 // Get returns a feed the caller may see and counts the view (once per
 // viewer and day; see viewCounter).
 func (s *Service) Get(ctx context.Context, caller auth.Identity, id uint64) (Feed, error) {
-	f, err := s.q.GetFeed(ctx, int64(id))
+	f, err := s.q.GetFeed(ctx, id)
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !visible(f, caller)) {
 		return Feed{}, ErrNotFound
 	}
@@ -271,7 +264,7 @@ func (s *Service) changeLike(ctx context.Context, caller auth.Identity, id uint6
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
-		params := db.LikeParams{FeedID: int64(id), UserID: int64(caller.UserID)}
+		params := db.LikeParams{FeedID: id, UserID: caller.UserID}
 		var changed, delta int64
 		var err error
 		if like {
@@ -284,7 +277,7 @@ func (s *Service) changeLike(ctx context.Context, caller auth.Identity, id uint6
 		if err != nil || changed == 0 {
 			return err
 		}
-		adjusted, err := q.AdjustLikeCount(ctx, db.AdjustLikeCountParams{ID: int64(id), Delta: delta})
+		adjusted, err := q.AdjustLikeCount(ctx, db.AdjustLikeCountParams{ID: id, Delta: delta})
 		if err == nil && adjusted == 0 {
 			return ErrNotFound // no longer public: the like row goes with the rollback
 		}
@@ -297,7 +290,7 @@ func (s *Service) changeLike(ctx context.Context, caller auth.Identity, id uint6
 }
 
 func (s *Service) requirePublic(ctx context.Context, id uint64) error {
-	f, err := s.q.GetFeed(ctx, int64(id))
+	f, err := s.q.GetFeed(ctx, id)
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !f.IsPublic) {
 		return ErrNotFound
 	}
@@ -313,24 +306,24 @@ type Cursor struct {
 	Num    uint64
 }
 
-func (c Cursor) beforeID() int64 {
+func (c Cursor) beforeID() uint64 {
 	if c.LastID == 0 || c.LastID > math.MaxInt64 {
 		return math.MaxInt64
 	}
-	return int64(c.LastID)
+	return c.LastID
 }
 
 // Own lists the caller's own feeds in any review state, newest first.
 func (s *Service) Own(ctx context.Context, caller auth.Identity, keyword string, status commonpb.ReviewStatus, c Cursor) ([]Feed, uint64, error) {
 	keyword = textsearch.Fold(keyword)
 	feeds, err := s.q.ListOwn(ctx, db.ListOwnParams{
-		UserID: int64(caller.UserID), BeforeID: c.beforeID(), ReviewStatus: int16(status),
+		UserID: caller.UserID, BeforeID: c.beforeID(), ReviewStatus: int16(status),
 		Keyword: keyword, RowLimit: int64(c.Num),
 	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("list own feeds: %w", err)
 	}
-	total, err := s.q.CountOwn(ctx, db.CountOwnParams{UserID: int64(caller.UserID), ReviewStatus: int16(status), Keyword: keyword})
+	total, err := s.q.CountOwn(ctx, db.CountOwnParams{UserID: caller.UserID, ReviewStatus: int16(status), Keyword: keyword})
 	if err != nil {
 		return nil, 0, fmt.Errorf("count own feeds: %w", err)
 	}
@@ -365,10 +358,11 @@ const searchWindow = 5000
 // cheap. (Left to itself the planner cannot tell which case it is in, and
 // reading every match of a common keyword takes seconds at a million feeds.)
 func (s *Service) search(ctx context.Context, keyword string, c Cursor) ([]db.FeedsFeed, error) {
-	floor, err := s.q.RecentPublicFloor(ctx, db.RecentPublicFloorParams{BeforeID: c.beforeID(), WindowSize: searchWindow})
+	minID, err := s.q.RecentPublicFloor(ctx, db.RecentPublicFloorParams{BeforeID: c.beforeID(), WindowSize: searchWindow})
 	if err != nil {
 		return nil, err
 	}
+	floor := uint64(minID) // an id (coalesce makes it bigint to sqlc)
 	feeds, err := s.q.SearchPublicRecent(ctx, db.SearchPublicRecentParams{
 		Keyword: keyword, BeforeID: c.beforeID(), FloorID: floor, RowLimit: int64(c.Num),
 	})
@@ -388,11 +382,7 @@ func (s *Service) Following(ctx context.Context, caller auth.Identity, c Cursor)
 	if len(authors) == 0 {
 		return nil, nil
 	}
-	ids := make([]int64, len(authors))
-	for i, a := range authors {
-		ids[i] = int64(a)
-	}
-	feeds, err := s.q.ListByAuthors(ctx, db.ListByAuthorsParams{AuthorIds: ids, BeforeID: c.beforeID(), RowLimit: int64(c.Num)})
+	feeds, err := s.q.ListByAuthors(ctx, db.ListByAuthorsParams{AuthorIds: database.BigintArray(authors), BeforeID: c.beforeID(), RowLimit: int64(c.Num)})
 	if err != nil {
 		return nil, fmt.Errorf("list followed feeds: %w", err)
 	}
@@ -401,7 +391,7 @@ func (s *Service) Following(ctx context.Context, caller auth.Identity, c Cursor)
 
 // Recommend lists the hottest public feeds not the caller's own.
 func (s *Service) Recommend(ctx context.Context, caller auth.Identity, num uint64) ([]Feed, error) {
-	feeds, err := s.q.ListHot(ctx, db.ListHotParams{ExcludeUserID: int64(caller.UserID), RowLimit: int64(num)})
+	feeds, err := s.q.ListHot(ctx, db.ListHotParams{ExcludeUserID: caller.UserID, RowLimit: int64(num)})
 	if err != nil {
 		return nil, fmt.Errorf("recommend feeds: %w", err)
 	}
@@ -424,7 +414,7 @@ func (s *Service) withMedia(ctx context.Context, caller auth.Identity, feeds []d
 	}
 	// Only what the page can have is looked up: text feeds have no media,
 	// and nobody has liked a feed whose like_count is 0.
-	var imageIDs, videoIDs, likedIDs []int64
+	var imageIDs, videoIDs, likedIDs []uint64
 	for _, f := range feeds {
 		switch feedpb.FeedType(f.Type) {
 		case feedpb.FeedType_Image:
@@ -439,45 +429,44 @@ func (s *Service) withMedia(ctx context.Context, caller auth.Identity, feeds []d
 	var (
 		images []db.FeedsImage
 		videos []db.FeedsVideo
-		liked  []int64
+		liked  []uint64
 		err    error
 	)
 	if len(imageIDs) > 0 {
-		if images, err = s.q.ImagesOf(ctx, imageIDs); err != nil {
+		if images, err = s.q.ImagesOf(ctx, database.BigintArray(imageIDs)); err != nil {
 			return nil, fmt.Errorf("feed images: %w", err)
 		}
 	}
 	if len(videoIDs) > 0 {
-		if videos, err = s.q.VideosOf(ctx, videoIDs); err != nil {
+		if videos, err = s.q.VideosOf(ctx, database.BigintArray(videoIDs)); err != nil {
 			return nil, fmt.Errorf("feed videos: %w", err)
 		}
 	}
 	if len(likedIDs) > 0 {
-		liked, err = s.q.LikedAmong(ctx, db.LikedAmongParams{UserID: int64(caller.UserID), FeedIds: likedIDs})
+		liked, err = s.q.LikedAmong(ctx, db.LikedAmongParams{UserID: caller.UserID, FeedIds: database.BigintArray(likedIDs)})
 		if err != nil {
 			return nil, fmt.Errorf("feed likes: %w", err)
 		}
 	}
 	// Public feeds' media is public: links that do not expire.
-	imagesOf := map[int64][]db.FeedsImage{}
+	imagesOf := map[uint64][]Image{}
 	for _, img := range images {
-		img.ImgUrl = s.links.RenderPublic(img.ImgUrl)
-		imagesOf[img.FeedID] = append(imagesOf[img.FeedID], img)
+		imagesOf[img.FeedID] = append(imagesOf[img.FeedID], imageOf(img, s.links.RenderPublic))
 	}
-	videoOf := map[int64]*db.FeedsVideo{}
-	for i := range videos {
-		v := &videos[i]
-		v.VideoUrl, v.CoverUrl = s.links.RenderPublic(v.VideoUrl), s.links.RenderPublic(v.CoverUrl)
-		videoOf[v.FeedID] = v
+	videosOf := map[uint64]*Video{}
+	for _, v := range videos {
+		video := videoOf(v, s.links.RenderPublic)
+		videosOf[v.FeedID] = &video
 	}
-	likedSet := map[int64]bool{}
+	likedSet := map[uint64]bool{}
 	for _, id := range liked {
 		likedSet[id] = true
 	}
 	out := make([]Feed, len(feeds))
 	for i, f := range feeds {
-		f.ViewCount += s.views.unwritten(f.ID, f.ViewFlushGen)
-		out[i] = Feed{FeedsFeed: f, Images: imagesOf[f.ID], Video: videoOf[f.ID], Liked: likedSet[f.ID]}
+		out[i] = feedOf(f)
+		out[i].ViewCount += s.views.unwritten(f.ID, f.ViewFlushGen)
+		out[i].Images, out[i].Video, out[i].Liked = imagesOf[f.ID], videosOf[f.ID], likedSet[f.ID]
 	}
 	return out, nil
 }

@@ -14,17 +14,17 @@ import (
 
 // Comment adds the caller's comment to a public feed; comment_count moves
 // in the same transaction.
-func (s *Service) Comment(ctx context.Context, caller auth.Identity, feedID uint64, content string, replyTo uint64) (db.FeedsComment, error) {
+func (s *Service) Comment(ctx context.Context, caller auth.Identity, feedID uint64, content string, replyTo uint64) (Comment, error) {
 	if err := s.requirePublic(ctx, feedID); err != nil {
-		return db.FeedsComment{}, err
+		return Comment{}, err
 	}
 	if replyTo != 0 {
-		parent, err := s.q.GetComment(ctx, int64(replyTo))
-		if errors.Is(err, pgx.ErrNoRows) || (err == nil && parent.FeedID != int64(feedID)) {
-			return db.FeedsComment{}, ErrBadReplyTo
+		parent, err := s.q.GetComment(ctx, replyTo)
+		if errors.Is(err, pgx.ErrNoRows) || (err == nil && parent.FeedID != feedID) {
+			return Comment{}, ErrBadReplyTo
 		}
 		if err != nil {
-			return db.FeedsComment{}, fmt.Errorf("get comment %d: %w", replyTo, err)
+			return Comment{}, fmt.Errorf("get comment %d: %w", replyTo, err)
 		}
 	}
 	var c db.FeedsComment
@@ -32,28 +32,28 @@ func (s *Service) Comment(ctx context.Context, caller auth.Identity, feedID uint
 		q := s.q.WithTx(tx)
 		var err error
 		c, err = q.CreateComment(ctx, db.CreateCommentParams{
-			FeedID: int64(feedID), UserID: int64(caller.UserID),
-			Content: strings.TrimSpace(content), ReplyToID: int64(replyTo),
+			FeedID: feedID, UserID: caller.UserID,
+			Content: strings.TrimSpace(content), ReplyToID: replyTo,
 		})
 		if err != nil {
 			return err
 		}
-		incremented, err := q.IncrementCommentCount(ctx, int64(feedID))
+		incremented, err := q.IncrementCommentCount(ctx, feedID)
 		if err == nil && incremented == 0 {
 			return ErrNotFound // no longer public: the comment goes with the rollback
 		}
 		return err
 	})
 	if err != nil {
-		return db.FeedsComment{}, fmt.Errorf("comment on feed %d: %w", feedID, err)
+		return Comment{}, fmt.Errorf("comment on feed %d: %w", feedID, err)
 	}
-	return c, nil
+	return commentOf(c), nil
 }
 
 // Comments lists a visible feed's comments, newest first, with the feed's
 // comment count.
-func (s *Service) Comments(ctx context.Context, caller auth.Identity, feedID uint64, c Cursor) ([]db.FeedsComment, uint64, error) {
-	f, err := s.q.GetFeed(ctx, int64(feedID))
+func (s *Service) Comments(ctx context.Context, caller auth.Identity, feedID uint64, c Cursor) ([]Comment, uint64, error) {
+	f, err := s.q.GetFeed(ctx, feedID)
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !visible(f, caller)) {
 		return nil, 0, ErrNotFound
 	}
@@ -64,14 +64,18 @@ func (s *Service) Comments(ctx context.Context, caller auth.Identity, feedID uin
 	if err != nil {
 		return nil, 0, fmt.Errorf("list comments: %w", err)
 	}
-	return comments, uint64(f.CommentCount), nil
+	out := make([]Comment, len(comments))
+	for i, c := range comments {
+		out[i] = commentOf(c)
+	}
+	return out, uint64(f.CommentCount), nil
 }
 
 // DeleteComment removes a comment; its author or the feed's owner.
 func (s *Service) DeleteComment(ctx context.Context, caller auth.Identity, commentID uint64) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
-		c, err := q.GetComment(ctx, int64(commentID))
+		c, err := q.GetComment(ctx, commentID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ErrCommentNotFound
 		}
@@ -79,14 +83,14 @@ func (s *Service) DeleteComment(ctx context.Context, caller auth.Identity, comme
 			return err
 		}
 		// Locking the feed first serialises this with other count changes.
-		f, err := lockVisible(ctx, q, caller, uint64(c.FeedID))
+		f, err := lockVisible(ctx, q, caller, c.FeedID)
 		if errors.Is(err, ErrNotFound) {
 			return ErrCommentNotFound
 		}
 		if err != nil {
 			return err
 		}
-		if uint64(c.UserID) != caller.UserID && uint64(f.UserID) != caller.UserID {
+		if c.UserID != caller.UserID && f.UserID != caller.UserID {
 			return ErrNotCommentOwner
 		}
 		deleted, err := q.DeleteComment(ctx, c.ID)

@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/parley-im/parley/modules/feed/internal/db"
+	"github.com/parley-im/parley/platform/database"
 )
 
 // viewCounter counts FeedGet's views: a viewer counts once per feed per UTC
@@ -47,20 +48,20 @@ type viewCounter struct {
 	inSeen  int                // views added to seen
 	pruned  time.Time          // the day older rows were last deleted for
 	pending map[viewKey]struct{}
-	perFeed map[int64]int64 // pending views per feed
-	flushes []flushBatch    // the latest flushes, in flight or committed, oldest first
+	perFeed map[uint64]int64 // pending views per feed
+	flushes []flushBatch     // the latest flushes, in flight or committed, oldest first
 }
 
 type viewKey struct {
 	day            time.Time
-	feed, viewerID int64
+	feed, viewerID uint64
 }
 
 // flushBatch is one flush's views per feed and generation: the views it
 // sent until the database answers, then the views it counted.
 type flushBatch struct {
 	gen   int64
-	views map[int64]int64
+	views map[uint64]int64
 }
 
 const (
@@ -70,7 +71,7 @@ const (
 )
 
 func newViewCounter(q *db.Queries, log zerolog.Logger, now func() time.Time) *viewCounter {
-	return &viewCounter{q: q, log: log, now: now, pending: map[viewKey]struct{}{}, perFeed: map[int64]int64{}}
+	return &viewCounter{q: q, log: log, now: now, pending: map[viewKey]struct{}{}, perFeed: map[uint64]int64{}}
 }
 
 func utcDay(t time.Time) time.Time {
@@ -78,7 +79,7 @@ func utcDay(t time.Time) time.Time {
 }
 
 // add counts viewerID's view of feedID unless it counted one today.
-func (v *viewCounter) add(feedID int64, viewerID uint64) {
+func (v *viewCounter) add(feedID, viewerID uint64) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	day := utcDay(v.now())
@@ -86,19 +87,19 @@ func (v *viewCounter) add(feedID int64, viewerID uint64) {
 		v.day, v.seen, v.inSeen = day, bloom.NewWithEstimates(seenCapacity, 0.01), 0
 	}
 	var key [16]byte
-	binary.BigEndian.PutUint64(key[:8], uint64(feedID))
+	binary.BigEndian.PutUint64(key[:8], feedID)
 	binary.BigEndian.PutUint64(key[8:], viewerID)
 	if len(v.pending) >= maxPending || v.seen.TestOrAdd(key[:]) {
 		return
 	}
 	v.inSeen++
-	v.pending[viewKey{day: day, feed: feedID, viewerID: int64(viewerID)}] = struct{}{}
+	v.pending[viewKey{day: day, feed: feedID, viewerID: viewerID}] = struct{}{}
 	v.perFeed[feedID]++
 }
 
 // unwritten returns the views of feedID missing from a row read with
 // view_flush_gen rowGen.
-func (v *viewCounter) unwritten(feedID, rowGen int64) int64 {
+func (v *viewCounter) unwritten(feedID uint64, rowGen int64) int64 {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	n := v.perFeed[feedID]
@@ -139,7 +140,7 @@ func (v *viewCounter) flush(ctx context.Context) {
 		v.mu.Unlock()
 		return
 	}
-	v.pending, v.perFeed = map[viewKey]struct{}{}, map[int64]int64{}
+	v.pending, v.perFeed = map[viewKey]struct{}{}, map[uint64]int64{}
 	v.flushes = append(v.flushes, flushBatch{gen: gen, views: perFeed})
 	if len(v.flushes) > keptFlushes {
 		v.flushes = v.flushes[1:]
@@ -156,18 +157,18 @@ func (v *viewCounter) flush(ctx context.Context) {
 	slices.SortFunc(keys, func(a, b viewKey) int {
 		return cmp.Or(a.day.Compare(b.day), cmp.Compare(a.feed, b.feed), cmp.Compare(a.viewerID, b.viewerID))
 	})
-	params := db.AddDailyViewsParams{Gen: gen, Days: make([]pgtype.Date, len(keys)),
-		FeedIds: make([]int64, len(keys)), ViewerIds: make([]int64, len(keys))}
+	days, feeds, viewers := make([]pgtype.Date, len(keys)), make([]uint64, len(keys)), make([]uint64, len(keys))
 	for i, k := range keys {
-		params.Days[i] = pgtype.Date{Time: k.day, Valid: true}
-		params.FeedIds[i], params.ViewerIds[i] = k.feed, k.viewerID
+		days[i] = pgtype.Date{Time: k.day, Valid: true}
+		feeds[i], viewers[i] = k.feed, k.viewerID
 	}
+	params := db.AddDailyViewsParams{Gen: gen, Days: days, FeedIds: database.BigintArray(feeds), ViewerIds: database.BigintArray(viewers)}
 	counted, err := v.q.AddDailyViews(ctx, params)
 
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if err == nil {
-		views := make(map[int64]int64, len(counted))
+		views := make(map[uint64]int64, len(counted))
 		for _, c := range counted {
 			views[c.ID] = c.N
 		}

@@ -28,7 +28,7 @@ func (c *clock) set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
 func TestViewsCountAgainTheNextDay(t *testing.T) {
 	ctx := context.Background()
 	pool := testdb.Pool(t)
-	var feedID int64
+	var feedID uint64
 	require.NoError(t, pool.QueryRow(ctx,
 		`INSERT INTO feeds.feeds (user_id, type, review_status) VALUES (1, 0, 2) RETURNING id`).Scan(&feedID))
 	c := &clock{t: time.Date(2026, 3, 1, 23, 59, 0, 0, time.UTC)}

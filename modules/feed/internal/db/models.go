@@ -11,24 +11,24 @@ import (
 )
 
 type FeedsComment struct {
-	ID        int64
-	FeedID    int64
-	UserID    int64
+	ID        uint64
+	FeedID    uint64
+	UserID    uint64
 	Content   string
-	ReplyToID int64
+	ReplyToID uint64
 	CreatedAt time.Time
 	DeletedAt *time.Time
 }
 
 type FeedsDailyView struct {
 	Day      pgtype.Date
-	FeedID   int64
-	ViewerID int64
+	FeedID   uint64
+	ViewerID uint64
 }
 
 type FeedsFeed struct {
-	ID            int64
-	UserID        int64
+	ID            uint64
+	UserID        uint64
 	Type          int16
 	Content       string
 	ContentFolded string
@@ -36,7 +36,7 @@ type FeedsFeed struct {
 	ViewCount     int64
 	ViewFlushGen  int64
 	CommentCount  int64
-	Operator      int64
+	Operator      uint64
 	Remark        string
 	IsEnable      int16
 	ReviewStatus  int16
@@ -48,8 +48,8 @@ type FeedsFeed struct {
 }
 
 type FeedsImage struct {
-	ID        int64
-	FeedID    int64
+	ID        uint64
+	FeedID    uint64
 	ImgUrl    string
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -57,14 +57,14 @@ type FeedsImage struct {
 }
 
 type FeedsLike struct {
-	FeedID    int64
-	UserID    int64
+	FeedID    uint64
+	UserID    uint64
 	CreatedAt time.Time
 }
 
 type FeedsVideo struct {
-	ID        int64
-	FeedID    int64
+	ID        uint64
+	FeedID    uint64
 	VideoUrl  string
 	CoverUrl  string
 	Width     int64

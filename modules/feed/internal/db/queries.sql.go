@@ -35,7 +35,7 @@ type AddDailyViewsParams struct {
 }
 
 type AddDailyViewsRow struct {
-	ID int64
+	ID uint64
 	N  int64
 }
 
@@ -72,7 +72,7 @@ SELECT $1, url FROM unnest($2::text[]) WITH ORDINALITY AS u(url, n) ORDER BY n
 `
 
 type AddImagesParams struct {
-	FeedID int64
+	FeedID uint64
 	Urls   []string
 }
 
@@ -86,7 +86,7 @@ INSERT INTO feeds.videos (feed_id, video_url) VALUES ($1, $2)
 `
 
 type AddVideoParams struct {
-	FeedID   int64
+	FeedID   uint64
 	VideoUrl string
 }
 
@@ -101,7 +101,7 @@ UPDATE feeds.feeds SET like_count = like_count + $1::bigint WHERE id = $2 AND is
 
 type AdjustLikeCountParams struct {
 	Delta int64
-	ID    int64
+	ID    uint64
 }
 
 // Likes and new comments need a public feed: checked again here, under the
@@ -122,7 +122,7 @@ WHERE user_id = $1 AND deleted_at IS NULL
 `
 
 type CountOwnParams struct {
-	UserID       int64
+	UserID       uint64
 	ReviewStatus int16
 	Keyword      string
 }
@@ -141,10 +141,10 @@ RETURNING id, feed_id, user_id, content, reply_to_id, created_at, deleted_at
 `
 
 type CreateCommentParams struct {
-	FeedID    int64
-	UserID    int64
+	FeedID    uint64
+	UserID    uint64
 	Content   string
-	ReplyToID int64
+	ReplyToID uint64
 }
 
 func (q *Queries) CreateComment(ctx context.Context, arg CreateCommentParams) (FeedsComment, error) {
@@ -175,7 +175,7 @@ RETURNING id, user_id, type, content, content_folded, like_count, view_count, vi
 `
 
 type CreateFeedParams struct {
-	UserID        int64
+	UserID        uint64
 	Type          int16
 	Content       string
 	ContentFolded string
@@ -220,7 +220,7 @@ const decrementCommentCount = `-- name: DecrementCommentCount :exec
 UPDATE feeds.feeds SET comment_count = comment_count - 1 WHERE id = $1
 `
 
-func (q *Queries) DecrementCommentCount(ctx context.Context, id int64) error {
+func (q *Queries) DecrementCommentCount(ctx context.Context, id uint64) error {
 	_, err := q.db.Exec(ctx, decrementCommentCount, id)
 	return err
 }
@@ -229,7 +229,7 @@ const deleteComment = `-- name: DeleteComment :execrows
 UPDATE feeds.comments SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL
 `
 
-func (q *Queries) DeleteComment(ctx context.Context, id int64) (int64, error) {
+func (q *Queries) DeleteComment(ctx context.Context, id uint64) (int64, error) {
 	result, err := q.db.Exec(ctx, deleteComment, id)
 	if err != nil {
 		return 0, err
@@ -241,7 +241,7 @@ const deleteFeed = `-- name: DeleteFeed :exec
 UPDATE feeds.feeds SET deleted_at = now(), updated_at = now() WHERE id = $1 AND deleted_at IS NULL
 `
 
-func (q *Queries) DeleteFeed(ctx context.Context, id int64) error {
+func (q *Queries) DeleteFeed(ctx context.Context, id uint64) error {
 	_, err := q.db.Exec(ctx, deleteFeed, id)
 	return err
 }
@@ -259,7 +259,7 @@ type EditFeedParams struct {
 	Content       string
 	ContentFolded string
 	ReviewStatus  int16
-	ID            int64
+	ID            uint64
 }
 
 func (q *Queries) EditFeed(ctx context.Context, arg EditFeedParams) (FeedsFeed, error) {
@@ -298,7 +298,7 @@ const getComment = `-- name: GetComment :one
 SELECT id, feed_id, user_id, content, reply_to_id, created_at, deleted_at FROM feeds.comments WHERE id = $1 AND deleted_at IS NULL
 `
 
-func (q *Queries) GetComment(ctx context.Context, id int64) (FeedsComment, error) {
+func (q *Queries) GetComment(ctx context.Context, id uint64) (FeedsComment, error) {
 	row := q.db.QueryRow(ctx, getComment, id)
 	var i FeedsComment
 	err := row.Scan(
@@ -317,7 +317,7 @@ const getFeed = `-- name: GetFeed :one
 SELECT id, user_id, type, content, content_folded, like_count, view_count, view_flush_gen, comment_count, operator, remark, is_enable, review_status, created_at, updated_at, deleted_at, hot, is_public FROM feeds.feeds WHERE id = $1 AND deleted_at IS NULL
 `
 
-func (q *Queries) GetFeed(ctx context.Context, id int64) (FeedsFeed, error) {
+func (q *Queries) GetFeed(ctx context.Context, id uint64) (FeedsFeed, error) {
 	row := q.db.QueryRow(ctx, getFeed, id)
 	var i FeedsFeed
 	err := row.Scan(
@@ -380,7 +380,7 @@ const incrementCommentCount = `-- name: IncrementCommentCount :execrows
 UPDATE feeds.feeds SET comment_count = comment_count + 1 WHERE id = $1 AND is_public
 `
 
-func (q *Queries) IncrementCommentCount(ctx context.Context, id int64) (int64, error) {
+func (q *Queries) IncrementCommentCount(ctx context.Context, id uint64) (int64, error) {
 	result, err := q.db.Exec(ctx, incrementCommentCount, id)
 	if err != nil {
 		return 0, err
@@ -394,8 +394,8 @@ ON CONFLICT DO NOTHING
 `
 
 type LikeParams struct {
-	FeedID int64
-	UserID int64
+	FeedID uint64
+	UserID uint64
 }
 
 func (q *Queries) Like(ctx context.Context, arg LikeParams) (int64, error) {
@@ -412,19 +412,19 @@ WHERE user_id = $1 AND feed_id = ANY($2::bigint[])
 `
 
 type LikedAmongParams struct {
-	UserID  int64
+	UserID  uint64
 	FeedIds []int64
 }
 
-func (q *Queries) LikedAmong(ctx context.Context, arg LikedAmongParams) ([]int64, error) {
+func (q *Queries) LikedAmong(ctx context.Context, arg LikedAmongParams) ([]uint64, error) {
 	rows, err := q.db.Query(ctx, likedAmong, arg.UserID, arg.FeedIds)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var items []int64
+	var items []uint64
 	for rows.Next() {
-		var feed_id int64
+		var feed_id uint64
 		if err := rows.Scan(&feed_id); err != nil {
 			return nil, err
 		}
@@ -444,7 +444,7 @@ LIMIT $3::bigint
 `
 
 type ListByAuthorsParams struct {
-	BeforeID  int64
+	BeforeID  uint64
 	AuthorIds []int64
 	RowLimit  int64
 }
@@ -496,8 +496,8 @@ LIMIT $3::bigint
 `
 
 type ListCommentsParams struct {
-	FeedID   int64
-	BeforeID int64
+	FeedID   uint64
+	BeforeID uint64
 	RowLimit int64
 }
 
@@ -537,7 +537,7 @@ LIMIT $2::bigint
 `
 
 type ListHotParams struct {
-	ExcludeUserID int64
+	ExcludeUserID uint64
 	RowLimit      int64
 }
 
@@ -590,8 +590,8 @@ LIMIT $5::bigint
 `
 
 type ListOwnParams struct {
-	UserID       int64
-	BeforeID     int64
+	UserID       uint64
+	BeforeID     uint64
 	ReviewStatus int16
 	Keyword      string
 	RowLimit     int64
@@ -650,7 +650,7 @@ LIMIT $2::bigint
 `
 
 type ListPublicParams struct {
-	BeforeID int64
+	BeforeID uint64
 	RowLimit int64
 }
 
@@ -697,7 +697,7 @@ const lockFeed = `-- name: LockFeed :one
 SELECT id, user_id, type, content, content_folded, like_count, view_count, view_flush_gen, comment_count, operator, remark, is_enable, review_status, created_at, updated_at, deleted_at, hot, is_public FROM feeds.feeds WHERE id = $1 AND deleted_at IS NULL FOR NO KEY UPDATE
 `
 
-func (q *Queries) LockFeed(ctx context.Context, id int64) (FeedsFeed, error) {
+func (q *Queries) LockFeed(ctx context.Context, id uint64) (FeedsFeed, error) {
 	row := q.db.QueryRow(ctx, lockFeed, id)
 	var i FeedsFeed
 	err := row.Scan(
@@ -739,7 +739,7 @@ SELECT coalesce(min(id), 0)::bigint FROM (
 `
 
 type RecentPublicFloorParams struct {
-	BeforeID   int64
+	BeforeID   uint64
 	WindowSize int64
 }
 
@@ -757,7 +757,7 @@ UPDATE feeds.images SET deleted_at = now(), updated_at = now()
 WHERE feed_id = $1 AND deleted_at IS NULL
 `
 
-func (q *Queries) RemoveImages(ctx context.Context, feedID int64) error {
+func (q *Queries) RemoveImages(ctx context.Context, feedID uint64) error {
 	_, err := q.db.Exec(ctx, removeImages, feedID)
 	return err
 }
@@ -767,7 +767,7 @@ UPDATE feeds.videos SET deleted_at = now(), updated_at = now()
 WHERE feed_id = $1 AND deleted_at IS NULL
 `
 
-func (q *Queries) RemoveVideos(ctx context.Context, feedID int64) error {
+func (q *Queries) RemoveVideos(ctx context.Context, feedID uint64) error {
 	_, err := q.db.Exec(ctx, removeVideos, feedID)
 	return err
 }
@@ -781,9 +781,9 @@ RETURNING id, user_id, type, content, content_folded, like_count, view_count, vi
 
 type ReviewFeedParams struct {
 	ReviewStatus int16
-	Operator     int64
+	Operator     uint64
 	Remark       string
-	ID           int64
+	ID           uint64
 }
 
 func (q *Queries) ReviewFeed(ctx context.Context, arg ReviewFeedParams) (FeedsFeed, error) {
@@ -827,7 +827,7 @@ LIMIT $3::bigint
 `
 
 type SearchPublicParams struct {
-	BeforeID int64
+	BeforeID uint64
 	Keyword  string
 	RowLimit int64
 }
@@ -881,8 +881,8 @@ LIMIT $4::bigint
 `
 
 type SearchPublicRecentParams struct {
-	BeforeID int64
-	FloorID  int64
+	BeforeID uint64
+	FloorID  uint64
 	Keyword  string
 	RowLimit int64
 }
@@ -938,8 +938,8 @@ DELETE FROM feeds.likes WHERE feed_id = $1 AND user_id = $2
 `
 
 type UnlikeParams struct {
-	FeedID int64
-	UserID int64
+	FeedID uint64
+	UserID uint64
 }
 
 func (q *Queries) Unlike(ctx context.Context, arg UnlikeParams) (int64, error) {

@@ -10,7 +10,6 @@ import (
 	"github.com/parley-im/parley/api/gen/commonpb"
 	"github.com/parley-im/parley/api/gen/feedpb"
 	"github.com/parley-im/parley/modules/feed/internal/app"
-	"github.com/parley-im/parley/modules/feed/internal/db"
 	"github.com/parley-im/parley/platform/auth"
 	"github.com/parley-im/parley/platform/grpcserver"
 	"github.com/parley-im/parley/platform/paging"
@@ -221,14 +220,14 @@ func toProtos(feeds []app.Feed) []*feedpb.Feed {
 
 func toProto(f app.Feed) *feedpb.Feed {
 	pb := &feedpb.Feed{
-		Id:           uint64(f.ID),
-		UserId:       uint64(f.UserID),
+		Id:           f.ID,
+		UserId:       f.UserID,
 		Content:      f.Content,
 		Type:         feedpb.FeedType(f.Type),
 		LikeCount:    uint64(f.LikeCount),
 		ViewCount:    uint64(f.ViewCount),
 		CommentCount: uint64(f.CommentCount),
-		Operator:     uint64(f.Operator),
+		Operator:     f.Operator,
 		Remark:       f.Remark,
 		Hot:          uint64(max(f.Hot, 0)),
 		IsEnable:     commonpb.IsEnable(f.IsEnable),
@@ -239,13 +238,13 @@ func toProto(f app.Feed) *feedpb.Feed {
 	}
 	for _, img := range f.Images {
 		pb.Images = append(pb.Images, &feedpb.FeedImage{
-			Id: uint64(img.ID), FeedId: uint64(img.FeedID), ImgUrl: img.ImgUrl,
+			Id: img.ID, FeedId: img.FeedID, ImgUrl: img.URL,
 			CreatedAt: timestamppb.New(img.CreatedAt), UpdatedAt: timestamppb.New(img.UpdatedAt),
 		})
 	}
 	if v := f.Video; v != nil {
 		pb.Video = &feedpb.FeedVideo{
-			Id: uint64(v.ID), FeedId: uint64(v.FeedID), VideoUrl: v.VideoUrl, CoverUrl: v.CoverUrl,
+			Id: v.ID, FeedId: v.FeedID, VideoUrl: v.URL, CoverUrl: v.CoverURL,
 			Width: uint64(v.Width), Height: uint64(v.Height), Duration: v.Duration,
 			CreatedAt: timestamppb.New(v.CreatedAt), UpdatedAt: timestamppb.New(v.UpdatedAt),
 		}
@@ -253,9 +252,9 @@ func toProto(f app.Feed) *feedpb.Feed {
 	return pb
 }
 
-func commentProto(c db.FeedsComment) *feedpb.FeedComment {
+func commentProto(c app.Comment) *feedpb.FeedComment {
 	return &feedpb.FeedComment{
-		Id: uint64(c.ID), FeedId: uint64(c.FeedID), UserId: uint64(c.UserID),
-		Content: c.Content, ReplyToId: uint64(c.ReplyToID), CreatedAt: timestamppb.New(c.CreatedAt),
+		Id: c.ID, FeedId: c.FeedID, UserId: c.UserID,
+		Content: c.Content, ReplyToId: c.ReplyToID, CreatedAt: timestamppb.New(c.CreatedAt),
 	}
 }

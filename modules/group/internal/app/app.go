@@ -64,7 +64,7 @@ type Fields struct {
 }
 
 // CreateGroup creates a group owned by ownerID, its first member.
-func (s *Service) CreateGroup(ctx context.Context, ownerID uint64, f Fields) (db.GroupsGroup, error) {
+func (s *Service) CreateGroup(ctx context.Context, ownerID uint64, f Fields) (Group, error) {
 	var g db.GroupsGroup
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
@@ -74,25 +74,25 @@ func (s *Service) CreateGroup(ctx context.Context, ownerID uint64, f Fields) (db
 			NameFolded:   textsearch.Fold(f.Name),
 			Introduction: f.Introduction,
 			AvatarUrl:    f.AvatarURL,
-			OwnerID:      int64(ownerID),
+			OwnerID:      ownerID,
 		})
 		if err != nil {
 			return err
 		}
-		_, err = q.AddMember(ctx, db.AddMemberParams{GroupID: g.ID, UserID: int64(ownerID)})
+		_, err = q.AddMember(ctx, db.AddMemberParams{GroupID: g.ID, UserID: ownerID})
 		return err
 	})
 	if err != nil {
-		return db.GroupsGroup{}, fmt.Errorf("create group: %w", err)
+		return Group{}, fmt.Errorf("create group: %w", err)
 	}
-	return g, nil
+	return groupOf(g), nil
 }
 
 // UpdateGroup changes the fields given non-empty; owner only.
-func (s *Service) UpdateGroup(ctx context.Context, callerID, groupID uint64, f Fields) (db.GroupsGroup, error) {
+func (s *Service) UpdateGroup(ctx context.Context, callerID, groupID uint64, f Fields) (Group, error) {
 	var g db.GroupsGroup
 	err := s.inLockedGroup(ctx, groupID, func(q *db.Queries, current db.GroupsGroup) error {
-		if current.OwnerID != int64(callerID) {
+		if current.OwnerID != callerID {
 			return ErrNotOwner
 		}
 		next := db.UpdateGroupParams{
@@ -112,23 +112,23 @@ func (s *Service) UpdateGroup(ctx context.Context, callerID, groupID uint64, f F
 		g, err = q.UpdateGroup(ctx, next)
 		return err
 	})
-	return g, err
+	return groupOf(g), err
 }
 
-func (s *Service) GetGroup(ctx context.Context, groupID uint64) (db.GroupsGroup, error) {
-	g, err := s.q.GetGroup(ctx, int64(groupID))
+func (s *Service) GetGroup(ctx context.Context, groupID uint64) (Group, error) {
+	g, err := s.q.GetGroup(ctx, groupID)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return db.GroupsGroup{}, ErrNotFound
+		return Group{}, ErrNotFound
 	}
 	if err != nil {
-		return db.GroupsGroup{}, fmt.Errorf("get group %d: %w", groupID, err)
+		return Group{}, fmt.Errorf("get group %d: %w", groupID, err)
 	}
-	return g, nil
+	return groupOf(g), nil
 }
 
 // QueryGroups lists live groups whose name contains keyword
 // (case-insensitive), or all live groups for an empty keyword, by id.
-func (s *Service) QueryGroups(ctx context.Context, keyword string, page paging.Page) ([]db.GroupsGroup, uint64, error) {
+func (s *Service) QueryGroups(ctx context.Context, keyword string, page paging.Page) ([]Group, uint64, error) {
 	keyword = textsearch.Fold(keyword)
 	var (
 		groups []db.GroupsGroup
@@ -149,13 +149,17 @@ func (s *Service) QueryGroups(ctx context.Context, keyword string, page paging.P
 	if err != nil {
 		return nil, 0, fmt.Errorf("query groups: %w", err)
 	}
-	return groups, uint64(total), nil
+	out := make([]Group, len(groups))
+	for i, g := range groups {
+		out[i] = groupOf(g)
+	}
+	return out, uint64(total), nil
 }
 
 // DeleteGroup soft-deletes the group; owner only.
 func (s *Service) DeleteGroup(ctx context.Context, callerID, groupID uint64) error {
 	return s.inLockedGroup(ctx, groupID, func(q *db.Queries, g db.GroupsGroup) error {
-		if g.OwnerID != int64(callerID) {
+		if g.OwnerID != callerID {
 			return ErrNotOwner
 		}
 		return q.DeleteGroup(ctx, g.ID)
@@ -185,7 +189,7 @@ func (s *Service) JoinGroup(ctx context.Context, callerID, groupID, userID uint6
 	}
 	return s.inLockedGroup(ctx, groupID, func(q *db.Queries, g db.GroupsGroup) error {
 		if userID != callerID {
-			isMember, err := q.IsMember(ctx, db.IsMemberParams{GroupID: g.ID, UserID: int64(callerID)})
+			isMember, err := q.IsMember(ctx, db.IsMemberParams{GroupID: g.ID, UserID: callerID})
 			if err != nil {
 				return err
 			}
@@ -196,13 +200,13 @@ func (s *Service) JoinGroup(ctx context.Context, callerID, groupID, userID uint6
 				return inviteeErr
 			}
 		}
-		kicked, err := q.IsKicked(ctx, db.IsKickedParams{GroupID: g.ID, UserID: int64(userID)})
+		kicked, err := q.IsKicked(ctx, db.IsKickedParams{GroupID: g.ID, UserID: userID})
 		if err != nil {
 			return err
 		}
 		switch {
-		case kicked && callerID == uint64(g.OwnerID):
-			if err := q.ClearKick(ctx, db.ClearKickParams{GroupID: g.ID, UserID: int64(userID)}); err != nil {
+		case kicked && callerID == g.OwnerID:
+			if err := q.ClearKick(ctx, db.ClearKickParams{GroupID: g.ID, UserID: userID}); err != nil {
 				return err
 			}
 		case kicked && userID == callerID:
@@ -211,13 +215,13 @@ func (s *Service) JoinGroup(ctx context.Context, callerID, groupID, userID uint6
 			return ErrKickedByOwner
 		}
 		if int(g.MemberCount) >= s.cfg.MemberCap {
-			already, err := q.IsMember(ctx, db.IsMemberParams{GroupID: g.ID, UserID: int64(userID)})
+			already, err := q.IsMember(ctx, db.IsMemberParams{GroupID: g.ID, UserID: userID})
 			if err != nil || already {
 				return err
 			}
 			return ErrGroupFull
 		}
-		added, err := q.AddMember(ctx, db.AddMemberParams{GroupID: g.ID, UserID: int64(userID)})
+		added, err := q.AddMember(ctx, db.AddMemberParams{GroupID: g.ID, UserID: userID})
 		if err != nil || added == 0 {
 			return err
 		}
@@ -234,15 +238,15 @@ func (s *Service) QuitGroup(ctx context.Context, callerID, groupID, userID uint6
 	}
 	return s.inLockedGroup(ctx, groupID, func(q *db.Queries, g db.GroupsGroup) error {
 		switch {
-		case userID == uint64(g.OwnerID):
+		case userID == g.OwnerID:
 			if callerID == userID {
 				return ErrOwnerCannotQuit
 			}
 			return ErrNotOwner
-		case userID != callerID && g.OwnerID != int64(callerID):
+		case userID != callerID && g.OwnerID != callerID:
 			return ErrNotOwner
 		}
-		removed, err := q.RemoveMember(ctx, db.RemoveMemberParams{GroupID: g.ID, UserID: int64(userID)})
+		removed, err := q.RemoveMember(ctx, db.RemoveMemberParams{GroupID: g.ID, UserID: userID})
 		if err != nil {
 			return err
 		}
@@ -250,7 +254,7 @@ func (s *Service) QuitGroup(ctx context.Context, callerID, groupID, userID uint6
 			return ErrNotAMember
 		}
 		if userID != callerID {
-			err := q.RecordKick(ctx, db.RecordKickParams{GroupID: g.ID, UserID: int64(userID), KickedBy: int64(callerID)})
+			err := q.RecordKick(ctx, db.RecordKickParams{GroupID: g.ID, UserID: userID, KickedBy: int64(callerID)})
 			if err != nil {
 				return err
 			}
@@ -278,11 +282,7 @@ func (s *Service) Members(ctx context.Context, callerID, groupID uint64, page pa
 	if err != nil {
 		return nil, 0, fmt.Errorf("list members: %w", err)
 	}
-	userIDs := make([]uint64, len(ids))
-	for i, id := range ids {
-		userIDs[i] = uint64(id)
-	}
-	users, err := s.users.GetUsers(ctx, userIDs)
+	users, err := s.users.GetUsers(ctx, ids)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -290,8 +290,8 @@ func (s *Service) Members(ctx context.Context, callerID, groupID uint64, page pa
 	for _, u := range users {
 		byID[u.GetId()] = u
 	}
-	ordered := make([]*userpb.User, 0, len(userIDs))
-	for _, id := range userIDs {
+	ordered := make([]*userpb.User, 0, len(ids))
+	for _, id := range ids {
 		if u, ok := byID[id]; ok {
 			ordered = append(ordered, u)
 		}
@@ -302,7 +302,7 @@ func (s *Service) Members(ctx context.Context, callerID, groupID uint64, page pa
 // JoinedAt is when userID joined the live group groupID; false when it is
 // not a member.
 func (s *Service) JoinedAt(ctx context.Context, groupID, userID uint64) (time.Time, bool, error) {
-	at, err := s.q.JoinedAt(ctx, db.JoinedAtParams{GroupID: int64(groupID), UserID: int64(userID)})
+	at, err := s.q.JoinedAt(ctx, db.JoinedAtParams{GroupID: groupID, UserID: userID})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return time.Time{}, false, nil
 	}
@@ -314,17 +314,21 @@ func (s *Service) JoinedAt(ctx context.Context, groupID, userID uint64) (time.Ti
 
 // GroupsOf lists the live groups userID is a member of, by id, with when it
 // joined each.
-func (s *Service) GroupsOf(ctx context.Context, userID uint64) ([]db.GroupsOfRow, error) {
-	groups, err := s.q.GroupsOf(ctx, int64(userID))
+func (s *Service) GroupsOf(ctx context.Context, userID uint64) ([]Membership, error) {
+	rows, err := s.q.GroupsOf(ctx, userID)
 	if err != nil {
 		return nil, fmt.Errorf("groups of user %d: %w", userID, err)
 	}
-	return groups, nil
+	out := make([]Membership, len(rows))
+	for i, r := range rows {
+		out[i] = Membership{Group: groupOf(r.GroupsGroup), JoinedAt: r.JoinedAt}
+	}
+	return out, nil
 }
 
 // IsMember reports whether userID is a member of the live group groupID.
 func (s *Service) IsMember(ctx context.Context, groupID, userID uint64) (bool, error) {
-	ok, err := s.q.IsMember(ctx, db.IsMemberParams{GroupID: int64(groupID), UserID: int64(userID)})
+	ok, err := s.q.IsMember(ctx, db.IsMemberParams{GroupID: groupID, UserID: userID})
 	if err != nil {
 		return false, fmt.Errorf("is member: %w", err)
 	}
@@ -337,16 +341,12 @@ func (s *Service) MemberIDsAfter(ctx context.Context, groupID, afterUserID uint6
 		return nil, err
 	}
 	ids, err := s.q.ListMemberIDsAfter(ctx, db.ListMemberIDsAfterParams{
-		GroupID: int64(groupID), AfterUserID: int64(afterUserID), RowLimit: int64(limit),
+		GroupID: groupID, AfterUserID: afterUserID, RowLimit: int64(limit),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list member ids: %w", err)
 	}
-	out := make([]uint64, len(ids))
-	for i, id := range ids {
-		out[i] = uint64(id)
-	}
-	return out, nil
+	return ids, nil
 }
 
 // inLockedGroup runs fn in a transaction holding the live group's row lock,
@@ -354,7 +354,7 @@ func (s *Service) MemberIDsAfter(ctx context.Context, groupID, afterUserID uint6
 func (s *Service) inLockedGroup(ctx context.Context, groupID uint64, fn func(q *db.Queries, g db.GroupsGroup) error) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
-		g, err := q.LockGroup(ctx, int64(groupID))
+		g, err := q.LockGroup(ctx, groupID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ErrNotFound
 		}

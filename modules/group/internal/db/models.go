@@ -9,13 +9,13 @@ import (
 )
 
 type GroupsGroup struct {
-	ID           int64
+	ID           uint64
 	Name         string
 	NameFolded   string
 	Introduction string
 	AvatarUrl    string
 	Extra        string
-	OwnerID      int64
+	OwnerID      uint64
 	MemberCount  int32
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
@@ -23,14 +23,14 @@ type GroupsGroup struct {
 }
 
 type GroupsKick struct {
-	GroupID  int64
-	UserID   int64
+	GroupID  uint64
+	UserID   uint64
 	KickedBy int64
 	KickedAt time.Time
 }
 
 type GroupsMember struct {
-	GroupID  int64
-	UserID   int64
+	GroupID  uint64
+	UserID   uint64
 	JoinedAt time.Time
 }

@@ -16,8 +16,8 @@ ON CONFLICT DO NOTHING
 `
 
 type AddMemberParams struct {
-	GroupID int64
-	UserID  int64
+	GroupID uint64
+	UserID  uint64
 }
 
 func (q *Queries) AddMember(ctx context.Context, arg AddMemberParams) (int64, error) {
@@ -34,7 +34,7 @@ UPDATE groups.groups SET member_count = member_count + $1::integer WHERE id = $2
 
 type AdjustMemberCountParams struct {
 	Delta int32
-	ID    int64
+	ID    uint64
 }
 
 func (q *Queries) AdjustMemberCount(ctx context.Context, arg AdjustMemberCountParams) error {
@@ -47,8 +47,8 @@ DELETE FROM groups.kicks WHERE group_id = $1 AND user_id = $2
 `
 
 type ClearKickParams struct {
-	GroupID int64
-	UserID  int64
+	GroupID uint64
+	UserID  uint64
 }
 
 func (q *Queries) ClearKick(ctx context.Context, arg ClearKickParams) error {
@@ -93,7 +93,7 @@ type CreateGroupParams struct {
 	NameFolded   string
 	Introduction string
 	AvatarUrl    string
-	OwnerID      int64
+	OwnerID      uint64
 }
 
 // Queries return whole groups.groups rows (one Go type, db.GroupsGroup).
@@ -128,7 +128,7 @@ UPDATE groups.groups SET deleted_at = now(), updated_at = now()
 WHERE id = $1 AND deleted_at IS NULL
 `
 
-func (q *Queries) DeleteGroup(ctx context.Context, id int64) error {
+func (q *Queries) DeleteGroup(ctx context.Context, id uint64) error {
 	_, err := q.db.Exec(ctx, deleteGroup, id)
 	return err
 }
@@ -137,7 +137,7 @@ const getGroup = `-- name: GetGroup :one
 SELECT id, name, name_folded, introduction, avatar_url, extra, owner_id, member_count, created_at, updated_at, deleted_at FROM groups.groups WHERE id = $1 AND deleted_at IS NULL
 `
 
-func (q *Queries) GetGroup(ctx context.Context, id int64) (GroupsGroup, error) {
+func (q *Queries) GetGroup(ctx context.Context, id uint64) (GroupsGroup, error) {
 	row := q.db.QueryRow(ctx, getGroup, id)
 	var i GroupsGroup
 	err := row.Scan(
@@ -168,7 +168,7 @@ type GroupsOfRow struct {
 	JoinedAt    time.Time
 }
 
-func (q *Queries) GroupsOf(ctx context.Context, userID int64) ([]GroupsOfRow, error) {
+func (q *Queries) GroupsOf(ctx context.Context, userID uint64) ([]GroupsOfRow, error) {
 	rows, err := q.db.Query(ctx, groupsOf, userID)
 	if err != nil {
 		return nil, err
@@ -206,8 +206,8 @@ SELECT EXISTS (SELECT 1 FROM groups.kicks WHERE group_id = $1 AND user_id = $2)
 `
 
 type IsKickedParams struct {
-	GroupID int64
-	UserID  int64
+	GroupID uint64
+	UserID  uint64
 }
 
 func (q *Queries) IsKicked(ctx context.Context, arg IsKickedParams) (bool, error) {
@@ -226,8 +226,8 @@ SELECT EXISTS (
 `
 
 type IsMemberParams struct {
-	GroupID int64
-	UserID  int64
+	GroupID uint64
+	UserID  uint64
 }
 
 func (q *Queries) IsMember(ctx context.Context, arg IsMemberParams) (bool, error) {
@@ -244,8 +244,8 @@ WHERE m.group_id = $1 AND m.user_id = $2 AND g.deleted_at IS NULL
 `
 
 type JoinedAtParams struct {
-	GroupID int64
-	UserID  int64
+	GroupID uint64
+	UserID  uint64
 }
 
 func (q *Queries) JoinedAt(ctx context.Context, arg JoinedAtParams) (time.Time, error) {
@@ -307,21 +307,21 @@ LIMIT $3::bigint
 `
 
 type ListMemberIDsAfterParams struct {
-	GroupID     int64
-	AfterUserID int64
+	GroupID     uint64
+	AfterUserID uint64
 	RowLimit    int64
 }
 
 // Keyset paging by user id, for fan-out over large groups.
-func (q *Queries) ListMemberIDsAfter(ctx context.Context, arg ListMemberIDsAfterParams) ([]int64, error) {
+func (q *Queries) ListMemberIDsAfter(ctx context.Context, arg ListMemberIDsAfterParams) ([]uint64, error) {
 	rows, err := q.db.Query(ctx, listMemberIDsAfter, arg.GroupID, arg.AfterUserID, arg.RowLimit)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var items []int64
+	var items []uint64
 	for rows.Next() {
-		var user_id int64
+		var user_id uint64
 		if err := rows.Scan(&user_id); err != nil {
 			return nil, err
 		}
@@ -341,20 +341,20 @@ LIMIT $3::bigint OFFSET $2::bigint
 `
 
 type ListMembersByJoinTimeParams struct {
-	GroupID   int64
+	GroupID   uint64
 	RowOffset int64
 	RowLimit  int64
 }
 
-func (q *Queries) ListMembersByJoinTime(ctx context.Context, arg ListMembersByJoinTimeParams) ([]int64, error) {
+func (q *Queries) ListMembersByJoinTime(ctx context.Context, arg ListMembersByJoinTimeParams) ([]uint64, error) {
 	rows, err := q.db.Query(ctx, listMembersByJoinTime, arg.GroupID, arg.RowOffset, arg.RowLimit)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var items []int64
+	var items []uint64
 	for rows.Next() {
-		var user_id int64
+		var user_id uint64
 		if err := rows.Scan(&user_id); err != nil {
 			return nil, err
 		}
@@ -370,7 +370,7 @@ const lockGroup = `-- name: LockGroup :one
 SELECT id, name, name_folded, introduction, avatar_url, extra, owner_id, member_count, created_at, updated_at, deleted_at FROM groups.groups WHERE id = $1 AND deleted_at IS NULL FOR NO KEY UPDATE
 `
 
-func (q *Queries) LockGroup(ctx context.Context, id int64) (GroupsGroup, error) {
+func (q *Queries) LockGroup(ctx context.Context, id uint64) (GroupsGroup, error) {
 	row := q.db.QueryRow(ctx, lockGroup, id)
 	var i GroupsGroup
 	err := row.Scan(
@@ -395,8 +395,8 @@ ON CONFLICT (group_id, user_id) DO UPDATE SET kicked_by = EXCLUDED.kicked_by, ki
 `
 
 type RecordKickParams struct {
-	GroupID  int64
-	UserID   int64
+	GroupID  uint64
+	UserID   uint64
 	KickedBy int64
 }
 
@@ -410,8 +410,8 @@ DELETE FROM groups.members WHERE group_id = $1 AND user_id = $2
 `
 
 type RemoveMemberParams struct {
-	GroupID int64
-	UserID  int64
+	GroupID uint64
+	UserID  uint64
 }
 
 func (q *Queries) RemoveMember(ctx context.Context, arg RemoveMemberParams) (int64, error) {
@@ -483,7 +483,7 @@ type UpdateGroupParams struct {
 	NameFolded   string
 	Introduction string
 	AvatarUrl    string
-	ID           int64
+	ID           uint64
 }
 
 func (q *Queries) UpdateGroup(ctx context.Context, arg UpdateGroupParams) (GroupsGroup, error) {

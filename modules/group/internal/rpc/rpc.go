@@ -12,7 +12,6 @@ import (
 	"github.com/parley-im/parley/api/gen/grouppb"
 	"github.com/parley-im/parley/api/rules/grouprules"
 	"github.com/parley-im/parley/modules/group/internal/app"
-	"github.com/parley-im/parley/modules/group/internal/db"
 	"github.com/parley-im/parley/platform/apperr"
 	"github.com/parley-im/parley/platform/auth"
 	"github.com/parley-im/parley/platform/grpcserver"
@@ -149,14 +148,14 @@ func (s *Server) GetGroupUser(ctx context.Context, req *grouppb.GetGroupUserRequ
 }
 
 // ToProto is a stored group on the wire, the avatar a public link.
-func ToProto(g db.GroupsGroup, links *media.Links) *grouppb.Group {
+func ToProto(g app.Group, links *media.Links) *grouppb.Group {
 	pb := &grouppb.Group{
-		Id:           uint64(g.ID),
+		Id:           g.ID,
 		Name:         g.Name,
 		Introduction: g.Introduction,
-		AvatarUrl:    links.RenderPublic(g.AvatarUrl),
+		AvatarUrl:    links.RenderPublic(g.AvatarURL),
 		Extra:        g.Extra,
-		UserId:       uint64(g.OwnerID),
+		UserId:       g.OwnerID,
 		CreatedAt:    timestamppb.New(g.CreatedAt),
 		UpdatedAt:    timestamppb.New(g.UpdatedAt),
 	}

@@ -193,28 +193,25 @@ func (s *Service) store(ctx context.Context, conv conversation, out Outgoing, re
 	lock.Lock()
 	defer lock.Unlock()
 
-	atUsers := make([]int64, len(out.AtUsers))
-	for i, u := range out.AtUsers {
-		atUsers[i] = int64(u)
-	}
 	params := db.StoreMessageParams{
-		ConversationID: id, UserA: int64(conv.userA), UserB: int64(conv.userB), GroupID: int64(conv.groupID),
-		FromUserID: int64(out.From), ToUserID: int64(out.ToUser), ToGroupID: int64(out.ToGroup),
-		Type: int16(out.Body.Type), Body: body, AtUserIds: atUsers,
+		ConversationID: id, UserA: conv.userA, UserB: conv.userB, GroupID: conv.groupID,
+		FromUserID: out.From, ToUserID: out.ToUser, ToGroupID: out.ToGroup,
+		// Never nil: pgx sends a nil slice as NULL, the column wants '{}'.
+		Type: int16(out.Body.Type), Body: body, AtUserIds: append([]uint64{}, out.AtUsers...),
 	}
 	var stored db.MessagesMessage
-	var repeatID int64
+	var repeatID uint64
 	if out.IdempotencyKey == "" {
 		// One statement: atomic without a transaction of our own.
 		row, err := s.q.StoreMessage(ctx, params)
 		if err != nil {
 			return 0, fmt.Errorf("store message in %s: %w", id, err)
 		}
-		stored = db.MessagesMessage(row)
+		stored = storedMessage(row)
 	} else {
 		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 			q := s.q.WithTx(tx)
-			key := db.ClaimIdempotencyKeyParams{SenderID: int64(out.From), Key: out.IdempotencyKey}
+			key := db.ClaimIdempotencyKeyParams{SenderID: out.From, Key: out.IdempotencyKey}
 			_, err := q.ClaimIdempotencyKey(ctx, key)
 			if errors.Is(err, pgx.ErrNoRows) {
 				repeatID, err = q.IdempotentMessageID(ctx, db.IdempotentMessageIDParams(key))
@@ -227,7 +224,7 @@ func (s *Service) store(ctx context.Context, conv conversation, out Outgoing, re
 			if err != nil {
 				return err
 			}
-			stored = db.MessagesMessage(row)
+			stored = storedMessage(row)
 			return q.SetIdempotentMessageID(ctx, db.SetIdempotentMessageIDParams{
 				SenderID: key.SenderID, Key: key.Key, MessageID: stored.ID,
 			})
@@ -237,7 +234,7 @@ func (s *Service) store(ctx context.Context, conv conversation, out Outgoing, re
 		}
 	}
 	if repeatID != 0 {
-		return uint64(repeatID), nil
+		return repeatID, nil
 	}
 	msg, err := s.toProto(stored)
 	if err != nil {
@@ -251,7 +248,21 @@ func (s *Service) store(ctx context.Context, conv conversation, out Outgoing, re
 	// recipients catch up through SyncMessages.
 	_ = s.bus.Publish(ctx, bus.Delivery{UserIDs: recipients, Cmd: CmdMessage, Data: data,
 		Conversation: msg.GetConversationId(), Seq: msg.GetSeq()})
-	return uint64(stored.ID), nil
+	return stored.ID, nil
+}
+
+// storedMessage is StoreMessage's row as the table's: sqlc cannot trace the
+// columns a CTE returns to the table, so it types them as bigint.
+func storedMessage(r db.StoreMessageRow) db.MessagesMessage {
+	atUsers := make([]uint64, len(r.AtUserIds))
+	for i, u := range r.AtUserIds {
+		atUsers[i] = uint64(u)
+	}
+	return db.MessagesMessage{
+		ID: uint64(r.ID), ConversationID: r.ConversationID, Seq: uint64(r.Seq),
+		FromUserID: uint64(r.FromUserID), ToUserID: uint64(r.ToUserID), ToGroupID: uint64(r.ToGroupID),
+		Type: r.Type, Body: r.Body, AtUserIds: atUsers, CreatedAt: r.CreatedAt,
+	}
 }
 
 // Run deletes expired idempotency keys every KeyCleanupInterval until ctx ends.
@@ -304,17 +315,15 @@ func (s *Service) lockFor(conversationID string) *sync.Mutex {
 // it is answered only to the conversation's participants.
 func (s *Service) toProto(m db.MessagesMessage) (*messagepb.Message, error) {
 	pb := &messagepb.Message{
-		Id:             uint64(m.ID),
+		Id:             m.ID,
 		ConversationId: m.ConversationID,
-		Seq:            uint64(m.Seq),
-		FromUserId:     uint64(m.FromUserID),
-		ToUserId:       uint64(m.ToUserID),
-		ToGroupId:      uint64(m.ToGroupID),
+		Seq:            m.Seq,
+		FromUserId:     m.FromUserID,
+		ToUserId:       m.ToUserID,
+		ToGroupId:      m.ToGroupID,
 		Type:           messagepb.MESSAGE_TYPE(m.Type),
 		CreatedAt:      timestamppb.New(m.CreatedAt),
-	}
-	for _, u := range m.AtUserIds {
-		pb.AtUserId = append(pb.AtUserId, uint64(u))
+		AtUserId:       m.AtUserIds,
 	}
 	if err := setBody(pb, pb.Type, m.Body, s.links.RenderPrivate); err != nil {
 		return nil, err

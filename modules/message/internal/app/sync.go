@@ -80,7 +80,7 @@ func (s *Service) Sync(ctx context.Context, userID uint64, conversationID string
 		limit = MaxSyncLimit
 	}
 	rows, err := s.q.MessagesAfter(ctx, db.MessagesAfterParams{
-		ConversationID: conv.ID(), AfterSeq: int64(min(afterSeq, 1<<62)), RowLimit: int64(limit) + 1,
+		ConversationID: conv.ID(), AfterSeq: min(afterSeq, 1<<62), RowLimit: int64(limit) + 1,
 	})
 	if err != nil {
 		return nil, false, fmt.Errorf("sync %s: %w", conv.ID(), err)
@@ -112,10 +112,10 @@ func (s *Service) MarkRead(ctx context.Context, userID uint64, conversationID st
 	if err != nil {
 		return fmt.Errorf("mark read %s: %w", conv.ID(), err)
 	}
-	if seq > uint64(c.LastSeq) {
+	if seq > c.LastSeq {
 		return ErrSeqBeyondLatest
 	}
-	if err := s.q.MarkRead(ctx, db.MarkReadParams{UserID: int64(userID), ConversationID: c.ID, ReadSeq: int64(seq)}); err != nil {
+	if err := s.q.MarkRead(ctx, db.MarkReadParams{UserID: userID, ConversationID: c.ID, ReadSeq: seq}); err != nil {
 		return fmt.Errorf("mark read %s: %w", conv.ID(), err)
 	}
 	return nil
@@ -141,7 +141,7 @@ func (s *Service) Conversations(ctx context.Context, userID uint64) ([]*messagep
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.q.ConversationsOf(ctx, db.ConversationsOfParams{UserID: int64(userID), GroupIds: groupIDs, RowLimit: MaxConversations})
+	rows, err := s.q.ConversationsOf(ctx, db.ConversationsOfParams{UserID: userID, GroupIds: groupIDs, RowLimit: MaxConversations})
 	if err != nil {
 		return nil, fmt.Errorf("list conversations: %w", err)
 	}
@@ -180,18 +180,18 @@ func (s *Service) Conversations(ctx context.Context, userID uint64) ([]*messagep
 		}
 		pb := &messagepb.Conversation{
 			ConversationId: c.ID,
-			LastSeq:        uint64(c.LastSeq),
+			LastSeq:        c.LastSeq,
 			// What came before the caller joined counts as read.
-			ReadSeq: min(max(uint64(r.ReadSeq), first-1), uint64(c.LastSeq)),
+			ReadSeq: min(max(uint64(r.ReadSeq), first-1), c.LastSeq),
 		}
 		pb.UnreadCount = pb.LastSeq - pb.ReadSeq
 		if c.GroupID != 0 {
-			pb.PeerGroup = groupByID[uint64(c.GroupID)]
-			delete(groupByID, uint64(c.GroupID))
+			pb.PeerGroup = groupByID[c.GroupID]
+			delete(groupByID, c.GroupID)
 		} else {
 			pb.PeerUser = peerByID[peerOf(c, userID)]
 		}
-		if m, ok := lastByConv[c.ID]; ok && uint64(m.Seq) >= first {
+		if m, ok := lastByConv[c.ID]; ok && m.Seq >= first {
 			if pb.LastMessage, err = s.toProto(m); err != nil {
 				return nil, err
 			}
@@ -222,8 +222,8 @@ func (s *Service) Conversations(ctx context.Context, userID uint64) ([]*messagep
 }
 
 func peerOf(c db.MessagesConversation, userID uint64) uint64 {
-	if uint64(c.UserA) == userID {
-		return uint64(c.UserB)
+	if c.UserA == userID {
+		return c.UserB
 	}
-	return uint64(c.UserA)
+	return c.UserA
 }

@@ -10,36 +10,36 @@ import (
 
 type MessagesConversation struct {
 	ID            string
-	UserA         int64
-	UserB         int64
-	GroupID       int64
-	LastSeq       int64
+	UserA         uint64
+	UserB         uint64
+	GroupID       uint64
+	LastSeq       uint64
 	LastMessageAt time.Time
 	CreatedAt     time.Time
 }
 
 type MessagesIdempotencyKey struct {
-	SenderID  int64
+	SenderID  uint64
 	Key       string
-	MessageID int64
+	MessageID uint64
 	CreatedAt time.Time
 }
 
 type MessagesMessage struct {
-	ID             int64
+	ID             uint64
 	ConversationID string
-	Seq            int64
-	FromUserID     int64
-	ToUserID       int64
-	ToGroupID      int64
+	Seq            uint64
+	FromUserID     uint64
+	ToUserID       uint64
+	ToGroupID      uint64
 	Type           int16
 	Body           []byte
-	AtUserIds      []int64
+	AtUserIds      []uint64
 	CreatedAt      time.Time
 }
 
 type MessagesRead struct {
-	UserID         int64
+	UserID         uint64
 	ConversationID string
-	ReadSeq        int64
+	ReadSeq        uint64
 }

@@ -20,16 +20,16 @@ RETURNING sender_id
 `
 
 type ClaimIdempotencyKeyParams struct {
-	SenderID int64
+	SenderID uint64
 	Key      string
 }
 
 // Claims the key for this transaction: a row back means the key is new (or
 // its last use expired) and the send goes ahead; no row means a live send
 // already used it (the claim waits for that send's transaction to end).
-func (q *Queries) ClaimIdempotencyKey(ctx context.Context, arg ClaimIdempotencyKeyParams) (int64, error) {
+func (q *Queries) ClaimIdempotencyKey(ctx context.Context, arg ClaimIdempotencyKeyParams) (uint64, error) {
 	row := q.db.QueryRow(ctx, claimIdempotencyKey, arg.SenderID, arg.Key)
-	var sender_id int64
+	var sender_id uint64
 	err := row.Scan(&sender_id)
 	return sender_id, err
 }
@@ -44,7 +44,7 @@ LIMIT $3::bigint
 `
 
 type ConversationsOfParams struct {
-	UserID   int64
+	UserID   uint64
 	GroupIds []int64
 	RowLimit int64
 }
@@ -193,13 +193,13 @@ SELECT message_id FROM messages.idempotency_keys WHERE sender_id = $1 AND key = 
 `
 
 type IdempotentMessageIDParams struct {
-	SenderID int64
+	SenderID uint64
 	Key      string
 }
 
-func (q *Queries) IdempotentMessageID(ctx context.Context, arg IdempotentMessageIDParams) (int64, error) {
+func (q *Queries) IdempotentMessageID(ctx context.Context, arg IdempotentMessageIDParams) (uint64, error) {
 	row := q.db.QueryRow(ctx, idempotentMessageID, arg.SenderID, arg.Key)
-	var message_id int64
+	var message_id uint64
 	err := row.Scan(&message_id)
 	return message_id, err
 }
@@ -249,9 +249,9 @@ SET read_seq = greatest(messages.reads.read_seq, excluded.read_seq)
 `
 
 type MarkReadParams struct {
-	UserID         int64
+	UserID         uint64
 	ConversationID string
-	ReadSeq        int64
+	ReadSeq        uint64
 }
 
 func (q *Queries) MarkRead(ctx context.Context, arg MarkReadParams) error {
@@ -268,7 +268,7 @@ LIMIT $3::bigint
 
 type MessagesAfterParams struct {
 	ConversationID string
-	AfterSeq       int64
+	AfterSeq       uint64
 	RowLimit       int64
 }
 
@@ -308,8 +308,8 @@ UPDATE messages.idempotency_keys SET message_id = $1 WHERE sender_id = $2 AND ke
 `
 
 type SetIdempotentMessageIDParams struct {
-	MessageID int64
-	SenderID  int64
+	MessageID uint64
+	SenderID  uint64
 	Key       string
 }
 
@@ -341,15 +341,15 @@ SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, bo
 
 type StoreMessageParams struct {
 	ConversationID string
-	UserA          int64
-	UserB          int64
-	GroupID        int64
-	FromUserID     int64
-	ToUserID       int64
-	ToGroupID      int64
+	UserA          uint64
+	UserB          uint64
+	GroupID        uint64
+	FromUserID     uint64
+	ToUserID       uint64
+	ToGroupID      uint64
 	Type           int16
 	Body           []byte
-	AtUserIds      []int64
+	AtUserIds      []uint64
 }
 
 type StoreMessageRow struct {

@@ -194,13 +194,13 @@ type NewUser struct {
 	Password  string
 }
 
-func (s *Service) CreateUser(ctx context.Context, in NewUser) (db.UsersUser, error) {
+func (s *Service) CreateUser(ctx context.Context, in NewUser) (User, error) {
 	if !allowFrom(ctx, s.signUps) {
-		return db.UsersUser{}, ErrTooManySignUps
+		return User{}, ErrTooManySignUps
 	}
 	hash, err := s.hashPassword(ctx, in.Password)
 	if err != nil {
-		return db.UsersUser{}, err
+		return User{}, err
 	}
 	// One transaction: the user and its nickname's skeletons, or neither.
 	var u db.UsersUser
@@ -222,14 +222,14 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (db.UsersUser, err
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" { // unique_violation
 		if pgErr.ConstraintName == "nickname_skeletons_pkey" {
-			return db.UsersUser{}, ErrNicknameLookalike
+			return User{}, ErrNicknameLookalike
 		}
-		return db.UsersUser{}, ErrNicknameTaken
+		return User{}, ErrNicknameTaken
 	}
 	if err != nil {
-		return db.UsersUser{}, fmt.Errorf("create user: %w", err)
+		return User{}, fmt.Errorf("create user: %w", err)
 	}
-	return u, nil
+	return userOf(u), nil
 }
 
 // Login checks the credentials and issues a new token; see reserveAttempt.
@@ -336,7 +336,7 @@ func (s *Service) loginBackoff(failures int64, last time.Time) time.Duration {
 // itself is only ever in the client's hands. checkedHash is the password
 // hash the login was checked against: if the password changed meanwhile,
 // no token is issued (the change revokes every token, this one included).
-func (s *Service) issueToken(ctx context.Context, userID int64, checkedHash string) (string, error) {
+func (s *Service) issueToken(ctx context.Context, userID uint64, checkedHash string) (string, error) {
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
 		return "", err
@@ -383,13 +383,19 @@ func (s *Service) Authenticate(ctx context.Context, token string) (auth.Identity
 	if err != nil {
 		return auth.Identity{}, fmt.Errorf("authenticate: %w", err)
 	}
-	id := auth.Identity{UserID: uint64(row.ID), Admin: row.IsAdmin, ExpiresAt: row.ExpiresAt, IssuedAt: row.CreatedAt}
+	id := auth.Identity{UserID: row.ID, Admin: row.IsAdmin, ExpiresAt: row.ExpiresAt, IssuedAt: row.CreatedAt}
 	s.authCache.put(hash, id, now, row.ExpiresAt, generation)
 	return id, nil
 }
 
-func (s *Service) GetUser(ctx context.Context, id uint64) (db.UsersUser, error) {
-	u, err := s.q.GetUser(ctx, int64(id))
+func (s *Service) GetUser(ctx context.Context, id uint64) (User, error) {
+	u, err := s.getUser(ctx, id)
+	return userOf(u), err
+}
+
+// getUser is the stored user, credentials included.
+func (s *Service) getUser(ctx context.Context, id uint64) (db.UsersUser, error) {
+	u, err := s.q.GetUser(ctx, id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return db.UsersUser{}, ErrNotFound
 	}
@@ -399,7 +405,8 @@ func (s *Service) GetUser(ctx context.Context, id uint64) (db.UsersUser, error) 
 	return u, nil
 }
 
-func (s *Service) GetUsers(ctx context.Context, ids []uint64) ([]db.UsersUser, error) {
+func (s *Service) GetUsers(ctx context.Context, ids []uint64) ([]User, error) {
+	// The query's array parameter is bigint[]: sqlc types it []int64.
 	ids64 := make([]int64, len(ids))
 	for i, id := range ids {
 		ids64[i] = int64(id)
@@ -408,12 +415,12 @@ func (s *Service) GetUsers(ctx context.Context, ids []uint64) ([]db.UsersUser, e
 	if err != nil {
 		return nil, fmt.Errorf("get users: %w", err)
 	}
-	return users, nil
+	return usersOf(users, userOf), nil
 }
 
 // QueryUsers lists users whose nickname contains keyword (case-insensitive),
 // or all users for an empty keyword, by id, one page at a time.
-func (s *Service) QueryUsers(ctx context.Context, keyword string, page paging.Page) ([]db.UsersUser, uint64, error) {
+func (s *Service) QueryUsers(ctx context.Context, keyword string, page paging.Page) ([]User, uint64, error) {
 	keyword = textsearch.Fold(keyword)
 	var (
 		users []db.UsersUser
@@ -434,7 +441,7 @@ func (s *Service) QueryUsers(ctx context.Context, keyword string, page paging.Pa
 	if err != nil {
 		return nil, 0, fmt.Errorf("query users: %w", err)
 	}
-	return users, uint64(total), nil
+	return usersOf(users, userOf), uint64(total), nil
 }
 
 // UpdatePassword sets a new password and revokes every token of the user.
@@ -448,12 +455,9 @@ const freshLogin = 5 * time.Minute
 // as a failed login.
 func (s *Service) UpdatePassword(ctx context.Context, caller auth.Identity, oldPassword, password string) error {
 	userID := caller.UserID
-	u, err := s.q.GetUser(ctx, int64(userID))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return ErrNotFound
-	}
+	u, err := s.getUser(ctx, userID)
 	if err != nil {
-		return fmt.Errorf("get user: %w", err)
+		return err
 	}
 	// The validator knew no nickname; a guesser would.
 	if err := userrules.CheckPasswordStrength(password, u.Nickname); err != nil {
@@ -472,14 +476,14 @@ func (s *Service) UpdatePassword(ctx context.Context, caller auth.Identity, oldP
 	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
-		n, err := q.UpdatePassword(ctx, db.UpdatePasswordParams{ID: int64(userID), PasswordHash: hash})
+		n, err := q.UpdatePassword(ctx, db.UpdatePasswordParams{ID: userID, PasswordHash: hash})
 		if err != nil {
 			return fmt.Errorf("update password: %w", err)
 		}
 		if n == 0 {
 			return ErrNotFound
 		}
-		if err := q.DeleteUserTokens(ctx, int64(userID)); err != nil {
+		if err := q.DeleteUserTokens(ctx, userID); err != nil {
 			return fmt.Errorf("revoke tokens: %w", err)
 		}
 		return nil
@@ -517,7 +521,7 @@ func (s *Service) checkPassword(ctx context.Context, u db.UsersUser, password st
 func (s *Service) ForgetTokens(userID uint64) { s.authCache.forget(userID) }
 
 func (s *Service) UpdateAvatar(ctx context.Context, userID uint64, url string) error {
-	n, err := s.q.UpdateAvatar(ctx, db.UpdateAvatarParams{ID: int64(userID), AvatarUrl: url})
+	n, err := s.q.UpdateAvatar(ctx, db.UpdateAvatarParams{ID: userID, AvatarUrl: url})
 	if err != nil {
 		return fmt.Errorf("update avatar: %w", err)
 	}

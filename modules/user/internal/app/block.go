@@ -22,7 +22,7 @@ func (s *Service) Block(ctx context.Context, blockerID, blockedID uint64) error 
 	if _, err := s.GetUser(ctx, blockedID); err != nil {
 		return err
 	}
-	if err := s.q.Block(ctx, db.BlockParams{BlockerID: int64(blockerID), BlockedID: int64(blockedID)}); err != nil {
+	if err := s.q.Block(ctx, db.BlockParams{BlockerID: blockerID, BlockedID: blockedID}); err != nil {
 		return fmt.Errorf("block: %w", err)
 	}
 	return nil
@@ -30,7 +30,7 @@ func (s *Service) Block(ctx context.Context, blockerID, blockedID uint64) error 
 
 // Unblock lifts a block; not having blocked is no error.
 func (s *Service) Unblock(ctx context.Context, blockerID, blockedID uint64) error {
-	if err := s.q.Unblock(ctx, db.UnblockParams{BlockerID: int64(blockerID), BlockedID: int64(blockedID)}); err != nil {
+	if err := s.q.Unblock(ctx, db.UnblockParams{BlockerID: blockerID, BlockedID: blockedID}); err != nil {
 		return fmt.Errorf("unblock: %w", err)
 	}
 	return nil
@@ -39,7 +39,7 @@ func (s *Service) Unblock(ctx context.Context, blockerID, blockedID uint64) erro
 // IsBlocked reports whether blockerID has blocked blockedID; ErrNotFound
 // when blockerID is not a live user (one query for a send's two checks).
 func (s *Service) IsBlocked(ctx context.Context, blockerID, blockedID uint64) (bool, error) {
-	blocked, err := s.q.IsBlocked(ctx, db.IsBlockedParams{BlockerID: int64(blockerID), BlockedID: int64(blockedID)})
+	blocked, err := s.q.IsBlocked(ctx, db.IsBlockedParams{BlockerID: blockerID, BlockedID: blockedID})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return false, ErrNotFound
 	}
@@ -50,14 +50,14 @@ func (s *Service) IsBlocked(ctx context.Context, blockerID, blockedID uint64) (b
 }
 
 // Blocked lists whom userID has blocked, most recent first.
-func (s *Service) Blocked(ctx context.Context, userID uint64, page paging.Page) ([]db.UsersUser, uint64, error) {
-	rows, err := s.q.ListBlocked(ctx, db.ListBlockedParams{UserID: int64(userID), RowLimit: page.Limit(), RowOffset: page.Offset()})
+func (s *Service) Blocked(ctx context.Context, userID uint64, page paging.Page) ([]User, uint64, error) {
+	rows, err := s.q.ListBlocked(ctx, db.ListBlockedParams{UserID: userID, RowLimit: page.Limit(), RowOffset: page.Offset()})
 	if err != nil {
 		return nil, 0, fmt.Errorf("list blocked: %w", err)
 	}
-	total, err := s.q.CountBlocked(ctx, int64(userID))
+	total, err := s.q.CountBlocked(ctx, userID)
 	if err != nil {
 		return nil, 0, fmt.Errorf("count blocked: %w", err)
 	}
-	return usersOf(rows, func(r db.ListBlockedRow) db.UsersUser { return r.UsersUser }), uint64(total), nil
+	return usersOf(rows, func(r db.ListBlockedRow) User { return userOf(r.UsersUser) }), uint64(total), nil
 }

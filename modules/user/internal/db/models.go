@@ -9,14 +9,14 @@ import (
 )
 
 type UsersBlock struct {
-	BlockerID int64
-	BlockedID int64
+	BlockerID uint64
+	BlockedID uint64
 	CreatedAt time.Time
 }
 
 type UsersFollow struct {
-	FollowerID int64
-	FolloweeID int64
+	FollowerID uint64
+	FolloweeID uint64
 	CreatedAt  time.Time
 }
 
@@ -29,18 +29,18 @@ type UsersLoginFailure struct {
 
 type UsersNicknameSkeleton struct {
 	Skeleton string
-	UserID   int64
+	UserID   uint64
 }
 
 type UsersToken struct {
 	TokenHash []byte
-	UserID    int64
+	UserID    uint64
 	CreatedAt time.Time
 	ExpiresAt time.Time
 }
 
 type UsersUser struct {
-	ID             int64
+	ID             uint64
 	Nickname       string
 	NicknameFolded string
 	Gender         int16

@@ -18,7 +18,7 @@ WHERE t.token_hash = $1 AND t.expires_at > now() AND u.deleted_at IS NULL
 `
 
 type AuthenticateRow struct {
-	ID        int64
+	ID        uint64
 	IsAdmin   bool
 	CreatedAt time.Time
 	ExpiresAt time.Time
@@ -43,8 +43,8 @@ ON CONFLICT DO NOTHING
 `
 
 type BlockParams struct {
-	BlockerID int64
-	BlockedID int64
+	BlockerID uint64
+	BlockedID uint64
 }
 
 func (q *Queries) Block(ctx context.Context, arg BlockParams) error {
@@ -59,7 +59,7 @@ SELECT unnest($1::text[]), $2
 
 type ClaimNicknameSkeletonsParams struct {
 	Skeletons []string
-	UserID    int64
+	UserID    uint64
 }
 
 // A taken skeleton fails the insert (nickname_skeletons_pkey).
@@ -75,7 +75,7 @@ JOIN users.users u ON u.id = b.blocked_id
 WHERE b.blocker_id = $1 AND u.deleted_at IS NULL
 `
 
-func (q *Queries) CountBlocked(ctx context.Context, userID int64) (int64, error) {
+func (q *Queries) CountBlocked(ctx context.Context, userID uint64) (int64, error) {
 	row := q.db.QueryRow(ctx, countBlocked, userID)
 	var count int64
 	err := row.Scan(&count)
@@ -89,7 +89,7 @@ JOIN users.users u ON u.id = f.follower_id
 WHERE f.followee_id = $1 AND u.deleted_at IS NULL
 `
 
-func (q *Queries) CountFollowers(ctx context.Context, userID int64) (int64, error) {
+func (q *Queries) CountFollowers(ctx context.Context, userID uint64) (int64, error) {
 	row := q.db.QueryRow(ctx, countFollowers, userID)
 	var count int64
 	err := row.Scan(&count)
@@ -103,7 +103,7 @@ JOIN users.users u ON u.id = f.followee_id
 WHERE f.follower_id = $1 AND u.deleted_at IS NULL
 `
 
-func (q *Queries) CountFollowing(ctx context.Context, userID int64) (int64, error) {
+func (q *Queries) CountFollowing(ctx context.Context, userID uint64) (int64, error) {
 	row := q.db.QueryRow(ctx, countFollowing, userID)
 	var count int64
 	err := row.Scan(&count)
@@ -162,7 +162,7 @@ VALUES ($1, $2, $3)
 
 type CreateTokenParams struct {
 	TokenHash []byte
-	UserID    int64
+	UserID    uint64
 	ExpiresAt time.Time
 }
 
@@ -216,7 +216,7 @@ const deleteExpiredTokens = `-- name: DeleteExpiredTokens :exec
 DELETE FROM users.tokens WHERE user_id = $1 AND expires_at <= now()
 `
 
-func (q *Queries) DeleteExpiredTokens(ctx context.Context, userID int64) error {
+func (q *Queries) DeleteExpiredTokens(ctx context.Context, userID uint64) error {
 	_, err := q.db.Exec(ctx, deleteExpiredTokens, userID)
 	return err
 }
@@ -225,7 +225,7 @@ const deleteUserTokens = `-- name: DeleteUserTokens :exec
 DELETE FROM users.tokens WHERE user_id = $1
 `
 
-func (q *Queries) DeleteUserTokens(ctx context.Context, userID int64) error {
+func (q *Queries) DeleteUserTokens(ctx context.Context, userID uint64) error {
 	_, err := q.db.Exec(ctx, deleteUserTokens, userID)
 	return err
 }
@@ -237,8 +237,8 @@ ON CONFLICT DO NOTHING
 `
 
 type FollowParams struct {
-	FollowerID int64
-	FolloweeID int64
+	FollowerID uint64
+	FolloweeID uint64
 }
 
 func (q *Queries) Follow(ctx context.Context, arg FollowParams) error {
@@ -253,15 +253,15 @@ JOIN users.users u ON u.id = f.followee_id
 WHERE f.follower_id = $1 AND u.deleted_at IS NULL
 `
 
-func (q *Queries) FollowingIDs(ctx context.Context, userID int64) ([]int64, error) {
+func (q *Queries) FollowingIDs(ctx context.Context, userID uint64) ([]uint64, error) {
 	rows, err := q.db.Query(ctx, followingIDs, userID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var items []int64
+	var items []uint64
 	for rows.Next() {
-		var followee_id int64
+		var followee_id uint64
 		if err := rows.Scan(&followee_id); err != nil {
 			return nil, err
 		}
@@ -311,7 +311,7 @@ type GetCredentialsParams struct {
 }
 
 type GetCredentialsRow struct {
-	ID           int64
+	ID           uint64
 	PasswordHash string
 }
 
@@ -330,7 +330,7 @@ FROM users.users
 WHERE id = $1 AND deleted_at IS NULL
 `
 
-func (q *Queries) GetUser(ctx context.Context, id int64) (UsersUser, error) {
+func (q *Queries) GetUser(ctx context.Context, id uint64) (UsersUser, error) {
 	row := q.db.QueryRow(ctx, getUser, id)
 	var i UsersUser
 	err := row.Scan(
@@ -394,8 +394,8 @@ WHERE u.id = $2 AND u.deleted_at IS NULL
 `
 
 type IsBlockedParams struct {
-	BlockedID int64
-	BlockerID int64
+	BlockedID uint64
+	BlockerID uint64
 }
 
 // No row when the blocker is not a live user.
@@ -416,7 +416,7 @@ LIMIT $3::bigint OFFSET $2::bigint
 `
 
 type ListBlockedParams struct {
-	UserID    int64
+	UserID    uint64
 	RowOffset int64
 	RowLimit  int64
 }
@@ -468,7 +468,7 @@ LIMIT $3::bigint OFFSET $2::bigint
 `
 
 type ListFollowersParams struct {
-	UserID    int64
+	UserID    uint64
 	RowOffset int64
 	RowLimit  int64
 }
@@ -519,7 +519,7 @@ LIMIT $3::bigint OFFSET $2::bigint
 `
 
 type ListFollowingParams struct {
-	UserID    int64
+	UserID    uint64
 	RowOffset int64
 	RowLimit  int64
 }
@@ -645,7 +645,7 @@ const passwordHash = `-- name: PasswordHash :one
 SELECT password_hash FROM users.users WHERE id = $1 FOR SHARE
 `
 
-func (q *Queries) PasswordHash(ctx context.Context, id int64) (string, error) {
+func (q *Queries) PasswordHash(ctx context.Context, id uint64) (string, error) {
 	row := q.db.QueryRow(ctx, passwordHash, id)
 	var password_hash string
 	err := row.Scan(&password_hash)
@@ -752,8 +752,8 @@ DELETE FROM users.blocks WHERE blocker_id = $1 AND blocked_id = $2
 `
 
 type UnblockParams struct {
-	BlockerID int64
-	BlockedID int64
+	BlockerID uint64
+	BlockedID uint64
 }
 
 func (q *Queries) Unblock(ctx context.Context, arg UnblockParams) error {
@@ -766,8 +766,8 @@ DELETE FROM users.follows WHERE follower_id = $1 AND followee_id = $2
 `
 
 type UnfollowParams struct {
-	FollowerID int64
-	FolloweeID int64
+	FollowerID uint64
+	FolloweeID uint64
 }
 
 func (q *Queries) Unfollow(ctx context.Context, arg UnfollowParams) error {
@@ -783,7 +783,7 @@ WHERE id = $2 AND deleted_at IS NULL
 
 type UpdateAvatarParams struct {
 	AvatarUrl string
-	ID        int64
+	ID        uint64
 }
 
 func (q *Queries) UpdateAvatar(ctx context.Context, arg UpdateAvatarParams) (int64, error) {
@@ -802,7 +802,7 @@ WHERE id = $2 AND deleted_at IS NULL
 
 type UpdatePasswordParams struct {
 	PasswordHash string
-	ID           int64
+	ID           uint64
 }
 
 func (q *Queries) UpdatePassword(ctx context.Context, arg UpdatePasswordParams) (int64, error) {

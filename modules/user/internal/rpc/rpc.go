@@ -11,7 +11,6 @@ import (
 	"github.com/parley-im/parley/api/gen/userpb"
 	"github.com/parley-im/parley/api/rules/userrules"
 	"github.com/parley-im/parley/modules/user/internal/app"
-	"github.com/parley-im/parley/modules/user/internal/db"
 	"github.com/parley-im/parley/platform/apperr"
 	"github.com/parley-im/parley/platform/auth"
 	"github.com/parley-im/parley/platform/grpcserver"
@@ -108,12 +107,12 @@ func (s *Server) UpdateAvatar(ctx context.Context, req *userpb.UpdateAvatarReque
 
 // ToProto is a stored user on the wire, the avatar a public link;
 // credentials never leave.
-func ToProto(u db.UsersUser, links *media.Links) *userpb.User {
+func ToProto(u app.User, links *media.Links) *userpb.User {
 	pb := &userpb.User{
-		Id:        uint64(u.ID),
+		Id:        u.ID,
 		Nickname:  u.Nickname,
 		Gender:    commonpb.Gender(u.Gender),
-		AvatarUrl: links.RenderPublic(u.AvatarUrl),
+		AvatarUrl: links.RenderPublic(u.AvatarURL),
 		Extra:     u.Extra,
 		CreatedAt: timestamppb.New(u.CreatedAt),
 		UpdatedAt: timestamppb.New(u.UpdatedAt),
@@ -182,7 +181,7 @@ func subject(ctx context.Context, userID uint64) (uint64, error) {
 }
 
 // ToProtos maps ToProto over users.
-func ToProtos(users []db.UsersUser, links *media.Links) []*userpb.User {
+func ToProtos(users []app.User, links *media.Links) []*userpb.User {
 	out := make([]*userpb.User, len(users))
 	for i, u := range users {
 		out[i] = ToProto(u, links)
