@@ -13,17 +13,18 @@ import (
 //go:embed static
 var static embed.FS
 
-// Handler serves the page and its assets. imageOrigins are where uploaded
-// images are served from besides this server (an S3 bucket's origin): the
-// page may load images from nowhere else, nor run scripts or connect
-// anywhere but here.
-func Handler(imageOrigins ...string) http.Handler {
+// Handler serves the page and its assets. mediaOrigins are where uploaded
+// media are served from besides this server (an S3 bucket's origin): the
+// page may load images, audio and video from nowhere else, nor run scripts
+// (its own modules only) or connect anywhere but here.
+func Handler(mediaOrigins ...string) http.Handler {
 	files, err := fs.Sub(static, "static")
 	if err != nil {
 		panic(err) // the embedded tree is fixed at build time
 	}
-	policy := "default-src 'self'; img-src 'self' " + strings.Join(imageOrigins, " ") +
-		"; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+	origins := strings.Join(mediaOrigins, " ")
+	policy := "default-src 'self'; img-src 'self' " + origins + "; media-src 'self' " + origins +
+		"; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 	serve := http.FileServerFS(files)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", policy)

@@ -69,6 +69,8 @@ func badFeedCases(t *testing.T, e *badEnv, f badFixtures) badTable {
 		badCase{name: "keyword invalid UTF-8", req: badWire(badStr(1, bad)), code: IA, want: "invalid UTF-8"},
 		badCase{name: "keyword of 100 (maximal)", req: &feedpb.FeedQueryRequest{Keyword: badRunes(100)}, code: OK, check: badFeedsFound()},
 		badCase{name: "last_id and num max", req: &feedpb.FeedQueryRequest{LastId: badMaxID, Num: badMaxID}, code: OK, check: badFeedNum(100)},
+		badCase{name: "user_id max", req: &feedpb.FeedQueryRequest{UserId: badMaxID}, code: OK, check: badFeedsFound()},
+		badCase{name: "user_id, last_id and num max with a keyword", req: &feedpb.FeedQueryRequest{UserId: badMaxID, LastId: badMaxID, Num: badMaxID, Keyword: "x"}, code: OK, check: badFeedsFound()},
 	)
 	add(feedpb.FeedService_FeedFollow_FullMethodName,
 		badCase{name: "last_id and num max", req: &feedpb.FeedFollowRequest{LastId: badMaxID, Num: badMaxID}, code: OK, check: badFeedNum(100)},

@@ -136,6 +136,26 @@ func badMessageCases(t *testing.T, e *badEnv, f badFixtures) badTable {
 				require.Empty(t, resp.GetMessage())
 				require.False(t, resp.GetHasMore())
 			}},
+		// before_seq beyond the last seq is the newest page: the fixture's one message.
+		badCase{name: "before_seq max", req: &messagepb.SyncMessagesRequest{ConversationId: f.conversation, BeforeSeq: badMaxID}, code: OK,
+			check: func(t *testing.T, raw badRaw) {
+				var resp messagepb.SyncMessagesResponse
+				badDecode(t, raw, &resp)
+				require.Len(t, resp.GetMessage(), 1)
+				require.Equal(t, uint64(1), resp.GetMessage()[0].GetSeq())
+				require.False(t, resp.GetHasMore())
+			}},
+		badCase{name: "before_seq 1", req: &messagepb.SyncMessagesRequest{ConversationId: f.conversation, BeforeSeq: 1, Limit: badMaxID}, code: OK,
+			check: func(t *testing.T, raw badRaw) {
+				var resp messagepb.SyncMessagesResponse
+				badDecode(t, raw, &resp)
+				require.Empty(t, resp.GetMessage())
+				require.False(t, resp.GetHasMore())
+			}},
+		badCase{name: "after_seq and before_seq", req: &messagepb.SyncMessagesRequest{ConversationId: f.conversation, AfterSeq: 1, BeforeSeq: badMaxID}, code: IA,
+			want: "after_seq and before_seq"},
+		badCase{name: "before_seq on a group not in", req: &messagepb.SyncMessagesRequest{ConversationId: fmt.Sprintf("g:%d", badMaxID), BeforeSeq: badMaxID},
+			code: codes.PermissionDenied, want: "participant"},
 	)
 	add(messagepb.MessageService_MarkRead_FullMethodName,
 		badCase{name: "empty conversation_id", req: &messagepb.MarkReadRequest{Seq: 1}, code: IA, want: "conversation_id"},

@@ -730,6 +730,19 @@ func restCalls() map[string]restCall {
 			got := w.do(t, post, "/v1/api/feed", w.owner.token, map[string]any{"type": "Txt", "content": "about " + word}).ok(t)
 			found := w.do(t, get, "/v1/api/feed/query?num=10&keyword="+word, w.member.token, nil).ok(t)
 			require.Equal(t, []uint64{restUint(t, got, "feed", "id")}, restIDs(t, found, "feed"))
+
+			// user_id (either spelling): one author's public feeds, a profile's posts.
+			author := w.signUp(t, false)
+			older, newer := w.newFeed(t, author), w.newFeed(t, author)
+			byAuthor := w.do(t, get, fmt.Sprintf("/v1/api/feed/query?num=10&user_id=%d", author.id), w.member.token, nil).ok(t)
+			require.Equal(t, []uint64{newer, older}, restIDs(t, byAuthor, "feed"))
+			viaGRPC, err := w.rpc.feeds.FeedQuery(w.member.ctx(), &feedpb.FeedQueryRequest{UserId: author.id, Num: 10})
+			require.NoError(t, err)
+			restSameAsGRPC(t, byAuthor, viaGRPC)
+			paged := w.do(t, get, fmt.Sprintf("/v1/api/feed/query?userId=%d&lastId=%d", author.id, newer), w.member.token, nil).ok(t)
+			require.Equal(t, []uint64{older}, restIDs(t, paged, "feed"))
+			none := w.do(t, get, fmt.Sprintf("/v1/api/feed/query?user_id=%d&keyword=%s", author.id, word), w.member.token, nil).ok(t)
+			require.Empty(t, restList(t, none, "feed"), "the keyword is another author's")
 		},
 		"/feed.FeedService/FeedFollow": func(t *testing.T, w *restWorld) {
 			author, fan := w.signUp(t, false), w.signUp(t, false)
@@ -800,12 +813,23 @@ func restCalls() map[string]restCall {
 		},
 		"/message.MessageService/SyncMessages": func(t *testing.T, w *restWorld) {
 			a, b := w.signUp(t, false), w.signUp(t, false)
-			w.sendText(t, a, b, "one")
+			first := w.sendText(t, a, b, "one")
 			second := w.sendText(t, a, b, "two")
-			got := w.do(t, get, "/v1/api/message/sync?after_seq=1&conversation_id="+url.QueryEscape(authzPair(a.id, b.id)), b.token, nil).ok(t)
+			conv := url.QueryEscape(authzPair(a.id, b.id))
+			got := w.do(t, get, "/v1/api/message/sync?after_seq=1&conversation_id="+conv, b.token, nil).ok(t)
 			require.Equal(t, []uint64{second}, restIDs(t, got, "message"))
 			require.Equal(t, uint64(2), restUint(t, restList(t, got, "message")[0], "seq"))
 			require.Equal(t, false, restAt(t, got, "hasMore"))
+			// Scroll-back: the page just before a seq, in seq order.
+			third := w.sendText(t, a, b, "three")
+			got = w.do(t, get, "/v1/api/message/sync?before_seq=3&limit=1&conversation_id="+conv, b.token, nil).ok(t)
+			require.Equal(t, []uint64{second}, restIDs(t, got, "message"))
+			require.Equal(t, true, restAt(t, got, "hasMore"))
+			got = w.do(t, get, "/v1/api/message/sync?before_seq=18446744073709551615&conversation_id="+conv, b.token, nil).ok(t)
+			require.Equal(t, []uint64{first, second, third}, restIDs(t, got, "message"), "beyond the last seq: the newest page")
+			require.Equal(t, false, restAt(t, got, "hasMore"))
+			w.do(t, get, "/v1/api/message/sync?after_seq=1&before_seq=3&conversation_id="+conv, b.token, nil).
+				fails(t, http.StatusBadRequest, codes.InvalidArgument, "after_seq and before_seq: set one, not both")
 		},
 		"/message.MessageService/MarkRead": func(t *testing.T, w *restWorld) {
 			a, b := w.signUp(t, false), w.signUp(t, false)

@@ -62,8 +62,10 @@ type App struct {
 	closeBus func()
 	// webSocket serves the gateway to browsers at /ws.
 	webSocket gateway.WebSocketEdge
-	// upload stores images posted by pages at /upload.
-	upload http.Handler
+	// upload stores images posted by pages at /upload, uploadFile files
+	// of any content at /upload/file; uploadLimits answers the size cap at
+	// /upload/limits.
+	upload, uploadFile, uploadLimits http.Handler
 	// mediaOrigins are where uploaded files are fetched from (the page's CSP).
 	mediaOrigins []string
 	// rest serves the REST API under /v1/api/ through the server's
@@ -238,6 +240,8 @@ func Build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, opts Opti
 		media:        links.Handler(files.store.Serve),
 		closeBus:     closeBus,
 		upload:       commons.UploadHandler(users),
+		uploadFile:   commons.FileUploadHandler(users),
+		uploadLimits: commons.UploadLimitsHandler(),
 		mediaOrigins: []string{origin(mediaBase), files.origin},
 		webSocket: gateways.WebSocket(gateway.WebSocketOptions{
 			OriginPatterns: splitList(cfg.WSOrigins), MaxFrameBytes: cfg.WSMaxFrameBytes,
@@ -254,6 +258,8 @@ func (app *App) httpHandler(ready httpserver.ReadinessCheck) http.Handler {
 	mux.Handle("GET "+media.Route, app.media)
 	mux.Handle("GET /ws", app.webSocket)
 	mux.Handle("POST /upload", app.upload)
+	mux.Handle("POST /upload/file", app.uploadFile)
+	mux.Handle("GET /upload/limits", app.uploadLimits)
 	// Every method, so a wrong one is the REST API's 405, not the page's.
 	for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions} {
 		mux.Handle(method+" /v1/api/", app.rest)

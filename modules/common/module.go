@@ -1,5 +1,6 @@
-// Package common is the common module: streamed image uploads to object
-// storage, durable email through a River job queue, and the CommonService.
+// Package common is the common module: streamed uploads (images, and
+// files of any content for pages) to object storage, durable email through
+// a River job queue, and the CommonService.
 package common
 
 import (

@@ -26,17 +26,72 @@ var errUploadInterrupted = apperr.InvalidArgument("content: the upload was inter
 // `Authorization: Bearer …`, and the answer is {"url": …}. It stores
 // through the same checks as UploadImage (size, content sniffing); an
 // error is {"code": gRPC code, "message": …} with the REST API's HTTP status
-// for that code.
+// for that code, but 413 for a body over the size cap.
 func (m *Module) UploadHandler(authn auth.Authenticator) http.Handler {
+	return m.pageUpload(authn, "POST /upload", func(w http.ResponseWriter, r *http.Request, caller auth.Identity, next app.Chunks) error {
+		url, err := m.svc.Upload(r.Context(), caller.UserID, next)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, map[string]string{"url": url})
+		return nil
+	})
+}
+
+// FileUploadHandler serves POST /upload/file for pages: a file of any
+// content (a FileMessage's), posted as UploadHandler's image is, with the
+// same size cap, per-user limit and timeouts but no format check. The
+// answer is {"url": private link, "size": bytes}; errors are
+// UploadHandler's. The file is kept under its digest and a neutral
+// extension, whatever its name, and served as a download (never rendered
+// on this origin).
+func (m *Module) FileUploadHandler(authn auth.Authenticator) http.Handler {
+	return m.pageUpload(authn, "POST /upload/file", func(w http.ResponseWriter, r *http.Request, caller auth.Identity, next app.Chunks) error {
+		url, size, err := m.svc.UploadFile(r.Context(), caller.UserID, next)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, struct {
+			URL  string `json:"url"`
+			Size int64  `json:"size"`
+		}{url, size})
+		return nil
+	})
+}
+
+// UploadLimitsHandler serves GET /upload/limits, public: the configured
+// size cap, {"max_upload_bytes": N}, so a page can say it before a file is
+// picked.
+func (m *Module) UploadLimitsHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Cache-Control", "no-cache")
+		writeJSON(w, struct {
+			MaxUploadBytes int64 `json:"max_upload_bytes"`
+		}{m.svc.MaxUploadBytes()})
+	})
+}
+
+// storeUpload stores a page's upload, read through next, as caller and
+// writes the answer; an error is written by pageUpload.
+type storeUpload func(w http.ResponseWriter, r *http.Request, caller auth.Identity, next app.Chunks) error
+
+// pageUpload authenticates a page's upload and hands its body to store in
+// chunks, held to the upload timeouts; route names it in the log.
+func (m *Module) pageUpload(authn auth.Authenticator, route string, store storeUpload) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok {
-			m.writeUploadError(w, r, apperr.Unauthenticated("Authorization: want `Bearer <token>`"))
+			m.writeUploadError(w, r, route, apperr.Unauthenticated("Authorization: want `Bearer <token>`"))
 			return
 		}
 		caller, err := authn.Authenticate(r.Context(), token)
 		if err != nil {
-			m.writeUploadError(w, r, err)
+			m.writeUploadError(w, r, route, err)
+			return
+		}
+		// A body declared over the cap is refused before any of it is read.
+		if err := m.svc.TooLarge(r.ContentLength); err != nil {
+			m.writeUploadError(w, r, route, err)
 			return
 		}
 		// A slow body may hold a spool file this long, no longer: each chunk
@@ -45,7 +100,7 @@ func (m *Module) UploadHandler(authn auth.Authenticator) http.Handler {
 		deadline := time.Now().Add(total)
 		body := http.NewResponseController(w)
 		buf := make([]byte, uploadChunk)
-		url, err := m.svc.Upload(r.Context(), caller.UserID, func() ([]byte, error) {
+		err = store(w, r, caller, func() ([]byte, error) {
 			wait := min(idle, time.Until(deadline))
 			_ = body.SetReadDeadline(time.Now().Add(wait))
 			n, err := io.ReadFull(r.Body, buf)
@@ -62,19 +117,27 @@ func (m *Module) UploadHandler(authn auth.Authenticator) http.Handler {
 			return nil, errUploadInterrupted // the client went away
 		})
 		if err != nil {
-			m.writeUploadError(w, r, err)
-			return
+			m.writeUploadError(w, r, route, err)
 		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]string{"url": url})
 	})
 }
 
-// writeUploadError answers err as a gRPC call would be (grpcserver.Status),
-// with the HTTP status the REST API gives the code.
-func (m *Module) writeUploadError(w http.ResponseWriter, r *http.Request, err error) {
-	st := grpcserver.Status(r.Context(), m.log.With().Str("http.route", "POST /upload").Logger(), err)
+// writeJSON writes v as the JSON answer.
+func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(rest.HTTPStatus(st.Code()))
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// writeUploadError answers err as a gRPC call would be (grpcserver.Status),
+// with the HTTP status the REST API gives the code; an upload over the size
+// cap is 413, as a REST body over its limit is (its code InvalidArgument).
+func (m *Module) writeUploadError(w http.ResponseWriter, r *http.Request, route string, err error) {
+	st := grpcserver.Status(r.Context(), m.log.With().Str("http.route", route).Logger(), err)
+	httpStatus := rest.HTTPStatus(st.Code())
+	if m.svc.IsTooLarge(err) {
+		httpStatus = http.StatusRequestEntityTooLarge
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(httpStatus)
 	_ = json.NewEncoder(w).Encode(map[string]any{"code": st.Code(), "message": st.Message()})
 }

@@ -271,6 +271,202 @@ func TestFeedQueryPagingUnderInserts(t *testing.T) {
 	require.Greater(t, created.Load(), int64(5), "feeds were created while paging")
 }
 
+// TestFeedQueryByAuthor: FeedQuery's user_id lists one author's public
+// feeds (a profile's posts), the same to every viewer, newest first, with
+// the keyset cursor and the keyword.
+func TestFeedQueryByAuthor(t *testing.T) {
+	t.Parallel()
+	e := setup(t, feed.ModerationPre)
+	ann := e.signUp(t, "ann") // the profile
+	bob := e.signUp(t, "bob") // another author
+	cat := e.signUp(t, "cat") // a viewer who wrote nothing
+	admin := e.signUpAdmin(t, "admin")
+	tag := testkit.Unique("by")
+	review := func(f *feedpb.Feed, s commonpb.ReviewStatus) {
+		t.Helper()
+		_, err := e.feeds.FeedReview(admin.ctx, &feedpb.FeedReviewRequest{Id: f.GetId(), ReviewStatus: s})
+		require.NoError(t, err)
+	}
+	// published posts p as a and passes its review.
+	published := func(a person, req *feedpb.FeedCreateRequest) *feedpb.Feed {
+		t.Helper()
+		f := e.create(t, a, req)
+		review(f, commonpb.ReviewStatus_ReviewPass)
+		return f
+	}
+	txt := func(content string) *feedpb.FeedCreateRequest {
+		return &feedpb.FeedCreateRequest{Type: feedpb.FeedType_Txt, Content: content + " " + tag}
+	}
+
+	a1 := published(ann, txt("Apple one"))
+	a2 := published(ann, &feedpb.FeedCreateRequest{Type: feedpb.FeedType_Image, Content: "banana " + tag, Resource: imageURLs(2)})
+	e.post(t, ann, "apple waiting for review "+tag) // ReviewTo
+	b1 := published(bob, txt("apple from bob"))
+	a3 := published(ann, txt("APPLE three"))
+	rejected := e.post(t, ann, "apple rejected "+tag)
+	review(rejected, commonpb.ReviewStatus_ReviewFail)
+	disabled := published(ann, txt("apple disabled"))
+	_, err := e.pool.Exec(context.Background(), `UPDATE feeds.feeds SET is_enable = 0 WHERE id = $1`, int64(disabled.GetId()))
+	require.NoError(t, err)
+	deleted := published(ann, txt("apple deleted"))
+	_, err = e.feeds.FeedDelete(ann.ctx, &feedpb.FeedDeleteRequest{Id: deleted.GetId()})
+	require.NoError(t, err)
+	a4 := published(ann, txt("cherry"))
+	b2 := published(bob, txt("bob's cherry"))
+	a5 := published(ann, txt("apple five 苹果"))
+	id := func(fs ...*feedpb.Feed) []uint64 { return feedIDs(fs) }
+
+	query := func(viewer person, req *feedpb.FeedQueryRequest) []*feedpb.Feed {
+		t.Helper()
+		resp, err := e.feeds.FeedQuery(viewer.ctx, req)
+		require.NoError(t, err)
+		require.Zero(t, resp.GetPager().GetTotalRows(), "no total, as for FeedQuery without user_id")
+		return resp.GetFeed()
+	}
+
+	tests := []struct {
+		name string
+		req  *feedpb.FeedQueryRequest
+		want []uint64
+	}{
+		{"the author's public feeds", &feedpb.FeedQueryRequest{UserId: ann.id}, id(a5, a4, a3, a2, a1)},
+		{"another author's", &feedpb.FeedQueryRequest{UserId: bob.id}, id(b2, b1)},
+		{"an author with none", &feedpb.FeedQueryRequest{UserId: cat.id}, nil},
+		{"keyword in any case", &feedpb.FeedQueryRequest{UserId: ann.id, Keyword: " aPPle "}, id(a5, a3, a1)},
+		{"CJK keyword", &feedpb.FeedQueryRequest{UserId: ann.id, Keyword: "苹果"}, id(a5)},
+		{"keyword of the other author", &feedpb.FeedQueryRequest{UserId: bob.id, Keyword: "apple"}, id(b1)},
+		{"keyword matching nothing", &feedpb.FeedQueryRequest{UserId: ann.id, Keyword: "durian"}, nil},
+		{"below a cursor", &feedpb.FeedQueryRequest{UserId: ann.id, LastId: a3.GetId()}, id(a2, a1)},
+		{"keyword below a cursor", &feedpb.FeedQueryRequest{UserId: ann.id, Keyword: "apple", LastId: a5.GetId()}, id(a3, a1)},
+		{"an unknown user", &feedpb.FeedQueryRequest{UserId: 1 << 62}, nil},
+		{"a user id beyond bigint", &feedpb.FeedQueryRequest{UserId: math.MaxUint64, Keyword: "apple"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// What anyone may see: the author and an admin get the public feeds too.
+			for _, viewer := range []person{cat, bob, ann, admin} {
+				got := query(viewer, tt.req)
+				require.Equal(t, tt.want, nilIfEmpty(feedIDs(got)), "as %s", viewer.nickname)
+				for _, f := range got {
+					require.Equal(t, tt.req.GetUserId(), f.GetUserId())
+					require.Equal(t, commonpb.ReviewStatus_ReviewPass, f.GetReviewStatus())
+					require.Equal(t, commonpb.IsEnable_Enable, f.GetIsEnable())
+				}
+			}
+		})
+	}
+
+	t.Run("results carry their media", func(t *testing.T) {
+		got := query(cat, &feedpb.FeedQueryRequest{UserId: ann.id, Keyword: "banana"})
+		require.Equal(t, id(a2), feedIDs(got))
+		require.Equal(t, imageURLs(2), imageURLsOf(got[0]))
+	})
+
+	t.Run("user_id 0 is everyone's", func(t *testing.T) {
+		got := query(cat, &feedpb.FeedQueryRequest{Keyword: tag, Num: 100})
+		require.Equal(t, id(a5, b2, a4, a3, b1, a2, a1), feedIDs(byAuthors(got, ann, bob)))
+	})
+
+	t.Run("keyword too long", func(t *testing.T) {
+		_, err := e.feeds.FeedQuery(cat.ctx, &feedpb.FeedQueryRequest{UserId: ann.id, Keyword: strings.Repeat("k", feedrules.MaxKeywordLength+1)})
+		st := testkit.RequireCode(t, err, codes.InvalidArgument)
+		require.Contains(t, st.Message(), "keyword")
+	})
+
+	// pages follows the cursor from the newest feed until a page is empty;
+	// between pages, between(n) may create feeds.
+	pages := func(req *feedpb.FeedQueryRequest, between func(n int)) [][]uint64 {
+		t.Helper()
+		var out [][]uint64
+		req.LastId = 0
+		for n := 0; ; n++ {
+			require.Less(t, n, 20, "paging does not end")
+			resp, err := e.feeds.FeedQuery(cat.ctx, req)
+			require.NoError(t, err)
+			require.Equal(t, req.GetNum(), resp.GetPager().GetPageZie())
+			ids := feedIDs(resp.GetFeed())
+			if len(ids) == 0 {
+				return out
+			}
+			out = append(out, ids)
+			req.LastId = ids[len(ids)-1]
+			between(n)
+		}
+	}
+	none := func(int) {}
+
+	t.Run("keyset pages", func(t *testing.T) {
+		require.Equal(t, [][]uint64{id(a5, a4), id(a3, a2), id(a1)},
+			pages(&feedpb.FeedQueryRequest{UserId: ann.id, Num: 2}, none))
+		require.Equal(t, [][]uint64{id(a5, a3), id(a1)},
+			pages(&feedpb.FeedQueryRequest{UserId: ann.id, Keyword: "APPLE", Num: 2}, none))
+	})
+
+	// Last: it adds feeds. New feeds of the author (and others) published
+	// while paging do not shift the pages: no gaps, no repeats.
+	t.Run("keyset pages under new feeds", func(t *testing.T) {
+		var added []uint64
+		got := pages(&feedpb.FeedQueryRequest{UserId: ann.id, Num: 2}, func(n int) {
+			added = append(added, published(ann, txt("apple newer")).GetId())
+			published(bob, txt("apple bob newer"))
+		})
+		require.Equal(t, [][]uint64{id(a5, a4), id(a3, a2), id(a1)}, got)
+		require.Len(t, added, 3)
+		slices.Reverse(added)
+		require.Equal(t, append(added, id(a5, a4, a3, a2, a1)...),
+			feedIDs(query(cat, &feedpb.FeedQueryRequest{UserId: ann.id, Num: 100})), "the new feeds head the next first page")
+	})
+}
+
+// TestAuthorListUsesIndex shows FeedQuery's user_id list (ListPublicByAuthor
+// in queries.sql) walks feeds_public_author_idx, with or without a keyword,
+// once the table is large. Like TestSearchUsesIndex it runs on a copy of
+// feeds.feeds.
+func TestAuthorListUsesIndex(t *testing.T) {
+	t.Parallel()
+	pool := testdb.Pool(t)
+	ctx := context.Background()
+
+	// 1000 authors of 100 feeds each, a third of them not public.
+	_, err := pool.Exec(ctx, `
+		DROP TABLE IF EXISTS feeds.feeds_explain_author;
+		CREATE TABLE feeds.feeds_explain_author (LIKE feeds.feeds INCLUDING ALL);
+		INSERT INTO feeds.feeds_explain_author (user_id, type, content, content_folded, review_status)
+		SELECT i % 1000 + 1, 0, 'post ' || i, 'post ' || i, CASE WHEN i % 3 = 0 THEN 1 ELSE 2 END
+		FROM generate_series(1, 100000) AS i;
+		ANALYZE feeds.feeds_explain_author;`)
+	require.NoError(t, err)
+
+	var authorIdx, authorDef string
+	require.NoError(t, pool.QueryRow(ctx, `
+		SELECT indexname, indexdef FROM pg_indexes
+		WHERE schemaname = 'feeds' AND tablename = 'feeds_explain_author' AND indexdef LIKE '%(user_id, id DESC) WHERE is_public'`).Scan(&authorIdx, &authorDef))
+	var origDef string
+	require.NoError(t, pool.QueryRow(ctx, `
+		SELECT indexdef FROM pg_indexes WHERE schemaname = 'feeds' AND indexname = 'feeds_public_author_idx'`).Scan(&origDef))
+	require.Equal(t,
+		strings.ReplaceAll(strings.ReplaceAll(origDef, "feeds_public_author_idx", authorIdx), "feeds.feeds ", "feeds.feeds_explain_author "),
+		authorDef, "the copy's index is the original's")
+
+	query, params := sqlcQuery(t, "ListPublicByAuthor")
+	query = strings.ReplaceAll(query, "feeds.feeds", "feeds.feeds_explain_author")
+	args := func(keyword string) []any {
+		values := map[string]any{"user_id": int64(7), "keyword": keyword, "before_id": int64(math.MaxInt64), "row_limit": int64(20)}
+		out := make([]any, len(params))
+		for i, p := range params {
+			v, ok := values[p]
+			require.True(t, ok, "ListPublicByAuthor has a parameter %s this test does not know", p)
+			out[i] = v
+		}
+		return out
+	}
+	for _, keyword := range []string{"", "post 10"} {
+		plan := explain(t, pool, query, args(keyword)...)
+		require.Contains(t, plan, authorIdx, "keyword %q:\n%s", keyword, plan)
+		require.NotContains(t, plan, "Seq Scan", plan)
+	}
+}
+
 // TestSearchUsesIndex shows FeedQuery's search (SearchPublic in
 // queries.sql) is served by the search GIN index, not a scan, once the table
 // is large. It runs on a copy of feeds.feeds, so its rows stay out of the

@@ -16,12 +16,13 @@ import (
 
 // visibility is what one user can see of one feed through every read path.
 type visibility struct {
-	get, like, commentCreate, commentList codes.Code // codes.OK or NotFound
-	inQuery, inFollow, inRecommend        bool
+	get, like, commentCreate, commentList     codes.Code // codes.OK or NotFound
+	inQuery, inProfile, inFollow, inRecommend bool
 }
 
 // observe reads feed f as viewer through every path. keyword finds f with
-// FeedQuery; viewer must follow f's author for FeedFollow to be meaningful.
+// FeedQuery; inProfile is FeedQuery by f's author (user_id); viewer must
+// follow f's author for FeedFollow to be meaningful.
 func (e *env) observe(t *testing.T, viewer person, f *feedpb.Feed, keyword string) visibility {
 	t.Helper()
 	var v visibility
@@ -37,6 +38,9 @@ func (e *env) observe(t *testing.T, viewer person, f *feedpb.Feed, keyword strin
 	q, err := e.feeds.FeedQuery(viewer.ctx, &feedpb.FeedQueryRequest{Keyword: keyword, Num: 100})
 	require.NoError(t, err)
 	v.inQuery = slices.Contains(feedIDs(q.GetFeed()), f.GetId())
+	p, err := e.feeds.FeedQuery(viewer.ctx, &feedpb.FeedQueryRequest{UserId: f.GetUserId(), Num: 100})
+	require.NoError(t, err)
+	v.inProfile = slices.Contains(feedIDs(p.GetFeed()), f.GetId())
 	fl, err := e.feeds.FeedFollow(viewer.ctx, &feedpb.FeedFollowRequest{Num: 100})
 	require.NoError(t, err)
 	v.inFollow = slices.Contains(feedIDs(fl.GetFeed()), f.GetId())
@@ -48,7 +52,7 @@ func (e *env) observe(t *testing.T, viewer person, f *feedpb.Feed, keyword strin
 
 var (
 	hidden = visibility{get: codes.NotFound, like: codes.NotFound, commentCreate: codes.NotFound, commentList: codes.NotFound}
-	public = visibility{inQuery: true, inFollow: true, inRecommend: true}
+	public = visibility{inQuery: true, inProfile: true, inFollow: true, inRecommend: true}
 )
 
 func TestModerationOffPublishesAtOnce(t *testing.T) {

@@ -309,6 +309,14 @@ func (e *env) sync(t *testing.T, p person, convID string, afterSeq, limit uint64
 	return resp
 }
 
+// syncBefore is p's page of convID just before beforeSeq (scroll-back).
+func (e *env) syncBefore(t *testing.T, p person, convID string, beforeSeq, limit uint64) *messagepb.SyncMessagesResponse {
+	t.Helper()
+	resp, err := e.msgs.SyncMessages(p.ctx, &messagepb.SyncMessagesRequest{ConversationId: convID, BeforeSeq: beforeSeq, Limit: limit})
+	require.NoError(t, err)
+	return resp
+}
+
 // syncAll reads the whole conversation as p, a page at a time.
 func (e *env) syncAll(t *testing.T, p person, convID string) []*messagepb.Message {
 	t.Helper()

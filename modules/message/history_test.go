@@ -76,6 +76,61 @@ func TestGroupHistoryStartsAtJoin(t *testing.T) {
 	require.Equal(t, []uint64{7}, seqs(e.syncAll(t, bob, conv)))
 }
 
+// Scrolling back stops where a member joined: before_seq pages never
+// reach below its first seq, and has_more is false on the page holding it.
+// Members from before scroll back to the start; one who joined after the
+// last message scrolls back to nothing.
+func TestGroupScrollBackStopsAtJoin(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	owner, alice, bob, carol := e.newUser(t), e.newUser(t), e.newUser(t), e.newUser(t)
+	g := e.groupOf(t, owner, alice)
+	conv := groupConvID(g.GetId())
+	for i := range 5 {
+		e.sendText(t, owner, toGroup(g.GetId()), fmt.Sprintf("before %d", i+1))
+	}
+	e.join(t, bob, g.GetId())
+	for i := range 7 {
+		e.sendText(t, alice, toGroup(g.GetId()), fmt.Sprintf("after %d", i+6))
+	}
+	const newest = 1<<64 - 1
+
+	type page struct {
+		seqs []uint64
+		more bool
+	}
+	back := func(p person, before, limit uint64) page {
+		t.Helper()
+		resp := e.syncBefore(t, p, conv, before, limit)
+		return page{seqs(resp.GetMessage()), resp.GetHasMore()}
+	}
+	// Bob's first seq is 6: scrolling back by 3 from the newest page.
+	require.Equal(t, page{[]uint64{10, 11, 12}, true}, back(bob, newest, 3))
+	require.Equal(t, page{[]uint64{7, 8, 9}, true}, back(bob, 10, 3))
+	require.Equal(t, page{[]uint64{6}, false}, back(bob, 7, 3), "the page at the join is the last")
+	require.Equal(t, page{[]uint64{}, false}, back(bob, 6, 3), "nothing before the join")
+	require.Equal(t, page{[]uint64{}, false}, back(bob, 3, 0), "a cursor inside what came before finds nothing")
+	require.Equal(t, page{[]uint64{}, false}, back(bob, 1, 0))
+	require.Equal(t, page{seqRange(6, 12), false}, back(bob, newest, 0))
+	require.Equal(t, page{seqRange(6, 12), false}, back(bob, newest, 7), "a page ending exactly at the join")
+	require.Equal(t, page{seqRange(7, 12), true}, back(bob, newest, 6))
+	for _, m := range e.syncBefore(t, bob, conv, newest, 200).GetMessage() {
+		require.NotContains(t, m.GetText().GetContent(), "before", "bob reads nothing from before he joined")
+	}
+
+	// Members from before read back to seq 1.
+	require.Equal(t, page{seqRange(1, 6), false}, back(owner, 7, 0))
+	require.Equal(t, page{seqRange(2, 6), true}, back(alice, 7, 5))
+
+	// Carol joins after the last message: there is nothing for her yet.
+	e.join(t, carol, g.GetId())
+	require.Equal(t, page{[]uint64{}, false}, back(carol, newest, 0))
+	require.Equal(t, page{[]uint64{}, false}, back(carol, 13, 0))
+	e.sendText(t, owner, toGroup(g.GetId()), "welcome 13")
+	require.Equal(t, page{[]uint64{13}, false}, back(carol, newest, 0))
+	require.Equal(t, page{seqRange(11, 13), true}, back(bob, newest, 3))
+}
+
 // The attack of the kicked member: removed by the owner, it can neither
 // rejoin nor read the group; added back by the owner, it reads from then on.
 func TestKickedMemberReadsNothingMore(t *testing.T) {

@@ -3,6 +3,7 @@ package message_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -76,6 +77,105 @@ func TestSyncPages(t *testing.T) {
 	}
 }
 
+// TestSyncBeforePages scrolls a 120-message conversation back from its
+// newest page, and reads single pages before a seq.
+func TestSyncBeforePages(t *testing.T) {
+	t.Parallel()
+	e := setupWith(t, func(cfg *config.Config, _ *parley.Options) { cfg.SendRate, cfg.SendBurst = 10_000, 1_000 })
+	pair := e.newUsers(t, 2)
+	conv := pairID(pair[0].id, pair[1].id)
+	const total = 120
+	_, errs := concurrently(4, total/4, func(w, i int) (uint64, error) {
+		from, to := pair[w%2], pair[1-w%2]
+		return e.send(from.ctx, toUser(to.id), text(fmt.Sprintf("w%d m%d", w, i)))
+	})
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+
+	t.Run("back to the start", func(t *testing.T) {
+		t.Parallel()
+		for _, reader := range pair {
+			var (
+				pages [][]uint64
+				more  []bool
+				read  []uint64 // oldest first
+			)
+			before := uint64(1<<64 - 1) // the newest page
+			for range 10 {
+				resp := e.syncBefore(t, reader, conv, before, 50)
+				got := seqs(resp.GetMessage())
+				require.NotEmpty(t, got)
+				require.IsIncreasing(t, got, "ascending within a page")
+				require.Less(t, got[len(got)-1], before)
+				pages, more = append(pages, got), append(more, resp.GetHasMore())
+				read = slices.Concat(got, read)
+				if !resp.GetHasMore() {
+					break
+				}
+				before = got[0]
+			}
+			require.Equal(t, [][]uint64{seqRange(71, 120), seqRange(21, 70), seqRange(1, 20)}, pages)
+			require.Equal(t, []bool{true, true, false}, more)
+			require.Equal(t, oneTo(total), read, "no gaps, no duplicates")
+		}
+	})
+
+	for _, tc := range []struct {
+		name             string
+		beforeSeq, limit uint64
+		want             []uint64
+		more             bool
+	}{
+		{"default limit is 50", 1<<64 - 1, 0, seqRange(71, 120), true},
+		{"just past the last", 121, 10, seqRange(111, 120), true},
+		{"far beyond the last", 1 << 63, 10, seqRange(111, 120), true},
+		{"before the last", 120, 10, seqRange(110, 119), true},
+		{"limit above 200 is 200", 1<<64 - 1, 500, seqRange(1, 120), false},
+		{"a page ending on the first message", 51, 50, seqRange(1, 50), false},
+		{"one short of the start", 52, 50, seqRange(2, 51), true},
+		{"before the second", 2, 0, []uint64{1}, false},
+		{"before the first", 1, 0, nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			for _, reader := range pair {
+				resp := e.syncBefore(t, reader, conv, tc.beforeSeq, tc.limit)
+				if tc.want == nil {
+					require.Empty(t, resp.GetMessage())
+				} else {
+					require.Equal(t, tc.want, seqs(resp.GetMessage()))
+				}
+				require.Equal(t, tc.more, resp.GetHasMore())
+				for _, m := range resp.GetMessage() {
+					require.Equal(t, conv, m.GetConversationId())
+					require.NotNil(t, m.GetText())
+				}
+			}
+		})
+	}
+
+	t.Run("after_seq and before_seq together", func(t *testing.T) {
+		t.Parallel()
+		for _, req := range []*messagepb.SyncMessagesRequest{
+			{ConversationId: conv, AfterSeq: 10, BeforeSeq: 20},
+			{ConversationId: conv, AfterSeq: 1, BeforeSeq: 1<<64 - 1, Limit: 5},
+		} {
+			_, err := e.msgs.SyncMessages(pair[0].ctx, req)
+			requireInvalid(t, err, "before_seq")
+			require.Contains(t, err.Error(), "after_seq")
+		}
+	})
+
+	t.Run("an empty conversation", func(t *testing.T) {
+		t.Parallel()
+		other := e.newUser(t)
+		resp := e.syncBefore(t, pair[0], pairID(pair[0].id, other.id), 1<<64-1, 0)
+		require.Empty(t, resp.GetMessage())
+		require.False(t, resp.GetHasMore())
+	})
+}
+
 // TestSyncAuthorization: only participants read a conversation, and its id
 // must be well formed.
 func TestSyncAuthorization(t *testing.T) {
@@ -96,6 +196,8 @@ func TestSyncAuthorization(t *testing.T) {
 	denied := func(p person, conv string) {
 		t.Helper()
 		_, err := e.msgs.SyncMessages(p.ctx, &messagepb.SyncMessagesRequest{ConversationId: conv})
+		testkit.RequireCode(t, err, codes.PermissionDenied)
+		_, err = e.msgs.SyncMessages(p.ctx, &messagepb.SyncMessagesRequest{ConversationId: conv, BeforeSeq: 1<<64 - 1})
 		testkit.RequireCode(t, err, codes.PermissionDenied)
 		testkit.RequireCode(t, e.markRead(p, conv, 1), codes.PermissionDenied)
 	}

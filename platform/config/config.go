@@ -156,7 +156,7 @@ func (c *Config) RegisterServeFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.StorageDir, "storage-dir", c.StorageDir, "directory of uploaded files (-storage=fs); empty: media under -data-dir")
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL,
 		"base URL clients reach this server's HTTP listener at (default from -http-addr)")
-	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", c.MaxUploadBytes, "largest image UploadImage accepts")
+	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", c.MaxUploadBytes, "largest upload accepted: an image (UploadImage, /upload) or a page's file (/upload/file)")
 	fs.IntVar(&c.MaxUploadsPerUser, "max-uploads-per-user", c.MaxUploadsPerUser, "uploads one user may have in progress at once (per node)")
 	fs.Int64Var(&c.MaxImagePixels, "max-image-pixels", c.MaxImagePixels, "most pixels (width × height) an uploaded image may have")
 	fs.DurationVar(&c.MediaLinkTTL, "media-link-ttl", c.MediaLinkTTL, "how long a link to a message's media (or an upload) stays valid, at least (rounded up to the hour)")

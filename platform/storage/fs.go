@@ -68,20 +68,17 @@ func (s *FS) Serve(w http.ResponseWriter, r *http.Request, key string) {
 		http.Error(w, "cannot read object", http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", ContentType(filepath.Ext(key)))
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	http.ServeContent(w, r, "", info.ModTime(), f)
-}
-
-// contentTypes are the types of the extensions objects are stored with.
-var contentTypes = map[string]string{
-	".jpg": "image/jpeg", ".png": "image/png", ".gif": "image/gif", ".webp": "image/webp", ".bmp": "image/bmp",
-}
-
-// ContentType is the content type of an object key's extension.
-func ContentType(ext string) string {
-	if t, ok := contentTypes[ext]; ok {
-		return t
+	h := w.Header()
+	if IsImage(key) {
+		h.Set("Content-Type", ContentType(filepath.Ext(key)))
+	} else {
+		// Any other file is a download: the browser neither renders nor
+		// sniffs it, and were it opened, it would run in a sandbox (no
+		// script, no cookies of this origin).
+		h.Set("Content-Type", FileContentType)
+		h.Set("Content-Disposition", "attachment")
+		h.Set("Content-Security-Policy", "sandbox")
 	}
-	return "application/octet-stream"
+	h.Set("X-Content-Type-Options", "nosniff")
+	http.ServeContent(w, r, "", info.ModTime(), f)
 }

@@ -132,13 +132,22 @@ func (s *S3) Put(ctx context.Context, key string, file *os.File, size int64, con
 	return nil
 }
 
-// Serve redirects to a presigned GET of the object.
+// Serve redirects to a presigned GET of the object. A file that is no
+// image is signed with response overrides making it a download of no
+// renderable type, whatever the bucket stored it with.
 func (s *S3) Serve(w http.ResponseWriter, r *http.Request, key string) {
 	if !IsKey(key) {
 		http.NotFound(w, r)
 		return
 	}
-	link, err := s.signer.PresignedGetObject(r.Context(), s.bucket, key, presignFor, nil)
+	var overrides url.Values
+	if !IsImage(key) {
+		overrides = url.Values{
+			"response-content-disposition": {"attachment"},
+			"response-content-type":        {FileContentType},
+		}
+	}
+	link, err := s.signer.PresignedGetObject(r.Context(), s.bucket, key, presignFor, overrides)
 	if err != nil {
 		http.Error(w, "cannot sign the object's link", http.StatusInternalServerError)
 		return

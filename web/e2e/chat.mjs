@@ -32,37 +32,49 @@ try {
   await signUp(alice, aliceName);
   await signUp(bob, bobName);
 
-  // Alice starts a chat with Bob and says hello.
-  await alice.fill("#new-chat [name=nickname]", bobName);
-  await alice.click("#new-chat button");
+  // Alice finds Bob by the start of his nickname, opens his card, and
+  // starts a chat.
+  await alice.fill("#search-input", bobName.slice(0, -2));
+  await alice.locator("#search-results li", { hasText: bobName }).click();
+  await alice.locator("#profile button", { hasText: "Message" }).click();
   await alice.waitForSelector("#composer:not([hidden])");
   await alice.fill("#composer [name=text]", "hello bob");
   await alice.click("#composer button");
-  await alice.waitForSelector("#messages li.mine >> text=hello bob");
+  await alice.waitForSelector("#message-list .mine >> text=hello bob");
 
   // Bob's conversation list shows it live, unread; he opens it.
   const entry = bob.locator("#conversations li", { hasText: aliceName });
   await entry.waitFor({ timeout: 10_000 });
   await entry.locator(".badge", { hasText: "1" }).waitFor();
   await entry.click();
-  await bob.waitForSelector("#messages li >> text=hello bob");
+  await bob.waitForSelector("#message-list .bubble >> text=hello bob");
 
   // With the chat open, the next message appears live, and Bob answers.
   await alice.fill("#composer [name=text]", "are you there?");
   await alice.click("#composer button");
-  await bob.waitForSelector("#messages li >> text=are you there?", { timeout: 10_000 });
+  await bob.waitForSelector("#message-list .bubble >> text=are you there?", { timeout: 10_000 });
   await bob.fill("#composer [name=text]", "hi alice!");
   await bob.click("#composer button");
-  await alice.waitForSelector("#messages li:not(.mine) >> text=hi alice!", { timeout: 10_000 });
+  await alice.waitForSelector("#message-list .bubble:not(.mine) >> text=hi alice!", { timeout: 10_000 });
 
   // A photo goes through /upload and arrives as an image message.
   const pixel = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==", "base64");
   await alice.setInputFiles("#composer [name=image]", { name: "pixel.png", mimeType: "image/png", buffer: pixel });
-  const photo = bob.locator("#messages li img");
+  const photo = bob.locator("#message-list img.photo");
   await photo.waitFor({ timeout: 10_000 });
   if (!(await photo.getAttribute("src")).includes("/media/")) throw new Error("the photo is not served from /media/");
   // It loads (the page's Content-Security-Policy allows where it is served from).
-  await bob.waitForFunction(() => document.querySelector("#messages li img")?.naturalWidth > 0);
+  await bob.waitForFunction(() => document.querySelector("#message-list img.photo")?.naturalWidth > 0);
+
+  // A file of any kind goes through /upload/file and arrives as a file
+  // message, downloadable with its name and size.
+  await alice.setInputFiles("#composer [name=file]", { name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("meeting at noon\n") });
+  const file = bob.locator("#message-list .file", { hasText: "notes.txt" });
+  await file.waitFor({ timeout: 10_000 });
+  if (!(await file.textContent()).includes("16 B")) throw new Error("the file message does not show its size");
+  const download = await fetch(new URL(await file.getAttribute("href"), base));
+  if (!download.ok || (await download.text()) !== "meeting at noon\n") throw new Error("the file does not download as sent");
+  if (!download.headers.get("content-disposition")?.startsWith("attachment")) throw new Error("a file is not served as an attachment");
 
   // Alice posts to the feed. Bob finds it under Recommended, likes it,
   // comments, follows Alice, and then has it under Following.
@@ -71,6 +83,8 @@ try {
   await alice.fill("#post [name=content]", post);
   await alice.click("#post button");
   await alice.waitForSelector("#status >> text=Posted");
+  // The author sees it at once, under My posts.
+  await alice.locator("#feeds .feed", { hasText: post }).waitFor();
   await bob.click("#tabs button[data-tab=feed]");
   await bob.click("#feed .tabs button[data-list=recommend]");
   const card = bob.locator(".feed", { hasText: post });

@@ -1118,6 +1118,7 @@ type FeedQueryRequest struct {
 	Keyword       string                 `protobuf:"bytes,1,opt,name=keyword,proto3" json:"keyword,omitempty"`
 	LastId        uint64                 `protobuf:"varint,2,opt,name=last_id,json=lastId,proto3" json:"last_id,omitempty"`
 	Num           uint64                 `protobuf:"varint,3,opt,name=num,proto3" json:"num,omitempty"`
+	UserId        uint64                 `protobuf:"varint,4,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"` // Parley addition: only this author's public feeds (a profile's posts); 0 for everyone's
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1169,6 +1170,13 @@ func (x *FeedQueryRequest) GetLastId() uint64 {
 func (x *FeedQueryRequest) GetNum() uint64 {
 	if x != nil {
 		return x.Num
+	}
+	return 0
+}
+
+func (x *FeedQueryRequest) GetUserId() uint64 {
+	if x != nil {
+		return x.UserId
 	}
 	return 0
 }
@@ -2083,11 +2091,12 @@ const file_feed_feed_proto_rawDesc = "" +
 	"\x0fFeedOwnResponse\x12#\n" +
 	"\x05pager\x18\x01 \x01(\v2\r.common.PagerR\x05pager\x12\x1e\n" +
 	"\x04feed\x18\x02 \x03(\v2\n" +
-	".feed.FeedR\x04feed\"W\n" +
+	".feed.FeedR\x04feed\"p\n" +
 	"\x10FeedQueryRequest\x12\x18\n" +
 	"\akeyword\x18\x01 \x01(\tR\akeyword\x12\x17\n" +
 	"\alast_id\x18\x02 \x01(\x04R\x06lastId\x12\x10\n" +
-	"\x03num\x18\x03 \x01(\x04R\x03num\"X\n" +
+	"\x03num\x18\x03 \x01(\x04R\x03num\x12\x17\n" +
+	"\auser_id\x18\x04 \x01(\x04R\x06userId\"X\n" +
 	"\x11FeedQueryResponse\x12#\n" +
 	"\x05pager\x18\x01 \x01(\v2\r.common.PagerR\x05pager\x12\x1e\n" +
 	"\x04feed\x18\x02 \x03(\v2\n" +

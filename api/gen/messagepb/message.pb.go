@@ -2737,8 +2737,14 @@ type SyncMessagesRequest struct {
 	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
 	AfterSeq       uint64                 `protobuf:"varint,2,opt,name=after_seq,json=afterSeq,proto3" json:"after_seq,omitempty"` // return messages with seq > after_seq
 	Limit          uint64                 `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`                       // default 50, at most 200
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Scroll-back: when set, returns the page of up to limit messages just
+	// before it (seq < before_seq), still in ascending seq order; has_more
+	// then says whether older messages exist (that the caller may see). A
+	// before_seq beyond the last seq returns the newest page. Setting both
+	// after_seq and before_seq is InvalidArgument.
+	BeforeSeq     uint64 `protobuf:"varint,4,opt,name=before_seq,json=beforeSeq,proto3" json:"before_seq,omitempty"` // return the page of messages with seq < before_seq; not with after_seq
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SyncMessagesRequest) Reset() {
@@ -2792,10 +2798,19 @@ func (x *SyncMessagesRequest) GetLimit() uint64 {
 	return 0
 }
 
+func (x *SyncMessagesRequest) GetBeforeSeq() uint64 {
+	if x != nil {
+		return x.BeforeSeq
+	}
+	return 0
+}
+
 type SyncMessagesResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Message       []*Message             `protobuf:"bytes,1,rep,name=message,proto3" json:"message,omitempty"` // in seq order
-	HasMore       bool                   `protobuf:"varint,2,opt,name=has_more,json=hasMore,proto3" json:"has_more,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Message []*Message             `protobuf:"bytes,1,rep,name=message,proto3" json:"message,omitempty"` // in seq order
+	// More messages follow the page (after_seq), or older ones the caller
+	// may see precede it (before_seq).
+	HasMore       bool `protobuf:"varint,2,opt,name=has_more,json=hasMore,proto3" json:"has_more,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3114,11 +3129,13 @@ const file_message_message_proto_rawDesc = "" +
 	"\flast_message\x18\a \x01(\v2\x10.message.MessageR\vlastMessage\"\x1a\n" +
 	"\x18ListConversationsRequest\"V\n" +
 	"\x19ListConversationsResponse\x129\n" +
-	"\fconversation\x18\x01 \x03(\v2\x15.message.ConversationR\fconversation\"q\n" +
+	"\fconversation\x18\x01 \x03(\v2\x15.message.ConversationR\fconversation\"\x90\x01\n" +
 	"\x13SyncMessagesRequest\x12'\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x1b\n" +
 	"\tafter_seq\x18\x02 \x01(\x04R\bafterSeq\x12\x14\n" +
-	"\x05limit\x18\x03 \x01(\x04R\x05limit\"]\n" +
+	"\x05limit\x18\x03 \x01(\x04R\x05limit\x12\x1d\n" +
+	"\n" +
+	"before_seq\x18\x04 \x01(\x04R\tbeforeSeq\"]\n" +
 	"\x14SyncMessagesResponse\x12*\n" +
 	"\amessage\x18\x01 \x03(\v2\x10.message.MessageR\amessage\x12\x19\n" +
 	"\bhas_more\x18\x02 \x01(\bR\ahasMore\"L\n" +

@@ -85,6 +85,8 @@ func checkFeedOwnRequest(r *feedpb.FeedOwnRequest) error {
 	return validateKeyword(r.GetKeyword())
 }
 
+// checkFeedQueryRequest: any user_id is fine (0 is everyone's feeds; an
+// unknown user has none).
 func checkFeedQueryRequest(r *feedpb.FeedQueryRequest) error {
 	return validateKeyword(r.GetKeyword())
 }

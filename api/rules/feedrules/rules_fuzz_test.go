@@ -31,6 +31,7 @@ func FuzzValidate(f *testing.F) {
 		&feedpb.FeedUnLikeRequest{Id: 1},
 		&feedpb.FeedOwnRequest{Keyword: "cat", ReviewStatus: commonpb.ReviewStatus_ReviewFail},
 		&feedpb.FeedQueryRequest{Keyword: strings.Repeat("k", MaxKeywordLength), LastId: 1<<64 - 1, Num: 1<<64 - 1},
+		&feedpb.FeedQueryRequest{UserId: 1<<64 - 1, Keyword: "cat"}, // any user_id: an unknown one has no feeds
 		&feedpb.FeedReviewRequest{Id: 1, ReviewStatus: commonpb.ReviewStatus_ReviewPass, Remark: "ok"},
 		&feedpb.FeedCommentCreateRequest{FeedId: 1, Content: "nice", ReplyToId: 2},
 		&feedpb.FeedCommentListRequest{FeedId: 1},

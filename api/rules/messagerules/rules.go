@@ -230,8 +230,16 @@ func validateConversationID(id string) error {
 }
 
 func checkSyncMessagesRequest(r *messagepb.SyncMessagesRequest) error {
-	return validateConversationID(r.GetConversationId())
+	if err := validateConversationID(r.GetConversationId()); err != nil {
+		return err
+	}
+	// One direction a page: forward from after_seq, or back from before_seq.
+	if r.GetAfterSeq() != 0 && r.GetBeforeSeq() != 0 {
+		return errors.New("after_seq and before_seq: set one, not both")
+	}
+	return nil
 }
+
 func checkMarkReadRequest(r *messagepb.MarkReadRequest) error {
 	return validateConversationID(r.GetConversationId())
 }

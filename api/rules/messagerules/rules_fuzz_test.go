@@ -45,6 +45,7 @@ func FuzzValidate(f *testing.F) {
 		&messagepb.SendGroupImageMessageRequest{ToGroupId: 1, Image: image},
 		&messagepb.SendGroupFileMessageRequest{ToGroupId: 1, AtUserId: []uint64{7}, File: &messagepb.FileMessage{Url: link, Name: strings.Repeat("n", MaxFileNameLength), Size: 1}},
 		&messagepb.SyncMessagesRequest{ConversationId: "u1-2", AfterSeq: 1<<64 - 1, Limit: 1<<64 - 1},
+		&messagepb.SyncMessagesRequest{ConversationId: "u1-2", BeforeSeq: 1<<64 - 1, Limit: 1},
 		&messagepb.MarkReadRequest{ConversationId: strings.Repeat("c", 64), Seq: 1},
 	)
 	messageRequestTypes.AddSeeds(f,
@@ -83,6 +84,7 @@ func FuzzValidate(f *testing.F) {
 		&messagepb.SendGroupFileMessageRequest{ToGroupId: 1, File: &messagepb.FileMessage{Url: link, Name: strings.Repeat("n", MaxFileNameLength+1), Size: 1}},
 		&messagepb.SyncMessagesRequest{},
 		&messagepb.SyncMessagesRequest{ConversationId: strings.Repeat("c", 65)},
+		&messagepb.SyncMessagesRequest{ConversationId: "u:1:2", AfterSeq: 1, BeforeSeq: 3},
 		&messagepb.MarkReadRequest{},
 	)
 	// Bytes the codec refuses: a truncated field, a string with invalid
@@ -170,7 +172,9 @@ var messageRequestTypes = validatefuzz.NewTypes(Rules, []validatefuzz.Type{
 		requireFile(t, r.GetFile())
 	}},
 	{New: func() validatefuzz.Request { return new(messagepb.SyncMessagesRequest) }, Accepted: func(t *testing.T, m proto.Message) {
-		validatefuzz.RequireRunes(t, "conversation_id", m.(*messagepb.SyncMessagesRequest).GetConversationId(), 1, 64)
+		r := m.(*messagepb.SyncMessagesRequest)
+		validatefuzz.RequireRunes(t, "conversation_id", r.GetConversationId(), 1, 64)
+		require.False(t, r.GetAfterSeq() != 0 && r.GetBeforeSeq() != 0, "accepted both after_seq and before_seq")
 	}},
 	{New: func() validatefuzz.Request { return new(messagepb.MarkReadRequest) }, Accepted: func(t *testing.T, m proto.Message) {
 		validatefuzz.RequireRunes(t, "conversation_id", m.(*messagepb.MarkReadRequest).GetConversationId(), 1, 64)

@@ -1,5 +1,5 @@
-// Package app is the common module's behaviour: image uploads to object
-// storage and durable email.
+// Package app is the common module's behaviour: uploads (images, and
+// files of any content) to object storage and durable email.
 package app
 
 import (
@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/semaphore"
 
 	"github.com/parley-im/parley/modules/common/internal/db"
+	"github.com/parley-im/parley/platform/apperr"
 	"github.com/parley-im/parley/platform/media"
 	"github.com/parley-im/parley/platform/ratelimit"
 	"github.com/parley-im/parley/platform/storage"
@@ -57,6 +58,8 @@ type Service struct {
 	uploads *ratelimit.Holds[uint64] // uploads in progress per user
 	// decodes bounds the images decoded at once.
 	decodes *semaphore.Weighted
+	// errTooLarge refuses an upload over the cap (IsTooLarge).
+	errTooLarge *apperr.Error
 }
 
 func New(pool *pgxpool.Pool, store storage.Storage, links *media.Links, cfg Config, log zerolog.Logger) (*Service, error) {
@@ -85,7 +88,8 @@ func New(pool *pgxpool.Pool, store storage.Storage, links *media.Links, cfg Conf
 		return nil, fmt.Errorf("upload spool directory: %w", err)
 	}
 	s := &Service{pool: pool, q: db.New(pool), storage: store, links: links, cfg: cfg, log: log, uploads: ratelimit.NewHolds[uint64](cfg.MaxUploadsPerUser),
-		decodes: semaphore.NewWeighted(2),
+		decodes:     semaphore.NewWeighted(2),
+		errTooLarge: apperr.InvalidArgument("content: the upload is larger than %d bytes", cfg.MaxUploadBytes),
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &emailWorker{svc: s})

@@ -29,7 +29,6 @@ var (
 	ErrUploadStalled = apperr.DeadlineExceeded("content: no chunk came in time: the upload is abandoned")
 	ErrUploadTooSlow = apperr.DeadlineExceeded("content: the upload took too long")
 	ErrNotAnImage    = apperr.InvalidArgument("content: not a JPEG, PNG, GIF, WebP or BMP image")
-	errTooLargeBase  = "content: the upload is larger than %d bytes"
 )
 
 // sniffLength is how many leading bytes sniff needs.
@@ -69,13 +68,44 @@ func (s *Service) UploadTimeouts() (idle, total time.Duration) {
 // records it. It returns a private link to the object, for the uploader. Nothing is stored for an upload
 // that is refused or does not finish.
 func (s *Service) Upload(ctx context.Context, ownerID uint64, next Chunks) (string, error) {
+	link, _, err := s.upload(ctx, ownerID, next, true)
+	return link, err
+}
+
+// UploadFile is Upload for a file of any content: the same size cap,
+// limits and timeouts, no format check. It is stored under its digest
+// with storage.FileExt (never an extension of the client's choosing), so
+// it is served as a download, never rendered. It returns the private link
+// and the file's size.
+func (s *Service) UploadFile(ctx context.Context, ownerID uint64, next Chunks) (string, int64, error) {
+	return s.upload(ctx, ownerID, next, false)
+}
+
+// MaxUploadBytes is the largest upload accepted.
+func (s *Service) MaxUploadBytes() int64 { return s.cfg.MaxUploadBytes }
+
+// IsTooLarge reports whether err refused an upload over MaxUploadBytes.
+func (s *Service) IsTooLarge(err error) bool { return errors.Is(err, s.errTooLarge) }
+
+// TooLarge is the error refusing an upload of size bytes, known before it
+// is received (a declared length), or nil when size is within the cap.
+func (s *Service) TooLarge(size int64) error {
+	if size > s.cfg.MaxUploadBytes {
+		return s.errTooLarge
+	}
+	return nil
+}
+
+// upload spools an upload, checks it (as an image when image is set),
+// stores and records it: its private link and size.
+func (s *Service) upload(ctx context.Context, ownerID uint64, next Chunks, image bool) (string, int64, error) {
 	if !s.uploads.Take(ownerID) {
-		return "", apperr.ResourceExhausted("too many uploads in progress: at most %d at once", s.cfg.MaxUploadsPerUser)
+		return "", 0, apperr.ResourceExhausted("too many uploads in progress: at most %d at once", s.cfg.MaxUploadsPerUser)
 	}
 	defer s.uploads.Release(ownerID)
 	spool, err := os.CreateTemp(s.cfg.SpoolDir, "upload-*")
 	if err != nil {
-		return "", fmt.Errorf("spool upload: %w", err)
+		return "", 0, fmt.Errorf("spool upload: %w", err)
 	}
 	defer func() {
 		spool.Close()
@@ -92,49 +122,75 @@ func (s *Service) Upload(ctx context.Context, ownerID uint64, next Chunks) (stri
 			break
 		}
 		if err != nil {
-			return "", err // the client went away or the stream broke: nothing is kept
+			return "", 0, err // the client went away or the stream broke: nothing is kept
 		}
 		size += int64(len(chunk))
 		if size > s.cfg.MaxUploadBytes {
-			return "", apperr.InvalidArgument(errTooLargeBase, s.cfg.MaxUploadBytes)
+			return "", 0, s.errTooLarge
 		}
-		if ext == "" {
+		if image && ext == "" {
 			head = append(head, chunk[:min(len(chunk), sniffLength-len(head))]...)
 			if len(head) >= sniffLength {
 				var ok bool
 				if ext, ok = sniff(head); !ok {
-					return "", ErrNotAnImage
+					return "", 0, ErrNotAnImage
 				}
 			}
 		}
 		hash.Write(chunk)
 		if _, err := spool.Write(chunk); err != nil {
-			return "", fmt.Errorf("spool upload: %w", err)
+			return "", 0, fmt.Errorf("spool upload: %w", err)
 		}
 	}
 	if size == 0 {
-		return "", ErrEmptyUpload
-	}
-	if ext == "" {
-		return "", ErrNotAnImage // shorter than any image header
+		return "", 0, ErrEmptyUpload
 	}
 
+	var width, height int
+	if image {
+		if ext == "" {
+			return "", 0, ErrNotAnImage // shorter than any image header
+		}
+		if width, height, err = s.checkImage(ctx, spool, ext); err != nil {
+			return "", 0, err
+		}
+	} else {
+		ext = storage.FileExt
+	}
+
+	key := hex.EncodeToString(hash.Sum(nil)) + ext
+	contentType := storage.ContentType(ext)
+	if err := s.storage.Put(ctx, key, spool, size, contentType); err != nil {
+		return "", 0, fmt.Errorf("store upload: %w", err)
+	}
+	if err := s.q.RecordObject(ctx, db.RecordObjectParams{
+		Key: key, OwnerID: ownerID, Size: size, ContentType: contentType,
+		Width: int32(width), Height: int32(height),
+	}); err != nil {
+		return "", 0, fmt.Errorf("record upload: %w", err)
+	}
+	return s.links.Private(key), size, nil
+}
+
+// checkImage decodes the spooled image whose leading bytes sniffed as ext:
+// its dimensions, or ErrNotAnImage.
+func (s *Service) checkImage(ctx context.Context, spool *os.File, ext string) (width, height int, err error) {
 	// The header gives the dimensions without decoding the pixels: a
 	// picture over the pixel cap is refused before it is decoded.
 	if _, err := spool.Seek(0, io.SeekStart); err != nil {
-		return "", err
+		return 0, 0, err
 	}
 	cfg, format, err := image.DecodeConfig(spool)
 	if err != nil || formatExt[format] != ext || cfg.Width <= 0 || cfg.Height <= 0 {
-		return "", ErrNotAnImage
+		return 0, 0, ErrNotAnImage
 	}
 	if pixels := int64(cfg.Width) * int64(cfg.Height); pixels > s.cfg.MaxImagePixels {
-		return "", apperr.InvalidArgument("content: the image is %d×%d pixels, over the %d-pixel limit", cfg.Width, cfg.Height, s.cfg.MaxImagePixels)
+		return 0, 0, apperr.InvalidArgument("content: the image is %d×%d pixels, over the %d-pixel limit", cfg.Width, cfg.Height, s.cfg.MaxImagePixels)
 	}
 	// Decoded whole, so a file that only starts like an image is refused;
 	// a few at a time, as a decode holds the pixels in memory.
 	if err := s.decodes.Acquire(ctx, 1); err != nil {
-		return "", err
+		return 0, 0, err
 	}
 	_, err = spool.Seek(0, io.SeekStart)
 	if err == nil {
@@ -142,21 +198,9 @@ func (s *Service) Upload(ctx context.Context, ownerID uint64, next Chunks) (stri
 	}
 	s.decodes.Release(1)
 	if err != nil {
-		return "", ErrNotAnImage
+		return 0, 0, ErrNotAnImage
 	}
-
-	key := hex.EncodeToString(hash.Sum(nil)) + ext
-	contentType := storage.ContentType(ext)
-	if err := s.storage.Put(ctx, key, spool, size, contentType); err != nil {
-		return "", fmt.Errorf("store upload: %w", err)
-	}
-	if err := s.q.RecordObject(ctx, db.RecordObjectParams{
-		Key: key, OwnerID: ownerID, Size: size, ContentType: contentType,
-		Width: int32(cfg.Width), Height: int32(cfg.Height),
-	}); err != nil {
-		return "", fmt.Errorf("record upload: %w", err)
-	}
-	return s.links.Private(key), nil
+	return cfg.Width, cfg.Height, nil
 }
 
 // formatExt maps image.DecodeConfig's format names to key extensions.

@@ -331,14 +331,23 @@ func (s *Service) Own(ctx context.Context, caller auth.Identity, keyword string,
 	return out, uint64(total), err
 }
 
-// Query lists public feeds whose content contains keyword, newest first.
-func (s *Service) Query(ctx context.Context, caller auth.Identity, keyword string, c Cursor) ([]Feed, error) {
+// Query lists public feeds whose content contains keyword (any feed when
+// it is empty), newest first: authorID's alone when it is not 0 (a user's
+// profile). The module does not know users: an unknown author, like a
+// keyword that matches nothing, has no feeds. Blocks are not applied, as in
+// the module's other lists: what is public is public to everyone.
+func (s *Service) Query(ctx context.Context, caller auth.Identity, keyword string, authorID uint64, c Cursor) ([]Feed, error) {
 	keyword = textsearch.Fold(keyword)
 	var feeds []db.FeedsFeed
 	var err error
-	if keyword == "" {
+	switch {
+	case authorID != 0:
+		feeds, err = s.q.ListPublicByAuthor(ctx, db.ListPublicByAuthorParams{
+			UserID: authorID, BeforeID: c.beforeID(), Keyword: keyword, RowLimit: int64(c.Num),
+		})
+	case keyword == "":
 		feeds, err = s.q.ListPublic(ctx, db.ListPublicParams{BeforeID: c.beforeID(), RowLimit: int64(c.Num)})
-	} else {
+	default:
 		feeds, err = s.search(ctx, keyword, c)
 	}
 	if err != nil {

@@ -140,6 +140,16 @@ WHERE is_public AND id < @before_id
 ORDER BY id DESC
 LIMIT @row_limit::bigint;
 
+-- One author's public feeds (FeedQuery's user_id), keyword optional, newest
+-- first along feeds_public_author_idx: the walk is bounded by the author's
+-- public feeds, so a keyword is decided by strpos alone.
+-- name: ListPublicByAuthor :many
+SELECT * FROM feeds.feeds
+WHERE is_public AND user_id = @user_id AND id < @before_id
+  AND (@keyword::text = '' OR strpos(content_folded, @keyword::text) > 0)
+ORDER BY id DESC
+LIMIT @row_limit::bigint;
+
 -- name: ListByAuthors :many
 SELECT * FROM feeds.feeds
 WHERE is_public AND id < @before_id AND user_id = ANY(@author_ids::bigint[])

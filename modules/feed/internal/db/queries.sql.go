@@ -693,6 +693,68 @@ func (q *Queries) ListPublic(ctx context.Context, arg ListPublicParams) ([]Feeds
 	return items, nil
 }
 
+const listPublicByAuthor = `-- name: ListPublicByAuthor :many
+SELECT id, user_id, type, content, content_folded, like_count, view_count, view_flush_gen, comment_count, operator, remark, is_enable, review_status, created_at, updated_at, deleted_at, hot, is_public FROM feeds.feeds
+WHERE is_public AND user_id = $1 AND id < $2
+  AND ($3::text = '' OR strpos(content_folded, $3::text) > 0)
+ORDER BY id DESC
+LIMIT $4::bigint
+`
+
+type ListPublicByAuthorParams struct {
+	UserID   uint64
+	BeforeID uint64
+	Keyword  string
+	RowLimit int64
+}
+
+// One author's public feeds (FeedQuery's user_id), keyword optional, newest
+// first along feeds_public_author_idx: the walk is bounded by the author's
+// public feeds, so a keyword is decided by strpos alone.
+func (q *Queries) ListPublicByAuthor(ctx context.Context, arg ListPublicByAuthorParams) ([]FeedsFeed, error) {
+	rows, err := q.db.Query(ctx, listPublicByAuthor,
+		arg.UserID,
+		arg.BeforeID,
+		arg.Keyword,
+		arg.RowLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []FeedsFeed
+	for rows.Next() {
+		var i FeedsFeed
+		if err := rows.Scan(
+			&i.ID,
+			&i.UserID,
+			&i.Type,
+			&i.Content,
+			&i.ContentFolded,
+			&i.LikeCount,
+			&i.ViewCount,
+			&i.ViewFlushGen,
+			&i.CommentCount,
+			&i.Operator,
+			&i.Remark,
+			&i.IsEnable,
+			&i.ReviewStatus,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.DeletedAt,
+			&i.Hot,
+			&i.IsPublic,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const lockFeed = `-- name: LockFeed :one
 SELECT id, user_id, type, content, content_folded, like_count, view_count, view_flush_gen, comment_count, operator, remark, is_enable, review_status, created_at, updated_at, deleted_at, hot, is_public FROM feeds.feeds WHERE id = $1 AND deleted_at IS NULL FOR NO KEY UPDATE
 `

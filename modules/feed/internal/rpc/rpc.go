@@ -127,7 +127,7 @@ func (s *Server) FeedQuery(ctx context.Context, req *feedpb.FeedQueryRequest) (*
 		return nil, err
 	}
 	c := app.Cursor{LastID: req.GetLastId(), Num: paging.Num(req.GetNum())}
-	feeds, err := s.svc.Query(ctx, caller, req.GetKeyword(), c)
+	feeds, err := s.svc.Query(ctx, caller, req.GetKeyword(), req.GetUserId(), c)
 	if err != nil {
 		return nil, err
 	}

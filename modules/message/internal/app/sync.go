@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -73,12 +74,7 @@ func (s *Service) Sync(ctx context.Context, userID uint64, conversationID string
 		return nil, false, err
 	}
 	afterSeq = max(afterSeq, firstSeq-1)
-	switch {
-	case limit == 0:
-		limit = DefaultSyncLimit
-	case limit > MaxSyncLimit:
-		limit = MaxSyncLimit
-	}
+	limit = syncLimit(limit)
 	rows, err := s.q.MessagesAfter(ctx, db.MessagesAfterParams{
 		ConversationID: conv.ID(), AfterSeq: min(afterSeq, 1<<62), RowLimit: int64(limit) + 1,
 	})
@@ -89,8 +85,51 @@ func (s *Service) Sync(ctx context.Context, userID uint64, conversationID string
 	if more {
 		rows = rows[:limit]
 	}
+	return s.page(rows, more)
+}
+
+// SyncBefore returns the up to limit messages just before beforeSeq, in seq
+// order, and whether older ones the caller sees precede them: scroll-back.
+// A group member's pages stop where it joined; a beforeSeq beyond the last
+// seq is the newest page.
+func (s *Service) SyncBefore(ctx context.Context, userID uint64, conversationID string, beforeSeq, limit uint64) ([]*messagepb.Message, bool, error) {
+	conv, firstSeq, err := s.authorize(ctx, userID, conversationID)
+	if err != nil {
+		return nil, false, err
+	}
+	limit = syncLimit(limit)
+	rows, err := s.q.MessagesBefore(ctx, db.MessagesBeforeParams{
+		ConversationID: conv.ID(), BeforeSeq: min(beforeSeq, 1<<62), FirstSeq: firstSeq, RowLimit: int64(limit) + 1,
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("sync %s before %d: %w", conv.ID(), beforeSeq, err)
+	}
+	// Newest first, one more than the page when older ones precede it.
+	more := len(rows) > int(limit)
+	if more {
+		rows = rows[:limit]
+	}
+	slices.Reverse(rows)
+	return s.page(rows, more)
+}
+
+// syncLimit is a page's size: limit, 0 meaning the default, at most the
+// maximum.
+func syncLimit(limit uint64) uint64 {
+	switch {
+	case limit == 0:
+		return DefaultSyncLimit
+	case limit > MaxSyncLimit:
+		return MaxSyncLimit
+	}
+	return limit
+}
+
+// page is rows as the wire's messages, with more passed through.
+func (s *Service) page(rows []db.MessagesMessage, more bool) ([]*messagepb.Message, bool, error) {
 	out := make([]*messagepb.Message, len(rows))
 	for i, r := range rows {
+		var err error
 		if out[i], err = s.toProto(r); err != nil {
 			return nil, false, err
 		}

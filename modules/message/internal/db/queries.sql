@@ -57,6 +57,14 @@ WHERE conversation_id = @conversation_id AND seq > @after_seq
 ORDER BY seq
 LIMIT @row_limit::bigint;
 
+-- The newest messages before before_seq, from first_seq on, newest first
+-- (the caller puts them back in seq order).
+-- name: MessagesBefore :many
+SELECT * FROM messages.messages
+WHERE conversation_id = @conversation_id AND seq < @before_seq AND seq >= @first_seq
+ORDER BY seq DESC
+LIMIT @row_limit::bigint;
+
 -- name: ConversationsOf :many
 SELECT sqlc.embed(c), coalesce(r.read_seq, 0)::bigint AS read_seq
 FROM messages.conversations c

@@ -303,6 +303,58 @@ func (q *Queries) MessagesAfter(ctx context.Context, arg MessagesAfterParams) ([
 	return items, nil
 }
 
+const messagesBefore = `-- name: MessagesBefore :many
+SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at FROM messages.messages
+WHERE conversation_id = $1 AND seq < $2 AND seq >= $3
+ORDER BY seq DESC
+LIMIT $4::bigint
+`
+
+type MessagesBeforeParams struct {
+	ConversationID string
+	BeforeSeq      uint64
+	FirstSeq       uint64
+	RowLimit       int64
+}
+
+// The newest messages before before_seq, from first_seq on, newest first
+// (the caller puts them back in seq order).
+func (q *Queries) MessagesBefore(ctx context.Context, arg MessagesBeforeParams) ([]MessagesMessage, error) {
+	rows, err := q.db.Query(ctx, messagesBefore,
+		arg.ConversationID,
+		arg.BeforeSeq,
+		arg.FirstSeq,
+		arg.RowLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []MessagesMessage
+	for rows.Next() {
+		var i MessagesMessage
+		if err := rows.Scan(
+			&i.ID,
+			&i.ConversationID,
+			&i.Seq,
+			&i.FromUserID,
+			&i.ToUserID,
+			&i.ToGroupID,
+			&i.Type,
+			&i.Body,
+			&i.AtUserIds,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const setIdempotentMessageID = `-- name: SetIdempotentMessageID :exec
 UPDATE messages.idempotency_keys SET message_id = $1 WHERE sender_id = $2 AND key = $3
 `

@@ -209,7 +209,15 @@ func (s *Server) SyncMessages(ctx context.Context, req *messagepb.SyncMessagesRe
 	if err != nil {
 		return nil, err
 	}
-	msgs, more, err := s.svc.Sync(ctx, caller.UserID, req.GetConversationId(), req.GetAfterSeq(), req.GetLimit())
+	var (
+		msgs []*messagepb.Message
+		more bool
+	)
+	if req.GetBeforeSeq() != 0 { // the rule refuses it beside after_seq
+		msgs, more, err = s.svc.SyncBefore(ctx, caller.UserID, req.GetConversationId(), req.GetBeforeSeq(), req.GetLimit())
+	} else {
+		msgs, more, err = s.svc.Sync(ctx, caller.UserID, req.GetConversationId(), req.GetAfterSeq(), req.GetLimit())
+	}
 	if err != nil {
 		return nil, err
 	}

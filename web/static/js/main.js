@@ -1,0 +1,188 @@
+// Parley's web client: one WebSocket to /ws carries every call and push
+// (js/protocol.js); the state lives in js/store.js; each view is a module
+// under js/views. This file signs in and wires them together.
+import { setConnection, call, U, user } from "./api.js";
+import * as attention from "./attention.js";
+import { $, el, avatar, size } from "./format.js";
+import { preview } from "./messages.js";
+import { Connection } from "./protocol.js";
+import * as session from "./session.js";
+import { state, clear, emit, setConnection as setConnectionState, on } from "./store.js";
+import * as chat from "./views/chat.js";
+import * as conversations from "./views/conversations.js";
+import * as feed from "./views/feed.js";
+import { loadRelations, showGroup, showProfile } from "./views/profile.js";
+import * as search from "./views/search.js";
+
+function notify(text) {
+  const node = $("#status");
+  node.textContent = text;
+  node.classList.add("show");
+  clearTimeout(notify.timer);
+  notify.timer = setTimeout(() => node.classList.remove("show"), 3000);
+}
+
+// authedAs is the user the open socket is signed in as (null: none yet).
+let authedAs = null;
+
+const conn = new Connection({
+  onState: setConnectionState,
+  onPush: (frame) => onPush(frame).catch(() => {}),
+  // Every (re)opened socket is signed in again, then catches up.
+  onOpen: async () => {
+    authedAs = null;
+    if (!state.token) return;
+    try {
+      authedAs = (await conn.send("auth", { token: state.token })).user_id;
+    } catch (err) {
+      if (err.code === 16) return signedOut(); // Unauthenticated: the token is no longer valid
+      throw err;
+    }
+    if (state.me) setTimeout(() => Promise.all([conversations.refresh(), chat.resync()]).catch(() => {}));
+  },
+});
+setConnection(conn);
+
+async function onPush(frame) {
+  if (frame.cmd !== "message") return;
+  const m = frame.data;
+  await chat.received(m);
+  await conversations.refresh();
+  if (String(m.from_user_id) !== String(state.me.id)) {
+    attention.alert(m, (await user(m.from_user_id)).nickname, preview(m));
+  }
+}
+
+function showTab(tab) {
+  for (const b of document.querySelectorAll("#tabs button")) {
+    if (b.dataset.tab === tab) b.setAttribute("aria-current", "page");
+    else b.removeAttribute("aria-current");
+  }
+  $("#chats").hidden = tab !== "chats";
+  $("#feed").hidden = tab !== "feed";
+  if (tab === "feed") feed.load().catch((err) => notify(err.message));
+}
+
+async function signedIn(token, remember) {
+  state.token = token;
+  if (remember !== undefined) session.keep(token, remember);
+  await conn.open(); // a socket opened now signs in as it opens
+  if (!authedAs) authedAs = (await conn.send("auth", { token })).user_id;
+  state.me = await user(authedAs);
+  emit("me");
+  $("#me-button").replaceChildren(avatar(state.me, state.me.nickname, true), el("span", { className: "name", textContent: state.me.nickname }));
+  $("#me-button").ariaLabel = `${state.me.nickname}: menu`;
+  $("#auth").hidden = true;
+  $("#tabs").hidden = false;
+  $("#me").hidden = false;
+  showTab("chats");
+  await Promise.all([conversations.refresh(), loadRelations(), showUploadLimit()]);
+}
+
+async function showUploadLimit() {
+  const resp = await fetch("/upload/limits").catch(() => null);
+  if (!resp?.ok) return;
+  const { max_upload_bytes: max } = await resp.json();
+  $("#upload-limit").textContent = `Photos and files up to ${size(max)}.`;
+  $("#file-label").title = `Send a file (up to ${size(max)})`;
+}
+
+function signedOut() {
+  session.forget();
+  state.token = null;
+  clear();
+  $("#auth").hidden = false;
+  for (const id of ["#tabs", "#me", "#chats", "#feed"]) $(id).hidden = true;
+  $("#auth-form [name=nickname]").focus();
+}
+
+$("#auth-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  const nickname = form.nickname.value.trim();
+  const password = form.password.value;
+  $("#auth-error").textContent = "";
+  try {
+    if (event.submitter?.value === "signup") {
+      await call(U("CreateUser"), { nickname, password, password_rpt: password });
+    }
+    const login = await call(U("UserLogin"), { nickname, password });
+    await signedIn(login.token, form.remember.checked);
+    form.reset();
+  } catch (err) {
+    $("#auth-error").textContent = err.message;
+  }
+});
+
+$("#logout").addEventListener("click", () => {
+  session.forget();
+  location.reload();
+});
+session.onSignOutElsewhere(() => location.reload());
+
+$("#tabs").addEventListener("click", (event) => event.target.dataset.tab && showTab(event.target.dataset.tab));
+
+const menu = $("#me-menu");
+$("#me-button").addEventListener("click", () => {
+  menu.hidden = !menu.hidden;
+  $("#me-button").setAttribute("aria-expanded", String(!menu.hidden));
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && !menu.hidden) {
+    menu.hidden = true;
+    $("#me-button").setAttribute("aria-expanded", "false");
+    $("#me-button").focus();
+  }
+});
+$("#my-profile").addEventListener("click", () => {
+  menu.hidden = true;
+  showProfile(state.me.id, notify).catch((err) => notify(err.message));
+});
+$("#chat-info").addEventListener("click", () => {
+  const c = state.conversations.get(state.open);
+  if (c.peer_group) showGroup(c.peer_group.id, notify).catch((err) => notify(err.message));
+  else showProfile(c.peer_user.id, notify).catch((err) => notify(err.message));
+});
+
+$("#new-group").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  try {
+    const resp = await call("/group.GroupService/CreateGroup", { name: event.target.name.value.trim() });
+    event.target.reset();
+    event.target.closest("details").open = false;
+    const g = resp.group;
+    await chat.open({ conversation_id: `g:${g.id}`, peer_group: g, last_seq: "0" });
+  } catch (err) {
+    notify(err.message);
+  }
+});
+
+on("connection", (s) => {
+  const node = $("#connection");
+  node.textContent = { connecting: "Connecting…", online: "", offline: "Offline: reconnecting…" }[s];
+  node.classList.toggle("offline", s === "offline");
+});
+
+chat.setUp({ notify });
+conversations.setUp();
+feed.setUp({ notify });
+search.setUp();
+attention.setUp({ notify });
+
+async function start() {
+  state.token = session.token();
+  if (state.token) {
+    try {
+      await signedIn(state.token);
+    } catch {
+      if (!state.me) signedOut();
+    }
+    // The first screen is usable: the e2e run reads this as time to interactive.
+    performance.mark("parley-interactive");
+  } else {
+    signedOut();
+    performance.mark("parley-interactive");
+    await conn.open();
+  }
+}
+start().catch((err) => notify(err.message));

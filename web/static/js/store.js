@@ -1,0 +1,103 @@
+// The client's state, in one place. Views read it and subscribe to what
+// changes; the only writers are the functions below, so later features
+// (edits, reactions, receipts, presence, group roles) add a field and a
+// writer here, and an event their views listen to.
+//
+//   me             the signed-in user ({id, nickname, avatar_url, …})
+//   users          id → user, as last fetched
+//   conversations  conversation id → Conversation (the list's summaries)
+//   histories      conversation id → History: the messages loaded, by seq
+//   open           the conversation on screen (an id), or null
+//   following      ids of the users the caller follows; blocked, those it blocked
+//   connection     "connecting" | "online" | "offline"
+//
+// Events: "conversations" (the list changed), "history" (id: messages of a
+// conversation were added), "open" (id), "connection" (state), "me".
+// Ids are strings: protobuf JSON writes uint64 so.
+
+export const state = {
+  me: null,
+  users: new Map(),
+  conversations: new Map(),
+  histories: new Map(),
+  open: null,
+  token: null, // the session's token (js/session.js keeps it)
+  connection: "connecting",
+  following: new Set(),
+  blocked: new Set(),
+};
+
+const listeners = new Map();
+
+export function on(event, fn) {
+  if (!listeners.has(event)) listeners.set(event, new Set());
+  listeners.get(event).add(fn);
+}
+
+export function emit(event, payload) {
+  for (const fn of listeners.get(event) || []) fn(payload);
+}
+
+// History is one conversation's loaded messages: contiguous from oldest to
+// newest seq (no gaps: pages are only ever added next to what is there),
+// each message once whatever route it came by (a push, a sync, a page).
+export class History {
+  constructor() {
+    this.bySeq = new Map();
+    this.oldest = 0; // 0: nothing loaded
+    this.newest = 0;
+    this.complete = false; // the oldest the caller may see is loaded
+  }
+
+  // add merges messages (any order, repeats allowed); it returns the ones
+  // that were new.
+  add(messages) {
+    const added = [];
+    for (const m of messages) {
+      const seq = Number(m.seq);
+      if (this.bySeq.has(seq)) continue;
+      this.bySeq.set(seq, m);
+      added.push(m);
+      this.oldest = this.oldest === 0 ? seq : Math.min(this.oldest, seq);
+      this.newest = Math.max(this.newest, seq);
+    }
+    return added;
+  }
+
+  // messages in seq order.
+  messages() {
+    return [...this.bySeq.values()].sort((a, b) => Number(a.seq) - Number(b.seq));
+  }
+}
+
+export function history(conversationId) {
+  if (!state.histories.has(conversationId)) state.histories.set(conversationId, new History());
+  return state.histories.get(conversationId);
+}
+
+export function setConversations(list) {
+  state.conversations = new Map(list.map((c) => [c.conversation_id, c]));
+  emit("conversations");
+}
+
+// unreadTotal is the sum of the conversations' unread counts.
+export function unreadTotal() {
+  let n = 0;
+  for (const c of state.conversations.values()) n += Number(c.unread_count || 0);
+  return n;
+}
+
+export function setConnection(s) {
+  state.connection = s;
+  emit("connection", s);
+}
+
+export function clear() {
+  state.me = null;
+  state.users.clear();
+  state.conversations.clear();
+  state.histories.clear();
+  state.following.clear();
+  state.blocked.clear();
+  state.open = null;
+}
