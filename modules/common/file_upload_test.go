@@ -8,10 +8,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -347,4 +350,32 @@ func TestFileUploadToS3IsADownload(t *testing.T) {
 	q = location(u)
 	require.False(t, q.Has("response-content-disposition"), "an image is shown, not downloaded")
 	require.False(t, q.Has("response-content-type"))
+}
+
+// An upload whose body is cut short (the client leaves before its
+// Content-Length, or in the middle of a chunk) is not a smaller file:
+// nothing is stored, neither the object nor its row.
+func TestFileUploadCutShortStoresNothing(t *testing.T) {
+	t.Parallel()
+	e := setup(t, options{})
+	alice := e.signUp(t, "alice")
+	host := strings.TrimPrefix(e.pages(t), "http://")
+	for name, request := range map[string]string{
+		"before its Content-Length": "Content-Length: 1000\r\n\r\n" + strings.Repeat("a", 300),
+		"in a chunk":                "Transfer-Encoding: chunked\r\n\r\n3e8\r\n" + strings.Repeat("b", 300),
+	} {
+		t.Run(name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", host)
+			require.NoError(t, err)
+			_, err = fmt.Fprintf(conn, "POST /upload/file HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n%s", host, alice.token, request)
+			require.NoError(t, err)
+			// The server has the bytes before the client goes.
+			time.Sleep(200 * time.Millisecond)
+			require.NoError(t, conn.Close())
+			// The handler ends; then nothing of the upload is left.
+			require.Never(t, func() bool { return e.objectRows(t, alice) > 0 || len(e.storedObjects(t)) > 0 },
+				time.Second, 50*time.Millisecond)
+		})
+	}
+	e.requireNothingStored(t, alice)
 }

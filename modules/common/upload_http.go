@@ -100,21 +100,25 @@ func (m *Module) pageUpload(authn auth.Authenticator, route string, store storeU
 		deadline := time.Now().Add(total)
 		body := http.NewResponseController(w)
 		buf := make([]byte, uploadChunk)
+		var read int64
 		err = store(w, r, caller, func() ([]byte, error) {
 			wait := min(idle, time.Until(deadline))
 			_ = body.SetReadDeadline(time.Now().Add(wait))
 			n, err := io.ReadFull(r.Body, buf)
+			read += int64(n)
 			switch {
 			case n > 0:
 				return buf[:n], nil
-			case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-				return nil, io.EOF
 			case errors.Is(err, os.ErrDeadlineExceeded) && wait < idle:
 				return nil, app.ErrUploadTooSlow
 			case errors.Is(err, os.ErrDeadlineExceeded):
 				return nil, app.ErrUploadStalled
+			// The end of the body, if it is all there: a body cut short (a
+			// chunk or the Content-Length unfinished, the client gone) is not.
+			case errors.Is(err, io.EOF) && r.Context().Err() == nil && (r.ContentLength < 0 || read == r.ContentLength):
+				return nil, io.EOF
 			}
-			return nil, errUploadInterrupted // the client went away
+			return nil, errUploadInterrupted
 		})
 		if err != nil {
 			m.writeUploadError(w, r, route, err)

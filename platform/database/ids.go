@@ -8,8 +8,9 @@ import (
 
 // Ids are uint64 from the database to the wire (sqlc.yaml maps every id
 // column so); the columns are bigint. A uint64 above bigint's range is an id
-// no row has: it is sent as -1, which no id is, so a lookup of it finds
-// nothing (NotFound) instead of failing to encode. Nothing stores such an
+// no row has: it is sent as the largest bigint, which no id reaches, so a
+// lookup of it finds nothing (NotFound) instead of failing to encode, and
+// a comparison (seq < $1, id > $1) keeps its sense. Nothing stores such an
 // id: every id a request names is looked up first.
 func wrapIDs(value any) (pgtype.WrappedEncodePlanNextSetter, any, bool) {
 	if v, ok := value.(uint64); ok {
@@ -22,7 +23,7 @@ type idValue uint64
 
 func (v idValue) Int64Value() (pgtype.Int8, error) {
 	if v > math.MaxInt64 {
-		return pgtype.Int8{Int64: -1, Valid: true}, nil
+		return pgtype.Int8{Int64: math.MaxInt64, Valid: true}, nil
 	}
 	return pgtype.Int8{Int64: int64(v), Valid: true}, nil
 }

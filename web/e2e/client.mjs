@@ -135,8 +135,11 @@ try {
   console.log(`ok: scrolled back through ${pages} pages, ${texts.length} messages, no gap or repeat`);
 
   // --- every message type ------------------------------------------------
-  await page.locator("#conversations li", { hasText: seed.tia.nickname }).click();
+  // Opened twice at once (a double click before the first page is in): the
+  // page must not hang, and shows the conversation once.
+  await page.locator("#conversations li", { hasText: seed.tia.nickname }).dblclick();
   await page.waitForSelector("#message-list .face");
+  check(await page.locator("#message-list .face").count() === 1, "a conversation opened twice shows its messages once");
   const link = page.locator('#message-list .bubble a[href="https://example.com/docs"]');
   check(await link.getAttribute("rel") === "noopener noreferrer", "a link in a text opens without the page's handle");
   await page.waitForFunction(() => document.querySelector("#message-list img.photo")?.naturalWidth > 0);

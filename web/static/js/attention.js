@@ -3,7 +3,8 @@
 // is in the background (asked for only when the user turns it on in the
 // menu), and a short tone (off by default).
 import { $ } from "./format.js";
-import { state, unreadTotal, on } from "./store.js";
+import { unreadTotal, on } from "./store.js";
+import { looking } from "./views/chat.js";
 
 const NOTIFY = "parley.notify";
 const SOUND = "parley.sound";
@@ -16,8 +17,11 @@ export function update() {
 
 export const notificationsOn = () => localStorage.getItem(NOTIFY) === "on" && "Notification" in window && Notification.permission === "granted";
 
-function tone() {
-  const audio = new AudioContext();
+let audio = null;
+
+async function tone() {
+  audio ||= new AudioContext();
+  await audio.resume();
   const osc = audio.createOscillator();
   const gain = audio.createGain();
   osc.frequency.value = 880;
@@ -31,8 +35,8 @@ function tone() {
 // alert tells the user of message m from sender, unless they are looking at
 // its conversation.
 export function alert(m, senderName, text) {
-  if (!document.hidden && state.open === m.conversation_id) return;
-  if (localStorage.getItem(SOUND) === "on") tone();
+  if (looking(m.conversation_id)) return;
+  if (localStorage.getItem(SOUND) === "on") tone().catch(() => {});
   if (document.hidden && notificationsOn()) {
     const n = new Notification(senderName, { body: text, tag: m.conversation_id, icon: "favicon.svg" });
     n.onclick = () => { window.focus(); n.close(); };

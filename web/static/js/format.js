@@ -57,8 +57,8 @@ export function linkify(text) {
   return nodes;
 }
 
-// safeURL is url if it is http(s) or our own /media/ (so a message cannot
-// smuggle a javascript: link), else "".
+// safeURL is url if it is http(s), else "" (so a message cannot smuggle a
+// javascript: or data: link); the CSP decides which origins may be loaded.
 export function safeURL(url) {
   if (!url) return "";
   try {

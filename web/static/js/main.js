@@ -27,6 +27,7 @@ let authedAs = null;
 
 const conn = new Connection({
   onState: setConnectionState,
+  keepOpen: () => state.token !== null,
   onPush: (frame) => onPush(frame).catch(() => {}),
   // Every (re)opened socket is signed in again, then catches up.
   onOpen: async () => {
@@ -35,10 +36,13 @@ const conn = new Connection({
     try {
       authedAs = (await conn.send("auth", { token: state.token })).user_id;
     } catch (err) {
-      if (err.code === 16) return signedOut(); // Unauthenticated: the token is no longer valid
+      if (err.code === 16) return signedOut(); // Unauthenticated: the token is no longer valid (expired, revoked)
       throw err;
     }
+    // After onOpen returns, so the calls go out on the open socket: catch up,
+    // or finish a sign-in that could not reach the server when it began.
     if (state.me) setTimeout(() => Promise.all([conversations.refresh(), chat.resync()]).catch(() => {}));
+    else if (!signingIn) setTimeout(() => signIn(state.token).catch(() => {}));
   },
 });
 setConnection(conn);
@@ -61,6 +65,15 @@ function showTab(tab) {
   $("#chats").hidden = tab !== "chats";
   $("#feed").hidden = tab !== "feed";
   if (tab === "feed") feed.load().catch((err) => notify(err.message));
+  else if (state.open) chat.markRead(state.open).catch(() => {});
+}
+
+// signIn signs in with token, once at a time (the form, the page's start
+// and a reconnect may all ask).
+let signingIn = null;
+function signIn(token, remember) {
+  signingIn ||= signedIn(token, remember).finally(() => { signingIn = null; });
+  return signingIn;
 }
 
 async function signedIn(token, remember) {
@@ -87,10 +100,14 @@ async function showUploadLimit() {
   $("#file-label").title = `Send a file (up to ${size(max)})`;
 }
 
+// signedOut forgets the token and shows the sign-in form.
 function signedOut() {
   session.forget();
   state.token = null;
+  authedAs = null;
+  chat.close();
   clear();
+  emit("conversations");
   $("#auth").hidden = false;
   for (const id of ["#tabs", "#me", "#chats", "#feed"]) $(id).hidden = true;
   $("#auth-form [name=nickname]").focus();
@@ -102,23 +119,27 @@ $("#auth-form").addEventListener("submit", async (event) => {
   const nickname = form.nickname.value.trim();
   const password = form.password.value;
   $("#auth-error").textContent = "";
+  const buttons = form.querySelectorAll("button");
+  for (const b of buttons) b.disabled = true; // one sign-in at a time
   try {
     if (event.submitter?.value === "signup") {
       await call(U("CreateUser"), { nickname, password, password_rpt: password });
     }
     const login = await call(U("UserLogin"), { nickname, password });
-    await signedIn(login.token, form.remember.checked);
+    await signIn(login.token, form.remember.checked);
     form.reset();
   } catch (err) {
     $("#auth-error").textContent = err.message;
+  } finally {
+    for (const b of buttons) b.disabled = false;
   }
 });
 
 $("#logout").addEventListener("click", () => {
-  session.forget();
+  session.logOutEverywhere();
   location.reload();
 });
-session.onSignOutElsewhere(() => location.reload());
+session.onLogOutElsewhere(() => location.reload());
 
 $("#tabs").addEventListener("click", (event) => event.target.dataset.tab && showTab(event.target.dataset.tab));
 
@@ -173,9 +194,12 @@ async function start() {
   state.token = session.token();
   if (state.token) {
     try {
-      await signedIn(state.token);
-    } catch {
-      if (!state.me) signedOut();
+      await signIn(state.token);
+    } catch (err) {
+      // Only a refused token is forgotten: an unreachable server is retried
+      // (the socket reconnects and signs in), "Remember me" kept.
+      if (!state.me && err.code === 16) signedOut();
+      else if (!state.me) notify(`${err.message}: retrying`);
     }
     // The first screen is usable: the e2e run reads this as time to interactive.
     performance.mark("parley-interactive");

@@ -27,7 +27,7 @@ export function body(m, { onImage } = {}) {
   }
   if (m.file) {
     const url = safeURL(m.file.url);
-    return el("a", { className: "file", href: url, download: m.file.name || "", target: "_blank", rel: "noopener" },
+    return el("a", { className: "file", href: url, download: m.file.name || "", target: "_blank", rel: "noopener noreferrer" },
       el("img", { className: "icon-img", src: "icons/file.svg", alt: "" }),
       el("span", {}, el("strong", { textContent: m.file.name || "File" }), el("span", { className: "meta", textContent: ` ${size(m.file.size || 0)}` })));
   }

@@ -4,13 +4,14 @@
 // google.rpc.Status); frames with request_id 0 are pushes ("message").
 // "auth" binds the connection to a token. See README, "The WebSocket edge".
 
-// Connection keeps one socket open, reopening it with backoff (1 s doubling
-// to 30 s, with jitter) until closed. Listeners: onState("connecting" |
-// "online" | "offline"), onPush(frame), onOpen() after every (re)open, before
-// calls are sent on it.
+// Connection keeps one socket open while keepOpen() says so (signed in),
+// reopening it with backoff (1 s doubling to 30 s, with jitter); otherwise a
+// socket is opened by the next call. Listeners: onState("connecting" |
+// "online" | "offline"), onPush(frame), onOpen() after every (re)open,
+// before calls are sent on it (it must use send, not call).
 export class Connection {
-  constructor({ onState, onPush, onOpen }) {
-    Object.assign(this, { onState, onPush, onOpen });
+  constructor({ onState, onPush, onOpen, keepOpen }) {
+    Object.assign(this, { onState, onPush, onOpen, keepOpen });
     this.nextId = 0;
     this.waiting = new Map();
     this.backoff = 1000;
@@ -41,6 +42,7 @@ export class Connection {
           resolve();
         } catch (err) {
           reject(err);
+          ws.close(); // not left half signed in: the next call or retry starts over
         }
       };
       ws.onclose = () => {
@@ -48,7 +50,7 @@ export class Connection {
         this.waiting.clear();
         if (!opened) reject(new Error("cannot reach the server"));
         this.ready = null;
-        if (this.closed) return;
+        if (this.closed || !this.keepOpen()) return;
         this.onState("offline");
         const wait = this.backoff * (0.75 + Math.random() / 2);
         this.backoff = Math.min(this.backoff * 2, 30_000);

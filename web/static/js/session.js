@@ -1,26 +1,37 @@
 // Where the token is kept. "Remember me" keeps it in localStorage, so every
 // tab of this browser is signed in and stays so; otherwise sessionStorage,
-// for this tab only. Logging out clears both, and other tabs follow (the
-// storage event).
+// for this tab only (which wins in its tab). Logging out clears both and
+// tells every other tab of the browser to log out too.
 const KEY = "parley.token";
+const LOGOUT = "parley.logout"; // written on logout, so the storage event fires
 
 export function token() {
-  return localStorage.getItem(KEY) || sessionStorage.getItem(KEY);
+  return sessionStorage.getItem(KEY) || localStorage.getItem(KEY);
 }
 
 export function keep(value, remember) {
-  (remember ? localStorage : sessionStorage).setItem(KEY, value);
-  (remember ? sessionStorage : localStorage).removeItem(KEY);
+  if (remember) localStorage.setItem(KEY, value);
+  else sessionStorage.setItem(KEY, value);
 }
 
+// forget drops this tab's token (a token the server no longer takes).
 export function forget() {
   localStorage.removeItem(KEY);
   sessionStorage.removeItem(KEY);
 }
 
-// onSignOutElsewhere calls fn when another tab logs out.
-export function onSignOutElsewhere(fn) {
+// logOutEverywhere forgets the token and signs out every tab.
+export function logOutEverywhere() {
+  forget();
+  localStorage.setItem(LOGOUT, String(Date.now()));
+}
+
+// onLogOutElsewhere calls fn when another tab logs out.
+export function onLogOutElsewhere(fn) {
   addEventListener("storage", (event) => {
-    if (event.key === KEY && event.newValue === null && !sessionStorage.getItem(KEY)) fn();
+    if (event.key === LOGOUT) {
+      sessionStorage.removeItem(KEY);
+      fn();
+    }
   });
 }

@@ -160,6 +160,10 @@ func (s *Service) upload(ctx context.Context, ownerID uint64, next Chunks, image
 
 	key := hex.EncodeToString(hash.Sum(nil)) + ext
 	contentType := storage.ContentType(ext)
+	// The body is whole and checked: the object and its row are written
+	// together even if the client leaves now, so no stored file lacks its row.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
 	if err := s.storage.Put(ctx, key, spool, size, contentType); err != nil {
 		return "", 0, fmt.Errorf("store upload: %w", err)
 	}

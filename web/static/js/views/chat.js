@@ -1,12 +1,17 @@
 // The open conversation: its history (older pages load as the user scrolls
-// up, keeping the position), day separators, the composer.
+// up, keeping the position), day separators, the composer. New messages are
+// appended to what is drawn; the whole list is drawn again only when older
+// pages or a catch-up add messages before the newest drawn one.
 import { call, M, user, upload } from "../api.js";
 import { $, el, time, fullTime, dayKey, dayLabel, avatar } from "../format.js";
 import { body } from "../messages.js";
-import { state, history, emit } from "../store.js";
+import { state, history, emit, History } from "../store.js";
 
 const PAGE = 50;
 const NEWEST = "18446744073709551615"; // before_seq past any seq: the newest page
+// A conversation more than this many messages behind starts over from its
+// newest page rather than paging through everything missed.
+const CATCH_UP_PAGES = 5;
 
 const list = () => $("#message-list");
 const scroller = () => $("#messages");
@@ -14,12 +19,21 @@ const scroller = () => $("#messages");
 export const conversationName = (c) =>
   c.peer_group?.name ? `# ${c.peer_group.name}` : c.peer_user?.nickname || c.conversation_id;
 
+// looking reports whether the user can see conversation id: it is open, the
+// Chats tab is showing, and the browser tab is in front.
+export const looking = (id) => state.open === id && !document.hidden && !$("#chats").hidden;
+
+// drawn is what the list shows: the conversation, its newest seq and day.
+let drawn = { id: null, newest: 0, day: "" };
+let generation = 0; // a newer draw makes an older, still running one stop
+
 // open shows conversation c (a Conversation, or a stand-in for one that has
 // no messages yet) and loads its newest page.
 export async function open(c) {
-  state.open = c.conversation_id;
-  if (!state.conversations.has(c.conversation_id)) state.conversations.set(c.conversation_id, c);
-  emit("open", c.conversation_id);
+  const id = c.conversation_id;
+  state.open = id;
+  if (!state.conversations.has(id)) state.conversations.set(id, c);
+  emit("open", id);
   $("#chats").classList.add("in-chat");
   $("#chat").classList.remove("empty");
   $("#chat-title").textContent = conversationName(c);
@@ -27,62 +41,105 @@ export async function open(c) {
   $("#chat-info").hidden = false;
   $("#composer").hidden = false;
   list().replaceChildren();
-  const h = history(c.conversation_id);
-  if (h.newest === 0) await loadOlder(c.conversation_id);
-  else await catchUp(c.conversation_id);
-  await render(c.conversation_id);
+  $("#history-state").textContent = "";
+  drawn = { id, newest: 0, day: "" };
+  const h = history(id);
+  if (h.newest === 0) await loadOlder(id);
+  else await catchUp(id);
+  await render(id);
   // A screen taller than a page could not scroll up to ask for the next.
-  while (!h.complete && scroller().scrollHeight <= scroller().clientHeight && state.open === c.conversation_id) {
-    await loadOlder(c.conversation_id);
-    await render(c.conversation_id);
+  while (state.open === id && !h.complete && scroller().scrollHeight <= scroller().clientHeight) {
+    if (!(await loadOlder(id))) break;
+    await render(id);
   }
+  if (state.open !== id) return;
   scrollToNewest();
-  await markRead(c.conversation_id);
+  await markRead(id);
   $("#composer-text").focus();
 }
 
-// loadOlder adds the page before the oldest loaded message.
+// loadOlder adds the page before the oldest loaded message; false if there
+// is none (or a load was already running, which it waits for).
 async function loadOlder(id) {
   const h = history(id);
-  if (h.complete || h.loading) return false;
-  h.loading = true;
-  try {
+  if (h.loading) {
+    await h.loading;
+    return false;
+  }
+  if (h.complete) return false;
+  h.loading = (async () => {
     const resp = await call(M("SyncMessages"), { conversation_id: id, before_seq: h.oldest ? String(h.oldest) : NEWEST, limit: PAGE });
     h.add(resp.message || []);
     if (!resp.has_more) h.complete = true;
+  })();
+  try {
+    await h.loading;
     return true;
   } finally {
-    h.loading = false;
+    h.loading = null;
   }
 }
 
-// catchUp adds everything after the newest loaded message (after a
-// reconnect, or a push that skipped ahead), page by page.
+// catchUp adds what came after the newest loaded message (after a
+// reconnect, or a push that skipped ahead). Far behind, the history starts
+// over from the newest page.
 export async function catchUp(id) {
   const h = history(id);
-  for (;;) {
+  if (h.newest === 0) return loadOlder(id);
+  for (let page = 0; page < CATCH_UP_PAGES; page++) {
     const resp = await call(M("SyncMessages"), { conversation_id: id, after_seq: String(h.newest), limit: 200 });
     h.add(resp.message || []);
-    if (!resp.has_more) return;
+    if (!resp.has_more) return true;
   }
+  state.histories.set(id, new History());
+  drawn = { id: null, newest: 0, day: "" };
+  return loadOlder(id);
+}
+
+async function dayAndBubble(m, day) {
+  const at = new Date(m.created_at);
+  const nodes = [];
+  if (dayKey(at) !== day) nodes.push(el("li", { className: "day", textContent: dayLabel(at) }));
+  nodes.push(await bubble(m, at));
+  return { nodes, day: dayKey(at) };
 }
 
 // render draws the loaded history of id, if it is open.
 async function render(id) {
   if (state.open !== id) return;
+  const mine = ++generation;
   const h = history(id);
   const nodes = [];
   let day = "";
   for (const m of h.messages()) {
-    const at = new Date(m.created_at);
-    if (dayKey(at) !== day) {
-      day = dayKey(at);
-      nodes.push(el("li", { className: "day", textContent: dayLabel(at) }));
-    }
-    nodes.push(await bubble(m, at));
+    const drawnDay = await dayAndBubble(m, day);
+    nodes.push(...drawnDay.nodes);
+    day = drawnDay.day;
   }
+  if (mine !== generation || state.open !== id) return; // a newer draw won
   list().replaceChildren(...nodes);
+  drawn = { id, newest: h.newest, day };
   $("#history-state").textContent = h.complete ? (h.newest ? "Beginning of the conversation" : "No messages yet: say hello") : "";
+}
+
+// append draws the messages after the newest drawn one, or everything again
+// if that is not where they go.
+async function append(id) {
+  const h = history(id);
+  if (drawn.id !== id || !drawn.newest) return render(id);
+  const mine = ++generation;
+  const nodes = [];
+  let { day } = drawn;
+  for (let seq = drawn.newest + 1; seq <= h.newest; seq++) {
+    const m = h.bySeq.get(seq);
+    if (!m) return render(id);
+    const drawnDay = await dayAndBubble(m, day);
+    nodes.push(...drawnDay.nodes);
+    day = drawnDay.day;
+  }
+  if (mine !== generation || state.open !== id) return render(id);
+  list().append(...nodes);
+  drawn = { id, newest: h.newest, day };
 }
 
 async function bubble(m, at) {
@@ -113,10 +170,12 @@ function scrollToNewest() {
   $("#jump").hidden = true;
 }
 
+// markRead marks the open conversation read up to its newest message, if
+// the user can see it.
 export async function markRead(id) {
   const h = history(id);
   const c = state.conversations.get(id);
-  if (!h.newest || document.hidden || state.open !== id) return;
+  if (!h.newest || !looking(id)) return;
   if (c && Number(c.read_seq || 0) >= h.newest) return;
   await call(M("MarkRead"), { conversation_id: id, seq: String(h.newest) });
   if (c) {
@@ -131,11 +190,12 @@ export async function markRead(id) {
 export async function received(m) {
   const id = m.conversation_id;
   const h = history(id);
+  const before = h.newest;
   if (h.newest && Number(m.seq) > h.newest + 1) await catchUp(id);
+  history(id).add([m]);
+  if (history(id).newest === before || state.open !== id) return;
   const stick = atBottom();
-  if (h.add([m]).length === 0) return;
-  if (state.open !== id) return;
-  await render(id);
+  await append(id);
   if (stick || String(m.from_user_id) === String(state.me.id)) scrollToNewest();
   else $("#jump").hidden = false;
   await markRead(id);
@@ -144,11 +204,28 @@ export async function received(m) {
 // resync brings the open conversation up to date after a reconnect.
 export async function resync() {
   if (!state.open) return;
-  await catchUp(state.open);
-  await render(state.open);
-  await markRead(state.open);
+  const id = state.open;
+  await catchUp(id);
+  await append(id);
+  await markRead(id);
 }
 
+// close leaves the conversation (the back button, signing out).
+export function close() {
+  state.open = null;
+  drawn = { id: null, newest: 0, day: "" };
+  list().replaceChildren();
+  $("#history-state").textContent = "";
+  $("#chat-title").textContent = "Pick a conversation";
+  $("#chat-avatar").replaceChildren();
+  $("#chat-info").hidden = true;
+  $("#composer").hidden = true;
+  $("#chat").classList.add("empty");
+  $("#chats").classList.remove("in-chat");
+  emit("open", null);
+}
+
+// send sends what the composer holds; it is cleared once all of it is sent.
 async function send(form) {
   const c = state.conversations.get(state.open);
   const to = c.peer_group ? { to_group_id: c.peer_group.id } : { to_user_id: c.peer_user.id };
@@ -156,26 +233,35 @@ async function send(form) {
   const text = form.text.value.trim();
   const image = form.image.files[0];
   const file = form.file.files[0];
-  form.reset();
   if (image) {
     const url = await upload(image, "image");
     await call(M(`Send${kind}ImageMessage`), { ...to, image: { url, size: String(image.size) } });
+    form.image.value = "";
   }
   if (file) {
     const url = await upload(file, "file");
     await call(M(`Send${kind}FileMessage`), { ...to, file: { url, size: String(file.size), name: file.name.slice(0, 255) } });
+    form.file.value = "";
   }
-  if (text) await call(M(`Send${kind}TextMessage`), { ...to, text: { content: text } });
+  if (text) {
+    await call(M(`Send${kind}TextMessage`), { ...to, text: { content: text } });
+    form.text.value = "";
+  }
 }
 
 export function setUp({ notify }) {
   const form = $("#composer");
+  let sending = false;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    if (sending) return;
+    sending = true;
     try {
       await send(form);
     } catch (err) {
       notify(err.message);
+    } finally {
+      sending = false;
     }
   });
   // Enter sends, Shift+Enter is a new line.
@@ -206,11 +292,7 @@ export function setUp({ notify }) {
     }
   });
   $("#jump").addEventListener("click", scrollToNewest);
-  $("#back").addEventListener("click", () => {
-    $("#chats").classList.remove("in-chat");
-    state.open = null;
-    emit("open", null);
-  });
+  $("#back").addEventListener("click", close);
   $("#viewer .close").addEventListener("click", () => $("#viewer").close());
   document.addEventListener("visibilitychange", () => state.open && markRead(state.open).catch(() => {}));
 }

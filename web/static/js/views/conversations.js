@@ -23,24 +23,26 @@ function when(m) {
 }
 
 function draw() {
+  // The list is drawn again on every change: keep the keyboard where it was.
+  const focused = document.activeElement?.closest?.("#conversations li")?.dataset.conversation;
   const items = [...state.conversations.values()].map((c) => {
     const unread = Number(c.unread_count || 0);
     const name = conversationName(c);
-    const item = el("li", { tabIndex: 0 },
+    const item = el("button", { type: "button", className: "conversation" },
       avatar(c.peer_group || c.peer_user, c.peer_group?.name || c.peer_user?.nickname),
-      el("div", { className: "summary" },
-        el("div", { className: "top" }, el("strong", { className: "name", textContent: name }), el("span", { className: "meta", textContent: when(c.last_message) })),
-        el("div", { className: "last", textContent: preview(c.last_message) || " " })),
-      unread > 0 ? el("span", { className: "badge", textContent: String(unread), ariaLabel: `${unread} unread` }) : null);
-    item.dataset.conversation = c.conversation_id;
+      el("span", { className: "summary" },
+        el("span", { className: "top" }, el("strong", { className: "name", textContent: name }), el("span", { className: "meta", textContent: when(c.last_message) })),
+        el("span", { className: "last", textContent: preview(c.last_message) || " " })),
+      unread > 0 ? el("span", { className: "badge", textContent: String(unread) }, el("span", { className: "visually-hidden", textContent: " unread" })) : null);
     if (c.conversation_id === state.open) item.setAttribute("aria-current", "true");
-    const go = () => open(c).catch(() => {});
-    item.addEventListener("click", go);
-    item.addEventListener("keydown", (event) => event.key === "Enter" && go());
-    return item;
+    item.addEventListener("click", () => open(c).catch(() => {}));
+    const li = el("li", {}, item);
+    li.dataset.conversation = c.conversation_id;
+    return li;
   });
   if (!items.length) items.push(el("li", { className: "meta", textContent: "No conversations yet: find someone above." }));
   $("#conversations").replaceChildren(...items);
+  if (focused) $(`#conversations li[data-conversation="${CSS.escape(focused)}"] button`)?.focus();
 }
 
 export function setUp() {

@@ -5,6 +5,7 @@ import { $, el, fullTime, linkify, safeURL } from "../format.js";
 import { state } from "../store.js";
 
 let current = "follow";
+let loads = 0; // a later load wins over a slower earlier one
 
 const lists = {
   follow: () => call(F("FeedFollow"), { num: 20 }),
@@ -15,9 +16,11 @@ const lists = {
 export async function load(which = current) {
   current = which;
   for (const b of document.querySelectorAll("#feed .tabs button")) b.setAttribute("aria-selected", String(b.dataset.list === which));
+  const mine = ++loads;
   const resp = await lists[which]();
   const cards = [];
   for (const f of resp.feed || []) cards.push(await feedCard(f));
+  if (mine !== loads) return;
   const empty = { follow: "Nothing yet from people you follow.", recommend: "Nothing to recommend yet.", mine: "You have not posted yet." }[which];
   $("#feeds").replaceChildren(...(cards.length ? cards : [el("p", { className: "meta", textContent: empty })]));
 }

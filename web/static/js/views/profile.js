@@ -94,13 +94,13 @@ export async function showGroup(id, notify = () => {}) {
   const loadPage = async () => {
     page++;
     const resp = await call(G("GetGroupUser"), { id: g.id, page, page_size: MEMBERS_PAGE });
+    member = true; // the members are shown to members only
     remember(resp.user);
     for (const u of resp.user || []) {
-      if (String(u.id) === String(state.me.id)) member = true;
-      const item = el("li", { tabIndex: 0 }, avatar(u, u.nickname, true), el("span", { textContent: u.nickname }),
+      const item = el("button", { type: "button", className: "member" }, avatar(u, u.nickname, true), el("span", { textContent: u.nickname }),
         String(u.id) === String(g.user_id) ? el("span", { className: "meta", textContent: "owner" }) : null);
-      item.addEventListener("click", () => { dialog.close(); showProfile(u.id, notify); });
-      members.append(item);
+      item.addEventListener("click", () => { dialog.close(); showProfile(u.id, notify).catch((err) => notify(err.message)); });
+      members.append(el("li", {}, item));
     }
     const total = Number(resp.pager?.total_rows || 0);
     count.textContent = `${total} ${total === 1 ? "member" : "members"}`;
@@ -144,7 +144,7 @@ export async function showGroup(id, notify = () => {}) {
   add.addEventListener("submit", async (event) => {
     event.preventDefault();
     try {
-      const resp = await call(U("QueryUser"), { keyword: add.nickname.value.trim(), page_size: 20 });
+      const resp = await call(U("QueryUser"), { keyword: add.nickname.value.trim(), page_size: 100 });
       const u = (resp.user || []).find((x) => x.nickname.toLowerCase() === add.nickname.value.trim().toLowerCase());
       if (!u) throw new Error(`no user called ${add.nickname.value.trim()}`);
       await call(G("JoinGroup"), { id: g.id, user_id: u.id });

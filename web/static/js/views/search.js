@@ -35,15 +35,30 @@ function draw() {
   if (!results.length) box.append(el("li", { className: "meta", role: "option", ariaDisabled: "true", textContent: "Nobody and no group by that name" }));
   box.hidden = false;
   $("#search-input").setAttribute("aria-expanded", "true");
-  if (active >= 0) $("#search-input").setAttribute("aria-activedescendant", `search-${active}`);
+  if (active >= 0) {
+    $("#search-input").setAttribute("aria-activedescendant", `search-${active}`);
+    $(`#search-${active}`).scrollIntoView({ block: "nearest" });
+  }
+}
+
+function failed(message) {
+  results = [];
+  active = -1;
+  $("#search-results").replaceChildren(el("li", { className: "error", role: "option", ariaDisabled: "true", textContent: message }));
+  $("#search-results").hidden = false;
 }
 
 const search = debounce(async (keyword) => {
   if (!keyword) return close();
-  const [users, groups] = await Promise.all([
-    call(U("QueryUser"), { keyword, page_size: 8 }),
-    call(G("QueryGroup"), { keyword, page_size: 5 }),
-  ]);
+  let users, groups;
+  try {
+    [users, groups] = await Promise.all([
+      call(U("QueryUser"), { keyword, page_size: 8 }),
+      call(G("QueryGroup"), { keyword, page_size: 5 }),
+    ]);
+  } catch (err) {
+    return failed(err.message);
+  }
   if ($("#search-input").value.trim() !== keyword) return; // typed on meanwhile
   remember(users.user);
   results = [...(users.user || []).map((user) => ({ user })), ...(groups.group || []).map((group) => ({ group }))];
