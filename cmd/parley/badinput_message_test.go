@@ -84,6 +84,7 @@ func badMessageCases(t *testing.T, e *badEnv, f badFixtures) badTable {
 		badCase{name: "at_user_id max", req: &messagepb.SendGroupTextMessageRequest{ToGroupId: f.group, AtUserId: []uint64{badMaxID}, Text: goodText}, code: IA, want: "at_user_id"},
 		badCase{name: "empty text", req: &messagepb.SendGroupTextMessageRequest{ToGroupId: f.group, Text: text("")}, code: IA, want: "text.content"},
 		badCase{name: "text invalid UTF-8", req: badWire(badVarint(1, f.group), badMsg(3, badWire(badStr(2, bad)))), code: IA, want: "invalid UTF-8"},
+		badCase{name: "reply_to_id max", req: &messagepb.SendGroupTextMessageRequest{ToGroupId: f.group, Text: goodText, ReplyToId: badMaxID}, code: IA, want: "reply_to_id"},
 	)
 	add(messagepb.MessageService_SendGroupLocationMessage_FullMethodName,
 		badCase{name: "to_group_id max", req: &messagepb.SendGroupLocationMessageRequest{ToGroupId: badMaxID, Location: &messagepb.LocationMessage{}}, code: NF, want: "group"},

@@ -216,11 +216,13 @@ func pairID(a, b uint64) string { return fmt.Sprintf("u:%d:%d", min(a, b), max(a
 
 func groupConvID(groupID uint64) string { return fmt.Sprintf("g:%d", groupID) }
 
-// target is where a send goes: a user, or a group with mentions.
+// target is where a send goes: a user, or a group with mentions; replyTo
+// is the message it answers (0: none).
 type target struct {
-	group bool
-	id    uint64
-	at    []uint64
+	group   bool
+	id      uint64
+	at      []uint64
+	replyTo uint64
 }
 
 func toUser(id uint64) target { return target{id: id} }
@@ -239,45 +241,45 @@ func (e *env) send(ctx context.Context, to target, body *messagepb.Message) (uin
 	switch b := body.GetBody().(type) {
 	case *messagepb.Message_Text:
 		if to.group {
-			resp, err = c.SendGroupTextMessage(ctx, &messagepb.SendGroupTextMessageRequest{ToGroupId: to.id, AtUserId: to.at, Text: b.Text})
+			resp, err = c.SendGroupTextMessage(ctx, &messagepb.SendGroupTextMessageRequest{ToGroupId: to.id, AtUserId: to.at, Text: b.Text, ReplyToId: to.replyTo})
 		} else {
-			resp, err = c.SendUserTextMessage(ctx, &messagepb.SendUserTextMessageRequest{ToUserId: to.id, Text: b.Text})
+			resp, err = c.SendUserTextMessage(ctx, &messagepb.SendUserTextMessageRequest{ToUserId: to.id, Text: b.Text, ReplyToId: to.replyTo})
 		}
 	case *messagepb.Message_Location:
 		if to.group {
-			resp, err = c.SendGroupLocationMessage(ctx, &messagepb.SendGroupLocationMessageRequest{ToGroupId: to.id, AtUserId: to.at, Location: b.Location})
+			resp, err = c.SendGroupLocationMessage(ctx, &messagepb.SendGroupLocationMessageRequest{ToGroupId: to.id, AtUserId: to.at, Location: b.Location, ReplyToId: to.replyTo})
 		} else {
-			resp, err = c.SendUserLocationMessage(ctx, &messagepb.SendUserLocationMessageRequest{ToUserId: to.id, Location: b.Location})
+			resp, err = c.SendUserLocationMessage(ctx, &messagepb.SendUserLocationMessageRequest{ToUserId: to.id, Location: b.Location, ReplyToId: to.replyTo})
 		}
 	case *messagepb.Message_Face:
 		if to.group {
-			resp, err = c.SendGroupFceMessage(ctx, &messagepb.SendGroupFaceMessageRequest{ToGroupId: to.id, AtUserId: to.at, Face: b.Face})
+			resp, err = c.SendGroupFceMessage(ctx, &messagepb.SendGroupFaceMessageRequest{ToGroupId: to.id, AtUserId: to.at, Face: b.Face, ReplyToId: to.replyTo})
 		} else {
-			resp, err = c.SendUserFaceMessage(ctx, &messagepb.SendUserFaceMessageRequest{ToUserId: to.id, Face: b.Face})
+			resp, err = c.SendUserFaceMessage(ctx, &messagepb.SendUserFaceMessageRequest{ToUserId: to.id, Face: b.Face, ReplyToId: to.replyTo})
 		}
 	case *messagepb.Message_Sound:
 		if to.group {
-			resp, err = c.SendGroupSoundMessage(ctx, &messagepb.SendGroupSoundMessageRequest{ToGroupId: to.id, AtUserId: to.at, Sound: b.Sound})
+			resp, err = c.SendGroupSoundMessage(ctx, &messagepb.SendGroupSoundMessageRequest{ToGroupId: to.id, AtUserId: to.at, Sound: b.Sound, ReplyToId: to.replyTo})
 		} else {
-			resp, err = c.SendUserSoundMessage(ctx, &messagepb.SendUserSoundMessageRequest{ToUserId: to.id, Sound: b.Sound})
+			resp, err = c.SendUserSoundMessage(ctx, &messagepb.SendUserSoundMessageRequest{ToUserId: to.id, Sound: b.Sound, ReplyToId: to.replyTo})
 		}
 	case *messagepb.Message_Video:
 		if to.group {
-			resp, err = c.SendGroupVideoMessage(ctx, &messagepb.SendGroupVideoMessageRequest{ToGroupId: to.id, AtUserId: to.at, Video: b.Video})
+			resp, err = c.SendGroupVideoMessage(ctx, &messagepb.SendGroupVideoMessageRequest{ToGroupId: to.id, AtUserId: to.at, Video: b.Video, ReplyToId: to.replyTo})
 		} else {
-			resp, err = c.SendUserVideoMessage(ctx, &messagepb.SendUserVideoMessageRequest{ToUserId: to.id, Video: b.Video})
+			resp, err = c.SendUserVideoMessage(ctx, &messagepb.SendUserVideoMessageRequest{ToUserId: to.id, Video: b.Video, ReplyToId: to.replyTo})
 		}
 	case *messagepb.Message_Image:
 		if to.group {
-			resp, err = c.SendGroupImageMessage(ctx, &messagepb.SendGroupImageMessageRequest{ToGroupId: to.id, AtUserId: to.at, Image: b.Image})
+			resp, err = c.SendGroupImageMessage(ctx, &messagepb.SendGroupImageMessageRequest{ToGroupId: to.id, AtUserId: to.at, Image: b.Image, ReplyToId: to.replyTo})
 		} else {
-			resp, err = c.SendUserImageMessage(ctx, &messagepb.SendUserImageMessageRequest{ToUserId: to.id, Image: b.Image})
+			resp, err = c.SendUserImageMessage(ctx, &messagepb.SendUserImageMessageRequest{ToUserId: to.id, Image: b.Image, ReplyToId: to.replyTo})
 		}
 	case *messagepb.Message_File:
 		if to.group {
-			resp, err = c.SendGroupFileMessage(ctx, &messagepb.SendGroupFileMessageRequest{ToGroupId: to.id, AtUserId: to.at, File: b.File})
+			resp, err = c.SendGroupFileMessage(ctx, &messagepb.SendGroupFileMessageRequest{ToGroupId: to.id, AtUserId: to.at, File: b.File, ReplyToId: to.replyTo})
 		} else {
-			resp, err = c.SendUserFileMessage(ctx, &messagepb.SendUserFileMessageRequest{ToUserId: to.id, File: b.File})
+			resp, err = c.SendUserFileMessage(ctx, &messagepb.SendUserFileMessageRequest{ToUserId: to.id, File: b.File, ReplyToId: to.replyTo})
 		}
 	default:
 		return 0, fmt.Errorf("send: no body kind in %v", body)

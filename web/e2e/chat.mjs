@@ -57,6 +57,18 @@ try {
   await bob.click("#composer button");
   await alice.waitForSelector("#message-list .bubble:not(.mine) >> text=hi alice!", { timeout: 10_000 });
 
+  // Bob answers Alice's question as a reply: both see it quoted.
+  const question = bob.locator("#message-list .bubble", { hasText: "are you there?" });
+  await question.hover();
+  await question.locator(".reply-button").click();
+  await bob.locator("#reply-bar", { hasText: "are you there?" }).waitFor();
+  await bob.fill("#composer [name=text]", "yes, still here");
+  await bob.press("#composer [name=text]", "Enter");
+  await alice.locator("#message-list .bubble", { hasText: "yes, still here" }).locator(".quote", { hasText: "are you there?" }).waitFor({ timeout: 10_000 });
+  await bob.locator("#message-list .mine", { hasText: "yes, still here" }).locator(".quote", { hasText: aliceName }).waitFor();
+  if (await bob.isVisible("#reply-bar")) throw new Error("the reply bar stays after the reply is sent");
+  await alice.screenshot({ path: `${shots}/alice-reply.png` });
+
   // A photo goes through /upload and arrives as an image message.
   const pixel = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==", "base64");
   await alice.setInputFiles("#composer [name=image]", { name: "pixel.png", mimeType: "image/png", buffer: pixel });

@@ -685,10 +685,13 @@ func (*ParseMessageResponse) Descriptor() ([]byte, []int) {
 }
 
 type SendGroupFaceMessageRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ToGroupId     uint64                 `protobuf:"varint,1,opt,name=to_group_id,json=toGroupId,proto3" json:"to_group_id,omitempty"`
-	AtUserId      []uint64               `protobuf:"varint,2,rep,packed,name=at_user_id,json=atUserId,proto3" json:"at_user_id,omitempty"`
-	Face          *FaceMessage           `protobuf:"bytes,3,opt,name=face,proto3" json:"face,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	ToGroupId uint64                 `protobuf:"varint,1,opt,name=to_group_id,json=toGroupId,proto3" json:"to_group_id,omitempty"`
+	AtUserId  []uint64               `protobuf:"varint,2,rep,packed,name=at_user_id,json=atUserId,proto3" json:"at_user_id,omitempty"`
+	Face      *FaceMessage           `protobuf:"bytes,3,opt,name=face,proto3" json:"face,omitempty"`
+	// The message this one answers (0: none): one of the same conversation the
+	// sender can see. Message.reply_to quotes it.
+	ReplyToId     uint64 `protobuf:"varint,4,opt,name=reply_to_id,json=replyToId,proto3" json:"reply_to_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -744,6 +747,13 @@ func (x *SendGroupFaceMessageRequest) GetFace() *FaceMessage {
 	return nil
 }
 
+func (x *SendGroupFaceMessageRequest) GetReplyToId() uint64 {
+	if x != nil {
+		return x.ReplyToId
+	}
+	return 0
+}
+
 type SendGroupFaceMessageResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -789,10 +799,13 @@ func (x *SendGroupFaceMessageResponse) GetId() uint64 {
 }
 
 type SendGroupFileMessageRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ToGroupId     uint64                 `protobuf:"varint,1,opt,name=to_group_id,json=toGroupId,proto3" json:"to_group_id,omitempty"`
-	AtUserId      []uint64               `protobuf:"varint,2,rep,packed,name=at_user_id,json=atUserId,proto3" json:"at_user_id,omitempty"`
-	File          *FileMessage           `protobuf:"bytes,3,opt,name=file,proto3" json:"file,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	ToGroupId uint64                 `protobuf:"varint,1,opt,name=to_group_id,json=toGroupId,proto3" json:"to_group_id,omitempty"`
+	AtUserId  []uint64               `protobuf:"varint,2,rep,packed,name=at_user_id,json=atUserId,proto3" json:"at_user_id,omitempty"`
+	File      *FileMessage           `protobuf:"bytes,3,opt,name=file,proto3" json:"file,omitempty"`
+	// The message this one answers (0: none): one of the same conversation the
+	// sender can see. Message.reply_to quotes it.
+	ReplyToId     uint64 `protobuf:"varint,4,opt,name=reply_to_id,json=replyToId,proto3" json:"reply_to_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -848,6 +861,13 @@ func (x *SendGroupFileMessageRequest) GetFile() *FileMessage {
 	return nil
 }
 
+func (x *SendGroupFileMessageRequest) GetReplyToId() uint64 {
+	if x != nil {
+		return x.ReplyToId
+	}
+	return 0
+}
+
 type SendGroupFileMessageResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -893,10 +913,13 @@ func (x *SendGroupFileMessageResponse) GetId() uint64 {
 }
 
 type SendGroupImageMessageRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ToGroupId     uint64                 `protobuf:"varint,1,opt,name=to_group_id,json=toGroupId,proto3" json:"to_group_id,omitempty"`
-	AtUserId      []uint64               `protobuf:"varint,2,rep,packed,name=at_user_id,json=atUserId,proto3" json:"at_user_id,omitempty"`
-	Image         *ImageMessageItem      `protobuf:"bytes,3,opt,name=image,proto3" json:"image,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	ToGroupId uint64                 `protobuf:"varint,1,opt,name=to_group_id,json=toGroupId,proto3" json:"to_group_id,omitempty"`
+	AtUserId  []uint64               `protobuf:"varint,2,rep,packed,name=at_user_id,json=atUserId,proto3" json:"at_user_id,omitempty"`
+	Image     *ImageMessageItem      `protobuf:"bytes,3,opt,name=image,proto3" json:"image,omitempty"`
+	// The message this one answers (0: none): one of the same conversation the
+	// sender can see. Message.reply_to quotes it.
+	ReplyToId     uint64 `protobuf:"varint,4,opt,name=reply_to_id,json=replyToId,proto3" json:"reply_to_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -952,6 +975,13 @@ func (x *SendGroupImageMessageRequest) GetImage() *ImageMessageItem {
 	return nil
 }
 
+func (x *SendGroupImageMessageRequest) GetReplyToId() uint64 {
+	if x != nil {
+		return x.ReplyToId
+	}
+	return 0
+}
+
 type SendGroupImageMessageResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -997,10 +1027,13 @@ func (x *SendGroupImageMessageResponse) GetId() uint64 {
 }
 
 type SendGroupLocationMessageRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ToGroupId     uint64                 `protobuf:"varint,1,opt,name=to_group_id,json=toGroupId,proto3" json:"to_group_id,omitempty"`
-	AtUserId      []uint64               `protobuf:"varint,2,rep,packed,name=at_user_id,json=atUserId,proto3" json:"at_user_id,omitempty"`
-	Location      *LocationMessage       `protobuf:"bytes,3,opt,name=location,proto3" json:"location,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	ToGroupId uint64                 `protobuf:"varint,1,opt,name=to_group_id,json=toGroupId,proto3" json:"to_group_id,omitempty"`
+	AtUserId  []uint64               `protobuf:"varint,2,rep,packed,name=at_user_id,json=atUserId,proto3" json:"at_user_id,omitempty"`
+	Location  *LocationMessage       `protobuf:"bytes,3,opt,name=location,proto3" json:"location,omitempty"`
+	// The message this one answers (0: none): one of the same conversation the
+	// sender can see. Message.reply_to quotes it.
+	ReplyToId     uint64 `protobuf:"varint,4,opt,name=reply_to_id,json=replyToId,proto3" json:"reply_to_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1056,6 +1089,13 @@ func (x *SendGroupLocationMessageRequest) GetLocation() *LocationMessage {
 	return nil
 }
 
+func (x *SendGroupLocationMessageRequest) GetReplyToId() uint64 {
+	if x != nil {
+		return x.ReplyToId
+	}
+	return 0
+}
+
 type SendGroupLocationMessageResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -1101,10 +1141,13 @@ func (x *SendGroupLocationMessageResponse) GetId() uint64 {
 }
 
 type SendGroupSoundMessageRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ToGroupId     uint64                 `protobuf:"varint,1,opt,name=to_group_id,json=toGroupId,proto3" json:"to_group_id,omitempty"`
-	AtUserId      []uint64               `protobuf:"varint,2,rep,packed,name=at_user_id,json=atUserId,proto3" json:"at_user_id,omitempty"`
-	Sound         *SoundMessage          `protobuf:"bytes,3,opt,name=sound,proto3" json:"sound,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	ToGroupId uint64                 `protobuf:"varint,1,opt,name=to_group_id,json=toGroupId,proto3" json:"to_group_id,omitempty"`
+	AtUserId  []uint64               `protobuf:"varint,2,rep,packed,name=at_user_id,json=atUserId,proto3" json:"at_user_id,omitempty"`
+	Sound     *SoundMessage          `protobuf:"bytes,3,opt,name=sound,proto3" json:"sound,omitempty"`
+	// The message this one answers (0: none): one of the same conversation the
+	// sender can see. Message.reply_to quotes it.
+	ReplyToId     uint64 `protobuf:"varint,4,opt,name=reply_to_id,json=replyToId,proto3" json:"reply_to_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1160,6 +1203,13 @@ func (x *SendGroupSoundMessageRequest) GetSound() *SoundMessage {
 	return nil
 }
 
+func (x *SendGroupSoundMessageRequest) GetReplyToId() uint64 {
+	if x != nil {
+		return x.ReplyToId
+	}
+	return 0
+}
+
 type SendGroupSoundMessageResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -1205,10 +1255,13 @@ func (x *SendGroupSoundMessageResponse) GetId() uint64 {
 }
 
 type SendGroupTextMessageRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ToGroupId     uint64                 `protobuf:"varint,1,opt,name=to_group_id,json=toGroupId,proto3" json:"to_group_id,omitempty"`
-	AtUserId      []uint64               `protobuf:"varint,2,rep,packed,name=at_user_id,json=atUserId,proto3" json:"at_user_id,omitempty"`
-	Text          *TextMessage           `protobuf:"bytes,3,opt,name=text,proto3" json:"text,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	ToGroupId uint64                 `protobuf:"varint,1,opt,name=to_group_id,json=toGroupId,proto3" json:"to_group_id,omitempty"`
+	AtUserId  []uint64               `protobuf:"varint,2,rep,packed,name=at_user_id,json=atUserId,proto3" json:"at_user_id,omitempty"`
+	Text      *TextMessage           `protobuf:"bytes,3,opt,name=text,proto3" json:"text,omitempty"`
+	// The message this one answers (0: none): one of the same conversation the
+	// sender can see. Message.reply_to quotes it.
+	ReplyToId     uint64 `protobuf:"varint,4,opt,name=reply_to_id,json=replyToId,proto3" json:"reply_to_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1264,6 +1317,13 @@ func (x *SendGroupTextMessageRequest) GetText() *TextMessage {
 	return nil
 }
 
+func (x *SendGroupTextMessageRequest) GetReplyToId() uint64 {
+	if x != nil {
+		return x.ReplyToId
+	}
+	return 0
+}
+
 type SendGroupTextMessageResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -1309,10 +1369,13 @@ func (x *SendGroupTextMessageResponse) GetId() uint64 {
 }
 
 type SendGroupVideoMessageRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ToGroupId     uint64                 `protobuf:"varint,1,opt,name=to_group_id,json=toGroupId,proto3" json:"to_group_id,omitempty"`
-	AtUserId      []uint64               `protobuf:"varint,2,rep,packed,name=at_user_id,json=atUserId,proto3" json:"at_user_id,omitempty"`
-	Video         *VideoMessage          `protobuf:"bytes,3,opt,name=video,proto3" json:"video,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	ToGroupId uint64                 `protobuf:"varint,1,opt,name=to_group_id,json=toGroupId,proto3" json:"to_group_id,omitempty"`
+	AtUserId  []uint64               `protobuf:"varint,2,rep,packed,name=at_user_id,json=atUserId,proto3" json:"at_user_id,omitempty"`
+	Video     *VideoMessage          `protobuf:"bytes,3,opt,name=video,proto3" json:"video,omitempty"`
+	// The message this one answers (0: none): one of the same conversation the
+	// sender can see. Message.reply_to quotes it.
+	ReplyToId     uint64 `protobuf:"varint,4,opt,name=reply_to_id,json=replyToId,proto3" json:"reply_to_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1368,6 +1431,13 @@ func (x *SendGroupVideoMessageRequest) GetVideo() *VideoMessage {
 	return nil
 }
 
+func (x *SendGroupVideoMessageRequest) GetReplyToId() uint64 {
+	if x != nil {
+		return x.ReplyToId
+	}
+	return 0
+}
+
 type SendGroupVideoMessageResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -1413,9 +1483,12 @@ func (x *SendGroupVideoMessageResponse) GetId() uint64 {
 }
 
 type SendUserFaceMessageRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ToUserId      uint64                 `protobuf:"varint,1,opt,name=to_user_id,json=toUserId,proto3" json:"to_user_id,omitempty"`
-	Face          *FaceMessage           `protobuf:"bytes,2,opt,name=face,proto3" json:"face,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	ToUserId uint64                 `protobuf:"varint,1,opt,name=to_user_id,json=toUserId,proto3" json:"to_user_id,omitempty"`
+	Face     *FaceMessage           `protobuf:"bytes,2,opt,name=face,proto3" json:"face,omitempty"`
+	// The message this one answers (0: none): one of the same conversation the
+	// sender can see. Message.reply_to quotes it.
+	ReplyToId     uint64 `protobuf:"varint,3,opt,name=reply_to_id,json=replyToId,proto3" json:"reply_to_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1464,6 +1537,13 @@ func (x *SendUserFaceMessageRequest) GetFace() *FaceMessage {
 	return nil
 }
 
+func (x *SendUserFaceMessageRequest) GetReplyToId() uint64 {
+	if x != nil {
+		return x.ReplyToId
+	}
+	return 0
+}
+
 type SendUserFaceMessageResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -1509,9 +1589,12 @@ func (x *SendUserFaceMessageResponse) GetId() uint64 {
 }
 
 type SendUserFileMessageRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ToUserId      uint64                 `protobuf:"varint,1,opt,name=to_user_id,json=toUserId,proto3" json:"to_user_id,omitempty"`
-	File          *FileMessage           `protobuf:"bytes,2,opt,name=file,proto3" json:"file,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	ToUserId uint64                 `protobuf:"varint,1,opt,name=to_user_id,json=toUserId,proto3" json:"to_user_id,omitempty"`
+	File     *FileMessage           `protobuf:"bytes,2,opt,name=file,proto3" json:"file,omitempty"`
+	// The message this one answers (0: none): one of the same conversation the
+	// sender can see. Message.reply_to quotes it.
+	ReplyToId     uint64 `protobuf:"varint,3,opt,name=reply_to_id,json=replyToId,proto3" json:"reply_to_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1560,6 +1643,13 @@ func (x *SendUserFileMessageRequest) GetFile() *FileMessage {
 	return nil
 }
 
+func (x *SendUserFileMessageRequest) GetReplyToId() uint64 {
+	if x != nil {
+		return x.ReplyToId
+	}
+	return 0
+}
+
 type SendUserFileMessageResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -1605,9 +1695,12 @@ func (x *SendUserFileMessageResponse) GetId() uint64 {
 }
 
 type SendUserImageMessageRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ToUserId      uint64                 `protobuf:"varint,1,opt,name=to_user_id,json=toUserId,proto3" json:"to_user_id,omitempty"`
-	Image         *ImageMessageItem      `protobuf:"bytes,2,opt,name=image,proto3" json:"image,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	ToUserId uint64                 `protobuf:"varint,1,opt,name=to_user_id,json=toUserId,proto3" json:"to_user_id,omitempty"`
+	Image    *ImageMessageItem      `protobuf:"bytes,2,opt,name=image,proto3" json:"image,omitempty"`
+	// The message this one answers (0: none): one of the same conversation the
+	// sender can see. Message.reply_to quotes it.
+	ReplyToId     uint64 `protobuf:"varint,3,opt,name=reply_to_id,json=replyToId,proto3" json:"reply_to_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1656,6 +1749,13 @@ func (x *SendUserImageMessageRequest) GetImage() *ImageMessageItem {
 	return nil
 }
 
+func (x *SendUserImageMessageRequest) GetReplyToId() uint64 {
+	if x != nil {
+		return x.ReplyToId
+	}
+	return 0
+}
+
 type SendUserImageMessageResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -1701,9 +1801,12 @@ func (x *SendUserImageMessageResponse) GetId() uint64 {
 }
 
 type SendUserLocationMessageRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ToUserId      uint64                 `protobuf:"varint,2,opt,name=to_user_id,json=toUserId,proto3" json:"to_user_id,omitempty"`
-	Location      *LocationMessage       `protobuf:"bytes,3,opt,name=location,proto3" json:"location,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	ToUserId uint64                 `protobuf:"varint,2,opt,name=to_user_id,json=toUserId,proto3" json:"to_user_id,omitempty"`
+	Location *LocationMessage       `protobuf:"bytes,3,opt,name=location,proto3" json:"location,omitempty"`
+	// The message this one answers (0: none): one of the same conversation the
+	// sender can see. Message.reply_to quotes it.
+	ReplyToId     uint64 `protobuf:"varint,4,opt,name=reply_to_id,json=replyToId,proto3" json:"reply_to_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1752,6 +1855,13 @@ func (x *SendUserLocationMessageRequest) GetLocation() *LocationMessage {
 	return nil
 }
 
+func (x *SendUserLocationMessageRequest) GetReplyToId() uint64 {
+	if x != nil {
+		return x.ReplyToId
+	}
+	return 0
+}
+
 type SendUserLocationMessageResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -1797,9 +1907,12 @@ func (x *SendUserLocationMessageResponse) GetId() uint64 {
 }
 
 type SendUserSoundMessageRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ToUserId      uint64                 `protobuf:"varint,1,opt,name=to_user_id,json=toUserId,proto3" json:"to_user_id,omitempty"`
-	Sound         *SoundMessage          `protobuf:"bytes,2,opt,name=sound,proto3" json:"sound,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	ToUserId uint64                 `protobuf:"varint,1,opt,name=to_user_id,json=toUserId,proto3" json:"to_user_id,omitempty"`
+	Sound    *SoundMessage          `protobuf:"bytes,2,opt,name=sound,proto3" json:"sound,omitempty"`
+	// The message this one answers (0: none): one of the same conversation the
+	// sender can see. Message.reply_to quotes it.
+	ReplyToId     uint64 `protobuf:"varint,3,opt,name=reply_to_id,json=replyToId,proto3" json:"reply_to_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1848,6 +1961,13 @@ func (x *SendUserSoundMessageRequest) GetSound() *SoundMessage {
 	return nil
 }
 
+func (x *SendUserSoundMessageRequest) GetReplyToId() uint64 {
+	if x != nil {
+		return x.ReplyToId
+	}
+	return 0
+}
+
 type SendUserSoundMessageResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -1893,9 +2013,12 @@ func (x *SendUserSoundMessageResponse) GetId() uint64 {
 }
 
 type SendUserTextMessageRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ToUserId      uint64                 `protobuf:"varint,1,opt,name=to_user_id,json=toUserId,proto3" json:"to_user_id,omitempty"`
-	Text          *TextMessage           `protobuf:"bytes,2,opt,name=text,proto3" json:"text,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	ToUserId uint64                 `protobuf:"varint,1,opt,name=to_user_id,json=toUserId,proto3" json:"to_user_id,omitempty"`
+	Text     *TextMessage           `protobuf:"bytes,2,opt,name=text,proto3" json:"text,omitempty"`
+	// The message this one answers (0: none): one of the same conversation the
+	// sender can see. Message.reply_to quotes it.
+	ReplyToId     uint64 `protobuf:"varint,3,opt,name=reply_to_id,json=replyToId,proto3" json:"reply_to_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1944,6 +2067,13 @@ func (x *SendUserTextMessageRequest) GetText() *TextMessage {
 	return nil
 }
 
+func (x *SendUserTextMessageRequest) GetReplyToId() uint64 {
+	if x != nil {
+		return x.ReplyToId
+	}
+	return 0
+}
+
 type SendUserTextMessageResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -1989,9 +2119,12 @@ func (x *SendUserTextMessageResponse) GetId() uint64 {
 }
 
 type SendUserVideoMessageRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ToUserId      uint64                 `protobuf:"varint,1,opt,name=to_user_id,json=toUserId,proto3" json:"to_user_id,omitempty"`
-	Video         *VideoMessage          `protobuf:"bytes,2,opt,name=video,proto3" json:"video,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	ToUserId uint64                 `protobuf:"varint,1,opt,name=to_user_id,json=toUserId,proto3" json:"to_user_id,omitempty"`
+	Video    *VideoMessage          `protobuf:"bytes,2,opt,name=video,proto3" json:"video,omitempty"`
+	// The message this one answers (0: none): one of the same conversation the
+	// sender can see. Message.reply_to quotes it.
+	ReplyToId     uint64 `protobuf:"varint,3,opt,name=reply_to_id,json=replyToId,proto3" json:"reply_to_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2038,6 +2171,13 @@ func (x *SendUserVideoMessageRequest) GetVideo() *VideoMessage {
 		return x.Video
 	}
 	return nil
+}
+
+func (x *SendUserVideoMessageRequest) GetReplyToId() uint64 {
+	if x != nil {
+		return x.ReplyToId
+	}
+	return 0
 }
 
 type SendUserVideoMessageResponse struct {
@@ -2344,9 +2484,12 @@ type Message struct {
 	//	*Message_Video
 	//	*Message_Image
 	//	*Message_File
-	Body          isMessage_Body         `protobuf_oneof:"body"`
-	AtUserId      []uint64               `protobuf:"varint,15,rep,packed,name=at_user_id,json=atUserId,proto3" json:"at_user_id,omitempty"`
-	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	Body      isMessage_Body         `protobuf_oneof:"body"`
+	AtUserId  []uint64               `protobuf:"varint,15,rep,packed,name=at_user_id,json=atUserId,proto3" json:"at_user_id,omitempty"`
+	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	// The message this one replies to, as it was when this one was sent
+	// (unset for none): enough to draw the quote without another call.
+	ReplyTo       *MessageReply `protobuf:"bytes,17,opt,name=reply_to,json=replyTo,proto3" json:"reply_to,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2514,6 +2657,13 @@ func (x *Message) GetCreatedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Message) GetReplyTo() *MessageReply {
+	if x != nil {
+		return x.ReplyTo
+	}
+	return nil
+}
+
 type isMessage_Body interface {
 	isMessage_Body()
 }
@@ -2560,6 +2710,78 @@ func (*Message_Image) isMessage_Body() {}
 
 func (*Message_File) isMessage_Body() {}
 
+// MessageReply quotes a replied-to message.
+type MessageReply struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Id         uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	FromUserId uint64                 `protobuf:"varint,2,opt,name=from_user_id,json=fromUserId,proto3" json:"from_user_id,omitempty"`
+	Type       MESSAGE_TYPE           `protobuf:"varint,3,opt,name=type,proto3,enum=message.MESSAGE_TYPE" json:"type,omitempty"`
+	// Its text (at most 100 characters, then "…"), or what it holds: "Photo",
+	// "File: <name>", "Location: <description>", "Voice message", "Video", or
+	// a sticker's symbol.
+	Preview       string `protobuf:"bytes,4,opt,name=preview,proto3" json:"preview,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MessageReply) Reset() {
+	*x = MessageReply{}
+	mi := &file_message_message_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MessageReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MessageReply) ProtoMessage() {}
+
+func (x *MessageReply) ProtoReflect() protoreflect.Message {
+	mi := &file_message_message_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MessageReply.ProtoReflect.Descriptor instead.
+func (*MessageReply) Descriptor() ([]byte, []int) {
+	return file_message_message_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *MessageReply) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *MessageReply) GetFromUserId() uint64 {
+	if x != nil {
+		return x.FromUserId
+	}
+	return 0
+}
+
+func (x *MessageReply) GetType() MESSAGE_TYPE {
+	if x != nil {
+		return x.Type
+	}
+	return MESSAGE_TYPE_TEXT
+}
+
+func (x *MessageReply) GetPreview() string {
+	if x != nil {
+		return x.Preview
+	}
+	return ""
+}
+
 type Conversation struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
@@ -2575,7 +2797,7 @@ type Conversation struct {
 
 func (x *Conversation) Reset() {
 	*x = Conversation{}
-	mi := &file_message_message_proto_msgTypes[39]
+	mi := &file_message_message_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2587,7 +2809,7 @@ func (x *Conversation) String() string {
 func (*Conversation) ProtoMessage() {}
 
 func (x *Conversation) ProtoReflect() protoreflect.Message {
-	mi := &file_message_message_proto_msgTypes[39]
+	mi := &file_message_message_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2600,7 +2822,7 @@ func (x *Conversation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Conversation.ProtoReflect.Descriptor instead.
 func (*Conversation) Descriptor() ([]byte, []int) {
-	return file_message_message_proto_rawDescGZIP(), []int{39}
+	return file_message_message_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *Conversation) GetConversationId() string {
@@ -2660,7 +2882,7 @@ type ListConversationsRequest struct {
 
 func (x *ListConversationsRequest) Reset() {
 	*x = ListConversationsRequest{}
-	mi := &file_message_message_proto_msgTypes[40]
+	mi := &file_message_message_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2672,7 +2894,7 @@ func (x *ListConversationsRequest) String() string {
 func (*ListConversationsRequest) ProtoMessage() {}
 
 func (x *ListConversationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_message_message_proto_msgTypes[40]
+	mi := &file_message_message_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2685,7 +2907,7 @@ func (x *ListConversationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListConversationsRequest.ProtoReflect.Descriptor instead.
 func (*ListConversationsRequest) Descriptor() ([]byte, []int) {
-	return file_message_message_proto_rawDescGZIP(), []int{40}
+	return file_message_message_proto_rawDescGZIP(), []int{41}
 }
 
 type ListConversationsResponse struct {
@@ -2697,7 +2919,7 @@ type ListConversationsResponse struct {
 
 func (x *ListConversationsResponse) Reset() {
 	*x = ListConversationsResponse{}
-	mi := &file_message_message_proto_msgTypes[41]
+	mi := &file_message_message_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2709,7 +2931,7 @@ func (x *ListConversationsResponse) String() string {
 func (*ListConversationsResponse) ProtoMessage() {}
 
 func (x *ListConversationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_message_message_proto_msgTypes[41]
+	mi := &file_message_message_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2722,7 +2944,7 @@ func (x *ListConversationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListConversationsResponse.ProtoReflect.Descriptor instead.
 func (*ListConversationsResponse) Descriptor() ([]byte, []int) {
-	return file_message_message_proto_rawDescGZIP(), []int{41}
+	return file_message_message_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ListConversationsResponse) GetConversation() []*Conversation {
@@ -2749,7 +2971,7 @@ type SyncMessagesRequest struct {
 
 func (x *SyncMessagesRequest) Reset() {
 	*x = SyncMessagesRequest{}
-	mi := &file_message_message_proto_msgTypes[42]
+	mi := &file_message_message_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2761,7 +2983,7 @@ func (x *SyncMessagesRequest) String() string {
 func (*SyncMessagesRequest) ProtoMessage() {}
 
 func (x *SyncMessagesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_message_message_proto_msgTypes[42]
+	mi := &file_message_message_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2774,7 +2996,7 @@ func (x *SyncMessagesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncMessagesRequest.ProtoReflect.Descriptor instead.
 func (*SyncMessagesRequest) Descriptor() ([]byte, []int) {
-	return file_message_message_proto_rawDescGZIP(), []int{42}
+	return file_message_message_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *SyncMessagesRequest) GetConversationId() string {
@@ -2817,7 +3039,7 @@ type SyncMessagesResponse struct {
 
 func (x *SyncMessagesResponse) Reset() {
 	*x = SyncMessagesResponse{}
-	mi := &file_message_message_proto_msgTypes[43]
+	mi := &file_message_message_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2829,7 +3051,7 @@ func (x *SyncMessagesResponse) String() string {
 func (*SyncMessagesResponse) ProtoMessage() {}
 
 func (x *SyncMessagesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_message_message_proto_msgTypes[43]
+	mi := &file_message_message_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2842,7 +3064,7 @@ func (x *SyncMessagesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncMessagesResponse.ProtoReflect.Descriptor instead.
 func (*SyncMessagesResponse) Descriptor() ([]byte, []int) {
-	return file_message_message_proto_rawDescGZIP(), []int{43}
+	return file_message_message_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *SyncMessagesResponse) GetMessage() []*Message {
@@ -2869,7 +3091,7 @@ type MarkReadRequest struct {
 
 func (x *MarkReadRequest) Reset() {
 	*x = MarkReadRequest{}
-	mi := &file_message_message_proto_msgTypes[44]
+	mi := &file_message_message_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2881,7 +3103,7 @@ func (x *MarkReadRequest) String() string {
 func (*MarkReadRequest) ProtoMessage() {}
 
 func (x *MarkReadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_message_message_proto_msgTypes[44]
+	mi := &file_message_message_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2894,7 +3116,7 @@ func (x *MarkReadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MarkReadRequest.ProtoReflect.Descriptor instead.
 func (*MarkReadRequest) Descriptor() ([]byte, []int) {
-	return file_message_message_proto_rawDescGZIP(), []int{44}
+	return file_message_message_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *MarkReadRequest) GetConversationId() string {
@@ -2919,7 +3141,7 @@ type MarkReadResponse struct {
 
 func (x *MarkReadResponse) Reset() {
 	*x = MarkReadResponse{}
-	mi := &file_message_message_proto_msgTypes[45]
+	mi := &file_message_message_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2931,7 +3153,7 @@ func (x *MarkReadResponse) String() string {
 func (*MarkReadResponse) ProtoMessage() {}
 
 func (x *MarkReadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_message_message_proto_msgTypes[45]
+	mi := &file_message_message_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2944,7 +3166,7 @@ func (x *MarkReadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MarkReadResponse.ProtoReflect.Descriptor instead.
 func (*MarkReadResponse) Descriptor() ([]byte, []int) {
-	return file_message_message_proto_rawDescGZIP(), []int{45}
+	return file_message_message_proto_rawDescGZIP(), []int{46}
 }
 
 var File_message_message_proto protoreflect.FileDescriptor
@@ -2980,96 +3202,110 @@ const file_message_message_proto_rawDesc = "" +
 	"\x04desc\x18\x06 \x01(\tR\x04desc\"/\n" +
 	"\x13ParseMessageRequest\x12\x18\n" +
 	"\acontent\x18\x01 \x01(\fR\acontent\"\x16\n" +
-	"\x14ParseMessageResponse\"\x85\x01\n" +
+	"\x14ParseMessageResponse\"\xa5\x01\n" +
 	"\x1bSendGroupFaceMessageRequest\x12\x1e\n" +
 	"\vto_group_id\x18\x01 \x01(\x04R\ttoGroupId\x12\x1c\n" +
 	"\n" +
 	"at_user_id\x18\x02 \x03(\x04R\batUserId\x12(\n" +
-	"\x04face\x18\x03 \x01(\v2\x14.message.FaceMessageR\x04face\".\n" +
+	"\x04face\x18\x03 \x01(\v2\x14.message.FaceMessageR\x04face\x12\x1e\n" +
+	"\vreply_to_id\x18\x04 \x01(\x04R\treplyToId\".\n" +
 	"\x1cSendGroupFaceMessageResponse\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x04R\x02id\"\x85\x01\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\"\xa5\x01\n" +
 	"\x1bSendGroupFileMessageRequest\x12\x1e\n" +
 	"\vto_group_id\x18\x01 \x01(\x04R\ttoGroupId\x12\x1c\n" +
 	"\n" +
 	"at_user_id\x18\x02 \x03(\x04R\batUserId\x12(\n" +
-	"\x04file\x18\x03 \x01(\v2\x14.message.FileMessageR\x04file\".\n" +
+	"\x04file\x18\x03 \x01(\v2\x14.message.FileMessageR\x04file\x12\x1e\n" +
+	"\vreply_to_id\x18\x04 \x01(\x04R\treplyToId\".\n" +
 	"\x1cSendGroupFileMessageResponse\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x04R\x02id\"\x8d\x01\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\"\xad\x01\n" +
 	"\x1cSendGroupImageMessageRequest\x12\x1e\n" +
 	"\vto_group_id\x18\x01 \x01(\x04R\ttoGroupId\x12\x1c\n" +
 	"\n" +
 	"at_user_id\x18\x02 \x03(\x04R\batUserId\x12/\n" +
-	"\x05image\x18\x03 \x01(\v2\x19.message.ImageMessageItemR\x05image\"/\n" +
+	"\x05image\x18\x03 \x01(\v2\x19.message.ImageMessageItemR\x05image\x12\x1e\n" +
+	"\vreply_to_id\x18\x04 \x01(\x04R\treplyToId\"/\n" +
 	"\x1dSendGroupImageMessageResponse\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x04R\x02id\"\x95\x01\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\"\xb5\x01\n" +
 	"\x1fSendGroupLocationMessageRequest\x12\x1e\n" +
 	"\vto_group_id\x18\x01 \x01(\x04R\ttoGroupId\x12\x1c\n" +
 	"\n" +
 	"at_user_id\x18\x02 \x03(\x04R\batUserId\x124\n" +
-	"\blocation\x18\x03 \x01(\v2\x18.message.LocationMessageR\blocation\"2\n" +
+	"\blocation\x18\x03 \x01(\v2\x18.message.LocationMessageR\blocation\x12\x1e\n" +
+	"\vreply_to_id\x18\x04 \x01(\x04R\treplyToId\"2\n" +
 	" SendGroupLocationMessageResponse\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x04R\x02id\"\x89\x01\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\"\xa9\x01\n" +
 	"\x1cSendGroupSoundMessageRequest\x12\x1e\n" +
 	"\vto_group_id\x18\x01 \x01(\x04R\ttoGroupId\x12\x1c\n" +
 	"\n" +
 	"at_user_id\x18\x02 \x03(\x04R\batUserId\x12+\n" +
-	"\x05sound\x18\x03 \x01(\v2\x15.message.SoundMessageR\x05sound\"/\n" +
+	"\x05sound\x18\x03 \x01(\v2\x15.message.SoundMessageR\x05sound\x12\x1e\n" +
+	"\vreply_to_id\x18\x04 \x01(\x04R\treplyToId\"/\n" +
 	"\x1dSendGroupSoundMessageResponse\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x04R\x02id\"\x85\x01\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\"\xa5\x01\n" +
 	"\x1bSendGroupTextMessageRequest\x12\x1e\n" +
 	"\vto_group_id\x18\x01 \x01(\x04R\ttoGroupId\x12\x1c\n" +
 	"\n" +
 	"at_user_id\x18\x02 \x03(\x04R\batUserId\x12(\n" +
-	"\x04text\x18\x03 \x01(\v2\x14.message.TextMessageR\x04text\".\n" +
+	"\x04text\x18\x03 \x01(\v2\x14.message.TextMessageR\x04text\x12\x1e\n" +
+	"\vreply_to_id\x18\x04 \x01(\x04R\treplyToId\".\n" +
 	"\x1cSendGroupTextMessageResponse\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x04R\x02id\"\x89\x01\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\"\xa9\x01\n" +
 	"\x1cSendGroupVideoMessageRequest\x12\x1e\n" +
 	"\vto_group_id\x18\x01 \x01(\x04R\ttoGroupId\x12\x1c\n" +
 	"\n" +
 	"at_user_id\x18\x02 \x03(\x04R\batUserId\x12+\n" +
-	"\x05video\x18\x03 \x01(\v2\x15.message.VideoMessageR\x05video\"/\n" +
+	"\x05video\x18\x03 \x01(\v2\x15.message.VideoMessageR\x05video\x12\x1e\n" +
+	"\vreply_to_id\x18\x04 \x01(\x04R\treplyToId\"/\n" +
 	"\x1dSendGroupVideoMessageResponse\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x04R\x02id\"d\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\"\x84\x01\n" +
 	"\x1aSendUserFaceMessageRequest\x12\x1c\n" +
 	"\n" +
 	"to_user_id\x18\x01 \x01(\x04R\btoUserId\x12(\n" +
-	"\x04face\x18\x02 \x01(\v2\x14.message.FaceMessageR\x04face\"-\n" +
+	"\x04face\x18\x02 \x01(\v2\x14.message.FaceMessageR\x04face\x12\x1e\n" +
+	"\vreply_to_id\x18\x03 \x01(\x04R\treplyToId\"-\n" +
 	"\x1bSendUserFaceMessageResponse\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x04R\x02id\"d\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\"\x84\x01\n" +
 	"\x1aSendUserFileMessageRequest\x12\x1c\n" +
 	"\n" +
 	"to_user_id\x18\x01 \x01(\x04R\btoUserId\x12(\n" +
-	"\x04file\x18\x02 \x01(\v2\x14.message.FileMessageR\x04file\"-\n" +
+	"\x04file\x18\x02 \x01(\v2\x14.message.FileMessageR\x04file\x12\x1e\n" +
+	"\vreply_to_id\x18\x03 \x01(\x04R\treplyToId\"-\n" +
 	"\x1bSendUserFileMessageResponse\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x04R\x02id\"l\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\"\x8c\x01\n" +
 	"\x1bSendUserImageMessageRequest\x12\x1c\n" +
 	"\n" +
 	"to_user_id\x18\x01 \x01(\x04R\btoUserId\x12/\n" +
-	"\x05image\x18\x02 \x01(\v2\x19.message.ImageMessageItemR\x05image\".\n" +
+	"\x05image\x18\x02 \x01(\v2\x19.message.ImageMessageItemR\x05image\x12\x1e\n" +
+	"\vreply_to_id\x18\x03 \x01(\x04R\treplyToId\".\n" +
 	"\x1cSendUserImageMessageResponse\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x04R\x02id\"z\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\"\x9a\x01\n" +
 	"\x1eSendUserLocationMessageRequest\x12\x1c\n" +
 	"\n" +
 	"to_user_id\x18\x02 \x01(\x04R\btoUserId\x124\n" +
-	"\blocation\x18\x03 \x01(\v2\x18.message.LocationMessageR\blocationJ\x04\b\x01\x10\x02\"1\n" +
+	"\blocation\x18\x03 \x01(\v2\x18.message.LocationMessageR\blocation\x12\x1e\n" +
+	"\vreply_to_id\x18\x04 \x01(\x04R\treplyToIdJ\x04\b\x01\x10\x02\"1\n" +
 	"\x1fSendUserLocationMessageResponse\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x04R\x02id\"h\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\"\x88\x01\n" +
 	"\x1bSendUserSoundMessageRequest\x12\x1c\n" +
 	"\n" +
 	"to_user_id\x18\x01 \x01(\x04R\btoUserId\x12+\n" +
-	"\x05sound\x18\x02 \x01(\v2\x15.message.SoundMessageR\x05sound\".\n" +
+	"\x05sound\x18\x02 \x01(\v2\x15.message.SoundMessageR\x05sound\x12\x1e\n" +
+	"\vreply_to_id\x18\x03 \x01(\x04R\treplyToId\".\n" +
 	"\x1cSendUserSoundMessageResponse\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x04R\x02id\"d\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\"\x84\x01\n" +
 	"\x1aSendUserTextMessageRequest\x12\x1c\n" +
 	"\n" +
 	"to_user_id\x18\x01 \x01(\x04R\btoUserId\x12(\n" +
-	"\x04text\x18\x02 \x01(\v2\x14.message.TextMessageR\x04text\"-\n" +
+	"\x04text\x18\x02 \x01(\v2\x14.message.TextMessageR\x04text\x12\x1e\n" +
+	"\vreply_to_id\x18\x03 \x01(\x04R\treplyToId\"-\n" +
 	"\x1bSendUserTextMessageResponse\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x04R\x02id\"h\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\"\x88\x01\n" +
 	"\x1bSendUserVideoMessageRequest\x12\x1c\n" +
 	"\n" +
 	"to_user_id\x18\x01 \x01(\x04R\btoUserId\x12+\n" +
-	"\x05video\x18\x02 \x01(\v2\x15.message.VideoMessageR\x05video\".\n" +
+	"\x05video\x18\x02 \x01(\v2\x15.message.VideoMessageR\x05video\x12\x1e\n" +
+	"\vreply_to_id\x18\x03 \x01(\x04R\treplyToId\".\n" +
 	"\x1cSendUserVideoMessageResponse\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\"^\n" +
 	"\fSoundMessage\x12\x0e\n" +
@@ -3093,7 +3329,7 @@ const file_message_message_proto_rawDesc = "" +
 	"thumbWidth\x12!\n" +
 	"\fthumb_height\x18\t \x01(\x01R\vthumbHeight\x128\n" +
 	"\fthumb_format\x18\n" +
-	" \x01(\x0e2\x15.message.IMAGE_FORMATR\vthumbFormat\"\x8d\x05\n" +
+	" \x01(\x0e2\x15.message.IMAGE_FORMATR\vthumbFormat\"\xbf\x05\n" +
 	"\aMessage\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12'\n" +
 	"\x0fconversation_id\x18\x02 \x01(\tR\x0econversationId\x12\x10\n" +
@@ -3115,8 +3351,15 @@ const file_message_message_proto_rawDesc = "" +
 	"\n" +
 	"at_user_id\x18\x0f \x03(\x04R\batUserId\x129\n" +
 	"\n" +
-	"created_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAtB\x06\n" +
-	"\x04body\"\x9b\x02\n" +
+	"created_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x120\n" +
+	"\breply_to\x18\x11 \x01(\v2\x15.message.MessageReplyR\areplyToB\x06\n" +
+	"\x04body\"\x85\x01\n" +
+	"\fMessageReply\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12 \n" +
+	"\ffrom_user_id\x18\x02 \x01(\x04R\n" +
+	"fromUserId\x12)\n" +
+	"\x04type\x18\x03 \x01(\x0e2\x15.message.MESSAGE_TYPER\x04type\x12\x18\n" +
+	"\apreview\x18\x04 \x01(\tR\apreview\"\x9b\x02\n" +
 	"\fConversation\x12'\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12'\n" +
 	"\tpeer_user\x18\x02 \x01(\v2\n" +
@@ -3205,7 +3448,7 @@ func file_message_message_proto_rawDescGZIP() []byte {
 }
 
 var file_message_message_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_message_message_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
+var file_message_message_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
 var file_message_message_proto_goTypes = []any{
 	(IMAGE_FORMAT)(0),                        // 0: message.IMAGE_FORMAT
 	(IMAGE_TYPE)(0),                          // 1: message.IMAGE_TYPE
@@ -3250,18 +3493,19 @@ var file_message_message_proto_goTypes = []any{
 	(*TextMessage)(nil),                      // 40: message.TextMessage
 	(*VideoMessage)(nil),                     // 41: message.VideoMessage
 	(*Message)(nil),                          // 42: message.Message
-	(*Conversation)(nil),                     // 43: message.Conversation
-	(*ListConversationsRequest)(nil),         // 44: message.ListConversationsRequest
-	(*ListConversationsResponse)(nil),        // 45: message.ListConversationsResponse
-	(*SyncMessagesRequest)(nil),              // 46: message.SyncMessagesRequest
-	(*SyncMessagesResponse)(nil),             // 47: message.SyncMessagesResponse
-	(*MarkReadRequest)(nil),                  // 48: message.MarkReadRequest
-	(*MarkReadResponse)(nil),                 // 49: message.MarkReadResponse
-	(*timestamppb.Timestamp)(nil),            // 50: google.protobuf.Timestamp
-	(*userpb.User)(nil),                      // 51: user.User
-	(*grouppb.Group)(nil),                    // 52: group.Group
-	(*commonpb.PingRequest)(nil),             // 53: common.PingRequest
-	(*commonpb.PingResponse)(nil),            // 54: common.PingResponse
+	(*MessageReply)(nil),                     // 43: message.MessageReply
+	(*Conversation)(nil),                     // 44: message.Conversation
+	(*ListConversationsRequest)(nil),         // 45: message.ListConversationsRequest
+	(*ListConversationsResponse)(nil),        // 46: message.ListConversationsResponse
+	(*SyncMessagesRequest)(nil),              // 47: message.SyncMessagesRequest
+	(*SyncMessagesResponse)(nil),             // 48: message.SyncMessagesResponse
+	(*MarkReadRequest)(nil),                  // 49: message.MarkReadRequest
+	(*MarkReadResponse)(nil),                 // 50: message.MarkReadResponse
+	(*timestamppb.Timestamp)(nil),            // 51: google.protobuf.Timestamp
+	(*userpb.User)(nil),                      // 52: user.User
+	(*grouppb.Group)(nil),                    // 53: group.Group
+	(*commonpb.PingRequest)(nil),             // 54: common.PingRequest
+	(*commonpb.PingResponse)(nil),            // 55: common.PingResponse
 }
 var file_message_message_proto_depIdxs = []int32{
 	7,  // 0: message.ImageMessage.list:type_name -> message.ImageMessageItem
@@ -3290,53 +3534,55 @@ var file_message_message_proto_depIdxs = []int32{
 	41, // 23: message.Message.video:type_name -> message.VideoMessage
 	7,  // 24: message.Message.image:type_name -> message.ImageMessageItem
 	5,  // 25: message.Message.file:type_name -> message.FileMessage
-	50, // 26: message.Message.created_at:type_name -> google.protobuf.Timestamp
-	51, // 27: message.Conversation.peer_user:type_name -> user.User
-	52, // 28: message.Conversation.peer_group:type_name -> group.Group
-	42, // 29: message.Conversation.last_message:type_name -> message.Message
-	43, // 30: message.ListConversationsResponse.conversation:type_name -> message.Conversation
-	42, // 31: message.SyncMessagesResponse.message:type_name -> message.Message
-	35, // 32: message.MessageService.SendUserTextMessage:input_type -> message.SendUserTextMessageRequest
-	31, // 33: message.MessageService.SendUserLocationMessage:input_type -> message.SendUserLocationMessageRequest
-	25, // 34: message.MessageService.SendUserFaceMessage:input_type -> message.SendUserFaceMessageRequest
-	33, // 35: message.MessageService.SendUserSoundMessage:input_type -> message.SendUserSoundMessageRequest
-	37, // 36: message.MessageService.SendUserVideoMessage:input_type -> message.SendUserVideoMessageRequest
-	29, // 37: message.MessageService.SendUserImageMessage:input_type -> message.SendUserImageMessageRequest
-	27, // 38: message.MessageService.SendUserFileMessage:input_type -> message.SendUserFileMessageRequest
-	21, // 39: message.MessageService.SendGroupTextMessage:input_type -> message.SendGroupTextMessageRequest
-	17, // 40: message.MessageService.SendGroupLocationMessage:input_type -> message.SendGroupLocationMessageRequest
-	11, // 41: message.MessageService.SendGroupFceMessage:input_type -> message.SendGroupFaceMessageRequest
-	19, // 42: message.MessageService.SendGroupSoundMessage:input_type -> message.SendGroupSoundMessageRequest
-	23, // 43: message.MessageService.SendGroupVideoMessage:input_type -> message.SendGroupVideoMessageRequest
-	15, // 44: message.MessageService.SendGroupImageMessage:input_type -> message.SendGroupImageMessageRequest
-	13, // 45: message.MessageService.SendGroupFileMessage:input_type -> message.SendGroupFileMessageRequest
-	53, // 46: message.MessageService.Ping:input_type -> common.PingRequest
-	44, // 47: message.MessageService.ListConversations:input_type -> message.ListConversationsRequest
-	46, // 48: message.MessageService.SyncMessages:input_type -> message.SyncMessagesRequest
-	48, // 49: message.MessageService.MarkRead:input_type -> message.MarkReadRequest
-	36, // 50: message.MessageService.SendUserTextMessage:output_type -> message.SendUserTextMessageResponse
-	32, // 51: message.MessageService.SendUserLocationMessage:output_type -> message.SendUserLocationMessageResponse
-	26, // 52: message.MessageService.SendUserFaceMessage:output_type -> message.SendUserFaceMessageResponse
-	34, // 53: message.MessageService.SendUserSoundMessage:output_type -> message.SendUserSoundMessageResponse
-	38, // 54: message.MessageService.SendUserVideoMessage:output_type -> message.SendUserVideoMessageResponse
-	30, // 55: message.MessageService.SendUserImageMessage:output_type -> message.SendUserImageMessageResponse
-	28, // 56: message.MessageService.SendUserFileMessage:output_type -> message.SendUserFileMessageResponse
-	22, // 57: message.MessageService.SendGroupTextMessage:output_type -> message.SendGroupTextMessageResponse
-	18, // 58: message.MessageService.SendGroupLocationMessage:output_type -> message.SendGroupLocationMessageResponse
-	12, // 59: message.MessageService.SendGroupFceMessage:output_type -> message.SendGroupFaceMessageResponse
-	20, // 60: message.MessageService.SendGroupSoundMessage:output_type -> message.SendGroupSoundMessageResponse
-	24, // 61: message.MessageService.SendGroupVideoMessage:output_type -> message.SendGroupVideoMessageResponse
-	16, // 62: message.MessageService.SendGroupImageMessage:output_type -> message.SendGroupImageMessageResponse
-	14, // 63: message.MessageService.SendGroupFileMessage:output_type -> message.SendGroupFileMessageResponse
-	54, // 64: message.MessageService.Ping:output_type -> common.PingResponse
-	45, // 65: message.MessageService.ListConversations:output_type -> message.ListConversationsResponse
-	47, // 66: message.MessageService.SyncMessages:output_type -> message.SyncMessagesResponse
-	49, // 67: message.MessageService.MarkRead:output_type -> message.MarkReadResponse
-	50, // [50:68] is the sub-list for method output_type
-	32, // [32:50] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	51, // 26: message.Message.created_at:type_name -> google.protobuf.Timestamp
+	43, // 27: message.Message.reply_to:type_name -> message.MessageReply
+	2,  // 28: message.MessageReply.type:type_name -> message.MESSAGE_TYPE
+	52, // 29: message.Conversation.peer_user:type_name -> user.User
+	53, // 30: message.Conversation.peer_group:type_name -> group.Group
+	42, // 31: message.Conversation.last_message:type_name -> message.Message
+	44, // 32: message.ListConversationsResponse.conversation:type_name -> message.Conversation
+	42, // 33: message.SyncMessagesResponse.message:type_name -> message.Message
+	35, // 34: message.MessageService.SendUserTextMessage:input_type -> message.SendUserTextMessageRequest
+	31, // 35: message.MessageService.SendUserLocationMessage:input_type -> message.SendUserLocationMessageRequest
+	25, // 36: message.MessageService.SendUserFaceMessage:input_type -> message.SendUserFaceMessageRequest
+	33, // 37: message.MessageService.SendUserSoundMessage:input_type -> message.SendUserSoundMessageRequest
+	37, // 38: message.MessageService.SendUserVideoMessage:input_type -> message.SendUserVideoMessageRequest
+	29, // 39: message.MessageService.SendUserImageMessage:input_type -> message.SendUserImageMessageRequest
+	27, // 40: message.MessageService.SendUserFileMessage:input_type -> message.SendUserFileMessageRequest
+	21, // 41: message.MessageService.SendGroupTextMessage:input_type -> message.SendGroupTextMessageRequest
+	17, // 42: message.MessageService.SendGroupLocationMessage:input_type -> message.SendGroupLocationMessageRequest
+	11, // 43: message.MessageService.SendGroupFceMessage:input_type -> message.SendGroupFaceMessageRequest
+	19, // 44: message.MessageService.SendGroupSoundMessage:input_type -> message.SendGroupSoundMessageRequest
+	23, // 45: message.MessageService.SendGroupVideoMessage:input_type -> message.SendGroupVideoMessageRequest
+	15, // 46: message.MessageService.SendGroupImageMessage:input_type -> message.SendGroupImageMessageRequest
+	13, // 47: message.MessageService.SendGroupFileMessage:input_type -> message.SendGroupFileMessageRequest
+	54, // 48: message.MessageService.Ping:input_type -> common.PingRequest
+	45, // 49: message.MessageService.ListConversations:input_type -> message.ListConversationsRequest
+	47, // 50: message.MessageService.SyncMessages:input_type -> message.SyncMessagesRequest
+	49, // 51: message.MessageService.MarkRead:input_type -> message.MarkReadRequest
+	36, // 52: message.MessageService.SendUserTextMessage:output_type -> message.SendUserTextMessageResponse
+	32, // 53: message.MessageService.SendUserLocationMessage:output_type -> message.SendUserLocationMessageResponse
+	26, // 54: message.MessageService.SendUserFaceMessage:output_type -> message.SendUserFaceMessageResponse
+	34, // 55: message.MessageService.SendUserSoundMessage:output_type -> message.SendUserSoundMessageResponse
+	38, // 56: message.MessageService.SendUserVideoMessage:output_type -> message.SendUserVideoMessageResponse
+	30, // 57: message.MessageService.SendUserImageMessage:output_type -> message.SendUserImageMessageResponse
+	28, // 58: message.MessageService.SendUserFileMessage:output_type -> message.SendUserFileMessageResponse
+	22, // 59: message.MessageService.SendGroupTextMessage:output_type -> message.SendGroupTextMessageResponse
+	18, // 60: message.MessageService.SendGroupLocationMessage:output_type -> message.SendGroupLocationMessageResponse
+	12, // 61: message.MessageService.SendGroupFceMessage:output_type -> message.SendGroupFaceMessageResponse
+	20, // 62: message.MessageService.SendGroupSoundMessage:output_type -> message.SendGroupSoundMessageResponse
+	24, // 63: message.MessageService.SendGroupVideoMessage:output_type -> message.SendGroupVideoMessageResponse
+	16, // 64: message.MessageService.SendGroupImageMessage:output_type -> message.SendGroupImageMessageResponse
+	14, // 65: message.MessageService.SendGroupFileMessage:output_type -> message.SendGroupFileMessageResponse
+	55, // 66: message.MessageService.Ping:output_type -> common.PingResponse
+	46, // 67: message.MessageService.ListConversations:output_type -> message.ListConversationsResponse
+	48, // 68: message.MessageService.SyncMessages:output_type -> message.SyncMessagesResponse
+	50, // 69: message.MessageService.MarkRead:output_type -> message.MarkReadResponse
+	52, // [52:70] is the sub-list for method output_type
+	34, // [34:52] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_message_message_proto_init() }
@@ -3359,7 +3605,7 @@ func file_message_message_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_message_message_proto_rawDesc), len(file_message_message_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   46,
+			NumMessages:   47,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -15,6 +15,13 @@ export function preview(m) {
   return "Unsupported message";
 }
 
+// quote is the box above a reply: who wrote the message it answers, and
+// the one line it showed then.
+export function quote(reply, senderName) {
+  return el("blockquote", { className: "quote" },
+    el("strong", { textContent: senderName }), el("span", { textContent: reply.preview || "" }));
+}
+
 export function body(m, { onImage } = {}) {
   if (m.text) return el("p", { className: "text" }, linkify(m.text.content));
   if (m.image) {

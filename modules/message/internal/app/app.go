@@ -93,6 +93,7 @@ type Outgoing struct {
 	ToGroup        uint64
 	AtUsers        []uint64
 	Body           Body
+	ReplyToID      uint64 // optional: the message this one answers
 	IdempotencyKey string // optional
 }
 
@@ -189,16 +190,26 @@ func (s *Service) store(ctx context.Context, conv conversation, out Outgoing, re
 		return 0, err
 	}
 	id := conv.ID()
-	lock := s.lockFor(id)
-	lock.Lock()
-	defer lock.Unlock()
-
 	params := db.StoreMessageParams{
 		ConversationID: id, UserA: conv.userA, UserB: conv.userB, GroupID: conv.groupID,
 		FromUserID: out.From, ToUserID: out.ToUser, ToGroupID: out.ToGroup,
 		// Never nil: pgx sends a nil slice as NULL, the column wants '{}'.
 		Type: int16(out.Body.Type), Body: body, AtUserIds: append([]uint64{}, out.AtUsers...),
 	}
+	if out.ReplyToID != 0 {
+		quoted, err := s.replyTo(ctx, conv, out.From, out.ReplyToID)
+		if err != nil {
+			return 0, err
+		}
+		params.ReplyToID, params.ReplyFromUserID, params.ReplyType = quoted.ID, quoted.FromUserID, quoted.Type
+		if params.ReplyPreview, err = s.preview(quoted); err != nil {
+			return 0, err
+		}
+	}
+	lock := s.lockFor(id)
+	lock.Lock()
+	defer lock.Unlock()
+
 	var stored db.MessagesMessage
 	var repeatID uint64
 	if out.IdempotencyKey == "" {
@@ -262,6 +273,7 @@ func storedMessage(r db.StoreMessageRow) db.MessagesMessage {
 		ID: uint64(r.ID), ConversationID: r.ConversationID, Seq: uint64(r.Seq),
 		FromUserID: uint64(r.FromUserID), ToUserID: uint64(r.ToUserID), ToGroupID: uint64(r.ToGroupID),
 		Type: r.Type, Body: r.Body, AtUserIds: atUsers, CreatedAt: r.CreatedAt,
+		ReplyToID: uint64(r.ReplyToID), ReplyFromUserID: uint64(r.ReplyFromUserID), ReplyType: r.ReplyType, ReplyPreview: r.ReplyPreview,
 	}
 }
 
@@ -324,6 +336,11 @@ func (s *Service) toProto(m db.MessagesMessage) (*messagepb.Message, error) {
 		Type:           messagepb.MESSAGE_TYPE(m.Type),
 		CreatedAt:      timestamppb.New(m.CreatedAt),
 		AtUserId:       m.AtUserIds,
+	}
+	if m.ReplyToID != 0 {
+		pb.ReplyTo = &messagepb.MessageReply{
+			Id: m.ReplyToID, FromUserId: m.ReplyFromUserID, Type: messagepb.MESSAGE_TYPE(m.ReplyType), Preview: m.ReplyPreview,
+		}
 	}
 	if err := setBody(pb, pb.Type, m.Body, s.links.RenderPrivate); err != nil {
 		return nil, err

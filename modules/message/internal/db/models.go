@@ -26,16 +26,20 @@ type MessagesIdempotencyKey struct {
 }
 
 type MessagesMessage struct {
-	ID             uint64
-	ConversationID string
-	Seq            uint64
-	FromUserID     uint64
-	ToUserID       uint64
-	ToGroupID      uint64
-	Type           int16
-	Body           []byte
-	AtUserIds      []uint64
-	CreatedAt      time.Time
+	ID              uint64
+	ConversationID  string
+	Seq             uint64
+	FromUserID      uint64
+	ToUserID        uint64
+	ToGroupID       uint64
+	Type            int16
+	Body            []byte
+	AtUserIds       []uint64
+	CreatedAt       time.Time
+	ReplyToID       uint64
+	ReplyFromUserID uint64
+	ReplyType       int16
+	ReplyPreview    string
 }
 
 type MessagesRead struct {

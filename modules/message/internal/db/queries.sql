@@ -30,8 +30,10 @@ WITH seq AS (
     SET last_seq = messages.conversations.last_seq + 1, last_message_at = now()
     RETURNING last_seq
 ), stored AS (
-    INSERT INTO messages.messages (conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids)
-    SELECT @conversation_id, seq.last_seq, @from_user_id, @to_user_id, @to_group_id, @type, @body, @at_user_ids
+    INSERT INTO messages.messages (conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids,
+                                   reply_to_id, reply_from_user_id, reply_type, reply_preview)
+    SELECT @conversation_id, seq.last_seq, @from_user_id, @to_user_id, @to_group_id, @type, @body, @at_user_ids,
+           @reply_to_id, @reply_from_user_id, @reply_type, @reply_preview
     FROM seq
     RETURNING *
 ), read_by_sender AS (
@@ -50,6 +52,12 @@ SET read_seq = greatest(messages.reads.read_seq, excluded.read_seq);
 
 -- name: GetConversation :one
 SELECT * FROM messages.conversations WHERE id = @id;
+
+-- A message of the conversation the caller sees (from first_seq on): what
+-- a reply may quote.
+-- name: VisibleMessage :one
+SELECT * FROM messages.messages
+WHERE id = @id AND conversation_id = @conversation_id AND seq >= @first_seq;
 
 -- name: MessagesAfter :many
 SELECT * FROM messages.messages

@@ -205,7 +205,7 @@ func (q *Queries) IdempotentMessageID(ctx context.Context, arg IdempotentMessage
 }
 
 const lastMessages = `-- name: LastMessages :many
-SELECT m.id, m.conversation_id, m.seq, m.from_user_id, m.to_user_id, m.to_group_id, m.type, m.body, m.at_user_ids, m.created_at FROM messages.messages m
+SELECT m.id, m.conversation_id, m.seq, m.from_user_id, m.to_user_id, m.to_group_id, m.type, m.body, m.at_user_ids, m.created_at, m.reply_to_id, m.reply_from_user_id, m.reply_type, m.reply_preview FROM messages.messages m
 JOIN messages.conversations c ON c.id = m.conversation_id AND m.seq = c.last_seq
 WHERE c.id = ANY($1::text[])
 `
@@ -230,6 +230,10 @@ func (q *Queries) LastMessages(ctx context.Context, conversationIds []string) ([
 			&i.Body,
 			&i.AtUserIds,
 			&i.CreatedAt,
+			&i.ReplyToID,
+			&i.ReplyFromUserID,
+			&i.ReplyType,
+			&i.ReplyPreview,
 		); err != nil {
 			return nil, err
 		}
@@ -260,7 +264,7 @@ func (q *Queries) MarkRead(ctx context.Context, arg MarkReadParams) error {
 }
 
 const messagesAfter = `-- name: MessagesAfter :many
-SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at FROM messages.messages
+SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview FROM messages.messages
 WHERE conversation_id = $1 AND seq > $2
 ORDER BY seq
 LIMIT $3::bigint
@@ -292,6 +296,10 @@ func (q *Queries) MessagesAfter(ctx context.Context, arg MessagesAfterParams) ([
 			&i.Body,
 			&i.AtUserIds,
 			&i.CreatedAt,
+			&i.ReplyToID,
+			&i.ReplyFromUserID,
+			&i.ReplyType,
+			&i.ReplyPreview,
 		); err != nil {
 			return nil, err
 		}
@@ -304,7 +312,7 @@ func (q *Queries) MessagesAfter(ctx context.Context, arg MessagesAfterParams) ([
 }
 
 const messagesBefore = `-- name: MessagesBefore :many
-SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at FROM messages.messages
+SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview FROM messages.messages
 WHERE conversation_id = $1 AND seq < $2 AND seq >= $3
 ORDER BY seq DESC
 LIMIT $4::bigint
@@ -344,6 +352,10 @@ func (q *Queries) MessagesBefore(ctx context.Context, arg MessagesBeforeParams) 
 			&i.Body,
 			&i.AtUserIds,
 			&i.CreatedAt,
+			&i.ReplyToID,
+			&i.ReplyFromUserID,
+			&i.ReplyType,
+			&i.ReplyPreview,
 		); err != nil {
 			return nil, err
 		}
@@ -378,43 +390,53 @@ WITH seq AS (
     SET last_seq = messages.conversations.last_seq + 1, last_message_at = now()
     RETURNING last_seq
 ), stored AS (
-    INSERT INTO messages.messages (conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids)
-    SELECT $1, seq.last_seq, $5, $6, $7, $8, $9, $10
+    INSERT INTO messages.messages (conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids,
+                                   reply_to_id, reply_from_user_id, reply_type, reply_preview)
+    SELECT $1, seq.last_seq, $5, $6, $7, $8, $9, $10,
+           $11, $12, $13, $14
     FROM seq
-    RETURNING id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at
+    RETURNING id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview
 ), read_by_sender AS (
     INSERT INTO messages.reads (user_id, conversation_id, read_seq)
     SELECT $5, $1, seq.last_seq FROM seq
     ON CONFLICT (user_id, conversation_id) DO UPDATE
     SET read_seq = greatest(messages.reads.read_seq, excluded.read_seq)
 )
-SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at FROM stored
+SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview FROM stored
 `
 
 type StoreMessageParams struct {
-	ConversationID string
-	UserA          uint64
-	UserB          uint64
-	GroupID        uint64
-	FromUserID     uint64
-	ToUserID       uint64
-	ToGroupID      uint64
-	Type           int16
-	Body           []byte
-	AtUserIds      []uint64
+	ConversationID  string
+	UserA           uint64
+	UserB           uint64
+	GroupID         uint64
+	FromUserID      uint64
+	ToUserID        uint64
+	ToGroupID       uint64
+	Type            int16
+	Body            []byte
+	AtUserIds       []uint64
+	ReplyToID       uint64
+	ReplyFromUserID uint64
+	ReplyType       int16
+	ReplyPreview    string
 }
 
 type StoreMessageRow struct {
-	ID             int64
-	ConversationID string
-	Seq            int64
-	FromUserID     int64
-	ToUserID       int64
-	ToGroupID      int64
-	Type           int16
-	Body           []byte
-	AtUserIds      []int64
-	CreatedAt      time.Time
+	ID              int64
+	ConversationID  string
+	Seq             int64
+	FromUserID      int64
+	ToUserID        int64
+	ToGroupID       int64
+	Type            int16
+	Body            []byte
+	AtUserIds       []int64
+	CreatedAt       time.Time
+	ReplyToID       int64
+	ReplyFromUserID int64
+	ReplyType       int16
+	ReplyPreview    string
 }
 
 // Stores a message in one statement (so one round trip, atomic on its own):
@@ -433,6 +455,10 @@ func (q *Queries) StoreMessage(ctx context.Context, arg StoreMessageParams) (Sto
 		arg.Type,
 		arg.Body,
 		arg.AtUserIds,
+		arg.ReplyToID,
+		arg.ReplyFromUserID,
+		arg.ReplyType,
+		arg.ReplyPreview,
 	)
 	var i StoreMessageRow
 	err := row.Scan(
@@ -446,6 +472,45 @@ func (q *Queries) StoreMessage(ctx context.Context, arg StoreMessageParams) (Sto
 		&i.Body,
 		&i.AtUserIds,
 		&i.CreatedAt,
+		&i.ReplyToID,
+		&i.ReplyFromUserID,
+		&i.ReplyType,
+		&i.ReplyPreview,
+	)
+	return i, err
+}
+
+const visibleMessage = `-- name: VisibleMessage :one
+SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview FROM messages.messages
+WHERE id = $1 AND conversation_id = $2 AND seq >= $3
+`
+
+type VisibleMessageParams struct {
+	ID             uint64
+	ConversationID string
+	FirstSeq       uint64
+}
+
+// A message of the conversation the caller sees (from first_seq on): what
+// a reply may quote.
+func (q *Queries) VisibleMessage(ctx context.Context, arg VisibleMessageParams) (MessagesMessage, error) {
+	row := q.db.QueryRow(ctx, visibleMessage, arg.ID, arg.ConversationID, arg.FirstSeq)
+	var i MessagesMessage
+	err := row.Scan(
+		&i.ID,
+		&i.ConversationID,
+		&i.Seq,
+		&i.FromUserID,
+		&i.ToUserID,
+		&i.ToGroupID,
+		&i.Type,
+		&i.Body,
+		&i.AtUserIds,
+		&i.CreatedAt,
+		&i.ReplyToID,
+		&i.ReplyFromUserID,
+		&i.ReplyType,
+		&i.ReplyPreview,
 	)
 	return i, err
 }

@@ -61,26 +61,26 @@ func printable(key string) bool {
 	return true
 }
 
-func (s *Server) sendToUser(ctx context.Context, to uint64, body app.Body) (uint64, error) {
+func (s *Server) sendToUser(ctx context.Context, to, replyTo uint64, body app.Body) (uint64, error) {
 	out, err := outgoing(ctx, body)
 	if err != nil {
 		return 0, err
 	}
-	out.ToUser = to
+	out.ToUser, out.ReplyToID = to, replyTo
 	return s.svc.SendToUser(ctx, out)
 }
 
-func (s *Server) sendToGroup(ctx context.Context, to uint64, at []uint64, body app.Body) (uint64, error) {
+func (s *Server) sendToGroup(ctx context.Context, to uint64, at []uint64, replyTo uint64, body app.Body) (uint64, error) {
 	out, err := outgoing(ctx, body)
 	if err != nil {
 		return 0, err
 	}
-	out.ToGroup, out.AtUsers = to, at
+	out.ToGroup, out.AtUsers, out.ReplyToID = to, at, replyTo
 	return s.svc.SendToGroup(ctx, out)
 }
 
 func (s *Server) SendUserTextMessage(ctx context.Context, req *messagepb.SendUserTextMessageRequest) (*messagepb.SendUserTextMessageResponse, error) {
-	id, err := s.sendToUser(ctx, req.GetToUserId(), app.Body{Type: messagepb.MESSAGE_TYPE_TEXT, Msg: req.GetText()})
+	id, err := s.sendToUser(ctx, req.GetToUserId(), req.GetReplyToId(), app.Body{Type: messagepb.MESSAGE_TYPE_TEXT, Msg: req.GetText()})
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +88,7 @@ func (s *Server) SendUserTextMessage(ctx context.Context, req *messagepb.SendUse
 }
 
 func (s *Server) SendUserLocationMessage(ctx context.Context, req *messagepb.SendUserLocationMessageRequest) (*messagepb.SendUserLocationMessageResponse, error) {
-	id, err := s.sendToUser(ctx, req.GetToUserId(), app.Body{Type: messagepb.MESSAGE_TYPE_LOCATION, Msg: req.GetLocation()})
+	id, err := s.sendToUser(ctx, req.GetToUserId(), req.GetReplyToId(), app.Body{Type: messagepb.MESSAGE_TYPE_LOCATION, Msg: req.GetLocation()})
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +96,7 @@ func (s *Server) SendUserLocationMessage(ctx context.Context, req *messagepb.Sen
 }
 
 func (s *Server) SendUserFaceMessage(ctx context.Context, req *messagepb.SendUserFaceMessageRequest) (*messagepb.SendUserFaceMessageResponse, error) {
-	id, err := s.sendToUser(ctx, req.GetToUserId(), app.Body{Type: messagepb.MESSAGE_TYPE_FACE, Msg: req.GetFace()})
+	id, err := s.sendToUser(ctx, req.GetToUserId(), req.GetReplyToId(), app.Body{Type: messagepb.MESSAGE_TYPE_FACE, Msg: req.GetFace()})
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +104,7 @@ func (s *Server) SendUserFaceMessage(ctx context.Context, req *messagepb.SendUse
 }
 
 func (s *Server) SendUserSoundMessage(ctx context.Context, req *messagepb.SendUserSoundMessageRequest) (*messagepb.SendUserSoundMessageResponse, error) {
-	id, err := s.sendToUser(ctx, req.GetToUserId(), app.Body{Type: messagepb.MESSAGE_TYPE_SOUND, Msg: req.GetSound()})
+	id, err := s.sendToUser(ctx, req.GetToUserId(), req.GetReplyToId(), app.Body{Type: messagepb.MESSAGE_TYPE_SOUND, Msg: req.GetSound()})
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +112,7 @@ func (s *Server) SendUserSoundMessage(ctx context.Context, req *messagepb.SendUs
 }
 
 func (s *Server) SendUserVideoMessage(ctx context.Context, req *messagepb.SendUserVideoMessageRequest) (*messagepb.SendUserVideoMessageResponse, error) {
-	id, err := s.sendToUser(ctx, req.GetToUserId(), app.Body{Type: messagepb.MESSAGE_TYPE_Video, Msg: req.GetVideo()})
+	id, err := s.sendToUser(ctx, req.GetToUserId(), req.GetReplyToId(), app.Body{Type: messagepb.MESSAGE_TYPE_Video, Msg: req.GetVideo()})
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +120,7 @@ func (s *Server) SendUserVideoMessage(ctx context.Context, req *messagepb.SendUs
 }
 
 func (s *Server) SendUserImageMessage(ctx context.Context, req *messagepb.SendUserImageMessageRequest) (*messagepb.SendUserImageMessageResponse, error) {
-	id, err := s.sendToUser(ctx, req.GetToUserId(), app.Body{Type: messagepb.MESSAGE_TYPE_IMAGE, Msg: req.GetImage()})
+	id, err := s.sendToUser(ctx, req.GetToUserId(), req.GetReplyToId(), app.Body{Type: messagepb.MESSAGE_TYPE_IMAGE, Msg: req.GetImage()})
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +128,7 @@ func (s *Server) SendUserImageMessage(ctx context.Context, req *messagepb.SendUs
 }
 
 func (s *Server) SendUserFileMessage(ctx context.Context, req *messagepb.SendUserFileMessageRequest) (*messagepb.SendUserFileMessageResponse, error) {
-	id, err := s.sendToUser(ctx, req.GetToUserId(), app.Body{Type: messagepb.MESSAGE_TYPE_FILE, Msg: req.GetFile()})
+	id, err := s.sendToUser(ctx, req.GetToUserId(), req.GetReplyToId(), app.Body{Type: messagepb.MESSAGE_TYPE_FILE, Msg: req.GetFile()})
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +136,7 @@ func (s *Server) SendUserFileMessage(ctx context.Context, req *messagepb.SendUse
 }
 
 func (s *Server) SendGroupTextMessage(ctx context.Context, req *messagepb.SendGroupTextMessageRequest) (*messagepb.SendGroupTextMessageResponse, error) {
-	id, err := s.sendToGroup(ctx, req.GetToGroupId(), req.GetAtUserId(), app.Body{Type: messagepb.MESSAGE_TYPE_TEXT, Msg: req.GetText()})
+	id, err := s.sendToGroup(ctx, req.GetToGroupId(), req.GetAtUserId(), req.GetReplyToId(), app.Body{Type: messagepb.MESSAGE_TYPE_TEXT, Msg: req.GetText()})
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +144,7 @@ func (s *Server) SendGroupTextMessage(ctx context.Context, req *messagepb.SendGr
 }
 
 func (s *Server) SendGroupLocationMessage(ctx context.Context, req *messagepb.SendGroupLocationMessageRequest) (*messagepb.SendGroupLocationMessageResponse, error) {
-	id, err := s.sendToGroup(ctx, req.GetToGroupId(), req.GetAtUserId(), app.Body{Type: messagepb.MESSAGE_TYPE_LOCATION, Msg: req.GetLocation()})
+	id, err := s.sendToGroup(ctx, req.GetToGroupId(), req.GetAtUserId(), req.GetReplyToId(), app.Body{Type: messagepb.MESSAGE_TYPE_LOCATION, Msg: req.GetLocation()})
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +153,7 @@ func (s *Server) SendGroupLocationMessage(ctx context.Context, req *messagepb.Se
 
 // SendGroupFceMessage keeps the seed's misspelt name.
 func (s *Server) SendGroupFceMessage(ctx context.Context, req *messagepb.SendGroupFaceMessageRequest) (*messagepb.SendGroupFaceMessageResponse, error) {
-	id, err := s.sendToGroup(ctx, req.GetToGroupId(), req.GetAtUserId(), app.Body{Type: messagepb.MESSAGE_TYPE_FACE, Msg: req.GetFace()})
+	id, err := s.sendToGroup(ctx, req.GetToGroupId(), req.GetAtUserId(), req.GetReplyToId(), app.Body{Type: messagepb.MESSAGE_TYPE_FACE, Msg: req.GetFace()})
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +161,7 @@ func (s *Server) SendGroupFceMessage(ctx context.Context, req *messagepb.SendGro
 }
 
 func (s *Server) SendGroupSoundMessage(ctx context.Context, req *messagepb.SendGroupSoundMessageRequest) (*messagepb.SendGroupSoundMessageResponse, error) {
-	id, err := s.sendToGroup(ctx, req.GetToGroupId(), req.GetAtUserId(), app.Body{Type: messagepb.MESSAGE_TYPE_SOUND, Msg: req.GetSound()})
+	id, err := s.sendToGroup(ctx, req.GetToGroupId(), req.GetAtUserId(), req.GetReplyToId(), app.Body{Type: messagepb.MESSAGE_TYPE_SOUND, Msg: req.GetSound()})
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +169,7 @@ func (s *Server) SendGroupSoundMessage(ctx context.Context, req *messagepb.SendG
 }
 
 func (s *Server) SendGroupVideoMessage(ctx context.Context, req *messagepb.SendGroupVideoMessageRequest) (*messagepb.SendGroupVideoMessageResponse, error) {
-	id, err := s.sendToGroup(ctx, req.GetToGroupId(), req.GetAtUserId(), app.Body{Type: messagepb.MESSAGE_TYPE_Video, Msg: req.GetVideo()})
+	id, err := s.sendToGroup(ctx, req.GetToGroupId(), req.GetAtUserId(), req.GetReplyToId(), app.Body{Type: messagepb.MESSAGE_TYPE_Video, Msg: req.GetVideo()})
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +177,7 @@ func (s *Server) SendGroupVideoMessage(ctx context.Context, req *messagepb.SendG
 }
 
 func (s *Server) SendGroupImageMessage(ctx context.Context, req *messagepb.SendGroupImageMessageRequest) (*messagepb.SendGroupImageMessageResponse, error) {
-	id, err := s.sendToGroup(ctx, req.GetToGroupId(), req.GetAtUserId(), app.Body{Type: messagepb.MESSAGE_TYPE_IMAGE, Msg: req.GetImage()})
+	id, err := s.sendToGroup(ctx, req.GetToGroupId(), req.GetAtUserId(), req.GetReplyToId(), app.Body{Type: messagepb.MESSAGE_TYPE_IMAGE, Msg: req.GetImage()})
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +185,7 @@ func (s *Server) SendGroupImageMessage(ctx context.Context, req *messagepb.SendG
 }
 
 func (s *Server) SendGroupFileMessage(ctx context.Context, req *messagepb.SendGroupFileMessageRequest) (*messagepb.SendGroupFileMessageResponse, error) {
-	id, err := s.sendToGroup(ctx, req.GetToGroupId(), req.GetAtUserId(), app.Body{Type: messagepb.MESSAGE_TYPE_FILE, Msg: req.GetFile()})
+	id, err := s.sendToGroup(ctx, req.GetToGroupId(), req.GetAtUserId(), req.GetReplyToId(), app.Body{Type: messagepb.MESSAGE_TYPE_FILE, Msg: req.GetFile()})
 	if err != nil {
 		return nil, err
 	}

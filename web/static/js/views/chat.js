@@ -4,7 +4,7 @@
 // pages or a catch-up add messages before the newest drawn one.
 import { call, M, user, upload } from "../api.js";
 import { $, el, time, fullTime, dayKey, dayLabel, avatar } from "../format.js";
-import { body } from "../messages.js";
+import { body, preview, quote } from "../messages.js";
 import { state, history, emit, History } from "../store.js";
 
 const PAGE = 50;
@@ -42,6 +42,7 @@ export async function open(c) {
   $("#composer").hidden = false;
   list().replaceChildren();
   $("#history-state").textContent = "";
+  cancelReply();
   drawn = { id, newest: 0, day: "" };
   const h = history(id);
   if (h.newest === 0) await loadOlder(id);
@@ -145,12 +146,31 @@ async function append(id) {
 async function bubble(m, at) {
   const mine = String(m.from_user_id) === String(state.me.id);
   const from = mine ? state.me : await user(m.from_user_id);
+  const quoted = m.reply_to ? quote(m.reply_to, (await user(m.reply_to.from_user_id)).nickname) : null;
+  const answer = el("button", { type: "button", className: "reply-button", textContent: "Reply", ariaLabel: `Reply to ${from.nickname}` });
+  answer.addEventListener("click", () => replyTo(m, from.nickname));
   const node = el("li", { className: mine ? "bubble mine" : "bubble" },
     mine ? null : el("span", { className: "who", textContent: from.nickname }),
+    quoted,
     body(m, { onImage: showImage }),
-    el("time", { dateTime: m.created_at, title: fullTime(at), textContent: time(at) }));
+    el("span", { className: "foot" }, answer, el("time", { dateTime: m.created_at, title: fullTime(at), textContent: time(at) })));
   node.dataset.seq = m.seq;
   return node;
+}
+
+// replyingTo is the message the next send answers (null: none).
+let replyingTo = null;
+
+function replyTo(m, senderName) {
+  replyingTo = m;
+  $("#reply-text").textContent = `Replying to ${senderName}: ${preview(m)}`;
+  $("#reply-bar").hidden = false;
+  $("#composer-text").focus();
+}
+
+function cancelReply() {
+  replyingTo = null;
+  $("#reply-bar").hidden = true;
 }
 
 function showImage(url) {
@@ -212,6 +232,7 @@ export async function resync() {
 
 // close leaves the conversation (the back button, signing out).
 export function close() {
+  cancelReply();
   state.open = null;
   drawn = { id: null, newest: 0, day: "" };
   list().replaceChildren();
@@ -230,21 +251,27 @@ async function send(form) {
   const c = state.conversations.get(state.open);
   const to = c.peer_group ? { to_group_id: c.peer_group.id } : { to_user_id: c.peer_user.id };
   const kind = c.peer_group ? "Group" : "User";
+  // The first of what is sent answers the message being replied to.
+  const reply = () => {
+    const id = replyingTo?.id;
+    cancelReply();
+    return id ? { reply_to_id: id } : {};
+  };
   const text = form.text.value.trim();
   const image = form.image.files[0];
   const file = form.file.files[0];
   if (image) {
     const url = await upload(image, "image");
-    await call(M(`Send${kind}ImageMessage`), { ...to, image: { url, size: String(image.size) } });
+    await call(M(`Send${kind}ImageMessage`), { ...to, ...reply(), image: { url, size: String(image.size) } });
     form.image.value = "";
   }
   if (file) {
     const url = await upload(file, "file");
-    await call(M(`Send${kind}FileMessage`), { ...to, file: { url, size: String(file.size), name: file.name.slice(0, 255) } });
+    await call(M(`Send${kind}FileMessage`), { ...to, ...reply(), file: { url, size: String(file.size), name: file.name.slice(0, 255) } });
     form.file.value = "";
   }
   if (text) {
-    await call(M(`Send${kind}TextMessage`), { ...to, text: { content: text } });
+    await call(M(`Send${kind}TextMessage`), { ...to, ...reply(), text: { content: text } });
     form.text.value = "";
   }
 }
@@ -292,6 +319,8 @@ export function setUp({ notify }) {
     }
   });
   $("#jump").addEventListener("click", scrollToNewest);
+  $("#reply-cancel").addEventListener("click", cancelReply);
+  form.text.addEventListener("keydown", (event) => event.key === "Escape" && cancelReply());
   $("#back").addEventListener("click", close);
   $("#viewer .close").addEventListener("click", () => $("#viewer").close());
   document.addEventListener("visibilitychange", () => state.open && markRead(state.open).catch(() => {}));
