@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -203,4 +205,22 @@ func TestPageUploadDuringADatabaseOutageIs503(t *testing.T) {
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
 	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "%v", out)
 	require.Equal(t, "service temporarily unavailable, retry later", out["message"])
+}
+
+// Spool files a crash left behind (older than an upload may last) are
+// deleted when the module starts; a younger one may be a running upload's
+// on another node sharing the directory, and stays.
+func TestStartDeletesSpoolFilesACrashLeft(t *testing.T) {
+	t.Parallel()
+	spool := t.TempDir()
+	left, running := filepath.Join(spool, "upload-left"), filepath.Join(spool, "upload-running")
+	for _, f := range []string{left, running} {
+		require.NoError(t, os.WriteFile(f, []byte("half an upload"), 0o600))
+	}
+	old := time.Now().Add(-11 * time.Minute) // the default upload timeout is 10 minutes
+	require.NoError(t, os.Chtimes(left, old, old))
+
+	setup(t, options{cfg: common.Config{SpoolDir: spool}})
+	require.NoFileExists(t, left)
+	require.FileExists(t, running)
 }

@@ -37,11 +37,12 @@ func (p *idEncodePlan) Encode(value any, buf []byte) ([]byte, error) {
 }
 
 // BigintArray is ids for a bigint[] query parameter, which sqlc types
-// []int64 (ids are uint64 everywhere else, as on the wire).
+// []int64 (ids are uint64 everywhere else, as on the wire); one above
+// bigint's range becomes the largest bigint, as a single id does.
 func BigintArray(ids []uint64) []int64 {
 	out := make([]int64, len(ids))
 	for i, id := range ids {
-		out[i] = int64(id)
+		out[i] = int64(min(id, math.MaxInt64))
 	}
 	return out
 }

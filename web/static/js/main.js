@@ -50,8 +50,8 @@ setConnection(conn);
 async function onPush(frame) {
   if (frame.cmd !== "message") return;
   const m = frame.data;
+  await conversations.onMessage(m);
   await chat.received(m);
-  await conversations.refresh();
   if (String(m.from_user_id) !== String(state.me.id)) {
     attention.alert(m, (await user(m.from_user_id)).nickname, preview(m));
   }

@@ -87,6 +87,9 @@ func New(pool *pgxpool.Pool, store storage.Storage, links *media.Links, cfg Conf
 	if err := os.MkdirAll(cfg.SpoolDir, 0o750); err != nil {
 		return nil, fmt.Errorf("upload spool directory: %w", err)
 	}
+	if err := sweepSpool(cfg.SpoolDir, cfg.UploadTimeout, log); err != nil {
+		return nil, err
+	}
 	s := &Service{pool: pool, q: db.New(pool), storage: store, links: links, cfg: cfg, log: log, uploads: ratelimit.NewHolds[uint64](cfg.MaxUploadsPerUser),
 		decodes:     semaphore.NewWeighted(2),
 		errTooLarge: apperr.InvalidArgument("content: the upload is larger than %d bytes", cfg.MaxUploadBytes),

@@ -13,10 +13,13 @@ import (
 	_ "image/png"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	_ "golang.org/x/image/bmp"
 	_ "golang.org/x/image/webp"
+
+	"github.com/rs/zerolog"
 
 	"github.com/parley-im/parley/modules/common/internal/db"
 	"github.com/parley-im/parley/platform/apperr"
@@ -30,6 +33,9 @@ var (
 	ErrUploadTooSlow = apperr.DeadlineExceeded("content: the upload took too long")
 	ErrNotAnImage    = apperr.InvalidArgument("content: not a JPEG, PNG, GIF, WebP or BMP image")
 )
+
+// spoolPattern names upload spool files (os.CreateTemp, filepath.Glob).
+const spoolPattern = "upload-*"
 
 // sniffLength is how many leading bytes sniff needs.
 const sniffLength = 12
@@ -103,7 +109,7 @@ func (s *Service) upload(ctx context.Context, ownerID uint64, next Chunks, image
 		return "", 0, apperr.ResourceExhausted("too many uploads in progress: at most %d at once", s.cfg.MaxUploadsPerUser)
 	}
 	defer s.uploads.Release(ownerID)
-	spool, err := os.CreateTemp(s.cfg.SpoolDir, "upload-*")
+	spool, err := os.CreateTemp(s.cfg.SpoolDir, spoolPattern)
 	if err != nil {
 		return "", 0, fmt.Errorf("spool upload: %w", err)
 	}
@@ -174,6 +180,27 @@ func (s *Service) upload(ctx context.Context, ownerID uint64, next Chunks, image
 		return "", 0, fmt.Errorf("record upload: %w", err)
 	}
 	return s.links.Private(key), size, nil
+}
+
+// sweepSpool deletes the spool files a crash left: those older than the
+// longest an upload may take, which no upload still running can own (even
+// another node's, if nodes share the directory).
+func sweepSpool(dir string, uploadTimeout time.Duration, log zerolog.Logger) error {
+	files, err := filepath.Glob(filepath.Join(dir, spoolPattern))
+	if err != nil {
+		return fmt.Errorf("upload spool directory: %w", err)
+	}
+	for _, f := range files {
+		info, err := os.Stat(f)
+		if err != nil || time.Since(info.ModTime()) < uploadTimeout {
+			continue
+		}
+		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("upload spool directory: %w", err)
+		}
+		log.Info().Str("file", filepath.Base(f)).Msg("deleted a spool file left by an upload that did not finish")
+	}
+	return nil
 }
 
 // checkImage decodes the spooled image whose leading bytes sniffed as ext:

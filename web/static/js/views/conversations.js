@@ -3,7 +3,7 @@
 import { call, M } from "../api.js";
 import { $, el, avatar, time, dayLabel, dayKey } from "../format.js";
 import { preview } from "../messages.js";
-import { state, on, setConversations } from "../store.js";
+import { state, on, emit, setConversations } from "../store.js";
 import { conversationName, open } from "./chat.js";
 
 export async function refresh() {
@@ -14,6 +14,24 @@ export async function refresh() {
     list.unshift(state.conversations.get(state.open));
   }
   setConversations(list);
+}
+
+// onMessage updates the list for a pushed message without asking the
+// server: the conversation moves to the top with its new last message and
+// one more unread (not for one's own). An unknown conversation (a first
+// message, a new group) is fetched with the whole list.
+export async function onMessage(m) {
+  const c = state.conversations.get(m.conversation_id);
+  if (!c) return refresh();
+  if (Number(m.seq) <= Number(c.last_seq || 0)) return; // already counted
+  if (Number(m.seq) > Number(c.last_seq || 0) + 1) return refresh(); // missed some: count again
+  c.last_message = m;
+  c.last_seq = m.seq;
+  if (String(m.from_user_id) === String(state.me.id)) c.read_seq = m.seq;
+  else c.unread_count = String(Number(c.unread_count || 0) + 1);
+  state.conversations.delete(m.conversation_id);
+  state.conversations = new Map([[m.conversation_id, c], ...state.conversations]);
+  emit("conversations");
 }
 
 function when(m) {
