@@ -152,6 +152,7 @@ type authzWorld struct {
 	group                                                    uint64     // owned by owner; member joined
 	feed                                                     uint64     // owner's public feed
 	conv                                                     string     // owner and member's 1:1 conversation
+	text                                                     uint64     // owner's text to member in conv
 	png                                                      []byte
 }
 
@@ -168,11 +169,11 @@ func authzSetup(t *testing.T) *authzWorld {
 	w.bystander = e.signUp(t, "bystander", false)
 	w.group = w.newGroup(t)
 	w.feed = w.newFeed(t)
-	_, err := e.messages.SendUserTextMessage(w.owner.ctx, &messagepb.SendUserTextMessageRequest{
+	sent, err := e.messages.SendUserTextMessage(w.owner.ctx, &messagepb.SendUserTextMessageRequest{
 		ToUserId: w.member.id, Text: &messagepb.TextMessage{Content: "hello"},
 	})
 	require.NoError(t, err)
-	w.conv = authzPair(w.owner.id, w.member.id)
+	w.conv, w.text = authzPair(w.owner.id, w.member.id), sent.GetId()
 	return w
 }
 
@@ -577,6 +578,13 @@ func authzRows() map[string]authzRow {
 		"/message.MessageService/MarkRead": membersOnly(func(t *testing.T, w *authzWorld, c *authzUser) error {
 			return authzE(w.messages.MarkRead(c.ctx, &messagepb.MarkReadRequest{ConversationId: w.conv, Seq: 1}))
 		}),
+		// Its sender only: to others the message does not exist (admins
+		// included: they recall, they do not edit).
+		"/message.MessageService/EditMessage": {authzOwner, unauth, codes.NotFound, ok, codes.NotFound, denied,
+			func(t *testing.T, w *authzWorld, c *authzUser) error {
+				return authzE(w.messages.EditMessage(c.ctx, &messagepb.EditMessageRequest{
+					MessageId: w.text, Text: &messagepb.TextMessage{Content: "edited " + authzRandom()}}))
+			}},
 
 		// GatewayService: Register and UnRegister are for edge gateways only
 		// (users, admins included, cannot bind endpoints onto a gateway's

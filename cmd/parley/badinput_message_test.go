@@ -164,5 +164,13 @@ func badMessageCases(t *testing.T, e *badEnv, f badFixtures) badTable {
 		badCase{name: "seq max", req: &messagepb.MarkReadRequest{ConversationId: f.conversation, Seq: badMaxID}, code: IA, want: "seq"},
 		badCase{name: "peer max", req: &messagepb.MarkReadRequest{ConversationId: fmt.Sprintf("u:%d:%d", f.alice, badMaxID), Seq: 1}, code: NF, want: "conversation"},
 	)
+	add(messagepb.MessageService_EditMessage_FullMethodName,
+		badCase{name: "message_id 0", req: &messagepb.EditMessageRequest{Text: goodText}, code: IA, want: "message_id"},
+		badCase{name: "no text", req: &messagepb.EditMessageRequest{MessageId: 1}, code: IA, want: "text"},
+		badCase{name: "blank text", req: &messagepb.EditMessageRequest{MessageId: 1, Text: text(" \n")}, code: IA, want: "text.content"},
+		badCase{name: "text of 5001", req: &messagepb.EditMessageRequest{MessageId: 1, Text: text(badRunes(5001))}, code: IA, want: "text.content"},
+		badCase{name: "message_id max", req: &messagepb.EditMessageRequest{MessageId: badMaxID, Text: goodText}, code: NF, want: "message not found"},
+		badCase{name: "text invalid UTF-8", req: badWire(badVarint(1, 1), badMsg(2, badWire(badStr(2, bad)))), code: IA, want: "invalid UTF-8"},
+	)
 	return table
 }

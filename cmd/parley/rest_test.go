@@ -842,6 +842,21 @@ func restCalls() map[string]restCall {
 			require.Equal(t, uint64(1), list.GetConversation()[0].GetReadSeq())
 			require.Equal(t, uint64(1), list.GetConversation()[0].GetUnreadCount())
 		},
+		"/message.MessageService/EditMessage": func(t *testing.T, w *restWorld) {
+			a, b := w.signUp(t, false), w.signUp(t, false)
+			id := w.sendText(t, a, b, "helo")
+			r := w.do(t, post, fmt.Sprintf("/v1/api/message/%d/edit", id), a.token, map[string]any{"text": map[string]any{"content": "hello"}})
+			r.ok(t)
+			edited, _ := r.body["message"].(map[string]any)
+			require.Equal(t, "hello", edited["text"].(map[string]any)["content"], "%s", r.raw)
+			require.EqualValues(t, 1, edited["editCount"], "%s", r.raw)
+			w.do(t, post, fmt.Sprintf("/v1/api/message/%d/edit", id), b.token, map[string]any{"text": map[string]any{"content": "mine now"}}).
+				fails(t, http.StatusForbidden, codes.PermissionDenied, "only its sender")
+			synced, err := w.rpc.messages.SyncMessages(b.ctx(), &messagepb.SyncMessagesRequest{ConversationId: authzPair(a.id, b.id)})
+			require.NoError(t, err)
+			require.Len(t, synced.GetChanges(), 1)
+			require.Equal(t, "hello", synced.GetChanges()[0].GetMessage().GetText().GetContent())
+		},
 
 		// GatewayService
 		"/gateway.GatewayService/Ping": ping("/v1/api/gateway/ping"),

@@ -20,6 +20,7 @@ import (
 	"github.com/parley-im/parley/internal/parley"
 	"github.com/parley-im/parley/internal/parley/parleytest"
 	"github.com/parley-im/parley/platform/testdb"
+	"github.com/parley-im/parley/platform/testkit"
 )
 
 // wsEnv is Parley's gRPC server and its /ws handler on an HTTP server.
@@ -189,6 +190,29 @@ func TestWebSocketSignUpLoginDispatchAndPush(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, synced.GetMessage(), 2)
 	require.Equal(t, browserID, synced.GetMessage()[1].GetFromUserId())
+
+	// Its user edits the answer (from another device): the edit reaches the
+	// browser as a "change" push in protobuf JSON, in the stream after the
+	// message.
+	_, err = messagepb.NewMessageServiceClient(e.conn).EditMessage(testkit.WithToken(token.Token), &messagepb.EditMessageRequest{
+		MessageId: synced.GetMessage()[1].GetId(), Text: &messagepb.TextMessage{Content: "hi back!"}})
+	require.NoError(t, err)
+	change := c.await(t, func(f wsFrame) bool { return f.Cmd == "change" })
+	var pushedChange struct {
+		Seq     string `json:"seq"`
+		Kind    string `json:"kind"`
+		Message struct {
+			Text struct {
+				Content string `json:"content"`
+			} `json:"text"`
+			EditCount int `json:"edit_count"`
+		} `json:"message"`
+	}
+	require.NoError(t, json.Unmarshal(change.Data, &pushedChange), "%s", change.Data)
+	require.Equal(t, "3", pushedChange.Seq)
+	require.Equal(t, "CHANGE_KIND_EDITED", pushedChange.Kind)
+	require.Equal(t, "hi back!", pushedChange.Message.Text.Content)
+	require.Equal(t, 1, pushedChange.Message.EditCount)
 }
 
 // Frames that are not the protocol get error frames, and the connection

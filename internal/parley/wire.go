@@ -200,7 +200,9 @@ func Build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, opts Opti
 	if err != nil {
 		return nil, err
 	}
-	messages := message.New(pool, users, groups, deliveries, links, message.Config{SendRate: cfg.SendRate, SendBurst: cfg.SendBurst, KeyCleanupInterval: opts.KeyCleanupInterval}, log)
+	messages := message.New(pool, users, groups, deliveries, links, message.Config{
+		SendRate: cfg.SendRate, SendBurst: cfg.SendBurst, EditWindow: cfg.EditWindow, KeyCleanupInterval: opts.KeyCleanupInterval,
+	}, log)
 	// The gateway dispatches its clients' requests through the server itself.
 	gateways := gateway.New(srv, users, deliveries, gateway.Config{NodeID: cfg.NodeID, QueueSize: cfg.GatewayQueue, Log: log})
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/parley-im/parley/api/gen/commonpb"
 	"github.com/parley-im/parley/api/gen/gatewaypb"
@@ -311,4 +312,33 @@ func TestStreamMetadataDoesNotApplyToRequests(t *testing.T) {
 		ids = append(ids, resp.GetId())
 	}
 	require.NotEqual(t, ids[0], ids[1], "two sends on one stream are two messages")
+}
+
+// An edit sent as a frame is pushed to every device of both users as a
+// "change" frame, in its place in the conversation's stream.
+func TestEditsArePushedAsChanges(t *testing.T) {
+	t.Parallel()
+	e := setup(t, 0)
+	a, b := e.newUser(t), e.newUser(t)
+	aPhone, bDev := e.openDevice(t, a, ""), e.openDevice(t, b, "")
+	sent := e.sendText(t, a, b.id, "see you at 5")
+	require.Equal(t, sent, pushed(t, bDev.Next(t)).GetId())
+	require.Equal(t, sent, pushed(t, aPhone.Next(t)).GetId())
+
+	answer := aPhone.Call(t, messagepb.MessageService_EditMessage_FullMethodName, &messagepb.EditMessageRequest{
+		MessageId: sent, Text: &messagepb.TextMessage{Content: "see you at 6"},
+	}, "")
+	var resp messagepb.EditMessageResponse
+	answerOf(t, answer, messagepb.MessageService_EditMessage_FullMethodName, &resp)
+	require.Equal(t, uint32(1), resp.GetMessage().GetEditCount())
+
+	f := bDev.Next(t)
+	require.Equal(t, message.CmdChange, f.GetCmd())
+	require.Zero(t, f.GetRequestId(), "a push answers no request")
+	var change messagepb.MessageChange
+	require.NoError(t, proto.Unmarshal(f.GetData(), &change))
+	require.Equal(t, uint64(2), change.GetSeq(), "after the message, seq 1")
+	require.Equal(t, messagepb.ChangeKind_CHANGE_KIND_EDITED, change.GetKind())
+	require.Equal(t, "see you at 6", change.GetMessage().GetText().GetContent())
+	require.Equal(t, sent, change.GetMessage().GetId())
 }

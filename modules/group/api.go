@@ -22,6 +22,9 @@ type API interface {
 	// JoinedAt is when userID last joined the live group groupID (a member
 	// sees its messages from then on); false when it is not a member.
 	JoinedAt(ctx context.Context, groupID, userID uint64) (time.Time, bool, error)
+	// JoinedSince lists up to limit members who joined the live group at or
+	// after since, in join order, with when each did.
+	JoinedSince(ctx context.Context, groupID uint64, since time.Time, limit int) (userIDs []uint64, joinedAt []time.Time, err error)
 	// GroupsOf lists the live groups userID is a member of, by id, and when
 	// it joined each (joinedAt[i] for groups[i]).
 	GroupsOf(ctx context.Context, userID uint64) (groups []*grouppb.Group, joinedAt []time.Time, err error)

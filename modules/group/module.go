@@ -66,6 +66,12 @@ func (m *Module) MemberIDsAfter(ctx context.Context, groupID, afterUserID uint64
 	return m.svc.MemberIDsAfter(ctx, groupID, afterUserID, limit)
 }
 
+// JoinedSince lists the members who joined groupID at or after since,
+// with when (API).
+func (m *Module) JoinedSince(ctx context.Context, groupID uint64, since time.Time, limit int) ([]uint64, []time.Time, error) {
+	return m.svc.JoinedSince(ctx, groupID, since, limit)
+}
+
 // JoinedAt is when userID last joined groupID, if a member (API).
 func (m *Module) JoinedAt(ctx context.Context, groupID, userID uint64) (time.Time, bool, error) {
 	return m.svc.JoinedAt(ctx, groupID, userID)

@@ -113,6 +113,9 @@ func (r *recorder) messages(t *testing.T, keep func(*messagepb.Message) bool) []
 	r.mu.Unlock()
 	var out []delivery
 	for _, d := range got {
+		if d.Cmd == message.CmdChange {
+			continue // changes()
+		}
 		require.Equal(t, message.CmdMessage, d.Cmd)
 		require.False(t, d.Broadcast)
 		m := new(messagepb.Message)
@@ -120,6 +123,32 @@ func (r *recorder) messages(t *testing.T, keep func(*messagepb.Message) bool) []
 		if keep(m) {
 			out = append(out, delivery{userIDs: sorted(d.UserIDs...), msg: m})
 		}
+	}
+	return out
+}
+
+// changeDelivery is a recorded delivery of a change to a message.
+type changeDelivery struct {
+	userIDs []uint64 // sorted
+	change  *messagepb.MessageChange
+}
+
+// changes decodes the recorded deliveries of changes, in publish order.
+func (r *recorder) changes(t *testing.T) []changeDelivery {
+	t.Helper()
+	r.mu.Lock()
+	got := slices.Clone(r.got)
+	r.mu.Unlock()
+	var out []changeDelivery
+	for _, d := range got {
+		if d.Cmd != message.CmdChange {
+			continue
+		}
+		c := new(messagepb.MessageChange)
+		require.NoError(t, proto.Unmarshal(d.Data, c))
+		require.Equal(t, c.GetMessage().GetConversationId(), d.Conversation)
+		require.Equal(t, c.GetSeq(), d.Seq, "a change is ordered by its seq")
+		out = append(out, changeDelivery{userIDs: sorted(d.UserIDs...), change: c})
 	}
 	return out
 }
@@ -330,8 +359,14 @@ func (e *env) syncAll(t *testing.T, p person, convID string) []*messagepb.Messag
 		if !resp.GetHasMore() {
 			return out
 		}
-		require.NotEmpty(t, resp.GetMessage())
-		after = resp.GetMessage()[len(resp.GetMessage())-1].GetSeq()
+		// The cursor is the last entry, a message or a change.
+		require.True(t, len(resp.GetMessage())+len(resp.GetChanges()) > 0)
+		if n := len(resp.GetMessage()); n > 0 {
+			after = resp.GetMessage()[n-1].GetSeq()
+		}
+		if n := len(resp.GetChanges()); n > 0 {
+			after = max(after, resp.GetChanges()[n-1].GetSeq())
+		}
 	}
 	t.Fatalf("sync %s: has_more never ended", convID)
 	return nil

@@ -32,6 +32,10 @@ type (
 // serialized message.Message.
 const CmdMessage = app.CmdMessage
 
+// CmdChange is the gateway frame cmd of a pushed change to a message (an
+// edit); its data is a messagepb.MessageChange.
+const CmdChange = app.CmdChange
+
 // IdempotencyKeyHeader is the metadata that makes a send idempotent.
 const IdempotencyKeyHeader = rpc.IdempotencyKeyHeader
 
@@ -41,18 +45,17 @@ var PublicMethods = []string{messagepb.MessageService_Ping_FullMethodName}
 // Module is the built message module.
 type Module struct {
 	svc *app.Service
-	log zerolog.Logger
 }
 
 // New builds the module; messages' media is answered with private links.
 func New(pool *pgxpool.Pool, users Users, groups Groups, b bus.Bus, links *media.Links, cfg Config, log zerolog.Logger) *Module {
-	return &Module{svc: app.New(pool, users, groups, b, links, cfg), log: log}
+	return &Module{svc: app.New(pool, users, groups, b, links, cfg, log)}
 }
 
 // Run does the module's background work (deleting idempotency keys older
 // than a day, hourly) until ctx ends.
 func (m *Module) Run(ctx context.Context) {
-	m.svc.Run(ctx, m.log)
+	m.svc.Run(ctx)
 }
 
 // Register adds the MessageService to s.

@@ -90,6 +90,7 @@ func TestParseEnv(t *testing.T) {
 	t.Setenv("PARLEY_FEED_MODERATION", "pre")
 	t.Setenv("PARLEY_SEND_RATE", "2.5")
 	t.Setenv("PARLEY_SEND_BURST", "7")
+	t.Setenv("PARLEY_EDIT_WINDOW", "90m")
 	t.Setenv("PARLEY_NODE_ID", "node-a")
 	t.Setenv("PARLEY_GATEWAY_SECRET", "s3cret")
 	t.Setenv("PARLEY_GATEWAY_QUEUE", "32")
@@ -140,6 +141,7 @@ func TestParseEnv(t *testing.T) {
 		FeedModeration:    "pre",
 		SendRate:          2.5,
 		SendBurst:         7,
+		EditWindow:        90 * time.Minute,
 		NodeID:            "node-a",
 		GatewaySecret:     "s3cret",
 		GatewayQueue:      32,

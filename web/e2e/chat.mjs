@@ -67,6 +67,17 @@ try {
   await alice.locator("#message-list .bubble", { hasText: "yes, still here" }).locator(".quote", { hasText: "are you there?" }).waitFor({ timeout: 10_000 });
   await bob.locator("#message-list .mine", { hasText: "yes, still here" }).locator(".quote", { hasText: aliceName }).waitFor();
   if (await bob.isVisible("#reply-bar")) throw new Error("the reply bar stays after the reply is sent");
+  // Alice fixes her question: Bob sees the new text, marked edited, live.
+  const mine = alice.locator("#message-list .mine", { hasText: "are you there?" });
+  await mine.hover();
+  await mine.locator(".reply-button", { hasText: "Edit" }).click();
+  await alice.locator("#reply-bar", { hasText: "Editing" }).waitFor();
+  await alice.fill("#composer [name=text]", "are you there, bob?");
+  await alice.press("#composer [name=text]", "Enter");
+  const fixed = bob.locator("#message-list .bubble", { hasText: "are you there, bob?" });
+  await fixed.locator(".edited").waitFor({ timeout: 10_000 });
+  if (await bob.locator("#message-list .bubble p.text", { hasText: /^are you there\?$/ }).count() !== 0) throw new Error("the old text is still shown");
+  await alice.locator("#message-list .mine", { hasText: "are you there, bob?" }).locator(".edited").waitFor();
   await alice.screenshot({ path: `${shots}/alice-reply.png` });
 
   // A photo goes through /upload and arrives as an image message.

@@ -29,6 +29,53 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// What a change did to a message.
+type ChangeKind int32
+
+const (
+	ChangeKind_CHANGE_KIND_UNSPECIFIED ChangeKind = 0
+	ChangeKind_CHANGE_KIND_EDITED      ChangeKind = 1 // the message's text was edited
+)
+
+// Enum value maps for ChangeKind.
+var (
+	ChangeKind_name = map[int32]string{
+		0: "CHANGE_KIND_UNSPECIFIED",
+		1: "CHANGE_KIND_EDITED",
+	}
+	ChangeKind_value = map[string]int32{
+		"CHANGE_KIND_UNSPECIFIED": 0,
+		"CHANGE_KIND_EDITED":      1,
+	}
+)
+
+func (x ChangeKind) Enum() *ChangeKind {
+	p := new(ChangeKind)
+	*p = x
+	return p
+}
+
+func (x ChangeKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ChangeKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_message_message_proto_enumTypes[0].Descriptor()
+}
+
+func (ChangeKind) Type() protoreflect.EnumType {
+	return &file_message_message_proto_enumTypes[0]
+}
+
+func (x ChangeKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ChangeKind.Descriptor instead.
+func (ChangeKind) EnumDescriptor() ([]byte, []int) {
+	return file_message_message_proto_rawDescGZIP(), []int{0}
+}
+
 // 图片格式
 type IMAGE_FORMAT int32
 
@@ -69,11 +116,11 @@ func (x IMAGE_FORMAT) String() string {
 }
 
 func (IMAGE_FORMAT) Descriptor() protoreflect.EnumDescriptor {
-	return file_message_message_proto_enumTypes[0].Descriptor()
+	return file_message_message_proto_enumTypes[1].Descriptor()
 }
 
 func (IMAGE_FORMAT) Type() protoreflect.EnumType {
-	return &file_message_message_proto_enumTypes[0]
+	return &file_message_message_proto_enumTypes[1]
 }
 
 func (x IMAGE_FORMAT) Number() protoreflect.EnumNumber {
@@ -82,7 +129,7 @@ func (x IMAGE_FORMAT) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use IMAGE_FORMAT.Descriptor instead.
 func (IMAGE_FORMAT) EnumDescriptor() ([]byte, []int) {
-	return file_message_message_proto_rawDescGZIP(), []int{0}
+	return file_message_message_proto_rawDescGZIP(), []int{1}
 }
 
 // 图片类型
@@ -119,11 +166,11 @@ func (x IMAGE_TYPE) String() string {
 }
 
 func (IMAGE_TYPE) Descriptor() protoreflect.EnumDescriptor {
-	return file_message_message_proto_enumTypes[1].Descriptor()
+	return file_message_message_proto_enumTypes[2].Descriptor()
 }
 
 func (IMAGE_TYPE) Type() protoreflect.EnumType {
-	return &file_message_message_proto_enumTypes[1]
+	return &file_message_message_proto_enumTypes[2]
 }
 
 func (x IMAGE_TYPE) Number() protoreflect.EnumNumber {
@@ -132,7 +179,7 @@ func (x IMAGE_TYPE) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use IMAGE_TYPE.Descriptor instead.
 func (IMAGE_TYPE) EnumDescriptor() ([]byte, []int) {
-	return file_message_message_proto_rawDescGZIP(), []int{1}
+	return file_message_message_proto_rawDescGZIP(), []int{2}
 }
 
 // 消息类型
@@ -181,11 +228,11 @@ func (x MESSAGE_TYPE) String() string {
 }
 
 func (MESSAGE_TYPE) Descriptor() protoreflect.EnumDescriptor {
-	return file_message_message_proto_enumTypes[2].Descriptor()
+	return file_message_message_proto_enumTypes[3].Descriptor()
 }
 
 func (MESSAGE_TYPE) Type() protoreflect.EnumType {
-	return &file_message_message_proto_enumTypes[2]
+	return &file_message_message_proto_enumTypes[3]
 }
 
 func (x MESSAGE_TYPE) Number() protoreflect.EnumNumber {
@@ -194,7 +241,7 @@ func (x MESSAGE_TYPE) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use MESSAGE_TYPE.Descriptor instead.
 func (MESSAGE_TYPE) EnumDescriptor() ([]byte, []int) {
-	return file_message_message_proto_rawDescGZIP(), []int{2}
+	return file_message_message_proto_rawDescGZIP(), []int{3}
 }
 
 // 视频格式
@@ -243,11 +290,11 @@ func (x VIDEO_FORMAT) String() string {
 }
 
 func (VIDEO_FORMAT) Descriptor() protoreflect.EnumDescriptor {
-	return file_message_message_proto_enumTypes[3].Descriptor()
+	return file_message_message_proto_enumTypes[4].Descriptor()
 }
 
 func (VIDEO_FORMAT) Type() protoreflect.EnumType {
-	return &file_message_message_proto_enumTypes[3]
+	return &file_message_message_proto_enumTypes[4]
 }
 
 func (x VIDEO_FORMAT) Number() protoreflect.EnumNumber {
@@ -256,7 +303,7 @@ func (x VIDEO_FORMAT) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use VIDEO_FORMAT.Descriptor instead.
 func (VIDEO_FORMAT) EnumDescriptor() ([]byte, []int) {
-	return file_message_message_proto_rawDescGZIP(), []int{3}
+	return file_message_message_proto_rawDescGZIP(), []int{4}
 }
 
 // 表情消息
@@ -2489,7 +2536,11 @@ type Message struct {
 	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	// The message this one replies to, as it was when this one was sent
 	// (unset for none): enough to draw the quote without another call.
-	ReplyTo       *MessageReply `protobuf:"bytes,17,opt,name=reply_to,json=replyTo,proto3" json:"reply_to,omitempty"`
+	ReplyTo *MessageReply `protobuf:"bytes,17,opt,name=reply_to,json=replyTo,proto3" json:"reply_to,omitempty"`
+	// Set once the text has been edited (EditMessage): when it last was, and
+	// how many times.
+	EditedAt      *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=edited_at,json=editedAt,proto3" json:"edited_at,omitempty"`
+	EditCount     uint32                 `protobuf:"varint,19,opt,name=edit_count,json=editCount,proto3" json:"edit_count,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2662,6 +2713,20 @@ func (x *Message) GetReplyTo() *MessageReply {
 		return x.ReplyTo
 	}
 	return nil
+}
+
+func (x *Message) GetEditedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EditedAt
+	}
+	return nil
+}
+
+func (x *Message) GetEditCount() uint32 {
+	if x != nil {
+		return x.EditCount
+	}
+	return 0
 }
 
 type isMessage_Body interface {
@@ -3032,7 +3097,14 @@ type SyncMessagesResponse struct {
 	Message []*Message             `protobuf:"bytes,1,rep,name=message,proto3" json:"message,omitempty"` // in seq order
 	// More messages follow the page (after_seq), or older ones the caller
 	// may see precede it (before_seq).
-	HasMore       bool `protobuf:"varint,2,opt,name=has_more,json=hasMore,proto3" json:"has_more,omitempty"`
+	HasMore bool `protobuf:"varint,2,opt,name=has_more,json=hasMore,proto3" json:"has_more,omitempty"`
+	// With after_seq: the changes to messages (edits) in the same stretch of
+	// the conversation's stream, in seq order. A conversation's seqs number
+	// its messages and its changes together, without gaps: apply message and
+	// changes by seq, and the last seq seen is the cursor. limit and has_more
+	// count both. A page from before_seq holds messages only, each as it is
+	// now (edited text included).
+	Changes       []*MessageChange `protobuf:"bytes,3,rep,name=changes,proto3" json:"changes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3081,6 +3153,181 @@ func (x *SyncMessagesResponse) GetHasMore() bool {
 	return false
 }
 
+func (x *SyncMessagesResponse) GetChanges() []*MessageChange {
+	if x != nil {
+		return x.Changes
+	}
+	return nil
+}
+
+// A change to a message: an entry of the conversation's stream with its own
+// seq. message is the changed message as it is now (so applying a change is
+// replacing the message with the same id); pushed to devices as a "change"
+// frame, and returned by SyncMessages(after_seq) with the messages.
+type MessageChange struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Seq           uint64                 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"` // the change's place in the conversation's stream
+	Kind          ChangeKind             `protobuf:"varint,2,opt,name=kind,proto3,enum=message.ChangeKind" json:"kind,omitempty"`
+	Message       *Message               `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
+	ActorId       uint64                 `protobuf:"varint,4,opt,name=actor_id,json=actorId,proto3" json:"actor_id,omitempty"` // who made the change
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MessageChange) Reset() {
+	*x = MessageChange{}
+	mi := &file_message_message_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MessageChange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MessageChange) ProtoMessage() {}
+
+func (x *MessageChange) ProtoReflect() protoreflect.Message {
+	mi := &file_message_message_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MessageChange.ProtoReflect.Descriptor instead.
+func (*MessageChange) Descriptor() ([]byte, []int) {
+	return file_message_message_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *MessageChange) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *MessageChange) GetKind() ChangeKind {
+	if x != nil {
+		return x.Kind
+	}
+	return ChangeKind_CHANGE_KIND_UNSPECIFIED
+}
+
+func (x *MessageChange) GetMessage() *Message {
+	if x != nil {
+		return x.Message
+	}
+	return nil
+}
+
+func (x *MessageChange) GetActorId() uint64 {
+	if x != nil {
+		return x.ActorId
+	}
+	return 0
+}
+
+type EditMessageRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	MessageId     uint64                 `protobuf:"varint,1,opt,name=message_id,json=messageId,proto3" json:"message_id,omitempty"`
+	Text          *TextMessage           `protobuf:"bytes,2,opt,name=text,proto3" json:"text,omitempty"` // the new text (the rules of a sent text)
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EditMessageRequest) Reset() {
+	*x = EditMessageRequest{}
+	mi := &file_message_message_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EditMessageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EditMessageRequest) ProtoMessage() {}
+
+func (x *EditMessageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_message_message_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EditMessageRequest.ProtoReflect.Descriptor instead.
+func (*EditMessageRequest) Descriptor() ([]byte, []int) {
+	return file_message_message_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *EditMessageRequest) GetMessageId() uint64 {
+	if x != nil {
+		return x.MessageId
+	}
+	return 0
+}
+
+func (x *EditMessageRequest) GetText() *TextMessage {
+	if x != nil {
+		return x.Text
+	}
+	return nil
+}
+
+type EditMessageResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Message       *Message               `protobuf:"bytes,1,opt,name=message,proto3" json:"message,omitempty"` // as edited
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EditMessageResponse) Reset() {
+	*x = EditMessageResponse{}
+	mi := &file_message_message_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EditMessageResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EditMessageResponse) ProtoMessage() {}
+
+func (x *EditMessageResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_message_message_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EditMessageResponse.ProtoReflect.Descriptor instead.
+func (*EditMessageResponse) Descriptor() ([]byte, []int) {
+	return file_message_message_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *EditMessageResponse) GetMessage() *Message {
+	if x != nil {
+		return x.Message
+	}
+	return nil
+}
+
 type MarkReadRequest struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
@@ -3091,7 +3338,7 @@ type MarkReadRequest struct {
 
 func (x *MarkReadRequest) Reset() {
 	*x = MarkReadRequest{}
-	mi := &file_message_message_proto_msgTypes[45]
+	mi := &file_message_message_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3103,7 +3350,7 @@ func (x *MarkReadRequest) String() string {
 func (*MarkReadRequest) ProtoMessage() {}
 
 func (x *MarkReadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_message_message_proto_msgTypes[45]
+	mi := &file_message_message_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3116,7 +3363,7 @@ func (x *MarkReadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MarkReadRequest.ProtoReflect.Descriptor instead.
 func (*MarkReadRequest) Descriptor() ([]byte, []int) {
-	return file_message_message_proto_rawDescGZIP(), []int{45}
+	return file_message_message_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *MarkReadRequest) GetConversationId() string {
@@ -3141,7 +3388,7 @@ type MarkReadResponse struct {
 
 func (x *MarkReadResponse) Reset() {
 	*x = MarkReadResponse{}
-	mi := &file_message_message_proto_msgTypes[46]
+	mi := &file_message_message_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3153,7 +3400,7 @@ func (x *MarkReadResponse) String() string {
 func (*MarkReadResponse) ProtoMessage() {}
 
 func (x *MarkReadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_message_message_proto_msgTypes[46]
+	mi := &file_message_message_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3166,7 +3413,7 @@ func (x *MarkReadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MarkReadResponse.ProtoReflect.Descriptor instead.
 func (*MarkReadResponse) Descriptor() ([]byte, []int) {
-	return file_message_message_proto_rawDescGZIP(), []int{46}
+	return file_message_message_proto_rawDescGZIP(), []int{49}
 }
 
 var File_message_message_proto protoreflect.FileDescriptor
@@ -3329,7 +3576,7 @@ const file_message_message_proto_rawDesc = "" +
 	"thumbWidth\x12!\n" +
 	"\fthumb_height\x18\t \x01(\x01R\vthumbHeight\x128\n" +
 	"\fthumb_format\x18\n" +
-	" \x01(\x0e2\x15.message.IMAGE_FORMATR\vthumbFormat\"\xbf\x05\n" +
+	" \x01(\x0e2\x15.message.IMAGE_FORMATR\vthumbFormat\"\x97\x06\n" +
 	"\aMessage\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12'\n" +
 	"\x0fconversation_id\x18\x02 \x01(\tR\x0econversationId\x12\x10\n" +
@@ -3352,7 +3599,10 @@ const file_message_message_proto_rawDesc = "" +
 	"at_user_id\x18\x0f \x03(\x04R\batUserId\x129\n" +
 	"\n" +
 	"created_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x120\n" +
-	"\breply_to\x18\x11 \x01(\v2\x15.message.MessageReplyR\areplyToB\x06\n" +
+	"\breply_to\x18\x11 \x01(\v2\x15.message.MessageReplyR\areplyTo\x127\n" +
+	"\tedited_at\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\beditedAt\x12\x1d\n" +
+	"\n" +
+	"edit_count\x18\x13 \x01(\rR\teditCountB\x06\n" +
 	"\x04body\"\x85\x01\n" +
 	"\fMessageReply\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12 \n" +
@@ -3378,14 +3628,30 @@ const file_message_message_proto_rawDesc = "" +
 	"\tafter_seq\x18\x02 \x01(\x04R\bafterSeq\x12\x14\n" +
 	"\x05limit\x18\x03 \x01(\x04R\x05limit\x12\x1d\n" +
 	"\n" +
-	"before_seq\x18\x04 \x01(\x04R\tbeforeSeq\"]\n" +
+	"before_seq\x18\x04 \x01(\x04R\tbeforeSeq\"\x8f\x01\n" +
 	"\x14SyncMessagesResponse\x12*\n" +
 	"\amessage\x18\x01 \x03(\v2\x10.message.MessageR\amessage\x12\x19\n" +
-	"\bhas_more\x18\x02 \x01(\bR\ahasMore\"L\n" +
+	"\bhas_more\x18\x02 \x01(\bR\ahasMore\x120\n" +
+	"\achanges\x18\x03 \x03(\v2\x16.message.MessageChangeR\achanges\"\x91\x01\n" +
+	"\rMessageChange\x12\x10\n" +
+	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12'\n" +
+	"\x04kind\x18\x02 \x01(\x0e2\x13.message.ChangeKindR\x04kind\x12*\n" +
+	"\amessage\x18\x03 \x01(\v2\x10.message.MessageR\amessage\x12\x19\n" +
+	"\bactor_id\x18\x04 \x01(\x04R\aactorId\"]\n" +
+	"\x12EditMessageRequest\x12\x1d\n" +
+	"\n" +
+	"message_id\x18\x01 \x01(\x04R\tmessageId\x12(\n" +
+	"\x04text\x18\x02 \x01(\v2\x14.message.TextMessageR\x04text\"A\n" +
+	"\x13EditMessageResponse\x12*\n" +
+	"\amessage\x18\x01 \x01(\v2\x10.message.MessageR\amessage\"L\n" +
 	"\x0fMarkReadRequest\x12'\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\"\x12\n" +
-	"\x10MarkReadResponse*>\n" +
+	"\x10MarkReadResponse*A\n" +
+	"\n" +
+	"ChangeKind\x12\x1b\n" +
+	"\x17CHANGE_KIND_UNSPECIFIED\x10\x00\x12\x16\n" +
+	"\x12CHANGE_KIND_EDITED\x10\x01*>\n" +
 	"\fIMAGE_FORMAT\x12\a\n" +
 	"\x03JPG\x10\x00\x12\a\n" +
 	"\x03GIF\x10\x01\x12\a\n" +
@@ -3414,7 +3680,7 @@ const file_message_message_proto_rawDesc = "" +
 	"\x03FLV\x10\x03\x12\a\n" +
 	"\x03AVI\x10\x04\x12\a\n" +
 	"\x03MKV\x10\x05\x12\x17\n" +
-	"\x12OTHER_VIDEO_FORMAT\x10\xff\x012\x82\x13\n" +
+	"\x12OTHER_VIDEO_FORMAT\x10\xff\x012\xfa\x13\n" +
 	"\x0eMessageService\x12\x86\x01\n" +
 	"\x13SendUserTextMessage\x12#.message.SendUserTextMessageRequest\x1a$.message.SendUserTextMessageResponse\"$\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/api/message/text/user\x12\x96\x01\n" +
 	"\x17SendUserLocationMessage\x12'.message.SendUserLocationMessageRequest\x1a(.message.SendUserLocationMessageResponse\"(\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/api/message/location/user\x12\x86\x01\n" +
@@ -3433,7 +3699,8 @@ const file_message_message_proto_rawDesc = "" +
 	"\x04Ping\x12\x13.common.PingRequest\x1a\x14.common.PingResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/api/message/ping\x12\x80\x01\n" +
 	"\x11ListConversations\x12!.message.ListConversationsRequest\x1a\".message.ListConversationsResponse\"$\x82\xd3\xe4\x93\x02\x1e\x12\x1c/v1/api/message/conversation\x12i\n" +
 	"\fSyncMessages\x12\x1c.message.SyncMessagesRequest\x1a\x1d.message.SyncMessagesResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/api/message/sync\x12`\n" +
-	"\bMarkRead\x12\x18.message.MarkReadRequest\x1a\x19.message.MarkReadResponse\"\x1f\x82\xd3\xe4\x93\x02\x19:\x01*\"\x14/v1/api/message/readB/Z-github.com/parley-im/parley/api/gen/messagepbb\x06proto3"
+	"\bMarkRead\x12\x18.message.MarkReadRequest\x1a\x19.message.MarkReadResponse\"\x1f\x82\xd3\xe4\x93\x02\x19:\x01*\"\x14/v1/api/message/read\x12v\n" +
+	"\vEditMessage\x12\x1b.message.EditMessageRequest\x1a\x1c.message.EditMessageResponse\",\x82\xd3\xe4\x93\x02&:\x01*\"!/v1/api/message/{message_id}/editB/Z-github.com/parley-im/parley/api/gen/messagepbb\x06proto3"
 
 var (
 	file_message_message_proto_rawDescOnce sync.Once
@@ -3447,142 +3714,154 @@ func file_message_message_proto_rawDescGZIP() []byte {
 	return file_message_message_proto_rawDescData
 }
 
-var file_message_message_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_message_message_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
+var file_message_message_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
+var file_message_message_proto_msgTypes = make([]protoimpl.MessageInfo, 50)
 var file_message_message_proto_goTypes = []any{
-	(IMAGE_FORMAT)(0),                        // 0: message.IMAGE_FORMAT
-	(IMAGE_TYPE)(0),                          // 1: message.IMAGE_TYPE
-	(MESSAGE_TYPE)(0),                        // 2: message.MESSAGE_TYPE
-	(VIDEO_FORMAT)(0),                        // 3: message.VIDEO_FORMAT
-	(*FaceMessage)(nil),                      // 4: message.FaceMessage
-	(*FileMessage)(nil),                      // 5: message.FileMessage
-	(*ImageMessage)(nil),                     // 6: message.ImageMessage
-	(*ImageMessageItem)(nil),                 // 7: message.ImageMessageItem
-	(*LocationMessage)(nil),                  // 8: message.LocationMessage
-	(*ParseMessageRequest)(nil),              // 9: message.ParseMessageRequest
-	(*ParseMessageResponse)(nil),             // 10: message.ParseMessageResponse
-	(*SendGroupFaceMessageRequest)(nil),      // 11: message.SendGroupFaceMessageRequest
-	(*SendGroupFaceMessageResponse)(nil),     // 12: message.SendGroupFaceMessageResponse
-	(*SendGroupFileMessageRequest)(nil),      // 13: message.SendGroupFileMessageRequest
-	(*SendGroupFileMessageResponse)(nil),     // 14: message.SendGroupFileMessageResponse
-	(*SendGroupImageMessageRequest)(nil),     // 15: message.SendGroupImageMessageRequest
-	(*SendGroupImageMessageResponse)(nil),    // 16: message.SendGroupImageMessageResponse
-	(*SendGroupLocationMessageRequest)(nil),  // 17: message.SendGroupLocationMessageRequest
-	(*SendGroupLocationMessageResponse)(nil), // 18: message.SendGroupLocationMessageResponse
-	(*SendGroupSoundMessageRequest)(nil),     // 19: message.SendGroupSoundMessageRequest
-	(*SendGroupSoundMessageResponse)(nil),    // 20: message.SendGroupSoundMessageResponse
-	(*SendGroupTextMessageRequest)(nil),      // 21: message.SendGroupTextMessageRequest
-	(*SendGroupTextMessageResponse)(nil),     // 22: message.SendGroupTextMessageResponse
-	(*SendGroupVideoMessageRequest)(nil),     // 23: message.SendGroupVideoMessageRequest
-	(*SendGroupVideoMessageResponse)(nil),    // 24: message.SendGroupVideoMessageResponse
-	(*SendUserFaceMessageRequest)(nil),       // 25: message.SendUserFaceMessageRequest
-	(*SendUserFaceMessageResponse)(nil),      // 26: message.SendUserFaceMessageResponse
-	(*SendUserFileMessageRequest)(nil),       // 27: message.SendUserFileMessageRequest
-	(*SendUserFileMessageResponse)(nil),      // 28: message.SendUserFileMessageResponse
-	(*SendUserImageMessageRequest)(nil),      // 29: message.SendUserImageMessageRequest
-	(*SendUserImageMessageResponse)(nil),     // 30: message.SendUserImageMessageResponse
-	(*SendUserLocationMessageRequest)(nil),   // 31: message.SendUserLocationMessageRequest
-	(*SendUserLocationMessageResponse)(nil),  // 32: message.SendUserLocationMessageResponse
-	(*SendUserSoundMessageRequest)(nil),      // 33: message.SendUserSoundMessageRequest
-	(*SendUserSoundMessageResponse)(nil),     // 34: message.SendUserSoundMessageResponse
-	(*SendUserTextMessageRequest)(nil),       // 35: message.SendUserTextMessageRequest
-	(*SendUserTextMessageResponse)(nil),      // 36: message.SendUserTextMessageResponse
-	(*SendUserVideoMessageRequest)(nil),      // 37: message.SendUserVideoMessageRequest
-	(*SendUserVideoMessageResponse)(nil),     // 38: message.SendUserVideoMessageResponse
-	(*SoundMessage)(nil),                     // 39: message.SoundMessage
-	(*TextMessage)(nil),                      // 40: message.TextMessage
-	(*VideoMessage)(nil),                     // 41: message.VideoMessage
-	(*Message)(nil),                          // 42: message.Message
-	(*MessageReply)(nil),                     // 43: message.MessageReply
-	(*Conversation)(nil),                     // 44: message.Conversation
-	(*ListConversationsRequest)(nil),         // 45: message.ListConversationsRequest
-	(*ListConversationsResponse)(nil),        // 46: message.ListConversationsResponse
-	(*SyncMessagesRequest)(nil),              // 47: message.SyncMessagesRequest
-	(*SyncMessagesResponse)(nil),             // 48: message.SyncMessagesResponse
-	(*MarkReadRequest)(nil),                  // 49: message.MarkReadRequest
-	(*MarkReadResponse)(nil),                 // 50: message.MarkReadResponse
-	(*timestamppb.Timestamp)(nil),            // 51: google.protobuf.Timestamp
-	(*userpb.User)(nil),                      // 52: user.User
-	(*grouppb.Group)(nil),                    // 53: group.Group
-	(*commonpb.PingRequest)(nil),             // 54: common.PingRequest
-	(*commonpb.PingResponse)(nil),            // 55: common.PingResponse
+	(ChangeKind)(0),                          // 0: message.ChangeKind
+	(IMAGE_FORMAT)(0),                        // 1: message.IMAGE_FORMAT
+	(IMAGE_TYPE)(0),                          // 2: message.IMAGE_TYPE
+	(MESSAGE_TYPE)(0),                        // 3: message.MESSAGE_TYPE
+	(VIDEO_FORMAT)(0),                        // 4: message.VIDEO_FORMAT
+	(*FaceMessage)(nil),                      // 5: message.FaceMessage
+	(*FileMessage)(nil),                      // 6: message.FileMessage
+	(*ImageMessage)(nil),                     // 7: message.ImageMessage
+	(*ImageMessageItem)(nil),                 // 8: message.ImageMessageItem
+	(*LocationMessage)(nil),                  // 9: message.LocationMessage
+	(*ParseMessageRequest)(nil),              // 10: message.ParseMessageRequest
+	(*ParseMessageResponse)(nil),             // 11: message.ParseMessageResponse
+	(*SendGroupFaceMessageRequest)(nil),      // 12: message.SendGroupFaceMessageRequest
+	(*SendGroupFaceMessageResponse)(nil),     // 13: message.SendGroupFaceMessageResponse
+	(*SendGroupFileMessageRequest)(nil),      // 14: message.SendGroupFileMessageRequest
+	(*SendGroupFileMessageResponse)(nil),     // 15: message.SendGroupFileMessageResponse
+	(*SendGroupImageMessageRequest)(nil),     // 16: message.SendGroupImageMessageRequest
+	(*SendGroupImageMessageResponse)(nil),    // 17: message.SendGroupImageMessageResponse
+	(*SendGroupLocationMessageRequest)(nil),  // 18: message.SendGroupLocationMessageRequest
+	(*SendGroupLocationMessageResponse)(nil), // 19: message.SendGroupLocationMessageResponse
+	(*SendGroupSoundMessageRequest)(nil),     // 20: message.SendGroupSoundMessageRequest
+	(*SendGroupSoundMessageResponse)(nil),    // 21: message.SendGroupSoundMessageResponse
+	(*SendGroupTextMessageRequest)(nil),      // 22: message.SendGroupTextMessageRequest
+	(*SendGroupTextMessageResponse)(nil),     // 23: message.SendGroupTextMessageResponse
+	(*SendGroupVideoMessageRequest)(nil),     // 24: message.SendGroupVideoMessageRequest
+	(*SendGroupVideoMessageResponse)(nil),    // 25: message.SendGroupVideoMessageResponse
+	(*SendUserFaceMessageRequest)(nil),       // 26: message.SendUserFaceMessageRequest
+	(*SendUserFaceMessageResponse)(nil),      // 27: message.SendUserFaceMessageResponse
+	(*SendUserFileMessageRequest)(nil),       // 28: message.SendUserFileMessageRequest
+	(*SendUserFileMessageResponse)(nil),      // 29: message.SendUserFileMessageResponse
+	(*SendUserImageMessageRequest)(nil),      // 30: message.SendUserImageMessageRequest
+	(*SendUserImageMessageResponse)(nil),     // 31: message.SendUserImageMessageResponse
+	(*SendUserLocationMessageRequest)(nil),   // 32: message.SendUserLocationMessageRequest
+	(*SendUserLocationMessageResponse)(nil),  // 33: message.SendUserLocationMessageResponse
+	(*SendUserSoundMessageRequest)(nil),      // 34: message.SendUserSoundMessageRequest
+	(*SendUserSoundMessageResponse)(nil),     // 35: message.SendUserSoundMessageResponse
+	(*SendUserTextMessageRequest)(nil),       // 36: message.SendUserTextMessageRequest
+	(*SendUserTextMessageResponse)(nil),      // 37: message.SendUserTextMessageResponse
+	(*SendUserVideoMessageRequest)(nil),      // 38: message.SendUserVideoMessageRequest
+	(*SendUserVideoMessageResponse)(nil),     // 39: message.SendUserVideoMessageResponse
+	(*SoundMessage)(nil),                     // 40: message.SoundMessage
+	(*TextMessage)(nil),                      // 41: message.TextMessage
+	(*VideoMessage)(nil),                     // 42: message.VideoMessage
+	(*Message)(nil),                          // 43: message.Message
+	(*MessageReply)(nil),                     // 44: message.MessageReply
+	(*Conversation)(nil),                     // 45: message.Conversation
+	(*ListConversationsRequest)(nil),         // 46: message.ListConversationsRequest
+	(*ListConversationsResponse)(nil),        // 47: message.ListConversationsResponse
+	(*SyncMessagesRequest)(nil),              // 48: message.SyncMessagesRequest
+	(*SyncMessagesResponse)(nil),             // 49: message.SyncMessagesResponse
+	(*MessageChange)(nil),                    // 50: message.MessageChange
+	(*EditMessageRequest)(nil),               // 51: message.EditMessageRequest
+	(*EditMessageResponse)(nil),              // 52: message.EditMessageResponse
+	(*MarkReadRequest)(nil),                  // 53: message.MarkReadRequest
+	(*MarkReadResponse)(nil),                 // 54: message.MarkReadResponse
+	(*timestamppb.Timestamp)(nil),            // 55: google.protobuf.Timestamp
+	(*userpb.User)(nil),                      // 56: user.User
+	(*grouppb.Group)(nil),                    // 57: group.Group
+	(*commonpb.PingRequest)(nil),             // 58: common.PingRequest
+	(*commonpb.PingResponse)(nil),            // 59: common.PingResponse
 }
 var file_message_message_proto_depIdxs = []int32{
-	7,  // 0: message.ImageMessage.list:type_name -> message.ImageMessageItem
-	1,  // 1: message.ImageMessageItem.type:type_name -> message.IMAGE_TYPE
-	0,  // 2: message.ImageMessageItem.format:type_name -> message.IMAGE_FORMAT
-	4,  // 3: message.SendGroupFaceMessageRequest.face:type_name -> message.FaceMessage
-	5,  // 4: message.SendGroupFileMessageRequest.file:type_name -> message.FileMessage
-	7,  // 5: message.SendGroupImageMessageRequest.image:type_name -> message.ImageMessageItem
-	8,  // 6: message.SendGroupLocationMessageRequest.location:type_name -> message.LocationMessage
-	39, // 7: message.SendGroupSoundMessageRequest.sound:type_name -> message.SoundMessage
-	40, // 8: message.SendGroupTextMessageRequest.text:type_name -> message.TextMessage
-	41, // 9: message.SendGroupVideoMessageRequest.video:type_name -> message.VideoMessage
-	4,  // 10: message.SendUserFaceMessageRequest.face:type_name -> message.FaceMessage
-	5,  // 11: message.SendUserFileMessageRequest.file:type_name -> message.FileMessage
-	7,  // 12: message.SendUserImageMessageRequest.image:type_name -> message.ImageMessageItem
-	8,  // 13: message.SendUserLocationMessageRequest.location:type_name -> message.LocationMessage
-	39, // 14: message.SendUserSoundMessageRequest.sound:type_name -> message.SoundMessage
-	40, // 15: message.SendUserTextMessageRequest.text:type_name -> message.TextMessage
-	41, // 16: message.SendUserVideoMessageRequest.video:type_name -> message.VideoMessage
-	0,  // 17: message.VideoMessage.thumb_format:type_name -> message.IMAGE_FORMAT
-	2,  // 18: message.Message.type:type_name -> message.MESSAGE_TYPE
-	40, // 19: message.Message.text:type_name -> message.TextMessage
-	8,  // 20: message.Message.location:type_name -> message.LocationMessage
-	4,  // 21: message.Message.face:type_name -> message.FaceMessage
-	39, // 22: message.Message.sound:type_name -> message.SoundMessage
-	41, // 23: message.Message.video:type_name -> message.VideoMessage
-	7,  // 24: message.Message.image:type_name -> message.ImageMessageItem
-	5,  // 25: message.Message.file:type_name -> message.FileMessage
-	51, // 26: message.Message.created_at:type_name -> google.protobuf.Timestamp
-	43, // 27: message.Message.reply_to:type_name -> message.MessageReply
-	2,  // 28: message.MessageReply.type:type_name -> message.MESSAGE_TYPE
-	52, // 29: message.Conversation.peer_user:type_name -> user.User
-	53, // 30: message.Conversation.peer_group:type_name -> group.Group
-	42, // 31: message.Conversation.last_message:type_name -> message.Message
-	44, // 32: message.ListConversationsResponse.conversation:type_name -> message.Conversation
-	42, // 33: message.SyncMessagesResponse.message:type_name -> message.Message
-	35, // 34: message.MessageService.SendUserTextMessage:input_type -> message.SendUserTextMessageRequest
-	31, // 35: message.MessageService.SendUserLocationMessage:input_type -> message.SendUserLocationMessageRequest
-	25, // 36: message.MessageService.SendUserFaceMessage:input_type -> message.SendUserFaceMessageRequest
-	33, // 37: message.MessageService.SendUserSoundMessage:input_type -> message.SendUserSoundMessageRequest
-	37, // 38: message.MessageService.SendUserVideoMessage:input_type -> message.SendUserVideoMessageRequest
-	29, // 39: message.MessageService.SendUserImageMessage:input_type -> message.SendUserImageMessageRequest
-	27, // 40: message.MessageService.SendUserFileMessage:input_type -> message.SendUserFileMessageRequest
-	21, // 41: message.MessageService.SendGroupTextMessage:input_type -> message.SendGroupTextMessageRequest
-	17, // 42: message.MessageService.SendGroupLocationMessage:input_type -> message.SendGroupLocationMessageRequest
-	11, // 43: message.MessageService.SendGroupFceMessage:input_type -> message.SendGroupFaceMessageRequest
-	19, // 44: message.MessageService.SendGroupSoundMessage:input_type -> message.SendGroupSoundMessageRequest
-	23, // 45: message.MessageService.SendGroupVideoMessage:input_type -> message.SendGroupVideoMessageRequest
-	15, // 46: message.MessageService.SendGroupImageMessage:input_type -> message.SendGroupImageMessageRequest
-	13, // 47: message.MessageService.SendGroupFileMessage:input_type -> message.SendGroupFileMessageRequest
-	54, // 48: message.MessageService.Ping:input_type -> common.PingRequest
-	45, // 49: message.MessageService.ListConversations:input_type -> message.ListConversationsRequest
-	47, // 50: message.MessageService.SyncMessages:input_type -> message.SyncMessagesRequest
-	49, // 51: message.MessageService.MarkRead:input_type -> message.MarkReadRequest
-	36, // 52: message.MessageService.SendUserTextMessage:output_type -> message.SendUserTextMessageResponse
-	32, // 53: message.MessageService.SendUserLocationMessage:output_type -> message.SendUserLocationMessageResponse
-	26, // 54: message.MessageService.SendUserFaceMessage:output_type -> message.SendUserFaceMessageResponse
-	34, // 55: message.MessageService.SendUserSoundMessage:output_type -> message.SendUserSoundMessageResponse
-	38, // 56: message.MessageService.SendUserVideoMessage:output_type -> message.SendUserVideoMessageResponse
-	30, // 57: message.MessageService.SendUserImageMessage:output_type -> message.SendUserImageMessageResponse
-	28, // 58: message.MessageService.SendUserFileMessage:output_type -> message.SendUserFileMessageResponse
-	22, // 59: message.MessageService.SendGroupTextMessage:output_type -> message.SendGroupTextMessageResponse
-	18, // 60: message.MessageService.SendGroupLocationMessage:output_type -> message.SendGroupLocationMessageResponse
-	12, // 61: message.MessageService.SendGroupFceMessage:output_type -> message.SendGroupFaceMessageResponse
-	20, // 62: message.MessageService.SendGroupSoundMessage:output_type -> message.SendGroupSoundMessageResponse
-	24, // 63: message.MessageService.SendGroupVideoMessage:output_type -> message.SendGroupVideoMessageResponse
-	16, // 64: message.MessageService.SendGroupImageMessage:output_type -> message.SendGroupImageMessageResponse
-	14, // 65: message.MessageService.SendGroupFileMessage:output_type -> message.SendGroupFileMessageResponse
-	55, // 66: message.MessageService.Ping:output_type -> common.PingResponse
-	46, // 67: message.MessageService.ListConversations:output_type -> message.ListConversationsResponse
-	48, // 68: message.MessageService.SyncMessages:output_type -> message.SyncMessagesResponse
-	50, // 69: message.MessageService.MarkRead:output_type -> message.MarkReadResponse
-	52, // [52:70] is the sub-list for method output_type
-	34, // [34:52] is the sub-list for method input_type
-	34, // [34:34] is the sub-list for extension type_name
-	34, // [34:34] is the sub-list for extension extendee
-	0,  // [0:34] is the sub-list for field type_name
+	8,  // 0: message.ImageMessage.list:type_name -> message.ImageMessageItem
+	2,  // 1: message.ImageMessageItem.type:type_name -> message.IMAGE_TYPE
+	1,  // 2: message.ImageMessageItem.format:type_name -> message.IMAGE_FORMAT
+	5,  // 3: message.SendGroupFaceMessageRequest.face:type_name -> message.FaceMessage
+	6,  // 4: message.SendGroupFileMessageRequest.file:type_name -> message.FileMessage
+	8,  // 5: message.SendGroupImageMessageRequest.image:type_name -> message.ImageMessageItem
+	9,  // 6: message.SendGroupLocationMessageRequest.location:type_name -> message.LocationMessage
+	40, // 7: message.SendGroupSoundMessageRequest.sound:type_name -> message.SoundMessage
+	41, // 8: message.SendGroupTextMessageRequest.text:type_name -> message.TextMessage
+	42, // 9: message.SendGroupVideoMessageRequest.video:type_name -> message.VideoMessage
+	5,  // 10: message.SendUserFaceMessageRequest.face:type_name -> message.FaceMessage
+	6,  // 11: message.SendUserFileMessageRequest.file:type_name -> message.FileMessage
+	8,  // 12: message.SendUserImageMessageRequest.image:type_name -> message.ImageMessageItem
+	9,  // 13: message.SendUserLocationMessageRequest.location:type_name -> message.LocationMessage
+	40, // 14: message.SendUserSoundMessageRequest.sound:type_name -> message.SoundMessage
+	41, // 15: message.SendUserTextMessageRequest.text:type_name -> message.TextMessage
+	42, // 16: message.SendUserVideoMessageRequest.video:type_name -> message.VideoMessage
+	1,  // 17: message.VideoMessage.thumb_format:type_name -> message.IMAGE_FORMAT
+	3,  // 18: message.Message.type:type_name -> message.MESSAGE_TYPE
+	41, // 19: message.Message.text:type_name -> message.TextMessage
+	9,  // 20: message.Message.location:type_name -> message.LocationMessage
+	5,  // 21: message.Message.face:type_name -> message.FaceMessage
+	40, // 22: message.Message.sound:type_name -> message.SoundMessage
+	42, // 23: message.Message.video:type_name -> message.VideoMessage
+	8,  // 24: message.Message.image:type_name -> message.ImageMessageItem
+	6,  // 25: message.Message.file:type_name -> message.FileMessage
+	55, // 26: message.Message.created_at:type_name -> google.protobuf.Timestamp
+	44, // 27: message.Message.reply_to:type_name -> message.MessageReply
+	55, // 28: message.Message.edited_at:type_name -> google.protobuf.Timestamp
+	3,  // 29: message.MessageReply.type:type_name -> message.MESSAGE_TYPE
+	56, // 30: message.Conversation.peer_user:type_name -> user.User
+	57, // 31: message.Conversation.peer_group:type_name -> group.Group
+	43, // 32: message.Conversation.last_message:type_name -> message.Message
+	45, // 33: message.ListConversationsResponse.conversation:type_name -> message.Conversation
+	43, // 34: message.SyncMessagesResponse.message:type_name -> message.Message
+	50, // 35: message.SyncMessagesResponse.changes:type_name -> message.MessageChange
+	0,  // 36: message.MessageChange.kind:type_name -> message.ChangeKind
+	43, // 37: message.MessageChange.message:type_name -> message.Message
+	41, // 38: message.EditMessageRequest.text:type_name -> message.TextMessage
+	43, // 39: message.EditMessageResponse.message:type_name -> message.Message
+	36, // 40: message.MessageService.SendUserTextMessage:input_type -> message.SendUserTextMessageRequest
+	32, // 41: message.MessageService.SendUserLocationMessage:input_type -> message.SendUserLocationMessageRequest
+	26, // 42: message.MessageService.SendUserFaceMessage:input_type -> message.SendUserFaceMessageRequest
+	34, // 43: message.MessageService.SendUserSoundMessage:input_type -> message.SendUserSoundMessageRequest
+	38, // 44: message.MessageService.SendUserVideoMessage:input_type -> message.SendUserVideoMessageRequest
+	30, // 45: message.MessageService.SendUserImageMessage:input_type -> message.SendUserImageMessageRequest
+	28, // 46: message.MessageService.SendUserFileMessage:input_type -> message.SendUserFileMessageRequest
+	22, // 47: message.MessageService.SendGroupTextMessage:input_type -> message.SendGroupTextMessageRequest
+	18, // 48: message.MessageService.SendGroupLocationMessage:input_type -> message.SendGroupLocationMessageRequest
+	12, // 49: message.MessageService.SendGroupFceMessage:input_type -> message.SendGroupFaceMessageRequest
+	20, // 50: message.MessageService.SendGroupSoundMessage:input_type -> message.SendGroupSoundMessageRequest
+	24, // 51: message.MessageService.SendGroupVideoMessage:input_type -> message.SendGroupVideoMessageRequest
+	16, // 52: message.MessageService.SendGroupImageMessage:input_type -> message.SendGroupImageMessageRequest
+	14, // 53: message.MessageService.SendGroupFileMessage:input_type -> message.SendGroupFileMessageRequest
+	58, // 54: message.MessageService.Ping:input_type -> common.PingRequest
+	46, // 55: message.MessageService.ListConversations:input_type -> message.ListConversationsRequest
+	48, // 56: message.MessageService.SyncMessages:input_type -> message.SyncMessagesRequest
+	53, // 57: message.MessageService.MarkRead:input_type -> message.MarkReadRequest
+	51, // 58: message.MessageService.EditMessage:input_type -> message.EditMessageRequest
+	37, // 59: message.MessageService.SendUserTextMessage:output_type -> message.SendUserTextMessageResponse
+	33, // 60: message.MessageService.SendUserLocationMessage:output_type -> message.SendUserLocationMessageResponse
+	27, // 61: message.MessageService.SendUserFaceMessage:output_type -> message.SendUserFaceMessageResponse
+	35, // 62: message.MessageService.SendUserSoundMessage:output_type -> message.SendUserSoundMessageResponse
+	39, // 63: message.MessageService.SendUserVideoMessage:output_type -> message.SendUserVideoMessageResponse
+	31, // 64: message.MessageService.SendUserImageMessage:output_type -> message.SendUserImageMessageResponse
+	29, // 65: message.MessageService.SendUserFileMessage:output_type -> message.SendUserFileMessageResponse
+	23, // 66: message.MessageService.SendGroupTextMessage:output_type -> message.SendGroupTextMessageResponse
+	19, // 67: message.MessageService.SendGroupLocationMessage:output_type -> message.SendGroupLocationMessageResponse
+	13, // 68: message.MessageService.SendGroupFceMessage:output_type -> message.SendGroupFaceMessageResponse
+	21, // 69: message.MessageService.SendGroupSoundMessage:output_type -> message.SendGroupSoundMessageResponse
+	25, // 70: message.MessageService.SendGroupVideoMessage:output_type -> message.SendGroupVideoMessageResponse
+	17, // 71: message.MessageService.SendGroupImageMessage:output_type -> message.SendGroupImageMessageResponse
+	15, // 72: message.MessageService.SendGroupFileMessage:output_type -> message.SendGroupFileMessageResponse
+	59, // 73: message.MessageService.Ping:output_type -> common.PingResponse
+	47, // 74: message.MessageService.ListConversations:output_type -> message.ListConversationsResponse
+	49, // 75: message.MessageService.SyncMessages:output_type -> message.SyncMessagesResponse
+	54, // 76: message.MessageService.MarkRead:output_type -> message.MarkReadResponse
+	52, // 77: message.MessageService.EditMessage:output_type -> message.EditMessageResponse
+	59, // [59:78] is the sub-list for method output_type
+	40, // [40:59] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_message_message_proto_init() }
@@ -3604,8 +3883,8 @@ func file_message_message_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_message_message_proto_rawDesc), len(file_message_message_proto_rawDesc)),
-			NumEnums:      4,
-			NumMessages:   47,
+			NumEnums:      5,
+			NumMessages:   50,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

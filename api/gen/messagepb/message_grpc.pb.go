@@ -41,6 +41,7 @@ const (
 	MessageService_ListConversations_FullMethodName        = "/message.MessageService/ListConversations"
 	MessageService_SyncMessages_FullMethodName             = "/message.MessageService/SyncMessages"
 	MessageService_MarkRead_FullMethodName                 = "/message.MessageService/MarkRead"
+	MessageService_EditMessage_FullMethodName              = "/message.MessageService/EditMessage"
 )
 
 // MessageServiceClient is the client API for MessageService service.
@@ -66,6 +67,12 @@ type MessageServiceClient interface {
 	ListConversations(ctx context.Context, in *ListConversationsRequest, opts ...grpc.CallOption) (*ListConversationsResponse, error)
 	SyncMessages(ctx context.Context, in *SyncMessagesRequest, opts ...grpc.CallOption) (*SyncMessagesResponse, error)
 	MarkRead(ctx context.Context, in *MarkReadRequest, opts ...grpc.CallOption) (*MarkReadResponse, error)
+	// EditMessage replaces the text of one's own text message, within
+	// -edit-window of sending it (0: no limit). The edit is a change entry of
+	// the conversation (MessageChange, CHANGE_KIND_EDITED): pushed to the
+	// devices of everyone who sees the message, and synced after their
+	// cursor. Editing to the same text changes nothing.
+	EditMessage(ctx context.Context, in *EditMessageRequest, opts ...grpc.CallOption) (*EditMessageResponse, error)
 }
 
 type messageServiceClient struct {
@@ -256,6 +263,16 @@ func (c *messageServiceClient) MarkRead(ctx context.Context, in *MarkReadRequest
 	return out, nil
 }
 
+func (c *messageServiceClient) EditMessage(ctx context.Context, in *EditMessageRequest, opts ...grpc.CallOption) (*EditMessageResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(EditMessageResponse)
+	err := c.cc.Invoke(ctx, MessageService_EditMessage_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MessageServiceServer is the server API for MessageService service.
 // All implementations must embed UnimplementedMessageServiceServer
 // for forward compatibility.
@@ -279,6 +296,12 @@ type MessageServiceServer interface {
 	ListConversations(context.Context, *ListConversationsRequest) (*ListConversationsResponse, error)
 	SyncMessages(context.Context, *SyncMessagesRequest) (*SyncMessagesResponse, error)
 	MarkRead(context.Context, *MarkReadRequest) (*MarkReadResponse, error)
+	// EditMessage replaces the text of one's own text message, within
+	// -edit-window of sending it (0: no limit). The edit is a change entry of
+	// the conversation (MessageChange, CHANGE_KIND_EDITED): pushed to the
+	// devices of everyone who sees the message, and synced after their
+	// cursor. Editing to the same text changes nothing.
+	EditMessage(context.Context, *EditMessageRequest) (*EditMessageResponse, error)
 	mustEmbedUnimplementedMessageServiceServer()
 }
 
@@ -342,6 +365,9 @@ func (UnimplementedMessageServiceServer) SyncMessages(context.Context, *SyncMess
 }
 func (UnimplementedMessageServiceServer) MarkRead(context.Context, *MarkReadRequest) (*MarkReadResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method MarkRead not implemented")
+}
+func (UnimplementedMessageServiceServer) EditMessage(context.Context, *EditMessageRequest) (*EditMessageResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method EditMessage not implemented")
 }
 func (UnimplementedMessageServiceServer) mustEmbedUnimplementedMessageServiceServer() {}
 func (UnimplementedMessageServiceServer) testEmbeddedByValue()                        {}
@@ -688,6 +714,24 @@ func _MessageService_MarkRead_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _MessageService_EditMessage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EditMessageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MessageServiceServer).EditMessage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MessageService_EditMessage_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MessageServiceServer).EditMessage(ctx, req.(*EditMessageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // MessageService_ServiceDesc is the grpc.ServiceDesc for MessageService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -766,6 +810,10 @@ var MessageService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "MarkRead",
 			Handler:    _MessageService_MarkRead_Handler,
+		},
+		{
+			MethodName: "EditMessage",
+			Handler:    _MessageService_EditMessage_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

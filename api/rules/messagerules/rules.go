@@ -244,6 +244,14 @@ func checkMarkReadRequest(r *messagepb.MarkReadRequest) error {
 	return validateConversationID(r.GetConversationId())
 }
 
+func checkEditMessageRequest(r *messagepb.EditMessageRequest) error {
+	var missing error
+	if r.GetMessageId() == 0 {
+		missing = errors.New("message_id: is required")
+	}
+	return firstError(missing, validateText(r.GetText()))
+}
+
 // Rules are the package's request rules, one per request type.
 var Rules = []validate.Rule{
 	validate.For(checkSendUserTextMessageRequest),
@@ -263,4 +271,5 @@ var Rules = []validate.Rule{
 	validate.For(checkSyncMessagesRequest),
 	validate.For(checkMarkReadRequest),
 	validate.None[*messagepb.ListConversationsRequest](), // no fields to check
+	validate.For(checkEditMessageRequest),
 }

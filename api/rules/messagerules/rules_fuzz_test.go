@@ -47,6 +47,7 @@ func FuzzValidate(f *testing.F) {
 		&messagepb.SyncMessagesRequest{ConversationId: "u1-2", AfterSeq: 1<<64 - 1, Limit: 1<<64 - 1},
 		&messagepb.SyncMessagesRequest{ConversationId: "u1-2", BeforeSeq: 1<<64 - 1, Limit: 1},
 		&messagepb.MarkReadRequest{ConversationId: strings.Repeat("c", 64), Seq: 1},
+		&messagepb.EditMessageRequest{MessageId: 1<<64 - 1, Text: text},
 	)
 	messageRequestTypes.AddSeeds(f,
 		&messagepb.SendUserTextMessageRequest{Text: text},
@@ -86,6 +87,9 @@ func FuzzValidate(f *testing.F) {
 		&messagepb.SyncMessagesRequest{ConversationId: strings.Repeat("c", 65)},
 		&messagepb.SyncMessagesRequest{ConversationId: "u:1:2", AfterSeq: 1, BeforeSeq: 3},
 		&messagepb.MarkReadRequest{},
+		&messagepb.EditMessageRequest{Text: text},
+		&messagepb.EditMessageRequest{MessageId: 1},
+		&messagepb.EditMessageRequest{MessageId: 1, Text: &messagepb.TextMessage{Content: " "}},
 	)
 	// Bytes the codec refuses: a truncated field, a string with invalid
 	// UTF-8 and a NaN latitude (which does decode, and must be refused).
@@ -178,6 +182,11 @@ var messageRequestTypes = validatefuzz.NewTypes(Rules, []validatefuzz.Type{
 	}},
 	{New: func() validatefuzz.Request { return new(messagepb.MarkReadRequest) }, Accepted: func(t *testing.T, m proto.Message) {
 		validatefuzz.RequireRunes(t, "conversation_id", m.(*messagepb.MarkReadRequest).GetConversationId(), 1, 64)
+	}},
+	{New: func() validatefuzz.Request { return new(messagepb.EditMessageRequest) }, Accepted: func(t *testing.T, m proto.Message) {
+		r := m.(*messagepb.EditMessageRequest)
+		require.NotZero(t, r.GetMessageId())
+		requireText(t, r.GetText())
 	}},
 })
 

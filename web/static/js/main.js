@@ -48,6 +48,10 @@ const conn = new Connection({
 setConnection(conn);
 
 async function onPush(frame) {
+  if (frame.cmd === "change") {
+    conversations.onChange(frame.data);
+    return chat.changed(frame.data);
+  }
   if (frame.cmd !== "message") return;
   const m = frame.data;
   await conversations.onMessage(m);

@@ -41,12 +41,25 @@ export function emit(event, payload) {
 // History is one conversation's loaded messages: contiguous from oldest to
 // newest seq (no gaps: pages are only ever added next to what is there),
 // each message once whatever route it came by (a push, a sync, a page).
+// The conversation's stream numbers messages and changes (edits) together:
+// cursor is the last seq applied of either, what catching up starts after.
 export class History {
   constructor() {
     this.bySeq = new Map();
     this.oldest = 0; // 0: nothing loaded
-    this.newest = 0;
+    this.newest = 0; // the newest message's seq
+    this.cursor = 0; // the last entry applied, a message or a change
     this.complete = false; // the oldest the caller may see is loaded
+  }
+
+  // change applies a change: the message it carries replaces the copy
+  // with the same seq, if loaded. It returns that message, or null.
+  change(c) {
+    this.cursor = Math.max(this.cursor, Number(c.seq));
+    const seq = Number(c.message.seq);
+    if (!this.bySeq.has(seq)) return null;
+    this.bySeq.set(seq, c.message);
+    return c.message;
   }
 
   // add merges messages (any order, repeats allowed); it returns the ones
@@ -60,6 +73,7 @@ export class History {
       added.push(m);
       this.oldest = this.oldest === 0 ? seq : Math.min(this.oldest, seq);
       this.newest = Math.max(this.newest, seq);
+      this.cursor = Math.max(this.cursor, seq);
     }
     return added;
   }

@@ -14,8 +14,8 @@
 //     response as protobuf JSON.
 //   - "error": data {"code": gRPC code, "message": …} answers a frame that
 //     failed.
-//   - pushes: "message" (data a message.Message), "broadcast" (data the
-//     bytes, base64).
+//   - pushes: "message" (data a message.Message), "change" (data a
+//     message.MessageChange: an edit), "broadcast" (data the bytes, base64).
 package ws
 
 import (
@@ -53,7 +53,8 @@ import (
 // Frame commands of the WebSocket edge beside the gateway's.
 const (
 	CmdAuth    = "auth"
-	CmdMessage = "message" // the message module's push
+	CmdMessage = "message" // the message module's push of a message
+	CmdChange  = "change"  // and of a change to one
 )
 
 // Config tunes the edge.
@@ -365,6 +366,8 @@ func encode(f *gatewaypb.SendMessageResponse) ([]byte, error) {
 		out.Data = f.GetData()
 	case cmd == CmdMessage:
 		out.Data, err = toJSON(&messagepb.Message{}, f.GetData())
+	case cmd == CmdChange:
+		out.Data, err = toJSON(&messagepb.MessageChange{}, f.GetData())
 	case cmd == hub.CmdError:
 		st := &spb.Status{}
 		if err = proto.Unmarshal(f.GetData(), st); err == nil {

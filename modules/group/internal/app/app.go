@@ -299,6 +299,20 @@ func (s *Service) Members(ctx context.Context, callerID, groupID uint64, page pa
 	return ordered, uint64(g.MemberCount), nil
 }
 
+// JoinedSince lists the members who joined the live group at or after
+// since, in join order, with when (at most limit).
+func (s *Service) JoinedSince(ctx context.Context, groupID uint64, since time.Time, limit int) (userIDs []uint64, joinedAt []time.Time, err error) {
+	rows, err := s.q.JoinedSince(ctx, db.JoinedSinceParams{GroupID: groupID, Since: since, RowLimit: int64(limit)})
+	if err != nil {
+		return nil, nil, fmt.Errorf("joined since: %w", err)
+	}
+	userIDs, joinedAt = make([]uint64, len(rows)), make([]time.Time, len(rows))
+	for i, r := range rows {
+		userIDs[i], joinedAt[i] = r.UserID, r.JoinedAt
+	}
+	return userIDs, joinedAt, nil
+}
+
 // JoinedAt is when userID joined the live group groupID; false when it is
 // not a member.
 func (s *Service) JoinedAt(ctx context.Context, groupID, userID uint64) (time.Time, bool, error) {

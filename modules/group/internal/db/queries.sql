@@ -97,3 +97,12 @@ SELECT EXISTS (SELECT 1 FROM groups.kicks WHERE group_id = @group_id AND user_id
 
 -- name: ClearKick :exec
 DELETE FROM groups.kicks WHERE group_id = @group_id AND user_id = @user_id;
+
+-- The members who joined the live group at or after since, and when (the
+-- join order index serves it).
+-- name: JoinedSince :many
+SELECT m.user_id, m.joined_at FROM groups.members m
+JOIN groups.groups g ON g.id = m.group_id AND g.deleted_at IS NULL
+WHERE m.group_id = @group_id AND m.joined_at >= @since
+ORDER BY m.joined_at, m.user_id
+LIMIT @row_limit::bigint;

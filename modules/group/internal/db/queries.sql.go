@@ -255,6 +255,47 @@ func (q *Queries) JoinedAt(ctx context.Context, arg JoinedAtParams) (time.Time, 
 	return joined_at, err
 }
 
+const joinedSince = `-- name: JoinedSince :many
+SELECT m.user_id, m.joined_at FROM groups.members m
+JOIN groups.groups g ON g.id = m.group_id AND g.deleted_at IS NULL
+WHERE m.group_id = $1 AND m.joined_at >= $2
+ORDER BY m.joined_at, m.user_id
+LIMIT $3::bigint
+`
+
+type JoinedSinceParams struct {
+	GroupID  uint64
+	Since    time.Time
+	RowLimit int64
+}
+
+type JoinedSinceRow struct {
+	UserID   uint64
+	JoinedAt time.Time
+}
+
+// The members who joined the live group at or after since, and when (the
+// join order index serves it).
+func (q *Queries) JoinedSince(ctx context.Context, arg JoinedSinceParams) ([]JoinedSinceRow, error) {
+	rows, err := q.db.Query(ctx, joinedSince, arg.GroupID, arg.Since, arg.RowLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []JoinedSinceRow
+	for rows.Next() {
+		var i JoinedSinceRow
+		if err := rows.Scan(&i.UserID, &i.JoinedAt); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listGroups = `-- name: ListGroups :many
 SELECT id, name, name_folded, introduction, avatar_url, extra, owner_id, member_count, created_at, updated_at, deleted_at FROM groups.groups
 WHERE deleted_at IS NULL

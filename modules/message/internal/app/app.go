@@ -30,6 +30,9 @@ type Config struct {
 	// SendRate and SendBurst bound each user's sends (per node).
 	SendRate  float64
 	SendBurst int
+	// EditWindow is how long after sending a text its sender may edit it;
+	// 0 means no limit.
+	EditWindow time.Duration
 	// KeyCleanupInterval is how often expired idempotency keys are deleted;
 	// 0 means an hour.
 	KeyCleanupInterval time.Duration
@@ -64,13 +67,14 @@ type Service struct {
 	links   *media.Links
 	limiter *ratelimit.Keyed[uint64] // sends per user
 	cfg     Config
+	log     zerolog.Logger
 	// convLocks serialise commit-then-publish per conversation (striped),
 	// so pushes leave in seq order. The database serialises the commits
 	// anyway, through the conversation row's lock.
 	convLocks [256]sync.Mutex
 }
 
-func New(pool *pgxpool.Pool, users Users, groups Groups, b bus.Bus, links *media.Links, cfg Config) *Service {
+func New(pool *pgxpool.Pool, users Users, groups Groups, b bus.Bus, links *media.Links, cfg Config, log zerolog.Logger) *Service {
 	if cfg.SendRate <= 0 {
 		cfg.SendRate = 20
 	}
@@ -82,7 +86,7 @@ func New(pool *pgxpool.Pool, users Users, groups Groups, b bus.Bus, links *media
 	}
 	return &Service{
 		pool: pool, q: db.New(pool), users: users, groups: groups, bus: b, links: links,
-		limiter: ratelimit.New[uint64](cfg.SendRate, cfg.SendBurst), cfg: cfg,
+		limiter: ratelimit.New[uint64](cfg.SendRate, cfg.SendBurst), cfg: cfg, log: log,
 	}
 }
 
@@ -274,11 +278,12 @@ func storedMessage(r db.StoreMessageRow) db.MessagesMessage {
 		FromUserID: uint64(r.FromUserID), ToUserID: uint64(r.ToUserID), ToGroupID: uint64(r.ToGroupID),
 		Type: r.Type, Body: r.Body, AtUserIds: atUsers, CreatedAt: r.CreatedAt,
 		ReplyToID: uint64(r.ReplyToID), ReplyFromUserID: uint64(r.ReplyFromUserID), ReplyType: r.ReplyType, ReplyPreview: r.ReplyPreview,
+		EditedAt: r.EditedAt, EditCount: r.EditCount,
 	}
 }
 
 // Run deletes expired idempotency keys every KeyCleanupInterval until ctx ends.
-func (s *Service) Run(ctx context.Context, log zerolog.Logger) {
+func (s *Service) Run(ctx context.Context) {
 	ticker := time.NewTicker(s.cfg.KeyCleanupInterval)
 	defer ticker.Stop()
 	for {
@@ -287,7 +292,7 @@ func (s *Service) Run(ctx context.Context, log zerolog.Logger) {
 			return
 		case <-ticker.C:
 			if err := s.q.DeleteExpiredIdempotencyKeys(ctx); err != nil {
-				log.Warn().Err(err).Msg("deleting expired idempotency keys failed; retrying later")
+				s.log.Warn().Err(err).Msg("deleting expired idempotency keys failed; retrying later")
 			}
 		}
 	}
@@ -336,6 +341,9 @@ func (s *Service) toProto(m db.MessagesMessage) (*messagepb.Message, error) {
 		Type:           messagepb.MESSAGE_TYPE(m.Type),
 		CreatedAt:      timestamppb.New(m.CreatedAt),
 		AtUserId:       m.AtUserIds,
+	}
+	if m.EditedAt != nil {
+		pb.EditedAt, pb.EditCount = timestamppb.New(*m.EditedAt), uint32(m.EditCount)
 	}
 	if m.ReplyToID != 0 {
 		pb.ReplyTo = &messagepb.MessageReply{

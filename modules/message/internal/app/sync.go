@@ -66,26 +66,54 @@ func (s *Service) firstSeqs(ctx context.Context, conversationIDs []string, since
 	return out, nil
 }
 
-// Sync returns up to limit messages after afterSeq in seq order, and whether
-// more follow; a group member's start where it joined.
-func (s *Service) Sync(ctx context.Context, userID uint64, conversationID string, afterSeq, limit uint64) ([]*messagepb.Message, bool, error) {
+// Sync returns the conversation's stream after afterSeq: up to limit
+// entries — messages, and changes to messages (with the message as it is
+// now) — each list in seq order, and whether more entries follow. A group
+// member's stream starts where it joined; changes to messages from before
+// are not in it.
+func (s *Service) Sync(ctx context.Context, userID uint64, conversationID string, afterSeq, limit uint64) ([]*messagepb.Message, []*messagepb.MessageChange, bool, error) {
 	conv, firstSeq, err := s.authorize(ctx, userID, conversationID)
 	if err != nil {
-		return nil, false, err
+		return nil, nil, false, err
 	}
-	afterSeq = max(afterSeq, firstSeq-1)
+	afterSeq = min(max(afterSeq, firstSeq-1), 1<<62)
 	limit = syncLimit(limit)
 	rows, err := s.q.MessagesAfter(ctx, db.MessagesAfterParams{
-		ConversationID: conv.ID(), AfterSeq: min(afterSeq, 1<<62), RowLimit: int64(limit) + 1,
+		ConversationID: conv.ID(), AfterSeq: afterSeq, RowLimit: int64(limit) + 1,
 	})
 	if err != nil {
-		return nil, false, fmt.Errorf("sync %s: %w", conv.ID(), err)
+		return nil, nil, false, fmt.Errorf("sync %s: %w", conv.ID(), err)
 	}
-	more := len(rows) > int(limit)
-	if more {
-		rows = rows[:limit]
+	changed, err := s.q.ChangesAfter(ctx, db.ChangesAfterParams{
+		ConversationID: conv.ID(), AfterSeq: afterSeq, FirstSeq: firstSeq, RowLimit: int64(limit) + 1,
+	})
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("sync %s changes: %w", conv.ID(), err)
 	}
-	return s.page(rows, more)
+	// The page is the first limit entries of both, merged by seq.
+	var (
+		page    []db.MessagesMessage
+		changes []*messagepb.MessageChange
+		n, i, j int
+	)
+	for n < int(limit) && (i < len(rows) || j < len(changed)) {
+		if j == len(changed) || (i < len(rows) && rows[i].Seq < changed[j].Seq) {
+			page = append(page, rows[i])
+			i++
+		} else {
+			c := changed[j]
+			m, err := s.toProto(c.MessagesMessage)
+			if err != nil {
+				return nil, nil, false, err
+			}
+			changes = append(changes, &messagepb.MessageChange{Seq: c.Seq, Kind: messagepb.ChangeKind(c.Kind), Message: m, ActorId: c.ActorID})
+			j++
+		}
+		n++
+	}
+	more := i < len(rows) || j < len(changed)
+	msgs, _, err := s.page(page, more)
+	return msgs, changes, more, err
 }
 
 // SyncBefore returns the up to limit messages just before beforeSeq, in seq
@@ -211,7 +239,8 @@ func (s *Service) Conversations(ctx context.Context, userID uint64) ([]*messagep
 	}
 
 	out := make([]*messagepb.Conversation, 0, len(rows)+len(groups))
-	for _, r := range rows {
+	readSeqs := make([]int64, len(rows))
+	for i, r := range rows {
 		c := r.MessagesConversation
 		first := uint64(1)
 		if c.GroupID != 0 {
@@ -223,7 +252,25 @@ func (s *Service) Conversations(ctx context.Context, userID uint64) ([]*messagep
 			// What came before the caller joined counts as read.
 			ReadSeq: min(max(uint64(r.ReadSeq), first-1), c.LastSeq),
 		}
-		pb.UnreadCount = pb.LastSeq - pb.ReadSeq
+		readSeqs[i] = int64(pb.ReadSeq)
+		out = append(out, pb)
+	}
+	// Entries after read_seq that are changes (edits) are not unread messages.
+	changes, err := s.q.ChangesSince(ctx, db.ChangesSinceParams{ConversationIds: convIDs, AfterSeqs: readSeqs})
+	if err != nil {
+		return nil, fmt.Errorf("list conversations: %w", err)
+	}
+	changesAfterRead := make(map[string]uint64, len(changes))
+	for _, c := range changes {
+		changesAfterRead[c.ConversationID] = uint64(c.Changes)
+	}
+	for i, r := range rows {
+		c, pb := r.MessagesConversation, out[i]
+		first := uint64(1)
+		if c.GroupID != 0 {
+			first = firstSeq[c.ID]
+		}
+		pb.UnreadCount = pb.LastSeq - pb.ReadSeq - changesAfterRead[c.ID]
 		if c.GroupID != 0 {
 			pb.PeerGroup = groupByID[c.GroupID]
 			delete(groupByID, c.GroupID)
@@ -235,7 +282,6 @@ func (s *Service) Conversations(ctx context.Context, userID uint64) ([]*messagep
 				return nil, err
 			}
 		}
-		out = append(out, pb)
 	}
 	// Groups without a message yet come last, by id; groups whose
 	// conversation fell beyond the limit stay out.

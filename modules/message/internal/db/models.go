@@ -8,14 +8,24 @@ import (
 	"time"
 )
 
+type MessagesChange struct {
+	ConversationID string
+	Seq            uint64
+	MessageID      uint64
+	Kind           int16
+	ActorID        uint64
+	CreatedAt      time.Time
+}
+
 type MessagesConversation struct {
-	ID            string
-	UserA         uint64
-	UserB         uint64
-	GroupID       uint64
-	LastSeq       uint64
-	LastMessageAt time.Time
-	CreatedAt     time.Time
+	ID             string
+	UserA          uint64
+	UserB          uint64
+	GroupID        uint64
+	LastSeq        uint64
+	LastMessageAt  time.Time
+	CreatedAt      time.Time
+	LastMessageSeq uint64
 }
 
 type MessagesIdempotencyKey struct {
@@ -40,6 +50,8 @@ type MessagesMessage struct {
 	ReplyFromUserID uint64
 	ReplyType       int16
 	ReplyPreview    string
+	EditedAt        *time.Time
+	EditCount       int32
 }
 
 type MessagesRead struct {

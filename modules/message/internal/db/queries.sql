@@ -24,10 +24,11 @@ DELETE FROM messages.idempotency_keys WHERE created_at < now() - interval '24 ho
 -- and marks it read by its sender.
 -- name: StoreMessage :one
 WITH seq AS (
-    INSERT INTO messages.conversations (id, user_a, user_b, group_id, last_seq)
-    VALUES (@conversation_id, @user_a, @user_b, @group_id, 1)
+    INSERT INTO messages.conversations (id, user_a, user_b, group_id, last_seq, last_message_seq)
+    VALUES (@conversation_id, @user_a, @user_b, @group_id, 1, 1)
     ON CONFLICT (id) DO UPDATE
-    SET last_seq = messages.conversations.last_seq + 1, last_message_at = now()
+    SET last_seq = messages.conversations.last_seq + 1, last_message_seq = messages.conversations.last_seq + 1,
+        last_message_at = now()
     RETURNING last_seq
 ), stored AS (
     INSERT INTO messages.messages (conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids,
@@ -83,8 +84,51 @@ LIMIT @row_limit::bigint;
 
 -- name: LastMessages :many
 SELECT m.* FROM messages.messages m
-JOIN messages.conversations c ON c.id = m.conversation_id AND m.seq = c.last_seq
+JOIN messages.conversations c ON c.id = m.conversation_id AND m.seq = c.last_message_seq
 WHERE c.id = ANY(@conversation_ids::text[]);
+
+-- A message by id, locked for a change to it.
+-- name: LockMessage :one
+SELECT * FROM messages.messages WHERE id = @id FOR UPDATE;
+
+-- name: GetMessage :one
+SELECT * FROM messages.messages WHERE id = @id;
+
+-- The conversation's next seq, for a change entry.
+-- name: NextSeq :one
+UPDATE messages.conversations SET last_seq = last_seq + 1 WHERE id = @id RETURNING last_seq;
+
+-- name: EditMessage :one
+UPDATE messages.messages SET body = @body, edited_at = now(), edit_count = edit_count + 1
+WHERE id = @id
+RETURNING *;
+
+-- name: AddChange :exec
+INSERT INTO messages.changes (conversation_id, seq, message_id, kind, actor_id)
+VALUES (@conversation_id, @seq, @message_id, @kind, @actor_id);
+
+-- Change entries after after_seq, from first_seq on, in seq order, with
+-- the changed message as it is now; a change of a message from before
+-- first_seq (before a member joined) is not the caller's.
+-- name: ChangesAfter :many
+SELECT ch.seq, ch.kind, ch.actor_id, sqlc.embed(m)
+FROM messages.changes ch
+JOIN messages.messages m ON m.id = ch.message_id
+WHERE ch.conversation_id = @conversation_id AND ch.seq > @after_seq AND ch.seq >= @first_seq AND m.seq >= @first_seq
+ORDER BY ch.seq
+LIMIT @row_limit::bigint;
+
+-- How many change entries each conversation has after seq_after[i]: they
+-- are not unread messages.
+-- name: ChangesSince :many
+WITH since AS (
+    SELECT (@conversation_ids::text[])[i] AS conversation_id, (@after_seqs::bigint[])[i] AS after_seq
+    FROM generate_subscripts(@conversation_ids::text[], 1) AS i
+)
+SELECT s.conversation_id::text AS conversation_id, count(ch.seq) AS changes
+FROM since s
+JOIN messages.changes ch ON ch.conversation_id = s.conversation_id AND ch.seq > s.after_seq
+GROUP BY s.conversation_id;
 
 -- name: ExistingConversations :many
 SELECT id FROM messages.conversations WHERE id = ANY(@ids::text[]);

@@ -10,6 +10,144 @@ import (
 	"time"
 )
 
+const addChange = `-- name: AddChange :exec
+INSERT INTO messages.changes (conversation_id, seq, message_id, kind, actor_id)
+VALUES ($1, $2, $3, $4, $5)
+`
+
+type AddChangeParams struct {
+	ConversationID string
+	Seq            uint64
+	MessageID      uint64
+	Kind           int16
+	ActorID        uint64
+}
+
+func (q *Queries) AddChange(ctx context.Context, arg AddChangeParams) error {
+	_, err := q.db.Exec(ctx, addChange,
+		arg.ConversationID,
+		arg.Seq,
+		arg.MessageID,
+		arg.Kind,
+		arg.ActorID,
+	)
+	return err
+}
+
+const changesAfter = `-- name: ChangesAfter :many
+SELECT ch.seq, ch.kind, ch.actor_id, m.id, m.conversation_id, m.seq, m.from_user_id, m.to_user_id, m.to_group_id, m.type, m.body, m.at_user_ids, m.created_at, m.reply_to_id, m.reply_from_user_id, m.reply_type, m.reply_preview, m.edited_at, m.edit_count
+FROM messages.changes ch
+JOIN messages.messages m ON m.id = ch.message_id
+WHERE ch.conversation_id = $1 AND ch.seq > $2 AND ch.seq >= $3 AND m.seq >= $3
+ORDER BY ch.seq
+LIMIT $4::bigint
+`
+
+type ChangesAfterParams struct {
+	ConversationID string
+	AfterSeq       uint64
+	FirstSeq       uint64
+	RowLimit       int64
+}
+
+type ChangesAfterRow struct {
+	Seq             uint64
+	Kind            int16
+	ActorID         uint64
+	MessagesMessage MessagesMessage
+}
+
+// Change entries after after_seq, from first_seq on, in seq order, with
+// the changed message as it is now; a change of a message from before
+// first_seq (before a member joined) is not the caller's.
+func (q *Queries) ChangesAfter(ctx context.Context, arg ChangesAfterParams) ([]ChangesAfterRow, error) {
+	rows, err := q.db.Query(ctx, changesAfter,
+		arg.ConversationID,
+		arg.AfterSeq,
+		arg.FirstSeq,
+		arg.RowLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ChangesAfterRow
+	for rows.Next() {
+		var i ChangesAfterRow
+		if err := rows.Scan(
+			&i.Seq,
+			&i.Kind,
+			&i.ActorID,
+			&i.MessagesMessage.ID,
+			&i.MessagesMessage.ConversationID,
+			&i.MessagesMessage.Seq,
+			&i.MessagesMessage.FromUserID,
+			&i.MessagesMessage.ToUserID,
+			&i.MessagesMessage.ToGroupID,
+			&i.MessagesMessage.Type,
+			&i.MessagesMessage.Body,
+			&i.MessagesMessage.AtUserIds,
+			&i.MessagesMessage.CreatedAt,
+			&i.MessagesMessage.ReplyToID,
+			&i.MessagesMessage.ReplyFromUserID,
+			&i.MessagesMessage.ReplyType,
+			&i.MessagesMessage.ReplyPreview,
+			&i.MessagesMessage.EditedAt,
+			&i.MessagesMessage.EditCount,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const changesSince = `-- name: ChangesSince :many
+WITH since AS (
+    SELECT ($1::text[])[i] AS conversation_id, ($2::bigint[])[i] AS after_seq
+    FROM generate_subscripts($1::text[], 1) AS i
+)
+SELECT s.conversation_id::text AS conversation_id, count(ch.seq) AS changes
+FROM since s
+JOIN messages.changes ch ON ch.conversation_id = s.conversation_id AND ch.seq > s.after_seq
+GROUP BY s.conversation_id
+`
+
+type ChangesSinceParams struct {
+	ConversationIds []string
+	AfterSeqs       []int64
+}
+
+type ChangesSinceRow struct {
+	ConversationID string
+	Changes        int64
+}
+
+// How many change entries each conversation has after seq_after[i]: they
+// are not unread messages.
+func (q *Queries) ChangesSince(ctx context.Context, arg ChangesSinceParams) ([]ChangesSinceRow, error) {
+	rows, err := q.db.Query(ctx, changesSince, arg.ConversationIds, arg.AfterSeqs)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ChangesSinceRow
+	for rows.Next() {
+		var i ChangesSinceRow
+		if err := rows.Scan(&i.ConversationID, &i.Changes); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const claimIdempotencyKey = `-- name: ClaimIdempotencyKey :one
 INSERT INTO messages.idempotency_keys (sender_id, key)
 VALUES ($1, $2)
@@ -35,7 +173,7 @@ func (q *Queries) ClaimIdempotencyKey(ctx context.Context, arg ClaimIdempotencyK
 }
 
 const conversationsOf = `-- name: ConversationsOf :many
-SELECT c.id, c.user_a, c.user_b, c.group_id, c.last_seq, c.last_message_at, c.created_at, coalesce(r.read_seq, 0)::bigint AS read_seq
+SELECT c.id, c.user_a, c.user_b, c.group_id, c.last_seq, c.last_message_at, c.created_at, c.last_message_seq, coalesce(r.read_seq, 0)::bigint AS read_seq
 FROM messages.conversations c
 LEFT JOIN messages.reads r ON r.conversation_id = c.id AND r.user_id = $1
 WHERE c.user_a = $1 OR c.user_b = $1 OR c.group_id = ANY($2::bigint[])
@@ -71,6 +209,7 @@ func (q *Queries) ConversationsOf(ctx context.Context, arg ConversationsOfParams
 			&i.MessagesConversation.LastSeq,
 			&i.MessagesConversation.LastMessageAt,
 			&i.MessagesConversation.CreatedAt,
+			&i.MessagesConversation.LastMessageSeq,
 			&i.ReadSeq,
 		); err != nil {
 			return nil, err
@@ -90,6 +229,41 @@ DELETE FROM messages.idempotency_keys WHERE created_at < now() - interval '24 ho
 func (q *Queries) DeleteExpiredIdempotencyKeys(ctx context.Context) error {
 	_, err := q.db.Exec(ctx, deleteExpiredIdempotencyKeys)
 	return err
+}
+
+const editMessage = `-- name: EditMessage :one
+UPDATE messages.messages SET body = $1, edited_at = now(), edit_count = edit_count + 1
+WHERE id = $2
+RETURNING id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count
+`
+
+type EditMessageParams struct {
+	Body []byte
+	ID   uint64
+}
+
+func (q *Queries) EditMessage(ctx context.Context, arg EditMessageParams) (MessagesMessage, error) {
+	row := q.db.QueryRow(ctx, editMessage, arg.Body, arg.ID)
+	var i MessagesMessage
+	err := row.Scan(
+		&i.ID,
+		&i.ConversationID,
+		&i.Seq,
+		&i.FromUserID,
+		&i.ToUserID,
+		&i.ToGroupID,
+		&i.Type,
+		&i.Body,
+		&i.AtUserIds,
+		&i.CreatedAt,
+		&i.ReplyToID,
+		&i.ReplyFromUserID,
+		&i.ReplyType,
+		&i.ReplyPreview,
+		&i.EditedAt,
+		&i.EditCount,
+	)
+	return i, err
 }
 
 const existingConversations = `-- name: ExistingConversations :many
@@ -170,7 +344,7 @@ func (q *Queries) FirstSeqsSince(ctx context.Context, arg FirstSeqsSinceParams) 
 }
 
 const getConversation = `-- name: GetConversation :one
-SELECT id, user_a, user_b, group_id, last_seq, last_message_at, created_at FROM messages.conversations WHERE id = $1
+SELECT id, user_a, user_b, group_id, last_seq, last_message_at, created_at, last_message_seq FROM messages.conversations WHERE id = $1
 `
 
 func (q *Queries) GetConversation(ctx context.Context, id string) (MessagesConversation, error) {
@@ -184,6 +358,35 @@ func (q *Queries) GetConversation(ctx context.Context, id string) (MessagesConve
 		&i.LastSeq,
 		&i.LastMessageAt,
 		&i.CreatedAt,
+		&i.LastMessageSeq,
+	)
+	return i, err
+}
+
+const getMessage = `-- name: GetMessage :one
+SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count FROM messages.messages WHERE id = $1
+`
+
+func (q *Queries) GetMessage(ctx context.Context, id uint64) (MessagesMessage, error) {
+	row := q.db.QueryRow(ctx, getMessage, id)
+	var i MessagesMessage
+	err := row.Scan(
+		&i.ID,
+		&i.ConversationID,
+		&i.Seq,
+		&i.FromUserID,
+		&i.ToUserID,
+		&i.ToGroupID,
+		&i.Type,
+		&i.Body,
+		&i.AtUserIds,
+		&i.CreatedAt,
+		&i.ReplyToID,
+		&i.ReplyFromUserID,
+		&i.ReplyType,
+		&i.ReplyPreview,
+		&i.EditedAt,
+		&i.EditCount,
 	)
 	return i, err
 }
@@ -205,8 +408,8 @@ func (q *Queries) IdempotentMessageID(ctx context.Context, arg IdempotentMessage
 }
 
 const lastMessages = `-- name: LastMessages :many
-SELECT m.id, m.conversation_id, m.seq, m.from_user_id, m.to_user_id, m.to_group_id, m.type, m.body, m.at_user_ids, m.created_at, m.reply_to_id, m.reply_from_user_id, m.reply_type, m.reply_preview FROM messages.messages m
-JOIN messages.conversations c ON c.id = m.conversation_id AND m.seq = c.last_seq
+SELECT m.id, m.conversation_id, m.seq, m.from_user_id, m.to_user_id, m.to_group_id, m.type, m.body, m.at_user_ids, m.created_at, m.reply_to_id, m.reply_from_user_id, m.reply_type, m.reply_preview, m.edited_at, m.edit_count FROM messages.messages m
+JOIN messages.conversations c ON c.id = m.conversation_id AND m.seq = c.last_message_seq
 WHERE c.id = ANY($1::text[])
 `
 
@@ -234,6 +437,8 @@ func (q *Queries) LastMessages(ctx context.Context, conversationIds []string) ([
 			&i.ReplyFromUserID,
 			&i.ReplyType,
 			&i.ReplyPreview,
+			&i.EditedAt,
+			&i.EditCount,
 		); err != nil {
 			return nil, err
 		}
@@ -243,6 +448,35 @@ func (q *Queries) LastMessages(ctx context.Context, conversationIds []string) ([
 		return nil, err
 	}
 	return items, nil
+}
+
+const lockMessage = `-- name: LockMessage :one
+SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count FROM messages.messages WHERE id = $1 FOR UPDATE
+`
+
+// A message by id, locked for a change to it.
+func (q *Queries) LockMessage(ctx context.Context, id uint64) (MessagesMessage, error) {
+	row := q.db.QueryRow(ctx, lockMessage, id)
+	var i MessagesMessage
+	err := row.Scan(
+		&i.ID,
+		&i.ConversationID,
+		&i.Seq,
+		&i.FromUserID,
+		&i.ToUserID,
+		&i.ToGroupID,
+		&i.Type,
+		&i.Body,
+		&i.AtUserIds,
+		&i.CreatedAt,
+		&i.ReplyToID,
+		&i.ReplyFromUserID,
+		&i.ReplyType,
+		&i.ReplyPreview,
+		&i.EditedAt,
+		&i.EditCount,
+	)
+	return i, err
 }
 
 const markRead = `-- name: MarkRead :exec
@@ -264,7 +498,7 @@ func (q *Queries) MarkRead(ctx context.Context, arg MarkReadParams) error {
 }
 
 const messagesAfter = `-- name: MessagesAfter :many
-SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview FROM messages.messages
+SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count FROM messages.messages
 WHERE conversation_id = $1 AND seq > $2
 ORDER BY seq
 LIMIT $3::bigint
@@ -300,6 +534,8 @@ func (q *Queries) MessagesAfter(ctx context.Context, arg MessagesAfterParams) ([
 			&i.ReplyFromUserID,
 			&i.ReplyType,
 			&i.ReplyPreview,
+			&i.EditedAt,
+			&i.EditCount,
 		); err != nil {
 			return nil, err
 		}
@@ -312,7 +548,7 @@ func (q *Queries) MessagesAfter(ctx context.Context, arg MessagesAfterParams) ([
 }
 
 const messagesBefore = `-- name: MessagesBefore :many
-SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview FROM messages.messages
+SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count FROM messages.messages
 WHERE conversation_id = $1 AND seq < $2 AND seq >= $3
 ORDER BY seq DESC
 LIMIT $4::bigint
@@ -356,6 +592,8 @@ func (q *Queries) MessagesBefore(ctx context.Context, arg MessagesBeforeParams) 
 			&i.ReplyFromUserID,
 			&i.ReplyType,
 			&i.ReplyPreview,
+			&i.EditedAt,
+			&i.EditCount,
 		); err != nil {
 			return nil, err
 		}
@@ -365,6 +603,18 @@ func (q *Queries) MessagesBefore(ctx context.Context, arg MessagesBeforeParams) 
 		return nil, err
 	}
 	return items, nil
+}
+
+const nextSeq = `-- name: NextSeq :one
+UPDATE messages.conversations SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq
+`
+
+// The conversation's next seq, for a change entry.
+func (q *Queries) NextSeq(ctx context.Context, id string) (uint64, error) {
+	row := q.db.QueryRow(ctx, nextSeq, id)
+	var last_seq uint64
+	err := row.Scan(&last_seq)
+	return last_seq, err
 }
 
 const setIdempotentMessageID = `-- name: SetIdempotentMessageID :exec
@@ -384,10 +634,11 @@ func (q *Queries) SetIdempotentMessageID(ctx context.Context, arg SetIdempotentM
 
 const storeMessage = `-- name: StoreMessage :one
 WITH seq AS (
-    INSERT INTO messages.conversations (id, user_a, user_b, group_id, last_seq)
-    VALUES ($1, $2, $3, $4, 1)
+    INSERT INTO messages.conversations (id, user_a, user_b, group_id, last_seq, last_message_seq)
+    VALUES ($1, $2, $3, $4, 1, 1)
     ON CONFLICT (id) DO UPDATE
-    SET last_seq = messages.conversations.last_seq + 1, last_message_at = now()
+    SET last_seq = messages.conversations.last_seq + 1, last_message_seq = messages.conversations.last_seq + 1,
+        last_message_at = now()
     RETURNING last_seq
 ), stored AS (
     INSERT INTO messages.messages (conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids,
@@ -395,14 +646,14 @@ WITH seq AS (
     SELECT $1, seq.last_seq, $5, $6, $7, $8, $9, $10,
            $11, $12, $13, $14
     FROM seq
-    RETURNING id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview
+    RETURNING id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count
 ), read_by_sender AS (
     INSERT INTO messages.reads (user_id, conversation_id, read_seq)
     SELECT $5, $1, seq.last_seq FROM seq
     ON CONFLICT (user_id, conversation_id) DO UPDATE
     SET read_seq = greatest(messages.reads.read_seq, excluded.read_seq)
 )
-SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview FROM stored
+SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count FROM stored
 `
 
 type StoreMessageParams struct {
@@ -437,6 +688,8 @@ type StoreMessageRow struct {
 	ReplyFromUserID int64
 	ReplyType       int16
 	ReplyPreview    string
+	EditedAt        *time.Time
+	EditCount       int32
 }
 
 // Stores a message in one statement (so one round trip, atomic on its own):
@@ -476,12 +729,14 @@ func (q *Queries) StoreMessage(ctx context.Context, arg StoreMessageParams) (Sto
 		&i.ReplyFromUserID,
 		&i.ReplyType,
 		&i.ReplyPreview,
+		&i.EditedAt,
+		&i.EditCount,
 	)
 	return i, err
 }
 
 const visibleMessage = `-- name: VisibleMessage :one
-SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview FROM messages.messages
+SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count FROM messages.messages
 WHERE id = $1 AND conversation_id = $2 AND seq >= $3
 `
 
@@ -511,6 +766,8 @@ func (q *Queries) VisibleMessage(ctx context.Context, arg VisibleMessageParams) 
 		&i.ReplyFromUserID,
 		&i.ReplyType,
 		&i.ReplyPreview,
+		&i.EditedAt,
+		&i.EditCount,
 	)
 	return i, err
 }

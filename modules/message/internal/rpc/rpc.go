@@ -210,18 +210,31 @@ func (s *Server) SyncMessages(ctx context.Context, req *messagepb.SyncMessagesRe
 		return nil, err
 	}
 	var (
-		msgs []*messagepb.Message
-		more bool
+		msgs    []*messagepb.Message
+		changes []*messagepb.MessageChange
+		more    bool
 	)
 	if req.GetBeforeSeq() != 0 { // the rule refuses it beside after_seq
 		msgs, more, err = s.svc.SyncBefore(ctx, caller.UserID, req.GetConversationId(), req.GetBeforeSeq(), req.GetLimit())
 	} else {
-		msgs, more, err = s.svc.Sync(ctx, caller.UserID, req.GetConversationId(), req.GetAfterSeq(), req.GetLimit())
+		msgs, changes, more, err = s.svc.Sync(ctx, caller.UserID, req.GetConversationId(), req.GetAfterSeq(), req.GetLimit())
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &messagepb.SyncMessagesResponse{Message: msgs, HasMore: more}, nil
+	return &messagepb.SyncMessagesResponse{Message: msgs, Changes: changes, HasMore: more}, nil
+}
+
+func (s *Server) EditMessage(ctx context.Context, req *messagepb.EditMessageRequest) (*messagepb.EditMessageResponse, error) {
+	caller, err := auth.Caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.svc.Edit(ctx, caller.UserID, req.GetMessageId(), req.GetText())
+	if err != nil {
+		return nil, err
+	}
+	return &messagepb.EditMessageResponse{Message: m}, nil
 }
 
 func (s *Server) MarkRead(ctx context.Context, req *messagepb.MarkReadRequest) (*messagepb.MarkReadResponse, error) {

@@ -88,8 +88,9 @@ export async function catchUp(id) {
   const h = history(id);
   if (h.newest === 0) return loadOlder(id);
   for (let page = 0; page < CATCH_UP_PAGES; page++) {
-    const resp = await call(M("SyncMessages"), { conversation_id: id, after_seq: String(h.newest), limit: 200 });
+    const resp = await call(M("SyncMessages"), { conversation_id: id, after_seq: String(h.cursor), limit: 200 });
     h.add(resp.message || []);
+    for (const c of resp.changes || []) h.change(c);
     if (!resp.has_more) return true;
   }
   state.histories.set(id, new History());
@@ -131,9 +132,7 @@ async function append(id) {
   const mine = ++generation;
   const nodes = [];
   let { day } = drawn;
-  for (let seq = drawn.newest + 1; seq <= h.newest; seq++) {
-    const m = h.bySeq.get(seq);
-    if (!m) return render(id);
+  for (const m of h.messages().filter((x) => Number(x.seq) > drawn.newest)) {
     const drawnDay = await dayAndBubble(m, day);
     nodes.push(...drawnDay.nodes);
     day = drawnDay.day;
@@ -149,27 +148,49 @@ async function bubble(m, at) {
   const quoted = m.reply_to ? quote(m.reply_to, (await user(m.reply_to.from_user_id)).nickname) : null;
   const answer = el("button", { type: "button", className: "reply-button", textContent: "Reply", ariaLabel: `Reply to ${from.nickname}` });
   answer.addEventListener("click", () => replyTo(m, from.nickname));
+  let edit = null;
+  if (mine && m.text) {
+    edit = el("button", { type: "button", className: "reply-button", textContent: "Edit", ariaLabel: "Edit this message" });
+    edit.addEventListener("click", () => startEdit(m));
+  }
+  const edited = Number(m.edit_count || 0) > 0
+    ? el("span", { className: "meta edited", textContent: "edited", title: m.edited_at ? `Edited ${fullTime(new Date(m.edited_at))}` : "" })
+    : null;
   const node = el("li", { className: mine ? "bubble mine" : "bubble" },
     mine ? null : el("span", { className: "who", textContent: from.nickname }),
     quoted,
     body(m, { onImage: showImage }),
-    el("span", { className: "foot" }, answer, el("time", { dateTime: m.created_at, title: fullTime(at), textContent: time(at) })));
+    el("span", { className: "foot" }, answer, edit, edited, el("time", { dateTime: m.created_at, title: fullTime(at), textContent: time(at) })));
   node.dataset.seq = m.seq;
   return node;
 }
 
-// replyingTo is the message the next send answers (null: none).
+// replyingTo is the message the next send answers, editing the one the
+// composer edits (null: none). The bar above the composer says which.
 let replyingTo = null;
+let editing = null;
 
 function replyTo(m, senderName) {
+  cancelReply();
   replyingTo = m;
   $("#reply-text").textContent = `Replying to ${senderName}: ${preview(m)}`;
   $("#reply-bar").hidden = false;
   $("#composer-text").focus();
 }
 
+function startEdit(m) {
+  cancelReply();
+  editing = m;
+  $("#reply-text").textContent = "Editing your message";
+  $("#reply-bar").hidden = false;
+  $("#composer-text").value = m.text.content;
+  $("#composer-text").focus();
+}
+
 function cancelReply() {
+  if (editing) $("#composer-text").value = "";
   replyingTo = null;
+  editing = null;
   $("#reply-bar").hidden = true;
 }
 
@@ -195,11 +216,11 @@ function scrollToNewest() {
 export async function markRead(id) {
   const h = history(id);
   const c = state.conversations.get(id);
-  if (!h.newest || !looking(id)) return;
-  if (c && Number(c.read_seq || 0) >= h.newest) return;
-  await call(M("MarkRead"), { conversation_id: id, seq: String(h.newest) });
+  if (!h.cursor || !looking(id)) return;
+  if (c && Number(c.read_seq || 0) >= h.cursor) return;
+  await call(M("MarkRead"), { conversation_id: id, seq: String(h.cursor) });
   if (c) {
-    c.read_seq = String(h.newest);
+    c.read_seq = String(h.cursor);
     c.unread_count = "0";
     emit("conversations");
   }
@@ -211,13 +232,27 @@ export async function received(m) {
   const id = m.conversation_id;
   const h = history(id);
   const before = h.newest;
-  if (h.newest && Number(m.seq) > h.newest + 1) await catchUp(id);
+  if (h.cursor && Number(m.seq) > h.cursor + 1) await catchUp(id);
   history(id).add([m]);
   if (history(id).newest === before || state.open !== id) return;
   const stick = atBottom();
   await append(id);
   if (stick || String(m.from_user_id) === String(state.me.id)) scrollToNewest();
   else $("#jump").hidden = false;
+  await markRead(id);
+}
+
+// changed takes a pushed change (an edit): the message is replaced where it
+// is loaded and drawn; a gap before it is synced first.
+export async function changed(c) {
+  const id = c.message.conversation_id;
+  const h = history(id);
+  if (h.cursor && Number(c.seq) > h.cursor + 1) await catchUp(id);
+  const m = h.change(c);
+  if (m && state.open === id) {
+    const node = list().querySelector(`[data-seq="${CSS.escape(String(m.seq))}"]`);
+    if (node) node.replaceWith(await bubble(m, new Date(m.created_at)));
+  }
   await markRead(id);
 }
 
@@ -248,6 +283,16 @@ export function close() {
 
 // send sends what the composer holds; it is cleared once all of it is sent.
 async function send(form) {
+  if (editing) {
+    const text = form.text.value.trim();
+    if (!text) return;
+    const id = editing.id;
+    await call(M("EditMessage"), { message_id: id, text: { content: text } });
+    editing = null;
+    cancelReply();
+    form.text.value = "";
+    return;
+  }
   const c = state.conversations.get(state.open);
   const to = c.peer_group ? { to_group_id: c.peer_group.id } : { to_user_id: c.peer_user.id };
   const kind = c.peer_group ? "Group" : "User";

@@ -34,6 +34,16 @@ export async function onMessage(m) {
   emit("conversations");
 }
 
+// onChange shows an edit of the conversation's last message in the list.
+export function onChange(change) {
+  const c = state.conversations.get(change.message.conversation_id);
+  if (!c) return;
+  c.last_seq = String(Math.max(Number(c.last_seq || 0), Number(change.seq))); // the stream's, not unread
+  if (c.last_message?.id !== change.message.id) return;
+  c.last_message = change.message;
+  emit("conversations");
+}
+
 function when(m) {
   if (!m?.created_at) return "";
   const at = new Date(m.created_at);

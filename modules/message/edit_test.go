@@ -1,0 +1,276 @@
+package message_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
+
+	"github.com/parley-im/parley/api/gen/messagepb"
+	"github.com/parley-im/parley/internal/parley"
+	"github.com/parley-im/parley/platform/config"
+	"github.com/parley-im/parley/platform/testkit"
+)
+
+func (e *env) edit(ctx context.Context, id uint64, content string) (*messagepb.Message, error) {
+	resp, err := e.msgs.EditMessage(ctx, &messagepb.EditMessageRequest{MessageId: id, Text: &messagepb.TextMessage{Content: content}})
+	return resp.GetMessage(), err
+}
+
+// lastSeq is the conversation's last seq as the database has it.
+func (e *env) lastSeq(t *testing.T, convID string) uint64 {
+	t.Helper()
+	var seq uint64
+	require.NoError(t, e.pool.QueryRow(context.Background(),
+		`SELECT last_seq FROM messages.conversations WHERE id = $1`, convID).Scan(&seq))
+	return seq
+}
+
+// An edit replaces the text and is an entry of the conversation's stream:
+// the next seq, pushed as a change to both users, synced after a cursor
+// older than it, counted as no unread message; the list's last message is
+// the edited one. Editing to the same text changes nothing.
+func TestEditMessage(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	alice, bob := e.newUser(t), e.newUser(t)
+	conv := pairID(alice.id, bob.id)
+	id := e.sendText(t, alice, toUser(bob.id), "helo bob")
+
+	edited, err := e.edit(alice.ctx, id, "hello bob")
+	require.NoError(t, err)
+	require.Equal(t, "hello bob", edited.GetText().GetContent())
+	require.Equal(t, uint32(1), edited.GetEditCount())
+	require.NotNil(t, edited.GetEditedAt())
+	require.Equal(t, uint64(1), edited.GetSeq(), "the message keeps its place")
+	require.Equal(t, uint64(2), e.lastSeq(t, conv), "the edit is the next entry")
+
+	pushed := e.rec.changes(t)
+	require.Len(t, pushed, 1)
+	require.Equal(t, sorted(alice.id, bob.id), pushed[0].userIDs)
+	require.Equal(t, uint64(2), pushed[0].change.GetSeq())
+	require.Equal(t, messagepb.ChangeKind_CHANGE_KIND_EDITED, pushed[0].change.GetKind())
+	require.Equal(t, alice.id, pushed[0].change.GetActorId())
+	requireProtoEqual(t, edited, pushed[0].change.GetMessage())
+
+	fromStart := e.sync(t, bob, conv, 0, 0)
+	require.Equal(t, []uint64{1}, seqs(fromStart.GetMessage()))
+	require.Equal(t, "hello bob", fromStart.GetMessage()[0].GetText().GetContent(), "a message is synced as it is now")
+	require.Len(t, fromStart.GetChanges(), 1)
+	afterMessage := e.sync(t, bob, conv, 1, 0)
+	require.Empty(t, afterMessage.GetMessage())
+	require.Len(t, afterMessage.GetChanges(), 1, "a device whose cursor is the message gets the edit")
+	requireProtoEqual(t, edited, afterMessage.GetChanges()[0].GetMessage())
+	require.Empty(t, e.sync(t, bob, conv, 2, 0).GetChanges())
+
+	c := e.conversationOf(t, bob, conv)
+	require.Equal(t, uint64(2), c.GetLastSeq())
+	require.Equal(t, uint64(1), c.GetUnreadCount(), "an edit is not an unread message")
+	require.Equal(t, "hello bob", c.GetLastMessage().GetText().GetContent())
+	require.NoError(t, e.markRead(bob, conv, 2))
+	require.Zero(t, e.conversationOf(t, bob, conv).GetUnreadCount())
+
+	same, err := e.edit(alice.ctx, id, "hello bob")
+	require.NoError(t, err)
+	requireProtoEqual(t, edited, same)
+	require.Equal(t, uint64(2), e.lastSeq(t, conv), "the same text is no change")
+	require.Len(t, e.rec.changes(t), 1)
+
+	e.sendText(t, bob, toUser(alice.id), "thanks")
+	again, err := e.edit(alice.ctx, id, "hello, bob")
+	require.NoError(t, err)
+	require.Equal(t, uint32(2), again.GetEditCount())
+	page := e.sync(t, alice, conv, 1, 0)
+	require.Equal(t, []uint64{3}, seqs(page.GetMessage()))
+	require.Len(t, page.GetChanges(), 2)
+	require.Equal(t, []uint64{2, 4}, []uint64{page.GetChanges()[0].GetSeq(), page.GetChanges()[1].GetSeq()},
+		"messages and changes share one gap-free stream")
+}
+
+// Only the sender edits, only a text, only within the edit window; to
+// anyone outside the conversation the message does not exist. No refusal
+// writes anything.
+func TestEditRefusals(t *testing.T) {
+	t.Parallel()
+	e := setupWith(t, func(cfg *config.Config, _ *parley.Options) { cfg.EditWindow = time.Second })
+	alice, bob, carol := e.newUser(t), e.newUser(t), e.newUser(t)
+	conv := pairID(alice.id, bob.id)
+	text := e.sendText(t, alice, toUser(bob.id), "a text")
+	photo, err := e.send(alice.ctx, toUser(bob.id), &messagepb.Message{Body: &messagepb.Message_Image{Image: &messagepb.ImageMessageItem{Url: "https://example.com/a.png"}}})
+	require.NoError(t, err)
+	before := e.lastSeq(t, conv)
+
+	_, err = e.edit(bob.ctx, text, "bob's words")
+	testkit.RequireCode(t, err, codes.PermissionDenied)
+	_, err = e.edit(alice.ctx, photo, "a caption")
+	testkit.RequireCode(t, err, codes.FailedPrecondition)
+	_, err = e.edit(carol.ctx, text, "carol's words")
+	outsider := testkit.RequireCode(t, err, codes.NotFound)
+	_, err = e.edit(carol.ctx, 1<<62, "no such message")
+	require.Equal(t, outsider.Message(), testkit.RequireCode(t, err, codes.NotFound).Message(), "the same answer whether it exists or not")
+	_, err = e.edit(alice.ctx, text, "")
+	requireInvalid(t, err, "text.content")
+
+	time.Sleep(1100 * time.Millisecond)
+	_, err = e.edit(alice.ctx, text, "too late")
+	st := testkit.RequireCode(t, err, codes.FailedPrecondition)
+	require.Contains(t, st.Message(), "edit window")
+
+	require.Equal(t, before, e.lastSeq(t, conv), "no refusal takes a seq")
+	require.Empty(t, e.rec.changes(t))
+	require.Equal(t, "a text", e.syncAll(t, bob, conv)[0].GetText().GetContent())
+}
+
+// A member sees a group message's edits only if it sees the message: one
+// who joined after it gets neither the push nor the change in sync.
+func TestGroupEditsReachOnlyWhoSeesTheMessage(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	alice, carol, bob := e.newUser(t), e.newUser(t), e.newUser(t)
+	g := e.groupOf(t, alice, carol)
+	conv := groupConvID(g.GetId())
+	early := e.sendText(t, alice, toGroup(g.GetId()), "before bob")
+	e.join(t, bob, g.GetId())
+	late := e.sendText(t, alice, toGroup(g.GetId()), "after bob joined")
+
+	_, err := e.edit(alice.ctx, early, "before bob, edited")
+	require.NoError(t, err)
+	_, err = e.edit(alice.ctx, late, "after bob joined, edited")
+	require.NoError(t, err)
+
+	pushed := e.rec.changes(t)
+	require.Len(t, pushed, 2)
+	require.Equal(t, sorted(alice.id, carol.id), pushed[0].userIDs, "bob does not see the message from before his join")
+	require.Equal(t, sorted(alice.id, carol.id, bob.id), pushed[1].userIDs)
+
+	bobs := e.sync(t, bob, conv, 0, 0)
+	require.Len(t, bobs.GetChanges(), 1)
+	require.Equal(t, late, bobs.GetChanges()[0].GetMessage().GetId())
+	carols := e.sync(t, carol, conv, 0, 0)
+	require.Len(t, carols.GetChanges(), 2)
+	_, err = e.edit(bob.ctx, early, "not bob's")
+	testkit.RequireCode(t, err, codes.NotFound)
+}
+
+// device is one device's copy of a conversation: messages by id, applied
+// from pushes or syncs in seq order, and the cursor.
+type device struct {
+	byID   map[uint64]string // id → text and edit count
+	cursor uint64
+}
+
+func newDevice() *device { return &device{byID: map[uint64]string{}} }
+
+func state(m *messagepb.Message) string {
+	return fmt.Sprintf("%q (edited %d)", m.GetText().GetContent(), m.GetEditCount())
+}
+
+func (d *device) apply(seq uint64, m *messagepb.Message) {
+	d.byID[m.GetId()] = state(m)
+	d.cursor = max(d.cursor, seq)
+}
+
+// syncFrom brings d up to date from its cursor, page by page, as a device
+// coming back online would.
+func (d *device) syncFrom(t *testing.T, e *env, p person, convID string) {
+	t.Helper()
+	for {
+		page := e.sync(t, p, convID, d.cursor, 7) // small pages: many page boundaries
+		msgs, changes := page.GetMessage(), page.GetChanges()
+		for len(msgs) > 0 || len(changes) > 0 {
+			if len(changes) == 0 || (len(msgs) > 0 && msgs[0].GetSeq() < changes[0].GetSeq()) {
+				require.Equal(t, d.cursor+1, msgs[0].GetSeq(), "no gap before message %d", msgs[0].GetSeq())
+				d.apply(msgs[0].GetSeq(), msgs[0])
+				msgs = msgs[1:]
+			} else {
+				require.Equal(t, d.cursor+1, changes[0].GetSeq(), "no gap before change %d", changes[0].GetSeq())
+				d.apply(changes[0].GetSeq(), changes[0].GetMessage())
+				changes = changes[1:]
+			}
+		}
+		if !page.GetHasMore() {
+			return
+		}
+	}
+}
+
+// Every device of a user converges: with several users sending and
+// editing at once (seeded, so a failing interleaving reproduces), the
+// pushes a device received live, a device that was offline and syncs from
+// where it stopped, and a fresh device syncing from the start all hold
+// what the database holds.
+func TestEditsConvergeOnEveryDevice(t *testing.T) {
+	t.Parallel()
+	for _, seed := range []uint64{18, 1818, 181818} {
+		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
+			t.Parallel()
+			e := setup(t)
+			users := e.newUsers(t, 3)
+			g := e.groupOf(t, users[0], users[1], users[2])
+			conv := groupConvID(g.GetId())
+			watcher := users[2]
+
+			offline := newDevice()
+			var wg sync.WaitGroup
+			for i, u := range users {
+				rng := rand.New(rand.NewPCG(seed, uint64(i)))
+				wg.Go(func() {
+					var mine []uint64
+					for n := range 25 {
+						if len(mine) > 0 && rng.IntN(3) == 0 {
+							id := mine[rng.IntN(len(mine))]
+							if _, err := e.edit(u.ctx, id, fmt.Sprintf("u%d edit %d", i, n)); err != nil {
+								t.Errorf("edit: %v", err)
+							}
+							continue
+						}
+						id, err := e.send(u.ctx, toGroup(g.GetId()), text(fmt.Sprintf("u%d says %d", i, n)))
+						if err != nil {
+							t.Errorf("send: %v", err)
+							continue
+						}
+						mine = append(mine, id)
+					}
+				})
+			}
+			// The offline device saw the start, then went away.
+			offline.syncFrom(t, e, watcher, conv)
+			wg.Wait()
+			offline.syncFrom(t, e, watcher, conv)
+
+			// The online device applies what was pushed to it, in seq order
+			// (the gateway's order), and has every seq.
+			pushed := map[uint64]*messagepb.Message{}
+			for _, d := range e.rec.ofConversation(t, conv) {
+				pushed[d.msg.GetSeq()] = d.msg
+			}
+			for _, c := range e.rec.changes(t) {
+				require.Contains(t, c.userIDs, watcher.id)
+				pushed[c.change.GetSeq()] = c.change.GetMessage()
+			}
+			online := newDevice()
+			for seq := uint64(1); seq <= uint64(len(pushed)); seq++ {
+				require.Contains(t, pushed, seq, "a pushed entry for every seq")
+				online.apply(seq, pushed[seq])
+			}
+			fresh := newDevice()
+			fresh.syncFrom(t, e, watcher, conv)
+
+			truth := map[uint64]string{}
+			for _, m := range e.syncAll(t, watcher, conv) {
+				truth[m.GetId()] = state(m)
+			}
+			require.Len(t, truth, len(online.byID))
+			require.Equal(t, truth, online.byID, "the device that was online")
+			require.Equal(t, truth, offline.byID, "the device that was offline")
+			require.Equal(t, truth, fresh.byID, "a new device")
+			require.Equal(t, e.lastSeq(t, conv), offline.cursor)
+			require.Equal(t, offline.cursor, fresh.cursor)
+		})
+	}
+}
