@@ -152,7 +152,7 @@ type authzWorld struct {
 	group                                                    uint64     // owned by owner; member joined
 	feed                                                     uint64     // owner's public feed
 	conv                                                     string     // owner and member's 1:1 conversation
-	text                                                     uint64     // owner's text to member in conv
+	text, recallable                                         uint64     // owner's texts to member in conv
 	png                                                      []byte
 }
 
@@ -174,6 +174,11 @@ func authzSetup(t *testing.T) *authzWorld {
 	})
 	require.NoError(t, err)
 	w.conv, w.text = authzPair(w.owner.id, w.member.id), sent.GetId()
+	sent, err = e.messages.SendUserTextMessage(w.owner.ctx, &messagepb.SendUserTextMessageRequest{
+		ToUserId: w.member.id, Text: &messagepb.TextMessage{Content: "to recall"},
+	})
+	require.NoError(t, err)
+	w.recallable = sent.GetId()
 	return w
 }
 
@@ -584,6 +589,12 @@ func authzRows() map[string]authzRow {
 			func(t *testing.T, w *authzWorld, c *authzUser) error {
 				return authzE(w.messages.EditMessage(c.ctx, &messagepb.EditMessageRequest{
 					MessageId: w.text, Text: &messagepb.TextMessage{Content: "edited " + authzRandom()}}))
+			}},
+		// Its sender (and a group's owner: not this 1:1's); admins any
+		// message. Recalling again is no error.
+		"/message.MessageService/RecallMessage": {authzOwner, unauth, codes.NotFound, ok, ok, denied,
+			func(t *testing.T, w *authzWorld, c *authzUser) error {
+				return authzE(w.messages.RecallMessage(c.ctx, &messagepb.RecallMessageRequest{MessageId: w.recallable}))
 			}},
 
 		// GatewayService: Register and UnRegister are for edge gateways only

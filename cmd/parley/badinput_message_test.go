@@ -172,5 +172,9 @@ func badMessageCases(t *testing.T, e *badEnv, f badFixtures) badTable {
 		badCase{name: "message_id max", req: &messagepb.EditMessageRequest{MessageId: badMaxID, Text: goodText}, code: NF, want: "message not found"},
 		badCase{name: "text invalid UTF-8", req: badWire(badVarint(1, 1), badMsg(2, badWire(badStr(2, bad)))), code: IA, want: "invalid UTF-8"},
 	)
+	add(messagepb.MessageService_RecallMessage_FullMethodName,
+		badCase{name: "message_id 0", req: &messagepb.RecallMessageRequest{}, code: IA, want: "message_id"},
+		badCase{name: "message_id max", req: &messagepb.RecallMessageRequest{MessageId: badMaxID}, code: NF, want: "message not found"},
+	)
 	return table
 }

@@ -201,7 +201,8 @@ func Build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, opts Opti
 		return nil, err
 	}
 	messages := message.New(pool, users, groups, deliveries, links, message.Config{
-		SendRate: cfg.SendRate, SendBurst: cfg.SendBurst, EditWindow: cfg.EditWindow, KeyCleanupInterval: opts.KeyCleanupInterval,
+		SendRate: cfg.SendRate, SendBurst: cfg.SendBurst, EditWindow: cfg.EditWindow, RecallWindow: cfg.RecallWindow,
+		KeyCleanupInterval: opts.KeyCleanupInterval,
 	}, log)
 	// The gateway dispatches its clients' requests through the server itself.
 	gateways := gateway.New(srv, users, deliveries, gateway.Config{NodeID: cfg.NodeID, QueueSize: cfg.GatewayQueue, Log: log})

@@ -22,6 +22,9 @@ type API interface {
 	// JoinedAt is when userID last joined the live group groupID (a member
 	// sees its messages from then on); false when it is not a member.
 	JoinedAt(ctx context.Context, groupID, userID uint64) (time.Time, bool, error)
+	// OwnerID is the live group's owner; ErrNotFound for a missing or
+	// deleted group.
+	OwnerID(ctx context.Context, groupID uint64) (uint64, error)
 	// JoinedSince lists up to limit members who joined the live group at or
 	// after since, in join order, with when each did.
 	JoinedSince(ctx context.Context, groupID uint64, since time.Time, limit int) (userIDs []uint64, joinedAt []time.Time, err error)

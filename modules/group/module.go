@@ -66,6 +66,12 @@ func (m *Module) MemberIDsAfter(ctx context.Context, groupID, afterUserID uint64
 	return m.svc.MemberIDsAfter(ctx, groupID, afterUserID, limit)
 }
 
+// OwnerID is the owner of the live group groupID, or ErrNotFound (API).
+func (m *Module) OwnerID(ctx context.Context, groupID uint64) (uint64, error) {
+	g, err := m.svc.GetGroup(ctx, groupID)
+	return g.OwnerID, err
+}
+
 // JoinedSince lists the members who joined groupID at or after since,
 // with when (API).
 func (m *Module) JoinedSince(ctx context.Context, groupID uint64, since time.Time, limit int) ([]uint64, []time.Time, error) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/parley-im/parley/api/gen/messagepb"
 	"github.com/parley-im/parley/internal/parley"
@@ -167,7 +168,7 @@ type device struct {
 func newDevice() *device { return &device{byID: map[uint64]string{}} }
 
 func state(m *messagepb.Message) string {
-	return fmt.Sprintf("%q (edited %d)", m.GetText().GetContent(), m.GetEditCount())
+	return fmt.Sprintf("%q (edited %d, recalled %v by %d)", m.GetText().GetContent(), m.GetEditCount(), m.GetRecalled(), m.GetRecalledBy())
 }
 
 func (d *device) apply(seq uint64, m *messagepb.Message) {
@@ -199,12 +200,12 @@ func (d *device) syncFrom(t *testing.T, e *env, p person, convID string) {
 	}
 }
 
-// Every device of a user converges: with several users sending and
-// editing at once (seeded, so a failing interleaving reproduces), the
+// Every device of a user converges: with several users sending, editing
+// and recalling at once (seeded, so a failing interleaving reproduces), the
 // pushes a device received live, a device that was offline and syncs from
 // where it stopped, and a fresh device syncing from the start all hold
 // what the database holds.
-func TestEditsConvergeOnEveryDevice(t *testing.T) {
+func TestChangesConvergeOnEveryDevice(t *testing.T) {
 	t.Parallel()
 	for _, seed := range []uint64{18, 1818, 181818} {
 		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
@@ -221,10 +222,23 @@ func TestEditsConvergeOnEveryDevice(t *testing.T) {
 				rng := rand.New(rand.NewPCG(seed, uint64(i)))
 				wg.Go(func() {
 					var mine []uint64
-					for n := range 25 {
+					recalled := map[uint64]bool{}
+					for n := range 30 {
 						if len(mine) > 0 && rng.IntN(3) == 0 {
 							id := mine[rng.IntN(len(mine))]
-							if _, err := e.edit(u.ctx, id, fmt.Sprintf("u%d edit %d", i, n)); err != nil {
+							if rng.IntN(4) == 0 {
+								recalled[id] = true
+								if err := e.recall(u.ctx, id); err != nil {
+									t.Errorf("recall: %v", err)
+								}
+								continue
+							}
+							_, err := e.edit(u.ctx, id, fmt.Sprintf("u%d edit %d", i, n))
+							if recalled[id] {
+								if status.Code(err) != codes.FailedPrecondition {
+									t.Errorf("edit of a recalled message: %v", err)
+								}
+							} else if err != nil {
 								t.Errorf("edit: %v", err)
 							}
 							continue

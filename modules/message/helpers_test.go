@@ -37,6 +37,7 @@ type env struct {
 	groups grouppb.GroupServiceClient
 	msgs   messagepb.MessageServiceClient
 	rec    *recorder
+	mods   parley.Modules
 }
 
 // setup serves Parley with its defaults.
@@ -61,6 +62,7 @@ func setupWith(t *testing.T, tune func(*config.Config, *parley.Options)) *env {
 		groups: grouppb.NewGroupServiceClient(served.Conn),
 		msgs:   messagepb.NewMessageServiceClient(served.Conn),
 		rec:    rec,
+		mods:   served.Modules(),
 	}
 }
 
@@ -172,13 +174,28 @@ type person struct {
 }
 
 // signUp creates a user and logs it in.
-func (e *env) signUp() (person, error) {
+func (e *env) signUp() (person, error) { return e.signUpAs(false) }
+
+// newAdmin signs up a Parley admin.
+func (e *env) newAdmin(t *testing.T) person {
+	t.Helper()
+	p, err := e.signUpAs(true)
+	require.NoError(t, err)
+	return p
+}
+
+func (e *env) signUpAs(admin bool) (person, error) {
 	nick := testkit.Unique("u")
 	created, err := e.users.CreateUser(context.Background(), &userpb.UserCreateRequest{
 		Nickname: nick, Password: password, PasswordRpt: password,
 	})
 	if err != nil {
 		return person{}, err
+	}
+	if admin {
+		if err := e.mods.User.SetAdmin(context.Background(), nick, true); err != nil {
+			return person{}, err
+		}
 	}
 	resp, err := e.users.UserLogin(context.Background(), &userpb.UserLoginRequest{Nickname: nick, Password: password})
 	if err != nil {

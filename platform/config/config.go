@@ -41,6 +41,7 @@ type Config struct {
 	SendRate          float64
 	SendBurst         int
 	EditWindow        time.Duration
+	RecallWindow      time.Duration
 	NodeID            string
 	NATSURL           string
 	WSOrigins         string
@@ -94,6 +95,7 @@ func Default() Config {
 		SendRate:          20,
 		SendBurst:         50,
 		EditWindow:        48 * time.Hour,
+		RecallWindow:      24 * time.Hour,
 		GatewayQueue:      256,
 		WSMaxFrameBytes:   64 << 10,
 		Storage:           "fs",
@@ -146,6 +148,7 @@ func (c *Config) RegisterServeFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.SendRate, "send-rate", c.SendRate, "messages per second each user may send (per node)")
 	fs.IntVar(&c.SendBurst, "send-burst", c.SendBurst, "messages a user may send at once above -send-rate")
 	fs.DurationVar(&c.EditWindow, "edit-window", c.EditWindow, "how long after sending a text its sender may edit it (0: no limit)")
+	fs.DurationVar(&c.RecallWindow, "recall-window", c.RecallWindow, "how long after sending a message its sender may recall it (0: no limit; group owners and admins any time)")
 	fs.StringVar(&c.NodeID, "node-id", c.NodeID, "this node's id, the gateway_id of its device streams (generated when empty)")
 	fs.StringVar(&c.NATSURL, "nats-url", c.NATSURL,
 		"NATS server(s) joining this node to a cluster (nats://host:4222, comma-separated); empty: a single node")

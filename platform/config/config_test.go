@@ -91,6 +91,7 @@ func TestParseEnv(t *testing.T) {
 	t.Setenv("PARLEY_SEND_RATE", "2.5")
 	t.Setenv("PARLEY_SEND_BURST", "7")
 	t.Setenv("PARLEY_EDIT_WINDOW", "90m")
+	t.Setenv("PARLEY_RECALL_WINDOW", "1h")
 	t.Setenv("PARLEY_NODE_ID", "node-a")
 	t.Setenv("PARLEY_GATEWAY_SECRET", "s3cret")
 	t.Setenv("PARLEY_GATEWAY_QUEUE", "32")
@@ -142,6 +143,7 @@ func TestParseEnv(t *testing.T) {
 		SendRate:          2.5,
 		SendBurst:         7,
 		EditWindow:        90 * time.Minute,
+		RecallWindow:      time.Hour,
 		NodeID:            "node-a",
 		GatewaySecret:     "s3cret",
 		GatewayQueue:      32,

@@ -78,6 +78,14 @@ try {
   await fixed.locator(".edited").waitFor({ timeout: 10_000 });
   if (await bob.locator("#message-list .bubble p.text", { hasText: /^are you there\?$/ }).count() !== 0) throw new Error("the old text is still shown");
   await alice.locator("#message-list .mine", { hasText: "are you there, bob?" }).locator(".edited").waitFor();
+  // Alice takes back her first message: both sides keep a tombstone.
+  alice.once("dialog", (d) => d.accept());
+  const first = alice.locator("#message-list .mine", { hasText: "hello bob" });
+  await first.hover();
+  await first.locator(".reply-button", { hasText: "Recall" }).click();
+  await bob.locator("#message-list .bubble .recalled").waitFor({ timeout: 10_000 });
+  if (await bob.locator("#message-list .bubble", { hasText: "hello bob" }).count() !== 0) throw new Error("the recalled text is still shown");
+  await alice.locator("#message-list .mine .recalled").waitFor();
   await alice.screenshot({ path: `${shots}/alice-reply.png` });
 
   // A photo goes through /upload and arrives as an image message.

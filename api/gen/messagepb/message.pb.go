@@ -35,6 +35,7 @@ type ChangeKind int32
 const (
 	ChangeKind_CHANGE_KIND_UNSPECIFIED ChangeKind = 0
 	ChangeKind_CHANGE_KIND_EDITED      ChangeKind = 1 // the message's text was edited
+	ChangeKind_CHANGE_KIND_RECALLED    ChangeKind = 2 // the message was recalled: a tombstone now
 )
 
 // Enum value maps for ChangeKind.
@@ -42,10 +43,12 @@ var (
 	ChangeKind_name = map[int32]string{
 		0: "CHANGE_KIND_UNSPECIFIED",
 		1: "CHANGE_KIND_EDITED",
+		2: "CHANGE_KIND_RECALLED",
 	}
 	ChangeKind_value = map[string]int32{
 		"CHANGE_KIND_UNSPECIFIED": 0,
 		"CHANGE_KIND_EDITED":      1,
+		"CHANGE_KIND_RECALLED":    2,
 	}
 )
 
@@ -2539,8 +2542,12 @@ type Message struct {
 	ReplyTo *MessageReply `protobuf:"bytes,17,opt,name=reply_to,json=replyTo,proto3" json:"reply_to,omitempty"`
 	// Set once the text has been edited (EditMessage): when it last was, and
 	// how many times.
-	EditedAt      *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=edited_at,json=editedAt,proto3" json:"edited_at,omitempty"`
-	EditCount     uint32                 `protobuf:"varint,19,opt,name=edit_count,json=editCount,proto3" json:"edit_count,omitempty"`
+	EditedAt  *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=edited_at,json=editedAt,proto3" json:"edited_at,omitempty"`
+	EditCount uint32                 `protobuf:"varint,19,opt,name=edit_count,json=editCount,proto3" json:"edit_count,omitempty"`
+	// A recalled message is a tombstone: no body (the oneof unset; the body
+	// is erased from the database), who recalled it, and no further changes.
+	Recalled      bool   `protobuf:"varint,20,opt,name=recalled,proto3" json:"recalled,omitempty"`
+	RecalledBy    uint64 `protobuf:"varint,21,opt,name=recalled_by,json=recalledBy,proto3" json:"recalled_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2729,6 +2736,20 @@ func (x *Message) GetEditCount() uint32 {
 	return 0
 }
 
+func (x *Message) GetRecalled() bool {
+	if x != nil {
+		return x.Recalled
+	}
+	return false
+}
+
+func (x *Message) GetRecalledBy() uint64 {
+	if x != nil {
+		return x.RecalledBy
+	}
+	return 0
+}
+
 type isMessage_Body interface {
 	isMessage_Body()
 }
@@ -2783,8 +2804,9 @@ type MessageReply struct {
 	Type       MESSAGE_TYPE           `protobuf:"varint,3,opt,name=type,proto3,enum=message.MESSAGE_TYPE" json:"type,omitempty"`
 	// Its text (at most 100 characters, then "…"), or what it holds: "Photo",
 	// "File: <name>", "Location: <description>", "Voice message", "Video", or
-	// a sticker's symbol.
+	// a sticker's symbol; empty once it is recalled.
 	Preview       string `protobuf:"bytes,4,opt,name=preview,proto3" json:"preview,omitempty"`
+	Recalled      bool   `protobuf:"varint,5,opt,name=recalled,proto3" json:"recalled,omitempty"` // the quoted message was recalled since
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2845,6 +2867,13 @@ func (x *MessageReply) GetPreview() string {
 		return x.Preview
 	}
 	return ""
+}
+
+func (x *MessageReply) GetRecalled() bool {
+	if x != nil {
+		return x.Recalled
+	}
+	return false
 }
 
 type Conversation struct {
@@ -3328,6 +3357,86 @@ func (x *EditMessageResponse) GetMessage() *Message {
 	return nil
 }
 
+type RecallMessageRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	MessageId     uint64                 `protobuf:"varint,1,opt,name=message_id,json=messageId,proto3" json:"message_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecallMessageRequest) Reset() {
+	*x = RecallMessageRequest{}
+	mi := &file_message_message_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecallMessageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecallMessageRequest) ProtoMessage() {}
+
+func (x *RecallMessageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_message_message_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecallMessageRequest.ProtoReflect.Descriptor instead.
+func (*RecallMessageRequest) Descriptor() ([]byte, []int) {
+	return file_message_message_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *RecallMessageRequest) GetMessageId() uint64 {
+	if x != nil {
+		return x.MessageId
+	}
+	return 0
+}
+
+type RecallMessageResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecallMessageResponse) Reset() {
+	*x = RecallMessageResponse{}
+	mi := &file_message_message_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecallMessageResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecallMessageResponse) ProtoMessage() {}
+
+func (x *RecallMessageResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_message_message_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecallMessageResponse.ProtoReflect.Descriptor instead.
+func (*RecallMessageResponse) Descriptor() ([]byte, []int) {
+	return file_message_message_proto_rawDescGZIP(), []int{49}
+}
+
 type MarkReadRequest struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
@@ -3338,7 +3447,7 @@ type MarkReadRequest struct {
 
 func (x *MarkReadRequest) Reset() {
 	*x = MarkReadRequest{}
-	mi := &file_message_message_proto_msgTypes[48]
+	mi := &file_message_message_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3350,7 +3459,7 @@ func (x *MarkReadRequest) String() string {
 func (*MarkReadRequest) ProtoMessage() {}
 
 func (x *MarkReadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_message_message_proto_msgTypes[48]
+	mi := &file_message_message_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3363,7 +3472,7 @@ func (x *MarkReadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MarkReadRequest.ProtoReflect.Descriptor instead.
 func (*MarkReadRequest) Descriptor() ([]byte, []int) {
-	return file_message_message_proto_rawDescGZIP(), []int{48}
+	return file_message_message_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *MarkReadRequest) GetConversationId() string {
@@ -3388,7 +3497,7 @@ type MarkReadResponse struct {
 
 func (x *MarkReadResponse) Reset() {
 	*x = MarkReadResponse{}
-	mi := &file_message_message_proto_msgTypes[49]
+	mi := &file_message_message_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3400,7 +3509,7 @@ func (x *MarkReadResponse) String() string {
 func (*MarkReadResponse) ProtoMessage() {}
 
 func (x *MarkReadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_message_message_proto_msgTypes[49]
+	mi := &file_message_message_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3413,7 +3522,7 @@ func (x *MarkReadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MarkReadResponse.ProtoReflect.Descriptor instead.
 func (*MarkReadResponse) Descriptor() ([]byte, []int) {
-	return file_message_message_proto_rawDescGZIP(), []int{49}
+	return file_message_message_proto_rawDescGZIP(), []int{51}
 }
 
 var File_message_message_proto protoreflect.FileDescriptor
@@ -3576,7 +3685,7 @@ const file_message_message_proto_rawDesc = "" +
 	"thumbWidth\x12!\n" +
 	"\fthumb_height\x18\t \x01(\x01R\vthumbHeight\x128\n" +
 	"\fthumb_format\x18\n" +
-	" \x01(\x0e2\x15.message.IMAGE_FORMATR\vthumbFormat\"\x97\x06\n" +
+	" \x01(\x0e2\x15.message.IMAGE_FORMATR\vthumbFormat\"\xd4\x06\n" +
 	"\aMessage\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12'\n" +
 	"\x0fconversation_id\x18\x02 \x01(\tR\x0econversationId\x12\x10\n" +
@@ -3602,14 +3711,18 @@ const file_message_message_proto_rawDesc = "" +
 	"\breply_to\x18\x11 \x01(\v2\x15.message.MessageReplyR\areplyTo\x127\n" +
 	"\tedited_at\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\beditedAt\x12\x1d\n" +
 	"\n" +
-	"edit_count\x18\x13 \x01(\rR\teditCountB\x06\n" +
-	"\x04body\"\x85\x01\n" +
+	"edit_count\x18\x13 \x01(\rR\teditCount\x12\x1a\n" +
+	"\brecalled\x18\x14 \x01(\bR\brecalled\x12\x1f\n" +
+	"\vrecalled_by\x18\x15 \x01(\x04R\n" +
+	"recalledByB\x06\n" +
+	"\x04body\"\xa1\x01\n" +
 	"\fMessageReply\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12 \n" +
 	"\ffrom_user_id\x18\x02 \x01(\x04R\n" +
 	"fromUserId\x12)\n" +
 	"\x04type\x18\x03 \x01(\x0e2\x15.message.MESSAGE_TYPER\x04type\x12\x18\n" +
-	"\apreview\x18\x04 \x01(\tR\apreview\"\x9b\x02\n" +
+	"\apreview\x18\x04 \x01(\tR\apreview\x12\x1a\n" +
+	"\brecalled\x18\x05 \x01(\bR\brecalled\"\x9b\x02\n" +
 	"\fConversation\x12'\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12'\n" +
 	"\tpeer_user\x18\x02 \x01(\v2\n" +
@@ -3643,15 +3756,20 @@ const file_message_message_proto_rawDesc = "" +
 	"message_id\x18\x01 \x01(\x04R\tmessageId\x12(\n" +
 	"\x04text\x18\x02 \x01(\v2\x14.message.TextMessageR\x04text\"A\n" +
 	"\x13EditMessageResponse\x12*\n" +
-	"\amessage\x18\x01 \x01(\v2\x10.message.MessageR\amessage\"L\n" +
+	"\amessage\x18\x01 \x01(\v2\x10.message.MessageR\amessage\"5\n" +
+	"\x14RecallMessageRequest\x12\x1d\n" +
+	"\n" +
+	"message_id\x18\x01 \x01(\x04R\tmessageId\"\x17\n" +
+	"\x15RecallMessageResponse\"L\n" +
 	"\x0fMarkReadRequest\x12'\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\"\x12\n" +
-	"\x10MarkReadResponse*A\n" +
+	"\x10MarkReadResponse*[\n" +
 	"\n" +
 	"ChangeKind\x12\x1b\n" +
 	"\x17CHANGE_KIND_UNSPECIFIED\x10\x00\x12\x16\n" +
-	"\x12CHANGE_KIND_EDITED\x10\x01*>\n" +
+	"\x12CHANGE_KIND_EDITED\x10\x01\x12\x18\n" +
+	"\x14CHANGE_KIND_RECALLED\x10\x02*>\n" +
 	"\fIMAGE_FORMAT\x12\a\n" +
 	"\x03JPG\x10\x00\x12\a\n" +
 	"\x03GIF\x10\x01\x12\a\n" +
@@ -3680,7 +3798,7 @@ const file_message_message_proto_rawDesc = "" +
 	"\x03FLV\x10\x03\x12\a\n" +
 	"\x03AVI\x10\x04\x12\a\n" +
 	"\x03MKV\x10\x05\x12\x17\n" +
-	"\x12OTHER_VIDEO_FORMAT\x10\xff\x012\xfa\x13\n" +
+	"\x12OTHER_VIDEO_FORMAT\x10\xff\x012\xfa\x14\n" +
 	"\x0eMessageService\x12\x86\x01\n" +
 	"\x13SendUserTextMessage\x12#.message.SendUserTextMessageRequest\x1a$.message.SendUserTextMessageResponse\"$\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/api/message/text/user\x12\x96\x01\n" +
 	"\x17SendUserLocationMessage\x12'.message.SendUserLocationMessageRequest\x1a(.message.SendUserLocationMessageResponse\"(\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/api/message/location/user\x12\x86\x01\n" +
@@ -3700,7 +3818,8 @@ const file_message_message_proto_rawDesc = "" +
 	"\x11ListConversations\x12!.message.ListConversationsRequest\x1a\".message.ListConversationsResponse\"$\x82\xd3\xe4\x93\x02\x1e\x12\x1c/v1/api/message/conversation\x12i\n" +
 	"\fSyncMessages\x12\x1c.message.SyncMessagesRequest\x1a\x1d.message.SyncMessagesResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/api/message/sync\x12`\n" +
 	"\bMarkRead\x12\x18.message.MarkReadRequest\x1a\x19.message.MarkReadResponse\"\x1f\x82\xd3\xe4\x93\x02\x19:\x01*\"\x14/v1/api/message/read\x12v\n" +
-	"\vEditMessage\x12\x1b.message.EditMessageRequest\x1a\x1c.message.EditMessageResponse\",\x82\xd3\xe4\x93\x02&:\x01*\"!/v1/api/message/{message_id}/editB/Z-github.com/parley-im/parley/api/gen/messagepbb\x06proto3"
+	"\vEditMessage\x12\x1b.message.EditMessageRequest\x1a\x1c.message.EditMessageResponse\",\x82\xd3\xe4\x93\x02&:\x01*\"!/v1/api/message/{message_id}/edit\x12~\n" +
+	"\rRecallMessage\x12\x1d.message.RecallMessageRequest\x1a\x1e.message.RecallMessageResponse\".\x82\xd3\xe4\x93\x02(:\x01*\"#/v1/api/message/{message_id}/recallB/Z-github.com/parley-im/parley/api/gen/messagepbb\x06proto3"
 
 var (
 	file_message_message_proto_rawDescOnce sync.Once
@@ -3715,7 +3834,7 @@ func file_message_message_proto_rawDescGZIP() []byte {
 }
 
 var file_message_message_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_message_message_proto_msgTypes = make([]protoimpl.MessageInfo, 50)
+var file_message_message_proto_msgTypes = make([]protoimpl.MessageInfo, 52)
 var file_message_message_proto_goTypes = []any{
 	(ChangeKind)(0),                          // 0: message.ChangeKind
 	(IMAGE_FORMAT)(0),                        // 1: message.IMAGE_FORMAT
@@ -3770,13 +3889,15 @@ var file_message_message_proto_goTypes = []any{
 	(*MessageChange)(nil),                    // 50: message.MessageChange
 	(*EditMessageRequest)(nil),               // 51: message.EditMessageRequest
 	(*EditMessageResponse)(nil),              // 52: message.EditMessageResponse
-	(*MarkReadRequest)(nil),                  // 53: message.MarkReadRequest
-	(*MarkReadResponse)(nil),                 // 54: message.MarkReadResponse
-	(*timestamppb.Timestamp)(nil),            // 55: google.protobuf.Timestamp
-	(*userpb.User)(nil),                      // 56: user.User
-	(*grouppb.Group)(nil),                    // 57: group.Group
-	(*commonpb.PingRequest)(nil),             // 58: common.PingRequest
-	(*commonpb.PingResponse)(nil),            // 59: common.PingResponse
+	(*RecallMessageRequest)(nil),             // 53: message.RecallMessageRequest
+	(*RecallMessageResponse)(nil),            // 54: message.RecallMessageResponse
+	(*MarkReadRequest)(nil),                  // 55: message.MarkReadRequest
+	(*MarkReadResponse)(nil),                 // 56: message.MarkReadResponse
+	(*timestamppb.Timestamp)(nil),            // 57: google.protobuf.Timestamp
+	(*userpb.User)(nil),                      // 58: user.User
+	(*grouppb.Group)(nil),                    // 59: group.Group
+	(*commonpb.PingRequest)(nil),             // 60: common.PingRequest
+	(*commonpb.PingResponse)(nil),            // 61: common.PingResponse
 }
 var file_message_message_proto_depIdxs = []int32{
 	8,  // 0: message.ImageMessage.list:type_name -> message.ImageMessageItem
@@ -3805,12 +3926,12 @@ var file_message_message_proto_depIdxs = []int32{
 	42, // 23: message.Message.video:type_name -> message.VideoMessage
 	8,  // 24: message.Message.image:type_name -> message.ImageMessageItem
 	6,  // 25: message.Message.file:type_name -> message.FileMessage
-	55, // 26: message.Message.created_at:type_name -> google.protobuf.Timestamp
+	57, // 26: message.Message.created_at:type_name -> google.protobuf.Timestamp
 	44, // 27: message.Message.reply_to:type_name -> message.MessageReply
-	55, // 28: message.Message.edited_at:type_name -> google.protobuf.Timestamp
+	57, // 28: message.Message.edited_at:type_name -> google.protobuf.Timestamp
 	3,  // 29: message.MessageReply.type:type_name -> message.MESSAGE_TYPE
-	56, // 30: message.Conversation.peer_user:type_name -> user.User
-	57, // 31: message.Conversation.peer_group:type_name -> group.Group
+	58, // 30: message.Conversation.peer_user:type_name -> user.User
+	59, // 31: message.Conversation.peer_group:type_name -> group.Group
 	43, // 32: message.Conversation.last_message:type_name -> message.Message
 	45, // 33: message.ListConversationsResponse.conversation:type_name -> message.Conversation
 	43, // 34: message.SyncMessagesResponse.message:type_name -> message.Message
@@ -3833,32 +3954,34 @@ var file_message_message_proto_depIdxs = []int32{
 	24, // 51: message.MessageService.SendGroupVideoMessage:input_type -> message.SendGroupVideoMessageRequest
 	16, // 52: message.MessageService.SendGroupImageMessage:input_type -> message.SendGroupImageMessageRequest
 	14, // 53: message.MessageService.SendGroupFileMessage:input_type -> message.SendGroupFileMessageRequest
-	58, // 54: message.MessageService.Ping:input_type -> common.PingRequest
+	60, // 54: message.MessageService.Ping:input_type -> common.PingRequest
 	46, // 55: message.MessageService.ListConversations:input_type -> message.ListConversationsRequest
 	48, // 56: message.MessageService.SyncMessages:input_type -> message.SyncMessagesRequest
-	53, // 57: message.MessageService.MarkRead:input_type -> message.MarkReadRequest
+	55, // 57: message.MessageService.MarkRead:input_type -> message.MarkReadRequest
 	51, // 58: message.MessageService.EditMessage:input_type -> message.EditMessageRequest
-	37, // 59: message.MessageService.SendUserTextMessage:output_type -> message.SendUserTextMessageResponse
-	33, // 60: message.MessageService.SendUserLocationMessage:output_type -> message.SendUserLocationMessageResponse
-	27, // 61: message.MessageService.SendUserFaceMessage:output_type -> message.SendUserFaceMessageResponse
-	35, // 62: message.MessageService.SendUserSoundMessage:output_type -> message.SendUserSoundMessageResponse
-	39, // 63: message.MessageService.SendUserVideoMessage:output_type -> message.SendUserVideoMessageResponse
-	31, // 64: message.MessageService.SendUserImageMessage:output_type -> message.SendUserImageMessageResponse
-	29, // 65: message.MessageService.SendUserFileMessage:output_type -> message.SendUserFileMessageResponse
-	23, // 66: message.MessageService.SendGroupTextMessage:output_type -> message.SendGroupTextMessageResponse
-	19, // 67: message.MessageService.SendGroupLocationMessage:output_type -> message.SendGroupLocationMessageResponse
-	13, // 68: message.MessageService.SendGroupFceMessage:output_type -> message.SendGroupFaceMessageResponse
-	21, // 69: message.MessageService.SendGroupSoundMessage:output_type -> message.SendGroupSoundMessageResponse
-	25, // 70: message.MessageService.SendGroupVideoMessage:output_type -> message.SendGroupVideoMessageResponse
-	17, // 71: message.MessageService.SendGroupImageMessage:output_type -> message.SendGroupImageMessageResponse
-	15, // 72: message.MessageService.SendGroupFileMessage:output_type -> message.SendGroupFileMessageResponse
-	59, // 73: message.MessageService.Ping:output_type -> common.PingResponse
-	47, // 74: message.MessageService.ListConversations:output_type -> message.ListConversationsResponse
-	49, // 75: message.MessageService.SyncMessages:output_type -> message.SyncMessagesResponse
-	54, // 76: message.MessageService.MarkRead:output_type -> message.MarkReadResponse
-	52, // 77: message.MessageService.EditMessage:output_type -> message.EditMessageResponse
-	59, // [59:78] is the sub-list for method output_type
-	40, // [40:59] is the sub-list for method input_type
+	53, // 59: message.MessageService.RecallMessage:input_type -> message.RecallMessageRequest
+	37, // 60: message.MessageService.SendUserTextMessage:output_type -> message.SendUserTextMessageResponse
+	33, // 61: message.MessageService.SendUserLocationMessage:output_type -> message.SendUserLocationMessageResponse
+	27, // 62: message.MessageService.SendUserFaceMessage:output_type -> message.SendUserFaceMessageResponse
+	35, // 63: message.MessageService.SendUserSoundMessage:output_type -> message.SendUserSoundMessageResponse
+	39, // 64: message.MessageService.SendUserVideoMessage:output_type -> message.SendUserVideoMessageResponse
+	31, // 65: message.MessageService.SendUserImageMessage:output_type -> message.SendUserImageMessageResponse
+	29, // 66: message.MessageService.SendUserFileMessage:output_type -> message.SendUserFileMessageResponse
+	23, // 67: message.MessageService.SendGroupTextMessage:output_type -> message.SendGroupTextMessageResponse
+	19, // 68: message.MessageService.SendGroupLocationMessage:output_type -> message.SendGroupLocationMessageResponse
+	13, // 69: message.MessageService.SendGroupFceMessage:output_type -> message.SendGroupFaceMessageResponse
+	21, // 70: message.MessageService.SendGroupSoundMessage:output_type -> message.SendGroupSoundMessageResponse
+	25, // 71: message.MessageService.SendGroupVideoMessage:output_type -> message.SendGroupVideoMessageResponse
+	17, // 72: message.MessageService.SendGroupImageMessage:output_type -> message.SendGroupImageMessageResponse
+	15, // 73: message.MessageService.SendGroupFileMessage:output_type -> message.SendGroupFileMessageResponse
+	61, // 74: message.MessageService.Ping:output_type -> common.PingResponse
+	47, // 75: message.MessageService.ListConversations:output_type -> message.ListConversationsResponse
+	49, // 76: message.MessageService.SyncMessages:output_type -> message.SyncMessagesResponse
+	56, // 77: message.MessageService.MarkRead:output_type -> message.MarkReadResponse
+	52, // 78: message.MessageService.EditMessage:output_type -> message.EditMessageResponse
+	54, // 79: message.MessageService.RecallMessage:output_type -> message.RecallMessageResponse
+	60, // [60:80] is the sub-list for method output_type
+	40, // [40:60] is the sub-list for method input_type
 	40, // [40:40] is the sub-list for extension type_name
 	40, // [40:40] is the sub-list for extension extendee
 	0,  // [0:40] is the sub-list for field type_name
@@ -3884,7 +4007,7 @@ func file_message_message_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_message_message_proto_rawDesc), len(file_message_message_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   50,
+			NumMessages:   52,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -42,6 +42,7 @@ const (
 	MessageService_SyncMessages_FullMethodName             = "/message.MessageService/SyncMessages"
 	MessageService_MarkRead_FullMethodName                 = "/message.MessageService/MarkRead"
 	MessageService_EditMessage_FullMethodName              = "/message.MessageService/EditMessage"
+	MessageService_RecallMessage_FullMethodName            = "/message.MessageService/RecallMessage"
 )
 
 // MessageServiceClient is the client API for MessageService service.
@@ -73,6 +74,14 @@ type MessageServiceClient interface {
 	// devices of everyone who sees the message, and synced after their
 	// cursor. Editing to the same text changes nothing.
 	EditMessage(ctx context.Context, in *EditMessageRequest, opts ...grpc.CallOption) (*EditMessageResponse, error)
+	// RecallMessage takes a message back: its sender within -recall-window
+	// (0: no limit), a group's owner any time for the group's messages, a
+	// Parley admin any time. The body is erased; the message stays as a
+	// tombstone (recalled, recalled_by) and the quotes of replies to it say
+	// it was recalled. A change entry (CHANGE_KIND_RECALLED), like an edit.
+	// Final: a recalled message cannot be edited; recalling it again changes
+	// nothing.
+	RecallMessage(ctx context.Context, in *RecallMessageRequest, opts ...grpc.CallOption) (*RecallMessageResponse, error)
 }
 
 type messageServiceClient struct {
@@ -273,6 +282,16 @@ func (c *messageServiceClient) EditMessage(ctx context.Context, in *EditMessageR
 	return out, nil
 }
 
+func (c *messageServiceClient) RecallMessage(ctx context.Context, in *RecallMessageRequest, opts ...grpc.CallOption) (*RecallMessageResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RecallMessageResponse)
+	err := c.cc.Invoke(ctx, MessageService_RecallMessage_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MessageServiceServer is the server API for MessageService service.
 // All implementations must embed UnimplementedMessageServiceServer
 // for forward compatibility.
@@ -302,6 +321,14 @@ type MessageServiceServer interface {
 	// devices of everyone who sees the message, and synced after their
 	// cursor. Editing to the same text changes nothing.
 	EditMessage(context.Context, *EditMessageRequest) (*EditMessageResponse, error)
+	// RecallMessage takes a message back: its sender within -recall-window
+	// (0: no limit), a group's owner any time for the group's messages, a
+	// Parley admin any time. The body is erased; the message stays as a
+	// tombstone (recalled, recalled_by) and the quotes of replies to it say
+	// it was recalled. A change entry (CHANGE_KIND_RECALLED), like an edit.
+	// Final: a recalled message cannot be edited; recalling it again changes
+	// nothing.
+	RecallMessage(context.Context, *RecallMessageRequest) (*RecallMessageResponse, error)
 	mustEmbedUnimplementedMessageServiceServer()
 }
 
@@ -368,6 +395,9 @@ func (UnimplementedMessageServiceServer) MarkRead(context.Context, *MarkReadRequ
 }
 func (UnimplementedMessageServiceServer) EditMessage(context.Context, *EditMessageRequest) (*EditMessageResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method EditMessage not implemented")
+}
+func (UnimplementedMessageServiceServer) RecallMessage(context.Context, *RecallMessageRequest) (*RecallMessageResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RecallMessage not implemented")
 }
 func (UnimplementedMessageServiceServer) mustEmbedUnimplementedMessageServiceServer() {}
 func (UnimplementedMessageServiceServer) testEmbeddedByValue()                        {}
@@ -732,6 +762,24 @@ func _MessageService_EditMessage_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _MessageService_RecallMessage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RecallMessageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MessageServiceServer).RecallMessage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MessageService_RecallMessage_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MessageServiceServer).RecallMessage(ctx, req.(*RecallMessageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // MessageService_ServiceDesc is the grpc.ServiceDesc for MessageService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -814,6 +862,10 @@ var MessageService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "EditMessage",
 			Handler:    _MessageService_EditMessage_Handler,
+		},
+		{
+			MethodName: "RecallMessage",
+			Handler:    _MessageService_RecallMessage_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

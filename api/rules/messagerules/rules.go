@@ -252,6 +252,13 @@ func checkEditMessageRequest(r *messagepb.EditMessageRequest) error {
 	return firstError(missing, validateText(r.GetText()))
 }
 
+func checkRecallMessageRequest(r *messagepb.RecallMessageRequest) error {
+	if r.GetMessageId() == 0 {
+		return errors.New("message_id: is required")
+	}
+	return nil
+}
+
 // Rules are the package's request rules, one per request type.
 var Rules = []validate.Rule{
 	validate.For(checkSendUserTextMessageRequest),
@@ -272,4 +279,5 @@ var Rules = []validate.Rule{
 	validate.For(checkMarkReadRequest),
 	validate.None[*messagepb.ListConversationsRequest](), // no fields to check
 	validate.For(checkEditMessageRequest),
+	validate.For(checkRecallMessageRequest),
 }

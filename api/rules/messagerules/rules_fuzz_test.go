@@ -48,6 +48,7 @@ func FuzzValidate(f *testing.F) {
 		&messagepb.SyncMessagesRequest{ConversationId: "u1-2", BeforeSeq: 1<<64 - 1, Limit: 1},
 		&messagepb.MarkReadRequest{ConversationId: strings.Repeat("c", 64), Seq: 1},
 		&messagepb.EditMessageRequest{MessageId: 1<<64 - 1, Text: text},
+		&messagepb.RecallMessageRequest{MessageId: 1},
 	)
 	messageRequestTypes.AddSeeds(f,
 		&messagepb.SendUserTextMessageRequest{Text: text},
@@ -90,6 +91,7 @@ func FuzzValidate(f *testing.F) {
 		&messagepb.EditMessageRequest{Text: text},
 		&messagepb.EditMessageRequest{MessageId: 1},
 		&messagepb.EditMessageRequest{MessageId: 1, Text: &messagepb.TextMessage{Content: " "}},
+		&messagepb.RecallMessageRequest{},
 	)
 	// Bytes the codec refuses: a truncated field, a string with invalid
 	// UTF-8 and a NaN latitude (which does decode, and must be refused).
@@ -187,6 +189,9 @@ var messageRequestTypes = validatefuzz.NewTypes(Rules, []validatefuzz.Type{
 		r := m.(*messagepb.EditMessageRequest)
 		require.NotZero(t, r.GetMessageId())
 		requireText(t, r.GetText())
+	}},
+	{New: func() validatefuzz.Request { return new(messagepb.RecallMessageRequest) }, Accepted: func(t *testing.T, m proto.Message) {
+		require.NotZero(t, m.(*messagepb.RecallMessageRequest).GetMessageId())
 	}},
 })
 

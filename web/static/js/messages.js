@@ -5,6 +5,7 @@ import { el, linkify, safeURL, size, duration } from "./format.js";
 
 export function preview(m) {
   if (!m) return "";
+  if (m.recalled) return "Message recalled";
   if (m.text) return m.text.content;
   if (m.image) return "📷 Photo";
   if (m.file) return `📎 ${m.file.name || "File"}`;
@@ -19,10 +20,11 @@ export function preview(m) {
 // the one line it showed then.
 export function quote(reply, senderName) {
   return el("blockquote", { className: "quote" },
-    el("strong", { textContent: senderName }), el("span", { textContent: reply.preview || "" }));
+    el("strong", { textContent: senderName }), el("span", { textContent: reply.recalled ? "Recalled message" : reply.preview || "" }));
 }
 
 export function body(m, { onImage } = {}) {
+  if (m.recalled) return el("p", { className: "recalled", textContent: "This message was recalled" });
   if (m.text) return el("p", { className: "text" }, linkify(m.text.content));
   if (m.image) {
     const url = safeURL(m.image.url);

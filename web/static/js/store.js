@@ -53,13 +53,27 @@ export class History {
   }
 
   // change applies a change: the message it carries replaces the copy
-  // with the same seq, if loaded. It returns that message, or null.
+  // with the same seq, if loaded; a recall also marks the quotes of the
+  // loaded replies to it (as the server has them). It returns the loaded
+  // messages that changed.
   change(c) {
     this.cursor = Math.max(this.cursor, Number(c.seq));
+    const changed = [];
     const seq = Number(c.message.seq);
-    if (!this.bySeq.has(seq)) return null;
-    this.bySeq.set(seq, c.message);
-    return c.message;
+    if (this.bySeq.has(seq)) {
+      this.bySeq.set(seq, c.message);
+      changed.push(c.message);
+    }
+    if (c.kind === "CHANGE_KIND_RECALLED") {
+      for (const [s, m] of this.bySeq) {
+        if (m.reply_to && String(m.reply_to.id) === String(c.message.id) && !m.reply_to.recalled) {
+          const quoting = { ...m, reply_to: { ...m.reply_to, recalled: true, preview: "" } };
+          this.bySeq.set(s, quoting);
+          changed.push(quoting);
+        }
+      }
+    }
+    return changed;
   }
 
   // add merges messages (any order, repeats allowed); it returns the ones

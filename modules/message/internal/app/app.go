@@ -33,6 +33,9 @@ type Config struct {
 	// EditWindow is how long after sending a text its sender may edit it;
 	// 0 means no limit.
 	EditWindow time.Duration
+	// RecallWindow is how long after sending a message its sender may
+	// recall it (0: no limit); a group's owner and Parley admins may any time.
+	RecallWindow time.Duration
 	// KeyCleanupInterval is how often expired idempotency keys are deleted;
 	// 0 means an hour.
 	KeyCleanupInterval time.Duration
@@ -279,6 +282,7 @@ func storedMessage(r db.StoreMessageRow) db.MessagesMessage {
 		Type: r.Type, Body: r.Body, AtUserIds: atUsers, CreatedAt: r.CreatedAt,
 		ReplyToID: uint64(r.ReplyToID), ReplyFromUserID: uint64(r.ReplyFromUserID), ReplyType: r.ReplyType, ReplyPreview: r.ReplyPreview,
 		EditedAt: r.EditedAt, EditCount: r.EditCount,
+		RecalledAt: r.RecalledAt, RecalledBy: uint64(r.RecalledBy), ReplyRecalled: r.ReplyRecalled,
 	}
 }
 
@@ -348,7 +352,12 @@ func (s *Service) toProto(m db.MessagesMessage) (*messagepb.Message, error) {
 	if m.ReplyToID != 0 {
 		pb.ReplyTo = &messagepb.MessageReply{
 			Id: m.ReplyToID, FromUserId: m.ReplyFromUserID, Type: messagepb.MESSAGE_TYPE(m.ReplyType), Preview: m.ReplyPreview,
+			Recalled: m.ReplyRecalled,
 		}
+	}
+	if m.RecalledAt != nil { // a tombstone: no body
+		pb.Recalled, pb.RecalledBy = true, m.RecalledBy
+		return pb, nil
 	}
 	if err := setBody(pb, pb.Type, m.Body, s.links.RenderPrivate); err != nil {
 		return nil, err

@@ -13,6 +13,7 @@ import (
 	"github.com/parley-im/parley/api/gen/messagepb"
 	"github.com/parley-im/parley/modules/message/internal/db"
 	"github.com/parley-im/parley/platform/apperr"
+	"github.com/parley-im/parley/platform/auth"
 	"github.com/parley-im/parley/platform/bus"
 )
 
@@ -27,6 +28,8 @@ var (
 	ErrMessageNotFound = apperr.NotFound("message not found")
 	ErrNotSender       = apperr.PermissionDenied("only its sender may edit a message")
 	ErrNotText         = apperr.FailedPrecondition("only a text message can be edited")
+	ErrRecalled        = apperr.FailedPrecondition("the message was recalled")
+	ErrNotRecaller     = apperr.PermissionDenied("only its sender, the group's owner or an admin may recall a message")
 )
 
 // joinBand is how far from a message's creation a member's join leaves it
@@ -99,6 +102,92 @@ func (s *Service) Edit(ctx context.Context, callerID, id uint64, text *messagepb
 	return pb, nil
 }
 
+// Recall takes message id back as caller: its body erased, a tombstone
+// left, the quotes of replies to it marked recalled, as a change entry of
+// its conversation. A recalled message recalled again is no change.
+func (s *Service) Recall(ctx context.Context, caller auth.Identity, id uint64) error {
+	m, conv, err := s.recallable(ctx, caller, id)
+	if err != nil {
+		return err
+	}
+	lock := s.lockFor(conv.ID())
+	lock.Lock()
+	defer lock.Unlock()
+	var change *messagepb.MessageChange
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		q := s.q.WithTx(tx)
+		current, err := q.LockMessage(ctx, id)
+		if err != nil || current.RecalledAt != nil {
+			return err
+		}
+		seq, err := q.NextSeq(ctx, conv.ID())
+		if err != nil {
+			return err
+		}
+		if m, err = q.RecallMessage(ctx, db.RecallMessageParams{ID: id, RecalledBy: caller.UserID}); err != nil {
+			return err
+		}
+		if err := q.MarkQuotesRecalled(ctx, db.MarkQuotesRecalledParams{ConversationID: conv.ID(), ReplyToID: id}); err != nil {
+			return err
+		}
+		if err := q.AddChange(ctx, db.AddChangeParams{
+			ConversationID: conv.ID(), Seq: seq, MessageID: id, Kind: int16(messagepb.ChangeKind_CHANGE_KIND_RECALLED), ActorID: caller.UserID,
+		}); err != nil {
+			return err
+		}
+		change = &messagepb.MessageChange{Seq: seq, Kind: messagepb.ChangeKind_CHANGE_KIND_RECALLED, ActorId: caller.UserID}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("recall message %d: %w", id, err)
+	}
+	if change == nil {
+		return nil
+	}
+	if change.Message, err = s.toProto(m); err != nil {
+		return err
+	}
+	s.publishChange(ctx, conv, m, change)
+	return nil
+}
+
+// recallable is message id and its conversation if caller may recall it:
+// its sender within the recall window; the group's owner, or an admin, any
+// time (an admin even outside the conversation).
+func (s *Service) recallable(ctx context.Context, caller auth.Identity, id uint64) (db.MessagesMessage, conversation, error) {
+	if caller.Admin {
+		m, err := s.q.GetMessage(ctx, id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return db.MessagesMessage{}, conversation{}, ErrMessageNotFound
+		}
+		if err != nil {
+			return db.MessagesMessage{}, conversation{}, fmt.Errorf("get message %d: %w", id, err)
+		}
+		conv, err := parseConversation(m.ConversationID)
+		return m, conv, err
+	}
+	m, conv, err := s.visibleMessage(ctx, caller.UserID, id)
+	if err != nil {
+		return m, conv, err
+	}
+	if conv.groupID != 0 {
+		owner, err := s.groups.OwnerID(ctx, conv.groupID)
+		if err != nil {
+			return m, conv, err
+		}
+		if owner == caller.UserID {
+			return m, conv, nil
+		}
+	}
+	switch {
+	case m.FromUserID != caller.UserID:
+		return m, conv, ErrNotRecaller
+	case m.RecalledAt == nil && s.cfg.RecallWindow > 0 && time.Since(m.CreatedAt) > s.cfg.RecallWindow:
+		return m, conv, apperr.FailedPrecondition("the message is older than the %s recall window", s.cfg.RecallWindow)
+	}
+	return m, conv, nil
+}
+
 // visibleMessage is message id and its conversation, if callerID sees it.
 func (s *Service) visibleMessage(ctx context.Context, callerID, id uint64) (db.MessagesMessage, conversation, error) {
 	m, err := s.q.GetMessage(ctx, id)
@@ -118,6 +207,8 @@ func (s *Service) visibleMessage(ctx context.Context, callerID, id uint64) (db.M
 // editable says why callerID may not edit m, if it may not.
 func (s *Service) editable(m db.MessagesMessage, callerID uint64) error {
 	switch {
+	case m.RecalledAt != nil:
+		return ErrRecalled
 	case m.FromUserID != callerID:
 		return ErrNotSender
 	case messagepb.MESSAGE_TYPE(m.Type) != messagepb.MESSAGE_TYPE_TEXT:

@@ -23,6 +23,8 @@ type Groups interface {
 	MemberIDsAfter(ctx context.Context, groupID, afterUserID uint64, limit int) ([]uint64, error)
 	// JoinedAt is when userID joined the group: it sees messages from then.
 	JoinedAt(ctx context.Context, groupID, userID uint64) (time.Time, bool, error)
+	// OwnerID is the group's owner: it may recall any of its messages.
+	OwnerID(ctx context.Context, groupID uint64) (uint64, error)
 	// JoinedSince lists the members who joined at or after since, and when.
 	JoinedSince(ctx context.Context, groupID uint64, since time.Time, limit int) ([]uint64, []time.Time, error)
 	GroupsOf(ctx context.Context, userID uint64) (groups []*grouppb.Group, joinedAt []time.Time, err error)

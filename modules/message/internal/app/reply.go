@@ -14,7 +14,7 @@ import (
 
 // ErrBadReplyTo is the answer for a reply_to_id the sender may not quote,
 // the same whether the message exists elsewhere or not at all.
-var ErrBadReplyTo = apperr.InvalidArgument("reply_to_id: not a message of this conversation that you can see")
+var ErrBadReplyTo = apperr.InvalidArgument("reply_to_id: not a message of this conversation that you can see (or it was recalled)")
 
 // previewLength is how many characters of a text a quote keeps.
 const previewLength = 100
@@ -27,7 +27,7 @@ func (s *Service) replyTo(ctx context.Context, conv conversation, from, id uint6
 		return db.MessagesMessage{}, err
 	}
 	m, err := s.q.VisibleMessage(ctx, db.VisibleMessageParams{ID: id, ConversationID: conv.ID(), FirstSeq: firstSeq})
-	if errors.Is(err, pgx.ErrNoRows) {
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && m.RecalledAt != nil) {
 		return db.MessagesMessage{}, ErrBadReplyTo
 	}
 	if err != nil {

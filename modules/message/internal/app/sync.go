@@ -255,14 +255,15 @@ func (s *Service) Conversations(ctx context.Context, userID uint64) ([]*messagep
 		readSeqs[i] = int64(pb.ReadSeq)
 		out = append(out, pb)
 	}
-	// Entries after read_seq that are changes (edits) are not unread messages.
-	changes, err := s.q.ChangesSince(ctx, db.ChangesSinceParams{ConversationIds: convIDs, AfterSeqs: readSeqs})
+	// Entries after read_seq that are changes (edits, recalls), and messages
+	// recalled since, are no unread messages.
+	notUnread, err := s.q.NotUnreadSince(ctx, db.NotUnreadSinceParams{ConversationIds: convIDs, AfterSeqs: readSeqs})
 	if err != nil {
 		return nil, fmt.Errorf("list conversations: %w", err)
 	}
-	changesAfterRead := make(map[string]uint64, len(changes))
-	for _, c := range changes {
-		changesAfterRead[c.ConversationID] = uint64(c.Changes)
+	notUnreadAfterRead := make(map[string]uint64, len(notUnread))
+	for _, c := range notUnread {
+		notUnreadAfterRead[c.ConversationID] = uint64(c.NotUnread)
 	}
 	for i, r := range rows {
 		c, pb := r.MessagesConversation, out[i]
@@ -270,7 +271,7 @@ func (s *Service) Conversations(ctx context.Context, userID uint64) ([]*messagep
 		if c.GroupID != 0 {
 			first = firstSeq[c.ID]
 		}
-		pb.UnreadCount = pb.LastSeq - pb.ReadSeq - changesAfterRead[c.ID]
+		pb.UnreadCount = pb.LastSeq - pb.ReadSeq - min(notUnreadAfterRead[c.ID], pb.LastSeq-pb.ReadSeq)
 		if c.GroupID != 0 {
 			pb.PeerGroup = groupByID[c.GroupID]
 			delete(groupByID, c.GroupID)

@@ -52,6 +52,9 @@ type MessagesMessage struct {
 	ReplyPreview    string
 	EditedAt        *time.Time
 	EditCount       int32
+	RecalledAt      *time.Time
+	RecalledBy      uint64
+	ReplyRecalled   bool
 }
 
 type MessagesRead struct {

@@ -103,6 +103,17 @@ UPDATE messages.messages SET body = @body, edited_at = now(), edit_count = edit_
 WHERE id = @id
 RETURNING *;
 
+-- Recalls the message: its body erased, the quotes of the replies to it
+-- marked recalled.
+-- name: RecallMessage :one
+UPDATE messages.messages SET body = '', recalled_at = now(), recalled_by = @recalled_by
+WHERE id = @id
+RETURNING *;
+
+-- name: MarkQuotesRecalled :exec
+UPDATE messages.messages SET reply_recalled = true, reply_preview = ''
+WHERE conversation_id = @conversation_id AND reply_to_id = @reply_to_id;
+
 -- name: AddChange :exec
 INSERT INTO messages.changes (conversation_id, seq, message_id, kind, actor_id)
 VALUES (@conversation_id, @seq, @message_id, @kind, @actor_id);
@@ -118,17 +129,18 @@ WHERE ch.conversation_id = @conversation_id AND ch.seq > @after_seq AND ch.seq >
 ORDER BY ch.seq
 LIMIT @row_limit::bigint;
 
--- How many change entries each conversation has after seq_after[i]: they
--- are not unread messages.
--- name: ChangesSince :many
+-- How many entries after after_seqs[i] are no unread message: the change
+-- entries, and the messages recalled since.
+-- name: NotUnreadSince :many
 WITH since AS (
     SELECT (@conversation_ids::text[])[i] AS conversation_id, (@after_seqs::bigint[])[i] AS after_seq
     FROM generate_subscripts(@conversation_ids::text[], 1) AS i
 )
-SELECT s.conversation_id::text AS conversation_id, count(ch.seq) AS changes
-FROM since s
-JOIN messages.changes ch ON ch.conversation_id = s.conversation_id AND ch.seq > s.after_seq
-GROUP BY s.conversation_id;
+SELECT s.conversation_id::text AS conversation_id,
+    (SELECT count(*) FROM messages.changes ch WHERE ch.conversation_id = s.conversation_id AND ch.seq > s.after_seq)
+  + (SELECT count(*) FROM messages.messages m WHERE m.conversation_id = s.conversation_id AND m.seq > s.after_seq AND m.recalled_at IS NOT NULL)
+    AS not_unread
+FROM since s;
 
 -- name: ExistingConversations :many
 SELECT id FROM messages.conversations WHERE id = ANY(@ids::text[]);

@@ -35,7 +35,7 @@ func (q *Queries) AddChange(ctx context.Context, arg AddChangeParams) error {
 }
 
 const changesAfter = `-- name: ChangesAfter :many
-SELECT ch.seq, ch.kind, ch.actor_id, m.id, m.conversation_id, m.seq, m.from_user_id, m.to_user_id, m.to_group_id, m.type, m.body, m.at_user_ids, m.created_at, m.reply_to_id, m.reply_from_user_id, m.reply_type, m.reply_preview, m.edited_at, m.edit_count
+SELECT ch.seq, ch.kind, ch.actor_id, m.id, m.conversation_id, m.seq, m.from_user_id, m.to_user_id, m.to_group_id, m.type, m.body, m.at_user_ids, m.created_at, m.reply_to_id, m.reply_from_user_id, m.reply_type, m.reply_preview, m.edited_at, m.edit_count, m.recalled_at, m.recalled_by, m.reply_recalled
 FROM messages.changes ch
 JOIN messages.messages m ON m.id = ch.message_id
 WHERE ch.conversation_id = $1 AND ch.seq > $2 AND ch.seq >= $3 AND m.seq >= $3
@@ -94,50 +94,10 @@ func (q *Queries) ChangesAfter(ctx context.Context, arg ChangesAfterParams) ([]C
 			&i.MessagesMessage.ReplyPreview,
 			&i.MessagesMessage.EditedAt,
 			&i.MessagesMessage.EditCount,
+			&i.MessagesMessage.RecalledAt,
+			&i.MessagesMessage.RecalledBy,
+			&i.MessagesMessage.ReplyRecalled,
 		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const changesSince = `-- name: ChangesSince :many
-WITH since AS (
-    SELECT ($1::text[])[i] AS conversation_id, ($2::bigint[])[i] AS after_seq
-    FROM generate_subscripts($1::text[], 1) AS i
-)
-SELECT s.conversation_id::text AS conversation_id, count(ch.seq) AS changes
-FROM since s
-JOIN messages.changes ch ON ch.conversation_id = s.conversation_id AND ch.seq > s.after_seq
-GROUP BY s.conversation_id
-`
-
-type ChangesSinceParams struct {
-	ConversationIds []string
-	AfterSeqs       []int64
-}
-
-type ChangesSinceRow struct {
-	ConversationID string
-	Changes        int64
-}
-
-// How many change entries each conversation has after seq_after[i]: they
-// are not unread messages.
-func (q *Queries) ChangesSince(ctx context.Context, arg ChangesSinceParams) ([]ChangesSinceRow, error) {
-	rows, err := q.db.Query(ctx, changesSince, arg.ConversationIds, arg.AfterSeqs)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []ChangesSinceRow
-	for rows.Next() {
-		var i ChangesSinceRow
-		if err := rows.Scan(&i.ConversationID, &i.Changes); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
@@ -234,7 +194,7 @@ func (q *Queries) DeleteExpiredIdempotencyKeys(ctx context.Context) error {
 const editMessage = `-- name: EditMessage :one
 UPDATE messages.messages SET body = $1, edited_at = now(), edit_count = edit_count + 1
 WHERE id = $2
-RETURNING id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count
+RETURNING id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count, recalled_at, recalled_by, reply_recalled
 `
 
 type EditMessageParams struct {
@@ -262,6 +222,9 @@ func (q *Queries) EditMessage(ctx context.Context, arg EditMessageParams) (Messa
 		&i.ReplyPreview,
 		&i.EditedAt,
 		&i.EditCount,
+		&i.RecalledAt,
+		&i.RecalledBy,
+		&i.ReplyRecalled,
 	)
 	return i, err
 }
@@ -364,7 +327,7 @@ func (q *Queries) GetConversation(ctx context.Context, id string) (MessagesConve
 }
 
 const getMessage = `-- name: GetMessage :one
-SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count FROM messages.messages WHERE id = $1
+SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count, recalled_at, recalled_by, reply_recalled FROM messages.messages WHERE id = $1
 `
 
 func (q *Queries) GetMessage(ctx context.Context, id uint64) (MessagesMessage, error) {
@@ -387,6 +350,9 @@ func (q *Queries) GetMessage(ctx context.Context, id uint64) (MessagesMessage, e
 		&i.ReplyPreview,
 		&i.EditedAt,
 		&i.EditCount,
+		&i.RecalledAt,
+		&i.RecalledBy,
+		&i.ReplyRecalled,
 	)
 	return i, err
 }
@@ -408,7 +374,7 @@ func (q *Queries) IdempotentMessageID(ctx context.Context, arg IdempotentMessage
 }
 
 const lastMessages = `-- name: LastMessages :many
-SELECT m.id, m.conversation_id, m.seq, m.from_user_id, m.to_user_id, m.to_group_id, m.type, m.body, m.at_user_ids, m.created_at, m.reply_to_id, m.reply_from_user_id, m.reply_type, m.reply_preview, m.edited_at, m.edit_count FROM messages.messages m
+SELECT m.id, m.conversation_id, m.seq, m.from_user_id, m.to_user_id, m.to_group_id, m.type, m.body, m.at_user_ids, m.created_at, m.reply_to_id, m.reply_from_user_id, m.reply_type, m.reply_preview, m.edited_at, m.edit_count, m.recalled_at, m.recalled_by, m.reply_recalled FROM messages.messages m
 JOIN messages.conversations c ON c.id = m.conversation_id AND m.seq = c.last_message_seq
 WHERE c.id = ANY($1::text[])
 `
@@ -439,6 +405,9 @@ func (q *Queries) LastMessages(ctx context.Context, conversationIds []string) ([
 			&i.ReplyPreview,
 			&i.EditedAt,
 			&i.EditCount,
+			&i.RecalledAt,
+			&i.RecalledBy,
+			&i.ReplyRecalled,
 		); err != nil {
 			return nil, err
 		}
@@ -451,7 +420,7 @@ func (q *Queries) LastMessages(ctx context.Context, conversationIds []string) ([
 }
 
 const lockMessage = `-- name: LockMessage :one
-SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count FROM messages.messages WHERE id = $1 FOR UPDATE
+SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count, recalled_at, recalled_by, reply_recalled FROM messages.messages WHERE id = $1 FOR UPDATE
 `
 
 // A message by id, locked for a change to it.
@@ -475,8 +444,26 @@ func (q *Queries) LockMessage(ctx context.Context, id uint64) (MessagesMessage, 
 		&i.ReplyPreview,
 		&i.EditedAt,
 		&i.EditCount,
+		&i.RecalledAt,
+		&i.RecalledBy,
+		&i.ReplyRecalled,
 	)
 	return i, err
+}
+
+const markQuotesRecalled = `-- name: MarkQuotesRecalled :exec
+UPDATE messages.messages SET reply_recalled = true, reply_preview = ''
+WHERE conversation_id = $1 AND reply_to_id = $2
+`
+
+type MarkQuotesRecalledParams struct {
+	ConversationID string
+	ReplyToID      uint64
+}
+
+func (q *Queries) MarkQuotesRecalled(ctx context.Context, arg MarkQuotesRecalledParams) error {
+	_, err := q.db.Exec(ctx, markQuotesRecalled, arg.ConversationID, arg.ReplyToID)
+	return err
 }
 
 const markRead = `-- name: MarkRead :exec
@@ -498,7 +485,7 @@ func (q *Queries) MarkRead(ctx context.Context, arg MarkReadParams) error {
 }
 
 const messagesAfter = `-- name: MessagesAfter :many
-SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count FROM messages.messages
+SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count, recalled_at, recalled_by, reply_recalled FROM messages.messages
 WHERE conversation_id = $1 AND seq > $2
 ORDER BY seq
 LIMIT $3::bigint
@@ -536,6 +523,9 @@ func (q *Queries) MessagesAfter(ctx context.Context, arg MessagesAfterParams) ([
 			&i.ReplyPreview,
 			&i.EditedAt,
 			&i.EditCount,
+			&i.RecalledAt,
+			&i.RecalledBy,
+			&i.ReplyRecalled,
 		); err != nil {
 			return nil, err
 		}
@@ -548,7 +538,7 @@ func (q *Queries) MessagesAfter(ctx context.Context, arg MessagesAfterParams) ([
 }
 
 const messagesBefore = `-- name: MessagesBefore :many
-SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count FROM messages.messages
+SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count, recalled_at, recalled_by, reply_recalled FROM messages.messages
 WHERE conversation_id = $1 AND seq < $2 AND seq >= $3
 ORDER BY seq DESC
 LIMIT $4::bigint
@@ -594,6 +584,9 @@ func (q *Queries) MessagesBefore(ctx context.Context, arg MessagesBeforeParams) 
 			&i.ReplyPreview,
 			&i.EditedAt,
 			&i.EditCount,
+			&i.RecalledAt,
+			&i.RecalledBy,
+			&i.ReplyRecalled,
 		); err != nil {
 			return nil, err
 		}
@@ -615,6 +608,90 @@ func (q *Queries) NextSeq(ctx context.Context, id string) (uint64, error) {
 	var last_seq uint64
 	err := row.Scan(&last_seq)
 	return last_seq, err
+}
+
+const notUnreadSince = `-- name: NotUnreadSince :many
+WITH since AS (
+    SELECT ($1::text[])[i] AS conversation_id, ($2::bigint[])[i] AS after_seq
+    FROM generate_subscripts($1::text[], 1) AS i
+)
+SELECT s.conversation_id::text AS conversation_id,
+    (SELECT count(*) FROM messages.changes ch WHERE ch.conversation_id = s.conversation_id AND ch.seq > s.after_seq)
+  + (SELECT count(*) FROM messages.messages m WHERE m.conversation_id = s.conversation_id AND m.seq > s.after_seq AND m.recalled_at IS NOT NULL)
+    AS not_unread
+FROM since s
+`
+
+type NotUnreadSinceParams struct {
+	ConversationIds []string
+	AfterSeqs       []int64
+}
+
+type NotUnreadSinceRow struct {
+	ConversationID string
+	NotUnread      int32
+}
+
+// How many entries after after_seqs[i] are no unread message: the change
+// entries, and the messages recalled since.
+func (q *Queries) NotUnreadSince(ctx context.Context, arg NotUnreadSinceParams) ([]NotUnreadSinceRow, error) {
+	rows, err := q.db.Query(ctx, notUnreadSince, arg.ConversationIds, arg.AfterSeqs)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []NotUnreadSinceRow
+	for rows.Next() {
+		var i NotUnreadSinceRow
+		if err := rows.Scan(&i.ConversationID, &i.NotUnread); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const recallMessage = `-- name: RecallMessage :one
+UPDATE messages.messages SET body = '', recalled_at = now(), recalled_by = $1
+WHERE id = $2
+RETURNING id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count, recalled_at, recalled_by, reply_recalled
+`
+
+type RecallMessageParams struct {
+	RecalledBy uint64
+	ID         uint64
+}
+
+// Recalls the message: its body erased, the quotes of the replies to it
+// marked recalled.
+func (q *Queries) RecallMessage(ctx context.Context, arg RecallMessageParams) (MessagesMessage, error) {
+	row := q.db.QueryRow(ctx, recallMessage, arg.RecalledBy, arg.ID)
+	var i MessagesMessage
+	err := row.Scan(
+		&i.ID,
+		&i.ConversationID,
+		&i.Seq,
+		&i.FromUserID,
+		&i.ToUserID,
+		&i.ToGroupID,
+		&i.Type,
+		&i.Body,
+		&i.AtUserIds,
+		&i.CreatedAt,
+		&i.ReplyToID,
+		&i.ReplyFromUserID,
+		&i.ReplyType,
+		&i.ReplyPreview,
+		&i.EditedAt,
+		&i.EditCount,
+		&i.RecalledAt,
+		&i.RecalledBy,
+		&i.ReplyRecalled,
+	)
+	return i, err
 }
 
 const setIdempotentMessageID = `-- name: SetIdempotentMessageID :exec
@@ -646,14 +723,14 @@ WITH seq AS (
     SELECT $1, seq.last_seq, $5, $6, $7, $8, $9, $10,
            $11, $12, $13, $14
     FROM seq
-    RETURNING id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count
+    RETURNING id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count, recalled_at, recalled_by, reply_recalled
 ), read_by_sender AS (
     INSERT INTO messages.reads (user_id, conversation_id, read_seq)
     SELECT $5, $1, seq.last_seq FROM seq
     ON CONFLICT (user_id, conversation_id) DO UPDATE
     SET read_seq = greatest(messages.reads.read_seq, excluded.read_seq)
 )
-SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count FROM stored
+SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count, recalled_at, recalled_by, reply_recalled FROM stored
 `
 
 type StoreMessageParams struct {
@@ -690,6 +767,9 @@ type StoreMessageRow struct {
 	ReplyPreview    string
 	EditedAt        *time.Time
 	EditCount       int32
+	RecalledAt      *time.Time
+	RecalledBy      int64
+	ReplyRecalled   bool
 }
 
 // Stores a message in one statement (so one round trip, atomic on its own):
@@ -731,12 +811,15 @@ func (q *Queries) StoreMessage(ctx context.Context, arg StoreMessageParams) (Sto
 		&i.ReplyPreview,
 		&i.EditedAt,
 		&i.EditCount,
+		&i.RecalledAt,
+		&i.RecalledBy,
+		&i.ReplyRecalled,
 	)
 	return i, err
 }
 
 const visibleMessage = `-- name: VisibleMessage :one
-SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count FROM messages.messages
+SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count, recalled_at, recalled_by, reply_recalled FROM messages.messages
 WHERE id = $1 AND conversation_id = $2 AND seq >= $3
 `
 
@@ -768,6 +851,9 @@ func (q *Queries) VisibleMessage(ctx context.Context, arg VisibleMessageParams) 
 		&i.ReplyPreview,
 		&i.EditedAt,
 		&i.EditCount,
+		&i.RecalledAt,
+		&i.RecalledBy,
+		&i.ReplyRecalled,
 	)
 	return i, err
 }

@@ -237,6 +237,17 @@ func (s *Server) EditMessage(ctx context.Context, req *messagepb.EditMessageRequ
 	return &messagepb.EditMessageResponse{Message: m}, nil
 }
 
+func (s *Server) RecallMessage(ctx context.Context, req *messagepb.RecallMessageRequest) (*messagepb.RecallMessageResponse, error) {
+	caller, err := auth.Caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.svc.Recall(ctx, caller, req.GetMessageId()); err != nil {
+		return nil, err
+	}
+	return &messagepb.RecallMessageResponse{}, nil
+}
+
 func (s *Server) MarkRead(ctx context.Context, req *messagepb.MarkReadRequest) (*messagepb.MarkReadResponse, error) {
 	caller, err := auth.Caller(ctx)
 	if err != nil {

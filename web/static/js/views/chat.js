@@ -148,10 +148,19 @@ async function bubble(m, at) {
   const quoted = m.reply_to ? quote(m.reply_to, (await user(m.reply_to.from_user_id)).nickname) : null;
   const answer = el("button", { type: "button", className: "reply-button", textContent: "Reply", ariaLabel: `Reply to ${from.nickname}` });
   answer.addEventListener("click", () => replyTo(m, from.nickname));
-  let edit = null;
-  if (mine && m.text) {
-    edit = el("button", { type: "button", className: "reply-button", textContent: "Edit", ariaLabel: "Edit this message" });
+  const actions = [];
+  if (!m.recalled) actions.push(answer);
+  if (mine && m.text && !m.recalled) {
+    const edit = el("button", { type: "button", className: "reply-button", textContent: "Edit", ariaLabel: "Edit this message" });
     edit.addEventListener("click", () => startEdit(m));
+    actions.push(edit);
+  }
+  if (mine && !m.recalled) {
+    const recall = el("button", { type: "button", className: "reply-button", textContent: "Recall", ariaLabel: "Recall this message" });
+    recall.addEventListener("click", () => {
+      if (confirm("Recall this message for everyone?")) call(M("RecallMessage"), { message_id: m.id }).catch((err) => notifyError(err.message));
+    });
+    actions.push(recall);
   }
   const edited = Number(m.edit_count || 0) > 0
     ? el("span", { className: "meta edited", textContent: "edited", title: m.edited_at ? `Edited ${fullTime(new Date(m.edited_at))}` : "" })
@@ -160,7 +169,7 @@ async function bubble(m, at) {
     mine ? null : el("span", { className: "who", textContent: from.nickname }),
     quoted,
     body(m, { onImage: showImage }),
-    el("span", { className: "foot" }, answer, edit, edited, el("time", { dateTime: m.created_at, title: fullTime(at), textContent: time(at) })));
+    el("span", { className: "foot" }, actions, edited, el("time", { dateTime: m.created_at, title: fullTime(at), textContent: time(at) })));
   node.dataset.seq = m.seq;
   return node;
 }
@@ -242,14 +251,15 @@ export async function received(m) {
   await markRead(id);
 }
 
-// changed takes a pushed change (an edit): the message is replaced where it
-// is loaded and drawn; a gap before it is synced first.
+// changed takes a pushed change (an edit, a recall): the message, and any
+// reply quoting a recalled one, is replaced where it is loaded and drawn; a
+// gap before it is synced first.
 export async function changed(c) {
   const id = c.message.conversation_id;
   const h = history(id);
   if (h.cursor && Number(c.seq) > h.cursor + 1) await catchUp(id);
-  const m = h.change(c);
-  if (m && state.open === id) {
+  for (const m of h.change(c)) {
+    if (state.open !== id) break;
     const node = list().querySelector(`[data-seq="${CSS.escape(String(m.seq))}"]`);
     if (node) node.replaceWith(await bubble(m, new Date(m.created_at)));
   }
@@ -321,7 +331,11 @@ async function send(form) {
   }
 }
 
+// notifyError shows an error of an action on a message.
+let notifyError = () => {};
+
 export function setUp({ notify }) {
+  notifyError = notify;
   const form = $("#composer");
   let sending = false;
   form.addEventListener("submit", async (event) => {

@@ -39,6 +39,11 @@ export function onChange(change) {
   const c = state.conversations.get(change.message.conversation_id);
   if (!c) return;
   c.last_seq = String(Math.max(Number(c.last_seq || 0), Number(change.seq))); // the stream's, not unread
+  const m = change.message;
+  if (change.kind === "CHANGE_KIND_RECALLED" && Number(m.seq) > Number(c.read_seq || 0) && String(m.from_user_id) !== String(state.me.id)) {
+    c.unread_count = String(Math.max(0, Number(c.unread_count || 0) - 1)); // it was unread
+  }
+  emit("conversations");
   if (c.last_message?.id !== change.message.id) return;
   c.last_message = change.message;
   emit("conversations");
