@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/parley-im/parley/api/gen/messagepb"
+	"github.com/parley-im/parley/api/gen/userpb"
 	"github.com/parley-im/parley/internal/parley"
 	"github.com/parley-im/parley/platform/config"
 	"github.com/parley-im/parley/platform/testkit"
@@ -287,4 +288,18 @@ func TestChangesConvergeOnEveryDevice(t *testing.T) {
 			require.Equal(t, offline.cursor, fresh.cursor)
 		})
 	}
+}
+
+// A user who blocks the sender gets no edited words from it either.
+func TestEditToABlockerIsRefused(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	alice, bob := e.newUser(t), e.newUser(t)
+	id := e.sendText(t, alice, toUser(bob.id), "hello")
+	_, err := e.users.BlockUser(bob.ctx, &userpb.BlockUserRequest{UserId: alice.id})
+	require.NoError(t, err)
+	seq := e.lastSeq(t, pairID(alice.id, bob.id))
+	_, err = e.edit(alice.ctx, id, "something else")
+	testkit.RequireCode(t, err, codes.PermissionDenied)
+	require.Equal(t, seq, e.lastSeq(t, pairID(alice.id, bob.id)))
 }

@@ -57,6 +57,12 @@ export class History {
   // loaded replies to it (as the server has them). It returns the loaded
   // messages that changed.
   change(c) {
+    // A change no newer than what the message holds (a push overtaken by a
+    // sync) is old news; nothing is loaded yet: the first page will have it.
+    this.changedAt ||= new Map();
+    if (Number(c.seq) <= (this.changedAt.get(String(c.message.id)) || 0)) return [];
+    this.changedAt.set(String(c.message.id), Number(c.seq));
+    if (this.newest === 0) return [];
     this.cursor = Math.max(this.cursor, Number(c.seq));
     const changed = [];
     const seq = Number(c.message.seq);

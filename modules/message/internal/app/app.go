@@ -254,6 +254,16 @@ func (s *Service) store(ctx context.Context, conv conversation, out Outgoing, re
 	if repeatID != 0 {
 		return repeatID, nil
 	}
+	if params.ReplyToID != 0 {
+		// The quoted message may have been recalled while this was stored.
+		recalled, err := s.q.QuoteOfRecalled(ctx, stored.ID)
+		switch {
+		case err == nil:
+			stored = recalled
+		case !errors.Is(err, pgx.ErrNoRows):
+			return 0, fmt.Errorf("store message in %s: %w", id, err)
+		}
+	}
 	msg, err := s.toProto(stored)
 	if err != nil {
 		return 0, err

@@ -40,12 +40,30 @@ const joinBand = time.Minute
 // Edit replaces the text of callerID's own text message id, within the edit
 // window, as a change entry of its conversation; the same text is no change.
 func (s *Service) Edit(ctx context.Context, callerID, id uint64, text *messagepb.TextMessage) (*messagepb.Message, error) {
+	if !s.limiter.Allow(callerID) { // an edit costs what a send does
+		return nil, ErrRateLimited
+	}
 	m, conv, err := s.visibleMessage(ctx, callerID, id)
 	if err != nil {
 		return nil, err
 	}
 	if err := s.editable(m, callerID); err != nil {
 		return nil, err
+	}
+	// A peer who blocks the caller gets no new words from it, edited ones
+	// included.
+	if conv.groupID == 0 {
+		peer := conv.userA
+		if peer == callerID {
+			peer = conv.userB
+		}
+		blocked, err := s.users.IsBlocked(ctx, peer, callerID)
+		if err != nil {
+			return nil, err
+		}
+		if blocked {
+			return nil, ErrBlocked
+		}
 	}
 	body, err := s.marshalBody(Body{Type: messagepb.MESSAGE_TYPE_TEXT, Msg: text})
 	if err != nil {
@@ -57,6 +75,9 @@ func (s *Service) Edit(ctx context.Context, callerID, id uint64, text *messagepb
 	var change *messagepb.MessageChange
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
+		if err := q.LockConversation(ctx, conv.ID()); err != nil {
+			return err
+		}
 		// Again under the row's lock: a concurrent edit may have come first.
 		current, err := q.LockMessage(ctx, id)
 		if err != nil {
@@ -106,6 +127,9 @@ func (s *Service) Edit(ctx context.Context, callerID, id uint64, text *messagepb
 // left, the quotes of replies to it marked recalled, as a change entry of
 // its conversation. A recalled message recalled again is no change.
 func (s *Service) Recall(ctx context.Context, caller auth.Identity, id uint64) error {
+	if !s.limiter.Allow(caller.UserID) {
+		return ErrRateLimited
+	}
 	m, conv, err := s.recallable(ctx, caller, id)
 	if err != nil {
 		return err
@@ -116,6 +140,9 @@ func (s *Service) Recall(ctx context.Context, caller auth.Identity, id uint64) e
 	var change *messagepb.MessageChange
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
+		if err := q.LockConversation(ctx, conv.ID()); err != nil {
+			return err
+		}
 		current, err := q.LockMessage(ctx, id)
 		if err != nil || current.RecalledAt != nil {
 			return err

@@ -78,14 +78,24 @@ func (s *Service) Sync(ctx context.Context, userID uint64, conversationID string
 	}
 	afterSeq = min(max(afterSeq, firstSeq-1), 1<<62)
 	limit = syncLimit(limit)
+	// Both reads stop at the last seq read first: entries commit in seq order
+	// (under the conversation row's lock), so every seq up to it is there,
+	// and one committed between the two reads waits for the next page.
+	c, err := s.q.GetConversation(ctx, conv.ID())
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil, false, nil // no message yet
+	}
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("sync %s: %w", conv.ID(), err)
+	}
 	rows, err := s.q.MessagesAfter(ctx, db.MessagesAfterParams{
-		ConversationID: conv.ID(), AfterSeq: afterSeq, RowLimit: int64(limit) + 1,
+		ConversationID: conv.ID(), AfterSeq: afterSeq, Upto: c.LastSeq, RowLimit: int64(limit) + 1,
 	})
 	if err != nil {
 		return nil, nil, false, fmt.Errorf("sync %s: %w", conv.ID(), err)
 	}
 	changed, err := s.q.ChangesAfter(ctx, db.ChangesAfterParams{
-		ConversationID: conv.ID(), AfterSeq: afterSeq, FirstSeq: firstSeq, RowLimit: int64(limit) + 1,
+		ConversationID: conv.ID(), AfterSeq: afterSeq, Upto: c.LastSeq, FirstSeq: firstSeq, RowLimit: int64(limit) + 1,
 	})
 	if err != nil {
 		return nil, nil, false, fmt.Errorf("sync %s changes: %w", conv.ID(), err)

@@ -60,9 +60,11 @@ SELECT * FROM messages.conversations WHERE id = @id;
 SELECT * FROM messages.messages
 WHERE id = @id AND conversation_id = @conversation_id AND seq >= @first_seq;
 
+-- Up to upto: a sync reads messages and changes up to one last_seq, so an
+-- entry committed between its two statements is left for the next page.
 -- name: MessagesAfter :many
 SELECT * FROM messages.messages
-WHERE conversation_id = @conversation_id AND seq > @after_seq
+WHERE conversation_id = @conversation_id AND seq > @after_seq AND seq <= @upto
 ORDER BY seq
 LIMIT @row_limit::bigint;
 
@@ -93,6 +95,19 @@ SELECT * FROM messages.messages WHERE id = @id FOR UPDATE;
 
 -- name: GetMessage :one
 SELECT * FROM messages.messages WHERE id = @id;
+
+-- The conversation's row, locked first by a change: the lock order of
+-- every change (conversation, then messages) cannot deadlock another.
+-- name: LockConversation :exec
+SELECT id FROM messages.conversations WHERE id = @id FOR UPDATE;
+
+-- A reply stored while the message it quotes was being recalled: its quote
+-- is marked recalled too (the recall's own marking ran before it existed).
+-- name: QuoteOfRecalled :one
+UPDATE messages.messages r SET reply_recalled = true, reply_preview = ''
+WHERE r.id = @id AND NOT r.reply_recalled
+  AND EXISTS (SELECT 1 FROM messages.messages q WHERE q.id = r.reply_to_id AND q.recalled_at IS NOT NULL)
+RETURNING *;
 
 -- The conversation's next seq, for a change entry.
 -- name: NextSeq :one
@@ -125,7 +140,8 @@ VALUES (@conversation_id, @seq, @message_id, @kind, @actor_id);
 SELECT ch.seq, ch.kind, ch.actor_id, sqlc.embed(m)
 FROM messages.changes ch
 JOIN messages.messages m ON m.id = ch.message_id
-WHERE ch.conversation_id = @conversation_id AND ch.seq > @after_seq AND ch.seq >= @first_seq AND m.seq >= @first_seq
+WHERE ch.conversation_id = @conversation_id AND ch.seq > @after_seq AND ch.seq <= @upto
+  AND ch.seq >= @first_seq AND m.seq >= @first_seq
 ORDER BY ch.seq
 LIMIT @row_limit::bigint;
 

@@ -38,14 +38,16 @@ const changesAfter = `-- name: ChangesAfter :many
 SELECT ch.seq, ch.kind, ch.actor_id, m.id, m.conversation_id, m.seq, m.from_user_id, m.to_user_id, m.to_group_id, m.type, m.body, m.at_user_ids, m.created_at, m.reply_to_id, m.reply_from_user_id, m.reply_type, m.reply_preview, m.edited_at, m.edit_count, m.recalled_at, m.recalled_by, m.reply_recalled
 FROM messages.changes ch
 JOIN messages.messages m ON m.id = ch.message_id
-WHERE ch.conversation_id = $1 AND ch.seq > $2 AND ch.seq >= $3 AND m.seq >= $3
+WHERE ch.conversation_id = $1 AND ch.seq > $2 AND ch.seq <= $3
+  AND ch.seq >= $4 AND m.seq >= $4
 ORDER BY ch.seq
-LIMIT $4::bigint
+LIMIT $5::bigint
 `
 
 type ChangesAfterParams struct {
 	ConversationID string
 	AfterSeq       uint64
+	Upto           uint64
 	FirstSeq       uint64
 	RowLimit       int64
 }
@@ -64,6 +66,7 @@ func (q *Queries) ChangesAfter(ctx context.Context, arg ChangesAfterParams) ([]C
 	rows, err := q.db.Query(ctx, changesAfter,
 		arg.ConversationID,
 		arg.AfterSeq,
+		arg.Upto,
 		arg.FirstSeq,
 		arg.RowLimit,
 	)
@@ -419,6 +422,17 @@ func (q *Queries) LastMessages(ctx context.Context, conversationIds []string) ([
 	return items, nil
 }
 
+const lockConversation = `-- name: LockConversation :exec
+SELECT id FROM messages.conversations WHERE id = $1 FOR UPDATE
+`
+
+// The conversation's row, locked first by a change: the lock order of
+// every change (conversation, then messages) cannot deadlock another.
+func (q *Queries) LockConversation(ctx context.Context, id string) error {
+	_, err := q.db.Exec(ctx, lockConversation, id)
+	return err
+}
+
 const lockMessage = `-- name: LockMessage :one
 SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count, recalled_at, recalled_by, reply_recalled FROM messages.messages WHERE id = $1 FOR UPDATE
 `
@@ -486,19 +500,27 @@ func (q *Queries) MarkRead(ctx context.Context, arg MarkReadParams) error {
 
 const messagesAfter = `-- name: MessagesAfter :many
 SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count, recalled_at, recalled_by, reply_recalled FROM messages.messages
-WHERE conversation_id = $1 AND seq > $2
+WHERE conversation_id = $1 AND seq > $2 AND seq <= $3
 ORDER BY seq
-LIMIT $3::bigint
+LIMIT $4::bigint
 `
 
 type MessagesAfterParams struct {
 	ConversationID string
 	AfterSeq       uint64
+	Upto           uint64
 	RowLimit       int64
 }
 
+// Up to upto: a sync reads messages and changes up to one last_seq, so an
+// entry committed between its two statements is left for the next page.
 func (q *Queries) MessagesAfter(ctx context.Context, arg MessagesAfterParams) ([]MessagesMessage, error) {
-	rows, err := q.db.Query(ctx, messagesAfter, arg.ConversationID, arg.AfterSeq, arg.RowLimit)
+	rows, err := q.db.Query(ctx, messagesAfter,
+		arg.ConversationID,
+		arg.AfterSeq,
+		arg.Upto,
+		arg.RowLimit,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -652,6 +674,42 @@ func (q *Queries) NotUnreadSince(ctx context.Context, arg NotUnreadSinceParams) 
 		return nil, err
 	}
 	return items, nil
+}
+
+const quoteOfRecalled = `-- name: QuoteOfRecalled :one
+UPDATE messages.messages r SET reply_recalled = true, reply_preview = ''
+WHERE r.id = $1 AND NOT r.reply_recalled
+  AND EXISTS (SELECT 1 FROM messages.messages q WHERE q.id = r.reply_to_id AND q.recalled_at IS NOT NULL)
+RETURNING id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count, recalled_at, recalled_by, reply_recalled
+`
+
+// A reply stored while the message it quotes was being recalled: its quote
+// is marked recalled too (the recall's own marking ran before it existed).
+func (q *Queries) QuoteOfRecalled(ctx context.Context, id uint64) (MessagesMessage, error) {
+	row := q.db.QueryRow(ctx, quoteOfRecalled, id)
+	var i MessagesMessage
+	err := row.Scan(
+		&i.ID,
+		&i.ConversationID,
+		&i.Seq,
+		&i.FromUserID,
+		&i.ToUserID,
+		&i.ToGroupID,
+		&i.Type,
+		&i.Body,
+		&i.AtUserIds,
+		&i.CreatedAt,
+		&i.ReplyToID,
+		&i.ReplyFromUserID,
+		&i.ReplyType,
+		&i.ReplyPreview,
+		&i.EditedAt,
+		&i.EditCount,
+		&i.RecalledAt,
+		&i.RecalledBy,
+		&i.ReplyRecalled,
+	)
+	return i, err
 }
 
 const recallMessage = `-- name: RecallMessage :one

@@ -87,10 +87,13 @@ async function loadOlder(id) {
 export async function catchUp(id) {
   const h = history(id);
   if (h.newest === 0) return loadOlder(id);
+  let changes = 0;
   for (let page = 0; page < CATCH_UP_PAGES; page++) {
     const resp = await call(M("SyncMessages"), { conversation_id: id, after_seq: String(h.cursor), limit: 200 });
     h.add(resp.message || []);
-    for (const c of resp.changes || []) h.change(c);
+    for (const c of resp.changes || []) changes += h.change(c).length;
+    // Changes redraw what they changed: drawn again with what is new.
+    if (changes > 0) drawn = { id: null, newest: 0, day: "" };
     if (!resp.has_more) return true;
   }
   state.histories.set(id, new History());
@@ -256,9 +259,11 @@ export async function received(m) {
 // gap before it is synced first.
 export async function changed(c) {
   const id = c.message.conversation_id;
-  const h = history(id);
-  if (h.cursor && Number(c.seq) > h.cursor + 1) await catchUp(id);
-  for (const m of h.change(c)) {
+  if (history(id).cursor && Number(c.seq) > history(id).cursor + 1) {
+    await catchUp(id); // which has this change too
+    if (state.open === id) await append(id);
+  }
+  for (const m of history(id).change(c)) {
     if (state.open !== id) break;
     const node = list().querySelector(`[data-seq="${CSS.escape(String(m.seq))}"]`);
     if (node) node.replaceWith(await bubble(m, new Date(m.created_at)));

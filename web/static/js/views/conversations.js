@@ -37,8 +37,9 @@ export async function onMessage(m) {
 // onChange shows an edit of the conversation's last message in the list.
 export function onChange(change) {
   const c = state.conversations.get(change.message.conversation_id);
-  if (!c) return;
-  c.last_seq = String(Math.max(Number(c.last_seq || 0), Number(change.seq))); // the stream's, not unread
+  if (!c || Number(change.seq) <= Number(c.last_seq || 0)) return; // unknown, or counted already
+  if (Number(change.seq) > Number(c.last_seq || 0) + 1) return refresh(); // missed some: count again
+  c.last_seq = change.seq; // the stream's, not unread
   const m = change.message;
   if (change.kind === "CHANGE_KIND_RECALLED" && Number(m.seq) > Number(c.read_seq || 0) && String(m.from_user_id) !== String(state.me.id)) {
     c.unread_count = String(Math.max(0, Number(c.unread_count || 0) - 1)); // it was unread
