@@ -93,7 +93,7 @@ export async function catchUp(id) {
     h.add(resp.message || []);
     for (const c of resp.changes || []) changes += h.change(c).length;
     // Changes redraw what they changed: drawn again with what is new.
-    if (changes > 0) drawn = { id: null, newest: 0, day: "" };
+    if (changes > 0 && drawn.id === id) drawn = { id: null, newest: 0, day: "" };
     if (!resp.has_more) return true;
   }
   state.histories.set(id, new History());
@@ -174,6 +174,9 @@ async function bubble(m, at) {
     body(m, { onImage: showImage }),
     el("span", { className: "foot" }, actions, edited, el("time", { dateTime: m.created_at, title: fullTime(at), textContent: time(at) })));
   node.dataset.seq = m.seq;
+  node.addEventListener("click", (event) => {
+    if (!event.target.closest("button, a, audio, video")) node.classList.toggle("active");
+  });
   return node;
 }
 
