@@ -30,6 +30,13 @@ type Delivery struct {
 // a client: nodes drop their cached tokens and sessions of those users.
 const CmdRevoked = "parley.revoked"
 
+// CmdSkip is the Cmd of a delivery telling the devices of its UserIDs that
+// Seq of Conversation is an entry they do not see (another user's
+// delete-for-me, a change to a message from before they joined). It is
+// never pushed to a client: their seq order moves past it at once instead
+// of waiting for a frame that will not come.
+const CmdSkip = "parley.skip"
+
 // Bus publishes deliveries to its subscribers, on this node and, for a
 // cluster bus, on every node that has a client they are for.
 type Bus interface {

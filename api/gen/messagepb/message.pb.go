@@ -33,9 +33,15 @@ const (
 type ChangeKind int32
 
 const (
-	ChangeKind_CHANGE_KIND_UNSPECIFIED ChangeKind = 0
-	ChangeKind_CHANGE_KIND_EDITED      ChangeKind = 1 // the message's text was edited
-	ChangeKind_CHANGE_KIND_RECALLED    ChangeKind = 2 // the message was recalled: a tombstone now
+	ChangeKind_CHANGE_KIND_UNSPECIFIED      ChangeKind = 0
+	ChangeKind_CHANGE_KIND_EDITED           ChangeKind = 1 // the message's text was edited
+	ChangeKind_CHANGE_KIND_RECALLED         ChangeKind = 2 // the message was recalled: a tombstone now
+	ChangeKind_CHANGE_KIND_REACTION_ADDED   ChangeKind = 3 // actor_id reacted with emoji
+	ChangeKind_CHANGE_KIND_REACTION_REMOVED ChangeKind = 4 // actor_id took its emoji reaction back
+	// actor_id deleted the message for itself: only its own devices get this
+	// entry, and they drop the message (message holds only id,
+	// conversation_id and seq).
+	ChangeKind_CHANGE_KIND_DELETED_FOR_ME ChangeKind = 5
 )
 
 // Enum value maps for ChangeKind.
@@ -44,11 +50,17 @@ var (
 		0: "CHANGE_KIND_UNSPECIFIED",
 		1: "CHANGE_KIND_EDITED",
 		2: "CHANGE_KIND_RECALLED",
+		3: "CHANGE_KIND_REACTION_ADDED",
+		4: "CHANGE_KIND_REACTION_REMOVED",
+		5: "CHANGE_KIND_DELETED_FOR_ME",
 	}
 	ChangeKind_value = map[string]int32{
-		"CHANGE_KIND_UNSPECIFIED": 0,
-		"CHANGE_KIND_EDITED":      1,
-		"CHANGE_KIND_RECALLED":    2,
+		"CHANGE_KIND_UNSPECIFIED":      0,
+		"CHANGE_KIND_EDITED":           1,
+		"CHANGE_KIND_RECALLED":         2,
+		"CHANGE_KIND_REACTION_ADDED":   3,
+		"CHANGE_KIND_REACTION_REMOVED": 4,
+		"CHANGE_KIND_DELETED_FOR_ME":   5,
 	}
 )
 
@@ -2546,8 +2558,11 @@ type Message struct {
 	EditCount uint32                 `protobuf:"varint,19,opt,name=edit_count,json=editCount,proto3" json:"edit_count,omitempty"`
 	// A recalled message is a tombstone: no body (the oneof unset; the body
 	// is erased from the database), who recalled it, and no further changes.
-	Recalled      bool   `protobuf:"varint,20,opt,name=recalled,proto3" json:"recalled,omitempty"`
-	RecalledBy    uint64 `protobuf:"varint,21,opt,name=recalled_by,json=recalledBy,proto3" json:"recalled_by,omitempty"`
+	Recalled   bool   `protobuf:"varint,20,opt,name=recalled,proto3" json:"recalled,omitempty"`
+	RecalledBy uint64 `protobuf:"varint,21,opt,name=recalled_by,json=recalledBy,proto3" json:"recalled_by,omitempty"`
+	// Its reactions (ReactToMessage), one per emoji, in the order each emoji
+	// was first used; none on a tombstone.
+	Reactions     []*Reaction `protobuf:"bytes,22,rep,name=reactions,proto3" json:"reactions,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2750,6 +2765,13 @@ func (x *Message) GetRecalledBy() uint64 {
 	return 0
 }
 
+func (x *Message) GetReactions() []*Reaction {
+	if x != nil {
+		return x.Reactions
+	}
+	return nil
+}
+
 type isMessage_Body interface {
 	isMessage_Body()
 }
@@ -2796,6 +2818,79 @@ func (*Message_Image) isMessage_Body() {}
 
 func (*Message_File) isMessage_Body() {}
 
+// Reaction is the users who reacted to a message with one emoji.
+type Reaction struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Emoji string                 `protobuf:"bytes,1,opt,name=emoji,proto3" json:"emoji,omitempty"`
+	Count uint64                 `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"` // how many users reacted with it
+	// Whether the viewer is one of them. The viewer is the caller in
+	// SyncMessages, ListConversations and the answers of calls; in a pushed
+	// change frame it is the change's actor, so a device of another user
+	// keeps its own mine flags (a new emoji is not its own).
+	Mine          bool     `protobuf:"varint,3,opt,name=mine,proto3" json:"mine,omitempty"`
+	RecentUserId  []uint64 `protobuf:"varint,4,rep,packed,name=recent_user_id,json=recentUserId,proto3" json:"recent_user_id,omitempty"` // the last (up to 5) to react with it, newest first
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Reaction) Reset() {
+	*x = Reaction{}
+	mi := &file_message_message_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Reaction) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Reaction) ProtoMessage() {}
+
+func (x *Reaction) ProtoReflect() protoreflect.Message {
+	mi := &file_message_message_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Reaction.ProtoReflect.Descriptor instead.
+func (*Reaction) Descriptor() ([]byte, []int) {
+	return file_message_message_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *Reaction) GetEmoji() string {
+	if x != nil {
+		return x.Emoji
+	}
+	return ""
+}
+
+func (x *Reaction) GetCount() uint64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *Reaction) GetMine() bool {
+	if x != nil {
+		return x.Mine
+	}
+	return false
+}
+
+func (x *Reaction) GetRecentUserId() []uint64 {
+	if x != nil {
+		return x.RecentUserId
+	}
+	return nil
+}
+
 // MessageReply quotes a replied-to message.
 type MessageReply struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
@@ -2813,7 +2908,7 @@ type MessageReply struct {
 
 func (x *MessageReply) Reset() {
 	*x = MessageReply{}
-	mi := &file_message_message_proto_msgTypes[39]
+	mi := &file_message_message_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2825,7 +2920,7 @@ func (x *MessageReply) String() string {
 func (*MessageReply) ProtoMessage() {}
 
 func (x *MessageReply) ProtoReflect() protoreflect.Message {
-	mi := &file_message_message_proto_msgTypes[39]
+	mi := &file_message_message_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2838,7 +2933,7 @@ func (x *MessageReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MessageReply.ProtoReflect.Descriptor instead.
 func (*MessageReply) Descriptor() ([]byte, []int) {
-	return file_message_message_proto_rawDescGZIP(), []int{39}
+	return file_message_message_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *MessageReply) GetId() uint64 {
@@ -2891,7 +2986,7 @@ type Conversation struct {
 
 func (x *Conversation) Reset() {
 	*x = Conversation{}
-	mi := &file_message_message_proto_msgTypes[40]
+	mi := &file_message_message_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2903,7 +2998,7 @@ func (x *Conversation) String() string {
 func (*Conversation) ProtoMessage() {}
 
 func (x *Conversation) ProtoReflect() protoreflect.Message {
-	mi := &file_message_message_proto_msgTypes[40]
+	mi := &file_message_message_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2916,7 +3011,7 @@ func (x *Conversation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Conversation.ProtoReflect.Descriptor instead.
 func (*Conversation) Descriptor() ([]byte, []int) {
-	return file_message_message_proto_rawDescGZIP(), []int{40}
+	return file_message_message_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *Conversation) GetConversationId() string {
@@ -2976,7 +3071,7 @@ type ListConversationsRequest struct {
 
 func (x *ListConversationsRequest) Reset() {
 	*x = ListConversationsRequest{}
-	mi := &file_message_message_proto_msgTypes[41]
+	mi := &file_message_message_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2988,7 +3083,7 @@ func (x *ListConversationsRequest) String() string {
 func (*ListConversationsRequest) ProtoMessage() {}
 
 func (x *ListConversationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_message_message_proto_msgTypes[41]
+	mi := &file_message_message_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3001,7 +3096,7 @@ func (x *ListConversationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListConversationsRequest.ProtoReflect.Descriptor instead.
 func (*ListConversationsRequest) Descriptor() ([]byte, []int) {
-	return file_message_message_proto_rawDescGZIP(), []int{41}
+	return file_message_message_proto_rawDescGZIP(), []int{42}
 }
 
 type ListConversationsResponse struct {
@@ -3013,7 +3108,7 @@ type ListConversationsResponse struct {
 
 func (x *ListConversationsResponse) Reset() {
 	*x = ListConversationsResponse{}
-	mi := &file_message_message_proto_msgTypes[42]
+	mi := &file_message_message_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3025,7 +3120,7 @@ func (x *ListConversationsResponse) String() string {
 func (*ListConversationsResponse) ProtoMessage() {}
 
 func (x *ListConversationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_message_message_proto_msgTypes[42]
+	mi := &file_message_message_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3038,7 +3133,7 @@ func (x *ListConversationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListConversationsResponse.ProtoReflect.Descriptor instead.
 func (*ListConversationsResponse) Descriptor() ([]byte, []int) {
-	return file_message_message_proto_rawDescGZIP(), []int{42}
+	return file_message_message_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ListConversationsResponse) GetConversation() []*Conversation {
@@ -3065,7 +3160,7 @@ type SyncMessagesRequest struct {
 
 func (x *SyncMessagesRequest) Reset() {
 	*x = SyncMessagesRequest{}
-	mi := &file_message_message_proto_msgTypes[43]
+	mi := &file_message_message_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3077,7 +3172,7 @@ func (x *SyncMessagesRequest) String() string {
 func (*SyncMessagesRequest) ProtoMessage() {}
 
 func (x *SyncMessagesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_message_message_proto_msgTypes[43]
+	mi := &file_message_message_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3090,7 +3185,7 @@ func (x *SyncMessagesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncMessagesRequest.ProtoReflect.Descriptor instead.
 func (*SyncMessagesRequest) Descriptor() ([]byte, []int) {
-	return file_message_message_proto_rawDescGZIP(), []int{43}
+	return file_message_message_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *SyncMessagesRequest) GetConversationId() string {
@@ -3127,12 +3222,15 @@ type SyncMessagesResponse struct {
 	// More messages follow the page (after_seq), or older ones the caller
 	// may see precede it (before_seq).
 	HasMore bool `protobuf:"varint,2,opt,name=has_more,json=hasMore,proto3" json:"has_more,omitempty"`
-	// With after_seq: the changes to messages (edits) in the same stretch of
-	// the conversation's stream, in seq order. A conversation's seqs number
-	// its messages and its changes together, without gaps: apply message and
-	// changes by seq, and the last seq seen is the cursor. limit and has_more
-	// count both. A page from before_seq holds messages only, each as it is
-	// now (edited text included).
+	// With after_seq: the changes to messages (edits, recalls, reactions,
+	// delete-for-me) in the same stretch of the conversation's stream, in seq
+	// order. A conversation's seqs number its messages and its changes
+	// together: apply message and changes by seq, and the highest seq of the
+	// page is the cursor (an entry the caller does not see, such as another
+	// user's delete-for-me, leaves its seq out). limit counts messages; the
+	// changes up to the page's last message come with it (at most 1,000, and
+	// has_more is then set). A page from before_seq holds messages only, each
+	// as it is now (edited text, reactions included).
 	Changes       []*MessageChange `protobuf:"bytes,3,rep,name=changes,proto3" json:"changes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -3140,7 +3238,7 @@ type SyncMessagesResponse struct {
 
 func (x *SyncMessagesResponse) Reset() {
 	*x = SyncMessagesResponse{}
-	mi := &file_message_message_proto_msgTypes[44]
+	mi := &file_message_message_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3152,7 +3250,7 @@ func (x *SyncMessagesResponse) String() string {
 func (*SyncMessagesResponse) ProtoMessage() {}
 
 func (x *SyncMessagesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_message_message_proto_msgTypes[44]
+	mi := &file_message_message_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3165,7 +3263,7 @@ func (x *SyncMessagesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncMessagesResponse.ProtoReflect.Descriptor instead.
 func (*SyncMessagesResponse) Descriptor() ([]byte, []int) {
-	return file_message_message_proto_rawDescGZIP(), []int{44}
+	return file_message_message_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *SyncMessagesResponse) GetMessage() []*Message {
@@ -3199,13 +3297,14 @@ type MessageChange struct {
 	Kind          ChangeKind             `protobuf:"varint,2,opt,name=kind,proto3,enum=message.ChangeKind" json:"kind,omitempty"`
 	Message       *Message               `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
 	ActorId       uint64                 `protobuf:"varint,4,opt,name=actor_id,json=actorId,proto3" json:"actor_id,omitempty"` // who made the change
+	Emoji         string                 `protobuf:"bytes,5,opt,name=emoji,proto3" json:"emoji,omitempty"`                     // the reaction a REACTION_ADDED or REACTION_REMOVED change is about
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *MessageChange) Reset() {
 	*x = MessageChange{}
-	mi := &file_message_message_proto_msgTypes[45]
+	mi := &file_message_message_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3217,7 +3316,7 @@ func (x *MessageChange) String() string {
 func (*MessageChange) ProtoMessage() {}
 
 func (x *MessageChange) ProtoReflect() protoreflect.Message {
-	mi := &file_message_message_proto_msgTypes[45]
+	mi := &file_message_message_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3230,7 +3329,7 @@ func (x *MessageChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MessageChange.ProtoReflect.Descriptor instead.
 func (*MessageChange) Descriptor() ([]byte, []int) {
-	return file_message_message_proto_rawDescGZIP(), []int{45}
+	return file_message_message_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *MessageChange) GetSeq() uint64 {
@@ -3261,6 +3360,13 @@ func (x *MessageChange) GetActorId() uint64 {
 	return 0
 }
 
+func (x *MessageChange) GetEmoji() string {
+	if x != nil {
+		return x.Emoji
+	}
+	return ""
+}
+
 type EditMessageRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	MessageId     uint64                 `protobuf:"varint,1,opt,name=message_id,json=messageId,proto3" json:"message_id,omitempty"`
@@ -3271,7 +3377,7 @@ type EditMessageRequest struct {
 
 func (x *EditMessageRequest) Reset() {
 	*x = EditMessageRequest{}
-	mi := &file_message_message_proto_msgTypes[46]
+	mi := &file_message_message_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3283,7 +3389,7 @@ func (x *EditMessageRequest) String() string {
 func (*EditMessageRequest) ProtoMessage() {}
 
 func (x *EditMessageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_message_message_proto_msgTypes[46]
+	mi := &file_message_message_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3296,7 +3402,7 @@ func (x *EditMessageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditMessageRequest.ProtoReflect.Descriptor instead.
 func (*EditMessageRequest) Descriptor() ([]byte, []int) {
-	return file_message_message_proto_rawDescGZIP(), []int{46}
+	return file_message_message_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *EditMessageRequest) GetMessageId() uint64 {
@@ -3322,7 +3428,7 @@ type EditMessageResponse struct {
 
 func (x *EditMessageResponse) Reset() {
 	*x = EditMessageResponse{}
-	mi := &file_message_message_proto_msgTypes[47]
+	mi := &file_message_message_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3334,7 +3440,7 @@ func (x *EditMessageResponse) String() string {
 func (*EditMessageResponse) ProtoMessage() {}
 
 func (x *EditMessageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_message_message_proto_msgTypes[47]
+	mi := &file_message_message_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3347,7 +3453,7 @@ func (x *EditMessageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditMessageResponse.ProtoReflect.Descriptor instead.
 func (*EditMessageResponse) Descriptor() ([]byte, []int) {
-	return file_message_message_proto_rawDescGZIP(), []int{47}
+	return file_message_message_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *EditMessageResponse) GetMessage() *Message {
@@ -3366,7 +3472,7 @@ type RecallMessageRequest struct {
 
 func (x *RecallMessageRequest) Reset() {
 	*x = RecallMessageRequest{}
-	mi := &file_message_message_proto_msgTypes[48]
+	mi := &file_message_message_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3378,7 +3484,7 @@ func (x *RecallMessageRequest) String() string {
 func (*RecallMessageRequest) ProtoMessage() {}
 
 func (x *RecallMessageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_message_message_proto_msgTypes[48]
+	mi := &file_message_message_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3391,7 +3497,7 @@ func (x *RecallMessageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecallMessageRequest.ProtoReflect.Descriptor instead.
 func (*RecallMessageRequest) Descriptor() ([]byte, []int) {
-	return file_message_message_proto_rawDescGZIP(), []int{48}
+	return file_message_message_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *RecallMessageRequest) GetMessageId() uint64 {
@@ -3409,7 +3515,7 @@ type RecallMessageResponse struct {
 
 func (x *RecallMessageResponse) Reset() {
 	*x = RecallMessageResponse{}
-	mi := &file_message_message_proto_msgTypes[49]
+	mi := &file_message_message_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3421,7 +3527,7 @@ func (x *RecallMessageResponse) String() string {
 func (*RecallMessageResponse) ProtoMessage() {}
 
 func (x *RecallMessageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_message_message_proto_msgTypes[49]
+	mi := &file_message_message_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3434,7 +3540,193 @@ func (x *RecallMessageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecallMessageResponse.ProtoReflect.Descriptor instead.
 func (*RecallMessageResponse) Descriptor() ([]byte, []int) {
-	return file_message_message_proto_rawDescGZIP(), []int{49}
+	return file_message_message_proto_rawDescGZIP(), []int{50}
+}
+
+type ReactToMessageRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	MessageId uint64                 `protobuf:"varint,1,opt,name=message_id,json=messageId,proto3" json:"message_id,omitempty"`
+	// One emoji: a single grapheme cluster (a skin tone, a ZWJ sequence, a
+	// flag or a keycap is one), at most 32 bytes.
+	Emoji         string `protobuf:"bytes,2,opt,name=emoji,proto3" json:"emoji,omitempty"`
+	Remove        bool   `protobuf:"varint,3,opt,name=remove,proto3" json:"remove,omitempty"` // take the caller's reaction with emoji back
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReactToMessageRequest) Reset() {
+	*x = ReactToMessageRequest{}
+	mi := &file_message_message_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReactToMessageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReactToMessageRequest) ProtoMessage() {}
+
+func (x *ReactToMessageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_message_message_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReactToMessageRequest.ProtoReflect.Descriptor instead.
+func (*ReactToMessageRequest) Descriptor() ([]byte, []int) {
+	return file_message_message_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *ReactToMessageRequest) GetMessageId() uint64 {
+	if x != nil {
+		return x.MessageId
+	}
+	return 0
+}
+
+func (x *ReactToMessageRequest) GetEmoji() string {
+	if x != nil {
+		return x.Emoji
+	}
+	return ""
+}
+
+func (x *ReactToMessageRequest) GetRemove() bool {
+	if x != nil {
+		return x.Remove
+	}
+	return false
+}
+
+type ReactToMessageResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Reactions     []*Reaction            `protobuf:"bytes,1,rep,name=reactions,proto3" json:"reactions,omitempty"` // the message's reactions now, mine the caller's
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReactToMessageResponse) Reset() {
+	*x = ReactToMessageResponse{}
+	mi := &file_message_message_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReactToMessageResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReactToMessageResponse) ProtoMessage() {}
+
+func (x *ReactToMessageResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_message_message_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReactToMessageResponse.ProtoReflect.Descriptor instead.
+func (*ReactToMessageResponse) Descriptor() ([]byte, []int) {
+	return file_message_message_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *ReactToMessageResponse) GetReactions() []*Reaction {
+	if x != nil {
+		return x.Reactions
+	}
+	return nil
+}
+
+type DeleteMessageForMeRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	MessageId     uint64                 `protobuf:"varint,1,opt,name=message_id,json=messageId,proto3" json:"message_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteMessageForMeRequest) Reset() {
+	*x = DeleteMessageForMeRequest{}
+	mi := &file_message_message_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteMessageForMeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteMessageForMeRequest) ProtoMessage() {}
+
+func (x *DeleteMessageForMeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_message_message_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteMessageForMeRequest.ProtoReflect.Descriptor instead.
+func (*DeleteMessageForMeRequest) Descriptor() ([]byte, []int) {
+	return file_message_message_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *DeleteMessageForMeRequest) GetMessageId() uint64 {
+	if x != nil {
+		return x.MessageId
+	}
+	return 0
+}
+
+type DeleteMessageForMeResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteMessageForMeResponse) Reset() {
+	*x = DeleteMessageForMeResponse{}
+	mi := &file_message_message_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteMessageForMeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteMessageForMeResponse) ProtoMessage() {}
+
+func (x *DeleteMessageForMeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_message_message_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteMessageForMeResponse.ProtoReflect.Descriptor instead.
+func (*DeleteMessageForMeResponse) Descriptor() ([]byte, []int) {
+	return file_message_message_proto_rawDescGZIP(), []int{54}
 }
 
 type MarkReadRequest struct {
@@ -3447,7 +3739,7 @@ type MarkReadRequest struct {
 
 func (x *MarkReadRequest) Reset() {
 	*x = MarkReadRequest{}
-	mi := &file_message_message_proto_msgTypes[50]
+	mi := &file_message_message_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3459,7 +3751,7 @@ func (x *MarkReadRequest) String() string {
 func (*MarkReadRequest) ProtoMessage() {}
 
 func (x *MarkReadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_message_message_proto_msgTypes[50]
+	mi := &file_message_message_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3472,7 +3764,7 @@ func (x *MarkReadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MarkReadRequest.ProtoReflect.Descriptor instead.
 func (*MarkReadRequest) Descriptor() ([]byte, []int) {
-	return file_message_message_proto_rawDescGZIP(), []int{50}
+	return file_message_message_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *MarkReadRequest) GetConversationId() string {
@@ -3497,7 +3789,7 @@ type MarkReadResponse struct {
 
 func (x *MarkReadResponse) Reset() {
 	*x = MarkReadResponse{}
-	mi := &file_message_message_proto_msgTypes[51]
+	mi := &file_message_message_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3509,7 +3801,7 @@ func (x *MarkReadResponse) String() string {
 func (*MarkReadResponse) ProtoMessage() {}
 
 func (x *MarkReadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_message_message_proto_msgTypes[51]
+	mi := &file_message_message_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3522,7 +3814,7 @@ func (x *MarkReadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MarkReadResponse.ProtoReflect.Descriptor instead.
 func (*MarkReadResponse) Descriptor() ([]byte, []int) {
-	return file_message_message_proto_rawDescGZIP(), []int{51}
+	return file_message_message_proto_rawDescGZIP(), []int{56}
 }
 
 var File_message_message_proto protoreflect.FileDescriptor
@@ -3685,7 +3977,7 @@ const file_message_message_proto_rawDesc = "" +
 	"thumbWidth\x12!\n" +
 	"\fthumb_height\x18\t \x01(\x01R\vthumbHeight\x128\n" +
 	"\fthumb_format\x18\n" +
-	" \x01(\x0e2\x15.message.IMAGE_FORMATR\vthumbFormat\"\xd4\x06\n" +
+	" \x01(\x0e2\x15.message.IMAGE_FORMATR\vthumbFormat\"\x85\a\n" +
 	"\aMessage\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12'\n" +
 	"\x0fconversation_id\x18\x02 \x01(\tR\x0econversationId\x12\x10\n" +
@@ -3714,8 +4006,14 @@ const file_message_message_proto_rawDesc = "" +
 	"edit_count\x18\x13 \x01(\rR\teditCount\x12\x1a\n" +
 	"\brecalled\x18\x14 \x01(\bR\brecalled\x12\x1f\n" +
 	"\vrecalled_by\x18\x15 \x01(\x04R\n" +
-	"recalledByB\x06\n" +
-	"\x04body\"\xa1\x01\n" +
+	"recalledBy\x12/\n" +
+	"\treactions\x18\x16 \x03(\v2\x11.message.ReactionR\treactionsB\x06\n" +
+	"\x04body\"p\n" +
+	"\bReaction\x12\x14\n" +
+	"\x05emoji\x18\x01 \x01(\tR\x05emoji\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\x04R\x05count\x12\x12\n" +
+	"\x04mine\x18\x03 \x01(\bR\x04mine\x12$\n" +
+	"\x0erecent_user_id\x18\x04 \x03(\x04R\frecentUserId\"\xa1\x01\n" +
 	"\fMessageReply\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12 \n" +
 	"\ffrom_user_id\x18\x02 \x01(\x04R\n" +
@@ -3745,12 +4043,13 @@ const file_message_message_proto_rawDesc = "" +
 	"\x14SyncMessagesResponse\x12*\n" +
 	"\amessage\x18\x01 \x03(\v2\x10.message.MessageR\amessage\x12\x19\n" +
 	"\bhas_more\x18\x02 \x01(\bR\ahasMore\x120\n" +
-	"\achanges\x18\x03 \x03(\v2\x16.message.MessageChangeR\achanges\"\x91\x01\n" +
+	"\achanges\x18\x03 \x03(\v2\x16.message.MessageChangeR\achanges\"\xa7\x01\n" +
 	"\rMessageChange\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12'\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x13.message.ChangeKindR\x04kind\x12*\n" +
 	"\amessage\x18\x03 \x01(\v2\x10.message.MessageR\amessage\x12\x19\n" +
-	"\bactor_id\x18\x04 \x01(\x04R\aactorId\"]\n" +
+	"\bactor_id\x18\x04 \x01(\x04R\aactorId\x12\x14\n" +
+	"\x05emoji\x18\x05 \x01(\tR\x05emoji\"]\n" +
 	"\x12EditMessageRequest\x12\x1d\n" +
 	"\n" +
 	"message_id\x18\x01 \x01(\x04R\tmessageId\x12(\n" +
@@ -3760,16 +4059,30 @@ const file_message_message_proto_rawDesc = "" +
 	"\x14RecallMessageRequest\x12\x1d\n" +
 	"\n" +
 	"message_id\x18\x01 \x01(\x04R\tmessageId\"\x17\n" +
-	"\x15RecallMessageResponse\"L\n" +
+	"\x15RecallMessageResponse\"d\n" +
+	"\x15ReactToMessageRequest\x12\x1d\n" +
+	"\n" +
+	"message_id\x18\x01 \x01(\x04R\tmessageId\x12\x14\n" +
+	"\x05emoji\x18\x02 \x01(\tR\x05emoji\x12\x16\n" +
+	"\x06remove\x18\x03 \x01(\bR\x06remove\"I\n" +
+	"\x16ReactToMessageResponse\x12/\n" +
+	"\treactions\x18\x01 \x03(\v2\x11.message.ReactionR\treactions\":\n" +
+	"\x19DeleteMessageForMeRequest\x12\x1d\n" +
+	"\n" +
+	"message_id\x18\x01 \x01(\x04R\tmessageId\"\x1c\n" +
+	"\x1aDeleteMessageForMeResponse\"L\n" +
 	"\x0fMarkReadRequest\x12'\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\"\x12\n" +
-	"\x10MarkReadResponse*[\n" +
+	"\x10MarkReadResponse*\xbd\x01\n" +
 	"\n" +
 	"ChangeKind\x12\x1b\n" +
 	"\x17CHANGE_KIND_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12CHANGE_KIND_EDITED\x10\x01\x12\x18\n" +
-	"\x14CHANGE_KIND_RECALLED\x10\x02*>\n" +
+	"\x14CHANGE_KIND_RECALLED\x10\x02\x12\x1e\n" +
+	"\x1aCHANGE_KIND_REACTION_ADDED\x10\x03\x12 \n" +
+	"\x1cCHANGE_KIND_REACTION_REMOVED\x10\x04\x12\x1e\n" +
+	"\x1aCHANGE_KIND_DELETED_FOR_ME\x10\x05*>\n" +
 	"\fIMAGE_FORMAT\x12\a\n" +
 	"\x03JPG\x10\x00\x12\a\n" +
 	"\x03GIF\x10\x01\x12\a\n" +
@@ -3798,7 +4111,7 @@ const file_message_message_proto_rawDesc = "" +
 	"\x03FLV\x10\x03\x12\a\n" +
 	"\x03AVI\x10\x04\x12\a\n" +
 	"\x03MKV\x10\x05\x12\x17\n" +
-	"\x12OTHER_VIDEO_FORMAT\x10\xff\x012\xfa\x14\n" +
+	"\x12OTHER_VIDEO_FORMAT\x10\xff\x012\x94\x17\n" +
 	"\x0eMessageService\x12\x86\x01\n" +
 	"\x13SendUserTextMessage\x12#.message.SendUserTextMessageRequest\x1a$.message.SendUserTextMessageResponse\"$\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/api/message/text/user\x12\x96\x01\n" +
 	"\x17SendUserLocationMessage\x12'.message.SendUserLocationMessageRequest\x1a(.message.SendUserLocationMessageResponse\"(\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/api/message/location/user\x12\x86\x01\n" +
@@ -3819,7 +4132,9 @@ const file_message_message_proto_rawDesc = "" +
 	"\fSyncMessages\x12\x1c.message.SyncMessagesRequest\x1a\x1d.message.SyncMessagesResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/api/message/sync\x12`\n" +
 	"\bMarkRead\x12\x18.message.MarkReadRequest\x1a\x19.message.MarkReadResponse\"\x1f\x82\xd3\xe4\x93\x02\x19:\x01*\"\x14/v1/api/message/read\x12v\n" +
 	"\vEditMessage\x12\x1b.message.EditMessageRequest\x1a\x1c.message.EditMessageResponse\",\x82\xd3\xe4\x93\x02&:\x01*\"!/v1/api/message/{message_id}/edit\x12~\n" +
-	"\rRecallMessage\x12\x1d.message.RecallMessageRequest\x1a\x1e.message.RecallMessageResponse\".\x82\xd3\xe4\x93\x02(:\x01*\"#/v1/api/message/{message_id}/recallB/Z-github.com/parley-im/parley/api/gen/messagepbb\x06proto3"
+	"\rRecallMessage\x12\x1d.message.RecallMessageRequest\x1a\x1e.message.RecallMessageResponse\".\x82\xd3\xe4\x93\x02(:\x01*\"#/v1/api/message/{message_id}/recall\x12\x80\x01\n" +
+	"\x0eReactToMessage\x12\x1e.message.ReactToMessageRequest\x1a\x1f.message.ReactToMessageResponse\"-\x82\xd3\xe4\x93\x02':\x01*\"\"/v1/api/message/{message_id}/react\x12\x94\x01\n" +
+	"\x12DeleteMessageForMe\x12\".message.DeleteMessageForMeRequest\x1a#.message.DeleteMessageForMeResponse\"5\x82\xd3\xe4\x93\x02/:\x01*\"*/v1/api/message/{message_id}/delete-for-meB/Z-github.com/parley-im/parley/api/gen/messagepbb\x06proto3"
 
 var (
 	file_message_message_proto_rawDescOnce sync.Once
@@ -3834,7 +4149,7 @@ func file_message_message_proto_rawDescGZIP() []byte {
 }
 
 var file_message_message_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_message_message_proto_msgTypes = make([]protoimpl.MessageInfo, 52)
+var file_message_message_proto_msgTypes = make([]protoimpl.MessageInfo, 57)
 var file_message_message_proto_goTypes = []any{
 	(ChangeKind)(0),                          // 0: message.ChangeKind
 	(IMAGE_FORMAT)(0),                        // 1: message.IMAGE_FORMAT
@@ -3880,24 +4195,29 @@ var file_message_message_proto_goTypes = []any{
 	(*TextMessage)(nil),                      // 41: message.TextMessage
 	(*VideoMessage)(nil),                     // 42: message.VideoMessage
 	(*Message)(nil),                          // 43: message.Message
-	(*MessageReply)(nil),                     // 44: message.MessageReply
-	(*Conversation)(nil),                     // 45: message.Conversation
-	(*ListConversationsRequest)(nil),         // 46: message.ListConversationsRequest
-	(*ListConversationsResponse)(nil),        // 47: message.ListConversationsResponse
-	(*SyncMessagesRequest)(nil),              // 48: message.SyncMessagesRequest
-	(*SyncMessagesResponse)(nil),             // 49: message.SyncMessagesResponse
-	(*MessageChange)(nil),                    // 50: message.MessageChange
-	(*EditMessageRequest)(nil),               // 51: message.EditMessageRequest
-	(*EditMessageResponse)(nil),              // 52: message.EditMessageResponse
-	(*RecallMessageRequest)(nil),             // 53: message.RecallMessageRequest
-	(*RecallMessageResponse)(nil),            // 54: message.RecallMessageResponse
-	(*MarkReadRequest)(nil),                  // 55: message.MarkReadRequest
-	(*MarkReadResponse)(nil),                 // 56: message.MarkReadResponse
-	(*timestamppb.Timestamp)(nil),            // 57: google.protobuf.Timestamp
-	(*userpb.User)(nil),                      // 58: user.User
-	(*grouppb.Group)(nil),                    // 59: group.Group
-	(*commonpb.PingRequest)(nil),             // 60: common.PingRequest
-	(*commonpb.PingResponse)(nil),            // 61: common.PingResponse
+	(*Reaction)(nil),                         // 44: message.Reaction
+	(*MessageReply)(nil),                     // 45: message.MessageReply
+	(*Conversation)(nil),                     // 46: message.Conversation
+	(*ListConversationsRequest)(nil),         // 47: message.ListConversationsRequest
+	(*ListConversationsResponse)(nil),        // 48: message.ListConversationsResponse
+	(*SyncMessagesRequest)(nil),              // 49: message.SyncMessagesRequest
+	(*SyncMessagesResponse)(nil),             // 50: message.SyncMessagesResponse
+	(*MessageChange)(nil),                    // 51: message.MessageChange
+	(*EditMessageRequest)(nil),               // 52: message.EditMessageRequest
+	(*EditMessageResponse)(nil),              // 53: message.EditMessageResponse
+	(*RecallMessageRequest)(nil),             // 54: message.RecallMessageRequest
+	(*RecallMessageResponse)(nil),            // 55: message.RecallMessageResponse
+	(*ReactToMessageRequest)(nil),            // 56: message.ReactToMessageRequest
+	(*ReactToMessageResponse)(nil),           // 57: message.ReactToMessageResponse
+	(*DeleteMessageForMeRequest)(nil),        // 58: message.DeleteMessageForMeRequest
+	(*DeleteMessageForMeResponse)(nil),       // 59: message.DeleteMessageForMeResponse
+	(*MarkReadRequest)(nil),                  // 60: message.MarkReadRequest
+	(*MarkReadResponse)(nil),                 // 61: message.MarkReadResponse
+	(*timestamppb.Timestamp)(nil),            // 62: google.protobuf.Timestamp
+	(*userpb.User)(nil),                      // 63: user.User
+	(*grouppb.Group)(nil),                    // 64: group.Group
+	(*commonpb.PingRequest)(nil),             // 65: common.PingRequest
+	(*commonpb.PingResponse)(nil),            // 66: common.PingResponse
 }
 var file_message_message_proto_depIdxs = []int32{
 	8,  // 0: message.ImageMessage.list:type_name -> message.ImageMessageItem
@@ -3926,65 +4246,71 @@ var file_message_message_proto_depIdxs = []int32{
 	42, // 23: message.Message.video:type_name -> message.VideoMessage
 	8,  // 24: message.Message.image:type_name -> message.ImageMessageItem
 	6,  // 25: message.Message.file:type_name -> message.FileMessage
-	57, // 26: message.Message.created_at:type_name -> google.protobuf.Timestamp
-	44, // 27: message.Message.reply_to:type_name -> message.MessageReply
-	57, // 28: message.Message.edited_at:type_name -> google.protobuf.Timestamp
-	3,  // 29: message.MessageReply.type:type_name -> message.MESSAGE_TYPE
-	58, // 30: message.Conversation.peer_user:type_name -> user.User
-	59, // 31: message.Conversation.peer_group:type_name -> group.Group
-	43, // 32: message.Conversation.last_message:type_name -> message.Message
-	45, // 33: message.ListConversationsResponse.conversation:type_name -> message.Conversation
-	43, // 34: message.SyncMessagesResponse.message:type_name -> message.Message
-	50, // 35: message.SyncMessagesResponse.changes:type_name -> message.MessageChange
-	0,  // 36: message.MessageChange.kind:type_name -> message.ChangeKind
-	43, // 37: message.MessageChange.message:type_name -> message.Message
-	41, // 38: message.EditMessageRequest.text:type_name -> message.TextMessage
-	43, // 39: message.EditMessageResponse.message:type_name -> message.Message
-	36, // 40: message.MessageService.SendUserTextMessage:input_type -> message.SendUserTextMessageRequest
-	32, // 41: message.MessageService.SendUserLocationMessage:input_type -> message.SendUserLocationMessageRequest
-	26, // 42: message.MessageService.SendUserFaceMessage:input_type -> message.SendUserFaceMessageRequest
-	34, // 43: message.MessageService.SendUserSoundMessage:input_type -> message.SendUserSoundMessageRequest
-	38, // 44: message.MessageService.SendUserVideoMessage:input_type -> message.SendUserVideoMessageRequest
-	30, // 45: message.MessageService.SendUserImageMessage:input_type -> message.SendUserImageMessageRequest
-	28, // 46: message.MessageService.SendUserFileMessage:input_type -> message.SendUserFileMessageRequest
-	22, // 47: message.MessageService.SendGroupTextMessage:input_type -> message.SendGroupTextMessageRequest
-	18, // 48: message.MessageService.SendGroupLocationMessage:input_type -> message.SendGroupLocationMessageRequest
-	12, // 49: message.MessageService.SendGroupFceMessage:input_type -> message.SendGroupFaceMessageRequest
-	20, // 50: message.MessageService.SendGroupSoundMessage:input_type -> message.SendGroupSoundMessageRequest
-	24, // 51: message.MessageService.SendGroupVideoMessage:input_type -> message.SendGroupVideoMessageRequest
-	16, // 52: message.MessageService.SendGroupImageMessage:input_type -> message.SendGroupImageMessageRequest
-	14, // 53: message.MessageService.SendGroupFileMessage:input_type -> message.SendGroupFileMessageRequest
-	60, // 54: message.MessageService.Ping:input_type -> common.PingRequest
-	46, // 55: message.MessageService.ListConversations:input_type -> message.ListConversationsRequest
-	48, // 56: message.MessageService.SyncMessages:input_type -> message.SyncMessagesRequest
-	55, // 57: message.MessageService.MarkRead:input_type -> message.MarkReadRequest
-	51, // 58: message.MessageService.EditMessage:input_type -> message.EditMessageRequest
-	53, // 59: message.MessageService.RecallMessage:input_type -> message.RecallMessageRequest
-	37, // 60: message.MessageService.SendUserTextMessage:output_type -> message.SendUserTextMessageResponse
-	33, // 61: message.MessageService.SendUserLocationMessage:output_type -> message.SendUserLocationMessageResponse
-	27, // 62: message.MessageService.SendUserFaceMessage:output_type -> message.SendUserFaceMessageResponse
-	35, // 63: message.MessageService.SendUserSoundMessage:output_type -> message.SendUserSoundMessageResponse
-	39, // 64: message.MessageService.SendUserVideoMessage:output_type -> message.SendUserVideoMessageResponse
-	31, // 65: message.MessageService.SendUserImageMessage:output_type -> message.SendUserImageMessageResponse
-	29, // 66: message.MessageService.SendUserFileMessage:output_type -> message.SendUserFileMessageResponse
-	23, // 67: message.MessageService.SendGroupTextMessage:output_type -> message.SendGroupTextMessageResponse
-	19, // 68: message.MessageService.SendGroupLocationMessage:output_type -> message.SendGroupLocationMessageResponse
-	13, // 69: message.MessageService.SendGroupFceMessage:output_type -> message.SendGroupFaceMessageResponse
-	21, // 70: message.MessageService.SendGroupSoundMessage:output_type -> message.SendGroupSoundMessageResponse
-	25, // 71: message.MessageService.SendGroupVideoMessage:output_type -> message.SendGroupVideoMessageResponse
-	17, // 72: message.MessageService.SendGroupImageMessage:output_type -> message.SendGroupImageMessageResponse
-	15, // 73: message.MessageService.SendGroupFileMessage:output_type -> message.SendGroupFileMessageResponse
-	61, // 74: message.MessageService.Ping:output_type -> common.PingResponse
-	47, // 75: message.MessageService.ListConversations:output_type -> message.ListConversationsResponse
-	49, // 76: message.MessageService.SyncMessages:output_type -> message.SyncMessagesResponse
-	56, // 77: message.MessageService.MarkRead:output_type -> message.MarkReadResponse
-	52, // 78: message.MessageService.EditMessage:output_type -> message.EditMessageResponse
-	54, // 79: message.MessageService.RecallMessage:output_type -> message.RecallMessageResponse
-	60, // [60:80] is the sub-list for method output_type
-	40, // [40:60] is the sub-list for method input_type
-	40, // [40:40] is the sub-list for extension type_name
-	40, // [40:40] is the sub-list for extension extendee
-	0,  // [0:40] is the sub-list for field type_name
+	62, // 26: message.Message.created_at:type_name -> google.protobuf.Timestamp
+	45, // 27: message.Message.reply_to:type_name -> message.MessageReply
+	62, // 28: message.Message.edited_at:type_name -> google.protobuf.Timestamp
+	44, // 29: message.Message.reactions:type_name -> message.Reaction
+	3,  // 30: message.MessageReply.type:type_name -> message.MESSAGE_TYPE
+	63, // 31: message.Conversation.peer_user:type_name -> user.User
+	64, // 32: message.Conversation.peer_group:type_name -> group.Group
+	43, // 33: message.Conversation.last_message:type_name -> message.Message
+	46, // 34: message.ListConversationsResponse.conversation:type_name -> message.Conversation
+	43, // 35: message.SyncMessagesResponse.message:type_name -> message.Message
+	51, // 36: message.SyncMessagesResponse.changes:type_name -> message.MessageChange
+	0,  // 37: message.MessageChange.kind:type_name -> message.ChangeKind
+	43, // 38: message.MessageChange.message:type_name -> message.Message
+	41, // 39: message.EditMessageRequest.text:type_name -> message.TextMessage
+	43, // 40: message.EditMessageResponse.message:type_name -> message.Message
+	44, // 41: message.ReactToMessageResponse.reactions:type_name -> message.Reaction
+	36, // 42: message.MessageService.SendUserTextMessage:input_type -> message.SendUserTextMessageRequest
+	32, // 43: message.MessageService.SendUserLocationMessage:input_type -> message.SendUserLocationMessageRequest
+	26, // 44: message.MessageService.SendUserFaceMessage:input_type -> message.SendUserFaceMessageRequest
+	34, // 45: message.MessageService.SendUserSoundMessage:input_type -> message.SendUserSoundMessageRequest
+	38, // 46: message.MessageService.SendUserVideoMessage:input_type -> message.SendUserVideoMessageRequest
+	30, // 47: message.MessageService.SendUserImageMessage:input_type -> message.SendUserImageMessageRequest
+	28, // 48: message.MessageService.SendUserFileMessage:input_type -> message.SendUserFileMessageRequest
+	22, // 49: message.MessageService.SendGroupTextMessage:input_type -> message.SendGroupTextMessageRequest
+	18, // 50: message.MessageService.SendGroupLocationMessage:input_type -> message.SendGroupLocationMessageRequest
+	12, // 51: message.MessageService.SendGroupFceMessage:input_type -> message.SendGroupFaceMessageRequest
+	20, // 52: message.MessageService.SendGroupSoundMessage:input_type -> message.SendGroupSoundMessageRequest
+	24, // 53: message.MessageService.SendGroupVideoMessage:input_type -> message.SendGroupVideoMessageRequest
+	16, // 54: message.MessageService.SendGroupImageMessage:input_type -> message.SendGroupImageMessageRequest
+	14, // 55: message.MessageService.SendGroupFileMessage:input_type -> message.SendGroupFileMessageRequest
+	65, // 56: message.MessageService.Ping:input_type -> common.PingRequest
+	47, // 57: message.MessageService.ListConversations:input_type -> message.ListConversationsRequest
+	49, // 58: message.MessageService.SyncMessages:input_type -> message.SyncMessagesRequest
+	60, // 59: message.MessageService.MarkRead:input_type -> message.MarkReadRequest
+	52, // 60: message.MessageService.EditMessage:input_type -> message.EditMessageRequest
+	54, // 61: message.MessageService.RecallMessage:input_type -> message.RecallMessageRequest
+	56, // 62: message.MessageService.ReactToMessage:input_type -> message.ReactToMessageRequest
+	58, // 63: message.MessageService.DeleteMessageForMe:input_type -> message.DeleteMessageForMeRequest
+	37, // 64: message.MessageService.SendUserTextMessage:output_type -> message.SendUserTextMessageResponse
+	33, // 65: message.MessageService.SendUserLocationMessage:output_type -> message.SendUserLocationMessageResponse
+	27, // 66: message.MessageService.SendUserFaceMessage:output_type -> message.SendUserFaceMessageResponse
+	35, // 67: message.MessageService.SendUserSoundMessage:output_type -> message.SendUserSoundMessageResponse
+	39, // 68: message.MessageService.SendUserVideoMessage:output_type -> message.SendUserVideoMessageResponse
+	31, // 69: message.MessageService.SendUserImageMessage:output_type -> message.SendUserImageMessageResponse
+	29, // 70: message.MessageService.SendUserFileMessage:output_type -> message.SendUserFileMessageResponse
+	23, // 71: message.MessageService.SendGroupTextMessage:output_type -> message.SendGroupTextMessageResponse
+	19, // 72: message.MessageService.SendGroupLocationMessage:output_type -> message.SendGroupLocationMessageResponse
+	13, // 73: message.MessageService.SendGroupFceMessage:output_type -> message.SendGroupFaceMessageResponse
+	21, // 74: message.MessageService.SendGroupSoundMessage:output_type -> message.SendGroupSoundMessageResponse
+	25, // 75: message.MessageService.SendGroupVideoMessage:output_type -> message.SendGroupVideoMessageResponse
+	17, // 76: message.MessageService.SendGroupImageMessage:output_type -> message.SendGroupImageMessageResponse
+	15, // 77: message.MessageService.SendGroupFileMessage:output_type -> message.SendGroupFileMessageResponse
+	66, // 78: message.MessageService.Ping:output_type -> common.PingResponse
+	48, // 79: message.MessageService.ListConversations:output_type -> message.ListConversationsResponse
+	50, // 80: message.MessageService.SyncMessages:output_type -> message.SyncMessagesResponse
+	61, // 81: message.MessageService.MarkRead:output_type -> message.MarkReadResponse
+	53, // 82: message.MessageService.EditMessage:output_type -> message.EditMessageResponse
+	55, // 83: message.MessageService.RecallMessage:output_type -> message.RecallMessageResponse
+	57, // 84: message.MessageService.ReactToMessage:output_type -> message.ReactToMessageResponse
+	59, // 85: message.MessageService.DeleteMessageForMe:output_type -> message.DeleteMessageForMeResponse
+	64, // [64:86] is the sub-list for method output_type
+	42, // [42:64] is the sub-list for method input_type
+	42, // [42:42] is the sub-list for extension type_name
+	42, // [42:42] is the sub-list for extension extendee
+	0,  // [0:42] is the sub-list for field type_name
 }
 
 func init() { file_message_message_proto_init() }
@@ -4007,7 +4333,7 @@ func file_message_message_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_message_message_proto_rawDesc), len(file_message_message_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   52,
+			NumMessages:   57,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

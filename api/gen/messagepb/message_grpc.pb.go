@@ -43,6 +43,8 @@ const (
 	MessageService_MarkRead_FullMethodName                 = "/message.MessageService/MarkRead"
 	MessageService_EditMessage_FullMethodName              = "/message.MessageService/EditMessage"
 	MessageService_RecallMessage_FullMethodName            = "/message.MessageService/RecallMessage"
+	MessageService_ReactToMessage_FullMethodName           = "/message.MessageService/ReactToMessage"
+	MessageService_DeleteMessageForMe_FullMethodName       = "/message.MessageService/DeleteMessageForMe"
 )
 
 // MessageServiceClient is the client API for MessageService service.
@@ -82,6 +84,19 @@ type MessageServiceClient interface {
 	// Final: a recalled message cannot be edited; recalling it again changes
 	// nothing.
 	RecallMessage(ctx context.Context, in *RecallMessageRequest, opts ...grpc.CallOption) (*RecallMessageResponse, error)
+	// ReactToMessage adds the caller's reaction with one emoji to a message
+	// it sees, or takes it back (remove). A user holds at most one reaction
+	// per emoji and may hold several emoji; a message holds at most 20
+	// different emoji. Adding one held already, or removing one not held,
+	// changes nothing. A change entry (CHANGE_KIND_REACTION_ADDED or
+	// _REMOVED), like an edit; a recalled message takes no reaction.
+	ReactToMessage(ctx context.Context, in *ReactToMessageRequest, opts ...grpc.CallOption) (*ReactToMessageResponse, error)
+	// DeleteMessageForMe hides a message from the caller's own devices; the
+	// others still have it. A change entry (CHANGE_KIND_DELETED_FOR_ME) that
+	// only the caller's devices receive; the message leaves the caller's
+	// syncs, last message and unread count. Deleting it again changes
+	// nothing.
+	DeleteMessageForMe(ctx context.Context, in *DeleteMessageForMeRequest, opts ...grpc.CallOption) (*DeleteMessageForMeResponse, error)
 }
 
 type messageServiceClient struct {
@@ -292,6 +307,26 @@ func (c *messageServiceClient) RecallMessage(ctx context.Context, in *RecallMess
 	return out, nil
 }
 
+func (c *messageServiceClient) ReactToMessage(ctx context.Context, in *ReactToMessageRequest, opts ...grpc.CallOption) (*ReactToMessageResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReactToMessageResponse)
+	err := c.cc.Invoke(ctx, MessageService_ReactToMessage_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *messageServiceClient) DeleteMessageForMe(ctx context.Context, in *DeleteMessageForMeRequest, opts ...grpc.CallOption) (*DeleteMessageForMeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteMessageForMeResponse)
+	err := c.cc.Invoke(ctx, MessageService_DeleteMessageForMe_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MessageServiceServer is the server API for MessageService service.
 // All implementations must embed UnimplementedMessageServiceServer
 // for forward compatibility.
@@ -329,6 +364,19 @@ type MessageServiceServer interface {
 	// Final: a recalled message cannot be edited; recalling it again changes
 	// nothing.
 	RecallMessage(context.Context, *RecallMessageRequest) (*RecallMessageResponse, error)
+	// ReactToMessage adds the caller's reaction with one emoji to a message
+	// it sees, or takes it back (remove). A user holds at most one reaction
+	// per emoji and may hold several emoji; a message holds at most 20
+	// different emoji. Adding one held already, or removing one not held,
+	// changes nothing. A change entry (CHANGE_KIND_REACTION_ADDED or
+	// _REMOVED), like an edit; a recalled message takes no reaction.
+	ReactToMessage(context.Context, *ReactToMessageRequest) (*ReactToMessageResponse, error)
+	// DeleteMessageForMe hides a message from the caller's own devices; the
+	// others still have it. A change entry (CHANGE_KIND_DELETED_FOR_ME) that
+	// only the caller's devices receive; the message leaves the caller's
+	// syncs, last message and unread count. Deleting it again changes
+	// nothing.
+	DeleteMessageForMe(context.Context, *DeleteMessageForMeRequest) (*DeleteMessageForMeResponse, error)
 	mustEmbedUnimplementedMessageServiceServer()
 }
 
@@ -398,6 +446,12 @@ func (UnimplementedMessageServiceServer) EditMessage(context.Context, *EditMessa
 }
 func (UnimplementedMessageServiceServer) RecallMessage(context.Context, *RecallMessageRequest) (*RecallMessageResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RecallMessage not implemented")
+}
+func (UnimplementedMessageServiceServer) ReactToMessage(context.Context, *ReactToMessageRequest) (*ReactToMessageResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReactToMessage not implemented")
+}
+func (UnimplementedMessageServiceServer) DeleteMessageForMe(context.Context, *DeleteMessageForMeRequest) (*DeleteMessageForMeResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteMessageForMe not implemented")
 }
 func (UnimplementedMessageServiceServer) mustEmbedUnimplementedMessageServiceServer() {}
 func (UnimplementedMessageServiceServer) testEmbeddedByValue()                        {}
@@ -780,6 +834,42 @@ func _MessageService_RecallMessage_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _MessageService_ReactToMessage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReactToMessageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MessageServiceServer).ReactToMessage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MessageService_ReactToMessage_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MessageServiceServer).ReactToMessage(ctx, req.(*ReactToMessageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MessageService_DeleteMessageForMe_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteMessageForMeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MessageServiceServer).DeleteMessageForMe(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MessageService_DeleteMessageForMe_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MessageServiceServer).DeleteMessageForMe(ctx, req.(*DeleteMessageForMeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // MessageService_ServiceDesc is the grpc.ServiceDesc for MessageService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -866,6 +956,14 @@ var MessageService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RecallMessage",
 			Handler:    _MessageService_RecallMessage_Handler,
+		},
+		{
+			MethodName: "ReactToMessage",
+			Handler:    _MessageService_ReactToMessage_Handler,
+		},
+		{
+			MethodName: "DeleteMessageForMe",
+			Handler:    _MessageService_DeleteMessageForMe_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

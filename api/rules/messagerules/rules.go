@@ -6,6 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/rivo/uniseg"
 
 	"github.com/parley-im/parley/api/gen/messagepb"
 	"github.com/parley-im/parley/platform/validate"
@@ -21,6 +25,7 @@ const (
 	MaxFormatLength      = 16
 	MaxAtUsers           = 100
 	MaxSyncLimit         = 200
+	MaxEmojiBytes        = 32
 )
 
 func validateText(b *messagepb.TextMessage) error {
@@ -259,6 +264,46 @@ func checkRecallMessageRequest(r *messagepb.RecallMessageRequest) error {
 	return nil
 }
 
+func checkReactToMessageRequest(r *messagepb.ReactToMessageRequest) error {
+	var missing error
+	if r.GetMessageId() == 0 {
+		missing = errors.New("message_id: is required")
+	}
+	return firstError(missing, validateEmoji(r.GetEmoji()))
+}
+
+func checkDeleteMessageForMeRequest(r *messagepb.DeleteMessageForMeRequest) error {
+	if r.GetMessageId() == 0 {
+		return errors.New("message_id: is required")
+	}
+	return nil
+}
+
+// validateEmoji accepts one emoji: a single grapheme cluster (uniseg
+// implements Unicode's segmentation, so a skin tone, a ZWJ sequence, a
+// flag or a keycap is one) of at most MaxEmojiBytes, that starts with a
+// symbol (category So: pictographs, dingbats, regional indicators) or is a
+// keycap. Letters, digits and punctuation are text, not reactions.
+func validateEmoji(e string) error {
+	switch {
+	case e == "":
+		return errors.New("emoji: is required")
+	case len(e) > MaxEmojiBytes:
+		return fmt.Errorf("emoji: at most %d bytes", MaxEmojiBytes)
+	case !utf8.ValidString(e):
+		return errors.New("emoji: must be valid UTF-8")
+	}
+	if n := uniseg.GraphemeClusterCount(e); n != 1 {
+		return fmt.Errorf("emoji: must be one emoji, not %d characters", n)
+	}
+	first, _ := utf8.DecodeRuneInString(e)
+	keycap := strings.ContainsRune("0123456789#*", first) && strings.HasSuffix(e, "\u20e3")
+	if !keycap && !unicode.Is(unicode.So, first) {
+		return fmt.Errorf("emoji: %q is not an emoji", e)
+	}
+	return nil
+}
+
 // Rules are the package's request rules, one per request type.
 var Rules = []validate.Rule{
 	validate.For(checkSendUserTextMessageRequest),
@@ -280,4 +325,6 @@ var Rules = []validate.Rule{
 	validate.None[*messagepb.ListConversationsRequest](), // no fields to check
 	validate.For(checkEditMessageRequest),
 	validate.For(checkRecallMessageRequest),
+	validate.For(checkReactToMessageRequest),
+	validate.For(checkDeleteMessageForMeRequest),
 }

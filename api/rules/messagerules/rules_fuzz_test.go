@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rivo/uniseg"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -49,6 +50,8 @@ func FuzzValidate(f *testing.F) {
 		&messagepb.MarkReadRequest{ConversationId: strings.Repeat("c", 64), Seq: 1},
 		&messagepb.EditMessageRequest{MessageId: 1<<64 - 1, Text: text},
 		&messagepb.RecallMessageRequest{MessageId: 1},
+		&messagepb.ReactToMessageRequest{MessageId: 1, Emoji: "👍🏽"},
+		&messagepb.DeleteMessageForMeRequest{MessageId: 1},
 	)
 	messageRequestTypes.AddSeeds(f,
 		&messagepb.SendUserTextMessageRequest{Text: text},
@@ -92,6 +95,9 @@ func FuzzValidate(f *testing.F) {
 		&messagepb.EditMessageRequest{MessageId: 1},
 		&messagepb.EditMessageRequest{MessageId: 1, Text: &messagepb.TextMessage{Content: " "}},
 		&messagepb.RecallMessageRequest{},
+		&messagepb.ReactToMessageRequest{MessageId: 1, Emoji: "👍👍"},
+		&messagepb.ReactToMessageRequest{Emoji: "👍"},
+		&messagepb.DeleteMessageForMeRequest{},
 	)
 	// Bytes the codec refuses: a truncated field, a string with invalid
 	// UTF-8 and a NaN latitude (which does decode, and must be refused).
@@ -192,6 +198,15 @@ var messageRequestTypes = validatefuzz.NewTypes(Rules, []validatefuzz.Type{
 	}},
 	{New: func() validatefuzz.Request { return new(messagepb.RecallMessageRequest) }, Accepted: func(t *testing.T, m proto.Message) {
 		require.NotZero(t, m.(*messagepb.RecallMessageRequest).GetMessageId())
+	}},
+	{New: func() validatefuzz.Request { return new(messagepb.ReactToMessageRequest) }, Accepted: func(t *testing.T, m proto.Message) {
+		r := m.(*messagepb.ReactToMessageRequest)
+		require.NotZero(t, r.GetMessageId())
+		require.LessOrEqual(t, len(r.GetEmoji()), MaxEmojiBytes)
+		require.Equal(t, 1, uniseg.GraphemeClusterCount(r.GetEmoji()), "accepted %q", r.GetEmoji())
+	}},
+	{New: func() validatefuzz.Request { return new(messagepb.DeleteMessageForMeRequest) }, Accepted: func(t *testing.T, m proto.Message) {
+		require.NotZero(t, m.(*messagepb.DeleteMessageForMeRequest).GetMessageId())
 	}},
 })
 

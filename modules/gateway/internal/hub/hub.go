@@ -394,7 +394,10 @@ func (h *Hub) Deliver(d bus.Delivery) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	push := func(ep *Endpoint) {
-		f := &gatewaypb.SendMessageResponse{GatewayId: ep.stream.GatewayID, Cmd: d.Cmd, Data: d.Data, ReceiverId: ep.ClientID}
+		var f *gatewaypb.SendMessageResponse // none for a skip: the order only moves past it
+		if d.Cmd != bus.CmdSkip {
+			f = &gatewaypb.SendMessageResponse{GatewayId: ep.stream.GatewayID, Cmd: d.Cmd, Data: d.Data, ReceiverId: ep.ClientID}
+		}
 		if d.Conversation != "" {
 			ep.order.push(ep.stream, d.Conversation, d.Seq, f)
 			return

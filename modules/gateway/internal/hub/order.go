@@ -35,8 +35,9 @@ type conversationOrder struct {
 	wait  uint64      // which wait timer belongs to
 }
 
-// push queues f, message seq of conversation, on out in seq order. The
-// first message of a conversation an endpoint sees sets where its order
+// push queues f, entry seq of conversation, on out in seq order; a nil f
+// is a skipped entry (bus.CmdSkip): it holds its place and sends nothing.
+// The first entry of a conversation an endpoint sees sets where its order
 // starts; an older one arriving later goes out at once.
 func (q *sequencer) push(out *Stream, conversation string, seq uint64, f *gatewaypb.SendMessageResponse) {
 	q.mu.Lock()
@@ -44,24 +45,24 @@ func (q *sequencer) push(out *Stream, conversation string, seq uint64, f *gatewa
 	c, ok := q.convs[conversation]
 	if !ok {
 		if !q.makeRoom() {
-			out.Enqueue(f)
+			enqueue(out, f)
 			return
 		}
 		if q.convs == nil {
 			q.convs = map[string]*conversationOrder{}
 		}
 		q.convs[conversation] = &conversationOrder{next: seq + 1}
-		out.Enqueue(f)
+		enqueue(out, f)
 		return
 	}
 	switch {
 	case seq < c.next:
-		out.Enqueue(f) // late, or one whose wait ran out
+		enqueue(out, f) // late, or one whose wait ran out
 	case seq == c.next:
-		out.Enqueue(f)
+		enqueue(out, f)
 		c.next++
 		for held, ok := c.held[c.next]; ok; held, ok = c.held[c.next] {
-			out.Enqueue(held)
+			enqueue(out, held)
 			delete(c.held, c.next)
 			c.next++
 		}
@@ -97,7 +98,7 @@ func (q *sequencer) release(out *Stream, c *conversationOrder, wait uint64) {
 	}
 	slices.Sort(seqs)
 	for _, seq := range seqs {
-		out.Enqueue(c.held[seq])
+		enqueue(out, c.held[seq])
 		delete(c.held, seq)
 		c.next = seq + 1
 	}
@@ -115,4 +116,11 @@ func (q *sequencer) makeRoom() bool {
 		}
 	}
 	return len(q.convs) < maxOrdered
+}
+
+// enqueue queues f on out, unless it is a skipped entry's nil.
+func enqueue(out *Stream, f *gatewaypb.SendMessageResponse) {
+	if f != nil {
+		out.Enqueue(f)
+	}
 }

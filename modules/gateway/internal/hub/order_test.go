@@ -85,3 +85,29 @@ func TestSequencerForgetsIdleConversationsWhenFull(t *testing.T) {
 	receive(t, sent, maxOrdered+10, time.Second)
 	require.LessOrEqual(t, len(q.convs), maxOrdered)
 }
+
+// A skipped entry (an entry the endpoint's user does not see) holds its
+// place without a frame: what follows it goes out at once, not after
+// holdGaps, however the two arrive.
+func TestSequencerPassesSkippedEntriesWithoutWaiting(t *testing.T) {
+	t.Parallel()
+	out, sent := sentSeqs(t)
+	var q sequencer
+	q.push(out, "u:1:2", 1, frame(1))
+	q.push(out, "u:1:2", 2, nil)
+	q.push(out, "u:1:2", 3, frame(3))
+	q.push(out, "u:1:2", 5, frame(5)) // before the skip of 4: held
+	q.push(out, "u:1:2", 4, nil)
+	require.Equal(t, []uint32{1, 3, 5}, receive(t, sent, 3, time.Second))
+	q.mu.Lock()
+	c := q.convs["u:1:2"]
+	require.Equal(t, uint64(6), c.next)
+	require.Empty(t, c.held)
+	require.Nil(t, c.timer, "no wait left running")
+	q.mu.Unlock()
+	select {
+	case seq := <-sent:
+		t.Fatalf("a skipped entry sent frame %d", seq)
+	default:
+	}
+}

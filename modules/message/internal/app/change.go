@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -15,6 +14,7 @@ import (
 	"github.com/parley-im/parley/platform/apperr"
 	"github.com/parley-im/parley/platform/auth"
 	"github.com/parley-im/parley/platform/bus"
+	"github.com/parley-im/parley/platform/database"
 )
 
 // CmdChange is the push frame cmd of a change to a message (its data a
@@ -37,9 +37,10 @@ var (
 // the message (FirstSeqsSince's one-minute rule).
 const joinBand = time.Minute
 
-// Edit replaces the text of callerID's own text message id, within the edit
-// window, as a change entry of its conversation; the same text is no change.
-func (s *Service) Edit(ctx context.Context, callerID, id uint64, text *messagepb.TextMessage) (*messagepb.Message, error) {
+// Edit replaces the text of callerID's own text message id, within the
+// edit window, as a change entry of its conversation; the same text is no
+// change. key, when set, makes a retry of the edit no second change.
+func (s *Service) Edit(ctx context.Context, callerID, id uint64, text *messagepb.TextMessage, key string) (*messagepb.Message, error) {
 	if !s.limiter.Allow(callerID) { // an edit costs what a send does
 		return nil, ErrRateLimited
 	}
@@ -69,113 +70,142 @@ func (s *Service) Edit(ctx context.Context, callerID, id uint64, text *messagepb
 	if err != nil {
 		return nil, err
 	}
+	edited, err := s.change(ctx, conv, id, callerID, key, messagepb.ChangeKind_CHANGE_KIND_EDITED, "",
+		func(q *db.Queries, current db.MessagesMessage) (db.MessagesMessage, bool, error) {
+			// Again under the row's lock: a concurrent edit may have come first.
+			if err := s.editable(current, callerID); err != nil || sameText(current.Body, text) {
+				return current, false, err
+			}
+			m, err := q.EditMessage(ctx, db.EditMessageParams{ID: id, Body: body})
+			return m, true, err
+		})
+	if err != nil {
+		return nil, err
+	}
+	return s.messageProto(ctx, callerID, edited)
+}
+
+// Recall takes message id back as caller: its body erased, its reactions
+// deleted, a tombstone left, the quotes of replies to it marked recalled,
+// as a change entry of its conversation. A recalled message recalled again
+// is no change.
+func (s *Service) Recall(ctx context.Context, caller auth.Identity, id uint64, key string) error {
+	if !s.limiter.Allow(caller.UserID) {
+		return ErrRateLimited
+	}
+	_, conv, err := s.recallable(ctx, caller, id)
+	if err != nil {
+		return err
+	}
+	_, err = s.change(ctx, conv, id, caller.UserID, key, messagepb.ChangeKind_CHANGE_KIND_RECALLED, "",
+		func(q *db.Queries, current db.MessagesMessage) (db.MessagesMessage, bool, error) {
+			if current.RecalledAt != nil {
+				return current, false, nil
+			}
+			m, err := q.RecallMessage(ctx, db.RecallMessageParams{ID: id, RecalledBy: caller.UserID})
+			if err != nil {
+				return m, false, err
+			}
+			if err := q.DeleteReactions(ctx, id); err != nil {
+				return m, false, err
+			}
+			return m, true, q.MarkQuotesRecalled(ctx, db.MarkQuotesRecalledParams{ConversationID: conv.ID(), ReplyToID: id})
+		})
+	return err
+}
+
+// DeleteForMe hides message id from callerID's own devices, as a change
+// entry only they receive; hiding it again is no change.
+func (s *Service) DeleteForMe(ctx context.Context, callerID, id uint64, key string) error {
+	if !s.limiter.Allow(callerID) {
+		return ErrRateLimited
+	}
+	m, conv, err := s.participantMessage(ctx, callerID, id)
+	if err != nil {
+		return err
+	}
+	_, err = s.change(ctx, conv, id, callerID, key, messagepb.ChangeKind_CHANGE_KIND_DELETED_FOR_ME, "",
+		func(q *db.Queries, current db.MessagesMessage) (db.MessagesMessage, bool, error) {
+			_, err := q.HideMessage(ctx, db.HideMessageParams{UserID: callerID, MessageID: id, ConversationID: conv.ID(), Seq: m.Seq})
+			if errors.Is(err, pgx.ErrNoRows) {
+				return current, false, nil // hidden already
+			}
+			return current, err == nil, err
+		})
+	return err
+}
+
+// changeOp applies a change to current, the message locked in q's
+// transaction: the message after it, or changed false for no change.
+type changeOp func(q *db.Queries, current db.MessagesMessage) (after db.MessagesMessage, changed bool, err error)
+
+// change applies op to message id of conv for actor in one transaction
+// that locks the conversation's row and then the message's (one lock order
+// for every change: none deadlocks another, on any node). When op changes
+// the message, the change is an entry of the conversation's stream with
+// its next seq, pushed while the conversation's lock is held, so pushes
+// leave in seq order. A key used before makes it no change; a refusal
+// writes nothing, the key's claim included.
+func (s *Service) change(ctx context.Context, conv conversation, id, actor uint64, key string, kind messagepb.ChangeKind, emoji string, op changeOp) (db.MessagesMessage, error) {
 	lock := s.lockFor(conv.ID())
 	lock.Lock()
 	defer lock.Unlock()
-	var change *messagepb.MessageChange
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	var (
+		m   db.MessagesMessage
+		seq uint64
+	)
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
 		if err := q.LockConversation(ctx, conv.ID()); err != nil {
 			return err
 		}
-		// Again under the row's lock: a concurrent edit may have come first.
 		current, err := q.LockMessage(ctx, id)
 		if err != nil {
 			return err
 		}
-		if err := s.editable(current, callerID); err != nil {
+		m = current
+		if fresh, err := claimKey(ctx, q, actor, key, id); err != nil || !fresh {
 			return err
 		}
-		if sameText(current.Body, text) {
-			m = current
-			return nil
-		}
-		seq, err := q.NextSeq(ctx, conv.ID())
-		if err != nil {
+		after, changed, err := op(q, current)
+		if err != nil || !changed {
 			return err
 		}
-		if m, err = q.EditMessage(ctx, db.EditMessageParams{ID: id, Body: body}); err != nil {
+		m = after
+		if seq, err = q.NextSeq(ctx, conv.ID()); err != nil {
 			return err
 		}
-		if err := q.AddChange(ctx, db.AddChangeParams{
-			ConversationID: conv.ID(), Seq: seq, MessageID: id, Kind: int16(messagepb.ChangeKind_CHANGE_KIND_EDITED), ActorID: callerID,
-		}); err != nil {
-			return err
-		}
-		change = &messagepb.MessageChange{Seq: seq, Kind: messagepb.ChangeKind_CHANGE_KIND_EDITED, ActorId: callerID}
-		return nil
+		return q.AddChange(ctx, db.AddChangeParams{
+			ConversationID: conv.ID(), Seq: seq, MessageID: id, Kind: int16(kind), ActorID: actor, Emoji: emoji,
+		})
 	})
 	if err != nil {
 		var known *apperr.Error
 		if errors.As(err, &known) {
-			return nil, err
+			return m, err
 		}
-		return nil, fmt.Errorf("edit message %d: %w", id, err)
+		return m, fmt.Errorf("%s message %d: %w", kind, id, err)
 	}
-	pb, err := s.toProto(m)
-	if err != nil {
-		return nil, err
+	if seq != 0 {
+		s.publishChange(ctx, conv, m, &messagepb.MessageChange{Seq: seq, Kind: kind, ActorId: actor, Emoji: emoji})
 	}
-	if change != nil {
-		change.Message = pb
-		s.publishChange(ctx, conv, m, change)
-	}
-	return pb, nil
+	return m, nil
 }
 
-// Recall takes message id back as caller: its body erased, a tombstone
-// left, the quotes of replies to it marked recalled, as a change entry of
-// its conversation. A recalled message recalled again is no change.
-func (s *Service) Recall(ctx context.Context, caller auth.Identity, id uint64) error {
-	if !s.limiter.Allow(caller.UserID) {
-		return ErrRateLimited
+// claimKey claims callerID's idempotency key for a change of message id:
+// fresh is false when a change (or send) used the key before. No key is
+// always fresh.
+func claimKey(ctx context.Context, q *db.Queries, callerID uint64, key string, id uint64) (fresh bool, err error) {
+	if key == "" {
+		return true, nil
 	}
-	m, conv, err := s.recallable(ctx, caller, id)
-	if err != nil {
-		return err
+	claim := db.ClaimIdempotencyKeyParams{SenderID: callerID, Key: key}
+	if _, err := q.ClaimIdempotencyKey(ctx, claim); errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	} else if err != nil {
+		return false, err
 	}
-	lock := s.lockFor(conv.ID())
-	lock.Lock()
-	defer lock.Unlock()
-	var change *messagepb.MessageChange
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
-		if err := q.LockConversation(ctx, conv.ID()); err != nil {
-			return err
-		}
-		current, err := q.LockMessage(ctx, id)
-		if err != nil || current.RecalledAt != nil {
-			return err
-		}
-		seq, err := q.NextSeq(ctx, conv.ID())
-		if err != nil {
-			return err
-		}
-		if m, err = q.RecallMessage(ctx, db.RecallMessageParams{ID: id, RecalledBy: caller.UserID}); err != nil {
-			return err
-		}
-		if err := q.MarkQuotesRecalled(ctx, db.MarkQuotesRecalledParams{ConversationID: conv.ID(), ReplyToID: id}); err != nil {
-			return err
-		}
-		if err := q.AddChange(ctx, db.AddChangeParams{
-			ConversationID: conv.ID(), Seq: seq, MessageID: id, Kind: int16(messagepb.ChangeKind_CHANGE_KIND_RECALLED), ActorID: caller.UserID,
-		}); err != nil {
-			return err
-		}
-		change = &messagepb.MessageChange{Seq: seq, Kind: messagepb.ChangeKind_CHANGE_KIND_RECALLED, ActorId: caller.UserID}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("recall message %d: %w", id, err)
-	}
-	if change == nil {
-		return nil
-	}
-	if change.Message, err = s.toProto(m); err != nil {
-		return err
-	}
-	s.publishChange(ctx, conv, m, change)
-	return nil
+	return true, q.SetIdempotentMessageID(ctx, db.SetIdempotentMessageIDParams{SenderID: callerID, Key: key, MessageID: id})
 }
 
 // recallable is message id and its conversation if caller may recall it:
@@ -215,8 +245,26 @@ func (s *Service) recallable(ctx context.Context, caller auth.Identity, id uint6
 	return m, conv, nil
 }
 
-// visibleMessage is message id and its conversation, if callerID sees it.
+// visibleMessage is message id and its conversation, if callerID sees it:
+// a participant's message, from its first seq on, not deleted for it.
 func (s *Service) visibleMessage(ctx context.Context, callerID, id uint64) (db.MessagesMessage, conversation, error) {
+	m, conv, err := s.participantMessage(ctx, callerID, id)
+	if err != nil {
+		return m, conv, err
+	}
+	hidden, err := s.q.HiddenFor(ctx, db.HiddenForParams{MessageID: id, UserIds: []int64{int64(callerID)}})
+	if err != nil {
+		return m, conv, fmt.Errorf("get message %d: %w", id, err)
+	}
+	if len(hidden) > 0 {
+		return db.MessagesMessage{}, conversation{}, ErrMessageNotFound
+	}
+	return m, conv, nil
+}
+
+// participantMessage is message id and its conversation, if callerID takes
+// part in it and the message is from its first seq on.
+func (s *Service) participantMessage(ctx context.Context, callerID, id uint64) (db.MessagesMessage, conversation, error) {
 	m, err := s.q.GetMessage(ctx, id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return db.MessagesMessage{}, conversation{}, ErrMessageNotFound
@@ -253,12 +301,21 @@ func sameText(stored []byte, text *messagepb.TextMessage) bool {
 }
 
 // publishChange pushes change of m, in its place in the conversation's
-// stream, to the devices of everyone who sees m. Like a message's push, a
-// failed one is caught up by SyncMessages.
+// stream, to the devices of everyone who sees m (a delete-for-me: only its
+// actor), and tells the devices of the other participants to pass its seq
+// (bus.CmdSkip), so their order does not wait for it. The message is as
+// the actor sees it (Reaction.mine). Like a message's push, a failed one is
+// caught up by SyncMessages.
 func (s *Service) publishChange(ctx context.Context, conv conversation, m db.MessagesMessage, change *messagepb.MessageChange) {
-	recipients, err := s.seers(ctx, conv, m)
+	see, pass, err := s.audience(ctx, conv, m, change)
 	if err != nil {
 		s.log.Warn().Err(err).Str("conversation", conv.ID()).Msg("change not pushed: its recipients are unknown")
+		return
+	}
+	if change.Kind == messagepb.ChangeKind_CHANGE_KIND_DELETED_FOR_ME {
+		change.Message = &messagepb.Message{Id: m.ID, ConversationId: m.ConversationID, Seq: m.Seq}
+	} else if change.Message, err = s.messageProto(ctx, change.GetActorId(), m); err != nil {
+		s.log.Error().Err(err).Msg("change not pushed")
 		return
 	}
 	data, err := proto.Marshal(change)
@@ -266,37 +323,71 @@ func (s *Service) publishChange(ctx context.Context, conv conversation, m db.Mes
 		s.log.Error().Err(err).Msg("marshal change")
 		return
 	}
-	_ = s.bus.Publish(ctx, bus.Delivery{UserIDs: recipients, Cmd: CmdChange, Data: data, Conversation: conv.ID(), Seq: change.GetSeq()})
+	_ = s.bus.Publish(ctx, bus.Delivery{UserIDs: see, Cmd: CmdChange, Data: data, Conversation: conv.ID(), Seq: change.GetSeq()})
+	if len(pass) > 0 {
+		_ = s.bus.Publish(ctx, bus.Delivery{UserIDs: pass, Cmd: bus.CmdSkip, Conversation: conv.ID(), Seq: change.GetSeq()})
+	}
 }
 
-// seers are the users who see m: both users of a 1:1 conversation; a
-// group's members but those whose history starts after m. Only members who
-// joined within joinBand of m's creation, or after it, need their first seq
-// computed.
-func (s *Service) seers(ctx context.Context, conv conversation, m db.MessagesMessage) ([]uint64, error) {
-	if conv.groupID == 0 {
-		return []uint64{conv.userA, conv.userB}, nil
+// audience splits the conversation's participants for change of m: see,
+// who get it (a delete-for-me's actor; else everyone whose history holds m
+// and who did not delete it for themselves), and pass, the others.
+func (s *Service) audience(ctx context.Context, conv conversation, m db.MessagesMessage, change *messagepb.MessageChange) (see, pass []uint64, err error) {
+	all := []uint64{conv.userA, conv.userB}
+	if conv.groupID != 0 {
+		if all, err = s.memberIDs(ctx, conv.groupID); err != nil {
+			return nil, nil, err
+		}
 	}
-	members, err := s.memberIDs(ctx, conv.groupID)
+	unseen := map[uint64]bool{}
+	if change.Kind == messagepb.ChangeKind_CHANGE_KIND_DELETED_FOR_ME {
+		for _, u := range all {
+			unseen[u] = u != change.GetActorId()
+		}
+	} else {
+		if conv.groupID != 0 {
+			if err := s.addBlind(ctx, conv, m, len(all), unseen); err != nil {
+				return nil, nil, err
+			}
+		}
+		hidden, err := s.q.HiddenFor(ctx, db.HiddenForParams{MessageID: m.ID, UserIds: database.BigintArray(all)})
+		if err != nil {
+			return nil, nil, fmt.Errorf("who deleted message %d: %w", m.ID, err)
+		}
+		for _, u := range hidden {
+			unseen[u] = true
+		}
+	}
+	for _, u := range all {
+		if unseen[u] {
+			pass = append(pass, u)
+		} else {
+			see = append(see, u)
+		}
+	}
+	return see, pass, nil
+}
+
+// addBlind marks the group members whose history starts after m. Only
+// members who joined within joinBand of m's creation need their first seq
+// computed; those who joined later never saw it.
+func (s *Service) addBlind(ctx context.Context, conv conversation, m db.MessagesMessage, members int, blind map[uint64]bool) error {
+	late, joinedAt, err := s.groups.JoinedSince(ctx, conv.groupID, m.CreatedAt.Add(-joinBand), members)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	late, joinedAt, err := s.groups.JoinedSince(ctx, conv.groupID, m.CreatedAt.Add(-joinBand), len(members))
-	if err != nil {
-		return nil, err
-	}
-	if len(late) == 0 {
-		return members, nil
-	}
-	blind := map[uint64]bool{}
 	for i, u := range late {
+		if joinedAt[i].After(m.CreatedAt.Add(joinBand)) {
+			blind[u] = true
+			continue
+		}
 		first, err := s.firstSeqs(ctx, []string{conv.ID()}, joinedAt[i:i+1])
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if first[conv.ID()] > m.Seq {
 			blind[u] = true
 		}
 	}
-	return slices.DeleteFunc(members, func(u uint64) bool { return blind[u] }), nil
+	return nil
 }

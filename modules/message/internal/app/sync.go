@@ -66,11 +66,15 @@ func (s *Service) firstSeqs(ctx context.Context, conversationIDs []string, since
 	return out, nil
 }
 
-// Sync returns the conversation's stream after afterSeq: up to limit
-// entries — messages, and changes to messages (with the message as it is
-// now) — each list in seq order, and whether more entries follow. A group
-// member's stream starts where it joined; changes to messages from before
-// are not in it.
+// MaxChangesPerPage bounds the changes one SyncMessages page carries.
+const MaxChangesPerPage = 1000
+
+// Sync returns the conversation's stream after afterSeq as userID sees it:
+// up to limit messages, the changes to messages (each with the message as
+// it is now) up to the last of them, each list in seq order, and whether
+// more entries follow. A group member's stream starts where it joined;
+// changes to messages from before are not in it, nor other users'
+// deletes-for-me, nor messages it deleted for itself.
 func (s *Service) Sync(ctx context.Context, userID uint64, conversationID string, afterSeq, limit uint64) ([]*messagepb.Message, []*messagepb.MessageChange, bool, error) {
 	conv, firstSeq, err := s.authorize(ctx, userID, conversationID)
 	if err != nil {
@@ -89,41 +93,53 @@ func (s *Service) Sync(ctx context.Context, userID uint64, conversationID string
 		return nil, nil, false, fmt.Errorf("sync %s: %w", conv.ID(), err)
 	}
 	rows, err := s.q.MessagesAfter(ctx, db.MessagesAfterParams{
-		ConversationID: conv.ID(), AfterSeq: afterSeq, Upto: c.LastSeq, RowLimit: int64(limit) + 1,
+		ConversationID: conv.ID(), AfterSeq: afterSeq, Upto: c.LastSeq, ViewerID: userID, RowLimit: int64(limit) + 1,
 	})
 	if err != nil {
 		return nil, nil, false, fmt.Errorf("sync %s: %w", conv.ID(), err)
 	}
+	// The page ends at its last message when more follow, else at last_seq;
+	// and earlier if its changes overflow.
+	upto, more := c.LastSeq, len(rows) > int(limit)
+	if more {
+		rows = rows[:limit]
+		upto = rows[len(rows)-1].Seq
+	}
 	changed, err := s.q.ChangesAfter(ctx, db.ChangesAfterParams{
-		ConversationID: conv.ID(), AfterSeq: afterSeq, Upto: c.LastSeq, FirstSeq: firstSeq, RowLimit: int64(limit) + 1,
+		ConversationID: conv.ID(), AfterSeq: afterSeq, Upto: upto, FirstSeq: firstSeq, ViewerID: userID,
+		RowLimit: MaxChangesPerPage + 1,
 	})
 	if err != nil {
 		return nil, nil, false, fmt.Errorf("sync %s changes: %w", conv.ID(), err)
 	}
-	// The page is the first limit entries of both, merged by seq.
-	var (
-		page    []db.MessagesMessage
-		changes []*messagepb.MessageChange
-		n, i, j int
-	)
-	for n < int(limit) && (i < len(rows) || j < len(changed)) {
-		if j == len(changed) || (i < len(rows) && rows[i].Seq < changed[j].Seq) {
-			page = append(page, rows[i])
-			i++
-		} else {
-			c := changed[j]
-			m, err := s.toProto(c.MessagesMessage)
-			if err != nil {
-				return nil, nil, false, err
-			}
-			changes = append(changes, &messagepb.MessageChange{Seq: c.Seq, Kind: messagepb.ChangeKind(c.Kind), Message: m, ActorId: c.ActorID})
-			j++
+	if len(changed) > MaxChangesPerPage {
+		changed, more = changed[:MaxChangesPerPage], true
+		upto = changed[len(changed)-1].Seq
+		for len(rows) > 0 && rows[len(rows)-1].Seq > upto {
+			rows = rows[:len(rows)-1]
 		}
-		n++
 	}
-	more := i < len(rows) || j < len(changed)
-	msgs, _, err := s.page(page, more)
-	return msgs, changes, more, err
+	msgs, err := s.protos(ctx, userID, rows)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	changedRows := make([]db.MessagesMessage, len(changed))
+	for i, ch := range changed {
+		changedRows[i] = ch.MessagesMessage
+	}
+	states, err := s.protos(ctx, userID, changedRows)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	changes := make([]*messagepb.MessageChange, len(changed))
+	for i, ch := range changed {
+		m := states[i]
+		if messagepb.ChangeKind(ch.Kind) == messagepb.ChangeKind_CHANGE_KIND_DELETED_FOR_ME {
+			m = &messagepb.Message{Id: m.GetId(), ConversationId: m.GetConversationId(), Seq: m.GetSeq()}
+		}
+		changes[i] = &messagepb.MessageChange{Seq: ch.Seq, Kind: messagepb.ChangeKind(ch.Kind), Message: m, ActorId: ch.ActorID, Emoji: ch.Emoji}
+	}
+	return msgs, changes, more, nil
 }
 
 // SyncBefore returns the up to limit messages just before beforeSeq, in seq
@@ -137,7 +153,7 @@ func (s *Service) SyncBefore(ctx context.Context, userID uint64, conversationID 
 	}
 	limit = syncLimit(limit)
 	rows, err := s.q.MessagesBefore(ctx, db.MessagesBeforeParams{
-		ConversationID: conv.ID(), BeforeSeq: min(beforeSeq, 1<<62), FirstSeq: firstSeq, RowLimit: int64(limit) + 1,
+		ConversationID: conv.ID(), BeforeSeq: min(beforeSeq, 1<<62), FirstSeq: firstSeq, ViewerID: userID, RowLimit: int64(limit) + 1,
 	})
 	if err != nil {
 		return nil, false, fmt.Errorf("sync %s before %d: %w", conv.ID(), beforeSeq, err)
@@ -148,7 +164,8 @@ func (s *Service) SyncBefore(ctx context.Context, userID uint64, conversationID 
 		rows = rows[:limit]
 	}
 	slices.Reverse(rows)
-	return s.page(rows, more)
+	msgs, err := s.protos(ctx, userID, rows)
+	return msgs, more, err
 }
 
 // syncLimit is a page's size: limit, 0 meaning the default, at most the
@@ -161,18 +178,6 @@ func syncLimit(limit uint64) uint64 {
 		return MaxSyncLimit
 	}
 	return limit
-}
-
-// page is rows as the wire's messages, with more passed through.
-func (s *Service) page(rows []db.MessagesMessage, more bool) ([]*messagepb.Message, bool, error) {
-	out := make([]*messagepb.Message, len(rows))
-	for i, r := range rows {
-		var err error
-		if out[i], err = s.toProto(r); err != nil {
-			return nil, false, err
-		}
-	}
-	return out, more, nil
 }
 
 // MarkRead records that userID has read the conversation up to seq; the read
@@ -231,13 +236,44 @@ func (s *Service) Conversations(ctx context.Context, userID uint64) ([]*messagep
 			peerIDs = append(peerIDs, peerOf(r.MessagesConversation, userID))
 		}
 	}
-	last, err := s.q.LastMessages(ctx, convIDs)
+	last, err := s.q.LastMessages(ctx, db.LastMessagesParams{ConversationIds: convIDs, ViewerID: userID})
 	if err != nil {
 		return nil, fmt.Errorf("last messages: %w", err)
 	}
 	lastByConv := make(map[string]db.MessagesMessage, len(last))
 	for _, m := range last {
 		lastByConv[m.ConversationID] = m
+	}
+	// A last message the caller deleted for itself gives way to the one
+	// before it (rare: one query each).
+	for _, r := range rows {
+		c := r.MessagesConversation
+		if _, ok := lastByConv[c.ID]; ok || c.LastMessageSeq == 0 {
+			continue
+		}
+		first := uint64(1)
+		if c.GroupID != 0 {
+			first = firstSeq[c.ID]
+		}
+		m, err := s.q.LastVisibleMessage(ctx, db.LastVisibleMessageParams{ConversationID: c.ID, FirstSeq: first, ViewerID: userID})
+		switch {
+		case err == nil:
+			lastByConv[c.ID] = m
+		case !errors.Is(err, pgx.ErrNoRows):
+			return nil, fmt.Errorf("last messages: %w", err)
+		}
+	}
+	lastMessages := make([]db.MessagesMessage, 0, len(lastByConv))
+	for _, m := range lastByConv {
+		lastMessages = append(lastMessages, m)
+	}
+	lastProtos, err := s.protos(ctx, userID, lastMessages)
+	if err != nil {
+		return nil, err
+	}
+	lastProtoByConv := make(map[string]*messagepb.Message, len(lastProtos))
+	for _, m := range lastProtos {
+		lastProtoByConv[m.GetConversationId()] = m
 	}
 	peers, err := s.users.GetUsers(ctx, peerIDs)
 	if err != nil {
@@ -265,9 +301,9 @@ func (s *Service) Conversations(ctx context.Context, userID uint64) ([]*messagep
 		readSeqs[i] = int64(pb.ReadSeq)
 		out = append(out, pb)
 	}
-	// Entries after read_seq that are changes (edits, recalls), and messages
-	// recalled since, are no unread messages.
-	notUnread, err := s.q.NotUnreadSince(ctx, db.NotUnreadSinceParams{ConversationIds: convIDs, AfterSeqs: readSeqs})
+	// Entries after read_seq that are changes, messages recalled since and
+	// messages the caller deleted for itself are no unread messages.
+	notUnread, err := s.q.NotUnreadSince(ctx, db.NotUnreadSinceParams{ConversationIds: convIDs, AfterSeqs: readSeqs, ViewerID: userID})
 	if err != nil {
 		return nil, fmt.Errorf("list conversations: %w", err)
 	}
@@ -288,10 +324,8 @@ func (s *Service) Conversations(ctx context.Context, userID uint64) ([]*messagep
 		} else {
 			pb.PeerUser = peerByID[peerOf(c, userID)]
 		}
-		if m, ok := lastByConv[c.ID]; ok && m.Seq >= first {
-			if pb.LastMessage, err = s.toProto(m); err != nil {
-				return nil, err
-			}
+		if m, ok := lastProtoByConv[c.ID]; ok && m.GetSeq() >= first {
+			pb.LastMessage = m
 		}
 	}
 	// Groups without a message yet come last, by id; groups whose

@@ -15,6 +15,7 @@ type MessagesChange struct {
 	Kind           int16
 	ActorID        uint64
 	CreatedAt      time.Time
+	Emoji          string
 }
 
 type MessagesConversation struct {
@@ -26,6 +27,13 @@ type MessagesConversation struct {
 	LastMessageAt  time.Time
 	CreatedAt      time.Time
 	LastMessageSeq uint64
+}
+
+type MessagesHidden struct {
+	UserID         uint64
+	MessageID      uint64
+	ConversationID string
+	Seq            uint64
 }
 
 type MessagesIdempotencyKey struct {
@@ -55,6 +63,14 @@ type MessagesMessage struct {
 	RecalledAt      *time.Time
 	RecalledBy      uint64
 	ReplyRecalled   bool
+	ReactionKinds   int16
+}
+
+type MessagesReaction struct {
+	MessageID uint64
+	Emoji     string
+	UserID    uint64
+	CreatedAt time.Time
 }
 
 type MessagesRead struct {

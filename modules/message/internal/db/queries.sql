@@ -62,17 +62,20 @@ WHERE id = @id AND conversation_id = @conversation_id AND seq >= @first_seq;
 
 -- Up to upto: a sync reads messages and changes up to one last_seq, so an
 -- entry committed between its two statements is left for the next page.
+-- Messages the viewer deleted for itself are left out.
 -- name: MessagesAfter :many
-SELECT * FROM messages.messages
-WHERE conversation_id = @conversation_id AND seq > @after_seq AND seq <= @upto
+SELECT * FROM messages.messages m
+WHERE m.conversation_id = @conversation_id AND m.seq > @after_seq AND m.seq <= @upto
+  AND NOT EXISTS (SELECT 1 FROM messages.hidden h WHERE h.user_id = @viewer_id AND h.message_id = m.id)
 ORDER BY seq
 LIMIT @row_limit::bigint;
 
 -- The newest messages before before_seq, from first_seq on, newest first
 -- (the caller puts them back in seq order).
 -- name: MessagesBefore :many
-SELECT * FROM messages.messages
-WHERE conversation_id = @conversation_id AND seq < @before_seq AND seq >= @first_seq
+SELECT * FROM messages.messages m
+WHERE m.conversation_id = @conversation_id AND m.seq < @before_seq AND m.seq >= @first_seq
+  AND NOT EXISTS (SELECT 1 FROM messages.hidden h WHERE h.user_id = @viewer_id AND h.message_id = m.id)
 ORDER BY seq DESC
 LIMIT @row_limit::bigint;
 
@@ -84,10 +87,20 @@ WHERE c.user_a = @user_id OR c.user_b = @user_id OR c.group_id = ANY(@group_ids:
 ORDER BY c.last_message_at DESC
 LIMIT @row_limit::bigint;
 
+-- The conversations' last messages, but those the viewer deleted for
+-- itself (LastVisibleMessage finds the one before).
 -- name: LastMessages :many
 SELECT m.* FROM messages.messages m
 JOIN messages.conversations c ON c.id = m.conversation_id AND m.seq = c.last_message_seq
-WHERE c.id = ANY(@conversation_ids::text[]);
+WHERE c.id = ANY(@conversation_ids::text[])
+  AND NOT EXISTS (SELECT 1 FROM messages.hidden h WHERE h.user_id = @viewer_id AND h.message_id = m.id);
+
+-- name: LastVisibleMessage :one
+SELECT * FROM messages.messages m
+WHERE m.conversation_id = @conversation_id AND m.seq >= @first_seq
+  AND NOT EXISTS (SELECT 1 FROM messages.hidden h WHERE h.user_id = @viewer_id AND h.message_id = m.id)
+ORDER BY seq DESC
+LIMIT 1;
 
 -- A message by id, locked for a change to it.
 -- name: LockMessage :one
@@ -121,32 +134,41 @@ RETURNING *;
 -- Recalls the message: its body erased, the quotes of the replies to it
 -- marked recalled.
 -- name: RecallMessage :one
-UPDATE messages.messages SET body = '', recalled_at = now(), recalled_by = @recalled_by
+UPDATE messages.messages SET body = '', recalled_at = now(), recalled_by = @recalled_by, reaction_kinds = 0
 WHERE id = @id
 RETURNING *;
+
+-- A tombstone has no reactions.
+-- name: DeleteReactions :exec
+DELETE FROM messages.reactions WHERE message_id = @message_id;
 
 -- name: MarkQuotesRecalled :exec
 UPDATE messages.messages SET reply_recalled = true, reply_preview = ''
 WHERE conversation_id = @conversation_id AND reply_to_id = @reply_to_id;
 
 -- name: AddChange :exec
-INSERT INTO messages.changes (conversation_id, seq, message_id, kind, actor_id)
-VALUES (@conversation_id, @seq, @message_id, @kind, @actor_id);
+INSERT INTO messages.changes (conversation_id, seq, message_id, kind, actor_id, emoji)
+VALUES (@conversation_id, @seq, @message_id, @kind, @actor_id, @emoji);
 
 -- Change entries after after_seq, from first_seq on, in seq order, with
--- the changed message as it is now; a change of a message from before
--- first_seq (before a member joined) is not the caller's.
+-- the changed message as it is now, that the viewer sees: not a change of
+-- a message from before first_seq (before a member joined), not another
+-- user's delete-for-me (kind 5), and of a message the viewer deleted for
+-- itself only that deletion.
 -- name: ChangesAfter :many
-SELECT ch.seq, ch.kind, ch.actor_id, sqlc.embed(m)
+SELECT ch.seq, ch.kind, ch.actor_id, ch.emoji, sqlc.embed(m)
 FROM messages.changes ch
 JOIN messages.messages m ON m.id = ch.message_id
 WHERE ch.conversation_id = @conversation_id AND ch.seq > @after_seq AND ch.seq <= @upto
   AND ch.seq >= @first_seq AND m.seq >= @first_seq
+  AND CASE WHEN ch.kind = 5 THEN ch.actor_id = @viewer_id
+      ELSE NOT EXISTS (SELECT 1 FROM messages.hidden h WHERE h.user_id = @viewer_id AND h.message_id = m.id) END
 ORDER BY ch.seq
 LIMIT @row_limit::bigint;
 
--- How many entries after after_seqs[i] are no unread message: the change
--- entries, and the messages recalled since.
+-- How many entries after after_seqs[i] are no unread message of the
+-- viewer's: the change entries, the messages recalled since, and the ones
+-- it deleted for itself.
 -- name: NotUnreadSince :many
 WITH since AS (
     SELECT (@conversation_ids::text[])[i] AS conversation_id, (@after_seqs::bigint[])[i] AS after_seq
@@ -155,6 +177,8 @@ WITH since AS (
 SELECT s.conversation_id::text AS conversation_id,
     (SELECT count(*) FROM messages.changes ch WHERE ch.conversation_id = s.conversation_id AND ch.seq > s.after_seq)
   + (SELECT count(*) FROM messages.messages m WHERE m.conversation_id = s.conversation_id AND m.seq > s.after_seq AND m.recalled_at IS NOT NULL)
+  + (SELECT count(*) FROM messages.hidden h JOIN messages.messages m ON m.id = h.message_id
+     WHERE h.user_id = @viewer_id AND h.conversation_id = s.conversation_id AND h.seq > s.after_seq AND m.recalled_at IS NULL)
     AS not_unread
 FROM since s;
 
@@ -182,3 +206,40 @@ SELECT j.conversation_id::text AS conversation_id, coalesce(
     (SELECT c.last_seq + 1 FROM messages.conversations c WHERE c.id = j.conversation_id),
     1)::bigint AS first_seq
 FROM joined j;
+
+-- name: HasReaction :one
+SELECT EXISTS (SELECT 1 FROM messages.reactions WHERE message_id = @message_id AND emoji = @emoji AND user_id = @user_id);
+
+-- name: EmojiInUse :one
+SELECT EXISTS (SELECT 1 FROM messages.reactions WHERE message_id = @message_id AND emoji = @emoji);
+
+-- name: AddReaction :exec
+INSERT INTO messages.reactions (message_id, emoji, user_id) VALUES (@message_id, @emoji, @user_id);
+
+-- name: RemoveReaction :exec
+DELETE FROM messages.reactions WHERE message_id = @message_id AND emoji = @emoji AND user_id = @user_id;
+
+-- name: SetReactionKinds :one
+UPDATE messages.messages SET reaction_kinds = reaction_kinds + @delta::smallint WHERE id = @id RETURNING *;
+
+-- The reactions to messages, one row per (message, emoji), each message's
+-- in the order its emoji were first used: how many, whether the viewer is
+-- one of them, and the last five to react.
+-- name: ReactionsOf :many
+SELECT message_id, emoji, count(*)::bigint AS count, bool_or(user_id = @viewer_id)::boolean AS mine,
+    (array_agg(user_id ORDER BY created_at DESC, user_id DESC))[1:5]::bigint[] AS recent_user_ids
+FROM messages.reactions
+WHERE message_id = ANY(@message_ids::bigint[])
+GROUP BY message_id, emoji
+ORDER BY message_id, min(created_at), emoji;
+
+-- Hides the message from user_id: a row back means it was not hidden yet.
+-- name: HideMessage :one
+INSERT INTO messages.hidden (user_id, message_id, conversation_id, seq)
+VALUES (@user_id, @message_id, @conversation_id, @seq)
+ON CONFLICT DO NOTHING
+RETURNING message_id;
+
+-- Who of user_ids deleted the message for itself.
+-- name: HiddenFor :many
+SELECT user_id FROM messages.hidden WHERE message_id = @message_id AND user_id = ANY(@user_ids::bigint[]);

@@ -11,8 +11,8 @@ import (
 )
 
 const addChange = `-- name: AddChange :exec
-INSERT INTO messages.changes (conversation_id, seq, message_id, kind, actor_id)
-VALUES ($1, $2, $3, $4, $5)
+INSERT INTO messages.changes (conversation_id, seq, message_id, kind, actor_id, emoji)
+VALUES ($1, $2, $3, $4, $5, $6)
 `
 
 type AddChangeParams struct {
@@ -21,6 +21,7 @@ type AddChangeParams struct {
 	MessageID      uint64
 	Kind           int16
 	ActorID        uint64
+	Emoji          string
 }
 
 func (q *Queries) AddChange(ctx context.Context, arg AddChangeParams) error {
@@ -30,18 +31,36 @@ func (q *Queries) AddChange(ctx context.Context, arg AddChangeParams) error {
 		arg.MessageID,
 		arg.Kind,
 		arg.ActorID,
+		arg.Emoji,
 	)
 	return err
 }
 
+const addReaction = `-- name: AddReaction :exec
+INSERT INTO messages.reactions (message_id, emoji, user_id) VALUES ($1, $2, $3)
+`
+
+type AddReactionParams struct {
+	MessageID uint64
+	Emoji     string
+	UserID    uint64
+}
+
+func (q *Queries) AddReaction(ctx context.Context, arg AddReactionParams) error {
+	_, err := q.db.Exec(ctx, addReaction, arg.MessageID, arg.Emoji, arg.UserID)
+	return err
+}
+
 const changesAfter = `-- name: ChangesAfter :many
-SELECT ch.seq, ch.kind, ch.actor_id, m.id, m.conversation_id, m.seq, m.from_user_id, m.to_user_id, m.to_group_id, m.type, m.body, m.at_user_ids, m.created_at, m.reply_to_id, m.reply_from_user_id, m.reply_type, m.reply_preview, m.edited_at, m.edit_count, m.recalled_at, m.recalled_by, m.reply_recalled
+SELECT ch.seq, ch.kind, ch.actor_id, ch.emoji, m.id, m.conversation_id, m.seq, m.from_user_id, m.to_user_id, m.to_group_id, m.type, m.body, m.at_user_ids, m.created_at, m.reply_to_id, m.reply_from_user_id, m.reply_type, m.reply_preview, m.edited_at, m.edit_count, m.recalled_at, m.recalled_by, m.reply_recalled, m.reaction_kinds
 FROM messages.changes ch
 JOIN messages.messages m ON m.id = ch.message_id
 WHERE ch.conversation_id = $1 AND ch.seq > $2 AND ch.seq <= $3
   AND ch.seq >= $4 AND m.seq >= $4
+  AND CASE WHEN ch.kind = 5 THEN ch.actor_id = $5
+      ELSE NOT EXISTS (SELECT 1 FROM messages.hidden h WHERE h.user_id = $5 AND h.message_id = m.id) END
 ORDER BY ch.seq
-LIMIT $5::bigint
+LIMIT $6::bigint
 `
 
 type ChangesAfterParams struct {
@@ -49,6 +68,7 @@ type ChangesAfterParams struct {
 	AfterSeq       uint64
 	Upto           uint64
 	FirstSeq       uint64
+	ViewerID       uint64
 	RowLimit       int64
 }
 
@@ -56,18 +76,22 @@ type ChangesAfterRow struct {
 	Seq             uint64
 	Kind            int16
 	ActorID         uint64
+	Emoji           string
 	MessagesMessage MessagesMessage
 }
 
 // Change entries after after_seq, from first_seq on, in seq order, with
-// the changed message as it is now; a change of a message from before
-// first_seq (before a member joined) is not the caller's.
+// the changed message as it is now, that the viewer sees: not a change of
+// a message from before first_seq (before a member joined), not another
+// user's delete-for-me (kind 5), and of a message the viewer deleted for
+// itself only that deletion.
 func (q *Queries) ChangesAfter(ctx context.Context, arg ChangesAfterParams) ([]ChangesAfterRow, error) {
 	rows, err := q.db.Query(ctx, changesAfter,
 		arg.ConversationID,
 		arg.AfterSeq,
 		arg.Upto,
 		arg.FirstSeq,
+		arg.ViewerID,
 		arg.RowLimit,
 	)
 	if err != nil {
@@ -81,6 +105,7 @@ func (q *Queries) ChangesAfter(ctx context.Context, arg ChangesAfterParams) ([]C
 			&i.Seq,
 			&i.Kind,
 			&i.ActorID,
+			&i.Emoji,
 			&i.MessagesMessage.ID,
 			&i.MessagesMessage.ConversationID,
 			&i.MessagesMessage.Seq,
@@ -100,6 +125,7 @@ func (q *Queries) ChangesAfter(ctx context.Context, arg ChangesAfterParams) ([]C
 			&i.MessagesMessage.RecalledAt,
 			&i.MessagesMessage.RecalledBy,
 			&i.MessagesMessage.ReplyRecalled,
+			&i.MessagesMessage.ReactionKinds,
 		); err != nil {
 			return nil, err
 		}
@@ -194,10 +220,20 @@ func (q *Queries) DeleteExpiredIdempotencyKeys(ctx context.Context) error {
 	return err
 }
 
+const deleteReactions = `-- name: DeleteReactions :exec
+DELETE FROM messages.reactions WHERE message_id = $1
+`
+
+// A tombstone has no reactions.
+func (q *Queries) DeleteReactions(ctx context.Context, messageID uint64) error {
+	_, err := q.db.Exec(ctx, deleteReactions, messageID)
+	return err
+}
+
 const editMessage = `-- name: EditMessage :one
 UPDATE messages.messages SET body = $1, edited_at = now(), edit_count = edit_count + 1
 WHERE id = $2
-RETURNING id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count, recalled_at, recalled_by, reply_recalled
+RETURNING id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count, recalled_at, recalled_by, reply_recalled, reaction_kinds
 `
 
 type EditMessageParams struct {
@@ -228,8 +264,25 @@ func (q *Queries) EditMessage(ctx context.Context, arg EditMessageParams) (Messa
 		&i.RecalledAt,
 		&i.RecalledBy,
 		&i.ReplyRecalled,
+		&i.ReactionKinds,
 	)
 	return i, err
+}
+
+const emojiInUse = `-- name: EmojiInUse :one
+SELECT EXISTS (SELECT 1 FROM messages.reactions WHERE message_id = $1 AND emoji = $2)
+`
+
+type EmojiInUseParams struct {
+	MessageID uint64
+	Emoji     string
+}
+
+func (q *Queries) EmojiInUse(ctx context.Context, arg EmojiInUseParams) (bool, error) {
+	row := q.db.QueryRow(ctx, emojiInUse, arg.MessageID, arg.Emoji)
+	var exists bool
+	err := row.Scan(&exists)
+	return exists, err
 }
 
 const existingConversations = `-- name: ExistingConversations :many
@@ -330,7 +383,7 @@ func (q *Queries) GetConversation(ctx context.Context, id string) (MessagesConve
 }
 
 const getMessage = `-- name: GetMessage :one
-SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count, recalled_at, recalled_by, reply_recalled FROM messages.messages WHERE id = $1
+SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count, recalled_at, recalled_by, reply_recalled, reaction_kinds FROM messages.messages WHERE id = $1
 `
 
 func (q *Queries) GetMessage(ctx context.Context, id uint64) (MessagesMessage, error) {
@@ -356,8 +409,83 @@ func (q *Queries) GetMessage(ctx context.Context, id uint64) (MessagesMessage, e
 		&i.RecalledAt,
 		&i.RecalledBy,
 		&i.ReplyRecalled,
+		&i.ReactionKinds,
 	)
 	return i, err
+}
+
+const hasReaction = `-- name: HasReaction :one
+SELECT EXISTS (SELECT 1 FROM messages.reactions WHERE message_id = $1 AND emoji = $2 AND user_id = $3)
+`
+
+type HasReactionParams struct {
+	MessageID uint64
+	Emoji     string
+	UserID    uint64
+}
+
+func (q *Queries) HasReaction(ctx context.Context, arg HasReactionParams) (bool, error) {
+	row := q.db.QueryRow(ctx, hasReaction, arg.MessageID, arg.Emoji, arg.UserID)
+	var exists bool
+	err := row.Scan(&exists)
+	return exists, err
+}
+
+const hiddenFor = `-- name: HiddenFor :many
+SELECT user_id FROM messages.hidden WHERE message_id = $1 AND user_id = ANY($2::bigint[])
+`
+
+type HiddenForParams struct {
+	MessageID uint64
+	UserIds   []int64
+}
+
+// Who of user_ids deleted the message for itself.
+func (q *Queries) HiddenFor(ctx context.Context, arg HiddenForParams) ([]uint64, error) {
+	rows, err := q.db.Query(ctx, hiddenFor, arg.MessageID, arg.UserIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []uint64
+	for rows.Next() {
+		var user_id uint64
+		if err := rows.Scan(&user_id); err != nil {
+			return nil, err
+		}
+		items = append(items, user_id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const hideMessage = `-- name: HideMessage :one
+INSERT INTO messages.hidden (user_id, message_id, conversation_id, seq)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT DO NOTHING
+RETURNING message_id
+`
+
+type HideMessageParams struct {
+	UserID         uint64
+	MessageID      uint64
+	ConversationID string
+	Seq            uint64
+}
+
+// Hides the message from user_id: a row back means it was not hidden yet.
+func (q *Queries) HideMessage(ctx context.Context, arg HideMessageParams) (uint64, error) {
+	row := q.db.QueryRow(ctx, hideMessage,
+		arg.UserID,
+		arg.MessageID,
+		arg.ConversationID,
+		arg.Seq,
+	)
+	var message_id uint64
+	err := row.Scan(&message_id)
+	return message_id, err
 }
 
 const idempotentMessageID = `-- name: IdempotentMessageID :one
@@ -377,13 +505,21 @@ func (q *Queries) IdempotentMessageID(ctx context.Context, arg IdempotentMessage
 }
 
 const lastMessages = `-- name: LastMessages :many
-SELECT m.id, m.conversation_id, m.seq, m.from_user_id, m.to_user_id, m.to_group_id, m.type, m.body, m.at_user_ids, m.created_at, m.reply_to_id, m.reply_from_user_id, m.reply_type, m.reply_preview, m.edited_at, m.edit_count, m.recalled_at, m.recalled_by, m.reply_recalled FROM messages.messages m
+SELECT m.id, m.conversation_id, m.seq, m.from_user_id, m.to_user_id, m.to_group_id, m.type, m.body, m.at_user_ids, m.created_at, m.reply_to_id, m.reply_from_user_id, m.reply_type, m.reply_preview, m.edited_at, m.edit_count, m.recalled_at, m.recalled_by, m.reply_recalled, m.reaction_kinds FROM messages.messages m
 JOIN messages.conversations c ON c.id = m.conversation_id AND m.seq = c.last_message_seq
 WHERE c.id = ANY($1::text[])
+  AND NOT EXISTS (SELECT 1 FROM messages.hidden h WHERE h.user_id = $2 AND h.message_id = m.id)
 `
 
-func (q *Queries) LastMessages(ctx context.Context, conversationIds []string) ([]MessagesMessage, error) {
-	rows, err := q.db.Query(ctx, lastMessages, conversationIds)
+type LastMessagesParams struct {
+	ConversationIds []string
+	ViewerID        uint64
+}
+
+// The conversations' last messages, but those the viewer deleted for
+// itself (LastVisibleMessage finds the one before).
+func (q *Queries) LastMessages(ctx context.Context, arg LastMessagesParams) ([]MessagesMessage, error) {
+	rows, err := q.db.Query(ctx, lastMessages, arg.ConversationIds, arg.ViewerID)
 	if err != nil {
 		return nil, err
 	}
@@ -411,6 +547,7 @@ func (q *Queries) LastMessages(ctx context.Context, conversationIds []string) ([
 			&i.RecalledAt,
 			&i.RecalledBy,
 			&i.ReplyRecalled,
+			&i.ReactionKinds,
 		); err != nil {
 			return nil, err
 		}
@@ -420,6 +557,48 @@ func (q *Queries) LastMessages(ctx context.Context, conversationIds []string) ([
 		return nil, err
 	}
 	return items, nil
+}
+
+const lastVisibleMessage = `-- name: LastVisibleMessage :one
+SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count, recalled_at, recalled_by, reply_recalled, reaction_kinds FROM messages.messages m
+WHERE m.conversation_id = $1 AND m.seq >= $2
+  AND NOT EXISTS (SELECT 1 FROM messages.hidden h WHERE h.user_id = $3 AND h.message_id = m.id)
+ORDER BY seq DESC
+LIMIT 1
+`
+
+type LastVisibleMessageParams struct {
+	ConversationID string
+	FirstSeq       uint64
+	ViewerID       uint64
+}
+
+func (q *Queries) LastVisibleMessage(ctx context.Context, arg LastVisibleMessageParams) (MessagesMessage, error) {
+	row := q.db.QueryRow(ctx, lastVisibleMessage, arg.ConversationID, arg.FirstSeq, arg.ViewerID)
+	var i MessagesMessage
+	err := row.Scan(
+		&i.ID,
+		&i.ConversationID,
+		&i.Seq,
+		&i.FromUserID,
+		&i.ToUserID,
+		&i.ToGroupID,
+		&i.Type,
+		&i.Body,
+		&i.AtUserIds,
+		&i.CreatedAt,
+		&i.ReplyToID,
+		&i.ReplyFromUserID,
+		&i.ReplyType,
+		&i.ReplyPreview,
+		&i.EditedAt,
+		&i.EditCount,
+		&i.RecalledAt,
+		&i.RecalledBy,
+		&i.ReplyRecalled,
+		&i.ReactionKinds,
+	)
+	return i, err
 }
 
 const lockConversation = `-- name: LockConversation :exec
@@ -434,7 +613,7 @@ func (q *Queries) LockConversation(ctx context.Context, id string) error {
 }
 
 const lockMessage = `-- name: LockMessage :one
-SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count, recalled_at, recalled_by, reply_recalled FROM messages.messages WHERE id = $1 FOR UPDATE
+SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count, recalled_at, recalled_by, reply_recalled, reaction_kinds FROM messages.messages WHERE id = $1 FOR UPDATE
 `
 
 // A message by id, locked for a change to it.
@@ -461,6 +640,7 @@ func (q *Queries) LockMessage(ctx context.Context, id uint64) (MessagesMessage, 
 		&i.RecalledAt,
 		&i.RecalledBy,
 		&i.ReplyRecalled,
+		&i.ReactionKinds,
 	)
 	return i, err
 }
@@ -499,26 +679,30 @@ func (q *Queries) MarkRead(ctx context.Context, arg MarkReadParams) error {
 }
 
 const messagesAfter = `-- name: MessagesAfter :many
-SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count, recalled_at, recalled_by, reply_recalled FROM messages.messages
-WHERE conversation_id = $1 AND seq > $2 AND seq <= $3
+SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count, recalled_at, recalled_by, reply_recalled, reaction_kinds FROM messages.messages m
+WHERE m.conversation_id = $1 AND m.seq > $2 AND m.seq <= $3
+  AND NOT EXISTS (SELECT 1 FROM messages.hidden h WHERE h.user_id = $4 AND h.message_id = m.id)
 ORDER BY seq
-LIMIT $4::bigint
+LIMIT $5::bigint
 `
 
 type MessagesAfterParams struct {
 	ConversationID string
 	AfterSeq       uint64
 	Upto           uint64
+	ViewerID       uint64
 	RowLimit       int64
 }
 
 // Up to upto: a sync reads messages and changes up to one last_seq, so an
 // entry committed between its two statements is left for the next page.
+// Messages the viewer deleted for itself are left out.
 func (q *Queries) MessagesAfter(ctx context.Context, arg MessagesAfterParams) ([]MessagesMessage, error) {
 	rows, err := q.db.Query(ctx, messagesAfter,
 		arg.ConversationID,
 		arg.AfterSeq,
 		arg.Upto,
+		arg.ViewerID,
 		arg.RowLimit,
 	)
 	if err != nil {
@@ -548,6 +732,7 @@ func (q *Queries) MessagesAfter(ctx context.Context, arg MessagesAfterParams) ([
 			&i.RecalledAt,
 			&i.RecalledBy,
 			&i.ReplyRecalled,
+			&i.ReactionKinds,
 		); err != nil {
 			return nil, err
 		}
@@ -560,16 +745,18 @@ func (q *Queries) MessagesAfter(ctx context.Context, arg MessagesAfterParams) ([
 }
 
 const messagesBefore = `-- name: MessagesBefore :many
-SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count, recalled_at, recalled_by, reply_recalled FROM messages.messages
-WHERE conversation_id = $1 AND seq < $2 AND seq >= $3
+SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count, recalled_at, recalled_by, reply_recalled, reaction_kinds FROM messages.messages m
+WHERE m.conversation_id = $1 AND m.seq < $2 AND m.seq >= $3
+  AND NOT EXISTS (SELECT 1 FROM messages.hidden h WHERE h.user_id = $4 AND h.message_id = m.id)
 ORDER BY seq DESC
-LIMIT $4::bigint
+LIMIT $5::bigint
 `
 
 type MessagesBeforeParams struct {
 	ConversationID string
 	BeforeSeq      uint64
 	FirstSeq       uint64
+	ViewerID       uint64
 	RowLimit       int64
 }
 
@@ -580,6 +767,7 @@ func (q *Queries) MessagesBefore(ctx context.Context, arg MessagesBeforeParams) 
 		arg.ConversationID,
 		arg.BeforeSeq,
 		arg.FirstSeq,
+		arg.ViewerID,
 		arg.RowLimit,
 	)
 	if err != nil {
@@ -609,6 +797,7 @@ func (q *Queries) MessagesBefore(ctx context.Context, arg MessagesBeforeParams) 
 			&i.RecalledAt,
 			&i.RecalledBy,
 			&i.ReplyRecalled,
+			&i.ReactionKinds,
 		); err != nil {
 			return nil, err
 		}
@@ -634,17 +823,20 @@ func (q *Queries) NextSeq(ctx context.Context, id string) (uint64, error) {
 
 const notUnreadSince = `-- name: NotUnreadSince :many
 WITH since AS (
-    SELECT ($1::text[])[i] AS conversation_id, ($2::bigint[])[i] AS after_seq
-    FROM generate_subscripts($1::text[], 1) AS i
+    SELECT ($2::text[])[i] AS conversation_id, ($3::bigint[])[i] AS after_seq
+    FROM generate_subscripts($2::text[], 1) AS i
 )
 SELECT s.conversation_id::text AS conversation_id,
     (SELECT count(*) FROM messages.changes ch WHERE ch.conversation_id = s.conversation_id AND ch.seq > s.after_seq)
   + (SELECT count(*) FROM messages.messages m WHERE m.conversation_id = s.conversation_id AND m.seq > s.after_seq AND m.recalled_at IS NOT NULL)
+  + (SELECT count(*) FROM messages.hidden h JOIN messages.messages m ON m.id = h.message_id
+     WHERE h.user_id = $1 AND h.conversation_id = s.conversation_id AND h.seq > s.after_seq AND m.recalled_at IS NULL)
     AS not_unread
 FROM since s
 `
 
 type NotUnreadSinceParams struct {
+	ViewerID        uint64
 	ConversationIds []string
 	AfterSeqs       []int64
 }
@@ -654,10 +846,11 @@ type NotUnreadSinceRow struct {
 	NotUnread      int32
 }
 
-// How many entries after after_seqs[i] are no unread message: the change
-// entries, and the messages recalled since.
+// How many entries after after_seqs[i] are no unread message of the
+// viewer's: the change entries, the messages recalled since, and the ones
+// it deleted for itself.
 func (q *Queries) NotUnreadSince(ctx context.Context, arg NotUnreadSinceParams) ([]NotUnreadSinceRow, error) {
-	rows, err := q.db.Query(ctx, notUnreadSince, arg.ConversationIds, arg.AfterSeqs)
+	rows, err := q.db.Query(ctx, notUnreadSince, arg.ViewerID, arg.ConversationIds, arg.AfterSeqs)
 	if err != nil {
 		return nil, err
 	}
@@ -680,7 +873,7 @@ const quoteOfRecalled = `-- name: QuoteOfRecalled :one
 UPDATE messages.messages r SET reply_recalled = true, reply_preview = ''
 WHERE r.id = $1 AND NOT r.reply_recalled
   AND EXISTS (SELECT 1 FROM messages.messages q WHERE q.id = r.reply_to_id AND q.recalled_at IS NOT NULL)
-RETURNING id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count, recalled_at, recalled_by, reply_recalled
+RETURNING id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count, recalled_at, recalled_by, reply_recalled, reaction_kinds
 `
 
 // A reply stored while the message it quotes was being recalled: its quote
@@ -708,14 +901,66 @@ func (q *Queries) QuoteOfRecalled(ctx context.Context, id uint64) (MessagesMessa
 		&i.RecalledAt,
 		&i.RecalledBy,
 		&i.ReplyRecalled,
+		&i.ReactionKinds,
 	)
 	return i, err
 }
 
+const reactionsOf = `-- name: ReactionsOf :many
+SELECT message_id, emoji, count(*)::bigint AS count, bool_or(user_id = $1)::boolean AS mine,
+    (array_agg(user_id ORDER BY created_at DESC, user_id DESC))[1:5]::bigint[] AS recent_user_ids
+FROM messages.reactions
+WHERE message_id = ANY($2::bigint[])
+GROUP BY message_id, emoji
+ORDER BY message_id, min(created_at), emoji
+`
+
+type ReactionsOfParams struct {
+	ViewerID   uint64
+	MessageIds []int64
+}
+
+type ReactionsOfRow struct {
+	MessageID     uint64
+	Emoji         string
+	Count         int64
+	Mine          bool
+	RecentUserIds []int64
+}
+
+// The reactions to messages, one row per (message, emoji), each message's
+// in the order its emoji were first used: how many, whether the viewer is
+// one of them, and the last five to react.
+func (q *Queries) ReactionsOf(ctx context.Context, arg ReactionsOfParams) ([]ReactionsOfRow, error) {
+	rows, err := q.db.Query(ctx, reactionsOf, arg.ViewerID, arg.MessageIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ReactionsOfRow
+	for rows.Next() {
+		var i ReactionsOfRow
+		if err := rows.Scan(
+			&i.MessageID,
+			&i.Emoji,
+			&i.Count,
+			&i.Mine,
+			&i.RecentUserIds,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const recallMessage = `-- name: RecallMessage :one
-UPDATE messages.messages SET body = '', recalled_at = now(), recalled_by = $1
+UPDATE messages.messages SET body = '', recalled_at = now(), recalled_by = $1, reaction_kinds = 0
 WHERE id = $2
-RETURNING id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count, recalled_at, recalled_by, reply_recalled
+RETURNING id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count, recalled_at, recalled_by, reply_recalled, reaction_kinds
 `
 
 type RecallMessageParams struct {
@@ -748,8 +993,24 @@ func (q *Queries) RecallMessage(ctx context.Context, arg RecallMessageParams) (M
 		&i.RecalledAt,
 		&i.RecalledBy,
 		&i.ReplyRecalled,
+		&i.ReactionKinds,
 	)
 	return i, err
+}
+
+const removeReaction = `-- name: RemoveReaction :exec
+DELETE FROM messages.reactions WHERE message_id = $1 AND emoji = $2 AND user_id = $3
+`
+
+type RemoveReactionParams struct {
+	MessageID uint64
+	Emoji     string
+	UserID    uint64
+}
+
+func (q *Queries) RemoveReaction(ctx context.Context, arg RemoveReactionParams) error {
+	_, err := q.db.Exec(ctx, removeReaction, arg.MessageID, arg.Emoji, arg.UserID)
+	return err
 }
 
 const setIdempotentMessageID = `-- name: SetIdempotentMessageID :exec
@@ -767,6 +1028,43 @@ func (q *Queries) SetIdempotentMessageID(ctx context.Context, arg SetIdempotentM
 	return err
 }
 
+const setReactionKinds = `-- name: SetReactionKinds :one
+UPDATE messages.messages SET reaction_kinds = reaction_kinds + $1::smallint WHERE id = $2 RETURNING id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count, recalled_at, recalled_by, reply_recalled, reaction_kinds
+`
+
+type SetReactionKindsParams struct {
+	Delta int16
+	ID    uint64
+}
+
+func (q *Queries) SetReactionKinds(ctx context.Context, arg SetReactionKindsParams) (MessagesMessage, error) {
+	row := q.db.QueryRow(ctx, setReactionKinds, arg.Delta, arg.ID)
+	var i MessagesMessage
+	err := row.Scan(
+		&i.ID,
+		&i.ConversationID,
+		&i.Seq,
+		&i.FromUserID,
+		&i.ToUserID,
+		&i.ToGroupID,
+		&i.Type,
+		&i.Body,
+		&i.AtUserIds,
+		&i.CreatedAt,
+		&i.ReplyToID,
+		&i.ReplyFromUserID,
+		&i.ReplyType,
+		&i.ReplyPreview,
+		&i.EditedAt,
+		&i.EditCount,
+		&i.RecalledAt,
+		&i.RecalledBy,
+		&i.ReplyRecalled,
+		&i.ReactionKinds,
+	)
+	return i, err
+}
+
 const storeMessage = `-- name: StoreMessage :one
 WITH seq AS (
     INSERT INTO messages.conversations (id, user_a, user_b, group_id, last_seq, last_message_seq)
@@ -781,14 +1079,14 @@ WITH seq AS (
     SELECT $1, seq.last_seq, $5, $6, $7, $8, $9, $10,
            $11, $12, $13, $14
     FROM seq
-    RETURNING id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count, recalled_at, recalled_by, reply_recalled
+    RETURNING id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count, recalled_at, recalled_by, reply_recalled, reaction_kinds
 ), read_by_sender AS (
     INSERT INTO messages.reads (user_id, conversation_id, read_seq)
     SELECT $5, $1, seq.last_seq FROM seq
     ON CONFLICT (user_id, conversation_id) DO UPDATE
     SET read_seq = greatest(messages.reads.read_seq, excluded.read_seq)
 )
-SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count, recalled_at, recalled_by, reply_recalled FROM stored
+SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count, recalled_at, recalled_by, reply_recalled, reaction_kinds FROM stored
 `
 
 type StoreMessageParams struct {
@@ -828,6 +1126,7 @@ type StoreMessageRow struct {
 	RecalledAt      *time.Time
 	RecalledBy      int64
 	ReplyRecalled   bool
+	ReactionKinds   int16
 }
 
 // Stores a message in one statement (so one round trip, atomic on its own):
@@ -872,12 +1171,13 @@ func (q *Queries) StoreMessage(ctx context.Context, arg StoreMessageParams) (Sto
 		&i.RecalledAt,
 		&i.RecalledBy,
 		&i.ReplyRecalled,
+		&i.ReactionKinds,
 	)
 	return i, err
 }
 
 const visibleMessage = `-- name: VisibleMessage :one
-SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count, recalled_at, recalled_by, reply_recalled FROM messages.messages
+SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count, recalled_at, recalled_by, reply_recalled, reaction_kinds FROM messages.messages
 WHERE id = $1 AND conversation_id = $2 AND seq >= $3
 `
 
@@ -912,6 +1212,7 @@ func (q *Queries) VisibleMessage(ctx context.Context, arg VisibleMessageParams) 
 		&i.RecalledAt,
 		&i.RecalledBy,
 		&i.ReplyRecalled,
+		&i.ReactionKinds,
 	)
 	return i, err
 }

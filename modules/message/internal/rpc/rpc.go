@@ -40,15 +40,34 @@ func outgoing(ctx context.Context, body app.Body) (app.Outgoing, error) {
 	if err != nil {
 		return app.Outgoing{}, err
 	}
-	out := app.Outgoing{From: caller.UserID, Body: body}
-	if keys := metadata.ValueFromIncomingContext(ctx, IdempotencyKeyHeader); len(keys) > 0 {
-		if len(keys[0]) > maxIdempotencyKeyLength || !printable(keys[0]) {
-			return app.Outgoing{}, apperr.InvalidArgument("%s: must be at most %d printable ASCII characters",
-				IdempotencyKeyHeader, maxIdempotencyKeyLength)
-		}
-		out.IdempotencyKey = keys[0]
+	key, err := idempotencyKey(ctx)
+	if err != nil {
+		return app.Outgoing{}, err
 	}
-	return out, nil
+	return app.Outgoing{From: caller.UserID, Body: body, IdempotencyKey: key}, nil
+}
+
+// idempotencyKey is the request's idempotency key, if it has one.
+func idempotencyKey(ctx context.Context) (string, error) {
+	keys := metadata.ValueFromIncomingContext(ctx, IdempotencyKeyHeader)
+	if len(keys) == 0 {
+		return "", nil
+	}
+	if len(keys[0]) > maxIdempotencyKeyLength || !printable(keys[0]) {
+		return "", apperr.InvalidArgument("%s: must be at most %d printable ASCII characters",
+			IdempotencyKeyHeader, maxIdempotencyKeyLength)
+	}
+	return keys[0], nil
+}
+
+// changer is the caller of a change to a message and its idempotency key.
+func changer(ctx context.Context) (auth.Identity, string, error) {
+	caller, err := auth.Caller(ctx)
+	if err != nil {
+		return auth.Identity{}, "", err
+	}
+	key, err := idempotencyKey(ctx)
+	return caller, key, err
 }
 
 // printable reports whether key is visible ASCII: what a header value holds.
@@ -226,11 +245,11 @@ func (s *Server) SyncMessages(ctx context.Context, req *messagepb.SyncMessagesRe
 }
 
 func (s *Server) EditMessage(ctx context.Context, req *messagepb.EditMessageRequest) (*messagepb.EditMessageResponse, error) {
-	caller, err := auth.Caller(ctx)
+	caller, key, err := changer(ctx)
 	if err != nil {
 		return nil, err
 	}
-	m, err := s.svc.Edit(ctx, caller.UserID, req.GetMessageId(), req.GetText())
+	m, err := s.svc.Edit(ctx, caller.UserID, req.GetMessageId(), req.GetText(), key)
 	if err != nil {
 		return nil, err
 	}
@@ -238,14 +257,37 @@ func (s *Server) EditMessage(ctx context.Context, req *messagepb.EditMessageRequ
 }
 
 func (s *Server) RecallMessage(ctx context.Context, req *messagepb.RecallMessageRequest) (*messagepb.RecallMessageResponse, error) {
-	caller, err := auth.Caller(ctx)
+	caller, key, err := changer(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.svc.Recall(ctx, caller, req.GetMessageId()); err != nil {
+	if err := s.svc.Recall(ctx, caller, req.GetMessageId(), key); err != nil {
 		return nil, err
 	}
 	return &messagepb.RecallMessageResponse{}, nil
+}
+
+func (s *Server) ReactToMessage(ctx context.Context, req *messagepb.ReactToMessageRequest) (*messagepb.ReactToMessageResponse, error) {
+	caller, key, err := changer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	reactions, err := s.svc.React(ctx, caller.UserID, req.GetMessageId(), req.GetEmoji(), req.GetRemove(), key)
+	if err != nil {
+		return nil, err
+	}
+	return &messagepb.ReactToMessageResponse{Reactions: reactions}, nil
+}
+
+func (s *Server) DeleteMessageForMe(ctx context.Context, req *messagepb.DeleteMessageForMeRequest) (*messagepb.DeleteMessageForMeResponse, error) {
+	caller, key, err := changer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.svc.DeleteForMe(ctx, caller.UserID, req.GetMessageId(), key); err != nil {
+		return nil, err
+	}
+	return &messagepb.DeleteMessageForMeResponse{}, nil
 }
 
 func (s *Server) MarkRead(ctx context.Context, req *messagepb.MarkReadRequest) (*messagepb.MarkReadResponse, error) {

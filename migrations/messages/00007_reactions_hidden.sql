@@ -1,0 +1,31 @@
+-- +goose Up
+-- Reactions: one row per (message, emoji, user). reaction_kinds counts a
+-- message's different emoji, kept with the row so the cap of 20 is checked
+-- under the message's lock and pages without reactions skip their query.
+CREATE TABLE messages.reactions (
+    message_id bigint      NOT NULL REFERENCES messages.messages (id),
+    emoji      text        NOT NULL,
+    user_id    bigint      NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (message_id, emoji, user_id)
+);
+ALTER TABLE messages.messages ADD COLUMN reaction_kinds smallint NOT NULL DEFAULT 0;
+-- The emoji a reaction change is about.
+ALTER TABLE messages.changes ADD COLUMN emoji text NOT NULL DEFAULT '';
+
+-- Messages a user deleted for itself: left out of that user's syncs, last
+-- message and unread count (by conversation and seq).
+CREATE TABLE messages.hidden (
+    user_id         bigint NOT NULL,
+    message_id      bigint NOT NULL REFERENCES messages.messages (id),
+    conversation_id text   NOT NULL,
+    seq             bigint NOT NULL,
+    PRIMARY KEY (user_id, message_id)
+);
+CREATE INDEX hidden_by_seq_idx ON messages.hidden (user_id, conversation_id, seq);
+
+-- +goose Down
+DROP TABLE messages.hidden;
+ALTER TABLE messages.changes DROP COLUMN emoji;
+ALTER TABLE messages.messages DROP COLUMN reaction_kinds;
+DROP TABLE messages.reactions;
