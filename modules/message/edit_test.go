@@ -2,15 +2,11 @@ package message_test
 
 import (
 	"context"
-	"fmt"
-	"math/rand/v2"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/parley-im/parley/api/gen/messagepb"
 	"github.com/parley-im/parley/api/gen/userpb"
@@ -157,137 +153,6 @@ func TestGroupEditsReachOnlyWhoSeesTheMessage(t *testing.T) {
 	require.Len(t, carols.GetChanges(), 2)
 	_, err = e.edit(bob.ctx, early, "not bob's")
 	testkit.RequireCode(t, err, codes.NotFound)
-}
-
-// device is one device's copy of a conversation: messages by id, applied
-// from pushes or syncs in seq order, and the cursor.
-type device struct {
-	byID   map[uint64]string // id → text and edit count
-	cursor uint64
-}
-
-func newDevice() *device { return &device{byID: map[uint64]string{}} }
-
-func state(m *messagepb.Message) string {
-	return fmt.Sprintf("%q (edited %d, recalled %v by %d)", m.GetText().GetContent(), m.GetEditCount(), m.GetRecalled(), m.GetRecalledBy())
-}
-
-func (d *device) apply(seq uint64, m *messagepb.Message) {
-	d.byID[m.GetId()] = state(m)
-	d.cursor = max(d.cursor, seq)
-}
-
-// syncFrom brings d up to date from its cursor, page by page, as a device
-// coming back online would.
-func (d *device) syncFrom(t *testing.T, e *env, p person, convID string) {
-	t.Helper()
-	for {
-		page := e.sync(t, p, convID, d.cursor, 7) // small pages: many page boundaries
-		msgs, changes := page.GetMessage(), page.GetChanges()
-		for len(msgs) > 0 || len(changes) > 0 {
-			if len(changes) == 0 || (len(msgs) > 0 && msgs[0].GetSeq() < changes[0].GetSeq()) {
-				require.Equal(t, d.cursor+1, msgs[0].GetSeq(), "no gap before message %d", msgs[0].GetSeq())
-				d.apply(msgs[0].GetSeq(), msgs[0])
-				msgs = msgs[1:]
-			} else {
-				require.Equal(t, d.cursor+1, changes[0].GetSeq(), "no gap before change %d", changes[0].GetSeq())
-				d.apply(changes[0].GetSeq(), changes[0].GetMessage())
-				changes = changes[1:]
-			}
-		}
-		if !page.GetHasMore() {
-			return
-		}
-	}
-}
-
-// Every device of a user converges: with several users sending, editing
-// and recalling at once (seeded, so a failing interleaving reproduces), the
-// pushes a device received live, a device that was offline and syncs from
-// where it stopped, and a fresh device syncing from the start all hold
-// what the database holds.
-func TestChangesConvergeOnEveryDevice(t *testing.T) {
-	t.Parallel()
-	for _, seed := range []uint64{18, 1818, 181818} {
-		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
-			t.Parallel()
-			e := setup(t)
-			users := e.newUsers(t, 3)
-			g := e.groupOf(t, users[0], users[1], users[2])
-			conv := groupConvID(g.GetId())
-			watcher := users[2]
-
-			offline := newDevice()
-			var wg sync.WaitGroup
-			for i, u := range users {
-				rng := rand.New(rand.NewPCG(seed, uint64(i)))
-				wg.Go(func() {
-					var mine []uint64
-					recalled := map[uint64]bool{}
-					for n := range 30 {
-						if len(mine) > 0 && rng.IntN(3) == 0 {
-							id := mine[rng.IntN(len(mine))]
-							if rng.IntN(4) == 0 {
-								recalled[id] = true
-								if err := e.recall(u.ctx, id); err != nil {
-									t.Errorf("recall: %v", err)
-								}
-								continue
-							}
-							_, err := e.edit(u.ctx, id, fmt.Sprintf("u%d edit %d", i, n))
-							if recalled[id] {
-								if status.Code(err) != codes.FailedPrecondition {
-									t.Errorf("edit of a recalled message: %v", err)
-								}
-							} else if err != nil {
-								t.Errorf("edit: %v", err)
-							}
-							continue
-						}
-						id, err := e.send(u.ctx, toGroup(g.GetId()), text(fmt.Sprintf("u%d says %d", i, n)))
-						if err != nil {
-							t.Errorf("send: %v", err)
-							continue
-						}
-						mine = append(mine, id)
-					}
-				})
-			}
-			// The offline device saw the start, then went away.
-			offline.syncFrom(t, e, watcher, conv)
-			wg.Wait()
-			offline.syncFrom(t, e, watcher, conv)
-
-			// The online device applies what was pushed to it, in seq order
-			// (the gateway's order), and has every seq.
-			pushed := map[uint64]*messagepb.Message{}
-			for _, d := range e.rec.ofConversation(t, conv) {
-				pushed[d.msg.GetSeq()] = d.msg
-			}
-			for _, c := range e.rec.changes(t) {
-				require.Contains(t, c.userIDs, watcher.id)
-				pushed[c.change.GetSeq()] = c.change.GetMessage()
-			}
-			online := newDevice()
-			for seq := uint64(1); seq <= uint64(len(pushed)); seq++ {
-				require.Contains(t, pushed, seq, "a pushed entry for every seq")
-				online.apply(seq, pushed[seq])
-			}
-			fresh := newDevice()
-			fresh.syncFrom(t, e, watcher, conv)
-
-			truth := map[uint64]string{}
-			for _, m := range e.syncAll(t, watcher, conv) {
-				truth[m.GetId()] = state(m)
-			}
-			require.Len(t, truth, len(online.byID))
-			require.Equal(t, truth, online.byID, "the device that was online")
-			require.Equal(t, truth, offline.byID, "the device that was offline")
-			require.Equal(t, truth, fresh.byID, "a new device")
-			require.Equal(t, e.lastSeq(t, conv), offline.cursor)
-			require.Equal(t, offline.cursor, fresh.cursor)
-		})
-	}
 }
 
 // A user who blocks the sender gets no edited words from it either.

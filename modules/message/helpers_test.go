@@ -115,8 +115,8 @@ func (r *recorder) messages(t *testing.T, keep func(*messagepb.Message) bool) []
 	r.mu.Unlock()
 	var out []delivery
 	for _, d := range got {
-		if d.Cmd == message.CmdChange {
-			continue // changes()
+		if d.Cmd == message.CmdChange || d.Cmd == bus.CmdSkip {
+			continue // changes(), skips()
 		}
 		require.Equal(t, message.CmdMessage, d.Cmd)
 		require.False(t, d.Broadcast)
@@ -151,6 +151,21 @@ func (r *recorder) changes(t *testing.T) []changeDelivery {
 		require.Equal(t, c.GetMessage().GetConversationId(), d.Conversation)
 		require.Equal(t, c.GetSeq(), d.Seq, "a change is ordered by its seq")
 		out = append(out, changeDelivery{userIDs: sorted(d.UserIDs...), change: c})
+	}
+	return out
+}
+
+// skips are the recorded skip deliveries: to whom, and which seq of which
+// conversation, in publish order.
+func (r *recorder) skips() []bus.Delivery {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []bus.Delivery
+	for _, d := range r.got {
+		if d.Cmd == bus.CmdSkip {
+			d.UserIDs = sorted(d.UserIDs...)
+			out = append(out, d)
+		}
 	}
 	return out
 }

@@ -87,6 +87,85 @@ try {
   if (await bob.locator("#message-list .bubble", { hasText: "hello bob" }).count() !== 0) throw new Error("the recalled text is still shown");
   await alice.locator("#message-list .mine .recalled").waitFor();
   await alice.screenshot({ path: `${shots}/alice-reply.png` });
+  // A tombstone takes no reaction.
+  if (await alice.locator("#message-list .mine", { has: alice.locator(".recalled") }).locator(".reply-button", { hasText: "React" }).count() !== 0) throw new Error("a recalled message offers React");
+
+  // Reactions: Alice reacts to Bob's message with 👍 from the React action;
+  // Bob sees it live, not his own. He adds the same: 2 on both sides, both
+  // theirs. Alice takes hers back: 1 on both sides, Bob's only.
+  const chip = (page, text, emoji) =>
+    page.locator("#message-list .bubble", { hasText: text }).locator(`.reaction[data-emoji="${emoji}"]`);
+  // chipIs waits for the chip to show count, pressed (mine) or not.
+  const chipIs = (page, text, emoji, count, mine) =>
+    page.locator("#message-list .bubble", { hasText: text })
+      .locator(`.reaction[data-emoji="${emoji}"][aria-pressed="${mine}"] .count`, { hasText: new RegExp(`^${count}$`) })
+      .waitFor({ timeout: 10_000 });
+  const bobsHi = alice.locator("#message-list .bubble:not(.mine)", { hasText: "hi alice!" });
+  await bobsHi.hover();
+  await bobsHi.locator(".reply-button", { hasText: "React" }).click();
+  await bobsHi.locator('.picker button[aria-label="React with 👍"]').click();
+  await chipIs(alice, "hi alice!", "👍", 1, true);
+  await chipIs(bob, "hi alice!", "👍", 1, false);
+  await chip(bob, "hi alice!", "👍").click();
+  await chipIs(bob, "hi alice!", "👍", 2, true);
+  await chipIs(alice, "hi alice!", "👍", 2, true);
+  // Bob answers Alice's question with ❤️ too: chips on both sides of the chat.
+  const question2 = bob.locator("#message-list .bubble:not(.mine)", { hasText: "are you there, bob?" });
+  await question2.hover();
+  await question2.locator(".reply-button", { hasText: "React" }).click();
+  await question2.locator('.picker button[aria-label="React with ❤️"]').click();
+  await chipIs(alice, "are you there, bob?", "❤️", 1, false);
+  await chipIs(bob, "are you there, bob?", "❤️", 1, true);
+  const title = await chip(alice, "hi alice!", "👍").getAttribute("title");
+  if (!title.startsWith("2 reactions with 👍") || !title.includes(bobName) || !title.includes("you")) throw new Error(`the chip's title says ${title}`);
+  await alice.mouse.move(0, 0);
+  await alice.screenshot({ path: `${shots}/alice-reactions.png` });
+  await bob.mouse.move(0, 0);
+  await bob.screenshot({ path: `${shots}/bob-reactions.png` });
+  await chip(alice, "hi alice!", "👍").click();
+  await chipIs(alice, "hi alice!", "👍", 1, false);
+  await chipIs(bob, "hi alice!", "👍", 1, true);
+
+  // Delete for me: Bob deletes a message of Alice's for himself. It leaves
+  // his page, and stays on Alice's; her page is never told (its seq is
+  // skipped for her) and still follows the chat live without syncing in a
+  // loop.
+  // Alice's page counts the syncs it asks for.
+  await alice.evaluate(() => {
+    const send = WebSocket.prototype.send;
+    window.syncs = 0;
+    WebSocket.prototype.send = function (data) {
+      if (String(data).includes("SyncMessages")) window.syncs++;
+      return send.call(this, data);
+    };
+  });
+  const aliceSyncs = () => alice.evaluate(() => window.syncs);
+  await alice.fill("#composer [name=text]", "just between us");
+  await alice.click("#composer button");
+  const secret = bob.locator("#message-list .bubble", { hasText: "just between us" });
+  await secret.waitFor({ timeout: 10_000 });
+  bob.once("dialog", (d) => d.accept());
+  await secret.hover();
+  await secret.locator(".reply-button", { hasText: "Delete for me" }).click();
+  await secret.waitFor({ state: "detached", timeout: 10_000 });
+  await alice.waitForTimeout(500);
+  if (await alice.locator("#message-list .bubble", { hasText: "just between us" }).count() !== 1) throw new Error("Bob's delete-for-me took the message from Alice too");
+  const syncsBefore = await aliceSyncs();
+  await bob.fill("#composer [name=text]", "after the delete");
+  await bob.click("#composer button");
+  await alice.locator("#message-list .bubble", { hasText: "after the delete" }).waitFor({ timeout: 10_000 });
+  await alice.waitForTimeout(1500);
+  const syncs = (await aliceSyncs()) - syncsBefore;
+  if (syncs > 1) throw new Error(`Alice's page synced ${syncs} times after a skipped seq`);
+  // A change after the skipped seq still reaches Bob's page live.
+  await chip(alice, "hi alice!", "👍").click();
+  await chipIs(bob, "hi alice!", "👍", 2, true);
+  // Deleted for good: a reload does not bring it back.
+  await bob.reload();
+  await bob.locator("#conversations li", { hasText: aliceName }).click();
+  await bob.locator("#message-list .bubble", { hasText: "after the delete" }).waitFor({ timeout: 10_000 });
+  if (await bob.locator("#message-list .bubble", { hasText: "just between us" }).count() !== 0) throw new Error("the deleted message is back after a reload");
+  await chipIs(bob, "hi alice!", "👍", 2, true);
 
   // A photo goes through /upload and arrives as an image message.
   const pixel = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==", "base64");

@@ -3225,13 +3225,17 @@ type SyncMessagesResponse struct {
 	// With after_seq: the changes to messages (edits, recalls, reactions,
 	// delete-for-me) in the same stretch of the conversation's stream, in seq
 	// order. A conversation's seqs number its messages and its changes
-	// together: apply message and changes by seq, and the highest seq of the
-	// page is the cursor (an entry the caller does not see, such as another
-	// user's delete-for-me, leaves its seq out). limit counts messages; the
+	// together: apply message and changes by seq; an entry the caller does
+	// not see (another user's delete-for-me) leaves its seq out, and cursor
+	// says where the page ends. limit counts messages; the
 	// changes up to the page's last message come with it (at most 1,000, and
 	// has_more is then set). A page from before_seq holds messages only, each
 	// as it is now (edited text, reactions included).
-	Changes       []*MessageChange `protobuf:"bytes,3,rep,name=changes,proto3" json:"changes,omitempty"`
+	Changes []*MessageChange `protobuf:"bytes,3,rep,name=changes,proto3" json:"changes,omitempty"`
+	// With after_seq: the seq the page reaches, entries the caller does not
+	// see included: pass it as the next after_seq. Without more (has_more
+	// false), the conversation's last seq.
+	Cursor        uint64 `protobuf:"varint,4,opt,name=cursor,proto3" json:"cursor,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3285,6 +3289,13 @@ func (x *SyncMessagesResponse) GetChanges() []*MessageChange {
 		return x.Changes
 	}
 	return nil
+}
+
+func (x *SyncMessagesResponse) GetCursor() uint64 {
+	if x != nil {
+		return x.Cursor
+	}
+	return 0
 }
 
 // A change to a message: an entry of the conversation's stream with its own
@@ -4039,11 +4050,12 @@ const file_message_message_proto_rawDesc = "" +
 	"\tafter_seq\x18\x02 \x01(\x04R\bafterSeq\x12\x14\n" +
 	"\x05limit\x18\x03 \x01(\x04R\x05limit\x12\x1d\n" +
 	"\n" +
-	"before_seq\x18\x04 \x01(\x04R\tbeforeSeq\"\x8f\x01\n" +
+	"before_seq\x18\x04 \x01(\x04R\tbeforeSeq\"\xa7\x01\n" +
 	"\x14SyncMessagesResponse\x12*\n" +
 	"\amessage\x18\x01 \x03(\v2\x10.message.MessageR\amessage\x12\x19\n" +
 	"\bhas_more\x18\x02 \x01(\bR\ahasMore\x120\n" +
-	"\achanges\x18\x03 \x03(\v2\x16.message.MessageChangeR\achanges\"\xa7\x01\n" +
+	"\achanges\x18\x03 \x03(\v2\x16.message.MessageChangeR\achanges\x12\x16\n" +
+	"\x06cursor\x18\x04 \x01(\x04R\x06cursor\"\xa7\x01\n" +
 	"\rMessageChange\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12'\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x13.message.ChangeKindR\x04kind\x12*\n" +

@@ -49,7 +49,7 @@ setConnection(conn);
 
 async function onPush(frame) {
   if (frame.cmd === "change") {
-    conversations.onChange(frame.data);
+    Promise.resolve(conversations.onChange(frame.data)).catch(() => {});
     return chat.changed(frame.data);
   }
   if (frame.cmd !== "message") return;

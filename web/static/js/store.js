@@ -1,6 +1,6 @@
 // The client's state, in one place. Views read it and subscribe to what
 // changes; the only writers are the functions below, so later features
-// (edits, reactions, receipts, presence, group roles) add a field and a
+// (receipts, presence, group roles) add a field and a
 // writer here, and an event their views listen to.
 //
 //   me             the signed-in user ({id, nickname, avatar_url, …})
@@ -38,11 +38,15 @@ export function emit(event, payload) {
   for (const fn of listeners.get(event) || []) fn(payload);
 }
 
-// History is one conversation's loaded messages: contiguous from oldest to
-// newest seq (no gaps: pages are only ever added next to what is there),
+// History is one conversation's loaded messages: one run from oldest to
+// newest seq (pages are only ever added next to what is there; the only
+// messages missing within it are ones the user deleted for itself),
 // each message once whatever route it came by (a push, a sync, a page).
-// The conversation's stream numbers messages and changes (edits) together:
-// cursor is the last seq applied of either, what catching up starts after.
+// The conversation's stream numbers messages and changes (edits, recalls,
+// reactions, deletes-for-me) together: cursor is the last seq applied of
+// either, what catching up starts after. Entries the user does not see
+// (another user's delete-for-me) leave holes in the seqs: a sync after the
+// cursor simply skips them. A message's reactions are on the message.
 export class History {
   constructor() {
     this.bySeq = new Map();
@@ -50,13 +54,17 @@ export class History {
     this.newest = 0; // the newest message's seq
     this.cursor = 0; // the last entry applied, a message or a change
     this.complete = false; // the oldest the caller may see is loaded
+    this.dropped = new Set(); // seqs of messages deleted for the user
   }
 
   // change applies a change: the message it carries replaces the copy
   // with the same seq, if loaded; a recall also marks the quotes of the
-  // loaded replies to it (as the server has them). It returns the loaded
-  // messages that changed.
-  change(c) {
+  // loaded replies to it (as the server has them); a delete-for-me drops
+  // the message. It returns the loaded messages that changed (a dropped one
+  // is no longer in bySeq). A pushed change's Reaction.mine is its actor's:
+  // viewer (the signed-in user's id, for a push) keeps its own flags when
+  // the actor is someone else. A sync's changes are the caller's already.
+  change(c, viewer) {
     // A change no newer than what the message holds (a push overtaken by a
     // sync) is old news; nothing is loaded yet: the first page will have it.
     this.changedAt ||= new Map();
@@ -66,9 +74,23 @@ export class History {
     this.cursor = Math.max(this.cursor, Number(c.seq));
     const changed = [];
     const seq = Number(c.message.seq);
-    if (this.bySeq.has(seq)) {
-      this.bySeq.set(seq, c.message);
-      changed.push(c.message);
+    const loaded = this.bySeq.get(seq);
+    if (c.kind === "CHANGE_KIND_DELETED_FOR_ME") {
+      this.dropped.add(seq); // not taken back from a page that was already on its way
+      if (loaded) {
+        this.bySeq.delete(seq);
+        changed.push(loaded);
+      }
+      return changed;
+    }
+    if (loaded) {
+      let m = c.message;
+      if (viewer && String(c.actor_id) !== String(viewer)) {
+        const mine = new Set((loaded.reactions || []).filter((r) => r.mine).map((r) => r.emoji));
+        m = { ...m, reactions: (m.reactions || []).map((r) => ({ ...r, mine: mine.has(r.emoji) })) };
+      }
+      this.bySeq.set(seq, m);
+      changed.push(m);
     }
     if (c.kind === "CHANGE_KIND_RECALLED") {
       for (const [s, m] of this.bySeq) {
@@ -88,7 +110,7 @@ export class History {
     const added = [];
     for (const m of messages) {
       const seq = Number(m.seq);
-      if (this.bySeq.has(seq)) continue;
+      if (this.bySeq.has(seq) || this.dropped.has(seq)) continue;
       this.bySeq.set(seq, m);
       added.push(m);
       this.oldest = this.oldest === 0 ? seq : Math.min(this.oldest, seq);

@@ -26,7 +26,7 @@ func (s *Service) replyTo(ctx context.Context, conv conversation, from, id uint6
 	if err != nil {
 		return db.MessagesMessage{}, err
 	}
-	m, err := s.q.VisibleMessage(ctx, db.VisibleMessageParams{ID: id, ConversationID: conv.ID(), FirstSeq: firstSeq})
+	m, err := s.q.VisibleMessage(ctx, db.VisibleMessageParams{ID: id, ConversationID: conv.ID(), FirstSeq: firstSeq, ViewerID: from})
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && m.RecalledAt != nil) {
 		return db.MessagesMessage{}, ErrBadReplyTo
 	}

@@ -71,14 +71,14 @@ const MaxChangesPerPage = 1000
 
 // Sync returns the conversation's stream after afterSeq as userID sees it:
 // up to limit messages, the changes to messages (each with the message as
-// it is now) up to the last of them, each list in seq order, and whether
-// more entries follow. A group member's stream starts where it joined;
+// it is now) up to the last of them, each list in seq order, whether more
+// entries follow, and the seq the page reaches. A group member's stream starts where it joined;
 // changes to messages from before are not in it, nor other users'
 // deletes-for-me, nor messages it deleted for itself.
-func (s *Service) Sync(ctx context.Context, userID uint64, conversationID string, afterSeq, limit uint64) ([]*messagepb.Message, []*messagepb.MessageChange, bool, error) {
+func (s *Service) Sync(ctx context.Context, userID uint64, conversationID string, afterSeq, limit uint64) (*messagepb.SyncMessagesResponse, error) {
 	conv, firstSeq, err := s.authorize(ctx, userID, conversationID)
 	if err != nil {
-		return nil, nil, false, err
+		return nil, err
 	}
 	afterSeq = min(max(afterSeq, firstSeq-1), 1<<62)
 	limit = syncLimit(limit)
@@ -87,16 +87,16 @@ func (s *Service) Sync(ctx context.Context, userID uint64, conversationID string
 	// and one committed between the two reads waits for the next page.
 	c, err := s.q.GetConversation(ctx, conv.ID())
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil, false, nil // no message yet
+		return &messagepb.SyncMessagesResponse{}, nil // no message yet
 	}
 	if err != nil {
-		return nil, nil, false, fmt.Errorf("sync %s: %w", conv.ID(), err)
+		return nil, fmt.Errorf("sync %s: %w", conv.ID(), err)
 	}
 	rows, err := s.q.MessagesAfter(ctx, db.MessagesAfterParams{
 		ConversationID: conv.ID(), AfterSeq: afterSeq, Upto: c.LastSeq, ViewerID: userID, RowLimit: int64(limit) + 1,
 	})
 	if err != nil {
-		return nil, nil, false, fmt.Errorf("sync %s: %w", conv.ID(), err)
+		return nil, fmt.Errorf("sync %s: %w", conv.ID(), err)
 	}
 	// The page ends at its last message when more follow, else at last_seq;
 	// and earlier if its changes overflow.
@@ -110,7 +110,7 @@ func (s *Service) Sync(ctx context.Context, userID uint64, conversationID string
 		RowLimit: MaxChangesPerPage + 1,
 	})
 	if err != nil {
-		return nil, nil, false, fmt.Errorf("sync %s changes: %w", conv.ID(), err)
+		return nil, fmt.Errorf("sync %s changes: %w", conv.ID(), err)
 	}
 	if len(changed) > MaxChangesPerPage {
 		changed, more = changed[:MaxChangesPerPage], true
@@ -121,7 +121,7 @@ func (s *Service) Sync(ctx context.Context, userID uint64, conversationID string
 	}
 	msgs, err := s.protos(ctx, userID, rows)
 	if err != nil {
-		return nil, nil, false, err
+		return nil, err
 	}
 	changedRows := make([]db.MessagesMessage, len(changed))
 	for i, ch := range changed {
@@ -129,7 +129,7 @@ func (s *Service) Sync(ctx context.Context, userID uint64, conversationID string
 	}
 	states, err := s.protos(ctx, userID, changedRows)
 	if err != nil {
-		return nil, nil, false, err
+		return nil, err
 	}
 	changes := make([]*messagepb.MessageChange, len(changed))
 	for i, ch := range changed {
@@ -139,7 +139,7 @@ func (s *Service) Sync(ctx context.Context, userID uint64, conversationID string
 		}
 		changes[i] = &messagepb.MessageChange{Seq: ch.Seq, Kind: messagepb.ChangeKind(ch.Kind), Message: m, ActorId: ch.ActorID, Emoji: ch.Emoji}
 	}
-	return msgs, changes, more, nil
+	return &messagepb.SyncMessagesResponse{Message: msgs, Changes: changes, HasMore: more, Cursor: upto}, nil
 }
 
 // SyncBefore returns the up to limit messages just before beforeSeq, in seq

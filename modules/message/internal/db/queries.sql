@@ -54,11 +54,12 @@ SET read_seq = greatest(messages.reads.read_seq, excluded.read_seq);
 -- name: GetConversation :one
 SELECT * FROM messages.conversations WHERE id = @id;
 
--- A message of the conversation the caller sees (from first_seq on): what
--- a reply may quote.
+-- A message of the conversation the caller sees (from first_seq on, not
+-- deleted for itself): what a reply may quote.
 -- name: VisibleMessage :one
-SELECT * FROM messages.messages
-WHERE id = @id AND conversation_id = @conversation_id AND seq >= @first_seq;
+SELECT * FROM messages.messages m
+WHERE m.id = @id AND m.conversation_id = @conversation_id AND m.seq >= @first_seq
+  AND NOT EXISTS (SELECT 1 FROM messages.hidden h WHERE h.user_id = @viewer_id AND h.message_id = m.id);
 
 -- Up to upto: a sync reads messages and changes up to one last_seq, so an
 -- entry committed between its two statements is left for the next page.

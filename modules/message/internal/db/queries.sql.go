@@ -1177,20 +1177,27 @@ func (q *Queries) StoreMessage(ctx context.Context, arg StoreMessageParams) (Sto
 }
 
 const visibleMessage = `-- name: VisibleMessage :one
-SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count, recalled_at, recalled_by, reply_recalled, reaction_kinds FROM messages.messages
-WHERE id = $1 AND conversation_id = $2 AND seq >= $3
+SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count, recalled_at, recalled_by, reply_recalled, reaction_kinds FROM messages.messages m
+WHERE m.id = $1 AND m.conversation_id = $2 AND m.seq >= $3
+  AND NOT EXISTS (SELECT 1 FROM messages.hidden h WHERE h.user_id = $4 AND h.message_id = m.id)
 `
 
 type VisibleMessageParams struct {
 	ID             uint64
 	ConversationID string
 	FirstSeq       uint64
+	ViewerID       uint64
 }
 
-// A message of the conversation the caller sees (from first_seq on): what
-// a reply may quote.
+// A message of the conversation the caller sees (from first_seq on, not
+// deleted for itself): what a reply may quote.
 func (q *Queries) VisibleMessage(ctx context.Context, arg VisibleMessageParams) (MessagesMessage, error) {
-	row := q.db.QueryRow(ctx, visibleMessage, arg.ID, arg.ConversationID, arg.FirstSeq)
+	row := q.db.QueryRow(ctx, visibleMessage,
+		arg.ID,
+		arg.ConversationID,
+		arg.FirstSeq,
+		arg.ViewerID,
+	)
 	var i MessagesMessage
 	err := row.Scan(
 		&i.ID,

@@ -228,20 +228,14 @@ func (s *Server) SyncMessages(ctx context.Context, req *messagepb.SyncMessagesRe
 	if err != nil {
 		return nil, err
 	}
-	var (
-		msgs    []*messagepb.Message
-		changes []*messagepb.MessageChange
-		more    bool
-	)
 	if req.GetBeforeSeq() != 0 { // the rule refuses it beside after_seq
-		msgs, more, err = s.svc.SyncBefore(ctx, caller.UserID, req.GetConversationId(), req.GetBeforeSeq(), req.GetLimit())
-	} else {
-		msgs, changes, more, err = s.svc.Sync(ctx, caller.UserID, req.GetConversationId(), req.GetAfterSeq(), req.GetLimit())
+		msgs, more, err := s.svc.SyncBefore(ctx, caller.UserID, req.GetConversationId(), req.GetBeforeSeq(), req.GetLimit())
+		if err != nil {
+			return nil, err
+		}
+		return &messagepb.SyncMessagesResponse{Message: msgs, HasMore: more}, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	return &messagepb.SyncMessagesResponse{Message: msgs, Changes: changes, HasMore: more}, nil
+	return s.svc.Sync(ctx, caller.UserID, req.GetConversationId(), req.GetAfterSeq(), req.GetLimit())
 }
 
 func (s *Server) EditMessage(ctx context.Context, req *messagepb.EditMessageRequest) (*messagepb.EditMessageResponse, error) {

@@ -92,6 +92,9 @@ export async function catchUp(id) {
     const resp = await call(M("SyncMessages"), { conversation_id: id, after_seq: String(h.cursor), limit: 200 });
     h.add(resp.message || []);
     for (const c of resp.changes || []) changes += h.change(c).length;
+    // Entries this user does not see (another's delete-for-me) have seqs
+    // too: the page says where it ends, so they are not asked for again.
+    if (Number(resp.cursor || 0) > h.cursor && h.newest) h.cursor = Number(resp.cursor);
     // Changes redraw what they changed: drawn again with what is new.
     if (changes > 0 && drawn.id === id) drawn = { id: null, newest: 0, day: "" };
     if (!resp.has_more) return true;
@@ -145,26 +148,97 @@ async function append(id) {
   drawn = { id, newest: h.newest, day };
 }
 
+// The quick reactions the React action offers.
+const QUICK = ["👍", "❤️", "😂", "😮", "😢", "🙏"];
+
+const react = (m, emoji, remove) =>
+  call(M("ReactToMessage"), { message_id: m.id, emoji, remove }).catch((err) => notifyError(err.message));
+
+const action = (text, label, onClick, extra = {}) => {
+  const b = el("button", { type: "button", className: "reply-button", textContent: text, ariaLabel: label, ...extra });
+  b.dataset.focus = text;
+  b.addEventListener("click", onClick);
+  return b;
+};
+
+// reactions draws a message's reaction chips: a click takes one's own back
+// or adds it; the title says who (the last five) reacted.
+async function reactions(m) {
+  const list = m.recalled ? [] : m.reactions || [];
+  if (!list.length) return null;
+  const chips = [];
+  for (const r of list) {
+    const count = Number(r.count || 0);
+    const names = [];
+    for (const id of r.recent_user_id || []) {
+      if (String(id) === String(state.me.id)) names.push("you");
+      else names.push(await user(id).then((u) => u.nickname, () => "someone"));
+    }
+    const more = count > names.length ? `${names.length ? " and " : ""}${count - names.length} more` : "";
+    const title = `${count} ${count === 1 ? "reaction" : "reactions"} with ${r.emoji}: ${names.join(", ")}${more}`;
+    const chip = el("button", { type: "button", className: r.mine ? "reaction mine" : "reaction", title, ariaLabel: title },
+      el("span", { textContent: r.emoji }), el("span", { className: "count", textContent: String(count) }));
+    chip.setAttribute("aria-pressed", String(!!r.mine));
+    chip.dataset.emoji = r.emoji;
+    chip.dataset.focus = `chip ${r.emoji}`;
+    chip.addEventListener("click", () => react(m, r.emoji, !!r.mine));
+    chips.push(chip);
+  }
+  return el("div", { className: "reactions", role: "group", ariaLabel: "Reactions" }, chips);
+}
+
+// picker is the row of quick reactions the React action opens.
+function picker(m, opener) {
+  const held = new Set((m.reactions || []).filter((r) => r.mine).map((r) => r.emoji));
+  const row = el("div", { className: "picker", role: "group", ariaLabel: "React with", hidden: true },
+    QUICK.map((emoji) => {
+      const b = el("button", { type: "button", textContent: emoji, title: held.has(emoji) ? `Take back ${emoji}` : `React with ${emoji}` });
+      b.ariaLabel = b.title;
+      b.setAttribute("aria-pressed", String(held.has(emoji)));
+      b.dataset.focus = `pick ${emoji}`;
+      b.addEventListener("click", () => {
+        toggle(false);
+        react(m, emoji, held.has(emoji));
+      });
+      return b;
+    }));
+  const toggle = (show) => {
+    row.hidden = !show;
+    opener.setAttribute("aria-expanded", String(show));
+    if (show) row.querySelector("button").focus();
+    else if (row.contains(document.activeElement)) opener.focus();
+  };
+  opener.setAttribute("aria-expanded", "false");
+  opener.addEventListener("click", () => toggle(row.hidden));
+  row.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") {
+      event.stopPropagation();
+      toggle(false);
+    }
+  });
+  return row;
+}
+
 async function bubble(m, at) {
   const mine = String(m.from_user_id) === String(state.me.id);
   const from = mine ? state.me : await user(m.from_user_id);
   const quoted = m.reply_to ? quote(m.reply_to, (await user(m.reply_to.from_user_id)).nickname) : null;
-  const answer = el("button", { type: "button", className: "reply-button", textContent: "Reply", ariaLabel: `Reply to ${from.nickname}` });
-  answer.addEventListener("click", () => replyTo(m, from.nickname));
   const actions = [];
-  if (!m.recalled) actions.push(answer);
-  if (mine && m.text && !m.recalled) {
-    const edit = el("button", { type: "button", className: "reply-button", textContent: "Edit", ariaLabel: "Edit this message" });
-    edit.addEventListener("click", () => startEdit(m));
-    actions.push(edit);
+  let pick = null;
+  if (!m.recalled) {
+    const opener = action("React", "React to this message", () => {});
+    pick = picker(m, opener);
+    actions.push(opener, action("Reply", `Reply to ${from.nickname}`, () => replyTo(m, from.nickname)));
   }
+  if (mine && m.text && !m.recalled) actions.push(action("Edit", "Edit this message", () => startEdit(m)));
   if (mine && !m.recalled) {
-    const recall = el("button", { type: "button", className: "reply-button", textContent: "Recall", ariaLabel: "Recall this message" });
-    recall.addEventListener("click", () => {
+    actions.push(action("Recall", "Recall this message", () => {
       if (confirm("Recall this message for everyone?")) call(M("RecallMessage"), { message_id: m.id }).catch((err) => notifyError(err.message));
-    });
-    actions.push(recall);
+    }));
   }
+  actions.push(action("Delete for me", "Delete this message for me", () => {
+    if (confirm("Delete this message for you? Others still have it.")) call(M("DeleteMessageForMe"), { message_id: m.id }).catch((err) => notifyError(err.message));
+  }));
   const edited = Number(m.edit_count || 0) > 0
     ? el("span", { className: "meta edited", textContent: "edited", title: m.edited_at ? `Edited ${fullTime(new Date(m.edited_at))}` : "" })
     : null;
@@ -172,12 +246,34 @@ async function bubble(m, at) {
     mine ? null : el("span", { className: "who", textContent: from.nickname }),
     quoted,
     body(m, { onImage: showImage }),
-    el("span", { className: "foot" }, actions, edited, el("time", { dateTime: m.created_at, title: fullTime(at), textContent: time(at) })));
+    await reactions(m),
+    el("span", { className: "foot" }, actions, edited, el("time", { dateTime: m.created_at, title: fullTime(at), textContent: time(at) })),
+    pick);
   node.dataset.seq = m.seq;
   node.addEventListener("click", (event) => {
     if (!event.target.closest("button, a, audio, video")) node.classList.toggle("active");
   });
   return node;
+}
+
+// redraw replaces the drawn bubble of m (or takes it away, once deleted),
+// keeping the keyboard focus and a tapped bubble's actions where they were.
+async function redraw(m, gone) {
+  const node = list().querySelector(`[data-seq="${CSS.escape(String(m.seq))}"]`);
+  if (!node) return;
+  if (gone) {
+    const day = node.previousElementSibling;
+    const next = node.nextElementSibling;
+    node.remove();
+    if (day?.classList.contains("day") && (!next || next.classList.contains("day"))) day.remove();
+    return;
+  }
+  const focus = node.contains(document.activeElement) ? document.activeElement.dataset.focus : null;
+  const fresh = await bubble(m, new Date(m.created_at));
+  if (!node.isConnected) return;
+  fresh.classList.toggle("active", node.classList.contains("active"));
+  node.replaceWith(fresh);
+  if (focus) ([...fresh.querySelectorAll("button")].find((b) => b.dataset.focus === focus) || fresh.querySelector("button"))?.focus();
 }
 
 // replyingTo is the message the next send answers, editing the one the
@@ -257,19 +353,20 @@ export async function received(m) {
   await markRead(id);
 }
 
-// changed takes a pushed change (an edit, a recall): the message, and any
-// reply quoting a recalled one, is replaced where it is loaded and drawn; a
-// gap before it is synced first.
+// changed takes a pushed change (an edit, a recall, a reaction, a
+// delete-for-me): the message, and any reply quoting a recalled one, is
+// replaced where it is loaded and drawn (a deleted one taken away); a gap
+// before it is synced first.
 export async function changed(c) {
   const id = c.message.conversation_id;
   if (history(id).cursor && Number(c.seq) > history(id).cursor + 1) {
     await catchUp(id); // which has this change too
     if (state.open === id) await append(id);
   }
-  for (const m of history(id).change(c)) {
+  const h = history(id);
+  for (const m of h.change(c, state.me.id)) {
     if (state.open !== id) break;
-    const node = list().querySelector(`[data-seq="${CSS.escape(String(m.seq))}"]`);
-    if (node) node.replaceWith(await bubble(m, new Date(m.created_at)));
+    await redraw(m, !h.bySeq.has(Number(m.seq)));
   }
   await markRead(id);
 }

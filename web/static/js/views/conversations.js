@@ -34,11 +34,15 @@ export async function onMessage(m) {
   emit("conversations");
 }
 
-// onChange shows an edit of the conversation's last message in the list.
+// onChange shows an edit of the conversation's last message in the list. A
+// gap (missed pushes, or another user's delete-for-me, which is never sent
+// here) and one's own delete-for-me (a new last message, unread count) ask
+// the server again.
 export function onChange(change) {
   const c = state.conversations.get(change.message.conversation_id);
   if (!c || Number(change.seq) <= Number(c.last_seq || 0)) return; // unknown, or counted already
   if (Number(change.seq) > Number(c.last_seq || 0) + 1) return refresh(); // missed some: count again
+  if (change.kind === "CHANGE_KIND_DELETED_FOR_ME") return refresh();
   c.last_seq = change.seq; // the stream's, not unread
   const m = change.message;
   if (change.kind === "CHANGE_KIND_RECALLED" && Number(m.seq) > Number(c.read_seq || 0) && String(m.from_user_id) !== String(state.me.id)) {
