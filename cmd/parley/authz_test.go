@@ -596,6 +596,18 @@ func authzRows() map[string]authzRow {
 			func(t *testing.T, w *authzWorld, c *authzUser) error {
 				return authzE(w.messages.RecallMessage(c.ctx, &messagepb.RecallMessageRequest{MessageId: w.recallable}))
 			}},
+		// Its conversation's participants; to others (admins included) the
+		// message does not exist. Reacting again is no error.
+		"/message.MessageService/ReactToMessage": {authzMember, unauth, codes.NotFound, ok, codes.NotFound, denied,
+			func(t *testing.T, w *authzWorld, c *authzUser) error {
+				return authzE(w.messages.ReactToMessage(c.ctx, &messagepb.ReactToMessageRequest{MessageId: w.text, Emoji: "👍"}))
+			}},
+		// The same; deleting again, or deleting a recalled message, is no
+		// error.
+		"/message.MessageService/DeleteMessageForMe": {authzMember, unauth, codes.NotFound, ok, codes.NotFound, denied,
+			func(t *testing.T, w *authzWorld, c *authzUser) error {
+				return authzE(w.messages.DeleteMessageForMe(c.ctx, &messagepb.DeleteMessageForMeRequest{MessageId: w.recallable}))
+			}},
 
 		// GatewayService: Register and UnRegister are for edge gateways only
 		// (users, admins included, cannot bind endpoints onto a gateway's

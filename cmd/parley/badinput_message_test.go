@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -175,6 +176,18 @@ func badMessageCases(t *testing.T, e *badEnv, f badFixtures) badTable {
 	add(messagepb.MessageService_RecallMessage_FullMethodName,
 		badCase{name: "message_id 0", req: &messagepb.RecallMessageRequest{}, code: IA, want: "message_id"},
 		badCase{name: "message_id max", req: &messagepb.RecallMessageRequest{MessageId: badMaxID}, code: NF, want: "message not found"},
+	)
+	add(messagepb.MessageService_ReactToMessage_FullMethodName,
+		badCase{name: "message_id 0", req: &messagepb.ReactToMessageRequest{Emoji: "👍"}, code: IA, want: "message_id"},
+		badCase{name: "no emoji", req: &messagepb.ReactToMessageRequest{MessageId: 1}, code: IA, want: "emoji"},
+		badCase{name: "text", req: &messagepb.ReactToMessageRequest{MessageId: 1, Emoji: "lol"}, code: IA, want: "emoji"},
+		badCase{name: "two emoji", req: &messagepb.ReactToMessageRequest{MessageId: 1, Emoji: "👍👍"}, code: IA, want: "emoji"},
+		badCase{name: "one cluster of 39 bytes", req: &messagepb.ReactToMessageRequest{MessageId: 1, Emoji: "👍" + strings.Repeat("\u200d👍", 5)}, code: IA, want: "emoji"},
+		badCase{name: "message_id max", req: &messagepb.ReactToMessageRequest{MessageId: badMaxID, Emoji: "👍"}, code: NF, want: "message not found"},
+	)
+	add(messagepb.MessageService_DeleteMessageForMe_FullMethodName,
+		badCase{name: "message_id 0", req: &messagepb.DeleteMessageForMeRequest{}, code: IA, want: "message_id"},
+		badCase{name: "message_id max", req: &messagepb.DeleteMessageForMeRequest{MessageId: badMaxID}, code: NF, want: "message not found"},
 	)
 	return table
 }

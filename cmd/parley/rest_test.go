@@ -869,6 +869,36 @@ func restCalls() map[string]restCall {
 			require.True(t, synced.GetMessage()[0].GetRecalled())
 			require.Nil(t, synced.GetMessage()[0].GetBody())
 		},
+		"/message.MessageService/ReactToMessage": func(t *testing.T, w *restWorld) {
+			a, b := w.signUp(t, false), w.signUp(t, false)
+			id := w.sendText(t, a, b, "react to this")
+			r := w.do(t, post, fmt.Sprintf("/v1/api/message/%d/react", id), b.token, map[string]any{"emoji": "🎉"})
+			r.ok(t)
+			reactions, _ := r.body["reactions"].([]any)
+			require.Len(t, reactions, 1, "%s", r.raw)
+			chip := reactions[0].(map[string]any)
+			require.Equal(t, "🎉", chip["emoji"], "%s", r.raw)
+			require.EqualValues(t, "1", chip["count"], "%s", r.raw) // uint64 as a JSON string
+			require.Equal(t, true, chip["mine"], "%s", r.raw)
+			require.Equal(t, []any{strconv.FormatUint(b.id, 10)}, chip["recentUserId"], "%s", r.raw)
+			w.do(t, post, fmt.Sprintf("/v1/api/message/%d/react", id), b.token, map[string]any{"emoji": "two words"}).
+				fails(t, http.StatusBadRequest, codes.InvalidArgument, "emoji:")
+			w.do(t, post, fmt.Sprintf("/v1/api/message/%d/react", id), b.token, map[string]any{"emoji": "🎉", "remove": true}).ok(t)
+			synced, err := w.rpc.messages.SyncMessages(a.ctx(), &messagepb.SyncMessagesRequest{ConversationId: authzPair(a.id, b.id)})
+			require.NoError(t, err)
+			require.Empty(t, synced.GetMessage()[0].GetReactions())
+			require.Len(t, synced.GetChanges(), 2)
+		},
+		"/message.MessageService/DeleteMessageForMe": func(t *testing.T, w *restWorld) {
+			a, b := w.signUp(t, false), w.signUp(t, false)
+			id := w.sendText(t, a, b, "only a keeps this")
+			w.do(t, post, fmt.Sprintf("/v1/api/message/%d/delete-for-me", id), b.token, map[string]any{}).ok(t)
+			for who, want := range map[clusterUser]int{a: 1, b: 0} {
+				synced, err := w.rpc.messages.SyncMessages(who.ctx(), &messagepb.SyncMessagesRequest{ConversationId: authzPair(a.id, b.id)})
+				require.NoError(t, err)
+				require.Len(t, synced.GetMessage(), want)
+			}
+		},
 
 		// GatewayService
 		"/gateway.GatewayService/Ping": ping("/v1/api/gateway/ping"),

@@ -213,6 +213,40 @@ func TestWebSocketSignUpLoginDispatchAndPush(t *testing.T) {
 	require.Equal(t, "CHANGE_KIND_EDITED", pushedChange.Kind)
 	require.Equal(t, "hi back!", pushedChange.Message.Text.Content)
 	require.Equal(t, 1, pushedChange.Message.EditCount)
+
+	// The browser reacts to the first message through the socket; the
+	// sender's reaction and the user's delete-for-me from another device
+	// reach the browser as "change" pushes. (A change the socket itself
+	// makes is pushed before its answer, which call skips.)
+	first := synced.GetMessage()[0].GetId()
+	reacted := c.call(t, "/message.MessageService/ReactToMessage", map[string]any{"message_id": first, "emoji": "👋"})
+	require.JSONEq(t, `{"reactions": [{"emoji": "👋", "count": "1", "mine": true, "recent_user_id": ["`+user.User.ID+`"]}]}`, string(reacted.Data))
+	_, err = messagepb.NewMessageServiceClient(e.conn).ReactToMessage(sender.ctx(), &messagepb.ReactToMessageRequest{MessageId: first, Emoji: "👋"})
+	require.NoError(t, err)
+	reaction := c.await(t, func(f wsFrame) bool { return f.Cmd == "change" })
+	var pushedReaction struct {
+		Kind    string `json:"kind"`
+		Emoji   string `json:"emoji"`
+		Message struct {
+			Reactions []struct {
+				Emoji string `json:"emoji"`
+				Count string `json:"count"`
+			} `json:"reactions"`
+		} `json:"message"`
+	}
+	require.NoError(t, json.Unmarshal(reaction.Data, &pushedReaction), "%s", reaction.Data)
+	require.Equal(t, "CHANGE_KIND_REACTION_ADDED", pushedReaction.Kind)
+	require.Equal(t, "👋", pushedReaction.Emoji)
+	require.Len(t, pushedReaction.Message.Reactions, 1)
+	require.Equal(t, "2", pushedReaction.Message.Reactions[0].Count)
+	_, err = messagepb.NewMessageServiceClient(e.conn).DeleteMessageForMe(testkit.WithToken(token.Token), &messagepb.DeleteMessageForMeRequest{MessageId: first})
+	require.NoError(t, err)
+	deleted := c.await(t, func(f wsFrame) bool { return f.Cmd == "change" })
+	require.Contains(t, string(deleted.Data), "CHANGE_KIND_DELETED_FOR_ME")
+	mine, err := messagepb.NewMessageServiceClient(e.conn).SyncMessages(testkit.WithToken(token.Token),
+		&messagepb.SyncMessagesRequest{ConversationId: pairConversation(sender.id, browserID)})
+	require.NoError(t, err)
+	require.Len(t, mine.GetMessage(), 1, "the first message is gone for the browser's user")
 }
 
 // Frames that are not the protocol get error frames, and the connection

@@ -342,3 +342,51 @@ func TestEditsArePushedAsChanges(t *testing.T) {
 	require.Equal(t, "see you at 6", change.GetMessage().GetText().GetContent())
 	require.Equal(t, sent, change.GetMessage().GetId())
 }
+
+// Reactions and deletes-for-me sent as frames: a reaction reaches the other
+// user's device as a change; a delete-for-me reaches the deleter's other
+// device only, and the other user's device goes straight on to the next
+// message (it never gets a frame for the skipped seq).
+func TestReactionsAndDeletesOverFrames(t *testing.T) {
+	t.Parallel()
+	e := setup(t, 0)
+	a, b := e.newUser(t), e.newUser(t)
+	aPhone, aLaptop, bDev := e.openDevice(t, a, ""), e.openDevice(t, a, ""), e.openDevice(t, b, "")
+	sent := e.sendText(t, a, b.id, "pizza tonight?")
+	for _, d := range []*parleytest.Stream{aPhone, aLaptop, bDev} {
+		require.Equal(t, sent, pushed(t, d.Next(t)).GetId())
+	}
+
+	react := messagepb.MessageService_ReactToMessage_FullMethodName
+	var reacted messagepb.ReactToMessageResponse
+	answerOf(t, bDev.Call(t, react, &messagepb.ReactToMessageRequest{MessageId: sent, Emoji: "🍕"}, ""), react, &reacted)
+	require.Len(t, reacted.GetReactions(), 1)
+	change := func(d *parleytest.Stream) *messagepb.MessageChange {
+		t.Helper()
+		f := d.Next(t)
+		require.Equal(t, message.CmdChange, f.GetCmd())
+		var c messagepb.MessageChange
+		require.NoError(t, proto.Unmarshal(f.GetData(), &c))
+		return &c
+	}
+	got := change(aPhone)
+	require.Equal(t, messagepb.ChangeKind_CHANGE_KIND_REACTION_ADDED, got.GetKind())
+	require.Equal(t, b.id, got.GetActorId())
+	require.Equal(t, "🍕", got.GetEmoji())
+	require.Equal(t, uint64(1), got.GetMessage().GetReactions()[0].GetCount())
+	require.Equal(t, uint64(2), change(aLaptop).GetSeq())
+
+	del := messagepb.MessageService_DeleteMessageForMe_FullMethodName
+	answer, before := aPhone.Await(t, aPhone.Request(t, del, &messagepb.DeleteMessageForMeRequest{MessageId: sent}, ""))
+	answerOf(t, answer, del, &messagepb.DeleteMessageForMeResponse{})
+	got = change(aLaptop)
+	require.Equal(t, messagepb.ChangeKind_CHANGE_KIND_DELETED_FOR_ME, got.GetKind())
+	require.Equal(t, uint64(3), got.GetSeq())
+	require.Len(t, before, 1, "the calling device gets the change too, before the answer")
+	require.Equal(t, message.CmdChange, before[0].GetCmd())
+
+	next := e.sendText(t, a, b.id, "or sushi")
+	m := pushed(t, bDev.Next(t))
+	require.Equal(t, next, m.GetId(), "b's device gets nothing for a's delete-for-me")
+	require.Equal(t, uint64(4), m.GetSeq())
+}
