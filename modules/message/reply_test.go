@@ -1,6 +1,7 @@
 package message_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -99,4 +100,50 @@ func TestRepliesQuoteOnlyWhatTheSenderSees(t *testing.T) {
 	require.Equal(t, reply, got[len(got)-1].GetId())
 	require.Equal(t, afterJoin, got[len(got)-1].GetReplyTo().GetId())
 	require.Equal(t, "after bob joined", got[len(got)-1].GetReplyTo().GetPreview())
+}
+
+// A reply may quote a message from before some member joined the group:
+// that member sees only the quote's id (before_join), in the push, in sync,
+// in scroll-back and in the list, also when the reply is edited; the others
+// see the quote. So nothing of the old message leaks, and its recall leaves
+// nothing stale behind.
+func TestLateJoinersSeeOnlyTheIDOfOlderQuotes(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	alice, carol, bob := e.newUser(t), e.newUser(t), e.newUser(t)
+	g := e.groupOf(t, alice, carol)
+	conv := groupConvID(g.GetId())
+	old := e.sendText(t, alice, toGroup(g.GetId()), "the plan from last week")
+	e.join(t, bob, g.GetId())
+	reply := e.sendText(t, carol, target{group: true, id: g.GetId(), replyTo: old}, "still on?")
+
+	redacted := &messagepb.MessageReply{Id: old, BeforeJoin: true}
+	pushes := e.rec.ofMessage(t, reply)
+	require.Len(t, pushes, 2)
+	for _, p := range pushes {
+		if slices.Contains(p.userIDs, bob.id) {
+			require.Equal(t, []uint64{bob.id}, p.userIDs)
+			requireProtoEqual(t, redacted, p.msg.GetReplyTo())
+		} else {
+			require.Equal(t, sorted(alice.id, carol.id), p.userIDs)
+			require.Equal(t, "the plan from last week", p.msg.GetReplyTo().GetPreview())
+		}
+	}
+	bobs := e.syncAll(t, bob, conv)
+	require.Len(t, bobs, 1)
+	requireProtoEqual(t, redacted, bobs[0].GetReplyTo())
+	requireProtoEqual(t, redacted, e.syncBefore(t, bob, conv, 1<<62, 0).GetMessage()[0].GetReplyTo())
+	requireProtoEqual(t, redacted, e.conversationOf(t, bob, conv).GetLastMessage().GetReplyTo())
+	require.Equal(t, "the plan from last week", e.syncAll(t, alice, conv)[1].GetReplyTo().GetPreview())
+
+	_, err := e.edit(carol.ctx, reply, "still on for tonight?")
+	require.NoError(t, err)
+	for _, c := range e.rec.changes(t) {
+		if slices.Contains(c.userIDs, bob.id) {
+			requireProtoEqual(t, redacted, c.change.GetMessage().GetReplyTo())
+		} else {
+			require.Equal(t, "the plan from last week", c.change.GetMessage().GetReplyTo().GetPreview())
+		}
+	}
+	requireProtoEqual(t, redacted, e.sync(t, bob, conv, 0, 0).GetChanges()[0].GetMessage().GetReplyTo())
 }

@@ -2900,8 +2900,11 @@ type MessageReply struct {
 	// Its text (at most 100 characters, then "…"), or what it holds: "Photo",
 	// "File: <name>", "Location: <description>", "Voice message", "Video", or
 	// a sticker's symbol; empty once it is recalled.
-	Preview       string `protobuf:"bytes,4,opt,name=preview,proto3" json:"preview,omitempty"`
-	Recalled      bool   `protobuf:"varint,5,opt,name=recalled,proto3" json:"recalled,omitempty"` // the quoted message was recalled since
+	Preview  string `protobuf:"bytes,4,opt,name=preview,proto3" json:"preview,omitempty"`
+	Recalled bool   `protobuf:"varint,5,opt,name=recalled,proto3" json:"recalled,omitempty"` // the quoted message was recalled since
+	// The quoted message is from before the viewer joined the group: the
+	// quote holds only its id, nothing of what it said or who said it.
+	BeforeJoin    bool `protobuf:"varint,6,opt,name=before_join,json=beforeJoin,proto3" json:"before_join,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2967,6 +2970,13 @@ func (x *MessageReply) GetPreview() string {
 func (x *MessageReply) GetRecalled() bool {
 	if x != nil {
 		return x.Recalled
+	}
+	return false
+}
+
+func (x *MessageReply) GetBeforeJoin() bool {
+	if x != nil {
+		return x.BeforeJoin
 	}
 	return false
 }
@@ -4024,14 +4034,16 @@ const file_message_message_proto_rawDesc = "" +
 	"\x05emoji\x18\x01 \x01(\tR\x05emoji\x12\x14\n" +
 	"\x05count\x18\x02 \x01(\x04R\x05count\x12\x12\n" +
 	"\x04mine\x18\x03 \x01(\bR\x04mine\x12$\n" +
-	"\x0erecent_user_id\x18\x04 \x03(\x04R\frecentUserId\"\xa1\x01\n" +
+	"\x0erecent_user_id\x18\x04 \x03(\x04R\frecentUserId\"\xc2\x01\n" +
 	"\fMessageReply\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12 \n" +
 	"\ffrom_user_id\x18\x02 \x01(\x04R\n" +
 	"fromUserId\x12)\n" +
 	"\x04type\x18\x03 \x01(\x0e2\x15.message.MESSAGE_TYPER\x04type\x12\x18\n" +
 	"\apreview\x18\x04 \x01(\tR\apreview\x12\x1a\n" +
-	"\brecalled\x18\x05 \x01(\bR\brecalled\"\x9b\x02\n" +
+	"\brecalled\x18\x05 \x01(\bR\brecalled\x12\x1f\n" +
+	"\vbefore_join\x18\x06 \x01(\bR\n" +
+	"beforeJoin\"\x9b\x02\n" +
 	"\fConversation\x12'\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12'\n" +
 	"\tpeer_user\x18\x02 \x01(\v2\n" +

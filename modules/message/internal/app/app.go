@@ -268,14 +268,17 @@ func (s *Service) store(ctx context.Context, conv conversation, out Outgoing, re
 	if err != nil {
 		return 0, err
 	}
-	data, err := proto.Marshal(msg)
-	if err != nil {
-		return 0, fmt.Errorf("marshal message: %w", err)
-	}
 	// The message is saved: a failed push is not the sender's error, and
 	// recipients catch up through SyncMessages.
-	_ = s.bus.Publish(ctx, bus.Delivery{UserIDs: recipients, Cmd: CmdMessage, Data: data,
-		Conversation: msg.GetConversationId(), Seq: msg.GetSeq()})
+	d := bus.Delivery{UserIDs: recipients, Cmd: CmdMessage, Conversation: msg.GetConversationId(), Seq: msg.GetSeq()}
+	if msg.GetReplyTo() == nil || conv.groupID == 0 {
+		if d.Data, err = proto.Marshal(msg); err != nil {
+			return 0, fmt.Errorf("marshal message: %w", err)
+		}
+		_ = s.bus.Publish(ctx, d)
+		return stored.ID, nil
+	}
+	s.publishQuoting(ctx, conv, msg, d, func(m *messagepb.Message) ([]byte, error) { return proto.Marshal(m) })
 	return stored.ID, nil
 }
 

@@ -318,12 +318,12 @@ func (s *Service) publishChange(ctx context.Context, conv conversation, m db.Mes
 		s.log.Error().Err(err).Msg("change not pushed")
 		return
 	}
-	data, err := proto.Marshal(change)
-	if err != nil {
-		s.log.Error().Err(err).Msg("marshal change")
-		return
-	}
-	_ = s.bus.Publish(ctx, bus.Delivery{UserIDs: see, Cmd: CmdChange, Data: data, Conversation: conv.ID(), Seq: change.GetSeq()})
+	s.publishQuoting(ctx, conv, change.GetMessage(), bus.Delivery{UserIDs: see, Cmd: CmdChange, Conversation: conv.ID(), Seq: change.GetSeq()},
+		func(m *messagepb.Message) ([]byte, error) {
+			c := proto.CloneOf(change)
+			c.Message = m
+			return proto.Marshal(c)
+		})
 	if len(pass) > 0 {
 		_ = s.bus.Publish(ctx, bus.Delivery{UserIDs: pass, Cmd: bus.CmdSkip, Conversation: conv.ID(), Seq: change.GetSeq()})
 	}

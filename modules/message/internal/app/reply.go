@@ -6,10 +6,13 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/parley-im/parley/api/gen/messagepb"
 	"github.com/parley-im/parley/modules/message/internal/db"
 	"github.com/parley-im/parley/platform/apperr"
+	"github.com/parley-im/parley/platform/bus"
+	"github.com/parley-im/parley/platform/database"
 )
 
 // ErrBadReplyTo is the answer for a reply_to_id the sender may not quote,
@@ -76,4 +79,89 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string(runes[:n]) + "…"
+}
+
+// beforeJoinQuote is what a member sees of a quote of a message from before
+// it joined: only the id.
+func beforeJoinQuote(q *messagepb.MessageReply) *messagepb.MessageReply {
+	return &messagepb.MessageReply{Id: q.GetId(), BeforeJoin: true}
+}
+
+// redactQuotes leaves, in msgs as a member whose history starts at firstSeq
+// sees them, only the id of quotes of messages from before firstSeq.
+func (s *Service) redactQuotes(ctx context.Context, firstSeq uint64, msgs []*messagepb.Message) error {
+	if firstSeq <= 1 {
+		return nil
+	}
+	var quoted []uint64
+	for _, m := range msgs {
+		if q := m.GetReplyTo(); q != nil {
+			quoted = append(quoted, q.GetId())
+		}
+	}
+	if len(quoted) == 0 {
+		return nil
+	}
+	rows, err := s.q.SeqsOf(ctx, database.BigintArray(quoted))
+	if err != nil {
+		return fmt.Errorf("quoted messages: %w", err)
+	}
+	seqOf := make(map[uint64]uint64, len(rows))
+	for _, r := range rows {
+		seqOf[r.ID] = r.Seq
+	}
+	for _, m := range msgs {
+		if q := m.GetReplyTo(); q != nil && seqOf[q.GetId()] < firstSeq {
+			m.ReplyTo = beforeJoinQuote(q)
+		}
+	}
+	return nil
+}
+
+// publishQuoting publishes d, the push of pb (a message, or the message of
+// change), with data encoded by encode. In a group, pb's quote is of a
+// message some members never saw (they joined after it): those get the
+// push with the quote redacted, the others as it is.
+func (s *Service) publishQuoting(ctx context.Context, conv conversation, pb *messagepb.Message, d bus.Delivery, encode func(*messagepb.Message) ([]byte, error)) {
+	var blind map[uint64]bool
+	if q := pb.GetReplyTo(); q != nil && conv.groupID != 0 {
+		quoted, err := s.q.GetMessage(ctx, q.GetId())
+		if err == nil {
+			blind = map[uint64]bool{}
+			err = s.addBlind(ctx, conv, quoted, len(d.UserIDs), blind)
+		}
+		if err != nil {
+			s.log.Warn().Err(err).Str("conversation", conv.ID()).Msg("push not sent: who saw the quoted message is unknown")
+			return
+		}
+	}
+	var seeing, notSeeing []uint64
+	for _, u := range d.UserIDs {
+		if blind[u] {
+			notSeeing = append(notSeeing, u)
+		} else {
+			seeing = append(seeing, u)
+		}
+	}
+	for _, part := range []struct {
+		users  []uint64
+		redact bool
+	}{{seeing, false}, {notSeeing, true}} {
+		if len(part.users) == 0 {
+			continue
+		}
+		m := pb
+		if part.redact {
+			m = proto.CloneOf(pb)
+			m.ReplyTo = beforeJoinQuote(pb.GetReplyTo())
+		}
+		data, err := encode(m)
+		if err != nil {
+			s.log.Error().Err(err).Msg("push not sent")
+			return
+		}
+		push := d
+		push.UserIDs, push.Data = part.users, data
+		_ = s.bus.Publish(ctx, push)
+	}
 }

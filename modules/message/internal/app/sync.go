@@ -131,6 +131,9 @@ func (s *Service) Sync(ctx context.Context, userID uint64, conversationID string
 	if err != nil {
 		return nil, err
 	}
+	if err := s.redactQuotes(ctx, firstSeq, append(slices.Clip(msgs), states...)); err != nil {
+		return nil, err
+	}
 	changes := make([]*messagepb.MessageChange, len(changed))
 	for i, ch := range changed {
 		m := states[i]
@@ -165,7 +168,10 @@ func (s *Service) SyncBefore(ctx context.Context, userID uint64, conversationID 
 	}
 	slices.Reverse(rows)
 	msgs, err := s.protos(ctx, userID, rows)
-	return msgs, more, err
+	if err != nil {
+		return nil, false, err
+	}
+	return msgs, more, s.redactQuotes(ctx, firstSeq, msgs)
 }
 
 // syncLimit is a page's size: limit, 0 meaning the default, at most the
@@ -325,6 +331,9 @@ func (s *Service) Conversations(ctx context.Context, userID uint64) ([]*messagep
 			pb.PeerUser = peerByID[peerOf(c, userID)]
 		}
 		if m, ok := lastProtoByConv[c.ID]; ok && m.GetSeq() >= first {
+			if err := s.redactQuotes(ctx, first, []*messagepb.Message{m}); err != nil {
+				return nil, err
+			}
 			pb.LastMessage = m
 		}
 	}

@@ -244,3 +244,6 @@ RETURNING message_id;
 -- Who of user_ids deleted the message for itself.
 -- name: HiddenFor :many
 SELECT user_id FROM messages.hidden WHERE message_id = @message_id AND user_id = ANY(@user_ids::bigint[]);
+
+-- name: SeqsOf :many
+SELECT id, seq FROM messages.messages WHERE id = ANY(@ids::bigint[]);

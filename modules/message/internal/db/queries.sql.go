@@ -1013,6 +1013,35 @@ func (q *Queries) RemoveReaction(ctx context.Context, arg RemoveReactionParams) 
 	return err
 }
 
+const seqsOf = `-- name: SeqsOf :many
+SELECT id, seq FROM messages.messages WHERE id = ANY($1::bigint[])
+`
+
+type SeqsOfRow struct {
+	ID  uint64
+	Seq uint64
+}
+
+func (q *Queries) SeqsOf(ctx context.Context, ids []int64) ([]SeqsOfRow, error) {
+	rows, err := q.db.Query(ctx, seqsOf, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []SeqsOfRow
+	for rows.Next() {
+		var i SeqsOfRow
+		if err := rows.Scan(&i.ID, &i.Seq); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const setIdempotentMessageID = `-- name: SetIdempotentMessageID :exec
 UPDATE messages.idempotency_keys SET message_id = $1 WHERE sender_id = $2 AND key = $3
 `
