@@ -23,6 +23,8 @@ CREATE TABLE messages.hidden (
     PRIMARY KEY (user_id, message_id)
 );
 CREATE INDEX hidden_by_seq_idx ON messages.hidden (user_id, conversation_id, seq);
+-- Who deleted a message, for a change's recipients.
+CREATE INDEX hidden_by_message_idx ON messages.hidden (message_id);
 
 -- +goose Down
 DROP TABLE messages.hidden;

@@ -215,6 +215,15 @@ func TestChangesAreIdempotent(t *testing.T) {
 	require.NoError(t, e.recall(keyed(alice, "recall-1"), id))
 	require.Equal(t, seq+2, e.lastSeq(t, conv), "one entry for each")
 
+	// A retry answers OK whatever changed since: the change it repeats was
+	// made (here the message was deleted for bob and recalled meanwhile).
+	m, err = e.edit(keyed(alice, "edit-2"), id, "third draft")
+	require.NoError(t, err)
+	require.True(t, m.GetRecalled())
+	_, err = e.react(keyed(bob, "react-1"), id, "👍")
+	require.NoError(t, err)
+	require.Equal(t, seq+2, e.lastSeq(t, conv))
+
 	var changes int
 	require.NoError(t, e.pool.QueryRow(context.Background(),
 		`SELECT count(*) FROM messages.changes WHERE conversation_id = $1`, conv).Scan(&changes))

@@ -13,12 +13,14 @@ const browser = await chromium.launch({
   args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync"],
 });
+const open = {}; // the pages, for a screenshot of where a failure left them
 try {
   const suffix = Date.now().toString(36);
   const aliceName = `alice${suffix}`;
   const bobName = `bob${suffix}`;
   const alice = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
   const bob = await (await browser.newContext({ viewport: { width: 390, height: 844 } })).newPage();
+  Object.assign(open, { alice, bob });
   const pageErrors = [];
   for (const page of [alice, bob]) page.on("pageerror", (err) => pageErrors.push(err));
 
@@ -57,10 +59,15 @@ try {
   await bob.click("#composer button");
   await alice.waitForSelector("#message-list .bubble:not(.mine) >> text=hi alice!", { timeout: 10_000 });
 
-  // Bob answers Alice's question as a reply: both see it quoted.
+  // Bob answers Alice's question as a reply: both see it quoted. On his
+  // phone-wide page a tap on a bubble shows its actions (another tap hides
+  // them).
+  const tap = async (bubble) => {
+    if (!(await bubble.evaluate((node) => node.classList.contains("active")))) await bubble.locator("p.text").click();
+  };
   const question = bob.locator("#message-list .bubble", { hasText: "are you there?" });
-  await question.hover();
-  await question.locator(".reply-button").click();
+  await tap(question);
+  await question.locator(".reply-button", { hasText: "Reply" }).click();
   await bob.locator("#reply-bar", { hasText: "are you there?" }).waitFor();
   await bob.fill("#composer [name=text]", "yes, still here");
   await bob.press("#composer [name=text]", "Enter");
@@ -103,6 +110,7 @@ try {
   const bobsHi = alice.locator("#message-list .bubble:not(.mine)", { hasText: "hi alice!" });
   await bobsHi.hover();
   await bobsHi.locator(".reply-button", { hasText: "React" }).click();
+  await alice.screenshot({ path: `${shots}/alice-react-picker.png` });
   await bobsHi.locator('.picker button[aria-label="React with 👍"]').click();
   await chipIs(alice, "hi alice!", "👍", 1, true);
   await chipIs(bob, "hi alice!", "👍", 1, false);
@@ -111,7 +119,7 @@ try {
   await chipIs(alice, "hi alice!", "👍", 2, true);
   // Bob answers Alice's question with ❤️ too: chips on both sides of the chat.
   const question2 = bob.locator("#message-list .bubble:not(.mine)", { hasText: "are you there, bob?" });
-  await question2.hover();
+  await tap(question2);
   await question2.locator(".reply-button", { hasText: "React" }).click();
   await question2.locator('.picker button[aria-label="React with ❤️"]').click();
   await chipIs(alice, "are you there, bob?", "❤️", 1, false);
@@ -125,6 +133,22 @@ try {
   await chip(alice, "hi alice!", "👍").click();
   await chipIs(alice, "hi alice!", "👍", 1, false);
   await chipIs(bob, "hi alice!", "👍", 1, true);
+
+  // With the keyboard: React opens the quick emoji, Esc closes them, Tab
+  // and Enter pick one; the focus stays on the bubble as it is redrawn.
+  const still = alice.locator("#message-list .bubble", { hasText: "yes, still here" });
+  await still.locator(".reply-button", { hasText: "React" }).focus();
+  await alice.keyboard.press("Enter");
+  await still.locator(".picker:visible").waitFor();
+  if (await alice.evaluate(() => document.activeElement.ariaLabel) !== "React with 👍") throw new Error("the picker does not take the focus");
+  await alice.keyboard.press("Escape");
+  await still.locator(".picker").waitFor({ state: "hidden" });
+  await alice.keyboard.press("Enter");
+  await alice.keyboard.press("Tab");
+  await alice.keyboard.press("Enter");
+  await chipIs(alice, "yes, still here", "❤️", 1, true);
+  await chipIs(bob, "yes, still here", "❤️", 1, false);
+  if (await alice.evaluate(() => document.activeElement?.closest(".bubble")?.textContent.includes("yes, still here") && document.activeElement.textContent) !== "React") throw new Error("the focus left the redrawn bubble");
 
   // Delete for me: Bob deletes a message of Alice's for himself. It leaves
   // his page, and stays on Alice's; her page is never told (its seq is
@@ -145,7 +169,7 @@ try {
   const secret = bob.locator("#message-list .bubble", { hasText: "just between us" });
   await secret.waitFor({ timeout: 10_000 });
   bob.once("dialog", (d) => d.accept());
-  await secret.hover();
+  await tap(secret);
   await secret.locator(".reply-button", { hasText: "Delete for me" }).click();
   await secret.waitFor({ state: "detached", timeout: 10_000 });
   await alice.waitForTimeout(500);
@@ -214,6 +238,9 @@ try {
   await alice.screenshot({ path: `${shots}/alice-laptop.png` });
   await bob.screenshot({ path: `${shots}/bob-phone.png` });
   console.log(`ok: ${aliceName} and ${bobName} chatted live; screenshots in ${shots}`);
+} catch (err) {
+  for (const [name, page] of Object.entries(open)) await page.screenshot({ path: `${shots}/${name}-failed.png` }).catch(() => {});
+  throw err;
 } finally {
   await browser.close();
 }

@@ -257,6 +257,18 @@ try {
   await phone.waitForSelector("#chat:visible");
   check(!(await phone.isVisible("#sidebar")), "the chat replaces the list");
   await shot(phone, "phone-chat");
+  // Touch: a tap on a bubble shows its actions; React offers the quick
+  // emoji; a tap on one's own chip takes it back.
+  const last = phone.locator("#message-list .bubble:has(p.text)").last();
+  check((await last.locator(".actions").boundingBox()).width < 2, "on a touch screen a bubble's actions wait for a tap");
+  await last.locator("p.text").tap();
+  await last.locator(".reply-button", { hasText: "React" }).tap();
+  await last.locator('.picker button[aria-label="React with 🙏"]').tap();
+  await last.locator('.reaction[data-emoji="🙏"][aria-pressed="true"] .count', { hasText: "1" }).waitFor();
+  await shot(phone, "phone-reactions");
+  await last.locator('.reaction[data-emoji="🙏"]').tap();
+  await last.locator(".reaction").waitFor({ state: "detached" });
+  console.log("ok: touch: a tap shows the actions; a reaction added and taken back");
   await phone.click("#back");
   await phone.waitForSelector("#sidebar:visible");
   check(!(await phone.isVisible("#chat")), "back returns to the list");

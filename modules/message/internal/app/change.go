@@ -14,7 +14,6 @@ import (
 	"github.com/parley-im/parley/platform/apperr"
 	"github.com/parley-im/parley/platform/auth"
 	"github.com/parley-im/parley/platform/bus"
-	"github.com/parley-im/parley/platform/database"
 )
 
 // CmdChange is the push frame cmd of a change to a message (its data a
@@ -43,6 +42,16 @@ const joinBand = time.Minute
 func (s *Service) Edit(ctx context.Context, callerID, id uint64, text *messagepb.TextMessage, key string) (*messagepb.Message, error) {
 	if !s.limiter.Allow(callerID) { // an edit costs what a send does
 		return nil, ErrRateLimited
+	}
+	if done, ok, err := s.retried(ctx, callerID, key); err != nil || ok {
+		if err != nil {
+			return nil, err
+		}
+		m, _, err := s.participantMessage(ctx, callerID, done)
+		if err != nil {
+			return nil, err
+		}
+		return s.messageProto(ctx, callerID, m)
 	}
 	m, conv, err := s.visibleMessage(ctx, callerID, id)
 	if err != nil {
@@ -93,6 +102,9 @@ func (s *Service) Recall(ctx context.Context, caller auth.Identity, id uint64, k
 	if !s.limiter.Allow(caller.UserID) {
 		return ErrRateLimited
 	}
+	if _, ok, err := s.retried(ctx, caller.UserID, key); err != nil || ok {
+		return err
+	}
 	_, conv, err := s.recallable(ctx, caller, id)
 	if err != nil {
 		return err
@@ -119,6 +131,9 @@ func (s *Service) Recall(ctx context.Context, caller auth.Identity, id uint64, k
 func (s *Service) DeleteForMe(ctx context.Context, callerID, id uint64, key string) error {
 	if !s.limiter.Allow(callerID) {
 		return ErrRateLimited
+	}
+	if _, ok, err := s.retried(ctx, callerID, key); err != nil || ok {
+		return err
 	}
 	m, conv, err := s.participantMessage(ctx, callerID, id)
 	if err != nil {
@@ -192,6 +207,25 @@ func (s *Service) change(ctx context.Context, conv conversation, id, actor uint6
 	return m, nil
 }
 
+// retried reports whether callerID used key within its lifetime, and on
+// which message: the call is then a retry of a change made already and
+// answers OK without checking again what may have changed since (a retried
+// edit of a message recalled meanwhile was applied; refusing it would say
+// otherwise).
+func (s *Service) retried(ctx context.Context, callerID uint64, key string) (messageID uint64, ok bool, err error) {
+	if key == "" {
+		return 0, false, nil
+	}
+	messageID, err = s.q.LiveIdempotentMessageID(ctx, db.LiveIdempotentMessageIDParams{SenderID: callerID, Key: key})
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return 0, false, nil
+	case err != nil:
+		return 0, false, fmt.Errorf("idempotency key: %w", err)
+	}
+	return messageID, true, nil
+}
+
 // claimKey claims callerID's idempotency key for a change of message id:
 // fresh is false when a change (or send) used the key before. No key is
 // always fresh.
@@ -252,11 +286,11 @@ func (s *Service) visibleMessage(ctx context.Context, callerID, id uint64) (db.M
 	if err != nil {
 		return m, conv, err
 	}
-	hidden, err := s.q.HiddenFor(ctx, db.HiddenForParams{MessageID: id, UserIds: []int64{int64(callerID)}})
+	hidden, err := s.q.IsHidden(ctx, db.IsHiddenParams{UserID: callerID, MessageID: id})
 	if err != nil {
 		return m, conv, fmt.Errorf("get message %d: %w", id, err)
 	}
-	if len(hidden) > 0 {
+	if hidden {
 		return db.MessagesMessage{}, conversation{}, ErrMessageNotFound
 	}
 	return m, conv, nil
@@ -350,7 +384,7 @@ func (s *Service) audience(ctx context.Context, conv conversation, m db.Messages
 				return nil, nil, err
 			}
 		}
-		hidden, err := s.q.HiddenFor(ctx, db.HiddenForParams{MessageID: m.ID, UserIds: database.BigintArray(all)})
+		hidden, err := s.q.HiddenFor(ctx, m.ID)
 		if err != nil {
 			return nil, nil, fmt.Errorf("who deleted message %d: %w", m.ID, err)
 		}
@@ -370,22 +404,34 @@ func (s *Service) audience(ctx context.Context, conv conversation, m db.Messages
 
 // addBlind marks the group members whose history starts after m. Only
 // members who joined within joinBand of m's creation need their first seq
-// computed; those who joined later never saw it.
+// computed (in one query); those who joined later never saw it.
 func (s *Service) addBlind(ctx context.Context, conv conversation, m db.MessagesMessage, members int, blind map[uint64]bool) error {
 	late, joinedAt, err := s.groups.JoinedSince(ctx, conv.groupID, m.CreatedAt.Add(-joinBand), members)
 	if err != nil {
 		return err
 	}
+	var band []uint64 // joined within joinBand of m
+	var bandJoinedAt []time.Time
 	for i, u := range late {
 		if joinedAt[i].After(m.CreatedAt.Add(joinBand)) {
 			blind[u] = true
-			continue
+		} else {
+			band, bandJoinedAt = append(band, u), append(bandJoinedAt, joinedAt[i])
 		}
-		first, err := s.firstSeqs(ctx, []string{conv.ID()}, joinedAt[i:i+1])
-		if err != nil {
-			return err
-		}
-		if first[conv.ID()] > m.Seq {
+	}
+	if len(band) == 0 {
+		return nil
+	}
+	convIDs := make([]string, len(band))
+	for i := range convIDs {
+		convIDs[i] = conv.ID()
+	}
+	first, err := s.q.FirstSeqsSince(ctx, db.FirstSeqsSinceParams{ConversationIds: convIDs, Since: bandJoinedAt})
+	if err != nil {
+		return fmt.Errorf("first seqs since joining: %w", err)
+	}
+	for i, u := range band {
+		if uint64(first[i].FirstSeq) > m.Seq {
 			blind[u] = true
 		}
 	}

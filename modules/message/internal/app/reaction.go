@@ -27,6 +27,17 @@ func (s *Service) React(ctx context.Context, callerID, id uint64, emoji string, 
 	if !s.limiter.Allow(callerID) {
 		return nil, ErrRateLimited
 	}
+	if done, ok, err := s.retried(ctx, callerID, key); err != nil || ok {
+		if err != nil {
+			return nil, err
+		}
+		m, _, err := s.participantMessage(ctx, callerID, done)
+		if err != nil {
+			return nil, err
+		}
+		reactions, err := s.reactions(ctx, callerID, []db.MessagesMessage{m})
+		return reactions[done], err
+	}
 	_, conv, err := s.visibleMessage(ctx, callerID, id)
 	if err != nil {
 		return nil, err

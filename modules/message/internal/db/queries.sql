@@ -12,6 +12,11 @@ RETURNING sender_id;
 -- name: IdempotentMessageID :one
 SELECT message_id FROM messages.idempotency_keys WHERE sender_id = @sender_id AND key = @key;
 
+-- The message a live key (used within 24 hours) was used on, if any.
+-- name: LiveIdempotentMessageID :one
+SELECT message_id FROM messages.idempotency_keys
+WHERE sender_id = @sender_id AND key = @key AND created_at >= now() - interval '24 hours';
+
 -- name: SetIdempotentMessageID :exec
 UPDATE messages.idempotency_keys SET message_id = @message_id WHERE sender_id = @sender_id AND key = @key;
 
@@ -191,10 +196,10 @@ SELECT id FROM messages.conversations WHERE id = ANY(@ids::text[]);
 -- a minute after the join (sends begun in order may take their seqs out of
 -- order, never a minute apart), else the first one created since, else the
 -- next seq. Every seq after it is theirs: no gaps. since[i] is for
--- conversation_ids[i].
+-- conversation_ids[i] (which may repeat), row i is for both.
 -- name: FirstSeqsSince :many
 WITH joined AS (
-    SELECT (@conversation_ids::text[])[i] AS conversation_id, (@since::timestamptz[])[i] AS since
+    SELECT i, (@conversation_ids::text[])[i] AS conversation_id, (@since::timestamptz[])[i] AS since
     FROM generate_subscripts(@conversation_ids::text[], 1) AS i
 )
 SELECT j.conversation_id::text AS conversation_id, coalesce(
@@ -206,7 +211,8 @@ SELECT j.conversation_id::text AS conversation_id, coalesce(
      ORDER BY m.created_at, m.seq LIMIT 1),
     (SELECT c.last_seq + 1 FROM messages.conversations c WHERE c.id = j.conversation_id),
     1)::bigint AS first_seq
-FROM joined j;
+FROM joined j
+ORDER BY j.i;
 
 -- name: HasReaction :one
 SELECT EXISTS (SELECT 1 FROM messages.reactions WHERE message_id = @message_id AND emoji = @emoji AND user_id = @user_id);
@@ -241,9 +247,12 @@ VALUES (@user_id, @message_id, @conversation_id, @seq)
 ON CONFLICT DO NOTHING
 RETURNING message_id;
 
--- Who of user_ids deleted the message for itself.
+-- Who deleted the message for itself.
 -- name: HiddenFor :many
-SELECT user_id FROM messages.hidden WHERE message_id = @message_id AND user_id = ANY(@user_ids::bigint[]);
+SELECT user_id FROM messages.hidden WHERE message_id = @message_id;
+
+-- name: IsHidden :one
+SELECT EXISTS (SELECT 1 FROM messages.hidden WHERE user_id = @user_id AND message_id = @message_id);
 
 -- name: SeqsOf :many
 SELECT id, seq FROM messages.messages WHERE id = ANY(@ids::bigint[]);

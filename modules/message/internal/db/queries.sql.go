@@ -311,7 +311,7 @@ func (q *Queries) ExistingConversations(ctx context.Context, ids []string) ([]st
 
 const firstSeqsSince = `-- name: FirstSeqsSince :many
 WITH joined AS (
-    SELECT ($1::text[])[i] AS conversation_id, ($2::timestamptz[])[i] AS since
+    SELECT i, ($1::text[])[i] AS conversation_id, ($2::timestamptz[])[i] AS since
     FROM generate_subscripts($1::text[], 1) AS i
 )
 SELECT j.conversation_id::text AS conversation_id, coalesce(
@@ -324,6 +324,7 @@ SELECT j.conversation_id::text AS conversation_id, coalesce(
     (SELECT c.last_seq + 1 FROM messages.conversations c WHERE c.id = j.conversation_id),
     1)::bigint AS first_seq
 FROM joined j
+ORDER BY j.i
 `
 
 type FirstSeqsSinceParams struct {
@@ -341,7 +342,7 @@ type FirstSeqsSinceRow struct {
 // a minute after the join (sends begun in order may take their seqs out of
 // order, never a minute apart), else the first one created since, else the
 // next seq. Every seq after it is theirs: no gaps. since[i] is for
-// conversation_ids[i].
+// conversation_ids[i] (which may repeat), row i is for both.
 func (q *Queries) FirstSeqsSince(ctx context.Context, arg FirstSeqsSinceParams) ([]FirstSeqsSinceRow, error) {
 	rows, err := q.db.Query(ctx, firstSeqsSince, arg.ConversationIds, arg.Since)
 	if err != nil {
@@ -432,17 +433,12 @@ func (q *Queries) HasReaction(ctx context.Context, arg HasReactionParams) (bool,
 }
 
 const hiddenFor = `-- name: HiddenFor :many
-SELECT user_id FROM messages.hidden WHERE message_id = $1 AND user_id = ANY($2::bigint[])
+SELECT user_id FROM messages.hidden WHERE message_id = $1
 `
 
-type HiddenForParams struct {
-	MessageID uint64
-	UserIds   []int64
-}
-
-// Who of user_ids deleted the message for itself.
-func (q *Queries) HiddenFor(ctx context.Context, arg HiddenForParams) ([]uint64, error) {
-	rows, err := q.db.Query(ctx, hiddenFor, arg.MessageID, arg.UserIds)
+// Who deleted the message for itself.
+func (q *Queries) HiddenFor(ctx context.Context, messageID uint64) ([]uint64, error) {
+	rows, err := q.db.Query(ctx, hiddenFor, messageID)
 	if err != nil {
 		return nil, err
 	}
@@ -502,6 +498,22 @@ func (q *Queries) IdempotentMessageID(ctx context.Context, arg IdempotentMessage
 	var message_id uint64
 	err := row.Scan(&message_id)
 	return message_id, err
+}
+
+const isHidden = `-- name: IsHidden :one
+SELECT EXISTS (SELECT 1 FROM messages.hidden WHERE user_id = $1 AND message_id = $2)
+`
+
+type IsHiddenParams struct {
+	UserID    uint64
+	MessageID uint64
+}
+
+func (q *Queries) IsHidden(ctx context.Context, arg IsHiddenParams) (bool, error) {
+	row := q.db.QueryRow(ctx, isHidden, arg.UserID, arg.MessageID)
+	var exists bool
+	err := row.Scan(&exists)
+	return exists, err
 }
 
 const lastMessages = `-- name: LastMessages :many
@@ -599,6 +611,24 @@ func (q *Queries) LastVisibleMessage(ctx context.Context, arg LastVisibleMessage
 		&i.ReactionKinds,
 	)
 	return i, err
+}
+
+const liveIdempotentMessageID = `-- name: LiveIdempotentMessageID :one
+SELECT message_id FROM messages.idempotency_keys
+WHERE sender_id = $1 AND key = $2 AND created_at >= now() - interval '24 hours'
+`
+
+type LiveIdempotentMessageIDParams struct {
+	SenderID uint64
+	Key      string
+}
+
+// The message a live key (used within 24 hours) was used on, if any.
+func (q *Queries) LiveIdempotentMessageID(ctx context.Context, arg LiveIdempotentMessageIDParams) (uint64, error) {
+	row := q.db.QueryRow(ctx, liveIdempotentMessageID, arg.SenderID, arg.Key)
+	var message_id uint64
+	err := row.Scan(&message_id)
+	return message_id, err
 }
 
 const lockConversation = `-- name: LockConversation :exec

@@ -177,7 +177,7 @@ async function reactions(m) {
     const more = count > names.length ? `${names.length ? " and " : ""}${count - names.length} more` : "";
     const title = `${count} ${count === 1 ? "reaction" : "reactions"} with ${r.emoji}: ${names.join(", ")}${more}`;
     const chip = el("button", { type: "button", className: r.mine ? "reaction mine" : "reaction", title, ariaLabel: title },
-      el("span", { textContent: r.emoji }), el("span", { className: "count", textContent: String(count) }));
+      el("span", { className: "emoji", textContent: r.emoji }), el("span", { className: "count", textContent: String(count) }));
     chip.setAttribute("aria-pressed", String(!!r.mine));
     chip.dataset.emoji = r.emoji;
     chip.dataset.focus = `chip ${r.emoji}`;
@@ -228,7 +228,7 @@ async function bubble(m, at) {
   if (!m.recalled) {
     const opener = action("React", "React to this message", () => {});
     pick = picker(m, opener);
-    actions.push(opener, action("Reply", `Reply to ${from.nickname}`, () => replyTo(m, from.nickname)));
+    actions.push(action("Reply", `Reply to ${from.nickname}`, () => replyTo(m, from.nickname)), opener);
   }
   if (mine && m.text && !m.recalled) actions.push(action("Edit", "Edit this message", () => startEdit(m)));
   if (mine && !m.recalled) {
@@ -247,30 +247,40 @@ async function bubble(m, at) {
     quoted,
     body(m, { onImage: showImage }),
     await reactions(m),
-    el("span", { className: "foot" }, actions, edited, el("time", { dateTime: m.created_at, title: fullTime(at), textContent: time(at) })),
+    el("span", { className: "foot" }, el("span", { className: "actions" }, actions), edited, el("time", { dateTime: m.created_at, title: fullTime(at), textContent: time(at) })),
     pick);
   node.dataset.seq = m.seq;
   node.addEventListener("click", (event) => {
-    if (!event.target.closest("button, a, audio, video")) node.classList.toggle("active");
+    if (event.target.closest("button, a, audio, video")) return;
+    for (const other of list().querySelectorAll(".bubble.active")) if (other !== node) other.classList.remove("active");
+    node.classList.toggle("active"); // one bubble's actions at a time
   });
   return node;
 }
 
-// redraw replaces the drawn bubble of m (or takes it away, once deleted),
-// keeping the keyboard focus and a tapped bubble's actions where they were.
-async function redraw(m, gone) {
-  const node = list().querySelector(`[data-seq="${CSS.escape(String(m.seq))}"]`);
-  if (!node) return;
-  if (gone) {
+// redraw draws message seq of conversation id again as the history has it
+// now (takes it away once deleted), keeping the keyboard focus and a tapped
+// bubble's actions where they were. Of two redraws of one message at once,
+// the one with its newest copy draws.
+async function redraw(id, seq) {
+  const find = () => list().querySelector(`[data-seq="${CSS.escape(String(seq))}"]`);
+  const h = history(id);
+  const m = h.bySeq.get(seq);
+  if (!find()) return;
+  if (!m) {
+    const node = find();
     const day = node.previousElementSibling;
     const next = node.nextElementSibling;
+    const focused = node.contains(document.activeElement);
     node.remove();
     if (day?.classList.contains("day") && (!next || next.classList.contains("day"))) day.remove();
+    if (focused) $("#composer-text").focus();
     return;
   }
-  const focus = node.contains(document.activeElement) ? document.activeElement.dataset.focus : null;
   const fresh = await bubble(m, new Date(m.created_at));
-  if (!node.isConnected) return;
+  const node = find();
+  if (!node || state.open !== id || h.bySeq.get(seq) !== m) return; // gone, or a newer copy is being drawn
+  const focus = node.contains(document.activeElement) ? document.activeElement.dataset.focus : null;
   fresh.classList.toggle("active", node.classList.contains("active"));
   node.replaceWith(fresh);
   if (focus) ([...fresh.querySelectorAll("button")].find((b) => b.dataset.focus === focus) || fresh.querySelector("button"))?.focus();
@@ -363,10 +373,12 @@ export async function changed(c) {
     await catchUp(id); // which has this change too
     if (state.open === id) await append(id);
   }
-  const h = history(id);
-  for (const m of h.change(c, state.me.id)) {
+  // What the composer answers or edits is no more.
+  const gone = c.kind === "CHANGE_KIND_DELETED_FOR_ME" || c.kind === "CHANGE_KIND_RECALLED";
+  if (gone && [replyingTo?.id, editing?.id].includes(c.message.id) && state.open === id) cancelReply();
+  for (const m of history(id).change(c, state.me.id)) {
     if (state.open !== id) break;
-    await redraw(m, !h.bySeq.has(Number(m.seq)));
+    await redraw(id, Number(m.seq));
   }
   await markRead(id);
 }
