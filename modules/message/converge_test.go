@@ -219,12 +219,11 @@ func TestChangesConvergeOnEveryDevice(t *testing.T) {
 			fresh := newDevice(watcher.id)
 			fresh.syncFrom(t, e, watcher, conv)
 
-			truth := map[uint64]string{}
 			truthDevice := newDevice(watcher.id)
 			for _, m := range e.syncAll(t, watcher, conv) {
 				truthDevice.take(m)
 			}
-			truth = truthDevice.states()
+			truth := truthDevice.states()
 			require.Equal(t, truth, online.states(), "the device that was online")
 			require.Equal(t, truth, offline.states(), "the device that was offline")
 			require.Equal(t, truth, fresh.states(), "a new device")

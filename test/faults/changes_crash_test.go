@@ -340,7 +340,7 @@ type chgAttempt struct {
 	emoji      string // a reaction's
 	start, end time.Time
 	err        error
-	edited     *messagepb.Message   // an edit's answer
+	edited     *messagepb.Message    // an edit's answer
 	reactions  []*messagepb.Reaction // a reaction's answer
 }
 
@@ -564,8 +564,8 @@ type chgSnapshot struct {
 	keys      map[chgKeyOf]uint64 // the test's idempotency keys → message id
 	msgs      map[uint64]*chgRow
 	reactions map[uint64]map[chgReaction]bool // by message id
-	hidden    map[uint64]map[uint64]bool     // message id → users
-	changes   []chgEntryRow                  // by conversation, seq
+	hidden    map[uint64]map[uint64]bool      // message id → users
+	changes   []chgEntryRow                   // by conversation, seq
 	lastSeq   map[string]uint64
 }
 
