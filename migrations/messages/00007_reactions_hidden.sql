@@ -26,7 +26,12 @@ CREATE INDEX hidden_by_seq_idx ON messages.hidden (user_id, conversation_id, seq
 -- Who deleted a message, for a change's recipients.
 CREATE INDEX hidden_by_message_idx ON messages.hidden (message_id);
 
+-- An idempotency key is one request's: a send (0) or a change (its
+-- message.ChangeKind) of one message. A retry naming another is refused.
+ALTER TABLE messages.idempotency_keys ADD COLUMN operation smallint NOT NULL DEFAULT 0;
+
 -- +goose Down
+ALTER TABLE messages.idempotency_keys DROP COLUMN operation;
 DROP TABLE messages.hidden;
 ALTER TABLE messages.changes DROP COLUMN emoji;
 ALTER TABLE messages.messages DROP COLUMN reaction_kinds;

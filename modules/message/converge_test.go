@@ -15,6 +15,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/parley-im/parley/api/gen/messagepb"
+	"github.com/parley-im/parley/internal/parley"
+	"github.com/parley-im/parley/platform/config"
 )
 
 // device is one user's device's copy of a conversation, applied from
@@ -271,4 +273,29 @@ func requireDatabaseHolds(t *testing.T, e *env, p person, conv string, d *device
 	}
 	require.NoError(t, rows.Err())
 	require.Len(t, d.byID, n)
+}
+
+// A page of SyncMessages stays under MaxPageBytes however often a long
+// message changes (each change carries it whole): a device still walks
+// the stream, page by page, to the end.
+func TestSyncPagesAreBoundedInBytes(t *testing.T) {
+	t.Parallel()
+	e := setupWith(t, func(cfg *config.Config, _ *parley.Options) { cfg.SendRate, cfg.SendBurst = 1000, 1000 })
+	alice, bob := e.newUser(t), e.newUser(t)
+	conv := pairID(alice.id, bob.id)
+	long := e.sendText(t, alice, toUser(bob.id), strings.Repeat("😀", 5000)) // 20 KB
+	for range 30 {
+		_, err := e.react(bob.ctx, long, "👍")
+		require.NoError(t, err)
+		_, err = e.unreact(bob.ctx, long, "👍")
+		require.NoError(t, err)
+	}
+	first := e.sync(t, alice, conv, 0, 0)
+	require.True(t, first.GetHasMore(), "60 changes of 20 KB do not fit one page")
+	require.LessOrEqual(t, proto.Size(first), 1<<20+1<<10)
+	require.Less(t, first.GetCursor(), e.lastSeq(t, conv))
+	d := newDevice(alice.id)
+	d.syncFrom(t, e, alice, conv)
+	require.Equal(t, e.lastSeq(t, conv), d.cursor)
+	require.Empty(t, d.byID[long].GetReactions())
 }

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	"github.com/parley-im/parley/api/gen/messagepb"
+	"github.com/parley-im/parley/api/gen/userpb"
 	"github.com/parley-im/parley/platform/testkit"
 )
 
@@ -228,4 +229,43 @@ func TestChangesAreIdempotent(t *testing.T) {
 	require.NoError(t, e.pool.QueryRow(context.Background(),
 		`SELECT count(*) FROM messages.changes WHERE conversation_id = $1`, conv).Scan(&changes))
 	require.Equal(t, 6, changes, "2 edits, a reaction and its removal, a delete-for-me, a recall")
+}
+
+// An idempotency key is one request's: the same key on a change of another
+// message, or another kind of change, or a send, is refused and does
+// nothing.
+func TestIdempotencyKeysAreOneRequests(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	alice, bob := e.newUser(t), e.newUser(t)
+	conv := pairID(alice.id, bob.id)
+	first := e.sendText(t, alice, toUser(bob.id), "first")
+	second := e.sendText(t, alice, toUser(bob.id), "second")
+	keyed := metadata.AppendToOutgoingContext(bob.ctx, "idempotency-key", "bob-1")
+
+	_, err := e.react(keyed, first, "👍")
+	require.NoError(t, err)
+	seq := e.lastSeq(t, conv)
+	_, err = e.react(keyed, second, "👍")
+	requireInvalid(t, err, "idempotency-key")
+	_, err = e.unreact(keyed, first, "👍")
+	requireInvalid(t, err, "idempotency-key")
+	requireInvalid(t, e.deleteForMe(keyed, first), "idempotency-key")
+	_, err = e.send(keyed, toUser(alice.id), text("a send with a reaction's key"))
+	requireInvalid(t, err, "idempotency-key")
+	require.Equal(t, seq, e.lastSeq(t, conv), "no refusal writes")
+	require.Empty(t, e.reactionsOf(t, bob, conv, second))
+}
+
+// A user the other side blocks cannot react in their conversation either.
+func TestReactionToABlockerIsRefused(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	alice, bob := e.newUser(t), e.newUser(t)
+	id := e.sendText(t, bob, toUser(alice.id), "hi")
+	_, err := e.users.BlockUser(bob.ctx, &userpb.BlockUserRequest{UserId: alice.id})
+	require.NoError(t, err)
+	_, err = e.react(alice.ctx, id, "👍")
+	testkit.RequireCode(t, err, codes.PermissionDenied)
+	require.Empty(t, e.reactionsOf(t, bob, pairID(alice.id, bob.id), id))
 }

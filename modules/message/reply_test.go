@@ -146,4 +146,14 @@ func TestLateJoinersSeeOnlyTheIDOfOlderQuotes(t *testing.T) {
 		}
 	}
 	requireProtoEqual(t, redacted, e.sync(t, bob, conv, 0, 0).GetChanges()[0].GetMessage().GetReplyTo())
+
+	// Members who deleted the reply for themselves do not count among who
+	// sees it when telling who saw the quoted message.
+	require.NoError(t, e.deleteForMe(carol.ctx, reply))
+	_, err = e.react(alice.ctx, reply, "👍")
+	require.NoError(t, err)
+	pushed := e.rec.changes(t)
+	last := pushed[len(pushed)-1]
+	require.Equal(t, []uint64{bob.id}, last.userIDs)
+	requireProtoEqual(t, redacted, last.change.GetMessage().GetReplyTo())
 }

@@ -2560,8 +2560,8 @@ type Message struct {
 	// is erased from the database), who recalled it, and no further changes.
 	Recalled   bool   `protobuf:"varint,20,opt,name=recalled,proto3" json:"recalled,omitempty"`
 	RecalledBy uint64 `protobuf:"varint,21,opt,name=recalled_by,json=recalledBy,proto3" json:"recalled_by,omitempty"`
-	// Its reactions (ReactToMessage), one per emoji, in the order each emoji
-	// was first used; none on a tombstone.
+	// Its reactions (ReactToMessage), one per emoji, in the order of each
+	// emoji's earliest reaction still held; none on a tombstone.
 	Reactions     []*Reaction `protobuf:"bytes,22,rep,name=reactions,proto3" json:"reactions,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -3235,11 +3235,13 @@ type SyncMessagesResponse struct {
 	// With after_seq: the changes to messages (edits, recalls, reactions,
 	// delete-for-me) in the same stretch of the conversation's stream, in seq
 	// order. A conversation's seqs number its messages and its changes
-	// together: apply message and changes by seq; an entry the caller does
-	// not see (another user's delete-for-me) leaves its seq out, and cursor
-	// says where the page ends. limit counts messages; the
-	// changes up to the page's last message come with it (at most 1,000, and
-	// has_more is then set). A page from before_seq holds messages only, each
+	// together: apply message and changes by seq. An entry the caller does
+	// not see leaves its seq out (another user's delete-for-me, a change to a
+	// message from before the caller joined the group or that it deleted for
+	// itself), and cursor says where the page ends. limit counts messages; the
+	// changes up to the page's last message come with it. A page holds at
+	// most 1,000 changes and 1 MiB (each change carries its message whole);
+	// past either it ends early, with has_more set. A page from before_seq holds messages only, each
 	// as it is now (edited text, reactions included).
 	Changes []*MessageChange `protobuf:"bytes,3,rep,name=changes,proto3" json:"changes,omitempty"`
 	// With after_seq: the seq the page reaches, entries the caller does not

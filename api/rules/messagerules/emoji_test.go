@@ -23,6 +23,7 @@ func TestValidateEmoji(t *testing.T) {
 	for _, bad := range []string{
 		"", "a", "ok", "1", "中", "!", " ", "👍👍", "👍 ", "😂a",
 		"\xff",
+		"☺\u0301\u0302", // one cluster: a symbol under combining accents
 		strings.Repeat("\U0001F44D\u200d", 9) + "\U0001F44D", // one cluster, > 32 bytes
 	} {
 		require.Error(t, validateEmoji(bad), "%q", bad)

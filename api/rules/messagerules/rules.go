@@ -281,9 +281,10 @@ func checkDeleteMessageForMeRequest(r *messagepb.DeleteMessageForMeRequest) erro
 
 // validateEmoji accepts one emoji: a single grapheme cluster (uniseg
 // implements Unicode's segmentation, so a skin tone, a ZWJ sequence, a
-// flag or a keycap is one) of at most MaxEmojiBytes, that starts with a
-// symbol (category So: pictographs, dingbats, regional indicators) or is a
-// keycap. Letters, digits and punctuation are text, not reactions.
+// flag or a keycap is one) of at most MaxEmojiBytes, made of symbols
+// (category So: pictographs, dingbats, regional indicators) and the
+// characters that join them, or a keycap. Letters, digits, punctuation
+// and combining accents are text, not reactions.
 func validateEmoji(e string) error {
 	switch {
 	case e == "":
@@ -296,12 +297,33 @@ func validateEmoji(e string) error {
 	if n := uniseg.GraphemeClusterCount(e); n != 1 {
 		return fmt.Errorf("emoji: must be one emoji, not %d characters", n)
 	}
-	first, _ := utf8.DecodeRuneInString(e)
+	first, size := utf8.DecodeRuneInString(e)
 	keycap := strings.ContainsRune("0123456789#*", first) && strings.HasSuffix(e, "\u20e3")
 	if !keycap && !unicode.Is(unicode.So, first) {
 		return fmt.Errorf("emoji: %q is not an emoji", e)
 	}
+	for _, r := range e[size:] {
+		if !unicode.Is(unicode.So, r) && !unicode.Is(emojiJoiners, r) {
+			return fmt.Errorf("emoji: %q is not an emoji (it holds %U)", e, r)
+		}
+	}
 	return nil
+}
+
+// emojiJoiners are the characters that follow an emoji's first within one
+// emoji: variation selectors, the zero-width joiner, the keycap, skin tones
+// and tag characters (subdivision flags). Anything else, such as a stack of
+// combining accents, makes it text.
+var emojiJoiners = &unicode.RangeTable{
+	R16: []unicode.Range16{
+		{Lo: 0x200d, Hi: 0x200d, Stride: 1},
+		{Lo: 0x20e3, Hi: 0x20e3, Stride: 1},
+		{Lo: 0xfe0e, Hi: 0xfe0f, Stride: 1},
+	},
+	R32: []unicode.Range32{
+		{Lo: 0x1f3fb, Hi: 0x1f3ff, Stride: 1},
+		{Lo: 0xe0020, Hi: 0xe007f, Stride: 1},
+	},
 }
 
 // Rules are the package's request rules, one per request type.

@@ -52,6 +52,7 @@ var (
 	ErrNotParticipant  = apperr.PermissionDenied("not a participant of this conversation")
 	ErrNoConversation  = apperr.NotFound("conversation not found")
 	ErrSeqBeyondLatest = apperr.InvalidArgument("seq: beyond the conversation's last message")
+	ErrKeyReused       = apperr.InvalidArgument("idempotency-key: used by another request within 24 hours")
 )
 
 // CmdMessage is the gateway frame cmd of a pushed message.
@@ -232,7 +233,11 @@ func (s *Service) store(ctx context.Context, conv conversation, out Outgoing, re
 			key := db.ClaimIdempotencyKeyParams{SenderID: out.From, Key: out.IdempotencyKey}
 			_, err := q.ClaimIdempotencyKey(ctx, key)
 			if errors.Is(err, pgx.ErrNoRows) {
-				repeatID, err = q.IdempotentMessageID(ctx, db.IdempotentMessageIDParams(key))
+				repeat, err := q.IdempotentMessageID(ctx, db.IdempotentMessageIDParams(key))
+				if err == nil && repeat.Operation != 0 {
+					return ErrKeyReused // a change's key
+				}
+				repeatID = repeat.MessageID
 				return err
 			}
 			if err != nil {
@@ -244,7 +249,7 @@ func (s *Service) store(ctx context.Context, conv conversation, out Outgoing, re
 			}
 			stored = storedMessage(row)
 			return q.SetIdempotentMessageID(ctx, db.SetIdempotentMessageIDParams{
-				SenderID: key.SenderID, Key: key.Key, MessageID: stored.ID,
+				SenderID: key.SenderID, Key: key.Key, MessageID: stored.ID, Operation: 0, // a send
 			})
 		})
 		if err != nil {
@@ -278,7 +283,7 @@ func (s *Service) store(ctx context.Context, conv conversation, out Outgoing, re
 		_ = s.bus.Publish(ctx, d)
 		return stored.ID, nil
 	}
-	s.publishQuoting(ctx, conv, msg, d, func(m *messagepb.Message) ([]byte, error) { return proto.Marshal(m) })
+	s.publishQuoting(ctx, conv, len(recipients), msg, d, func(m *messagepb.Message) ([]byte, error) { return proto.Marshal(m) })
 	return stored.ID, nil
 }
 

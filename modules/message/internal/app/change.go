@@ -43,11 +43,11 @@ func (s *Service) Edit(ctx context.Context, callerID, id uint64, text *messagepb
 	if !s.limiter.Allow(callerID) { // an edit costs what a send does
 		return nil, ErrRateLimited
 	}
-	if done, ok, err := s.retried(ctx, callerID, key); err != nil || ok {
+	if ok, err := s.retried(ctx, callerID, key, id, messagepb.ChangeKind_CHANGE_KIND_EDITED); err != nil || ok {
 		if err != nil {
 			return nil, err
 		}
-		m, _, err := s.participantMessage(ctx, callerID, done)
+		m, _, err := s.participantMessage(ctx, callerID, id)
 		if err != nil {
 			return nil, err
 		}
@@ -60,20 +60,8 @@ func (s *Service) Edit(ctx context.Context, callerID, id uint64, text *messagepb
 	if err := s.editable(m, callerID); err != nil {
 		return nil, err
 	}
-	// A peer who blocks the caller gets no new words from it, edited ones
-	// included.
-	if conv.groupID == 0 {
-		peer := conv.userA
-		if peer == callerID {
-			peer = conv.userB
-		}
-		blocked, err := s.users.IsBlocked(ctx, peer, callerID)
-		if err != nil {
-			return nil, err
-		}
-		if blocked {
-			return nil, ErrBlocked
-		}
+	if err := s.refuseBlocked(ctx, conv, callerID); err != nil {
+		return nil, err
 	}
 	body, err := s.marshalBody(Body{Type: messagepb.MESSAGE_TYPE_TEXT, Msg: text})
 	if err != nil {
@@ -102,7 +90,7 @@ func (s *Service) Recall(ctx context.Context, caller auth.Identity, id uint64, k
 	if !s.limiter.Allow(caller.UserID) {
 		return ErrRateLimited
 	}
-	if _, ok, err := s.retried(ctx, caller.UserID, key); err != nil || ok {
+	if ok, err := s.retried(ctx, caller.UserID, key, id, messagepb.ChangeKind_CHANGE_KIND_RECALLED); err != nil || ok {
 		return err
 	}
 	_, conv, err := s.recallable(ctx, caller, id)
@@ -132,7 +120,7 @@ func (s *Service) DeleteForMe(ctx context.Context, callerID, id uint64, key stri
 	if !s.limiter.Allow(callerID) {
 		return ErrRateLimited
 	}
-	if _, ok, err := s.retried(ctx, callerID, key); err != nil || ok {
+	if ok, err := s.retried(ctx, callerID, key, id, messagepb.ChangeKind_CHANGE_KIND_DELETED_FOR_ME); err != nil || ok {
 		return err
 	}
 	m, conv, err := s.participantMessage(ctx, callerID, id)
@@ -148,6 +136,27 @@ func (s *Service) DeleteForMe(ctx context.Context, callerID, id uint64, key stri
 			return current, err == nil, err
 		})
 	return err
+}
+
+// refuseBlocked is ErrBlocked when the other user of a 1:1 conversation
+// blocks callerID: it gets no new words from it, edits and reactions
+// included.
+func (s *Service) refuseBlocked(ctx context.Context, conv conversation, callerID uint64) error {
+	if conv.groupID != 0 {
+		return nil
+	}
+	peer := conv.userA
+	if peer == callerID {
+		peer = conv.userB
+	}
+	blocked, err := s.users.IsBlocked(ctx, peer, callerID)
+	if err != nil {
+		return err
+	}
+	if blocked {
+		return ErrBlocked
+	}
+	return nil
 }
 
 // changeOp applies a change to current, the message locked in q's
@@ -179,7 +188,7 @@ func (s *Service) change(ctx context.Context, conv conversation, id, actor uint6
 			return err
 		}
 		m = current
-		if fresh, err := claimKey(ctx, q, actor, key, id); err != nil || !fresh {
+		if fresh, err := claimKey(ctx, q, actor, key, id, kind); err != nil || !fresh {
 			return err
 		}
 		after, changed, err := op(q, current)
@@ -207,39 +216,46 @@ func (s *Service) change(ctx context.Context, conv conversation, id, actor uint6
 	return m, nil
 }
 
-// retried reports whether callerID used key within its lifetime, and on
-// which message: the call is then a retry of a change made already and
-// answers OK without checking again what may have changed since (a retried
-// edit of a message recalled meanwhile was applied; refusing it would say
-// otherwise).
-func (s *Service) retried(ctx context.Context, callerID uint64, key string) (messageID uint64, ok bool, err error) {
+// retried reports whether callerID used key within its lifetime for
+// this change (kind of message id): the call is then a retry of a change
+// made already and answers OK without checking again what may have changed
+// since (a retried edit of a message recalled meanwhile was applied;
+// refusing it would say otherwise). A key used by another request is
+// refused.
+func (s *Service) retried(ctx context.Context, callerID uint64, key string, id uint64, kind messagepb.ChangeKind) (bool, error) {
 	if key == "" {
-		return 0, false, nil
+		return false, nil
 	}
-	messageID, err = s.q.LiveIdempotentMessageID(ctx, db.LiveIdempotentMessageIDParams{SenderID: callerID, Key: key})
+	used, err := s.q.LiveIdempotentChange(ctx, db.LiveIdempotentChangeParams{SenderID: callerID, Key: key})
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		return 0, false, nil
+		return false, nil
 	case err != nil:
-		return 0, false, fmt.Errorf("idempotency key: %w", err)
+		return false, fmt.Errorf("idempotency key: %w", err)
+	case used.MessageID != id || used.Operation != int16(kind):
+		return false, ErrKeyReused
 	}
-	return messageID, true, nil
+	return true, nil
 }
 
-// claimKey claims callerID's idempotency key for a change of message id:
-// fresh is false when a change (or send) used the key before. No key is
-// always fresh.
-func claimKey(ctx context.Context, q *db.Queries, callerID uint64, key string, id uint64) (fresh bool, err error) {
+// claimKey claims callerID's idempotency key for change kind of message
+// id: fresh is false when this change was made with the key before (a
+// concurrent retry committed first). No key is always fresh.
+func claimKey(ctx context.Context, q *db.Queries, callerID uint64, key string, id uint64, kind messagepb.ChangeKind) (fresh bool, err error) {
 	if key == "" {
 		return true, nil
 	}
 	claim := db.ClaimIdempotencyKeyParams{SenderID: callerID, Key: key}
 	if _, err := q.ClaimIdempotencyKey(ctx, claim); errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
+		used, err := q.IdempotentMessageID(ctx, db.IdempotentMessageIDParams(claim))
+		if err == nil && (used.MessageID != id || used.Operation != int16(kind)) {
+			err = ErrKeyReused
+		}
+		return false, err
 	} else if err != nil {
 		return false, err
 	}
-	return true, q.SetIdempotentMessageID(ctx, db.SetIdempotentMessageIDParams{SenderID: callerID, Key: key, MessageID: id})
+	return true, q.SetIdempotentMessageID(ctx, db.SetIdempotentMessageIDParams{SenderID: callerID, Key: key, MessageID: id, Operation: int16(kind)})
 }
 
 // recallable is message id and its conversation if caller may recall it:
@@ -346,21 +362,21 @@ func (s *Service) publishChange(ctx context.Context, conv conversation, m db.Mes
 		s.log.Warn().Err(err).Str("conversation", conv.ID()).Msg("change not pushed: its recipients are unknown")
 		return
 	}
+	if len(pass) > 0 {
+		_ = s.bus.Publish(ctx, bus.Delivery{UserIDs: pass, Cmd: bus.CmdSkip, Conversation: conv.ID(), Seq: change.GetSeq()})
+	}
 	if change.Kind == messagepb.ChangeKind_CHANGE_KIND_DELETED_FOR_ME {
 		change.Message = &messagepb.Message{Id: m.ID, ConversationId: m.ConversationID, Seq: m.Seq}
 	} else if change.Message, err = s.messageProto(ctx, change.GetActorId(), m); err != nil {
 		s.log.Error().Err(err).Msg("change not pushed")
 		return
 	}
-	s.publishQuoting(ctx, conv, change.GetMessage(), bus.Delivery{UserIDs: see, Cmd: CmdChange, Conversation: conv.ID(), Seq: change.GetSeq()},
+	s.publishQuoting(ctx, conv, len(see)+len(pass), change.GetMessage(), bus.Delivery{UserIDs: see, Cmd: CmdChange, Conversation: conv.ID(), Seq: change.GetSeq()},
 		func(m *messagepb.Message) ([]byte, error) {
 			c := proto.CloneOf(change)
 			c.Message = m
 			return proto.Marshal(c)
 		})
-	if len(pass) > 0 {
-		_ = s.bus.Publish(ctx, bus.Delivery{UserIDs: pass, Cmd: bus.CmdSkip, Conversation: conv.ID(), Seq: change.GetSeq()})
-	}
 }
 
 // audience splits the conversation's participants for change of m: see,

@@ -27,24 +27,27 @@ func (s *Service) React(ctx context.Context, callerID, id uint64, emoji string, 
 	if !s.limiter.Allow(callerID) {
 		return nil, ErrRateLimited
 	}
-	if done, ok, err := s.retried(ctx, callerID, key); err != nil || ok {
+	kind := messagepb.ChangeKind_CHANGE_KIND_REACTION_ADDED
+	if remove {
+		kind = messagepb.ChangeKind_CHANGE_KIND_REACTION_REMOVED
+	}
+	if ok, err := s.retried(ctx, callerID, key, id, kind); err != nil || ok {
 		if err != nil {
 			return nil, err
 		}
-		m, _, err := s.participantMessage(ctx, callerID, done)
+		m, _, err := s.participantMessage(ctx, callerID, id)
 		if err != nil {
 			return nil, err
 		}
 		reactions, err := s.reactions(ctx, callerID, []db.MessagesMessage{m})
-		return reactions[done], err
+		return reactions[id], err
 	}
 	_, conv, err := s.visibleMessage(ctx, callerID, id)
 	if err != nil {
 		return nil, err
 	}
-	kind := messagepb.ChangeKind_CHANGE_KIND_REACTION_ADDED
-	if remove {
-		kind = messagepb.ChangeKind_CHANGE_KIND_REACTION_REMOVED
+	if err := s.refuseBlocked(ctx, conv, callerID); err != nil {
+		return nil, err
 	}
 	reaction := db.HasReactionParams{MessageID: id, Emoji: emoji, UserID: callerID}
 	m, err := s.change(ctx, conv, id, callerID, key, kind, emoji,

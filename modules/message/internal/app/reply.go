@@ -119,16 +119,16 @@ func (s *Service) redactQuotes(ctx context.Context, firstSeq uint64, msgs []*mes
 }
 
 // publishQuoting publishes d, the push of pb (a message, or the message of
-// change), with data encoded by encode. In a group, pb's quote is of a
-// message some members never saw (they joined after it): those get the
-// push with the quote redacted, the others as it is.
-func (s *Service) publishQuoting(ctx context.Context, conv conversation, pb *messagepb.Message, d bus.Delivery, encode func(*messagepb.Message) ([]byte, error)) {
+// change), with data encoded by encode. In a group of members members,
+// pb's quote is of a message some never saw (they joined after it): those
+// get the push with the quote redacted, the others as it is.
+func (s *Service) publishQuoting(ctx context.Context, conv conversation, members int, pb *messagepb.Message, d bus.Delivery, encode func(*messagepb.Message) ([]byte, error)) {
 	var blind map[uint64]bool
 	if q := pb.GetReplyTo(); q != nil && conv.groupID != 0 {
 		quoted, err := s.q.GetMessage(ctx, q.GetId())
 		if err == nil {
 			blind = map[uint64]bool{}
-			err = s.addBlind(ctx, conv, quoted, len(d.UserIDs), blind)
+			err = s.addBlind(ctx, conv, quoted, members, blind)
 		}
 		if err != nil {
 			s.log.Warn().Err(err).Str("conversation", conv.ID()).Msg("push not sent: who saw the quoted message is unknown")

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/parley-im/parley/api/gen/grouppb"
 	"github.com/parley-im/parley/api/gen/messagepb"
@@ -66,8 +67,15 @@ func (s *Service) firstSeqs(ctx context.Context, conversationIDs []string, since
 	return out, nil
 }
 
-// MaxChangesPerPage bounds the changes one SyncMessages page carries.
-const MaxChangesPerPage = 1000
+// The bounds of one SyncMessages page beside its limit of messages: how
+// many changes it carries, and how many bytes (each change holds its
+// message whole, so a long text changed often would make pages no client
+// can receive). A page stops before the entry that passes them, but always
+// holds one.
+const (
+	MaxChangesPerPage = 1000
+	MaxPageBytes      = 1 << 20
+)
 
 // Sync returns the conversation's stream after afterSeq as userID sees it:
 // up to limit messages, the changes to messages (each with the message as
@@ -142,7 +150,51 @@ func (s *Service) Sync(ctx context.Context, userID uint64, conversationID string
 		}
 		changes[i] = &messagepb.MessageChange{Seq: ch.Seq, Kind: messagepb.ChangeKind(ch.Kind), Message: m, ActorId: ch.ActorID, Emoji: ch.Emoji}
 	}
-	return &messagepb.SyncMessagesResponse{Message: msgs, Changes: changes, HasMore: more, Cursor: upto}, nil
+	page := &messagepb.SyncMessagesResponse{Message: msgs, Changes: changes, HasMore: more, Cursor: upto}
+	clipPage(page)
+	return page, nil
+}
+
+// clipPage cuts page, in seq order, before the entry that would take it
+// past MaxPageBytes (keeping at least one), and says so in has_more and
+// cursor.
+func clipPage(page *messagepb.SyncMessagesResponse) {
+	msgs, changes := page.GetMessage(), page.GetChanges()
+	size, i, j := 0, 0, 0
+	for i < len(msgs) || j < len(changes) {
+		takeMessage := j == len(changes) || (i < len(msgs) && msgs[i].GetSeq() < changes[j].GetSeq())
+		var n int
+		if takeMessage {
+			n = proto.Size(msgs[i])
+		} else {
+			n = proto.Size(changes[j])
+		}
+		if size+n > MaxPageBytes && i+j > 0 {
+			page.Message, page.Changes, page.HasMore = msgs[:i], changes[:j], true
+			page.Cursor = max(lastSeq(msgs[:i]), lastChangeSeq(changes[:j]))
+			return
+		}
+		size += n
+		if takeMessage {
+			i++
+		} else {
+			j++
+		}
+	}
+}
+
+func lastSeq(msgs []*messagepb.Message) uint64 {
+	if len(msgs) == 0 {
+		return 0
+	}
+	return msgs[len(msgs)-1].GetSeq()
+}
+
+func lastChangeSeq(changes []*messagepb.MessageChange) uint64 {
+	if len(changes) == 0 {
+		return 0
+	}
+	return changes[len(changes)-1].GetSeq()
 }
 
 // SyncBefore returns the up to limit messages just before beforeSeq, in seq

@@ -41,6 +41,7 @@ type MessagesIdempotencyKey struct {
 	Key       string
 	MessageID uint64
 	CreatedAt time.Time
+	Operation int16
 }
 
 type MessagesMessage struct {

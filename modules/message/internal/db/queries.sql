@@ -5,20 +5,20 @@
 INSERT INTO messages.idempotency_keys (sender_id, key)
 VALUES (@sender_id, @key)
 ON CONFLICT (sender_id, key) DO UPDATE
-SET message_id = 0, created_at = now()
+SET message_id = 0, operation = 0, created_at = now()
 WHERE messages.idempotency_keys.created_at < now() - interval '24 hours'
 RETURNING sender_id;
 
 -- name: IdempotentMessageID :one
-SELECT message_id FROM messages.idempotency_keys WHERE sender_id = @sender_id AND key = @key;
+SELECT message_id, operation FROM messages.idempotency_keys WHERE sender_id = @sender_id AND key = @key;
 
--- The message a live key (used within 24 hours) was used on, if any.
--- name: LiveIdempotentMessageID :one
-SELECT message_id FROM messages.idempotency_keys
+-- The request a live key (used within 24 hours) made, if any.
+-- name: LiveIdempotentChange :one
+SELECT message_id, operation FROM messages.idempotency_keys
 WHERE sender_id = @sender_id AND key = @key AND created_at >= now() - interval '24 hours';
 
 -- name: SetIdempotentMessageID :exec
-UPDATE messages.idempotency_keys SET message_id = @message_id WHERE sender_id = @sender_id AND key = @key;
+UPDATE messages.idempotency_keys SET message_id = @message_id, operation = @operation WHERE sender_id = @sender_id AND key = @key;
 
 -- name: DeleteExpiredIdempotencyKeys :exec
 DELETE FROM messages.idempotency_keys WHERE created_at < now() - interval '24 hours';
@@ -220,8 +220,10 @@ SELECT EXISTS (SELECT 1 FROM messages.reactions WHERE message_id = @message_id A
 -- name: EmojiInUse :one
 SELECT EXISTS (SELECT 1 FROM messages.reactions WHERE message_id = @message_id AND emoji = @emoji);
 
+-- clock_timestamp, not the transaction's start: reactions commit in the
+-- conversation lock's order, and recent_user_id is newest first by it.
 -- name: AddReaction :exec
-INSERT INTO messages.reactions (message_id, emoji, user_id) VALUES (@message_id, @emoji, @user_id);
+INSERT INTO messages.reactions (message_id, emoji, user_id, created_at) VALUES (@message_id, @emoji, @user_id, clock_timestamp());
 
 -- name: RemoveReaction :exec
 DELETE FROM messages.reactions WHERE message_id = @message_id AND emoji = @emoji AND user_id = @user_id;

@@ -37,7 +37,7 @@ func (q *Queries) AddChange(ctx context.Context, arg AddChangeParams) error {
 }
 
 const addReaction = `-- name: AddReaction :exec
-INSERT INTO messages.reactions (message_id, emoji, user_id) VALUES ($1, $2, $3)
+INSERT INTO messages.reactions (message_id, emoji, user_id, created_at) VALUES ($1, $2, $3, clock_timestamp())
 `
 
 type AddReactionParams struct {
@@ -46,6 +46,8 @@ type AddReactionParams struct {
 	UserID    uint64
 }
 
+// clock_timestamp, not the transaction's start: reactions commit in the
+// conversation lock's order, and recent_user_id is newest first by it.
 func (q *Queries) AddReaction(ctx context.Context, arg AddReactionParams) error {
 	_, err := q.db.Exec(ctx, addReaction, arg.MessageID, arg.Emoji, arg.UserID)
 	return err
@@ -141,7 +143,7 @@ const claimIdempotencyKey = `-- name: ClaimIdempotencyKey :one
 INSERT INTO messages.idempotency_keys (sender_id, key)
 VALUES ($1, $2)
 ON CONFLICT (sender_id, key) DO UPDATE
-SET message_id = 0, created_at = now()
+SET message_id = 0, operation = 0, created_at = now()
 WHERE messages.idempotency_keys.created_at < now() - interval '24 hours'
 RETURNING sender_id
 `
@@ -485,7 +487,7 @@ func (q *Queries) HideMessage(ctx context.Context, arg HideMessageParams) (uint6
 }
 
 const idempotentMessageID = `-- name: IdempotentMessageID :one
-SELECT message_id FROM messages.idempotency_keys WHERE sender_id = $1 AND key = $2
+SELECT message_id, operation FROM messages.idempotency_keys WHERE sender_id = $1 AND key = $2
 `
 
 type IdempotentMessageIDParams struct {
@@ -493,11 +495,16 @@ type IdempotentMessageIDParams struct {
 	Key      string
 }
 
-func (q *Queries) IdempotentMessageID(ctx context.Context, arg IdempotentMessageIDParams) (uint64, error) {
+type IdempotentMessageIDRow struct {
+	MessageID uint64
+	Operation int16
+}
+
+func (q *Queries) IdempotentMessageID(ctx context.Context, arg IdempotentMessageIDParams) (IdempotentMessageIDRow, error) {
 	row := q.db.QueryRow(ctx, idempotentMessageID, arg.SenderID, arg.Key)
-	var message_id uint64
-	err := row.Scan(&message_id)
-	return message_id, err
+	var i IdempotentMessageIDRow
+	err := row.Scan(&i.MessageID, &i.Operation)
+	return i, err
 }
 
 const isHidden = `-- name: IsHidden :one
@@ -613,22 +620,27 @@ func (q *Queries) LastVisibleMessage(ctx context.Context, arg LastVisibleMessage
 	return i, err
 }
 
-const liveIdempotentMessageID = `-- name: LiveIdempotentMessageID :one
-SELECT message_id FROM messages.idempotency_keys
+const liveIdempotentChange = `-- name: LiveIdempotentChange :one
+SELECT message_id, operation FROM messages.idempotency_keys
 WHERE sender_id = $1 AND key = $2 AND created_at >= now() - interval '24 hours'
 `
 
-type LiveIdempotentMessageIDParams struct {
+type LiveIdempotentChangeParams struct {
 	SenderID uint64
 	Key      string
 }
 
-// The message a live key (used within 24 hours) was used on, if any.
-func (q *Queries) LiveIdempotentMessageID(ctx context.Context, arg LiveIdempotentMessageIDParams) (uint64, error) {
-	row := q.db.QueryRow(ctx, liveIdempotentMessageID, arg.SenderID, arg.Key)
-	var message_id uint64
-	err := row.Scan(&message_id)
-	return message_id, err
+type LiveIdempotentChangeRow struct {
+	MessageID uint64
+	Operation int16
+}
+
+// The request a live key (used within 24 hours) made, if any.
+func (q *Queries) LiveIdempotentChange(ctx context.Context, arg LiveIdempotentChangeParams) (LiveIdempotentChangeRow, error) {
+	row := q.db.QueryRow(ctx, liveIdempotentChange, arg.SenderID, arg.Key)
+	var i LiveIdempotentChangeRow
+	err := row.Scan(&i.MessageID, &i.Operation)
+	return i, err
 }
 
 const lockConversation = `-- name: LockConversation :exec
@@ -1073,17 +1085,23 @@ func (q *Queries) SeqsOf(ctx context.Context, ids []int64) ([]SeqsOfRow, error) 
 }
 
 const setIdempotentMessageID = `-- name: SetIdempotentMessageID :exec
-UPDATE messages.idempotency_keys SET message_id = $1 WHERE sender_id = $2 AND key = $3
+UPDATE messages.idempotency_keys SET message_id = $1, operation = $2 WHERE sender_id = $3 AND key = $4
 `
 
 type SetIdempotentMessageIDParams struct {
 	MessageID uint64
+	Operation int16
 	SenderID  uint64
 	Key       string
 }
 
 func (q *Queries) SetIdempotentMessageID(ctx context.Context, arg SetIdempotentMessageIDParams) error {
-	_, err := q.db.Exec(ctx, setIdempotentMessageID, arg.MessageID, arg.SenderID, arg.Key)
+	_, err := q.db.Exec(ctx, setIdempotentMessageID,
+		arg.MessageID,
+		arg.Operation,
+		arg.SenderID,
+		arg.Key,
+	)
 	return err
 }
 
