@@ -1,13 +1,24 @@
 -- +goose Up
--- Reactions: one row per (message, emoji, user). reaction_kinds counts a
--- message's different emoji, kept with the row so the cap of 20 is checked
--- under the message's lock and pages without reactions skip their query.
+-- Reactions: one row per (message, emoji, user), the newest of an emoji
+-- found through its index. reaction_counts keeps each emoji's count (and
+-- when it came into use), so a message's reactions are read in 20 rows
+-- however many users reacted. reaction_kinds counts a message's different
+-- emoji, kept with the row so the cap of 20 is checked under the message's
+-- lock and pages without reactions skip their query.
 CREATE TABLE messages.reactions (
     message_id bigint      NOT NULL REFERENCES messages.messages (id),
     emoji      text        NOT NULL,
     user_id    bigint      NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (message_id, emoji, user_id)
+);
+CREATE INDEX reactions_newest_idx ON messages.reactions (message_id, emoji, created_at DESC, user_id DESC);
+CREATE TABLE messages.reaction_counts (
+    message_id bigint      NOT NULL REFERENCES messages.messages (id),
+    emoji      text        NOT NULL,
+    count      bigint      NOT NULL,
+    first_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (message_id, emoji)
 );
 ALTER TABLE messages.messages ADD COLUMN reaction_kinds smallint NOT NULL DEFAULT 0;
 -- The emoji a reaction change is about.
@@ -35,4 +46,5 @@ ALTER TABLE messages.idempotency_keys DROP COLUMN operation;
 DROP TABLE messages.hidden;
 ALTER TABLE messages.changes DROP COLUMN emoji;
 ALTER TABLE messages.messages DROP COLUMN reaction_kinds;
+DROP TABLE messages.reaction_counts;
 DROP TABLE messages.reactions;

@@ -238,15 +238,17 @@ func TestChangesConvergeOnEveryDevice(t *testing.T) {
 
 // requireDatabaseHolds checks d against the database's own rows: the
 // messages p did not delete for itself, their texts' edit counts, and each
-// one's reactions.
+// one's reactions (counted from their rows, which the kept counts must
+// equal).
 func requireDatabaseHolds(t *testing.T, e *env, p person, conv string, d *device) {
 	t.Helper()
 	ctx := context.Background()
 	rows, err := e.pool.Query(ctx, `
 		SELECT m.id, m.edit_count, m.recalled_at IS NOT NULL,
-		       coalesce((SELECT string_agg(r.emoji || '×' || r.n || ' ' || r.mine, ',' ORDER BY r.first, r.emoji)
-		                 FROM (SELECT emoji, count(*) AS n, bool_or(user_id = $2) AS mine, min(created_at) AS first
-		                       FROM messages.reactions WHERE message_id = m.id GROUP BY emoji) r), '')
+		       coalesce((SELECT string_agg(r.emoji || '×' || r.n || ' ' || r.mine, ',' ORDER BY c.first_at, r.emoji)
+		                 FROM (SELECT emoji, count(*) AS n, bool_or(user_id = $2) AS mine
+		                       FROM messages.reactions WHERE message_id = m.id GROUP BY emoji) r
+		                 JOIN messages.reaction_counts c ON c.message_id = m.id AND c.emoji = r.emoji AND c.count = r.n), '')
 		FROM messages.messages m
 		WHERE m.conversation_id = $1
 		  AND NOT EXISTS (SELECT 1 FROM messages.hidden h WHERE h.user_id = $2 AND h.message_id = m.id)`, conv, p.id)

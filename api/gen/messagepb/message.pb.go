@@ -2560,8 +2560,9 @@ type Message struct {
 	// is erased from the database), who recalled it, and no further changes.
 	Recalled   bool   `protobuf:"varint,20,opt,name=recalled,proto3" json:"recalled,omitempty"`
 	RecalledBy uint64 `protobuf:"varint,21,opt,name=recalled_by,json=recalledBy,proto3" json:"recalled_by,omitempty"`
-	// Its reactions (ReactToMessage), one per emoji, in the order of each
-	// emoji's earliest reaction still held; none on a tombstone.
+	// Its reactions (ReactToMessage), one per emoji, in the order each emoji
+	// came into use (one whose reactions were all taken back goes last when
+	// used again); none on a tombstone.
 	Reactions     []*Reaction `protobuf:"bytes,22,rep,name=reactions,proto3" json:"reactions,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -109,6 +109,9 @@ func (s *Service) Recall(ctx context.Context, caller auth.Identity, id uint64, k
 			if err := q.DeleteReactions(ctx, id); err != nil {
 				return m, false, err
 			}
+			if err := q.DeleteReactionCounts(ctx, id); err != nil {
+				return m, false, err
+			}
 			return m, true, q.MarkQuotesRecalled(ctx, db.MarkQuotesRecalledParams{ConversationID: conv.ID(), ReplyToID: id})
 		})
 	return err
@@ -164,13 +167,20 @@ func (s *Service) refuseBlocked(ctx context.Context, conv conversation, callerID
 type changeOp func(q *db.Queries, current db.MessagesMessage) (after db.MessagesMessage, changed bool, err error)
 
 // change applies op to message id of conv for actor in one transaction
-// that locks the conversation's row and then the message's (one lock order
-// for every change: none deadlocks another, on any node). When op changes
+// that claims its idempotency key, then locks the conversation's row and
+// then the message's (the order of sends too: none deadlocks another, on
+// any node). When op changes
 // the message, the change is an entry of the conversation's stream with
 // its next seq, pushed while the conversation's lock is held, so pushes
 // leave in seq order. A key used before makes it no change; a refusal
 // writes nothing, the key's claim included.
 func (s *Service) change(ctx context.Context, conv conversation, id, actor uint64, key string, kind messagepb.ChangeKind, emoji string, op changeOp) (db.MessagesMessage, error) {
+	// Read before the lock, as a send reads its recipients: a group's
+	// members are many, and the lock orders the conversation's entries.
+	participants, err := s.participants(ctx, conv)
+	if err != nil {
+		return db.MessagesMessage{}, err
+	}
 	lock := s.lockFor(conv.ID())
 	lock.Lock()
 	defer lock.Unlock()
@@ -178,19 +188,22 @@ func (s *Service) change(ctx context.Context, conv conversation, id, actor uint6
 		m   db.MessagesMessage
 		seq uint64
 	)
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
+		// The key first, as a send claims it: one lock order for both.
+		fresh, err := claimKey(ctx, q, actor, key, id, kind)
+		if err != nil {
+			return err
+		}
 		if err := q.LockConversation(ctx, conv.ID()); err != nil {
 			return err
 		}
 		current, err := q.LockMessage(ctx, id)
-		if err != nil {
+		if err != nil || !fresh {
+			m = current
 			return err
 		}
 		m = current
-		if fresh, err := claimKey(ctx, q, actor, key, id, kind); err != nil || !fresh {
-			return err
-		}
 		after, changed, err := op(q, current)
 		if err != nil || !changed {
 			return err
@@ -211,7 +224,7 @@ func (s *Service) change(ctx context.Context, conv conversation, id, actor uint6
 		return m, fmt.Errorf("%s message %d: %w", kind, id, err)
 	}
 	if seq != 0 {
-		s.publishChange(ctx, conv, m, &messagepb.MessageChange{Seq: seq, Kind: kind, ActorId: actor, Emoji: emoji})
+		s.publishChange(ctx, conv, participants, m, &messagepb.MessageChange{Seq: seq, Kind: kind, ActorId: actor, Emoji: emoji})
 	}
 	return m, nil
 }
@@ -356,8 +369,8 @@ func sameText(stored []byte, text *messagepb.TextMessage) bool {
 // (bus.CmdSkip), so their order does not wait for it. The message is as
 // the actor sees it (Reaction.mine). Like a message's push, a failed one is
 // caught up by SyncMessages.
-func (s *Service) publishChange(ctx context.Context, conv conversation, m db.MessagesMessage, change *messagepb.MessageChange) {
-	see, pass, err := s.audience(ctx, conv, m, change)
+func (s *Service) publishChange(ctx context.Context, conv conversation, participants []uint64, m db.MessagesMessage, change *messagepb.MessageChange) {
+	see, pass, err := s.audience(ctx, conv, participants, m, change)
 	if err != nil {
 		s.log.Warn().Err(err).Str("conversation", conv.ID()).Msg("change not pushed: its recipients are unknown")
 		return
@@ -379,16 +392,18 @@ func (s *Service) publishChange(ctx context.Context, conv conversation, m db.Mes
 		})
 }
 
-// audience splits the conversation's participants for change of m: see,
-// who get it (a delete-for-me's actor; else everyone whose history holds m
-// and who did not delete it for themselves), and pass, the others.
-func (s *Service) audience(ctx context.Context, conv conversation, m db.MessagesMessage, change *messagepb.MessageChange) (see, pass []uint64, err error) {
-	all := []uint64{conv.userA, conv.userB}
-	if conv.groupID != 0 {
-		if all, err = s.memberIDs(ctx, conv.groupID); err != nil {
-			return nil, nil, err
-		}
+// participants are the users of a 1:1 conversation, or a group's members.
+func (s *Service) participants(ctx context.Context, conv conversation) ([]uint64, error) {
+	if conv.groupID == 0 {
+		return []uint64{conv.userA, conv.userB}, nil
 	}
+	return s.memberIDs(ctx, conv.groupID)
+}
+
+// audience splits all, the conversation's participants, for change of m:
+// see, who get it (a delete-for-me's actor; else everyone whose history
+// holds m and who did not delete it for themselves), and pass, the others.
+func (s *Service) audience(ctx context.Context, conv conversation, all []uint64, m db.MessagesMessage, change *messagepb.MessageChange) (see, pass []uint64, err error) {
 	unseen := map[uint64]bool{}
 	if change.Kind == messagepb.ChangeKind_CHANGE_KIND_DELETED_FOR_ME {
 		for _, u := range all {

@@ -63,28 +63,31 @@ func (s *Service) React(ctx context.Context, callerID, id uint64, emoji string, 
 				if err := q.RemoveReaction(ctx, db.RemoveReactionParams(reaction)); err != nil {
 					return current, false, err
 				}
+				left, err := q.UncountReaction(ctx, db.UncountReactionParams{MessageID: id, Emoji: emoji})
+				if err != nil || left > 0 {
+					return current, err == nil, err
+				}
+				if err := q.DropReactionCount(ctx, db.DropReactionCountParams{MessageID: id, Emoji: emoji}); err != nil {
+					return current, false, err
+				}
+				m, err := q.SetReactionKinds(ctx, db.SetReactionKindsParams{ID: id, Delta: -1}) // out of use
+				return m, true, err
 			}
 			inUse, err := q.EmojiInUse(ctx, db.EmojiInUseParams{MessageID: id, Emoji: emoji})
 			if err != nil {
 				return current, false, err
 			}
-			if !remove {
-				if !inUse && current.ReactionKinds >= MaxReactionKinds {
-					return current, false, ErrTooManyReactionKinds
-				}
-				if err := q.AddReaction(ctx, db.AddReactionParams(reaction)); err != nil {
-					return current, false, err
-				}
+			if !inUse && current.ReactionKinds >= MaxReactionKinds {
+				return current, false, ErrTooManyReactionKinds
 			}
-			switch {
-			case remove && !inUse: // the emoji's last reaction went
-				m, err := q.SetReactionKinds(ctx, db.SetReactionKindsParams{ID: id, Delta: -1})
-				return m, true, err
-			case !remove && !inUse: // a new emoji
-				m, err := q.SetReactionKinds(ctx, db.SetReactionKindsParams{ID: id, Delta: 1})
-				return m, true, err
+			if err := q.AddReaction(ctx, db.AddReactionParams(reaction)); err != nil {
+				return current, false, err
 			}
-			return current, true, nil
+			if _, err := q.CountReaction(ctx, db.CountReactionParams{MessageID: id, Emoji: emoji}); err != nil || inUse {
+				return current, err == nil, err
+			}
+			m, err := q.SetReactionKinds(ctx, db.SetReactionKindsParams{ID: id, Delta: 1}) // into use
+			return m, true, err
 		})
 	if err != nil {
 		return nil, err

@@ -74,6 +74,13 @@ type MessagesReaction struct {
 	CreatedAt time.Time
 }
 
+type MessagesReactionCount struct {
+	MessageID uint64
+	Emoji     string
+	Count     int64
+	FirstAt   time.Time
+}
+
 type MessagesRead struct {
 	UserID         uint64
 	ConversationID string

@@ -148,6 +148,9 @@ RETURNING *;
 -- name: DeleteReactions :exec
 DELETE FROM messages.reactions WHERE message_id = @message_id;
 
+-- name: DeleteReactionCounts :exec
+DELETE FROM messages.reaction_counts WHERE message_id = @message_id;
+
 -- name: MarkQuotesRecalled :exec
 UPDATE messages.messages SET reply_recalled = true, reply_preview = ''
 WHERE conversation_id = @conversation_id AND reply_to_id = @reply_to_id;
@@ -217,9 +220,6 @@ ORDER BY j.i;
 -- name: HasReaction :one
 SELECT EXISTS (SELECT 1 FROM messages.reactions WHERE message_id = @message_id AND emoji = @emoji AND user_id = @user_id);
 
--- name: EmojiInUse :one
-SELECT EXISTS (SELECT 1 FROM messages.reactions WHERE message_id = @message_id AND emoji = @emoji);
-
 -- clock_timestamp, not the transaction's start: reactions commit in the
 -- conversation lock's order, and recent_user_id is newest first by it.
 -- name: AddReaction :exec
@@ -228,19 +228,43 @@ INSERT INTO messages.reactions (message_id, emoji, user_id, created_at) VALUES (
 -- name: RemoveReaction :exec
 DELETE FROM messages.reactions WHERE message_id = @message_id AND emoji = @emoji AND user_id = @user_id;
 
+-- The emoji's count after one more reaction with it: 1 when it comes into
+-- use.
+-- name: CountReaction :one
+INSERT INTO messages.reaction_counts (message_id, emoji, count) VALUES (@message_id, @emoji, 1)
+ON CONFLICT (message_id, emoji) DO UPDATE SET count = messages.reaction_counts.count + 1
+RETURNING count;
+
+-- The emoji's count after one reaction fewer with it; at 0 it goes out of
+-- use (DropReactionCount).
+-- name: UncountReaction :one
+UPDATE messages.reaction_counts SET count = count - 1
+WHERE message_id = @message_id AND emoji = @emoji
+RETURNING count;
+
+-- name: DropReactionCount :exec
+DELETE FROM messages.reaction_counts WHERE message_id = @message_id AND emoji = @emoji;
+
+-- name: EmojiInUse :one
+SELECT EXISTS (SELECT 1 FROM messages.reaction_counts WHERE message_id = @message_id AND emoji = @emoji);
+
 -- name: SetReactionKinds :one
 UPDATE messages.messages SET reaction_kinds = reaction_kinds + @delta::smallint WHERE id = @id RETURNING *;
 
 -- The reactions to messages, one row per (message, emoji), each message's
--- in the order its emoji were first used: how many, whether the viewer is
--- one of them, and the last five to react.
+-- in the order its emoji came into use: how many, whether the viewer is one
+-- of them, and the last five to react (through reactions_newest_idx: the
+-- cost does not grow with the reactions).
 -- name: ReactionsOf :many
-SELECT message_id, emoji, count(*)::bigint AS count, bool_or(user_id = @viewer_id)::boolean AS mine,
-    (array_agg(user_id ORDER BY created_at DESC, user_id DESC))[1:5]::bigint[] AS recent_user_ids
-FROM messages.reactions
-WHERE message_id = ANY(@message_ids::bigint[])
-GROUP BY message_id, emoji
-ORDER BY message_id, min(created_at), emoji;
+SELECT c.message_id, c.emoji, c.count,
+    EXISTS (SELECT 1 FROM messages.reactions r
+            WHERE r.message_id = c.message_id AND r.emoji = c.emoji AND r.user_id = @viewer_id) AS mine,
+    ARRAY(SELECT r.user_id FROM messages.reactions r
+          WHERE r.message_id = c.message_id AND r.emoji = c.emoji
+          ORDER BY r.created_at DESC, r.user_id DESC LIMIT 5)::bigint[] AS recent_user_ids
+FROM messages.reaction_counts c
+WHERE c.message_id = ANY(@message_ids::bigint[])
+ORDER BY c.message_id, c.first_at, c.emoji;
 
 -- Hides the message from user_id: a row back means it was not hidden yet.
 -- name: HideMessage :one

@@ -213,12 +213,41 @@ func (q *Queries) ConversationsOf(ctx context.Context, arg ConversationsOfParams
 	return items, nil
 }
 
+const countReaction = `-- name: CountReaction :one
+INSERT INTO messages.reaction_counts (message_id, emoji, count) VALUES ($1, $2, 1)
+ON CONFLICT (message_id, emoji) DO UPDATE SET count = messages.reaction_counts.count + 1
+RETURNING count
+`
+
+type CountReactionParams struct {
+	MessageID uint64
+	Emoji     string
+}
+
+// The emoji's count after one more reaction with it: 1 when it comes into
+// use.
+func (q *Queries) CountReaction(ctx context.Context, arg CountReactionParams) (int64, error) {
+	row := q.db.QueryRow(ctx, countReaction, arg.MessageID, arg.Emoji)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const deleteExpiredIdempotencyKeys = `-- name: DeleteExpiredIdempotencyKeys :exec
 DELETE FROM messages.idempotency_keys WHERE created_at < now() - interval '24 hours'
 `
 
 func (q *Queries) DeleteExpiredIdempotencyKeys(ctx context.Context) error {
 	_, err := q.db.Exec(ctx, deleteExpiredIdempotencyKeys)
+	return err
+}
+
+const deleteReactionCounts = `-- name: DeleteReactionCounts :exec
+DELETE FROM messages.reaction_counts WHERE message_id = $1
+`
+
+func (q *Queries) DeleteReactionCounts(ctx context.Context, messageID uint64) error {
+	_, err := q.db.Exec(ctx, deleteReactionCounts, messageID)
 	return err
 }
 
@@ -229,6 +258,20 @@ DELETE FROM messages.reactions WHERE message_id = $1
 // A tombstone has no reactions.
 func (q *Queries) DeleteReactions(ctx context.Context, messageID uint64) error {
 	_, err := q.db.Exec(ctx, deleteReactions, messageID)
+	return err
+}
+
+const dropReactionCount = `-- name: DropReactionCount :exec
+DELETE FROM messages.reaction_counts WHERE message_id = $1 AND emoji = $2
+`
+
+type DropReactionCountParams struct {
+	MessageID uint64
+	Emoji     string
+}
+
+func (q *Queries) DropReactionCount(ctx context.Context, arg DropReactionCountParams) error {
+	_, err := q.db.Exec(ctx, dropReactionCount, arg.MessageID, arg.Emoji)
 	return err
 }
 
@@ -272,7 +315,7 @@ func (q *Queries) EditMessage(ctx context.Context, arg EditMessageParams) (Messa
 }
 
 const emojiInUse = `-- name: EmojiInUse :one
-SELECT EXISTS (SELECT 1 FROM messages.reactions WHERE message_id = $1 AND emoji = $2)
+SELECT EXISTS (SELECT 1 FROM messages.reaction_counts WHERE message_id = $1 AND emoji = $2)
 `
 
 type EmojiInUseParams struct {
@@ -949,12 +992,15 @@ func (q *Queries) QuoteOfRecalled(ctx context.Context, id uint64) (MessagesMessa
 }
 
 const reactionsOf = `-- name: ReactionsOf :many
-SELECT message_id, emoji, count(*)::bigint AS count, bool_or(user_id = $1)::boolean AS mine,
-    (array_agg(user_id ORDER BY created_at DESC, user_id DESC))[1:5]::bigint[] AS recent_user_ids
-FROM messages.reactions
-WHERE message_id = ANY($2::bigint[])
-GROUP BY message_id, emoji
-ORDER BY message_id, min(created_at), emoji
+SELECT c.message_id, c.emoji, c.count,
+    EXISTS (SELECT 1 FROM messages.reactions r
+            WHERE r.message_id = c.message_id AND r.emoji = c.emoji AND r.user_id = $1) AS mine,
+    ARRAY(SELECT r.user_id FROM messages.reactions r
+          WHERE r.message_id = c.message_id AND r.emoji = c.emoji
+          ORDER BY r.created_at DESC, r.user_id DESC LIMIT 5)::bigint[] AS recent_user_ids
+FROM messages.reaction_counts c
+WHERE c.message_id = ANY($2::bigint[])
+ORDER BY c.message_id, c.first_at, c.emoji
 `
 
 type ReactionsOfParams struct {
@@ -971,8 +1017,9 @@ type ReactionsOfRow struct {
 }
 
 // The reactions to messages, one row per (message, emoji), each message's
-// in the order its emoji were first used: how many, whether the viewer is
-// one of them, and the last five to react.
+// in the order its emoji came into use: how many, whether the viewer is one
+// of them, and the last five to react (through reactions_newest_idx: the
+// cost does not grow with the reactions).
 func (q *Queries) ReactionsOf(ctx context.Context, arg ReactionsOfParams) ([]ReactionsOfRow, error) {
 	rows, err := q.db.Query(ctx, reactionsOf, arg.ViewerID, arg.MessageIds)
 	if err != nil {
@@ -1251,6 +1298,26 @@ func (q *Queries) StoreMessage(ctx context.Context, arg StoreMessageParams) (Sto
 		&i.ReactionKinds,
 	)
 	return i, err
+}
+
+const uncountReaction = `-- name: UncountReaction :one
+UPDATE messages.reaction_counts SET count = count - 1
+WHERE message_id = $1 AND emoji = $2
+RETURNING count
+`
+
+type UncountReactionParams struct {
+	MessageID uint64
+	Emoji     string
+}
+
+// The emoji's count after one reaction fewer with it; at 0 it goes out of
+// use (DropReactionCount).
+func (q *Queries) UncountReaction(ctx context.Context, arg UncountReactionParams) (int64, error) {
+	row := q.db.QueryRow(ctx, uncountReaction, arg.MessageID, arg.Emoji)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
 }
 
 const visibleMessage = `-- name: VisibleMessage :one
