@@ -113,3 +113,28 @@ func TestGroupDeleteForMeSkipsTheOthers(t *testing.T) {
 	require.Zero(t, e.conversationOf(t, alice, conv).GetUnreadCount())
 	require.Nil(t, e.conversationOf(t, alice, conv).GetLastMessage())
 }
+
+// The list shows, in every conversation whose last message the caller
+// deleted for itself, the one before it (none when nothing is left).
+func TestListAfterDeletingLastMessages(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	bob := e.newUser(t)
+	want := map[string]uint64{}
+	for i := range 3 {
+		peer := e.newUser(t)
+		kept := e.sendText(t, peer, toUser(bob.id), "kept")
+		gone := e.sendText(t, peer, toUser(bob.id), "gone")
+		require.NoError(t, e.deleteForMe(bob.ctx, gone))
+		if i == 2 {
+			require.NoError(t, e.deleteForMe(bob.ctx, kept))
+			kept = 0
+		}
+		want[pairID(peer.id, bob.id)] = kept
+	}
+	got := map[string]uint64{}
+	for _, c := range e.conversations(t, bob) {
+		got[c.GetConversationId()] = c.GetLastMessage().GetId()
+	}
+	require.Equal(t, want, got)
+}

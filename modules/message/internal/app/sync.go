@@ -303,7 +303,9 @@ func (s *Service) Conversations(ctx context.Context, userID uint64) ([]*messagep
 		lastByConv[m.ConversationID] = m
 	}
 	// A last message the caller deleted for itself gives way to the one
-	// before it (rare: one query each).
+	// before it.
+	var hiddenLast []string
+	var hiddenFirst []int64
 	for _, r := range rows {
 		c := r.MessagesConversation
 		if _, ok := lastByConv[c.ID]; ok || c.LastMessageSeq == 0 {
@@ -313,12 +315,15 @@ func (s *Service) Conversations(ctx context.Context, userID uint64) ([]*messagep
 		if c.GroupID != 0 {
 			first = firstSeq[c.ID]
 		}
-		m, err := s.q.LastVisibleMessage(ctx, db.LastVisibleMessageParams{ConversationID: c.ID, FirstSeq: first, ViewerID: userID})
-		switch {
-		case err == nil:
-			lastByConv[c.ID] = m
-		case !errors.Is(err, pgx.ErrNoRows):
+		hiddenLast, hiddenFirst = append(hiddenLast, c.ID), append(hiddenFirst, int64(first))
+	}
+	if len(hiddenLast) > 0 {
+		before, err := s.q.LastVisibleMessages(ctx, db.LastVisibleMessagesParams{ConversationIds: hiddenLast, FirstSeqs: hiddenFirst, ViewerID: userID})
+		if err != nil {
 			return nil, fmt.Errorf("last messages: %w", err)
+		}
+		for _, m := range before {
+			lastByConv[m.ConversationID] = m
 		}
 	}
 	lastMessages := make([]db.MessagesMessage, 0, len(lastByConv))

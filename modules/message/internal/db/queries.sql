@@ -94,19 +94,29 @@ ORDER BY c.last_message_at DESC
 LIMIT @row_limit::bigint;
 
 -- The conversations' last messages, but those the viewer deleted for
--- itself (LastVisibleMessage finds the one before).
+-- itself (LastVisibleMessages finds the ones before).
 -- name: LastMessages :many
 SELECT m.* FROM messages.messages m
 JOIN messages.conversations c ON c.id = m.conversation_id AND m.seq = c.last_message_seq
 WHERE c.id = ANY(@conversation_ids::text[])
   AND NOT EXISTS (SELECT 1 FROM messages.hidden h WHERE h.user_id = @viewer_id AND h.message_id = m.id);
 
--- name: LastVisibleMessage :one
-SELECT * FROM messages.messages m
-WHERE m.conversation_id = @conversation_id AND m.seq >= @first_seq
-  AND NOT EXISTS (SELECT 1 FROM messages.hidden h WHERE h.user_id = @viewer_id AND h.message_id = m.id)
-ORDER BY seq DESC
-LIMIT 1;
+-- The newest message of each conversation from first_seqs[i] on that the
+-- viewer did not delete for itself, found backwards through the
+-- (conversation_id, seq) index.
+-- name: LastVisibleMessages :many
+WITH wanted AS (
+    SELECT (@conversation_ids::text[])[i] AS id, (@first_seqs::bigint[])[i] AS first_seq
+    FROM generate_subscripts(@conversation_ids::text[], 1) AS i
+)
+SELECT m.* FROM wanted c
+CROSS JOIN LATERAL (
+    SELECT * FROM messages.messages x
+    WHERE x.conversation_id = c.id AND x.seq >= c.first_seq
+      AND NOT EXISTS (SELECT 1 FROM messages.hidden h WHERE h.user_id = @viewer_id AND h.message_id = x.id)
+    ORDER BY x.seq DESC
+    LIMIT 1
+) m;
 
 -- A message by id, locked for a change to it.
 -- name: LockMessage :one

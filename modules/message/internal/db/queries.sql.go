@@ -579,7 +579,7 @@ type LastMessagesParams struct {
 }
 
 // The conversations' last messages, but those the viewer deleted for
-// itself (LastVisibleMessage finds the one before).
+// itself (LastVisibleMessages finds the ones before).
 func (q *Queries) LastMessages(ctx context.Context, arg LastMessagesParams) ([]MessagesMessage, error) {
 	rows, err := q.db.Query(ctx, lastMessages, arg.ConversationIds, arg.ViewerID)
 	if err != nil {
@@ -621,46 +621,69 @@ func (q *Queries) LastMessages(ctx context.Context, arg LastMessagesParams) ([]M
 	return items, nil
 }
 
-const lastVisibleMessage = `-- name: LastVisibleMessage :one
-SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count, recalled_at, recalled_by, reply_recalled, reaction_kinds FROM messages.messages m
-WHERE m.conversation_id = $1 AND m.seq >= $2
-  AND NOT EXISTS (SELECT 1 FROM messages.hidden h WHERE h.user_id = $3 AND h.message_id = m.id)
-ORDER BY seq DESC
-LIMIT 1
+const lastVisibleMessages = `-- name: LastVisibleMessages :many
+WITH wanted AS (
+    SELECT ($2::text[])[i] AS id, ($3::bigint[])[i] AS first_seq
+    FROM generate_subscripts($2::text[], 1) AS i
+)
+SELECT m.id, m.conversation_id, m.seq, m.from_user_id, m.to_user_id, m.to_group_id, m.type, m.body, m.at_user_ids, m.created_at, m.reply_to_id, m.reply_from_user_id, m.reply_type, m.reply_preview, m.edited_at, m.edit_count, m.recalled_at, m.recalled_by, m.reply_recalled, m.reaction_kinds FROM wanted c
+CROSS JOIN LATERAL (
+    SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count, recalled_at, recalled_by, reply_recalled, reaction_kinds FROM messages.messages x
+    WHERE x.conversation_id = c.id AND x.seq >= c.first_seq
+      AND NOT EXISTS (SELECT 1 FROM messages.hidden h WHERE h.user_id = $1 AND h.message_id = x.id)
+    ORDER BY x.seq DESC
+    LIMIT 1
+) m
 `
 
-type LastVisibleMessageParams struct {
-	ConversationID string
-	FirstSeq       uint64
-	ViewerID       uint64
+type LastVisibleMessagesParams struct {
+	ViewerID        uint64
+	ConversationIds []string
+	FirstSeqs       []int64
 }
 
-func (q *Queries) LastVisibleMessage(ctx context.Context, arg LastVisibleMessageParams) (MessagesMessage, error) {
-	row := q.db.QueryRow(ctx, lastVisibleMessage, arg.ConversationID, arg.FirstSeq, arg.ViewerID)
-	var i MessagesMessage
-	err := row.Scan(
-		&i.ID,
-		&i.ConversationID,
-		&i.Seq,
-		&i.FromUserID,
-		&i.ToUserID,
-		&i.ToGroupID,
-		&i.Type,
-		&i.Body,
-		&i.AtUserIds,
-		&i.CreatedAt,
-		&i.ReplyToID,
-		&i.ReplyFromUserID,
-		&i.ReplyType,
-		&i.ReplyPreview,
-		&i.EditedAt,
-		&i.EditCount,
-		&i.RecalledAt,
-		&i.RecalledBy,
-		&i.ReplyRecalled,
-		&i.ReactionKinds,
-	)
-	return i, err
+// The newest message of each conversation from first_seqs[i] on that the
+// viewer did not delete for itself, found backwards through the
+// (conversation_id, seq) index.
+func (q *Queries) LastVisibleMessages(ctx context.Context, arg LastVisibleMessagesParams) ([]MessagesMessage, error) {
+	rows, err := q.db.Query(ctx, lastVisibleMessages, arg.ViewerID, arg.ConversationIds, arg.FirstSeqs)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []MessagesMessage
+	for rows.Next() {
+		var i MessagesMessage
+		if err := rows.Scan(
+			&i.ID,
+			&i.ConversationID,
+			&i.Seq,
+			&i.FromUserID,
+			&i.ToUserID,
+			&i.ToGroupID,
+			&i.Type,
+			&i.Body,
+			&i.AtUserIds,
+			&i.CreatedAt,
+			&i.ReplyToID,
+			&i.ReplyFromUserID,
+			&i.ReplyType,
+			&i.ReplyPreview,
+			&i.EditedAt,
+			&i.EditCount,
+			&i.RecalledAt,
+			&i.RecalledBy,
+			&i.ReplyRecalled,
+			&i.ReactionKinds,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const liveIdempotentChange = `-- name: LiveIdempotentChange :one
