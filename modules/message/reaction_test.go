@@ -118,8 +118,10 @@ func TestReactToMessage(t *testing.T) {
 	require.NoError(t, e.recall(alice.ctx, id))
 	require.Empty(t, e.reactionsOf(t, bob, conv, id))
 	var left int
-	require.NoError(t, e.pool.QueryRow(context.Background(), `SELECT count(*) FROM messages.reactions WHERE message_id = $1`, id).Scan(&left))
-	require.Zero(t, left, "a recall deletes the reactions")
+	require.NoError(t, e.pool.QueryRow(context.Background(), `SELECT
+		(SELECT count(*) FROM messages.reactions WHERE message_id = $1) +
+		(SELECT count(*) FROM messages.reaction_counts WHERE message_id = $1)`, id).Scan(&left))
+	require.Zero(t, left, "a recall deletes the reactions and their counts")
 	seq = e.lastSeq(t, conv)
 	_, err = e.react(bob.ctx, id, "😮")
 	testkit.RequireCode(t, err, codes.FailedPrecondition)

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 
+	"github.com/parley-im/parley/api/gen/grouppb"
 	"github.com/parley-im/parley/api/gen/messagepb"
 	"github.com/parley-im/parley/internal/parley"
 	"github.com/parley-im/parley/platform/config"
@@ -118,4 +119,18 @@ func TestRecallPermissions(t *testing.T) {
 		by[m.GetId()] = m.GetRecalledBy()
 	}
 	require.Equal(t, map[uint64]uint64{first: alice.id, second: owner.id, third: admin.id}, by)
+}
+
+// A Parley admin may recall a message of a group that was deleted since:
+// the recall is stored (there is no one left to push it to).
+func TestAdminRecallsInADeletedGroup(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	owner, admin := e.newUser(t), e.newAdmin(t)
+	g := e.createGroup(t, owner)
+	id := e.sendText(t, owner, toGroup(g.GetId()), "before the group went")
+	_, err := e.groups.DeleteGroup(owner.ctx, &grouppb.DeleteGroupRequest{Id: g.GetId()})
+	require.NoError(t, err)
+	require.NoError(t, e.recall(admin.ctx, id))
+	require.Empty(t, e.storedBody(t, id))
 }

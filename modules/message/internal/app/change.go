@@ -175,12 +175,6 @@ type changeOp func(q *db.Queries, current db.MessagesMessage) (after db.Messages
 // leave in seq order. A key used before makes it no change; a refusal
 // writes nothing, the key's claim included.
 func (s *Service) change(ctx context.Context, conv conversation, id, actor uint64, key string, kind messagepb.ChangeKind, emoji string, op changeOp) (db.MessagesMessage, error) {
-	// Read before the lock, as a send reads its recipients: a group's
-	// members are many, and the lock orders the conversation's entries.
-	participants, err := s.participants(ctx, conv)
-	if err != nil {
-		return db.MessagesMessage{}, err
-	}
 	lock := s.lockFor(conv.ID())
 	lock.Lock()
 	defer lock.Unlock()
@@ -188,7 +182,7 @@ func (s *Service) change(ctx context.Context, conv conversation, id, actor uint6
 		m   db.MessagesMessage
 		seq uint64
 	)
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
 		// The key first, as a send claims it: one lock order for both.
 		fresh, err := claimKey(ctx, q, actor, key, id, kind)
@@ -224,7 +218,7 @@ func (s *Service) change(ctx context.Context, conv conversation, id, actor uint6
 		return m, fmt.Errorf("%s message %d: %w", kind, id, err)
 	}
 	if seq != 0 {
-		s.publishChange(ctx, conv, participants, m, &messagepb.MessageChange{Seq: seq, Kind: kind, ActorId: actor, Emoji: emoji})
+		s.publishChange(ctx, conv, m, &messagepb.MessageChange{Seq: seq, Kind: kind, ActorId: actor, Emoji: emoji})
 	}
 	return m, nil
 }
@@ -369,7 +363,16 @@ func sameText(stored []byte, text *messagepb.TextMessage) bool {
 // (bus.CmdSkip), so their order does not wait for it. The message is as
 // the actor sees it (Reaction.mine). Like a message's push, a failed one is
 // caught up by SyncMessages.
-func (s *Service) publishChange(ctx context.Context, conv conversation, participants []uint64, m db.MessagesMessage, change *messagepb.MessageChange) {
+//
+// The participants are read here, after the commit and under the
+// conversation's lock, with who joined when: a member who left by then gets
+// nothing, one who joined after m a skip.
+func (s *Service) publishChange(ctx context.Context, conv conversation, m db.MessagesMessage, change *messagepb.MessageChange) {
+	participants, err := s.participants(ctx, conv)
+	if err != nil {
+		s.log.Warn().Err(err).Str("conversation", conv.ID()).Msg("change not pushed: its recipients are unknown")
+		return
+	}
 	see, pass, err := s.audience(ctx, conv, participants, m, change)
 	if err != nil {
 		s.log.Warn().Err(err).Str("conversation", conv.ID()).Msg("change not pushed: its recipients are unknown")
