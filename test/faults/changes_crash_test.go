@@ -564,6 +564,7 @@ type chgSnapshot struct {
 	keys      map[chgKeyOf]uint64 // the test's idempotency keys → message id
 	msgs      map[uint64]*chgRow
 	reactions map[uint64]map[chgReaction]bool // by message id
+	counts    map[uint64]map[string]int       // reaction_counts, by message id
 	hidden    map[uint64]map[uint64]bool      // message id → users
 	changes   []chgEntryRow                   // by conversation, seq
 	lastSeq   map[string]uint64
@@ -575,7 +576,7 @@ func takeChgSnapshot(ctx context.Context, t *testing.T, dbURL string, convIDs []
 	require.NoError(t, err)
 	defer conn.Close(ctx)
 	s := &chgSnapshot{keys: map[chgKeyOf]uint64{}, msgs: map[uint64]*chgRow{}, reactions: map[uint64]map[chgReaction]bool{},
-		hidden: map[uint64]map[uint64]bool{}, lastSeq: map[string]uint64{}}
+		counts: map[uint64]map[string]int{}, hidden: map[uint64]map[uint64]bool{}, lastSeq: map[string]uint64{}}
 
 	rows, err := conn.Query(ctx, `SELECT sender_id, key, message_id FROM messages.idempotency_keys WHERE key LIKE 'chg-%'`)
 	require.NoError(t, err)
@@ -617,6 +618,21 @@ func takeChgSnapshot(ctx context.Context, t *testing.T, dbURL string, convIDs []
 			s.reactions[uint64(id)] = map[chgReaction]bool{}
 		}
 		s.reactions[uint64(id)][chgReaction{emoji, uint64(userID)}] = true
+	}
+	require.NoError(t, rows.Err())
+
+	rows, err = conn.Query(ctx, `
+		SELECT c.message_id, c.emoji, c.count FROM messages.reaction_counts c
+		JOIN messages.messages m ON m.id = c.message_id WHERE m.conversation_id = ANY($1)`, convIDs)
+	require.NoError(t, err)
+	for rows.Next() {
+		var id, count int64
+		var emoji string
+		require.NoError(t, rows.Scan(&id, &emoji, &count))
+		if s.counts[uint64(id)] == nil {
+			s.counts[uint64(id)] = map[string]int{}
+		}
+		s.counts[uint64(id)][emoji] = int(count)
 	}
 	require.NoError(t, rows.Err())
 
@@ -729,6 +745,9 @@ func checkChgModel(s *chgSnapshot, workers []*chgWorker, msgs []*chgMsg, committ
 		}
 		if r.reactionKinds != len(chgEmojiCounts(st.reactions)) {
 			p.add("message %d: reaction_kinds %d, want %d", m.id, r.reactionKinds, len(chgEmojiCounts(st.reactions)))
+		}
+		if got, want := s.counts[m.id], chgEmojiCounts(st.reactions); len(got)+len(want) > 0 && !maps.Equal(got, want) {
+			p.add("message %d: reaction_counts %v, want %v", m.id, got, want)
 		}
 		if got := s.hidden[m.id]; !maps.Equal(got, st.hidden) {
 			p.add("message %d: hidden for %v, want %v", m.id, slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(st.hidden)))
