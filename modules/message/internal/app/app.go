@@ -276,13 +276,6 @@ func (s *Service) store(ctx context.Context, conv conversation, out Outgoing, re
 	// The message is saved: a failed push is not the sender's error, and
 	// recipients catch up through SyncMessages.
 	d := bus.Delivery{UserIDs: recipients, Cmd: CmdMessage, Conversation: msg.GetConversationId(), Seq: msg.GetSeq()}
-	if msg.GetReplyTo() == nil || conv.groupID == 0 {
-		if d.Data, err = proto.Marshal(msg); err != nil {
-			return 0, fmt.Errorf("marshal message: %w", err)
-		}
-		_ = s.bus.Publish(ctx, d)
-		return stored.ID, nil
-	}
 	s.publishQuoting(ctx, conv, len(recipients), msg, d, func(m *messagepb.Message) ([]byte, error) { return proto.Marshal(m) })
 	return stored.ID, nil
 }

@@ -43,14 +43,9 @@ func (s *Service) Edit(ctx context.Context, callerID, id uint64, text *messagepb
 	if !s.limiter.Allow(callerID) { // an edit costs what a send does
 		return nil, ErrRateLimited
 	}
-	if ok, err := s.retried(ctx, callerID, key, id, messagepb.ChangeKind_CHANGE_KIND_EDITED); err != nil || ok {
-		if err != nil {
-			return nil, err
-		}
-		m, _, err := s.participantMessage(ctx, callerID, id)
-		if err != nil {
-			return nil, err
-		}
+	if m, ok, err := s.retriedMessage(ctx, callerID, key, id, messagepb.ChangeKind_CHANGE_KIND_EDITED); err != nil {
+		return nil, err
+	} else if ok {
 		return s.messageProto(ctx, callerID, m)
 	}
 	m, conv, err := s.visibleMessage(ctx, callerID, id)
@@ -169,10 +164,9 @@ type changeOp func(q *db.Queries, current db.MessagesMessage) (after db.Messages
 // change applies op to message id of conv for actor in one transaction
 // that claims its idempotency key, then locks the conversation's row and
 // then the message's (the order of sends too: none deadlocks another, on
-// any node). When op changes
-// the message, the change is an entry of the conversation's stream with
-// its next seq, pushed while the conversation's lock is held, so pushes
-// leave in seq order. A key used before makes it no change; a refusal
+// any node). When op changes the message, the change is an entry of the
+// conversation's stream with its next seq, pushed while the conversation's
+// lock is held, so pushes leave in seq order. A key used before makes it no change; a refusal
 // writes nothing, the key's claim included.
 func (s *Service) change(ctx context.Context, conv conversation, id, actor uint64, key string, kind messagepb.ChangeKind, emoji string, op changeOp) (db.MessagesMessage, error) {
 	lock := s.lockFor(conv.ID())
@@ -193,11 +187,10 @@ func (s *Service) change(ctx context.Context, conv conversation, id, actor uint6
 			return err
 		}
 		current, err := q.LockMessage(ctx, id)
+		m = current
 		if err != nil || !fresh {
-			m = current
 			return err
 		}
-		m = current
 		after, changed, err := op(q, current)
 		if err != nil || !changed {
 			return err
@@ -239,10 +232,28 @@ func (s *Service) retried(ctx context.Context, callerID uint64, key string, id u
 		return false, nil
 	case err != nil:
 		return false, fmt.Errorf("idempotency key: %w", err)
-	case used.MessageID != id || used.Operation != int16(kind):
-		return false, ErrKeyReused
 	}
-	return true, nil
+	return true, usedFor(used, id, kind)
+}
+
+// retriedMessage is message id as callerID sees it now, when the call is
+// a retry (retried).
+func (s *Service) retriedMessage(ctx context.Context, callerID uint64, key string, id uint64, kind messagepb.ChangeKind) (db.MessagesMessage, bool, error) {
+	ok, err := s.retried(ctx, callerID, key, id, kind)
+	if err != nil || !ok {
+		return db.MessagesMessage{}, false, err
+	}
+	m, _, err := s.participantMessage(ctx, callerID, id)
+	return m, err == nil, err
+}
+
+// usedFor is ErrKeyReused unless the key was used for change kind of
+// message id.
+func usedFor(used db.LiveIdempotentChangeRow, id uint64, kind messagepb.ChangeKind) error {
+	if used.MessageID != id || used.Operation != int16(kind) {
+		return ErrKeyReused
+	}
+	return nil
 }
 
 // claimKey claims callerID's idempotency key for change kind of message
@@ -254,11 +265,12 @@ func claimKey(ctx context.Context, q *db.Queries, callerID uint64, key string, i
 	}
 	claim := db.ClaimIdempotencyKeyParams{SenderID: callerID, Key: key}
 	if _, err := q.ClaimIdempotencyKey(ctx, claim); errors.Is(err, pgx.ErrNoRows) {
-		used, err := q.IdempotentMessageID(ctx, db.IdempotentMessageIDParams(claim))
-		if err == nil && (used.MessageID != id || used.Operation != int16(kind)) {
-			err = ErrKeyReused
+		// Live: a claim fails only then.
+		used, err := q.LiveIdempotentChange(ctx, db.LiveIdempotentChangeParams(claim))
+		if err != nil {
+			return false, err
 		}
-		return false, err
+		return false, usedFor(used, id, kind)
 	} else if err != nil {
 		return false, err
 	}

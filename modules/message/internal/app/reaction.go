@@ -13,9 +13,6 @@ import (
 // MaxReactionKinds is how many different emoji one message may hold.
 const MaxReactionKinds = 20
 
-// maxRecentReactors is how many of an emoji's last reactors a Reaction names.
-const maxRecentReactors = 5
-
 var ErrTooManyReactionKinds = apperr.FailedPrecondition(
 	"the message has %d different reactions already: react with one of them", MaxReactionKinds)
 
@@ -31,14 +28,9 @@ func (s *Service) React(ctx context.Context, callerID, id uint64, emoji string, 
 	if remove {
 		kind = messagepb.ChangeKind_CHANGE_KIND_REACTION_REMOVED
 	}
-	if ok, err := s.retried(ctx, callerID, key, id, kind); err != nil || ok {
-		if err != nil {
-			return nil, err
-		}
-		m, _, err := s.participantMessage(ctx, callerID, id)
-		if err != nil {
-			return nil, err
-		}
+	if m, ok, err := s.retriedMessage(ctx, callerID, key, id, kind); err != nil {
+		return nil, err
+	} else if ok {
 		reactions, err := s.reactions(ctx, callerID, []db.MessagesMessage{m})
 		return reactions[id], err
 	}

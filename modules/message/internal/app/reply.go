@@ -119,21 +119,30 @@ func (s *Service) redactQuotes(ctx context.Context, firstSeq uint64, msgs []*mes
 }
 
 // publishQuoting publishes d, the push of pb (a message, or the message of
-// change), with data encoded by encode. In a group of members members,
-// pb's quote is of a message some never saw (they joined after it): those
-// get the push with the quote redacted, the others as it is.
+// a change), with data encoded by encode: one push, unless pb is a group
+// reply (of members members) quoting a message some never saw (they joined
+// after it): those get the push with the quote redacted, the others as it
+// is.
 func (s *Service) publishQuoting(ctx context.Context, conv conversation, members int, pb *messagepb.Message, d bus.Delivery, encode func(*messagepb.Message) ([]byte, error)) {
-	var blind map[uint64]bool
-	if q := pb.GetReplyTo(); q != nil && conv.groupID != 0 {
-		quoted, err := s.q.GetMessage(ctx, q.GetId())
-		if err == nil {
-			blind = map[uint64]bool{}
-			err = s.addBlind(ctx, conv, quoted, members, blind)
-		}
+	q := pb.GetReplyTo()
+	if q == nil || conv.groupID == 0 { // everyone sees the same: one push
+		data, err := encode(pb)
 		if err != nil {
-			s.log.Warn().Err(err).Str("conversation", conv.ID()).Msg("push not sent: who saw the quoted message is unknown")
+			s.log.Error().Err(err).Msg("push not sent")
 			return
 		}
+		d.Data = data
+		_ = s.bus.Publish(ctx, d)
+		return
+	}
+	quoted, err := s.q.GetMessage(ctx, q.GetId())
+	blind := map[uint64]bool{}
+	if err == nil {
+		err = s.addBlind(ctx, conv, quoted, members, blind)
+	}
+	if err != nil {
+		s.log.Warn().Err(err).Str("conversation", conv.ID()).Msg("push not sent: who saw the quoted message is unknown")
+		return
 	}
 	var seeing, notSeeing []uint64
 	for _, u := range d.UserIDs {

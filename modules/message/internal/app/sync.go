@@ -80,9 +80,9 @@ const (
 // Sync returns the conversation's stream after afterSeq as userID sees it:
 // up to limit messages, the changes to messages (each with the message as
 // it is now) up to the last of them, each list in seq order, whether more
-// entries follow, and the seq the page reaches. A group member's stream starts where it joined;
-// changes to messages from before are not in it, nor other users'
-// deletes-for-me, nor messages it deleted for itself.
+// entries follow, and the seq the page reaches. A group member's stream
+// starts where it joined; changes to messages from before are not in it,
+// nor other users' deletes-for-me, nor messages it deleted for itself.
 func (s *Service) Sync(ctx context.Context, userID uint64, conversationID string, afterSeq, limit uint64) (*messagepb.SyncMessagesResponse, error) {
 	conv, firstSeq, err := s.authorize(ctx, userID, conversationID)
 	if err != nil {
@@ -127,21 +127,20 @@ func (s *Service) Sync(ctx context.Context, userID uint64, conversationID string
 			rows = rows[:len(rows)-1]
 		}
 	}
-	msgs, err := s.protos(ctx, userID, rows)
+	// The messages and the changed messages' states, in one read of their
+	// reactions and quotes.
+	all := slices.Clip(rows)
+	for _, ch := range changed {
+		all = append(all, ch.MessagesMessage)
+	}
+	protos, err := s.protos(ctx, userID, all)
 	if err != nil {
 		return nil, err
 	}
-	changedRows := make([]db.MessagesMessage, len(changed))
-	for i, ch := range changed {
-		changedRows[i] = ch.MessagesMessage
-	}
-	states, err := s.protos(ctx, userID, changedRows)
-	if err != nil {
+	if err := s.redactQuotes(ctx, firstSeq, protos); err != nil {
 		return nil, err
 	}
-	if err := s.redactQuotes(ctx, firstSeq, append(slices.Clip(msgs), states...)); err != nil {
-		return nil, err
-	}
+	msgs, states := protos[:len(rows)], protos[len(rows):]
 	changes := make([]*messagepb.MessageChange, len(changed))
 	for i, ch := range changed {
 		m := states[i]
@@ -161,40 +160,27 @@ func (s *Service) Sync(ctx context.Context, userID uint64, conversationID string
 func clipPage(page *messagepb.SyncMessagesResponse) {
 	msgs, changes := page.GetMessage(), page.GetChanges()
 	size, i, j := 0, 0, 0
+	var taken uint64 // the seq of the last entry kept
 	for i < len(msgs) || j < len(changes) {
 		takeMessage := j == len(changes) || (i < len(msgs) && msgs[i].GetSeq() < changes[j].GetSeq())
 		var n int
+		var seq uint64
 		if takeMessage {
-			n = proto.Size(msgs[i])
+			n, seq = proto.Size(msgs[i]), msgs[i].GetSeq()
 		} else {
-			n = proto.Size(changes[j])
+			n, seq = proto.Size(changes[j]), changes[j].GetSeq()
 		}
 		if size+n > MaxPageBytes && i+j > 0 {
-			page.Message, page.Changes, page.HasMore = msgs[:i], changes[:j], true
-			page.Cursor = max(lastSeq(msgs[:i]), lastChangeSeq(changes[:j]))
+			page.Message, page.Changes, page.HasMore, page.Cursor = msgs[:i], changes[:j], true, taken
 			return
 		}
-		size += n
+		size, taken = size+n, seq
 		if takeMessage {
 			i++
 		} else {
 			j++
 		}
 	}
-}
-
-func lastSeq(msgs []*messagepb.Message) uint64 {
-	if len(msgs) == 0 {
-		return 0
-	}
-	return msgs[len(msgs)-1].GetSeq()
-}
-
-func lastChangeSeq(changes []*messagepb.MessageChange) uint64 {
-	if len(changes) == 0 {
-		return 0
-	}
-	return changes[len(changes)-1].GetSeq()
 }
 
 // SyncBefore returns the up to limit messages just before beforeSeq, in seq
