@@ -58,6 +58,12 @@ func (m *Module) Run(ctx context.Context) {
 	m.svc.Run(ctx)
 }
 
+// ConversationPeers lists up to limit users userID shares a 1:1
+// conversation with, most recently active first: its contacts for presence.
+func (m *Module) ConversationPeers(ctx context.Context, userID uint64, limit int) ([]uint64, error) {
+	return m.svc.ConversationPeers(ctx, userID, limit)
+}
+
 // Register adds the MessageService to s.
 func (m *Module) Register(s grpc.ServiceRegistrar) {
 	messagepb.RegisterMessageServiceServer(s, rpc.NewServer(m.svc))

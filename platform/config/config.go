@@ -37,6 +37,8 @@ type Config struct {
 	HTTPIdleTimeout   time.Duration
 	AdminAddr         string
 	GroupMemberCap    int
+	TypingGroupCap    int
+	ReceiptGroupCap   int
 	FeedModeration    string
 	SendRate          float64
 	SendBurst         int
@@ -91,6 +93,8 @@ func Default() Config {
 		HTTPIdleTimeout:   2 * time.Minute,
 		AdminAddr:         "127.0.0.1:9091",
 		GroupMemberCap:    10_000,
+		TypingGroupCap:    500,
+		ReceiptGroupCap:   500,
 		FeedModeration:    "off",
 		SendRate:          20,
 		SendBurst:         50,
@@ -143,6 +147,9 @@ func (c *Config) RegisterServeFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies,
 		"proxies (comma-separated addresses and CIDR prefixes) whose X-Forwarded-For names the client that per-address limits count")
 	fs.IntVar(&c.GroupMemberCap, "group-member-cap", c.GroupMemberCap, "most members a group may have")
+	fs.IntVar(&c.TypingGroupCap, "typing-group-cap", c.TypingGroupCap, "typing is not sent on in groups with more members than this")
+	fs.IntVar(&c.ReceiptGroupCap, "receipt-group-cap", c.ReceiptGroupCap,
+		"receipt frames are not pushed, and GetReceipts answers counts without ids, in groups with more members than this")
 	fs.StringVar(&c.FeedModeration, "feed-moderation", c.FeedModeration,
 		"off: new feeds are public at once; pre: new and edited feeds wait for an admin's review")
 	fs.Float64Var(&c.SendRate, "send-rate", c.SendRate, "messages per second each user may send (per node)")

@@ -93,6 +93,8 @@ func TestParseEnv(t *testing.T) {
 	t.Setenv("PARLEY_EDIT_WINDOW", "90m")
 	t.Setenv("PARLEY_RECALL_WINDOW", "1h")
 	t.Setenv("PARLEY_NODE_ID", "node-a")
+	t.Setenv("PARLEY_TYPING_GROUP_CAP", "40")
+	t.Setenv("PARLEY_RECEIPT_GROUP_CAP", "30")
 	t.Setenv("PARLEY_GATEWAY_SECRET", "s3cret")
 	t.Setenv("PARLEY_GATEWAY_QUEUE", "32")
 	t.Setenv("PARLEY_STORAGE", "s3")
@@ -139,6 +141,8 @@ func TestParseEnv(t *testing.T) {
 		HTTPIdleTimeout:   30 * time.Second,
 		AdminAddr:         "127.0.0.1:7091",
 		GroupMemberCap:    50,
+		TypingGroupCap:    40,
+		ReceiptGroupCap:   30,
 		FeedModeration:    "pre",
 		SendRate:          2.5,
 		SendBurst:         7,

@@ -2991,8 +2991,19 @@ type Conversation struct {
 	ReadSeq        uint64                 `protobuf:"varint,5,opt,name=read_seq,json=readSeq,proto3" json:"read_seq,omitempty"`
 	UnreadCount    uint64                 `protobuf:"varint,6,opt,name=unread_count,json=unreadCount,proto3" json:"unread_count,omitempty"`
 	LastMessage    *Message               `protobuf:"bytes,7,opt,name=last_message,json=lastMessage,proto3" json:"last_message,omitempty"` // unset while the conversation has none
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The caller's settings (UpdateConversation).
+	Pinned     bool                   `protobuf:"varint,8,opt,name=pinned,proto3" json:"pinned,omitempty"`
+	MutedUntil *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=muted_until,json=mutedUntil,proto3" json:"muted_until,omitempty"` // unset or past: not muted
+	// Archived: out of ListConversations unless include_archived, until a
+	// message arrives after it was archived while it is not muted.
+	Archived bool `protobuf:"varint,10,opt,name=archived,proto3" json:"archived,omitempty"`
+	// A 1:1 conversation's peer's marks: everything up to delivered_seq
+	// reached one of its devices, up to read_seq it has read (0 when the
+	// peer blocks the caller).
+	PeerDeliveredSeq uint64 `protobuf:"varint,11,opt,name=peer_delivered_seq,json=peerDeliveredSeq,proto3" json:"peer_delivered_seq,omitempty"`
+	PeerReadSeq      uint64 `protobuf:"varint,12,opt,name=peer_read_seq,json=peerReadSeq,proto3" json:"peer_read_seq,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Conversation) Reset() {
@@ -3074,10 +3085,48 @@ func (x *Conversation) GetLastMessage() *Message {
 	return nil
 }
 
+func (x *Conversation) GetPinned() bool {
+	if x != nil {
+		return x.Pinned
+	}
+	return false
+}
+
+func (x *Conversation) GetMutedUntil() *timestamppb.Timestamp {
+	if x != nil {
+		return x.MutedUntil
+	}
+	return nil
+}
+
+func (x *Conversation) GetArchived() bool {
+	if x != nil {
+		return x.Archived
+	}
+	return false
+}
+
+func (x *Conversation) GetPeerDeliveredSeq() uint64 {
+	if x != nil {
+		return x.PeerDeliveredSeq
+	}
+	return 0
+}
+
+func (x *Conversation) GetPeerReadSeq() uint64 {
+	if x != nil {
+		return x.PeerReadSeq
+	}
+	return 0
+}
+
 type ListConversationsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	IncludeArchived bool                   `protobuf:"varint,1,opt,name=include_archived,json=includeArchived,proto3" json:"include_archived,omitempty"` // list archived conversations too
+	PageSize        uint32                 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`                      // default and at most 1000
+	PageToken       string                 `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`                    // a next_page_token, to go on
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *ListConversationsRequest) Reset() {
@@ -3110,9 +3159,33 @@ func (*ListConversationsRequest) Descriptor() ([]byte, []int) {
 	return file_message_message_proto_rawDescGZIP(), []int{42}
 }
 
+func (x *ListConversationsRequest) GetIncludeArchived() bool {
+	if x != nil {
+		return x.IncludeArchived
+	}
+	return false
+}
+
+func (x *ListConversationsRequest) GetPageSize() uint32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListConversationsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
 type ListConversationsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Conversation  []*Conversation        `protobuf:"bytes,1,rep,name=conversation,proto3" json:"conversation,omitempty"` // most recent activity first
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Pinned ones first, then by most recent activity (groups without a
+	// message yet last).
+	Conversation  []*Conversation `protobuf:"bytes,1,rep,name=conversation,proto3" json:"conversation,omitempty"`
+	NextPageToken string          `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"` // empty on the last page
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3154,6 +3227,683 @@ func (x *ListConversationsResponse) GetConversation() []*Conversation {
 	return nil
 }
 
+func (x *ListConversationsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+type UpdateConversationRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	// Each setting left unset stays as it is.
+	Pinned *bool `protobuf:"varint,2,opt,name=pinned,proto3,oneof" json:"pinned,omitempty"` // at most 20 pinned conversations
+	// Muted until then: it still counts unread, is marked muted, and an
+	// archived one stays archived when messages arrive. A time in the past
+	// unmutes.
+	MutedUntil    *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=muted_until,json=mutedUntil,proto3,oneof" json:"muted_until,omitempty"`
+	Archived      *bool                  `protobuf:"varint,4,opt,name=archived,proto3,oneof" json:"archived,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateConversationRequest) Reset() {
+	*x = UpdateConversationRequest{}
+	mi := &file_message_message_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateConversationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateConversationRequest) ProtoMessage() {}
+
+func (x *UpdateConversationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_message_message_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateConversationRequest.ProtoReflect.Descriptor instead.
+func (*UpdateConversationRequest) Descriptor() ([]byte, []int) {
+	return file_message_message_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *UpdateConversationRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *UpdateConversationRequest) GetPinned() bool {
+	if x != nil && x.Pinned != nil {
+		return *x.Pinned
+	}
+	return false
+}
+
+func (x *UpdateConversationRequest) GetMutedUntil() *timestamppb.Timestamp {
+	if x != nil {
+		return x.MutedUntil
+	}
+	return nil
+}
+
+func (x *UpdateConversationRequest) GetArchived() bool {
+	if x != nil && x.Archived != nil {
+		return *x.Archived
+	}
+	return false
+}
+
+type UpdateConversationResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Conversation  *Conversation          `protobuf:"bytes,1,opt,name=conversation,proto3" json:"conversation,omitempty"` // as the caller now sees it
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateConversationResponse) Reset() {
+	*x = UpdateConversationResponse{}
+	mi := &file_message_message_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateConversationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateConversationResponse) ProtoMessage() {}
+
+func (x *UpdateConversationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_message_message_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateConversationResponse.ProtoReflect.Descriptor instead.
+func (*UpdateConversationResponse) Descriptor() ([]byte, []int) {
+	return file_message_message_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *UpdateConversationResponse) GetConversation() *Conversation {
+	if x != nil {
+		return x.Conversation
+	}
+	return nil
+}
+
+type SendTypingRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	Stopped        bool                   `protobuf:"varint,2,opt,name=stopped,proto3" json:"stopped,omitempty"` // the user stopped typing (cleared the draft or sent it)
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *SendTypingRequest) Reset() {
+	*x = SendTypingRequest{}
+	mi := &file_message_message_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SendTypingRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SendTypingRequest) ProtoMessage() {}
+
+func (x *SendTypingRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_message_message_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SendTypingRequest.ProtoReflect.Descriptor instead.
+func (*SendTypingRequest) Descriptor() ([]byte, []int) {
+	return file_message_message_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *SendTypingRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *SendTypingRequest) GetStopped() bool {
+	if x != nil {
+		return x.Stopped
+	}
+	return false
+}
+
+type SendTypingResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SendTypingResponse) Reset() {
+	*x = SendTypingResponse{}
+	mi := &file_message_message_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SendTypingResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SendTypingResponse) ProtoMessage() {}
+
+func (x *SendTypingResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_message_message_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SendTypingResponse.ProtoReflect.Descriptor instead.
+func (*SendTypingResponse) Descriptor() ([]byte, []int) {
+	return file_message_message_proto_rawDescGZIP(), []int{47}
+}
+
+// Typing is the "typing" frame: user_id is typing in conversation_id
+// (stopped: has stopped). Receivers drop it 6 seconds after the last one.
+type Typing struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	UserId         uint64                 `protobuf:"varint,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Stopped        bool                   `protobuf:"varint,3,opt,name=stopped,proto3" json:"stopped,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *Typing) Reset() {
+	*x = Typing{}
+	mi := &file_message_message_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Typing) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Typing) ProtoMessage() {}
+
+func (x *Typing) ProtoReflect() protoreflect.Message {
+	mi := &file_message_message_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Typing.ProtoReflect.Descriptor instead.
+func (*Typing) Descriptor() ([]byte, []int) {
+	return file_message_message_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *Typing) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *Typing) GetUserId() uint64 {
+	if x != nil {
+		return x.UserId
+	}
+	return 0
+}
+
+func (x *Typing) GetStopped() bool {
+	if x != nil {
+		return x.Stopped
+	}
+	return false
+}
+
+type MarkDeliveredRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	Seq            uint64                 `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"` // everything up to and including seq reached a device
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *MarkDeliveredRequest) Reset() {
+	*x = MarkDeliveredRequest{}
+	mi := &file_message_message_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MarkDeliveredRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MarkDeliveredRequest) ProtoMessage() {}
+
+func (x *MarkDeliveredRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_message_message_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MarkDeliveredRequest.ProtoReflect.Descriptor instead.
+func (*MarkDeliveredRequest) Descriptor() ([]byte, []int) {
+	return file_message_message_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *MarkDeliveredRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *MarkDeliveredRequest) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+type MarkDeliveredResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MarkDeliveredResponse) Reset() {
+	*x = MarkDeliveredResponse{}
+	mi := &file_message_message_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MarkDeliveredResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MarkDeliveredResponse) ProtoMessage() {}
+
+func (x *MarkDeliveredResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_message_message_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MarkDeliveredResponse.ProtoReflect.Descriptor instead.
+func (*MarkDeliveredResponse) Descriptor() ([]byte, []int) {
+	return file_message_message_proto_rawDescGZIP(), []int{50}
+}
+
+type GetReceiptsRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	Seq            uint64                 `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`                                      // a message's seq
+	AfterUserId    uint64                 `protobuf:"varint,3,opt,name=after_user_id,json=afterUserId,proto3" json:"after_user_id,omitempty"` // page on: the previous page's next_after_user_id
+	Limit          uint32                 `protobuf:"varint,4,opt,name=limit,proto3" json:"limit,omitempty"`                                  // ids per page: default 100, at most 1000
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *GetReceiptsRequest) Reset() {
+	*x = GetReceiptsRequest{}
+	mi := &file_message_message_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetReceiptsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetReceiptsRequest) ProtoMessage() {}
+
+func (x *GetReceiptsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_message_message_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetReceiptsRequest.ProtoReflect.Descriptor instead.
+func (*GetReceiptsRequest) Descriptor() ([]byte, []int) {
+	return file_message_message_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *GetReceiptsRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *GetReceiptsRequest) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *GetReceiptsRequest) GetAfterUserId() uint64 {
+	if x != nil {
+		return x.AfterUserId
+	}
+	return 0
+}
+
+func (x *GetReceiptsRequest) GetLimit() uint32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+// Who, besides its sender, has the message delivered and read: members
+// who could see it (current members who had joined when it was sent).
+// A member who blocks the caller counts as neither.
+type GetReceiptsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A 1:1 message: whether its receiver has it delivered, read.
+	Delivered      bool   `protobuf:"varint,1,opt,name=delivered,proto3" json:"delivered,omitempty"`
+	Read           bool   `protobuf:"varint,2,opt,name=read,proto3" json:"read,omitempty"`
+	MemberCount    uint64 `protobuf:"varint,3,opt,name=member_count,json=memberCount,proto3" json:"member_count,omitempty"`          // members who could have it (1 for a 1:1 message)
+	DeliveredCount uint64 `protobuf:"varint,4,opt,name=delivered_count,json=deliveredCount,proto3" json:"delivered_count,omitempty"` // those who have it delivered, read ones included
+	ReadCount      uint64 `protobuf:"varint,5,opt,name=read_count,json=readCount,proto3" json:"read_count,omitempty"`
+	// This page of them, by user id: those who read it, and those who have
+	// it delivered but not read. Empty above -receipt-group-cap members:
+	// counts only.
+	ReadUserId      []uint64 `protobuf:"varint,6,rep,packed,name=read_user_id,json=readUserId,proto3" json:"read_user_id,omitempty"`
+	DeliveredUserId []uint64 `protobuf:"varint,7,rep,packed,name=delivered_user_id,json=deliveredUserId,proto3" json:"delivered_user_id,omitempty"`
+	NextAfterUserId uint64   `protobuf:"varint,8,opt,name=next_after_user_id,json=nextAfterUserId,proto3" json:"next_after_user_id,omitempty"` // 0 on the last page
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *GetReceiptsResponse) Reset() {
+	*x = GetReceiptsResponse{}
+	mi := &file_message_message_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetReceiptsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetReceiptsResponse) ProtoMessage() {}
+
+func (x *GetReceiptsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_message_message_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetReceiptsResponse.ProtoReflect.Descriptor instead.
+func (*GetReceiptsResponse) Descriptor() ([]byte, []int) {
+	return file_message_message_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *GetReceiptsResponse) GetDelivered() bool {
+	if x != nil {
+		return x.Delivered
+	}
+	return false
+}
+
+func (x *GetReceiptsResponse) GetRead() bool {
+	if x != nil {
+		return x.Read
+	}
+	return false
+}
+
+func (x *GetReceiptsResponse) GetMemberCount() uint64 {
+	if x != nil {
+		return x.MemberCount
+	}
+	return 0
+}
+
+func (x *GetReceiptsResponse) GetDeliveredCount() uint64 {
+	if x != nil {
+		return x.DeliveredCount
+	}
+	return 0
+}
+
+func (x *GetReceiptsResponse) GetReadCount() uint64 {
+	if x != nil {
+		return x.ReadCount
+	}
+	return 0
+}
+
+func (x *GetReceiptsResponse) GetReadUserId() []uint64 {
+	if x != nil {
+		return x.ReadUserId
+	}
+	return nil
+}
+
+func (x *GetReceiptsResponse) GetDeliveredUserId() []uint64 {
+	if x != nil {
+		return x.DeliveredUserId
+	}
+	return nil
+}
+
+func (x *GetReceiptsResponse) GetNextAfterUserId() uint64 {
+	if x != nil {
+		return x.NextAfterUserId
+	}
+	return 0
+}
+
+// MemberMarks is how far one participant got: delivered up to
+// delivered_seq, read up to read_seq.
+type MemberMarks struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        uint64                 `protobuf:"varint,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	DeliveredSeq  uint64                 `protobuf:"varint,2,opt,name=delivered_seq,json=deliveredSeq,proto3" json:"delivered_seq,omitempty"`
+	ReadSeq       uint64                 `protobuf:"varint,3,opt,name=read_seq,json=readSeq,proto3" json:"read_seq,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MemberMarks) Reset() {
+	*x = MemberMarks{}
+	mi := &file_message_message_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MemberMarks) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MemberMarks) ProtoMessage() {}
+
+func (x *MemberMarks) ProtoReflect() protoreflect.Message {
+	mi := &file_message_message_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MemberMarks.ProtoReflect.Descriptor instead.
+func (*MemberMarks) Descriptor() ([]byte, []int) {
+	return file_message_message_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *MemberMarks) GetUserId() uint64 {
+	if x != nil {
+		return x.UserId
+	}
+	return 0
+}
+
+func (x *MemberMarks) GetDeliveredSeq() uint64 {
+	if x != nil {
+		return x.DeliveredSeq
+	}
+	return 0
+}
+
+func (x *MemberMarks) GetReadSeq() uint64 {
+	if x != nil {
+		return x.ReadSeq
+	}
+	return 0
+}
+
+// Receipt is the "receipt" frame, pushed to a message's sender when a
+// peer's marks move: user_id's marks in conversation_id. In a group a
+// frame coalesces up to a second of moves: others holds the rest.
+type Receipt struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	UserId         uint64                 `protobuf:"varint,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	DeliveredSeq   uint64                 `protobuf:"varint,3,opt,name=delivered_seq,json=deliveredSeq,proto3" json:"delivered_seq,omitempty"`
+	ReadSeq        uint64                 `protobuf:"varint,4,opt,name=read_seq,json=readSeq,proto3" json:"read_seq,omitempty"`
+	Others         []*MemberMarks         `protobuf:"bytes,5,rep,name=others,proto3" json:"others,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *Receipt) Reset() {
+	*x = Receipt{}
+	mi := &file_message_message_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Receipt) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Receipt) ProtoMessage() {}
+
+func (x *Receipt) ProtoReflect() protoreflect.Message {
+	mi := &file_message_message_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Receipt.ProtoReflect.Descriptor instead.
+func (*Receipt) Descriptor() ([]byte, []int) {
+	return file_message_message_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *Receipt) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *Receipt) GetUserId() uint64 {
+	if x != nil {
+		return x.UserId
+	}
+	return 0
+}
+
+func (x *Receipt) GetDeliveredSeq() uint64 {
+	if x != nil {
+		return x.DeliveredSeq
+	}
+	return 0
+}
+
+func (x *Receipt) GetReadSeq() uint64 {
+	if x != nil {
+		return x.ReadSeq
+	}
+	return 0
+}
+
+func (x *Receipt) GetOthers() []*MemberMarks {
+	if x != nil {
+		return x.Others
+	}
+	return nil
+}
+
 type SyncMessagesRequest struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
@@ -3171,7 +3921,7 @@ type SyncMessagesRequest struct {
 
 func (x *SyncMessagesRequest) Reset() {
 	*x = SyncMessagesRequest{}
-	mi := &file_message_message_proto_msgTypes[44]
+	mi := &file_message_message_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3183,7 +3933,7 @@ func (x *SyncMessagesRequest) String() string {
 func (*SyncMessagesRequest) ProtoMessage() {}
 
 func (x *SyncMessagesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_message_message_proto_msgTypes[44]
+	mi := &file_message_message_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3196,7 +3946,7 @@ func (x *SyncMessagesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncMessagesRequest.ProtoReflect.Descriptor instead.
 func (*SyncMessagesRequest) Descriptor() ([]byte, []int) {
-	return file_message_message_proto_rawDescGZIP(), []int{44}
+	return file_message_message_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *SyncMessagesRequest) GetConversationId() string {
@@ -3255,7 +4005,7 @@ type SyncMessagesResponse struct {
 
 func (x *SyncMessagesResponse) Reset() {
 	*x = SyncMessagesResponse{}
-	mi := &file_message_message_proto_msgTypes[45]
+	mi := &file_message_message_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3267,7 +4017,7 @@ func (x *SyncMessagesResponse) String() string {
 func (*SyncMessagesResponse) ProtoMessage() {}
 
 func (x *SyncMessagesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_message_message_proto_msgTypes[45]
+	mi := &file_message_message_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3280,7 +4030,7 @@ func (x *SyncMessagesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncMessagesResponse.ProtoReflect.Descriptor instead.
 func (*SyncMessagesResponse) Descriptor() ([]byte, []int) {
-	return file_message_message_proto_rawDescGZIP(), []int{45}
+	return file_message_message_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *SyncMessagesResponse) GetMessage() []*Message {
@@ -3328,7 +4078,7 @@ type MessageChange struct {
 
 func (x *MessageChange) Reset() {
 	*x = MessageChange{}
-	mi := &file_message_message_proto_msgTypes[46]
+	mi := &file_message_message_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3340,7 +4090,7 @@ func (x *MessageChange) String() string {
 func (*MessageChange) ProtoMessage() {}
 
 func (x *MessageChange) ProtoReflect() protoreflect.Message {
-	mi := &file_message_message_proto_msgTypes[46]
+	mi := &file_message_message_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3353,7 +4103,7 @@ func (x *MessageChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MessageChange.ProtoReflect.Descriptor instead.
 func (*MessageChange) Descriptor() ([]byte, []int) {
-	return file_message_message_proto_rawDescGZIP(), []int{46}
+	return file_message_message_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *MessageChange) GetSeq() uint64 {
@@ -3401,7 +4151,7 @@ type EditMessageRequest struct {
 
 func (x *EditMessageRequest) Reset() {
 	*x = EditMessageRequest{}
-	mi := &file_message_message_proto_msgTypes[47]
+	mi := &file_message_message_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3413,7 +4163,7 @@ func (x *EditMessageRequest) String() string {
 func (*EditMessageRequest) ProtoMessage() {}
 
 func (x *EditMessageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_message_message_proto_msgTypes[47]
+	mi := &file_message_message_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3426,7 +4176,7 @@ func (x *EditMessageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditMessageRequest.ProtoReflect.Descriptor instead.
 func (*EditMessageRequest) Descriptor() ([]byte, []int) {
-	return file_message_message_proto_rawDescGZIP(), []int{47}
+	return file_message_message_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *EditMessageRequest) GetMessageId() uint64 {
@@ -3452,7 +4202,7 @@ type EditMessageResponse struct {
 
 func (x *EditMessageResponse) Reset() {
 	*x = EditMessageResponse{}
-	mi := &file_message_message_proto_msgTypes[48]
+	mi := &file_message_message_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3464,7 +4214,7 @@ func (x *EditMessageResponse) String() string {
 func (*EditMessageResponse) ProtoMessage() {}
 
 func (x *EditMessageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_message_message_proto_msgTypes[48]
+	mi := &file_message_message_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3477,7 +4227,7 @@ func (x *EditMessageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditMessageResponse.ProtoReflect.Descriptor instead.
 func (*EditMessageResponse) Descriptor() ([]byte, []int) {
-	return file_message_message_proto_rawDescGZIP(), []int{48}
+	return file_message_message_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *EditMessageResponse) GetMessage() *Message {
@@ -3496,7 +4246,7 @@ type RecallMessageRequest struct {
 
 func (x *RecallMessageRequest) Reset() {
 	*x = RecallMessageRequest{}
-	mi := &file_message_message_proto_msgTypes[49]
+	mi := &file_message_message_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3508,7 +4258,7 @@ func (x *RecallMessageRequest) String() string {
 func (*RecallMessageRequest) ProtoMessage() {}
 
 func (x *RecallMessageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_message_message_proto_msgTypes[49]
+	mi := &file_message_message_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3521,7 +4271,7 @@ func (x *RecallMessageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecallMessageRequest.ProtoReflect.Descriptor instead.
 func (*RecallMessageRequest) Descriptor() ([]byte, []int) {
-	return file_message_message_proto_rawDescGZIP(), []int{49}
+	return file_message_message_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *RecallMessageRequest) GetMessageId() uint64 {
@@ -3539,7 +4289,7 @@ type RecallMessageResponse struct {
 
 func (x *RecallMessageResponse) Reset() {
 	*x = RecallMessageResponse{}
-	mi := &file_message_message_proto_msgTypes[50]
+	mi := &file_message_message_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3551,7 +4301,7 @@ func (x *RecallMessageResponse) String() string {
 func (*RecallMessageResponse) ProtoMessage() {}
 
 func (x *RecallMessageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_message_message_proto_msgTypes[50]
+	mi := &file_message_message_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3564,7 +4314,7 @@ func (x *RecallMessageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecallMessageResponse.ProtoReflect.Descriptor instead.
 func (*RecallMessageResponse) Descriptor() ([]byte, []int) {
-	return file_message_message_proto_rawDescGZIP(), []int{50}
+	return file_message_message_proto_rawDescGZIP(), []int{61}
 }
 
 type ReactToMessageRequest struct {
@@ -3580,7 +4330,7 @@ type ReactToMessageRequest struct {
 
 func (x *ReactToMessageRequest) Reset() {
 	*x = ReactToMessageRequest{}
-	mi := &file_message_message_proto_msgTypes[51]
+	mi := &file_message_message_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3592,7 +4342,7 @@ func (x *ReactToMessageRequest) String() string {
 func (*ReactToMessageRequest) ProtoMessage() {}
 
 func (x *ReactToMessageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_message_message_proto_msgTypes[51]
+	mi := &file_message_message_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3605,7 +4355,7 @@ func (x *ReactToMessageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReactToMessageRequest.ProtoReflect.Descriptor instead.
 func (*ReactToMessageRequest) Descriptor() ([]byte, []int) {
-	return file_message_message_proto_rawDescGZIP(), []int{51}
+	return file_message_message_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *ReactToMessageRequest) GetMessageId() uint64 {
@@ -3638,7 +4388,7 @@ type ReactToMessageResponse struct {
 
 func (x *ReactToMessageResponse) Reset() {
 	*x = ReactToMessageResponse{}
-	mi := &file_message_message_proto_msgTypes[52]
+	mi := &file_message_message_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3650,7 +4400,7 @@ func (x *ReactToMessageResponse) String() string {
 func (*ReactToMessageResponse) ProtoMessage() {}
 
 func (x *ReactToMessageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_message_message_proto_msgTypes[52]
+	mi := &file_message_message_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3663,7 +4413,7 @@ func (x *ReactToMessageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReactToMessageResponse.ProtoReflect.Descriptor instead.
 func (*ReactToMessageResponse) Descriptor() ([]byte, []int) {
-	return file_message_message_proto_rawDescGZIP(), []int{52}
+	return file_message_message_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *ReactToMessageResponse) GetReactions() []*Reaction {
@@ -3682,7 +4432,7 @@ type DeleteMessageForMeRequest struct {
 
 func (x *DeleteMessageForMeRequest) Reset() {
 	*x = DeleteMessageForMeRequest{}
-	mi := &file_message_message_proto_msgTypes[53]
+	mi := &file_message_message_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3694,7 +4444,7 @@ func (x *DeleteMessageForMeRequest) String() string {
 func (*DeleteMessageForMeRequest) ProtoMessage() {}
 
 func (x *DeleteMessageForMeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_message_message_proto_msgTypes[53]
+	mi := &file_message_message_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3707,7 +4457,7 @@ func (x *DeleteMessageForMeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteMessageForMeRequest.ProtoReflect.Descriptor instead.
 func (*DeleteMessageForMeRequest) Descriptor() ([]byte, []int) {
-	return file_message_message_proto_rawDescGZIP(), []int{53}
+	return file_message_message_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *DeleteMessageForMeRequest) GetMessageId() uint64 {
@@ -3725,7 +4475,7 @@ type DeleteMessageForMeResponse struct {
 
 func (x *DeleteMessageForMeResponse) Reset() {
 	*x = DeleteMessageForMeResponse{}
-	mi := &file_message_message_proto_msgTypes[54]
+	mi := &file_message_message_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3737,7 +4487,7 @@ func (x *DeleteMessageForMeResponse) String() string {
 func (*DeleteMessageForMeResponse) ProtoMessage() {}
 
 func (x *DeleteMessageForMeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_message_message_proto_msgTypes[54]
+	mi := &file_message_message_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3750,7 +4500,7 @@ func (x *DeleteMessageForMeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteMessageForMeResponse.ProtoReflect.Descriptor instead.
 func (*DeleteMessageForMeResponse) Descriptor() ([]byte, []int) {
-	return file_message_message_proto_rawDescGZIP(), []int{54}
+	return file_message_message_proto_rawDescGZIP(), []int{65}
 }
 
 type MarkReadRequest struct {
@@ -3763,7 +4513,7 @@ type MarkReadRequest struct {
 
 func (x *MarkReadRequest) Reset() {
 	*x = MarkReadRequest{}
-	mi := &file_message_message_proto_msgTypes[55]
+	mi := &file_message_message_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3775,7 +4525,7 @@ func (x *MarkReadRequest) String() string {
 func (*MarkReadRequest) ProtoMessage() {}
 
 func (x *MarkReadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_message_message_proto_msgTypes[55]
+	mi := &file_message_message_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3788,7 +4538,7 @@ func (x *MarkReadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MarkReadRequest.ProtoReflect.Descriptor instead.
 func (*MarkReadRequest) Descriptor() ([]byte, []int) {
-	return file_message_message_proto_rawDescGZIP(), []int{55}
+	return file_message_message_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *MarkReadRequest) GetConversationId() string {
@@ -3813,7 +4563,7 @@ type MarkReadResponse struct {
 
 func (x *MarkReadResponse) Reset() {
 	*x = MarkReadResponse{}
-	mi := &file_message_message_proto_msgTypes[56]
+	mi := &file_message_message_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3825,7 +4575,7 @@ func (x *MarkReadResponse) String() string {
 func (*MarkReadResponse) ProtoMessage() {}
 
 func (x *MarkReadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_message_message_proto_msgTypes[56]
+	mi := &file_message_message_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3838,7 +4588,7 @@ func (x *MarkReadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MarkReadResponse.ProtoReflect.Descriptor instead.
 func (*MarkReadResponse) Descriptor() ([]byte, []int) {
-	return file_message_message_proto_rawDescGZIP(), []int{56}
+	return file_message_message_proto_rawDescGZIP(), []int{67}
 }
 
 var File_message_message_proto protoreflect.FileDescriptor
@@ -4046,7 +4796,7 @@ const file_message_message_proto_rawDesc = "" +
 	"\apreview\x18\x04 \x01(\tR\apreview\x12\x1a\n" +
 	"\brecalled\x18\x05 \x01(\bR\brecalled\x12\x1f\n" +
 	"\vbefore_join\x18\x06 \x01(\bR\n" +
-	"beforeJoin\"\x9b\x02\n" +
+	"beforeJoin\"\xde\x03\n" +
 	"\fConversation\x12'\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12'\n" +
 	"\tpeer_user\x18\x02 \x01(\v2\n" +
@@ -4056,10 +4806,71 @@ const file_message_message_proto_rawDesc = "" +
 	"\blast_seq\x18\x04 \x01(\x04R\alastSeq\x12\x19\n" +
 	"\bread_seq\x18\x05 \x01(\x04R\areadSeq\x12!\n" +
 	"\funread_count\x18\x06 \x01(\x04R\vunreadCount\x123\n" +
-	"\flast_message\x18\a \x01(\v2\x10.message.MessageR\vlastMessage\"\x1a\n" +
-	"\x18ListConversationsRequest\"V\n" +
+	"\flast_message\x18\a \x01(\v2\x10.message.MessageR\vlastMessage\x12\x16\n" +
+	"\x06pinned\x18\b \x01(\bR\x06pinned\x12;\n" +
+	"\vmuted_until\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"mutedUntil\x12\x1a\n" +
+	"\barchived\x18\n" +
+	" \x01(\bR\barchived\x12,\n" +
+	"\x12peer_delivered_seq\x18\v \x01(\x04R\x10peerDeliveredSeq\x12\"\n" +
+	"\rpeer_read_seq\x18\f \x01(\x04R\vpeerReadSeq\"\x81\x01\n" +
+	"\x18ListConversationsRequest\x12)\n" +
+	"\x10include_archived\x18\x01 \x01(\bR\x0fincludeArchived\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\rR\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"~\n" +
 	"\x19ListConversationsResponse\x129\n" +
-	"\fconversation\x18\x01 \x03(\v2\x15.message.ConversationR\fconversation\"\x90\x01\n" +
+	"\fconversation\x18\x01 \x03(\v2\x15.message.ConversationR\fconversation\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xec\x01\n" +
+	"\x19UpdateConversationRequest\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x1b\n" +
+	"\x06pinned\x18\x02 \x01(\bH\x00R\x06pinned\x88\x01\x01\x12@\n" +
+	"\vmuted_until\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampH\x01R\n" +
+	"mutedUntil\x88\x01\x01\x12\x1f\n" +
+	"\barchived\x18\x04 \x01(\bH\x02R\barchived\x88\x01\x01B\t\n" +
+	"\a_pinnedB\x0e\n" +
+	"\f_muted_untilB\v\n" +
+	"\t_archived\"W\n" +
+	"\x1aUpdateConversationResponse\x129\n" +
+	"\fconversation\x18\x01 \x01(\v2\x15.message.ConversationR\fconversation\"V\n" +
+	"\x11SendTypingRequest\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x18\n" +
+	"\astopped\x18\x02 \x01(\bR\astopped\"\x14\n" +
+	"\x12SendTypingResponse\"d\n" +
+	"\x06Typing\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x17\n" +
+	"\auser_id\x18\x02 \x01(\x04R\x06userId\x12\x18\n" +
+	"\astopped\x18\x03 \x01(\bR\astopped\"Q\n" +
+	"\x14MarkDeliveredRequest\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x10\n" +
+	"\x03seq\x18\x02 \x01(\x04R\x03seq\"\x17\n" +
+	"\x15MarkDeliveredResponse\"\x89\x01\n" +
+	"\x12GetReceiptsRequest\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x10\n" +
+	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12\"\n" +
+	"\rafter_user_id\x18\x03 \x01(\x04R\vafterUserId\x12\x14\n" +
+	"\x05limit\x18\x04 \x01(\rR\x05limit\"\xad\x02\n" +
+	"\x13GetReceiptsResponse\x12\x1c\n" +
+	"\tdelivered\x18\x01 \x01(\bR\tdelivered\x12\x12\n" +
+	"\x04read\x18\x02 \x01(\bR\x04read\x12!\n" +
+	"\fmember_count\x18\x03 \x01(\x04R\vmemberCount\x12'\n" +
+	"\x0fdelivered_count\x18\x04 \x01(\x04R\x0edeliveredCount\x12\x1d\n" +
+	"\n" +
+	"read_count\x18\x05 \x01(\x04R\treadCount\x12 \n" +
+	"\fread_user_id\x18\x06 \x03(\x04R\n" +
+	"readUserId\x12*\n" +
+	"\x11delivered_user_id\x18\a \x03(\x04R\x0fdeliveredUserId\x12+\n" +
+	"\x12next_after_user_id\x18\b \x01(\x04R\x0fnextAfterUserId\"f\n" +
+	"\vMemberMarks\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\x04R\x06userId\x12#\n" +
+	"\rdelivered_seq\x18\x02 \x01(\x04R\fdeliveredSeq\x12\x19\n" +
+	"\bread_seq\x18\x03 \x01(\x04R\areadSeq\"\xb9\x01\n" +
+	"\aReceipt\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x17\n" +
+	"\auser_id\x18\x02 \x01(\x04R\x06userId\x12#\n" +
+	"\rdelivered_seq\x18\x03 \x01(\x04R\fdeliveredSeq\x12\x19\n" +
+	"\bread_seq\x18\x04 \x01(\x04R\areadSeq\x12,\n" +
+	"\x06others\x18\x05 \x03(\v2\x14.message.MemberMarksR\x06others\"\x90\x01\n" +
 	"\x13SyncMessagesRequest\x12'\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x1b\n" +
 	"\tafter_seq\x18\x02 \x01(\x04R\bafterSeq\x12\x14\n" +
@@ -4138,7 +4949,7 @@ const file_message_message_proto_rawDesc = "" +
 	"\x03FLV\x10\x03\x12\a\n" +
 	"\x03AVI\x10\x04\x12\a\n" +
 	"\x03MKV\x10\x05\x12\x17\n" +
-	"\x12OTHER_VIDEO_FORMAT\x10\xff\x012\x94\x17\n" +
+	"\x12OTHER_VIDEO_FORMAT\x10\xff\x012\xf2\x1a\n" +
 	"\x0eMessageService\x12\x86\x01\n" +
 	"\x13SendUserTextMessage\x12#.message.SendUserTextMessageRequest\x1a$.message.SendUserTextMessageResponse\"$\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/api/message/text/user\x12\x96\x01\n" +
 	"\x17SendUserLocationMessage\x12'.message.SendUserLocationMessageRequest\x1a(.message.SendUserLocationMessageResponse\"(\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/api/message/location/user\x12\x86\x01\n" +
@@ -4161,7 +4972,12 @@ const file_message_message_proto_rawDesc = "" +
 	"\vEditMessage\x12\x1b.message.EditMessageRequest\x1a\x1c.message.EditMessageResponse\",\x82\xd3\xe4\x93\x02&:\x01*\"!/v1/api/message/{message_id}/edit\x12~\n" +
 	"\rRecallMessage\x12\x1d.message.RecallMessageRequest\x1a\x1e.message.RecallMessageResponse\".\x82\xd3\xe4\x93\x02(:\x01*\"#/v1/api/message/{message_id}/recall\x12\x80\x01\n" +
 	"\x0eReactToMessage\x12\x1e.message.ReactToMessageRequest\x1a\x1f.message.ReactToMessageResponse\"-\x82\xd3\xe4\x93\x02':\x01*\"\"/v1/api/message/{message_id}/react\x12\x94\x01\n" +
-	"\x12DeleteMessageForMe\x12\".message.DeleteMessageForMeRequest\x1a#.message.DeleteMessageForMeResponse\"5\x82\xd3\xe4\x93\x02/:\x01*\"*/v1/api/message/{message_id}/delete-for-meB/Z-github.com/parley-im/parley/api/gen/messagepbb\x06proto3"
+	"\x12DeleteMessageForMe\x12\".message.DeleteMessageForMeRequest\x1a#.message.DeleteMessageForMeResponse\"5\x82\xd3\xe4\x93\x02/:\x01*\"*/v1/api/message/{message_id}/delete-for-me\x12\x8f\x01\n" +
+	"\x12UpdateConversation\x12\".message.UpdateConversationRequest\x1a#.message.UpdateConversationResponse\"0\x82\xd3\xe4\x93\x02*:\x01*\"%/v1/api/message/conversation/settings\x12h\n" +
+	"\n" +
+	"SendTyping\x12\x1a.message.SendTypingRequest\x1a\x1b.message.SendTypingResponse\"!\x82\xd3\xe4\x93\x02\x1b:\x01*\"\x16/v1/api/message/typing\x12t\n" +
+	"\rMarkDelivered\x12\x1d.message.MarkDeliveredRequest\x1a\x1e.message.MarkDeliveredResponse\"$\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/api/message/delivered\x12j\n" +
+	"\vGetReceipts\x12\x1b.message.GetReceiptsRequest\x1a\x1c.message.GetReceiptsResponse\" \x82\xd3\xe4\x93\x02\x1a\x12\x18/v1/api/message/receiptsB/Z-github.com/parley-im/parley/api/gen/messagepbb\x06proto3"
 
 var (
 	file_message_message_proto_rawDescOnce sync.Once
@@ -4176,7 +4992,7 @@ func file_message_message_proto_rawDescGZIP() []byte {
 }
 
 var file_message_message_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_message_message_proto_msgTypes = make([]protoimpl.MessageInfo, 57)
+var file_message_message_proto_msgTypes = make([]protoimpl.MessageInfo, 68)
 var file_message_message_proto_goTypes = []any{
 	(ChangeKind)(0),                          // 0: message.ChangeKind
 	(IMAGE_FORMAT)(0),                        // 1: message.IMAGE_FORMAT
@@ -4227,24 +5043,35 @@ var file_message_message_proto_goTypes = []any{
 	(*Conversation)(nil),                     // 46: message.Conversation
 	(*ListConversationsRequest)(nil),         // 47: message.ListConversationsRequest
 	(*ListConversationsResponse)(nil),        // 48: message.ListConversationsResponse
-	(*SyncMessagesRequest)(nil),              // 49: message.SyncMessagesRequest
-	(*SyncMessagesResponse)(nil),             // 50: message.SyncMessagesResponse
-	(*MessageChange)(nil),                    // 51: message.MessageChange
-	(*EditMessageRequest)(nil),               // 52: message.EditMessageRequest
-	(*EditMessageResponse)(nil),              // 53: message.EditMessageResponse
-	(*RecallMessageRequest)(nil),             // 54: message.RecallMessageRequest
-	(*RecallMessageResponse)(nil),            // 55: message.RecallMessageResponse
-	(*ReactToMessageRequest)(nil),            // 56: message.ReactToMessageRequest
-	(*ReactToMessageResponse)(nil),           // 57: message.ReactToMessageResponse
-	(*DeleteMessageForMeRequest)(nil),        // 58: message.DeleteMessageForMeRequest
-	(*DeleteMessageForMeResponse)(nil),       // 59: message.DeleteMessageForMeResponse
-	(*MarkReadRequest)(nil),                  // 60: message.MarkReadRequest
-	(*MarkReadResponse)(nil),                 // 61: message.MarkReadResponse
-	(*timestamppb.Timestamp)(nil),            // 62: google.protobuf.Timestamp
-	(*userpb.User)(nil),                      // 63: user.User
-	(*grouppb.Group)(nil),                    // 64: group.Group
-	(*commonpb.PingRequest)(nil),             // 65: common.PingRequest
-	(*commonpb.PingResponse)(nil),            // 66: common.PingResponse
+	(*UpdateConversationRequest)(nil),        // 49: message.UpdateConversationRequest
+	(*UpdateConversationResponse)(nil),       // 50: message.UpdateConversationResponse
+	(*SendTypingRequest)(nil),                // 51: message.SendTypingRequest
+	(*SendTypingResponse)(nil),               // 52: message.SendTypingResponse
+	(*Typing)(nil),                           // 53: message.Typing
+	(*MarkDeliveredRequest)(nil),             // 54: message.MarkDeliveredRequest
+	(*MarkDeliveredResponse)(nil),            // 55: message.MarkDeliveredResponse
+	(*GetReceiptsRequest)(nil),               // 56: message.GetReceiptsRequest
+	(*GetReceiptsResponse)(nil),              // 57: message.GetReceiptsResponse
+	(*MemberMarks)(nil),                      // 58: message.MemberMarks
+	(*Receipt)(nil),                          // 59: message.Receipt
+	(*SyncMessagesRequest)(nil),              // 60: message.SyncMessagesRequest
+	(*SyncMessagesResponse)(nil),             // 61: message.SyncMessagesResponse
+	(*MessageChange)(nil),                    // 62: message.MessageChange
+	(*EditMessageRequest)(nil),               // 63: message.EditMessageRequest
+	(*EditMessageResponse)(nil),              // 64: message.EditMessageResponse
+	(*RecallMessageRequest)(nil),             // 65: message.RecallMessageRequest
+	(*RecallMessageResponse)(nil),            // 66: message.RecallMessageResponse
+	(*ReactToMessageRequest)(nil),            // 67: message.ReactToMessageRequest
+	(*ReactToMessageResponse)(nil),           // 68: message.ReactToMessageResponse
+	(*DeleteMessageForMeRequest)(nil),        // 69: message.DeleteMessageForMeRequest
+	(*DeleteMessageForMeResponse)(nil),       // 70: message.DeleteMessageForMeResponse
+	(*MarkReadRequest)(nil),                  // 71: message.MarkReadRequest
+	(*MarkReadResponse)(nil),                 // 72: message.MarkReadResponse
+	(*timestamppb.Timestamp)(nil),            // 73: google.protobuf.Timestamp
+	(*userpb.User)(nil),                      // 74: user.User
+	(*grouppb.Group)(nil),                    // 75: group.Group
+	(*commonpb.PingRequest)(nil),             // 76: common.PingRequest
+	(*commonpb.PingResponse)(nil),            // 77: common.PingResponse
 }
 var file_message_message_proto_depIdxs = []int32{
 	8,  // 0: message.ImageMessage.list:type_name -> message.ImageMessageItem
@@ -4273,71 +5100,83 @@ var file_message_message_proto_depIdxs = []int32{
 	42, // 23: message.Message.video:type_name -> message.VideoMessage
 	8,  // 24: message.Message.image:type_name -> message.ImageMessageItem
 	6,  // 25: message.Message.file:type_name -> message.FileMessage
-	62, // 26: message.Message.created_at:type_name -> google.protobuf.Timestamp
+	73, // 26: message.Message.created_at:type_name -> google.protobuf.Timestamp
 	45, // 27: message.Message.reply_to:type_name -> message.MessageReply
-	62, // 28: message.Message.edited_at:type_name -> google.protobuf.Timestamp
+	73, // 28: message.Message.edited_at:type_name -> google.protobuf.Timestamp
 	44, // 29: message.Message.reactions:type_name -> message.Reaction
 	3,  // 30: message.MessageReply.type:type_name -> message.MESSAGE_TYPE
-	63, // 31: message.Conversation.peer_user:type_name -> user.User
-	64, // 32: message.Conversation.peer_group:type_name -> group.Group
+	74, // 31: message.Conversation.peer_user:type_name -> user.User
+	75, // 32: message.Conversation.peer_group:type_name -> group.Group
 	43, // 33: message.Conversation.last_message:type_name -> message.Message
-	46, // 34: message.ListConversationsResponse.conversation:type_name -> message.Conversation
-	43, // 35: message.SyncMessagesResponse.message:type_name -> message.Message
-	51, // 36: message.SyncMessagesResponse.changes:type_name -> message.MessageChange
-	0,  // 37: message.MessageChange.kind:type_name -> message.ChangeKind
-	43, // 38: message.MessageChange.message:type_name -> message.Message
-	41, // 39: message.EditMessageRequest.text:type_name -> message.TextMessage
-	43, // 40: message.EditMessageResponse.message:type_name -> message.Message
-	44, // 41: message.ReactToMessageResponse.reactions:type_name -> message.Reaction
-	36, // 42: message.MessageService.SendUserTextMessage:input_type -> message.SendUserTextMessageRequest
-	32, // 43: message.MessageService.SendUserLocationMessage:input_type -> message.SendUserLocationMessageRequest
-	26, // 44: message.MessageService.SendUserFaceMessage:input_type -> message.SendUserFaceMessageRequest
-	34, // 45: message.MessageService.SendUserSoundMessage:input_type -> message.SendUserSoundMessageRequest
-	38, // 46: message.MessageService.SendUserVideoMessage:input_type -> message.SendUserVideoMessageRequest
-	30, // 47: message.MessageService.SendUserImageMessage:input_type -> message.SendUserImageMessageRequest
-	28, // 48: message.MessageService.SendUserFileMessage:input_type -> message.SendUserFileMessageRequest
-	22, // 49: message.MessageService.SendGroupTextMessage:input_type -> message.SendGroupTextMessageRequest
-	18, // 50: message.MessageService.SendGroupLocationMessage:input_type -> message.SendGroupLocationMessageRequest
-	12, // 51: message.MessageService.SendGroupFceMessage:input_type -> message.SendGroupFaceMessageRequest
-	20, // 52: message.MessageService.SendGroupSoundMessage:input_type -> message.SendGroupSoundMessageRequest
-	24, // 53: message.MessageService.SendGroupVideoMessage:input_type -> message.SendGroupVideoMessageRequest
-	16, // 54: message.MessageService.SendGroupImageMessage:input_type -> message.SendGroupImageMessageRequest
-	14, // 55: message.MessageService.SendGroupFileMessage:input_type -> message.SendGroupFileMessageRequest
-	65, // 56: message.MessageService.Ping:input_type -> common.PingRequest
-	47, // 57: message.MessageService.ListConversations:input_type -> message.ListConversationsRequest
-	49, // 58: message.MessageService.SyncMessages:input_type -> message.SyncMessagesRequest
-	60, // 59: message.MessageService.MarkRead:input_type -> message.MarkReadRequest
-	52, // 60: message.MessageService.EditMessage:input_type -> message.EditMessageRequest
-	54, // 61: message.MessageService.RecallMessage:input_type -> message.RecallMessageRequest
-	56, // 62: message.MessageService.ReactToMessage:input_type -> message.ReactToMessageRequest
-	58, // 63: message.MessageService.DeleteMessageForMe:input_type -> message.DeleteMessageForMeRequest
-	37, // 64: message.MessageService.SendUserTextMessage:output_type -> message.SendUserTextMessageResponse
-	33, // 65: message.MessageService.SendUserLocationMessage:output_type -> message.SendUserLocationMessageResponse
-	27, // 66: message.MessageService.SendUserFaceMessage:output_type -> message.SendUserFaceMessageResponse
-	35, // 67: message.MessageService.SendUserSoundMessage:output_type -> message.SendUserSoundMessageResponse
-	39, // 68: message.MessageService.SendUserVideoMessage:output_type -> message.SendUserVideoMessageResponse
-	31, // 69: message.MessageService.SendUserImageMessage:output_type -> message.SendUserImageMessageResponse
-	29, // 70: message.MessageService.SendUserFileMessage:output_type -> message.SendUserFileMessageResponse
-	23, // 71: message.MessageService.SendGroupTextMessage:output_type -> message.SendGroupTextMessageResponse
-	19, // 72: message.MessageService.SendGroupLocationMessage:output_type -> message.SendGroupLocationMessageResponse
-	13, // 73: message.MessageService.SendGroupFceMessage:output_type -> message.SendGroupFaceMessageResponse
-	21, // 74: message.MessageService.SendGroupSoundMessage:output_type -> message.SendGroupSoundMessageResponse
-	25, // 75: message.MessageService.SendGroupVideoMessage:output_type -> message.SendGroupVideoMessageResponse
-	17, // 76: message.MessageService.SendGroupImageMessage:output_type -> message.SendGroupImageMessageResponse
-	15, // 77: message.MessageService.SendGroupFileMessage:output_type -> message.SendGroupFileMessageResponse
-	66, // 78: message.MessageService.Ping:output_type -> common.PingResponse
-	48, // 79: message.MessageService.ListConversations:output_type -> message.ListConversationsResponse
-	50, // 80: message.MessageService.SyncMessages:output_type -> message.SyncMessagesResponse
-	61, // 81: message.MessageService.MarkRead:output_type -> message.MarkReadResponse
-	53, // 82: message.MessageService.EditMessage:output_type -> message.EditMessageResponse
-	55, // 83: message.MessageService.RecallMessage:output_type -> message.RecallMessageResponse
-	57, // 84: message.MessageService.ReactToMessage:output_type -> message.ReactToMessageResponse
-	59, // 85: message.MessageService.DeleteMessageForMe:output_type -> message.DeleteMessageForMeResponse
-	64, // [64:86] is the sub-list for method output_type
-	42, // [42:64] is the sub-list for method input_type
-	42, // [42:42] is the sub-list for extension type_name
-	42, // [42:42] is the sub-list for extension extendee
-	0,  // [0:42] is the sub-list for field type_name
+	73, // 34: message.Conversation.muted_until:type_name -> google.protobuf.Timestamp
+	46, // 35: message.ListConversationsResponse.conversation:type_name -> message.Conversation
+	73, // 36: message.UpdateConversationRequest.muted_until:type_name -> google.protobuf.Timestamp
+	46, // 37: message.UpdateConversationResponse.conversation:type_name -> message.Conversation
+	58, // 38: message.Receipt.others:type_name -> message.MemberMarks
+	43, // 39: message.SyncMessagesResponse.message:type_name -> message.Message
+	62, // 40: message.SyncMessagesResponse.changes:type_name -> message.MessageChange
+	0,  // 41: message.MessageChange.kind:type_name -> message.ChangeKind
+	43, // 42: message.MessageChange.message:type_name -> message.Message
+	41, // 43: message.EditMessageRequest.text:type_name -> message.TextMessage
+	43, // 44: message.EditMessageResponse.message:type_name -> message.Message
+	44, // 45: message.ReactToMessageResponse.reactions:type_name -> message.Reaction
+	36, // 46: message.MessageService.SendUserTextMessage:input_type -> message.SendUserTextMessageRequest
+	32, // 47: message.MessageService.SendUserLocationMessage:input_type -> message.SendUserLocationMessageRequest
+	26, // 48: message.MessageService.SendUserFaceMessage:input_type -> message.SendUserFaceMessageRequest
+	34, // 49: message.MessageService.SendUserSoundMessage:input_type -> message.SendUserSoundMessageRequest
+	38, // 50: message.MessageService.SendUserVideoMessage:input_type -> message.SendUserVideoMessageRequest
+	30, // 51: message.MessageService.SendUserImageMessage:input_type -> message.SendUserImageMessageRequest
+	28, // 52: message.MessageService.SendUserFileMessage:input_type -> message.SendUserFileMessageRequest
+	22, // 53: message.MessageService.SendGroupTextMessage:input_type -> message.SendGroupTextMessageRequest
+	18, // 54: message.MessageService.SendGroupLocationMessage:input_type -> message.SendGroupLocationMessageRequest
+	12, // 55: message.MessageService.SendGroupFceMessage:input_type -> message.SendGroupFaceMessageRequest
+	20, // 56: message.MessageService.SendGroupSoundMessage:input_type -> message.SendGroupSoundMessageRequest
+	24, // 57: message.MessageService.SendGroupVideoMessage:input_type -> message.SendGroupVideoMessageRequest
+	16, // 58: message.MessageService.SendGroupImageMessage:input_type -> message.SendGroupImageMessageRequest
+	14, // 59: message.MessageService.SendGroupFileMessage:input_type -> message.SendGroupFileMessageRequest
+	76, // 60: message.MessageService.Ping:input_type -> common.PingRequest
+	47, // 61: message.MessageService.ListConversations:input_type -> message.ListConversationsRequest
+	60, // 62: message.MessageService.SyncMessages:input_type -> message.SyncMessagesRequest
+	71, // 63: message.MessageService.MarkRead:input_type -> message.MarkReadRequest
+	63, // 64: message.MessageService.EditMessage:input_type -> message.EditMessageRequest
+	65, // 65: message.MessageService.RecallMessage:input_type -> message.RecallMessageRequest
+	67, // 66: message.MessageService.ReactToMessage:input_type -> message.ReactToMessageRequest
+	69, // 67: message.MessageService.DeleteMessageForMe:input_type -> message.DeleteMessageForMeRequest
+	49, // 68: message.MessageService.UpdateConversation:input_type -> message.UpdateConversationRequest
+	51, // 69: message.MessageService.SendTyping:input_type -> message.SendTypingRequest
+	54, // 70: message.MessageService.MarkDelivered:input_type -> message.MarkDeliveredRequest
+	56, // 71: message.MessageService.GetReceipts:input_type -> message.GetReceiptsRequest
+	37, // 72: message.MessageService.SendUserTextMessage:output_type -> message.SendUserTextMessageResponse
+	33, // 73: message.MessageService.SendUserLocationMessage:output_type -> message.SendUserLocationMessageResponse
+	27, // 74: message.MessageService.SendUserFaceMessage:output_type -> message.SendUserFaceMessageResponse
+	35, // 75: message.MessageService.SendUserSoundMessage:output_type -> message.SendUserSoundMessageResponse
+	39, // 76: message.MessageService.SendUserVideoMessage:output_type -> message.SendUserVideoMessageResponse
+	31, // 77: message.MessageService.SendUserImageMessage:output_type -> message.SendUserImageMessageResponse
+	29, // 78: message.MessageService.SendUserFileMessage:output_type -> message.SendUserFileMessageResponse
+	23, // 79: message.MessageService.SendGroupTextMessage:output_type -> message.SendGroupTextMessageResponse
+	19, // 80: message.MessageService.SendGroupLocationMessage:output_type -> message.SendGroupLocationMessageResponse
+	13, // 81: message.MessageService.SendGroupFceMessage:output_type -> message.SendGroupFaceMessageResponse
+	21, // 82: message.MessageService.SendGroupSoundMessage:output_type -> message.SendGroupSoundMessageResponse
+	25, // 83: message.MessageService.SendGroupVideoMessage:output_type -> message.SendGroupVideoMessageResponse
+	17, // 84: message.MessageService.SendGroupImageMessage:output_type -> message.SendGroupImageMessageResponse
+	15, // 85: message.MessageService.SendGroupFileMessage:output_type -> message.SendGroupFileMessageResponse
+	77, // 86: message.MessageService.Ping:output_type -> common.PingResponse
+	48, // 87: message.MessageService.ListConversations:output_type -> message.ListConversationsResponse
+	61, // 88: message.MessageService.SyncMessages:output_type -> message.SyncMessagesResponse
+	72, // 89: message.MessageService.MarkRead:output_type -> message.MarkReadResponse
+	64, // 90: message.MessageService.EditMessage:output_type -> message.EditMessageResponse
+	66, // 91: message.MessageService.RecallMessage:output_type -> message.RecallMessageResponse
+	68, // 92: message.MessageService.ReactToMessage:output_type -> message.ReactToMessageResponse
+	70, // 93: message.MessageService.DeleteMessageForMe:output_type -> message.DeleteMessageForMeResponse
+	50, // 94: message.MessageService.UpdateConversation:output_type -> message.UpdateConversationResponse
+	52, // 95: message.MessageService.SendTyping:output_type -> message.SendTypingResponse
+	55, // 96: message.MessageService.MarkDelivered:output_type -> message.MarkDeliveredResponse
+	57, // 97: message.MessageService.GetReceipts:output_type -> message.GetReceiptsResponse
+	72, // [72:98] is the sub-list for method output_type
+	46, // [46:72] is the sub-list for method input_type
+	46, // [46:46] is the sub-list for extension type_name
+	46, // [46:46] is the sub-list for extension extendee
+	0,  // [0:46] is the sub-list for field type_name
 }
 
 func init() { file_message_message_proto_init() }
@@ -4354,13 +5193,14 @@ func file_message_message_proto_init() {
 		(*Message_Image)(nil),
 		(*Message_File)(nil),
 	}
+	file_message_message_proto_msgTypes[44].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_message_message_proto_rawDesc), len(file_message_message_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   57,
+			NumMessages:   68,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -45,6 +45,10 @@ const (
 	MessageService_RecallMessage_FullMethodName            = "/message.MessageService/RecallMessage"
 	MessageService_ReactToMessage_FullMethodName           = "/message.MessageService/ReactToMessage"
 	MessageService_DeleteMessageForMe_FullMethodName       = "/message.MessageService/DeleteMessageForMe"
+	MessageService_UpdateConversation_FullMethodName       = "/message.MessageService/UpdateConversation"
+	MessageService_SendTyping_FullMethodName               = "/message.MessageService/SendTyping"
+	MessageService_MarkDelivered_FullMethodName            = "/message.MessageService/MarkDelivered"
+	MessageService_GetReceipts_FullMethodName              = "/message.MessageService/GetReceipts"
 )
 
 // MessageServiceClient is the client API for MessageService service.
@@ -97,6 +101,20 @@ type MessageServiceClient interface {
 	// syncs, last message and unread count. Deleting it again changes
 	// nothing.
 	DeleteMessageForMe(ctx context.Context, in *DeleteMessageForMeRequest, opts ...grpc.CallOption) (*DeleteMessageForMeResponse, error)
+	// UpdateConversation changes the caller's own settings of a
+	// conversation: pinned, muted, archived.
+	UpdateConversation(ctx context.Context, in *UpdateConversationRequest, opts ...grpc.CallOption) (*UpdateConversationResponse, error)
+	// SendTyping tells the conversation's other participants' online
+	// devices that the caller is typing (or stopped): never stored. More
+	// than one a second per conversation is dropped; in groups above
+	// -typing-group-cap members it is not sent on. Both answer OK.
+	SendTyping(ctx context.Context, in *SendTypingRequest, opts ...grpc.CallOption) (*SendTypingResponse, error)
+	// MarkDelivered records that the caller's device has the conversation
+	// up to seq; a SyncMessages page (after_seq) does the same up to its
+	// cursor. Marks never move back; a read mark implies delivery.
+	MarkDelivered(ctx context.Context, in *MarkDeliveredRequest, opts ...grpc.CallOption) (*MarkDeliveredResponse, error)
+	// GetReceipts says who has a message delivered and read.
+	GetReceipts(ctx context.Context, in *GetReceiptsRequest, opts ...grpc.CallOption) (*GetReceiptsResponse, error)
 }
 
 type messageServiceClient struct {
@@ -327,6 +345,46 @@ func (c *messageServiceClient) DeleteMessageForMe(ctx context.Context, in *Delet
 	return out, nil
 }
 
+func (c *messageServiceClient) UpdateConversation(ctx context.Context, in *UpdateConversationRequest, opts ...grpc.CallOption) (*UpdateConversationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateConversationResponse)
+	err := c.cc.Invoke(ctx, MessageService_UpdateConversation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *messageServiceClient) SendTyping(ctx context.Context, in *SendTypingRequest, opts ...grpc.CallOption) (*SendTypingResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SendTypingResponse)
+	err := c.cc.Invoke(ctx, MessageService_SendTyping_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *messageServiceClient) MarkDelivered(ctx context.Context, in *MarkDeliveredRequest, opts ...grpc.CallOption) (*MarkDeliveredResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MarkDeliveredResponse)
+	err := c.cc.Invoke(ctx, MessageService_MarkDelivered_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *messageServiceClient) GetReceipts(ctx context.Context, in *GetReceiptsRequest, opts ...grpc.CallOption) (*GetReceiptsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetReceiptsResponse)
+	err := c.cc.Invoke(ctx, MessageService_GetReceipts_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MessageServiceServer is the server API for MessageService service.
 // All implementations must embed UnimplementedMessageServiceServer
 // for forward compatibility.
@@ -377,6 +435,20 @@ type MessageServiceServer interface {
 	// syncs, last message and unread count. Deleting it again changes
 	// nothing.
 	DeleteMessageForMe(context.Context, *DeleteMessageForMeRequest) (*DeleteMessageForMeResponse, error)
+	// UpdateConversation changes the caller's own settings of a
+	// conversation: pinned, muted, archived.
+	UpdateConversation(context.Context, *UpdateConversationRequest) (*UpdateConversationResponse, error)
+	// SendTyping tells the conversation's other participants' online
+	// devices that the caller is typing (or stopped): never stored. More
+	// than one a second per conversation is dropped; in groups above
+	// -typing-group-cap members it is not sent on. Both answer OK.
+	SendTyping(context.Context, *SendTypingRequest) (*SendTypingResponse, error)
+	// MarkDelivered records that the caller's device has the conversation
+	// up to seq; a SyncMessages page (after_seq) does the same up to its
+	// cursor. Marks never move back; a read mark implies delivery.
+	MarkDelivered(context.Context, *MarkDeliveredRequest) (*MarkDeliveredResponse, error)
+	// GetReceipts says who has a message delivered and read.
+	GetReceipts(context.Context, *GetReceiptsRequest) (*GetReceiptsResponse, error)
 	mustEmbedUnimplementedMessageServiceServer()
 }
 
@@ -452,6 +524,18 @@ func (UnimplementedMessageServiceServer) ReactToMessage(context.Context, *ReactT
 }
 func (UnimplementedMessageServiceServer) DeleteMessageForMe(context.Context, *DeleteMessageForMeRequest) (*DeleteMessageForMeResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteMessageForMe not implemented")
+}
+func (UnimplementedMessageServiceServer) UpdateConversation(context.Context, *UpdateConversationRequest) (*UpdateConversationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateConversation not implemented")
+}
+func (UnimplementedMessageServiceServer) SendTyping(context.Context, *SendTypingRequest) (*SendTypingResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SendTyping not implemented")
+}
+func (UnimplementedMessageServiceServer) MarkDelivered(context.Context, *MarkDeliveredRequest) (*MarkDeliveredResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method MarkDelivered not implemented")
+}
+func (UnimplementedMessageServiceServer) GetReceipts(context.Context, *GetReceiptsRequest) (*GetReceiptsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetReceipts not implemented")
 }
 func (UnimplementedMessageServiceServer) mustEmbedUnimplementedMessageServiceServer() {}
 func (UnimplementedMessageServiceServer) testEmbeddedByValue()                        {}
@@ -870,6 +954,78 @@ func _MessageService_DeleteMessageForMe_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _MessageService_UpdateConversation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateConversationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MessageServiceServer).UpdateConversation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MessageService_UpdateConversation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MessageServiceServer).UpdateConversation(ctx, req.(*UpdateConversationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MessageService_SendTyping_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SendTypingRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MessageServiceServer).SendTyping(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MessageService_SendTyping_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MessageServiceServer).SendTyping(ctx, req.(*SendTypingRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MessageService_MarkDelivered_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MarkDeliveredRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MessageServiceServer).MarkDelivered(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MessageService_MarkDelivered_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MessageServiceServer).MarkDelivered(ctx, req.(*MarkDeliveredRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MessageService_GetReceipts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetReceiptsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MessageServiceServer).GetReceipts(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MessageService_GetReceipts_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MessageServiceServer).GetReceipts(ctx, req.(*GetReceiptsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // MessageService_ServiceDesc is the grpc.ServiceDesc for MessageService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -964,6 +1120,22 @@ var MessageService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteMessageForMe",
 			Handler:    _MessageService_DeleteMessageForMe_Handler,
+		},
+		{
+			MethodName: "UpdateConversation",
+			Handler:    _MessageService_UpdateConversation_Handler,
+		},
+		{
+			MethodName: "SendTyping",
+			Handler:    _MessageService_SendTyping_Handler,
+		},
+		{
+			MethodName: "MarkDelivered",
+			Handler:    _MessageService_MarkDelivered_Handler,
+		},
+		{
+			MethodName: "GetReceipts",
+			Handler:    _MessageService_GetReceipts_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

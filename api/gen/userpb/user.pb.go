@@ -1369,6 +1369,330 @@ func (x *ListBlockedResponse) GetUser() []*User {
 	return nil
 }
 
+// Presence is whether a user is online (a device stream or WebSocket open
+// on any node) and, offline, when its last one closed. A user who hides
+// its presence, or who blocks the viewer or is blocked by it, is never
+// online and has no last_seen_at; a viewer who hides its own presence
+// sees no one's last_seen_at. Pushed to contacts as a "presence" frame.
+type Presence struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        uint64                 `protobuf:"varint,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Online        bool                   `protobuf:"varint,2,opt,name=online,proto3" json:"online,omitempty"`
+	LastSeenAt    *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=last_seen_at,json=lastSeenAt,proto3" json:"last_seen_at,omitempty"` // unset while online, never seen, or hidden
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Presence) Reset() {
+	*x = Presence{}
+	mi := &file_user_user_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Presence) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Presence) ProtoMessage() {}
+
+func (x *Presence) ProtoReflect() protoreflect.Message {
+	mi := &file_user_user_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Presence.ProtoReflect.Descriptor instead.
+func (*Presence) Descriptor() ([]byte, []int) {
+	return file_user_user_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *Presence) GetUserId() uint64 {
+	if x != nil {
+		return x.UserId
+	}
+	return 0
+}
+
+func (x *Presence) GetOnline() bool {
+	if x != nil {
+		return x.Online
+	}
+	return false
+}
+
+func (x *Presence) GetLastSeenAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastSeenAt
+	}
+	return nil
+}
+
+type GetPresenceRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        []uint64               `protobuf:"varint,1,rep,packed,name=user_id,json=userId,proto3" json:"user_id,omitempty"` // 1 to 200 ids
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPresenceRequest) Reset() {
+	*x = GetPresenceRequest{}
+	mi := &file_user_user_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPresenceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPresenceRequest) ProtoMessage() {}
+
+func (x *GetPresenceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_user_user_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPresenceRequest.ProtoReflect.Descriptor instead.
+func (*GetPresenceRequest) Descriptor() ([]byte, []int) {
+	return file_user_user_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *GetPresenceRequest) GetUserId() []uint64 {
+	if x != nil {
+		return x.UserId
+	}
+	return nil
+}
+
+type GetPresenceResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One per user asked about that exists, in the order asked (repeats once).
+	Presence      []*Presence `protobuf:"bytes,1,rep,name=presence,proto3" json:"presence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPresenceResponse) Reset() {
+	*x = GetPresenceResponse{}
+	mi := &file_user_user_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPresenceResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPresenceResponse) ProtoMessage() {}
+
+func (x *GetPresenceResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_user_user_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPresenceResponse.ProtoReflect.Descriptor instead.
+func (*GetPresenceResponse) Descriptor() ([]byte, []int) {
+	return file_user_user_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *GetPresenceResponse) GetPresence() []*Presence {
+	if x != nil {
+		return x.Presence
+	}
+	return nil
+}
+
+type UpdatePrivacyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Appear never online, with no last seen, to everyone; and see no one's
+	// last seen either.
+	HidePresence  bool `protobuf:"varint,1,opt,name=hide_presence,json=hidePresence,proto3" json:"hide_presence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdatePrivacyRequest) Reset() {
+	*x = UpdatePrivacyRequest{}
+	mi := &file_user_user_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdatePrivacyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdatePrivacyRequest) ProtoMessage() {}
+
+func (x *UpdatePrivacyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_user_user_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdatePrivacyRequest.ProtoReflect.Descriptor instead.
+func (*UpdatePrivacyRequest) Descriptor() ([]byte, []int) {
+	return file_user_user_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *UpdatePrivacyRequest) GetHidePresence() bool {
+	if x != nil {
+		return x.HidePresence
+	}
+	return false
+}
+
+type UpdatePrivacyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	HidePresence  bool                   `protobuf:"varint,1,opt,name=hide_presence,json=hidePresence,proto3" json:"hide_presence,omitempty"` // the setting now
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdatePrivacyResponse) Reset() {
+	*x = UpdatePrivacyResponse{}
+	mi := &file_user_user_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdatePrivacyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdatePrivacyResponse) ProtoMessage() {}
+
+func (x *UpdatePrivacyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_user_user_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdatePrivacyResponse.ProtoReflect.Descriptor instead.
+func (*UpdatePrivacyResponse) Descriptor() ([]byte, []int) {
+	return file_user_user_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *UpdatePrivacyResponse) GetHidePresence() bool {
+	if x != nil {
+		return x.HidePresence
+	}
+	return false
+}
+
+type GetPrivacyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPrivacyRequest) Reset() {
+	*x = GetPrivacyRequest{}
+	mi := &file_user_user_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPrivacyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPrivacyRequest) ProtoMessage() {}
+
+func (x *GetPrivacyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_user_user_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPrivacyRequest.ProtoReflect.Descriptor instead.
+func (*GetPrivacyRequest) Descriptor() ([]byte, []int) {
+	return file_user_user_proto_rawDescGZIP(), []int{32}
+}
+
+type GetPrivacyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	HidePresence  bool                   `protobuf:"varint,1,opt,name=hide_presence,json=hidePresence,proto3" json:"hide_presence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPrivacyResponse) Reset() {
+	*x = GetPrivacyResponse{}
+	mi := &file_user_user_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPrivacyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPrivacyResponse) ProtoMessage() {}
+
+func (x *GetPrivacyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_user_user_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPrivacyResponse.ProtoReflect.Descriptor instead.
+func (*GetPrivacyResponse) Descriptor() ([]byte, []int) {
+	return file_user_user_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *GetPrivacyResponse) GetHidePresence() bool {
+	if x != nil {
+		return x.HidePresence
+	}
+	return false
+}
+
 var File_user_user_proto protoreflect.FileDescriptor
 
 const file_user_user_proto_rawDesc = "" +
@@ -1457,8 +1781,23 @@ const file_user_user_proto_rawDesc = "" +
 	"\x13ListBlockedResponse\x12#\n" +
 	"\x05pager\x18\x01 \x01(\v2\r.common.PagerR\x05pager\x12\x1e\n" +
 	"\x04user\x18\x02 \x03(\v2\n" +
-	".user.UserR\x04user2\xf9\n" +
-	"\n" +
+	".user.UserR\x04user\"y\n" +
+	"\bPresence\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\x04R\x06userId\x12\x16\n" +
+	"\x06online\x18\x02 \x01(\bR\x06online\x12<\n" +
+	"\flast_seen_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"lastSeenAt\"-\n" +
+	"\x12GetPresenceRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x03(\x04R\x06userId\"A\n" +
+	"\x13GetPresenceResponse\x12*\n" +
+	"\bpresence\x18\x01 \x03(\v2\x0e.user.PresenceR\bpresence\";\n" +
+	"\x14UpdatePrivacyRequest\x12#\n" +
+	"\rhide_presence\x18\x01 \x01(\bR\fhidePresence\"<\n" +
+	"\x15UpdatePrivacyResponse\x12#\n" +
+	"\rhide_presence\x18\x01 \x01(\bR\fhidePresence\"\x13\n" +
+	"\x11GetPrivacyRequest\"9\n" +
+	"\x12GetPrivacyResponse\x12#\n" +
+	"\rhide_presence\x18\x01 \x01(\bR\fhidePresence2\xa6\r\n" +
 	"\vUserService\x12X\n" +
 	"\n" +
 	"CreateUser\x12\x17.user.UserCreateRequest\x1a\x18.user.UserCreateResponse\"\x17\x82\xd3\xe4\x93\x02\x11:\x01*\"\f/v1/api/user\x12[\n" +
@@ -1475,7 +1814,11 @@ const file_user_user_proto_rawDesc = "" +
 	"\rListFollowers\x12\x1a.user.ListFollowersRequest\x1a\x1b.user.ListFollowersResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/api/user/followers\x12e\n" +
 	"\tBlockUser\x12\x16.user.BlockUserRequest\x1a\x17.user.BlockUserResponse\"'\x82\xd3\xe4\x93\x02!:\x01*\"\x1c/v1/api/user/{user_id}/block\x12m\n" +
 	"\vUnblockUser\x12\x18.user.UnblockUserRequest\x1a\x19.user.UnblockUserResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/api/user/{user_id}/unblock\x12`\n" +
-	"\vListBlocked\x12\x18.user.ListBlockedRequest\x1a\x19.user.ListBlockedResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/api/user/blockedB,Z*github.com/parley-im/parley/api/gen/userpbb\x06proto3"
+	"\vListBlocked\x12\x18.user.ListBlockedRequest\x1a\x19.user.ListBlockedResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/api/user/blocked\x12a\n" +
+	"\vGetPresence\x12\x18.user.GetPresenceRequest\x1a\x19.user.GetPresenceResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/api/user/presence\x12i\n" +
+	"\rUpdatePrivacy\x12\x1a.user.UpdatePrivacyRequest\x1a\x1b.user.UpdatePrivacyResponse\"\x1f\x82\xd3\xe4\x93\x02\x19:\x01*\"\x14/v1/api/user/privacy\x12]\n" +
+	"\n" +
+	"GetPrivacy\x12\x17.user.GetPrivacyRequest\x1a\x18.user.GetPrivacyResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/api/user/privacyB,Z*github.com/parley-im/parley/api/gen/userpbb\x06proto3"
 
 var (
 	file_user_user_proto_rawDescOnce sync.Once
@@ -1489,7 +1832,7 @@ func file_user_user_proto_rawDescGZIP() []byte {
 	return file_user_user_proto_rawDescData
 }
 
-var file_user_user_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
+var file_user_user_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_user_user_proto_goTypes = []any{
 	(*UpdateAvatarRequest)(nil),    // 0: user.UpdateAvatarRequest
 	(*UpdateAvatarResponse)(nil),   // 1: user.UpdateAvatarResponse
@@ -1518,61 +1861,76 @@ var file_user_user_proto_goTypes = []any{
 	(*UnblockUserResponse)(nil),    // 24: user.UnblockUserResponse
 	(*ListBlockedRequest)(nil),     // 25: user.ListBlockedRequest
 	(*ListBlockedResponse)(nil),    // 26: user.ListBlockedResponse
-	(commonpb.Gender)(0),           // 27: common.Gender
-	(*timestamppb.Timestamp)(nil),  // 28: google.protobuf.Timestamp
-	(*commonpb.Pager)(nil),         // 29: common.Pager
-	(*commonpb.PingRequest)(nil),   // 30: common.PingRequest
-	(*commonpb.PingResponse)(nil),  // 31: common.PingResponse
+	(*Presence)(nil),               // 27: user.Presence
+	(*GetPresenceRequest)(nil),     // 28: user.GetPresenceRequest
+	(*GetPresenceResponse)(nil),    // 29: user.GetPresenceResponse
+	(*UpdatePrivacyRequest)(nil),   // 30: user.UpdatePrivacyRequest
+	(*UpdatePrivacyResponse)(nil),  // 31: user.UpdatePrivacyResponse
+	(*GetPrivacyRequest)(nil),      // 32: user.GetPrivacyRequest
+	(*GetPrivacyResponse)(nil),     // 33: user.GetPrivacyResponse
+	(commonpb.Gender)(0),           // 34: common.Gender
+	(*timestamppb.Timestamp)(nil),  // 35: google.protobuf.Timestamp
+	(*commonpb.Pager)(nil),         // 36: common.Pager
+	(*commonpb.PingRequest)(nil),   // 37: common.PingRequest
+	(*commonpb.PingResponse)(nil),  // 38: common.PingResponse
 }
 var file_user_user_proto_depIdxs = []int32{
-	27, // 0: user.User.gender:type_name -> common.Gender
-	28, // 1: user.User.created_at:type_name -> google.protobuf.Timestamp
-	28, // 2: user.User.updated_at:type_name -> google.protobuf.Timestamp
-	28, // 3: user.User.deleted_at:type_name -> google.protobuf.Timestamp
-	27, // 4: user.UserCreateRequest.gender:type_name -> common.Gender
+	34, // 0: user.User.gender:type_name -> common.Gender
+	35, // 1: user.User.created_at:type_name -> google.protobuf.Timestamp
+	35, // 2: user.User.updated_at:type_name -> google.protobuf.Timestamp
+	35, // 3: user.User.deleted_at:type_name -> google.protobuf.Timestamp
+	34, // 4: user.UserCreateRequest.gender:type_name -> common.Gender
 	4,  // 5: user.UserCreateResponse.user:type_name -> user.User
 	4,  // 6: user.UserGetResponse.user:type_name -> user.User
-	29, // 7: user.UserQueryResponse.pager:type_name -> common.Pager
+	36, // 7: user.UserQueryResponse.pager:type_name -> common.Pager
 	4,  // 8: user.UserQueryResponse.user:type_name -> user.User
-	29, // 9: user.ListFollowingResponse.pager:type_name -> common.Pager
+	36, // 9: user.ListFollowingResponse.pager:type_name -> common.Pager
 	4,  // 10: user.ListFollowingResponse.user:type_name -> user.User
-	29, // 11: user.ListFollowersResponse.pager:type_name -> common.Pager
+	36, // 11: user.ListFollowersResponse.pager:type_name -> common.Pager
 	4,  // 12: user.ListFollowersResponse.user:type_name -> user.User
-	29, // 13: user.ListBlockedResponse.pager:type_name -> common.Pager
+	36, // 13: user.ListBlockedResponse.pager:type_name -> common.Pager
 	4,  // 14: user.ListBlockedResponse.user:type_name -> user.User
-	5,  // 15: user.UserService.CreateUser:input_type -> user.UserCreateRequest
-	9,  // 16: user.UserService.UserLogin:input_type -> user.UserLoginRequest
-	7,  // 17: user.UserService.GetUser:input_type -> user.UserGetRequest
-	11, // 18: user.UserService.QueryUser:input_type -> user.UserQueryRequest
-	2,  // 19: user.UserService.UpdatePassword:input_type -> user.UpdatePasswordRequest
-	0,  // 20: user.UserService.UpdateAvatar:input_type -> user.UpdateAvatarRequest
-	30, // 21: user.UserService.Ping:input_type -> common.PingRequest
-	13, // 22: user.UserService.FollowUser:input_type -> user.FollowUserRequest
-	15, // 23: user.UserService.UnfollowUser:input_type -> user.UnfollowUserRequest
-	17, // 24: user.UserService.ListFollowing:input_type -> user.ListFollowingRequest
-	19, // 25: user.UserService.ListFollowers:input_type -> user.ListFollowersRequest
-	21, // 26: user.UserService.BlockUser:input_type -> user.BlockUserRequest
-	23, // 27: user.UserService.UnblockUser:input_type -> user.UnblockUserRequest
-	25, // 28: user.UserService.ListBlocked:input_type -> user.ListBlockedRequest
-	6,  // 29: user.UserService.CreateUser:output_type -> user.UserCreateResponse
-	10, // 30: user.UserService.UserLogin:output_type -> user.UserLoginResponse
-	8,  // 31: user.UserService.GetUser:output_type -> user.UserGetResponse
-	12, // 32: user.UserService.QueryUser:output_type -> user.UserQueryResponse
-	3,  // 33: user.UserService.UpdatePassword:output_type -> user.UpdatePasswordResponse
-	1,  // 34: user.UserService.UpdateAvatar:output_type -> user.UpdateAvatarResponse
-	31, // 35: user.UserService.Ping:output_type -> common.PingResponse
-	14, // 36: user.UserService.FollowUser:output_type -> user.FollowUserResponse
-	16, // 37: user.UserService.UnfollowUser:output_type -> user.UnfollowUserResponse
-	18, // 38: user.UserService.ListFollowing:output_type -> user.ListFollowingResponse
-	20, // 39: user.UserService.ListFollowers:output_type -> user.ListFollowersResponse
-	22, // 40: user.UserService.BlockUser:output_type -> user.BlockUserResponse
-	24, // 41: user.UserService.UnblockUser:output_type -> user.UnblockUserResponse
-	26, // 42: user.UserService.ListBlocked:output_type -> user.ListBlockedResponse
-	29, // [29:43] is the sub-list for method output_type
-	15, // [15:29] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	35, // 15: user.Presence.last_seen_at:type_name -> google.protobuf.Timestamp
+	27, // 16: user.GetPresenceResponse.presence:type_name -> user.Presence
+	5,  // 17: user.UserService.CreateUser:input_type -> user.UserCreateRequest
+	9,  // 18: user.UserService.UserLogin:input_type -> user.UserLoginRequest
+	7,  // 19: user.UserService.GetUser:input_type -> user.UserGetRequest
+	11, // 20: user.UserService.QueryUser:input_type -> user.UserQueryRequest
+	2,  // 21: user.UserService.UpdatePassword:input_type -> user.UpdatePasswordRequest
+	0,  // 22: user.UserService.UpdateAvatar:input_type -> user.UpdateAvatarRequest
+	37, // 23: user.UserService.Ping:input_type -> common.PingRequest
+	13, // 24: user.UserService.FollowUser:input_type -> user.FollowUserRequest
+	15, // 25: user.UserService.UnfollowUser:input_type -> user.UnfollowUserRequest
+	17, // 26: user.UserService.ListFollowing:input_type -> user.ListFollowingRequest
+	19, // 27: user.UserService.ListFollowers:input_type -> user.ListFollowersRequest
+	21, // 28: user.UserService.BlockUser:input_type -> user.BlockUserRequest
+	23, // 29: user.UserService.UnblockUser:input_type -> user.UnblockUserRequest
+	25, // 30: user.UserService.ListBlocked:input_type -> user.ListBlockedRequest
+	28, // 31: user.UserService.GetPresence:input_type -> user.GetPresenceRequest
+	30, // 32: user.UserService.UpdatePrivacy:input_type -> user.UpdatePrivacyRequest
+	32, // 33: user.UserService.GetPrivacy:input_type -> user.GetPrivacyRequest
+	6,  // 34: user.UserService.CreateUser:output_type -> user.UserCreateResponse
+	10, // 35: user.UserService.UserLogin:output_type -> user.UserLoginResponse
+	8,  // 36: user.UserService.GetUser:output_type -> user.UserGetResponse
+	12, // 37: user.UserService.QueryUser:output_type -> user.UserQueryResponse
+	3,  // 38: user.UserService.UpdatePassword:output_type -> user.UpdatePasswordResponse
+	1,  // 39: user.UserService.UpdateAvatar:output_type -> user.UpdateAvatarResponse
+	38, // 40: user.UserService.Ping:output_type -> common.PingResponse
+	14, // 41: user.UserService.FollowUser:output_type -> user.FollowUserResponse
+	16, // 42: user.UserService.UnfollowUser:output_type -> user.UnfollowUserResponse
+	18, // 43: user.UserService.ListFollowing:output_type -> user.ListFollowingResponse
+	20, // 44: user.UserService.ListFollowers:output_type -> user.ListFollowersResponse
+	22, // 45: user.UserService.BlockUser:output_type -> user.BlockUserResponse
+	24, // 46: user.UserService.UnblockUser:output_type -> user.UnblockUserResponse
+	26, // 47: user.UserService.ListBlocked:output_type -> user.ListBlockedResponse
+	29, // 48: user.UserService.GetPresence:output_type -> user.GetPresenceResponse
+	31, // 49: user.UserService.UpdatePrivacy:output_type -> user.UpdatePrivacyResponse
+	33, // 50: user.UserService.GetPrivacy:output_type -> user.GetPrivacyResponse
+	34, // [34:51] is the sub-list for method output_type
+	17, // [17:34] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_user_user_proto_init() }
@@ -1586,7 +1944,7 @@ func file_user_user_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_user_user_proto_rawDesc), len(file_user_user_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   27,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -37,6 +37,9 @@ const (
 	UserService_BlockUser_FullMethodName      = "/user.UserService/BlockUser"
 	UserService_UnblockUser_FullMethodName    = "/user.UserService/UnblockUser"
 	UserService_ListBlocked_FullMethodName    = "/user.UserService/ListBlocked"
+	UserService_GetPresence_FullMethodName    = "/user.UserService/GetPresence"
+	UserService_UpdatePrivacy_FullMethodName  = "/user.UserService/UpdatePrivacy"
+	UserService_GetPrivacy_FullMethodName     = "/user.UserService/GetPrivacy"
 )
 
 // UserServiceClient is the client API for UserService service.
@@ -59,6 +62,10 @@ type UserServiceClient interface {
 	BlockUser(ctx context.Context, in *BlockUserRequest, opts ...grpc.CallOption) (*BlockUserResponse, error)
 	UnblockUser(ctx context.Context, in *UnblockUserRequest, opts ...grpc.CallOption) (*UnblockUserResponse, error)
 	ListBlocked(ctx context.Context, in *ListBlockedRequest, opts ...grpc.CallOption) (*ListBlockedResponse, error)
+	// Parley additions: presence and privacy.
+	GetPresence(ctx context.Context, in *GetPresenceRequest, opts ...grpc.CallOption) (*GetPresenceResponse, error)
+	UpdatePrivacy(ctx context.Context, in *UpdatePrivacyRequest, opts ...grpc.CallOption) (*UpdatePrivacyResponse, error)
+	GetPrivacy(ctx context.Context, in *GetPrivacyRequest, opts ...grpc.CallOption) (*GetPrivacyResponse, error)
 }
 
 type userServiceClient struct {
@@ -209,6 +216,36 @@ func (c *userServiceClient) ListBlocked(ctx context.Context, in *ListBlockedRequ
 	return out, nil
 }
 
+func (c *userServiceClient) GetPresence(ctx context.Context, in *GetPresenceRequest, opts ...grpc.CallOption) (*GetPresenceResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetPresenceResponse)
+	err := c.cc.Invoke(ctx, UserService_GetPresence_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *userServiceClient) UpdatePrivacy(ctx context.Context, in *UpdatePrivacyRequest, opts ...grpc.CallOption) (*UpdatePrivacyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdatePrivacyResponse)
+	err := c.cc.Invoke(ctx, UserService_UpdatePrivacy_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *userServiceClient) GetPrivacy(ctx context.Context, in *GetPrivacyRequest, opts ...grpc.CallOption) (*GetPrivacyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetPrivacyResponse)
+	err := c.cc.Invoke(ctx, UserService_GetPrivacy_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // UserServiceServer is the server API for UserService service.
 // All implementations must embed UnimplementedUserServiceServer
 // for forward compatibility.
@@ -229,6 +266,10 @@ type UserServiceServer interface {
 	BlockUser(context.Context, *BlockUserRequest) (*BlockUserResponse, error)
 	UnblockUser(context.Context, *UnblockUserRequest) (*UnblockUserResponse, error)
 	ListBlocked(context.Context, *ListBlockedRequest) (*ListBlockedResponse, error)
+	// Parley additions: presence and privacy.
+	GetPresence(context.Context, *GetPresenceRequest) (*GetPresenceResponse, error)
+	UpdatePrivacy(context.Context, *UpdatePrivacyRequest) (*UpdatePrivacyResponse, error)
+	GetPrivacy(context.Context, *GetPrivacyRequest) (*GetPrivacyResponse, error)
 	mustEmbedUnimplementedUserServiceServer()
 }
 
@@ -280,6 +321,15 @@ func (UnimplementedUserServiceServer) UnblockUser(context.Context, *UnblockUserR
 }
 func (UnimplementedUserServiceServer) ListBlocked(context.Context, *ListBlockedRequest) (*ListBlockedResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListBlocked not implemented")
+}
+func (UnimplementedUserServiceServer) GetPresence(context.Context, *GetPresenceRequest) (*GetPresenceResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPresence not implemented")
+}
+func (UnimplementedUserServiceServer) UpdatePrivacy(context.Context, *UpdatePrivacyRequest) (*UpdatePrivacyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdatePrivacy not implemented")
+}
+func (UnimplementedUserServiceServer) GetPrivacy(context.Context, *GetPrivacyRequest) (*GetPrivacyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPrivacy not implemented")
 }
 func (UnimplementedUserServiceServer) mustEmbedUnimplementedUserServiceServer() {}
 func (UnimplementedUserServiceServer) testEmbeddedByValue()                     {}
@@ -554,6 +604,60 @@ func _UserService_ListBlocked_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _UserService_GetPresence_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPresenceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(UserServiceServer).GetPresence(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: UserService_GetPresence_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(UserServiceServer).GetPresence(ctx, req.(*GetPresenceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _UserService_UpdatePrivacy_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdatePrivacyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(UserServiceServer).UpdatePrivacy(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: UserService_UpdatePrivacy_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(UserServiceServer).UpdatePrivacy(ctx, req.(*UpdatePrivacyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _UserService_GetPrivacy_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPrivacyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(UserServiceServer).GetPrivacy(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: UserService_GetPrivacy_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(UserServiceServer).GetPrivacy(ctx, req.(*GetPrivacyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // UserService_ServiceDesc is the grpc.ServiceDesc for UserService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -616,6 +720,18 @@ var UserService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListBlocked",
 			Handler:    _UserService_ListBlocked_Handler,
+		},
+		{
+			MethodName: "GetPresence",
+			Handler:    _UserService_GetPresence_Handler,
+		},
+		{
+			MethodName: "UpdatePrivacy",
+			Handler:    _UserService_UpdatePrivacy_Handler,
+		},
+		{
+			MethodName: "GetPrivacy",
+			Handler:    _UserService_GetPrivacy_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -85,4 +85,8 @@ type MessagesRead struct {
 	UserID         uint64
 	ConversationID string
 	ReadSeq        uint64
+	DeliveredSeq   uint64
+	Pinned         bool
+	MutedUntil     *time.Time
+	ArchivedSeq    *uint64
 }

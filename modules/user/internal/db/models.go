@@ -32,6 +32,16 @@ type UsersNicknameSkeleton struct {
 	UserID   uint64
 }
 
+type UsersPresenceNode struct {
+	NodeID string
+	BeatAt time.Time
+}
+
+type UsersPresenceSession struct {
+	UserID uint64
+	NodeID string
+}
+
 type UsersToken struct {
 	TokenHash []byte
 	UserID    uint64
@@ -51,4 +61,6 @@ type UsersUser struct {
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 	DeletedAt      *time.Time
+	LastSeenAt     *time.Time
+	HidePresence   bool
 }

@@ -175,7 +175,7 @@ const createUser = `-- name: CreateUser :one
 
 INSERT INTO users.users (nickname, nickname_folded, gender, avatar_url, password_hash)
 VALUES ($1, $2, $3, $4, $5)
-RETURNING id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, is_admin, created_at, updated_at, deleted_at
+RETURNING id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, is_admin, created_at, updated_at, deleted_at, last_seen_at, hide_presence
 `
 
 type CreateUserParams struct {
@@ -208,6 +208,8 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (UsersUs
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.DeletedAt,
+		&i.LastSeenAt,
+		&i.HidePresence,
 	)
 	return i, err
 }
@@ -325,7 +327,7 @@ func (q *Queries) GetCredentials(ctx context.Context, arg GetCredentialsParams) 
 }
 
 const getUser = `-- name: GetUser :one
-SELECT id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, is_admin, created_at, updated_at, deleted_at
+SELECT id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, is_admin, created_at, updated_at, deleted_at, last_seen_at, hide_presence
 FROM users.users
 WHERE id = $1 AND deleted_at IS NULL
 `
@@ -345,12 +347,14 @@ func (q *Queries) GetUser(ctx context.Context, id uint64) (UsersUser, error) {
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.DeletedAt,
+		&i.LastSeenAt,
+		&i.HidePresence,
 	)
 	return i, err
 }
 
 const getUsersByIDs = `-- name: GetUsersByIDs :many
-SELECT id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, is_admin, created_at, updated_at, deleted_at
+SELECT id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, is_admin, created_at, updated_at, deleted_at, last_seen_at, hide_presence
 FROM users.users
 WHERE id = ANY($1::bigint[]) AND deleted_at IS NULL
 `
@@ -376,6 +380,8 @@ func (q *Queries) GetUsersByIDs(ctx context.Context, ids []int64) ([]UsersUser, 
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.DeletedAt,
+			&i.LastSeenAt,
+			&i.HidePresence,
 		); err != nil {
 			return nil, err
 		}
@@ -407,7 +413,7 @@ func (q *Queries) IsBlocked(ctx context.Context, arg IsBlockedParams) (bool, err
 }
 
 const listBlocked = `-- name: ListBlocked :many
-SELECT u.id, u.nickname, u.nickname_folded, u.gender, u.avatar_url, u.extra, u.password_hash, u.is_admin, u.created_at, u.updated_at, u.deleted_at
+SELECT u.id, u.nickname, u.nickname_folded, u.gender, u.avatar_url, u.extra, u.password_hash, u.is_admin, u.created_at, u.updated_at, u.deleted_at, u.last_seen_at, u.hide_presence
 FROM users.blocks b
 JOIN users.users u ON u.id = b.blocked_id
 WHERE b.blocker_id = $1 AND u.deleted_at IS NULL
@@ -447,6 +453,8 @@ func (q *Queries) ListBlocked(ctx context.Context, arg ListBlockedParams) ([]Lis
 			&i.UsersUser.CreatedAt,
 			&i.UsersUser.UpdatedAt,
 			&i.UsersUser.DeletedAt,
+			&i.UsersUser.LastSeenAt,
+			&i.UsersUser.HidePresence,
 		); err != nil {
 			return nil, err
 		}
@@ -459,7 +467,7 @@ func (q *Queries) ListBlocked(ctx context.Context, arg ListBlockedParams) ([]Lis
 }
 
 const listFollowers = `-- name: ListFollowers :many
-SELECT u.id, u.nickname, u.nickname_folded, u.gender, u.avatar_url, u.extra, u.password_hash, u.is_admin, u.created_at, u.updated_at, u.deleted_at
+SELECT u.id, u.nickname, u.nickname_folded, u.gender, u.avatar_url, u.extra, u.password_hash, u.is_admin, u.created_at, u.updated_at, u.deleted_at, u.last_seen_at, u.hide_presence
 FROM users.follows f
 JOIN users.users u ON u.id = f.follower_id
 WHERE f.followee_id = $1 AND u.deleted_at IS NULL
@@ -498,6 +506,8 @@ func (q *Queries) ListFollowers(ctx context.Context, arg ListFollowersParams) ([
 			&i.UsersUser.CreatedAt,
 			&i.UsersUser.UpdatedAt,
 			&i.UsersUser.DeletedAt,
+			&i.UsersUser.LastSeenAt,
+			&i.UsersUser.HidePresence,
 		); err != nil {
 			return nil, err
 		}
@@ -510,7 +520,7 @@ func (q *Queries) ListFollowers(ctx context.Context, arg ListFollowersParams) ([
 }
 
 const listFollowing = `-- name: ListFollowing :many
-SELECT u.id, u.nickname, u.nickname_folded, u.gender, u.avatar_url, u.extra, u.password_hash, u.is_admin, u.created_at, u.updated_at, u.deleted_at
+SELECT u.id, u.nickname, u.nickname_folded, u.gender, u.avatar_url, u.extra, u.password_hash, u.is_admin, u.created_at, u.updated_at, u.deleted_at, u.last_seen_at, u.hide_presence
 FROM users.follows f
 JOIN users.users u ON u.id = f.followee_id
 WHERE f.follower_id = $1 AND u.deleted_at IS NULL
@@ -550,6 +560,8 @@ func (q *Queries) ListFollowing(ctx context.Context, arg ListFollowingParams) ([
 			&i.UsersUser.CreatedAt,
 			&i.UsersUser.UpdatedAt,
 			&i.UsersUser.DeletedAt,
+			&i.UsersUser.LastSeenAt,
+			&i.UsersUser.HidePresence,
 		); err != nil {
 			return nil, err
 		}
@@ -562,7 +574,7 @@ func (q *Queries) ListFollowing(ctx context.Context, arg ListFollowingParams) ([
 }
 
 const listUsers = `-- name: ListUsers :many
-SELECT id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, is_admin, created_at, updated_at, deleted_at
+SELECT id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, is_admin, created_at, updated_at, deleted_at, last_seen_at, hide_presence
 FROM users.users
 WHERE deleted_at IS NULL
 ORDER BY id
@@ -595,6 +607,8 @@ func (q *Queries) ListUsers(ctx context.Context, arg ListUsersParams) ([]UsersUs
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.DeletedAt,
+			&i.LastSeenAt,
+			&i.HidePresence,
 		); err != nil {
 			return nil, err
 		}
@@ -680,7 +694,7 @@ func (q *Queries) RecordLoginAttempt(ctx context.Context, arg RecordLoginAttempt
 }
 
 const searchUsers = `-- name: SearchUsers :many
-SELECT id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, is_admin, created_at, updated_at, deleted_at
+SELECT id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, is_admin, created_at, updated_at, deleted_at, last_seen_at, hide_presence
 FROM users.users
 WHERE search.grams(nickname_folded) @> search.keyword_grams($1::text)
   AND strpos(nickname_folded, $1::text) > 0
@@ -717,6 +731,8 @@ func (q *Queries) SearchUsers(ctx context.Context, arg SearchUsersParams) ([]Use
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.DeletedAt,
+			&i.LastSeenAt,
+			&i.HidePresence,
 		); err != nil {
 			return nil, err
 		}

@@ -1,0 +1,2 @@
+-- A participant's conversation settings (pinned, muted, archived) and the
+-- conversation list.
