@@ -66,6 +66,13 @@ func (m *Module) MemberIDsAfter(ctx context.Context, groupID, afterUserID uint64
 	return m.svc.MemberIDsAfter(ctx, groupID, afterUserID, limit)
 }
 
+// MemberCount is how many members the live group groupID has, or
+// ErrNotFound (API).
+func (m *Module) MemberCount(ctx context.Context, groupID uint64) (int, error) {
+	g, err := m.svc.GetGroup(ctx, groupID)
+	return int(g.MemberCount), err
+}
+
 // OwnerID is the owner of the live group groupID, or ErrNotFound (API).
 func (m *Module) OwnerID(ctx context.Context, groupID uint64) (uint64, error) {
 	g, err := m.svc.GetGroup(ctx, groupID)

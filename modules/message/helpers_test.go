@@ -115,8 +115,8 @@ func (r *recorder) messages(t *testing.T, keep func(*messagepb.Message) bool) []
 	r.mu.Unlock()
 	var out []delivery
 	for _, d := range got {
-		if d.Cmd == message.CmdChange || d.Cmd == bus.CmdSkip {
-			continue // changes(), skips()
+		if d.Cmd != message.CmdMessage && slices.Contains(notMessages, d.Cmd) {
+			continue // changes(), skips(), frames()
 		}
 		require.Equal(t, message.CmdMessage, d.Cmd)
 		require.False(t, d.Broadcast)
@@ -124,6 +124,23 @@ func (r *recorder) messages(t *testing.T, keep func(*messagepb.Message) bool) []
 		require.NoError(t, proto.Unmarshal(d.Data, m))
 		if keep(m) {
 			out = append(out, delivery{userIDs: sorted(d.UserIDs...), msg: m})
+		}
+	}
+	return out
+}
+
+// notMessages are the commands of the deliveries other than messages.
+var notMessages = []string{message.CmdChange, bus.CmdSkip, message.CmdTyping, message.CmdReceipt, "presence"}
+
+// frames are the recorded deliveries with cmd, in publish order.
+func (r *recorder) frames(cmd string) []bus.Delivery {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []bus.Delivery
+	for _, d := range r.got {
+		if d.Cmd == cmd {
+			d.UserIDs = sorted(d.UserIDs...)
+			out = append(out, d)
 		}
 	}
 	return out

@@ -36,6 +36,14 @@ const CmdMessage = app.CmdMessage
 // edit); its data is a messagepb.MessageChange.
 const CmdChange = app.CmdChange
 
+// CmdTyping and CmdReceipt are the gateway frame cmds of a typing notice
+// (a messagepb.Typing) and of moved delivery and read marks (a
+// messagepb.Receipt).
+const (
+	CmdTyping  = app.CmdTyping
+	CmdReceipt = app.CmdReceipt
+)
+
 // IdempotencyKeyHeader is the metadata that makes a send idempotent.
 const IdempotencyKeyHeader = rpc.IdempotencyKeyHeader
 

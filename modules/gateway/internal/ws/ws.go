@@ -15,7 +15,9 @@
 //   - "error": data {"code": gRPC code, "message": …} answers a frame that
 //     failed.
 //   - pushes: "message" (data a message.Message), "change" (data a
-//     message.MessageChange: an edit), "broadcast" (data the bytes, base64).
+//     message.MessageChange: an edit), "typing" (a message.Typing),
+//     "receipt" (a message.Receipt), "presence" (a user.Presence),
+//     "broadcast" (data the bytes, base64).
 package ws
 
 import (
@@ -42,6 +44,7 @@ import (
 
 	"github.com/parley-im/parley/api/gen/gatewaypb"
 	"github.com/parley-im/parley/api/gen/messagepb"
+	"github.com/parley-im/parley/api/gen/userpb"
 	"github.com/parley-im/parley/modules/gateway/internal/hub"
 	"github.com/parley-im/parley/platform/auth"
 	"github.com/parley-im/parley/platform/bus"
@@ -52,9 +55,12 @@ import (
 
 // Frame commands of the WebSocket edge beside the gateway's.
 const (
-	CmdAuth    = "auth"
-	CmdMessage = "message" // the message module's push of a message
-	CmdChange  = "change"  // and of a change to one
+	CmdAuth     = "auth"
+	CmdMessage  = "message"  // the message module's push of a message
+	CmdChange   = "change"   // and of a change to one
+	CmdTyping   = "typing"   // someone is typing
+	CmdReceipt  = "receipt"  // a peer's delivery and read marks moved
+	CmdPresence = "presence" // a contact came online or went offline
 )
 
 // Config tunes the edge.
@@ -368,6 +374,12 @@ func encode(f *gatewaypb.SendMessageResponse) ([]byte, error) {
 		out.Data, err = toJSON(&messagepb.Message{}, f.GetData())
 	case cmd == CmdChange:
 		out.Data, err = toJSON(&messagepb.MessageChange{}, f.GetData())
+	case cmd == CmdTyping:
+		out.Data, err = toJSON(&messagepb.Typing{}, f.GetData())
+	case cmd == CmdReceipt:
+		out.Data, err = toJSON(&messagepb.Receipt{}, f.GetData())
+	case cmd == CmdPresence:
+		out.Data, err = toJSON(&userpb.Presence{}, f.GetData())
 	case cmd == hub.CmdError:
 		st := &spb.Status{}
 		if err = proto.Unmarshal(f.GetData(), st); err == nil {

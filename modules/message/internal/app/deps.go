@@ -14,6 +14,9 @@ type Users interface {
 	// IsBlocked reports whether blockerID has blocked blockedID, or an
 	// error with code NotFound when blockerID is not a live user.
 	IsBlocked(ctx context.Context, blockerID, blockedID uint64) (bool, error)
+	// BlockersAmong returns those of candidates who have blocked
+	// blockedID: one query for a conversation list's peers.
+	BlockersAmong(ctx context.Context, blockedID uint64, candidates []uint64) ([]uint64, error)
 }
 
 // Groups is what the message module needs of the group module.
@@ -21,6 +24,8 @@ type Groups interface {
 	Exists(ctx context.Context, groupID uint64) (bool, error)
 	IsMember(ctx context.Context, groupID, userID uint64) (bool, error)
 	MemberIDsAfter(ctx context.Context, groupID, afterUserID uint64, limit int) ([]uint64, error)
+	// MemberCount is how many members the group has (NotFound: no group).
+	MemberCount(ctx context.Context, groupID uint64) (int, error)
 	// JoinedAt is when userID joined the group: it sees messages from then.
 	JoinedAt(ctx context.Context, groupID, userID uint64) (time.Time, bool, error)
 	// OwnerID is the group's owner: it may recall any of its messages.

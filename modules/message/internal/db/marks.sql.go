@@ -45,3 +45,260 @@ func (q *Queries) ConversationPeers(ctx context.Context, arg ConversationPeersPa
 	}
 	return items, nil
 }
+
+const countMarks = `-- name: CountMarks :one
+SELECT count(*) FILTER (WHERE delivered_seq >= $1::bigint)::bigint AS delivered,
+       count(*) FILTER (WHERE read_seq >= $1::bigint)::bigint AS read
+FROM messages.reads
+WHERE conversation_id = $2 AND user_id = ANY($3::bigint[])
+`
+
+type CountMarksParams struct {
+	Seq            int64
+	ConversationID string
+	UserIds        []int64
+}
+
+type CountMarksRow struct {
+	Delivered int64
+	Read      int64
+}
+
+// How many of user_ids have seq delivered, and read.
+func (q *Queries) CountMarks(ctx context.Context, arg CountMarksParams) (CountMarksRow, error) {
+	row := q.db.QueryRow(ctx, countMarks, arg.Seq, arg.ConversationID, arg.UserIds)
+	var i CountMarksRow
+	err := row.Scan(&i.Delivered, &i.Read)
+	return i, err
+}
+
+const markDelivered = `-- name: MarkDelivered :one
+WITH old AS (
+    SELECT read_seq, delivered_seq FROM messages.reads WHERE user_id = $1 AND conversation_id = $2
+)
+INSERT INTO messages.reads AS r (user_id, conversation_id, delivered_seq)
+VALUES ($1, $2, $3)
+ON CONFLICT (user_id, conversation_id) DO UPDATE
+SET delivered_seq = excluded.delivered_seq
+WHERE r.delivered_seq < excluded.delivered_seq
+RETURNING r.read_seq, r.delivered_seq,
+    coalesce((SELECT read_seq FROM old), 0)::bigint AS old_read_seq,
+    coalesce((SELECT delivered_seq FROM old), 0)::bigint AS old_delivered_seq
+`
+
+type MarkDeliveredParams struct {
+	UserID         uint64
+	ConversationID string
+	DeliveredSeq   uint64
+}
+
+type MarkDeliveredRow struct {
+	ReadSeq         uint64
+	DeliveredSeq    uint64
+	OldReadSeq      int64
+	OldDeliveredSeq int64
+}
+
+// Moves the user's delivered mark up to delivered_seq; no row when it was
+// there already.
+func (q *Queries) MarkDelivered(ctx context.Context, arg MarkDeliveredParams) (MarkDeliveredRow, error) {
+	row := q.db.QueryRow(ctx, markDelivered, arg.UserID, arg.ConversationID, arg.DeliveredSeq)
+	var i MarkDeliveredRow
+	err := row.Scan(
+		&i.ReadSeq,
+		&i.DeliveredSeq,
+		&i.OldReadSeq,
+		&i.OldDeliveredSeq,
+	)
+	return i, err
+}
+
+const markRead = `-- name: MarkRead :one
+WITH old AS (
+    SELECT read_seq, delivered_seq FROM messages.reads WHERE user_id = $1 AND conversation_id = $2
+)
+INSERT INTO messages.reads AS r (user_id, conversation_id, read_seq, delivered_seq)
+VALUES ($1, $2, $3, $3)
+ON CONFLICT (user_id, conversation_id) DO UPDATE
+SET read_seq = excluded.read_seq, delivered_seq = greatest(r.delivered_seq, excluded.read_seq)
+WHERE r.read_seq < excluded.read_seq
+RETURNING r.read_seq, r.delivered_seq,
+    coalesce((SELECT read_seq FROM old), 0)::bigint AS old_read_seq,
+    coalesce((SELECT delivered_seq FROM old), 0)::bigint AS old_delivered_seq
+`
+
+type MarkReadParams struct {
+	UserID         uint64
+	ConversationID string
+	ReadSeq        uint64
+}
+
+type MarkReadRow struct {
+	ReadSeq         uint64
+	DeliveredSeq    uint64
+	OldReadSeq      int64
+	OldDeliveredSeq int64
+}
+
+// Moves the user's read mark up to read_seq (a read message is delivered
+// too); no row when it was there already. old_* are the marks before
+// (the statement's snapshot: RETURNING's subqueries do not see its write).
+func (q *Queries) MarkRead(ctx context.Context, arg MarkReadParams) (MarkReadRow, error) {
+	row := q.db.QueryRow(ctx, markRead, arg.UserID, arg.ConversationID, arg.ReadSeq)
+	var i MarkReadRow
+	err := row.Scan(
+		&i.ReadSeq,
+		&i.DeliveredSeq,
+		&i.OldReadSeq,
+		&i.OldDeliveredSeq,
+	)
+	return i, err
+}
+
+const marksOf = `-- name: MarksOf :one
+SELECT read_seq, delivered_seq FROM messages.reads WHERE user_id = $1 AND conversation_id = $2
+`
+
+type MarksOfParams struct {
+	UserID         uint64
+	ConversationID string
+}
+
+type MarksOfRow struct {
+	ReadSeq      uint64
+	DeliveredSeq uint64
+}
+
+func (q *Queries) MarksOf(ctx context.Context, arg MarksOfParams) (MarksOfRow, error) {
+	row := q.db.QueryRow(ctx, marksOf, arg.UserID, arg.ConversationID)
+	var i MarksOfRow
+	err := row.Scan(&i.ReadSeq, &i.DeliveredSeq)
+	return i, err
+}
+
+const marksPage = `-- name: MarksPage :many
+SELECT user_id, (read_seq >= $1::bigint)::boolean AS read
+FROM messages.reads
+WHERE conversation_id = $2 AND user_id = ANY($3::bigint[])
+  AND user_id > $4 AND delivered_seq >= $1::bigint
+ORDER BY user_id
+LIMIT $5::bigint
+`
+
+type MarksPageParams struct {
+	Seq            int64
+	ConversationID string
+	UserIds        []int64
+	AfterUserID    uint64
+	RowLimit       int64
+}
+
+type MarksPageRow struct {
+	UserID uint64
+	Read   bool
+}
+
+// A page of user_ids, by id after after_user_id, that have seq delivered,
+// and whether they read it too.
+func (q *Queries) MarksPage(ctx context.Context, arg MarksPageParams) ([]MarksPageRow, error) {
+	rows, err := q.db.Query(ctx, marksPage,
+		arg.Seq,
+		arg.ConversationID,
+		arg.UserIds,
+		arg.AfterUserID,
+		arg.RowLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []MarksPageRow
+	for rows.Next() {
+		var i MarksPageRow
+		if err := rows.Scan(&i.UserID, &i.Read); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const messageBySeq = `-- name: MessageBySeq :one
+SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count, recalled_at, recalled_by, reply_recalled, reaction_kinds FROM messages.messages WHERE conversation_id = $1 AND seq = $2
+`
+
+type MessageBySeqParams struct {
+	ConversationID string
+	Seq            uint64
+}
+
+func (q *Queries) MessageBySeq(ctx context.Context, arg MessageBySeqParams) (MessagesMessage, error) {
+	row := q.db.QueryRow(ctx, messageBySeq, arg.ConversationID, arg.Seq)
+	var i MessagesMessage
+	err := row.Scan(
+		&i.ID,
+		&i.ConversationID,
+		&i.Seq,
+		&i.FromUserID,
+		&i.ToUserID,
+		&i.ToGroupID,
+		&i.Type,
+		&i.Body,
+		&i.AtUserIds,
+		&i.CreatedAt,
+		&i.ReplyToID,
+		&i.ReplyFromUserID,
+		&i.ReplyType,
+		&i.ReplyPreview,
+		&i.EditedAt,
+		&i.EditCount,
+		&i.RecalledAt,
+		&i.RecalledBy,
+		&i.ReplyRecalled,
+		&i.ReactionKinds,
+	)
+	return i, err
+}
+
+const sendersBetween = `-- name: SendersBetween :many
+SELECT DISTINCT m.from_user_id FROM messages.messages m
+WHERE m.conversation_id = $1 AND m.seq > $2 AND m.seq <= $3
+  AND m.from_user_id <> $4
+`
+
+type SendersBetweenParams struct {
+	ConversationID string
+	AfterSeq       uint64
+	Upto           uint64
+	ViewerID       uint64
+}
+
+// The senders (but the viewer) of the messages in (after_seq, upto]: who
+// gets a receipt frame when a member's marks move over them.
+func (q *Queries) SendersBetween(ctx context.Context, arg SendersBetweenParams) ([]uint64, error) {
+	rows, err := q.db.Query(ctx, sendersBetween,
+		arg.ConversationID,
+		arg.AfterSeq,
+		arg.Upto,
+		arg.ViewerID,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []uint64
+	for rows.Next() {
+		var from_user_id uint64
+		if err := rows.Scan(&from_user_id); err != nil {
+			return nil, err
+		}
+		items = append(items, from_user_id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}

@@ -26,7 +26,7 @@ DELETE FROM messages.idempotency_keys WHERE created_at < now() - interval '24 ho
 -- Stores a message in one statement (so one round trip, atomic on its own):
 -- creates the conversation on its first message or takes its next seq
 -- under the conversation row's lock, inserts the message with that seq,
--- and marks it read by its sender.
+-- and marks it read (so delivered) by its sender.
 -- name: StoreMessage :one
 WITH seq AS (
     INSERT INTO messages.conversations (id, user_a, user_b, group_id, last_seq, last_message_seq)
@@ -43,18 +43,13 @@ WITH seq AS (
     FROM seq
     RETURNING *
 ), read_by_sender AS (
-    INSERT INTO messages.reads (user_id, conversation_id, read_seq)
-    SELECT @from_user_id, @conversation_id, seq.last_seq FROM seq
+    INSERT INTO messages.reads (user_id, conversation_id, read_seq, delivered_seq)
+    SELECT @from_user_id, @conversation_id, seq.last_seq, seq.last_seq FROM seq
     ON CONFLICT (user_id, conversation_id) DO UPDATE
-    SET read_seq = greatest(messages.reads.read_seq, excluded.read_seq)
+    SET read_seq = greatest(messages.reads.read_seq, excluded.read_seq),
+        delivered_seq = greatest(messages.reads.delivered_seq, excluded.read_seq)
 )
 SELECT * FROM stored;
-
--- name: MarkRead :exec
-INSERT INTO messages.reads (user_id, conversation_id, read_seq)
-VALUES (@user_id, @conversation_id, @read_seq)
-ON CONFLICT (user_id, conversation_id) DO UPDATE
-SET read_seq = greatest(messages.reads.read_seq, excluded.read_seq);
 
 -- name: GetConversation :one
 SELECT * FROM messages.conversations WHERE id = @id;

@@ -768,24 +768,6 @@ func (q *Queries) MarkQuotesRecalled(ctx context.Context, arg MarkQuotesRecalled
 	return err
 }
 
-const markRead = `-- name: MarkRead :exec
-INSERT INTO messages.reads (user_id, conversation_id, read_seq)
-VALUES ($1, $2, $3)
-ON CONFLICT (user_id, conversation_id) DO UPDATE
-SET read_seq = greatest(messages.reads.read_seq, excluded.read_seq)
-`
-
-type MarkReadParams struct {
-	UserID         uint64
-	ConversationID string
-	ReadSeq        uint64
-}
-
-func (q *Queries) MarkRead(ctx context.Context, arg MarkReadParams) error {
-	_, err := q.db.Exec(ctx, markRead, arg.UserID, arg.ConversationID, arg.ReadSeq)
-	return err
-}
-
 const messagesAfter = `-- name: MessagesAfter :many
 SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count, recalled_at, recalled_by, reply_recalled, reaction_kinds FROM messages.messages m
 WHERE m.conversation_id = $1 AND m.seq > $2 AND m.seq <= $3
@@ -1228,10 +1210,11 @@ WITH seq AS (
     FROM seq
     RETURNING id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count, recalled_at, recalled_by, reply_recalled, reaction_kinds
 ), read_by_sender AS (
-    INSERT INTO messages.reads (user_id, conversation_id, read_seq)
-    SELECT $5, $1, seq.last_seq FROM seq
+    INSERT INTO messages.reads (user_id, conversation_id, read_seq, delivered_seq)
+    SELECT $5, $1, seq.last_seq, seq.last_seq FROM seq
     ON CONFLICT (user_id, conversation_id) DO UPDATE
-    SET read_seq = greatest(messages.reads.read_seq, excluded.read_seq)
+    SET read_seq = greatest(messages.reads.read_seq, excluded.read_seq),
+        delivered_seq = greatest(messages.reads.delivered_seq, excluded.read_seq)
 )
 SELECT id, conversation_id, seq, from_user_id, to_user_id, to_group_id, type, body, at_user_ids, created_at, reply_to_id, reply_from_user_id, reply_type, reply_preview, edited_at, edit_count, recalled_at, recalled_by, reply_recalled, reaction_kinds FROM stored
 `
@@ -1279,7 +1262,7 @@ type StoreMessageRow struct {
 // Stores a message in one statement (so one round trip, atomic on its own):
 // creates the conversation on its first message or takes its next seq
 // under the conversation row's lock, inserts the message with that seq,
-// and marks it read by its sender.
+// and marks it read (so delivered) by its sender.
 func (q *Queries) StoreMessage(ctx context.Context, arg StoreMessageParams) (StoreMessageRow, error) {
 	row := q.db.QueryRow(ctx, storeMessage,
 		arg.ConversationID,
