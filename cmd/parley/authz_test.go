@@ -583,6 +583,15 @@ func authzRows() map[string]authzRow {
 		"/message.MessageService/MarkRead": membersOnly(func(t *testing.T, w *authzWorld, c *authzUser) error {
 			return authzE(w.messages.MarkRead(c.ctx, &messagepb.MarkReadRequest{ConversationId: w.conv, Seq: 1}))
 		}),
+		"/message.MessageService/MarkDelivered": membersOnly(func(t *testing.T, w *authzWorld, c *authzUser) error {
+			return authzE(w.messages.MarkDelivered(c.ctx, &messagepb.MarkDeliveredRequest{ConversationId: w.conv, Seq: 1}))
+		}),
+		"/message.MessageService/GetReceipts": membersOnly(func(t *testing.T, w *authzWorld, c *authzUser) error {
+			return authzE(w.messages.GetReceipts(c.ctx, &messagepb.GetReceiptsRequest{ConversationId: w.conv, Seq: 1}))
+		}),
+		"/message.MessageService/SendTyping": membersOnly(func(t *testing.T, w *authzWorld, c *authzUser) error {
+			return authzE(w.messages.SendTyping(c.ctx, &messagepb.SendTypingRequest{ConversationId: w.conv}))
+		}),
 		// Its sender only: to others the message does not exist (admins
 		// included: they recall, they do not edit).
 		"/message.MessageService/EditMessage": {authzOwner, unauth, codes.NotFound, ok, codes.NotFound, denied,

@@ -165,6 +165,25 @@ func badMessageCases(t *testing.T, e *badEnv, f badFixtures) badTable {
 		badCase{name: "seq max", req: &messagepb.MarkReadRequest{ConversationId: f.conversation, Seq: badMaxID}, code: IA, want: "seq"},
 		badCase{name: "peer max", req: &messagepb.MarkReadRequest{ConversationId: fmt.Sprintf("u:%d:%d", f.alice, badMaxID), Seq: 1}, code: NF, want: "conversation"},
 	)
+	add(messagepb.MessageService_MarkDelivered_FullMethodName,
+		badCase{name: "empty conversation_id", req: &messagepb.MarkDeliveredRequest{Seq: 1}, code: IA, want: "conversation_id"},
+		badCase{name: "conversation_id invalid UTF-8", req: badWire(badStr(1, bad), badVarint(2, 1)), code: IA, want: "invalid UTF-8"},
+		badCase{name: "seq max", req: &messagepb.MarkDeliveredRequest{ConversationId: f.conversation, Seq: badMaxID}, code: IA, want: "seq"},
+		badCase{name: "peer max", req: &messagepb.MarkDeliveredRequest{ConversationId: fmt.Sprintf("u:%d:%d", f.alice, badMaxID), Seq: 1}, code: NF, want: "conversation"},
+	)
+	add(messagepb.MessageService_GetReceipts_FullMethodName,
+		badCase{name: "empty conversation_id", req: &messagepb.GetReceiptsRequest{Seq: 1}, code: IA, want: "conversation_id"},
+		badCase{name: "seq 0", req: &messagepb.GetReceiptsRequest{ConversationId: f.conversation}, code: IA, want: "seq"},
+		badCase{name: "seq max", req: &messagepb.GetReceiptsRequest{ConversationId: f.conversation, Seq: badMaxID}, code: NF, want: "seq"},
+		badCase{name: "limit max", req: &messagepb.GetReceiptsRequest{ConversationId: f.conversation, Seq: 1, AfterUserId: badMaxID, Limit: 1<<32 - 1}, code: OK},
+		badCase{name: "conversation_id of 65", req: &messagepb.GetReceiptsRequest{ConversationId: badRunes(65), Seq: 1}, code: IA, want: "conversation_id"},
+	)
+	add(messagepb.MessageService_SendTyping_FullMethodName,
+		badCase{name: "empty conversation_id", req: &messagepb.SendTypingRequest{}, code: IA, want: "conversation_id"},
+		badCase{name: "not a conversation id", req: &messagepb.SendTypingRequest{ConversationId: "g:x"}, code: IA, want: "conversation_id"},
+		badCase{name: "conversation_id invalid UTF-8", req: badWire(badStr(1, bad)), code: IA, want: "invalid UTF-8"},
+		badCase{name: "group max", req: &messagepb.SendTypingRequest{ConversationId: fmt.Sprintf("g:%d", badMaxID)}, code: codes.PermissionDenied, want: "participant"},
+	)
 	add(messagepb.MessageService_EditMessage_FullMethodName,
 		badCase{name: "message_id 0", req: &messagepb.EditMessageRequest{Text: goodText}, code: IA, want: "message_id"},
 		badCase{name: "no text", req: &messagepb.EditMessageRequest{MessageId: 1}, code: IA, want: "text"},

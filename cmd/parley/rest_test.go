@@ -843,6 +843,35 @@ func restCalls() map[string]restCall {
 			require.Equal(t, uint64(1), list.GetConversation()[0].GetReadSeq())
 			require.Equal(t, uint64(1), list.GetConversation()[0].GetUnreadCount())
 		},
+		"/message.MessageService/MarkDelivered": func(t *testing.T, w *restWorld) {
+			a, b := w.signUp(t, false), w.signUp(t, false)
+			w.sendText(t, a, b, "one")
+			w.do(t, post, "/v1/api/message/delivered", b.token, map[string]any{"conversation_id": authzPair(a.id, b.id), "seq": 1}).ok(t)
+			got, err := w.rpc.messages.GetReceipts(a.ctx(), &messagepb.GetReceiptsRequest{ConversationId: authzPair(a.id, b.id), Seq: 1})
+			require.NoError(t, err)
+			require.True(t, got.GetDelivered())
+			require.False(t, got.GetRead())
+		},
+		"/message.MessageService/GetReceipts": func(t *testing.T, w *restWorld) {
+			a, b := w.signUp(t, false), w.signUp(t, false)
+			w.sendText(t, a, b, "one")
+			conv := authzPair(a.id, b.id)
+			_, err := w.rpc.messages.MarkRead(b.ctx(), &messagepb.MarkReadRequest{ConversationId: conv, Seq: 1})
+			require.NoError(t, err)
+			got := w.do(t, get, "/v1/api/message/receipts?seq=1&conversation_id="+conv, a.token, nil).ok(t)
+			require.Equal(t, true, restAt(t, got, "read"))
+			require.Equal(t, uint64(1), restUint(t, got, "readCount"))
+			w.do(t, get, "/v1/api/message/receipts?conversation_id="+conv, a.token, nil).
+				fails(t, http.StatusBadRequest, codes.InvalidArgument, "seq: is required")
+		},
+		"/message.MessageService/SendTyping": func(t *testing.T, w *restWorld) {
+			a, b := w.signUp(t, false), w.signUp(t, false)
+			w.sendText(t, a, b, "one")
+			w.do(t, post, "/v1/api/message/typing", b.token, map[string]any{"conversation_id": authzPair(a.id, b.id)}).ok(t)
+			c := w.signUp(t, false)
+			w.do(t, post, "/v1/api/message/typing", c.token, map[string]any{"conversation_id": authzPair(a.id, b.id)}).
+				fails(t, http.StatusForbidden, codes.PermissionDenied, "not a participant")
+		},
 		"/message.MessageService/EditMessage": func(t *testing.T, w *restWorld) {
 			a, b := w.signUp(t, false), w.signUp(t, false)
 			id := w.sendText(t, a, b, "helo")

@@ -93,6 +93,10 @@ type Options struct {
 	PasswordParams     *argon2id.Params
 	ViewFlushInterval  time.Duration
 	KeyCleanupInterval time.Duration
+	// PresenceGrace is how long a user that lost its last device on a node
+	// stays online there (10 s); PresenceBeat how often a node beats for
+	// presence (5 s; dead after 3 beats).
+	PresenceGrace, PresenceBeat time.Duration
 }
 
 // Modules are the app's modules, for administration and tests.
@@ -202,10 +206,16 @@ func Build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, opts Opti
 	}
 	messages := message.New(pool, users, groups, deliveries, links, message.Config{
 		SendRate: cfg.SendRate, SendBurst: cfg.SendBurst, EditWindow: cfg.EditWindow, RecallWindow: cfg.RecallWindow,
-		KeyCleanupInterval: opts.KeyCleanupInterval,
+		KeyCleanupInterval: opts.KeyCleanupInterval, TypingGroupCap: cfg.TypingGroupCap, ReceiptGroupCap: cfg.ReceiptGroupCap,
 	}, log)
+	presence := users.NewPresence(user.PresenceConfig{
+		NodeID: cfg.NodeID, Bus: deliveries, Peers: messages,
+		Grace: opts.PresenceGrace, Beat: opts.PresenceBeat, Log: log,
+	})
 	// The gateway dispatches its clients' requests through the server itself.
-	gateways := gateway.New(srv, users, deliveries, gateway.Config{NodeID: cfg.NodeID, QueueSize: cfg.GatewayQueue, Log: log})
+	gateways := gateway.New(srv, users, deliveries, gateway.Config{
+		NodeID: cfg.NodeID, QueueSize: cfg.GatewayQueue, Log: log, Presence: presence.UserOnline,
+	})
 
 	commons, err := common.New(pool, files.store, links, common.Config{
 		MaxUploadBytes: cfg.MaxUploadBytes, MaxUploadsPerUser: cfg.MaxUploadsPerUser, MaxImagePixels: cfg.MaxImagePixels,
@@ -236,7 +246,7 @@ func Build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, opts Opti
 		ready: pool.Ping, httpIdleTimeout: cfg.HTTPIdleTimeout, log: log,
 		rest:         restAPI,
 		server:       srv,
-		background:   []func(context.Context){feeds.Run, messages.Run, commons.Run},
+		background:   []func(context.Context){feeds.Run, messages.Run, commons.Run, presence.Run},
 		closeStreams: gateways.CloseStreams,
 		modules:      Modules{User: users, Group: groups, Feed: feeds, Message: messages, Gateway: gateways, Common: commons},
 		deliveries:   deliveries,

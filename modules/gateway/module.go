@@ -60,7 +60,14 @@ func New(d Dispatcher, a auth.Authenticator, b bus.Bus, cfg Config) *Module {
 	if cfg.QueueSize <= 0 {
 		cfg.QueueSize = 256
 	}
-	h := hub.New(b.Interest)
+	online := b.Interest
+	if cfg.Presence != nil {
+		online = func(userID uint64, on bool) {
+			b.Interest(userID, on)
+			cfg.Presence(userID, on)
+		}
+	}
+	h := hub.New(online)
 	b.Subscribe(h.Deliver)
 	return &Module{hub: h, server: rpc.NewServer(h, d, a, b, cfg), dispatch: d, auth: a, bus: b, cfg: cfg}
 }

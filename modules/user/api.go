@@ -21,6 +21,9 @@ type API interface {
 	// IsBlocked reports whether blockerID has blocked blockedID, or
 	// ErrNotFound when blockerID is not a live user.
 	IsBlocked(ctx context.Context, blockerID, blockedID uint64) (bool, error)
+	// BlockersAmong returns those of candidates who have blocked blockedID,
+	// in no particular order.
+	BlockersAmong(ctx context.Context, blockedID uint64, candidates []uint64) ([]uint64, error)
 }
 
 // ErrNotFound is returned for a user that does not exist or was deleted.

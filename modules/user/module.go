@@ -79,6 +79,11 @@ func (m *Module) IsBlocked(ctx context.Context, blockerID, blockedID uint64) (bo
 	return m.svc.IsBlocked(ctx, blockerID, blockedID)
 }
 
+// BlockersAmong returns those of candidates who have blocked blockedID (API).
+func (m *Module) BlockersAmong(ctx context.Context, blockedID uint64, candidates []uint64) ([]uint64, error) {
+	return m.svc.BlockersAmong(ctx, blockedID, candidates)
+}
+
 // FollowingIDs returns the ids of the live users userID follows (API).
 func (m *Module) FollowingIDs(ctx context.Context, userID uint64) ([]uint64, error) {
 	return m.svc.FollowingIDs(ctx, userID)
@@ -87,6 +92,32 @@ func (m *Module) FollowingIDs(ctx context.Context, userID uint64) ([]uint64, err
 // SetAdmin gives (admin true) or takes the admin role; for `parley admin`.
 func (m *Module) SetAdmin(ctx context.Context, nickname string, admin bool) error {
 	return m.svc.SetAdmin(ctx, nickname, admin)
+}
+
+// PresenceConfig is what presence needs: this node's id, the bus its
+// pushes go out on, the message module's 1:1 peers (Peers), and its
+// timings (production's when 0: a 10 s grace, a beat every 5 s).
+type PresenceConfig = app.PresenceConfig
+
+// Peers is what presence needs of the message module: the users one
+// shares a 1:1 conversation with, most recently active first.
+type Peers = app.Peers
+
+// PresenceTracker keeps this node's presence sessions (docs/presence.md):
+// the gateway's hub calls its UserOnline when a user gets a first
+// endpoint on the node or loses the last; its Run writes them, beats,
+// sweeps dead nodes and, when its context ends, ends this node's sessions.
+type PresenceTracker = app.Tracker
+
+// CmdPresence is the gateway frame cmd of a presence push to a user's
+// contacts; its data is a serialized user.Presence.
+const CmdPresence = app.CmdPresence
+
+// NewPresence builds the node's presence tracker; from then on the
+// module's privacy changes are pushed to contacts too. Call it once,
+// before serving.
+func (m *Module) NewPresence(cfg PresenceConfig) *PresenceTracker {
+	return m.svc.NewTracker(cfg)
 }
 
 // DefaultPasswordParams is the argon2id cost used when Config leaves it nil.

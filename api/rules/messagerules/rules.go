@@ -28,6 +28,13 @@ const (
 	MaxEmojiBytes        = 32
 )
 
+// ListConversations: the largest page, and the longest page token (a
+// next_page_token is far shorter).
+const (
+	MaxConversationsPageSize = 1000
+	MaxPageTokenLength       = 128
+)
+
 func validateText(b *messagepb.TextMessage) error {
 	if b == nil {
 		return errors.New("text: is required")
@@ -249,6 +256,47 @@ func checkMarkReadRequest(r *messagepb.MarkReadRequest) error {
 	return validateConversationID(r.GetConversationId())
 }
 
+func checkMarkDeliveredRequest(r *messagepb.MarkDeliveredRequest) error {
+	return validateConversationID(r.GetConversationId())
+}
+
+func checkSendTypingRequest(r *messagepb.SendTypingRequest) error {
+	return validateConversationID(r.GetConversationId())
+}
+
+func checkGetReceiptsRequest(r *messagepb.GetReceiptsRequest) error {
+	if err := validateConversationID(r.GetConversationId()); err != nil {
+		return err
+	}
+	if r.GetSeq() == 0 {
+		return errors.New("seq: is required (the message's seq)")
+	}
+	return nil
+}
+
+func checkListConversationsRequest(r *messagepb.ListConversationsRequest) error {
+	if r.GetPageSize() > MaxConversationsPageSize {
+		return fmt.Errorf("page_size: at most %d (0: %d)", MaxConversationsPageSize, MaxConversationsPageSize)
+	}
+	if len(r.GetPageToken()) > MaxPageTokenLength {
+		return fmt.Errorf("page_token: at most %d bytes (pass a next_page_token as it came)", MaxPageTokenLength)
+	}
+	return nil
+}
+
+func checkUpdateConversationRequest(r *messagepb.UpdateConversationRequest) error {
+	if err := validateConversationID(r.GetConversationId()); err != nil {
+		return err
+	}
+	if r.Pinned == nil && r.MutedUntil == nil && r.Archived == nil {
+		return errors.New("pinned or muted_until or archived: set at least one")
+	}
+	if r.MutedUntil != nil && r.GetMutedUntil().CheckValid() != nil {
+		return errors.New("muted_until: must be a valid time from 0001-01-01 to 9999-12-31")
+	}
+	return nil
+}
+
 func checkEditMessageRequest(r *messagepb.EditMessageRequest) error {
 	var missing error
 	if r.GetMessageId() == 0 {
@@ -344,9 +392,13 @@ var Rules = []validate.Rule{
 	validate.For(checkSendGroupFileMessageRequest),
 	validate.For(checkSyncMessagesRequest),
 	validate.For(checkMarkReadRequest),
-	validate.None[*messagepb.ListConversationsRequest](), // no fields to check
+	validate.For(checkListConversationsRequest),
 	validate.For(checkEditMessageRequest),
 	validate.For(checkRecallMessageRequest),
 	validate.For(checkReactToMessageRequest),
 	validate.For(checkDeleteMessageForMeRequest),
+	validate.For(checkUpdateConversationRequest),
+	validate.For(checkMarkDeliveredRequest),
+	validate.For(checkSendTypingRequest),
+	validate.For(checkGetReceiptsRequest),
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/parley-im/parley/api/gen/messagepb"
 	"github.com/parley-im/parley/platform/validate/validatefuzz"
@@ -52,6 +53,14 @@ func FuzzValidate(f *testing.F) {
 		&messagepb.RecallMessageRequest{MessageId: 1},
 		&messagepb.ReactToMessageRequest{MessageId: 1, Emoji: "👍🏽"},
 		&messagepb.DeleteMessageForMeRequest{MessageId: 1},
+		&messagepb.MarkDeliveredRequest{ConversationId: "g:1", Seq: 1<<64 - 1},
+		&messagepb.SendTypingRequest{ConversationId: "u:1:2", Stopped: true},
+		&messagepb.GetReceiptsRequest{ConversationId: "g:1", Seq: 1, AfterUserId: 1<<64 - 1, Limit: 1<<32 - 1},
+		&messagepb.ListConversationsRequest{},
+		&messagepb.ListConversationsRequest{IncludeArchived: true, PageSize: MaxConversationsPageSize, PageToken: strings.Repeat("t", MaxPageTokenLength)},
+		&messagepb.UpdateConversationRequest{ConversationId: "g:1", Pinned: proto.Bool(false)},
+		&messagepb.UpdateConversationRequest{ConversationId: "u:1:2", MutedUntil: &timestamppb.Timestamp{Seconds: 253402300799, Nanos: 999999999}, Archived: proto.Bool(true)},
+		&messagepb.UpdateConversationRequest{ConversationId: "u:1:2", MutedUntil: &timestamppb.Timestamp{Seconds: -62135596800}},
 	)
 	messageRequestTypes.AddSeeds(f,
 		&messagepb.SendUserTextMessageRequest{Text: text},
@@ -98,6 +107,15 @@ func FuzzValidate(f *testing.F) {
 		&messagepb.ReactToMessageRequest{MessageId: 1, Emoji: "👍👍"},
 		&messagepb.ReactToMessageRequest{Emoji: "👍"},
 		&messagepb.DeleteMessageForMeRequest{},
+		&messagepb.MarkDeliveredRequest{Seq: 1},
+		&messagepb.SendTypingRequest{ConversationId: strings.Repeat("c", 65)},
+		&messagepb.GetReceiptsRequest{ConversationId: "g:1"},
+		&messagepb.ListConversationsRequest{PageSize: MaxConversationsPageSize + 1},
+		&messagepb.ListConversationsRequest{PageToken: strings.Repeat("t", MaxPageTokenLength+1)},
+		&messagepb.UpdateConversationRequest{Pinned: proto.Bool(true)},
+		&messagepb.UpdateConversationRequest{ConversationId: "g:1"},
+		&messagepb.UpdateConversationRequest{ConversationId: "g:1", MutedUntil: &timestamppb.Timestamp{Seconds: 253402300800}},
+		&messagepb.UpdateConversationRequest{ConversationId: "g:1", MutedUntil: &timestamppb.Timestamp{Nanos: -1}},
 	)
 	// Bytes the codec refuses: a truncated field, a string with invalid
 	// UTF-8 and a NaN latitude (which does decode, and must be refused).
@@ -207,6 +225,30 @@ var messageRequestTypes = validatefuzz.NewTypes(Rules, []validatefuzz.Type{
 	}},
 	{New: func() validatefuzz.Request { return new(messagepb.DeleteMessageForMeRequest) }, Accepted: func(t *testing.T, m proto.Message) {
 		require.NotZero(t, m.(*messagepb.DeleteMessageForMeRequest).GetMessageId())
+	}},
+	{New: func() validatefuzz.Request { return new(messagepb.MarkDeliveredRequest) }, Accepted: func(t *testing.T, m proto.Message) {
+		validatefuzz.RequireRunes(t, "conversation_id", m.(*messagepb.MarkDeliveredRequest).GetConversationId(), 1, 64)
+	}},
+	{New: func() validatefuzz.Request { return new(messagepb.SendTypingRequest) }, Accepted: func(t *testing.T, m proto.Message) {
+		validatefuzz.RequireRunes(t, "conversation_id", m.(*messagepb.SendTypingRequest).GetConversationId(), 1, 64)
+	}},
+	{New: func() validatefuzz.Request { return new(messagepb.GetReceiptsRequest) }, Accepted: func(t *testing.T, m proto.Message) {
+		r := m.(*messagepb.GetReceiptsRequest)
+		validatefuzz.RequireRunes(t, "conversation_id", r.GetConversationId(), 1, 64)
+		require.NotZero(t, r.GetSeq())
+	}},
+	{New: func() validatefuzz.Request { return new(messagepb.ListConversationsRequest) }, Accepted: func(t *testing.T, m proto.Message) {
+		r := m.(*messagepb.ListConversationsRequest)
+		require.LessOrEqual(t, r.GetPageSize(), uint32(MaxConversationsPageSize))
+		require.LessOrEqual(t, len(r.GetPageToken()), MaxPageTokenLength)
+	}},
+	{New: func() validatefuzz.Request { return new(messagepb.UpdateConversationRequest) }, Accepted: func(t *testing.T, m proto.Message) {
+		r := m.(*messagepb.UpdateConversationRequest)
+		validatefuzz.RequireRunes(t, "conversation_id", r.GetConversationId(), 1, 64)
+		require.True(t, r.Pinned != nil || r.MutedUntil != nil || r.Archived != nil, "accepted a request that changes nothing")
+		if r.MutedUntil != nil {
+			require.NoError(t, r.GetMutedUntil().CheckValid(), "accepted muted_until %v", r.GetMutedUntil())
+		}
 	}},
 })
 

@@ -4,6 +4,7 @@ package userrules
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/trustelem/zxcvbn"
@@ -119,6 +120,22 @@ func checkUnfollowUserRequest(r *userpb.UnfollowUserRequest) error {
 func checkBlockUserRequest(r *userpb.BlockUserRequest) error     { return requireUserID(r.GetUserId()) }
 func checkUnblockUserRequest(r *userpb.UnblockUserRequest) error { return requireUserID(r.GetUserId()) }
 
+// MaxPresenceIDs is how many users one GetPresence may ask about.
+const MaxPresenceIDs = 200
+
+func checkGetPresenceRequest(r *userpb.GetPresenceRequest) error {
+	ids := r.GetUserId()
+	if len(ids) == 0 || len(ids) > MaxPresenceIDs {
+		return fmt.Errorf("user_id: 1 to %d ids, not %d", MaxPresenceIDs, len(ids))
+	}
+	for i, id := range ids {
+		if id == 0 {
+			return fmt.Errorf("user_id[%d]: is required (0 is no user)", i)
+		}
+	}
+	return nil
+}
+
 // Rules are the package's request rules, one per request type.
 var Rules = []validate.Rule{
 	validate.For(checkUserCreateRequest),
@@ -135,4 +152,8 @@ var Rules = []validate.Rule{
 	validate.None[*userpb.ListFollowingRequest](),
 	validate.None[*userpb.ListFollowersRequest](),
 	validate.None[*userpb.ListBlockedRequest](),
+	validate.For(checkGetPresenceRequest),
+	// A bool, and nothing: every request is a valid one.
+	validate.None[*userpb.UpdatePrivacyRequest](),
+	validate.None[*userpb.GetPrivacyRequest](),
 }

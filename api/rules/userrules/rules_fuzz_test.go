@@ -37,6 +37,12 @@ func FuzzValidate(f *testing.F) {
 		&userpb.UnfollowUserRequest{UserId: 7},
 		&userpb.BlockUserRequest{UserId: 7},
 		&userpb.UnblockUserRequest{UserId: 7},
+		&userpb.GetPresenceRequest{UserId: []uint64{7}},
+		&userpb.GetPresenceRequest{UserId: presenceIDs(MaxPresenceIDs)},
+		&userpb.GetPresenceRequest{UserId: []uint64{7, 7, 1<<64 - 1}},
+		&userpb.UpdatePrivacyRequest{HidePresence: true},
+		&userpb.UpdatePrivacyRequest{},
+		&userpb.GetPrivacyRequest{},
 	)
 	userRequestTypes.AddSeeds(f,
 		// The commonest passwords, and spaces.
@@ -69,6 +75,9 @@ func FuzzValidate(f *testing.F) {
 		&userpb.UnfollowUserRequest{},
 		&userpb.BlockUserRequest{},
 		&userpb.UnblockUserRequest{},
+		&userpb.GetPresenceRequest{},
+		&userpb.GetPresenceRequest{UserId: presenceIDs(MaxPresenceIDs + 1)},
+		&userpb.GetPresenceRequest{UserId: []uint64{7, 0}},
 	)
 	// Bytes the codec refuses: a truncated field and a string with invalid UTF-8.
 	f.Add(uint8(0), []byte{0x0a, 0x05, 'a'})
@@ -122,7 +131,25 @@ var userRequestTypes = validatefuzz.NewTypes(Rules, []validatefuzz.Type{
 	{New: func() validatefuzz.Request { return new(userpb.UnblockUserRequest) }, Accepted: func(t *testing.T, m proto.Message) {
 		require.NotZero(t, m.(*userpb.UnblockUserRequest).GetUserId())
 	}},
+	{New: func() validatefuzz.Request { return new(userpb.GetPresenceRequest) }, Accepted: func(t *testing.T, m proto.Message) {
+		ids := m.(*userpb.GetPresenceRequest).GetUserId()
+		require.NotEmpty(t, ids, "accepted no ids")
+		require.LessOrEqual(t, len(ids), MaxPresenceIDs, "accepted more than %d ids", MaxPresenceIDs)
+		require.NotContains(t, ids, uint64(0), "accepted id 0")
+	}},
+	// Any bool, and nothing: every request decodes to a valid one.
+	{New: func() validatefuzz.Request { return new(userpb.UpdatePrivacyRequest) }, Accepted: func(*testing.T, proto.Message) {}},
+	{New: func() validatefuzz.Request { return new(userpb.GetPrivacyRequest) }, Accepted: func(*testing.T, proto.Message) {}},
 })
+
+// presenceIDs is n distinct user ids.
+func presenceIDs(n int) []uint64 {
+	ids := make([]uint64, n)
+	for i := range ids {
+		ids[i] = uint64(i + 1)
+	}
+	return ids
+}
 
 // requireNickname: a nickname at login is looked up trimmed, so the trimmed
 // one must be 1–32 characters with no control characters.

@@ -10,7 +10,9 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/parley-im/parley/api/gen/gatewaypb"
+	"github.com/parley-im/parley/api/gen/userpb"
 	"github.com/parley-im/parley/modules/gateway"
+	"github.com/parley-im/parley/modules/user"
 )
 
 const (
@@ -21,11 +23,14 @@ const (
 )
 
 // Stream is the client end of a gateway SendMessage stream, read in the
-// background into Frames until it ends.
+// background into Frames until it ends. Presence pushes, which come
+// whenever a contact's devices connect or leave, go to Presence instead,
+// so a test of other frames never meets them.
 type Stream struct {
-	Raw    gatewaypb.GatewayService_SendMessageClient
-	Frames chan *gatewaypb.SendMessageResponse
-	Done   chan struct{} // closed when the stream ended; Err is then set
+	Raw      gatewaypb.GatewayService_SendMessageClient
+	Frames   chan *gatewaypb.SendMessageResponse
+	Presence chan *gatewaypb.SendMessageResponse
+	Done     chan struct{} // closed when the stream ended; Err is then set
 	Err    error
 	Cancel context.CancelFunc
 	lastID uint32
@@ -45,7 +50,8 @@ func OpenStream(t testing.TB, client gatewaypb.GatewayServiceClient, ctx context
 		cancel()
 		require.NoError(t, err)
 	}
-	s := &Stream{Raw: raw, Frames: make(chan *gatewaypb.SendMessageResponse, 4096), Done: make(chan struct{}), Cancel: cancel}
+	s := &Stream{Raw: raw, Frames: make(chan *gatewaypb.SendMessageResponse, 4096),
+		Presence: make(chan *gatewaypb.SendMessageResponse, 4096), Done: make(chan struct{}), Cancel: cancel}
 	go func() {
 		defer close(s.Done)
 		for {
@@ -54,8 +60,12 @@ func OpenStream(t testing.TB, client gatewaypb.GatewayServiceClient, ctx context
 				s.Err = err
 				return
 			}
+			to := s.Frames
+			if f.GetCmd() == user.CmdPresence {
+				to = s.Presence
+			}
 			select {
-			case s.Frames <- f:
+			case to <- f:
 			case <-ctx.Done():
 				s.Err = ctx.Err()
 				return
@@ -187,4 +197,19 @@ func (s *Stream) Ended(t testing.TB) error {
 		require.FailNow(t, "stream still open after "+FrameWait.String())
 		return nil
 	}
+}
+
+// NextPresence returns the next presence push, failing the test if none
+// comes within FrameWait.
+func (s *Stream) NextPresence(t testing.TB) *userpb.Presence {
+	t.Helper()
+	select {
+	case f := <-s.Presence:
+		p := &userpb.Presence{}
+		require.NoError(t, proto.Unmarshal(f.GetData(), p))
+		return p
+	case <-time.After(FrameWait):
+		require.FailNow(t, "no presence push within "+FrameWait.String())
+	}
+	return nil
 }

@@ -1,9 +1,10 @@
 // Getting the user's attention: the unread count in the tab title and the
 // favicon, a browser notification for a message that arrives while the tab
 // is in the background (asked for only when the user turns it on in the
-// menu), and a short tone (off by default).
+// menu), and a short tone (off by default). A muted conversation does
+// none of these: its unread count is in the list only.
 import { $ } from "./format.js";
-import { unreadTotal, on } from "./store.js";
+import { state, unreadTotal, muted, on } from "./store.js";
 import { looking } from "./views/chat.js";
 
 const NOTIFY = "parley.notify";
@@ -33,9 +34,9 @@ async function tone() {
 }
 
 // alert tells the user of message m from sender, unless they are looking at
-// its conversation.
+// its conversation or it is muted.
 export function alert(m, senderName, text) {
-  if (looking(m.conversation_id)) return;
+  if (looking(m.conversation_id) || muted(state.conversations.get(m.conversation_id))) return;
   if (localStorage.getItem(SOUND) === "on") tone().catch(() => {});
   if (document.hidden && notificationsOn()) {
     const n = new Notification(senderName, { body: text, tag: m.conversation_id, icon: "favicon.svg" });

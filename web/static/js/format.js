@@ -15,7 +15,21 @@ const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute:
 const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "long", day: "numeric", month: "long", year: "numeric" });
 const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "short" });
 
+const dateFormat = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "long", year: "numeric" });
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+
 export const time = (date) => timeFormat.format(date);
+
+// ago says how long ago date was: "just now", "5 minutes ago",
+// "yesterday", "on 3 March 2025" (a week or more).
+export function ago(date) {
+  const s = (Date.now() - date) / 1000;
+  if (s < 60) return "just now";
+  if (s < 3600) return relative.format(-Math.floor(s / 60), "minute");
+  if (s < 86400) return relative.format(-Math.floor(s / 3600), "hour");
+  if (s < 7 * 86400) return relative.format(-Math.round(s / 86400), "day");
+  return `on ${dateFormat.format(date)}`;
+}
 export const fullTime = (date) => fullFormat.format(date);
 
 // dayKey is the local calendar day of date, for day separators.
@@ -80,6 +94,12 @@ export function avatar(entity, name, small = false) {
   node.style.setProperty("--hue", hue);
   node.setAttribute("aria-hidden", "true");
   return node;
+}
+
+// withDot is an avatar with the online dot when online (a 1:1 peer's).
+export function withDot(node, online) {
+  return el("span", { className: online ? "avatar-wrap online" : "avatar-wrap" }, node,
+    online ? el("span", { className: "dot", title: "Online" }, el("span", { className: "visually-hidden", textContent: "online" })) : null);
 }
 
 // debounce calls fn once calls stop for ms.

@@ -7,11 +7,14 @@ import { $, el, avatar, size } from "./format.js";
 import { preview } from "./messages.js";
 import { Connection } from "./protocol.js";
 import * as session from "./session.js";
+import * as signals from "./signals.js";
 import { state, clear, emit, setConnection as setConnectionState, on } from "./store.js";
 import * as chat from "./views/chat.js";
 import * as conversations from "./views/conversations.js";
 import * as feed from "./views/feed.js";
+import * as conversationMenu from "./views/menu.js";
 import { loadRelations, showGroup, showProfile } from "./views/profile.js";
+import * as receipts from "./views/receipts.js";
 import * as search from "./views/search.js";
 
 function notify(text) {
@@ -48,17 +51,19 @@ const conn = new Connection({
 setConnection(conn);
 
 async function onPush(frame) {
+  if (!state.me || signals.onPush(frame)) return;
   if (frame.cmd === "change") {
     Promise.resolve(conversations.onChange(frame.data)).catch(() => {});
     return chat.changed(frame.data);
   }
   if (frame.cmd !== "message") return;
   const m = frame.data;
+  const theirs = String(m.from_user_id) !== String(state.me.id);
   await conversations.onMessage(m);
+  signals.fromPeer(m.conversation_id, [m]);
+  if (theirs) signals.delivered(m.conversation_id, m.seq);
   await chat.received(m);
-  if (String(m.from_user_id) !== String(state.me.id)) {
-    attention.alert(m, (await user(m.from_user_id)).nickname, preview(m));
-  }
+  if (theirs) attention.alert(m, (await user(m.from_user_id)).nickname, preview(m));
 }
 
 function showTab(tab) {
@@ -93,7 +98,7 @@ async function signedIn(token, remember) {
   $("#tabs").hidden = false;
   $("#me").hidden = false;
   showTab("chats");
-  await Promise.all([conversations.refresh(), loadRelations(), showUploadLimit()]);
+  await Promise.all([conversations.refresh(), loadRelations(), showUploadLimit(), signals.loadPrivacy()]);
 }
 
 async function showUploadLimit() {
@@ -110,6 +115,8 @@ function signedOut() {
   state.token = null;
   authedAs = null;
   chat.close();
+  conversationMenu.close();
+  signals.reset();
   clear();
   emit("conversations");
   $("#auth").hidden = false;
@@ -190,6 +197,9 @@ on("connection", (s) => {
 
 chat.setUp({ notify });
 conversations.setUp();
+conversationMenu.setUp({ notify });
+receipts.setUp({ notify });
+signals.setUp({ notify });
 feed.setUp({ notify });
 search.setUp();
 attention.setUp({ notify });

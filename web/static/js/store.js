@@ -1,18 +1,27 @@
 // The client's state, in one place. Views read it and subscribe to what
 // changes; the only writers are the functions below, so later features
-// (receipts, presence, group roles) add a field and a
-// writer here, and an event their views listen to.
+// (group roles, …) add a field and a writer here, and an event their views
+// listen to.
 //
 //   me             the signed-in user ({id, nickname, avatar_url, …})
 //   users          id → user, as last fetched
-//   conversations  conversation id → Conversation (the list's summaries)
-//   histories      conversation id → History: the messages loaded, by seq
+//   conversations  conversation id → Conversation (the list's summaries,
+//                  the caller's settings: pinned, muted_until, archived; a
+//                  1:1 peer's marks: peer_delivered_seq, peer_read_seq)
+//   histories      conversation id → History: the messages loaded, by seq;
+//                  a group's receipt counts of the caller's own messages
 //   open           the conversation on screen (an id), or null
 //   following      ids of the users the caller follows; blocked, those it blocked
 //   connection     "connecting" | "online" | "offline"
+//   typing         conversation id → Map(user id → when its notice expires)
+//   presence       user id → Presence ({online, last_seen_at}), beside users
+//                  so that a user fetched again keeps it
+//   hidePresence   the caller's privacy setting
 //
 // Events: "conversations" (the list changed), "history" (id: messages of a
-// conversation were added), "open" (id), "connection" (state), "me".
+// conversation were added), "open" (id), "connection" (state), "me",
+// "typing" (id), "receipts" (id: a peer's marks or a group's counts
+// changed), "presence".
 // Ids are strings: protobuf JSON writes uint64 so.
 
 export const state = {
@@ -25,6 +34,9 @@ export const state = {
   connection: "connecting",
   following: new Set(),
   blocked: new Set(),
+  typing: new Map(),
+  presence: new Map(),
+  hidePresence: false,
 };
 
 const listeners = new Map();
@@ -55,6 +67,10 @@ export class History {
     this.cursor = 0; // the last entry applied, a message or a change
     this.complete = false; // the oldest the caller may see is loaded
     this.dropped = new Set(); // seqs of messages deleted for the user
+    // A group's receipts of the caller's messages (GetReceipts): seq →
+    // {read, delivered, members, stale}; stale once a receipt frame says
+    // marks moved past it.
+    this.receipts = new Map();
   }
 
   // change applies a change: the message it carries replaces the copy
@@ -131,16 +147,101 @@ export function history(conversationId) {
   return state.histories.get(conversationId);
 }
 
+// keepMarks gives c the peer's marks old had if they are further (marks
+// never move back: a receipt frame may overtake the list it answers);
+// true if c's are further than old's.
+function keepMarks(c, old) {
+  if (!old) return false;
+  const moved = Number(c.peer_delivered_seq || 0) > Number(old.peer_delivered_seq || 0) || Number(c.peer_read_seq || 0) > Number(old.peer_read_seq || 0);
+  for (const k of ["peer_delivered_seq", "peer_read_seq"]) c[k] = String(Math.max(Number(c[k] || 0), Number(old[k] || 0)));
+  return moved;
+}
+
 export function setConversations(list) {
+  const moved = list.filter((c) => keepMarks(c, state.conversations.get(c.conversation_id)));
   state.conversations = new Map(list.map((c) => [c.conversation_id, c]));
+  emit("conversations");
+  for (const c of moved) emit("receipts", c.conversation_id);
+}
+
+// putConversation replaces one conversation (as UpdateConversation answers
+// it), keeping its place in the list.
+export function putConversation(c) {
+  keepMarks(c, state.conversations.get(c.conversation_id));
+  state.conversations.set(c.conversation_id, c);
   emit("conversations");
 }
 
-// unreadTotal is the sum of the conversations' unread counts.
+// muted reports whether conversation c is muted now.
+export const muted = (c) => !!c?.muted_until && Date.parse(c.muted_until) > Date.now();
+
+// unreadTotal is the sum of the unread counts that call for attention:
+// muted conversations count in the list only.
 export function unreadTotal() {
   let n = 0;
-  for (const c of state.conversations.values()) n += Number(c.unread_count || 0);
+  for (const c of state.conversations.values()) if (!muted(c)) n += Number(c.unread_count || 0);
   return n;
+}
+
+// setPeerMarks moves a 1:1 conversation's peer marks forward: it has
+// everything up to delivered, has read up to read (a read implies
+// delivery).
+export function setPeerMarks(id, delivered, read) {
+  const c = state.conversations.get(id);
+  if (!c) return;
+  const d = Math.max(Number(c.peer_delivered_seq || 0), Number(delivered || 0), Number(read || 0));
+  const r = Math.max(Number(c.peer_read_seq || 0), Number(read || 0));
+  if (d === Number(c.peer_delivered_seq || 0) && r === Number(c.peer_read_seq || 0)) return;
+  c.peer_delivered_seq = String(d);
+  c.peer_read_seq = String(r);
+  emit("receipts", id);
+}
+
+// setReceipts keeps the receipt counts of message seq of group
+// conversation id (null: mark every count up to seq stale).
+export function setReceipts(id, seq, counts) {
+  const h = history(id);
+  if (counts) {
+    h.receipts.set(seq, counts);
+    emit("receipts", id);
+    return;
+  }
+  for (const [s, r] of h.receipts) if (s <= seq) r.stale = true;
+}
+
+// TYPING_TTL is how long a typing notice lasts without another.
+const TYPING_TTL = 6000;
+const typingTimers = new Map();
+
+// setTyping records that user userId is typing in conversation id, or
+// not (a stop, its message arrived, or its notice expired).
+export function setTyping(id, userId, typing) {
+  const key = `${id} ${userId}`;
+  clearTimeout(typingTimers.get(key));
+  typingTimers.delete(key);
+  let who = state.typing.get(id);
+  if (typing) {
+    if (!who) state.typing.set(id, (who = new Map()));
+    who.set(String(userId), Date.now() + TYPING_TTL);
+    typingTimers.set(key, setTimeout(() => setTyping(id, userId, false), TYPING_TTL));
+  } else {
+    if (!who?.delete(String(userId))) return;
+    if (!who.size) state.typing.delete(id);
+  }
+  emit("typing", id);
+}
+
+// typers lists who is typing in conversation id (user ids).
+export const typers = (id) => [...(state.typing.get(id)?.keys() || [])];
+
+export function setPresence(list) {
+  for (const p of list) state.presence.set(String(p.user_id), p);
+  emit("presence");
+}
+
+export function setHidePresence(hide) {
+  state.hidePresence = hide;
+  emit("presence");
 }
 
 export function setConnection(s) {
@@ -155,5 +256,10 @@ export function clear() {
   state.histories.clear();
   state.following.clear();
   state.blocked.clear();
+  for (const t of typingTimers.values()) clearTimeout(t);
+  typingTimers.clear();
+  state.typing.clear();
+  state.presence.clear();
+  state.hidePresence = false;
   state.open = null;
 }

@@ -43,6 +43,10 @@ type Config struct {
 	NodeID    string         // the gateway_id of device streams
 	QueueSize int            // frames a stream may have waiting
 	Log       zerolog.Logger // where failures of ours are logged
+	// Presence, if set, is told when a user gets its first endpoint on
+	// this node (online) or loses its last, under the hub's lock: it must
+	// not block.
+	Presence func(userID uint64, online bool)
 }
 
 // Server implements gatewaypb.GatewayServiceServer.

@@ -39,6 +39,11 @@ type Config struct {
 	// KeyCleanupInterval is how often expired idempotency keys are deleted;
 	// 0 means an hour.
 	KeyCleanupInterval time.Duration
+	// TypingGroupCap: typing is not sent on in groups with more members
+	// (0: 500). ReceiptGroupCap: receipt frames are not pushed, and
+	// GetReceipts answers counts only, in groups with more members (0: 500).
+	TypingGroupCap  int
+	ReceiptGroupCap int
 }
 
 // Errors the module returns; the messages are what clients see.
@@ -70,8 +75,11 @@ type Service struct {
 	bus     bus.Bus
 	links   *media.Links
 	limiter *ratelimit.Keyed[uint64] // sends per user
-	cfg     Config
-	log     zerolog.Logger
+	typing  *ratelimit.Keyed[typingKey]
+	// receipts coalesce groups' receipt frames.
+	receipts *receiptCoalescer
+	cfg      Config
+	log      zerolog.Logger
 	// convLocks serialise commit-then-publish per conversation (striped),
 	// so pushes leave in seq order. The database serialises the commits
 	// anyway, through the conversation row's lock.
@@ -88,10 +96,19 @@ func New(pool *pgxpool.Pool, users Users, groups Groups, b bus.Bus, links *media
 	if cfg.KeyCleanupInterval <= 0 {
 		cfg.KeyCleanupInterval = time.Hour
 	}
-	return &Service{
-		pool: pool, q: db.New(pool), users: users, groups: groups, bus: b, links: links,
-		limiter: ratelimit.New[uint64](cfg.SendRate, cfg.SendBurst), cfg: cfg, log: log,
+	if cfg.TypingGroupCap <= 0 {
+		cfg.TypingGroupCap = 500
 	}
+	if cfg.ReceiptGroupCap <= 0 {
+		cfg.ReceiptGroupCap = 500
+	}
+	s := &Service{
+		pool: pool, q: db.New(pool), users: users, groups: groups, bus: b, links: links,
+		limiter: ratelimit.New[uint64](cfg.SendRate, cfg.SendBurst), typing: ratelimit.New[typingKey](typingRate, 1),
+		cfg: cfg, log: log,
+	}
+	s.receipts = newReceiptCoalescer(s.publishReceipt)
+	return s
 }
 
 // Outgoing is a validated send.

@@ -10,9 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/parley-im/parley/api/gen/grouppb"
 	"github.com/parley-im/parley/api/gen/messagepb"
-	"github.com/parley-im/parley/api/gen/userpb"
 	"github.com/parley-im/parley/modules/message/internal/db"
 )
 
@@ -20,9 +18,6 @@ import (
 const (
 	DefaultSyncLimit = 50
 	MaxSyncLimit     = 200
-	// MaxConversations is how many conversations ListConversations returns,
-	// most recently active first.
-	MaxConversations = 1000
 )
 
 // authorize parses a conversation id and checks userID takes part in it:
@@ -151,6 +146,7 @@ func (s *Service) Sync(ctx context.Context, userID uint64, conversationID string
 	}
 	page := &messagepb.SyncMessagesResponse{Message: msgs, Changes: changes, HasMore: more, Cursor: upto}
 	clipPage(page)
+	s.markSynced(ctx, conv, userID, page.GetCursor())
 	return page, nil
 }
 
@@ -222,190 +218,4 @@ func syncLimit(limit uint64) uint64 {
 		return MaxSyncLimit
 	}
 	return limit
-}
-
-// MarkRead records that userID has read the conversation up to seq; the read
-// position never moves back.
-func (s *Service) MarkRead(ctx context.Context, userID uint64, conversationID string, seq uint64) error {
-	conv, _, err := s.authorize(ctx, userID, conversationID)
-	if err != nil {
-		return err
-	}
-	c, err := s.q.GetConversation(ctx, conv.ID())
-	if errors.Is(err, pgx.ErrNoRows) {
-		return ErrNoConversation
-	}
-	if err != nil {
-		return fmt.Errorf("mark read %s: %w", conv.ID(), err)
-	}
-	if seq > c.LastSeq {
-		return ErrSeqBeyondLatest
-	}
-	if err := s.q.MarkRead(ctx, db.MarkReadParams{UserID: userID, ConversationID: c.ID, ReadSeq: seq}); err != nil {
-		return fmt.Errorf("mark read %s: %w", conv.ID(), err)
-	}
-	return nil
-}
-
-// Conversations lists userID's conversations, most recently active first:
-// its 1:1 conversations, and its groups (with or without messages yet). A
-// group's counts and last message start where userID joined it.
-func (s *Service) Conversations(ctx context.Context, userID uint64) ([]*messagepb.Conversation, error) {
-	groups, joinedAt, err := s.groups.GroupsOf(ctx, userID)
-	if err != nil {
-		return nil, err
-	}
-	groupByID := make(map[uint64]*grouppb.Group, len(groups))
-	groupIDs := make([]int64, len(groups))
-	groupConvIDs := make([]string, len(groups))
-	for i, g := range groups {
-		groupByID[g.GetId()] = g
-		groupIDs[i] = int64(g.GetId())
-		groupConvIDs[i] = groupConversation(g.GetId()).ID()
-	}
-	firstSeq, err := s.firstSeqs(ctx, groupConvIDs, joinedAt)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := s.q.ConversationsOf(ctx, db.ConversationsOfParams{UserID: userID, GroupIds: groupIDs, RowLimit: MaxConversations})
-	if err != nil {
-		return nil, fmt.Errorf("list conversations: %w", err)
-	}
-
-	convIDs := make([]string, len(rows))
-	var peerIDs []uint64
-	for i, r := range rows {
-		convIDs[i] = r.MessagesConversation.ID
-		if r.MessagesConversation.GroupID == 0 {
-			peerIDs = append(peerIDs, peerOf(r.MessagesConversation, userID))
-		}
-	}
-	last, err := s.q.LastMessages(ctx, db.LastMessagesParams{ConversationIds: convIDs, ViewerID: userID})
-	if err != nil {
-		return nil, fmt.Errorf("last messages: %w", err)
-	}
-	lastByConv := make(map[string]db.MessagesMessage, len(last))
-	for _, m := range last {
-		lastByConv[m.ConversationID] = m
-	}
-	// A last message the caller deleted for itself gives way to the one
-	// before it.
-	var hiddenLast []string
-	var hiddenFirst []int64
-	for _, r := range rows {
-		c := r.MessagesConversation
-		if _, ok := lastByConv[c.ID]; ok || c.LastMessageSeq == 0 {
-			continue
-		}
-		first := uint64(1)
-		if c.GroupID != 0 {
-			first = firstSeq[c.ID]
-		}
-		hiddenLast, hiddenFirst = append(hiddenLast, c.ID), append(hiddenFirst, int64(first))
-	}
-	if len(hiddenLast) > 0 {
-		before, err := s.q.LastVisibleMessages(ctx, db.LastVisibleMessagesParams{ConversationIds: hiddenLast, FirstSeqs: hiddenFirst, ViewerID: userID})
-		if err != nil {
-			return nil, fmt.Errorf("last messages: %w", err)
-		}
-		for _, m := range before {
-			lastByConv[m.ConversationID] = m
-		}
-	}
-	lastMessages := make([]db.MessagesMessage, 0, len(lastByConv))
-	for _, m := range lastByConv {
-		lastMessages = append(lastMessages, m)
-	}
-	lastProtos, err := s.protos(ctx, userID, lastMessages)
-	if err != nil {
-		return nil, err
-	}
-	lastProtoByConv := make(map[string]*messagepb.Message, len(lastProtos))
-	for _, m := range lastProtos {
-		lastProtoByConv[m.GetConversationId()] = m
-	}
-	peers, err := s.users.GetUsers(ctx, peerIDs)
-	if err != nil {
-		return nil, err
-	}
-	peerByID := make(map[uint64]*userpb.User, len(peers))
-	for _, p := range peers {
-		peerByID[p.GetId()] = p
-	}
-
-	out := make([]*messagepb.Conversation, 0, len(rows)+len(groups))
-	readSeqs := make([]int64, len(rows))
-	for i, r := range rows {
-		c := r.MessagesConversation
-		first := uint64(1)
-		if c.GroupID != 0 {
-			first = firstSeq[c.ID]
-		}
-		pb := &messagepb.Conversation{
-			ConversationId: c.ID,
-			LastSeq:        c.LastSeq,
-			// What came before the caller joined counts as read.
-			ReadSeq: min(max(uint64(r.ReadSeq), first-1), c.LastSeq),
-		}
-		readSeqs[i] = int64(pb.ReadSeq)
-		out = append(out, pb)
-	}
-	// Entries after read_seq that are changes, messages recalled since and
-	// messages the caller deleted for itself are no unread messages.
-	notUnread, err := s.q.NotUnreadSince(ctx, db.NotUnreadSinceParams{ConversationIds: convIDs, AfterSeqs: readSeqs, ViewerID: userID})
-	if err != nil {
-		return nil, fmt.Errorf("list conversations: %w", err)
-	}
-	notUnreadAfterRead := make(map[string]uint64, len(notUnread))
-	for _, c := range notUnread {
-		notUnreadAfterRead[c.ConversationID] = uint64(c.NotUnread)
-	}
-	for i, r := range rows {
-		c, pb := r.MessagesConversation, out[i]
-		first := uint64(1)
-		if c.GroupID != 0 {
-			first = firstSeq[c.ID]
-		}
-		pb.UnreadCount = pb.LastSeq - pb.ReadSeq - min(notUnreadAfterRead[c.ID], pb.LastSeq-pb.ReadSeq)
-		if c.GroupID != 0 {
-			pb.PeerGroup = groupByID[c.GroupID]
-			delete(groupByID, c.GroupID)
-		} else {
-			pb.PeerUser = peerByID[peerOf(c, userID)]
-		}
-		if m, ok := lastProtoByConv[c.ID]; ok && m.GetSeq() >= first {
-			if err := s.redactQuotes(ctx, first, []*messagepb.Message{m}); err != nil {
-				return nil, err
-			}
-			pb.LastMessage = m
-		}
-	}
-	// Groups without a message yet come last, by id; groups whose
-	// conversation fell beyond the limit stay out.
-	unlisted := make([]string, 0, len(groupByID))
-	for id := range groupByID {
-		unlisted = append(unlisted, groupConversation(id).ID())
-	}
-	existing, err := s.q.ExistingConversations(ctx, unlisted)
-	if err != nil {
-		return nil, fmt.Errorf("list conversations: %w", err)
-	}
-	hasMessages := make(map[string]bool, len(existing))
-	for _, id := range existing {
-		hasMessages[id] = true
-	}
-	for _, g := range groups {
-		id := groupConversation(g.GetId()).ID()
-		if _, unlisted := groupByID[g.GetId()]; unlisted && !hasMessages[id] && len(out) < MaxConversations {
-			out = append(out, &messagepb.Conversation{ConversationId: id, PeerGroup: g})
-		}
-	}
-	return out, nil
-}
-
-func peerOf(c db.MessagesConversation, userID uint64) uint64 {
-	if c.UserA == userID {
-		return c.UserB
-	}
-	return c.UserA
 }

@@ -211,16 +211,35 @@ func (s *Server) SendGroupFileMessage(ctx context.Context, req *messagepb.SendGr
 	return &messagepb.SendGroupFileMessageResponse{Id: id}, nil
 }
 
-func (s *Server) ListConversations(ctx context.Context, _ *messagepb.ListConversationsRequest) (*messagepb.ListConversationsResponse, error) {
+func (s *Server) ListConversations(ctx context.Context, req *messagepb.ListConversationsRequest) (*messagepb.ListConversationsResponse, error) {
 	caller, err := auth.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	convs, err := s.svc.Conversations(ctx, caller.UserID)
+	convs, next, err := s.svc.Conversations(ctx, caller.UserID, app.ListOptions{
+		IncludeArchived: req.GetIncludeArchived(), PageSize: req.GetPageSize(), PageToken: req.GetPageToken(),
+	})
 	if err != nil {
 		return nil, err
 	}
-	return &messagepb.ListConversationsResponse{Conversation: convs}, nil
+	return &messagepb.ListConversationsResponse{Conversation: convs, NextPageToken: next}, nil
+}
+
+func (s *Server) UpdateConversation(ctx context.Context, req *messagepb.UpdateConversationRequest) (*messagepb.UpdateConversationResponse, error) {
+	caller, err := auth.Caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	set := app.Settings{Pinned: req.Pinned, Archived: req.Archived}
+	if req.MutedUntil != nil { // the rule checked it is a valid time
+		until := req.GetMutedUntil().AsTime()
+		set.MutedUntil = &until
+	}
+	conv, err := s.svc.UpdateConversation(ctx, caller.UserID, req.GetConversationId(), set)
+	if err != nil {
+		return nil, err
+	}
+	return &messagepb.UpdateConversationResponse{Conversation: conv}, nil
 }
 
 func (s *Server) SyncMessages(ctx context.Context, req *messagepb.SyncMessagesRequest) (*messagepb.SyncMessagesResponse, error) {

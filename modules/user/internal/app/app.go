@@ -98,6 +98,8 @@ type Service struct {
 	hashingQueue   int64
 	// Sign-ups and logins per address (clientaddr.Key).
 	signUps, logins *ratelimit.Keyed[string]
+	// tracker, once NewTracker made it, tells contacts of privacy changes.
+	tracker *Tracker
 }
 
 func New(pool *pgxpool.Pool, cfg Config) *Service {

@@ -49,6 +49,23 @@ func (s *Service) IsBlocked(ctx context.Context, blockerID, blockedID uint64) (b
 	return blocked, nil
 }
 
+// BlockersAmong returns those of candidates who have blocked blockedID, in
+// no particular order: one query for a list's worth of IsBlocked.
+func (s *Service) BlockersAmong(ctx context.Context, blockedID uint64, candidates []uint64) ([]uint64, error) {
+	if len(candidates) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, len(candidates))
+	for i, id := range candidates {
+		ids[i] = int64(id)
+	}
+	blockers, err := s.q.BlockersAmong(ctx, db.BlockersAmongParams{BlockerIds: ids, BlockedID: blockedID})
+	if err != nil {
+		return nil, fmt.Errorf("blockers among: %w", err)
+	}
+	return blockers, nil
+}
+
 // Blocked lists whom userID has blocked, most recent first.
 func (s *Service) Blocked(ctx context.Context, userID uint64, page paging.Page) ([]User, uint64, error) {
 	rows, err := s.q.ListBlocked(ctx, db.ListBlockedParams{UserID: userID, RowLimit: page.Limit(), RowOffset: page.Offset()})

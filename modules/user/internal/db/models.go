@@ -33,8 +33,9 @@ type UsersNicknameSkeleton struct {
 }
 
 type UsersPresenceNode struct {
-	NodeID string
-	BeatAt time.Time
+	NodeID    string
+	BeatAt    time.Time
+	ExpiresAt time.Time
 }
 
 type UsersPresenceSession struct {

@@ -177,6 +177,11 @@ SELECT EXISTS (SELECT 1 FROM users.blocks b WHERE b.blocker_id = u.id AND b.bloc
 FROM users.users u
 WHERE u.id = @blocker_id AND u.deleted_at IS NULL;
 
+-- Which of blocker_ids have blocked blocked_id (through the primary key).
+-- name: BlockersAmong :many
+SELECT b.blocker_id FROM users.blocks b
+WHERE b.blocker_id = ANY(@blocker_ids::bigint[]) AND b.blocked_id = @blocked_id;
+
 -- Most recent block first.
 -- name: ListBlocked :many
 SELECT sqlc.embed(u)
@@ -191,3 +196,122 @@ SELECT count(*)
 FROM users.blocks b
 JOIN users.users u ON u.id = b.blocked_id
 WHERE b.blocker_id = @user_id AND u.deleted_at IS NULL;
+
+-- Presence (app/presence.go): each node's sessions of the users online
+-- there, its heartbeat, and who is told.
+
+-- name: PresenceNow :one
+SELECT now()::timestamptz AS now;
+
+-- A node's heartbeat; no row when its row is gone (swept as dead).
+-- name: TouchPresenceNode :one
+UPDATE users.presence_nodes
+SET beat_at = now(), expires_at = now() + make_interval(secs => @dead_after_seconds::float8)
+WHERE node_id = @node_id
+RETURNING beat_at;
+
+-- name: InsertPresenceNode :one
+INSERT INTO users.presence_nodes (node_id, beat_at, expires_at)
+VALUES (@node_id, now(), now() + make_interval(secs => @dead_after_seconds::float8))
+ON CONFLICT (node_id) DO UPDATE SET beat_at = excluded.beat_at, expires_at = excluded.expires_at
+RETURNING beat_at;
+
+-- A starting node's own row, left by a predecessor with its id.
+-- name: LockPresenceNode :one
+SELECT beat_at FROM users.presence_nodes WHERE node_id = @node_id FOR UPDATE;
+
+-- Nodes that stopped beating, each locked by one sweeper only.
+-- name: LockExpiredPresenceNodes :many
+SELECT node_id, beat_at
+FROM users.presence_nodes
+WHERE expires_at < now() AND node_id <> @self_id::text
+ORDER BY node_id
+FOR UPDATE SKIP LOCKED;
+
+-- name: DeletePresenceNodes :exec
+DELETE FROM users.presence_nodes WHERE node_id = ANY(@node_ids::text[]);
+
+-- name: PresenceSessionsOn :many
+SELECT user_id, node_id FROM users.presence_sessions WHERE node_id = ANY(@node_ids::text[]);
+
+-- Locks the users whose sessions change, in id order (so two nodes never
+-- deadlock), for the rest of the transaction: their first and last
+-- sessions are counted under it.
+-- name: LockPresenceUsers :many
+SELECT id, hide_presence, last_seen_at
+FROM users.users
+WHERE id = ANY(@ids::bigint[])
+ORDER BY id
+FOR NO KEY UPDATE;
+
+-- Each user's sessions on every node, and on the nodes given.
+-- name: CountPresenceSessions :many
+SELECT user_id, count(*) AS sessions, count(*) FILTER (WHERE node_id = ANY(@node_ids::text[])) AS on_nodes
+FROM users.presence_sessions
+WHERE user_id = ANY(@user_ids::bigint[])
+GROUP BY user_id;
+
+-- name: InsertPresenceSessions :exec
+INSERT INTO users.presence_sessions (user_id, node_id)
+SELECT unnest(@user_ids::bigint[]), @node_id::text
+ON CONFLICT DO NOTHING;
+
+-- name: DeletePresenceSessions :exec
+DELETE FROM users.presence_sessions WHERE node_id = @node_id AND user_id = ANY(@user_ids::bigint[]);
+
+-- name: DeleteSessionsOn :exec
+DELETE FROM users.presence_sessions WHERE node_id = ANY(@node_ids::text[]);
+
+-- last_seen_at moves at most once a minute: a stored value less than a
+-- minute older than at stays.
+-- name: SetLastSeen :exec
+UPDATE users.users u
+SET last_seen_at = p.at
+FROM (SELECT @at::timestamptz AS at) p
+WHERE u.id = ANY(@ids::bigint[]) AND (u.last_seen_at IS NULL OR u.last_seen_at < p.at - interval '1 minute');
+
+-- Who is told of user_id's presence: the 1:1 peers given and its most
+-- recent followers, live users with no block between them and it either
+-- way, each with whether it hides its own presence.
+-- name: PresenceAudience :many
+SELECT u.id, u.hide_presence
+FROM users.users u
+WHERE u.id IN (
+        SELECT unnest(@peer_ids::bigint[])
+        UNION
+        SELECT f.follower_id
+        FROM (SELECT follower_id FROM users.follows WHERE followee_id = @user_id
+              ORDER BY created_at DESC LIMIT @follower_limit::bigint) f)
+  AND u.id <> @user_id
+  AND u.deleted_at IS NULL
+  AND NOT EXISTS (
+        SELECT 1 FROM users.blocks b
+        WHERE (b.blocker_id = @user_id AND b.blocked_id = u.id)
+           OR (b.blocker_id = u.id AND b.blocked_id = @user_id));
+
+-- The live users among ids as viewer_id may see them: online (a session
+-- on some node), last seen, whether they hide it, whether a block stands
+-- between them and the viewer either way.
+-- name: GetPresence :many
+SELECT u.id, u.hide_presence, u.last_seen_at,
+       EXISTS (SELECT 1 FROM users.presence_sessions s WHERE s.user_id = u.id) AS online,
+       EXISTS (SELECT 1 FROM users.blocks b
+               WHERE (b.blocker_id = @viewer_id AND b.blocked_id = u.id)
+                  OR (b.blocker_id = u.id AND b.blocked_id = @viewer_id)) AS blocked
+FROM users.users u
+WHERE u.id = ANY(@ids::bigint[]) AND u.deleted_at IS NULL;
+
+-- name: GetHidePresence :one
+SELECT hide_presence FROM users.users WHERE id = @id AND deleted_at IS NULL;
+
+-- Locks the user's row, as a change of its sessions does, so a privacy
+-- change and a presence change are told in the order they happened.
+-- name: LockHidePresence :one
+SELECT u.hide_presence, u.last_seen_at,
+       EXISTS (SELECT 1 FROM users.presence_sessions s WHERE s.user_id = u.id) AS online
+FROM users.users u
+WHERE u.id = @id AND u.deleted_at IS NULL
+FOR NO KEY UPDATE;
+
+-- name: SetHidePresence :exec
+UPDATE users.users SET hide_presence = @hide_presence WHERE id = @id;

@@ -52,6 +52,37 @@ func (q *Queries) Block(ctx context.Context, arg BlockParams) error {
 	return err
 }
 
+const blockersAmong = `-- name: BlockersAmong :many
+SELECT b.blocker_id FROM users.blocks b
+WHERE b.blocker_id = ANY($1::bigint[]) AND b.blocked_id = $2
+`
+
+type BlockersAmongParams struct {
+	BlockerIds []int64
+	BlockedID  uint64
+}
+
+// Which of blocker_ids have blocked blocked_id (through the primary key).
+func (q *Queries) BlockersAmong(ctx context.Context, arg BlockersAmongParams) ([]uint64, error) {
+	rows, err := q.db.Query(ctx, blockersAmong, arg.BlockerIds, arg.BlockedID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []uint64
+	for rows.Next() {
+		var blocker_id uint64
+		if err := rows.Scan(&blocker_id); err != nil {
+			return nil, err
+		}
+		items = append(items, blocker_id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const claimNicknameSkeletons = `-- name: ClaimNicknameSkeletons :exec
 INSERT INTO users.nickname_skeletons (skeleton, user_id)
 SELECT unnest($1::text[]), $2
@@ -108,6 +139,45 @@ func (q *Queries) CountFollowing(ctx context.Context, userID uint64) (int64, err
 	var count int64
 	err := row.Scan(&count)
 	return count, err
+}
+
+const countPresenceSessions = `-- name: CountPresenceSessions :many
+SELECT user_id, count(*) AS sessions, count(*) FILTER (WHERE node_id = ANY($1::text[])) AS on_nodes
+FROM users.presence_sessions
+WHERE user_id = ANY($2::bigint[])
+GROUP BY user_id
+`
+
+type CountPresenceSessionsParams struct {
+	NodeIds []string
+	UserIds []int64
+}
+
+type CountPresenceSessionsRow struct {
+	UserID   uint64
+	Sessions int64
+	OnNodes  int64
+}
+
+// Each user's sessions on every node, and on the nodes given.
+func (q *Queries) CountPresenceSessions(ctx context.Context, arg CountPresenceSessionsParams) ([]CountPresenceSessionsRow, error) {
+	rows, err := q.db.Query(ctx, countPresenceSessions, arg.NodeIds, arg.UserIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []CountPresenceSessionsRow
+	for rows.Next() {
+		var i CountPresenceSessionsRow
+		if err := rows.Scan(&i.UserID, &i.Sessions, &i.OnNodes); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const countRecentLoginFailures = `-- name: CountRecentLoginFailures :one
@@ -223,6 +293,38 @@ func (q *Queries) DeleteExpiredTokens(ctx context.Context, userID uint64) error 
 	return err
 }
 
+const deletePresenceNodes = `-- name: DeletePresenceNodes :exec
+DELETE FROM users.presence_nodes WHERE node_id = ANY($1::text[])
+`
+
+func (q *Queries) DeletePresenceNodes(ctx context.Context, nodeIds []string) error {
+	_, err := q.db.Exec(ctx, deletePresenceNodes, nodeIds)
+	return err
+}
+
+const deletePresenceSessions = `-- name: DeletePresenceSessions :exec
+DELETE FROM users.presence_sessions WHERE node_id = $1 AND user_id = ANY($2::bigint[])
+`
+
+type DeletePresenceSessionsParams struct {
+	NodeID  string
+	UserIds []int64
+}
+
+func (q *Queries) DeletePresenceSessions(ctx context.Context, arg DeletePresenceSessionsParams) error {
+	_, err := q.db.Exec(ctx, deletePresenceSessions, arg.NodeID, arg.UserIds)
+	return err
+}
+
+const deleteSessionsOn = `-- name: DeleteSessionsOn :exec
+DELETE FROM users.presence_sessions WHERE node_id = ANY($1::text[])
+`
+
+func (q *Queries) DeleteSessionsOn(ctx context.Context, nodeIds []string) error {
+	_, err := q.db.Exec(ctx, deleteSessionsOn, nodeIds)
+	return err
+}
+
 const deleteUserTokens = `-- name: DeleteUserTokens :exec
 DELETE FROM users.tokens WHERE user_id = $1
 `
@@ -326,6 +428,69 @@ func (q *Queries) GetCredentials(ctx context.Context, arg GetCredentialsParams) 
 	return i, err
 }
 
+const getHidePresence = `-- name: GetHidePresence :one
+SELECT hide_presence FROM users.users WHERE id = $1 AND deleted_at IS NULL
+`
+
+func (q *Queries) GetHidePresence(ctx context.Context, id uint64) (bool, error) {
+	row := q.db.QueryRow(ctx, getHidePresence, id)
+	var hide_presence bool
+	err := row.Scan(&hide_presence)
+	return hide_presence, err
+}
+
+const getPresence = `-- name: GetPresence :many
+SELECT u.id, u.hide_presence, u.last_seen_at,
+       EXISTS (SELECT 1 FROM users.presence_sessions s WHERE s.user_id = u.id) AS online,
+       EXISTS (SELECT 1 FROM users.blocks b
+               WHERE (b.blocker_id = $1 AND b.blocked_id = u.id)
+                  OR (b.blocker_id = u.id AND b.blocked_id = $1)) AS blocked
+FROM users.users u
+WHERE u.id = ANY($2::bigint[]) AND u.deleted_at IS NULL
+`
+
+type GetPresenceParams struct {
+	ViewerID uint64
+	Ids      []int64
+}
+
+type GetPresenceRow struct {
+	ID           uint64
+	HidePresence bool
+	LastSeenAt   *time.Time
+	Online       bool
+	Blocked      bool
+}
+
+// The live users among ids as viewer_id may see them: online (a session
+// on some node), last seen, whether they hide it, whether a block stands
+// between them and the viewer either way.
+func (q *Queries) GetPresence(ctx context.Context, arg GetPresenceParams) ([]GetPresenceRow, error) {
+	rows, err := q.db.Query(ctx, getPresence, arg.ViewerID, arg.Ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []GetPresenceRow
+	for rows.Next() {
+		var i GetPresenceRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.HidePresence,
+			&i.LastSeenAt,
+			&i.Online,
+			&i.Blocked,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const getUser = `-- name: GetUser :one
 SELECT id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, is_admin, created_at, updated_at, deleted_at, last_seen_at, hide_presence
 FROM users.users
@@ -391,6 +556,41 @@ func (q *Queries) GetUsersByIDs(ctx context.Context, ids []int64) ([]UsersUser, 
 		return nil, err
 	}
 	return items, nil
+}
+
+const insertPresenceNode = `-- name: InsertPresenceNode :one
+INSERT INTO users.presence_nodes (node_id, beat_at, expires_at)
+VALUES ($1, now(), now() + make_interval(secs => $2::float8))
+ON CONFLICT (node_id) DO UPDATE SET beat_at = excluded.beat_at, expires_at = excluded.expires_at
+RETURNING beat_at
+`
+
+type InsertPresenceNodeParams struct {
+	NodeID           string
+	DeadAfterSeconds float64
+}
+
+func (q *Queries) InsertPresenceNode(ctx context.Context, arg InsertPresenceNodeParams) (time.Time, error) {
+	row := q.db.QueryRow(ctx, insertPresenceNode, arg.NodeID, arg.DeadAfterSeconds)
+	var beat_at time.Time
+	err := row.Scan(&beat_at)
+	return beat_at, err
+}
+
+const insertPresenceSessions = `-- name: InsertPresenceSessions :exec
+INSERT INTO users.presence_sessions (user_id, node_id)
+SELECT unnest($1::bigint[]), $2::text
+ON CONFLICT DO NOTHING
+`
+
+type InsertPresenceSessionsParams struct {
+	UserIds []int64
+	NodeID  string
+}
+
+func (q *Queries) InsertPresenceSessions(ctx context.Context, arg InsertPresenceSessionsParams) error {
+	_, err := q.db.Exec(ctx, insertPresenceSessions, arg.UserIds, arg.NodeID)
+	return err
 }
 
 const isBlocked = `-- name: IsBlocked :one
@@ -620,6 +820,63 @@ func (q *Queries) ListUsers(ctx context.Context, arg ListUsersParams) ([]UsersUs
 	return items, nil
 }
 
+const lockExpiredPresenceNodes = `-- name: LockExpiredPresenceNodes :many
+SELECT node_id, beat_at
+FROM users.presence_nodes
+WHERE expires_at < now() AND node_id <> $1::text
+ORDER BY node_id
+FOR UPDATE SKIP LOCKED
+`
+
+type LockExpiredPresenceNodesRow struct {
+	NodeID string
+	BeatAt time.Time
+}
+
+// Nodes that stopped beating, each locked by one sweeper only.
+func (q *Queries) LockExpiredPresenceNodes(ctx context.Context, selfID string) ([]LockExpiredPresenceNodesRow, error) {
+	rows, err := q.db.Query(ctx, lockExpiredPresenceNodes, selfID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []LockExpiredPresenceNodesRow
+	for rows.Next() {
+		var i LockExpiredPresenceNodesRow
+		if err := rows.Scan(&i.NodeID, &i.BeatAt); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const lockHidePresence = `-- name: LockHidePresence :one
+SELECT u.hide_presence, u.last_seen_at,
+       EXISTS (SELECT 1 FROM users.presence_sessions s WHERE s.user_id = u.id) AS online
+FROM users.users u
+WHERE u.id = $1 AND u.deleted_at IS NULL
+FOR NO KEY UPDATE
+`
+
+type LockHidePresenceRow struct {
+	HidePresence bool
+	LastSeenAt   *time.Time
+	Online       bool
+}
+
+// Locks the user's row, as a change of its sessions does, so a privacy
+// change and a presence change are told in the order they happened.
+func (q *Queries) LockHidePresence(ctx context.Context, id uint64) (LockHidePresenceRow, error) {
+	row := q.db.QueryRow(ctx, lockHidePresence, id)
+	var i LockHidePresenceRow
+	err := row.Scan(&i.HidePresence, &i.LastSeenAt, &i.Online)
+	return i, err
+}
+
 const lockNickname = `-- name: LockNickname :exec
 SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))
 `
@@ -628,6 +885,55 @@ SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))
 func (q *Queries) LockNickname(ctx context.Context, nicknameFolded string) error {
 	_, err := q.db.Exec(ctx, lockNickname, nicknameFolded)
 	return err
+}
+
+const lockPresenceNode = `-- name: LockPresenceNode :one
+SELECT beat_at FROM users.presence_nodes WHERE node_id = $1 FOR UPDATE
+`
+
+// A starting node's own row, left by a predecessor with its id.
+func (q *Queries) LockPresenceNode(ctx context.Context, nodeID string) (time.Time, error) {
+	row := q.db.QueryRow(ctx, lockPresenceNode, nodeID)
+	var beat_at time.Time
+	err := row.Scan(&beat_at)
+	return beat_at, err
+}
+
+const lockPresenceUsers = `-- name: LockPresenceUsers :many
+SELECT id, hide_presence, last_seen_at
+FROM users.users
+WHERE id = ANY($1::bigint[])
+ORDER BY id
+FOR NO KEY UPDATE
+`
+
+type LockPresenceUsersRow struct {
+	ID           uint64
+	HidePresence bool
+	LastSeenAt   *time.Time
+}
+
+// Locks the users whose sessions change, in id order (so two nodes never
+// deadlock), for the rest of the transaction: their first and last
+// sessions are counted under it.
+func (q *Queries) LockPresenceUsers(ctx context.Context, ids []int64) ([]LockPresenceUsersRow, error) {
+	rows, err := q.db.Query(ctx, lockPresenceUsers, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []LockPresenceUsersRow
+	for rows.Next() {
+		var i LockPresenceUsersRow
+		if err := rows.Scan(&i.ID, &i.HidePresence, &i.LastSeenAt); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const loginFailuresFrom = `-- name: LoginFailuresFrom :one
@@ -664,6 +970,95 @@ func (q *Queries) PasswordHash(ctx context.Context, id uint64) (string, error) {
 	var password_hash string
 	err := row.Scan(&password_hash)
 	return password_hash, err
+}
+
+const presenceAudience = `-- name: PresenceAudience :many
+SELECT u.id, u.hide_presence
+FROM users.users u
+WHERE u.id IN (
+        SELECT unnest($1::bigint[])
+        UNION
+        SELECT f.follower_id
+        FROM (SELECT follower_id FROM users.follows WHERE followee_id = $2
+              ORDER BY created_at DESC LIMIT $3::bigint) f)
+  AND u.id <> $2
+  AND u.deleted_at IS NULL
+  AND NOT EXISTS (
+        SELECT 1 FROM users.blocks b
+        WHERE (b.blocker_id = $2 AND b.blocked_id = u.id)
+           OR (b.blocker_id = u.id AND b.blocked_id = $2))
+`
+
+type PresenceAudienceParams struct {
+	PeerIds       []int64
+	UserID        uint64
+	FollowerLimit int64
+}
+
+type PresenceAudienceRow struct {
+	ID           uint64
+	HidePresence bool
+}
+
+// Who is told of user_id's presence: the 1:1 peers given and its most
+// recent followers, live users with no block between them and it either
+// way, each with whether it hides its own presence.
+func (q *Queries) PresenceAudience(ctx context.Context, arg PresenceAudienceParams) ([]PresenceAudienceRow, error) {
+	rows, err := q.db.Query(ctx, presenceAudience, arg.PeerIds, arg.UserID, arg.FollowerLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []PresenceAudienceRow
+	for rows.Next() {
+		var i PresenceAudienceRow
+		if err := rows.Scan(&i.ID, &i.HidePresence); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const presenceNow = `-- name: PresenceNow :one
+
+SELECT now()::timestamptz AS now
+`
+
+// Presence (app/presence.go): each node's sessions of the users online
+// there, its heartbeat, and who is told.
+func (q *Queries) PresenceNow(ctx context.Context) (time.Time, error) {
+	row := q.db.QueryRow(ctx, presenceNow)
+	var now time.Time
+	err := row.Scan(&now)
+	return now, err
+}
+
+const presenceSessionsOn = `-- name: PresenceSessionsOn :many
+SELECT user_id, node_id FROM users.presence_sessions WHERE node_id = ANY($1::text[])
+`
+
+func (q *Queries) PresenceSessionsOn(ctx context.Context, nodeIds []string) ([]UsersPresenceSession, error) {
+	rows, err := q.db.Query(ctx, presenceSessionsOn, nodeIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []UsersPresenceSession
+	for rows.Next() {
+		var i UsersPresenceSession
+		if err := rows.Scan(&i.UserID, &i.NodeID); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const pruneLoginFailures = `-- name: PruneLoginFailures :exec
@@ -761,6 +1156,59 @@ func (q *Queries) SetAdmin(ctx context.Context, arg SetAdminParams) (int64, erro
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const setHidePresence = `-- name: SetHidePresence :exec
+UPDATE users.users SET hide_presence = $1 WHERE id = $2
+`
+
+type SetHidePresenceParams struct {
+	HidePresence bool
+	ID           uint64
+}
+
+func (q *Queries) SetHidePresence(ctx context.Context, arg SetHidePresenceParams) error {
+	_, err := q.db.Exec(ctx, setHidePresence, arg.HidePresence, arg.ID)
+	return err
+}
+
+const setLastSeen = `-- name: SetLastSeen :exec
+UPDATE users.users u
+SET last_seen_at = p.at
+FROM (SELECT $2::timestamptz AS at) p
+WHERE u.id = ANY($1::bigint[]) AND (u.last_seen_at IS NULL OR u.last_seen_at < p.at - interval '1 minute')
+`
+
+type SetLastSeenParams struct {
+	Ids []int64
+	At  time.Time
+}
+
+// last_seen_at moves at most once a minute: a stored value less than a
+// minute older than at stays.
+func (q *Queries) SetLastSeen(ctx context.Context, arg SetLastSeenParams) error {
+	_, err := q.db.Exec(ctx, setLastSeen, arg.Ids, arg.At)
+	return err
+}
+
+const touchPresenceNode = `-- name: TouchPresenceNode :one
+UPDATE users.presence_nodes
+SET beat_at = now(), expires_at = now() + make_interval(secs => $1::float8)
+WHERE node_id = $2
+RETURNING beat_at
+`
+
+type TouchPresenceNodeParams struct {
+	DeadAfterSeconds float64
+	NodeID           string
+}
+
+// A node's heartbeat; no row when its row is gone (swept as dead).
+func (q *Queries) TouchPresenceNode(ctx context.Context, arg TouchPresenceNodeParams) (time.Time, error) {
+	row := q.db.QueryRow(ctx, touchPresenceNode, arg.DeadAfterSeconds, arg.NodeID)
+	var beat_at time.Time
+	err := row.Scan(&beat_at)
+	return beat_at, err
 }
 
 const unblock = `-- name: Unblock :exec

@@ -3,9 +3,12 @@
 // appended to what is drawn; the whole list is drawn again only when older
 // pages or a catch-up add messages before the newest drawn one.
 import { call, M, user, upload } from "../api.js";
-import { $, el, time, fullTime, dayKey, dayLabel, avatar } from "../format.js";
+import { $, el, time, fullTime, dayKey, dayLabel, avatar, ago, withDot } from "../format.js";
 import { body, preview, quote } from "../messages.js";
-import { state, history, emit, History } from "../store.js";
+import * as signals from "../signals.js";
+import { state, history, emit, on, History, typers } from "../store.js";
+import * as menu from "./menu.js";
+import * as receipts from "./receipts.js";
 
 const PAGE = 50;
 const NEWEST = "18446744073709551615"; // before_seq past any seq: the newest page
@@ -23,6 +26,39 @@ export const conversationName = (c) =>
 // Chats tab is showing, and the browser tab is in front.
 export const looking = (id) => state.open === id && !document.hidden && !$("#chats").hidden;
 
+// typingText says who is typing in conversation id ("" for no one).
+export function typingText(id) {
+  const names = typers(id).map((uid) => {
+    const known = state.users.get(uid);
+    if (!known) user(uid).then(() => emit("typing", id), () => {});
+    return known?.nickname || "Someone";
+  });
+  if (names.length === 0) return "";
+  if (names.length === 1) return `${names[0]} is typing…`;
+  if (names.length === 2) return `${names[0]} and ${names[1]} are typing…`;
+  return `${names[0]}, ${names[1]} and ${names.length - 2} more are typing…`;
+}
+
+// drawHeader draws the open conversation's avatar (with the peer's online
+// dot) and what is under its name: who is typing, else the peer's
+// presence ("online", "last seen 5 minutes ago").
+function drawHeader() {
+  const c = state.open && state.conversations.get(state.open);
+  const status = $("#chat-status");
+  if (!c) {
+    status.textContent = "";
+    return;
+  }
+  const typing = typingText(c.conversation_id);
+  const p = c.peer_user && state.presence.get(String(c.peer_user.id));
+  let text = typing;
+  if (!text && p?.online) text = "online";
+  else if (!text && p?.last_seen_at) text = `last seen ${ago(new Date(p.last_seen_at))}`;
+  if (status.textContent !== text) status.textContent = text;
+  status.classList.toggle("typing", !!typing);
+  $("#chat-avatar").replaceChildren(withDot(avatar(c.peer_group || c.peer_user, c.peer_group?.name || c.peer_user?.nickname, true), !!p?.online));
+}
+
 // drawn is what the list shows: the conversation, its newest seq and day.
 let drawn = { id: null, newest: 0, day: "" };
 let generation = 0; // a newer draw makes an older, still running one stop
@@ -31,15 +67,19 @@ let generation = 0; // a newer draw makes an older, still running one stop
 // no messages yet) and loads its newest page.
 export async function open(c) {
   const id = c.conversation_id;
+  if (state.open !== id) signals.stopTyping();
   state.open = id;
   if (!state.conversations.has(id)) state.conversations.set(id, c);
   emit("open", id);
   $("#chats").classList.add("in-chat");
   $("#chat").classList.remove("empty");
   $("#chat-title").textContent = conversationName(c);
-  $("#chat-avatar").replaceChildren(avatar(c.peer_group || c.peer_user, c.peer_group?.name || c.peer_user?.nickname, true));
+  drawHeader();
+  if (c.peer_user && !state.presence.has(String(c.peer_user.id))) signals.fetchPresence([c.peer_user.id]).catch(() => {});
   $("#chat-info").hidden = false;
+  $("#chat-menu").hidden = false;
   $("#composer").hidden = false;
+  receipts.reset();
   list().replaceChildren();
   $("#history-state").textContent = "";
   cancelReply();
@@ -70,7 +110,7 @@ async function loadOlder(id) {
   if (h.complete) return false;
   h.loading = (async () => {
     const resp = await call(M("SyncMessages"), { conversation_id: id, before_seq: h.oldest ? String(h.oldest) : NEWEST, limit: PAGE });
-    h.add(resp.message || []);
+    signals.fromPeer(id, h.add(resp.message || []));
     if (!resp.has_more) h.complete = true;
   })();
   try {
@@ -90,7 +130,7 @@ export async function catchUp(id) {
   let changes = 0;
   for (let page = 0; page < CATCH_UP_PAGES; page++) {
     const resp = await call(M("SyncMessages"), { conversation_id: id, after_seq: String(h.cursor), limit: 200 });
-    h.add(resp.message || []);
+    signals.fromPeer(id, h.add(resp.message || []));
     for (const c of resp.changes || []) changes += h.change(c).length;
     // Entries this user does not see (another's delete-for-me) have seqs
     // too: the page says where it ends, so they are not asked for again.
@@ -247,9 +287,11 @@ async function bubble(m, at) {
     quoted,
     body(m, { onImage: showImage }),
     await reactions(m),
-    el("span", { className: "foot" }, el("span", { className: "actions" }, actions), edited, el("time", { dateTime: m.created_at, title: fullTime(at), textContent: time(at) })),
+    el("span", { className: "foot" }, el("span", { className: "actions" }, actions), edited, el("time", { dateTime: m.created_at, title: fullTime(at), textContent: time(at) }),
+      receipts.status(m)),
     pick);
   node.dataset.seq = m.seq;
+  receipts.watch(node, m);
   node.addEventListener("click", (event) => {
     if (event.target.closest("button, a, audio, video")) return;
     for (const other of list().querySelectorAll(".bubble.active")) if (other !== node) other.classList.remove("active");
@@ -395,13 +437,17 @@ export async function resync() {
 // close leaves the conversation (the back button, signing out).
 export function close() {
   cancelReply();
+  signals.stopTyping();
+  receipts.reset();
   state.open = null;
   drawn = { id: null, newest: 0, day: "" };
   list().replaceChildren();
   $("#history-state").textContent = "";
   $("#chat-title").textContent = "Pick a conversation";
   $("#chat-avatar").replaceChildren();
+  $("#chat-status").textContent = "";
   $("#chat-info").hidden = true;
+  $("#chat-menu").hidden = true;
   $("#composer").hidden = true;
   $("#chat").classList.add("empty");
   $("#chats").classList.remove("in-chat");
@@ -445,6 +491,7 @@ async function send(form) {
   if (text) {
     await call(M(`Send${kind}TextMessage`), { ...to, ...reply(), text: { content: text } });
     form.text.value = "";
+    signals.stopTyping();
   }
 }
 
@@ -475,6 +522,10 @@ export function setUp({ notify }) {
     }
   });
   for (const input of [form.image, form.file]) input.addEventListener("change", () => form.requestSubmit());
+  // Typing notices: not for an edit.
+  form.text.addEventListener("input", () => {
+    if (state.open && !editing) signals.typed(state.open, form.text.value.trim() !== "");
+  });
 
   // Pictures load after the bubbles are drawn: a reader at the bottom stays
   // at the bottom as they grow.
@@ -500,4 +551,8 @@ export function setUp({ notify }) {
   $("#back").addEventListener("click", close);
   $("#viewer .close").addEventListener("click", () => $("#viewer").close());
   document.addEventListener("visibilitychange", () => state.open && markRead(state.open).catch(() => {}));
+  on("typing", (id) => id === state.open && drawHeader());
+  on("presence", drawHeader);
+  setInterval(drawHeader, 30_000); // "last seen 5 minutes ago" goes on counting
+  $("#chat-menu").addEventListener("click", () => state.open && menu.show(state.conversations.get(state.open), $("#chat-menu")));
 }

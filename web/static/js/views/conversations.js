@@ -1,19 +1,33 @@
-// The conversation list: newest activity first, unread counts, one-line
-// previews that end in an ellipsis.
+// The conversation list: pinned ones first, then newest activity first;
+// unread counts, one-line previews that end in an ellipsis (or who is
+// typing), the online dot of 1:1 peers, pinned and muted marks, and the
+// archived ones in their own section, folded.
 import { call, M } from "../api.js";
-import { $, el, avatar, time, dayLabel, dayKey } from "../format.js";
+import { $, el, avatar, time, dayLabel, dayKey, withDot } from "../format.js";
 import { preview } from "../messages.js";
-import { state, on, emit, setConversations } from "../store.js";
-import { conversationName, open } from "./chat.js";
+import * as signals from "../signals.js";
+import { state, on, emit, setConversations, muted } from "../store.js";
+import { conversationName, open, typingText } from "./chat.js";
+import * as menu from "./menu.js";
+
+// LIST_PAGES bounds the pages (of 1000) of the list fetched.
+const LIST_PAGES = 5;
 
 export async function refresh() {
-  const resp = await call(M("ListConversations"), {});
-  const list = resp.conversation || [];
+  const list = [];
+  let token = "";
+  for (let page = 0; page < LIST_PAGES; page++) {
+    const resp = await call(M("ListConversations"), { include_archived: true, page_token: token });
+    list.push(...(resp.conversation || []));
+    token = resp.next_page_token;
+    if (!token) break;
+  }
   // A conversation opened before its first message stays listed.
   if (state.open && !list.some((c) => c.conversation_id === state.open) && state.conversations.has(state.open)) {
     list.unshift(state.conversations.get(state.open));
   }
   setConversations(list);
+  await signals.listed(list);
 }
 
 // onMessage updates the list for a pushed message without asking the
@@ -27,6 +41,7 @@ export async function onMessage(m) {
   if (Number(m.seq) > Number(c.last_seq || 0) + 1) return refresh(); // missed some: count again
   c.last_message = m;
   c.last_seq = m.seq;
+  if (!muted(c)) c.archived = false; // a message brings an archived conversation back, unless muted
   if (String(m.from_user_id) === String(state.me.id)) c.read_seq = m.seq;
   else c.unread_count = String(Number(c.unread_count || 0) + 1);
   state.conversations.delete(m.conversation_id);
@@ -60,30 +75,64 @@ function when(m) {
   return dayKey(at) === dayKey(new Date()) ? time(at) : dayLabel(at);
 }
 
+// archivedOpen: the archived section is unfolded.
+let archivedOpen = false;
+
+function row(c) {
+  const unread = Number(c.unread_count || 0);
+  const name = conversationName(c);
+  const typing = typingText(c.conversation_id);
+  const online = !!c.peer_user && !!state.presence.get(String(c.peer_user.id))?.online;
+  const quiet = muted(c);
+  const mark = (symbol, label) => el("span", { className: "mark", title: label },
+    el("span", { ariaHidden: "true", textContent: symbol }), el("span", { className: "visually-hidden", textContent: ` ${label.toLowerCase()}` }));
+  const item = el("button", { type: "button", className: "conversation" },
+    withDot(avatar(c.peer_group || c.peer_user, c.peer_group?.name || c.peer_user?.nickname), online),
+    el("span", { className: "summary" },
+      el("span", { className: "top" }, el("strong", { className: "name", textContent: name }),
+        c.pinned ? mark("📌", "Pinned") : null, quiet ? mark("🔕", "Muted") : null,
+        el("span", { className: "meta", textContent: when(c.last_message) })),
+      typing ? el("span", { className: "last typing", textContent: typing }) : el("span", { className: "last", textContent: preview(c.last_message) || " " })),
+    unread > 0 ? el("span", { className: quiet ? "badge muted" : "badge", textContent: String(unread) }, el("span", { className: "visually-hidden", textContent: " unread" })) : null);
+  if (c.conversation_id === state.open) item.setAttribute("aria-current", "true");
+  item.addEventListener("click", () => open(c).catch(() => {}));
+  const more = el("button", { type: "button", className: "icon row-menu", textContent: "⋯", ariaLabel: `Options for ${name}`, title: "Pin, mute, archive" });
+  more.setAttribute("aria-haspopup", "menu");
+  more.addEventListener("click", () => menu.show(c, more));
+  const li = el("li", { className: c.pinned ? "pinned" : "" }, item, more);
+  li.dataset.conversation = c.conversation_id;
+  return li;
+}
+
 function draw() {
   // The list is drawn again on every change: keep the keyboard where it was.
-  const focused = document.activeElement?.closest?.("#conversations li")?.dataset.conversation;
-  const items = [...state.conversations.values()].map((c) => {
-    const unread = Number(c.unread_count || 0);
-    const name = conversationName(c);
-    const item = el("button", { type: "button", className: "conversation" },
-      avatar(c.peer_group || c.peer_user, c.peer_group?.name || c.peer_user?.nickname),
-      el("span", { className: "summary" },
-        el("span", { className: "top" }, el("strong", { className: "name", textContent: name }), el("span", { className: "meta", textContent: when(c.last_message) })),
-        el("span", { className: "last", textContent: preview(c.last_message) || " " })),
-      unread > 0 ? el("span", { className: "badge", textContent: String(unread) }, el("span", { className: "visually-hidden", textContent: " unread" })) : null);
-    if (c.conversation_id === state.open) item.setAttribute("aria-current", "true");
-    item.addEventListener("click", () => open(c).catch(() => {}));
-    const li = el("li", {}, item);
-    li.dataset.conversation = c.conversation_id;
-    return li;
-  });
-  if (!items.length) items.push(el("li", { className: "meta", textContent: "No conversations yet: find someone above." }));
+  const active = document.activeElement?.closest?.("#conversations li");
+  const focused = active?.dataset.conversation;
+  const onMenu = document.activeElement?.classList.contains("row-menu");
+  const all = [...state.conversations.values()];
+  const listed = all.filter((c) => !c.archived);
+  const archived = all.filter((c) => c.archived);
+  // Pinned first, each part in the order of activity the map keeps.
+  const items = [...listed.filter((c) => c.pinned), ...listed.filter((c) => !c.pinned)].map(row);
+  if (!all.length) items.push(el("li", { className: "meta", textContent: "No conversations yet: find someone above." }));
+  if (archived.length) {
+    const toggle = el("button", { type: "button", className: "link archived-toggle", textContent: `${archivedOpen ? "▾" : "▸"} Archived (${archived.length})` });
+    toggle.setAttribute("aria-expanded", String(archivedOpen));
+    toggle.addEventListener("click", () => {
+      archivedOpen = !archivedOpen;
+      draw();
+      $("#conversations .archived-toggle").focus();
+    });
+    items.push(el("li", { className: "archived-head" }, toggle));
+    if (archivedOpen) items.push(...archived.map(row));
+  }
   $("#conversations").replaceChildren(...items);
-  if (focused) $(`#conversations li[data-conversation="${CSS.escape(focused)}"] button`)?.focus();
+  if (focused) $(`#conversations li[data-conversation="${CSS.escape(focused)}"] ${onMenu ? ".row-menu" : ".conversation"}`)?.focus();
 }
 
 export function setUp() {
   on("conversations", draw);
   on("open", draw);
+  on("presence", draw);
+  on("typing", (id) => state.conversations.has(id) && draw());
 }
