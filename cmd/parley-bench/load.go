@@ -88,3 +88,41 @@ func closedLoop(ctx context.Context, concurrency int, duration time.Duration, do
 	res.Duration = min(time.Since(start), duration)
 	return res
 }
+
+// closedCalls makes calls 0…n-1 (taken from next) on concurrency workers
+// and measures each, as closedLoop does for a duration.
+func closedCalls(ctx context.Context, concurrency, n int, next *atomic.Int64, call func(ctx context.Context, worker, i int) error) Result {
+	var (
+		mu  sync.Mutex
+		res Result
+		wg  sync.WaitGroup
+	)
+	start := time.Now()
+	for w := range min(concurrency, n) {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				t0 := time.Now()
+				err := call(ctx, w, i)
+				d := time.Since(t0)
+				mu.Lock()
+				res.Requests++
+				if err != nil {
+					res.Errors++
+					if res.FirstErr == nil {
+						res.FirstErr = err
+					}
+				} else {
+					res.Latencies = append(res.Latencies, d)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	res.Duration = time.Since(start)
+	return res
+}

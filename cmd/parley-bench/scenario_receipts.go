@@ -40,6 +40,10 @@ const receiptWindow = time.Second
 // sendEvery is the pace of the message stream during the marking.
 const sendEvery = 100 * time.Millisecond
 
+// readLag is how far behind the newest seq a member reads: its device has
+// more than it has read.
+const readLag = 5
+
 // receiptSamples is how many seqs GetReceipts is checked at, beside the last.
 const receiptSamples = 10
 
@@ -48,17 +52,19 @@ const receiptSamples = 10
 // joined two minutes before), then a group of 200, below the server's
 // receipt cap. In each, the owner sends a message every 100 ms while
 // 16 workers make MarkDelivered and MarkRead calls as the members (their
-// own tokens), each call up to the newest seq the owner's device was
-// pushed: worker calls go round the members in turn, the first round
-// marking delivered, the next read, and so on. Measured: mark calls/s and
-// each call's latency. Then:
-//   - messages.reads holds at most one row per member for the
-//     conversation (not one per member and message), and each member's
-//     row holds the highest read and delivered seq it marked (a read mark
-//     delivers too);
+// own tokens). The calls go round the members in turn, two per member: a
+// MarkDelivered up to the newest seq the owner's device was pushed, and a
+// MarkRead up to readLag (5) seqs before it; the two go on different
+// workers, at once. Measured: mark calls/s and each call's latency. Then:
+//   - each member's row of messages.reads holds the highest read and
+//     delivered seq it marked (a read mark delivers too);
 //   - GetReceipts (as the owner) at 10 seqs spread over the stream and the
 //     last counts exactly the members who marked that far, and below the
 //     cap lists exactly them;
+//   - every member reads up to the last seq (16 workers, untimed but
+//     measured), so each has marked; then messages.reads holds at most one
+//     row per member for the conversation (not one per member and
+//     message), and GetReceipts at the last seq counts every member;
 //   - above the cap, the owner's device gets no receipt frame; below it,
 //     the frames (coalesced per second) tell the owner every member's
 //     final marks, at most about one frame a second.
@@ -247,9 +253,12 @@ func marksIn(ctx context.Context, e *env, label, prefix string, members, workers
 	next := atomic.Int64{}
 	res := closedLoop(ctx, workers, phase, func(ctx context.Context, w int) error {
 		c := next.Add(1) - 1
-		m := int(c % int64(len(markers)))
-		read := (c/int64(len(markers)))%2 == 1
+		m := int((c / 2) % int64(len(markers)))
+		read := c%2 == 1
 		seq := lastSeq.Load()
+		if read {
+			seq -= min(seq-1, readLag)
+		}
 		client := messagepb.NewMessageServiceClient(e.conn(w))
 		t0 := time.Now()
 		var err error
@@ -288,13 +297,16 @@ func marksIn(ctx context.Context, e *env, label, prefix string, members, workers
 	// What each member marked: read as marked, delivered as marked or read.
 	wantRead := make([]uint64, len(markers))
 	wantDelivered := make([]uint64, len(markers))
+	marked := 0
 	for m := range markers {
 		wantRead[m] = expRead[m].Load()
 		wantDelivered[m] = max(expDelivered[m].Load(), wantRead[m])
+		if wantDelivered[m] > 0 {
+			marked++
+		}
 	}
-	// Wait for the owner's device: every message, and below the cap the
-	// receipt frames up to every member's final marks.
-	settled := func() bool {
+	// Every message reaches the owner's device: the last seq is known.
+	allPushed := func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		for _, id := range sent {
@@ -302,22 +314,92 @@ func marksIn(ctx context.Context, e *env, label, prefix string, members, workers
 				return false
 			}
 		}
-		if capped {
-			return true
+		return true
+	}
+	for deadline := time.Now().Add(markWait); !allPushed() && time.Now().Before(deadline) && ctx.Err() == nil; {
+		time.Sleep(20 * time.Millisecond)
+	}
+	mu.Lock()
+	maxSeq := ord.last[conv]
+	mu.Unlock()
+
+	// The table: each member's row holds the marks it made; GetReceipts
+	// counts (and below the cap lists) them.
+	stored, err := storedMarks(ctx, e, conv)
+	if err != nil {
+		return nil, err
+	}
+	wrongMarks := 0
+	firstWrongMark := ""
+	for m, u := range markers {
+		if got := stored[u.ID]; got != (storedMark{wantRead[m], wantDelivered[m]}) {
+			wrongMarks++
+			if firstWrongMark == "" {
+				firstWrongMark = fmt.Sprintf("member %d: read %d, delivered %d stored; marked read %d, delivered %d",
+					u.ID, got.read, got.delivered, wantRead[m], wantDelivered[m])
+			}
 		}
-		for m, u := range markers {
-			t := told[u.ID]
-			if wantDelivered[m] > 0 && (t == nil || t.DeliveredSeq != wantDelivered[m] || t.ReadSeq != wantRead[m]) {
+	}
+	if got := stored[owner.ID]; got.read != maxSeq {
+		wrongMarks++
+		if firstWrongMark == "" {
+			firstWrongMark = fmt.Sprintf("the owner (sender of every message) has read %d stored, not the last seq %d", got.read, maxSeq)
+		}
+	}
+	var checkSeqs []uint64
+	for k := range receiptSamples {
+		checkSeqs = append(checkSeqs, 1+uint64(k)*(maxSeq-1)/receiptSamples)
+	}
+	checkSeqs = slices.Compact(append(checkSeqs, maxSeq))
+	rc := receiptChecker{client: messagepb.NewMessageServiceClient(e.conn(0)), owner: owner, conv: conv, markers: markers, capped: capped}
+	for _, s := range checkSeqs {
+		if err := rc.check(ctx, s, wantRead, wantDelivered); err != nil {
+			return nil, fmt.Errorf("%s%w", label, err)
+		}
+	}
+
+	// Catching up: every member reads up to the last seq, so each has a row.
+	fmt.Fprintf(os.Stderr, "   %severy member reads up to seq %d\n", label, maxSeq)
+	next.Store(0)
+	sweep := closedCalls(ctx, workers, len(markers), &next, func(ctx context.Context, w, m int) error {
+		_, err := messagepb.NewMessageServiceClient(e.conn(w)).MarkRead(markers[m].Ctx(ctx), &messagepb.MarkReadRequest{ConversationId: conv, Seq: maxSeq})
+		if err != nil {
+			return fmt.Errorf("member %d reading up to seq %d: %w", markers[m].ID, maxSeq, err)
+		}
+		return nil
+	})
+	if sweep.Errors > 0 {
+		errs = append(errs, fmt.Errorf("%s%d of %d catch-up MarkRead calls failed, first: %w", label, sweep.Errors, sweep.Requests, sweep.FirstErr))
+	}
+	for m := range markers {
+		wantRead[m], wantDelivered[m] = maxSeq, maxSeq
+	}
+	var tableRows int
+	if err := e.pool.QueryRow(ctx, `SELECT count(*) FROM messages.reads WHERE conversation_id = $1`, conv).Scan(&tableRows); err != nil {
+		return nil, fmt.Errorf("count marks: %w", err)
+	}
+	if err := rc.check(ctx, maxSeq, wantRead, wantDelivered); err != nil {
+		return nil, fmt.Errorf("%s%w", label, err)
+	}
+
+	// The owner's device: below the cap the frames come to every member's
+	// final marks; above it none comes.
+	toldAll := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, u := range markers {
+			if t := told[u.ID]; t == nil || t.DeliveredSeq != maxSeq || t.ReadSeq != maxSeq {
 				return false
 			}
 		}
 		return true
 	}
-	for deadline := time.Now().Add(markWait); !settled() && time.Now().Before(deadline) && ctx.Err() == nil; {
-		time.Sleep(20 * time.Millisecond)
-	}
 	if capped {
 		time.Sleep(2 * receiptWindow) // a receipt frame, were one due, would have come by now
+	} else {
+		for deadline := time.Now().Add(markWait); !toldAll() && time.Now().Before(deadline) && ctx.Err() == nil; {
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
 	closeDevices(devices)
 	errs = append(errs, streamErrors(devices), awaitServerStreams(ctx, e.parley, already, 30*time.Second))
@@ -335,129 +417,19 @@ func marksIn(ctx context.Context, e *env, label, prefix string, members, workers
 			in.note(fmt.Sprintf("the owner's device never got message %d", id))
 		}
 	}
-	maxSeq := ord.last[conv]
-
-	// The table: one row per member at most, each with the marks made.
-	var tableRows int
-	if err := e.pool.QueryRow(ctx, `SELECT count(*) FROM messages.reads WHERE conversation_id = $1`, conv).Scan(&tableRows); err != nil {
-		return nil, fmt.Errorf("count marks: %w", err)
-	}
-	type mark struct{ read, delivered uint64 }
-	stored := map[uint64]mark{}
-	rs, err := e.pool.Query(ctx, `SELECT user_id, read_seq, delivered_seq FROM messages.reads WHERE conversation_id = $1`, conv)
-	if err != nil {
-		return nil, fmt.Errorf("read marks: %w", err)
-	}
-	for rs.Next() {
-		var u, r, d int64
-		if err := rs.Scan(&u, &r, &d); err != nil {
-			rs.Close()
-			return nil, err
-		}
-		stored[uint64(u)] = mark{uint64(r), uint64(d)}
-	}
-	if err := rs.Err(); err != nil {
-		return nil, fmt.Errorf("read marks: %w", err)
-	}
-	wrongMarks, marked := 0, 0
-	firstWrongMark := ""
-	for m, u := range markers {
-		if wantDelivered[m] > 0 {
-			marked++
-		}
-		if got := stored[u.ID]; got != (mark{wantRead[m], wantDelivered[m]}) {
-			wrongMarks++
-			if firstWrongMark == "" {
-				firstWrongMark = fmt.Sprintf("member %d: read %d, delivered %d stored; marked read %d, delivered %d",
-					u.ID, got.read, got.delivered, wantRead[m], wantDelivered[m])
-			}
-		}
-	}
-	if got := stored[owner.ID]; got.read != maxSeq {
-		wrongMarks++
-		if firstWrongMark == "" {
-			firstWrongMark = fmt.Sprintf("the owner (sender of every message) has read %d stored, not the last seq %d", got.read, maxSeq)
-		}
-	}
-
-	// GetReceipts at seqs spread over the stream, and the last.
-	var checkSeqs []uint64
-	for k := range receiptSamples {
-		checkSeqs = append(checkSeqs, 1+uint64(k)*(maxSeq-1)/receiptSamples)
-	}
-	checkSeqs = slices.Compact(append(checkSeqs, maxSeq))
-	var receiptsLat []time.Duration
-	wrongReceipts := 0
-	firstWrongReceipt := ""
-	client := messagepb.NewMessageServiceClient(e.conn(0))
-	for _, s := range checkSeqs {
-		var wantR, wantD []uint64 // read; delivered, not read
-		for m, u := range markers {
-			switch {
-			case wantRead[m] >= s:
-				wantR = append(wantR, u.ID)
-			case wantDelivered[m] >= s:
-				wantD = append(wantD, u.ID)
-			}
-		}
-		var gotR, gotD []uint64
-		var first *messagepb.GetReceiptsResponse
-		after := uint64(0)
-		for page := 0; page < 100; page++ {
-			t0 := time.Now()
-			resp, err := client.GetReceipts(owner.Ctx(ctx), &messagepb.GetReceiptsRequest{ConversationId: conv, Seq: s, AfterUserId: after, Limit: 1000})
-			if err != nil {
-				return nil, fmt.Errorf("%sGetReceipts at seq %d: %w", label, s, err)
-			}
-			receiptsLat = append(receiptsLat, time.Since(t0))
-			if first == nil {
-				first = resp
-			}
-			gotR, gotD = append(gotR, resp.GetReadUserId()...), append(gotD, resp.GetDeliveredUserId()...)
-			if after = resp.GetNextAfterUserId(); after == 0 {
-				break
-			}
-		}
-		slices.Sort(gotR)
-		slices.Sort(gotD)
-		slices.Sort(wantR)
-		slices.Sort(wantD)
-		wrong := ""
-		switch {
-		case first.GetMemberCount() != uint64(len(markers)):
-			wrong = fmt.Sprintf("member_count %d, not %d", first.GetMemberCount(), len(markers))
-		case first.GetDeliveredCount() != uint64(len(wantR)+len(wantD)):
-			wrong = fmt.Sprintf("delivered_count %d, marked %d", first.GetDeliveredCount(), len(wantR)+len(wantD))
-		case first.GetReadCount() != uint64(len(wantR)):
-			wrong = fmt.Sprintf("read_count %d, marked %d", first.GetReadCount(), len(wantR))
-		case capped && len(gotR)+len(gotD) > 0:
-			wrong = fmt.Sprintf("%d ids above the cap", len(gotR)+len(gotD))
-		case !capped && (!slices.Equal(gotR, wantR) || !slices.Equal(gotD, wantD)):
-			wrong = fmt.Sprintf("%d read and %d delivered ids listed; marked %d and %d", len(gotR), len(gotD), len(wantR), len(wantD))
-		}
-		if wrong != "" {
-			wrongReceipts++
-			if firstWrongReceipt == "" {
-				firstWrongReceipt = fmt.Sprintf("seq %d: %s", s, wrong)
-			}
-		}
-	}
-
-	// The receipt frames: none above the cap; below it, every member's
-	// final marks, about one frame a second.
 	lostReceipts := 0
 	firstLostReceipt := ""
 	if !capped {
-		for m, u := range markers {
+		for _, u := range markers {
 			t := told[u.ID]
 			if t == nil {
 				t = &messagepb.MemberMarks{}
 			}
-			if t.DeliveredSeq != wantDelivered[m] || t.ReadSeq != wantRead[m] {
+			if t.DeliveredSeq != maxSeq || t.ReadSeq != maxSeq {
 				lostReceipts++
 				if firstLostReceipt == "" {
-					firstLostReceipt = fmt.Sprintf("member %d: the frames told read %d, delivered %d; marked read %d, delivered %d",
-						u.ID, t.ReadSeq, t.DeliveredSeq, wantRead[m], wantDelivered[m])
+					firstLostReceipt = fmt.Sprintf("member %d: the frames told read %d, delivered %d; it read up to %d",
+						u.ID, t.ReadSeq, t.DeliveredSeq, maxSeq)
 				}
 			}
 		}
@@ -472,20 +444,22 @@ func marksIn(ctx context.Context, e *env, label, prefix string, members, workers
 		info(name, label+"members", float64(members), "users"),
 		info(name, label+"workers", float64(workers), "workers"),
 		info(name, label+"messages", float64(maxSeq), "msgs"),
-		info(name, label+"mark calls", float64(res.Requests-res.Errors), "calls"),
+		info(name, label+"mark calls (acknowledged)", float64(len(reads)+len(delivers)), "calls"),
 		info(name, label+"marks/s", res.RPS(), "calls/s"),
-		info(name, label+"marks that moved a mark", float64(moves.Load()), "calls"),
+		info(name, label+"calls that moved a mark", float64(moves.Load()), "calls"),
 		info(name, label+"mark p50", ms(res.Percentile(50)), "ms"),
 		info(name, label+"mark p99", ms(res.Percentile(99)), "ms"),
 		info(name, label+"MarkDelivered p99", ms(percentile(delivers, 99)), "ms"),
 		info(name, label+"MarkRead p99", ms(percentile(reads, 99)), "ms"),
 		info(name, label+"members who marked", float64(marked), "users"),
+		check(name, label+"stored marks wrong", float64(wrongMarks), "users", "0", wrongMarks == 0),
+		info(name, label+"GetReceipts p50", ms(percentile(rc.latencies, 50)), "ms"),
+		info(name, label+"GetReceipts max", ms(percentile(rc.latencies, 100)), "ms"),
+		check(name, label+"GetReceipts wrong", float64(rc.wrong), "seqs", fmt.Sprintf("0 of %d", len(checkSeqs)+1), rc.wrong == 0),
+		info(name, label+"catch-up MarkRead/s", sweep.RPS(), "calls/s"),
+		info(name, label+"catch-up MarkRead p99", ms(sweep.Percentile(99)), "ms"),
 		check(name, label+"rows in messages.reads", float64(tableRows), "rows", fmt.Sprintf("≤ %d members", members), tableRows <= members),
 		info(name, label+"members × messages", float64(members)*float64(maxSeq), "rows"),
-		check(name, label+"stored marks wrong", float64(wrongMarks), "users", "0", wrongMarks == 0),
-		info(name, label+"GetReceipts p50", ms(percentile(receiptsLat, 50)), "ms"),
-		info(name, label+"GetReceipts max", ms(percentile(receiptsLat, 100)), "ms"),
-		check(name, label+"GetReceipts wrong", float64(wrongReceipts), "seqs", fmt.Sprintf("0 of %d", len(checkSeqs)), wrongReceipts == 0),
 		check(name, label+"lost messages", float64(in.lost), "msgs", "0", in.lost == 0),
 		check(name, label+"out-of-order messages", float64(in.disordered), "msgs", "0", in.disordered == 0),
 	}
@@ -521,11 +495,104 @@ func marksIn(ctx context.Context, e *env, label, prefix string, members, workers
 	if wrongMarks > 0 {
 		errs = append(errs, fmt.Errorf("%s%d members' stored marks are not what they marked, first: %s", label, wrongMarks, firstWrongMark))
 	}
-	if wrongReceipts > 0 {
-		errs = append(errs, fmt.Errorf("%sGetReceipts wrong at %d seqs, first: %s", label, wrongReceipts, firstWrongReceipt))
+	if rc.wrong > 0 {
+		errs = append(errs, fmt.Errorf("%sGetReceipts wrong at %d seqs, first: %s", label, rc.wrong, rc.first))
 	}
 	if in.lost+in.disordered > 0 {
 		errs = append(errs, fmt.Errorf("%smessages broken: %d lost, %d out of order; first: %s", label, in.lost, in.disordered, in.first))
 	}
 	return rows, errors.Join(errs...)
+}
+
+// storedMark is a member's row of messages.reads.
+type storedMark struct{ read, delivered uint64 }
+
+// storedMarks reads every member's marks of conv, by user id.
+func storedMarks(ctx context.Context, e *env, conv string) (map[uint64]storedMark, error) {
+	rs, err := e.pool.Query(ctx, `SELECT user_id, read_seq, delivered_seq FROM messages.reads WHERE conversation_id = $1`, conv)
+	if err != nil {
+		return nil, fmt.Errorf("read marks: %w", err)
+	}
+	defer rs.Close()
+	stored := map[uint64]storedMark{}
+	for rs.Next() {
+		var u, r, d int64
+		if err := rs.Scan(&u, &r, &d); err != nil {
+			return nil, err
+		}
+		stored[uint64(u)] = storedMark{uint64(r), uint64(d)}
+	}
+	if err := rs.Err(); err != nil {
+		return nil, fmt.Errorf("read marks: %w", err)
+	}
+	return stored, nil
+}
+
+// receiptChecker holds GetReceipts answers, asked as the owner (the
+// sender of every message), against the marks the members made.
+type receiptChecker struct {
+	client    messagepb.MessageServiceClient
+	owner     seededUser
+	conv      string
+	markers   []seededUser
+	capped    bool
+	latencies []time.Duration
+	wrong     int
+	first     string
+}
+
+// check asks GetReceipts at seq s, paging through the ids, and counts a
+// wrong answer: the members' marks are wantRead and wantDelivered.
+func (rc *receiptChecker) check(ctx context.Context, s uint64, wantRead, wantDelivered []uint64) error {
+	var wantR, wantD []uint64 // read; delivered, not read
+	for m, u := range rc.markers {
+		switch {
+		case wantRead[m] >= s:
+			wantR = append(wantR, u.ID)
+		case wantDelivered[m] >= s:
+			wantD = append(wantD, u.ID)
+		}
+	}
+	var gotR, gotD []uint64
+	var first *messagepb.GetReceiptsResponse
+	after := uint64(0)
+	for page := 0; page < 100; page++ {
+		t0 := time.Now()
+		resp, err := rc.client.GetReceipts(rc.owner.Ctx(ctx), &messagepb.GetReceiptsRequest{ConversationId: rc.conv, Seq: s, AfterUserId: after, Limit: 1000})
+		if err != nil {
+			return fmt.Errorf("GetReceipts at seq %d: %w", s, err)
+		}
+		rc.latencies = append(rc.latencies, time.Since(t0))
+		if first == nil {
+			first = resp
+		}
+		gotR, gotD = append(gotR, resp.GetReadUserId()...), append(gotD, resp.GetDeliveredUserId()...)
+		if after = resp.GetNextAfterUserId(); after == 0 {
+			break
+		}
+	}
+	slices.Sort(gotR)
+	slices.Sort(gotD)
+	slices.Sort(wantR)
+	slices.Sort(wantD)
+	wrong := ""
+	switch {
+	case first.GetMemberCount() != uint64(len(rc.markers)):
+		wrong = fmt.Sprintf("member_count %d, not %d", first.GetMemberCount(), len(rc.markers))
+	case first.GetDeliveredCount() != uint64(len(wantR)+len(wantD)):
+		wrong = fmt.Sprintf("delivered_count %d, marked %d", first.GetDeliveredCount(), len(wantR)+len(wantD))
+	case first.GetReadCount() != uint64(len(wantR)):
+		wrong = fmt.Sprintf("read_count %d, marked %d", first.GetReadCount(), len(wantR))
+	case rc.capped && len(gotR)+len(gotD) > 0:
+		wrong = fmt.Sprintf("%d ids above the cap", len(gotR)+len(gotD))
+	case !rc.capped && (!slices.Equal(gotR, wantR) || !slices.Equal(gotD, wantD)):
+		wrong = fmt.Sprintf("%d read and %d delivered ids listed; marked %d and %d", len(gotR), len(gotD), len(wantR), len(wantD))
+	}
+	if wrong != "" {
+		rc.wrong++
+		if rc.first == "" {
+			rc.first = fmt.Sprintf("seq %d: %s", s, wrong)
+		}
+	}
+	return nil
 }

@@ -23,6 +23,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/parley-im/parley/api/gen/commonpb"
 	"github.com/parley-im/parley/api/gen/feedpb"
@@ -423,6 +424,16 @@ func authzRows() map[string]authzRow {
 		"/user.UserService/ListBlocked": signedIn(func(t *testing.T, w *authzWorld, c *authzUser) error {
 			return authzE(w.users.ListBlocked(c.ctx, &userpb.ListBlockedRequest{}))
 		}),
+		"/user.UserService/GetPresence": signedIn(func(t *testing.T, w *authzWorld, c *authzUser) error {
+			return authzE(w.users.GetPresence(c.ctx, &userpb.GetPresenceRequest{UserId: []uint64{w.owner.id, w.bystander.id}}))
+		}),
+		// Sets the caller's own setting to what it is: no one is told.
+		"/user.UserService/UpdatePrivacy": signedIn(func(t *testing.T, w *authzWorld, c *authzUser) error {
+			return authzE(w.users.UpdatePrivacy(c.ctx, &userpb.UpdatePrivacyRequest{}))
+		}),
+		"/user.UserService/GetPrivacy": signedIn(func(t *testing.T, w *authzWorld, c *authzUser) error {
+			return authzE(w.users.GetPrivacy(c.ctx, &userpb.GetPrivacyRequest{}))
+		}),
 
 		// GroupService
 		"/group.GroupService/Ping": public(func(t *testing.T, w *authzWorld, c *authzUser) error {
@@ -617,6 +628,11 @@ func authzRows() map[string]authzRow {
 			func(t *testing.T, w *authzWorld, c *authzUser) error {
 				return authzE(w.messages.DeleteMessageForMe(c.ctx, &messagepb.DeleteMessageForMeRequest{MessageId: w.recallable}))
 			}},
+		// The caller's own settings of a conversation it takes part in
+		// (pinning a pinned one again is no error).
+		"/message.MessageService/UpdateConversation": membersOnly(func(t *testing.T, w *authzWorld, c *authzUser) error {
+			return authzE(w.messages.UpdateConversation(c.ctx, &messagepb.UpdateConversationRequest{ConversationId: w.conv, Pinned: proto.Bool(true)}))
+		}),
 
 		// GatewayService: Register and UnRegister are for edge gateways only
 		// (users, admins included, cannot bind endpoints onto a gateway's

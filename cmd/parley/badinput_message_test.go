@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/parley-im/parley/api/gen/messagepb"
 )
@@ -115,6 +117,13 @@ func badMessageCases(t *testing.T, e *badEnv, f badFixtures) badTable {
 	)
 	add(messagepb.MessageService_ListConversations_FullMethodName,
 		badCase{name: "unknown fields only", req: badWire(badVarint(99, badMaxID), badStr(100, "junk")), code: OK},
+		badCase{name: "page_size 1001", req: &messagepb.ListConversationsRequest{PageSize: 1001}, code: IA, want: "page_size"},
+		badCase{name: "page_size max", req: &messagepb.ListConversationsRequest{PageSize: math.MaxUint32}, code: IA, want: "page_size"},
+		badCase{name: "page_size 1000", req: &messagepb.ListConversationsRequest{PageSize: 1000, IncludeArchived: true}, code: OK},
+		badCase{name: "page_token of 129", req: &messagepb.ListConversationsRequest{PageToken: badX(129)}, code: IA, want: "page_token"},
+		badCase{name: "page_token not a token", req: &messagepb.ListConversationsRequest{PageToken: "'; DROP TABLE messages.reads;--"}, code: IA, want: "page_token"},
+		badCase{name: "page_token with NUL", req: &messagepb.ListConversationsRequest{PageToken: "AQ\x00"}, code: IA, want: "page_token"},
+		badCase{name: "page_token invalid UTF-8", req: badWire(badStr(3, bad)), code: IA, want: "invalid UTF-8"},
 	)
 	sync := func(id string) *messagepb.SyncMessagesRequest {
 		return &messagepb.SyncMessagesRequest{ConversationId: id}
@@ -207,6 +216,22 @@ func badMessageCases(t *testing.T, e *badEnv, f badFixtures) badTable {
 	add(messagepb.MessageService_DeleteMessageForMe_FullMethodName,
 		badCase{name: "message_id 0", req: &messagepb.DeleteMessageForMeRequest{}, code: IA, want: "message_id"},
 		badCase{name: "message_id max", req: &messagepb.DeleteMessageForMeRequest{MessageId: badMaxID}, code: NF, want: "message not found"},
+	)
+	settings := func(id string) *messagepb.UpdateConversationRequest {
+		return &messagepb.UpdateConversationRequest{ConversationId: id, Pinned: proto.Bool(true)}
+	}
+	add(messagepb.MessageService_UpdateConversation_FullMethodName,
+		badCase{name: "empty conversation_id", req: settings(""), code: IA, want: "conversation_id"},
+		badCase{name: "conversation_id of 65", req: settings(badX(65)), code: IA, want: "conversation_id"},
+		badCase{name: "not a conversation id", req: settings("g:x"), code: IA, want: "conversation_id"},
+		badCase{name: "conversation_id invalid UTF-8", req: badWire(badStr(1, bad), badVarint(2, 1)), code: IA, want: "invalid UTF-8"},
+		badCase{name: "no setting", req: &messagepb.UpdateConversationRequest{ConversationId: f.conversation}, code: IA, want: "set at least one"},
+		badCase{name: "muted_until beyond 9999", req: &messagepb.UpdateConversationRequest{ConversationId: f.conversation,
+			MutedUntil: &timestamppb.Timestamp{Seconds: 253402300800}}, code: IA, want: "muted_until"},
+		badCase{name: "muted_until nanos -1", req: &messagepb.UpdateConversationRequest{ConversationId: f.conversation,
+			MutedUntil: &timestamppb.Timestamp{Seconds: 1, Nanos: -1}}, code: IA, want: "muted_until"},
+		badCase{name: "group max", req: settings(fmt.Sprintf("g:%d", badMaxID)), code: codes.PermissionDenied, want: "participant"},
+		badCase{name: "pair without a message", req: settings(fmt.Sprintf("u:%d:%d", f.alice, badMaxID)), code: NF, want: "conversation"},
 	)
 	return table
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 
 	"github.com/parley-im/parley/api/gen/userpb"
@@ -117,6 +118,37 @@ func badUserCases(t *testing.T, e *badEnv, f badFixtures) badTable {
 	add(userpb.UserService_ListBlocked_FullMethodName,
 		badCase{name: "page and page_size max", req: &userpb.ListBlockedRequest{Page: badMaxID, PageSize: badMaxID}, code: OK,
 			check: badPager(badMaxID, 100, &userpb.ListBlockedResponse{})},
+	)
+	presenceIDs := func(n int) []uint64 {
+		ids := make([]uint64, n)
+		for i := range ids {
+			ids[i] = badMaxID - uint64(i)
+		}
+		return ids
+	}
+	add(userpb.UserService_GetPresence_FullMethodName,
+		badCase{name: "no ids", req: badWire(), code: IA, want: "user_id"},
+		badCase{name: "201 ids", req: &userpb.GetPresenceRequest{UserId: presenceIDs(201)}, code: IA, want: "user_id"},
+		badCase{name: "id 0", req: &userpb.GetPresenceRequest{UserId: []uint64{f.bob, 0}}, code: IA, want: "user_id"},
+		badCase{name: "not packed varints", req: badWire(badStr(1, "\xff")), code: IA, want: "not a valid"},
+		badCase{name: "200 unknown ids (maximal): left out", req: &userpb.GetPresenceRequest{UserId: presenceIDs(200)}, code: OK,
+			check: func(t *testing.T, raw badRaw) {
+				var resp userpb.GetPresenceResponse
+				badDecode(t, raw, &resp)
+				require.Empty(t, resp.GetPresence())
+			}},
+		badCase{name: "over the receive limit", req: badWire(badStr(1, strings.Repeat("\x01", e.cfg.MaxRecvMsgBytes+1))), code: RE, want: tooLarge},
+	)
+	// The setting as it is: OK, and nothing changes.
+	add(userpb.UserService_UpdatePrivacy_FullMethodName,
+		badCase{name: "unchanged", req: badWire(), code: OK, check: func(t *testing.T, raw badRaw) {
+			var resp userpb.UpdatePrivacyResponse
+			badDecode(t, raw, &resp)
+			require.False(t, resp.GetHidePresence())
+		}},
+	)
+	add(userpb.UserService_GetPrivacy_FullMethodName,
+		badCase{name: "unknown field", req: badWire(badStr(9, "x")), code: OK},
 	)
 	return table
 }

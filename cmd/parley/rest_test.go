@@ -611,6 +611,29 @@ func restCalls() map[string]restCall {
 			got := w.do(t, get, "/v1/api/user/blocked", u.token, nil).ok(t)
 			require.Equal(t, []uint64{pest.id}, restIDs(t, got, "user"))
 		},
+		"/user.UserService/GetPresence": func(t *testing.T, w *restWorld) {
+			got := w.do(t, get, fmt.Sprintf("/v1/api/user/presence?user_id=%d&user_id=%d&user_id=%d", w.stranger.id, w.owner.id, w.stranger.id),
+				w.member.token, nil).ok(t)
+			viaGRPC, err := w.rpc.users.GetPresence(w.member.ctx(), &userpb.GetPresenceRequest{UserId: []uint64{w.stranger.id, w.owner.id}})
+			require.NoError(t, err)
+			require.Len(t, viaGRPC.GetPresence(), 2)
+			restSameAsGRPC(t, got, viaGRPC)
+		},
+		"/user.UserService/UpdatePrivacy": func(t *testing.T, w *restWorld) {
+			u := w.signUp(t, false)
+			got := w.do(t, post, "/v1/api/user/privacy", u.token, map[string]any{"hide_presence": true}).ok(t)
+			require.Equal(t, true, restAt(t, got, "hidePresence"))
+			viaGRPC, err := w.rpc.users.GetPrivacy(u.ctx(), &userpb.GetPrivacyRequest{})
+			require.NoError(t, err)
+			require.True(t, viaGRPC.GetHidePresence())
+		},
+		"/user.UserService/GetPrivacy": func(t *testing.T, w *restWorld) {
+			u := w.signUp(t, false)
+			require.Equal(t, false, restAt(t, w.do(t, get, "/v1/api/user/privacy", u.token, nil).ok(t), "hidePresence"))
+			_, err := w.rpc.users.UpdatePrivacy(u.ctx(), &userpb.UpdatePrivacyRequest{HidePresence: true})
+			require.NoError(t, err)
+			require.Equal(t, true, restAt(t, w.do(t, get, "/v1/api/user/privacy", u.token, nil).ok(t), "hidePresence"))
+		},
 
 		// GroupService
 		"/group.GroupService/Ping": ping("/v1/api/group/ping"),
@@ -864,6 +887,37 @@ func restCalls() map[string]restCall {
 			w.do(t, get, "/v1/api/message/receipts?conversation_id="+conv, a.token, nil).
 				fails(t, http.StatusBadRequest, codes.InvalidArgument, "seq: is required")
 		},
+		"/message.MessageService/UpdateConversation": func(t *testing.T, w *restWorld) {
+			a, b, c := w.signUp(t, false), w.signUp(t, false), w.signUp(t, false)
+			w.sendText(t, a, b, "one")
+			w.sendText(t, c, b, "two")
+			conv := authzPair(a.id, b.id)
+			got := w.do(t, post, "/v1/api/message/conversation/settings", b.token,
+				map[string]any{"conversation_id": conv, "pinned": true, "mutedUntil": "2999-01-01T00:00:00Z"}).ok(t)
+			require.Equal(t, true, restAt(t, got, "conversation", "pinned"))
+			require.Equal(t, "2999-01-01T00:00:00Z", restString(t, got, "conversation", "mutedUntil"))
+			require.Equal(t, a.id, restUint(t, got, "conversation", "peerUser", "id"))
+			list, err := w.rpc.messages.ListConversations(b.ctx(), &messagepb.ListConversationsRequest{})
+			require.NoError(t, err)
+			require.Equal(t, conv, list.GetConversation()[0].GetConversationId(), "pinned first")
+			require.True(t, list.GetConversation()[0].GetPinned())
+			// Archived: out of the list unless asked for, a page at a time.
+			w.do(t, post, "/v1/api/message/conversation/settings", b.token, map[string]any{"conversation_id": conv, "archived": true}).ok(t)
+			listed := w.do(t, get, "/v1/api/message/conversation", b.token, nil).ok(t)
+			require.Equal(t, []any{authzPair(c.id, b.id)}, restIDsOf(t, listed))
+			page := w.do(t, get, "/v1/api/message/conversation?include_archived=true&page_size=1", b.token, nil).ok(t)
+			require.Equal(t, []any{conv}, restIDsOf(t, page))
+			page = w.do(t, get, "/v1/api/message/conversation?include_archived=true&page_size=1&page_token="+
+				url.QueryEscape(restString(t, page, "nextPageToken")), b.token, nil).ok(t)
+			require.Equal(t, []any{authzPair(c.id, b.id)}, restIDsOf(t, page))
+			require.Empty(t, restString(t, page, "nextPageToken"), "the last page")
+			w.do(t, get, "/v1/api/message/conversation?page_token=nonsense", b.token, nil).
+				fails(t, http.StatusBadRequest, codes.InvalidArgument, "page_token")
+			w.do(t, post, "/v1/api/message/conversation/settings", c.token, map[string]any{"conversation_id": conv, "pinned": true}).
+				fails(t, http.StatusForbidden, codes.PermissionDenied, "not a participant")
+			w.do(t, post, "/v1/api/message/conversation/settings", b.token, map[string]any{"conversation_id": conv}).
+				fails(t, http.StatusBadRequest, codes.InvalidArgument, "set at least one")
+		},
 		"/message.MessageService/SendTyping": func(t *testing.T, w *restWorld) {
 			a, b := w.signUp(t, false), w.signUp(t, false)
 			w.sendText(t, a, b, "one")
@@ -1007,6 +1061,16 @@ func restCalls() map[string]restCall {
 	return calls
 }
 
+// restIDsOf is a conversation list's conversation ids, in order.
+func restIDsOf(t *testing.T, listed map[string]any) []any {
+	t.Helper()
+	var ids []any
+	for _, c := range restList(t, listed, "conversation") {
+		ids = append(ids, restAt(t, c, "conversationId"))
+	}
+	return ids
+}
+
 // restUserIDs are the ids of users.
 func restUserIDs(users []*userpb.User) []uint64 {
 	var ids []uint64
@@ -1061,7 +1125,7 @@ func TestRESTLiteralRoutesAreNotIDs(t *testing.T) {
 		"/v1/api/feed/own": "pager", "/v1/api/feed/query": "pager", "/v1/api/feed/follow": "pager",
 		"/v1/api/feed/recommend": "pager", "/v1/api/feed/ping": "content",
 		"/v1/api/user/ping": "content", "/v1/api/user/following": "pager", "/v1/api/user/followers": "pager",
-		"/v1/api/user/blocked": "pager", "/v1/api/group/ping": "content",
+		"/v1/api/user/blocked": "pager", "/v1/api/user/privacy": "hidePresence", "/v1/api/group/ping": "content",
 	} {
 		t.Run(path, func(t *testing.T) {
 			got := e.do(t, http.MethodGet, path, u.token, nil).ok(t)

@@ -59,10 +59,13 @@ try {
   };
   const tick = (page, text, state) => page.locator("#message-list .mine", { hasText: text }).locator(`.status[data-state="${state}"]`);
   const status = (page, text) => page.locator("#chat-status", { hasText: text });
-  const settings = async (page, name, choice) => {
+  const settings = async (page, name, choice, screenshot) => {
     await row(page, name).hover();
     await row(page, name).locator(".row-menu").click();
-    await page.locator("#conversation-menu button", { hasText: choice }).click();
+    const item = page.locator("#conversation-menu button", { hasText: choice });
+    await item.waitFor();
+    if (screenshot) await shot(page, screenshot);
+    await item.click();
   };
   await signUp(ann, annName);
   await signUp(ben, benName);
@@ -117,13 +120,13 @@ try {
   // --- pin, mute, archive ---------------------------------------------------
   await settings(ann, cyName, "Pin to the top");
   await ann.locator("#conversations li:first-child", { hasText: cyName }).locator(".mark", { hasText: "📌" }).waitFor();
-  await settings(ann, cyName, "Mute for 8 hours");
+  await settings(ann, cyName, "Mute for 8 hours", "ann-conversation-menu");
   await row(ann, cyName).locator(".mark", { hasText: "🔕" }).waitFor();
   check(await ann.title() === "Parley", `nothing unread yet (${await ann.title()})`);
   await openChat(cy, annName);
   await send(cy, "psst");
-  // Counted in the list, not in the tab's title.
-  await row(ann, cyName).locator(".badge.muted", { hasText: "1" }).waitFor({ timeout: 10_000 });
+  // Counted in the list (Cy's first message and this), not in the tab's title.
+  await row(ann, cyName).locator(".badge.muted", { hasText: "2" }).waitFor({ timeout: 10_000 });
   await ann.waitForTimeout(300);
   check(await ann.title() === "Parley", `a muted conversation is not in the title (${await ann.title()})`);
   // Archived: out of the list, under "Archived"; a message brings it back.

@@ -90,16 +90,17 @@ function row(c) {
     withDot(avatar(c.peer_group || c.peer_user, c.peer_group?.name || c.peer_user?.nickname), online),
     el("span", { className: "summary" },
       el("span", { className: "top" }, el("strong", { className: "name", textContent: name }),
-        c.pinned ? mark("📌", "Pinned") : null, quiet ? mark("🔕", "Muted") : null,
         el("span", { className: "meta", textContent: when(c.last_message) })),
-      typing ? el("span", { className: "last typing", textContent: typing }) : el("span", { className: "last", textContent: preview(c.last_message) || " " })),
+      el("span", { className: "bottom" },
+        typing ? el("span", { className: "last typing", textContent: typing }) : el("span", { className: "last", textContent: preview(c.last_message) || " " }),
+        quiet ? mark("🔕", "Muted") : null, c.pinned ? mark("📌", "Pinned") : null)),
     unread > 0 ? el("span", { className: quiet ? "badge muted" : "badge", textContent: String(unread) }, el("span", { className: "visually-hidden", textContent: " unread" })) : null);
   if (c.conversation_id === state.open) item.setAttribute("aria-current", "true");
   item.addEventListener("click", () => open(c).catch(() => {}));
   const more = el("button", { type: "button", className: "icon row-menu", textContent: "⋯", ariaLabel: `Options for ${name}`, title: "Pin, mute, archive" });
   more.setAttribute("aria-haspopup", "menu");
   more.addEventListener("click", () => menu.show(c, more));
-  const li = el("li", { className: c.pinned ? "pinned" : "" }, item, more);
+  const li = el("li", {}, item, more);
   li.dataset.conversation = c.conversation_id;
   return li;
 }
@@ -109,25 +110,27 @@ function draw() {
   const active = document.activeElement?.closest?.("#conversations li");
   const focused = active?.dataset.conversation;
   const onMenu = document.activeElement?.classList.contains("row-menu");
+  const onToggle = document.activeElement?.classList.contains("archived-toggle");
   const all = [...state.conversations.values()];
   const listed = all.filter((c) => !c.archived);
   const archived = all.filter((c) => c.archived);
   // Pinned first, each part in the order of activity the map keeps.
   const items = [...listed.filter((c) => c.pinned), ...listed.filter((c) => !c.pinned)].map(row);
   if (!all.length) items.push(el("li", { className: "meta", textContent: "No conversations yet: find someone above." }));
+  if (!archived.length) archivedOpen = false;
   if (archived.length) {
     const toggle = el("button", { type: "button", className: "link archived-toggle", textContent: `${archivedOpen ? "▾" : "▸"} Archived (${archived.length})` });
     toggle.setAttribute("aria-expanded", String(archivedOpen));
     toggle.addEventListener("click", () => {
       archivedOpen = !archivedOpen;
       draw();
-      $("#conversations .archived-toggle").focus();
     });
     items.push(el("li", { className: "archived-head" }, toggle));
     if (archivedOpen) items.push(...archived.map(row));
   }
   $("#conversations").replaceChildren(...items);
   if (focused) $(`#conversations li[data-conversation="${CSS.escape(focused)}"] ${onMenu ? ".row-menu" : ".conversation"}`)?.focus();
+  else if (onToggle) $("#conversations .archived-toggle")?.focus();
 }
 
 export function setUp() {

@@ -133,13 +133,16 @@ async function showList(m) {
     const delivered = Number(r.delivered_count || 0);
     setReceipts(id, Number(m.seq), { read, delivered, members: Number(r.member_count || 0) });
     readHead.textContent = `Read by ${read}`;
-    deliveredHead.textContent = `Delivered to ${delivered - read}, not read yet`;
+    deliveredHead.textContent = `Delivered, not read yet: ${delivered - read}`;
     readers.append(...(await Promise.all((r.read_user_id || []).map(person))));
     receivers.append(...(await Promise.all((r.delivered_user_id || []).map(person))));
     after = String(r.next_after_user_id || "0");
     more.hidden = after === "0";
     const listed = readers.children.length + receivers.children.length;
-    note.textContent = delivered > 0 && listed === 0 && after === "0" ? "This group is too large to list who: counts only." : `${Number(r.member_count || 0)} members could see it.`;
+    const members = Number(r.member_count || 0);
+    note.textContent = delivered > 0 && listed === 0 && after === "0"
+      ? "This group is too large to say who: counts only."
+      : `Sent to ${members} ${members === 1 ? "member" : "members"}.`;
   };
   more.addEventListener("click", () => load().catch((err) => notify(err.message)));
   await load();
