@@ -31,9 +31,9 @@ type Stream struct {
 	Frames   chan *gatewaypb.SendMessageResponse
 	Presence chan *gatewaypb.SendMessageResponse
 	Done     chan struct{} // closed when the stream ended; Err is then set
-	Err    error
-	Cancel context.CancelFunc
-	lastID uint32
+	Err      error
+	Cancel   context.CancelFunc
+	lastID   uint32
 }
 
 // OpenStream starts a SendMessage stream as ctx's caller, with the metadata

@@ -85,7 +85,8 @@ function flushDelivered() {
 export async function listed(list) {
   let n = 0;
   for (const c of list) if (Number(c.unread_count || 0) > 0 && n++ < 50) delivered(c.conversation_id, c.last_seq);
-  await fetchPresence(list.filter((c) => c.peer_user).map((c) => c.peer_user.id));
+  // Presence is extra: the list stands without it.
+  await fetchPresence(list.filter((c) => c.peer_user).map((c) => c.peer_user.id)).catch(() => {});
 }
 
 // --- typing ----------------------------------------------------------------
@@ -130,9 +131,11 @@ export async function fetchPresence(ids) {
   setPresence(resp.presence || []);
 }
 
-// loadPrivacy reads the caller's privacy setting, on sign-in.
+// loadPrivacy reads the caller's privacy setting, on sign-in (a failure
+// leaves the toggle off; signing in goes on).
 export async function loadPrivacy() {
-  setHidePresence(!!(await call(U("GetPrivacy"), {})).hide_presence);
+  const resp = await call(U("GetPrivacy"), {}).catch(() => ({}));
+  setHidePresence(!!resp.hide_presence);
   $("#hide-presence").checked = state.hidePresence;
 }
 

@@ -14,7 +14,7 @@ const conversationFor = `-- name: ConversationFor :one
 SELECT c.id, c.user_a, c.user_b, c.group_id, c.last_seq, c.last_message_seq,
        (CASE WHEN c.last_seq = 0 THEN 'epoch'::timestamptz ELSE c.last_message_at END)::timestamptz AS active_at,
        coalesce(r.read_seq, 0)::bigint AS read_seq, coalesce(r.pinned, false)::boolean AS pinned, r.muted_until,
-       (r.archived_seq IS NOT NULL AND (c.last_seq <= r.archived_seq OR coalesce(r.muted_until > now(), false)))::boolean AS archived,
+       (r.archived_seq IS NOT NULL AND (c.last_message_seq <= r.archived_seq OR coalesce(r.muted_until > now(), false)))::boolean AS archived,
        coalesce(p.read_seq, 0)::bigint AS peer_read_seq,
        greatest(coalesce(p.delivered_seq, 0), coalesce(p.read_seq, 0))::bigint AS peer_delivered_seq
 FROM messages.conversations c
@@ -74,7 +74,7 @@ WITH listed AS (
     SELECT c.id, c.user_a, c.user_b, c.group_id, c.last_seq, c.last_message_seq,
            (CASE WHEN c.last_seq = 0 THEN 'epoch'::timestamptz ELSE c.last_message_at END)::timestamptz AS active_at,
            coalesce(r.read_seq, 0)::bigint AS read_seq, coalesce(r.pinned, false)::boolean AS pinned, r.muted_until,
-           (r.archived_seq IS NOT NULL AND (c.last_seq <= r.archived_seq OR coalesce(r.muted_until > now(), false)))::boolean AS archived,
+           (r.archived_seq IS NOT NULL AND (c.last_message_seq <= r.archived_seq OR coalesce(r.muted_until > now(), false)))::boolean AS archived,
            coalesce(p.read_seq, 0)::bigint AS peer_read_seq,
            greatest(coalesce(p.delivered_seq, 0), coalesce(p.read_seq, 0))::bigint AS peer_delivered_seq
     FROM messages.conversations c
@@ -257,7 +257,7 @@ SET pinned = CASE WHEN $1::boolean THEN $2::boolean ELSE r.pinned END,
     archived_seq = CASE
         WHEN $5::boolean AND $6::boolean THEN c.last_seq
         WHEN $5::boolean THEN NULL
-        WHEN r.archived_seq IS NOT NULL AND c.last_seq > r.archived_seq AND NOT coalesce(r.muted_until > now(), false) THEN NULL
+        WHEN r.archived_seq IS NOT NULL AND c.last_message_seq > r.archived_seq AND NOT coalesce(r.muted_until > now(), false) THEN NULL
         ELSE r.archived_seq
     END
 FROM messages.conversations c

@@ -67,6 +67,7 @@ const (
 	presenceRetry      = 500 * time.Millisecond
 	presenceGoodbye    = 5 * time.Second // for ending this node's sessions at shutdown
 	presenceTellWithin = 10 * time.Second
+	presenceToldQueue  = 64 // committed batches waiting for the announcer
 )
 
 // Peers is what presence needs of the message module: the users userID
@@ -94,6 +95,13 @@ type Tracker struct {
 	cfg  PresenceConfig
 	wake chan struct{} // the writer has work
 
+	// told carries committed transitions to the announcer, in commit
+	// order: commitMu is held from a change's commit to its queueing.
+	commitMu  sync.Mutex
+	told      chan []announcement
+	toldMu    sync.Mutex // guards told's closing
+	toldEnded bool
+
 	mu      sync.Mutex
 	local   map[uint64]*localUser // users holding a session here (online, or in their grace)
 	pending map[uint64]bool       // user → whether this node's session should exist, not yet written
@@ -115,7 +123,8 @@ func (s *Service) NewTracker(cfg PresenceConfig) *Tracker {
 	if cfg.Beat <= 0 {
 		cfg.Beat = DefaultPresenceBeat
 	}
-	t := &Tracker{svc: s, cfg: cfg, wake: make(chan struct{}, 1), local: map[uint64]*localUser{}, pending: map[uint64]bool{}}
+	t := &Tracker{svc: s, cfg: cfg, wake: make(chan struct{}, 1), told: make(chan []announcement, presenceToldQueue),
+		local: map[uint64]*localUser{}, pending: map[uint64]bool{}}
 	s.tracker = t
 	return t
 }
@@ -210,8 +219,17 @@ func (t *Tracker) reassert() {
 // Run claims the node's id (ending a predecessor's sessions left under
 // it), then writes the queued changes, beats and sweeps dead nodes until
 // ctx ends; then it ends this node's sessions at once, with no grace,
-// and returns.
+// tells the contacts, and returns.
 func (t *Tracker) Run(ctx context.Context) {
+	tellCtx, stopTelling := context.WithCancel(context.Background())
+	defer stopTelling()
+	announcer := make(chan struct{})
+	go func() {
+		defer close(announcer)
+		for told := range t.told {
+			t.announce(tellCtx, told)
+		}
+	}()
 	for ctx.Err() == nil {
 		err := t.claim(ctx)
 		if err == nil {
@@ -227,6 +245,53 @@ func (t *Tracker) Run(ctx context.Context) {
 		}
 	}
 	t.goodbye()
+	t.toldMu.Lock()
+	t.toldEnded = true
+	close(t.told)
+	t.toldMu.Unlock()
+	// What is left to tell gets a little time, not forever.
+	select {
+	case <-announcer:
+	case <-time.After(presenceGoodbye):
+		stopTelling()
+		<-announcer
+	}
+}
+
+// change runs fn in a transaction and, once it has committed, queues the
+// transitions it returns for the announcer. Transitions of one user commit
+// in the order its row lock lets them; commitMu keeps the queue in that
+// order, so this node's pushes of a user never overtake each other.
+func (t *Tracker) change(ctx context.Context, fn func(q *db.Queries) ([]announcement, error)) error {
+	tx, err := t.svc.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback(ctx) }() // a no-op once committed
+	told, err := fn(t.svc.q.WithTx(tx))
+	if err != nil {
+		return err
+	}
+	t.commitMu.Lock()
+	defer t.commitMu.Unlock()
+	if err := tx.Commit(ctx); err != nil {
+		return err
+	}
+	t.queueTold(told)
+	return nil
+}
+
+// queueTold hands committed transitions to the announcer; a full queue
+// holds the writer back.
+func (t *Tracker) queueTold(told []announcement) {
+	if len(told) == 0 {
+		return
+	}
+	t.toldMu.Lock()
+	defer t.toldMu.Unlock()
+	if !t.toldEnded {
+		t.told <- told
+	}
 }
 
 // sleep waits d or until ctx ends.
@@ -245,26 +310,24 @@ func (t *Tracker) deadAfterSeconds() float64 { return (deadAfterBeats * t.cfg.Be
 // with -node-id after a crash) as a dead node's, last seen at its last
 // beat, and beats for the first time.
 func (t *Tracker) claim(ctx context.Context) error {
-	var told []announcement
-	err := pgx.BeginFunc(ctx, t.svc.pool, func(tx pgx.Tx) error {
-		q := t.svc.q.WithTx(tx)
+	err := t.change(ctx, func(q *db.Queries) ([]announcement, error) {
 		lastBeat, err := q.LockPresenceNode(ctx, t.cfg.NodeID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			lastBeat, err = q.PresenceNow(ctx)
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if told, err = endNodes(ctx, q, map[string]time.Time{t.cfg.NodeID: lastBeat}); err != nil {
-			return err
+		told, err := endNodes(ctx, q, map[string]time.Time{t.cfg.NodeID: lastBeat})
+		if err != nil {
+			return nil, err
 		}
 		_, err = q.InsertPresenceNode(ctx, db.InsertPresenceNodeParams{NodeID: t.cfg.NodeID, DeadAfterSeconds: t.deadAfterSeconds()})
-		return err
+		return told, err
 	})
 	if err != nil {
 		return fmt.Errorf("claim presence node %s: %w", t.cfg.NodeID, err)
 	}
-	t.announce(ctx, told)
 	return nil
 }
 
@@ -283,25 +346,20 @@ func (t *Tracker) goodbye() {
 
 	ctx, cancel := context.WithTimeout(context.Background(), presenceGoodbye)
 	defer cancel()
-	var told []announcement
-	err := pgx.BeginFunc(ctx, t.svc.pool, func(tx pgx.Tx) error {
-		q := t.svc.q.WithTx(tx)
+	err := t.change(ctx, func(q *db.Queries) ([]announcement, error) {
 		// Locked so no sweeper ends them at the same time.
 		if _, err := q.LockPresenceNode(ctx, t.cfg.NodeID); err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return err
+			return nil, err
 		}
 		now, err := q.PresenceNow(ctx)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		told, err = endNodes(ctx, q, map[string]time.Time{t.cfg.NodeID: now})
-		return err
+		return endNodes(ctx, q, map[string]time.Time{t.cfg.NodeID: now})
 	})
 	if err != nil {
 		t.cfg.Log.Error().Err(err).Msg("presence: ending this node's sessions failed: another node sweeps them once its row expires")
-		return
 	}
-	t.announce(ctx, told)
 }
 
 // write applies the queued changes until ctx ends: whatever piled up while
@@ -340,7 +398,7 @@ func (t *Tracker) apply(ctx context.Context, batch map[uint64]bool) (map[uint64]
 	slices.Sort(ids)
 	for start := 0; start < len(ids); start += presenceChunk {
 		chunk := ids[start:min(start+presenceChunk, len(ids))]
-		told, swept, err := t.applyChunk(ctx, chunk, batch)
+		swept, err := t.applyChunk(ctx, chunk, batch)
 		if err != nil {
 			left := map[uint64]bool{}
 			for _, id := range ids[start:] {
@@ -351,32 +409,30 @@ func (t *Tracker) apply(ctx context.Context, batch map[uint64]bool) (map[uint64]
 		if swept {
 			t.reassert()
 		}
-		t.announce(ctx, told)
 	}
 	return nil, nil
 }
 
 // applyChunk makes this node's sessions of users what batch says, under
-// the users' row locks, and returns the transitions: a first session in
-// the cluster is online, the end of the last offline. swept reports that
-// this node's row was gone.
-func (t *Tracker) applyChunk(ctx context.Context, users []uint64, batch map[uint64]bool) (told []announcement, swept bool, err error) {
-	err = pgx.BeginFunc(ctx, t.svc.pool, func(tx pgx.Tx) error {
-		told = nil
-		q := t.svc.q.WithTx(tx)
-		var at time.Time
-		var err error
-		if at, swept, err = t.touch(ctx, q); err != nil {
-			return err
+// the users' row locks, and queues the transitions: a first session in the
+// cluster is online, the end of the last offline. swept reports that this
+// node's row was gone.
+func (t *Tracker) applyChunk(ctx context.Context, users []uint64, batch map[uint64]bool) (swept bool, err error) {
+	err = t.change(ctx, func(q *db.Queries) ([]announcement, error) {
+		at, gone, err := t.touch(ctx, q)
+		if err != nil {
+			return nil, err
 		}
+		swept = gone
 		rows, err := q.LockPresenceUsers(ctx, int64s(users))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		counts, err := sessionCounts(ctx, q, users, []string{t.cfg.NodeID})
 		if err != nil {
-			return err
+			return nil, err
 		}
+		var told []announcement
 		var starts, ends, offline []int64
 		for _, r := range rows {
 			c := counts[r.ID]
@@ -397,23 +453,25 @@ func (t *Tracker) applyChunk(ctx context.Context, users []uint64, batch map[uint
 		}
 		if len(starts) > 0 {
 			if err := q.InsertPresenceSessions(ctx, db.InsertPresenceSessionsParams{UserIds: starts, NodeID: t.cfg.NodeID}); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		if len(ends) > 0 {
 			if err := q.DeletePresenceSessions(ctx, db.DeletePresenceSessionsParams{NodeID: t.cfg.NodeID, UserIds: ends}); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		if len(offline) > 0 {
-			return q.SetLastSeen(ctx, db.SetLastSeenParams{Ids: offline, At: at})
+			if err := q.SetLastSeen(ctx, db.SetLastSeenParams{Ids: offline, At: at}); err != nil {
+				return nil, err
+			}
 		}
-		return nil
+		return told, nil
 	})
 	if err != nil {
-		return nil, false, fmt.Errorf("presence sessions: %w", err)
+		return false, fmt.Errorf("presence sessions: %w", err)
 	}
-	return told, swept, nil
+	return swept, nil
 }
 
 // touch beats this node's heart, inserting its row if it was swept; at is
@@ -454,27 +512,24 @@ func (t *Tracker) beat(ctx context.Context) {
 // sweep ends the sessions of the nodes whose rows expired; nodes sweeping
 // at once each take other rows (SKIP LOCKED).
 func (t *Tracker) sweep(ctx context.Context) error {
-	var told []announcement
-	err := pgx.BeginFunc(ctx, t.svc.pool, func(tx pgx.Tx) error {
-		q := t.svc.q.WithTx(tx)
+	err := t.change(ctx, func(q *db.Queries) ([]announcement, error) {
 		dead, err := q.LockExpiredPresenceNodes(ctx, t.cfg.NodeID)
 		if err != nil || len(dead) == 0 {
-			return err
+			return nil, err
 		}
 		lastBeats := map[string]time.Time{}
 		for _, n := range dead {
 			lastBeats[n.NodeID] = n.BeatAt
 		}
-		told, err = endNodes(ctx, q, lastBeats)
+		told, err := endNodes(ctx, q, lastBeats)
 		if err == nil {
 			t.cfg.Log.Warn().Any("nodes", lastBeats).Int("offline", len(told)).Msg("presence: swept nodes that stopped beating")
 		}
-		return err
+		return told, err
 	})
 	if err != nil {
 		return fmt.Errorf("sweep presence nodes: %w", err)
 	}
-	t.announce(ctx, told)
 	return nil
 }
 
@@ -564,9 +619,10 @@ type announcement struct {
 	hidden   bool       // the user hides its presence: nobody is told
 }
 
-// announce tells each announcement's contacts, a few users at a time (one
-// user's at most once per call, so its pushes keep their order); failures
-// are logged: contacts catch up with GetPresence.
+// announce tells each announcement's contacts, a few users at a time (a
+// batch holds a user once, and batches are told one after another, so a
+// user's pushes keep their order); failures are logged: contacts catch up
+// with GetPresence.
 func (t *Tracker) announce(ctx context.Context, told []announcement) {
 	var g errgroup.Group
 	g.SetLimit(presenceAnnouncers)

@@ -80,31 +80,22 @@ func (s *Service) HidesPresence(ctx context.Context, userID uint64) (bool, error
 }
 
 // UpdatePrivacy sets whether userID hides its presence and returns the
-// setting now. A change is told to the user's contacts at once: hidden,
-// it is offline with no last seen to them; shown, its presence as it is.
+// setting now. A change is told to the user's contacts: hidden, it is
+// offline with no last seen to them; shown, its presence as it is.
 func (s *Service) UpdatePrivacy(ctx context.Context, userID uint64, hide bool) (bool, error) {
-	var was db.LockHidePresenceRow
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
-		var err error
+	update := func(q *db.Queries) ([]announcement, error) {
 		// Under the row lock a change of sessions takes too: the state
-		// told below is the one after every transition before it.
-		was, err = q.LockHidePresence(ctx, userID)
+		// told is the one after every transition before it.
+		was, err := q.LockHidePresence(ctx, userID)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return ErrNotFound
+			return nil, ErrNotFound
 		}
 		if err != nil || was.HidePresence == hide {
-			return err
+			return nil, err
 		}
-		return q.SetHidePresence(ctx, db.SetHidePresenceParams{HidePresence: hide, ID: userID})
-	})
-	if errors.Is(err, ErrNotFound) {
-		return false, err
-	}
-	if err != nil {
-		return false, fmt.Errorf("update privacy: %w", err)
-	}
-	if was.HidePresence != hide && s.tracker != nil {
+		if err := q.SetHidePresence(ctx, db.SetHidePresenceParams{HidePresence: hide, ID: userID}); err != nil {
+			return nil, err
+		}
 		a := announcement{userID: userID} // hidden: offline, never seen
 		if !hide {
 			a.online = was.Online
@@ -112,7 +103,22 @@ func (s *Service) UpdatePrivacy(ctx context.Context, userID uint64, hide bool) (
 				a.lastSeen = was.LastSeenAt
 			}
 		}
-		s.tracker.announce(context.WithoutCancel(ctx), []announcement{a})
+		return []announcement{a}, nil
+	}
+	var err error
+	if s.tracker != nil {
+		err = s.tracker.change(ctx, update)
+	} else { // no presence here (a tool): nobody to tell
+		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			_, err := update(s.q.WithTx(tx))
+			return err
+		})
+	}
+	if errors.Is(err, ErrNotFound) {
+		return false, err
+	}
+	if err != nil {
+		return false, fmt.Errorf("update privacy: %w", err)
 	}
 	return hide, nil
 }
