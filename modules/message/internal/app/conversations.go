@@ -57,8 +57,9 @@ type Settings struct {
 // message start where userID joined it.
 //
 // A conversation is archived while the caller's archived_seq is set and
-// no message came after it, or one did while the conversation is muted:
-// computed here, so a send writes nothing for it.
+// either no message came after it or the conversation is muted: computed
+// here, so that a send writes nothing for it. One that came back stays
+// back once its mute ends (UpdateConversation then clears archived_seq).
 func (s *Service) Conversations(ctx context.Context, userID uint64, opt ListOptions) ([]*messagepb.Conversation, string, error) {
 	params := db.ConversationPageParams{UserID: userID, IncludeArchived: opt.IncludeArchived}
 	if opt.PageToken != "" {
@@ -173,6 +174,9 @@ func (s *Service) UpdateConversation(ctx context.Context, userID uint64, convers
 				mine[g.GetId()] = membership{group: g, joinedAt: joinedAt[i]}
 			}
 		}
+		if _, ok := mine[conv.groupID]; !ok {
+			return nil, ErrNotParticipant // it left meanwhile
+		}
 	}
 	out, err := s.describe(ctx, userID, []listRow{{
 		ID: row.ID, UserA: int64(row.UserA), UserB: int64(row.UserB), GroupID: int64(row.GroupID),
@@ -220,6 +224,9 @@ func (s *Service) describe(ctx context.Context, userID uint64, rows []listRow, g
 	first := func(r listRow) uint64 {
 		if r.GroupID == 0 {
 			return 1
+		}
+		if _, ok := groups[uint64(r.GroupID)]; !ok {
+			return uint64(r.LastSeq) + 1 // not a member (any more): nothing of it
 		}
 		return max(firstSeqs[r.ID], 1)
 	}

@@ -20,6 +20,9 @@ package app
 //   the expired rows (locked SKIP LOCKED, so one sweeper acts), deleting
 //   their sessions, and the users left with none go offline, last seen at
 //   the dead node's last beat.
+// - Pushes: committed transitions are queued, in commit order, for one
+//   goroutine (the announcer) that tells each user's contacts, so the
+//   writer never waits for them.
 
 import (
 	"context"
