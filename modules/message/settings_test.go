@@ -26,11 +26,9 @@ type settings struct {
 	mutedUntil       *time.Time
 }
 
-func pin(on bool) settings     { return settings{pinned: &on} }
-func archive(on bool) settings { return settings{archived: &on} }
-func mute(until time.Time) settings {
-	return settings{mutedUntil: &until}
-}
+func pin(on bool) settings          { return settings{pinned: &on} }
+func archive(on bool) settings      { return settings{archived: &on} }
+func mute(until time.Time) settings { return settings{mutedUntil: &until} }
 
 // update changes p's settings of convID.
 func (e *env) update(p person, convID string, s settings) (*messagepb.Conversation, error) {
@@ -50,7 +48,7 @@ func (e *env) mustUpdate(t *testing.T, p person, convID string, s settings) *mes
 	return c
 }
 
-// listed is p's first page (of up to 1000) and its next page token.
+// listed is p's whole list, which fits the default page of 1000.
 func (e *env) listed(t *testing.T, p person, includeArchived bool) []*messagepb.Conversation {
 	t.Helper()
 	resp, err := e.msgs.ListConversations(p.ctx, &messagepb.ListConversationsRequest{IncludeArchived: includeArchived})
@@ -230,7 +228,7 @@ func TestArchive(t *testing.T) {
 	u := e.newUsers(t, 3)
 	alice, bob, carol := u[0], u[1], u[2]
 	withBob, withCarol := pairID(alice.id, bob.id), pairID(alice.id, carol.id)
-	e.sendText(t, bob, toUser(alice.id), "hi")
+	hi := e.sendText(t, bob, toUser(alice.id), "hi")
 	e.sendText(t, carol, toUser(alice.id), "hello")
 
 	got := e.mustUpdate(t, alice, withBob, archive(true))
@@ -252,6 +250,10 @@ func TestArchive(t *testing.T) {
 	t.Run("a new message brings it back", func(t *testing.T) {
 		e.mustUpdate(t, alice, withBob, archive(true))
 		require.Nil(t, find(e.listed(t, alice, false), withBob))
+		// A change (it takes a seq too) is no new message.
+		_, err := e.msgs.ReactToMessage(bob.ctx, &messagepb.ReactToMessageRequest{MessageId: hi, Emoji: "👍"})
+		require.NoError(t, err)
+		require.Nil(t, find(e.listed(t, alice, false), withBob), "a reaction does not bring it back")
 		e.sendText(t, bob, toUser(alice.id), "are you there?")
 		list := e.listed(t, alice, false)
 		require.Equal(t, []string{withBob, withCarol}, convIDs(list))
@@ -283,7 +285,7 @@ func TestArchive(t *testing.T) {
 		require.False(t, got.GetArchived())
 		require.NotNil(t, find(e.listed(t, alice, false), withBob))
 	})
-	t.Run("archiving while muted", func(t *testing.T) {
+	t.Run("a group without a message yet", func(t *testing.T) {
 		g := e.groupOf(t, bob, alice)
 		conv := groupConvID(g.GetId())
 		require.True(t, e.mustUpdate(t, alice, conv, archive(true)).GetArchived(), "a group without a message yet")
@@ -471,7 +473,7 @@ func TestConversationPageBadInput(t *testing.T) {
 	}
 	for name, token := range map[string]string{
 		"not base64":          "!!!",
-		"padded base64":       base64.URLEncoding.EncodeToString(raw),
+		"padded":              good + "=",
 		"too short":           base64.RawURLEncoding.EncodeToString(raw[:10]),
 		"another version":     tamper(func(b []byte) []byte { b[0] = 9; return b }),
 		"pinned neither 0/1":  tamper(func(b []byte) []byte { b[1] = 7; return b }),
