@@ -57,9 +57,10 @@ type rcKey struct{ to, of uint64 }
 
 // TestReceiptsConvergeOnEveryDevice has several devices of each member of
 // a pair and of a six-member group send messages, mark random seqs read
-// and delivered and sync pages from random cursors, all at once (seeded,
-// so a failing interleaving reproduces), then one last move each whose
-// range is known, and checks that:
+// and delivered and sync pages from random cursors, all at once (seeded:
+// each device's choices repeat, though not how the calls interleave), then
+// half the members make one last move whose range is known, and checks
+// that:
 //
 //   - each member's stored marks are the maximum of its acknowledged marks
 //     (its own sends count as read, a read as delivered, a sync page as
@@ -79,9 +80,8 @@ func TestReceiptsConvergeOnEveryDevice(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			e := setup(t)
-			// Frames of moves racing each other are recorded out of order
-			// now and then, as a device may get them: it applies them with
-			// max.
+			// Frames of moves racing each other may be recorded out of
+			// order, as a device may get them: it applies them with max.
 			e.rec.setJitter(true)
 			us := e.newUsers(t, 8)
 			g := e.groupOf(t, us[2], us[3:]...)

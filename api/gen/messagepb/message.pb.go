@@ -3827,7 +3827,10 @@ func (x *MemberMarks) GetReadSeq() uint64 {
 
 // Receipt is the "receipt" frame, pushed to a message's sender when a
 // peer's marks move: user_id's marks in conversation_id. In a group a
-// frame coalesces up to a second of moves: others holds the rest.
+// frame coalesces up to a second of moves: others holds the rest. A send
+// moves its sender's marks to the message's seq without a receipt frame:
+// a client takes a message from X with seq S as X having read (and
+// received) everything up to S.
 type Receipt struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
