@@ -80,14 +80,6 @@ WHERE m.conversation_id = @conversation_id AND m.seq < @before_seq AND m.seq >= 
 ORDER BY seq DESC
 LIMIT @row_limit::bigint;
 
--- name: ConversationsOf :many
-SELECT sqlc.embed(c), coalesce(r.read_seq, 0)::bigint AS read_seq
-FROM messages.conversations c
-LEFT JOIN messages.reads r ON r.conversation_id = c.id AND r.user_id = @user_id
-WHERE c.user_a = @user_id OR c.user_b = @user_id OR c.group_id = ANY(@group_ids::bigint[])
-ORDER BY c.last_message_at DESC
-LIMIT @row_limit::bigint;
-
 -- The conversations' last messages, but those the viewer deleted for
 -- itself (LastVisibleMessages finds the ones before).
 -- name: LastMessages :many
@@ -195,9 +187,6 @@ SELECT s.conversation_id::text AS conversation_id,
      WHERE h.user_id = @viewer_id AND h.conversation_id = s.conversation_id AND h.seq > s.after_seq AND m.recalled_at IS NULL)
     AS not_unread
 FROM since s;
-
--- name: ExistingConversations :many
-SELECT id FROM messages.conversations WHERE id = ANY(@ids::text[]);
 
 -- The first seq of each group conversation a member who joined at since
 -- sees: the smallest seq of the messages created (their send began) within

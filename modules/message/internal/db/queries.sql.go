@@ -163,56 +163,6 @@ func (q *Queries) ClaimIdempotencyKey(ctx context.Context, arg ClaimIdempotencyK
 	return sender_id, err
 }
 
-const conversationsOf = `-- name: ConversationsOf :many
-SELECT c.id, c.user_a, c.user_b, c.group_id, c.last_seq, c.last_message_at, c.created_at, c.last_message_seq, coalesce(r.read_seq, 0)::bigint AS read_seq
-FROM messages.conversations c
-LEFT JOIN messages.reads r ON r.conversation_id = c.id AND r.user_id = $1
-WHERE c.user_a = $1 OR c.user_b = $1 OR c.group_id = ANY($2::bigint[])
-ORDER BY c.last_message_at DESC
-LIMIT $3::bigint
-`
-
-type ConversationsOfParams struct {
-	UserID   uint64
-	GroupIds []int64
-	RowLimit int64
-}
-
-type ConversationsOfRow struct {
-	MessagesConversation MessagesConversation
-	ReadSeq              int64
-}
-
-func (q *Queries) ConversationsOf(ctx context.Context, arg ConversationsOfParams) ([]ConversationsOfRow, error) {
-	rows, err := q.db.Query(ctx, conversationsOf, arg.UserID, arg.GroupIds, arg.RowLimit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []ConversationsOfRow
-	for rows.Next() {
-		var i ConversationsOfRow
-		if err := rows.Scan(
-			&i.MessagesConversation.ID,
-			&i.MessagesConversation.UserA,
-			&i.MessagesConversation.UserB,
-			&i.MessagesConversation.GroupID,
-			&i.MessagesConversation.LastSeq,
-			&i.MessagesConversation.LastMessageAt,
-			&i.MessagesConversation.CreatedAt,
-			&i.MessagesConversation.LastMessageSeq,
-			&i.ReadSeq,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const countReaction = `-- name: CountReaction :one
 INSERT INTO messages.reaction_counts (message_id, emoji, count) VALUES ($1, $2, 1)
 ON CONFLICT (message_id, emoji) DO UPDATE SET count = messages.reaction_counts.count + 1
@@ -328,30 +278,6 @@ func (q *Queries) EmojiInUse(ctx context.Context, arg EmojiInUseParams) (bool, e
 	var exists bool
 	err := row.Scan(&exists)
 	return exists, err
-}
-
-const existingConversations = `-- name: ExistingConversations :many
-SELECT id FROM messages.conversations WHERE id = ANY($1::text[])
-`
-
-func (q *Queries) ExistingConversations(ctx context.Context, ids []string) ([]string, error) {
-	rows, err := q.db.Query(ctx, existingConversations, ids)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		items = append(items, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
 }
 
 const firstSeqsSince = `-- name: FirstSeqsSince :many
