@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -257,19 +258,9 @@ func (c *receiptCoalescer) flush(key receiptKey) {
 	for _, m := range waiting {
 		moved = append(moved, m)
 	}
-	slices.SortFunc(moved, func(a, b *messagepb.MemberMarks) int { return cmpUint(a.GetUserId(), b.GetUserId()) })
+	slices.SortFunc(moved, func(a, b *messagepb.MemberMarks) int { return cmp.Compare(a.GetUserId(), b.GetUserId()) })
 	c.publish(key.to, key.conversationID, moved)
 	time.AfterFunc(receiptWindow, func() { c.flush(key) })
-}
-
-func cmpUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Receipts answers who, besides its sender, has the message at seq
