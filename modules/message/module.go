@@ -66,10 +66,11 @@ func (m *Module) Run(ctx context.Context) {
 	m.svc.Run(ctx)
 }
 
-// ConversationPeers lists up to limit users userID shares a 1:1
-// conversation with, most recently active first: its contacts for presence.
-func (m *Module) ConversationPeers(ctx context.Context, userID uint64, limit int) ([]uint64, error) {
-	return m.svc.ConversationPeers(ctx, userID, limit)
+// ConversationPeersOf lists, for each of userIDs, up to limit users it
+// shares a 1:1 conversation with, most recently active first: their
+// contacts for presence.
+func (m *Module) ConversationPeersOf(ctx context.Context, userIDs []uint64, limit int) (map[uint64][]uint64, error) {
+	return m.svc.ConversationPeersOf(ctx, userIDs, limit)
 }
 
 // Register adds the MessageService to s.

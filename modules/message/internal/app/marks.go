@@ -38,16 +38,20 @@ const (
 
 var errNoMessageAtSeq = apperr.NotFound("seq: no message of this conversation you see has this seq")
 
-// ConversationPeers lists up to limit users userID shares a 1:1
-// conversation with, most recently active first.
-func (s *Service) ConversationPeers(ctx context.Context, userID uint64, limit int) ([]uint64, error) {
-	rows, err := s.q.ConversationPeers(ctx, db.ConversationPeersParams{UserID: userID, RowLimit: int64(limit)})
-	if err != nil {
-		return nil, fmt.Errorf("conversation peers of %d: %w", userID, err)
+// ConversationPeersOf lists, for each of userIDs, up to limit users it
+// shares a 1:1 conversation with, most recently active first.
+func (s *Service) ConversationPeersOf(ctx context.Context, userIDs []uint64, limit int) (map[uint64][]uint64, error) {
+	ids := make([]int64, len(userIDs))
+	for i, id := range userIDs {
+		ids[i] = int64(id)
 	}
-	peers := make([]uint64, len(rows))
-	for i, p := range rows {
-		peers[i] = uint64(p)
+	rows, err := s.q.ConversationPeersOf(ctx, db.ConversationPeersOfParams{UserIds: ids, RowLimit: int64(limit)})
+	if err != nil {
+		return nil, fmt.Errorf("conversation peers of %d users: %w", len(userIDs), err)
+	}
+	peers := make(map[uint64][]uint64, len(userIDs))
+	for _, r := range rows {
+		peers[uint64(r.UserID)] = append(peers[uint64(r.UserID)], uint64(r.PeerID))
 	}
 	return peers, nil
 }

@@ -1,13 +1,21 @@
 -- Delivery and read marks (receipts).
 
--- The users userID shares a 1:1 conversation with, most recently active
--- first: its contacts for presence.
--- name: ConversationPeers :many
-SELECT (CASE WHEN c.user_a = @user_id THEN c.user_b ELSE c.user_a END)::bigint AS peer_id
-FROM messages.conversations c
-WHERE c.user_a = @user_id OR c.user_b = @user_id
-ORDER BY c.last_message_at DESC
-LIMIT @row_limit::bigint;
+-- For each of user_ids, the users it shares a 1:1 conversation with, most
+-- recently active first, up to row_limit each: their contacts for
+-- presence. Each side is its own branch, with the partial indexes'
+-- predicate spelled out so the planner can use them.
+-- name: ConversationPeersOf :many
+SELECT u.user_id::bigint AS user_id, p.peer_id::bigint AS peer_id
+FROM unnest(@user_ids::bigint[]) AS u(user_id)
+CROSS JOIN LATERAL (
+    SELECT mine.peer_id FROM (
+        SELECT c.user_b AS peer_id, c.last_message_at FROM messages.conversations c
+        WHERE c.user_a = u.user_id AND c.user_a <> 0
+        UNION ALL
+        SELECT c.user_a, c.last_message_at FROM messages.conversations c
+        WHERE c.user_b = u.user_id AND c.user_b <> 0) mine
+    ORDER BY mine.last_message_at DESC
+    LIMIT @row_limit::bigint) p;
 
 -- Moves the user's read mark up to read_seq (a read message is delivered
 -- too); no row when it was there already. old_* are the marks before

@@ -9,36 +9,49 @@ import (
 	"context"
 )
 
-const conversationPeers = `-- name: ConversationPeers :many
+const conversationPeersOf = `-- name: ConversationPeersOf :many
 
-SELECT (CASE WHEN c.user_a = $1 THEN c.user_b ELSE c.user_a END)::bigint AS peer_id
-FROM messages.conversations c
-WHERE c.user_a = $1 OR c.user_b = $1
-ORDER BY c.last_message_at DESC
-LIMIT $2::bigint
+SELECT u.user_id::bigint AS user_id, p.peer_id::bigint AS peer_id
+FROM unnest($1::bigint[]) AS u(user_id)
+CROSS JOIN LATERAL (
+    SELECT mine.peer_id FROM (
+        SELECT c.user_b AS peer_id, c.last_message_at FROM messages.conversations c
+        WHERE c.user_a = u.user_id AND c.user_a <> 0
+        UNION ALL
+        SELECT c.user_a, c.last_message_at FROM messages.conversations c
+        WHERE c.user_b = u.user_id AND c.user_b <> 0) mine
+    ORDER BY mine.last_message_at DESC
+    LIMIT $2::bigint) p
 `
 
-type ConversationPeersParams struct {
-	UserID   uint64
+type ConversationPeersOfParams struct {
+	UserIds  []int64
 	RowLimit int64
 }
 
+type ConversationPeersOfRow struct {
+	UserID int64
+	PeerID int64
+}
+
 // Delivery and read marks (receipts).
-// The users userID shares a 1:1 conversation with, most recently active
-// first: its contacts for presence.
-func (q *Queries) ConversationPeers(ctx context.Context, arg ConversationPeersParams) ([]int64, error) {
-	rows, err := q.db.Query(ctx, conversationPeers, arg.UserID, arg.RowLimit)
+// For each of user_ids, the users it shares a 1:1 conversation with, most
+// recently active first, up to row_limit each: their contacts for
+// presence. Each side is its own branch, with the partial indexes'
+// predicate spelled out so the planner can use them.
+func (q *Queries) ConversationPeersOf(ctx context.Context, arg ConversationPeersOfParams) ([]ConversationPeersOfRow, error) {
+	rows, err := q.db.Query(ctx, conversationPeersOf, arg.UserIds, arg.RowLimit)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var items []int64
+	var items []ConversationPeersOfRow
 	for rows.Next() {
-		var peer_id int64
-		if err := rows.Scan(&peer_id); err != nil {
+		var i ConversationPeersOfRow
+		if err := rows.Scan(&i.UserID, &i.PeerID); err != nil {
 			return nil, err
 		}
-		items = append(items, peer_id)
+		items = append(items, i)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err

@@ -66,17 +66,18 @@ const (
 
 const (
 	presenceChunk      = 1000 // users per transaction
-	presenceAnnouncers = 4    // transitions told at once
+	presenceAnnouncers = 4    // chunks of transitions told at once
+	presenceTellChunk  = 100  // transitions whose audiences one query finds
 	presenceRetry      = 500 * time.Millisecond
 	presenceGoodbye    = 5 * time.Second // for ending this node's sessions at shutdown
 	presenceTellWithin = 10 * time.Second
 	presenceToldQueue  = 64 // committed batches waiting for the announcer
 )
 
-// Peers is what presence needs of the message module: the users userID
-// shares a 1:1 conversation with, most recently active first.
+// Peers is what presence needs of the message module: for each user, the
+// users it shares a 1:1 conversation with, most recently active first.
 type Peers interface {
-	ConversationPeers(ctx context.Context, userID uint64, limit int) ([]uint64, error)
+	ConversationPeersOf(ctx context.Context, userIDs []uint64, limit int) (map[uint64][]uint64, error)
 }
 
 // PresenceConfig is what a Tracker needs.
@@ -622,20 +623,18 @@ type announcement struct {
 	hidden   bool       // the user hides its presence: nobody is told
 }
 
-// announce tells each announcement's contacts, a few users at a time (a
-// batch holds a user once, and batches are told one after another, so a
-// user's pushes keep their order); failures are logged: contacts catch up
-// with GetPresence.
+// announce tells each announcement's contacts, presenceTellChunk users a
+// query, a few chunks at a time (a batch holds a user once, and batches
+// are told one after another, so a user's pushes keep their order);
+// failures are logged: contacts catch up with GetPresence.
 func (t *Tracker) announce(ctx context.Context, told []announcement) {
+	shown := slices.DeleteFunc(slices.Clone(told), func(a announcement) bool { return a.hidden })
 	var g errgroup.Group
 	g.SetLimit(presenceAnnouncers)
-	for _, a := range told {
-		if a.hidden {
-			continue
-		}
+	for chunk := range slices.Chunk(shown, presenceTellChunk) {
 		g.Go(func() error {
-			if err := t.tell(ctx, a); err != nil && ctx.Err() == nil {
-				t.cfg.Log.Warn().Err(err).Uint64("user_id", a.userID).Msg("presence: telling contacts failed")
+			if err := t.tell(ctx, chunk); err != nil && ctx.Err() == nil {
+				t.cfg.Log.Warn().Err(err).Int("users", len(chunk)).Msg("presence: telling contacts failed")
 			}
 			return nil
 		})
@@ -643,43 +642,67 @@ func (t *Tracker) announce(ctx context.Context, told []announcement) {
 	_ = g.Wait()
 }
 
-// tell pushes a's presence to the online devices of the user's contacts
-// (PresencePeerCap 1:1 peers, PresenceFollowerCap followers) that no block
-// separates from it; those who hide their own presence get it without
-// last_seen_at.
-func (t *Tracker) tell(ctx context.Context, a announcement) error {
+// tell pushes each announcement's presence to the online devices of its
+// user's contacts (PresencePeerCap 1:1 peers, PresenceFollowerCap
+// followers) that no block separates from it; those who hide their own
+// presence get it without last_seen_at.
+func (t *Tracker) tell(ctx context.Context, told []announcement) error {
 	ctx, cancel := context.WithTimeout(ctx, presenceTellWithin)
 	defer cancel()
-	var peers []uint64
+	subjects := make([]uint64, len(told))
+	for i, a := range told {
+		subjects[i] = a.userID
+	}
+	var peers map[uint64][]uint64
 	if t.cfg.Peers != nil {
 		var err error
-		if peers, err = t.cfg.Peers.ConversationPeers(ctx, a.userID, PresencePeerCap); err != nil {
+		if peers, err = t.cfg.Peers.ConversationPeersOf(ctx, subjects, PresencePeerCap); err != nil {
 			return err
 		}
 	}
-	audience, err := t.svc.q.PresenceAudience(ctx, db.PresenceAudienceParams{
-		PeerIds: int64s(peers), UserID: a.userID, FollowerLimit: PresenceFollowerCap,
-	})
-	if err != nil {
-		return fmt.Errorf("presence audience: %w", err)
-	}
-	var seeing, blind []uint64 // blind: viewers who hide their own presence see no last seen
-	for _, r := range audience {
-		if r.HidePresence && a.lastSeen != nil {
-			blind = append(blind, r.ID)
-		} else {
-			seeing = append(seeing, r.ID)
+	params := db.PresenceAudiencesParams{SubjectIds: int64s(subjects), FollowerLimit: PresenceFollowerCap}
+	for subject, ps := range peers {
+		for _, p := range ps {
+			params.PairSubjectIds = append(params.PairSubjectIds, int64(subject))
+			params.PairViewerIds = append(params.PairViewerIds, int64(p))
 		}
 	}
-	p := &userpb.Presence{UserId: a.userID, Online: a.online}
-	if a.lastSeen != nil {
+	audiences, err := t.svc.q.PresenceAudiences(ctx, params)
+	if err != nil {
+		return fmt.Errorf("presence audiences: %w", err)
+	}
+	// blind: viewers who hide their own presence see no last seen.
+	type audience struct{ seeing, blind []uint64 }
+	of := make(map[uint64]*audience, len(told))
+	for _, r := range audiences {
+		au := of[uint64(r.SubjectID)]
+		if au == nil {
+			au = &audience{}
+			of[uint64(r.SubjectID)] = au
+		}
+		if r.HidePresence {
+			au.blind = append(au.blind, r.ViewerID)
+		} else {
+			au.seeing = append(au.seeing, r.ViewerID)
+		}
+	}
+	var errs []error // one user's failed push does not hold back the others'
+	for _, a := range told {
+		au := of[a.userID]
+		if au == nil {
+			continue
+		}
+		p := &userpb.Presence{UserId: a.userID, Online: a.online}
+		if a.lastSeen == nil { // nothing to hide from the blind
+			errs = append(errs, t.publish(ctx, append(au.seeing, au.blind...), p))
+			continue
+		}
 		p.LastSeenAt = timestamppb.New(*a.lastSeen)
+		errs = append(errs, t.publish(ctx, au.seeing, p))
+		p.LastSeenAt = nil
+		errs = append(errs, t.publish(ctx, au.blind, p))
 	}
-	if err := t.publish(ctx, seeing, p); err != nil {
-		return err
-	}
-	p.LastSeenAt = nil
-	return t.publish(ctx, blind, p)
+	return errors.Join(errs...)
 }
 
 func (t *Tracker) publish(ctx context.Context, to []uint64, p *userpb.Presence) error {

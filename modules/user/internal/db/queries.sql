@@ -270,24 +270,29 @@ SET last_seen_at = p.at
 FROM (SELECT @at::timestamptz AS at) p
 WHERE u.id = ANY(@ids::bigint[]) AND (u.last_seen_at IS NULL OR u.last_seen_at < p.at - interval '1 minute');
 
--- Who is told of user_id's presence: the 1:1 peers given and its most
--- recent followers, live users with no block between them and it either
--- way, each with whether it hides its own presence.
--- name: PresenceAudience :many
-SELECT u.id, u.hide_presence
-FROM users.users u
-WHERE u.id IN (
-        SELECT unnest(@peer_ids::bigint[])
-        UNION
-        SELECT f.follower_id
-        FROM (SELECT follower_id FROM users.follows WHERE followee_id = @user_id
-              ORDER BY created_at DESC LIMIT @follower_limit::bigint) f)
-  AND u.id <> @user_id
+-- Who is told of each subject's presence: the (subject, 1:1 peer) pairs
+-- given and each subject's most recent followers, live users with no
+-- block between them and the subject either way, each with whether it
+-- hides its own presence.
+-- name: PresenceAudiences :many
+WITH pairs AS (
+    SELECT unnest(@pair_subject_ids::bigint[]) AS subject_id, unnest(@pair_viewer_ids::bigint[]) AS viewer_id
+    UNION
+    SELECT s.subject_id, f.follower_id
+    FROM unnest(@subject_ids::bigint[]) AS s(subject_id)
+    CROSS JOIN LATERAL (
+        SELECT follower_id FROM users.follows WHERE followee_id = s.subject_id
+        ORDER BY created_at DESC LIMIT @follower_limit::bigint) f
+)
+SELECT pairs.subject_id::bigint AS subject_id, u.id AS viewer_id, u.hide_presence
+FROM pairs
+JOIN users.users u ON u.id = pairs.viewer_id
+WHERE u.id <> pairs.subject_id
   AND u.deleted_at IS NULL
   AND NOT EXISTS (
         SELECT 1 FROM users.blocks b
-        WHERE (b.blocker_id = @user_id AND b.blocked_id = u.id)
-           OR (b.blocker_id = u.id AND b.blocked_id = @user_id));
+        WHERE (b.blocker_id = pairs.subject_id AND b.blocked_id = u.id)
+           OR (b.blocker_id = u.id AND b.blocked_id = pairs.subject_id));
 
 -- The live users among ids as viewer_id may see them: online (a session
 -- on some node), last seen, whether they hide it, whether a block stands

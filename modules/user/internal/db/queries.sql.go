@@ -972,47 +972,59 @@ func (q *Queries) PasswordHash(ctx context.Context, id uint64) (string, error) {
 	return password_hash, err
 }
 
-const presenceAudience = `-- name: PresenceAudience :many
-SELECT u.id, u.hide_presence
-FROM users.users u
-WHERE u.id IN (
-        SELECT unnest($1::bigint[])
-        UNION
-        SELECT f.follower_id
-        FROM (SELECT follower_id FROM users.follows WHERE followee_id = $2
-              ORDER BY created_at DESC LIMIT $3::bigint) f)
-  AND u.id <> $2
+const presenceAudiences = `-- name: PresenceAudiences :many
+WITH pairs AS (
+    SELECT unnest($1::bigint[]) AS subject_id, unnest($2::bigint[]) AS viewer_id
+    UNION
+    SELECT s.subject_id, f.follower_id
+    FROM unnest($3::bigint[]) AS s(subject_id)
+    CROSS JOIN LATERAL (
+        SELECT follower_id FROM users.follows WHERE followee_id = s.subject_id
+        ORDER BY created_at DESC LIMIT $4::bigint) f
+)
+SELECT pairs.subject_id::bigint AS subject_id, u.id AS viewer_id, u.hide_presence
+FROM pairs
+JOIN users.users u ON u.id = pairs.viewer_id
+WHERE u.id <> pairs.subject_id
   AND u.deleted_at IS NULL
   AND NOT EXISTS (
         SELECT 1 FROM users.blocks b
-        WHERE (b.blocker_id = $2 AND b.blocked_id = u.id)
-           OR (b.blocker_id = u.id AND b.blocked_id = $2))
+        WHERE (b.blocker_id = pairs.subject_id AND b.blocked_id = u.id)
+           OR (b.blocker_id = u.id AND b.blocked_id = pairs.subject_id))
 `
 
-type PresenceAudienceParams struct {
-	PeerIds       []int64
-	UserID        uint64
-	FollowerLimit int64
+type PresenceAudiencesParams struct {
+	PairSubjectIds []int64
+	PairViewerIds  []int64
+	SubjectIds     []int64
+	FollowerLimit  int64
 }
 
-type PresenceAudienceRow struct {
-	ID           uint64
+type PresenceAudiencesRow struct {
+	SubjectID    int64
+	ViewerID     uint64
 	HidePresence bool
 }
 
-// Who is told of user_id's presence: the 1:1 peers given and its most
-// recent followers, live users with no block between them and it either
-// way, each with whether it hides its own presence.
-func (q *Queries) PresenceAudience(ctx context.Context, arg PresenceAudienceParams) ([]PresenceAudienceRow, error) {
-	rows, err := q.db.Query(ctx, presenceAudience, arg.PeerIds, arg.UserID, arg.FollowerLimit)
+// Who is told of each subject's presence: the (subject, 1:1 peer) pairs
+// given and each subject's most recent followers, live users with no
+// block between them and the subject either way, each with whether it
+// hides its own presence.
+func (q *Queries) PresenceAudiences(ctx context.Context, arg PresenceAudiencesParams) ([]PresenceAudiencesRow, error) {
+	rows, err := q.db.Query(ctx, presenceAudiences,
+		arg.PairSubjectIds,
+		arg.PairViewerIds,
+		arg.SubjectIds,
+		arg.FollowerLimit,
+	)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var items []PresenceAudienceRow
+	var items []PresenceAudiencesRow
 	for rows.Next() {
-		var i PresenceAudienceRow
-		if err := rows.Scan(&i.ID, &i.HidePresence); err != nil {
+		var i PresenceAudiencesRow
+		if err := rows.Scan(&i.SubjectID, &i.ViewerID, &i.HidePresence); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
