@@ -66,7 +66,7 @@ const (
 
 const (
 	presenceChunk      = 1000 // users per transaction
-	presenceAnnouncers = 4    // chunks of transitions told at once
+	presenceAnnouncers = 2    // chunks of transitions told at once
 	presenceTellChunk  = 100  // transitions whose audiences one query finds
 	presenceRetry      = 500 * time.Millisecond
 	presenceGoodbye    = 5 * time.Second // for ending this node's sessions at shutdown
