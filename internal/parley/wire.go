@@ -199,7 +199,7 @@ func Build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, opts Opti
 		TrustedProxies:  trusted,
 	})
 
-	groups := group.New(pool, users, links, group.Config{MemberCap: cfg.GroupMemberCap})
+	groups := group.New(pool, users, links, group.Config{MemberCap: cfg.GroupMemberCap, Log: log})
 	feeds, err := feed.New(pool, users, links, feed.Config{Moderation: cfg.FeedModeration, ViewFlushInterval: opts.ViewFlushInterval}, log)
 	if err != nil {
 		return nil, err
@@ -244,9 +244,12 @@ func Build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, opts Opti
 	}
 	return &App{
 		ready: pool.Ping, httpIdleTimeout: cfg.HTTPIdleTimeout, log: log,
-		rest:         restAPI,
-		server:       srv,
-		background:   []func(context.Context){feeds.Run, messages.Run, commons.Run, presence.Run},
+		rest:   restAPI,
+		server: srv,
+		background: []func(context.Context){
+			feeds.Run, messages.Run, commons.Run, presence.Run,
+			func(ctx context.Context) { groups.RelayEvents(ctx, messages) },
+		},
 		closeStreams: gateways.CloseStreams,
 		modules:      Modules{User: users, Group: groups, Feed: feeds, Message: messages, Gateway: gateways, Common: commons},
 		deliveries:   deliveries,

@@ -214,9 +214,7 @@ func TestDeleteGroup(t *testing.T) {
 		require.Zero(t, resp.GetPager().GetTotalRows())
 	})
 	t.Run("Go API", func(t *testing.T) {
-		exists, err := e.mod.Exists(ctx, id)
-		require.NoError(t, err)
-		require.False(t, exists)
+		testkit.RequireCode(t, e.mod.MaySend(ctx, id, owner.id), codes.NotFound)
 		for _, p := range []person{owner, member} {
 			isMember, err := e.mod.IsMember(ctx, id, p.id)
 			require.NoError(t, err)

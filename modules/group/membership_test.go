@@ -232,13 +232,10 @@ func TestGoAPI(t *testing.T) {
 	all = sorted(all...)
 	require.Len(t, all, 25)
 
-	t.Run("Exists", func(t *testing.T) {
-		ok, err := e.mod.Exists(ctx, id)
-		require.NoError(t, err)
-		require.True(t, ok)
-		ok, err = e.mod.Exists(ctx, 1<<60)
-		require.NoError(t, err)
-		require.False(t, ok)
+	t.Run("MaySend", func(t *testing.T) {
+		require.NoError(t, e.mod.MaySend(ctx, id, owner.id))
+		require.NoError(t, e.mod.MaySend(ctx, id, members[0].id))
+		testkit.RequireCode(t, e.mod.MaySend(ctx, 1<<60, owner.id), codes.NotFound)
 	})
 	t.Run("IsMember", func(t *testing.T) {
 		for _, tc := range []struct {
@@ -362,9 +359,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 				return err
 			},
 			applied: func(t *testing.T, c person, id uint64) {
-				ok, err := e.mod.Exists(context.Background(), id)
-				require.NoError(t, err)
-				require.False(t, ok)
+				_, err := e.groups.GetGroup(c.ctx, &grouppb.GetGroupRequest{Id: id})
+				testkit.RequireCode(t, err, codes.NotFound)
 			},
 		},
 		"JoinGroup self": {
@@ -607,11 +603,11 @@ func TestGroupsOf(t *testing.T) {
 	require.Equal(t, bob.id, groups[1].GetUserId())
 	require.True(t, joinedAt[0].Before(beforeJoin), "ann created the first group before joining the second")
 	require.WithinDuration(t, beforeJoin, joinedAt[1], time.Minute)
-	at, member, err := e.mod.JoinedAt(ctx, second.GetId(), ann.id)
+	at, member, err := e.mod.HistoryFrom(ctx, second.GetId(), ann.id)
 	require.NoError(t, err)
 	require.True(t, member)
 	require.Equal(t, joinedAt[1], at)
-	_, member, err = e.mod.JoinedAt(ctx, third.GetId(), ann.id)
+	_, member, err = e.mod.HistoryFrom(ctx, third.GetId(), ann.id)
 	require.NoError(t, err)
 	require.False(t, member, "a deleted group has no members")
 
@@ -644,7 +640,7 @@ func TestKickedIsOut(t *testing.T) {
 
 	_, err = e.groups.JoinGroup(carol.ctx, &grouppb.JoinGroupRequest{Id: id})
 	st := testkit.RequireCode(t, err, codes.PermissionDenied)
-	require.Contains(t, st.Message(), "removed from this group by its owner")
+	require.Contains(t, st.Message(), "removed from this group: only its owner or an admin can add you back")
 	_, err = e.groups.JoinGroup(carol.ctx, &grouppb.JoinGroupRequest{Id: id, UserId: carol.id})
 	testkit.RequireCode(t, err, codes.PermissionDenied)
 	_, err = e.groups.JoinGroup(alice.ctx, &grouppb.JoinGroupRequest{Id: id, UserId: carol.id})

@@ -47,15 +47,6 @@ func (m *Module) Register(s grpc.ServiceRegistrar) {
 	grouppb.RegisterGroupServiceServer(s, rpc.NewServer(m.svc, m.links))
 }
 
-// Exists reports whether a live group has groupID (API).
-func (m *Module) Exists(ctx context.Context, groupID uint64) (bool, error) {
-	_, err := m.svc.GetGroup(ctx, groupID)
-	if errors.Is(err, ErrNotFound) {
-		return false, nil
-	}
-	return err == nil, err
-}
-
 // IsMember reports whether userID is a member of groupID (API).
 func (m *Module) IsMember(ctx context.Context, groupID, userID uint64) (bool, error) {
 	return m.svc.IsMember(ctx, groupID, userID)
@@ -73,10 +64,30 @@ func (m *Module) MemberCount(ctx context.Context, groupID uint64) (int, error) {
 	return int(g.MemberCount), err
 }
 
-// OwnerID is the owner of the live group groupID, or ErrNotFound (API).
-func (m *Module) OwnerID(ctx context.Context, groupID uint64) (uint64, error) {
-	g, err := m.svc.GetGroup(ctx, groupID)
-	return g.OwnerID, err
+// MaySend says whether userID may send to groupID now, and if not why (API).
+func (m *Module) MaySend(ctx context.Context, groupID, userID uint64) error {
+	return m.svc.MaySend(ctx, groupID, userID)
+}
+
+// IsStaff reports whether userID is groupID's owner or an admin (API).
+func (m *Module) IsStaff(ctx context.Context, groupID, userID uint64) (bool, error) {
+	st, err := m.svc.Standing(ctx, groupID, userID)
+	return st.Member && st.Role != grouppb.GroupRole_GROUP_ROLE_MEMBER, err
+}
+
+// HistoryFrom is where userID's history of groupID starts, if a member (API).
+func (m *Module) HistoryFrom(ctx context.Context, groupID, userID uint64) (time.Time, bool, error) {
+	st, err := m.svc.Standing(ctx, groupID, userID)
+	if errors.Is(err, ErrNotFound) {
+		return time.Time{}, false, nil
+	}
+	return st.HistoryFrom, st.Member, err
+}
+
+// RelayEvents stores the groups' recorded events in their conversations
+// through events until ctx ends: the module's background work.
+func (m *Module) RelayEvents(ctx context.Context, events Events) {
+	m.svc.RelayEvents(ctx, events)
 }
 
 // JoinedSince lists the members who joined groupID at or after since,
@@ -85,12 +96,7 @@ func (m *Module) JoinedSince(ctx context.Context, groupID uint64, since time.Tim
 	return m.svc.JoinedSince(ctx, groupID, since, limit)
 }
 
-// JoinedAt is when userID last joined groupID, if a member (API).
-func (m *Module) JoinedAt(ctx context.Context, groupID, userID uint64) (time.Time, bool, error) {
-	return m.svc.JoinedAt(ctx, groupID, userID)
-}
-
-// GroupsOf lists userID's groups and when it joined each (API).
+// GroupsOf lists userID's groups and where its history starts in each (API).
 func (m *Module) GroupsOf(ctx context.Context, userID uint64) ([]*grouppb.Group, []time.Time, error) {
 	rows, err := m.svc.GroupsOf(ctx, userID)
 	if err != nil {
@@ -98,7 +104,7 @@ func (m *Module) GroupsOf(ctx context.Context, userID uint64) ([]*grouppb.Group,
 	}
 	groups, joined := make([]*grouppb.Group, len(rows)), make([]time.Time, len(rows))
 	for i, r := range rows {
-		groups[i], joined[i] = rpc.ToProto(r.Group, m.links), r.JoinedAt
+		groups[i], joined[i] = rpc.ToProto(r.Group, m.links), r.HistoryFrom
 	}
 	return groups, joined, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 	"google.golang.org/grpc"
 
+	"github.com/parley-im/parley/api/gen/grouppb"
 	"github.com/parley-im/parley/api/gen/messagepb"
 	"github.com/parley-im/parley/modules/message/internal/app"
 	"github.com/parley-im/parley/modules/message/internal/rpc"
@@ -64,6 +65,12 @@ func New(pool *pgxpool.Pool, users Users, groups Groups, b bus.Bus, links *media
 // than a day, hourly) until ctx ends.
 func (m *Module) Run(ctx context.Context) {
 	m.svc.Run(ctx)
+}
+
+// StoreGroupEvent stores a group's event in its conversation and pushes
+// it, once per key: the group module's events relay.
+func (m *Module) StoreGroupEvent(ctx context.Context, groupID uint64, ev *grouppb.GroupEvent, alsoTo uint64, key string) error {
+	return m.svc.StoreGroupEvent(ctx, groupID, ev, alsoTo, key)
 }
 
 // ConversationPeersOf lists, for each of userIDs, up to limit users it

@@ -28,6 +28,176 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// Parley addition. Exactly one owner; up to 50 admins.
+type GroupRole int32
+
+const (
+	GroupRole_GROUP_ROLE_MEMBER GroupRole = 0
+	GroupRole_GROUP_ROLE_ADMIN  GroupRole = 1
+	GroupRole_GROUP_ROLE_OWNER  GroupRole = 2
+)
+
+// Enum value maps for GroupRole.
+var (
+	GroupRole_name = map[int32]string{
+		0: "GROUP_ROLE_MEMBER",
+		1: "GROUP_ROLE_ADMIN",
+		2: "GROUP_ROLE_OWNER",
+	}
+	GroupRole_value = map[string]int32{
+		"GROUP_ROLE_MEMBER": 0,
+		"GROUP_ROLE_ADMIN":  1,
+		"GROUP_ROLE_OWNER":  2,
+	}
+)
+
+func (x GroupRole) Enum() *GroupRole {
+	p := new(GroupRole)
+	*p = x
+	return p
+}
+
+func (x GroupRole) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (GroupRole) Descriptor() protoreflect.EnumDescriptor {
+	return file_group_group_proto_enumTypes[0].Descriptor()
+}
+
+func (GroupRole) Type() protoreflect.EnumType {
+	return &file_group_group_proto_enumTypes[0]
+}
+
+func (x GroupRole) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use GroupRole.Descriptor instead.
+func (GroupRole) EnumDescriptor() ([]byte, []int) {
+	return file_group_group_proto_rawDescGZIP(), []int{0}
+}
+
+// Parley addition: how users get into a group.
+type JoinPolicy int32
+
+const (
+	JoinPolicy_JOIN_POLICY_OPEN        JoinPolicy = 0 // JoinGroup joins
+	JoinPolicy_JOIN_POLICY_APPROVAL    JoinPolicy = 1 // JoinGroup asks; owner/admins decide
+	JoinPolicy_JOIN_POLICY_INVITE_ONLY JoinPolicy = 2 // only by invite code, or added by owner/admins
+)
+
+// Enum value maps for JoinPolicy.
+var (
+	JoinPolicy_name = map[int32]string{
+		0: "JOIN_POLICY_OPEN",
+		1: "JOIN_POLICY_APPROVAL",
+		2: "JOIN_POLICY_INVITE_ONLY",
+	}
+	JoinPolicy_value = map[string]int32{
+		"JOIN_POLICY_OPEN":        0,
+		"JOIN_POLICY_APPROVAL":    1,
+		"JOIN_POLICY_INVITE_ONLY": 2,
+	}
+)
+
+func (x JoinPolicy) Enum() *JoinPolicy {
+	p := new(JoinPolicy)
+	*p = x
+	return p
+}
+
+func (x JoinPolicy) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (JoinPolicy) Descriptor() protoreflect.EnumDescriptor {
+	return file_group_group_proto_enumTypes[1].Descriptor()
+}
+
+func (JoinPolicy) Type() protoreflect.EnumType {
+	return &file_group_group_proto_enumTypes[1]
+}
+
+func (x JoinPolicy) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use JoinPolicy.Descriptor instead.
+func (JoinPolicy) EnumDescriptor() ([]byte, []int) {
+	return file_group_group_proto_rawDescGZIP(), []int{1}
+}
+
+type GroupEvent_Kind int32
+
+const (
+	GroupEvent_KIND_UNSPECIFIED       GroupEvent_Kind = 0
+	GroupEvent_KIND_JOINED            GroupEvent_Kind = 1 // user_id joined (actor_id: who added or approved it, or itself)
+	GroupEvent_KIND_LEFT              GroupEvent_Kind = 2 // user_id left
+	GroupEvent_KIND_KICKED            GroupEvent_Kind = 3 // actor_id removed user_id
+	GroupEvent_KIND_ROLE_CHANGED      GroupEvent_Kind = 4 // actor_id gave user_id role
+	GroupEvent_KIND_MUTED             GroupEvent_Kind = 5 // actor_id muted user_id until until (unset: unmuted)
+	GroupEvent_KIND_BANNED            GroupEvent_Kind = 6 // actor_id banned user_id for reason
+	GroupEvent_KIND_UNBANNED          GroupEvent_Kind = 7
+	GroupEvent_KIND_POLICY_CHANGED    GroupEvent_Kind = 8 // join_policy, mute_all, history_visible as they are now
+	GroupEvent_KIND_OWNER_TRANSFERRED GroupEvent_Kind = 9 // actor_id made user_id the owner
+)
+
+// Enum value maps for GroupEvent_Kind.
+var (
+	GroupEvent_Kind_name = map[int32]string{
+		0: "KIND_UNSPECIFIED",
+		1: "KIND_JOINED",
+		2: "KIND_LEFT",
+		3: "KIND_KICKED",
+		4: "KIND_ROLE_CHANGED",
+		5: "KIND_MUTED",
+		6: "KIND_BANNED",
+		7: "KIND_UNBANNED",
+		8: "KIND_POLICY_CHANGED",
+		9: "KIND_OWNER_TRANSFERRED",
+	}
+	GroupEvent_Kind_value = map[string]int32{
+		"KIND_UNSPECIFIED":       0,
+		"KIND_JOINED":            1,
+		"KIND_LEFT":              2,
+		"KIND_KICKED":            3,
+		"KIND_ROLE_CHANGED":      4,
+		"KIND_MUTED":             5,
+		"KIND_BANNED":            6,
+		"KIND_UNBANNED":          7,
+		"KIND_POLICY_CHANGED":    8,
+		"KIND_OWNER_TRANSFERRED": 9,
+	}
+)
+
+func (x GroupEvent_Kind) Enum() *GroupEvent_Kind {
+	p := new(GroupEvent_Kind)
+	*p = x
+	return p
+}
+
+func (x GroupEvent_Kind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (GroupEvent_Kind) Descriptor() protoreflect.EnumDescriptor {
+	return file_group_group_proto_enumTypes[2].Descriptor()
+}
+
+func (GroupEvent_Kind) Type() protoreflect.EnumType {
+	return &file_group_group_proto_enumTypes[2]
+}
+
+func (x GroupEvent_Kind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use GroupEvent_Kind.Descriptor instead.
+func (GroupEvent_Kind) EnumDescriptor() ([]byte, []int) {
+	return file_group_group_proto_rawDescGZIP(), []int{45, 0}
+}
+
 type CreateGroupRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -361,9 +531,12 @@ func (x *GetGroupUserRequest) GetPageSize() uint64 {
 }
 
 type GetGroupUserResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Pager         *commonpb.Pager        `protobuf:"bytes,1,opt,name=pager,proto3" json:"pager,omitempty"`
-	User          []*userpb.User         `protobuf:"bytes,2,rep,name=user,proto3" json:"user,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Pager *commonpb.Pager        `protobuf:"bytes,1,opt,name=pager,proto3" json:"pager,omitempty"`
+	User  []*userpb.User         `protobuf:"bytes,2,rep,name=user,proto3" json:"user,omitempty"`
+	// Parley addition: the same members, in the same order, with their role
+	// in the group (member[i].user is user[i]).
+	Member        []*GroupMember `protobuf:"bytes,3,rep,name=member,proto3" json:"member,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -412,24 +585,109 @@ func (x *GetGroupUserResponse) GetUser() []*userpb.User {
 	return nil
 }
 
-type Group struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
-	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	Introduction  string                 `protobuf:"bytes,3,opt,name=introduction,proto3" json:"introduction,omitempty"`
-	AvatarUrl     string                 `protobuf:"bytes,4,opt,name=avatar_url,json=avatarUrl,proto3" json:"avatar_url,omitempty"`
-	Extra         string                 `protobuf:"bytes,5,opt,name=extra,proto3" json:"extra,omitempty"`
-	UserId        uint64                 `protobuf:"varint,6,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
-	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
-	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
-	DeletedAt     *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=deleted_at,json=deletedAt,proto3" json:"deleted_at,omitempty"`
+func (x *GetGroupUserResponse) GetMember() []*GroupMember {
+	if x != nil {
+		return x.Member
+	}
+	return nil
+}
+
+// Parley addition: a member and its standing in the group.
+type GroupMember struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	User     *userpb.User           `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	Role     GroupRole              `protobuf:"varint,2,opt,name=role,proto3,enum=group.GroupRole" json:"role,omitempty"`
+	JoinedAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=joined_at,json=joinedAt,proto3" json:"joined_at,omitempty"`
+	// Set while the member is muted (MuteGroupMember): it reads but cannot
+	// send until then.
+	MutedUntil    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=muted_until,json=mutedUntil,proto3" json:"muted_until,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
+func (x *GroupMember) Reset() {
+	*x = GroupMember{}
+	mi := &file_group_group_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupMember) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupMember) ProtoMessage() {}
+
+func (x *GroupMember) ProtoReflect() protoreflect.Message {
+	mi := &file_group_group_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupMember.ProtoReflect.Descriptor instead.
+func (*GroupMember) Descriptor() ([]byte, []int) {
+	return file_group_group_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *GroupMember) GetUser() *userpb.User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+func (x *GroupMember) GetRole() GroupRole {
+	if x != nil {
+		return x.Role
+	}
+	return GroupRole_GROUP_ROLE_MEMBER
+}
+
+func (x *GroupMember) GetJoinedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.JoinedAt
+	}
+	return nil
+}
+
+func (x *GroupMember) GetMutedUntil() *timestamppb.Timestamp {
+	if x != nil {
+		return x.MutedUntil
+	}
+	return nil
+}
+
+type Group struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Id           uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Name         string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Introduction string                 `protobuf:"bytes,3,opt,name=introduction,proto3" json:"introduction,omitempty"`
+	AvatarUrl    string                 `protobuf:"bytes,4,opt,name=avatar_url,json=avatarUrl,proto3" json:"avatar_url,omitempty"`
+	Extra        string                 `protobuf:"bytes,5,opt,name=extra,proto3" json:"extra,omitempty"`
+	UserId       uint64                 `protobuf:"varint,6,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	CreatedAt    *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	UpdatedAt    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	DeletedAt    *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=deleted_at,json=deletedAt,proto3" json:"deleted_at,omitempty"`
+	// Parley additions.
+	JoinPolicy JoinPolicy `protobuf:"varint,10,opt,name=join_policy,json=joinPolicy,proto3,enum=group.JoinPolicy" json:"join_policy,omitempty"`
+	// While set, only the owner and admins may send to the group.
+	MuteAll bool `protobuf:"varint,11,opt,name=mute_all,json=muteAll,proto3" json:"mute_all,omitempty"`
+	// Set: a member who joins reads what was posted before it joined.
+	HistoryVisible bool   `protobuf:"varint,12,opt,name=history_visible,json=historyVisible,proto3" json:"history_visible,omitempty"`
+	MemberCount    uint32 `protobuf:"varint,13,opt,name=member_count,json=memberCount,proto3" json:"member_count,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
 func (x *Group) Reset() {
 	*x = Group{}
-	mi := &file_group_group_proto_msgTypes[8]
+	mi := &file_group_group_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -441,7 +699,7 @@ func (x *Group) String() string {
 func (*Group) ProtoMessage() {}
 
 func (x *Group) ProtoReflect() protoreflect.Message {
-	mi := &file_group_group_proto_msgTypes[8]
+	mi := &file_group_group_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -454,7 +712,7 @@ func (x *Group) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Group.ProtoReflect.Descriptor instead.
 func (*Group) Descriptor() ([]byte, []int) {
-	return file_group_group_proto_rawDescGZIP(), []int{8}
+	return file_group_group_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Group) GetId() uint64 {
@@ -520,6 +778,34 @@ func (x *Group) GetDeletedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Group) GetJoinPolicy() JoinPolicy {
+	if x != nil {
+		return x.JoinPolicy
+	}
+	return JoinPolicy_JOIN_POLICY_OPEN
+}
+
+func (x *Group) GetMuteAll() bool {
+	if x != nil {
+		return x.MuteAll
+	}
+	return false
+}
+
+func (x *Group) GetHistoryVisible() bool {
+	if x != nil {
+		return x.HistoryVisible
+	}
+	return false
+}
+
+func (x *Group) GetMemberCount() uint32 {
+	if x != nil {
+		return x.MemberCount
+	}
+	return 0
+}
+
 type JoinGroupRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -530,7 +816,7 @@ type JoinGroupRequest struct {
 
 func (x *JoinGroupRequest) Reset() {
 	*x = JoinGroupRequest{}
-	mi := &file_group_group_proto_msgTypes[9]
+	mi := &file_group_group_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -542,7 +828,7 @@ func (x *JoinGroupRequest) String() string {
 func (*JoinGroupRequest) ProtoMessage() {}
 
 func (x *JoinGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_group_group_proto_msgTypes[9]
+	mi := &file_group_group_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -555,7 +841,7 @@ func (x *JoinGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinGroupRequest.ProtoReflect.Descriptor instead.
 func (*JoinGroupRequest) Descriptor() ([]byte, []int) {
-	return file_group_group_proto_rawDescGZIP(), []int{9}
+	return file_group_group_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *JoinGroupRequest) GetId() uint64 {
@@ -573,14 +859,17 @@ func (x *JoinGroupRequest) GetUserId() uint64 {
 }
 
 type JoinGroupResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Parley addition: set when the group asks for approval (the caller
+	// joined nothing yet): the request owner/admins will decide.
+	RequestId     uint64 `protobuf:"varint,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *JoinGroupResponse) Reset() {
 	*x = JoinGroupResponse{}
-	mi := &file_group_group_proto_msgTypes[10]
+	mi := &file_group_group_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -592,7 +881,7 @@ func (x *JoinGroupResponse) String() string {
 func (*JoinGroupResponse) ProtoMessage() {}
 
 func (x *JoinGroupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_group_group_proto_msgTypes[10]
+	mi := &file_group_group_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -605,7 +894,14 @@ func (x *JoinGroupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinGroupResponse.ProtoReflect.Descriptor instead.
 func (*JoinGroupResponse) Descriptor() ([]byte, []int) {
-	return file_group_group_proto_rawDescGZIP(), []int{10}
+	return file_group_group_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *JoinGroupResponse) GetRequestId() uint64 {
+	if x != nil {
+		return x.RequestId
+	}
+	return 0
 }
 
 type QueryGroupRequest struct {
@@ -619,7 +915,7 @@ type QueryGroupRequest struct {
 
 func (x *QueryGroupRequest) Reset() {
 	*x = QueryGroupRequest{}
-	mi := &file_group_group_proto_msgTypes[11]
+	mi := &file_group_group_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -631,7 +927,7 @@ func (x *QueryGroupRequest) String() string {
 func (*QueryGroupRequest) ProtoMessage() {}
 
 func (x *QueryGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_group_group_proto_msgTypes[11]
+	mi := &file_group_group_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -644,7 +940,7 @@ func (x *QueryGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryGroupRequest.ProtoReflect.Descriptor instead.
 func (*QueryGroupRequest) Descriptor() ([]byte, []int) {
-	return file_group_group_proto_rawDescGZIP(), []int{11}
+	return file_group_group_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *QueryGroupRequest) GetKeyword() string {
@@ -678,7 +974,7 @@ type QueryGroupResponse struct {
 
 func (x *QueryGroupResponse) Reset() {
 	*x = QueryGroupResponse{}
-	mi := &file_group_group_proto_msgTypes[12]
+	mi := &file_group_group_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -690,7 +986,7 @@ func (x *QueryGroupResponse) String() string {
 func (*QueryGroupResponse) ProtoMessage() {}
 
 func (x *QueryGroupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_group_group_proto_msgTypes[12]
+	mi := &file_group_group_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -703,7 +999,7 @@ func (x *QueryGroupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryGroupResponse.ProtoReflect.Descriptor instead.
 func (*QueryGroupResponse) Descriptor() ([]byte, []int) {
-	return file_group_group_proto_rawDescGZIP(), []int{12}
+	return file_group_group_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *QueryGroupResponse) GetPager() *commonpb.Pager {
@@ -730,7 +1026,7 @@ type QuitGroupRequest struct {
 
 func (x *QuitGroupRequest) Reset() {
 	*x = QuitGroupRequest{}
-	mi := &file_group_group_proto_msgTypes[13]
+	mi := &file_group_group_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -742,7 +1038,7 @@ func (x *QuitGroupRequest) String() string {
 func (*QuitGroupRequest) ProtoMessage() {}
 
 func (x *QuitGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_group_group_proto_msgTypes[13]
+	mi := &file_group_group_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -755,7 +1051,7 @@ func (x *QuitGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QuitGroupRequest.ProtoReflect.Descriptor instead.
 func (*QuitGroupRequest) Descriptor() ([]byte, []int) {
-	return file_group_group_proto_rawDescGZIP(), []int{13}
+	return file_group_group_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *QuitGroupRequest) GetId() uint64 {
@@ -780,7 +1076,7 @@ type QuitGroupResponse struct {
 
 func (x *QuitGroupResponse) Reset() {
 	*x = QuitGroupResponse{}
-	mi := &file_group_group_proto_msgTypes[14]
+	mi := &file_group_group_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -792,7 +1088,7 @@ func (x *QuitGroupResponse) String() string {
 func (*QuitGroupResponse) ProtoMessage() {}
 
 func (x *QuitGroupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_group_group_proto_msgTypes[14]
+	mi := &file_group_group_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -805,22 +1101,26 @@ func (x *QuitGroupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QuitGroupResponse.ProtoReflect.Descriptor instead.
 func (*QuitGroupResponse) Descriptor() ([]byte, []int) {
-	return file_group_group_proto_rawDescGZIP(), []int{14}
+	return file_group_group_proto_rawDescGZIP(), []int{15}
 }
 
 type UpdateGroupRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
-	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	Introduction  string                 `protobuf:"bytes,3,opt,name=introduction,proto3" json:"introduction,omitempty"`
-	AvatarUrl     string                 `protobuf:"bytes,4,opt,name=avatar_url,json=avatarUrl,proto3" json:"avatar_url,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Id           uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Name         string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Introduction string                 `protobuf:"bytes,3,opt,name=introduction,proto3" json:"introduction,omitempty"`
+	AvatarUrl    string                 `protobuf:"bytes,4,opt,name=avatar_url,json=avatarUrl,proto3" json:"avatar_url,omitempty"`
+	// Parley additions, each changed only when set.
+	JoinPolicy     *JoinPolicy `protobuf:"varint,5,opt,name=join_policy,json=joinPolicy,proto3,enum=group.JoinPolicy,oneof" json:"join_policy,omitempty"`
+	MuteAll        *bool       `protobuf:"varint,6,opt,name=mute_all,json=muteAll,proto3,oneof" json:"mute_all,omitempty"`
+	HistoryVisible *bool       `protobuf:"varint,7,opt,name=history_visible,json=historyVisible,proto3,oneof" json:"history_visible,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *UpdateGroupRequest) Reset() {
 	*x = UpdateGroupRequest{}
-	mi := &file_group_group_proto_msgTypes[15]
+	mi := &file_group_group_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -832,7 +1132,7 @@ func (x *UpdateGroupRequest) String() string {
 func (*UpdateGroupRequest) ProtoMessage() {}
 
 func (x *UpdateGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_group_group_proto_msgTypes[15]
+	mi := &file_group_group_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -845,7 +1145,7 @@ func (x *UpdateGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGroupRequest.ProtoReflect.Descriptor instead.
 func (*UpdateGroupRequest) Descriptor() ([]byte, []int) {
-	return file_group_group_proto_rawDescGZIP(), []int{15}
+	return file_group_group_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *UpdateGroupRequest) GetId() uint64 {
@@ -876,6 +1176,27 @@ func (x *UpdateGroupRequest) GetAvatarUrl() string {
 	return ""
 }
 
+func (x *UpdateGroupRequest) GetJoinPolicy() JoinPolicy {
+	if x != nil && x.JoinPolicy != nil {
+		return *x.JoinPolicy
+	}
+	return JoinPolicy_JOIN_POLICY_OPEN
+}
+
+func (x *UpdateGroupRequest) GetMuteAll() bool {
+	if x != nil && x.MuteAll != nil {
+		return *x.MuteAll
+	}
+	return false
+}
+
+func (x *UpdateGroupRequest) GetHistoryVisible() bool {
+	if x != nil && x.HistoryVisible != nil {
+		return *x.HistoryVisible
+	}
+	return false
+}
+
 type UpdateGroupResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -884,7 +1205,7 @@ type UpdateGroupResponse struct {
 
 func (x *UpdateGroupResponse) Reset() {
 	*x = UpdateGroupResponse{}
-	mi := &file_group_group_proto_msgTypes[16]
+	mi := &file_group_group_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -896,7 +1217,7 @@ func (x *UpdateGroupResponse) String() string {
 func (*UpdateGroupResponse) ProtoMessage() {}
 
 func (x *UpdateGroupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_group_group_proto_msgTypes[16]
+	mi := &file_group_group_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -909,7 +1230,1439 @@ func (x *UpdateGroupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGroupResponse.ProtoReflect.Descriptor instead.
 func (*UpdateGroupResponse) Descriptor() ([]byte, []int) {
-	return file_group_group_proto_rawDescGZIP(), []int{16}
+	return file_group_group_proto_rawDescGZIP(), []int{17}
+}
+
+// Parley addition: roles (owner only).
+type SetGroupMemberRoleRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	GroupId       uint64                 `protobuf:"varint,1,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
+	UserId        uint64                 `protobuf:"varint,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Role          GroupRole              `protobuf:"varint,3,opt,name=role,proto3,enum=group.GroupRole" json:"role,omitempty"` // member or admin: ownership moves with TransferGroupOwner
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetGroupMemberRoleRequest) Reset() {
+	*x = SetGroupMemberRoleRequest{}
+	mi := &file_group_group_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetGroupMemberRoleRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetGroupMemberRoleRequest) ProtoMessage() {}
+
+func (x *SetGroupMemberRoleRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_group_group_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetGroupMemberRoleRequest.ProtoReflect.Descriptor instead.
+func (*SetGroupMemberRoleRequest) Descriptor() ([]byte, []int) {
+	return file_group_group_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *SetGroupMemberRoleRequest) GetGroupId() uint64 {
+	if x != nil {
+		return x.GroupId
+	}
+	return 0
+}
+
+func (x *SetGroupMemberRoleRequest) GetUserId() uint64 {
+	if x != nil {
+		return x.UserId
+	}
+	return 0
+}
+
+func (x *SetGroupMemberRoleRequest) GetRole() GroupRole {
+	if x != nil {
+		return x.Role
+	}
+	return GroupRole_GROUP_ROLE_MEMBER
+}
+
+type SetGroupMemberRoleResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetGroupMemberRoleResponse) Reset() {
+	*x = SetGroupMemberRoleResponse{}
+	mi := &file_group_group_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetGroupMemberRoleResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetGroupMemberRoleResponse) ProtoMessage() {}
+
+func (x *SetGroupMemberRoleResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_group_group_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetGroupMemberRoleResponse.ProtoReflect.Descriptor instead.
+func (*SetGroupMemberRoleResponse) Descriptor() ([]byte, []int) {
+	return file_group_group_proto_rawDescGZIP(), []int{19}
+}
+
+type TransferGroupOwnerRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	GroupId       uint64                 `protobuf:"varint,1,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
+	UserId        uint64                 `protobuf:"varint,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"` // a member; the old owner becomes an admin
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferGroupOwnerRequest) Reset() {
+	*x = TransferGroupOwnerRequest{}
+	mi := &file_group_group_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferGroupOwnerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferGroupOwnerRequest) ProtoMessage() {}
+
+func (x *TransferGroupOwnerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_group_group_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferGroupOwnerRequest.ProtoReflect.Descriptor instead.
+func (*TransferGroupOwnerRequest) Descriptor() ([]byte, []int) {
+	return file_group_group_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *TransferGroupOwnerRequest) GetGroupId() uint64 {
+	if x != nil {
+		return x.GroupId
+	}
+	return 0
+}
+
+func (x *TransferGroupOwnerRequest) GetUserId() uint64 {
+	if x != nil {
+		return x.UserId
+	}
+	return 0
+}
+
+type TransferGroupOwnerResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferGroupOwnerResponse) Reset() {
+	*x = TransferGroupOwnerResponse{}
+	mi := &file_group_group_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferGroupOwnerResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferGroupOwnerResponse) ProtoMessage() {}
+
+func (x *TransferGroupOwnerResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_group_group_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferGroupOwnerResponse.ProtoReflect.Descriptor instead.
+func (*TransferGroupOwnerResponse) Descriptor() ([]byte, []int) {
+	return file_group_group_proto_rawDescGZIP(), []int{21}
+}
+
+// Parley addition: a pending request to join a JOIN_POLICY_APPROVAL group.
+type JoinRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	User          *userpb.User           `protobuf:"bytes,2,opt,name=user,proto3" json:"user,omitempty"`
+	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JoinRequest) Reset() {
+	*x = JoinRequest{}
+	mi := &file_group_group_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JoinRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JoinRequest) ProtoMessage() {}
+
+func (x *JoinRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_group_group_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JoinRequest.ProtoReflect.Descriptor instead.
+func (*JoinRequest) Descriptor() ([]byte, []int) {
+	return file_group_group_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *JoinRequest) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *JoinRequest) GetUser() *userpb.User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+func (x *JoinRequest) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+type ListJoinRequestsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	GroupId       uint64                 `protobuf:"varint,1,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListJoinRequestsRequest) Reset() {
+	*x = ListJoinRequestsRequest{}
+	mi := &file_group_group_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListJoinRequestsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListJoinRequestsRequest) ProtoMessage() {}
+
+func (x *ListJoinRequestsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_group_group_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListJoinRequestsRequest.ProtoReflect.Descriptor instead.
+func (*ListJoinRequestsRequest) Descriptor() ([]byte, []int) {
+	return file_group_group_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ListJoinRequestsRequest) GetGroupId() uint64 {
+	if x != nil {
+		return x.GroupId
+	}
+	return 0
+}
+
+type ListJoinRequestsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Request       []*JoinRequest         `protobuf:"bytes,1,rep,name=request,proto3" json:"request,omitempty"` // oldest first
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListJoinRequestsResponse) Reset() {
+	*x = ListJoinRequestsResponse{}
+	mi := &file_group_group_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListJoinRequestsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListJoinRequestsResponse) ProtoMessage() {}
+
+func (x *ListJoinRequestsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_group_group_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListJoinRequestsResponse.ProtoReflect.Descriptor instead.
+func (*ListJoinRequestsResponse) Descriptor() ([]byte, []int) {
+	return file_group_group_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *ListJoinRequestsResponse) GetRequest() []*JoinRequest {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+type DecideJoinRequestRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RequestId     uint64                 `protobuf:"varint,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Approve       bool                   `protobuf:"varint,2,opt,name=approve,proto3" json:"approve,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DecideJoinRequestRequest) Reset() {
+	*x = DecideJoinRequestRequest{}
+	mi := &file_group_group_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecideJoinRequestRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecideJoinRequestRequest) ProtoMessage() {}
+
+func (x *DecideJoinRequestRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_group_group_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecideJoinRequestRequest.ProtoReflect.Descriptor instead.
+func (*DecideJoinRequestRequest) Descriptor() ([]byte, []int) {
+	return file_group_group_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *DecideJoinRequestRequest) GetRequestId() uint64 {
+	if x != nil {
+		return x.RequestId
+	}
+	return 0
+}
+
+func (x *DecideJoinRequestRequest) GetApprove() bool {
+	if x != nil {
+		return x.Approve
+	}
+	return false
+}
+
+type DecideJoinRequestResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DecideJoinRequestResponse) Reset() {
+	*x = DecideJoinRequestResponse{}
+	mi := &file_group_group_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecideJoinRequestResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecideJoinRequestResponse) ProtoMessage() {}
+
+func (x *DecideJoinRequestResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_group_group_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecideJoinRequestResponse.ProtoReflect.Descriptor instead.
+func (*DecideJoinRequestResponse) Descriptor() ([]byte, []int) {
+	return file_group_group_proto_rawDescGZIP(), []int{26}
+}
+
+// Parley addition: invite codes (owner/admins).
+type GroupInvite struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Code          string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	GroupId       uint64                 `protobuf:"varint,2,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
+	CreatedBy     uint64                 `protobuf:"varint,3,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
+	MaxUses       uint32                 `protobuf:"varint,4,opt,name=max_uses,json=maxUses,proto3" json:"max_uses,omitempty"` // 0: no limit
+	Uses          uint32                 `protobuf:"varint,5,opt,name=uses,proto3" json:"uses,omitempty"`
+	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"` // unset: never
+	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupInvite) Reset() {
+	*x = GroupInvite{}
+	mi := &file_group_group_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupInvite) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupInvite) ProtoMessage() {}
+
+func (x *GroupInvite) ProtoReflect() protoreflect.Message {
+	mi := &file_group_group_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupInvite.ProtoReflect.Descriptor instead.
+func (*GroupInvite) Descriptor() ([]byte, []int) {
+	return file_group_group_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *GroupInvite) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *GroupInvite) GetGroupId() uint64 {
+	if x != nil {
+		return x.GroupId
+	}
+	return 0
+}
+
+func (x *GroupInvite) GetCreatedBy() uint64 {
+	if x != nil {
+		return x.CreatedBy
+	}
+	return 0
+}
+
+func (x *GroupInvite) GetMaxUses() uint32 {
+	if x != nil {
+		return x.MaxUses
+	}
+	return 0
+}
+
+func (x *GroupInvite) GetUses() uint32 {
+	if x != nil {
+		return x.Uses
+	}
+	return 0
+}
+
+func (x *GroupInvite) GetExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return nil
+}
+
+func (x *GroupInvite) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+type CreateGroupInviteRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	GroupId       uint64                 `protobuf:"varint,1,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
+	MaxUses       uint32                 `protobuf:"varint,2,opt,name=max_uses,json=maxUses,proto3" json:"max_uses,omitempty"`      // 0: no limit
+	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"` // unset: never
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateGroupInviteRequest) Reset() {
+	*x = CreateGroupInviteRequest{}
+	mi := &file_group_group_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateGroupInviteRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateGroupInviteRequest) ProtoMessage() {}
+
+func (x *CreateGroupInviteRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_group_group_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateGroupInviteRequest.ProtoReflect.Descriptor instead.
+func (*CreateGroupInviteRequest) Descriptor() ([]byte, []int) {
+	return file_group_group_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *CreateGroupInviteRequest) GetGroupId() uint64 {
+	if x != nil {
+		return x.GroupId
+	}
+	return 0
+}
+
+func (x *CreateGroupInviteRequest) GetMaxUses() uint32 {
+	if x != nil {
+		return x.MaxUses
+	}
+	return 0
+}
+
+func (x *CreateGroupInviteRequest) GetExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return nil
+}
+
+type CreateGroupInviteResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Code          string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	Invite        *GroupInvite           `protobuf:"bytes,2,opt,name=invite,proto3" json:"invite,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateGroupInviteResponse) Reset() {
+	*x = CreateGroupInviteResponse{}
+	mi := &file_group_group_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateGroupInviteResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateGroupInviteResponse) ProtoMessage() {}
+
+func (x *CreateGroupInviteResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_group_group_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateGroupInviteResponse.ProtoReflect.Descriptor instead.
+func (*CreateGroupInviteResponse) Descriptor() ([]byte, []int) {
+	return file_group_group_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *CreateGroupInviteResponse) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *CreateGroupInviteResponse) GetInvite() *GroupInvite {
+	if x != nil {
+		return x.Invite
+	}
+	return nil
+}
+
+type RevokeGroupInviteRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Code          string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeGroupInviteRequest) Reset() {
+	*x = RevokeGroupInviteRequest{}
+	mi := &file_group_group_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeGroupInviteRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeGroupInviteRequest) ProtoMessage() {}
+
+func (x *RevokeGroupInviteRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_group_group_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeGroupInviteRequest.ProtoReflect.Descriptor instead.
+func (*RevokeGroupInviteRequest) Descriptor() ([]byte, []int) {
+	return file_group_group_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *RevokeGroupInviteRequest) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+type RevokeGroupInviteResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeGroupInviteResponse) Reset() {
+	*x = RevokeGroupInviteResponse{}
+	mi := &file_group_group_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeGroupInviteResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeGroupInviteResponse) ProtoMessage() {}
+
+func (x *RevokeGroupInviteResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_group_group_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeGroupInviteResponse.ProtoReflect.Descriptor instead.
+func (*RevokeGroupInviteResponse) Descriptor() ([]byte, []int) {
+	return file_group_group_proto_rawDescGZIP(), []int{31}
+}
+
+type ListGroupInvitesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	GroupId       uint64                 `protobuf:"varint,1,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListGroupInvitesRequest) Reset() {
+	*x = ListGroupInvitesRequest{}
+	mi := &file_group_group_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListGroupInvitesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListGroupInvitesRequest) ProtoMessage() {}
+
+func (x *ListGroupInvitesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_group_group_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListGroupInvitesRequest.ProtoReflect.Descriptor instead.
+func (*ListGroupInvitesRequest) Descriptor() ([]byte, []int) {
+	return file_group_group_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *ListGroupInvitesRequest) GetGroupId() uint64 {
+	if x != nil {
+		return x.GroupId
+	}
+	return 0
+}
+
+type ListGroupInvitesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Invite        []*GroupInvite         `protobuf:"bytes,1,rep,name=invite,proto3" json:"invite,omitempty"` // usable ones, newest first
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListGroupInvitesResponse) Reset() {
+	*x = ListGroupInvitesResponse{}
+	mi := &file_group_group_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListGroupInvitesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListGroupInvitesResponse) ProtoMessage() {}
+
+func (x *ListGroupInvitesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_group_group_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListGroupInvitesResponse.ProtoReflect.Descriptor instead.
+func (*ListGroupInvitesResponse) Descriptor() ([]byte, []int) {
+	return file_group_group_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *ListGroupInvitesResponse) GetInvite() []*GroupInvite {
+	if x != nil {
+		return x.Invite
+	}
+	return nil
+}
+
+type JoinGroupByInviteRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Code          string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JoinGroupByInviteRequest) Reset() {
+	*x = JoinGroupByInviteRequest{}
+	mi := &file_group_group_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JoinGroupByInviteRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JoinGroupByInviteRequest) ProtoMessage() {}
+
+func (x *JoinGroupByInviteRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_group_group_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JoinGroupByInviteRequest.ProtoReflect.Descriptor instead.
+func (*JoinGroupByInviteRequest) Descriptor() ([]byte, []int) {
+	return file_group_group_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *JoinGroupByInviteRequest) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+type JoinGroupByInviteResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Group         *Group                 `protobuf:"bytes,1,opt,name=group,proto3" json:"group,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JoinGroupByInviteResponse) Reset() {
+	*x = JoinGroupByInviteResponse{}
+	mi := &file_group_group_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JoinGroupByInviteResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JoinGroupByInviteResponse) ProtoMessage() {}
+
+func (x *JoinGroupByInviteResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_group_group_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JoinGroupByInviteResponse.ProtoReflect.Descriptor instead.
+func (*JoinGroupByInviteResponse) Descriptor() ([]byte, []int) {
+	return file_group_group_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *JoinGroupByInviteResponse) GetGroup() *Group {
+	if x != nil {
+		return x.Group
+	}
+	return nil
+}
+
+// Parley addition: moderation (owner/admins; an admin cannot act on the
+// owner or another admin).
+type MuteGroupMemberRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	GroupId       uint64                 `protobuf:"varint,1,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
+	UserId        uint64                 `protobuf:"varint,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Until         *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=until,proto3" json:"until,omitempty"` // unset or in the past: unmute
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MuteGroupMemberRequest) Reset() {
+	*x = MuteGroupMemberRequest{}
+	mi := &file_group_group_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MuteGroupMemberRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MuteGroupMemberRequest) ProtoMessage() {}
+
+func (x *MuteGroupMemberRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_group_group_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MuteGroupMemberRequest.ProtoReflect.Descriptor instead.
+func (*MuteGroupMemberRequest) Descriptor() ([]byte, []int) {
+	return file_group_group_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *MuteGroupMemberRequest) GetGroupId() uint64 {
+	if x != nil {
+		return x.GroupId
+	}
+	return 0
+}
+
+func (x *MuteGroupMemberRequest) GetUserId() uint64 {
+	if x != nil {
+		return x.UserId
+	}
+	return 0
+}
+
+func (x *MuteGroupMemberRequest) GetUntil() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Until
+	}
+	return nil
+}
+
+type MuteGroupMemberResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MuteGroupMemberResponse) Reset() {
+	*x = MuteGroupMemberResponse{}
+	mi := &file_group_group_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MuteGroupMemberResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MuteGroupMemberResponse) ProtoMessage() {}
+
+func (x *MuteGroupMemberResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_group_group_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MuteGroupMemberResponse.ProtoReflect.Descriptor instead.
+func (*MuteGroupMemberResponse) Descriptor() ([]byte, []int) {
+	return file_group_group_proto_rawDescGZIP(), []int{37}
+}
+
+type BanGroupMemberRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	GroupId       uint64                 `protobuf:"varint,1,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
+	UserId        uint64                 `protobuf:"varint,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BanGroupMemberRequest) Reset() {
+	*x = BanGroupMemberRequest{}
+	mi := &file_group_group_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BanGroupMemberRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BanGroupMemberRequest) ProtoMessage() {}
+
+func (x *BanGroupMemberRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_group_group_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BanGroupMemberRequest.ProtoReflect.Descriptor instead.
+func (*BanGroupMemberRequest) Descriptor() ([]byte, []int) {
+	return file_group_group_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *BanGroupMemberRequest) GetGroupId() uint64 {
+	if x != nil {
+		return x.GroupId
+	}
+	return 0
+}
+
+func (x *BanGroupMemberRequest) GetUserId() uint64 {
+	if x != nil {
+		return x.UserId
+	}
+	return 0
+}
+
+func (x *BanGroupMemberRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type BanGroupMemberResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BanGroupMemberResponse) Reset() {
+	*x = BanGroupMemberResponse{}
+	mi := &file_group_group_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BanGroupMemberResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BanGroupMemberResponse) ProtoMessage() {}
+
+func (x *BanGroupMemberResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_group_group_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BanGroupMemberResponse.ProtoReflect.Descriptor instead.
+func (*BanGroupMemberResponse) Descriptor() ([]byte, []int) {
+	return file_group_group_proto_rawDescGZIP(), []int{39}
+}
+
+type UnbanGroupMemberRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	GroupId       uint64                 `protobuf:"varint,1,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
+	UserId        uint64                 `protobuf:"varint,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnbanGroupMemberRequest) Reset() {
+	*x = UnbanGroupMemberRequest{}
+	mi := &file_group_group_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnbanGroupMemberRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnbanGroupMemberRequest) ProtoMessage() {}
+
+func (x *UnbanGroupMemberRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_group_group_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnbanGroupMemberRequest.ProtoReflect.Descriptor instead.
+func (*UnbanGroupMemberRequest) Descriptor() ([]byte, []int) {
+	return file_group_group_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *UnbanGroupMemberRequest) GetGroupId() uint64 {
+	if x != nil {
+		return x.GroupId
+	}
+	return 0
+}
+
+func (x *UnbanGroupMemberRequest) GetUserId() uint64 {
+	if x != nil {
+		return x.UserId
+	}
+	return 0
+}
+
+type UnbanGroupMemberResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnbanGroupMemberResponse) Reset() {
+	*x = UnbanGroupMemberResponse{}
+	mi := &file_group_group_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnbanGroupMemberResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnbanGroupMemberResponse) ProtoMessage() {}
+
+func (x *UnbanGroupMemberResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_group_group_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnbanGroupMemberResponse.ProtoReflect.Descriptor instead.
+func (*UnbanGroupMemberResponse) Descriptor() ([]byte, []int) {
+	return file_group_group_proto_rawDescGZIP(), []int{41}
+}
+
+type GroupBan struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	User          *userpb.User           `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	BannedBy      uint64                 `protobuf:"varint,3,opt,name=banned_by,json=bannedBy,proto3" json:"banned_by,omitempty"`
+	BannedAt      *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=banned_at,json=bannedAt,proto3" json:"banned_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupBan) Reset() {
+	*x = GroupBan{}
+	mi := &file_group_group_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupBan) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupBan) ProtoMessage() {}
+
+func (x *GroupBan) ProtoReflect() protoreflect.Message {
+	mi := &file_group_group_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupBan.ProtoReflect.Descriptor instead.
+func (*GroupBan) Descriptor() ([]byte, []int) {
+	return file_group_group_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *GroupBan) GetUser() *userpb.User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+func (x *GroupBan) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *GroupBan) GetBannedBy() uint64 {
+	if x != nil {
+		return x.BannedBy
+	}
+	return 0
+}
+
+func (x *GroupBan) GetBannedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.BannedAt
+	}
+	return nil
+}
+
+type ListGroupBansRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	GroupId       uint64                 `protobuf:"varint,1,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListGroupBansRequest) Reset() {
+	*x = ListGroupBansRequest{}
+	mi := &file_group_group_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListGroupBansRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListGroupBansRequest) ProtoMessage() {}
+
+func (x *ListGroupBansRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_group_group_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListGroupBansRequest.ProtoReflect.Descriptor instead.
+func (*ListGroupBansRequest) Descriptor() ([]byte, []int) {
+	return file_group_group_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *ListGroupBansRequest) GetGroupId() uint64 {
+	if x != nil {
+		return x.GroupId
+	}
+	return 0
+}
+
+type ListGroupBansResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Ban           []*GroupBan            `protobuf:"bytes,1,rep,name=ban,proto3" json:"ban,omitempty"` // newest first
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListGroupBansResponse) Reset() {
+	*x = ListGroupBansResponse{}
+	mi := &file_group_group_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListGroupBansResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListGroupBansResponse) ProtoMessage() {}
+
+func (x *ListGroupBansResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_group_group_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListGroupBansResponse.ProtoReflect.Descriptor instead.
+func (*ListGroupBansResponse) Descriptor() ([]byte, []int) {
+	return file_group_group_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *ListGroupBansResponse) GetBan() []*GroupBan {
+	if x != nil {
+		return x.Ban
+	}
+	return nil
+}
+
+// Parley addition: a change to a group, stored in the group's conversation
+// as a message of type GROUP_EVENT (body group_event), so every member's
+// devices sync and render it ("ann made bob an admin").
+type GroupEvent struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Kind           GroupEvent_Kind        `protobuf:"varint,1,opt,name=kind,proto3,enum=group.GroupEvent_Kind" json:"kind,omitempty"`
+	ActorId        uint64                 `protobuf:"varint,2,opt,name=actor_id,json=actorId,proto3" json:"actor_id,omitempty"`
+	UserId         uint64                 `protobuf:"varint,3,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Role           GroupRole              `protobuf:"varint,4,opt,name=role,proto3,enum=group.GroupRole" json:"role,omitempty"`
+	Until          *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=until,proto3" json:"until,omitempty"`
+	Reason         string                 `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	JoinPolicy     JoinPolicy             `protobuf:"varint,7,opt,name=join_policy,json=joinPolicy,proto3,enum=group.JoinPolicy" json:"join_policy,omitempty"`
+	MuteAll        bool                   `protobuf:"varint,8,opt,name=mute_all,json=muteAll,proto3" json:"mute_all,omitempty"`
+	HistoryVisible bool                   `protobuf:"varint,9,opt,name=history_visible,json=historyVisible,proto3" json:"history_visible,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *GroupEvent) Reset() {
+	*x = GroupEvent{}
+	mi := &file_group_group_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupEvent) ProtoMessage() {}
+
+func (x *GroupEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_group_group_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupEvent.ProtoReflect.Descriptor instead.
+func (*GroupEvent) Descriptor() ([]byte, []int) {
+	return file_group_group_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *GroupEvent) GetKind() GroupEvent_Kind {
+	if x != nil {
+		return x.Kind
+	}
+	return GroupEvent_KIND_UNSPECIFIED
+}
+
+func (x *GroupEvent) GetActorId() uint64 {
+	if x != nil {
+		return x.ActorId
+	}
+	return 0
+}
+
+func (x *GroupEvent) GetUserId() uint64 {
+	if x != nil {
+		return x.UserId
+	}
+	return 0
+}
+
+func (x *GroupEvent) GetRole() GroupRole {
+	if x != nil {
+		return x.Role
+	}
+	return GroupRole_GROUP_ROLE_MEMBER
+}
+
+func (x *GroupEvent) GetUntil() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Until
+	}
+	return nil
+}
+
+func (x *GroupEvent) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *GroupEvent) GetJoinPolicy() JoinPolicy {
+	if x != nil {
+		return x.JoinPolicy
+	}
+	return JoinPolicy_JOIN_POLICY_OPEN
+}
+
+func (x *GroupEvent) GetMuteAll() bool {
+	if x != nil {
+		return x.MuteAll
+	}
+	return false
+}
+
+func (x *GroupEvent) GetHistoryVisible() bool {
+	if x != nil {
+		return x.HistoryVisible
+	}
+	return false
 }
 
 var File_group_group_proto protoreflect.FileDescriptor
@@ -934,11 +2687,19 @@ const file_group_group_proto_rawDesc = "" +
 	"\x13GetGroupUserRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
 	"\x04page\x18\x02 \x01(\x04R\x04page\x12\x1b\n" +
-	"\tpage_size\x18\x03 \x01(\x04R\bpageSize\"[\n" +
+	"\tpage_size\x18\x03 \x01(\x04R\bpageSize\"\x87\x01\n" +
 	"\x14GetGroupUserResponse\x12#\n" +
 	"\x05pager\x18\x01 \x01(\v2\r.common.PagerR\x05pager\x12\x1e\n" +
 	"\x04user\x18\x02 \x03(\v2\n" +
-	".user.UserR\x04user\"\xce\x02\n" +
+	".user.UserR\x04user\x12*\n" +
+	"\x06member\x18\x03 \x03(\v2\x12.group.GroupMemberR\x06member\"\xc9\x01\n" +
+	"\vGroupMember\x12\x1e\n" +
+	"\x04user\x18\x01 \x01(\v2\n" +
+	".user.UserR\x04user\x12$\n" +
+	"\x04role\x18\x02 \x01(\x0e2\x10.group.GroupRoleR\x04role\x127\n" +
+	"\tjoined_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bjoinedAt\x12;\n" +
+	"\vmuted_until\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"mutedUntil\"\xe9\x03\n" +
 	"\x05Group\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\"\n" +
@@ -952,11 +2713,19 @@ const file_group_group_proto_rawDesc = "" +
 	"\n" +
 	"updated_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x129\n" +
 	"\n" +
-	"deleted_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tdeletedAt\";\n" +
+	"deleted_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tdeletedAt\x122\n" +
+	"\vjoin_policy\x18\n" +
+	" \x01(\x0e2\x11.group.JoinPolicyR\n" +
+	"joinPolicy\x12\x19\n" +
+	"\bmute_all\x18\v \x01(\bR\amuteAll\x12'\n" +
+	"\x0fhistory_visible\x18\f \x01(\bR\x0ehistoryVisible\x12!\n" +
+	"\fmember_count\x18\r \x01(\rR\vmemberCount\";\n" +
 	"\x10JoinGroupRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x17\n" +
-	"\auser_id\x18\x02 \x01(\x04R\x06userId\"\x13\n" +
-	"\x11JoinGroupResponse\"^\n" +
+	"\auser_id\x18\x02 \x01(\x04R\x06userId\"2\n" +
+	"\x11JoinGroupResponse\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\x04R\trequestId\"^\n" +
 	"\x11QueryGroupRequest\x12\x18\n" +
 	"\akeyword\x18\x01 \x01(\tR\akeyword\x12\x12\n" +
 	"\x04page\x18\x02 \x01(\x04R\x04page\x12\x1b\n" +
@@ -967,14 +2736,132 @@ const file_group_group_proto_rawDesc = "" +
 	"\x10QuitGroupRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\x04R\x06userId\"\x13\n" +
-	"\x11QuitGroupResponse\"{\n" +
+	"\x11QuitGroupResponse\"\xb3\x02\n" +
 	"\x12UpdateGroupRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\"\n" +
 	"\fintroduction\x18\x03 \x01(\tR\fintroduction\x12\x1d\n" +
 	"\n" +
-	"avatar_url\x18\x04 \x01(\tR\tavatarUrl\"\x15\n" +
-	"\x13UpdateGroupResponse2\xed\x06\n" +
+	"avatar_url\x18\x04 \x01(\tR\tavatarUrl\x127\n" +
+	"\vjoin_policy\x18\x05 \x01(\x0e2\x11.group.JoinPolicyH\x00R\n" +
+	"joinPolicy\x88\x01\x01\x12\x1e\n" +
+	"\bmute_all\x18\x06 \x01(\bH\x01R\amuteAll\x88\x01\x01\x12,\n" +
+	"\x0fhistory_visible\x18\a \x01(\bH\x02R\x0ehistoryVisible\x88\x01\x01B\x0e\n" +
+	"\f_join_policyB\v\n" +
+	"\t_mute_allB\x12\n" +
+	"\x10_history_visible\"\x15\n" +
+	"\x13UpdateGroupResponse\"u\n" +
+	"\x19SetGroupMemberRoleRequest\x12\x19\n" +
+	"\bgroup_id\x18\x01 \x01(\x04R\agroupId\x12\x17\n" +
+	"\auser_id\x18\x02 \x01(\x04R\x06userId\x12$\n" +
+	"\x04role\x18\x03 \x01(\x0e2\x10.group.GroupRoleR\x04role\"\x1c\n" +
+	"\x1aSetGroupMemberRoleResponse\"O\n" +
+	"\x19TransferGroupOwnerRequest\x12\x19\n" +
+	"\bgroup_id\x18\x01 \x01(\x04R\agroupId\x12\x17\n" +
+	"\auser_id\x18\x02 \x01(\x04R\x06userId\"\x1c\n" +
+	"\x1aTransferGroupOwnerResponse\"x\n" +
+	"\vJoinRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x1e\n" +
+	"\x04user\x18\x02 \x01(\v2\n" +
+	".user.UserR\x04user\x129\n" +
+	"\n" +
+	"created_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\"4\n" +
+	"\x17ListJoinRequestsRequest\x12\x19\n" +
+	"\bgroup_id\x18\x01 \x01(\x04R\agroupId\"H\n" +
+	"\x18ListJoinRequestsResponse\x12,\n" +
+	"\arequest\x18\x01 \x03(\v2\x12.group.JoinRequestR\arequest\"S\n" +
+	"\x18DecideJoinRequestRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\x04R\trequestId\x12\x18\n" +
+	"\aapprove\x18\x02 \x01(\bR\aapprove\"\x1b\n" +
+	"\x19DecideJoinRequestResponse\"\x80\x02\n" +
+	"\vGroupInvite\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12\x19\n" +
+	"\bgroup_id\x18\x02 \x01(\x04R\agroupId\x12\x1d\n" +
+	"\n" +
+	"created_by\x18\x03 \x01(\x04R\tcreatedBy\x12\x19\n" +
+	"\bmax_uses\x18\x04 \x01(\rR\amaxUses\x12\x12\n" +
+	"\x04uses\x18\x05 \x01(\rR\x04uses\x129\n" +
+	"\n" +
+	"expires_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x129\n" +
+	"\n" +
+	"created_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\"\x8b\x01\n" +
+	"\x18CreateGroupInviteRequest\x12\x19\n" +
+	"\bgroup_id\x18\x01 \x01(\x04R\agroupId\x12\x19\n" +
+	"\bmax_uses\x18\x02 \x01(\rR\amaxUses\x129\n" +
+	"\n" +
+	"expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"[\n" +
+	"\x19CreateGroupInviteResponse\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12*\n" +
+	"\x06invite\x18\x02 \x01(\v2\x12.group.GroupInviteR\x06invite\".\n" +
+	"\x18RevokeGroupInviteRequest\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\"\x1b\n" +
+	"\x19RevokeGroupInviteResponse\"4\n" +
+	"\x17ListGroupInvitesRequest\x12\x19\n" +
+	"\bgroup_id\x18\x01 \x01(\x04R\agroupId\"F\n" +
+	"\x18ListGroupInvitesResponse\x12*\n" +
+	"\x06invite\x18\x01 \x03(\v2\x12.group.GroupInviteR\x06invite\".\n" +
+	"\x18JoinGroupByInviteRequest\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\"?\n" +
+	"\x19JoinGroupByInviteResponse\x12\"\n" +
+	"\x05group\x18\x01 \x01(\v2\f.group.GroupR\x05group\"~\n" +
+	"\x16MuteGroupMemberRequest\x12\x19\n" +
+	"\bgroup_id\x18\x01 \x01(\x04R\agroupId\x12\x17\n" +
+	"\auser_id\x18\x02 \x01(\x04R\x06userId\x120\n" +
+	"\x05until\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x05until\"\x19\n" +
+	"\x17MuteGroupMemberResponse\"c\n" +
+	"\x15BanGroupMemberRequest\x12\x19\n" +
+	"\bgroup_id\x18\x01 \x01(\x04R\agroupId\x12\x17\n" +
+	"\auser_id\x18\x02 \x01(\x04R\x06userId\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"\x18\n" +
+	"\x16BanGroupMemberResponse\"M\n" +
+	"\x17UnbanGroupMemberRequest\x12\x19\n" +
+	"\bgroup_id\x18\x01 \x01(\x04R\agroupId\x12\x17\n" +
+	"\auser_id\x18\x02 \x01(\x04R\x06userId\"\x1a\n" +
+	"\x18UnbanGroupMemberResponse\"\x98\x01\n" +
+	"\bGroupBan\x12\x1e\n" +
+	"\x04user\x18\x01 \x01(\v2\n" +
+	".user.UserR\x04user\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x1b\n" +
+	"\tbanned_by\x18\x03 \x01(\x04R\bbannedBy\x127\n" +
+	"\tbanned_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bbannedAt\"1\n" +
+	"\x14ListGroupBansRequest\x12\x19\n" +
+	"\bgroup_id\x18\x01 \x01(\x04R\agroupId\":\n" +
+	"\x15ListGroupBansResponse\x12!\n" +
+	"\x03ban\x18\x01 \x03(\v2\x0f.group.GroupBanR\x03ban\"\xa4\x04\n" +
+	"\n" +
+	"GroupEvent\x12*\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x16.group.GroupEvent.KindR\x04kind\x12\x19\n" +
+	"\bactor_id\x18\x02 \x01(\x04R\aactorId\x12\x17\n" +
+	"\auser_id\x18\x03 \x01(\x04R\x06userId\x12$\n" +
+	"\x04role\x18\x04 \x01(\x0e2\x10.group.GroupRoleR\x04role\x120\n" +
+	"\x05until\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x05until\x12\x16\n" +
+	"\x06reason\x18\x06 \x01(\tR\x06reason\x122\n" +
+	"\vjoin_policy\x18\a \x01(\x0e2\x11.group.JoinPolicyR\n" +
+	"joinPolicy\x12\x19\n" +
+	"\bmute_all\x18\b \x01(\bR\amuteAll\x12'\n" +
+	"\x0fhistory_visible\x18\t \x01(\bR\x0ehistoryVisible\"\xcd\x01\n" +
+	"\x04Kind\x12\x14\n" +
+	"\x10KIND_UNSPECIFIED\x10\x00\x12\x0f\n" +
+	"\vKIND_JOINED\x10\x01\x12\r\n" +
+	"\tKIND_LEFT\x10\x02\x12\x0f\n" +
+	"\vKIND_KICKED\x10\x03\x12\x15\n" +
+	"\x11KIND_ROLE_CHANGED\x10\x04\x12\x0e\n" +
+	"\n" +
+	"KIND_MUTED\x10\x05\x12\x0f\n" +
+	"\vKIND_BANNED\x10\x06\x12\x11\n" +
+	"\rKIND_UNBANNED\x10\a\x12\x17\n" +
+	"\x13KIND_POLICY_CHANGED\x10\b\x12\x1a\n" +
+	"\x16KIND_OWNER_TRANSFERRED\x10\t*N\n" +
+	"\tGroupRole\x12\x15\n" +
+	"\x11GROUP_ROLE_MEMBER\x10\x00\x12\x14\n" +
+	"\x10GROUP_ROLE_ADMIN\x10\x01\x12\x14\n" +
+	"\x10GROUP_ROLE_OWNER\x10\x02*Y\n" +
+	"\n" +
+	"JoinPolicy\x12\x14\n" +
+	"\x10JOIN_POLICY_OPEN\x10\x00\x12\x18\n" +
+	"\x14JOIN_POLICY_APPROVAL\x10\x01\x12\x1b\n" +
+	"\x17JOIN_POLICY_INVITE_ONLY\x10\x022\xc9\x12\n" +
 	"\fGroupService\x12e\n" +
 	"\vCreateGroup\x12\x19.group.CreateGroupRequest\x1a\x1a.group.CreateGroupResponse\"\x1f\x82\xd3\xe4\x93\x02\x19:\x01*\"\x14/v1/api/group/create\x12e\n" +
 	"\vUpdateGroup\x12\x19.group.UpdateGroupRequest\x1a\x1a.group.UpdateGroupResponse\"\x1f\x82\xd3\xe4\x93\x02\x19:\x01*\"\x14/v1/api/group/update\x12W\n" +
@@ -985,7 +2872,19 @@ const file_group_group_proto_rawDesc = "" +
 	"\tJoinGroup\x12\x17.group.JoinGroupRequest\x1a\x18.group.JoinGroupResponse\"\x1d\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/api/group/join\x12]\n" +
 	"\tQuitGroup\x12\x17.group.QuitGroupRequest\x1a\x18.group.QuitGroupResponse\"\x1d\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/api/group/quit\x12M\n" +
 	"\x04Ping\x12\x13.common.PingRequest\x1a\x14.common.PingResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/api/group/ping\x12h\n" +
-	"\fGetGroupUser\x12\x1a.group.GetGroupUserRequest\x1a\x1b.group.GetGroupUserResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/api/group/{id}/userB-Z+github.com/parley-im/parley/api/gen/grouppbb\x06proto3"
+	"\fGetGroupUser\x12\x1a.group.GetGroupUserRequest\x1a\x1b.group.GetGroupUserResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/api/group/{id}/user\x12\x7f\n" +
+	"\x12SetGroupMemberRole\x12 .group.SetGroupMemberRoleRequest\x1a!.group.SetGroupMemberRoleResponse\"$\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/api/group/member/role\x12\x82\x01\n" +
+	"\x12TransferGroupOwner\x12 .group.TransferGroupOwnerRequest\x1a!.group.TransferGroupOwnerResponse\"'\x82\xd3\xe4\x93\x02!:\x01*\"\x1c/v1/api/group/owner/transfer\x12}\n" +
+	"\x10ListJoinRequests\x12\x1e.group.ListJoinRequestsRequest\x1a\x1f.group.ListJoinRequestsResponse\"(\x82\xd3\xe4\x93\x02\"\x12 /v1/api/group/{group_id}/request\x12\x7f\n" +
+	"\x11DecideJoinRequest\x12\x1f.group.DecideJoinRequestRequest\x1a .group.DecideJoinRequestResponse\"'\x82\xd3\xe4\x93\x02!:\x01*\"\x1c/v1/api/group/request/decide\x12~\n" +
+	"\x11CreateGroupInvite\x12\x1f.group.CreateGroupInviteRequest\x1a .group.CreateGroupInviteResponse\"&\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/v1/api/group/invite/create\x12~\n" +
+	"\x11RevokeGroupInvite\x12\x1f.group.RevokeGroupInviteRequest\x1a .group.RevokeGroupInviteResponse\"&\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/v1/api/group/invite/revoke\x12|\n" +
+	"\x10ListGroupInvites\x12\x1e.group.ListGroupInvitesRequest\x1a\x1f.group.ListGroupInvitesResponse\"'\x82\xd3\xe4\x93\x02!\x12\x1f/v1/api/group/{group_id}/invite\x12|\n" +
+	"\x11JoinGroupByInvite\x12\x1f.group.JoinGroupByInviteRequest\x1a .group.JoinGroupByInviteResponse\"$\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/api/group/invite/join\x12v\n" +
+	"\x0fMuteGroupMember\x12\x1d.group.MuteGroupMemberRequest\x1a\x1e.group.MuteGroupMemberResponse\"$\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/api/group/member/mute\x12r\n" +
+	"\x0eBanGroupMember\x12\x1c.group.BanGroupMemberRequest\x1a\x1d.group.BanGroupMemberResponse\"#\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/api/group/member/ban\x12z\n" +
+	"\x10UnbanGroupMember\x12\x1e.group.UnbanGroupMemberRequest\x1a\x1f.group.UnbanGroupMemberResponse\"%\x82\xd3\xe4\x93\x02\x1f:\x01*\"\x1a/v1/api/group/member/unban\x12p\n" +
+	"\rListGroupBans\x12\x1b.group.ListGroupBansRequest\x1a\x1c.group.ListGroupBansResponse\"$\x82\xd3\xe4\x93\x02\x1e\x12\x1c/v1/api/group/{group_id}/banB-Z+github.com/parley-im/parley/api/gen/grouppbb\x06proto3"
 
 var (
 	file_group_group_proto_rawDescOnce sync.Once
@@ -999,64 +2898,146 @@ func file_group_group_proto_rawDescGZIP() []byte {
 	return file_group_group_proto_rawDescData
 }
 
-var file_group_group_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_group_group_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_group_group_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
 var file_group_group_proto_goTypes = []any{
-	(*CreateGroupRequest)(nil),    // 0: group.CreateGroupRequest
-	(*CreateGroupResponse)(nil),   // 1: group.CreateGroupResponse
-	(*DeleteGroupRequest)(nil),    // 2: group.DeleteGroupRequest
-	(*DeleteGroupResponse)(nil),   // 3: group.DeleteGroupResponse
-	(*GetGroupRequest)(nil),       // 4: group.GetGroupRequest
-	(*GetGroupResponse)(nil),      // 5: group.GetGroupResponse
-	(*GetGroupUserRequest)(nil),   // 6: group.GetGroupUserRequest
-	(*GetGroupUserResponse)(nil),  // 7: group.GetGroupUserResponse
-	(*Group)(nil),                 // 8: group.Group
-	(*JoinGroupRequest)(nil),      // 9: group.JoinGroupRequest
-	(*JoinGroupResponse)(nil),     // 10: group.JoinGroupResponse
-	(*QueryGroupRequest)(nil),     // 11: group.QueryGroupRequest
-	(*QueryGroupResponse)(nil),    // 12: group.QueryGroupResponse
-	(*QuitGroupRequest)(nil),      // 13: group.QuitGroupRequest
-	(*QuitGroupResponse)(nil),     // 14: group.QuitGroupResponse
-	(*UpdateGroupRequest)(nil),    // 15: group.UpdateGroupRequest
-	(*UpdateGroupResponse)(nil),   // 16: group.UpdateGroupResponse
-	(*commonpb.Pager)(nil),        // 17: common.Pager
-	(*userpb.User)(nil),           // 18: user.User
-	(*timestamppb.Timestamp)(nil), // 19: google.protobuf.Timestamp
-	(*commonpb.PingRequest)(nil),  // 20: common.PingRequest
-	(*commonpb.PingResponse)(nil), // 21: common.PingResponse
+	(GroupRole)(0),                     // 0: group.GroupRole
+	(JoinPolicy)(0),                    // 1: group.JoinPolicy
+	(GroupEvent_Kind)(0),               // 2: group.GroupEvent.Kind
+	(*CreateGroupRequest)(nil),         // 3: group.CreateGroupRequest
+	(*CreateGroupResponse)(nil),        // 4: group.CreateGroupResponse
+	(*DeleteGroupRequest)(nil),         // 5: group.DeleteGroupRequest
+	(*DeleteGroupResponse)(nil),        // 6: group.DeleteGroupResponse
+	(*GetGroupRequest)(nil),            // 7: group.GetGroupRequest
+	(*GetGroupResponse)(nil),           // 8: group.GetGroupResponse
+	(*GetGroupUserRequest)(nil),        // 9: group.GetGroupUserRequest
+	(*GetGroupUserResponse)(nil),       // 10: group.GetGroupUserResponse
+	(*GroupMember)(nil),                // 11: group.GroupMember
+	(*Group)(nil),                      // 12: group.Group
+	(*JoinGroupRequest)(nil),           // 13: group.JoinGroupRequest
+	(*JoinGroupResponse)(nil),          // 14: group.JoinGroupResponse
+	(*QueryGroupRequest)(nil),          // 15: group.QueryGroupRequest
+	(*QueryGroupResponse)(nil),         // 16: group.QueryGroupResponse
+	(*QuitGroupRequest)(nil),           // 17: group.QuitGroupRequest
+	(*QuitGroupResponse)(nil),          // 18: group.QuitGroupResponse
+	(*UpdateGroupRequest)(nil),         // 19: group.UpdateGroupRequest
+	(*UpdateGroupResponse)(nil),        // 20: group.UpdateGroupResponse
+	(*SetGroupMemberRoleRequest)(nil),  // 21: group.SetGroupMemberRoleRequest
+	(*SetGroupMemberRoleResponse)(nil), // 22: group.SetGroupMemberRoleResponse
+	(*TransferGroupOwnerRequest)(nil),  // 23: group.TransferGroupOwnerRequest
+	(*TransferGroupOwnerResponse)(nil), // 24: group.TransferGroupOwnerResponse
+	(*JoinRequest)(nil),                // 25: group.JoinRequest
+	(*ListJoinRequestsRequest)(nil),    // 26: group.ListJoinRequestsRequest
+	(*ListJoinRequestsResponse)(nil),   // 27: group.ListJoinRequestsResponse
+	(*DecideJoinRequestRequest)(nil),   // 28: group.DecideJoinRequestRequest
+	(*DecideJoinRequestResponse)(nil),  // 29: group.DecideJoinRequestResponse
+	(*GroupInvite)(nil),                // 30: group.GroupInvite
+	(*CreateGroupInviteRequest)(nil),   // 31: group.CreateGroupInviteRequest
+	(*CreateGroupInviteResponse)(nil),  // 32: group.CreateGroupInviteResponse
+	(*RevokeGroupInviteRequest)(nil),   // 33: group.RevokeGroupInviteRequest
+	(*RevokeGroupInviteResponse)(nil),  // 34: group.RevokeGroupInviteResponse
+	(*ListGroupInvitesRequest)(nil),    // 35: group.ListGroupInvitesRequest
+	(*ListGroupInvitesResponse)(nil),   // 36: group.ListGroupInvitesResponse
+	(*JoinGroupByInviteRequest)(nil),   // 37: group.JoinGroupByInviteRequest
+	(*JoinGroupByInviteResponse)(nil),  // 38: group.JoinGroupByInviteResponse
+	(*MuteGroupMemberRequest)(nil),     // 39: group.MuteGroupMemberRequest
+	(*MuteGroupMemberResponse)(nil),    // 40: group.MuteGroupMemberResponse
+	(*BanGroupMemberRequest)(nil),      // 41: group.BanGroupMemberRequest
+	(*BanGroupMemberResponse)(nil),     // 42: group.BanGroupMemberResponse
+	(*UnbanGroupMemberRequest)(nil),    // 43: group.UnbanGroupMemberRequest
+	(*UnbanGroupMemberResponse)(nil),   // 44: group.UnbanGroupMemberResponse
+	(*GroupBan)(nil),                   // 45: group.GroupBan
+	(*ListGroupBansRequest)(nil),       // 46: group.ListGroupBansRequest
+	(*ListGroupBansResponse)(nil),      // 47: group.ListGroupBansResponse
+	(*GroupEvent)(nil),                 // 48: group.GroupEvent
+	(*commonpb.Pager)(nil),             // 49: common.Pager
+	(*userpb.User)(nil),                // 50: user.User
+	(*timestamppb.Timestamp)(nil),      // 51: google.protobuf.Timestamp
+	(*commonpb.PingRequest)(nil),       // 52: common.PingRequest
+	(*commonpb.PingResponse)(nil),      // 53: common.PingResponse
 }
 var file_group_group_proto_depIdxs = []int32{
-	8,  // 0: group.CreateGroupResponse.group:type_name -> group.Group
-	8,  // 1: group.GetGroupResponse.group:type_name -> group.Group
-	17, // 2: group.GetGroupUserResponse.pager:type_name -> common.Pager
-	18, // 3: group.GetGroupUserResponse.user:type_name -> user.User
-	19, // 4: group.Group.created_at:type_name -> google.protobuf.Timestamp
-	19, // 5: group.Group.updated_at:type_name -> google.protobuf.Timestamp
-	19, // 6: group.Group.deleted_at:type_name -> google.protobuf.Timestamp
-	17, // 7: group.QueryGroupResponse.pager:type_name -> common.Pager
-	8,  // 8: group.QueryGroupResponse.group:type_name -> group.Group
-	0,  // 9: group.GroupService.CreateGroup:input_type -> group.CreateGroupRequest
-	15, // 10: group.GroupService.UpdateGroup:input_type -> group.UpdateGroupRequest
-	4,  // 11: group.GroupService.GetGroup:input_type -> group.GetGroupRequest
-	11, // 12: group.GroupService.QueryGroup:input_type -> group.QueryGroupRequest
-	2,  // 13: group.GroupService.DeleteGroup:input_type -> group.DeleteGroupRequest
-	9,  // 14: group.GroupService.JoinGroup:input_type -> group.JoinGroupRequest
-	13, // 15: group.GroupService.QuitGroup:input_type -> group.QuitGroupRequest
-	20, // 16: group.GroupService.Ping:input_type -> common.PingRequest
-	6,  // 17: group.GroupService.GetGroupUser:input_type -> group.GetGroupUserRequest
-	1,  // 18: group.GroupService.CreateGroup:output_type -> group.CreateGroupResponse
-	16, // 19: group.GroupService.UpdateGroup:output_type -> group.UpdateGroupResponse
-	5,  // 20: group.GroupService.GetGroup:output_type -> group.GetGroupResponse
-	12, // 21: group.GroupService.QueryGroup:output_type -> group.QueryGroupResponse
-	3,  // 22: group.GroupService.DeleteGroup:output_type -> group.DeleteGroupResponse
-	10, // 23: group.GroupService.JoinGroup:output_type -> group.JoinGroupResponse
-	14, // 24: group.GroupService.QuitGroup:output_type -> group.QuitGroupResponse
-	21, // 25: group.GroupService.Ping:output_type -> common.PingResponse
-	7,  // 26: group.GroupService.GetGroupUser:output_type -> group.GetGroupUserResponse
-	18, // [18:27] is the sub-list for method output_type
-	9,  // [9:18] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	12, // 0: group.CreateGroupResponse.group:type_name -> group.Group
+	12, // 1: group.GetGroupResponse.group:type_name -> group.Group
+	49, // 2: group.GetGroupUserResponse.pager:type_name -> common.Pager
+	50, // 3: group.GetGroupUserResponse.user:type_name -> user.User
+	11, // 4: group.GetGroupUserResponse.member:type_name -> group.GroupMember
+	50, // 5: group.GroupMember.user:type_name -> user.User
+	0,  // 6: group.GroupMember.role:type_name -> group.GroupRole
+	51, // 7: group.GroupMember.joined_at:type_name -> google.protobuf.Timestamp
+	51, // 8: group.GroupMember.muted_until:type_name -> google.protobuf.Timestamp
+	51, // 9: group.Group.created_at:type_name -> google.protobuf.Timestamp
+	51, // 10: group.Group.updated_at:type_name -> google.protobuf.Timestamp
+	51, // 11: group.Group.deleted_at:type_name -> google.protobuf.Timestamp
+	1,  // 12: group.Group.join_policy:type_name -> group.JoinPolicy
+	49, // 13: group.QueryGroupResponse.pager:type_name -> common.Pager
+	12, // 14: group.QueryGroupResponse.group:type_name -> group.Group
+	1,  // 15: group.UpdateGroupRequest.join_policy:type_name -> group.JoinPolicy
+	0,  // 16: group.SetGroupMemberRoleRequest.role:type_name -> group.GroupRole
+	50, // 17: group.JoinRequest.user:type_name -> user.User
+	51, // 18: group.JoinRequest.created_at:type_name -> google.protobuf.Timestamp
+	25, // 19: group.ListJoinRequestsResponse.request:type_name -> group.JoinRequest
+	51, // 20: group.GroupInvite.expires_at:type_name -> google.protobuf.Timestamp
+	51, // 21: group.GroupInvite.created_at:type_name -> google.protobuf.Timestamp
+	51, // 22: group.CreateGroupInviteRequest.expires_at:type_name -> google.protobuf.Timestamp
+	30, // 23: group.CreateGroupInviteResponse.invite:type_name -> group.GroupInvite
+	30, // 24: group.ListGroupInvitesResponse.invite:type_name -> group.GroupInvite
+	12, // 25: group.JoinGroupByInviteResponse.group:type_name -> group.Group
+	51, // 26: group.MuteGroupMemberRequest.until:type_name -> google.protobuf.Timestamp
+	50, // 27: group.GroupBan.user:type_name -> user.User
+	51, // 28: group.GroupBan.banned_at:type_name -> google.protobuf.Timestamp
+	45, // 29: group.ListGroupBansResponse.ban:type_name -> group.GroupBan
+	2,  // 30: group.GroupEvent.kind:type_name -> group.GroupEvent.Kind
+	0,  // 31: group.GroupEvent.role:type_name -> group.GroupRole
+	51, // 32: group.GroupEvent.until:type_name -> google.protobuf.Timestamp
+	1,  // 33: group.GroupEvent.join_policy:type_name -> group.JoinPolicy
+	3,  // 34: group.GroupService.CreateGroup:input_type -> group.CreateGroupRequest
+	19, // 35: group.GroupService.UpdateGroup:input_type -> group.UpdateGroupRequest
+	7,  // 36: group.GroupService.GetGroup:input_type -> group.GetGroupRequest
+	15, // 37: group.GroupService.QueryGroup:input_type -> group.QueryGroupRequest
+	5,  // 38: group.GroupService.DeleteGroup:input_type -> group.DeleteGroupRequest
+	13, // 39: group.GroupService.JoinGroup:input_type -> group.JoinGroupRequest
+	17, // 40: group.GroupService.QuitGroup:input_type -> group.QuitGroupRequest
+	52, // 41: group.GroupService.Ping:input_type -> common.PingRequest
+	9,  // 42: group.GroupService.GetGroupUser:input_type -> group.GetGroupUserRequest
+	21, // 43: group.GroupService.SetGroupMemberRole:input_type -> group.SetGroupMemberRoleRequest
+	23, // 44: group.GroupService.TransferGroupOwner:input_type -> group.TransferGroupOwnerRequest
+	26, // 45: group.GroupService.ListJoinRequests:input_type -> group.ListJoinRequestsRequest
+	28, // 46: group.GroupService.DecideJoinRequest:input_type -> group.DecideJoinRequestRequest
+	31, // 47: group.GroupService.CreateGroupInvite:input_type -> group.CreateGroupInviteRequest
+	33, // 48: group.GroupService.RevokeGroupInvite:input_type -> group.RevokeGroupInviteRequest
+	35, // 49: group.GroupService.ListGroupInvites:input_type -> group.ListGroupInvitesRequest
+	37, // 50: group.GroupService.JoinGroupByInvite:input_type -> group.JoinGroupByInviteRequest
+	39, // 51: group.GroupService.MuteGroupMember:input_type -> group.MuteGroupMemberRequest
+	41, // 52: group.GroupService.BanGroupMember:input_type -> group.BanGroupMemberRequest
+	43, // 53: group.GroupService.UnbanGroupMember:input_type -> group.UnbanGroupMemberRequest
+	46, // 54: group.GroupService.ListGroupBans:input_type -> group.ListGroupBansRequest
+	4,  // 55: group.GroupService.CreateGroup:output_type -> group.CreateGroupResponse
+	20, // 56: group.GroupService.UpdateGroup:output_type -> group.UpdateGroupResponse
+	8,  // 57: group.GroupService.GetGroup:output_type -> group.GetGroupResponse
+	16, // 58: group.GroupService.QueryGroup:output_type -> group.QueryGroupResponse
+	6,  // 59: group.GroupService.DeleteGroup:output_type -> group.DeleteGroupResponse
+	14, // 60: group.GroupService.JoinGroup:output_type -> group.JoinGroupResponse
+	18, // 61: group.GroupService.QuitGroup:output_type -> group.QuitGroupResponse
+	53, // 62: group.GroupService.Ping:output_type -> common.PingResponse
+	10, // 63: group.GroupService.GetGroupUser:output_type -> group.GetGroupUserResponse
+	22, // 64: group.GroupService.SetGroupMemberRole:output_type -> group.SetGroupMemberRoleResponse
+	24, // 65: group.GroupService.TransferGroupOwner:output_type -> group.TransferGroupOwnerResponse
+	27, // 66: group.GroupService.ListJoinRequests:output_type -> group.ListJoinRequestsResponse
+	29, // 67: group.GroupService.DecideJoinRequest:output_type -> group.DecideJoinRequestResponse
+	32, // 68: group.GroupService.CreateGroupInvite:output_type -> group.CreateGroupInviteResponse
+	34, // 69: group.GroupService.RevokeGroupInvite:output_type -> group.RevokeGroupInviteResponse
+	36, // 70: group.GroupService.ListGroupInvites:output_type -> group.ListGroupInvitesResponse
+	38, // 71: group.GroupService.JoinGroupByInvite:output_type -> group.JoinGroupByInviteResponse
+	40, // 72: group.GroupService.MuteGroupMember:output_type -> group.MuteGroupMemberResponse
+	42, // 73: group.GroupService.BanGroupMember:output_type -> group.BanGroupMemberResponse
+	44, // 74: group.GroupService.UnbanGroupMember:output_type -> group.UnbanGroupMemberResponse
+	47, // 75: group.GroupService.ListGroupBans:output_type -> group.ListGroupBansResponse
+	55, // [55:76] is the sub-list for method output_type
+	34, // [34:55] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_group_group_proto_init() }
@@ -1064,18 +3045,20 @@ func file_group_group_proto_init() {
 	if File_group_group_proto != nil {
 		return
 	}
+	file_group_group_proto_msgTypes[16].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_group_group_proto_rawDesc), len(file_group_group_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   17,
+			NumEnums:      3,
+			NumMessages:   46,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_group_group_proto_goTypes,
 		DependencyIndexes: file_group_group_proto_depIdxs,
+		EnumInfos:         file_group_group_proto_enumTypes,
 		MessageInfos:      file_group_group_proto_msgTypes,
 	}.Build()
 	File_group_group_proto = out.File

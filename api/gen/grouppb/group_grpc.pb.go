@@ -23,15 +23,27 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	GroupService_CreateGroup_FullMethodName  = "/group.GroupService/CreateGroup"
-	GroupService_UpdateGroup_FullMethodName  = "/group.GroupService/UpdateGroup"
-	GroupService_GetGroup_FullMethodName     = "/group.GroupService/GetGroup"
-	GroupService_QueryGroup_FullMethodName   = "/group.GroupService/QueryGroup"
-	GroupService_DeleteGroup_FullMethodName  = "/group.GroupService/DeleteGroup"
-	GroupService_JoinGroup_FullMethodName    = "/group.GroupService/JoinGroup"
-	GroupService_QuitGroup_FullMethodName    = "/group.GroupService/QuitGroup"
-	GroupService_Ping_FullMethodName         = "/group.GroupService/Ping"
-	GroupService_GetGroupUser_FullMethodName = "/group.GroupService/GetGroupUser"
+	GroupService_CreateGroup_FullMethodName        = "/group.GroupService/CreateGroup"
+	GroupService_UpdateGroup_FullMethodName        = "/group.GroupService/UpdateGroup"
+	GroupService_GetGroup_FullMethodName           = "/group.GroupService/GetGroup"
+	GroupService_QueryGroup_FullMethodName         = "/group.GroupService/QueryGroup"
+	GroupService_DeleteGroup_FullMethodName        = "/group.GroupService/DeleteGroup"
+	GroupService_JoinGroup_FullMethodName          = "/group.GroupService/JoinGroup"
+	GroupService_QuitGroup_FullMethodName          = "/group.GroupService/QuitGroup"
+	GroupService_Ping_FullMethodName               = "/group.GroupService/Ping"
+	GroupService_GetGroupUser_FullMethodName       = "/group.GroupService/GetGroupUser"
+	GroupService_SetGroupMemberRole_FullMethodName = "/group.GroupService/SetGroupMemberRole"
+	GroupService_TransferGroupOwner_FullMethodName = "/group.GroupService/TransferGroupOwner"
+	GroupService_ListJoinRequests_FullMethodName   = "/group.GroupService/ListJoinRequests"
+	GroupService_DecideJoinRequest_FullMethodName  = "/group.GroupService/DecideJoinRequest"
+	GroupService_CreateGroupInvite_FullMethodName  = "/group.GroupService/CreateGroupInvite"
+	GroupService_RevokeGroupInvite_FullMethodName  = "/group.GroupService/RevokeGroupInvite"
+	GroupService_ListGroupInvites_FullMethodName   = "/group.GroupService/ListGroupInvites"
+	GroupService_JoinGroupByInvite_FullMethodName  = "/group.GroupService/JoinGroupByInvite"
+	GroupService_MuteGroupMember_FullMethodName    = "/group.GroupService/MuteGroupMember"
+	GroupService_BanGroupMember_FullMethodName     = "/group.GroupService/BanGroupMember"
+	GroupService_UnbanGroupMember_FullMethodName   = "/group.GroupService/UnbanGroupMember"
+	GroupService_ListGroupBans_FullMethodName      = "/group.GroupService/ListGroupBans"
 )
 
 // GroupServiceClient is the client API for GroupService service.
@@ -48,6 +60,19 @@ type GroupServiceClient interface {
 	Ping(ctx context.Context, in *commonpb.PingRequest, opts ...grpc.CallOption) (*commonpb.PingResponse, error)
 	// Parley addition: the seed defines its messages but did not list it.
 	GetGroupUser(ctx context.Context, in *GetGroupUserRequest, opts ...grpc.CallOption) (*GetGroupUserResponse, error)
+	// Parley additions: governance.
+	SetGroupMemberRole(ctx context.Context, in *SetGroupMemberRoleRequest, opts ...grpc.CallOption) (*SetGroupMemberRoleResponse, error)
+	TransferGroupOwner(ctx context.Context, in *TransferGroupOwnerRequest, opts ...grpc.CallOption) (*TransferGroupOwnerResponse, error)
+	ListJoinRequests(ctx context.Context, in *ListJoinRequestsRequest, opts ...grpc.CallOption) (*ListJoinRequestsResponse, error)
+	DecideJoinRequest(ctx context.Context, in *DecideJoinRequestRequest, opts ...grpc.CallOption) (*DecideJoinRequestResponse, error)
+	CreateGroupInvite(ctx context.Context, in *CreateGroupInviteRequest, opts ...grpc.CallOption) (*CreateGroupInviteResponse, error)
+	RevokeGroupInvite(ctx context.Context, in *RevokeGroupInviteRequest, opts ...grpc.CallOption) (*RevokeGroupInviteResponse, error)
+	ListGroupInvites(ctx context.Context, in *ListGroupInvitesRequest, opts ...grpc.CallOption) (*ListGroupInvitesResponse, error)
+	JoinGroupByInvite(ctx context.Context, in *JoinGroupByInviteRequest, opts ...grpc.CallOption) (*JoinGroupByInviteResponse, error)
+	MuteGroupMember(ctx context.Context, in *MuteGroupMemberRequest, opts ...grpc.CallOption) (*MuteGroupMemberResponse, error)
+	BanGroupMember(ctx context.Context, in *BanGroupMemberRequest, opts ...grpc.CallOption) (*BanGroupMemberResponse, error)
+	UnbanGroupMember(ctx context.Context, in *UnbanGroupMemberRequest, opts ...grpc.CallOption) (*UnbanGroupMemberResponse, error)
+	ListGroupBans(ctx context.Context, in *ListGroupBansRequest, opts ...grpc.CallOption) (*ListGroupBansResponse, error)
 }
 
 type groupServiceClient struct {
@@ -148,6 +173,126 @@ func (c *groupServiceClient) GetGroupUser(ctx context.Context, in *GetGroupUserR
 	return out, nil
 }
 
+func (c *groupServiceClient) SetGroupMemberRole(ctx context.Context, in *SetGroupMemberRoleRequest, opts ...grpc.CallOption) (*SetGroupMemberRoleResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetGroupMemberRoleResponse)
+	err := c.cc.Invoke(ctx, GroupService_SetGroupMemberRole_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *groupServiceClient) TransferGroupOwner(ctx context.Context, in *TransferGroupOwnerRequest, opts ...grpc.CallOption) (*TransferGroupOwnerResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TransferGroupOwnerResponse)
+	err := c.cc.Invoke(ctx, GroupService_TransferGroupOwner_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *groupServiceClient) ListJoinRequests(ctx context.Context, in *ListJoinRequestsRequest, opts ...grpc.CallOption) (*ListJoinRequestsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListJoinRequestsResponse)
+	err := c.cc.Invoke(ctx, GroupService_ListJoinRequests_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *groupServiceClient) DecideJoinRequest(ctx context.Context, in *DecideJoinRequestRequest, opts ...grpc.CallOption) (*DecideJoinRequestResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DecideJoinRequestResponse)
+	err := c.cc.Invoke(ctx, GroupService_DecideJoinRequest_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *groupServiceClient) CreateGroupInvite(ctx context.Context, in *CreateGroupInviteRequest, opts ...grpc.CallOption) (*CreateGroupInviteResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateGroupInviteResponse)
+	err := c.cc.Invoke(ctx, GroupService_CreateGroupInvite_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *groupServiceClient) RevokeGroupInvite(ctx context.Context, in *RevokeGroupInviteRequest, opts ...grpc.CallOption) (*RevokeGroupInviteResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RevokeGroupInviteResponse)
+	err := c.cc.Invoke(ctx, GroupService_RevokeGroupInvite_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *groupServiceClient) ListGroupInvites(ctx context.Context, in *ListGroupInvitesRequest, opts ...grpc.CallOption) (*ListGroupInvitesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListGroupInvitesResponse)
+	err := c.cc.Invoke(ctx, GroupService_ListGroupInvites_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *groupServiceClient) JoinGroupByInvite(ctx context.Context, in *JoinGroupByInviteRequest, opts ...grpc.CallOption) (*JoinGroupByInviteResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(JoinGroupByInviteResponse)
+	err := c.cc.Invoke(ctx, GroupService_JoinGroupByInvite_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *groupServiceClient) MuteGroupMember(ctx context.Context, in *MuteGroupMemberRequest, opts ...grpc.CallOption) (*MuteGroupMemberResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MuteGroupMemberResponse)
+	err := c.cc.Invoke(ctx, GroupService_MuteGroupMember_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *groupServiceClient) BanGroupMember(ctx context.Context, in *BanGroupMemberRequest, opts ...grpc.CallOption) (*BanGroupMemberResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(BanGroupMemberResponse)
+	err := c.cc.Invoke(ctx, GroupService_BanGroupMember_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *groupServiceClient) UnbanGroupMember(ctx context.Context, in *UnbanGroupMemberRequest, opts ...grpc.CallOption) (*UnbanGroupMemberResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UnbanGroupMemberResponse)
+	err := c.cc.Invoke(ctx, GroupService_UnbanGroupMember_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *groupServiceClient) ListGroupBans(ctx context.Context, in *ListGroupBansRequest, opts ...grpc.CallOption) (*ListGroupBansResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListGroupBansResponse)
+	err := c.cc.Invoke(ctx, GroupService_ListGroupBans_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // GroupServiceServer is the server API for GroupService service.
 // All implementations must embed UnimplementedGroupServiceServer
 // for forward compatibility.
@@ -162,6 +307,19 @@ type GroupServiceServer interface {
 	Ping(context.Context, *commonpb.PingRequest) (*commonpb.PingResponse, error)
 	// Parley addition: the seed defines its messages but did not list it.
 	GetGroupUser(context.Context, *GetGroupUserRequest) (*GetGroupUserResponse, error)
+	// Parley additions: governance.
+	SetGroupMemberRole(context.Context, *SetGroupMemberRoleRequest) (*SetGroupMemberRoleResponse, error)
+	TransferGroupOwner(context.Context, *TransferGroupOwnerRequest) (*TransferGroupOwnerResponse, error)
+	ListJoinRequests(context.Context, *ListJoinRequestsRequest) (*ListJoinRequestsResponse, error)
+	DecideJoinRequest(context.Context, *DecideJoinRequestRequest) (*DecideJoinRequestResponse, error)
+	CreateGroupInvite(context.Context, *CreateGroupInviteRequest) (*CreateGroupInviteResponse, error)
+	RevokeGroupInvite(context.Context, *RevokeGroupInviteRequest) (*RevokeGroupInviteResponse, error)
+	ListGroupInvites(context.Context, *ListGroupInvitesRequest) (*ListGroupInvitesResponse, error)
+	JoinGroupByInvite(context.Context, *JoinGroupByInviteRequest) (*JoinGroupByInviteResponse, error)
+	MuteGroupMember(context.Context, *MuteGroupMemberRequest) (*MuteGroupMemberResponse, error)
+	BanGroupMember(context.Context, *BanGroupMemberRequest) (*BanGroupMemberResponse, error)
+	UnbanGroupMember(context.Context, *UnbanGroupMemberRequest) (*UnbanGroupMemberResponse, error)
+	ListGroupBans(context.Context, *ListGroupBansRequest) (*ListGroupBansResponse, error)
 	mustEmbedUnimplementedGroupServiceServer()
 }
 
@@ -198,6 +356,42 @@ func (UnimplementedGroupServiceServer) Ping(context.Context, *commonpb.PingReque
 }
 func (UnimplementedGroupServiceServer) GetGroupUser(context.Context, *GetGroupUserRequest) (*GetGroupUserResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetGroupUser not implemented")
+}
+func (UnimplementedGroupServiceServer) SetGroupMemberRole(context.Context, *SetGroupMemberRoleRequest) (*SetGroupMemberRoleResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetGroupMemberRole not implemented")
+}
+func (UnimplementedGroupServiceServer) TransferGroupOwner(context.Context, *TransferGroupOwnerRequest) (*TransferGroupOwnerResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method TransferGroupOwner not implemented")
+}
+func (UnimplementedGroupServiceServer) ListJoinRequests(context.Context, *ListJoinRequestsRequest) (*ListJoinRequestsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListJoinRequests not implemented")
+}
+func (UnimplementedGroupServiceServer) DecideJoinRequest(context.Context, *DecideJoinRequestRequest) (*DecideJoinRequestResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DecideJoinRequest not implemented")
+}
+func (UnimplementedGroupServiceServer) CreateGroupInvite(context.Context, *CreateGroupInviteRequest) (*CreateGroupInviteResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateGroupInvite not implemented")
+}
+func (UnimplementedGroupServiceServer) RevokeGroupInvite(context.Context, *RevokeGroupInviteRequest) (*RevokeGroupInviteResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RevokeGroupInvite not implemented")
+}
+func (UnimplementedGroupServiceServer) ListGroupInvites(context.Context, *ListGroupInvitesRequest) (*ListGroupInvitesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListGroupInvites not implemented")
+}
+func (UnimplementedGroupServiceServer) JoinGroupByInvite(context.Context, *JoinGroupByInviteRequest) (*JoinGroupByInviteResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method JoinGroupByInvite not implemented")
+}
+func (UnimplementedGroupServiceServer) MuteGroupMember(context.Context, *MuteGroupMemberRequest) (*MuteGroupMemberResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method MuteGroupMember not implemented")
+}
+func (UnimplementedGroupServiceServer) BanGroupMember(context.Context, *BanGroupMemberRequest) (*BanGroupMemberResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method BanGroupMember not implemented")
+}
+func (UnimplementedGroupServiceServer) UnbanGroupMember(context.Context, *UnbanGroupMemberRequest) (*UnbanGroupMemberResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UnbanGroupMember not implemented")
+}
+func (UnimplementedGroupServiceServer) ListGroupBans(context.Context, *ListGroupBansRequest) (*ListGroupBansResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListGroupBans not implemented")
 }
 func (UnimplementedGroupServiceServer) mustEmbedUnimplementedGroupServiceServer() {}
 func (UnimplementedGroupServiceServer) testEmbeddedByValue()                      {}
@@ -382,6 +576,222 @@ func _GroupService_GetGroupUser_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _GroupService_SetGroupMemberRole_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetGroupMemberRoleRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(GroupServiceServer).SetGroupMemberRole(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: GroupService_SetGroupMemberRole_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(GroupServiceServer).SetGroupMemberRole(ctx, req.(*SetGroupMemberRoleRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _GroupService_TransferGroupOwner_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TransferGroupOwnerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(GroupServiceServer).TransferGroupOwner(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: GroupService_TransferGroupOwner_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(GroupServiceServer).TransferGroupOwner(ctx, req.(*TransferGroupOwnerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _GroupService_ListJoinRequests_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListJoinRequestsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(GroupServiceServer).ListJoinRequests(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: GroupService_ListJoinRequests_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(GroupServiceServer).ListJoinRequests(ctx, req.(*ListJoinRequestsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _GroupService_DecideJoinRequest_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DecideJoinRequestRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(GroupServiceServer).DecideJoinRequest(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: GroupService_DecideJoinRequest_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(GroupServiceServer).DecideJoinRequest(ctx, req.(*DecideJoinRequestRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _GroupService_CreateGroupInvite_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateGroupInviteRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(GroupServiceServer).CreateGroupInvite(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: GroupService_CreateGroupInvite_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(GroupServiceServer).CreateGroupInvite(ctx, req.(*CreateGroupInviteRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _GroupService_RevokeGroupInvite_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokeGroupInviteRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(GroupServiceServer).RevokeGroupInvite(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: GroupService_RevokeGroupInvite_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(GroupServiceServer).RevokeGroupInvite(ctx, req.(*RevokeGroupInviteRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _GroupService_ListGroupInvites_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListGroupInvitesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(GroupServiceServer).ListGroupInvites(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: GroupService_ListGroupInvites_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(GroupServiceServer).ListGroupInvites(ctx, req.(*ListGroupInvitesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _GroupService_JoinGroupByInvite_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(JoinGroupByInviteRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(GroupServiceServer).JoinGroupByInvite(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: GroupService_JoinGroupByInvite_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(GroupServiceServer).JoinGroupByInvite(ctx, req.(*JoinGroupByInviteRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _GroupService_MuteGroupMember_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MuteGroupMemberRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(GroupServiceServer).MuteGroupMember(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: GroupService_MuteGroupMember_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(GroupServiceServer).MuteGroupMember(ctx, req.(*MuteGroupMemberRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _GroupService_BanGroupMember_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(BanGroupMemberRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(GroupServiceServer).BanGroupMember(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: GroupService_BanGroupMember_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(GroupServiceServer).BanGroupMember(ctx, req.(*BanGroupMemberRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _GroupService_UnbanGroupMember_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UnbanGroupMemberRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(GroupServiceServer).UnbanGroupMember(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: GroupService_UnbanGroupMember_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(GroupServiceServer).UnbanGroupMember(ctx, req.(*UnbanGroupMemberRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _GroupService_ListGroupBans_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListGroupBansRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(GroupServiceServer).ListGroupBans(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: GroupService_ListGroupBans_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(GroupServiceServer).ListGroupBans(ctx, req.(*ListGroupBansRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // GroupService_ServiceDesc is the grpc.ServiceDesc for GroupService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -424,6 +834,54 @@ var GroupService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetGroupUser",
 			Handler:    _GroupService_GetGroupUser_Handler,
+		},
+		{
+			MethodName: "SetGroupMemberRole",
+			Handler:    _GroupService_SetGroupMemberRole_Handler,
+		},
+		{
+			MethodName: "TransferGroupOwner",
+			Handler:    _GroupService_TransferGroupOwner_Handler,
+		},
+		{
+			MethodName: "ListJoinRequests",
+			Handler:    _GroupService_ListJoinRequests_Handler,
+		},
+		{
+			MethodName: "DecideJoinRequest",
+			Handler:    _GroupService_DecideJoinRequest_Handler,
+		},
+		{
+			MethodName: "CreateGroupInvite",
+			Handler:    _GroupService_CreateGroupInvite_Handler,
+		},
+		{
+			MethodName: "RevokeGroupInvite",
+			Handler:    _GroupService_RevokeGroupInvite_Handler,
+		},
+		{
+			MethodName: "ListGroupInvites",
+			Handler:    _GroupService_ListGroupInvites_Handler,
+		},
+		{
+			MethodName: "JoinGroupByInvite",
+			Handler:    _GroupService_JoinGroupByInvite_Handler,
+		},
+		{
+			MethodName: "MuteGroupMember",
+			Handler:    _GroupService_MuteGroupMember_Handler,
+		},
+		{
+			MethodName: "BanGroupMember",
+			Handler:    _GroupService_BanGroupMember_Handler,
+		},
+		{
+			MethodName: "UnbanGroupMember",
+			Handler:    _GroupService_UnbanGroupMember_Handler,
+		},
+		{
+			MethodName: "ListGroupBans",
+			Handler:    _GroupService_ListGroupBans_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -201,13 +201,14 @@ func (IMAGE_TYPE) EnumDescriptor() ([]byte, []int) {
 type MESSAGE_TYPE int32
 
 const (
-	MESSAGE_TYPE_TEXT     MESSAGE_TYPE = 0 // 文本消息。
-	MESSAGE_TYPE_LOCATION MESSAGE_TYPE = 1 // 地理位置消息。
-	MESSAGE_TYPE_FACE     MESSAGE_TYPE = 2 // 表情消息。
-	MESSAGE_TYPE_SOUND    MESSAGE_TYPE = 3 // 语音消息。
-	MESSAGE_TYPE_IMAGE    MESSAGE_TYPE = 4 // 图像消息。
-	MESSAGE_TYPE_FILE     MESSAGE_TYPE = 5 // 文件消息。
-	MESSAGE_TYPE_Video    MESSAGE_TYPE = 6 // 视频消息。
+	MESSAGE_TYPE_TEXT        MESSAGE_TYPE = 0 // 文本消息。
+	MESSAGE_TYPE_LOCATION    MESSAGE_TYPE = 1 // 地理位置消息。
+	MESSAGE_TYPE_FACE        MESSAGE_TYPE = 2 // 表情消息。
+	MESSAGE_TYPE_SOUND       MESSAGE_TYPE = 3 // 语音消息。
+	MESSAGE_TYPE_IMAGE       MESSAGE_TYPE = 4 // 图像消息。
+	MESSAGE_TYPE_FILE        MESSAGE_TYPE = 5 // 文件消息。
+	MESSAGE_TYPE_Video       MESSAGE_TYPE = 6 // 视频消息。
+	MESSAGE_TYPE_GROUP_EVENT MESSAGE_TYPE = 7 // Parley addition: a change to the group (body group_event); only the server writes it
 )
 
 // Enum value maps for MESSAGE_TYPE.
@@ -220,15 +221,17 @@ var (
 		4: "IMAGE",
 		5: "FILE",
 		6: "Video",
+		7: "GROUP_EVENT",
 	}
 	MESSAGE_TYPE_value = map[string]int32{
-		"TEXT":     0,
-		"LOCATION": 1,
-		"FACE":     2,
-		"SOUND":    3,
-		"IMAGE":    4,
-		"FILE":     5,
-		"Video":    6,
+		"TEXT":        0,
+		"LOCATION":    1,
+		"FACE":        2,
+		"SOUND":       3,
+		"IMAGE":       4,
+		"FILE":        5,
+		"Video":       6,
+		"GROUP_EVENT": 7,
 	}
 )
 
@@ -2546,6 +2549,7 @@ type Message struct {
 	//	*Message_Video
 	//	*Message_Image
 	//	*Message_File
+	//	*Message_GroupEvent
 	Body      isMessage_Body         `protobuf_oneof:"body"`
 	AtUserId  []uint64               `protobuf:"varint,15,rep,packed,name=at_user_id,json=atUserId,proto3" json:"at_user_id,omitempty"`
 	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
@@ -2717,6 +2721,15 @@ func (x *Message) GetFile() *FileMessage {
 	return nil
 }
 
+func (x *Message) GetGroupEvent() *grouppb.GroupEvent {
+	if x != nil {
+		if x, ok := x.Body.(*Message_GroupEvent); ok {
+			return x.GroupEvent
+		}
+	}
+	return nil
+}
+
 func (x *Message) GetAtUserId() []uint64 {
 	if x != nil {
 		return x.AtUserId
@@ -2805,6 +2818,10 @@ type Message_File struct {
 	File *FileMessage `protobuf:"bytes,14,opt,name=file,proto3,oneof"`
 }
 
+type Message_GroupEvent struct {
+	GroupEvent *grouppb.GroupEvent `protobuf:"bytes,23,opt,name=group_event,json=groupEvent,proto3,oneof"` // type GROUP_EVENT
+}
+
 func (*Message_Text) isMessage_Body() {}
 
 func (*Message_Location) isMessage_Body() {}
@@ -2818,6 +2835,8 @@ func (*Message_Video) isMessage_Body() {}
 func (*Message_Image) isMessage_Body() {}
 
 func (*Message_File) isMessage_Body() {}
+
+func (*Message_GroupEvent) isMessage_Body() {}
 
 // Reaction is the users who reacted to a message with one emoji.
 type Reaction struct {
@@ -4754,7 +4773,7 @@ const file_message_message_proto_rawDesc = "" +
 	"thumbWidth\x12!\n" +
 	"\fthumb_height\x18\t \x01(\x01R\vthumbHeight\x128\n" +
 	"\fthumb_format\x18\n" +
-	" \x01(\x0e2\x15.message.IMAGE_FORMATR\vthumbFormat\"\x85\a\n" +
+	" \x01(\x0e2\x15.message.IMAGE_FORMATR\vthumbFormat\"\xbb\a\n" +
 	"\aMessage\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12'\n" +
 	"\x0fconversation_id\x18\x02 \x01(\tR\x0econversationId\x12\x10\n" +
@@ -4772,7 +4791,9 @@ const file_message_message_proto_rawDesc = "" +
 	"\x05sound\x18\v \x01(\v2\x15.message.SoundMessageH\x00R\x05sound\x12-\n" +
 	"\x05video\x18\f \x01(\v2\x15.message.VideoMessageH\x00R\x05video\x121\n" +
 	"\x05image\x18\r \x01(\v2\x19.message.ImageMessageItemH\x00R\x05image\x12*\n" +
-	"\x04file\x18\x0e \x01(\v2\x14.message.FileMessageH\x00R\x04file\x12\x1c\n" +
+	"\x04file\x18\x0e \x01(\v2\x14.message.FileMessageH\x00R\x04file\x124\n" +
+	"\vgroup_event\x18\x17 \x01(\v2\x11.group.GroupEventH\x00R\n" +
+	"groupEvent\x12\x1c\n" +
 	"\n" +
 	"at_user_id\x18\x0f \x03(\x04R\batUserId\x129\n" +
 	"\n" +
@@ -4936,7 +4957,7 @@ const file_message_message_proto_rawDesc = "" +
 	"\n" +
 	"\x06ORIGIN\x10\x00\x12\a\n" +
 	"\x03BIG\x10\x01\x12\r\n" +
-	"\tTHUMBNAIL\x10\x02*[\n" +
+	"\tTHUMBNAIL\x10\x02*l\n" +
 	"\fMESSAGE_TYPE\x12\b\n" +
 	"\x04TEXT\x10\x00\x12\f\n" +
 	"\bLOCATION\x10\x01\x12\b\n" +
@@ -4944,7 +4965,8 @@ const file_message_message_proto_rawDesc = "" +
 	"\x05SOUND\x10\x03\x12\t\n" +
 	"\x05IMAGE\x10\x04\x12\b\n" +
 	"\x04FILE\x10\x05\x12\t\n" +
-	"\x05Video\x10\x06*]\n" +
+	"\x05Video\x10\x06\x12\x0f\n" +
+	"\vGROUP_EVENT\x10\a*]\n" +
 	"\fVIDEO_FORMAT\x12\a\n" +
 	"\x03MP4\x10\x00\x12\a\n" +
 	"\x03MOV\x10\x01\x12\a\n" +
@@ -5070,11 +5092,12 @@ var file_message_message_proto_goTypes = []any{
 	(*DeleteMessageForMeResponse)(nil),       // 70: message.DeleteMessageForMeResponse
 	(*MarkReadRequest)(nil),                  // 71: message.MarkReadRequest
 	(*MarkReadResponse)(nil),                 // 72: message.MarkReadResponse
-	(*timestamppb.Timestamp)(nil),            // 73: google.protobuf.Timestamp
-	(*userpb.User)(nil),                      // 74: user.User
-	(*grouppb.Group)(nil),                    // 75: group.Group
-	(*commonpb.PingRequest)(nil),             // 76: common.PingRequest
-	(*commonpb.PingResponse)(nil),            // 77: common.PingResponse
+	(*grouppb.GroupEvent)(nil),               // 73: group.GroupEvent
+	(*timestamppb.Timestamp)(nil),            // 74: google.protobuf.Timestamp
+	(*userpb.User)(nil),                      // 75: user.User
+	(*grouppb.Group)(nil),                    // 76: group.Group
+	(*commonpb.PingRequest)(nil),             // 77: common.PingRequest
+	(*commonpb.PingResponse)(nil),            // 78: common.PingResponse
 }
 var file_message_message_proto_depIdxs = []int32{
 	8,  // 0: message.ImageMessage.list:type_name -> message.ImageMessageItem
@@ -5103,83 +5126,84 @@ var file_message_message_proto_depIdxs = []int32{
 	42, // 23: message.Message.video:type_name -> message.VideoMessage
 	8,  // 24: message.Message.image:type_name -> message.ImageMessageItem
 	6,  // 25: message.Message.file:type_name -> message.FileMessage
-	73, // 26: message.Message.created_at:type_name -> google.protobuf.Timestamp
-	45, // 27: message.Message.reply_to:type_name -> message.MessageReply
-	73, // 28: message.Message.edited_at:type_name -> google.protobuf.Timestamp
-	44, // 29: message.Message.reactions:type_name -> message.Reaction
-	3,  // 30: message.MessageReply.type:type_name -> message.MESSAGE_TYPE
-	74, // 31: message.Conversation.peer_user:type_name -> user.User
-	75, // 32: message.Conversation.peer_group:type_name -> group.Group
-	43, // 33: message.Conversation.last_message:type_name -> message.Message
-	73, // 34: message.Conversation.muted_until:type_name -> google.protobuf.Timestamp
-	46, // 35: message.ListConversationsResponse.conversation:type_name -> message.Conversation
-	73, // 36: message.UpdateConversationRequest.muted_until:type_name -> google.protobuf.Timestamp
-	46, // 37: message.UpdateConversationResponse.conversation:type_name -> message.Conversation
-	58, // 38: message.Receipt.others:type_name -> message.MemberMarks
-	43, // 39: message.SyncMessagesResponse.message:type_name -> message.Message
-	62, // 40: message.SyncMessagesResponse.changes:type_name -> message.MessageChange
-	0,  // 41: message.MessageChange.kind:type_name -> message.ChangeKind
-	43, // 42: message.MessageChange.message:type_name -> message.Message
-	41, // 43: message.EditMessageRequest.text:type_name -> message.TextMessage
-	43, // 44: message.EditMessageResponse.message:type_name -> message.Message
-	44, // 45: message.ReactToMessageResponse.reactions:type_name -> message.Reaction
-	36, // 46: message.MessageService.SendUserTextMessage:input_type -> message.SendUserTextMessageRequest
-	32, // 47: message.MessageService.SendUserLocationMessage:input_type -> message.SendUserLocationMessageRequest
-	26, // 48: message.MessageService.SendUserFaceMessage:input_type -> message.SendUserFaceMessageRequest
-	34, // 49: message.MessageService.SendUserSoundMessage:input_type -> message.SendUserSoundMessageRequest
-	38, // 50: message.MessageService.SendUserVideoMessage:input_type -> message.SendUserVideoMessageRequest
-	30, // 51: message.MessageService.SendUserImageMessage:input_type -> message.SendUserImageMessageRequest
-	28, // 52: message.MessageService.SendUserFileMessage:input_type -> message.SendUserFileMessageRequest
-	22, // 53: message.MessageService.SendGroupTextMessage:input_type -> message.SendGroupTextMessageRequest
-	18, // 54: message.MessageService.SendGroupLocationMessage:input_type -> message.SendGroupLocationMessageRequest
-	12, // 55: message.MessageService.SendGroupFceMessage:input_type -> message.SendGroupFaceMessageRequest
-	20, // 56: message.MessageService.SendGroupSoundMessage:input_type -> message.SendGroupSoundMessageRequest
-	24, // 57: message.MessageService.SendGroupVideoMessage:input_type -> message.SendGroupVideoMessageRequest
-	16, // 58: message.MessageService.SendGroupImageMessage:input_type -> message.SendGroupImageMessageRequest
-	14, // 59: message.MessageService.SendGroupFileMessage:input_type -> message.SendGroupFileMessageRequest
-	76, // 60: message.MessageService.Ping:input_type -> common.PingRequest
-	47, // 61: message.MessageService.ListConversations:input_type -> message.ListConversationsRequest
-	60, // 62: message.MessageService.SyncMessages:input_type -> message.SyncMessagesRequest
-	71, // 63: message.MessageService.MarkRead:input_type -> message.MarkReadRequest
-	63, // 64: message.MessageService.EditMessage:input_type -> message.EditMessageRequest
-	65, // 65: message.MessageService.RecallMessage:input_type -> message.RecallMessageRequest
-	67, // 66: message.MessageService.ReactToMessage:input_type -> message.ReactToMessageRequest
-	69, // 67: message.MessageService.DeleteMessageForMe:input_type -> message.DeleteMessageForMeRequest
-	49, // 68: message.MessageService.UpdateConversation:input_type -> message.UpdateConversationRequest
-	51, // 69: message.MessageService.SendTyping:input_type -> message.SendTypingRequest
-	54, // 70: message.MessageService.MarkDelivered:input_type -> message.MarkDeliveredRequest
-	56, // 71: message.MessageService.GetReceipts:input_type -> message.GetReceiptsRequest
-	37, // 72: message.MessageService.SendUserTextMessage:output_type -> message.SendUserTextMessageResponse
-	33, // 73: message.MessageService.SendUserLocationMessage:output_type -> message.SendUserLocationMessageResponse
-	27, // 74: message.MessageService.SendUserFaceMessage:output_type -> message.SendUserFaceMessageResponse
-	35, // 75: message.MessageService.SendUserSoundMessage:output_type -> message.SendUserSoundMessageResponse
-	39, // 76: message.MessageService.SendUserVideoMessage:output_type -> message.SendUserVideoMessageResponse
-	31, // 77: message.MessageService.SendUserImageMessage:output_type -> message.SendUserImageMessageResponse
-	29, // 78: message.MessageService.SendUserFileMessage:output_type -> message.SendUserFileMessageResponse
-	23, // 79: message.MessageService.SendGroupTextMessage:output_type -> message.SendGroupTextMessageResponse
-	19, // 80: message.MessageService.SendGroupLocationMessage:output_type -> message.SendGroupLocationMessageResponse
-	13, // 81: message.MessageService.SendGroupFceMessage:output_type -> message.SendGroupFaceMessageResponse
-	21, // 82: message.MessageService.SendGroupSoundMessage:output_type -> message.SendGroupSoundMessageResponse
-	25, // 83: message.MessageService.SendGroupVideoMessage:output_type -> message.SendGroupVideoMessageResponse
-	17, // 84: message.MessageService.SendGroupImageMessage:output_type -> message.SendGroupImageMessageResponse
-	15, // 85: message.MessageService.SendGroupFileMessage:output_type -> message.SendGroupFileMessageResponse
-	77, // 86: message.MessageService.Ping:output_type -> common.PingResponse
-	48, // 87: message.MessageService.ListConversations:output_type -> message.ListConversationsResponse
-	61, // 88: message.MessageService.SyncMessages:output_type -> message.SyncMessagesResponse
-	72, // 89: message.MessageService.MarkRead:output_type -> message.MarkReadResponse
-	64, // 90: message.MessageService.EditMessage:output_type -> message.EditMessageResponse
-	66, // 91: message.MessageService.RecallMessage:output_type -> message.RecallMessageResponse
-	68, // 92: message.MessageService.ReactToMessage:output_type -> message.ReactToMessageResponse
-	70, // 93: message.MessageService.DeleteMessageForMe:output_type -> message.DeleteMessageForMeResponse
-	50, // 94: message.MessageService.UpdateConversation:output_type -> message.UpdateConversationResponse
-	52, // 95: message.MessageService.SendTyping:output_type -> message.SendTypingResponse
-	55, // 96: message.MessageService.MarkDelivered:output_type -> message.MarkDeliveredResponse
-	57, // 97: message.MessageService.GetReceipts:output_type -> message.GetReceiptsResponse
-	72, // [72:98] is the sub-list for method output_type
-	46, // [46:72] is the sub-list for method input_type
-	46, // [46:46] is the sub-list for extension type_name
-	46, // [46:46] is the sub-list for extension extendee
-	0,  // [0:46] is the sub-list for field type_name
+	73, // 26: message.Message.group_event:type_name -> group.GroupEvent
+	74, // 27: message.Message.created_at:type_name -> google.protobuf.Timestamp
+	45, // 28: message.Message.reply_to:type_name -> message.MessageReply
+	74, // 29: message.Message.edited_at:type_name -> google.protobuf.Timestamp
+	44, // 30: message.Message.reactions:type_name -> message.Reaction
+	3,  // 31: message.MessageReply.type:type_name -> message.MESSAGE_TYPE
+	75, // 32: message.Conversation.peer_user:type_name -> user.User
+	76, // 33: message.Conversation.peer_group:type_name -> group.Group
+	43, // 34: message.Conversation.last_message:type_name -> message.Message
+	74, // 35: message.Conversation.muted_until:type_name -> google.protobuf.Timestamp
+	46, // 36: message.ListConversationsResponse.conversation:type_name -> message.Conversation
+	74, // 37: message.UpdateConversationRequest.muted_until:type_name -> google.protobuf.Timestamp
+	46, // 38: message.UpdateConversationResponse.conversation:type_name -> message.Conversation
+	58, // 39: message.Receipt.others:type_name -> message.MemberMarks
+	43, // 40: message.SyncMessagesResponse.message:type_name -> message.Message
+	62, // 41: message.SyncMessagesResponse.changes:type_name -> message.MessageChange
+	0,  // 42: message.MessageChange.kind:type_name -> message.ChangeKind
+	43, // 43: message.MessageChange.message:type_name -> message.Message
+	41, // 44: message.EditMessageRequest.text:type_name -> message.TextMessage
+	43, // 45: message.EditMessageResponse.message:type_name -> message.Message
+	44, // 46: message.ReactToMessageResponse.reactions:type_name -> message.Reaction
+	36, // 47: message.MessageService.SendUserTextMessage:input_type -> message.SendUserTextMessageRequest
+	32, // 48: message.MessageService.SendUserLocationMessage:input_type -> message.SendUserLocationMessageRequest
+	26, // 49: message.MessageService.SendUserFaceMessage:input_type -> message.SendUserFaceMessageRequest
+	34, // 50: message.MessageService.SendUserSoundMessage:input_type -> message.SendUserSoundMessageRequest
+	38, // 51: message.MessageService.SendUserVideoMessage:input_type -> message.SendUserVideoMessageRequest
+	30, // 52: message.MessageService.SendUserImageMessage:input_type -> message.SendUserImageMessageRequest
+	28, // 53: message.MessageService.SendUserFileMessage:input_type -> message.SendUserFileMessageRequest
+	22, // 54: message.MessageService.SendGroupTextMessage:input_type -> message.SendGroupTextMessageRequest
+	18, // 55: message.MessageService.SendGroupLocationMessage:input_type -> message.SendGroupLocationMessageRequest
+	12, // 56: message.MessageService.SendGroupFceMessage:input_type -> message.SendGroupFaceMessageRequest
+	20, // 57: message.MessageService.SendGroupSoundMessage:input_type -> message.SendGroupSoundMessageRequest
+	24, // 58: message.MessageService.SendGroupVideoMessage:input_type -> message.SendGroupVideoMessageRequest
+	16, // 59: message.MessageService.SendGroupImageMessage:input_type -> message.SendGroupImageMessageRequest
+	14, // 60: message.MessageService.SendGroupFileMessage:input_type -> message.SendGroupFileMessageRequest
+	77, // 61: message.MessageService.Ping:input_type -> common.PingRequest
+	47, // 62: message.MessageService.ListConversations:input_type -> message.ListConversationsRequest
+	60, // 63: message.MessageService.SyncMessages:input_type -> message.SyncMessagesRequest
+	71, // 64: message.MessageService.MarkRead:input_type -> message.MarkReadRequest
+	63, // 65: message.MessageService.EditMessage:input_type -> message.EditMessageRequest
+	65, // 66: message.MessageService.RecallMessage:input_type -> message.RecallMessageRequest
+	67, // 67: message.MessageService.ReactToMessage:input_type -> message.ReactToMessageRequest
+	69, // 68: message.MessageService.DeleteMessageForMe:input_type -> message.DeleteMessageForMeRequest
+	49, // 69: message.MessageService.UpdateConversation:input_type -> message.UpdateConversationRequest
+	51, // 70: message.MessageService.SendTyping:input_type -> message.SendTypingRequest
+	54, // 71: message.MessageService.MarkDelivered:input_type -> message.MarkDeliveredRequest
+	56, // 72: message.MessageService.GetReceipts:input_type -> message.GetReceiptsRequest
+	37, // 73: message.MessageService.SendUserTextMessage:output_type -> message.SendUserTextMessageResponse
+	33, // 74: message.MessageService.SendUserLocationMessage:output_type -> message.SendUserLocationMessageResponse
+	27, // 75: message.MessageService.SendUserFaceMessage:output_type -> message.SendUserFaceMessageResponse
+	35, // 76: message.MessageService.SendUserSoundMessage:output_type -> message.SendUserSoundMessageResponse
+	39, // 77: message.MessageService.SendUserVideoMessage:output_type -> message.SendUserVideoMessageResponse
+	31, // 78: message.MessageService.SendUserImageMessage:output_type -> message.SendUserImageMessageResponse
+	29, // 79: message.MessageService.SendUserFileMessage:output_type -> message.SendUserFileMessageResponse
+	23, // 80: message.MessageService.SendGroupTextMessage:output_type -> message.SendGroupTextMessageResponse
+	19, // 81: message.MessageService.SendGroupLocationMessage:output_type -> message.SendGroupLocationMessageResponse
+	13, // 82: message.MessageService.SendGroupFceMessage:output_type -> message.SendGroupFaceMessageResponse
+	21, // 83: message.MessageService.SendGroupSoundMessage:output_type -> message.SendGroupSoundMessageResponse
+	25, // 84: message.MessageService.SendGroupVideoMessage:output_type -> message.SendGroupVideoMessageResponse
+	17, // 85: message.MessageService.SendGroupImageMessage:output_type -> message.SendGroupImageMessageResponse
+	15, // 86: message.MessageService.SendGroupFileMessage:output_type -> message.SendGroupFileMessageResponse
+	78, // 87: message.MessageService.Ping:output_type -> common.PingResponse
+	48, // 88: message.MessageService.ListConversations:output_type -> message.ListConversationsResponse
+	61, // 89: message.MessageService.SyncMessages:output_type -> message.SyncMessagesResponse
+	72, // 90: message.MessageService.MarkRead:output_type -> message.MarkReadResponse
+	64, // 91: message.MessageService.EditMessage:output_type -> message.EditMessageResponse
+	66, // 92: message.MessageService.RecallMessage:output_type -> message.RecallMessageResponse
+	68, // 93: message.MessageService.ReactToMessage:output_type -> message.ReactToMessageResponse
+	70, // 94: message.MessageService.DeleteMessageForMe:output_type -> message.DeleteMessageForMeResponse
+	50, // 95: message.MessageService.UpdateConversation:output_type -> message.UpdateConversationResponse
+	52, // 96: message.MessageService.SendTyping:output_type -> message.SendTypingResponse
+	55, // 97: message.MessageService.MarkDelivered:output_type -> message.MarkDeliveredResponse
+	57, // 98: message.MessageService.GetReceipts:output_type -> message.GetReceiptsResponse
+	73, // [73:99] is the sub-list for method output_type
+	47, // [47:73] is the sub-list for method input_type
+	47, // [47:47] is the sub-list for extension type_name
+	47, // [47:47] is the sub-list for extension extendee
+	0,  // [0:47] is the sub-list for field type_name
 }
 
 func init() { file_message_message_proto_init() }
@@ -5195,6 +5219,7 @@ func file_message_message_proto_init() {
 		(*Message_Video)(nil),
 		(*Message_Image)(nil),
 		(*Message_File)(nil),
+		(*Message_GroupEvent)(nil),
 	}
 	file_message_message_proto_msgTypes[44].OneofWrappers = []any{}
 	type x struct{}

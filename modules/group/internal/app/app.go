@@ -11,7 +11,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rs/zerolog"
 
+	"github.com/parley-im/parley/api/gen/grouppb"
 	"github.com/parley-im/parley/api/gen/userpb"
 	"github.com/parley-im/parley/modules/group/internal/db"
 	"github.com/parley-im/parley/platform/apperr"
@@ -23,6 +25,7 @@ import (
 type Config struct {
 	// MemberCap is the most members a group may have.
 	MemberCap int
+	Log       zerolog.Logger
 }
 
 // DefaultMemberCap is the member cap when Config leaves it zero.
@@ -33,34 +36,39 @@ var (
 	ErrNotFound        = apperr.NotFound("group not found")
 	ErrNotOwner        = apperr.PermissionDenied("only the group's owner may do this")
 	ErrNotMember       = apperr.PermissionDenied("only members of the group may do this")
-	ErrNotAMember      = apperr.NotFound("not a member of this group")
-	ErrOwnerCannotQuit = apperr.FailedPrecondition("the owner cannot quit its own group: delete the group instead")
+	ErrNotAMember      = apperr.NotFound("user_id: is not a member of this group")
+	ErrOwnerCannotQuit = apperr.FailedPrecondition("the owner cannot quit its own group: transfer it (TransferGroupOwner) or delete it first")
 	ErrGroupFull       = apperr.FailedPrecondition("the group is full")
-	ErrKicked          = apperr.PermissionDenied("you were removed from this group by its owner: only the owner can add you back")
-	ErrKickedByOwner   = apperr.PermissionDenied("user_id: was removed from this group by its owner: only the owner can add them back")
+	ErrKicked          = apperr.PermissionDenied("you were removed from this group: only its owner or an admin can add you back, or an invite code")
+	ErrKickedByOwner   = apperr.PermissionDenied("user_id: was removed from this group: only its owner or an admin can add them back")
 	ErrInviteeBlocks   = apperr.PermissionDenied("user_id: this user does not accept being added to groups by you")
 )
 
 // Service implements the module over its schema.
 type Service struct {
-	pool  *pgxpool.Pool
-	q     *db.Queries
-	users Users
-	cfg   Config
+	pool    *pgxpool.Pool
+	q       *db.Queries
+	users   Users
+	cfg     Config
+	changed chan struct{} // a group's transaction committed: the relay may have events to store
 }
 
 func New(pool *pgxpool.Pool, users Users, cfg Config) *Service {
 	if cfg.MemberCap <= 0 {
 		cfg.MemberCap = DefaultMemberCap
 	}
-	return &Service{pool: pool, q: db.New(pool), users: users, cfg: cfg}
+	return &Service{pool: pool, q: db.New(pool), users: users, cfg: cfg, changed: make(chan struct{}, 1)}
 }
 
-// Fields are a group's editable fields, validated.
+// Fields are a group's editable fields, validated; UpdateGroup changes
+// the strings given non-empty and the settings given non-nil.
 type Fields struct {
-	Name         string
-	Introduction string
-	AvatarURL    string
+	Name           string
+	Introduction   string
+	AvatarURL      string
+	JoinPolicy     *grouppb.JoinPolicy
+	MuteAll        *bool
+	HistoryVisible *bool
 }
 
 // CreateGroup creates a group owned by ownerID, its first member.
@@ -79,7 +87,7 @@ func (s *Service) CreateGroup(ctx context.Context, ownerID uint64, f Fields) (Gr
 		if err != nil {
 			return err
 		}
-		_, err = q.AddMember(ctx, db.AddMemberParams{GroupID: g.ID, UserID: ownerID})
+		_, err = q.AddMember(ctx, db.AddMemberParams{GroupID: g.ID, UserID: ownerID, Role: roleOwner})
 		return err
 	})
 	if err != nil {
@@ -88,16 +96,18 @@ func (s *Service) CreateGroup(ctx context.Context, ownerID uint64, f Fields) (Gr
 	return groupOf(g), nil
 }
 
-// UpdateGroup changes the fields given non-empty; owner only.
+// UpdateGroup changes the fields given; owner/admins. A change of policy,
+// group mute or history visibility is recorded as a group event.
 func (s *Service) UpdateGroup(ctx context.Context, callerID, groupID uint64, f Fields) (Group, error) {
 	var g db.GroupsGroup
 	err := s.inLockedGroup(ctx, groupID, func(q *db.Queries, current db.GroupsGroup) error {
-		if current.OwnerID != callerID {
-			return ErrNotOwner
+		if _, err := staffOf(ctx, q, current.ID, callerID); err != nil {
+			return err
 		}
 		next := db.UpdateGroupParams{
 			ID: current.ID, Name: current.Name, NameFolded: current.NameFolded,
 			Introduction: current.Introduction, AvatarUrl: current.AvatarUrl,
+			JoinPolicy: current.JoinPolicy, MuteAll: current.MuteAll, HistoryVisible: current.HistoryVisible,
 		}
 		if name := strings.TrimSpace(f.Name); name != "" {
 			next.Name, next.NameFolded = name, textsearch.Fold(name)
@@ -108,9 +118,26 @@ func (s *Service) UpdateGroup(ctx context.Context, callerID, groupID uint64, f F
 		if f.AvatarURL != "" {
 			next.AvatarUrl = f.AvatarURL
 		}
+		if f.JoinPolicy != nil {
+			next.JoinPolicy = int16(*f.JoinPolicy)
+		}
+		if f.MuteAll != nil {
+			next.MuteAll = *f.MuteAll
+		}
+		if f.HistoryVisible != nil {
+			next.HistoryVisible = *f.HistoryVisible
+		}
 		var err error
-		g, err = q.UpdateGroup(ctx, next)
-		return err
+		if g, err = q.UpdateGroup(ctx, next); err != nil {
+			return err
+		}
+		if g.JoinPolicy == current.JoinPolicy && g.MuteAll == current.MuteAll && g.HistoryVisible == current.HistoryVisible {
+			return nil
+		}
+		return record(ctx, q, g.ID, &grouppb.GroupEvent{
+			Kind: grouppb.GroupEvent_KIND_POLICY_CHANGED, ActorId: callerID,
+			JoinPolicy: grouppb.JoinPolicy(g.JoinPolicy), MuteAll: g.MuteAll, HistoryVisible: g.HistoryVisible,
+		}, 0)
 	})
 	return groupOf(g), err
 }
@@ -166,10 +193,13 @@ func (s *Service) DeleteGroup(ctx context.Context, callerID, groupID uint64) err
 	})
 }
 
-// JoinGroup adds userID to the group. Joining oneself needs no more; adding
-// someone else needs the caller to be a member. Already a member: no-op. A
-// user the owner removed comes back only when the owner adds them.
-func (s *Service) JoinGroup(ctx context.Context, callerID, groupID, userID uint64) error {
+// JoinGroup adds userID to the group, or asks to. Oneself: an open group
+// joins, an approval group makes a pending request (its id is answered),
+// an invite-only group refuses. Adding someone else: owner/admins under
+// any policy, any member of an open group. Already a member: no-op. A
+// banned user comes in by no path; a kicked one only when owner/admins add
+// it (or by invite code).
+func (s *Service) JoinGroup(ctx context.Context, callerID, groupID, userID uint64) (requestID uint64, err error) {
 	if userID == 0 {
 		userID = callerID
 	}
@@ -187,84 +217,131 @@ func (s *Service) JoinGroup(ctx context.Context, callerID, groupID, userID uint6
 			inviteeErr = ErrInviteeBlocks
 		}
 	}
-	return s.inLockedGroup(ctx, groupID, func(q *db.Queries, g db.GroupsGroup) error {
+	err = s.inLockedGroup(ctx, groupID, func(q *db.Queries, g db.GroupsGroup) error {
 		if userID != callerID {
-			isMember, err := q.IsMember(ctx, db.IsMemberParams{GroupID: g.ID, UserID: callerID})
-			if err != nil {
-				return err
-			}
-			if !isMember {
-				return ErrNotMember
-			}
-			if inviteeErr != nil {
-				return inviteeErr
-			}
+			return s.add(ctx, q, g, callerID, userID, inviteeErr)
+		}
+		banned, err := q.IsBanned(ctx, db.IsBannedParams{GroupID: g.ID, UserID: userID})
+		if err != nil {
+			return err
+		}
+		if banned {
+			return ErrBanned
+		}
+		already, err := q.IsMember(ctx, db.IsMemberParams{GroupID: g.ID, UserID: userID})
+		if err != nil || already {
+			return err
 		}
 		kicked, err := q.IsKicked(ctx, db.IsKickedParams{GroupID: g.ID, UserID: userID})
 		if err != nil {
 			return err
 		}
-		switch {
-		case kicked && callerID == g.OwnerID:
-			if err := q.ClearKick(ctx, db.ClearKickParams{GroupID: g.ID, UserID: userID}); err != nil {
-				return err
-			}
-		case kicked && userID == callerID:
+		if kicked {
 			return ErrKicked
-		case kicked:
-			return ErrKickedByOwner
 		}
-		if int(g.MemberCount) >= s.cfg.MemberCap {
-			already, err := q.IsMember(ctx, db.IsMemberParams{GroupID: g.ID, UserID: userID})
-			if err != nil || already {
-				return err
-			}
-			return ErrGroupFull
-		}
-		added, err := q.AddMember(ctx, db.AddMemberParams{GroupID: g.ID, UserID: userID})
-		if err != nil || added == 0 {
+		switch g.JoinPolicy {
+		case policyOpen:
+			return s.admit(ctx, q, g, userID, userID)
+		case policyApproval:
+			requestID, err = s.request(ctx, q, g.ID, userID)
 			return err
+		default:
+			return ErrInviteOnly
 		}
-		return q.AdjustMemberCount(ctx, db.AdjustMemberCountParams{ID: g.ID, Delta: 1})
 	})
+	return requestID, err
 }
 
-// QuitGroup removes userID from the group: oneself, or anyone but the owner
-// when the caller is the owner, which is a kick: recorded, so the user
-// cannot rejoin by themselves. The owner cannot leave.
+// add is JoinGroup of another user, userID, by callerID in the locked g.
+func (s *Service) add(ctx context.Context, q *db.Queries, g db.GroupsGroup, callerID, userID uint64, inviteeErr error) error {
+	caller, err := memberOf(ctx, q, g.ID, callerID)
+	switch {
+	case err != nil:
+		return err
+	case !caller.ok:
+		return ErrNotMember
+	case g.JoinPolicy != policyOpen && !caller.staff():
+		return ErrStaffAddsOnly
+	case inviteeErr != nil:
+		return inviteeErr
+	}
+	banned, err := q.IsBanned(ctx, db.IsBannedParams{GroupID: g.ID, UserID: userID})
+	if err != nil {
+		return err
+	}
+	if banned {
+		return ErrTargetBanned
+	}
+	kicked, err := q.IsKicked(ctx, db.IsKickedParams{GroupID: g.ID, UserID: userID})
+	if err != nil {
+		return err
+	}
+	if kicked {
+		if !caller.staff() {
+			return ErrKickedByOwner
+		}
+		if err := q.ClearKick(ctx, db.ClearKickParams{GroupID: g.ID, UserID: userID}); err != nil {
+			return err
+		}
+	}
+	return s.admit(ctx, q, g, userID, callerID)
+}
+
+// request files userID's request to join group groupID (or finds the one
+// pending), up to MaxPendingRequests a group.
+func (s *Service) request(ctx context.Context, q *db.Queries, groupID, userID uint64) (uint64, error) {
+	pending, err := q.CountJoinRequests(ctx, groupID)
+	if err != nil {
+		return 0, err
+	}
+	req, err := q.RequestToJoin(ctx, db.RequestToJoinParams{GroupID: groupID, UserID: userID})
+	if err != nil {
+		return 0, err
+	}
+	// One filed before is answered even when the queue is full; a new one
+	// over the limit is refused, and the transaction's rollback takes it back.
+	if req.Created && pending >= MaxPendingRequests {
+		return 0, ErrTooManyRequests
+	}
+	return req.ID, nil
+}
+
+// QuitGroup removes userID from the group: oneself (the owner must
+// transfer the group first), or a member the caller outranks when the
+// caller is the owner or an admin, which is a kick: recorded, so the user
+// cannot rejoin by themselves.
 func (s *Service) QuitGroup(ctx context.Context, callerID, groupID, userID uint64) error {
 	if userID == 0 {
 		userID = callerID
 	}
 	return s.inLockedGroup(ctx, groupID, func(q *db.Queries, g db.GroupsGroup) error {
-		switch {
-		case userID == g.OwnerID:
-			if callerID == userID {
+		if userID == callerID {
+			if userID == g.OwnerID {
 				return ErrOwnerCannotQuit
 			}
-			return ErrNotOwner
-		case userID != callerID && g.OwnerID != callerID:
-			return ErrNotOwner
+			return remove(ctx, q, g, userID, &grouppb.GroupEvent{Kind: grouppb.GroupEvent_KIND_LEFT, ActorId: userID, UserId: userID})
 		}
-		removed, err := q.RemoveMember(ctx, db.RemoveMemberParams{GroupID: g.ID, UserID: userID})
+		if _, err := moderate(ctx, q, g.ID, callerID, userID); err != nil {
+			return err
+		}
+		err := q.RecordKick(ctx, db.RecordKickParams{GroupID: g.ID, UserID: userID, KickedBy: int64(callerID)})
 		if err != nil {
 			return err
 		}
-		if removed == 0 {
-			return ErrNotAMember
-		}
-		if userID != callerID {
-			err := q.RecordKick(ctx, db.RecordKickParams{GroupID: g.ID, UserID: userID, KickedBy: int64(callerID)})
-			if err != nil {
-				return err
-			}
-		}
-		return q.AdjustMemberCount(ctx, db.AdjustMemberCountParams{ID: g.ID, Delta: -1})
+		return remove(ctx, q, g, userID, &grouppb.GroupEvent{Kind: grouppb.GroupEvent_KIND_KICKED, ActorId: callerID, UserId: userID})
 	})
 }
 
+// Member is a group member as GetGroupUser answers it.
+type Member struct {
+	User       *userpb.User
+	Role       grouppb.GroupRole
+	JoinedAt   time.Time
+	MutedUntil *time.Time // set while muted
+}
+
 // Members lists the group's members by join time; members only.
-func (s *Service) Members(ctx context.Context, callerID, groupID uint64, page paging.Page) ([]*userpb.User, uint64, error) {
+func (s *Service) Members(ctx context.Context, callerID, groupID uint64, page paging.Page) ([]Member, uint64, error) {
 	g, err := s.GetGroup(ctx, groupID)
 	if err != nil {
 		return nil, 0, err
@@ -276,31 +353,39 @@ func (s *Service) Members(ctx context.Context, callerID, groupID uint64, page pa
 	if !isMember {
 		return nil, 0, ErrNotMember
 	}
-	ids, err := s.q.ListMembersByJoinTime(ctx, db.ListMembersByJoinTimeParams{
+	rows, err := s.q.ListMembersByJoinTime(ctx, db.ListMembersByJoinTimeParams{
 		GroupID: g.ID, RowLimit: page.Limit(), RowOffset: page.Offset(),
 	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("list members: %w", err)
 	}
-	users, err := s.users.GetUsers(ctx, ids)
+	ids := make([]uint64, len(rows))
+	for i, r := range rows {
+		ids[i] = r.UserID
+	}
+	users, err := s.usersByID(ctx, ids)
 	if err != nil {
 		return nil, 0, err
 	}
-	byID := make(map[uint64]*userpb.User, len(users))
-	for _, u := range users {
-		byID[u.GetId()] = u
-	}
-	ordered := make([]*userpb.User, 0, len(ids))
-	for _, id := range ids {
-		if u, ok := byID[id]; ok {
-			ordered = append(ordered, u)
+	now := time.Now()
+	members := make([]Member, 0, len(rows))
+	for _, r := range rows {
+		u := users[r.UserID]
+		if u == nil {
+			continue
 		}
+		m := Member{User: u, Role: grouppb.GroupRole(r.Role), JoinedAt: r.JoinedAt}
+		if r.MutedUntil != nil && r.MutedUntil.After(now) {
+			m.MutedUntil = r.MutedUntil
+		}
+		members = append(members, m)
 	}
-	return ordered, uint64(g.MemberCount), nil
+	return members, uint64(g.MemberCount), nil
 }
 
 // JoinedSince lists the members who joined the live group at or after
-// since, in join order, with when (at most limit).
+// since, in join order, with when (at most limit): those whose history
+// starts then. None when the group shows members its whole history.
 func (s *Service) JoinedSince(ctx context.Context, groupID uint64, since time.Time, limit int) (userIDs []uint64, joinedAt []time.Time, err error) {
 	rows, err := s.q.JoinedSince(ctx, db.JoinedSinceParams{GroupID: groupID, Since: since, RowLimit: int64(limit)})
 	if err != nil {
@@ -313,21 +398,8 @@ func (s *Service) JoinedSince(ctx context.Context, groupID uint64, since time.Ti
 	return userIDs, joinedAt, nil
 }
 
-// JoinedAt is when userID joined the live group groupID; false when it is
-// not a member.
-func (s *Service) JoinedAt(ctx context.Context, groupID, userID uint64) (time.Time, bool, error) {
-	at, err := s.q.JoinedAt(ctx, db.JoinedAtParams{GroupID: groupID, UserID: userID})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return time.Time{}, false, nil
-	}
-	if err != nil {
-		return time.Time{}, false, fmt.Errorf("joined at: %w", err)
-	}
-	return at, true, nil
-}
-
-// GroupsOf lists the live groups userID is a member of, by id, with when it
-// joined each.
+// GroupsOf lists the live groups userID is a member of, by id, with where
+// its history starts in each (Standing.HistoryFrom).
 func (s *Service) GroupsOf(ctx context.Context, userID uint64) ([]Membership, error) {
 	rows, err := s.q.GroupsOf(ctx, userID)
 	if err != nil {
@@ -335,7 +407,7 @@ func (s *Service) GroupsOf(ctx context.Context, userID uint64) ([]Membership, er
 	}
 	out := make([]Membership, len(rows))
 	for i, r := range rows {
-		out[i] = Membership{Group: groupOf(r.GroupsGroup), JoinedAt: r.JoinedAt}
+		out[i] = Membership{Group: groupOf(r.GroupsGroup), HistoryFrom: r.HistoryFrom}
 	}
 	return out, nil
 }
@@ -379,6 +451,10 @@ func (s *Service) inLockedGroup(ctx context.Context, groupID uint64, fn func(q *
 	})
 	if err != nil {
 		return fmt.Errorf("group %d: %w", groupID, err)
+	}
+	select { // the change may have recorded events
+	case s.changed <- struct{}{}:
+	default:
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"time"
 
+	"github.com/parley-im/parley/api/gen/grouppb"
 	"github.com/parley-im/parley/modules/group/internal/db"
 )
 
@@ -16,14 +17,17 @@ type Group struct {
 	Extra                string
 	OwnerID              uint64
 	MemberCount          int32
+	JoinPolicy           grouppb.JoinPolicy
+	MuteAll              bool
+	HistoryVisible       bool
 	CreatedAt, UpdatedAt time.Time
 	DeletedAt            *time.Time
 }
 
-// Membership is a group a user is in, and since when.
+// Membership is a group a user is in, and where its history starts there.
 type Membership struct {
-	Group    Group
-	JoinedAt time.Time
+	Group       Group
+	HistoryFrom time.Time
 }
 
 // groupOf is a stored group as the module answers it.
@@ -31,6 +35,7 @@ func groupOf(g db.GroupsGroup) Group {
 	return Group{
 		ID: g.ID, Name: g.Name, Introduction: g.Introduction, AvatarURL: g.AvatarUrl, Extra: g.Extra,
 		OwnerID: g.OwnerID, MemberCount: g.MemberCount,
+		JoinPolicy: grouppb.JoinPolicy(g.JoinPolicy), MuteAll: g.MuteAll, HistoryVisible: g.HistoryVisible,
 		CreatedAt: g.CreatedAt, UpdatedAt: g.UpdatedAt, DeletedAt: g.DeletedAt,
 	}
 }

@@ -8,18 +8,55 @@ import (
 	"time"
 )
 
+type GroupsBan struct {
+	GroupID  uint64
+	UserID   uint64
+	BannedBy uint64
+	Reason   string
+	BannedAt time.Time
+}
+
+type GroupsEvent struct {
+	ID        int64
+	GroupID   uint64
+	Event     []byte
+	ExtraTo   uint64
+	CreatedAt time.Time
+}
+
 type GroupsGroup struct {
-	ID           uint64
-	Name         string
-	NameFolded   string
-	Introduction string
-	AvatarUrl    string
-	Extra        string
-	OwnerID      uint64
-	MemberCount  int32
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-	DeletedAt    *time.Time
+	ID             uint64
+	Name           string
+	NameFolded     string
+	Introduction   string
+	AvatarUrl      string
+	Extra          string
+	OwnerID        uint64
+	MemberCount    int32
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	DeletedAt      *time.Time
+	JoinPolicy     int16
+	MuteAll        bool
+	HistoryVisible bool
+}
+
+type GroupsInvite struct {
+	Code      string
+	GroupID   uint64
+	CreatedBy uint64
+	MaxUses   int32
+	Uses      int32
+	ExpiresAt *time.Time
+	RevokedAt *time.Time
+	CreatedAt time.Time
+}
+
+type GroupsJoinRequest struct {
+	ID        uint64
+	GroupID   uint64
+	UserID    uint64
+	CreatedAt time.Time
 }
 
 type GroupsKick struct {
@@ -30,7 +67,9 @@ type GroupsKick struct {
 }
 
 type GroupsMember struct {
-	GroupID  uint64
-	UserID   uint64
-	JoinedAt time.Time
+	GroupID    uint64
+	UserID     uint64
+	JoinedAt   time.Time
+	Role       int16
+	MutedUntil *time.Time
 }

@@ -15,7 +15,8 @@ SELECT * FROM groups.groups WHERE id = @id AND deleted_at IS NULL FOR NO KEY UPD
 -- name: UpdateGroup :one
 UPDATE groups.groups
 SET name = @name, name_folded = @name_folded, introduction = @introduction,
-    avatar_url = @avatar_url, updated_at = now()
+    avatar_url = @avatar_url, join_policy = @join_policy, mute_all = @mute_all,
+    history_visible = @history_visible, updated_at = now()
 WHERE id = @id AND deleted_at IS NULL
 RETURNING *;
 
@@ -48,7 +49,7 @@ WHERE search.grams(name_folded) @> search.keyword_grams(@keyword::text)
   AND deleted_at IS NULL;
 
 -- name: AddMember :execrows
-INSERT INTO groups.members (group_id, user_id) VALUES (@group_id, @user_id)
+INSERT INTO groups.members (group_id, user_id, role) VALUES (@group_id, @user_id, @role)
 ON CONFLICT DO NOTHING;
 
 -- name: RemoveMember :execrows
@@ -65,7 +66,7 @@ SELECT EXISTS (
 );
 
 -- name: ListMembersByJoinTime :many
-SELECT user_id FROM groups.members
+SELECT user_id, role, joined_at, muted_until FROM groups.members
 WHERE group_id = @group_id
 ORDER BY joined_at, user_id
 LIMIT @row_limit::bigint OFFSET @row_offset::bigint;
@@ -77,16 +78,15 @@ WHERE group_id = @group_id AND user_id > @after_user_id
 ORDER BY user_id
 LIMIT @row_limit::bigint;
 
+-- Each group's history starts for the member at its join, or at the
+-- group's creation when the group shows its history.
 -- name: GroupsOf :many
-SELECT sqlc.embed(g), m.joined_at FROM groups.members m
+SELECT sqlc.embed(g),
+       (CASE WHEN g.history_visible THEN g.created_at ELSE m.joined_at END)::timestamptz AS history_from
+FROM groups.members m
 JOIN groups.groups g ON g.id = m.group_id
 WHERE m.user_id = @user_id AND g.deleted_at IS NULL
 ORDER BY g.id;
-
--- name: JoinedAt :one
-SELECT m.joined_at FROM groups.members m
-JOIN groups.groups g ON g.id = m.group_id
-WHERE m.group_id = @group_id AND m.user_id = @user_id AND g.deleted_at IS NULL;
 
 -- name: RecordKick :exec
 INSERT INTO groups.kicks (group_id, user_id, kicked_by) VALUES (@group_id, @user_id, @kicked_by)
@@ -99,10 +99,10 @@ SELECT EXISTS (SELECT 1 FROM groups.kicks WHERE group_id = @group_id AND user_id
 DELETE FROM groups.kicks WHERE group_id = @group_id AND user_id = @user_id;
 
 -- The members who joined the live group at or after since, and when (the
--- join order index serves it).
+-- join order index serves it); none when the group shows its history.
 -- name: JoinedSince :many
 SELECT m.user_id, m.joined_at FROM groups.members m
-JOIN groups.groups g ON g.id = m.group_id AND g.deleted_at IS NULL
+JOIN groups.groups g ON g.id = m.group_id AND g.deleted_at IS NULL AND NOT g.history_visible
 WHERE m.group_id = @group_id AND m.joined_at >= @since
 ORDER BY m.joined_at, m.user_id
 LIMIT @row_limit::bigint;

@@ -11,17 +11,18 @@ import (
 )
 
 const addMember = `-- name: AddMember :execrows
-INSERT INTO groups.members (group_id, user_id) VALUES ($1, $2)
+INSERT INTO groups.members (group_id, user_id, role) VALUES ($1, $2, $3)
 ON CONFLICT DO NOTHING
 `
 
 type AddMemberParams struct {
 	GroupID uint64
 	UserID  uint64
+	Role    int16
 }
 
 func (q *Queries) AddMember(ctx context.Context, arg AddMemberParams) (int64, error) {
-	result, err := q.db.Exec(ctx, addMember, arg.GroupID, arg.UserID)
+	result, err := q.db.Exec(ctx, addMember, arg.GroupID, arg.UserID, arg.Role)
 	if err != nil {
 		return 0, err
 	}
@@ -85,7 +86,7 @@ const createGroup = `-- name: CreateGroup :one
 
 INSERT INTO groups.groups (name, name_folded, introduction, avatar_url, owner_id, member_count)
 VALUES ($1, $2, $3, $4, $5, 1)
-RETURNING id, name, name_folded, introduction, avatar_url, extra, owner_id, member_count, created_at, updated_at, deleted_at
+RETURNING id, name, name_folded, introduction, avatar_url, extra, owner_id, member_count, created_at, updated_at, deleted_at, join_policy, mute_all, history_visible
 `
 
 type CreateGroupParams struct {
@@ -119,6 +120,9 @@ func (q *Queries) CreateGroup(ctx context.Context, arg CreateGroupParams) (Group
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.DeletedAt,
+		&i.JoinPolicy,
+		&i.MuteAll,
+		&i.HistoryVisible,
 	)
 	return i, err
 }
@@ -134,7 +138,7 @@ func (q *Queries) DeleteGroup(ctx context.Context, id uint64) error {
 }
 
 const getGroup = `-- name: GetGroup :one
-SELECT id, name, name_folded, introduction, avatar_url, extra, owner_id, member_count, created_at, updated_at, deleted_at FROM groups.groups WHERE id = $1 AND deleted_at IS NULL
+SELECT id, name, name_folded, introduction, avatar_url, extra, owner_id, member_count, created_at, updated_at, deleted_at, join_policy, mute_all, history_visible FROM groups.groups WHERE id = $1 AND deleted_at IS NULL
 `
 
 func (q *Queries) GetGroup(ctx context.Context, id uint64) (GroupsGroup, error) {
@@ -152,12 +156,17 @@ func (q *Queries) GetGroup(ctx context.Context, id uint64) (GroupsGroup, error) 
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.DeletedAt,
+		&i.JoinPolicy,
+		&i.MuteAll,
+		&i.HistoryVisible,
 	)
 	return i, err
 }
 
 const groupsOf = `-- name: GroupsOf :many
-SELECT g.id, g.name, g.name_folded, g.introduction, g.avatar_url, g.extra, g.owner_id, g.member_count, g.created_at, g.updated_at, g.deleted_at, m.joined_at FROM groups.members m
+SELECT g.id, g.name, g.name_folded, g.introduction, g.avatar_url, g.extra, g.owner_id, g.member_count, g.created_at, g.updated_at, g.deleted_at, g.join_policy, g.mute_all, g.history_visible,
+       (CASE WHEN g.history_visible THEN g.created_at ELSE m.joined_at END)::timestamptz AS history_from
+FROM groups.members m
 JOIN groups.groups g ON g.id = m.group_id
 WHERE m.user_id = $1 AND g.deleted_at IS NULL
 ORDER BY g.id
@@ -165,9 +174,11 @@ ORDER BY g.id
 
 type GroupsOfRow struct {
 	GroupsGroup GroupsGroup
-	JoinedAt    time.Time
+	HistoryFrom time.Time
 }
 
+// Each group's history starts for the member at its join, or at the
+// group's creation when the group shows its history.
 func (q *Queries) GroupsOf(ctx context.Context, userID uint64) ([]GroupsOfRow, error) {
 	rows, err := q.db.Query(ctx, groupsOf, userID)
 	if err != nil {
@@ -189,7 +200,10 @@ func (q *Queries) GroupsOf(ctx context.Context, userID uint64) ([]GroupsOfRow, e
 			&i.GroupsGroup.CreatedAt,
 			&i.GroupsGroup.UpdatedAt,
 			&i.GroupsGroup.DeletedAt,
-			&i.JoinedAt,
+			&i.GroupsGroup.JoinPolicy,
+			&i.GroupsGroup.MuteAll,
+			&i.GroupsGroup.HistoryVisible,
+			&i.HistoryFrom,
 		); err != nil {
 			return nil, err
 		}
@@ -237,27 +251,9 @@ func (q *Queries) IsMember(ctx context.Context, arg IsMemberParams) (bool, error
 	return exists, err
 }
 
-const joinedAt = `-- name: JoinedAt :one
-SELECT m.joined_at FROM groups.members m
-JOIN groups.groups g ON g.id = m.group_id
-WHERE m.group_id = $1 AND m.user_id = $2 AND g.deleted_at IS NULL
-`
-
-type JoinedAtParams struct {
-	GroupID uint64
-	UserID  uint64
-}
-
-func (q *Queries) JoinedAt(ctx context.Context, arg JoinedAtParams) (time.Time, error) {
-	row := q.db.QueryRow(ctx, joinedAt, arg.GroupID, arg.UserID)
-	var joined_at time.Time
-	err := row.Scan(&joined_at)
-	return joined_at, err
-}
-
 const joinedSince = `-- name: JoinedSince :many
 SELECT m.user_id, m.joined_at FROM groups.members m
-JOIN groups.groups g ON g.id = m.group_id AND g.deleted_at IS NULL
+JOIN groups.groups g ON g.id = m.group_id AND g.deleted_at IS NULL AND NOT g.history_visible
 WHERE m.group_id = $1 AND m.joined_at >= $2
 ORDER BY m.joined_at, m.user_id
 LIMIT $3::bigint
@@ -275,7 +271,7 @@ type JoinedSinceRow struct {
 }
 
 // The members who joined the live group at or after since, and when (the
-// join order index serves it).
+// join order index serves it); none when the group shows its history.
 func (q *Queries) JoinedSince(ctx context.Context, arg JoinedSinceParams) ([]JoinedSinceRow, error) {
 	rows, err := q.db.Query(ctx, joinedSince, arg.GroupID, arg.Since, arg.RowLimit)
 	if err != nil {
@@ -297,7 +293,7 @@ func (q *Queries) JoinedSince(ctx context.Context, arg JoinedSinceParams) ([]Joi
 }
 
 const listGroups = `-- name: ListGroups :many
-SELECT id, name, name_folded, introduction, avatar_url, extra, owner_id, member_count, created_at, updated_at, deleted_at FROM groups.groups
+SELECT id, name, name_folded, introduction, avatar_url, extra, owner_id, member_count, created_at, updated_at, deleted_at, join_policy, mute_all, history_visible FROM groups.groups
 WHERE deleted_at IS NULL
 ORDER BY id
 LIMIT $2::bigint OFFSET $1::bigint
@@ -329,6 +325,9 @@ func (q *Queries) ListGroups(ctx context.Context, arg ListGroupsParams) ([]Group
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.DeletedAt,
+			&i.JoinPolicy,
+			&i.MuteAll,
+			&i.HistoryVisible,
 		); err != nil {
 			return nil, err
 		}
@@ -375,7 +374,7 @@ func (q *Queries) ListMemberIDsAfter(ctx context.Context, arg ListMemberIDsAfter
 }
 
 const listMembersByJoinTime = `-- name: ListMembersByJoinTime :many
-SELECT user_id FROM groups.members
+SELECT user_id, role, joined_at, muted_until FROM groups.members
 WHERE group_id = $1
 ORDER BY joined_at, user_id
 LIMIT $3::bigint OFFSET $2::bigint
@@ -387,19 +386,31 @@ type ListMembersByJoinTimeParams struct {
 	RowLimit  int64
 }
 
-func (q *Queries) ListMembersByJoinTime(ctx context.Context, arg ListMembersByJoinTimeParams) ([]uint64, error) {
+type ListMembersByJoinTimeRow struct {
+	UserID     uint64
+	Role       int16
+	JoinedAt   time.Time
+	MutedUntil *time.Time
+}
+
+func (q *Queries) ListMembersByJoinTime(ctx context.Context, arg ListMembersByJoinTimeParams) ([]ListMembersByJoinTimeRow, error) {
 	rows, err := q.db.Query(ctx, listMembersByJoinTime, arg.GroupID, arg.RowOffset, arg.RowLimit)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var items []uint64
+	var items []ListMembersByJoinTimeRow
 	for rows.Next() {
-		var user_id uint64
-		if err := rows.Scan(&user_id); err != nil {
+		var i ListMembersByJoinTimeRow
+		if err := rows.Scan(
+			&i.UserID,
+			&i.Role,
+			&i.JoinedAt,
+			&i.MutedUntil,
+		); err != nil {
 			return nil, err
 		}
-		items = append(items, user_id)
+		items = append(items, i)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -408,7 +419,7 @@ func (q *Queries) ListMembersByJoinTime(ctx context.Context, arg ListMembersByJo
 }
 
 const lockGroup = `-- name: LockGroup :one
-SELECT id, name, name_folded, introduction, avatar_url, extra, owner_id, member_count, created_at, updated_at, deleted_at FROM groups.groups WHERE id = $1 AND deleted_at IS NULL FOR NO KEY UPDATE
+SELECT id, name, name_folded, introduction, avatar_url, extra, owner_id, member_count, created_at, updated_at, deleted_at, join_policy, mute_all, history_visible FROM groups.groups WHERE id = $1 AND deleted_at IS NULL FOR NO KEY UPDATE
 `
 
 func (q *Queries) LockGroup(ctx context.Context, id uint64) (GroupsGroup, error) {
@@ -426,6 +437,9 @@ func (q *Queries) LockGroup(ctx context.Context, id uint64) (GroupsGroup, error)
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.DeletedAt,
+		&i.JoinPolicy,
+		&i.MuteAll,
+		&i.HistoryVisible,
 	)
 	return i, err
 }
@@ -464,7 +478,7 @@ func (q *Queries) RemoveMember(ctx context.Context, arg RemoveMemberParams) (int
 }
 
 const searchGroups = `-- name: SearchGroups :many
-SELECT id, name, name_folded, introduction, avatar_url, extra, owner_id, member_count, created_at, updated_at, deleted_at FROM groups.groups
+SELECT id, name, name_folded, introduction, avatar_url, extra, owner_id, member_count, created_at, updated_at, deleted_at, join_policy, mute_all, history_visible FROM groups.groups
 WHERE search.grams(name_folded) @> search.keyword_grams($1::text)
   AND strpos(name_folded, $1::text) > 0
   AND deleted_at IS NULL
@@ -500,6 +514,9 @@ func (q *Queries) SearchGroups(ctx context.Context, arg SearchGroupsParams) ([]G
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.DeletedAt,
+			&i.JoinPolicy,
+			&i.MuteAll,
+			&i.HistoryVisible,
 		); err != nil {
 			return nil, err
 		}
@@ -514,17 +531,21 @@ func (q *Queries) SearchGroups(ctx context.Context, arg SearchGroupsParams) ([]G
 const updateGroup = `-- name: UpdateGroup :one
 UPDATE groups.groups
 SET name = $1, name_folded = $2, introduction = $3,
-    avatar_url = $4, updated_at = now()
-WHERE id = $5 AND deleted_at IS NULL
-RETURNING id, name, name_folded, introduction, avatar_url, extra, owner_id, member_count, created_at, updated_at, deleted_at
+    avatar_url = $4, join_policy = $5, mute_all = $6,
+    history_visible = $7, updated_at = now()
+WHERE id = $8 AND deleted_at IS NULL
+RETURNING id, name, name_folded, introduction, avatar_url, extra, owner_id, member_count, created_at, updated_at, deleted_at, join_policy, mute_all, history_visible
 `
 
 type UpdateGroupParams struct {
-	Name         string
-	NameFolded   string
-	Introduction string
-	AvatarUrl    string
-	ID           uint64
+	Name           string
+	NameFolded     string
+	Introduction   string
+	AvatarUrl      string
+	JoinPolicy     int16
+	MuteAll        bool
+	HistoryVisible bool
+	ID             uint64
 }
 
 func (q *Queries) UpdateGroup(ctx context.Context, arg UpdateGroupParams) (GroupsGroup, error) {
@@ -533,6 +554,9 @@ func (q *Queries) UpdateGroup(ctx context.Context, arg UpdateGroupParams) (Group
 		arg.NameFolded,
 		arg.Introduction,
 		arg.AvatarUrl,
+		arg.JoinPolicy,
+		arg.MuteAll,
+		arg.HistoryVisible,
 		arg.ID,
 	)
 	var i GroupsGroup
@@ -548,6 +572,9 @@ func (q *Queries) UpdateGroup(ctx context.Context, arg UpdateGroupParams) (Group
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.DeletedAt,
+		&i.JoinPolicy,
+		&i.MuteAll,
+		&i.HistoryVisible,
 	)
 	return i, err
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/parley-im/parley/api/gen/commonpb"
 	"github.com/parley-im/parley/api/gen/grouppb"
+	"github.com/parley-im/parley/api/gen/userpb"
 	"github.com/parley-im/parley/api/rules/grouprules"
 	"github.com/parley-im/parley/modules/group/internal/app"
 	"github.com/parley-im/parley/platform/apperr"
@@ -73,6 +74,7 @@ func (s *Server) UpdateGroup(ctx context.Context, req *grouppb.UpdateGroupReques
 	}
 	_, err = s.svc.UpdateGroup(ctx, caller.UserID, req.GetId(), app.Fields{
 		Name: name, Introduction: req.GetIntroduction(), AvatarURL: avatar,
+		JoinPolicy: req.JoinPolicy, MuteAll: req.MuteAll, HistoryVisible: req.HistoryVisible,
 	})
 	if err != nil {
 		return nil, err
@@ -117,10 +119,11 @@ func (s *Server) JoinGroup(ctx context.Context, req *grouppb.JoinGroupRequest) (
 	if err != nil {
 		return nil, err
 	}
-	if err := s.svc.JoinGroup(ctx, caller.UserID, req.GetId(), req.GetUserId()); err != nil {
+	requestID, err := s.svc.JoinGroup(ctx, caller.UserID, req.GetId(), req.GetUserId())
+	if err != nil {
 		return nil, err
 	}
-	return &grouppb.JoinGroupResponse{}, nil
+	return &grouppb.JoinGroupResponse{RequestId: requestID}, nil
 }
 
 func (s *Server) QuitGroup(ctx context.Context, req *grouppb.QuitGroupRequest) (*grouppb.QuitGroupResponse, error) {
@@ -140,24 +143,37 @@ func (s *Server) GetGroupUser(ctx context.Context, req *grouppb.GetGroupUserRequ
 		return nil, err
 	}
 	page := paging.New(req.GetPage(), req.GetPageSize())
-	users, total, err := s.svc.Members(ctx, caller.UserID, req.GetId(), page)
+	members, total, err := s.svc.Members(ctx, caller.UserID, req.GetId(), page)
 	if err != nil {
 		return nil, err
 	}
-	return &grouppb.GetGroupUserResponse{Pager: page.Pager(total), User: users}, nil
+	resp := &grouppb.GetGroupUserResponse{
+		Pager: page.Pager(total), User: make([]*userpb.User, len(members)), Member: make([]*grouppb.GroupMember, len(members)),
+	}
+	for i, m := range members {
+		resp.User[i] = m.User
+		resp.Member[i] = &grouppb.GroupMember{
+			User: m.User, Role: m.Role, JoinedAt: timestamppb.New(m.JoinedAt), MutedUntil: optionalTime(m.MutedUntil),
+		}
+	}
+	return resp, nil
 }
 
 // ToProto is a stored group on the wire, the avatar a public link.
 func ToProto(g app.Group, links *media.Links) *grouppb.Group {
 	pb := &grouppb.Group{
-		Id:           g.ID,
-		Name:         g.Name,
-		Introduction: g.Introduction,
-		AvatarUrl:    links.RenderPublic(g.AvatarURL),
-		Extra:        g.Extra,
-		UserId:       g.OwnerID,
-		CreatedAt:    timestamppb.New(g.CreatedAt),
-		UpdatedAt:    timestamppb.New(g.UpdatedAt),
+		Id:             g.ID,
+		Name:           g.Name,
+		Introduction:   g.Introduction,
+		AvatarUrl:      links.RenderPublic(g.AvatarURL),
+		Extra:          g.Extra,
+		UserId:         g.OwnerID,
+		CreatedAt:      timestamppb.New(g.CreatedAt),
+		UpdatedAt:      timestamppb.New(g.UpdatedAt),
+		JoinPolicy:     g.JoinPolicy,
+		MuteAll:        g.MuteAll,
+		HistoryVisible: g.HistoryVisible,
+		MemberCount:    uint32(max(g.MemberCount, 0)),
 	}
 	if g.DeletedAt != nil {
 		pb.DeletedAt = timestamppb.New(*g.DeletedAt)

@@ -8,8 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"sync"
 	"time"
+
+	"github.com/parley-im/parley/api/gen/grouppb"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -147,7 +150,7 @@ func (s *Service) SendToGroup(ctx context.Context, out Outgoing) (uint64, error)
 	if !s.limiter.Allow(out.From) {
 		return 0, ErrRateLimited
 	}
-	if err := s.requireMember(ctx, out.ToGroup, out.From); err != nil {
+	if err := s.groups.MaySend(ctx, out.ToGroup, out.From); err != nil {
 		return 0, err
 	}
 	for _, at := range out.AtUsers {
@@ -174,19 +177,24 @@ func (s *Service) SendToGroup(ctx context.Context, out Outgoing) (uint64, error)
 	return s.store(ctx, groupConversation(out.ToGroup), out, members)
 }
 
-func (s *Service) requireMember(ctx context.Context, groupID, userID uint64) error {
-	ok, err := s.groups.IsMember(ctx, groupID, userID)
-	if err != nil || ok {
-		return err
-	}
-	exists, err := s.groups.Exists(ctx, groupID)
+// StoreGroupEvent stores a group's event in its conversation, as a
+// GROUP_EVENT message from the event's actor, and pushes it to the
+// members and to alsoTo (a user just removed, told of it, when not 0). A
+// repeated key stores nothing twice. A deleted group is NotFound.
+func (s *Service) StoreGroupEvent(ctx context.Context, groupID uint64, ev *grouppb.GroupEvent, alsoTo uint64, key string) error {
+	members, err := s.memberIDs(ctx, groupID)
 	if err != nil {
 		return err
 	}
-	if !exists {
-		return ErrGroupNotFound
+	if alsoTo != 0 && !slices.Contains(members, alsoTo) {
+		members = append(members, alsoTo)
 	}
-	return ErrNotGroupMember
+	out := Outgoing{
+		From: ev.GetActorId(), ToGroup: groupID, IdempotencyKey: key,
+		Body: Body{Type: messagepb.MESSAGE_TYPE_GROUP_EVENT, Msg: ev},
+	}
+	_, err = s.store(ctx, groupConversation(groupID), out, members)
+	return err
 }
 
 func (s *Service) memberIDs(ctx context.Context, groupID uint64) ([]uint64, error) {

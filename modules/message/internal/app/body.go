@@ -6,11 +6,13 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/parley-im/parley/api/gen/grouppb"
 	"github.com/parley-im/parley/api/gen/messagepb"
 	"github.com/parley-im/parley/platform/apperr"
 )
 
-// Body is a message's content: one of the seven seed body messages.
+// Body is a message's content: one of the seven seed body messages, or a
+// group event (only the server writes one).
 type Body struct {
 	Type messagepb.MESSAGE_TYPE
 	Msg  proto.Message
@@ -80,6 +82,9 @@ func setBody(m *messagepb.Message, typ messagepb.MESSAGE_TYPE, raw []byte, link 
 	case messagepb.MESSAGE_TYPE_FILE:
 		b := &messagepb.FileMessage{}
 		msg, m.Body = b, &messagepb.Message_File{File: b}
+	case messagepb.MESSAGE_TYPE_GROUP_EVENT:
+		b := &grouppb.GroupEvent{}
+		msg, m.Body = b, &messagepb.Message_GroupEvent{GroupEvent: b}
 	default:
 		return fmt.Errorf("message %d: unknown type %d", m.GetId(), typ)
 	}

@@ -29,6 +29,7 @@ var (
 	ErrNotText         = apperr.FailedPrecondition("only a text message can be edited")
 	ErrRecalled        = apperr.FailedPrecondition("the message was recalled")
 	ErrNotRecaller     = apperr.PermissionDenied("only its sender, the group's owner or an admin may recall a message")
+	ErrGroupEvent      = apperr.FailedPrecondition("a group event cannot be changed, recalled, reacted or replied to")
 )
 
 // joinBand is how far from a message's creation a member's join leaves it
@@ -55,7 +56,7 @@ func (s *Service) Edit(ctx context.Context, callerID, id uint64, text *messagepb
 	if err := s.editable(m, callerID); err != nil {
 		return nil, err
 	}
-	if err := s.refuseBlocked(ctx, conv, callerID); err != nil {
+	if err := s.mayWrite(ctx, conv, callerID); err != nil {
 		return nil, err
 	}
 	body, err := s.marshalBody(Body{Type: messagepb.MESSAGE_TYPE_TEXT, Msg: text})
@@ -136,12 +137,13 @@ func (s *Service) DeleteForMe(ctx context.Context, callerID, id uint64, key stri
 	return err
 }
 
-// refuseBlocked is ErrBlocked when the other user of a 1:1 conversation
-// blocks callerID: it gets no new words from it, edits and reactions
-// included.
-func (s *Service) refuseBlocked(ctx context.Context, conv conversation, callerID uint64) error {
+// mayWrite refuses what a send would be refused: ErrBlocked when the
+// other user of a 1:1 conversation blocks callerID (it gets no new words
+// from it, edits and reactions included); in a group, a caller muted or
+// not a member (Groups.MaySend).
+func (s *Service) mayWrite(ctx context.Context, conv conversation, callerID uint64) error {
 	if conv.groupID != 0 {
-		return nil
+		return s.groups.MaySend(ctx, conv.groupID, callerID)
 	}
 	peer := conv.userA
 	if peer == callerID {
@@ -296,12 +298,15 @@ func (s *Service) recallable(ctx context.Context, caller auth.Identity, id uint6
 	if err != nil {
 		return m, conv, err
 	}
+	if messagepb.MESSAGE_TYPE(m.Type) == messagepb.MESSAGE_TYPE_GROUP_EVENT {
+		return m, conv, ErrGroupEvent
+	}
 	if conv.groupID != 0 {
-		owner, err := s.groups.OwnerID(ctx, conv.groupID)
+		staff, err := s.groups.IsStaff(ctx, conv.groupID, caller.UserID)
 		if err != nil {
 			return m, conv, err
 		}
-		if owner == caller.UserID {
+		if staff {
 			return m, conv, nil
 		}
 	}

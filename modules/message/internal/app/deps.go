@@ -21,16 +21,19 @@ type Users interface {
 
 // Groups is what the message module needs of the group module.
 type Groups interface {
-	Exists(ctx context.Context, groupID uint64) (bool, error)
 	IsMember(ctx context.Context, groupID, userID uint64) (bool, error)
+	// MaySend is nil when userID may send to the group now, else why not
+	// (no such group, not a member, muted, the group muted).
+	MaySend(ctx context.Context, groupID, userID uint64) error
 	MemberIDsAfter(ctx context.Context, groupID, afterUserID uint64, limit int) ([]uint64, error)
 	// MemberCount is how many members the group has (NotFound: no group).
 	MemberCount(ctx context.Context, groupID uint64) (int, error)
-	// JoinedAt is when userID joined the group: it sees messages from then.
-	JoinedAt(ctx context.Context, groupID, userID uint64) (time.Time, bool, error)
-	// OwnerID is the group's owner: it may recall any of its messages.
-	OwnerID(ctx context.Context, groupID uint64) (uint64, error)
-	// JoinedSince lists the members who joined at or after since, and when.
+	// HistoryFrom is where userID's view of the group's messages starts.
+	HistoryFrom(ctx context.Context, groupID, userID uint64) (time.Time, bool, error)
+	// IsStaff reports an owner or admin: it may recall any of its messages.
+	IsStaff(ctx context.Context, groupID, userID uint64) (bool, error)
+	// JoinedSince lists the members whose history starts at or after
+	// since, and when.
 	JoinedSince(ctx context.Context, groupID uint64, since time.Time, limit int) ([]uint64, []time.Time, error)
-	GroupsOf(ctx context.Context, userID uint64) (groups []*grouppb.Group, joinedAt []time.Time, err error)
+	GroupsOf(ctx context.Context, userID uint64) (groups []*grouppb.Group, historyFrom []time.Time, err error)
 }

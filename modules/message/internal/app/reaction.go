@@ -34,11 +34,14 @@ func (s *Service) React(ctx context.Context, callerID, id uint64, emoji string, 
 		reactions, err := s.reactions(ctx, callerID, []db.MessagesMessage{m})
 		return reactions[id], err
 	}
-	_, conv, err := s.visibleMessage(ctx, callerID, id)
+	target, conv, err := s.visibleMessage(ctx, callerID, id)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.refuseBlocked(ctx, conv, callerID); err != nil {
+	if messagepb.MESSAGE_TYPE(target.Type) == messagepb.MESSAGE_TYPE_GROUP_EVENT {
+		return nil, ErrGroupEvent
+	}
+	if err := s.mayWrite(ctx, conv, callerID); err != nil {
 		return nil, err
 	}
 	reaction := db.HasReactionParams{MessageID: id, Emoji: emoji, UserID: callerID}

@@ -36,6 +36,9 @@ func (s *Service) replyTo(ctx context.Context, conv conversation, from, id uint6
 	if err != nil {
 		return db.MessagesMessage{}, fmt.Errorf("message replied to: %w", err)
 	}
+	if messagepb.MESSAGE_TYPE(m.Type) == messagepb.MESSAGE_TYPE_GROUP_EVENT {
+		return db.MessagesMessage{}, ErrGroupEvent
+	}
 	return m, nil
 }
 

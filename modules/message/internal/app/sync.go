@@ -34,7 +34,7 @@ func (s *Service) authorize(ctx context.Context, userID uint64, conversationID s
 		}
 		return conv, 1, nil
 	}
-	joinedAt, ok, err := s.groups.JoinedAt(ctx, conv.groupID, userID)
+	joinedAt, ok, err := s.groups.HistoryFrom(ctx, conv.groupID, userID)
 	if err != nil {
 		return conversation{}, 0, err
 	}

@@ -28,11 +28,17 @@ type typingKey struct {
 // typingRate are dropped, and groups above TypingGroupCap members get none
 // (a notice to thousands of devices per keystroke burst costs more than it
 // tells); both answer nil, since a keyboard is bursty and the caller did
-// nothing wrong. A peer who blocks userID makes it ErrBlocked, as a send.
+// nothing wrong. What would refuse a send refuses it too: a peer who
+// blocks userID (ErrBlocked), a group mute.
 func (s *Service) SendTyping(ctx context.Context, userID uint64, conversationID string, stopped bool) error {
 	conv, err := s.participate(ctx, userID, conversationID)
 	if err != nil {
 		return err
+	}
+	if conv.groupID != 0 {
+		if err := s.groups.MaySend(ctx, conv.groupID, userID); err != nil {
+			return err
+		}
 	}
 	var to []uint64
 	if conv.groupID == 0 {

@@ -1,0 +1,96 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/parley-im/parley/api/gen/grouppb"
+)
+
+// Events is what the group module needs of the message module: storing a
+// group event in the group's conversation, pushed to its members (and to
+// alsoTo, a removed user, when not 0), at most once per key.
+type Events interface {
+	StoreGroupEvent(ctx context.Context, groupID uint64, event *grouppb.GroupEvent, alsoTo uint64, key string) error
+}
+
+const (
+	relayBatch = 100             // events a transaction relays
+	relayPoll  = 2 * time.Second // also looks without a wake-up: another node may have died before relaying
+)
+
+// RelayEvents stores the recorded group events in their conversations, in
+// the order they were recorded, until ctx ends. A change's commit wakes
+// it; it also looks every relayPoll.
+func (s *Service) RelayEvents(ctx context.Context, events Events) {
+	poll := time.NewTicker(relayPoll)
+	defer poll.Stop()
+	for {
+		for {
+			n, err := s.relay(ctx, events)
+			if err != nil {
+				if ctx.Err() == nil {
+					s.cfg.Log.Warn().Err(err).Msg("group events: relaying failed: retrying")
+				}
+				break
+			}
+			if n < relayBatch {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.changed:
+		case <-poll.C:
+		}
+	}
+}
+
+// relay stores up to relayBatch of the oldest events and deletes those it
+// stored. It holds their rows locked meanwhile, so a relay on another node
+// waits rather than storing a later event of the same group first. An
+// event stored but not deleted (a crash between) is stored again under the
+// same key, which the message module answers without storing twice.
+func (s *Service) relay(ctx context.Context, events Events) (int, error) {
+	var (
+		n        int
+		storeErr error
+	)
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		q := s.q.WithTx(tx)
+		rows, err := q.LockOldestEvents(ctx, relayBatch)
+		if err != nil {
+			return err
+		}
+		n = len(rows)
+		done := make([]int64, 0, len(rows))
+		for _, r := range rows {
+			ev := &grouppb.GroupEvent{}
+			if err := proto.Unmarshal(r.Event, ev); err != nil {
+				return fmt.Errorf("group event %d: %w", r.ID, err)
+			}
+			err := events.StoreGroupEvent(ctx, r.GroupID, ev, r.ExtraTo, fmt.Sprintf("group-event:%d", r.ID))
+			// A group deleted since has no conversation to tell.
+			if err != nil && status.Code(err) != codes.NotFound {
+				storeErr = fmt.Errorf("group event %d: %w", r.ID, err)
+				break
+			}
+			done = append(done, r.ID)
+		}
+		if len(done) == 0 {
+			return nil
+		}
+		return q.DeleteEvents(ctx, done)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("relay group events: %w", err)
+	}
+	return n, storeErr
+}
