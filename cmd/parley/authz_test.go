@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
@@ -24,6 +25,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/parley-im/parley/api/gen/commonpb"
 	"github.com/parley-im/parley/api/gen/feedpb"
@@ -45,6 +47,7 @@ const authzPassword = "secret123"
 // gateway secret, its background work running, and clients for every service.
 type authzEnv struct {
 	app      *parley.App
+	pool     *pgxpool.Pool
 	conn     *grpc.ClientConn
 	secret   string // the edge gateway credential
 	users    userpb.UserServiceClient
@@ -67,10 +70,11 @@ func authzServe(t *testing.T, log zerolog.Logger, tune func(*config.Config)) *au
 	if tune != nil {
 		tune(&cfg)
 	}
-	served := parleytest.Serve(t, cfg, testdb.Pool(t), parley.Options{Log: log})
+	pool := testdb.Pool(t)
+	served := parleytest.Serve(t, cfg, pool, parley.Options{Log: log})
 	conn := served.Conn
 	return &authzEnv{
-		app: served.App, conn: conn, secret: cfg.GatewaySecret,
+		app: served.App, pool: pool, conn: conn, secret: cfg.GatewaySecret,
 		users: userpb.NewUserServiceClient(conn), groups: grouppb.NewGroupServiceClient(conn),
 		feeds: feedpb.NewFeedServiceClient(conn), messages: messagepb.NewMessageServiceClient(conn),
 		gateway: gatewaypb.NewGatewayServiceClient(conn), common: commonpb.NewCommonServiceClient(conn),
@@ -227,6 +231,68 @@ func (w *authzWorld) newGroup(t *testing.T) uint64 {
 	_, err = w.groups.JoinGroup(w.member.ctx, &grouppb.JoinGroupRequest{Id: id})
 	require.NoError(t, err)
 	return id
+}
+
+// newJoinRequest is a group of owner's that member has joined, which asks
+// for approval (JOIN_POLICY_APPROVAL), and bystander's pending request to
+// join it.
+func (w *authzWorld) newJoinRequest(t *testing.T) (group, request uint64) {
+	t.Helper()
+	group = w.newGroup(t)
+	_, err := w.groups.UpdateGroup(w.owner.ctx, &grouppb.UpdateGroupRequest{Id: group, JoinPolicy: grouppb.JoinPolicy_JOIN_POLICY_APPROVAL.Enum()})
+	require.NoError(t, err)
+	resp, err := w.groups.JoinGroup(w.bystander.ctx, &grouppb.JoinGroupRequest{Id: group})
+	require.NoError(t, err)
+	require.NotZero(t, resp.GetRequestId(), "a pending request, not a join")
+	return group, resp.GetRequestId()
+}
+
+// newInvite is an invite code of owner's to group.
+func (w *authzWorld) newInvite(t *testing.T, group uint64) string {
+	t.Helper()
+	resp, err := w.groups.CreateGroupInvite(w.owner.ctx, &grouppb.CreateGroupInviteRequest{GroupId: group})
+	require.NoError(t, err)
+	return resp.GetCode()
+}
+
+// keepsGroupIfRefused runs call and, when it is refused, requires that it
+// wrote nothing: group is stored as it was, and it recorded no event.
+func (w *authzWorld) keepsGroupIfRefused(t *testing.T, group uint64, call func() error) error {
+	t.Helper()
+	before := w.groupState(t, group)
+	err := call()
+	if err != nil {
+		require.Equal(t, before, w.groupState(t, group), "the refused call (%v) changed group %d", err, group)
+	}
+	return err
+}
+
+// groupState is everything stored of group id — its row, members, kicks,
+// bans, join requests and invites, and its events, relayed into its
+// conversation (its last seq) or not — once the relay has stored the
+// events recorded so far.
+func (e *authzEnv) groupState(t *testing.T, id uint64) string {
+	t.Helper()
+	ctx := context.Background()
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var pending int
+		require.NoError(t, e.pool.QueryRow(ctx, "SELECT count(*) FROM groups.events WHERE group_id = $1", int64(id)).Scan(&pending))
+		if pending == 0 {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "group %d's events are not relayed", id)
+	}
+	var state string
+	require.NoError(t, e.pool.QueryRow(ctx, `SELECT format(E'group %s\nmembers %s\nkicks %s\nbans %s\nrequests %s\ninvites %s\nevents %s, last seq %s',
+		(SELECT g::text FROM groups.groups g WHERE g.id = $1),
+		(SELECT string_agg(r::text, ' ' ORDER BY r::text) FROM groups.members r WHERE r.group_id = $1),
+		(SELECT string_agg(r::text, ' ' ORDER BY r::text) FROM groups.kicks r WHERE r.group_id = $1),
+		(SELECT string_agg(r::text, ' ' ORDER BY r::text) FROM groups.bans r WHERE r.group_id = $1),
+		(SELECT string_agg(r::text, ' ' ORDER BY r::text) FROM groups.join_requests r WHERE r.group_id = $1),
+		(SELECT string_agg(r::text, ' ' ORDER BY r::text) FROM groups.invites r WHERE r.group_id = $1),
+		(SELECT count(*) FROM groups.events r WHERE r.group_id = $1),
+		(SELECT c.last_seq FROM messages.conversations c WHERE c.id = 'g:' || $1::bigint))`, int64(id)).Scan(&state))
+	return state
 }
 
 // newFeed is a public text feed of owner's.
@@ -464,6 +530,84 @@ func authzRows() map[string]authzRow {
 		}),
 		"/group.GroupService/GetGroupUser": membersOnly(func(t *testing.T, w *authzWorld, c *authzUser) error {
 			return authzE(w.groups.GetGroupUser(c.ctx, &grouppb.GetGroupUserRequest{Id: w.group}))
+		}),
+		// Governance: the owner, or the owner and the group's admins (the
+		// matrix's admin is a Parley admin, who has no say inside a group).
+		// Each change acts on a group of its own, and a refused one leaves
+		// that group as it was.
+		"/group.GroupService/SetGroupMemberRole": ownerOnly(func(t *testing.T, w *authzWorld, c *authzUser) error {
+			g := w.newGroup(t)
+			return w.keepsGroupIfRefused(t, g, func() error {
+				return authzE(w.groups.SetGroupMemberRole(c.ctx, &grouppb.SetGroupMemberRoleRequest{
+					GroupId: g, UserId: w.member.id, Role: grouppb.GroupRole_GROUP_ROLE_ADMIN}))
+			})
+		}),
+		"/group.GroupService/TransferGroupOwner": ownerOnly(func(t *testing.T, w *authzWorld, c *authzUser) error {
+			g := w.newGroup(t)
+			return w.keepsGroupIfRefused(t, g, func() error {
+				return authzE(w.groups.TransferGroupOwner(c.ctx, &grouppb.TransferGroupOwnerRequest{GroupId: g, UserId: w.member.id}))
+			})
+		}),
+		"/group.GroupService/ListJoinRequests": ownerOnly(func(t *testing.T, w *authzWorld, c *authzUser) error {
+			return authzE(w.groups.ListJoinRequests(c.ctx, &grouppb.ListJoinRequestsRequest{GroupId: w.group}))
+		}),
+		// Approving bystander's request to join.
+		"/group.GroupService/DecideJoinRequest": ownerOnly(func(t *testing.T, w *authzWorld, c *authzUser) error {
+			g, request := w.newJoinRequest(t)
+			return w.keepsGroupIfRefused(t, g, func() error {
+				return authzE(w.groups.DecideJoinRequest(c.ctx, &grouppb.DecideJoinRequestRequest{RequestId: request, Approve: true}))
+			})
+		}),
+		"/group.GroupService/CreateGroupInvite": ownerOnly(func(t *testing.T, w *authzWorld, c *authzUser) error {
+			g := w.newGroup(t)
+			return w.keepsGroupIfRefused(t, g, func() error {
+				return authzE(w.groups.CreateGroupInvite(c.ctx, &grouppb.CreateGroupInviteRequest{GroupId: g, MaxUses: 3}))
+			})
+		}),
+		"/group.GroupService/RevokeGroupInvite": ownerOnly(func(t *testing.T, w *authzWorld, c *authzUser) error {
+			g := w.newGroup(t)
+			code := w.newInvite(t, g)
+			return w.keepsGroupIfRefused(t, g, func() error {
+				return authzE(w.groups.RevokeGroupInvite(c.ctx, &grouppb.RevokeGroupInviteRequest{Code: code}))
+			})
+		}),
+		"/group.GroupService/ListGroupInvites": ownerOnly(func(t *testing.T, w *authzWorld, c *authzUser) error {
+			return authzE(w.groups.ListGroupInvites(c.ctx, &grouppb.ListGroupInvitesRequest{GroupId: w.group}))
+		}),
+		// Anyone signed in with a code (the owner, a member already, joins
+		// nothing and uses nothing).
+		"/group.GroupService/JoinGroupByInvite": signedIn(func(t *testing.T, w *authzWorld, c *authzUser) error {
+			g := w.newGroup(t)
+			code := w.newInvite(t, g)
+			return w.keepsGroupIfRefused(t, g, func() error {
+				return authzE(w.groups.JoinGroupByInvite(c.ctx, &grouppb.JoinGroupByInviteRequest{Code: code}))
+			})
+		}),
+		// Muting or banning member, whom the owner outranks.
+		"/group.GroupService/MuteGroupMember": ownerOnly(func(t *testing.T, w *authzWorld, c *authzUser) error {
+			g := w.newGroup(t)
+			return w.keepsGroupIfRefused(t, g, func() error {
+				return authzE(w.groups.MuteGroupMember(c.ctx, &grouppb.MuteGroupMemberRequest{
+					GroupId: g, UserId: w.member.id, Until: timestamppb.New(time.Now().Add(time.Hour))}))
+			})
+		}),
+		"/group.GroupService/BanGroupMember": ownerOnly(func(t *testing.T, w *authzWorld, c *authzUser) error {
+			g := w.newGroup(t)
+			return w.keepsGroupIfRefused(t, g, func() error {
+				return authzE(w.groups.BanGroupMember(c.ctx, &grouppb.BanGroupMemberRequest{GroupId: g, UserId: w.member.id, Reason: "spam"}))
+			})
+		}),
+		// Lifting the owner's ban of bystander.
+		"/group.GroupService/UnbanGroupMember": ownerOnly(func(t *testing.T, w *authzWorld, c *authzUser) error {
+			g := w.newGroup(t)
+			_, err := w.groups.BanGroupMember(w.owner.ctx, &grouppb.BanGroupMemberRequest{GroupId: g, UserId: w.bystander.id})
+			require.NoError(t, err)
+			return w.keepsGroupIfRefused(t, g, func() error {
+				return authzE(w.groups.UnbanGroupMember(c.ctx, &grouppb.UnbanGroupMemberRequest{GroupId: g, UserId: w.bystander.id}))
+			})
+		}),
+		"/group.GroupService/ListGroupBans": ownerOnly(func(t *testing.T, w *authzWorld, c *authzUser) error {
+			return authzE(w.groups.ListGroupBans(c.ctx, &grouppb.ListGroupBansRequest{GroupId: w.group}))
 		}),
 
 		// FeedService

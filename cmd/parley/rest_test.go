@@ -30,6 +30,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
@@ -86,7 +87,7 @@ func restServeOn(t *testing.T, pool *pgxpool.Pool, tune func(*config.Config)) *r
 	return &restEnv{
 		app: served.App, cfg: cfg, pool: pool, url: served.HTTPURL, http: &http.Client{Transport: transport, Timeout: 30 * time.Second},
 		rpc: &authzEnv{
-			app: served.App, conn: conn, secret: cfg.GatewaySecret,
+			app: served.App, pool: pool, conn: conn, secret: cfg.GatewaySecret,
 			users: userpb.NewUserServiceClient(conn), groups: grouppb.NewGroupServiceClient(conn),
 			feeds: feedpb.NewFeedServiceClient(conn), messages: messagepb.NewMessageServiceClient(conn),
 			gateway: gatewaypb.NewGatewayServiceClient(conn), common: commonpb.NewCommonServiceClient(conn),
@@ -458,6 +459,48 @@ func restSetup(t *testing.T) *restWorld {
 	return w
 }
 
+// groupWithMember is a new group of owner's that member has joined.
+func (w *restWorld) groupWithMember(t *testing.T) uint64 {
+	t.Helper()
+	id := w.newGroup(t, w.owner)
+	_, err := w.rpc.groups.JoinGroup(w.member.ctx(), &grouppb.JoinGroupRequest{Id: id})
+	require.NoError(t, err)
+	return id
+}
+
+// joinRequest is a new group of owner's that asks for approval, and
+// stranger's pending request to join it.
+func (w *restWorld) joinRequest(t *testing.T) (group, request uint64) {
+	t.Helper()
+	group = w.newGroup(t, w.owner)
+	_, err := w.rpc.groups.UpdateGroup(w.owner.ctx(), &grouppb.UpdateGroupRequest{Id: group, JoinPolicy: grouppb.JoinPolicy_JOIN_POLICY_APPROVAL.Enum()})
+	require.NoError(t, err)
+	joined, err := w.rpc.groups.JoinGroup(w.stranger.ctx(), &grouppb.JoinGroupRequest{Id: group})
+	require.NoError(t, err)
+	require.NotZero(t, joined.GetRequestId(), "a pending request")
+	return group, joined.GetRequestId()
+}
+
+// invite is a new invite code of owner's to group.
+func (w *restWorld) invite(t *testing.T, group uint64) string {
+	t.Helper()
+	created, err := w.rpc.groups.CreateGroupInvite(w.owner.ctx(), &grouppb.CreateGroupInviteRequest{GroupId: group})
+	require.NoError(t, err)
+	return created.GetCode()
+}
+
+// roles are group's members and their roles, as GetGroupUser answers them.
+func (w *restWorld) roles(t *testing.T, group uint64) map[uint64]grouppb.GroupRole {
+	t.Helper()
+	members, err := w.rpc.groups.GetGroupUser(w.owner.ctx(), &grouppb.GetGroupUserRequest{Id: group})
+	require.NoError(t, err)
+	roles := map[uint64]grouppb.GroupRole{}
+	for _, m := range members.GetMember() {
+		roles[m.GetUser().GetId()] = m.GetRole()
+	}
+	return roles
+}
+
 // restCall exercises one method over REST and checks it did what its gRPC
 // method does.
 type restCall func(t *testing.T, w *restWorld)
@@ -692,6 +735,137 @@ func restCalls() map[string]restCall {
 			got := w.do(t, get, fmt.Sprintf("/v1/api/group/%d/user?page=1&page_size=10", w.group), w.member.token, nil).ok(t)
 			require.ElementsMatch(t, []uint64{w.owner.id, w.member.id}, restIDs(t, got, "user"))
 			viaGRPC, err := w.rpc.groups.GetGroupUser(w.member.ctx(), &grouppb.GetGroupUserRequest{Id: w.group, Page: 1, PageSize: 10})
+			require.NoError(t, err)
+			restSameAsGRPC(t, got, viaGRPC)
+		},
+		"/group.GroupService/SetGroupMemberRole": func(t *testing.T, w *restWorld) {
+			id := w.groupWithMember(t)
+			w.do(t, post, "/v1/api/group/member/role", w.owner.token,
+				map[string]any{"groupId": id, "userId": w.member.id, "role": "GROUP_ROLE_ADMIN"}).ok(t)
+			require.Equal(t, map[uint64]grouppb.GroupRole{w.owner.id: grouppb.GroupRole_GROUP_ROLE_OWNER, w.member.id: grouppb.GroupRole_GROUP_ROLE_ADMIN},
+				w.roles(t, id))
+		},
+		"/group.GroupService/TransferGroupOwner": func(t *testing.T, w *restWorld) {
+			id := w.groupWithMember(t)
+			w.do(t, post, "/v1/api/group/owner/transfer", w.owner.token, map[string]any{"group_id": id, "user_id": w.member.id}).ok(t)
+			require.Equal(t, map[uint64]grouppb.GroupRole{w.owner.id: grouppb.GroupRole_GROUP_ROLE_ADMIN, w.member.id: grouppb.GroupRole_GROUP_ROLE_OWNER},
+				w.roles(t, id))
+			viaGRPC, err := w.rpc.groups.GetGroup(w.owner.ctx(), &grouppb.GetGroupRequest{Id: id})
+			require.NoError(t, err)
+			require.Equal(t, w.member.id, viaGRPC.GetGroup().GetUserId(), "the group's user_id is its owner")
+		},
+		"/group.GroupService/ListJoinRequests": func(t *testing.T, w *restWorld) {
+			id, request := w.joinRequest(t)
+			got := w.do(t, get, fmt.Sprintf("/v1/api/group/%d/request", id), w.owner.token, nil).ok(t)
+			require.Equal(t, []uint64{request}, restIDs(t, got, "request"))
+			require.Equal(t, w.stranger.id, restUint(t, restList(t, got, "request")[0], "user", "id"))
+			viaGRPC, err := w.rpc.groups.ListJoinRequests(w.owner.ctx(), &grouppb.ListJoinRequestsRequest{GroupId: id})
+			require.NoError(t, err)
+			restSameAsGRPC(t, got, viaGRPC)
+		},
+		"/group.GroupService/DecideJoinRequest": func(t *testing.T, w *restWorld) {
+			id, request := w.joinRequest(t)
+			w.do(t, post, "/v1/api/group/request/decide", w.owner.token, map[string]any{"requestId": request, "approve": true}).ok(t)
+			require.Contains(t, w.roles(t, id), w.stranger.id, "approved: a member")
+			w.do(t, post, "/v1/api/group/request/decide", w.owner.token, map[string]any{"requestId": request, "approve": true}).
+				fails(t, http.StatusNotFound, codes.NotFound, "join request not found")
+		},
+		"/group.GroupService/CreateGroupInvite": func(t *testing.T, w *restWorld) {
+			id := w.newGroup(t, w.owner)
+			expires := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+			got := w.do(t, post, "/v1/api/group/invite/create", w.owner.token,
+				map[string]any{"groupId": id, "maxUses": 5, "expiresAt": expires.Format(time.RFC3339)}).ok(t)
+			code := restString(t, got, "code")
+			require.Len(t, code, 22)
+			require.Equal(t, code, restString(t, got, "invite", "code"))
+			require.Equal(t, float64(5), restAt(t, got, "invite", "maxUses"))
+			listed, err := w.rpc.groups.ListGroupInvites(w.owner.ctx(), &grouppb.ListGroupInvitesRequest{GroupId: id})
+			require.NoError(t, err)
+			require.Len(t, listed.GetInvite(), 1)
+			require.Equal(t, code, listed.GetInvite()[0].GetCode())
+			require.Equal(t, uint32(5), listed.GetInvite()[0].GetMaxUses())
+			require.True(t, expires.Equal(listed.GetInvite()[0].GetExpiresAt().AsTime()), "expires at %v", listed.GetInvite()[0].GetExpiresAt().AsTime())
+		},
+		"/group.GroupService/RevokeGroupInvite": func(t *testing.T, w *restWorld) {
+			id := w.newGroup(t, w.owner)
+			code := w.invite(t, id)
+			w.do(t, post, "/v1/api/group/invite/revoke", w.owner.token, map[string]any{"code": code}).ok(t)
+			listed, err := w.rpc.groups.ListGroupInvites(w.owner.ctx(), &grouppb.ListGroupInvitesRequest{GroupId: id})
+			require.NoError(t, err)
+			require.Empty(t, listed.GetInvite())
+			_, err = w.rpc.groups.JoinGroupByInvite(w.stranger.ctx(), &grouppb.JoinGroupByInviteRequest{Code: code})
+			require.Equal(t, codes.FailedPrecondition, status.Code(err), "%v", err)
+		},
+		"/group.GroupService/ListGroupInvites": func(t *testing.T, w *restWorld) {
+			id := w.newGroup(t, w.owner)
+			first, second := w.invite(t, id), w.invite(t, id)
+			got := w.do(t, get, fmt.Sprintf("/v1/api/group/%d/invite", id), w.owner.token, nil).ok(t)
+			var listed []string
+			for _, inv := range restList(t, got, "invite") {
+				listed = append(listed, restString(t, inv, "code"))
+			}
+			require.ElementsMatch(t, []string{first, second}, listed)
+			viaGRPC, err := w.rpc.groups.ListGroupInvites(w.owner.ctx(), &grouppb.ListGroupInvitesRequest{GroupId: id})
+			require.NoError(t, err)
+			restSameAsGRPC(t, got, viaGRPC)
+		},
+		"/group.GroupService/JoinGroupByInvite": func(t *testing.T, w *restWorld) {
+			id := w.newGroup(t, w.owner)
+			_, err := w.rpc.groups.UpdateGroup(w.owner.ctx(), &grouppb.UpdateGroupRequest{Id: id, JoinPolicy: grouppb.JoinPolicy_JOIN_POLICY_INVITE_ONLY.Enum()})
+			require.NoError(t, err)
+			got := w.do(t, post, "/v1/api/group/invite/join", w.stranger.token, map[string]any{"code": w.invite(t, id)}).ok(t)
+			require.Equal(t, id, restUint(t, got, "group", "id"))
+			require.Equal(t, "JOIN_POLICY_INVITE_ONLY", restString(t, got, "group", "joinPolicy"))
+			require.Equal(t, float64(2), restAt(t, got, "group", "memberCount"))
+			require.Contains(t, w.roles(t, id), w.stranger.id, "a member")
+		},
+		"/group.GroupService/MuteGroupMember": func(t *testing.T, w *restWorld) {
+			id := w.groupWithMember(t)
+			until := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+			w.do(t, post, "/v1/api/group/member/mute", w.owner.token,
+				map[string]any{"groupId": id, "userId": w.member.id, "until": until.Format(time.RFC3339)}).ok(t)
+			members, err := w.rpc.groups.GetGroupUser(w.owner.ctx(), &grouppb.GetGroupUserRequest{Id: id})
+			require.NoError(t, err)
+			for _, m := range members.GetMember() {
+				if m.GetUser().GetId() == w.member.id {
+					require.True(t, until.Equal(m.GetMutedUntil().AsTime()), "muted until %v", m.GetMutedUntil().AsTime())
+				}
+			}
+			w.do(t, post, "/v1/api/message/text/group", w.member.token, map[string]any{"toGroupId": id, "text": map[string]any{"content": "hi"}}).
+				fails(t, http.StatusForbidden, codes.PermissionDenied, "muted")
+		},
+		"/group.GroupService/BanGroupMember": func(t *testing.T, w *restWorld) {
+			id := w.groupWithMember(t)
+			w.do(t, post, "/v1/api/group/member/ban", w.owner.token, map[string]any{"groupId": id, "userId": w.member.id, "reason": "spam"}).ok(t)
+			require.NotContains(t, w.roles(t, id), w.member.id, "banned: removed")
+			bans, err := w.rpc.groups.ListGroupBans(w.owner.ctx(), &grouppb.ListGroupBansRequest{GroupId: id})
+			require.NoError(t, err)
+			require.Len(t, bans.GetBan(), 1)
+			require.Equal(t, w.member.id, bans.GetBan()[0].GetUser().GetId())
+			require.Equal(t, "spam", bans.GetBan()[0].GetReason())
+			require.Equal(t, w.owner.id, bans.GetBan()[0].GetBannedBy())
+		},
+		"/group.GroupService/UnbanGroupMember": func(t *testing.T, w *restWorld) {
+			id := w.newGroup(t, w.owner)
+			_, err := w.rpc.groups.BanGroupMember(w.owner.ctx(), &grouppb.BanGroupMemberRequest{GroupId: id, UserId: w.stranger.id})
+			require.NoError(t, err)
+			w.do(t, post, "/v1/api/group/member/unban", w.owner.token, map[string]any{"groupId": id, "userId": w.stranger.id}).ok(t)
+			bans, err := w.rpc.groups.ListGroupBans(w.owner.ctx(), &grouppb.ListGroupBansRequest{GroupId: id})
+			require.NoError(t, err)
+			require.Empty(t, bans.GetBan())
+			_, err = w.rpc.groups.JoinGroup(w.stranger.ctx(), &grouppb.JoinGroupRequest{Id: id})
+			require.NoError(t, err, "unbanned: it may join again")
+		},
+		"/group.GroupService/ListGroupBans": func(t *testing.T, w *restWorld) {
+			id := w.newGroup(t, w.owner)
+			_, err := w.rpc.groups.BanGroupMember(w.owner.ctx(), &grouppb.BanGroupMemberRequest{GroupId: id, UserId: w.stranger.id, Reason: "spam"})
+			require.NoError(t, err)
+			got := w.do(t, get, fmt.Sprintf("/v1/api/group/%d/ban", id), w.owner.token, nil).ok(t)
+			bans := restList(t, got, "ban")
+			require.Len(t, bans, 1)
+			require.Equal(t, w.stranger.id, restUint(t, bans[0], "user", "id"))
+			require.Equal(t, "spam", restString(t, bans[0], "reason"))
+			viaGRPC, err := w.rpc.groups.ListGroupBans(w.owner.ctx(), &grouppb.ListGroupBansRequest{GroupId: id})
 			require.NoError(t, err)
 			restSameAsGRPC(t, got, viaGRPC)
 		},
@@ -1445,6 +1619,16 @@ func TestRESTRefusedCallsWriteNothing(t *testing.T) {
 			map[string]any{"id": group, "name": "hijacked"}, http.StatusForbidden},
 		{"DeleteGroup by a non-owner", http.MethodPost, "/v1/api/group/delete", other.token, map[string]any{"id": group}, http.StatusForbidden},
 		{"the owner quitting its group", http.MethodPost, "/v1/api/group/quit", owner.token, map[string]any{"id": group}, http.StatusPreconditionFailed},
+		{"SetGroupMemberRole by a non-owner", http.MethodPost, "/v1/api/group/member/role", other.token,
+			map[string]any{"groupId": group, "userId": other.id, "role": "GROUP_ROLE_ADMIN"}, http.StatusForbidden},
+		{"TransferGroupOwner to a non-member", http.MethodPost, "/v1/api/group/owner/transfer", owner.token,
+			map[string]any{"groupId": group, "userId": other.id}, http.StatusNotFound},
+		{"CreateGroupInvite by a non-member", http.MethodPost, "/v1/api/group/invite/create", other.token, map[string]any{"groupId": group}, http.StatusForbidden},
+		{"JoinGroupByInvite with an unknown code", http.MethodPost, "/v1/api/group/invite/join", other.token, map[string]any{"code": "nope"}, http.StatusNotFound},
+		{"MuteGroupMember of oneself", http.MethodPost, "/v1/api/group/member/mute", owner.token,
+			map[string]any{"groupId": group, "userId": owner.id}, http.StatusBadRequest},
+		{"BanGroupMember by a non-member", http.MethodPost, "/v1/api/group/member/ban", other.token,
+			map[string]any{"groupId": group, "userId": owner.id, "reason": "mine now"}, http.StatusForbidden},
 		{"SendEmail by a non-admin", http.MethodPost, "/v1/api/common/email", owner.token,
 			map[string]any{"receiver": map[string]string{"Ann": "ann@example.com"}, "subject": "hi"}, http.StatusForbidden},
 		{"UploadImage without a token", http.MethodPost, "/v1/api/common/image", "",

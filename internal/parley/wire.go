@@ -217,7 +217,8 @@ func Build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, opts Opti
 		NodeID: cfg.NodeID, QueueSize: cfg.GatewayQueue, Log: log, Presence: presence.UserOnline,
 	})
 
-	commons, err := common.New(pool, files.store, links, common.Config{
+	content := common.Content{Messages: messages, Feeds: feeds, Users: users, Groups: groups}
+	commons, err := common.New(pool, files.store, links, content, common.Config{
 		MaxUploadBytes: cfg.MaxUploadBytes, MaxUploadsPerUser: cfg.MaxUploadsPerUser, MaxImagePixels: cfg.MaxImagePixels,
 		SpoolDir: files.spool,
 		SMTP: common.SMTP{

@@ -235,7 +235,7 @@ func TestSendEmailSurvivesUntilAWorkerRuns(t *testing.T) {
 	require.NoError(t, err)
 	cfg := mta.config()
 	cfg.SpoolDir = store.TempDir()
-	restarted, err := common.New(e.pool, store, e.links, cfg, zerolog.Nop())
+	restarted, err := common.New(e.pool, store, e.links, common.Content{}, cfg, zerolog.Nop())
 	require.NoError(t, err)
 	run(t, restarted)
 

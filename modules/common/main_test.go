@@ -107,7 +107,7 @@ func setup(t testing.TB, o options) *env {
 	if o.log != nil {
 		log = *o.log
 	}
-	mod, err := common.New(pool, store, e.links, o.cfg, log)
+	mod, err := common.New(pool, store, e.links, common.Content{}, o.cfg, log)
 	require.NoError(t, err)
 	e.mod = mod
 	if o.run {

@@ -23,6 +23,9 @@ type (
 	Config = app.Config
 	// SMTP is where emails are sent (an empty host writes them to the log).
 	SMTP = app.SMTP
+	// Content is the modules reports reach: to check a reporter sees what
+	// it reports, and to act on a resolution.
+	Content = app.Content
 )
 
 // PublicMethods are the CommonService methods callable without a token.
@@ -30,17 +33,19 @@ var PublicMethods = []string{commonpb.CommonService_Ping_FullMethodName}
 
 // Module is the built common module.
 type Module struct {
-	svc *app.Service
-	log zerolog.Logger
+	svc     *app.Service
+	reports *app.Reports
+	log     zerolog.Logger
 }
 
 // New builds the module over store; uploads are answered with links.
-func New(pool *pgxpool.Pool, store storage.Storage, links *media.Links, cfg Config, log zerolog.Logger) (*Module, error) {
+// Reports reach content through content.
+func New(pool *pgxpool.Pool, store storage.Storage, links *media.Links, content Content, cfg Config, log zerolog.Logger) (*Module, error) {
 	svc, err := app.New(pool, store, links, cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	return &Module{svc: svc, log: log}, nil
+	return &Module{svc: svc, reports: app.NewReports(pool, content), log: log}, nil
 }
 
 // MediaLinkSecret is the secret media links are signed with: made by the
@@ -51,7 +56,7 @@ func MediaLinkSecret(ctx context.Context, pool *pgxpool.Pool) ([]byte, error) {
 
 // Register adds the CommonService to s.
 func (m *Module) Register(s grpc.ServiceRegistrar) {
-	commonpb.RegisterCommonServiceServer(s, rpc.NewServer(m.svc))
+	commonpb.RegisterCommonServiceServer(s, rpc.NewServer(m.svc, m.reports))
 }
 
 // Run sends accepted emails until ctx ends.

@@ -367,6 +367,7 @@ func TestComments(t *testing.T) {
 	t.Run("delete", func(t *testing.T) {
 		c1 := e.comment(t, bob, f.GetId(), "bob deletes this himself")
 		c2 := e.comment(t, bob, f.GetId(), "ann deletes this as the feed's owner")
+		c3 := e.comment(t, bob, f.GetId(), "an admin deletes this")
 		before := commentCount()
 
 		_, err := e.feeds.FeedCommentDelete(eve.ctx, &feedpb.FeedCommentDeleteRequest{Id: c1.GetId()})
@@ -375,6 +376,9 @@ func TestComments(t *testing.T) {
 		require.NoError(t, err)
 		_, err = e.feeds.FeedCommentDelete(ann.ctx, &feedpb.FeedCommentDeleteRequest{Id: c2.GetId()})
 		require.NoError(t, err)
+		_, err = e.feeds.FeedCommentDelete(e.signUpAdmin(t, "mod").ctx, &feedpb.FeedCommentDeleteRequest{Id: c3.GetId()})
+		require.NoError(t, err)
+		before-- // c3
 		require.Equal(t, before-2, commentCount())
 
 		_, err = e.feeds.FeedCommentDelete(bob.ctx, &feedpb.FeedCommentDeleteRequest{Id: c1.GetId()})

@@ -12,6 +12,7 @@ import (
 	"github.com/parley-im/parley/api/gen/feedpb"
 	"github.com/parley-im/parley/modules/feed/internal/app"
 	"github.com/parley-im/parley/modules/feed/internal/rpc"
+	"github.com/parley-im/parley/platform/auth"
 	"github.com/parley-im/parley/platform/media"
 )
 
@@ -48,6 +49,27 @@ func New(pool *pgxpool.Pool, users Users, links *media.Links, cfg Config, log ze
 // Register adds the FeedService to s.
 func (m *Module) Register(s grpc.ServiceRegistrar) {
 	feedpb.RegisterFeedServiceServer(s, rpc.NewServer(m.svc))
+}
+
+// FeedAuthor is the author of a feed viewer may see, or NotFound.
+func (m *Module) FeedAuthor(ctx context.Context, viewer auth.Identity, id uint64) (uint64, error) {
+	return m.svc.FeedAuthor(ctx, viewer, id)
+}
+
+// CommentAuthor is the author of a comment viewer may see, or NotFound.
+func (m *Module) CommentAuthor(ctx context.Context, viewer auth.Identity, id uint64) (uint64, error) {
+	return m.svc.CommentAuthor(ctx, viewer, id)
+}
+
+// DeleteFeed deletes a feed as caller (its owner or an admin).
+func (m *Module) DeleteFeed(ctx context.Context, caller auth.Identity, id uint64) error {
+	return m.svc.Delete(ctx, caller, id)
+}
+
+// DeleteComment deletes a comment as caller (its author, the feed's owner
+// or an admin).
+func (m *Module) DeleteComment(ctx context.Context, caller auth.Identity, id uint64) error {
+	return m.svc.DeleteComment(ctx, caller, id)
 }
 
 // Run does the module's background work (writing view counts) until ctx

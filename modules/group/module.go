@@ -84,6 +84,24 @@ func (m *Module) HistoryFrom(ctx context.Context, groupID, userID uint64) (time.
 	return st.HistoryFrom, st.Member, err
 }
 
+// OwnerID is the live group's owner, or ErrNotFound.
+func (m *Module) OwnerID(ctx context.Context, groupID uint64) (uint64, error) {
+	g, err := m.svc.GetGroup(ctx, groupID)
+	return g.OwnerID, err
+}
+
+// BanByModerator bans userID from groupID as moderatorID resolves a report
+// of its message: the group's owner or an admin outranking userID, or a
+// Parley admin (parleyAdmin), who may ban anyone but the owner.
+func (m *Module) BanByModerator(ctx context.Context, moderatorID, groupID, userID uint64, reason string, parleyAdmin bool) error {
+	return m.svc.BanMember(ctx, moderatorID, groupID, userID, reason, parleyAdmin)
+}
+
+// DeleteByAdmin deletes groupID as a Parley admin resolving a report.
+func (m *Module) DeleteByAdmin(ctx context.Context, adminID, groupID uint64) error {
+	return m.svc.DeleteGroup(ctx, adminID, groupID, true)
+}
+
 // RelayEvents stores the groups' recorded events in their conversations
 // through events until ctx ends: the module's background work.
 func (m *Module) RelayEvents(ctx context.Context, events Events) {

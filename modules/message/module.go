@@ -15,6 +15,7 @@ import (
 	"github.com/parley-im/parley/api/gen/messagepb"
 	"github.com/parley-im/parley/modules/message/internal/app"
 	"github.com/parley-im/parley/modules/message/internal/rpc"
+	"github.com/parley-im/parley/platform/auth"
 	"github.com/parley-im/parley/platform/bus"
 	"github.com/parley-im/parley/platform/media"
 )
@@ -65,6 +66,18 @@ func New(pool *pgxpool.Pool, users Users, groups Groups, b bus.Bus, links *media
 // than a day, hourly) until ctx ends.
 func (m *Module) Run(ctx context.Context) {
 	m.svc.Run(ctx)
+}
+
+// ReportedMessage is the sender and group (0 for a 1:1 message) of a
+// message viewerID may see and report, or NotFound.
+func (m *Module) ReportedMessage(ctx context.Context, viewerID, id uint64) (senderID, groupID uint64, err error) {
+	return m.svc.ReportedMessage(ctx, viewerID, id)
+}
+
+// RecallAsModerator recalls message id as moderator resolving a report: a
+// Parley admin, or an owner or admin of the message's group.
+func (m *Module) RecallAsModerator(ctx context.Context, moderator auth.Identity, id uint64) error {
+	return m.svc.Recall(ctx, moderator, id, "")
 }
 
 // StoreGroupEvent stores a group's event in its conversation and pushes

@@ -89,6 +89,12 @@ func (m *Module) FollowingIDs(ctx context.Context, userID uint64) ([]uint64, err
 	return m.svc.FollowingIDs(ctx, userID)
 }
 
+// Suspend ends userID's sessions and keeps it from logging in: a report
+// resolved by banning the user.
+func (m *Module) Suspend(ctx context.Context, userID uint64) error {
+	return m.svc.Suspend(ctx, userID)
+}
+
 // SetAdmin gives (admin true) or takes the admin role; for `parley admin`.
 func (m *Module) SetAdmin(ctx context.Context, nickname string, admin bool) error {
 	return m.svc.SetAdmin(ctx, nickname, admin)

@@ -13,6 +13,7 @@ import (
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -170,6 +171,119 @@ func (x ReviewStatus) Number() protoreflect.EnumNumber {
 // Deprecated: Use ReviewStatus.Descriptor instead.
 func (ReviewStatus) EnumDescriptor() ([]byte, []int) {
 	return file_common_common_proto_rawDescGZIP(), []int{2}
+}
+
+// Parley addition: what a report is about; a report's content_id names it
+// (a message, feed, comment, user or group id).
+type ReportKind int32
+
+const (
+	ReportKind_REPORT_KIND_UNSPECIFIED ReportKind = 0
+	ReportKind_REPORT_KIND_MESSAGE     ReportKind = 1
+	ReportKind_REPORT_KIND_FEED        ReportKind = 2
+	ReportKind_REPORT_KIND_COMMENT     ReportKind = 3
+	ReportKind_REPORT_KIND_USER        ReportKind = 4
+	ReportKind_REPORT_KIND_GROUP       ReportKind = 5
+)
+
+// Enum value maps for ReportKind.
+var (
+	ReportKind_name = map[int32]string{
+		0: "REPORT_KIND_UNSPECIFIED",
+		1: "REPORT_KIND_MESSAGE",
+		2: "REPORT_KIND_FEED",
+		3: "REPORT_KIND_COMMENT",
+		4: "REPORT_KIND_USER",
+		5: "REPORT_KIND_GROUP",
+	}
+	ReportKind_value = map[string]int32{
+		"REPORT_KIND_UNSPECIFIED": 0,
+		"REPORT_KIND_MESSAGE":     1,
+		"REPORT_KIND_FEED":        2,
+		"REPORT_KIND_COMMENT":     3,
+		"REPORT_KIND_USER":        4,
+		"REPORT_KIND_GROUP":       5,
+	}
+)
+
+func (x ReportKind) Enum() *ReportKind {
+	p := new(ReportKind)
+	*p = x
+	return p
+}
+
+func (x ReportKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ReportKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_common_common_proto_enumTypes[3].Descriptor()
+}
+
+func (ReportKind) Type() protoreflect.EnumType {
+	return &file_common_common_proto_enumTypes[3]
+}
+
+func (x ReportKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ReportKind.Descriptor instead.
+func (ReportKind) EnumDescriptor() ([]byte, []int) {
+	return file_common_common_proto_rawDescGZIP(), []int{3}
+}
+
+// Parley addition: what resolving a report does.
+type ReportAction int32
+
+const (
+	ReportAction_REPORT_ACTION_UNSPECIFIED    ReportAction = 0
+	ReportAction_REPORT_ACTION_DISMISS        ReportAction = 1 // nothing else
+	ReportAction_REPORT_ACTION_DELETE_CONTENT ReportAction = 2 // the message is recalled; the feed, comment or group deleted
+	ReportAction_REPORT_ACTION_BAN_USER       ReportAction = 3 // a group message's sender is banned from the group; anyone else's author (or the reported user) is suspended
+)
+
+// Enum value maps for ReportAction.
+var (
+	ReportAction_name = map[int32]string{
+		0: "REPORT_ACTION_UNSPECIFIED",
+		1: "REPORT_ACTION_DISMISS",
+		2: "REPORT_ACTION_DELETE_CONTENT",
+		3: "REPORT_ACTION_BAN_USER",
+	}
+	ReportAction_value = map[string]int32{
+		"REPORT_ACTION_UNSPECIFIED":    0,
+		"REPORT_ACTION_DISMISS":        1,
+		"REPORT_ACTION_DELETE_CONTENT": 2,
+		"REPORT_ACTION_BAN_USER":       3,
+	}
+)
+
+func (x ReportAction) Enum() *ReportAction {
+	p := new(ReportAction)
+	*p = x
+	return p
+}
+
+func (x ReportAction) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ReportAction) Descriptor() protoreflect.EnumDescriptor {
+	return file_common_common_proto_enumTypes[4].Descriptor()
+}
+
+func (ReportAction) Type() protoreflect.EnumType {
+	return &file_common_common_proto_enumTypes[4]
+}
+
+func (x ReportAction) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ReportAction.Descriptor instead.
+func (ReportAction) EnumDescriptor() ([]byte, []int) {
+	return file_common_common_proto_rawDescGZIP(), []int{4}
 }
 
 type CommonResponse struct {
@@ -648,11 +762,456 @@ func (x *UploadImageResponse) GetUrl() string {
 	return ""
 }
 
+// Parley addition.
+type Report struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Kind          ReportKind             `protobuf:"varint,2,opt,name=kind,proto3,enum=common.ReportKind" json:"kind,omitempty"`
+	ContentId     uint64                 `protobuf:"varint,3,opt,name=content_id,json=contentId,proto3" json:"content_id,omitempty"`
+	ReporterId    uint64                 `protobuf:"varint,4,opt,name=reporter_id,json=reporterId,proto3" json:"reporter_id,omitempty"`
+	Reason        string                 `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	AuthorId      uint64                 `protobuf:"varint,6,opt,name=author_id,json=authorId,proto3" json:"author_id,omitempty"` // whose content it is: the sender, the author, the user itself, the group's owner
+	GroupId       uint64                 `protobuf:"varint,7,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`    // a group message's group; 0 otherwise
+	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	Resolution    ReportAction           `protobuf:"varint,9,opt,name=resolution,proto3,enum=common.ReportAction" json:"resolution,omitempty"` // unspecified while open
+	ResolvedBy    uint64                 `protobuf:"varint,10,opt,name=resolved_by,json=resolvedBy,proto3" json:"resolved_by,omitempty"`
+	ResolvedAt    *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=resolved_at,json=resolvedAt,proto3" json:"resolved_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Report) Reset() {
+	*x = Report{}
+	mi := &file_common_common_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Report) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Report) ProtoMessage() {}
+
+func (x *Report) ProtoReflect() protoreflect.Message {
+	mi := &file_common_common_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Report.ProtoReflect.Descriptor instead.
+func (*Report) Descriptor() ([]byte, []int) {
+	return file_common_common_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *Report) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *Report) GetKind() ReportKind {
+	if x != nil {
+		return x.Kind
+	}
+	return ReportKind_REPORT_KIND_UNSPECIFIED
+}
+
+func (x *Report) GetContentId() uint64 {
+	if x != nil {
+		return x.ContentId
+	}
+	return 0
+}
+
+func (x *Report) GetReporterId() uint64 {
+	if x != nil {
+		return x.ReporterId
+	}
+	return 0
+}
+
+func (x *Report) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *Report) GetAuthorId() uint64 {
+	if x != nil {
+		return x.AuthorId
+	}
+	return 0
+}
+
+func (x *Report) GetGroupId() uint64 {
+	if x != nil {
+		return x.GroupId
+	}
+	return 0
+}
+
+func (x *Report) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+func (x *Report) GetResolution() ReportAction {
+	if x != nil {
+		return x.Resolution
+	}
+	return ReportAction_REPORT_ACTION_UNSPECIFIED
+}
+
+func (x *Report) GetResolvedBy() uint64 {
+	if x != nil {
+		return x.ResolvedBy
+	}
+	return 0
+}
+
+func (x *Report) GetResolvedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ResolvedAt
+	}
+	return nil
+}
+
+type ReportContentRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Kind          ReportKind             `protobuf:"varint,1,opt,name=kind,proto3,enum=common.ReportKind" json:"kind,omitempty"`
+	Id            uint64                 `protobuf:"varint,2,opt,name=id,proto3" json:"id,omitempty"`
+	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReportContentRequest) Reset() {
+	*x = ReportContentRequest{}
+	mi := &file_common_common_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportContentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportContentRequest) ProtoMessage() {}
+
+func (x *ReportContentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_common_common_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportContentRequest.ProtoReflect.Descriptor instead.
+func (*ReportContentRequest) Descriptor() ([]byte, []int) {
+	return file_common_common_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ReportContentRequest) GetKind() ReportKind {
+	if x != nil {
+		return x.Kind
+	}
+	return ReportKind_REPORT_KIND_UNSPECIFIED
+}
+
+func (x *ReportContentRequest) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *ReportContentRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type ReportContentResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Report        *Report                `protobuf:"bytes,1,opt,name=report,proto3" json:"report,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReportContentResponse) Reset() {
+	*x = ReportContentResponse{}
+	mi := &file_common_common_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportContentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportContentResponse) ProtoMessage() {}
+
+func (x *ReportContentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_common_common_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportContentResponse.ProtoReflect.Descriptor instead.
+func (*ReportContentResponse) Descriptor() ([]byte, []int) {
+	return file_common_common_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ReportContentResponse) GetReport() *Report {
+	if x != nil {
+		return x.Report
+	}
+	return nil
+}
+
+type ListReportsRequest struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	GroupId         uint64                 `protobuf:"varint,1,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"` // set: that group's message reports (its owner and admins may list them); 0: all (Parley admins)
+	IncludeResolved bool                   `protobuf:"varint,2,opt,name=include_resolved,json=includeResolved,proto3" json:"include_resolved,omitempty"`
+	PageSize        uint32                 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"` // 0: 100; at most 500
+	PageToken       string                 `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ListReportsRequest) Reset() {
+	*x = ListReportsRequest{}
+	mi := &file_common_common_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListReportsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListReportsRequest) ProtoMessage() {}
+
+func (x *ListReportsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_common_common_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListReportsRequest.ProtoReflect.Descriptor instead.
+func (*ListReportsRequest) Descriptor() ([]byte, []int) {
+	return file_common_common_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ListReportsRequest) GetGroupId() uint64 {
+	if x != nil {
+		return x.GroupId
+	}
+	return 0
+}
+
+func (x *ListReportsRequest) GetIncludeResolved() bool {
+	if x != nil {
+		return x.IncludeResolved
+	}
+	return false
+}
+
+func (x *ListReportsRequest) GetPageSize() uint32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListReportsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListReportsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Report        []*Report              `protobuf:"bytes,1,rep,name=report,proto3" json:"report,omitempty"` // newest first
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListReportsResponse) Reset() {
+	*x = ListReportsResponse{}
+	mi := &file_common_common_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListReportsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListReportsResponse) ProtoMessage() {}
+
+func (x *ListReportsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_common_common_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListReportsResponse.ProtoReflect.Descriptor instead.
+func (*ListReportsResponse) Descriptor() ([]byte, []int) {
+	return file_common_common_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ListReportsResponse) GetReport() []*Report {
+	if x != nil {
+		return x.Report
+	}
+	return nil
+}
+
+func (x *ListReportsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+type ResolveReportRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Action        ReportAction           `protobuf:"varint,2,opt,name=action,proto3,enum=common.ReportAction" json:"action,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResolveReportRequest) Reset() {
+	*x = ResolveReportRequest{}
+	mi := &file_common_common_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResolveReportRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResolveReportRequest) ProtoMessage() {}
+
+func (x *ResolveReportRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_common_common_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResolveReportRequest.ProtoReflect.Descriptor instead.
+func (*ResolveReportRequest) Descriptor() ([]byte, []int) {
+	return file_common_common_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ResolveReportRequest) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *ResolveReportRequest) GetAction() ReportAction {
+	if x != nil {
+		return x.Action
+	}
+	return ReportAction_REPORT_ACTION_UNSPECIFIED
+}
+
+type ResolveReportResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Report        *Report                `protobuf:"bytes,1,opt,name=report,proto3" json:"report,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResolveReportResponse) Reset() {
+	*x = ResolveReportResponse{}
+	mi := &file_common_common_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResolveReportResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResolveReportResponse) ProtoMessage() {}
+
+func (x *ResolveReportResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_common_common_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResolveReportResponse.ProtoReflect.Descriptor instead.
+func (*ResolveReportResponse) Descriptor() ([]byte, []int) {
+	return file_common_common_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ResolveReportResponse) GetReport() *Report {
+	if x != nil {
+		return x.Report
+	}
+	return nil
+}
+
 var File_common_common_proto protoreflect.FileDescriptor
 
 const file_common_common_proto_rawDesc = "" +
 	"\n" +
-	"\x13common/common.proto\x12\x06common\x1a\x1cgoogle/api/annotations.proto\"n\n" +
+	"\x13common/common.proto\x12\x06common\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"n\n" +
 	"\x0eCommonResponse\x12\x1d\n" +
 	"\n" +
 	"error_code\x18\x01 \x01(\x04R\terrorCode\x12#\n" +
@@ -689,7 +1248,47 @@ const file_common_common_proto_rawDesc = "" +
 	"\x12UploadImageRequest\x12\x18\n" +
 	"\acontent\x18\x01 \x01(\fR\acontent\"'\n" +
 	"\x13UploadImageResponse\x12\x10\n" +
-	"\x03url\x18\x01 \x01(\tR\x03url*+\n" +
+	"\x03url\x18\x01 \x01(\tR\x03url\"\x9f\x03\n" +
+	"\x06Report\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12&\n" +
+	"\x04kind\x18\x02 \x01(\x0e2\x12.common.ReportKindR\x04kind\x12\x1d\n" +
+	"\n" +
+	"content_id\x18\x03 \x01(\x04R\tcontentId\x12\x1f\n" +
+	"\vreporter_id\x18\x04 \x01(\x04R\n" +
+	"reporterId\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\x12\x1b\n" +
+	"\tauthor_id\x18\x06 \x01(\x04R\bauthorId\x12\x19\n" +
+	"\bgroup_id\x18\a \x01(\x04R\agroupId\x129\n" +
+	"\n" +
+	"created_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x124\n" +
+	"\n" +
+	"resolution\x18\t \x01(\x0e2\x14.common.ReportActionR\n" +
+	"resolution\x12\x1f\n" +
+	"\vresolved_by\x18\n" +
+	" \x01(\x04R\n" +
+	"resolvedBy\x12;\n" +
+	"\vresolved_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"resolvedAt\"f\n" +
+	"\x14ReportContentRequest\x12&\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x12.common.ReportKindR\x04kind\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\x04R\x02id\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"?\n" +
+	"\x15ReportContentResponse\x12&\n" +
+	"\x06report\x18\x01 \x01(\v2\x0e.common.ReportR\x06report\"\x96\x01\n" +
+	"\x12ListReportsRequest\x12\x19\n" +
+	"\bgroup_id\x18\x01 \x01(\x04R\agroupId\x12)\n" +
+	"\x10include_resolved\x18\x02 \x01(\bR\x0fincludeResolved\x12\x1b\n" +
+	"\tpage_size\x18\x03 \x01(\rR\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\"e\n" +
+	"\x13ListReportsResponse\x12&\n" +
+	"\x06report\x18\x01 \x03(\v2\x0e.common.ReportR\x06report\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"T\n" +
+	"\x14ResolveReportRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12,\n" +
+	"\x06action\x18\x02 \x01(\x0e2\x14.common.ReportActionR\x06action\"?\n" +
+	"\x15ResolveReportResponse\x12&\n" +
+	"\x06report\x18\x01 \x01(\v2\x0e.common.ReportR\x06report*+\n" +
 	"\x06Gender\x12\v\n" +
 	"\aUnknown\x10\x00\x12\b\n" +
 	"\x04Male\x10\x01\x12\n" +
@@ -706,11 +1305,27 @@ const file_common_common_proto_rawDesc = "" +
 	"\n" +
 	"ReviewPass\x10\x02\x12\x0e\n" +
 	"\n" +
-	"ReviewFail\x10\x032\xad\x02\n" +
+	"ReviewFail\x10\x03*\x9e\x01\n" +
+	"\n" +
+	"ReportKind\x12\x1b\n" +
+	"\x17REPORT_KIND_UNSPECIFIED\x10\x00\x12\x17\n" +
+	"\x13REPORT_KIND_MESSAGE\x10\x01\x12\x14\n" +
+	"\x10REPORT_KIND_FEED\x10\x02\x12\x17\n" +
+	"\x13REPORT_KIND_COMMENT\x10\x03\x12\x14\n" +
+	"\x10REPORT_KIND_USER\x10\x04\x12\x15\n" +
+	"\x11REPORT_KIND_GROUP\x10\x05*\x86\x01\n" +
+	"\fReportAction\x12\x1d\n" +
+	"\x19REPORT_ACTION_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15REPORT_ACTION_DISMISS\x10\x01\x12 \n" +
+	"\x1cREPORT_ACTION_DELETE_CONTENT\x10\x02\x12\x1a\n" +
+	"\x16REPORT_ACTION_BAN_USER\x10\x032\xfc\x04\n" +
 	"\rCommonService\x12i\n" +
 	"\vUploadImage\x12\x1a.common.UploadImageRequest\x1a\x1b.common.UploadImageResponse\"\x1f\x82\xd3\xe4\x93\x02\x19:\x01*\"\x14/v1/api/common/image(\x01\x12a\n" +
 	"\tSendEmail\x12\x18.common.SendEmailRequest\x1a\x19.common.SendEmailResponse\"\x1f\x82\xd3\xe4\x93\x02\x19:\x01*\"\x14/v1/api/common/email\x12N\n" +
-	"\x04Ping\x12\x13.common.PingRequest\x1a\x14.common.PingResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/api/common/pingB.Z,github.com/parley-im/parley/api/gen/commonpbb\x06proto3"
+	"\x04Ping\x12\x13.common.PingRequest\x1a\x14.common.PingResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/api/common/ping\x12n\n" +
+	"\rReportContent\x12\x1c.common.ReportContentRequest\x1a\x1d.common.ReportContentResponse\" \x82\xd3\xe4\x93\x02\x1a:\x01*\"\x15/v1/api/common/report\x12e\n" +
+	"\vListReports\x12\x1a.common.ListReportsRequest\x1a\x1b.common.ListReportsResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/api/common/report\x12v\n" +
+	"\rResolveReport\x12\x1c.common.ResolveReportRequest\x1a\x1d.common.ResolveReportResponse\"(\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/api/common/report/resolveB.Z,github.com/parley-im/parley/api/gen/commonpbb\x06proto3"
 
 var (
 	file_common_common_proto_rawDescOnce sync.Once
@@ -724,38 +1339,63 @@ func file_common_common_proto_rawDescGZIP() []byte {
 	return file_common_common_proto_rawDescData
 }
 
-var file_common_common_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_common_common_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_common_common_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
+var file_common_common_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_common_common_proto_goTypes = []any{
-	(Gender)(0),                 // 0: common.Gender
-	(IsEnable)(0),               // 1: common.IsEnable
-	(ReviewStatus)(0),           // 2: common.ReviewStatus
-	(*CommonResponse)(nil),      // 3: common.CommonResponse
-	(*ImageInfo)(nil),           // 4: common.ImageInfo
-	(*Pager)(nil),               // 5: common.Pager
-	(*PingRequest)(nil),         // 6: common.PingRequest
-	(*PingResponse)(nil),        // 7: common.PingResponse
-	(*SendEmailRequest)(nil),    // 8: common.SendEmailRequest
-	(*SendEmailResponse)(nil),   // 9: common.SendEmailResponse
-	(*UploadImageRequest)(nil),  // 10: common.UploadImageRequest
-	(*UploadImageResponse)(nil), // 11: common.UploadImageResponse
-	nil,                         // 12: common.SendEmailRequest.ReceiverEntry
-	nil,                         // 13: common.SendEmailRequest.CcEntry
+	(Gender)(0),                   // 0: common.Gender
+	(IsEnable)(0),                 // 1: common.IsEnable
+	(ReviewStatus)(0),             // 2: common.ReviewStatus
+	(ReportKind)(0),               // 3: common.ReportKind
+	(ReportAction)(0),             // 4: common.ReportAction
+	(*CommonResponse)(nil),        // 5: common.CommonResponse
+	(*ImageInfo)(nil),             // 6: common.ImageInfo
+	(*Pager)(nil),                 // 7: common.Pager
+	(*PingRequest)(nil),           // 8: common.PingRequest
+	(*PingResponse)(nil),          // 9: common.PingResponse
+	(*SendEmailRequest)(nil),      // 10: common.SendEmailRequest
+	(*SendEmailResponse)(nil),     // 11: common.SendEmailResponse
+	(*UploadImageRequest)(nil),    // 12: common.UploadImageRequest
+	(*UploadImageResponse)(nil),   // 13: common.UploadImageResponse
+	(*Report)(nil),                // 14: common.Report
+	(*ReportContentRequest)(nil),  // 15: common.ReportContentRequest
+	(*ReportContentResponse)(nil), // 16: common.ReportContentResponse
+	(*ListReportsRequest)(nil),    // 17: common.ListReportsRequest
+	(*ListReportsResponse)(nil),   // 18: common.ListReportsResponse
+	(*ResolveReportRequest)(nil),  // 19: common.ResolveReportRequest
+	(*ResolveReportResponse)(nil), // 20: common.ResolveReportResponse
+	nil,                           // 21: common.SendEmailRequest.ReceiverEntry
+	nil,                           // 22: common.SendEmailRequest.CcEntry
+	(*timestamppb.Timestamp)(nil), // 23: google.protobuf.Timestamp
 }
 var file_common_common_proto_depIdxs = []int32{
-	12, // 0: common.SendEmailRequest.receiver:type_name -> common.SendEmailRequest.ReceiverEntry
-	13, // 1: common.SendEmailRequest.cc:type_name -> common.SendEmailRequest.CcEntry
-	10, // 2: common.CommonService.UploadImage:input_type -> common.UploadImageRequest
-	8,  // 3: common.CommonService.SendEmail:input_type -> common.SendEmailRequest
-	6,  // 4: common.CommonService.Ping:input_type -> common.PingRequest
-	11, // 5: common.CommonService.UploadImage:output_type -> common.UploadImageResponse
-	9,  // 6: common.CommonService.SendEmail:output_type -> common.SendEmailResponse
-	7,  // 7: common.CommonService.Ping:output_type -> common.PingResponse
-	5,  // [5:8] is the sub-list for method output_type
-	2,  // [2:5] is the sub-list for method input_type
-	2,  // [2:2] is the sub-list for extension type_name
-	2,  // [2:2] is the sub-list for extension extendee
-	0,  // [0:2] is the sub-list for field type_name
+	21, // 0: common.SendEmailRequest.receiver:type_name -> common.SendEmailRequest.ReceiverEntry
+	22, // 1: common.SendEmailRequest.cc:type_name -> common.SendEmailRequest.CcEntry
+	3,  // 2: common.Report.kind:type_name -> common.ReportKind
+	23, // 3: common.Report.created_at:type_name -> google.protobuf.Timestamp
+	4,  // 4: common.Report.resolution:type_name -> common.ReportAction
+	23, // 5: common.Report.resolved_at:type_name -> google.protobuf.Timestamp
+	3,  // 6: common.ReportContentRequest.kind:type_name -> common.ReportKind
+	14, // 7: common.ReportContentResponse.report:type_name -> common.Report
+	14, // 8: common.ListReportsResponse.report:type_name -> common.Report
+	4,  // 9: common.ResolveReportRequest.action:type_name -> common.ReportAction
+	14, // 10: common.ResolveReportResponse.report:type_name -> common.Report
+	12, // 11: common.CommonService.UploadImage:input_type -> common.UploadImageRequest
+	10, // 12: common.CommonService.SendEmail:input_type -> common.SendEmailRequest
+	8,  // 13: common.CommonService.Ping:input_type -> common.PingRequest
+	15, // 14: common.CommonService.ReportContent:input_type -> common.ReportContentRequest
+	17, // 15: common.CommonService.ListReports:input_type -> common.ListReportsRequest
+	19, // 16: common.CommonService.ResolveReport:input_type -> common.ResolveReportRequest
+	13, // 17: common.CommonService.UploadImage:output_type -> common.UploadImageResponse
+	11, // 18: common.CommonService.SendEmail:output_type -> common.SendEmailResponse
+	9,  // 19: common.CommonService.Ping:output_type -> common.PingResponse
+	16, // 20: common.CommonService.ReportContent:output_type -> common.ReportContentResponse
+	18, // 21: common.CommonService.ListReports:output_type -> common.ListReportsResponse
+	20, // 22: common.CommonService.ResolveReport:output_type -> common.ResolveReportResponse
+	17, // [17:23] is the sub-list for method output_type
+	11, // [11:17] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_common_common_proto_init() }
@@ -768,8 +1408,8 @@ func file_common_common_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_common_common_proto_rawDesc), len(file_common_common_proto_rawDesc)),
-			NumEnums:      3,
-			NumMessages:   11,
+			NumEnums:      5,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

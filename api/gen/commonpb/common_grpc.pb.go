@@ -22,9 +22,12 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	CommonService_UploadImage_FullMethodName = "/common.CommonService/UploadImage"
-	CommonService_SendEmail_FullMethodName   = "/common.CommonService/SendEmail"
-	CommonService_Ping_FullMethodName        = "/common.CommonService/Ping"
+	CommonService_UploadImage_FullMethodName   = "/common.CommonService/UploadImage"
+	CommonService_SendEmail_FullMethodName     = "/common.CommonService/SendEmail"
+	CommonService_Ping_FullMethodName          = "/common.CommonService/Ping"
+	CommonService_ReportContent_FullMethodName = "/common.CommonService/ReportContent"
+	CommonService_ListReports_FullMethodName   = "/common.CommonService/ListReports"
+	CommonService_ResolveReport_FullMethodName = "/common.CommonService/ResolveReport"
 )
 
 // CommonServiceClient is the client API for CommonService service.
@@ -34,6 +37,10 @@ type CommonServiceClient interface {
 	UploadImage(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[UploadImageRequest, UploadImageResponse], error)
 	SendEmail(ctx context.Context, in *SendEmailRequest, opts ...grpc.CallOption) (*SendEmailResponse, error)
 	Ping(ctx context.Context, in *PingRequest, opts ...grpc.CallOption) (*PingResponse, error)
+	// Parley additions: reports.
+	ReportContent(ctx context.Context, in *ReportContentRequest, opts ...grpc.CallOption) (*ReportContentResponse, error)
+	ListReports(ctx context.Context, in *ListReportsRequest, opts ...grpc.CallOption) (*ListReportsResponse, error)
+	ResolveReport(ctx context.Context, in *ResolveReportRequest, opts ...grpc.CallOption) (*ResolveReportResponse, error)
 }
 
 type commonServiceClient struct {
@@ -77,6 +84,36 @@ func (c *commonServiceClient) Ping(ctx context.Context, in *PingRequest, opts ..
 	return out, nil
 }
 
+func (c *commonServiceClient) ReportContent(ctx context.Context, in *ReportContentRequest, opts ...grpc.CallOption) (*ReportContentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReportContentResponse)
+	err := c.cc.Invoke(ctx, CommonService_ReportContent_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *commonServiceClient) ListReports(ctx context.Context, in *ListReportsRequest, opts ...grpc.CallOption) (*ListReportsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListReportsResponse)
+	err := c.cc.Invoke(ctx, CommonService_ListReports_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *commonServiceClient) ResolveReport(ctx context.Context, in *ResolveReportRequest, opts ...grpc.CallOption) (*ResolveReportResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ResolveReportResponse)
+	err := c.cc.Invoke(ctx, CommonService_ResolveReport_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // CommonServiceServer is the server API for CommonService service.
 // All implementations must embed UnimplementedCommonServiceServer
 // for forward compatibility.
@@ -84,6 +121,10 @@ type CommonServiceServer interface {
 	UploadImage(grpc.ClientStreamingServer[UploadImageRequest, UploadImageResponse]) error
 	SendEmail(context.Context, *SendEmailRequest) (*SendEmailResponse, error)
 	Ping(context.Context, *PingRequest) (*PingResponse, error)
+	// Parley additions: reports.
+	ReportContent(context.Context, *ReportContentRequest) (*ReportContentResponse, error)
+	ListReports(context.Context, *ListReportsRequest) (*ListReportsResponse, error)
+	ResolveReport(context.Context, *ResolveReportRequest) (*ResolveReportResponse, error)
 	mustEmbedUnimplementedCommonServiceServer()
 }
 
@@ -102,6 +143,15 @@ func (UnimplementedCommonServiceServer) SendEmail(context.Context, *SendEmailReq
 }
 func (UnimplementedCommonServiceServer) Ping(context.Context, *PingRequest) (*PingResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Ping not implemented")
+}
+func (UnimplementedCommonServiceServer) ReportContent(context.Context, *ReportContentRequest) (*ReportContentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReportContent not implemented")
+}
+func (UnimplementedCommonServiceServer) ListReports(context.Context, *ListReportsRequest) (*ListReportsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListReports not implemented")
+}
+func (UnimplementedCommonServiceServer) ResolveReport(context.Context, *ResolveReportRequest) (*ResolveReportResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ResolveReport not implemented")
 }
 func (UnimplementedCommonServiceServer) mustEmbedUnimplementedCommonServiceServer() {}
 func (UnimplementedCommonServiceServer) testEmbeddedByValue()                       {}
@@ -167,6 +217,60 @@ func _CommonService_Ping_Handler(srv interface{}, ctx context.Context, dec func(
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CommonService_ReportContent_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReportContentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CommonServiceServer).ReportContent(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CommonService_ReportContent_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CommonServiceServer).ReportContent(ctx, req.(*ReportContentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CommonService_ListReports_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListReportsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CommonServiceServer).ListReports(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CommonService_ListReports_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CommonServiceServer).ListReports(ctx, req.(*ListReportsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CommonService_ResolveReport_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ResolveReportRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CommonServiceServer).ResolveReport(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CommonService_ResolveReport_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CommonServiceServer).ResolveReport(ctx, req.(*ResolveReportRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // CommonService_ServiceDesc is the grpc.ServiceDesc for CommonService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -181,6 +285,18 @@ var CommonService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Ping",
 			Handler:    _CommonService_Ping_Handler,
+		},
+		{
+			MethodName: "ReportContent",
+			Handler:    _CommonService_ReportContent_Handler,
+		},
+		{
+			MethodName: "ListReports",
+			Handler:    _CommonService_ListReports_Handler,
+		},
+		{
+			MethodName: "ResolveReport",
+			Handler:    _CommonService_ResolveReport_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -72,9 +72,44 @@ func checkSendEmailRequest(r *commonpb.SendEmailRequest) error {
 	return nil
 }
 
+// MaxReportReasonLength bounds a report's reason.
+const MaxReportReasonLength = 500
+
+func checkReportContentRequest(r *commonpb.ReportContentRequest) error {
+	if r.GetKind() == commonpb.ReportKind_REPORT_KIND_UNSPECIFIED ||
+		r.GetKind().Descriptor().Values().ByNumber(r.GetKind().Number()) == nil {
+		return fmt.Errorf("kind: must be a ReportKind other than unspecified, not %d", r.GetKind())
+	}
+	if r.GetId() == 0 {
+		return errors.New("id: is required")
+	}
+	return validate.Text("reason", r.GetReason(), 0, MaxReportReasonLength)
+}
+
+func checkListReportsRequest(r *commonpb.ListReportsRequest) error {
+	if r.GetPageSize() > 500 {
+		return errors.New("page_size: must be at most 500")
+	}
+	return validate.Length("page_token", r.GetPageToken(), 0, 64)
+}
+
+func checkResolveReportRequest(r *commonpb.ResolveReportRequest) error {
+	if r.GetId() == 0 {
+		return errors.New("id: is required")
+	}
+	if r.GetAction() == commonpb.ReportAction_REPORT_ACTION_UNSPECIFIED ||
+		r.GetAction().Descriptor().Values().ByNumber(r.GetAction().Number()) == nil {
+		return fmt.Errorf("action: must be dismiss, delete content or ban user, not %d", r.GetAction())
+	}
+	return nil
+}
+
 // Rules are the package's request rules, one per request type.
 var Rules = []validate.Rule{
 	validate.For(checkSendEmailRequest),
+	validate.For(checkReportContentRequest),
+	validate.For(checkListReportsRequest),
+	validate.For(checkResolveReportRequest),
 	// Every service's Ping echoes what it is sent.
 	validate.None[*commonpb.PingRequest](),
 	// An upload's chunks are bytes; the upload checks their size and format

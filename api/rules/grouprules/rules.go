@@ -88,7 +88,7 @@ func checkCode(code string) error {
 	if code == "" {
 		return errors.New("code: is required")
 	}
-	return validate.Length("code", code, 1, MaxInviteCodeLength)
+	return validate.Text("code", code, 1, MaxInviteCodeLength)
 }
 
 func checkSetGroupMemberRoleRequest(r *grouppb.SetGroupMemberRoleRequest) error {

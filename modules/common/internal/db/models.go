@@ -32,6 +32,20 @@ type CommonObject struct {
 	CreatedAt   time.Time
 }
 
+type CommonReport struct {
+	ID         uint64
+	Kind       int16
+	ContentID  uint64
+	ReporterID uint64
+	Reason     string
+	AuthorID   uint64
+	GroupID    uint64
+	CreatedAt  time.Time
+	Resolution int16
+	ResolvedBy uint64
+	ResolvedAt *time.Time
+}
+
 type CommonSecret struct {
 	Name      string
 	Value     []byte

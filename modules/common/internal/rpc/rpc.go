@@ -1,4 +1,5 @@
-// Package rpc is the common module's gRPC face: image upload and email.
+// Package rpc is the common module's gRPC face: image upload, email and
+// reports.
 package rpc
 
 import (
@@ -16,10 +17,13 @@ import (
 // Server implements commonpb.CommonServiceServer.
 type Server struct {
 	commonpb.UnimplementedCommonServiceServer
-	svc *app.Service
+	svc     *app.Service
+	reports *app.Reports
 }
 
-func NewServer(svc *app.Service) *Server { return &Server{svc: svc} }
+func NewServer(svc *app.Service, reports *app.Reports) *Server {
+	return &Server{svc: svc, reports: reports}
+}
 
 func (s *Server) Ping(ctx context.Context, req *commonpb.PingRequest) (*commonpb.PingResponse, error) {
 	return grpcserver.Ping(ctx, req)

@@ -44,7 +44,7 @@ var (
 	ErrNotOwner        = apperr.PermissionDenied("only the feed's owner may do this")
 	ErrNotOwnerOrAdmin = apperr.PermissionDenied("only the feed's owner or an admin may do this")
 	ErrNotAdmin        = apperr.PermissionDenied("only admins may review feeds")
-	ErrNotCommentOwner = apperr.PermissionDenied("only the comment's author or the feed's owner may delete it")
+	ErrNotCommentOwner = apperr.PermissionDenied("only the comment's author, the feed's owner or an admin may delete it")
 	ErrBadReplyTo      = apperr.InvalidArgument("reply_to_id: no such comment on this feed")
 )
 
@@ -244,6 +244,19 @@ func (s *Service) Get(ctx context.Context, caller auth.Identity, id uint64) (Fee
 	}
 	s.views.add(f.ID, caller.UserID)
 	return s.oneWithMedia(ctx, caller, f)
+}
+
+// FeedAuthor is the author of a feed viewer may see, else ErrNotFound;
+// unlike Get it counts no view: what a report of it needs.
+func (s *Service) FeedAuthor(ctx context.Context, viewer auth.Identity, id uint64) (uint64, error) {
+	f, err := s.q.GetFeed(ctx, id)
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !visible(f, viewer)) {
+		return 0, ErrNotFound
+	}
+	if err != nil {
+		return 0, fmt.Errorf("get feed %d: %w", id, err)
+	}
+	return f.UserID, nil
 }
 
 // Like records the caller's like of a public feed; liking twice is one like.

@@ -50,6 +50,25 @@ func (s *Service) Comment(ctx context.Context, caller auth.Identity, feedID uint
 	return commentOf(c), nil
 }
 
+// CommentAuthor is the author of a comment viewer may see (on a feed it
+// may see), else ErrCommentNotFound: what a report of it needs.
+func (s *Service) CommentAuthor(ctx context.Context, viewer auth.Identity, commentID uint64) (uint64, error) {
+	c, err := s.q.GetComment(ctx, commentID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, ErrCommentNotFound
+	}
+	if err != nil {
+		return 0, fmt.Errorf("get comment %d: %w", commentID, err)
+	}
+	if _, err := s.FeedAuthor(ctx, viewer, c.FeedID); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return 0, ErrCommentNotFound
+		}
+		return 0, err
+	}
+	return c.UserID, nil
+}
+
 // Comments lists a visible feed's comments, newest first, with the feed's
 // comment count.
 func (s *Service) Comments(ctx context.Context, caller auth.Identity, feedID uint64, c Cursor) ([]Comment, uint64, error) {
@@ -71,7 +90,8 @@ func (s *Service) Comments(ctx context.Context, caller auth.Identity, feedID uin
 	return out, uint64(f.CommentCount), nil
 }
 
-// DeleteComment removes a comment; its author or the feed's owner.
+// DeleteComment removes a comment; its author, the feed's owner or an
+// admin.
 func (s *Service) DeleteComment(ctx context.Context, caller auth.Identity, commentID uint64) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
@@ -90,7 +110,7 @@ func (s *Service) DeleteComment(ctx context.Context, caller auth.Identity, comme
 		if err != nil {
 			return err
 		}
-		if c.UserID != caller.UserID && f.UserID != caller.UserID {
+		if c.UserID != caller.UserID && f.UserID != caller.UserID && !caller.Admin {
 			return ErrNotCommentOwner
 		}
 		deleted, err := q.DeleteComment(ctx, c.ID)

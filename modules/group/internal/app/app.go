@@ -183,10 +183,11 @@ func (s *Service) QueryGroups(ctx context.Context, keyword string, page paging.P
 	return out, uint64(total), nil
 }
 
-// DeleteGroup soft-deletes the group; owner only.
-func (s *Service) DeleteGroup(ctx context.Context, callerID, groupID uint64) error {
+// DeleteGroup soft-deletes the group; owner only, unless parleyAdmin (a
+// Parley admin resolving a report).
+func (s *Service) DeleteGroup(ctx context.Context, callerID, groupID uint64, parleyAdmin bool) error {
 	return s.inLockedGroup(ctx, groupID, func(q *db.Queries, g db.GroupsGroup) error {
-		if g.OwnerID != callerID {
+		if g.OwnerID != callerID && !parleyAdmin {
 			return ErrNotOwner
 		}
 		return q.DeleteGroup(ctx, g.ID)

@@ -282,9 +282,14 @@ func (s *Service) MuteMember(ctx context.Context, callerID, groupID, userID uint
 	})
 }
 
+// ErrOwnerBanned refuses banning a group's owner from its own group.
+var ErrOwnerBanned = apperr.FailedPrecondition("the group's owner cannot be banned from it")
+
 // BanMember removes userID (if a member) and keeps it out by every path
-// until unbanned; a user who is not a member can be banned too.
-func (s *Service) BanMember(ctx context.Context, callerID, groupID, userID uint64, reason string) error {
+// until unbanned; a user who is not a member can be banned too. The caller
+// is the group's owner or an admin outranking userID, or (parleyAdmin,
+// resolving a report) a Parley admin, who may ban anyone but the owner.
+func (s *Service) BanMember(ctx context.Context, callerID, groupID, userID uint64, reason string, parleyAdmin bool) error {
 	if userID == callerID {
 		return ErrSelfTarget
 	}
@@ -293,16 +298,21 @@ func (s *Service) BanMember(ctx context.Context, callerID, groupID, userID uint6
 		return err
 	}
 	return s.inLockedGroup(ctx, groupID, func(q *db.Queries, g db.GroupsGroup) error {
-		caller, err := staffOf(ctx, q, g.ID, callerID)
-		if err != nil {
-			return err
-		}
 		target, err := memberOf(ctx, q, g.ID, userID)
 		if err != nil {
 			return err
 		}
-		if target.ok && !caller.outranks(target) {
-			return ErrOutranked
+		if !parleyAdmin {
+			caller, err := staffOf(ctx, q, g.ID, callerID)
+			if err != nil {
+				return err
+			}
+			if target.ok && !caller.outranks(target) {
+				return ErrOutranked
+			}
+		}
+		if target.role == roleOwner {
+			return ErrOwnerBanned
 		}
 		if err := q.Ban(ctx, db.BanParams{GroupID: g.ID, UserID: userID, BannedBy: callerID, Reason: reason}); err != nil {
 			return err

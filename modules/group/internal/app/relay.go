@@ -53,6 +53,15 @@ func (s *Service) RelayEvents(ctx context.Context, events Events) {
 	}
 }
 
+// eventKey is the idempotency key event id is stored under, as its actor's
+// (the sender of its message). It starts with a control character: a
+// client's keys are printable ASCII (the message module refuses others),
+// so none can be an event's. Were it one, the actor's own send with it
+// would stand in for the event (lost), and a change with it would fail
+// the event's store for good, stalling the relay and every group's events
+// behind it.
+func eventKey(id int64) string { return fmt.Sprintf("\x1egroup-event:%d", id) }
+
 // relay stores up to relayBatch of the oldest events and deletes those it
 // stored. It holds their rows locked meanwhile, so a relay on another node
 // waits rather than storing a later event of the same group first. An
@@ -76,7 +85,7 @@ func (s *Service) relay(ctx context.Context, events Events) (int, error) {
 			if err := proto.Unmarshal(r.Event, ev); err != nil {
 				return fmt.Errorf("group event %d: %w", r.ID, err)
 			}
-			err := events.StoreGroupEvent(ctx, r.GroupID, ev, r.ExtraTo, fmt.Sprintf("group-event:%d", r.ID))
+			err := events.StoreGroupEvent(ctx, r.GroupID, ev, r.ExtraTo, eventKey(r.ID))
 			// A group deleted since has no conversation to tell.
 			if err != nil && status.Code(err) != codes.NotFound {
 				storeErr = fmt.Errorf("group event %d: %w", r.ID, err)

@@ -137,7 +137,7 @@ func (s *Server) BanGroupMember(ctx context.Context, req *grouppb.BanGroupMember
 	if err != nil {
 		return nil, err
 	}
-	if err := s.svc.BanMember(ctx, caller.UserID, req.GetGroupId(), req.GetUserId(), req.GetReason()); err != nil {
+	if err := s.svc.BanMember(ctx, caller.UserID, req.GetGroupId(), req.GetUserId(), req.GetReason(), false); err != nil {
 		return nil, err
 	}
 	return &grouppb.BanGroupMemberResponse{}, nil

@@ -108,7 +108,7 @@ func (s *Server) DeleteGroup(ctx context.Context, req *grouppb.DeleteGroupReques
 	if err != nil {
 		return nil, err
 	}
-	if err := s.svc.DeleteGroup(ctx, caller.UserID, req.GetId()); err != nil {
+	if err := s.svc.DeleteGroup(ctx, caller.UserID, req.GetId(), false); err != nil {
 		return nil, err
 	}
 	return &grouppb.DeleteGroupResponse{}, nil

@@ -336,6 +336,22 @@ func (s *Service) visibleMessage(ctx context.Context, callerID, id uint64) (db.M
 	return m, conv, nil
 }
 
+// ReportedMessage is the sender and group (0: a 1:1 message) of message
+// id, which viewerID must see; a group event or a recalled message has
+// nothing to report.
+func (s *Service) ReportedMessage(ctx context.Context, viewerID, id uint64) (senderID, groupID uint64, err error) {
+	m, conv, err := s.visibleMessage(ctx, viewerID, id)
+	switch {
+	case err != nil:
+		return 0, 0, err
+	case messagepb.MESSAGE_TYPE(m.Type) == messagepb.MESSAGE_TYPE_GROUP_EVENT:
+		return 0, 0, ErrGroupEvent
+	case m.RecalledAt != nil:
+		return 0, 0, ErrRecalled
+	}
+	return m.FromUserID, conv.groupID, nil
+}
+
 // participantMessage is message id and its conversation, if callerID takes
 // part in it and the message is from its first seq on.
 func (s *Service) participantMessage(ctx context.Context, callerID, id uint64) (db.MessagesMessage, conversation, error) {

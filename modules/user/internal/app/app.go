@@ -67,6 +67,7 @@ var (
 	ErrNicknameLookalike = apperr.AlreadyExists("nickname: looks like a nickname already taken (look-alike letters from other scripts, digits or case): choose another")
 	ErrBadCredentials    = apperr.Unauthenticated("invalid nickname or password")
 	ErrInvalidToken      = apperr.Unauthenticated("invalid, expired or revoked token")
+	ErrSuspended         = apperr.PermissionDenied("this account is suspended")
 	ErrTooManyLoginFails = apperr.ResourceExhausted("too many failed logins for this nickname: try again in a minute")
 	ErrTooManySignUps    = apperr.ResourceExhausted("too many sign-ups from your address: try again in a minute")
 	ErrTooManyLogins     = apperr.ResourceExhausted("too many logins from your address: try again in a minute")
@@ -261,6 +262,10 @@ func (s *Service) Login(ctx context.Context, nickname, password string) (string,
 	}
 	if !match || hash == s.dummyHash {
 		return "", ErrBadCredentials
+	}
+	// Told only to whoever knows the password.
+	if cred.SuspendedAt != nil {
+		return "", ErrSuspended
 	}
 	if err := s.q.ForgetLoginFailures(ctx, db.ForgetLoginFailuresParams{NicknameFolded: folded, Address: address}); err != nil {
 		return "", fmt.Errorf("login attempt: %w", err)
@@ -484,6 +489,29 @@ func (s *Service) UpdatePassword(ctx context.Context, caller auth.Identity, oldP
 		}
 		if n == 0 {
 			return ErrNotFound
+		}
+		if err := q.DeleteUserTokens(ctx, userID); err != nil {
+			return fmt.Errorf("revoke tokens: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.ForgetTokens(userID)
+	if s.cfg.TokensRevoked != nil {
+		s.cfg.TokensRevoked(userID)
+	}
+	return nil
+}
+
+// Suspend ends userID's sessions and keeps it from logging in again: a
+// report resolved by banning the user. Suspending twice changes nothing.
+func (s *Service) Suspend(ctx context.Context, userID uint64) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		q := s.q.WithTx(tx)
+		if _, err := q.Suspend(ctx, userID); err != nil {
+			return fmt.Errorf("suspend: %w", err)
 		}
 		if err := q.DeleteUserTokens(ctx, userID); err != nil {
 			return fmt.Errorf("revoke tokens: %w", err)

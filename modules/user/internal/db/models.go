@@ -64,4 +64,5 @@ type UsersUser struct {
 	DeletedAt      *time.Time
 	LastSeenAt     *time.Time
 	HidePresence   bool
+	SuspendedAt    *time.Time
 }

@@ -50,7 +50,7 @@ WHERE search.grams(nickname_folded) @> search.keyword_grams(@keyword::text)
 -- name: GetCredentials :one
 -- The nickname as typed (folded) or in its normalised form: a nickname from
 -- before identity.Name is stored as it was typed; the typed form wins.
-SELECT id, password_hash
+SELECT id, password_hash, suspended_at
 FROM users.users
 WHERE nickname_folded IN (@typed::text, @normalised::text) AND deleted_at IS NULL
 ORDER BY nickname_folded = @typed::text DESC
@@ -71,6 +71,10 @@ UPDATE users.users
 SET is_admin = @is_admin, updated_at = now()
 WHERE nickname_folded = @nickname_folded AND deleted_at IS NULL;
 
+-- name: Suspend :execrows
+UPDATE users.users SET suspended_at = now(), updated_at = now()
+WHERE id = @id AND deleted_at IS NULL AND suspended_at IS NULL;
+
 -- name: CreateToken :exec
 INSERT INTO users.tokens (token_hash, user_id, expires_at)
 VALUES (@token_hash, @user_id, @expires_at);
@@ -85,7 +89,7 @@ DELETE FROM users.tokens WHERE user_id = @user_id;
 SELECT u.id, u.is_admin, t.created_at, t.expires_at
 FROM users.tokens t
 JOIN users.users u ON u.id = t.user_id
-WHERE t.token_hash = @token_hash AND t.expires_at > now() AND u.deleted_at IS NULL;
+WHERE t.token_hash = @token_hash AND t.expires_at > now() AND u.deleted_at IS NULL AND u.suspended_at IS NULL;
 
 -- Serialises the attempts on one nickname for the rest of the transaction.
 -- name: LockNickname :exec

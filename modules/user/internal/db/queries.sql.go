@@ -14,7 +14,7 @@ const authenticate = `-- name: Authenticate :one
 SELECT u.id, u.is_admin, t.created_at, t.expires_at
 FROM users.tokens t
 JOIN users.users u ON u.id = t.user_id
-WHERE t.token_hash = $1 AND t.expires_at > now() AND u.deleted_at IS NULL
+WHERE t.token_hash = $1 AND t.expires_at > now() AND u.deleted_at IS NULL AND u.suspended_at IS NULL
 `
 
 type AuthenticateRow struct {
@@ -245,7 +245,7 @@ const createUser = `-- name: CreateUser :one
 
 INSERT INTO users.users (nickname, nickname_folded, gender, avatar_url, password_hash)
 VALUES ($1, $2, $3, $4, $5)
-RETURNING id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, is_admin, created_at, updated_at, deleted_at, last_seen_at, hide_presence
+RETURNING id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, is_admin, created_at, updated_at, deleted_at, last_seen_at, hide_presence, suspended_at
 `
 
 type CreateUserParams struct {
@@ -280,6 +280,7 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (UsersUs
 		&i.DeletedAt,
 		&i.LastSeenAt,
 		&i.HidePresence,
+		&i.SuspendedAt,
 	)
 	return i, err
 }
@@ -402,7 +403,7 @@ func (q *Queries) ForgetLoginFailures(ctx context.Context, arg ForgetLoginFailur
 }
 
 const getCredentials = `-- name: GetCredentials :one
-SELECT id, password_hash
+SELECT id, password_hash, suspended_at
 FROM users.users
 WHERE nickname_folded IN ($1::text, $2::text) AND deleted_at IS NULL
 ORDER BY nickname_folded = $1::text DESC
@@ -417,6 +418,7 @@ type GetCredentialsParams struct {
 type GetCredentialsRow struct {
 	ID           uint64
 	PasswordHash string
+	SuspendedAt  *time.Time
 }
 
 // The nickname as typed (folded) or in its normalised form: a nickname from
@@ -424,7 +426,7 @@ type GetCredentialsRow struct {
 func (q *Queries) GetCredentials(ctx context.Context, arg GetCredentialsParams) (GetCredentialsRow, error) {
 	row := q.db.QueryRow(ctx, getCredentials, arg.Typed, arg.Normalised)
 	var i GetCredentialsRow
-	err := row.Scan(&i.ID, &i.PasswordHash)
+	err := row.Scan(&i.ID, &i.PasswordHash, &i.SuspendedAt)
 	return i, err
 }
 
@@ -492,7 +494,7 @@ func (q *Queries) GetPresence(ctx context.Context, arg GetPresenceParams) ([]Get
 }
 
 const getUser = `-- name: GetUser :one
-SELECT id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, is_admin, created_at, updated_at, deleted_at, last_seen_at, hide_presence
+SELECT id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, is_admin, created_at, updated_at, deleted_at, last_seen_at, hide_presence, suspended_at
 FROM users.users
 WHERE id = $1 AND deleted_at IS NULL
 `
@@ -514,12 +516,13 @@ func (q *Queries) GetUser(ctx context.Context, id uint64) (UsersUser, error) {
 		&i.DeletedAt,
 		&i.LastSeenAt,
 		&i.HidePresence,
+		&i.SuspendedAt,
 	)
 	return i, err
 }
 
 const getUsersByIDs = `-- name: GetUsersByIDs :many
-SELECT id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, is_admin, created_at, updated_at, deleted_at, last_seen_at, hide_presence
+SELECT id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, is_admin, created_at, updated_at, deleted_at, last_seen_at, hide_presence, suspended_at
 FROM users.users
 WHERE id = ANY($1::bigint[]) AND deleted_at IS NULL
 `
@@ -547,6 +550,7 @@ func (q *Queries) GetUsersByIDs(ctx context.Context, ids []int64) ([]UsersUser, 
 			&i.DeletedAt,
 			&i.LastSeenAt,
 			&i.HidePresence,
+			&i.SuspendedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -613,7 +617,7 @@ func (q *Queries) IsBlocked(ctx context.Context, arg IsBlockedParams) (bool, err
 }
 
 const listBlocked = `-- name: ListBlocked :many
-SELECT u.id, u.nickname, u.nickname_folded, u.gender, u.avatar_url, u.extra, u.password_hash, u.is_admin, u.created_at, u.updated_at, u.deleted_at, u.last_seen_at, u.hide_presence
+SELECT u.id, u.nickname, u.nickname_folded, u.gender, u.avatar_url, u.extra, u.password_hash, u.is_admin, u.created_at, u.updated_at, u.deleted_at, u.last_seen_at, u.hide_presence, u.suspended_at
 FROM users.blocks b
 JOIN users.users u ON u.id = b.blocked_id
 WHERE b.blocker_id = $1 AND u.deleted_at IS NULL
@@ -655,6 +659,7 @@ func (q *Queries) ListBlocked(ctx context.Context, arg ListBlockedParams) ([]Lis
 			&i.UsersUser.DeletedAt,
 			&i.UsersUser.LastSeenAt,
 			&i.UsersUser.HidePresence,
+			&i.UsersUser.SuspendedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -667,7 +672,7 @@ func (q *Queries) ListBlocked(ctx context.Context, arg ListBlockedParams) ([]Lis
 }
 
 const listFollowers = `-- name: ListFollowers :many
-SELECT u.id, u.nickname, u.nickname_folded, u.gender, u.avatar_url, u.extra, u.password_hash, u.is_admin, u.created_at, u.updated_at, u.deleted_at, u.last_seen_at, u.hide_presence
+SELECT u.id, u.nickname, u.nickname_folded, u.gender, u.avatar_url, u.extra, u.password_hash, u.is_admin, u.created_at, u.updated_at, u.deleted_at, u.last_seen_at, u.hide_presence, u.suspended_at
 FROM users.follows f
 JOIN users.users u ON u.id = f.follower_id
 WHERE f.followee_id = $1 AND u.deleted_at IS NULL
@@ -708,6 +713,7 @@ func (q *Queries) ListFollowers(ctx context.Context, arg ListFollowersParams) ([
 			&i.UsersUser.DeletedAt,
 			&i.UsersUser.LastSeenAt,
 			&i.UsersUser.HidePresence,
+			&i.UsersUser.SuspendedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -720,7 +726,7 @@ func (q *Queries) ListFollowers(ctx context.Context, arg ListFollowersParams) ([
 }
 
 const listFollowing = `-- name: ListFollowing :many
-SELECT u.id, u.nickname, u.nickname_folded, u.gender, u.avatar_url, u.extra, u.password_hash, u.is_admin, u.created_at, u.updated_at, u.deleted_at, u.last_seen_at, u.hide_presence
+SELECT u.id, u.nickname, u.nickname_folded, u.gender, u.avatar_url, u.extra, u.password_hash, u.is_admin, u.created_at, u.updated_at, u.deleted_at, u.last_seen_at, u.hide_presence, u.suspended_at
 FROM users.follows f
 JOIN users.users u ON u.id = f.followee_id
 WHERE f.follower_id = $1 AND u.deleted_at IS NULL
@@ -762,6 +768,7 @@ func (q *Queries) ListFollowing(ctx context.Context, arg ListFollowingParams) ([
 			&i.UsersUser.DeletedAt,
 			&i.UsersUser.LastSeenAt,
 			&i.UsersUser.HidePresence,
+			&i.UsersUser.SuspendedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -774,7 +781,7 @@ func (q *Queries) ListFollowing(ctx context.Context, arg ListFollowingParams) ([
 }
 
 const listUsers = `-- name: ListUsers :many
-SELECT id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, is_admin, created_at, updated_at, deleted_at, last_seen_at, hide_presence
+SELECT id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, is_admin, created_at, updated_at, deleted_at, last_seen_at, hide_presence, suspended_at
 FROM users.users
 WHERE deleted_at IS NULL
 ORDER BY id
@@ -809,6 +816,7 @@ func (q *Queries) ListUsers(ctx context.Context, arg ListUsersParams) ([]UsersUs
 			&i.DeletedAt,
 			&i.LastSeenAt,
 			&i.HidePresence,
+			&i.SuspendedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -1101,7 +1109,7 @@ func (q *Queries) RecordLoginAttempt(ctx context.Context, arg RecordLoginAttempt
 }
 
 const searchUsers = `-- name: SearchUsers :many
-SELECT id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, is_admin, created_at, updated_at, deleted_at, last_seen_at, hide_presence
+SELECT id, nickname, nickname_folded, gender, avatar_url, extra, password_hash, is_admin, created_at, updated_at, deleted_at, last_seen_at, hide_presence, suspended_at
 FROM users.users
 WHERE search.grams(nickname_folded) @> search.keyword_grams($1::text)
   AND strpos(nickname_folded, $1::text) > 0
@@ -1140,6 +1148,7 @@ func (q *Queries) SearchUsers(ctx context.Context, arg SearchUsersParams) ([]Use
 			&i.DeletedAt,
 			&i.LastSeenAt,
 			&i.HidePresence,
+			&i.SuspendedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -1201,6 +1210,19 @@ type SetLastSeenParams struct {
 func (q *Queries) SetLastSeen(ctx context.Context, arg SetLastSeenParams) error {
 	_, err := q.db.Exec(ctx, setLastSeen, arg.Ids, arg.At)
 	return err
+}
+
+const suspend = `-- name: Suspend :execrows
+UPDATE users.users SET suspended_at = now(), updated_at = now()
+WHERE id = $1 AND deleted_at IS NULL AND suspended_at IS NULL
+`
+
+func (q *Queries) Suspend(ctx context.Context, id uint64) (int64, error) {
+	result, err := q.db.Exec(ctx, suspend, id)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const touchPresenceNode = `-- name: TouchPresenceNode :one
