@@ -295,6 +295,48 @@ func (e *authzEnv) groupState(t *testing.T, id uint64) string {
 	return state
 }
 
+// newReportedGroupMessage is a group of owner's that member and bystander
+// have joined, member's message in it, and bystander's open report of the
+// message.
+func (w *authzWorld) newReportedGroupMessage(t *testing.T) (group, message, report uint64) {
+	t.Helper()
+	group = w.newGroup(t)
+	_, err := w.groups.JoinGroup(w.bystander.ctx, &grouppb.JoinGroupRequest{Id: group})
+	require.NoError(t, err)
+	sent, err := w.messages.SendGroupTextMessage(w.member.ctx, &messagepb.SendGroupTextMessageRequest{
+		ToGroupId: group, Text: &messagepb.TextMessage{Content: "buy now"},
+	})
+	require.NoError(t, err)
+	filed, err := w.common.ReportContent(w.bystander.ctx, &commonpb.ReportContentRequest{
+		Kind: commonpb.ReportKind_REPORT_KIND_MESSAGE, Id: sent.GetId(), Reason: "spam",
+	})
+	require.NoError(t, err)
+	return group, sent.GetId(), filed.GetReport().GetId()
+}
+
+// keepsReportsIfRefused runs call and, when it is refused, requires that it
+// wrote nothing: the reports of content (kind, id) are stored as they were.
+func (w *authzWorld) keepsReportsIfRefused(t *testing.T, kind commonpb.ReportKind, id uint64, call func() error) error {
+	t.Helper()
+	before := w.reportsState(t, kind, id)
+	err := call()
+	if err != nil {
+		require.Equal(t, before, w.reportsState(t, kind, id), "the refused call (%v) changed the reports of %v %d", err, kind, id)
+	}
+	return err
+}
+
+// reportsState is everything stored of the reports of content (kind, id):
+// their rows, open or resolved.
+func (e *authzEnv) reportsState(t *testing.T, kind commonpb.ReportKind, id uint64) string {
+	t.Helper()
+	var state string
+	require.NoError(t, e.pool.QueryRow(context.Background(),
+		`SELECT coalesce(string_agg(r::text, ' ' ORDER BY r.id), '') FROM common.reports r WHERE r.kind = $1 AND r.content_id = $2`,
+		int16(kind), int64(id)).Scan(&state))
+	return state
+}
+
 // newFeed is a public text feed of owner's.
 func (w *authzWorld) newFeed(t *testing.T) uint64 {
 	t.Helper()
@@ -440,6 +482,36 @@ func authzRows() map[string]authzRow {
 				return authzE(w.common.SendEmail(c.ctx, &commonpb.SendEmailRequest{
 					Receiver: map[string]string{"Ann": "ann@example.com"}, Subject: "matrix " + authzRandom(), Content: "hello",
 				}))
+			}},
+		// Reports: anyone signed in reports content it can see, not its own.
+		// owner's text to member is seen by member alone of the callers; to
+		// the others it does not exist. A refused report files nothing.
+		"/common.CommonService/ReportContent": {authzMember, unauth, codes.NotFound, ok, codes.NotFound, denied,
+			func(t *testing.T, w *authzWorld, c *authzUser) error {
+				return w.keepsReportsIfRefused(t, commonpb.ReportKind_REPORT_KIND_MESSAGE, w.text, func() error {
+					return authzE(w.common.ReportContent(c.ctx, &commonpb.ReportContentRequest{
+						Kind: commonpb.ReportKind_REPORT_KIND_MESSAGE, Id: w.text, Reason: "spam"}))
+				})
+			}},
+		// A group's reports: its owner and admins list them, and Parley
+		// admins (who alone list every report, group_id 0).
+		"/common.CommonService/ListReports": {authzOwner, unauth, denied, ok, ok, denied,
+			func(t *testing.T, w *authzWorld, c *authzUser) error {
+				return authzE(w.common.ListReports(c.ctx, &commonpb.ListReportsRequest{GroupId: w.group, IncludeResolved: true}))
+			}},
+		// A report of a group message: the group's owner and admins resolve
+		// it, and Parley admins; to anyone else it does not exist. Banning
+		// its sender (member) acts on a group of its own, and a refused
+		// resolution leaves that group and the report as they were.
+		"/common.CommonService/ResolveReport": {authzOwner, unauth, codes.NotFound, ok, ok, denied,
+			func(t *testing.T, w *authzWorld, c *authzUser) error {
+				g, message, report := w.newReportedGroupMessage(t)
+				return w.keepsGroupIfRefused(t, g, func() error {
+					return w.keepsReportsIfRefused(t, commonpb.ReportKind_REPORT_KIND_MESSAGE, message, func() error {
+						return authzE(w.common.ResolveReport(c.ctx, &commonpb.ResolveReportRequest{
+							Id: report, Action: commonpb.ReportAction_REPORT_ACTION_BAN_USER}))
+					})
+				})
 			}},
 
 		// UserService
@@ -659,9 +731,9 @@ func authzRows() map[string]authzRow {
 		"/feed.FeedService/FeedCommentList": signedIn(func(t *testing.T, w *authzWorld, c *authzUser) error {
 			return authzE(w.feeds.FeedCommentList(c.ctx, &feedpb.FeedCommentListRequest{FeedId: w.feed}))
 		}),
-		// The comment's author (member) or the feed's owner; admins are not
-		// named by the README and the code refuses them.
-		"/feed.FeedService/FeedCommentDelete": {authzMember, unauth, denied, ok, denied, denied,
+		// The comment's author (member), the feed's owner or a Parley admin
+		// (who deletes reported comments).
+		"/feed.FeedService/FeedCommentDelete": {authzMember, unauth, denied, ok, ok, denied,
 			func(t *testing.T, w *authzWorld, c *authzUser) error {
 				return authzE(w.feeds.FeedCommentDelete(c.ctx, &feedpb.FeedCommentDeleteRequest{Id: w.newComment(t)}))
 			}},

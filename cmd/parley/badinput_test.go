@@ -508,6 +508,10 @@ func TestBadInputMaximalIsAccepted(t *testing.T) {
 			req: &messagepb.UpdateConversationRequest{ConversationId: f.conversation, MutedUntil: &timestamppb.Timestamp{Seconds: 253402300799, Nanos: 999999999}}},
 		{name: "Register", method: gatewaypb.GatewayService_Register_FullMethodName, as: "gateway",
 			req: &gatewaypb.RegisterRequest{GatewayId: badEdgeID, ClientId: badRunes(64)}},
+		{name: "ReportContent", method: commonpb.CommonService_ReportContent_FullMethodName,
+			req: &commonpb.ReportContentRequest{Kind: commonpb.ReportKind_REPORT_KIND_USER, Id: f.bob, Reason: badRunes(500)}},
+		{name: "ListReports", method: commonpb.CommonService_ListReports_FullMethodName, as: "root",
+			req: &commonpb.ListReportsRequest{GroupId: f.group, IncludeResolved: true, PageSize: 500}},
 		{name: "SendEmail", method: commonpb.CommonService_SendEmail_FullMethodName, as: "root",
 			req: &commonpb.SendEmailRequest{Receiver: map[string]string{badRunes(200): "ann@example.com"}, Subject: badRunes(200), Content: badX(100 << 10)}},
 	} {

@@ -553,6 +553,72 @@ func restCalls() map[string]restCall {
 				"SELECT requested_by FROM common.emails WHERE subject = $1", subject).Scan(&by))
 			require.Equal(t, int64(w.admin.id), by, "the email is queued as the admin's")
 		},
+		"/common.CommonService/ReportContent": func(t *testing.T, w *restWorld) {
+			got := w.do(t, post, "/v1/api/common/report", w.member.token, map[string]any{"kind": "REPORT_KIND_FEED", "id": w.feed, "reason": "spam"}).ok(t)
+			require.Equal(t, "REPORT_KIND_FEED", restString(t, got, "report", "kind"))
+			require.Equal(t, w.feed, restUint(t, got, "report", "contentId"))
+			require.Equal(t, w.member.id, restUint(t, got, "report", "reporterId"))
+			require.Equal(t, w.owner.id, restUint(t, got, "report", "authorId"))
+			require.Equal(t, "spam", restString(t, got, "report", "reason"))
+			require.Equal(t, "REPORT_ACTION_UNSPECIFIED", restString(t, got, "report", "resolution"), "open")
+			viaGRPC, err := w.rpc.common.ReportContent(w.member.ctx(), &commonpb.ReportContentRequest{Kind: commonpb.ReportKind_REPORT_KIND_FEED, Id: w.feed})
+			require.NoError(t, err)
+			restSameAsGRPC(t, got, viaGRPC) // reporting again answers the open report
+			w.do(t, post, "/v1/api/common/report", w.owner.token, map[string]any{"kind": "REPORT_KIND_FEED", "id": w.feed}).
+				fails(t, http.StatusBadRequest, codes.InvalidArgument, "your own content")
+		},
+		"/common.CommonService/ListReports": func(t *testing.T, w *restWorld) {
+			id := w.groupWithMember(t)
+			var filed []uint64
+			for _, content := range []string{"one", "two"} {
+				sent, err := w.rpc.messages.SendGroupTextMessage(w.member.ctx(), &messagepb.SendGroupTextMessageRequest{
+					ToGroupId: id, Text: &messagepb.TextMessage{Content: content}})
+				require.NoError(t, err)
+				r, err := w.rpc.common.ReportContent(w.owner.ctx(), &commonpb.ReportContentRequest{Kind: commonpb.ReportKind_REPORT_KIND_MESSAGE, Id: sent.GetId()})
+				require.NoError(t, err)
+				filed = append(filed, r.GetReport().GetId())
+			}
+			got := w.do(t, get, fmt.Sprintf("/v1/api/common/report?group_id=%d&page_size=1", id), w.owner.token, nil).ok(t)
+			require.Equal(t, []uint64{filed[1]}, restIDs(t, got, "report"), "newest first")
+			require.Equal(t, id, restUint(t, restList(t, got, "report")[0], "groupId"))
+			viaGRPC, err := w.rpc.common.ListReports(w.owner.ctx(), &commonpb.ListReportsRequest{GroupId: id, PageSize: 1})
+			require.NoError(t, err)
+			restSameAsGRPC(t, got, viaGRPC)
+			next := restString(t, got, "nextPageToken")
+			require.NotEmpty(t, next)
+			got = w.do(t, get, fmt.Sprintf("/v1/api/common/report?groupId=%d&pageSize=1&pageToken=%s", id, url.QueryEscape(next)), w.owner.token, nil).ok(t)
+			require.Equal(t, []uint64{filed[0]}, restIDs(t, got, "report"))
+			require.Empty(t, restString(t, got, "nextPageToken"), "the last page")
+			// Every report is for Parley admins.
+			w.do(t, get, "/v1/api/common/report", w.owner.token, nil).fails(t, http.StatusForbidden, codes.PermissionDenied, "only Parley admins")
+			all := w.do(t, get, "/v1/api/common/report?page_size=500", w.admin.token, nil).ok(t)
+			require.Subset(t, restIDs(t, all, "report"), filed)
+			w.do(t, get, "/v1/api/common/report?page_size=501", w.admin.token, nil).fails(t, http.StatusBadRequest, codes.InvalidArgument, "page_size")
+			w.do(t, get, "/v1/api/common/report?page_token=nonsense", w.admin.token, nil).fails(t, http.StatusBadRequest, codes.InvalidArgument, "page_token")
+		},
+		"/common.CommonService/ResolveReport": func(t *testing.T, w *restWorld) {
+			id := w.groupWithMember(t)
+			_, err := w.rpc.groups.JoinGroup(w.stranger.ctx(), &grouppb.JoinGroupRequest{Id: id})
+			require.NoError(t, err)
+			sent, err := w.rpc.messages.SendGroupTextMessage(w.member.ctx(), &messagepb.SendGroupTextMessageRequest{
+				ToGroupId: id, Text: &messagepb.TextMessage{Content: "buy now"}})
+			require.NoError(t, err)
+			filed, err := w.rpc.common.ReportContent(w.stranger.ctx(), &commonpb.ReportContentRequest{
+				Kind: commonpb.ReportKind_REPORT_KIND_MESSAGE, Id: sent.GetId(), Reason: "spam"})
+			require.NoError(t, err)
+			body := map[string]any{"id": filed.GetReport().GetId(), "action": "REPORT_ACTION_DELETE_CONTENT"}
+			w.do(t, post, "/v1/api/common/report/resolve", w.stranger.token, body).fails(t, http.StatusNotFound, codes.NotFound, "report not found")
+			got := w.do(t, post, "/v1/api/common/report/resolve", w.owner.token, body).ok(t)
+			require.Equal(t, filed.GetReport().GetId(), restUint(t, got, "report", "id"))
+			require.Equal(t, "REPORT_ACTION_DELETE_CONTENT", restString(t, got, "report", "resolution"))
+			require.Equal(t, w.owner.id, restUint(t, got, "report", "resolvedBy"))
+			require.NotEmpty(t, restString(t, got, "report", "resolvedAt"))
+			m := w.syncedMessage(t, w.stranger, fmt.Sprintf("g:%d", id), sent.GetId())
+			require.Equal(t, true, restAt(t, m, "recalled"), "the reported message is recalled")
+			require.Equal(t, w.owner.id, restUint(t, m, "recalledBy"))
+			w.do(t, post, "/v1/api/common/report/resolve", w.owner.token, map[string]any{"id": filed.GetReport().GetId(), "action": "REPORT_ACTION_DISMISS"}).
+				fails(t, http.StatusPreconditionFailed, codes.FailedPrecondition, "resolved already")
+		},
 
 		// UserService
 		"/user.UserService/Ping": ping("/v1/api/user/ping"),
@@ -1591,6 +1657,13 @@ func TestRESTRefusedCallsWriteNothing(t *testing.T) {
 	owner, other := e.signUp(t, false), e.signUp(t, false)
 	feed, group := e.newFeed(t, owner), e.newGroup(t, owner)
 	text := map[string]any{"to_user_id": other.id, "text": map[string]any{"content": "hi"}}
+	// other's open reports of owner's feed and of owner, for the refused
+	// resolutions.
+	admin := e.signUp(t, true)
+	feedReport, err := e.rpc.common.ReportContent(other.ctx(), &commonpb.ReportContentRequest{Kind: commonpb.ReportKind_REPORT_KIND_FEED, Id: feed, Reason: "spam"})
+	require.NoError(t, err)
+	userReport, err := e.rpc.common.ReportContent(other.ctx(), &commonpb.ReportContentRequest{Kind: commonpb.ReportKind_REPORT_KIND_USER, Id: owner.id})
+	require.NoError(t, err)
 
 	before, files := badSnapshot(t, pool), badFiles(t, e.cfg.StorageDir)
 	for _, c := range []struct {
@@ -1631,6 +1704,23 @@ func TestRESTRefusedCallsWriteNothing(t *testing.T) {
 			map[string]any{"groupId": group, "userId": owner.id, "reason": "mine now"}, http.StatusForbidden},
 		{"SendEmail by a non-admin", http.MethodPost, "/v1/api/common/email", owner.token,
 			map[string]any{"receiver": map[string]string{"Ann": "ann@example.com"}, "subject": "hi"}, http.StatusForbidden},
+		{"ReportContent without a token", http.MethodPost, "/v1/api/common/report", "", map[string]any{"kind": "REPORT_KIND_FEED", "id": feed}, http.StatusUnauthorized},
+		{"ReportContent of one's own feed", http.MethodPost, "/v1/api/common/report", owner.token,
+			map[string]any{"kind": "REPORT_KIND_FEED", "id": feed, "reason": "mine"}, http.StatusBadRequest},
+		{"ReportContent without a kind", http.MethodPost, "/v1/api/common/report", other.token, map[string]any{"id": group, "reason": "spam"}, http.StatusBadRequest},
+		{"ReportContent with a reason of 501", http.MethodPost, "/v1/api/common/report", other.token,
+			map[string]any{"kind": "REPORT_KIND_GROUP", "id": group, "reason": strings.Repeat("x", 501)}, http.StatusBadRequest},
+		{"ReportContent of a missing group", http.MethodPost, "/v1/api/common/report", other.token,
+			map[string]any{"kind": "REPORT_KIND_GROUP", "id": "18446744073709551615", "reason": "spam"}, http.StatusNotFound},
+		{"ListReports of every report by a non-admin", http.MethodGet, "/v1/api/common/report", owner.token, nil, http.StatusForbidden},
+		{"ResolveReport of a feed report by its author", http.MethodPost, "/v1/api/common/report/resolve", owner.token,
+			map[string]any{"id": feedReport.GetReport().GetId(), "action": "REPORT_ACTION_DELETE_CONTENT"}, http.StatusNotFound},
+		{"ResolveReport by its reporter", http.MethodPost, "/v1/api/common/report/resolve", other.token,
+			map[string]any{"id": userReport.GetReport().GetId(), "action": "REPORT_ACTION_BAN_USER"}, http.StatusNotFound},
+		{"ResolveReport without an action", http.MethodPost, "/v1/api/common/report/resolve", admin.token,
+			map[string]any{"id": feedReport.GetReport().GetId()}, http.StatusBadRequest},
+		{"ResolveReport deleting a user report's content", http.MethodPost, "/v1/api/common/report/resolve", admin.token,
+			map[string]any{"id": userReport.GetReport().GetId(), "action": "REPORT_ACTION_DELETE_CONTENT"}, http.StatusBadRequest},
 		{"UploadImage without a token", http.MethodPost, "/v1/api/common/image", "",
 			restUploadBody(t, restNoisePNG(t, 8, 8), 2), http.StatusUnauthorized},
 		{"UploadImage of text", http.MethodPost, "/v1/api/common/image", owner.token,
