@@ -9,10 +9,13 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
 
+	"github.com/parley-im/parley/api/gen/gatewaypb"
 	"github.com/parley-im/parley/api/gen/grouppb"
+	"github.com/parley-im/parley/api/gen/messagepb"
 	"github.com/parley-im/parley/api/gen/userpb"
 	"github.com/parley-im/parley/internal/parley/parleytest"
 	"github.com/parley-im/parley/modules/group"
+	"github.com/parley-im/parley/modules/user"
 	"github.com/parley-im/parley/platform/testdb"
 	"github.com/parley-im/parley/platform/testkit"
 )
@@ -26,6 +29,11 @@ type env struct {
 	groups grouppb.GroupServiceClient
 	mod    *group.Module // the group module's Go API, on the same database
 	pool   *pgxpool.Pool
+	// The message service and device streams, to see a group's
+	// conversation (its GROUP_EVENT messages, sends under mutes).
+	msgs    messagepb.MessageServiceClient
+	gateway gatewaypb.GatewayServiceClient
+	userMod *user.Module // to make Parley admins
 }
 
 // setup serves Parley with the given member cap (0: the default).
@@ -47,6 +55,10 @@ func setupOn(t *testing.T, pool *pgxpool.Pool, memberCap int) *env {
 		groups: grouppb.NewGroupServiceClient(served.Conn),
 		mod:    served.Modules().Group,
 		pool:   pool,
+
+		msgs:    messagepb.NewMessageServiceClient(served.Conn),
+		gateway: gatewaypb.NewGatewayServiceClient(served.Conn),
+		userMod: served.Modules().User,
 	}
 }
 
@@ -60,11 +72,26 @@ type person struct {
 // newUser signs a user up through the user module and logs it in.
 func (e *env) newUser(t *testing.T) person {
 	t.Helper()
+	return e.signUp(t, false)
+}
+
+// newParleyAdmin signs up a user with Parley's admin role (before it logs
+// in, so its token carries the role).
+func (e *env) newParleyAdmin(t *testing.T) person {
+	t.Helper()
+	return e.signUp(t, true)
+}
+
+func (e *env) signUp(t *testing.T, admin bool) person {
+	t.Helper()
 	nick := testkit.Unique("u")
 	created, err := e.users.CreateUser(context.Background(), &userpb.UserCreateRequest{
 		Nickname: nick, Password: password, PasswordRpt: password,
 	})
 	require.NoError(t, err)
+	if admin {
+		require.NoError(t, e.userMod.SetAdmin(context.Background(), nick, true))
+	}
 	resp, err := e.users.UserLogin(context.Background(), &userpb.UserLoginRequest{Nickname: nick, Password: password})
 	require.NoError(t, err)
 	require.NotEmpty(t, resp.GetToken())
