@@ -3,8 +3,11 @@
 // Package e2e runs the web page end to end: `parley serve` on its own local
 // PostgreSQL cluster, and the scripts in web/e2e driving Debian's Chromium
 // with playwright-core (make test-e2e). chat.mjs has two people sign up and
-// chat live; signals.mjs has three see each other's typing, receipts and
-// presence, and set up their lists (pin, mute, archive); client.mjs checks
+// chat live; groups.mjs has three run a group (approval, a request
+// approved, roles, an invite link, a mute, a ban, ownership) from its
+// settings panel and see its events; signals.mjs has three see each other's
+// typing, receipts and presence, and set up their lists (pin, mute,
+// archive); client.mjs checks
 // the page against data this test sends over gRPC first (seed.json:
 // history, every message type, people to find).
 // Screenshots are kept in $E2E_ARTIFACTS (default artifacts/e2e at the
@@ -89,6 +92,9 @@ func TestWebPage(t *testing.T) {
 
 	t.Run("two browsers chat live", func(t *testing.T) {
 		runScript(t, root, "chat.mjs", base, artifacts)
+	})
+	t.Run("group governance", func(t *testing.T) {
+		runScript(t, root, "groups.mjs", base, artifacts)
 	})
 	// Presence keeps a user online for its production grace (10 s) after
 	// its last page closed: `parley serve` has no flag for the test knob

@@ -253,7 +253,8 @@ try {
   await phone.waitForSelector("#sidebar:visible");
   check(!(await phone.isVisible("#chat")), "on a phone the list shows alone");
   await shot(phone, "phone-list");
-  await phone.locator("#conversations li", { hasText: seed.viewer.nickname }).click();
+  // By its name: the group's row names the viewer too ("… joined").
+  await phone.locator("#conversations li", { has: phone.locator(".name", { hasText: seed.viewer.nickname }) }).click();
   await phone.waitForSelector("#chat:visible");
   check(!(await phone.isVisible("#sidebar")), "the chat replaces the list");
   await shot(phone, "phone-chat");

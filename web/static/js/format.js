@@ -20,6 +20,10 @@ const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
 
 export const time = (date) => timeFormat.format(date);
 
+const shortFormat = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+// shortWhen is a moment soon or lately: "14:05" today, else "3 Mar, 14:05".
+export const shortWhen = (date) => (dayKey(date) === dayKey(new Date()) ? time(date) : shortFormat.format(date));
+
 // ago says how long ago date was: "just now", "5 minutes ago",
 // "yesterday", "on 3 March 2025" (a week or more).
 export function ago(date) {

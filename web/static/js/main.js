@@ -13,7 +13,8 @@ import * as chat from "./views/chat.js";
 import * as conversations from "./views/conversations.js";
 import * as feed from "./views/feed.js";
 import * as conversationMenu from "./views/menu.js";
-import { loadRelations, showGroup, showProfile } from "./views/profile.js";
+import * as group from "./views/group.js";
+import { loadRelations, showProfile } from "./views/profile.js";
 import * as receipts from "./views/receipts.js";
 import * as search from "./views/search.js";
 
@@ -63,8 +64,26 @@ async function onPush(frame) {
   signals.fromPeer(m.conversation_id, [m]);
   if (theirs) signals.delivered(m.conversation_id, m.seq);
   await chat.received(m);
-  if (theirs) attention.alert(m, (await user(m.from_user_id)).nickname, preview(m));
+  if (m.group_event) group.onEvent(m);
+  // Of a group's events, only those about oneself call for attention.
+  const aboutMe = !m.group_event || String(m.group_event.user_id) === String(state.me.id);
+  if (theirs && aboutMe) attention.alert(m, (await user(m.from_user_id)).nickname, preview(m));
 }
+
+// An invite link (#join=<code>) opened by a signed-in user joins its group
+// and opens the chat; signed out, it waits for the sign-in.
+async function joinFromLink() {
+  const code = new URLSearchParams(location.hash.slice(1)).get("join");
+  if (!code || !state.me) return;
+  window.history.replaceState(null, "", location.pathname + location.search);
+  try {
+    const g = await group.joinByInvite(code);
+    notify(`You are in ${g.name}`);
+  } catch (err) {
+    notify(`The invite link did not work: ${err.message}`);
+  }
+}
+addEventListener("hashchange", () => joinFromLink());
 
 function showTab(tab) {
   for (const b of document.querySelectorAll("#tabs button")) {
@@ -99,6 +118,7 @@ async function signedIn(token, remember) {
   $("#me").hidden = false;
   showTab("chats");
   await Promise.all([conversations.refresh(), loadRelations(), showUploadLimit(), signals.loadPrivacy()]);
+  joinFromLink(); // after the list: its chat opens over it
 }
 
 async function showUploadLimit() {
@@ -172,7 +192,7 @@ $("#my-profile").addEventListener("click", () => {
 });
 $("#chat-info").addEventListener("click", () => {
   const c = state.conversations.get(state.open);
-  if (c.peer_group) showGroup(c.peer_group.id, notify).catch((err) => notify(err.message));
+  if (c.peer_group) group.showGroup(c.peer_group.id, notify).catch((err) => notify(err.message));
   else showProfile(c.peer_user.id, notify).catch((err) => notify(err.message));
 });
 
@@ -201,6 +221,7 @@ conversationMenu.setUp({ notify });
 receipts.setUp({ notify });
 signals.setUp({ notify });
 feed.setUp({ notify });
+group.setUp({ notify });
 search.setUp();
 attention.setUp({ notify });
 

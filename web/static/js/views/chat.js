@@ -4,7 +4,7 @@
 // pages or a catch-up add messages before the newest drawn one.
 import { call, M, user, upload } from "../api.js";
 import { $, el, time, fullTime, dayKey, dayLabel, avatar, ago, withDot } from "../format.js";
-import { body, preview, quote } from "../messages.js";
+import { body, preview, quote, eventText, named } from "../messages.js";
 import * as signals from "../signals.js";
 import { state, history, emit, on, History, typers } from "../store.js";
 import * as menu from "./menu.js";
@@ -259,7 +259,18 @@ function picker(m, opener) {
   return row;
 }
 
+// eventLine is a group event: a centred line, not a bubble, with no
+// actions (the server refuses replies, edits, reactions and recalls).
+async function eventLine(m, at) {
+  await named(m);
+  const node = el("li", { className: "event" }, el("span", { textContent: eventText(m) }),
+    el("time", { dateTime: m.created_at, title: fullTime(at), textContent: time(at) }));
+  node.dataset.seq = m.seq;
+  return node;
+}
+
 async function bubble(m, at) {
+  if (m.group_event) return eventLine(m, at);
   const mine = String(m.from_user_id) === String(state.me.id);
   const from = mine ? state.me : await user(m.from_user_id);
   const quoted = m.reply_to ? quote(m.reply_to, (await user(m.reply_to.from_user_id)).nickname) : null;

@@ -4,7 +4,7 @@
 // archived ones in their own section, folded.
 import { call, M } from "../api.js";
 import { $, el, avatar, time, dayLabel, dayKey, withDot } from "../format.js";
-import { preview } from "../messages.js";
+import { preview, knowsNames, named } from "../messages.js";
 import * as signals from "../signals.js";
 import { state, on, emit, setConversations, muted } from "../store.js";
 import { conversationName, open, typingText } from "./chat.js";
@@ -84,6 +84,8 @@ function row(c) {
   const typing = typingText(c.conversation_id);
   const online = !!c.peer_user && !!state.presence.get(String(c.peer_user.id))?.online;
   const quiet = muted(c);
+  // A group event's names are fetched, then the list drawn again.
+  if (c.last_message?.group_event && !knowsNames(c.last_message)) named(c.last_message).then(() => emit("conversations"));
   const mark = (symbol, label) => el("span", { className: "mark", title: label },
     el("span", { ariaHidden: "true", textContent: symbol }), el("span", { className: "visually-hidden", textContent: ` ${label.toLowerCase()}` }));
   const item = el("button", { type: "button", className: "conversation" },

@@ -19,7 +19,7 @@ const isGroup = (id) => !!state.conversations.get(id)?.peer_group;
 // status is the receipt shown in the foot of own message m (null: none).
 export function status(m) {
   const id = m.conversation_id;
-  if (String(m.from_user_id) !== String(state.me.id) || m.recalled) return null;
+  if (String(m.from_user_id) !== String(state.me.id) || m.recalled || m.group_event) return null;
   const seq = Number(m.seq);
   if (!isGroup(id)) {
     const c = state.conversations.get(id);
@@ -68,7 +68,7 @@ let observer = null;
 // watch follows bubble node of message m: own messages of a group get
 // their counts while they are in view.
 export function watch(node, m) {
-  if (String(m.from_user_id) !== String(state.me.id) || m.recalled || !isGroup(m.conversation_id)) return;
+  if (String(m.from_user_id) !== String(state.me.id) || m.recalled || m.group_event || !isGroup(m.conversation_id)) return;
   observer ||= new IntersectionObserver((entries) => {
     for (const e of entries) {
       const seq = Number(e.target.dataset.seq);

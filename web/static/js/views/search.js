@@ -2,7 +2,8 @@
 // arrow keys move, Enter opens, Esc closes.
 import { call, U, G, remember } from "../api.js";
 import { $, el, avatar, debounce } from "../format.js";
-import { showProfile, showGroup } from "./profile.js";
+import { showGroup } from "./group.js";
+import { showProfile } from "./profile.js";
 
 let results = [];
 let active = -1;
