@@ -4,8 +4,8 @@
 // PostgreSQL cluster, and the scripts in web/e2e driving Debian's Chromium
 // with playwright-core (make test-e2e). chat.mjs has two people sign up and
 // chat live; groups.mjs has three run a group (approval, a request
-// approved, roles, an invite link, a mute, a ban, ownership) from its
-// settings panel and see its events; signals.mjs has three see each other's
+// approved, roles, an invite link, a reported message deleted, a mute, a
+// ban, ownership) from its settings panel and see its events; signals.mjs has three see each other's
 // typing, receipts and presence, and set up their lists (pin, mute,
 // archive); client.mjs checks
 // the page against data this test sends over gRPC first (seed.json:

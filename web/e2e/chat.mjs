@@ -211,7 +211,7 @@ try {
   if (!download.headers.get("content-disposition")?.startsWith("attachment")) throw new Error("a file is not served as an attachment");
 
   // Alice posts to the feed. Bob finds it under Recommended, likes it,
-  // comments, follows Alice, and then has it under Following.
+  // comments, reports it, follows Alice, and then has it under Following.
   const post = `first post from the browser ${suffix}`;
   await alice.click("#tabs button[data-tab=feed]");
   await alice.fill("#post [name=content]", post);
@@ -227,8 +227,15 @@ try {
   await bob.locator(".feed", { hasText: post }).locator("button", { hasText: "Liked · 1" }).waitFor();
   await bob.locator(".feed", { hasText: post }).locator("button", { hasText: "Comments" }).click();
   await bob.fill(".feed .comments [name=content]", "nice one");
-  await bob.click(".feed .comments button");
+  await bob.click(".feed .comments form button");
   await bob.locator(".feed .comments", { hasText: "nice one" }).waitFor();
+  if (await bob.locator(".feed .comments button", { hasText: "Report" }).count() !== 0) throw new Error("one's own comment offers Report");
+  if (await alice.locator("#feeds .feed", { hasText: post }).locator("button", { hasText: "Report" }).count() !== 0) throw new Error("one's own post offers Report");
+  await bob.locator(".feed", { hasText: post }).locator("button", { hasText: "Report" }).click();
+  await bob.locator("#report[open] h2", { hasText: `Report ${aliceName}'s post` }).waitFor();
+  await bob.click("#report button:text-is('Report')"); // no reason: it is optional
+  await bob.locator("#report .note", { hasText: "Reported. Thank you." }).waitFor({ timeout: 10_000 });
+  await bob.keyboard.press("Escape");
   await bob.locator(".feed", { hasText: post }).locator("button", { hasText: `Follow ${aliceName}` }).click();
   await bob.locator(".feed", { hasText: post }).locator("button:disabled", { hasText: "Following" }).waitFor();
   await bob.click("#feed .tabs button[data-list=follow]");

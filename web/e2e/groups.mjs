@@ -3,7 +3,9 @@
 // sent"), Gia approves him from the panel, and the JOINED line shows in
 // both timelines (and as the list's preview). Gia makes Hal an admin and a
 // member again; she creates an invite link, which Ivy opens while signed
-// in and lands in the group. Gia mutes Hal for an hour: his send shows the
+// in and lands in the group. Hal reports Ivy's message (with a reason);
+// Gia sees the report in the card's Reports and deletes the message, which
+// becomes a tombstone in all three timelines. Gia mutes Hal for an hour: his send shows the
 // server's "muted" refusal. She bans Ivy with a reason and unbans her, mutes
 // everyone, and at last makes Hal the owner (after a confirm), which gives
 // him the settings. Hal, a plain member before that, sees roles only.
@@ -86,7 +88,7 @@ try {
   await hal.locator("#group-info button", { hasText: "Ask to join" }).click();
   await note(hal, "Request sent; an admin will decide.");
   await hal.locator("#group-info button:disabled", { hasText: "Request sent" }).waitFor();
-  await gia.locator("#group-info button", { hasText: "Check again" }).click();
+  await gia.click("#group-info [data-key=requests]"); // Check again
   const request = gia.locator('#group-info ul[aria-label="Join requests"] .member-row', { hasText: halName });
   await request.waitFor({ timeout: 10_000 });
   await request.locator("button", { hasText: "Approve" }).click();
@@ -144,9 +146,46 @@ try {
   await memberRow(hal, ivyName).waitFor();
   check(await hal.locator("#group-info button", { hasText: "Manage" }).count() === 0, "a member manages no one");
   check(await hal.locator("#group-info fieldset").count() === 0, "a member has no settings");
+  check(await hal.locator('#group-info > .actions button[aria-label^="Report"]').count() === 1, "a member may report the group");
+  check(await gia.locator('#group-info > .actions button[aria-label^="Report"]').count() === 0, "the owner does not report her own group");
   await hal.keyboard.press("Escape");
   await hal.waitForFunction(() => !document.querySelector("#group-info").open);
   console.log("ok: a plain member sees the members and roles, read-only");
+
+  // --- a report: Hal reports Ivy's message; Gia deletes it from the card ----
+  const reported = "hello from the invite link";
+  check(await hal.locator("#message-list .bubble.mine button", { hasText: "Report" }).count() === 0, "one's own messages have no Report");
+  const bubble = hal.locator("#message-list .bubble", { hasText: reported });
+  await bubble.hover();
+  await bubble.locator("button", { hasText: "Report" }).click();
+  const form = hal.locator("#report[open]");
+  await form.locator(".quote", { hasText: reported }).waitFor();
+  check(await hal.evaluate(() => document.activeElement?.name) === "reason", "the reason takes the focus");
+  await form.locator("[name=reason]").fill("advertising, off-topic");
+  await form.locator("button", { hasText: "Report" }).click();
+  await form.locator(".note", { hasText: "Reported. Thank you." }).waitFor({ timeout: 10_000 });
+  await hal.mouse.move(0, 0);
+  await shot(hal, "hal-reported");
+  await form.locator("button", { hasText: "Close" }).click();
+  await hal.waitForFunction(() => !document.querySelector("#report").open);
+  await gia.click("#group-info [data-key=reports]"); // Check again
+  const report = gia.locator('#group-info ul[aria-label="Reports"] .report', { hasText: `${halName} reported ${ivyName}'s message` });
+  await report.locator(".quote", { hasText: reported }).waitFor({ timeout: 10_000 }); // the page has the message: its text
+  await report.locator(".reason", { hasText: "advertising, off-topic" }).waitFor();
+  await gia.locator("#group-info h3", { hasText: "Reports (1)" }).waitFor();
+  await report.scrollIntoViewIfNeeded();
+  await gia.mouse.move(0, 0);
+  await shot(gia, "gia-group-reports");
+  gia.once("dialog", (d) => d.accept()); // "Recall ivy's message for everyone?"
+  await report.locator("button", { hasText: "Delete message" }).click();
+  await note(gia, `${ivyName}'s message was deleted`);
+  await gia.locator('#group-info ul[aria-label="Reports"] li', { hasText: "No open reports." }).waitFor({ timeout: 10_000 });
+  for (const page of [gia, hal, ivy]) {
+    await page.locator("#message-list .bubble .recalled", { hasText: "This message was recalled" }).waitFor({ timeout: 10_000 });
+    check(await page.locator("#message-list .bubble", { hasText: reported }).count() === 0, "the reported message is gone from every timeline");
+  }
+  check(await hal.locator("#message-list .bubble:has(.recalled) button", { hasText: "Report" }).count() === 0, "a tombstone has no Report");
+  console.log("ok: a member reports a message; the owner sees it in the card and deletes it; a tombstone in every timeline");
 
   // --- Gia mutes Hal: his send is refused with the server's message ---------
   row = await manage(halName);

@@ -12,6 +12,7 @@ export const U = (m) => `/user.UserService/${m}`;
 export const G = (m) => `/group.GroupService/${m}`;
 export const F = (m) => `/feed.FeedService/${m}`;
 export const M = (m) => `/message.MessageService/${m}`;
+export const C = (m) => `/common.CommonService/${m}`;
 
 export async function user(id) {
   const key = String(id);

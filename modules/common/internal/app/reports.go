@@ -287,7 +287,7 @@ func (r *Reports) act(ctx context.Context, moderator auth.Identity, rep db.Commo
 		}
 	case commonpb.ReportAction_REPORT_ACTION_BAN_USER:
 		if rep.GroupID != 0 {
-			err = r.content.Groups.BanByModerator(ctx, moderator.UserID, rep.GroupID, rep.AuthorID, "reported: "+rep.Reason, moderator.Admin)
+			err = r.content.Groups.BanByModerator(ctx, moderator.UserID, rep.GroupID, rep.AuthorID, rep.Reason, moderator.Admin)
 		} else {
 			err = r.content.Users.Suspend(ctx, rep.AuthorID)
 		}

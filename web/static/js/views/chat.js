@@ -9,6 +9,7 @@ import * as signals from "../signals.js";
 import { state, history, emit, on, History, typers } from "../store.js";
 import * as menu from "./menu.js";
 import * as receipts from "./receipts.js";
+import { report } from "./report.js";
 
 const PAGE = 50;
 const NEWEST = "18446744073709551615"; // before_seq past any seq: the newest page
@@ -287,6 +288,7 @@ async function bubble(m, at) {
       if (confirm("Recall this message for everyone?")) call(M("RecallMessage"), { message_id: m.id }).catch((err) => notifyError(err.message));
     }));
   }
+  if (!mine && !m.recalled) actions.push(action("Report", "Report this message", () => report("MESSAGE", m.id, "this message", quote({ preview: preview(m) }, from.nickname))));
   actions.push(action("Delete for me", "Delete this message for me", () => {
     if (confirm("Delete this message for you? Others still have it.")) call(M("DeleteMessageForMe"), { message_id: m.id }).catch((err) => notifyError(err.message));
   }));

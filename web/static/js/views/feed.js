@@ -3,6 +3,7 @@
 import { call, F, U, user, upload } from "../api.js";
 import { $, el, fullTime, linkify, safeURL } from "../format.js";
 import { state } from "../store.js";
+import { reportButton } from "./report.js";
 
 let current = "follow";
 let loads = 0; // a later load wins over a slower earlier one
@@ -55,7 +56,7 @@ export async function feedCard(f) {
       follow.textContent = "Following";
       follow.disabled = true;
     });
-    actions.append(follow);
+    actions.append(follow, reportButton("FEED", f.id, `${author.nickname}'s post`));
   }
   card.append(actions, comments);
   return card;
@@ -64,7 +65,11 @@ export async function feedCard(f) {
 async function loadComments(f, box) {
   const resp = await call(F("FeedCommentList"), { feed_id: f.id, num: 50 });
   const items = [];
-  for (const c of resp.comment || []) items.push(el("div", {}, el("strong", { textContent: `${(await user(c.user_id)).nickname} ` }), c.content));
+  for (const c of resp.comment || []) {
+    const name = (await user(c.user_id)).nickname;
+    items.push(el("div", {}, el("strong", { textContent: `${name} ` }), c.content,
+      String(c.user_id) === String(state.me.id) ? null : reportButton("COMMENT", c.id, `${name}'s comment`, "link")));
+  }
   const form = el("form", { className: "row" },
     el("input", { name: "content", placeholder: "Comment", required: true, maxLength: 1000, ariaLabel: "Comment" }),
     el("button", { textContent: "Reply" }));

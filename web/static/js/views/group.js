@@ -4,13 +4,17 @@
 // can join, mute everyone, history for new members; pending requests;
 // each member's actions the caller may take (make or remove admin: the
 // owner; mute, remove, ban: whom the caller outranks; make owner); invite
-// links; bans. The server decides: its refusals are shown in the card.
+// links; bans; the open reports of its messages (Dismiss, Delete message:
+// recalled for everyone, Ban sender). Others may report the group. The
+// server decides: its refusals are shown in the card.
 // Links `#join=<code>` join by invite (joinByInvite, from js/main.js).
-import { call, U, G, remember } from "../api.js";
+import { call, U, G, C, remember, user } from "../api.js";
 import { $, el, avatar, ago, shortWhen } from "../format.js";
+import { preview, quote } from "../messages.js";
 import { state } from "../store.js";
 import { open } from "./chat.js";
 import { showProfile } from "./profile.js";
+import { reportButton } from "./report.js";
 
 const MEMBERS_PAGE = 20;
 const HOUR = 3600_000;
@@ -40,7 +44,7 @@ function button(text, onClick, className = "secondary", key = text) {
 async function load(c) {
   const gen = ++c.gen;
   const { group: g } = await call(G("GetGroup"), { id: c.id });
-  const n = { g, member: true, members: [], total: 0, staff: false, requests: [], invites: [], bans: [] };
+  const n = { g, member: true, members: [], total: 0, staff: false, requests: [], invites: [], bans: [], reports: [] };
   try {
     for (let page = 1; page <= c.pages; page++) {
       const resp = await call(G("GetGroupUser"), { id: c.id, page, page_size: MEMBERS_PAGE });
@@ -63,12 +67,15 @@ async function load(c) {
     if (n.staff) n.role = ADMIN;
   }
   if (n.staff) {
-    const [req, inv, bans] = await Promise.all([
+    const [req, inv, bans, reps] = await Promise.all([
       call(G("ListJoinRequests"), { group_id: c.id }),
       call(G("ListGroupInvites"), { group_id: c.id }),
       call(G("ListGroupBans"), { group_id: c.id }),
+      call(C("ListReports"), { group_id: c.id }).catch((err) => ({ error: err.message })),
     ]);
-    Object.assign(n, { requests: req.request || [], invites: inv.invite || [], bans: bans.ban || [] });
+    // The names the reports show: who reported, whose message.
+    await Promise.all((reps.report || []).flatMap((r) => [r.reporter_id, r.author_id]).map((id) => user(id).catch(() => null)));
+    Object.assign(n, { requests: req.request || [], invites: inv.invite || [], bans: bans.ban || [], reports: reps.report || [], reportsError: reps.error });
   }
   if (gen !== c.gen) return;
   if (n.member) requested.delete(c.id);
@@ -243,6 +250,34 @@ function bans(c) {
     el("ul", { className: "members bans", ariaLabel: "Banned" }, items.length ? items : el("li", { className: "meta", textContent: "No one is banned." }))];
 }
 
+// reports are the group's open message reports, each with what the page
+// has of the message (its loaded history), and the moderators' actions.
+function reports(c) {
+  const name = (id) => state.users.get(String(id))?.nickname || "Someone";
+  const loaded = [...(state.histories.get(`g:${c.id}`)?.bySeq.values() || [])];
+  const items = c.reports.map((r) => {
+    const m = loaded.find((x) => String(x.id) === String(r.content_id));
+    const [by, sender] = [name(r.reporter_id), name(r.author_id)];
+    const resolve = (text, action, done, ask) => {
+      const b = button(text, () => (!ask || confirm(ask)) && act(c, () => call(C("ResolveReport"), { id: r.id, action: `REPORT_ACTION_${action}` }), done),
+        `secondary small${ask ? " danger" : ""}`, `${action} ${r.id}`);
+      b.ariaLabel = `${text}: ${sender}'s message, reported by ${by}`;
+      return b;
+    };
+    const unbannable = isMe(r.author_id) || String(r.author_id) === String(c.g.user_id); // the server bans neither
+    return el("li", { className: "report" },
+      el("span", { className: "meta", textContent: `${by} reported ${isMe(r.author_id) ? "your" : `${sender}'s`} message · ${ago(new Date(r.created_at))}` }),
+      quote({ preview: m ? preview(m) : `message #${r.content_id}` }, sender),
+      r.reason ? el("p", { className: "reason", textContent: `“${r.reason}”` }) : null,
+      el("div", { className: "member-actions" }, resolve("Dismiss", "DISMISS", "Report dismissed"),
+        resolve("Delete message", "DELETE_CONTENT", `${sender}'s message was deleted`, `Recall ${sender}'s message for everyone?`),
+        unbannable ? null : resolve("Ban sender", "BAN_USER", `${sender} was banned`, `Ban ${sender} from # ${c.g.name}?`)));
+  });
+  const none = el("li", { className: c.reportsError ? "error" : "meta", textContent: c.reportsError || "No open reports." });
+  return [el("h3", {}, `Reports (${c.reports.length})`, button("Check again", () => act(c, () => {}), "link", "reports")),
+    el("ul", { className: "members reports", ariaLabel: "Reports" }, items.length ? items : none)];
+}
+
 function draw(c) {
   const dialog = $("#group-info");
   if (card !== c) return;
@@ -282,6 +317,7 @@ function draw(c) {
     b.disabled = requested.has(c.id);
     actions.append(b);
   }
+  if (!isMe(g.user_id)) actions.append(reportButton("GROUP", g.id, `# ${g.name}`));
   let add = null;
   if (c.member && (c.staff || g.join_policy === "JOIN_POLICY_OPEN")) {
     add = el("form", { className: "row" },
@@ -312,6 +348,7 @@ function draw(c) {
     actions, c.note, c.error,
     ...(c.staff ? settings(c) : []),
     ...(c.staff ? requests(c) : []),
+    ...(c.staff ? reports(c) : []),
     el("h3", { textContent: "Members" }), members, more, add,
     ...(c.staff ? invites(c) : []),
     ...(c.staff ? bans(c) : []),
@@ -328,7 +365,7 @@ function draw(c) {
 export async function showGroup(id, notifyWith = notify) {
   notify = notifyWith;
   const c = {
-    id: String(id), gen: 0, pages: 1, members: [], requests: [], invites: [], bans: [], expanded: new Set(), cleared: new Set(),
+    id: String(id), gen: 0, pages: 1, members: [], requests: [], invites: [], bans: [], reports: [], expanded: new Set(), cleared: new Set(),
     note: el("p", { className: "note", role: "status" }), error: el("p", { className: "error", role: "alert" }),
   };
   card = c;

@@ -1,10 +1,11 @@
-// A person's card: follow, block, message, their posts (a group's card is
+// A person's card: follow, block, message, report, their posts (a group's card is
 // views/group.js).
 import { call, U, F, user, directId } from "../api.js";
 import { $, el, avatar } from "../format.js";
 import { state } from "../store.js";
 import { open } from "./chat.js";
 import { feedCard } from "./feed.js";
+import { reportButton } from "./report.js";
 
 async function allIds(method, field) {
   const ids = new Set();
@@ -57,7 +58,7 @@ export async function showProfile(id, notify = () => {}) {
       } catch (err) {
         notify(err.message);
       }
-    }));
+    }), reportButton("USER", key, u.nickname));
   };
   draw();
   const posts = el("div", { className: "posts" }, el("p", { className: "meta", textContent: "Loading posts…" }));
