@@ -2,7 +2,9 @@ package group_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
@@ -90,4 +92,29 @@ func TestGovernanceLimits(t *testing.T) {
 	var pending int
 	require.NoError(t, e.pool.QueryRow(ctx, `SELECT count(*) FROM groups.join_requests WHERE group_id = $1`, int64(g.GetId())).Scan(&pending))
 	require.Equal(t, 1000, pending, "the refused request was not kept")
+}
+
+// Unmuting a member who is not muted changes nothing: no event.
+func TestUnmutingTheUnmutedRecordsNothing(t *testing.T) {
+	t.Parallel()
+	e := setup(t, 0)
+	owner, member := e.newUser(t), e.newUser(t)
+	g := e.createGroup(t, owner)
+	e.join(t, member, g.GetId())
+	ctx := context.Background()
+	// Events stored in the conversation, once the relay has stored all.
+	events := func() int {
+		var outbox, stored int
+		require.Eventually(t, func() bool {
+			require.NoError(t, e.pool.QueryRow(ctx, `SELECT count(*) FROM groups.events WHERE group_id = $1`, int64(g.GetId())).Scan(&outbox))
+			return outbox == 0
+		}, 10*time.Second, 20*time.Millisecond)
+		require.NoError(t, e.pool.QueryRow(ctx, `SELECT count(*) FROM messages.messages WHERE conversation_id = $1`,
+			fmt.Sprintf("g:%d", g.GetId())).Scan(&stored))
+		return stored
+	}
+	require.Equal(t, 1, events(), "the join's event")
+	_, err := e.groups.MuteGroupMember(owner.ctx, &grouppb.MuteGroupMemberRequest{GroupId: g.GetId(), UserId: member.id})
+	require.NoError(t, err)
+	require.Equal(t, 1, events(), "no event was recorded")
 }

@@ -262,14 +262,19 @@ func (s *Service) TransferOwner(ctx context.Context, callerID, groupID, userID u
 }
 
 // MuteMember mutes a member until until (it reads but cannot send); nil or
-// a past time unmutes.
+// a past time unmutes (no change, and no event, for a member not muted).
 func (s *Service) MuteMember(ctx context.Context, callerID, groupID, userID uint64, until *time.Time) error {
 	if until != nil && !until.After(time.Now()) {
 		until = nil
 	}
 	return s.inLockedGroup(ctx, groupID, func(q *db.Queries, g db.GroupsGroup) error {
-		if _, err := moderate(ctx, q, g.ID, callerID, userID); err != nil {
+		target, err := moderate(ctx, q, g.ID, callerID, userID)
+		if err != nil {
 			return err
+		}
+		wasMuted := target.mutedUntil != nil && target.mutedUntil.After(time.Now())
+		if until == nil && !wasMuted {
+			return nil // unmuting a member who is not muted changes nothing
 		}
 		if err := q.SetMutedUntil(ctx, db.SetMutedUntilParams{GroupID: g.ID, UserID: userID, Until: until}); err != nil {
 			return err
