@@ -22,12 +22,12 @@ import (
 // app is the whole of Parley, as `parley serve` wires it: reports reach
 // every other module.
 type app struct {
-	users    userpb.UserServiceClient
-	groups   grouppb.GroupServiceClient
-	msgs     messagepb.MessageServiceClient
-	feeds    feedpb.FeedServiceClient
-	common   commonpb.CommonServiceClient
-	mods     parley.Modules
+	users  userpb.UserServiceClient
+	groups grouppb.GroupServiceClient
+	msgs   messagepb.MessageServiceClient
+	feeds  feedpb.FeedServiceClient
+	common commonpb.CommonServiceClient
+	mods   parley.Modules
 }
 
 func serveApp(t *testing.T) *app {
