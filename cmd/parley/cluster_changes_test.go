@@ -328,7 +328,7 @@ type chgModel struct {
 	last    uint64
 	entries map[uint64]chgEntry
 	synced  map[uint64]*chgSynced // by user id
-	first   map[uint64]uint64     // the first seq each user sees
+	first   map[uint64]uint64     // the first seq each user's devices get
 }
 
 func chgBuild(t *testing.T, conv string, synced map[uint64]*chgSynced, first map[uint64]uint64) *chgModel {
@@ -581,11 +581,15 @@ func chgCheckDevice(t *testing.T, w *chgWorld, model *chgModel, d *chgDevice) {
 		}
 	}
 
+	// What its devices show from its first seq on: what came before (the
+	// group's events of joins made before they came online) was never pushed.
 	state := chgApply(d.user.id, frames)
 	synced := model.synced[d.user.id].msgs
 	want := map[uint64]*messagepb.Message{}
 	for _, m := range synced {
-		want[m.GetId()] = m
+		if m.GetSeq() >= model.first[d.user.id] {
+			want[m.GetId()] = m
+		}
 	}
 	wantIDs, gotIDs := slices.Sorted(maps.Keys(want)), slices.Sorted(maps.Keys(state.msgs))
 	assert.Equal(t, wantIDs, gotIDs, "%s: the messages of %s it shows", d.name, model.conv)
@@ -629,11 +633,19 @@ func TestClusterChangesReachEveryNodeInOrder(t *testing.T) {
 	g, err := groups.CreateGroup(alice.ctx(), &grouppb.CreateGroupRequest{Name: "changes"})
 	require.NoError(t, err)
 	w.group = g.GetGroup().GetId()
-	for _, u := range []clusterUser{bob, carol, dave} {
+	joiners := []clusterUser{bob, carol, dave}
+	for _, u := range joiners {
 		_, err := groups.JoinGroup(alice.ctx(), &grouppb.JoinGroupRequest{Id: w.group, UserId: u.id})
 		require.NoError(t, err)
 	}
 	groupConv, pairConv := fmt.Sprintf("g:%d", w.group), pairConversation(alice.id, bob.id)
+	// Each add is a GROUP_EVENT message of the group, in order from seq 1,
+	// stored before JoinGroup answered: before the devices below come
+	// online, so they are in the stream but no device gets them.
+	history := chgSync(t, a, alice, groupConv).msgs
+	requireInOrder(t, history, groupConv, 1)
+	requireJoinedEvents(t, history, alice.id, joiners...)
+	hello := uint64(len(joiners)) + 1
 
 	aliceOnA := chgCollect(t, "alice on node-a", alice, clusterDeviceOf(t, a, alice, "alice-phone"))
 	bobOnB := chgCollect(t, "bob on node-b", bob, clusterDeviceOf(t, b, bob, "bob-phone"))
@@ -644,7 +656,7 @@ func TestClusterChangesReachEveryNodeInOrder(t *testing.T) {
 		devices: []*chgDevice{aliceOnA, bobOnB, bobOnC, carolOnC, daveOnB}}
 	pair := &chgConv{id: pairConv, users: []clusterUser{alice, bob}, devices: []*chgDevice{aliceOnA, bobOnB, bobOnC}}
 	first := map[string]map[uint64]uint64{
-		groupConv: {alice.id: 1, bob.id: 1, carol.id: 1, dave.id: 1},
+		groupConv: {alice.id: hello, bob.id: hello, carol.id: hello, dave.id: hello},
 		pairConv:  {alice.id: 1, bob.id: 1},
 	}
 
@@ -667,7 +679,8 @@ func TestClusterChangesReachEveryNodeInOrder(t *testing.T) {
 	require.NoError(t, chgRun(sendsA, sendsB))
 
 	// Erin joins late: the changes to the messages from before are not hers.
-	// Her first entry, too, comes alone.
+	// Her add is pushed, as a group event, to the members' devices (erin's
+	// opens after it); her first entry, too, comes alone.
 	_, err = grouppb.NewGroupServiceClient(c.conn).JoinGroup(alice.ctx(), &grouppb.JoinGroupRequest{Id: w.group, UserId: erin.id})
 	require.NoError(t, err)
 	erinOnA := chgCollect(t, "erin on node-a", erin, clusterDeviceOf(t, a, erin, "erin-phone"))
@@ -676,9 +689,11 @@ func TestClusterChangesReachEveryNodeInOrder(t *testing.T) {
 	require.NoError(t, w.sendGroup(c, alice, "welcome")())
 	chgWaitMessage(t, w.mustID(t, "welcome"), group.devices...)
 	synced := chgSync(t, c, erin, groupConv)
-	require.NotEmpty(t, synced.msgs)
-	require.Equal(t, w.mustID(t, "welcome"), synced.msgs[0].GetId(), "erin's history starts at the welcome")
-	first[groupConv][erin.id] = synced.msgs[0].GetSeq()
+	require.GreaterOrEqual(t, len(synced.msgs), 2)
+	requireInOrder(t, synced.msgs[:2], groupConv, synced.msgs[0].GetSeq())
+	requireJoinedEvents(t, synced.msgs[:1], alice.id, erin)
+	require.Equal(t, w.mustID(t, "welcome"), synced.msgs[1].GetId(), "erin's history starts at her add, then the welcome")
+	first[groupConv][erin.id] = synced.msgs[1].GetSeq()
 
 	// Changes and messages through a and b at once. Changes that could race
 	// each other's outcome (a recall and a reaction, a delete-for-me and

@@ -151,6 +151,22 @@ func requireInOrder(t *testing.T, msgs []*messagepb.Message, conv string, from u
 	}
 }
 
+// requireJoinedEvents requires msgs to be the GROUP_EVENT messages of
+// users added to the group by actor, in that order: every change to a
+// group's membership is a message of its conversation, from its actor.
+func requireJoinedEvents(t *testing.T, msgs []*messagepb.Message, actor uint64, users ...clusterUser) {
+	t.Helper()
+	require.Len(t, msgs, len(users))
+	for i, m := range msgs {
+		require.Equal(t, messagepb.MESSAGE_TYPE_GROUP_EVENT, m.GetType(), "message %d: want a group event, got %v", i, m)
+		require.Equal(t, actor, m.GetFromUserId(), "an event is from its actor")
+		ev := m.GetGroupEvent()
+		require.Equal(t, grouppb.GroupEvent_KIND_JOINED, ev.GetKind(), "%v", ev)
+		require.Equal(t, actor, ev.GetActorId(), "%v", ev)
+		require.Equal(t, users[i].id, ev.GetUserId(), "%v", ev)
+	}
+}
+
 func clusterSendText(t *testing.T, node *clusterNode, from clusterUser, to uint64, text string) *messagepb.SendUserTextMessageResponse {
 	t.Helper()
 	resp, err := messagepb.NewMessageServiceClient(node.conn).SendUserTextMessage(from.ctx(),
@@ -188,7 +204,8 @@ func TestClusterDeliversAcrossNodesInOrder(t *testing.T) {
 	groups := grouppb.NewGroupServiceClient(b.conn)
 	g, err := groups.CreateGroup(alice.ctx(), &grouppb.CreateGroupRequest{Name: "across"})
 	require.NoError(t, err)
-	for _, u := range []clusterUser{bob, carol} {
+	joiners := []clusterUser{bob, carol}
+	for _, u := range joiners {
 		_, err := groups.JoinGroup(alice.ctx(), &grouppb.JoinGroupRequest{Id: g.GetGroup().GetId(), UserId: u.id})
 		require.NoError(t, err)
 	}
@@ -199,9 +216,22 @@ func TestClusterDeliversAcrossNodesInOrder(t *testing.T) {
 		require.NoError(t, err)
 	}
 	groupConv := fmt.Sprintf("g:%d", g.GetGroup().GetId())
-	requireInOrder(t, clusterMessages(t, bobOnA, n), groupConv, 1)
-	requireInOrder(t, clusterMessages(t, bobOnC, n), groupConv, 1)
-	requireInOrder(t, clusterMessages(t, carolOnC, n), groupConv, 1)
+	// Each add is a GROUP_EVENT message of the group, the i-th at seq i,
+	// pushed through b to the members of the moment on a and c like the
+	// sends after it: a joiner's devices get its own add and the later ones,
+	// then the sends.
+	for _, d := range []struct {
+		stream *parleytest.Stream
+		joined int // the user's index in joiners
+	}{{bobOnA, 0}, {bobOnC, 0}, {carolOnC, 1}} {
+		events := joiners[d.joined:]
+		got := clusterMessages(t, d.stream, len(events)+n)
+		requireInOrder(t, got, groupConv, uint64(d.joined)+1)
+		requireJoinedEvents(t, got[:len(events)], alice.id, events...)
+		for i, m := range got[len(events):] {
+			require.Equal(t, fmt.Sprintf("all %d", i), m.GetText().GetContent())
+		}
+	}
 }
 
 // A password changed through one node ends the user's streams on every

@@ -208,6 +208,7 @@ func Build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, opts Opti
 		SendRate: cfg.SendRate, SendBurst: cfg.SendBurst, EditWindow: cfg.EditWindow, RecallWindow: cfg.RecallWindow,
 		KeyCleanupInterval: opts.KeyCleanupInterval, TypingGroupCap: cfg.TypingGroupCap, ReceiptGroupCap: cfg.ReceiptGroupCap,
 	}, log)
+	groups.SetEvents(messages)
 	presence := users.NewPresence(user.PresenceConfig{
 		NodeID: cfg.NodeID, Bus: deliveries, Peers: messages,
 		Grace: opts.PresenceGrace, Beat: opts.PresenceBeat, Log: log,
@@ -245,12 +246,9 @@ func Build(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, opts Opti
 	}
 	return &App{
 		ready: pool.Ping, httpIdleTimeout: cfg.HTTPIdleTimeout, log: log,
-		rest:   restAPI,
-		server: srv,
-		background: []func(context.Context){
-			feeds.Run, messages.Run, commons.Run, presence.Run,
-			func(ctx context.Context) { groups.RelayEvents(ctx, messages) },
-		},
+		rest:         restAPI,
+		server:       srv,
+		background:   []func(context.Context){feeds.Run, messages.Run, commons.Run, presence.Run, groups.RelayEvents},
 		closeStreams: gateways.CloseStreams,
 		modules:      Modules{User: users, Group: groups, Feed: feeds, Message: messages, Gateway: gateways, Common: commons},
 		deliveries:   deliveries,

@@ -128,7 +128,10 @@ func (e *env) sendText(t *testing.T, from person, to uint64, text string) uint64
 	return resp.GetId()
 }
 
-// createGroup makes a group owned by owner that members join.
+// createGroup makes a group owned by owner that members join, one after
+// the other. Each join is a GROUP_EVENT message in the group's
+// conversation, stored before JoinGroup answers: the group's next message
+// has seq len(members)+1.
 func (e *env) createGroup(t *testing.T, owner person, members ...person) uint64 {
 	t.Helper()
 	resp, err := e.groups.CreateGroup(owner.ctx, &grouppb.CreateGroupRequest{Name: testkit.Unique("g")})
@@ -245,6 +248,27 @@ func pushed(t *testing.T, f *gatewaypb.SendMessageResponse) *messagepb.Message {
 	m := new(messagepb.Message)
 	require.NoError(t, proto.Unmarshal(f.GetData(), m))
 	return m
+}
+
+// requireJoinedEvents requires s's next frames to be the pushes of users
+// joining groupID by themselves (as createGroup's members do), in that
+// order, with seqs rising by one from first: every change to a group's
+// membership is stored in its conversation as a GROUP_EVENT message, from
+// its actor, and pushed to the members (the joiner included) like a user's
+// message.
+func requireJoinedEvents(t *testing.T, s *parleytest.Stream, groupID, first uint64, users ...uint64) {
+	t.Helper()
+	for i, user := range users {
+		m := pushed(t, s.Next(t))
+		require.Equal(t, messagepb.MESSAGE_TYPE_GROUP_EVENT, m.GetType(), "want a group event, got %v", m)
+		require.Equal(t, groupID, m.GetToGroupId())
+		require.Equal(t, first+uint64(i), m.GetSeq())
+		require.Equal(t, user, m.GetFromUserId(), "an event is from its actor")
+		ev := m.GetGroupEvent()
+		require.Equal(t, grouppb.GroupEvent_KIND_JOINED, ev.GetKind(), "%v", ev)
+		require.Equal(t, user, ev.GetUserId(), "%v", ev)
+		require.Equal(t, user, ev.GetActorId(), "%v", ev)
+	}
 }
 
 // dialFixedWindow opens a second connection to e's server whose flow-control

@@ -60,9 +60,15 @@ func TestTypingAndReceiptsOverFrames(t *testing.T) {
 	nextOf(t, aDev, message.CmdReceipt, &receipt)
 	require.True(t, proto.Equal(&messagepb.Receipt{ConversationId: conv, UserId: b.id, DeliveredSeq: 1, ReadSeq: 1}, &receipt), "%v", &receipt)
 
-	// In a group, the other members' devices and clients get a typing notice.
+	// In a group, the other members' devices and clients get a typing
+	// notice. First each join is pushed, as a group event, to the members
+	// at the time: a's device and b's client get b's and c's, c's device
+	// its own.
 	g := e.createGroup(t, a, b, c)
 	group := "g:" + itoa(g)
+	requireJoinedEvents(t, aDev, g, 1, b.id, c.id)
+	requireJoinedEvents(t, edge, g, 1, b.id, c.id)
+	requireJoinedEvents(t, cDev, g, 2, c.id)
 	answerOf(t, cDev.Call(t, typing, &messagepb.SendTypingRequest{ConversationId: group}, ""), typing, &messagepb.SendTypingResponse{})
 	nextOf(t, aDev, message.CmdTyping, &got)
 	require.Equal(t, group, got.GetConversationId())

@@ -102,11 +102,13 @@ func (m *Module) DeleteByAdmin(ctx context.Context, adminID, groupID uint64) err
 	return m.svc.DeleteGroup(ctx, adminID, groupID, true)
 }
 
-// RelayEvents stores the groups' recorded events in their conversations
-// through events until ctx ends: the module's background work.
-func (m *Module) RelayEvents(ctx context.Context, events Events) {
-	m.svc.RelayEvents(ctx, events)
-}
+// SetEvents sets where group events are stored (the message module); the
+// app calls it before serving.
+func (m *Module) SetEvents(events Events) { m.svc.SetEvents(events) }
+
+// RelayEvents stores the events a change left unstored (a failure, a
+// crash) until ctx ends: the module's background work.
+func (m *Module) RelayEvents(ctx context.Context) { m.svc.RelayEvents(ctx) }
 
 // JoinedSince lists the members who joined groupID at or after since,
 // with when (API).

@@ -67,10 +67,15 @@ func (d *device) applyPushed(c *messagepb.MessageChange) {
 	}
 }
 
-// states is what the device shows, by message id.
+// states is what the device shows, by message id: a group event as its
+// line, a message as its text, edits, recall and reactions.
 func (d *device) states() map[uint64]string {
 	out := make(map[uint64]string, len(d.byID))
 	for id, m := range d.byID {
+		if isGroupEvent(m) {
+			out[id] = fmt.Sprintf("event at %d: %s", m.GetSeq(), describe(m))
+			continue
+		}
 		var chips []string
 		for _, r := range m.GetReactions() {
 			chips = append(chips, fmt.Sprintf("%s×%d%v mine=%v", r.GetEmoji(), r.GetCount(), r.GetRecentUserId(), d.mine[id][r.GetEmoji()]))
@@ -125,6 +130,11 @@ func TestChangesConvergeOnEveryDevice(t *testing.T) {
 			g := e.groupOf(t, users[0], users[1], users[2])
 			conv := groupConvID(g.GetId())
 			watcher := users[2]
+			// The watcher joined last: its first seq is its JOINED event.
+			first := e.lastSeq(t, conv)
+			joinedAt := e.syncAll(t, watcher, conv)
+			require.Len(t, joinedAt, 1)
+			requireEvent(t, joined(watcher.id, watcher.id), joinedAt[0])
 
 			var (
 				mu  sync.Mutex
@@ -193,7 +203,10 @@ func TestChangesConvergeOnEveryDevice(t *testing.T) {
 			}
 			pushed := map[uint64]entry{}
 			for _, d := range e.rec.ofConversation(t, conv) {
-				pushed[d.msg.GetSeq()] = entry{msg: d.msg}
+				if slices.Contains(d.userIDs, watcher.id) {
+					require.GreaterOrEqual(t, d.msg.GetSeq(), first, "pushed a message from before the join")
+					pushed[d.msg.GetSeq()] = entry{msg: d.msg}
+				}
 			}
 			for _, c := range e.rec.changes(t) {
 				if slices.Contains(c.userIDs, watcher.id) {
@@ -208,9 +221,9 @@ func TestChangesConvergeOnEveryDevice(t *testing.T) {
 				}
 			}
 			last := e.lastSeq(t, conv)
-			require.Len(t, pushed, int(last), "a push or a skip for every seq")
+			require.Len(t, pushed, int(last-first+1), "a push or a skip for every seq from the join on")
 			online := newDevice(watcher.id)
-			for seq := uint64(1); seq <= last; seq++ {
+			for seq := first; seq <= last; seq++ {
 				switch p := pushed[seq]; {
 				case p.msg != nil:
 					online.take(p.msg)
@@ -231,16 +244,16 @@ func TestChangesConvergeOnEveryDevice(t *testing.T) {
 			require.Equal(t, truth, fresh.states(), "a new device")
 			require.Equal(t, last, offline.cursor)
 			require.Equal(t, last, fresh.cursor)
-			requireDatabaseHolds(t, e, watcher, conv, truthDevice)
+			requireDatabaseHolds(t, e, watcher, conv, first, truthDevice)
 		})
 	}
 }
 
 // requireDatabaseHolds checks d against the database's own rows: the
-// messages p did not delete for itself, their texts' edit counts, and each
-// one's reactions (counted from their rows, which the kept counts must
-// equal).
-func requireDatabaseHolds(t *testing.T, e *env, p person, conv string, d *device) {
+// messages p sees (from its first seq on) and did not delete for itself,
+// their texts' edit counts, and each one's reactions (counted from their
+// rows, which the kept counts must equal).
+func requireDatabaseHolds(t *testing.T, e *env, p person, conv string, first uint64, d *device) {
 	t.Helper()
 	ctx := context.Background()
 	rows, err := e.pool.Query(ctx, `
@@ -250,8 +263,8 @@ func requireDatabaseHolds(t *testing.T, e *env, p person, conv string, d *device
 		                       FROM messages.reactions WHERE message_id = m.id GROUP BY emoji) r
 		                 JOIN messages.reaction_counts c ON c.message_id = m.id AND c.emoji = r.emoji AND c.count = r.n), '')
 		FROM messages.messages m
-		WHERE m.conversation_id = $1
-		  AND NOT EXISTS (SELECT 1 FROM messages.hidden h WHERE h.user_id = $2 AND h.message_id = m.id)`, conv, p.id)
+		WHERE m.conversation_id = $1 AND m.seq >= $3
+		  AND NOT EXISTS (SELECT 1 FROM messages.hidden h WHERE h.user_id = $2 AND h.message_id = m.id)`, conv, p.id, int64(first))
 	require.NoError(t, err)
 	defer rows.Close()
 	n := 0

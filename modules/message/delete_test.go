@@ -100,6 +100,15 @@ func TestGroupDeleteForMeSkipsTheOthers(t *testing.T) {
 	g := e.groupOf(t, owner, alice, bob)
 	conv := groupConvID(g.GetId())
 	id := e.sendText(t, owner, toGroup(g.GetId()), "hello all")
+	// Alice reads her join's event, bob's (unread: his), and the message.
+	alices := e.syncAll(t, alice, conv)
+	require.Len(t, alices, 3)
+	requireEvent(t, joined(alice.id, alice.id), alices[0])
+	requireEvent(t, joined(bob.id, bob.id), alices[1])
+	require.Equal(t, id, alices[2].GetId())
+	unread := e.conversationOf(t, alice, conv).GetUnreadCount()
+	require.Equal(t, uint64(2), unread)
+	bobs := e.syncAll(t, bob, conv)
 
 	require.NoError(t, e.deleteForMe(alice.ctx, id))
 	pushed := e.rec.changes(t)
@@ -108,10 +117,12 @@ func TestGroupDeleteForMeSkipsTheOthers(t *testing.T) {
 	skips := e.rec.skips()
 	require.Len(t, skips, 1)
 	require.Equal(t, sorted(owner.id, bob.id), skips[0].UserIDs)
-	require.Empty(t, e.syncAll(t, alice, conv))
-	require.Len(t, e.syncAll(t, bob, conv), 1)
-	require.Zero(t, e.conversationOf(t, alice, conv).GetUnreadCount())
-	require.Nil(t, e.conversationOf(t, alice, conv).GetLastMessage())
+	requireMessagesEqual(t, alices[:2], e.syncAll(t, alice, conv), "the message left alice's sync, the events stay")
+	requireMessagesEqual(t, bobs, e.syncAll(t, bob, conv), "bob keeps it")
+	require.Equal(t, []uint64{id}, messageIDs(userMessages(bobs)))
+	c := e.conversationOf(t, alice, conv)
+	require.Equal(t, unread-1, c.GetUnreadCount(), "it is no longer unread")
+	requireProtoEqual(t, alices[1], c.GetLastMessage()) // the last message is the one before it
 }
 
 // The list shows, in every conversation whose last message the caller

@@ -280,7 +280,9 @@ func (e *env) join(t *testing.T, p person, groupID uint64) {
 	require.NoError(t, err)
 }
 
-// groupOf creates a group owned by owner that members join.
+// groupOf creates a group owned by owner that members join, in order: its
+// conversation then holds their JOINED events (seqs 1…len(members)), the
+// owner's creation none.
 func (e *env) groupOf(t *testing.T, owner person, members ...person) *grouppb.Group {
 	t.Helper()
 	g := e.createGroup(t, owner)
@@ -433,13 +435,83 @@ func (e *env) markRead(p person, convID string, seq uint64) error {
 	return err
 }
 
-// rowCount counts the stored rows of a conversation in the database.
+// rowCount counts the stored rows of a conversation in the database,
+// group events included.
 func (e *env) rowCount(t *testing.T, convID string) int {
 	t.Helper()
 	var n int
 	require.NoError(t, e.pool.QueryRow(context.Background(),
 		`SELECT count(*) FROM messages.messages WHERE conversation_id = $1`, convID).Scan(&n))
 	return n
+}
+
+// userRowCount counts the stored rows of a conversation's users'
+// messages: its group events left out.
+func (e *env) userRowCount(t *testing.T, convID string) int {
+	t.Helper()
+	var n int
+	require.NoError(t, e.pool.QueryRow(context.Background(),
+		`SELECT count(*) FROM messages.messages WHERE conversation_id = $1 AND type <> $2`,
+		convID, int16(messagepb.MESSAGE_TYPE_GROUP_EVENT)).Scan(&n))
+	return n
+}
+
+// seqOf is the seq message id was stored with.
+func (e *env) seqOf(t *testing.T, id uint64) uint64 {
+	t.Helper()
+	var seq uint64
+	require.NoError(t, e.pool.QueryRow(context.Background(),
+		`SELECT seq FROM messages.messages WHERE id = $1`, int64(id)).Scan(&seq))
+	return seq
+}
+
+// isGroupEvent reports whether m is a group event: a change to the group's
+// membership or governance the server stored in its conversation (type
+// GROUP_EVENT, from the change's actor), not a user's message.
+func isGroupEvent(m *messagepb.Message) bool {
+	return m.GetType() == messagepb.MESSAGE_TYPE_GROUP_EVENT
+}
+
+// userMessages is msgs without the group events, in order: what users
+// sent. Checks of seqs keep using every message (events take seqs too).
+func userMessages(msgs []*messagepb.Message) []*messagepb.Message {
+	return slices.DeleteFunc(slices.Clone(msgs), isGroupEvent)
+}
+
+// joined is the event of user's join, let in by actor (itself, or the
+// member who added it).
+func joined(actor, user uint64) *grouppb.GroupEvent {
+	return &grouppb.GroupEvent{Kind: grouppb.GroupEvent_KIND_JOINED, ActorId: actor, UserId: user}
+}
+
+// left is the event of user leaving by itself.
+func left(user uint64) *grouppb.GroupEvent {
+	return &grouppb.GroupEvent{Kind: grouppb.GroupEvent_KIND_LEFT, ActorId: user, UserId: user}
+}
+
+// kicked is the event of actor removing user.
+func kicked(actor, user uint64) *grouppb.GroupEvent {
+	return &grouppb.GroupEvent{Kind: grouppb.GroupEvent_KIND_KICKED, ActorId: actor, UserId: user}
+}
+
+// requireEvent fails unless m is the group event want, from its actor.
+func requireEvent(t *testing.T, want *grouppb.GroupEvent, m *messagepb.Message, msgAndArgs ...any) {
+	t.Helper()
+	var why string
+	if len(msgAndArgs) > 0 {
+		format, _ := msgAndArgs[0].(string)
+		why = fmt.Sprintf(format, msgAndArgs[1:]...) + ": "
+	}
+	require.Truef(t, isGroupEvent(m) && m.GetFromUserId() == want.GetActorId() && proto.Equal(want, m.GetGroupEvent()),
+		"%swant the group event %v from its actor\n got: %v", why, want, m)
+}
+
+// describe is m in a line: its event, or its text.
+func describe(m *messagepb.Message) string {
+	if ev := m.GetGroupEvent(); ev != nil {
+		return fmt.Sprintf("%v of %d by %d", ev.GetKind(), ev.GetUserId(), ev.GetActorId())
+	}
+	return fmt.Sprintf("%q from %d", m.GetText().GetContent(), m.GetFromUserId())
 }
 
 // requireInvalid fails unless err is InvalidArgument with a message naming field.
@@ -452,6 +524,15 @@ func requireInvalid(t *testing.T, err error, field string) {
 func requireProtoEqual(t *testing.T, want, got proto.Message) {
 	t.Helper()
 	require.Truef(t, proto.Equal(want, got), "want: %v\n got: %v", want, got)
+}
+
+// requireMessagesEqual fails unless got holds the messages of want, in order.
+func requireMessagesEqual(t *testing.T, want, got []*messagepb.Message, msgAndArgs ...any) {
+	t.Helper()
+	require.Equal(t, seqs(want), seqs(got), msgAndArgs...)
+	for i := range want {
+		requireProtoEqual(t, want[i], got[i])
+	}
 }
 
 func sorted(ids ...uint64) []uint64 {

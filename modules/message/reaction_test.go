@@ -163,7 +163,10 @@ func TestReactionRefusals(t *testing.T) {
 	st = testkit.RequireCode(t, err, codes.NotFound)
 	_, err = e.react(outsider.ctx, 1<<62, "👍")
 	require.Equal(t, st.Message(), testkit.RequireCode(t, err, codes.NotFound).Message(), "the same answer whether it exists or not")
+	require.Equal(t, seq, e.lastSeq(t, conv), "no refusal takes a seq")
 	e.join(t, outsider, g.GetId())
+	seq++ // the join's event
+	require.Equal(t, seq, e.lastSeq(t, conv))
 	_, err = e.react(outsider.ctx, id, "👍")
 	testkit.RequireCode(t, err, codes.NotFound)
 	require.Equal(t, seq, e.lastSeq(t, conv), "no refusal takes a seq")

@@ -114,7 +114,7 @@ func TestRecallPermissions(t *testing.T) {
 	require.NoError(t, e.recall(admin.ctx, private))
 
 	by := map[uint64]uint64{}
-	for _, m := range e.syncAll(t, bob, groupConv) {
+	for _, m := range userMessages(e.syncAll(t, bob, groupConv)) {
 		require.True(t, m.GetRecalled())
 		by[m.GetId()] = m.GetRecalledBy()
 	}

@@ -22,7 +22,14 @@ type rcConv struct {
 	id      string
 	group   uint64 // 0 for a pair
 	members []person
+	// firstSeq is each member's first seq: 1 in a pair and for the group's
+	// owner, else the seq of its JOINED event. It sees the messages from
+	// there on (and was pushed them).
+	firstSeq map[uint64]uint64
 }
+
+// sees reports whether member u could see the message at seq.
+func (c *rcConv) sees(u, seq uint64) bool { return c.firstSeq[u] <= seq }
 
 func (c *rcConv) to(from person) target {
 	if c.group != 0 {
@@ -86,8 +93,16 @@ func TestReceiptsConvergeOnEveryDevice(t *testing.T) {
 			us := e.newUsers(t, 8)
 			g := e.groupOf(t, us[2], us[3:]...)
 			convs := []*rcConv{
-				{id: pairID(us[0].id, us[1].id), members: us[:2]},
-				{id: groupConvID(g.GetId()), group: g.GetId(), members: us[2:]},
+				{id: pairID(us[0].id, us[1].id), members: us[:2], firstSeq: map[uint64]uint64{us[0].id: 1, us[1].id: 1}},
+				{id: groupConvID(g.GetId()), group: g.GetId(), members: us[2:], firstSeq: map[uint64]uint64{us[2].id: 1}},
+			}
+			// The group's conversation starts with the joins' events, one
+			// each, in order.
+			joins := e.syncAll(t, us[2], convs[1].id)
+			require.Len(t, joins, len(us[3:]))
+			for i, u := range us[3:] {
+				requireEvent(t, joined(u.id, u.id), joins[i])
+				convs[1].firstSeq[u.id] = joins[i].GetSeq()
 			}
 			for _, c := range convs {
 				e.sendText(t, c.members[0], c.to(c.members[0]), "first") // the conversation exists
@@ -516,11 +531,11 @@ func rcCheckOnline(t *testing.T, e *env, c *rcConv, stored map[uint64]rcMarks, f
 			default:
 				// The move that took a mark to a seq passed over that
 				// seq's message: its sender (or, its own message, every
-				// member) was told.
-				if f := from[want.delivered]; want.delivered > 0 && (f == s.id || f == m.id) && got.delivered != want.delivered {
+				// member who could see it: pushed it) was told.
+				if f := from[want.delivered]; want.delivered > 0 && (f == s.id || f == m.id && c.sees(s.id, want.delivered)) && got.delivered != want.delivered {
 					bad("user %d's online device holds %v of %d, stored %v: the message at its delivered seq is %d's", s.id, got, m.id, want, f)
 				}
-				if f := from[want.read]; want.read > 0 && (f == s.id || f == m.id) && got.read != want.read {
+				if f := from[want.read]; want.read > 0 && (f == s.id || f == m.id && c.sees(s.id, want.read)) && got.read != want.read {
 					bad("user %d's online device holds %v of %d, stored %v: the message at its read seq is %d's", s.id, got, m.id, want, f)
 				}
 			}
@@ -535,11 +550,12 @@ func rcCheckOnline(t *testing.T, e *env, c *rcConv, stored map[uint64]rcMarks, f
 func rcCheckReceipts(t *testing.T, e *env, c *rcConv, seq, sender uint64, stored map[uint64]rcMarks) {
 	t.Helper()
 	var caller person
-	var others []uint64 // who could have it: every member but its sender
+	var others []uint64 // who could have it: every member but its sender who had joined when it was sent
 	for _, u := range c.members {
-		if u.id == sender {
+		switch {
+		case u.id == sender:
 			caller = u
-		} else {
+		case c.sees(u.id, seq):
 			others = append(others, u.id)
 		}
 	}

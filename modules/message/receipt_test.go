@@ -146,22 +146,22 @@ func TestGroupReceiptsCountMembersWhoCouldSeeTheMessage(t *testing.T) {
 	owner, readers, late := us[0], us[1:5], us[5]
 	g := e.groupOf(t, owner, readers...)
 	conv := groupConvID(g.GetId())
-	e.sendText(t, owner, toGroup(g.GetId()), "hello all")
+	hello := e.seqOf(t, e.sendText(t, owner, toGroup(g.GetId()), "hello all"))
 	time.Sleep(10 * time.Millisecond)
 	e.join(t, late, g.GetId())
-	e.sendText(t, late, toGroup(g.GetId()), "hi, new here")
-	require.NoError(t, e.markRead(late, conv, 2))
+	hi := e.seqOf(t, e.sendText(t, late, toGroup(g.GetId()), "hi, new here"))
+	require.NoError(t, e.markRead(late, conv, hi))
 
-	require.NoError(t, e.markRead(readers[0], conv, 1))
-	require.NoError(t, e.markRead(readers[1], conv, 2))
-	require.NoError(t, e.markDelivered(readers[2], conv, 1))
-	r := e.receipts(t, owner, conv, 1, 0, 0)
+	require.NoError(t, e.markRead(readers[0], conv, hello))
+	require.NoError(t, e.markRead(readers[1], conv, hi))
+	require.NoError(t, e.markDelivered(readers[2], conv, hello))
+	r := e.receipts(t, owner, conv, hello, 0, 0)
 	requireProtoEqual(t, &messagepb.GetReceiptsResponse{
 		MemberCount: 4, DeliveredCount: 3, ReadCount: 2,
 		ReadUserId: ids(readers[0], readers[1]), DeliveredUserId: ids(readers[2]),
 	}, r)
-	require.Equal(t, r, e.receipts(t, readers[3], conv, 1, 0, 0), "members may ask")
-	_, err := e.msgs.GetReceipts(late.ctx, &messagepb.GetReceiptsRequest{ConversationId: conv, Seq: 1})
+	require.Equal(t, r, e.receipts(t, readers[3], conv, hello, 0, 0), "members may ask")
+	_, err := e.msgs.GetReceipts(late.ctx, &messagepb.GetReceiptsRequest{ConversationId: conv, Seq: hello})
 	testkit.RequireCode(t, err, codes.NotFound) // from before its join: not its to see
 
 	// Pages by user id.
@@ -169,7 +169,7 @@ func TestGroupReceiptsCountMembersWhoCouldSeeTheMessage(t *testing.T) {
 	after := uint64(0)
 	for pages := 0; ; pages++ {
 		require.Less(t, pages, 5)
-		p := e.receipts(t, owner, conv, 1, after, 1)
+		p := e.receipts(t, owner, conv, hello, after, 1)
 		require.Equal(t, uint64(3), p.GetDeliveredCount())
 		read, delivered = append(read, p.GetReadUserId()...), append(delivered, p.GetDeliveredUserId()...)
 		if after = p.GetNextAfterUserId(); after == 0 {
@@ -187,31 +187,51 @@ func TestGroupReceiptFramesAreCoalescedPerSender(t *testing.T) {
 	owner, members := us[0], us[1:]
 	g := e.groupOf(t, owner, members...)
 	conv := groupConvID(g.GetId())
-	e.sendText(t, owner, toGroup(g.GetId()), "from the owner")
-	e.sendText(t, members[0], toGroup(g.GetId()), "from the first member")
-
-	require.NoError(t, e.markRead(members[1], conv, 2)) // over both messages: both senders
-	require.NoError(t, e.markRead(members[2], conv, 1)) // over the owner's only
-	require.NoError(t, e.markDelivered(members[3], conv, 2))
-	to, frames := e.receiptFrames(t)
-	require.ElementsMatch(t, []uint64{owner.id, members[0].id}, to, "the first move goes at once, to each sender")
-	for _, f := range frames {
-		requireProtoEqual(t, &messagepb.Receipt{ConversationId: conv, UserId: members[1].id, DeliveredSeq: 2, ReadSeq: 2}, f)
+	// The members who will mark first catch up on the joins' events. An
+	// event is a message from its joiner, so these moves tell the later
+	// joiners: members[1]'s tells members[2] and members[3] at once,
+	// members[2]'s members[3] at the end of that window. Then nothing is
+	// pending, and the moves below pass over the two messages only.
+	joins := e.lastSeq(t, conv)
+	require.Equal(t, uint64(len(members)), joins)
+	for _, m := range members[1:3] {
+		require.NoError(t, e.markRead(m, conv, joins))
 	}
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		to, _ := e.receiptFrames(t)
-		assert.Len(c, to, 4)
+		assert.ElementsMatch(c, []uint64{members[2].id, members[3].id, members[3].id}, to)
+	}, 3*time.Second, 50*time.Millisecond)
+	caughtUp := 3
+
+	fromOwner := e.seqOf(t, e.sendText(t, owner, toGroup(g.GetId()), "from the owner"))
+	fromMember := e.seqOf(t, e.sendText(t, members[0], toGroup(g.GetId()), "from the first member"))
+
+	require.NoError(t, e.markRead(members[1], conv, fromMember)) // over both messages: both senders
+	require.NoError(t, e.markRead(members[2], conv, fromOwner))  // over the owner's only
+	require.NoError(t, e.markDelivered(members[3], conv, fromMember))
+	to, frames := e.receiptFrames(t)
+	to, frames = to[caughtUp:], frames[caughtUp:]
+	require.ElementsMatch(t, []uint64{owner.id, members[0].id}, to, "the first move goes at once, to each sender")
+	for _, f := range frames {
+		requireProtoEqual(t, &messagepb.Receipt{ConversationId: conv, UserId: members[1].id, DeliveredSeq: fromMember, ReadSeq: fromMember}, f)
+	}
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		to, _ := e.receiptFrames(t)
+		assert.Len(c, to, caughtUp+4)
 	}, 3*time.Second, 50*time.Millisecond)
 	to, frames = e.receiptFrames(t)
+	to, frames = to[caughtUp:], frames[caughtUp:]
 	byTo := map[uint64]*messagepb.Receipt{to[2]: frames[2], to[3]: frames[3]}
 	require.Len(t, byTo, 2, "one more frame each, at the window's end")
 	ownerFrame := byTo[owner.id]
 	require.Equal(t, []uint64{members[2].id, members[3].id}, sorted(ownerFrame.GetUserId(), ownerFrame.GetOthers()[0].GetUserId()))
-	requireProtoEqual(t, &messagepb.Receipt{ConversationId: conv, UserId: members[3].id, DeliveredSeq: 2}, byTo[members[0].id])
+	// members[3] joined last: its JOINED event, the last of the joins, is
+	// its own, so read by it.
+	requireProtoEqual(t, &messagepb.Receipt{ConversationId: conv, UserId: members[3].id, DeliveredSeq: fromMember, ReadSeq: joins}, byTo[members[0].id])
 
 	time.Sleep(1500 * time.Millisecond)
 	to, _ = e.receiptFrames(t)
-	require.Len(t, to, 4, "a window with no move sends nothing")
+	require.Len(t, to, caughtUp+4, "a window with no move sends nothing")
 }
 
 func TestReceiptsAboveTheCapAreCountsOnly(t *testing.T) {
@@ -220,9 +240,9 @@ func TestReceiptsAboveTheCapAreCountsOnly(t *testing.T) {
 	us := e.newUsers(t, 3)
 	g := e.groupOf(t, us[0], us[1], us[2])
 	conv := groupConvID(g.GetId())
-	e.sendText(t, us[0], toGroup(g.GetId()), "hello")
-	require.NoError(t, e.markRead(us[1], conv, 1))
-	requireProtoEqual(t, &messagepb.GetReceiptsResponse{MemberCount: 2, DeliveredCount: 1, ReadCount: 1}, e.receipts(t, us[0], conv, 1, 0, 0))
+	hello := e.seqOf(t, e.sendText(t, us[0], toGroup(g.GetId()), "hello"))
+	require.NoError(t, e.markRead(us[1], conv, hello))
+	requireProtoEqual(t, &messagepb.GetReceiptsResponse{MemberCount: 2, DeliveredCount: 1, ReadCount: 1}, e.receipts(t, us[0], conv, hello, 0, 0))
 	time.Sleep(100 * time.Millisecond)
 	_, frames := e.receiptFrames(t)
 	require.Empty(t, frames)

@@ -130,11 +130,17 @@ func TestLateJoinersSeeOnlyTheIDOfOlderQuotes(t *testing.T) {
 		}
 	}
 	bobs := e.syncAll(t, bob, conv)
-	require.Len(t, bobs, 1)
-	requireProtoEqual(t, redacted, bobs[0].GetReplyTo())
-	requireProtoEqual(t, redacted, e.syncBefore(t, bob, conv, 1<<62, 0).GetMessage()[0].GetReplyTo())
+	require.Len(t, bobs, 2, "his JOINED event, then the reply")
+	requireEvent(t, joined(bob.id, bob.id), bobs[0])
+	require.Equal(t, reply, bobs[1].GetId())
+	requireProtoEqual(t, redacted, bobs[1].GetReplyTo())
+	back := e.syncBefore(t, bob, conv, 1<<62, 0).GetMessage()
+	requireMessagesEqual(t, bobs, back)
+	requireProtoEqual(t, redacted, back[1].GetReplyTo())
 	requireProtoEqual(t, redacted, e.conversationOf(t, bob, conv).GetLastMessage().GetReplyTo())
-	require.Equal(t, "the plan from last week", e.syncAll(t, alice, conv)[1].GetReplyTo().GetPreview())
+	alices := userMessages(e.syncAll(t, alice, conv))
+	require.Equal(t, []uint64{old, reply}, messageIDs(alices))
+	require.Equal(t, "the plan from last week", alices[1].GetReplyTo().GetPreview())
 
 	_, err := e.edit(carol.ctx, reply, "still on for tonight?")
 	require.NoError(t, err)

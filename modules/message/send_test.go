@@ -97,8 +97,9 @@ func TestSendStoresEveryKind(t *testing.T) {
 		from       person
 		to         target
 		convID     string
-		readers    []person // who syncs it
-		recipients []uint64 // who the delivery goes to
+		readers    []person              // who syncs it; the first reads it all
+		recipients []uint64              // who the delivery goes to
+		events     []*grouppb.GroupEvent // what the conversation holds before the sends
 	}{
 		{
 			// The sender has the larger id: the conversation id still puts
@@ -109,10 +110,16 @@ func TestSendStoresEveryKind(t *testing.T) {
 		{
 			name: "group", from: bob, to: toGroup(g.GetId(), carol.id, alice.id), convID: "g:" + itoa(g.GetId()),
 			readers: []person{alice, bob, carol}, recipients: sorted(alice.id, bob.id, carol.id),
+			events: []*grouppb.GroupEvent{joined(bob.id, bob.id), joined(carol.id, carol.id)},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
+			before := e.syncAll(t, tc.readers[0], tc.convID)
+			require.Len(t, before, len(tc.events))
+			for i, ev := range tc.events {
+				requireEvent(t, ev, before[i])
+			}
 			for i, kind := range bodyKinds() {
 				before := time.Now()
 				id, err := e.send(tc.from.ctx, tc.to, kind.body)
@@ -122,7 +129,7 @@ func TestSendStoresEveryKind(t *testing.T) {
 
 				var got *messagepb.Message
 				for _, r := range tc.readers {
-					msgs := e.syncAll(t, r, tc.convID)
+					msgs := userMessages(e.syncAll(t, r, tc.convID))
 					require.Len(t, msgs, i+1, "%s: %d messages in %s", kind.name, i+1, tc.convID)
 					if got == nil {
 						got = msgs[i]
@@ -135,7 +142,7 @@ func TestSendStoresEveryKind(t *testing.T) {
 				want := withBodyID(kind.body, id)
 				want.Id = id
 				want.ConversationId = tc.convID
-				want.Seq = uint64(i + 1)
+				want.Seq = uint64(len(tc.events) + i + 1)
 				want.FromUserId = tc.from.id
 				if tc.to.group {
 					want.ToGroupId = tc.to.id
@@ -170,6 +177,11 @@ func TestSendValidation(t *testing.T) {
 	e := setup(t)
 	alice, bob := e.newUser(t), e.newUser(t)
 	g := e.groupOf(t, alice, bob)
+	gconv := groupConvID(g.GetId())
+	// The group holds bob's join, which the refusals below must leave alone.
+	groupBefore, groupPushed := e.syncAll(t, alice, gconv), len(e.rec.ofConversation(t, gconv))
+	require.Len(t, groupBefore, 1)
+	requireEvent(t, joined(bob.id, bob.id), groupBefore[0])
 
 	longURL := "https://cdn.example.com/" + strings.Repeat("a", 1024-len("https://cdn.example.com/")+1) // 1025 bytes
 	okSound := func() *messagepb.SoundMessage {
@@ -306,11 +318,11 @@ func TestSendValidation(t *testing.T) {
 	})
 
 	require.Empty(t, e.syncAll(t, alice, pairID(alice.id, bob.id)))
-	require.Empty(t, e.syncAll(t, alice, groupConvID(g.GetId())))
+	requireMessagesEqual(t, groupBefore, e.syncAll(t, alice, gconv))
 	require.Zero(t, e.rowCount(t, pairID(alice.id, bob.id)))
-	require.Zero(t, e.rowCount(t, groupConvID(g.GetId())))
+	require.Equal(t, len(groupBefore), e.rowCount(t, gconv))
 	require.Empty(t, e.rec.ofConversation(t, pairID(alice.id, bob.id)))
-	require.Empty(t, e.rec.ofConversation(t, groupConvID(g.GetId())))
+	require.Len(t, e.rec.ofConversation(t, gconv), groupPushed)
 }
 
 // TestSendToUserAuthorization covers who may message whom.
@@ -398,12 +410,14 @@ func TestSendToGroupAuthorization(t *testing.T) {
 	owner, bob, carol, outsider := u[0], u[1], u[2], u[3]
 	g := e.groupOf(t, owner, bob, carol)
 	conv := groupConvID(g.GetId())
+	rows := e.rowCount(t, conv) // the joins' events
 
 	t.Run("non-member", func(t *testing.T) {
 		for _, kind := range bodyKinds() {
 			_, err := e.send(outsider.ctx, toGroup(g.GetId()), kind.body)
 			testkit.RequireCode(t, err, codes.PermissionDenied)
 		}
+		require.Equal(t, rows, e.rowCount(t, conv), "a refused send stores nothing")
 	})
 
 	t.Run("missing group", func(t *testing.T) {
@@ -417,10 +431,12 @@ func TestSendToGroupAuthorization(t *testing.T) {
 		requireInvalid(t, err, "at_user_id")
 		_, err = e.send(bob.ctx, toGroup(g.GetId(), outsider.id+1_000_000), text("hi @nobody"))
 		requireInvalid(t, err, "at_user_id")
-		require.Zero(t, e.rowCount(t, conv))
+		require.Equal(t, rows, e.rowCount(t, conv), "a refused send stores nothing")
 
 		id := e.sendText(t, bob, toGroup(g.GetId(), carol.id, owner.id), "hi @carol @owner")
-		msgs := e.syncAll(t, carol, conv)
+		all := e.syncAll(t, carol, conv)
+		requireEvent(t, joined(carol.id, carol.id), all[0], "carol reads from her join")
+		msgs := userMessages(all)
 		require.Len(t, msgs, 1)
 		require.Equal(t, id, msgs[0].GetId())
 		require.Equal(t, []uint64{carol.id, owner.id}, msgs[0].GetAtUserId())
@@ -444,13 +460,15 @@ func TestSendToGroupAuthorization(t *testing.T) {
 	})
 
 	t.Run("deleted group", func(t *testing.T) {
+		rows := e.rowCount(t, conv)
 		_, err := e.groups.DeleteGroup(owner.ctx, &grouppb.DeleteGroupRequest{Id: g.GetId()})
 		require.NoError(t, err)
 		for _, from := range []person{owner, bob} {
 			_, err := e.send(from.ctx, toGroup(g.GetId()), text("anyone?"))
 			testkit.RequireCode(t, err, codes.NotFound)
 		}
-		require.Equal(t, 2, e.rowCount(t, conv))
+		require.Equal(t, rows, e.rowCount(t, conv), "the group's messages stay; the refused sends store nothing")
+		require.Equal(t, 2, e.userRowCount(t, conv))
 	})
 }
 

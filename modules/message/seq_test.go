@@ -40,16 +40,22 @@ func concurrently(workers, perWorker int, send func(worker, i int) (uint64, erro
 	return ids, errs
 }
 
-// requireGapFree checks that conversation convID holds exactly the messages
-// ids with seqs 1..len(ids), and that the bus saw each once, in seq order,
+// requireGapFree checks that conversation convID holds, after the before
+// messages it held first (reader's view of them, stored and pushed
+// before), exactly the messages ids, all with seqs 1..len(before)+len(ids)
+// without a gap, and that the bus saw each of ids once, in seq order,
 // addressed to recipients.
-func requireGapFree(t *testing.T, e *env, reader person, convID string, ids []uint64, recipients []uint64) {
+func requireGapFree(t *testing.T, e *env, reader person, convID string, before []*messagepb.Message, ids []uint64, recipients []uint64) {
 	t.Helper()
-	n := len(ids)
+	n := len(before) + len(ids)
 	msgs := e.syncAll(t, reader, convID)
 	require.Equal(t, oneTo(n), seqs(msgs), "seqs 1..%d, no gaps, no duplicates", n)
-	stored := make([]uint64, n)
-	for i, m := range msgs {
+	for i, m := range before {
+		requireProtoEqual(t, m, msgs[i])
+	}
+	stored := make([]uint64, len(ids))
+	for i, m := range msgs[len(before):] {
+		require.False(t, isGroupEvent(m), "no event after the first %d messages: %v", len(before), m)
 		stored[i] = m.GetId()
 	}
 	require.Equal(t, sorted(ids...), sorted(stored...), "the stored messages are the ones whose ids were returned")
@@ -60,7 +66,9 @@ func requireGapFree(t *testing.T, e *env, reader person, convID string, ids []ui
 	for i, d := range pushed {
 		require.Equal(t, uint64(i+1), d.msg.GetSeq(), "deliveries leave in seq order")
 		requireProtoEqual(t, msgs[i], d.msg)
-		require.Equal(t, recipients, d.userIDs)
+		if i >= len(before) {
+			require.Equal(t, recipients, d.userIDs)
+		}
 	}
 }
 
@@ -82,7 +90,7 @@ func TestSeqsAreGapFreeUnderConcurrency(t *testing.T) {
 		for _, err := range errs {
 			require.NoError(t, err)
 		}
-		requireGapFree(t, e, pair[0], pairID(pair[0].id, pair[1].id), sent, ids(pair...))
+		requireGapFree(t, e, pair[0], pairID(pair[0].id, pair[1].id), nil, sent, ids(pair...))
 	})
 
 	t.Run("group", func(t *testing.T) {
@@ -90,6 +98,16 @@ func TestSeqsAreGapFreeUnderConcurrency(t *testing.T) {
 		e := setup(t)
 		members := e.newUsers(t, workers)
 		g := e.groupOf(t, members[0], members[1:]...)
+		conv := groupConvID(g.GetId())
+		// The joins came first: their events, each pushed to the members
+		// it had then, the joiner included.
+		joins, pushedJoins := e.syncAll(t, members[0], conv), e.rec.ofConversation(t, conv)
+		require.Len(t, joins, workers-1)
+		require.Len(t, pushedJoins, workers-1)
+		for i, m := range joins {
+			requireEvent(t, joined(members[i+1].id, members[i+1].id), m)
+			require.Equal(t, ids(members[:i+2]...), pushedJoins[i].userIDs)
+		}
 		e.rec.setJitter(true)
 		sent, errs := concurrently(workers, perWorker, func(w, i int) (uint64, error) {
 			return e.send(members[w].ctx, toGroup(g.GetId()), text(fmt.Sprintf("w%d m%d", w, i)))
@@ -97,7 +115,7 @@ func TestSeqsAreGapFreeUnderConcurrency(t *testing.T) {
 		for _, err := range errs {
 			require.NoError(t, err)
 		}
-		requireGapFree(t, e, members[0], groupConvID(g.GetId()), sent, ids(members...))
+		requireGapFree(t, e, members[0], conv, joins, sent, ids(members...))
 	})
 }
 
@@ -110,11 +128,14 @@ func TestGroupMessageIsOneRow(t *testing.T) {
 	g := e.groupOf(t, members[0], members[1:]...)
 	conv := groupConvID(g.GetId())
 
+	rows := e.rowCount(t, conv)
+	require.Equal(t, len(members)-1, rows, "a row per join: its event")
 	var sent []uint64
 	for _, from := range []person{members[0], members[17], members[29]} {
 		sent = append(sent, e.sendText(t, from, toGroup(g.GetId()), "to all thirty"))
 	}
-	require.Equal(t, 3, e.rowCount(t, conv))
+	require.Equal(t, rows+len(sent), e.rowCount(t, conv))
+	require.Equal(t, len(sent), e.userRowCount(t, conv))
 	for _, id := range sent {
 		pushed := e.rec.ofMessage(t, id)
 		require.Len(t, pushed, 1)
@@ -204,6 +225,7 @@ func TestSendRateLimit(t *testing.T) {
 	u := e.newUsers(t, 3)
 	alice, bob, carol := u[0], u[1], u[2]
 	g := e.groupOf(t, alice, bob)
+	groupRows := e.rowCount(t, groupConvID(g.GetId())) // bob's join
 
 	for i := range 3 {
 		e.sendText(t, alice, toUser(bob.id), fmt.Sprintf("burst %d", i))
@@ -214,7 +236,7 @@ func TestSendRateLimit(t *testing.T) {
 	_, err = e.send(alice.ctx, toGroup(g.GetId()), text("the group then?"))
 	testkit.RequireCode(t, err, codes.ResourceExhausted)
 	require.Equal(t, 3, e.rowCount(t, pairID(alice.id, bob.id)))
-	require.Zero(t, e.rowCount(t, groupConvID(g.GetId())))
+	require.Equal(t, groupRows, e.rowCount(t, groupConvID(g.GetId())), "a refused send stores nothing")
 
 	// Others still have their own burst.
 	for i := range 3 {
@@ -222,7 +244,7 @@ func TestSendRateLimit(t *testing.T) {
 	}
 	e.sendText(t, bob, toGroup(g.GetId()), "bob is fine")
 	require.Equal(t, 3, e.rowCount(t, pairID(bob.id, carol.id)))
-	require.Equal(t, 1, e.rowCount(t, groupConvID(g.GetId())))
+	require.Equal(t, groupRows+1, e.rowCount(t, groupConvID(g.GetId())))
 	require.Equal(t, 3, e.rowCount(t, pairID(alice.id, bob.id)))
 }
 

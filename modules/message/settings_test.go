@@ -81,7 +81,7 @@ func TestPinnedFirst(t *testing.T) {
 	e := setup(t)
 	u := e.newUsers(t, 4)
 	alice, bob, carol, dave := u[0], u[1], u[2], u[3]
-	quiet := e.groupOf(t, bob, alice) // no message yet
+	quiet := e.createGroup(t, alice) // no message yet: creating a group stores no event
 	withBob, withCarol, withDave := pairID(alice.id, bob.id), pairID(alice.id, carol.id), pairID(alice.id, dave.id)
 	quietConv := groupConvID(quiet.GetId())
 	e.sendText(t, bob, toUser(alice.id), "oldest")
@@ -113,15 +113,18 @@ func TestPinnedFirst(t *testing.T) {
 		require.Equal(t, []string{withBob, withDave, withCarol, quietConv}, convIDs(e.listed(t, alice, false)))
 	})
 	t.Run("the group's first message", func(t *testing.T) {
-		// The settings gave the group a conversation row: its first message
-		// is still seq 1, and it is listed as any other.
-		id := e.sendText(t, bob, toGroup(quiet.GetId()), "first")
+		// The settings gave the group a conversation row: its first message,
+		// the event of bob's join, is still seq 1, and it is listed as any
+		// other.
+		e.join(t, bob, quiet.GetId())
 		c := e.listed(t, alice, false)[1]
 		require.Equal(t, quietConv, c.GetConversationId())
 		require.Equal(t, uint64(1), c.GetLastSeq())
 		require.Equal(t, uint64(1), c.GetUnreadCount())
-		require.Equal(t, id, c.GetLastMessage().GetId())
-		require.Equal(t, []uint64{1}, seqs(e.syncAll(t, alice, quietConv)))
+		requireEvent(t, joined(bob.id, bob.id), c.GetLastMessage())
+		got := e.syncAll(t, alice, quietConv)
+		require.Equal(t, []uint64{1}, seqs(got))
+		requireProtoEqual(t, got[0], c.GetLastMessage())
 	})
 }
 
@@ -286,12 +289,12 @@ func TestArchive(t *testing.T) {
 		require.NotNil(t, find(e.listed(t, alice, false), withBob))
 	})
 	t.Run("a group without a message yet", func(t *testing.T) {
-		g := e.groupOf(t, bob, alice)
+		g := e.createGroup(t, alice) // creating a group stores no event
 		conv := groupConvID(g.GetId())
 		require.True(t, e.mustUpdate(t, alice, conv, archive(true)).GetArchived(), "a group without a message yet")
 		require.Nil(t, find(e.listed(t, alice, false), conv))
-		e.sendText(t, bob, toGroup(g.GetId()), "first")
-		require.NotNil(t, find(e.listed(t, alice, false), conv), "its first message brings it back")
+		e.join(t, bob, g.GetId())
+		require.NotNil(t, find(e.listed(t, alice, false), conv), "its first message, bob's join, brings it back")
 	})
 }
 
@@ -378,9 +381,9 @@ func TestConversationPages(t *testing.T) {
 	e.sendText(t, dave, toUser(alice.id), "d")
 	busy := e.groupOf(t, bob, alice)
 	e.sendText(t, bob, toGroup(busy.GetId()), "g")
-	var empty []string // groups without a message yet
+	var empty []string // groups without a message yet: alice's own, nobody joined
 	for range 5 {
-		empty = append(empty, groupConvID(e.groupOf(t, bob, alice).GetId()))
+		empty = append(empty, groupConvID(e.createGroup(t, alice).GetId()))
 	}
 	// 6 pairs whose last messages share one instant: the order needs its
 	// tie-breaks (written directly; their peers are no users).

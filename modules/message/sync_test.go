@@ -187,10 +187,13 @@ func TestSyncAuthorization(t *testing.T) {
 	e.sendText(t, alice, toUser(bob.id), "just us")
 	g := e.groupOf(t, alice, carol)
 	gconv := groupConvID(g.GetId())
-	e.sendText(t, carol, toGroup(g.GetId()), "members only")
+	inGroup := e.sendText(t, carol, toGroup(g.GetId()), "members only")
 
 	require.Len(t, e.sync(t, bob, pair, 0, 0).GetMessage(), 1)
-	require.Len(t, e.sync(t, carol, gconv, 0, 0).GetMessage(), 1)
+	carols := e.sync(t, carol, gconv, 0, 0).GetMessage()
+	require.Len(t, carols, 2, "her join's event and her message")
+	requireEvent(t, joined(carol.id, carol.id), carols[0])
+	require.Equal(t, inGroup, carols[1].GetId())
 	require.Empty(t, e.sync(t, alice, pairID(alice.id, dave.id), 0, 0).GetMessage(), "a conversation not started yet is empty")
 
 	denied := func(p person, conv string) {
@@ -208,7 +211,9 @@ func TestSyncAuthorization(t *testing.T) {
 		_, err := e.groups.QuitGroup(carol.ctx, &grouppb.QuitGroupRequest{Id: g.GetId()})
 		require.NoError(t, err)
 		denied(carol, gconv)
-		require.Len(t, e.sync(t, alice, gconv, 0, 0).GetMessage(), 1, "the members still read it")
+		alices := e.sync(t, alice, gconv, 0, 0).GetMessage()
+		require.Equal(t, []uint64{inGroup}, messageIDs(userMessages(alices)), "the members still read it")
+		requireEvent(t, left(carol.id), alices[len(alices)-1], "and that she left")
 	})
 
 	t.Run("malformed conversation id", func(t *testing.T) {
@@ -231,8 +236,17 @@ func TestConversationsAndReads(t *testing.T) {
 	u := e.newUsers(t, 3)
 	alice, bob, carol := u[0], u[1], u[2]
 	busy := e.groupOf(t, carol, alice)
-	quiet := e.groupOf(t, carol, alice) // no messages yet
+	quiet := e.groupOf(t, carol, alice) // nothing but alice's join in it
 	withBob, withCarol, busyConv := pairID(alice.id, bob.id), pairID(alice.id, carol.id), groupConvID(busy.GetId())
+	quietConv := groupConvID(quiet.GetId())
+	// Each group starts with the event of alice's join: it is hers, so
+	// read by her, and unread for carol.
+	busyJoin, quietJoin := e.syncAll(t, carol, busyConv), e.syncAll(t, carol, quietConv)
+	for _, joins := range [][]*messagepb.Message{busyJoin, quietJoin} {
+		require.Len(t, joins, 1)
+		requireEvent(t, joined(alice.id, alice.id), joins[0])
+	}
+	busyEvents, quietEvents, quietLast := uint64(len(busyJoin)), uint64(len(quietJoin)), quietJoin[0].GetId()
 
 	// In time order: alice→bob, bob→alice, carol→busy, alice→carol, bob→alice.
 	e.sendText(t, alice, toUser(bob.id), "a1")
@@ -264,21 +278,21 @@ func TestConversationsAndReads(t *testing.T) {
 		return out
 	}
 
-	// Most recent activity first; the quiet group last, with nothing in it.
-	// Alice's own sends count as read.
+	// Most recent activity first; the quiet group last, its last message
+	// alice's join. Alice's own sends, and her joins' events, count as read.
 	require.Equal(t, []row{
 		{withBob, bob.id, 0, 3, 1, 2, lastFromBob},
 		{withCarol, carol.id, 0, 1, 1, 0, toCarol},
-		{busyConv, 0, busy.GetId(), 1, 0, 1, groupMsg},
-		{groupConvID(quiet.GetId()), 0, quiet.GetId(), 0, 0, 0, 0},
+		{busyConv, 0, busy.GetId(), busyEvents + 1, busyEvents, 1, groupMsg},
+		{quietConv, 0, quiet.GetId(), quietEvents, quietEvents, 0, quietLast},
 	}, list(alice))
 	require.Equal(t, []row{
 		{withBob, alice.id, 0, 3, 3, 0, lastFromBob},
 	}, list(bob))
 	require.Equal(t, []row{
 		{withCarol, alice.id, 0, 1, 0, 1, toCarol},
-		{busyConv, 0, busy.GetId(), 1, 1, 0, groupMsg},
-		{groupConvID(quiet.GetId()), 0, quiet.GetId(), 0, 0, 0, 0},
+		{busyConv, 0, busy.GetId(), busyEvents + 1, busyEvents + 1, 0, groupMsg},
+		{quietConv, 0, quiet.GetId(), quietEvents, 0, quietEvents, quietLast},
 	}, list(carol))
 
 	t.Run("the peers and last message are complete", func(t *testing.T) {
@@ -287,7 +301,7 @@ func TestConversationsAndReads(t *testing.T) {
 		require.NotEmpty(t, convs[0].GetPeerUser().GetNickname())
 		require.Equal(t, busy.GetName(), convs[2].GetPeerGroup().GetName())
 		require.Equal(t, quiet.GetName(), convs[3].GetPeerGroup().GetName())
-		require.Nil(t, convs[3].GetLastMessage())
+		requireProtoEqual(t, quietJoin[0], convs[3].GetLastMessage())
 		synced := e.syncAll(t, alice, withBob)
 		requireProtoEqual(t, synced[len(synced)-1], convs[0].GetLastMessage())
 	})
@@ -303,14 +317,14 @@ func TestConversationsAndReads(t *testing.T) {
 		require.Equal(t, uint64(2), list(alice)[0].readSeq)
 
 		require.NoError(t, e.markRead(alice, withBob, 3))
-		require.NoError(t, e.markRead(alice, busyConv, 1))
+		require.NoError(t, e.markRead(alice, busyConv, e.seqOf(t, groupMsg)))
 		require.NoError(t, e.markRead(alice, withBob, 0))
 		// Reading is not activity: the order stays.
 		require.Equal(t, []row{
 			{withBob, bob.id, 0, 3, 3, 0, lastFromBob},
 			{withCarol, carol.id, 0, 1, 1, 0, toCarol},
-			{busyConv, 0, busy.GetId(), 1, 1, 0, groupMsg},
-			{groupConvID(quiet.GetId()), 0, quiet.GetId(), 0, 0, 0, 0},
+			{busyConv, 0, busy.GetId(), busyEvents + 1, busyEvents + 1, 0, groupMsg},
+			{quietConv, 0, quiet.GetId(), quietEvents, quietEvents, 0, quietLast},
 		}, list(alice))
 		// Alice's reads are hers alone.
 		require.Equal(t, uint64(1), list(carol)[0].unred)
@@ -321,8 +335,8 @@ func TestConversationsAndReads(t *testing.T) {
 	t.Run("new activity", func(t *testing.T) {
 		quietMsg := e.sendText(t, carol, toGroup(quiet.GetId()), "finally")
 		got := list(alice)
-		require.Equal(t, row{groupConvID(quiet.GetId()), 0, quiet.GetId(), 1, 0, 1, quietMsg}, got[0])
-		require.Equal(t, []string{groupConvID(quiet.GetId()), withBob, withCarol, busyConv},
+		require.Equal(t, row{quietConv, 0, quiet.GetId(), quietEvents + 1, quietEvents, 1, quietMsg}, got[0])
+		require.Equal(t, []string{quietConv, withBob, withCarol, busyConv},
 			[]string{got[0].conv, got[1].conv, got[2].conv, got[3].conv})
 
 		_, err := e.groups.QuitGroup(alice.ctx, &grouppb.QuitGroupRequest{Id: busy.GetId()})
@@ -372,8 +386,8 @@ func TestGroupBeyondConversationLimit(t *testing.T) {
 		if c.GetConversationId() != groupConvID(g.GetId()) {
 			continue
 		}
-		require.Equal(t, uint64(1), c.GetLastSeq(), "the group holds a message")
-		require.Equal(t, uint64(1), c.GetUnreadCount())
+		require.Equal(t, e.lastSeq(t, groupConvID(g.GetId())), c.GetLastSeq(), "the group holds alice's join and a message")
+		require.Equal(t, uint64(1), c.GetUnreadCount(), "bob's message: alice's join is hers")
 		require.Equal(t, sent, c.GetLastMessage().GetId())
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -50,14 +51,14 @@ type Service struct {
 	q       *db.Queries
 	users   Users
 	cfg     Config
-	changed chan struct{} // a group's transaction committed: the relay may have events to store
+	events  atomic.Pointer[Events] // where relayNow stores events (SetEvents)
 }
 
 func New(pool *pgxpool.Pool, users Users, cfg Config) *Service {
 	if cfg.MemberCap <= 0 {
 		cfg.MemberCap = DefaultMemberCap
 	}
-	return &Service{pool: pool, q: db.New(pool), users: users, cfg: cfg, changed: make(chan struct{}, 1)}
+	return &Service{pool: pool, q: db.New(pool), users: users, cfg: cfg}
 }
 
 // Fields are a group's editable fields, validated; UpdateGroup changes
@@ -437,7 +438,8 @@ func (s *Service) MemberIDsAfter(ctx context.Context, groupID, afterUserID uint6
 }
 
 // inLockedGroup runs fn in a transaction holding the live group's row lock,
-// which serialises the changes to one group (membership and its count).
+// which serialises the changes to one group (membership and its count),
+// then stores the events it recorded in the group's conversation.
 func (s *Service) inLockedGroup(ctx context.Context, groupID uint64, fn func(q *db.Queries, g db.GroupsGroup) error) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
@@ -453,9 +455,6 @@ func (s *Service) inLockedGroup(ctx context.Context, groupID uint64, fn func(q *
 	if err != nil {
 		return fmt.Errorf("group %d: %w", groupID, err)
 	}
-	select { // the change may have recorded events
-	case s.changed <- struct{}{}:
-	default:
-	}
+	s.relayNow(ctx) // the change may have recorded events
 	return nil
 }

@@ -22,33 +22,51 @@ type Events interface {
 
 const (
 	relayBatch = 100             // events a transaction relays
-	relayPoll  = 2 * time.Second // also looks without a wake-up: another node may have died before relaying
+	relayPoll  = 2 * time.Second // for events a failed or crashed relay left
 )
 
-// RelayEvents stores the recorded group events in their conversations, in
-// the order they were recorded, until ctx ends. A change's commit wakes
-// it; it also looks every relayPoll.
-func (s *Service) RelayEvents(ctx context.Context, events Events) {
+// SetEvents sets where events are stored; the app wires it before it
+// serves, since the message module is built after this one.
+func (s *Service) SetEvents(events Events) { s.events.Store(&events) }
+
+// RelayEvents stores, every relayPoll until ctx ends, the recorded events
+// a change did not store itself (relayNow): a store that failed, a node
+// that died.
+func (s *Service) RelayEvents(ctx context.Context) {
 	poll := time.NewTicker(relayPoll)
 	defer poll.Stop()
 	for {
-		for {
-			n, err := s.relay(ctx, events)
-			if err != nil {
-				if ctx.Err() == nil {
-					s.cfg.Log.Warn().Err(err).Msg("group events: relaying failed: retrying")
-				}
-				break
-			}
-			if n < relayBatch {
-				break
-			}
-		}
+		s.relayNow(ctx)
 		select {
 		case <-ctx.Done():
 			return
-		case <-s.changed:
 		case <-poll.C:
+		}
+	}
+}
+
+// relayNow stores the recorded events, in the order they were recorded: a
+// change's caller is answered after its event is in the conversation, so
+// what it sends next comes after it.
+func (s *Service) relayNow(ctx context.Context) {
+	if events := s.events.Load(); events != nil {
+		s.drain(ctx, *events)
+	}
+}
+
+// drain relays until the outbox is empty or a relay fails (logged: the
+// poll tries again).
+func (s *Service) drain(ctx context.Context, events Events) {
+	for {
+		n, err := s.relay(ctx, events)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.cfg.Log.Warn().Err(err).Msg("group events: relaying failed: retrying")
+			}
+			return
+		}
+		if n < relayBatch {
+			return
 		}
 	}
 }
