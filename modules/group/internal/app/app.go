@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -52,6 +53,7 @@ type Service struct {
 	users   Users
 	cfg     Config
 	events  atomic.Pointer[Events] // where relayNow stores events (SetEvents)
+	relayMu sync.Mutex             // one drain at a time on this node
 }
 
 func New(pool *pgxpool.Pool, users Users, cfg Config) *Service {

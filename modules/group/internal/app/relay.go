@@ -55,8 +55,13 @@ func (s *Service) relayNow(ctx context.Context) {
 }
 
 // drain relays until the outbox is empty or a relay fails (logged: the
-// poll tries again).
+// poll tries again). One drain runs at a time on a node: the others wait
+// on relayMu, holding no database connection (waiting on the rows' locks
+// would: enough waiters would leave the running relay none to store
+// with), and find what it stored gone.
 func (s *Service) drain(ctx context.Context, events Events) {
+	s.relayMu.Lock()
+	defer s.relayMu.Unlock()
 	for {
 		n, err := s.relay(ctx, events)
 		if err != nil {
