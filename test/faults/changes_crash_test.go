@@ -55,7 +55,7 @@ func TestCrashDuringChanges(t *testing.T) {
 
 	users := e.seedUsers(ctx, "chg", 14)
 	conn := dial(t, srv.GRPC)
-	gid := createGroup(ctx, t, conn, "changes", users[:6])
+	gid := e.createGroup(ctx, conn, "changes", users[:6])
 	convs := []*chgConv{
 		{id: groupConv(gid), group: gid, members: users[:6], reader: users[0], deleter: users[5]},
 		{id: pairConv(users[2].ID, users[3].ID), members: []user{users[2], users[3]}, reader: users[2], deleter: users[3]},

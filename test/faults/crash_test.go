@@ -26,8 +26,8 @@ func TestCrashDuringLoad(t *testing.T) {
 
 	users := e.seedUsers(ctx, "crash", 8)
 	conn := dial(t, srv.GRPC)
-	small := createGroup(ctx, t, conn, "crash small", users[:4])
-	big := createGroup(ctx, t, conn, "crash big", users)
+	small := e.createGroup(ctx, conn, "crash small", users[:4])
+	big := e.createGroup(ctx, conn, "crash big", users)
 
 	readers := map[string]user{groupConv(small): users[0], groupConv(big): users[0]}
 	var workers []worker

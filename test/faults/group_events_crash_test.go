@@ -33,7 +33,7 @@ func TestCrashDuringGroupEvents(t *testing.T) {
 	const rounds, perRound = 3, 80
 	users := e.seedUsers(ctx, "joiner", 1+rounds*perRound)
 	owner, joiners := users[0], users[1:]
-	gid := createGroup(ctx, t, dial(t, srv.GRPC), "events", users[:1])
+	gid := e.createGroup(ctx, dial(t, srv.GRPC), "events", users[:1])
 
 	db, err := pgx.Connect(ctx, e.dbURL)
 	require.NoError(t, err)

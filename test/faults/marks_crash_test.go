@@ -46,7 +46,7 @@ func TestCrashDuringMarks(t *testing.T) {
 
 	users := e.seedUsers(ctx, "mark", 12)
 	conn := dial(t, srv.GRPC)
-	gid := createGroup(ctx, t, conn, "marks", users[:6])
+	gid := e.createGroup(ctx, conn, "marks", users[:6])
 	convs := []*markConv{
 		{id: groupConv(gid), group: gid, members: users[:6]},
 		{id: pairConv(users[6].ID, users[7].ID), members: []user{users[6], users[7]}},

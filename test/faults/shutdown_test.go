@@ -30,7 +30,7 @@ func TestGracefulShutdown(t *testing.T) {
 
 	users := e.seedUsers(ctx, "term", 8)
 	conn := dial(t, srv.GRPC)
-	group := createGroup(ctx, t, conn, "term group", users)
+	group := e.createGroup(ctx, conn, "term group", users)
 
 	// One device online per user; each stream's receive loop records how
 	// the stream ended.
