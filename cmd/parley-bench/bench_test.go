@@ -25,7 +25,8 @@ func TestMain(m *testing.M) {
 
 // TestScenariosRunOnTinySizes keeps the harness working: it builds parley,
 // runs every scenario with very short phases and checks the report holds
-// each scenario's rows. The figures themselves are not judged here.
+// each scenario's rows and every integrity row held (make bench-quick's
+// rule). The speed figures themselves are not judged here.
 func TestScenariosRunOnTinySizes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and starts parley")
@@ -36,12 +37,10 @@ func TestScenariosRunOnTinySizes(t *testing.T) {
 	build.Stderr = os.Stderr
 	require.NoError(t, build.Run())
 	out := filepath.Join(dir, "bench.json")
-	err := run(context.Background(), []string{"-parley-bin", bin, "-quick", "-phase", "300ms", "-json", out})
-	// Tiny phases miss targets; what matters is that every scenario ran.
-	if err != nil {
-		require.Contains(t, err.Error(), "missed")
-		require.NotContains(t, err.Error(), "error")
-	}
+	// Tiny phases miss targets, which is not judged here; nothing may be
+	// lost, duplicated, reordered or wrong at any size.
+	err := run(context.Background(), []string{"-parley-bin", bin, "-quick", "-phase", "300ms", "-fail-on", "integrity", "-json", out})
+	require.NoError(t, err)
 	var report Report
 	b, err := os.ReadFile(out)
 	require.NoError(t, err)

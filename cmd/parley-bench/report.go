@@ -10,20 +10,43 @@ import (
 )
 
 // Row is one line of the report: a measured figure and, where the issue
-// sets one, its target and whether it was met.
+// sets one, its target and whether it was met. An integrity row counts
+// what must never happen at any speed (a message lost, duplicated or out
+// of order, a wrong answer): `-fail-on integrity` fails on those alone.
 type Row struct {
-	Scenario string  `json:"scenario"`
-	Metric   string  `json:"metric"`
-	Value    float64 `json:"value"`
-	Unit     string  `json:"unit"`
-	Target   string  `json:"target,omitempty"`
-	Met      *bool   `json:"met,omitempty"`
-	Note     string  `json:"note,omitempty"`
+	Scenario  string  `json:"scenario"`
+	Metric    string  `json:"metric"`
+	Value     float64 `json:"value"`
+	Unit      string  `json:"unit"`
+	Target    string  `json:"target,omitempty"`
+	Met       *bool   `json:"met,omitempty"`
+	Integrity bool    `json:"integrity,omitempty"`
+	Note      string  `json:"note,omitempty"`
 }
 
 // check makes a row whose value is held against a target.
 func check(scenario, metric string, value float64, unit, target string, met bool) Row {
 	return Row{Scenario: scenario, Metric: metric, Value: value, Unit: unit, Target: target, Met: &met}
+}
+
+// correct makes an integrity row: ok is false when something was lost,
+// duplicated, reordered or wrong.
+func correct(scenario, metric string, value float64, unit, target string, ok bool) Row {
+	r := check(scenario, metric, value, unit, target, ok)
+	r.Integrity = true
+	return r
+}
+
+// failures names the rows that fail the run: every missed target, or with
+// integrityOnly the integrity rows alone.
+func failures(rows []Row, integrityOnly bool) []string {
+	var failed []string
+	for _, r := range rows {
+		if r.Met != nil && !*r.Met && (r.Integrity || !integrityOnly) {
+			failed = append(failed, r.Scenario+": "+r.Metric)
+		}
+	}
+	return failed
 }
 
 func info(scenario, metric string, value float64, unit string) Row {

@@ -366,13 +366,13 @@ func runPresence(ctx context.Context, e *env) ([]Row, error) {
 	}
 	rows = append(rows,
 		info(name, "frames to contacts connecting meanwhile", float64(extra), "frames"),
-		check(name, "lost online frames", float64(lost), "frames", "0", lost == 0),
-		check(name, "duplicate online frames", float64(dup), "frames", "0", dup == 0),
+		correct(name, "lost online frames", float64(lost), "frames", "0", lost == 0),
+		correct(name, "duplicate online frames", float64(dup), "frames", "0", dup == 0),
 		info(name, "GetPresence (20 ids) p50", ms(askRes.Percentile(50)), "ms"),
 		info(name, "GetPresence (20 ids) p99", ms(askRes.Percentile(99)), "ms"),
-		check(name, "GetPresence online wrong", float64(askedWrong.Load()), "users", "0", askedWrong.Load() == 0),
+		correct(name, "GetPresence online wrong", float64(askedWrong.Load()), "users", "0", askedWrong.Load() == 0),
 		info(name, "sessions ended after close", ms(offlineAfter), "ms"),
-		check(name, "GetPresence offline wrong", float64(offWrong.Load()), "users", fmt.Sprintf("0 of %d asked", sample), offWrong.Load() == 0 && offlineAfter > 0),
+		correct(name, "GetPresence offline wrong", float64(offWrong.Load()), "users", fmt.Sprintf("0 of %d asked", sample), offWrong.Load() == 0 && offlineAfter > 0),
 	)
 	if strange > 0 {
 		rows = append(rows, info(name, "unexpected pushes", float64(strange), "frames"))

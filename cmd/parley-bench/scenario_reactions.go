@@ -439,10 +439,10 @@ func reactToOneMessage(ctx context.Context, e *env, label, prefix string, reacto
 		rows = append(rows, round.countRows(name)...)
 	}
 	rows = append(rows,
-		check(name, label+"lost reactions", float64(in.lost), "changes", "0", in.lost == 0),
-		check(name, label+"duplicate reactions", float64(in.duplicated), "changes", "0", in.duplicated == 0),
-		check(name, label+"out-of-order reactions", float64(in.disordered), "changes", "0", in.disordered == 0),
-		check(name, label+"pushed state wrong", float64(badState), "changes", "0", badState == 0),
+		correct(name, label+"lost reactions", float64(in.lost), "changes", "0", in.lost == 0),
+		correct(name, label+"duplicate reactions", float64(in.duplicated), "changes", "0", in.duplicated == 0),
+		correct(name, label+"out-of-order reactions", float64(in.disordered), "changes", "0", in.disordered == 0),
+		correct(name, label+"pushed state wrong", float64(badState), "changes", "0", badState == 0),
 	)
 	if strange > 0 {
 		rows = append(rows, info(name, label+"unexpected pushes", float64(strange), "frames"))

@@ -452,22 +452,22 @@ func marksIn(ctx context.Context, e *env, label, prefix string, members, workers
 		info(name, label+"MarkDelivered p99", ms(percentile(delivers, 99)), "ms"),
 		info(name, label+"MarkRead p99", ms(percentile(reads, 99)), "ms"),
 		info(name, label+"members who marked", float64(marked), "users"),
-		check(name, label+"stored marks wrong", float64(wrongMarks), "users", "0", wrongMarks == 0),
+		correct(name, label+"stored marks wrong", float64(wrongMarks), "users", "0", wrongMarks == 0),
 		info(name, label+"GetReceipts p50", ms(percentile(rc.latencies, 50)), "ms"),
 		info(name, label+"GetReceipts max", ms(percentile(rc.latencies, 100)), "ms"),
-		check(name, label+"GetReceipts wrong", float64(rc.wrong), "seqs", fmt.Sprintf("0 of %d", len(checkSeqs)+1), rc.wrong == 0),
+		correct(name, label+"GetReceipts wrong", float64(rc.wrong), "seqs", fmt.Sprintf("0 of %d", len(checkSeqs)+1), rc.wrong == 0),
 		info(name, label+"catch-up MarkRead/s", sweep.RPS(), "calls/s"),
 		info(name, label+"catch-up MarkRead p99", ms(sweep.Percentile(99)), "ms"),
 		check(name, label+"rows in messages.reads", float64(tableRows), "rows", fmt.Sprintf("≤ %d members", members), tableRows <= members),
 		info(name, label+"members × messages", float64(members)*float64(maxSeq), "rows"),
-		check(name, label+"lost messages", float64(in.lost), "msgs", "0", in.lost == 0),
-		check(name, label+"out-of-order messages", float64(in.disordered), "msgs", "0", in.disordered == 0),
+		correct(name, label+"lost messages", float64(in.lost), "msgs", "0", in.lost == 0),
+		correct(name, label+"out-of-order messages", float64(in.disordered), "msgs", "0", in.disordered == 0),
 	}
 	if secs > 0 {
 		rows = append(rows, info(name, label+"messages/s during the marking", float64(len(sent)-1)/secs, "msg/s"))
 	}
 	if capped {
-		rows = append(rows, check(name, label+"receipt frames (above the cap)", float64(frames), "frames", "0", frames == 0))
+		rows = append(rows, correct(name, label+"receipt frames (above the cap)", float64(frames), "frames", "0", frames == 0))
 		if frames > 0 {
 			errs = append(errs, fmt.Errorf("%s%d receipt frames in a group of %d, above the cap of %d", label, frames, members, receiptGroupCap))
 		}
@@ -476,7 +476,7 @@ func marksIn(ctx context.Context, e *env, label, prefix string, members, workers
 		bound := int(span) + 2
 		rows = append(rows,
 			check(name, label+"receipt frames", float64(frames), "frames", fmt.Sprintf("≤ %d (one a second)", bound), frames <= bound),
-			check(name, label+"members whose final marks no frame told", float64(lostReceipts), "users", "0", lostReceipts == 0),
+			correct(name, label+"members whose final marks no frame told", float64(lostReceipts), "users", "0", lostReceipts == 0),
 		)
 		if frames > bound {
 			errs = append(errs, fmt.Errorf("%s%d receipt frames in %.1f s: not coalesced per second", label, frames, span))

@@ -65,7 +65,7 @@ func runUnary(ctx context.Context, e *env) ([]Row, error) {
 	})
 	rows := append(loadRows("unary", "bare", bare), loadRows("unary", "parley", parley)...)
 	ratio := parley.RPS() / bare.RPS()
-	rows = append(rows, check("unary", "parley / bare", ratio*100, "%", "≥ 85 %", ratio >= 0.85))
+	rows = append(rows, check("unary", "parley / bare", ratio*100, "%", "≥ 90 %", ratio >= 0.90))
 	return rows, errorsOf(bare, parley)
 }
 

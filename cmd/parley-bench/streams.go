@@ -260,9 +260,9 @@ func (in *integrity) note(what string) {
 // rows reports the counts as checks against zero.
 func (in integrity) rows(scenario string) []Row {
 	return []Row{
-		check(scenario, "lost deliveries", float64(in.lost), "msgs", "0", in.lost == 0),
-		check(scenario, "duplicate deliveries", float64(in.duplicated), "msgs", "0", in.duplicated == 0),
-		check(scenario, "out-of-order deliveries", float64(in.disordered), "msgs", "0", in.disordered == 0),
+		correct(scenario, "lost deliveries", float64(in.lost), "msgs", "0", in.lost == 0),
+		correct(scenario, "duplicate deliveries", float64(in.duplicated), "msgs", "0", in.duplicated == 0),
+		correct(scenario, "out-of-order deliveries", float64(in.disordered), "msgs", "0", in.disordered == 0),
 	}
 }
 
