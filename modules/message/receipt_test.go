@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/parley-im/parley/api/gen/grouppb"
 	"github.com/parley-im/parley/api/gen/messagepb"
 	"github.com/parley-im/parley/api/gen/userpb"
 	"github.com/parley-im/parley/internal/parley"
@@ -246,4 +247,29 @@ func TestReceiptsAboveTheCapAreCountsOnly(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	_, frames := e.receiptFrames(t)
 	require.Empty(t, frames)
+}
+
+// A member's marks tell only the senders of messages it could see: a member
+// the owner adds, marking its first message, tells nobody about what was
+// sent before it joined.
+func TestReceiptFramesSkipWhatTheMarkerNeverSaw(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	owner, alice, bob := e.newUser(t), e.newUser(t), e.newUser(t)
+	g := e.groupOf(t, owner, alice)
+	conv := groupConvID(g.GetId())
+	e.sendText(t, alice, toGroup(g.GetId()), "before bob")
+	_, err := e.groups.JoinGroup(owner.ctx, &grouppb.JoinGroupRequest{Id: g.GetId(), UserId: bob.id})
+	require.NoError(t, err)
+	bobsFirst := e.lastSeq(t, conv) // the owner's event of adding him
+	before, _ := e.receiptFrames(t)
+
+	require.NoError(t, e.markRead(bob, conv, bobsFirst))
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		to, _ := e.receiptFrames(t)
+		assert.Equal(c, []uint64{owner.id}, to[len(before):], "the sender of bob's first message")
+	}, 3*time.Second, 50*time.Millisecond)
+	time.Sleep(1500 * time.Millisecond) // past the coalescing window: a frame held for alice would be out
+	to, _ := e.receiptFrames(t)
+	require.NotContains(t, to[len(before):], alice.id, "alice's message was sent before bob joined")
 }

@@ -159,8 +159,8 @@ func (s *Service) markSynced(ctx context.Context, conv conversation, userID, cur
 // tellSenders pushes userID's moved marks: in a 1:1 conversation to the
 // peer at once (unless userID blocks it); in a group up to
 // -receipt-group-cap members to the senders of the messages the marks
-// moved over, coalesced per second. A failure is logged: the marks are
-// stored, and GetReceipts answers them.
+// moved over from the marker's first seq on, coalesced per second. A
+// failure is logged: the marks are stored, and GetReceipts answers them.
 func (s *Service) tellSenders(ctx context.Context, conv conversation, userID uint64, m marks) {
 	mm := &messagepb.MemberMarks{UserId: userID, DeliveredSeq: m.delivered, ReadSeq: m.read}
 	if conv.groupID == 0 {
@@ -183,6 +183,13 @@ func (s *Service) tellSenders(ctx context.Context, conv conversation, userID uin
 	if m.read > m.oldRead {
 		from = m.oldRead
 	}
+	// Seqs before the marker's history were never its to read: their
+	// senders are not told (a member added by another starts unmarked).
+	_, first, err := s.authorize(ctx, userID, conv.ID())
+	if err != nil {
+		return
+	}
+	from = max(from, first-1)
 	senders, err := s.q.SendersBetween(ctx, db.SendersBetweenParams{
 		ConversationID: conv.ID(), AfterSeq: max(from, m.delivered-min(m.delivered, receiptScan)), Upto: m.delivered, ViewerID: userID,
 	})
