@@ -18,9 +18,10 @@ import (
 
 // TestCrashDuringGroupEvents kills parley with SIGKILL, three times, while
 // users join an open group concurrently: each join commits its membership
-// and its event in the groups.events outbox together, and the relay
-// stores the event in the group's conversation after. The kills leave
-// events recorded but not yet relayed. After each restart, and once every
+// and its event in the groups.events outbox together, and the event is
+// stored in the group's conversation after. The kills leave events
+// recorded but not yet stored (the first round's all of them: the database
+// refuses to store them until the kill). After each restart, and once every
 // failed join has been retried, the conversation must hold exactly one
 // JOINED event per member (never two, none for a non-member), every
 // acknowledged join must be a member, and the seqs have no gaps.
@@ -44,11 +45,31 @@ func TestCrashDuringGroupEvents(t *testing.T) {
 		return n
 	}
 
+	// In the first round the database refuses to store group events, as a
+	// failing store would: every join's event stays in the outbox until the
+	// kill, so the restarted server surely has some to relay. The later
+	// rounds race the kill with the relay as it runs.
+	refuseEvents := func(on bool) {
+		stmt := `DROP TRIGGER refuse_group_events ON messages.messages`
+		if on {
+			stmt = `
+				CREATE OR REPLACE FUNCTION public.refuse_group_events() RETURNS trigger LANGUAGE plpgsql
+				AS $$ BEGIN RAISE EXCEPTION 'the test refuses group events'; END $$;
+				CREATE TRIGGER refuse_group_events BEFORE INSERT ON messages.messages
+				FOR EACH ROW WHEN (NEW.type = 7) EXECUTE FUNCTION public.refuse_group_events()`
+		}
+		_, err := db.Exec(ctx, stmt)
+		require.NoError(t, err)
+	}
+
 	rnd := rand.New(rand.NewPCG(20, 0x6e7))
 	acked := map[uint64]bool{}
 	var failed []user
 	backlog := 0 // events recorded but not relayed when a kill struck
 	for r := range rounds {
+		if r == 0 {
+			refuseEvents(true)
+		}
 		batch := joiners[r*perRound : (r+1)*perRound]
 		rnd.Shuffle(len(batch), func(i, j int) { batch[i], batch[j] = batch[j], batch[i] })
 		gc := grouppb.NewGroupServiceClient(dial(t, srv.GRPC))
@@ -84,6 +105,9 @@ func TestCrashDuringGroupEvents(t *testing.T) {
 		}
 		close(next)
 		wg.Wait()
+		if r == 0 {
+			refuseEvents(false)
+		}
 		srv = e.startServer()
 		require.Eventually(t, func() bool { return outbox() == 0 }, 30*time.Second, 50*time.Millisecond,
 			"the restarted server relays what the killed one left")
