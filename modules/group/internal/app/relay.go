@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/parley-im/parley/api/gen/grouppb"
+	"github.com/parley-im/parley/modules/group/internal/db"
 )
 
 // Events is what the group module needs of the message module: storing a
@@ -23,6 +24,12 @@ type Events interface {
 const (
 	relayBatch = 100             // events a transaction relays
 	relayPoll  = 2 * time.Second // for events a failed or crashed relay left
+	// relayLeftAfter is how old an event must be for the poll to take it:
+	// younger ones are their change's own to store, and the poll must not
+	// take them from under it (on several apps over one database that do
+	// not share a bus, as tests run them, the push would go out on the
+	// wrong one).
+	relayLeftAfter = 5 * time.Second
 )
 
 // SetEvents sets where events are stored; the app wires it before it
@@ -30,13 +37,15 @@ const (
 func (s *Service) SetEvents(events Events) { s.events.Store(&events) }
 
 // RelayEvents stores, every relayPoll until ctx ends, the recorded events
-// a change did not store itself (relayNow): a store that failed, a node
-// that died.
+// at least relayLeftAfter old, which their change did not store itself
+// (relayNow): a store that failed, a node that died.
 func (s *Service) RelayEvents(ctx context.Context) {
 	poll := time.NewTicker(relayPoll)
 	defer poll.Stop()
 	for {
-		s.relayNow(ctx)
+		if events := s.events.Load(); events != nil {
+			s.drain(ctx, *events, relayLeftAfter)
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -50,7 +59,7 @@ func (s *Service) RelayEvents(ctx context.Context) {
 // what it sends next comes after it.
 func (s *Service) relayNow(ctx context.Context) {
 	if events := s.events.Load(); events != nil {
-		s.drain(ctx, *events)
+		s.drain(ctx, *events, -1)
 	}
 }
 
@@ -59,11 +68,11 @@ func (s *Service) relayNow(ctx context.Context) {
 // on relayMu, holding no database connection (waiting on the rows' locks
 // would: enough waiters would leave the running relay none to store
 // with), and find what it stored gone.
-func (s *Service) drain(ctx context.Context, events Events) {
+func (s *Service) drain(ctx context.Context, events Events, minAge time.Duration) {
 	s.relayMu.Lock()
 	defer s.relayMu.Unlock()
 	for {
-		n, err := s.relay(ctx, events)
+		n, err := s.relay(ctx, events, minAge)
 		if err != nil {
 			if ctx.Err() == nil {
 				s.cfg.Log.Warn().Err(err).Msg("group events: relaying failed: retrying")
@@ -90,14 +99,14 @@ func eventKey(id int64) string { return fmt.Sprintf("\x1egroup-event:%d", id) }
 // waits rather than storing a later event of the same group first. An
 // event stored but not deleted (a crash between) is stored again under the
 // same key, which the message module answers without storing twice.
-func (s *Service) relay(ctx context.Context, events Events) (int, error) {
+func (s *Service) relay(ctx context.Context, events Events, minAge time.Duration) (int, error) {
 	var (
 		n        int
 		storeErr error
 	)
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
-		rows, err := q.LockOldestEvents(ctx, relayBatch)
+		rows, err := q.LockOldestEvents(ctx, db.LockOldestEventsParams{MinAgeSeconds: minAge.Seconds(), RowLimit: relayBatch})
 		if err != nil {
 			return err
 		}

@@ -103,8 +103,11 @@ INSERT INTO groups.events (group_id, event, extra_to) VALUES (@group_id, @event,
 -- The oldest events not yet relayed, locked: a relay on another node waits
 -- for these and then skips the ones deleted meanwhile, so each group's
 -- events reach its conversation in the order they were recorded.
+-- Only events recorded at least min_age_seconds ago (a negative age: all).
 -- name: LockOldestEvents :many
-SELECT * FROM groups.events ORDER BY id LIMIT @row_limit::bigint FOR UPDATE;
+SELECT * FROM groups.events
+WHERE created_at <= now() - make_interval(secs => @min_age_seconds::float8)
+ORDER BY id LIMIT @row_limit::bigint FOR UPDATE;
 
 -- name: DeleteEvents :exec
 DELETE FROM groups.events WHERE id = ANY(@ids::bigint[]);

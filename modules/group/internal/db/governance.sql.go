@@ -378,14 +378,22 @@ func (q *Queries) ListUsableInvites(ctx context.Context, arg ListUsableInvitesPa
 }
 
 const lockOldestEvents = `-- name: LockOldestEvents :many
-SELECT id, group_id, event, extra_to, created_at FROM groups.events ORDER BY id LIMIT $1::bigint FOR UPDATE
+SELECT id, group_id, event, extra_to, created_at FROM groups.events
+WHERE created_at <= now() - make_interval(secs => $1::float8)
+ORDER BY id LIMIT $2::bigint FOR UPDATE
 `
+
+type LockOldestEventsParams struct {
+	MinAgeSeconds float64
+	RowLimit      int64
+}
 
 // The oldest events not yet relayed, locked: a relay on another node waits
 // for these and then skips the ones deleted meanwhile, so each group's
 // events reach its conversation in the order they were recorded.
-func (q *Queries) LockOldestEvents(ctx context.Context, rowLimit int64) ([]GroupsEvent, error) {
-	rows, err := q.db.Query(ctx, lockOldestEvents, rowLimit)
+// Only events recorded at least min_age_seconds ago (a negative age: all).
+func (q *Queries) LockOldestEvents(ctx context.Context, arg LockOldestEventsParams) ([]GroupsEvent, error) {
+	rows, err := q.db.Query(ctx, lockOldestEvents, arg.MinAgeSeconds, arg.RowLimit)
 	if err != nil {
 		return nil, err
 	}
